@@ -1,0 +1,75 @@
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { homePaths, type HomePaths } from '../src/config/paths.js';
+import type { CopyEvent } from '../src/content/events.js';
+import { Store } from '../src/store/store-target.js';
+import { ProgressRenderer } from './output/progress.js';
+
+export interface GlobalArgs {
+  json: boolean;
+  quiet: boolean;
+  debug: boolean;
+  color: boolean;
+}
+
+/** What a command's run() gets: paths, the store, output policy. The only place that reads the environment. */
+export class Context {
+  readonly paths: HomePaths;
+  readonly env: NodeJS.ProcessEnv;
+  readonly global: GlobalArgs;
+  /** Aborted on SIGINT/SIGTERM: in-flight copies stop, nothing half-written becomes visible. */
+  readonly signal: AbortSignal;
+  #store: Promise<Store> | undefined;
+  #progress: ProgressRenderer | undefined;
+
+  constructor(global: GlobalArgs, signal: AbortSignal, env: NodeJS.ProcessEnv = process.env) {
+    this.signal = signal;
+    this.env = env;
+    this.global = global;
+    const home = env.SCRYDON_HOME ? resolve(env.SCRYDON_HOME) : join(homedir(), '.scrydon');
+    this.paths = homePaths(home);
+  }
+
+  store(): Promise<Store> {
+    this.#store ??= Store.open(this.paths.catalog);
+    return this.#store;
+  }
+
+  /** `SOURCE_DATE_EPOCH` in seconds, when set and valid. */
+  sourceDateEpoch(): number | undefined {
+    const v = this.env.SOURCE_DATE_EPOCH;
+    if (v === undefined || v === '') return undefined;
+    const n = Number(v);
+    return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+  }
+
+  /** A warning on stderr (not under --quiet; never on stdout, which --json keeps clean). */
+  warn(message: string): void {
+    if (!this.global.quiet) process.stderr.write(`${this.paint('warning', 33)}: ${message}\n`);
+  }
+
+  /** A progress line on stderr, only when stderr is a TTY and output is for a person. */
+  info(message: string): void {
+    if (!this.global.quiet && !this.global.json) process.stderr.write(`${message}\n`);
+  }
+
+  /** A sink for copy events: a progress bar on a TTY, nothing otherwise. */
+  progress(): ((e: CopyEvent) => void) | undefined {
+    if (this.global.quiet || this.global.json || !process.stderr.isTTY) return undefined;
+    this.#progress ??= new ProgressRenderer(process.stderr);
+    const p = this.#progress;
+    return (e) => p.onEvent(e);
+  }
+
+  finishProgress(): void {
+    this.#progress?.finish();
+  }
+
+  colorEnabled(): boolean {
+    return this.global.color && !('NO_COLOR' in this.env && this.env.NO_COLOR !== '') && Boolean(process.stderr.isTTY);
+  }
+
+  paint(text: string, code: number): string {
+    return this.colorEnabled() ? `\u001b[${code}m${text}\u001b[0m` : text;
+  }
+}

@@ -1,0 +1,28 @@
+import type { Argv } from 'yargs';
+import type { Context, GlobalArgs } from './context.js';
+
+/** What a command returns: the data --json prints, and how to show it to a person. */
+export interface CommandResult {
+  data: unknown;
+  /** Human output for stdout; omitted under --quiet and --json. */
+  text?: string;
+  /** Non-zero for commands that report a failure as data (check finding faults). */
+  exitCode?: number;
+}
+
+export interface CommandDef<A> {
+  /** yargs command string, e.g. 'tag <src> <target>'. */
+  command: string;
+  describe: string;
+  examples: ReadonlyArray<readonly [string, string]>;
+  /** Whether this command only reads (every read command supports --json by construction). */
+  builder: (y: Argv) => Argv<A>;
+  run: (args: A & GlobalArgs, ctx: Context) => Promise<CommandResult>;
+  /** Sub-commands (e.g. `source add`); when given, `run` is not used. */
+  subcommands?: ReadonlyArray<CommandDef<unknown>>;
+}
+
+/** Identity function that exists for inference: a command's args are typed from its builder. */
+export function defineCommand<A>(def: CommandDef<A>): CommandDef<A> {
+  return def;
+}

@@ -1,0 +1,123 @@
+import { Readable } from 'node:stream';
+import { isAbortError, ScrydonError } from '../errors.js';
+import { MAX_MANIFEST_BYTES, type Descriptor } from '../oci/descriptor.js';
+import { parseGraphNode, successors } from '../oci/manifest.js';
+import { isGraphNodeType } from '../oci/media-types.js';
+import type { EventSink } from './events.js';
+import { Limiter } from './limiter.js';
+import { hasReferrers, isCommitter, type IoOptions, type ReadOnlyTarget, type Target } from './target.js';
+import { readAllBounded, verified } from './verify-stream.js';
+
+export interface CopyOptions extends IoOptions {
+  /** Blobs in flight at once (default 4, as oras and containerd use 3–4). */
+  concurrency?: number;
+  /** Also copy the manifests that refer to each copied manifest (signatures, attestations), recursively. */
+  includeReferrers?: boolean;
+  /** References to tag the root with in the destination, written last. */
+  tags?: readonly string[];
+  onEvent?: EventSink;
+}
+
+export interface CopyStats {
+  copied: number;
+  skipped: number;
+  bytes: number;
+  referrers: number;
+}
+
+export interface CopyResult extends CopyStats {
+  root: Descriptor;
+}
+
+/** Resolves `srcRef` in `src` and copies its whole graph into `dst`, tagging last. */
+export async function copy(src: ReadOnlyTarget, srcRef: string, dst: Target, opts: CopyOptions = {}): Promise<CopyResult> {
+  const root = await src.resolve(srcRef, opts);
+  const stats = await copyGraphs(src, dst, [{ root, tags: opts.tags ?? [] }], opts);
+  return { root, ...stats };
+}
+
+export interface RootToCopy {
+  root: Descriptor;
+  tags: readonly string[];
+}
+
+/**
+ * The one copy routine. Walks every root's graph children-first, shares in-flight work by digest, skips
+ * subtrees the destination has, verifies every byte, copies referrers with the same walk, tags each root
+ * only after its whole graph (and referrers) is in, then commits the destination if it needs that.
+ */
+export async function copyGraphs(src: ReadOnlyTarget, dst: Target, roots: readonly RootToCopy[], opts: CopyOptions = {}): Promise<CopyStats> {
+  const limiter = new Limiter(Math.min(opts.concurrency ?? 4, dst.pushConcurrency ?? Infinity));
+  const inflight = new Map<string, Promise<void>>();
+  const stats: CopyStats = { copied: 0, skipped: 0, bytes: 0, referrers: 0 };
+  const graphNodes: Descriptor[] = [];
+  const emit = opts.onEvent ?? (() => undefined);
+  const io: IoOptions = { signal: opts.signal };
+
+  const visit = (d: Descriptor): Promise<void> => {
+    let p = inflight.get(d.digest);
+    if (!p) {
+      p = copyNode(d);
+      inflight.set(d.digest, p);
+    }
+    return p;
+  };
+
+  const copyNode = async (d: Descriptor): Promise<void> => {
+    await limiter.acquire();
+    try {
+      opts.signal?.throwIfAborted();
+      const node = isGraphNodeType(d.mediaType);
+      if (node) graphNodes.push(d);
+      if (await dst.exists(d, io)) {
+        stats.skipped++;
+        emit({ type: 'skipped', descriptor: d });
+        return;
+      }
+      emit({ type: 'start', descriptor: d });
+      if (node) {
+        const bytes = await readAllBounded(verified(await src.fetch(d, io), d, src.name), MAX_MANIFEST_BYTES, `manifest ${d.digest}`);
+        const children = successors(parseGraphNode(bytes, d.mediaType, `${src.name}: ${d.digest}`));
+        limiter.release();
+        try {
+          await Promise.all(children.map(visit));
+        } finally {
+          await limiter.acquire();
+        }
+        await dst.push(d, Readable.from([bytes]), io);
+      } else {
+        const onBytes = opts.onEvent ? (n: number) => emit({ type: 'progress', descriptor: d, bytes: n }) : undefined;
+        await dst.push(d, verified(await src.fetch(d, io), d, src.name, onBytes), io);
+      }
+      stats.copied++;
+      stats.bytes += d.size;
+      emit({ type: 'done', descriptor: d });
+    } finally {
+      limiter.release();
+    }
+  };
+
+  try {
+    for (const { root } of roots) await visit(root);
+    if (opts.includeReferrers && hasReferrers(src)) {
+      const seen = new Set<string>();
+      for (let i = 0; i < graphNodes.length; i++) {
+        const n = graphNodes[i] as Descriptor;
+        if (seen.has(n.digest)) continue;
+        seen.add(n.digest);
+        const refs = await src.referrers(n, io);
+        for (const r of refs) {
+          if (!inflight.has(r.digest)) stats.referrers++;
+          await visit(r);
+        }
+      }
+    }
+    for (const { root, tags } of roots) for (const t of tags) await dst.tag(root, t, io);
+    if (isCommitter(dst)) await dst.commit(io);
+  } catch (e) {
+    if (isAbortError(e)) throw new ScrydonError('aborted', 'interrupted; nothing was tagged', { cause: e });
+    throw e;
+  }
+  return stats;
+}
+

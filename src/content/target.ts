@@ -1,0 +1,55 @@
+import type { Readable } from 'node:stream';
+import type { Descriptor } from '../oci/descriptor.js';
+
+/** Every I/O call takes one; it stands in for Go's context. */
+export interface IoOptions {
+  signal?: AbortSignal | undefined;
+}
+
+/** Bytes of a descriptor, verified against digest and size as they stream: a mismatch is the stream's error. */
+export interface Fetcher {
+  fetch(d: Descriptor, o?: IoOptions): Promise<Readable>;
+}
+export interface ReadOnlyStorage extends Fetcher {
+  exists(d: Descriptor, o?: IoOptions): Promise<boolean>;
+}
+/** The write is visible only when complete and verified. */
+export interface Pusher {
+  push(d: Descriptor, body: Readable, o?: IoOptions): Promise<void>;
+}
+export interface Resolver {
+  resolve(ref: string, o?: IoOptions): Promise<Descriptor>;
+}
+export interface Tagger {
+  tag(d: Descriptor, ref: string, o?: IoOptions): Promise<void>;
+}
+/** Manifests whose `subject` is `d` (signatures, attestations). */
+export interface ReferrerLister {
+  referrers(d: Descriptor, o?: IoOptions): Promise<Descriptor[]>;
+}
+export interface TagLister {
+  tags(o?: IoOptions): Promise<string[]>;
+}
+/** Destinations that must be finalised once everything is pushed and tagged (an archive writer). */
+export interface Committer {
+  commit(o?: IoOptions): Promise<void>;
+}
+
+export interface ReadOnlyTarget extends ReadOnlyStorage, Resolver {
+  /** A short human name for messages: a path, `registry/repo`, an archive file. */
+  readonly name: string;
+}
+export interface Target extends ReadOnlyTarget, Pusher, Tagger {
+  /** How many pushes this target takes at once (an archive writer appends one entry at a time: 1). */
+  readonly pushConcurrency?: number;
+}
+
+export function hasReferrers<T extends object>(t: T): t is T & ReferrerLister {
+  return typeof (t as Partial<ReferrerLister>).referrers === 'function';
+}
+export function isTagLister<T extends object>(t: T): t is T & TagLister {
+  return typeof (t as Partial<TagLister>).tags === 'function';
+}
+export function isCommitter<T extends object>(t: T): t is T & Committer {
+  return typeof (t as Partial<Committer>).commit === 'function';
+}

@@ -1,0 +1,73 @@
+import { createHash, type Hash } from 'node:crypto';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { ScrydonError } from '../errors.js';
+import type { Descriptor } from '../oci/descriptor.js';
+
+/**
+ * Passes bytes through while hashing and counting them. Overflow fails at once; a short stream or a wrong
+ * digest fails in flush(): a consumer that commits on a clean end can never commit bad bytes.
+ */
+export class VerifyStream extends Transform {
+  readonly expected: Descriptor;
+  readonly #hash: Hash = createHash('sha256');
+  readonly #what: string;
+  readonly #onBytes: ((total: number) => void) | undefined;
+  #seen = 0;
+
+  constructor(expected: Descriptor, what: string, onBytes?: (total: number) => void) {
+    super({ readableHighWaterMark: 1 << 20, writableHighWaterMark: 1 << 20 });
+    this.expected = expected;
+    this.#what = what;
+    this.#onBytes = onBytes;
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.#seen += chunk.byteLength;
+    if (this.#seen > this.expected.size) {
+      cb(new ScrydonError('size_mismatch', `${this.#what}: ${this.expected.digest} is larger than its declared ${this.expected.size} bytes`));
+      return;
+    }
+    this.#hash.update(chunk);
+    this.#onBytes?.(this.#seen);
+    cb(null, chunk);
+  }
+
+  override _flush(cb: TransformCallback): void {
+    if (this.#seen !== this.expected.size) {
+      cb(new ScrydonError('size_mismatch', `${this.#what}: ${this.expected.digest} has ${this.#seen} bytes, expected ${this.expected.size}`));
+      return;
+    }
+    const got = `sha256:${this.#hash.digest('hex')}`;
+    if (got !== this.expected.digest) {
+      cb(new ScrydonError('digest_mismatch', `${this.#what}: content digest ${got} does not match ${this.expected.digest}`, {
+        hint: 'the content was corrupted or tampered with; nothing was stored',
+      }));
+      return;
+    }
+    cb();
+  }
+}
+
+/** Wraps `body` in a VerifyStream unless it already is one for the same descriptor (no double hashing). */
+export function verified(body: Readable, d: Descriptor, what: string, onBytes?: (total: number) => void): VerifyStream {
+  if (!onBytes && body instanceof VerifyStream && body.expected.digest === d.digest && body.expected.size === d.size) return body;
+  const v = new VerifyStream(d, what, onBytes);
+  body.on('error', (e) => v.destroy(e));
+  return body.pipe(v);
+}
+
+/** Reads a small verified stream whole (manifests, configs), refusing more than `limit` bytes. */
+export async function readAllBounded(body: Readable, limit: number, what: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of body) {
+    const b = c as Buffer;
+    n += b.byteLength;
+    if (n > limit) {
+      body.destroy();
+      throw new ScrydonError('size_limit_exceeded', `${what} exceeds ${limit} bytes`);
+    }
+    chunks.push(b);
+  }
+  return Buffer.concat(chunks);
+}

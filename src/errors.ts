@@ -1,0 +1,70 @@
+/**
+ * ScrydonError and the stable error codes. This table is the single source of codes;
+ * catalog-spec/error-codes.md lists the same set (a test keeps the two in step).
+ */
+export const ErrorCode = {
+  usage: 'usage',
+  internal: 'internal',
+  io_error: 'io_error',
+  invalid_reference: 'invalid_reference',
+  not_found: 'not_found',
+  digest_mismatch: 'digest_mismatch',
+  size_mismatch: 'size_mismatch',
+  size_limit_exceeded: 'size_limit_exceeded',
+  manifest_invalid: 'manifest_invalid',
+  unsupported_media_type: 'unsupported_media_type',
+  blob_missing: 'blob_missing',
+  store_invalid: 'store_invalid',
+  lock_timeout: 'lock_timeout',
+  pack_invalid: 'pack_invalid',
+  catalog_invalid: 'catalog_invalid',
+  unsafe_path: 'unsafe_path',
+  unsafe_entry: 'unsafe_entry',
+  archive_invalid: 'archive_invalid',
+  archive_truncated: 'archive_truncated',
+  inventory_missing_blobs: 'inventory_missing_blobs',
+  not_installed: 'not_installed',
+  install_failed: 'install_failed',
+  check_failed: 'check_failed',
+  aborted: 'aborted',
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export type ErrorDetails = Readonly<Record<string, string | number | boolean>>;
+
+export interface ScrydonErrorOptions {
+  hint?: string;
+  cause?: unknown;
+  details?: ErrorDetails;
+}
+
+export class ScrydonError extends Error {
+  readonly code: ErrorCode;
+  readonly hint: string | undefined;
+  readonly details: ErrorDetails | undefined;
+
+  constructor(code: ErrorCode, message: string, opts: ScrydonErrorOptions = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'ScrydonError';
+    this.code = code;
+    this.hint = opts.hint;
+    this.details = opts.details;
+  }
+}
+
+export function isScrydonError(e: unknown, code?: ErrorCode): e is ScrydonError {
+  return e instanceof ScrydonError && (code === undefined || e.code === code);
+}
+
+/** Wraps an unknown low-level failure once, at a module boundary. ScrydonErrors pass through. */
+export function wrapError(e: unknown, code: ErrorCode, message: string, hint?: string): ScrydonError {
+  if (e instanceof ScrydonError) return e;
+  const detail = e instanceof Error ? e.message : String(e);
+  return new ScrydonError(code, `${message}: ${detail}`, { cause: e, ...(hint ? { hint } : {}) });
+}
+
+/** Node's AbortError, or any error carrying name AbortError, becomes the stable `aborted` code. */
+export function isAbortError(e: unknown): boolean {
+  return e instanceof Error && (e.name === 'AbortError' || (e as { code?: unknown }).code === 'ABORT_ERR');
+}

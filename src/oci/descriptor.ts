@@ -1,0 +1,56 @@
+import { createHash } from 'node:crypto';
+import { ScrydonError } from '../errors.js';
+import { isDigest, type Digest } from './digest.js';
+
+export interface Platform {
+  architecture: string;
+  os: string;
+  variant?: string;
+}
+
+export interface Descriptor {
+  mediaType: string;
+  digest: Digest;
+  size: number;
+  artifactType?: string;
+  annotations?: Record<string, string>;
+  platform?: Platform;
+}
+
+/** Largest manifest or index scrydon reads (distribution's limit is 4 MiB too). */
+export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+
+export function descriptorOf(mediaType: string, bytes: Uint8Array, extra: Partial<Descriptor> = {}): Descriptor {
+  const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}` as Digest;
+  return { mediaType, digest, size: bytes.byteLength, ...extra };
+}
+
+export function sameContent(a: Descriptor, b: Descriptor): boolean {
+  return a.digest === b.digest && a.size === b.size;
+}
+
+/** Keeps only the fields of the OCI descriptor that identify content (drops annotations such as ref names). */
+export function plainDescriptor(d: Descriptor): Descriptor {
+  const out: Descriptor = { mediaType: d.mediaType, digest: d.digest, size: d.size };
+  if (d.artifactType !== undefined) out.artifactType = d.artifactType;
+  if (d.platform !== undefined) out.platform = d.platform;
+  return out;
+}
+
+function isRecordOfStrings(v: unknown): v is Record<string, string> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === 'string');
+}
+
+/** Validates an untrusted descriptor; `where` names its location for the error. */
+export function assertDescriptor(v: unknown, where: string): asserts v is Descriptor {
+  const bad = (why: string): never => {
+    throw new ScrydonError('manifest_invalid', `${where}: ${why}`);
+  };
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) bad('descriptor is not an object');
+  const d = v as Record<string, unknown>;
+  if (typeof d.mediaType !== 'string' || d.mediaType.length === 0 || d.mediaType.length > 255) bad('mediaType missing or invalid');
+  if (!isDigest(d.digest)) bad(`digest "${String(d.digest).slice(0, 80)}" is not sha256:<hex>`);
+  if (typeof d.size !== 'number' || !Number.isSafeInteger(d.size) || d.size < 0) bad('size is not a non-negative integer');
+  if (d.artifactType !== undefined && typeof d.artifactType !== 'string') bad('artifactType is not a string');
+  if (d.annotations !== undefined && !isRecordOfStrings(d.annotations)) bad('annotations are not a string map');
+}

@@ -1,0 +1,42 @@
+/** Every media type and annotation key scrydon reads or writes (catalog-spec/media-types.md lists the same). */
+export const MediaType = {
+  ociManifest: 'application/vnd.oci.image.manifest.v1+json',
+  ociIndex: 'application/vnd.oci.image.index.v1+json',
+  ociConfig: 'application/vnd.oci.image.config.v1+json',
+  ociEmpty: 'application/vnd.oci.empty.v1+json',
+  ociLayout: 'application/vnd.oci.layout.header.v1+json',
+  dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
+  dockerManifestList: 'application/vnd.docker.distribution.manifest.list.v2+json',
+  packArtifact: 'application/vnd.scrydon.pack.v1.tar.gzip',
+  packLayer: 'application/vnd.scrydon.pack.v1.tar.gzip',
+  packConfig: 'application/vnd.scrydon.pack.config.v1+json',
+  catalogLayer: 'application/vnd.scrydon.catalog.v1+yaml',
+} as const;
+
+export const Annotation = {
+  refName: 'org.opencontainers.image.ref.name',
+  title: 'org.opencontainers.image.title',
+  version: 'org.opencontainers.image.version',
+  created: 'org.opencontainers.image.created',
+  packId: 'io.scrydon.pack.id',
+  /** On index.json entries of referrer manifests: the digest of their subject (a lookup cache). */
+  subject: 'io.scrydon.subject',
+} as const;
+
+/** The empty JSON config blob `{}` of OCI 1.1 artifacts. */
+export const EMPTY_JSON = Buffer.from('{}');
+export const EMPTY_JSON_DIGEST = 'sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a' as const;
+
+const MANIFEST_TYPES: ReadonlySet<string> = new Set([MediaType.ociManifest, MediaType.dockerManifest]);
+const INDEX_TYPES: ReadonlySet<string> = new Set([MediaType.ociIndex, MediaType.dockerManifestList]);
+
+export function isManifestType(mt: string): boolean {
+  return MANIFEST_TYPES.has(mt);
+}
+export function isIndexType(mt: string): boolean {
+  return INDEX_TYPES.has(mt);
+}
+/** A node whose bytes are a manifest or an index (has successors). */
+export function isGraphNodeType(mt: string): boolean {
+  return MANIFEST_TYPES.has(mt) || INDEX_TYPES.has(mt);
+}

@@ -1,0 +1,47 @@
+import { randomBytes } from 'node:crypto';
+import { chmod, open, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { fsyncDir } from '../fs/atomic-write.js';
+import type { Descriptor } from '../oci/descriptor.js';
+import type { IoOptions } from '../content/target.js';
+import { verified } from '../content/verify-stream.js';
+import type { LayoutPaths } from './layout.js';
+
+/**
+ * Streams `body` into the store: a temp file in ingest/, hashed and counted on the way, fsynced, made
+ * read-only and renamed under its digest, then the directory is fsynced. A blob is never visible under
+ * its digest unless complete and correct; the temp file is removed on any failure.
+ */
+export async function ingestBlob(p: LayoutPaths, d: Descriptor, body: Readable, o: IoOptions = {}): Promise<void> {
+  const tmp = join(p.ingest, `${d.digest.slice(7, 23)}-${process.pid}-${randomBytes(4).toString('hex')}`);
+  let done = false;
+  try {
+    const fh = await open(tmp, 'wx', 0o644);
+    try {
+      const sink = fh.createWriteStream({ highWaterMark: 1 << 20, autoClose: false });
+      await pipeline(verified(body, d, `blob ${d.digest}`), sink, { signal: o.signal });
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await chmod(tmp, 0o444);
+    await rename(tmp, p.blob(d.digest));
+    done = true;
+    await fsyncDir(p.blobsDir);
+  } finally {
+    if (!done) await rm(tmp, { force: true });
+  }
+}
+
+/** Present with the declared size. A full rehash is `scrydon check`'s job. */
+export async function hasBlob(p: LayoutPaths, d: Descriptor): Promise<boolean> {
+  try {
+    const st = await stat(p.blob(d.digest));
+    return st.isFile() && st.size === d.size;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw e;
+  }
+}

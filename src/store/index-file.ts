@@ -1,0 +1,73 @@
+import { readFile } from 'node:fs/promises';
+import { ScrydonError } from '../errors.js';
+import { writeFileAtomic } from '../fs/atomic-write.js';
+import { withFileLock } from '../fs/lock.js';
+import { assertDescriptor, type Descriptor } from '../oci/descriptor.js';
+import { MediaType } from '../oci/media-types.js';
+import { EMPTY_INDEX, type LayoutPaths } from './layout.js';
+
+export interface IndexFile {
+  schemaVersion: 2;
+  mediaType?: string;
+  manifests: Descriptor[];
+  annotations?: Record<string, string>;
+}
+
+const MAX_INDEX_BYTES = 64 * 1024 * 1024;
+
+function parseIndex(text: string, path: string): IndexFile {
+  if (text.length > MAX_INDEX_BYTES) throw new ScrydonError('store_invalid', `${path} is larger than ${MAX_INDEX_BYTES} bytes`);
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new ScrydonError('store_invalid', `${path} is not valid JSON: ${(e as Error).message}`, { hint: 'run scrydon check' });
+  }
+  const o = v as Partial<IndexFile> | null;
+  if (!o || typeof o !== 'object' || o.schemaVersion !== 2 || !Array.isArray(o.manifests)) {
+    throw new ScrydonError('store_invalid', `${path} is not an OCI image index`, { hint: 'run scrydon check' });
+  }
+  o.manifests.forEach((m, i) => assertDescriptor(m, `${path}: manifests[${i}]`));
+  return o as IndexFile;
+}
+
+/** Reads index.json; a missing file is an empty index (a fresh store). */
+export async function readIndex(p: LayoutPaths): Promise<IndexFile> {
+  let text: string;
+  try {
+    text = await readFile(p.index, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { ...EMPTY_INDEX, manifests: [] } as IndexFile;
+    throw e;
+  }
+  return parseIndex(text, p.index);
+}
+
+/**
+ * Read-modify-write of index.json under the store lock, written atomically. `fn` returns the new index,
+ * or undefined to leave the file as it is.
+ */
+export async function updateIndex<T>(p: LayoutPaths, fn: (idx: IndexFile) => { index?: IndexFile; result: T }): Promise<T> {
+  return withFileLock(p.index, async () => {
+    const current = await readIndex(p);
+    const { index, result } = fn(current);
+    if (index) {
+      const out: IndexFile = { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: index.manifests };
+      if (index.annotations) out.annotations = index.annotations;
+      await writeFileAtomic(p.index, JSON.stringify(out, null, 2) + '\n');
+    }
+    return result;
+  });
+}
+
+/** Writes an empty index.json if there is none (under the lock, so no concurrent tag is lost). */
+export async function ensureIndex(p: LayoutPaths): Promise<void> {
+  await withFileLock(p.index, async () => {
+    try {
+      await readFile(p.index);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      await writeFileAtomic(p.index, JSON.stringify(EMPTY_INDEX, null, 2) + '\n');
+    }
+  });
+}

@@ -1,0 +1,175 @@
+import { Readable } from 'node:stream';
+import { ScrydonError } from '../errors.js';
+import type { IoOptions, ReferrerLister, TagLister, Target } from '../content/target.js';
+import { readAllBounded, VerifyStream } from '../content/verify-stream.js';
+import { MAX_MANIFEST_BYTES, plainDescriptor, type Descriptor } from '../oci/descriptor.js';
+import { isDigest } from '../oci/digest.js';
+import { parseGraphNode, subjectOf, artifactTypeOf } from '../oci/manifest.js';
+import { Annotation, isGraphNodeType } from '../oci/media-types.js';
+import { parseReference } from '../oci/reference.js';
+import { hasBlob, ingestBlob } from './blobs.js';
+import { ensureIndex, readIndex, updateIndex, type IndexFile } from './index-file.js';
+import { initLayout, LayoutPaths, openBlobFile } from './layout.js';
+import { normalizeTag } from './refs.js';
+
+export interface TaggedEntry {
+  ref: string;
+  descriptor: Descriptor;
+}
+
+/**
+ * The local store: an OCI image layout as a Target. Tags are ref.name annotations in index.json; referrer
+ * manifests are untagged index.json entries carrying their subject's digest, so they stay reachable and
+ * other tools (skopeo, oras) see a plain layout.
+ */
+export class Store implements Target, ReferrerLister, TagLister {
+  readonly paths: LayoutPaths;
+  readonly name: string;
+
+  private constructor(root: string) {
+    this.paths = new LayoutPaths(root);
+    this.name = root;
+  }
+
+  /** Opens (creating if needed) the layout at `root`. */
+  static async open(root: string): Promise<Store> {
+    const s = new Store(root);
+    await initLayout(s.paths);
+    await ensureIndex(s.paths);
+    return s;
+  }
+
+  async index(): Promise<IndexFile> {
+    return readIndex(this.paths);
+  }
+
+  async exists(d: Descriptor): Promise<boolean> {
+    return hasBlob(this.paths, d);
+  }
+
+  async fetch(d: Descriptor): Promise<Readable> {
+    const fh = await openBlobFile(this.paths.blob(d.digest));
+    if (!fh) throw new ScrydonError('blob_missing', `blob ${d.digest} is not in the store ${this.name}`, { hint: 'run scrydon check' });
+    const v = new VerifyStream(d, `store ${this.name}`);
+    const rs = fh.createReadStream({ highWaterMark: 1 << 20 });
+    rs.on('error', (e) => v.destroy(e));
+    return rs.pipe(v);
+  }
+
+  /** Reads a small blob (manifest, config) whole, verified. */
+  async fetchBytes(d: Descriptor, limit = MAX_MANIFEST_BYTES): Promise<Buffer> {
+    return readAllBounded(await this.fetch(d), limit, `${d.digest} in ${this.name}`);
+  }
+
+  async push(d: Descriptor, body: Readable, o: IoOptions = {}): Promise<void> {
+    if (!isGraphNodeType(d.mediaType)) {
+      await ingestBlob(this.paths, d, body, o);
+      return;
+    }
+    if (d.size > MAX_MANIFEST_BYTES) {
+      throw new ScrydonError('size_limit_exceeded', `manifest ${d.digest} is ${d.size} bytes, over the ${MAX_MANIFEST_BYTES}-byte limit`);
+    }
+    const bytes = await readAllBounded(body, MAX_MANIFEST_BYTES, `manifest ${d.digest}`);
+    const node = parseGraphNode(bytes, d.mediaType, `manifest ${d.digest}`);
+    await ingestBlob(this.paths, d, Readable.from([bytes]), o);
+    const subject = subjectOf(node);
+    if (subject) await this.#addReferrerEntry(d, subject, artifactTypeOf(node));
+  }
+
+  async #addReferrerEntry(d: Descriptor, subject: Descriptor, artifactType: string | undefined): Promise<void> {
+    await updateIndex(this.paths, (idx) => {
+      if (idx.manifests.some((m) => m.digest === d.digest && m.annotations?.[Annotation.subject] !== undefined)) return { result: undefined };
+      const entry: Descriptor = { ...plainDescriptor(d), annotations: { [Annotation.subject]: subject.digest } };
+      if (artifactType) entry.artifactType = artifactType;
+      return { index: { ...idx, manifests: [...idx.manifests, entry] }, result: undefined };
+    });
+  }
+
+  /** Resolves a tag, `name@sha256:…` or a bare digest to the manifest's descriptor. */
+  async resolve(ref: string): Promise<Descriptor> {
+    const r = parseReference(ref);
+    const idx = await this.index();
+    if (r.digest) {
+      const hit = idx.manifests.find((m) => m.digest === r.digest);
+      if (hit) return plainDescriptor(hit);
+      const sniffed = await this.#sniff(r.digest);
+      if (sniffed) return sniffed;
+      throw notFound(ref, this.name);
+    }
+    const name = normalizeTag(ref);
+    const hit = idx.manifests.find((m) => m.annotations?.[Annotation.refName] === name);
+    if (!hit) throw notFound(ref, this.name);
+    return plainDescriptor(hit);
+  }
+
+  /** A manifest stored as a blob but not listed in index.json (a child of an index): read its mediaType. */
+  async #sniff(digest: string): Promise<Descriptor | undefined> {
+    if (!isDigest(digest)) return undefined;
+    const fh = await openBlobFile(this.paths.blob(digest));
+    if (!fh) return undefined;
+    try {
+      const st = await fh.stat();
+      if (st.size > MAX_MANIFEST_BYTES) return undefined;
+      const text = (await fh.readFile()).toString('utf8');
+      const mt = (JSON.parse(text) as { mediaType?: unknown }).mediaType;
+      return typeof mt === 'string' && isGraphNodeType(mt) ? { mediaType: mt, digest, size: st.size } : undefined;
+    } catch {
+      return undefined;
+    } finally {
+      await fh.close();
+    }
+  }
+
+  async tag(d: Descriptor, ref: string): Promise<void> {
+    const name = normalizeTag(ref);
+    if (!(await this.exists(d))) throw new ScrydonError('blob_missing', `cannot tag ${name}: manifest ${d.digest} is not in the store`);
+    await updateIndex(this.paths, (idx) => {
+      const manifests = idx.manifests.filter((m) => m.annotations?.[Annotation.refName] !== name);
+      manifests.push({ ...plainDescriptor(d), annotations: { [Annotation.refName]: name } });
+      return { index: { ...idx, manifests }, result: undefined };
+    });
+  }
+
+  /** Removes a tag; the content stays until gc. Returns the descriptor it pointed at. */
+  async untag(ref: string): Promise<Descriptor> {
+    const name = normalizeTag(ref);
+    return updateIndex(this.paths, (idx) => {
+      const hit = idx.manifests.find((m) => m.annotations?.[Annotation.refName] === name);
+      if (!hit) throw notFound(ref, this.name);
+      return { index: { ...idx, manifests: idx.manifests.filter((m) => m !== hit) }, result: plainDescriptor(hit) };
+    });
+  }
+
+  async tags(): Promise<string[]> {
+    return (await this.tagged()).map((t) => t.ref);
+  }
+
+  async tagged(): Promise<TaggedEntry[]> {
+    const idx = await this.index();
+    const out: TaggedEntry[] = [];
+    for (const m of idx.manifests) {
+      const ref = m.annotations?.[Annotation.refName];
+      if (ref !== undefined) out.push({ ref, descriptor: plainDescriptor(m) });
+    }
+    return out.sort((a, b) => a.ref.localeCompare(b.ref));
+  }
+
+  async referrers(d: Descriptor): Promise<Descriptor[]> {
+    const idx = await this.index();
+    const out = new Map<string, Descriptor>();
+    for (const m of idx.manifests) {
+      const subject = m.annotations?.[Annotation.subject];
+      if (subject === d.digest) out.set(m.digest, plainDescriptor(m));
+      else if (subject === undefined && m.annotations?.[Annotation.refName] === undefined && isGraphNodeType(m.mediaType)) {
+        // an untagged entry written by another tool: open it to see whether it refers to d
+        const node = parseGraphNode(await this.fetchBytes(m), m.mediaType, `${this.name}: ${m.digest}`);
+        if (subjectOf(node)?.digest === d.digest) out.set(m.digest, plainDescriptor(m));
+      }
+    }
+    return [...out.values()];
+  }
+}
+
+function notFound(ref: string, where: string): ScrydonError {
+  return new ScrydonError('not_found', `${ref} is not in the store ${where}`, { hint: 'list what the store holds with scrydon ls' });
+}
