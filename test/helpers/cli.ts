@@ -1,0 +1,116 @@
+import { spawn, spawnSync, type SpawnOptions } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { lstat, mkdtemp, readdir, readFile, readlink, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Repository root (this file is dist/test/helpers/cli.js once built). */
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+export const BIN = join(ROOT, 'dist', 'cmd', 'main.js');
+export const FIXTURES = join(ROOT, 'fixtures');
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOptions {
+  home?: string;
+  env?: NodeJS.ProcessEnv;
+  input?: string | Buffer;
+  cwd?: string;
+}
+
+/** Runs the built CLI as a subprocess (the way users run it) and collects its output. */
+export function scrydon(args: readonly string[], o: RunOptions = {}): Promise<RunResult> {
+  return new Promise((resolveRun, reject) => {
+    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ...o.env };
+    if (o.home) env.SCRYDON_HOME = o.home;
+    const opts: SpawnOptions = { env, cwd: o.cwd ?? ROOT, stdio: ['pipe', 'pipe', 'pipe'] };
+    const child = spawn(process.execPath, [BIN, ...args], opts);
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout?.on('data', (c: Buffer) => out.push(c));
+    child.stderr?.on('data', (c: Buffer) => err.push(c));
+    child.on('error', reject);
+    child.on('close', (code) =>
+      resolveRun({ code: code ?? -1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }),
+    );
+    child.stdin?.end(o.input ?? '');
+  });
+}
+
+/** Runs the CLI and fails with its stderr unless it exits 0. */
+export async function ok(args: readonly string[], o: RunOptions = {}): Promise<RunResult> {
+  const r = await scrydon(args, o);
+  if (r.code !== 0) throw new Error(`scrydon ${args.join(' ')} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  return r;
+}
+
+/** Runs the CLI with --json and parses stdout. */
+export async function json<T = unknown>(args: readonly string[], o: RunOptions = {}): Promise<T> {
+  const r = await ok([...args, '--json'], o);
+  return JSON.parse(r.stdout) as T;
+}
+
+/** Asserts a failure with `error[code]` on stderr and no stack trace; returns the result. */
+export function expectError(r: RunResult, code: string, exit = 1): RunResult {
+  if (r.code !== exit) throw new Error(`expected exit ${exit}, got ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  if (!r.stderr.includes(`error[${code}]`)) throw new Error(`expected error[${code}] on stderr, got:\n${r.stderr}`);
+  if (/\n\s+at .+\(.+:\d+:\d+\)/.test(r.stderr)) throw new Error(`stack trace printed without --debug:\n${r.stderr}`);
+  return r;
+}
+
+const temps: string[] = [];
+
+/** A fresh temporary directory, removed by cleanupTemps(). */
+export async function tempDir(prefix = 'scrydon-test-'): Promise<string> {
+  const d = await mkdtemp(join(tmpdir(), prefix));
+  temps.push(d);
+  return d;
+}
+
+export async function cleanupTemps(): Promise<void> {
+  await Promise.all(temps.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+}
+
+/**
+ * A hash over a whole tree (paths, types, modes, sizes, contents, link targets). Lock directories are
+ * left out. Two equal hashes mean the tree is byte-for-byte the same.
+ */
+export async function treeHash(dir: string): Promise<string> {
+  const h = createHash('sha256');
+  async function walk(rel: string): Promise<void> {
+    const abs = join(dir, rel);
+    let entries: string[];
+    try {
+      entries = (await readdir(abs)).sort();
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw e;
+    }
+    for (const name of entries) {
+      if (name.endsWith('.lock')) continue;
+      const r = rel ? `${rel}/${name}` : name;
+      const st = await lstat(join(dir, r));
+      if (st.isDirectory()) {
+        h.update(`d ${r} ${st.mode & 0o7777}\n`);
+        await walk(r);
+      } else if (st.isSymbolicLink()) {
+        h.update(`l ${r} ${await readlink(join(dir, r))}\n`);
+      } else {
+        h.update(`f ${r} ${st.mode & 0o7777} ${st.size}\n`);
+        h.update(await readFile(join(dir, r)));
+      }
+    }
+  }
+  await walk('');
+  return h.digest('hex');
+}
+
+/** Whether an executable is on PATH. */
+export function have(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+}
