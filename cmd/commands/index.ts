@@ -1,9 +1,17 @@
 import type { CommandDef } from '../define-command.js';
+// -- imports: store (lead)
 import rm from './rm.js';
 import tag from './tag.js';
+// -- imports: pack build/validate
+// -- imports: inspect/install
+// -- imports: save/load
 
 /** Every top-level command, in the order --help lists them. */
 export const commands = [
+  // -- commands: pack build/validate
+  // -- commands: inspect/install
+  // -- commands: store (lead)
   tag,
   rm,
+  // -- commands: save/load
 ] as unknown as ReadonlyArray<CommandDef<unknown>>;
