@@ -1,5 +1,7 @@
 import type { CommandDef } from '../define-command.js';
 // -- imports: store (lead)
+import check from './check.js';
+import gc from './gc.js';
 import rm from './rm.js';
 import tag from './tag.js';
 // -- imports: pack build/validate
@@ -11,6 +13,8 @@ export const commands = [
   // -- commands: pack build/validate
   // -- commands: inspect/install
   // -- commands: store (lead)
+  gc,
+  check,
   tag,
   rm,
   // -- commands: save/load

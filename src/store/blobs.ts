@@ -5,6 +5,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fsyncDir } from '../fs/atomic-write.js';
 import type { Descriptor } from '../oci/descriptor.js';
+import type { Digest } from '../oci/digest.js';
 import type { IoOptions } from '../content/target.js';
 import { verified } from '../content/verify-stream.js';
 import type { LayoutPaths } from './layout.js';
@@ -35,13 +36,18 @@ export async function ingestBlob(p: LayoutPaths, d: Descriptor, body: Readable, 
   }
 }
 
-/** Present with the declared size. A full rehash is `scrydon check`'s job. */
-export async function hasBlob(p: LayoutPaths, d: Descriptor): Promise<boolean> {
+/** The size of the blob file named by `digest`, or undefined when there is none. */
+export async function blobSize(p: LayoutPaths, digest: Digest): Promise<number | undefined> {
   try {
-    const st = await stat(p.blob(d.digest));
-    return st.isFile() && st.size === d.size;
+    const st = await stat(p.blob(digest));
+    return st.isFile() ? st.size : undefined;
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e;
   }
+}
+
+/** Present with the declared size. A full rehash is `scrydon check`'s job. */
+export async function hasBlob(p: LayoutPaths, d: Descriptor): Promise<boolean> {
+  return (await blobSize(p, d.digest)) === d.size;
 }

@@ -43,19 +43,29 @@ export async function readIndex(p: LayoutPaths): Promise<IndexFile> {
   return parseIndex(text, p.index);
 }
 
+/** Writes index.json atomically in the canonical form. Call only while holding the index lock. */
+async function writeIndex(p: LayoutPaths, index: IndexFile): Promise<void> {
+  const out: IndexFile = { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: index.manifests };
+  if (index.annotations) out.annotations = index.annotations;
+  await writeFileAtomic(p.index, JSON.stringify(out, null, 2) + '\n');
+}
+
+/**
+ * Runs `fn` holding the index lock, with the current index and a writer for the new one. For work that must
+ * keep tags still while it does I/O on blobs (gc); everything else uses updateIndex.
+ */
+export async function withIndexLock<T>(p: LayoutPaths, fn: (current: IndexFile, write: (next: IndexFile) => Promise<void>) => Promise<T>): Promise<T> {
+  return withFileLock(p.index, async () => fn(await readIndex(p), (next) => writeIndex(p, next)));
+}
+
 /**
  * Read-modify-write of index.json under the store lock, written atomically. `fn` returns the new index,
- * or undefined to leave the file as it is.
+ * or no index to leave the file as it is.
  */
 export async function updateIndex<T>(p: LayoutPaths, fn: (idx: IndexFile) => { index?: IndexFile; result: T }): Promise<T> {
-  return withFileLock(p.index, async () => {
-    const current = await readIndex(p);
+  return withIndexLock(p, async (current, write) => {
     const { index, result } = fn(current);
-    if (index) {
-      const out: IndexFile = { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: index.manifests };
-      if (index.annotations) out.annotations = index.annotations;
-      await writeFileAtomic(p.index, JSON.stringify(out, null, 2) + '\n');
-    }
+    if (index) await write(index);
     return result;
   });
 }

@@ -1,0 +1,28 @@
+import { parseDuration } from '../../src/config/units.js';
+import { gc } from '../../src/store/gc.js';
+import { defineCommand } from '../define-command.js';
+import { humanBytes } from '../output/progress.js';
+import { shortDigest } from '../output/render.js';
+
+export default defineCommand({
+  command: 'gc',
+  describe: 'Delete blobs no tag reaches (signatures of kept packs stay)',
+  examples: [
+    ['scrydon gc --dry-run', 'show what would be freed'],
+    ['scrydon gc --grace 0', 'collect at once (no concurrent pulls running)'],
+    ['scrydon gc --json', 'a report with bytes freed and each step timed'],
+  ],
+  builder: (y) =>
+    y
+      .option('dry-run', { type: 'boolean', default: false, describe: 'report only; delete nothing' })
+      .option('grace', { type: 'string', default: '10m', describe: 'keep blobs younger than this (a concurrent pull may not have tagged them yet)' }),
+  run: async (args, ctx) => {
+    const report = await gc(await ctx.store(), { dryRun: args['dry-run'], graceMs: parseDuration(args.grace, '--grace') });
+    const verb = report.dryRun ? 'would free' : 'freed';
+    const lines = report.removed.map((r) => `${report.dryRun ? 'would delete' : 'deleted'} ${shortDigest(r.digest)} ${humanBytes(r.size)}`);
+    lines.push(`${verb} ${humanBytes(report.freedBytes)} in ${report.removed.length} blob(s); ${report.reachableBlobs} reachable kept` +
+      (report.keptYoung ? `, ${report.keptYoung} younger than --grace kept` : '') +
+      (report.cleanedTemp ? `, ${report.cleanedTemp} stale temp file(s) cleaned` : ''));
+    return { data: report, text: lines.join('\n') };
+  },
+});
