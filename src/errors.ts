@@ -23,10 +23,23 @@ export const ErrorCode = {
   archive_invalid: 'archive_invalid',
   archive_truncated: 'archive_truncated',
   inventory_missing_blobs: 'inventory_missing_blobs',
+  inventory_invalid: 'inventory_invalid',
   not_installed: 'not_installed',
   install_failed: 'install_failed',
+  state_invalid: 'state_invalid',
   check_failed: 'check_failed',
   aborted: 'aborted',
+  // -- registry
+  network_error: 'network_error',
+  tls_error: 'tls_error',
+  auth_failed: 'auth_failed',
+  access_denied: 'access_denied',
+  credential_helper_failed: 'credential_helper_failed',
+  registry_error: 'registry_error',
+  fetch_failed: 'fetch_failed',
+  push_failed: 'push_failed',
+  referrers_unsupported: 'referrers_unsupported',
+  config_invalid: 'config_invalid',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -5,17 +5,35 @@ import gc from './gc.js';
 import rm from './rm.js';
 import tag from './tag.js';
 // -- imports: pack build/validate
+import build from './build.js';
+import validate from './validate.js';
 // -- imports: inspect/install
+import inspect from './inspect.js';
+import install from './install.js';
+import installed from './installed.js';
+import uninstall from './uninstall.js';
 // -- imports: save/load
+import inventory from './inventory.js';
+import load from './load.js';
+import save from './save.js';
 
 /** Every top-level command, in the order --help lists them. */
 export const commands = [
   // -- commands: pack build/validate
+  build,
+  validate,
   // -- commands: inspect/install
+  inspect,
+  install,
+  installed,
+  uninstall,
   // -- commands: store (lead)
   gc,
   check,
   tag,
   rm,
   // -- commands: save/load
+  save,
+  load,
+  inventory,
 ] as unknown as ReadonlyArray<CommandDef<unknown>>;

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ScrydonError } from '../errors.js';
 import { isDigest, type Digest } from './digest.js';
+import { Annotation } from './media-types.js';
 
 export interface Platform {
   architecture: string;
@@ -53,4 +54,15 @@ export function assertDescriptor(v: unknown, where: string): asserts v is Descri
   if (typeof d.size !== 'number' || !Number.isSafeInteger(d.size) || d.size < 0) bad('size is not a non-negative integer');
   if (d.artifactType !== undefined && typeof d.artifactType !== 'string') bad('artifactType is not a string');
   if (d.annotations !== undefined && !isRecordOfStrings(d.annotations)) bad('annotations are not a string map');
+}
+
+/**
+ * The index.json entry that keeps a referrer manifest (signature, attestation) reachable: untagged, with its
+ * subject's digest in the io.scrydon.subject annotation so referrer look-ups need
+ * not open every manifest. Used by the store, load's staging and the archive writer alike.
+ */
+export function referrerEntry(d: Descriptor, subject: Descriptor, artifactType: string | undefined): Descriptor {
+  const entry: Descriptor = { ...plainDescriptor(d), annotations: { [Annotation.subject]: subject.digest } };
+  if (artifactType) entry.artifactType = artifactType;
+  return entry;
 }

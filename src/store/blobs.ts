@@ -2,8 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, open, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { fsyncDir } from '../fs/atomic-write.js';
+import { fsyncDir, writeAllTo } from '../fs/atomic-write.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import type { Digest } from '../oci/digest.js';
 import type { IoOptions } from '../content/target.js';
@@ -21,8 +20,7 @@ export async function ingestBlob(p: LayoutPaths, d: Descriptor, body: Readable, 
   try {
     const fh = await open(tmp, 'wx', 0o644);
     try {
-      const sink = fh.createWriteStream({ highWaterMark: 1 << 20, autoClose: false });
-      await pipeline(verified(body, d, `blob ${d.digest}`), sink, { signal: o.signal });
+      await writeAllTo(fh, verified(body, d, `blob ${d.digest}`), o.signal);
       await fh.sync();
     } finally {
       await fh.close();

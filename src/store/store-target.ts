@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { ScrydonError } from '../errors.js';
 import type { IoOptions, ReferrerLister, TagLister, Target } from '../content/target.js';
 import { readAllBounded, VerifyStream } from '../content/verify-stream.js';
-import { MAX_MANIFEST_BYTES, plainDescriptor, type Descriptor } from '../oci/descriptor.js';
+import { MAX_MANIFEST_BYTES, plainDescriptor, referrerEntry, type Descriptor } from '../oci/descriptor.js';
 import { isDigest } from '../oci/digest.js';
 import { parseGraphNode, subjectOf, artifactTypeOf } from '../oci/manifest.js';
 import { Annotation, isGraphNodeType } from '../oci/media-types.js';
@@ -79,9 +79,7 @@ export class Store implements Target, ReferrerLister, TagLister {
   async #addReferrerEntry(d: Descriptor, subject: Descriptor, artifactType: string | undefined): Promise<void> {
     await updateIndex(this.paths, (idx) => {
       if (idx.manifests.some((m) => m.digest === d.digest && m.annotations?.[Annotation.subject] !== undefined)) return { result: undefined };
-      const entry: Descriptor = { ...plainDescriptor(d), annotations: { [Annotation.subject]: subject.digest } };
-      if (artifactType) entry.artifactType = artifactType;
-      return { index: { ...idx, manifests: [...idx.manifests, entry] }, result: undefined };
+      return { index: { ...idx, manifests: [...idx.manifests, referrerEntry(d, subject, artifactType)] }, result: undefined };
     });
   }
 

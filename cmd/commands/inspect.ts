@@ -1,0 +1,62 @@
+import { inspectArtifact, type InspectResult } from '../../src/pack/inspect.js';
+import type { Descriptor } from '../../src/oci/descriptor.js';
+import { defineCommand } from '../define-command.js';
+import { table } from '../output/render.js';
+
+function bytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(1)} ${units[i]}`;
+}
+
+function annotationLines(a: Record<string, string> | undefined, indent: string): string[] {
+  return Object.entries(a ?? {}).map(([k, v]) => `${indent}${k}: ${v}`);
+}
+
+function descriptorLines(label: string, d: Descriptor): string[] {
+  return [`  ${label}: ${d.mediaType}`, `    digest: ${d.digest}`, `    size: ${d.size} (${bytes(d.size)})`, ...annotationLines(d.annotations, '    ')];
+}
+
+function human(r: InspectResult): string {
+  const out = [`Reference:     ${r.reference}`, `Digest:        ${r.digest}`, `Media type:    ${r.mediaType}`];
+  if (r.artifactType) out.push(`Artifact type: ${r.artifactType}`);
+  out.push(`Size:          ${r.size} (${bytes(r.size)}; manifest ${r.manifestSize} B)`);
+  if (r.subject) out.push(`Subject:       ${r.subject.digest}`);
+  const ann = annotationLines(r.annotations, '  ');
+  if (ann.length) out.push('', 'Annotations:', ...ann);
+  if (r.config) out.push('', 'Config:', ...descriptorLines('mediaType', r.config));
+  if (r.layers) out.push('', `Layers (${r.layers.length}):`, ...r.layers.flatMap((l, i) => descriptorLines(`[${i}] mediaType`, l)));
+  if (r.manifests) out.push('', `Manifests (${r.manifests.length}):`, ...r.manifests.flatMap((m, i) => descriptorLines(`[${i}] mediaType`, m)));
+  if (r.pack) {
+    const p = r.pack;
+    out.push('', `Pack: ${p.packJson.package.id} ${p.packJson.package.version} (pack.json from the ${p.packJsonSource})`);
+    out.push(...JSON.stringify(p.packJson, null, 2).split('\n').map((l) => `  ${l}`));
+    out.push('', `Files (${p.files.length}, ${bytes(p.unpackedSize)} unpacked):`);
+    if (p.files.length) out.push(...table(['SIZE', 'MODE', 'PATH'], p.files.map((f) => [String(f.size), f.mode.toString(8).padStart(4, '0'), f.path])).split('\n').map((l) => `  ${l}`));
+  } else {
+    out.push('', 'Pack: none (not a scrydon pack)');
+  }
+  out.push('', `Referrers (${r.referrers.length}):`);
+  for (const ref of r.referrers) out.push(`  ${ref.digest}  ${ref.artifactType ?? ref.mediaType}`);
+  return out.join('\n');
+}
+
+export default defineCommand({
+  command: 'inspect <ref>',
+  describe: 'Show a stored artifact: descriptors, annotations, pack.json, files and sizes, referrers',
+  examples: [
+    ['scrydon inspect acme.fraud:1.2.0', 'everything about one pack, for a person'],
+    ['scrydon inspect acme.fraud@sha256:3f1c… --json | jq .pack.files', 'the file list as JSON'],
+  ],
+  builder: (y) => y.positional('ref', { type: 'string', demandOption: true, describe: 'tag or digest in the local store' }),
+  run: async (args, ctx) => {
+    const result = await inspectArtifact(await ctx.store(), args.ref, { signal: ctx.signal });
+    return { data: result, text: human(result) };
+  },
+});

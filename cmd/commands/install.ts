@@ -1,0 +1,29 @@
+import { resolve } from 'node:path';
+import { installPack } from '../../src/install/install.js';
+import { defineCommand } from '../define-command.js';
+import { shortDigest } from '../output/render.js';
+
+export default defineCommand({
+  command: 'install <ref>',
+  describe: 'Install a stored pack into the install root as <id>/<version>/ (atomically, in installOrder)',
+  examples: [
+    ['scrydon install acme.fraud:1.2.0', 'install into $SCRYDON_HOME/packs'],
+    ['scrydon install acme.fraud:1.2.0 --root /srv/packs', 'install somewhere else'],
+  ],
+  builder: (y) =>
+    y
+      .positional('ref', { type: 'string', demandOption: true, describe: 'tag or digest in the local store' })
+      .option('root', { type: 'string', describe: 'install root (default $SCRYDON_HOME/packs)' }),
+  run: async (args, ctx) => {
+    const root = args.root ? resolve(args.root) : ctx.paths.packs;
+    const r = await installPack(await ctx.store(), args.ref, { root, source: 'manual', signal: ctx.signal });
+    const { id, version, digest } = r.record;
+    const text =
+      r.action === 'unchanged'
+        ? `${id} ${version} (${shortDigest(digest)}) is already installed in ${r.dir}; nothing to do`
+        : `installed ${id} ${version} (${shortDigest(digest)}) in ${r.dir}` +
+          (r.previous ? `, replacing ${r.previous.version} (${shortDigest(r.previous.digest)})` : '') +
+          `\ninstall order: ${r.record.contents.map((c) => `${c.kind}:${c.path}`).join(', ')}`;
+    return { data: { ...r, root }, text };
+  },
+});

@@ -1,0 +1,40 @@
+import { resolve } from 'node:path';
+import { loadArchive, spoolToFile } from '../../src/archive/index.js';
+import { ScrydonError } from '../../src/errors.js';
+import { defineCommand } from '../define-command.js';
+import { humanBytes } from '../output/progress.js';
+import { shortDigest } from '../output/render.js';
+
+export default defineCommand({
+  command: 'load',
+  describe: "Load a tar archive (scrydon save's, or skopeo's oci-archive) into the store, all or nothing",
+  examples: [
+    ['scrydon load -i fraud.tar', 'load an archive file'],
+    ['ssh host scrydon save acme.fraud:1.2.0 -o - | scrydon load', 'load from stdin'],
+  ],
+  builder: (y) => y.option('input', { alias: 'i', type: 'string', describe: 'archive file, or - (the default) for stdin' }),
+  run: async (args, ctx) => {
+    const store = await ctx.store();
+    const fromStdin = args.input === undefined || args.input === '-';
+    if (fromStdin && process.stdin.isTTY) {
+      throw new ScrydonError('usage', 'no archive given', { hint: 'pass -i FILE, or pipe an archive into scrydon load' });
+    }
+    const spooled = fromStdin ? await spoolToFile(process.stdin, ctx.paths.tmp, { signal: ctx.signal }) : undefined;
+    try {
+      const onEvent = ctx.progress();
+      const r = await loadArchive(store, spooled?.path ?? resolve(args.input as string), {
+        signal: ctx.signal,
+        ...(onEvent ? { onEvent } : {}),
+      });
+      const data = { refs: r.refs, untagged: r.untagged, blobs: r.copied, existing: r.skipped, bytes: r.bytes, referrers: r.referrers };
+      const lines = [
+        ...r.refs.map((x) => `loaded ${x.ref} (${shortDigest(x.digest)})`),
+        ...r.untagged.map((d) => `loaded ${shortDigest(d)} (untagged)`),
+        `${r.copied} blob(s), ${humanBytes(r.bytes)} new; ${r.skipped} already present`,
+      ];
+      return { data, text: lines.join('\n') };
+    } finally {
+      await spooled?.remove();
+    }
+  },
+});

@@ -1,0 +1,54 @@
+import { resolve } from 'node:path';
+import { fileSink, readInventoryFile, saveArchive, streamSink } from '../../src/archive/index.js';
+import { ScrydonError } from '../../src/errors.js';
+import { defineCommand } from '../define-command.js';
+import { humanBytes } from '../output/progress.js';
+import { shortDigest } from '../output/render.js';
+
+export default defineCommand({
+  command: 'save [refs..]',
+  describe: 'Write stored packs (with their signatures) to a tar archive, an OCI image layout',
+  examples: [
+    ['scrydon save acme.fraud:1.2.0 -o fraud.tar', 'one pack, for an air-gapped machine'],
+    ['scrydon save --all -o everything.tar', 'every tag in the store'],
+    ['scrydon save acme.fraud:1.3.0 --exclude-inventory their-inventory.json -o delta.tar', 'only what the other side lacks'],
+    ['scrydon save acme.fraud:1.2.0 -o - | ssh host scrydon load', 'stream to another machine'],
+  ],
+  builder: (y) =>
+    y
+      .positional('refs', { type: 'string', array: true, default: [] as string[], describe: 'tags or digests to save' })
+      .option('output', { alias: 'o', type: 'string', demandOption: true, describe: 'archive file, or - for stdout' })
+      .option('all', { type: 'boolean', default: false, describe: 'save every tag in the store' })
+      .option('exclude-inventory', { type: 'string', describe: 'leave out the blobs listed in this inventory (scrydon inventory)' }),
+  run: async (args, ctx) => {
+    const refs = args.refs ?? [];
+    if (refs.length === 0 && !args.all) throw new ScrydonError('usage', 'name at least one reference, or pass --all');
+    if (refs.length > 0 && args.all) throw new ScrydonError('usage', '--all saves every tag; do not name references too');
+    const toStdout = args.output === '-';
+    if (toStdout && args.json) throw new ScrydonError('usage', '--json cannot share stdout with the archive (-o -)');
+    if (toStdout && process.stdout.isTTY) {
+      throw new ScrydonError('usage', 'refusing to write an archive to a terminal', { hint: 'redirect stdout, or give -o FILE' });
+    }
+    const exclude = args['exclude-inventory'] ? await readInventoryFile(resolve(args['exclude-inventory'])) : undefined;
+    const store = await ctx.store();
+    const sink = toStdout ? streamSink(process.stdout) : await fileSink(resolve(args.output));
+    const onEvent = ctx.progress();
+    const r = await saveArchive(store, refs, sink, {
+      all: args.all,
+      signal: ctx.signal,
+      ...(exclude ? { exclude } : {}),
+      ...(onEvent ? { onEvent } : {}),
+    });
+    const lines = [
+      ...r.refs.map((x) => `saved ${x.ref} (${shortDigest(x.digest)})`),
+      `${r.copied} blob(s), ${humanBytes(r.bytes)} written to ${toStdout ? 'stdout' : r.archive}` +
+        (r.skipped > 0 ? `; ${r.skipped} left out${exclude ? ' (in the inventory)' : ''}` : ''),
+    ];
+    const data = { archive: toStdout ? '-' : r.archive, refs: r.refs, blobs: r.copied, bytes: r.bytes, excluded: r.skipped, referrers: r.referrers };
+    if (toStdout) {
+      ctx.info(lines.join('\n'));
+      return { data, text: '' };
+    }
+    return { data, text: lines.join('\n') };
+  },
+});

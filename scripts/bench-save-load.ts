@@ -1,0 +1,116 @@
+/**
+ * The save/load benchmark (scripts/bench-save-load.sh runs the built copy). One random-content pack of
+ * BENCH_SIZE_MIB is stored, then in one run, alternating, each after a warm-up and BENCH_RUNS times:
+ *   save:   scrydon save REF -o F            vs  skopeo copy oci:CATALOG:REF oci-archive:F2:REF
+ *   load:   scrydon load -i F (fresh home)   vs  skopeo copy oci-archive:F2:REF oci:DIR:REF
+ *   and the baselines: node sha256 of the layer in 1 MiB chunks, and cp of the layer.
+ * Outputs are deleted (and the page cache flushed to disk with sync) between runs. Prints medians, the
+ * ratios scrydon/skopeo and load/sha256, and the peak RSS of each (GNU time).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { seedPack } from '../test/helpers/seed-store.js';
+import { BIN } from '../test/helpers/cli.js';
+
+const SIZE_MIB = Number(process.env.BENCH_SIZE_MIB ?? 1024);
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const REF = 'bench.pack:1.0.0';
+const TIME = '/usr/bin/time';
+
+interface Sample {
+  seconds: number;
+  rssMiB: number;
+}
+interface Task {
+  name: string;
+  cmd: string[];
+  env?: NodeJS.ProcessEnv;
+  cleanup: string[];
+}
+
+function run(cmd: readonly string[], env: NodeJS.ProcessEnv = {}): void {
+  const r = spawnSync(cmd[0] as string, cmd.slice(1), { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...env } });
+  if (r.status !== 0) throw new Error(`${cmd.join(' ')} exited ${r.status}`);
+}
+
+async function measure(t: Task, timeFile: string): Promise<Sample> {
+  const start = process.hrtime.bigint();
+  run([TIME, '-f', '%M', '-o', timeFile, ...t.cmd], t.env);
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const rssKiB = Number((await readFile(timeFile, 'utf8')).trim().split('\n').pop());
+  for (const p of t.cleanup) await rm(p, { recursive: true, force: true });
+  run(['sync']);
+  return { seconds, rssMiB: rssKiB / 1024 };
+}
+
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+};
+
+async function main(): Promise<void> {
+  const dir = process.env.BENCH_DIR ?? (await mkdtemp('/var/tmp/scrydon-bench-'));
+  const home = join(dir, 'home');
+  const catalog = join(home, 'catalog');
+  const timeFile = join(dir, 'time.txt');
+  try {
+    process.stderr.write(`bench: storing a ${SIZE_MIB} MiB random pack in ${catalog}\n`);
+    const seeded = await seedPack(catalog, REF, join(dir, 'work'), { layers: [SIZE_MIB * 1024 * 1024] });
+    await rm(join(dir, 'work'), { recursive: true, force: true });
+    const layer = join(catalog, 'blobs', 'sha256', (seeded.layers[0]?.digest ?? '').slice(7));
+    const ours = join(dir, 'in-scrydon.tar');
+    const theirs = join(dir, 'in-skopeo.tar');
+    run([process.execPath, BIN, 'save', REF, '-o', ours, '-q'], { SCRYDON_HOME: home });
+    run(['skopeo', 'copy', '-q', `oci:${catalog}:${REF}`, `oci-archive:${theirs}:${REF}`]);
+
+    const out = join(dir, 'out');
+    const sha = `const h=require('crypto').createHash('sha256');const s=require('fs').createReadStream(process.argv[1],{highWaterMark:1<<20});s.on('data',c=>h.update(c));s.on('end',()=>console.log(h.digest('hex')))`;
+    const tasks: Task[] = [
+      { name: 'save scrydon', cmd: [process.execPath, BIN, 'save', REF, '-o', `${out}.tar`, '-q'], env: { SCRYDON_HOME: home }, cleanup: [`${out}.tar`] },
+      { name: 'save skopeo', cmd: ['skopeo', 'copy', '-q', `oci:${catalog}:${REF}`, `oci-archive:${out}.tar:${REF}`], cleanup: [`${out}.tar`] },
+      { name: 'load scrydon', cmd: [process.execPath, BIN, 'load', '-i', ours, '-q'], env: { SCRYDON_HOME: `${out}-home` }, cleanup: [`${out}-home`] },
+      { name: 'load skopeo', cmd: ['skopeo', 'copy', '-q', `oci-archive:${theirs}:${REF}`, `oci:${out}-oci:${REF}`], cleanup: [`${out}-oci`] },
+      { name: 'sha256 node', cmd: [process.execPath, '-e', sha, layer], cleanup: [] },
+      { name: 'cp', cmd: ['cp', layer, `${out}.bin`], cleanup: [`${out}.bin`] },
+    ];
+    const samples = new Map<string, Sample[]>(tasks.map((t) => [t.name, []]));
+    for (let round = 0; round <= RUNS; round++) {
+      for (const t of tasks) {
+        const s = await measure(t, timeFile);
+        if (round > 0) samples.get(t.name)?.push(s); // round 0 is the warm-up
+        process.stderr.write(`  ${round === 0 ? 'warm-up' : `run ${round}`}  ${t.name.padEnd(13)} ${s.seconds.toFixed(2)} s  ${s.rssMiB.toFixed(0)} MiB\n`);
+      }
+    }
+    const med = (n: string) => median((samples.get(n) ?? []).map((s) => s.seconds));
+    const peak = (n: string) => Math.max(...(samples.get(n) ?? []).map((s) => s.rssMiB));
+    const rows = tasks.map((t) => `${t.name.padEnd(14)} ${med(t.name).toFixed(2).padStart(7)} s  ${peak(t.name).toFixed(0).padStart(5)} MiB`);
+    const ratios = {
+      save: med('save scrydon') / med('save skopeo'),
+      load: med('load scrydon') / med('load skopeo'),
+      loadVsSha: med('load scrydon') / med('sha256 node'),
+      saveVsSha: med('save scrydon') / med('sha256 node'),
+    };
+    const verdict = (ok: boolean) => (ok ? 'ok' : 'MISSED');
+    const rssOk = peak('save scrydon') < 150 && peak('load scrydon') < 150;
+    process.stdout.write(
+      [
+        `save/load of a ${SIZE_MIB} MiB pack: median of ${RUNS} runs after a warm-up, alternating`,
+        `${'task'.padEnd(14)} ${'median'.padStart(9)}  ${'peak RSS'.padStart(9)}`,
+        ...rows,
+        `ratio save scrydon/skopeo   ${ratios.save.toFixed(2)}  (target <= 0.33: ${verdict(ratios.save <= 0.33)})`,
+        `ratio load scrydon/skopeo   ${ratios.load.toFixed(2)}  (target <= 0.33: ${verdict(ratios.load <= 0.33)})`,
+        `load / sha256               ${ratios.loadVsSha.toFixed(2)}  (target <= 1.5: ${verdict(ratios.loadVsSha <= 1.5)})`,
+        `save / sha256               ${ratios.saveVsSha.toFixed(2)}`,
+        `peak RSS save/load          ${peak('save scrydon').toFixed(0)} / ${peak('load scrydon').toFixed(0)} MiB  (target < 150: ${verdict(rssOk)})`,
+        `JSON ${JSON.stringify({ sizeMiB: SIZE_MIB, runs: RUNS, medians: Object.fromEntries(tasks.map((t) => [t.name, med(t.name)])), peakRssMiB: Object.fromEntries(tasks.map((t) => [t.name, peak(t.name)])), ratios })}`,
+        '',
+      ].join('\n'),
+    );
+  } finally {
+    if (!process.env.BENCH_DIR) await rm(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

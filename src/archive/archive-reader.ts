@@ -1,0 +1,148 @@
+import { open, type FileHandle } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import type { RootToCopy } from '../content/copy.js';
+import type { ReadOnlyTarget, ReferrerLister } from '../content/target.js';
+import { readAllBounded, verified } from '../content/verify-stream.js';
+import { ScrydonError } from '../errors.js';
+import { MAX_MANIFEST_BYTES, plainDescriptor, type Descriptor } from '../oci/descriptor.js';
+import type { Digest } from '../oci/digest.js';
+import { parseGraphNode, subjectOf, type GraphNode } from '../oci/manifest.js';
+import { isGraphNodeType } from '../oci/media-types.js';
+import { parseReference } from '../oci/reference.js';
+import {
+  assertOciLayout,
+  EXCLUDED_INVENTORY_ANNOTATION,
+  indexSizeLimit,
+  layoutEntries,
+  parseArchiveIndex,
+  refNameOf,
+  subjectAnnotationOf,
+  type ArchiveIndex,
+  type LayoutEntries,
+} from './archive-layout.js';
+import { RangeStream } from './range-stream.js';
+import type { TarEntry } from './tar-index.js';
+import { indexTar } from './tar-index.js';
+
+/**
+ * A tar archive holding an OCI image layout, as a read-only Target. Opening it indexes the tar in one pass
+ * over the headers and validates oci-layout and index.json; fetch() streams an entry's bytes by offset,
+ * verified against the descriptor. Accepts scrydon's archives and skopeo's oci-archive tars.
+ */
+export class ArchiveReader implements ReadOnlyTarget, ReferrerLister {
+  readonly name: string;
+  readonly index: ArchiveIndex;
+  readonly #fh: FileHandle;
+  readonly #entries: LayoutEntries;
+  readonly #nodes = new Map<Digest, Promise<GraphNode>>();
+
+  private constructor(name: string, fh: FileHandle, entries: LayoutEntries, index: ArchiveIndex) {
+    this.name = name;
+    this.#fh = fh;
+    this.#entries = entries;
+    this.index = index;
+  }
+
+  static async open(path: string): Promise<ArchiveReader> {
+    const what = `archive ${path}`;
+    const fh = await open(path, 'r');
+    try {
+      const st = await fh.stat();
+      if (!st.isFile()) throw new ScrydonError('archive_invalid', `${what} is not a regular file`);
+      const entries = layoutEntries(await indexTar(fh, st.size, what), what);
+      assertOciLayout(await readEntry(fh, entries.ociLayout, 4096, `${what}: oci-layout`), what);
+      const index = parseArchiveIndex(await readEntry(fh, entries.index, indexSizeLimit(), `${what}: index.json`), what);
+      return new ArchiveReader(what, fh, entries, index);
+    } catch (e) {
+      await fh.close();
+      throw e;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#fh.close();
+  }
+
+  /** Whether the archive carries this blob (by digest and size). */
+  has(d: Descriptor): boolean {
+    return this.#entries.blobs.get(d.digest)?.size === d.size;
+  }
+
+  async exists(d: Descriptor): Promise<boolean> {
+    return this.has(d);
+  }
+
+  /** True when the archive was saved with --exclude-inventory: blobs it leaves out must already be in the store. */
+  get excludesInventory(): boolean {
+    return this.index.annotations[EXCLUDED_INVENTORY_ANNOTATION] !== undefined;
+  }
+
+  async fetch(d: Descriptor): Promise<Readable> {
+    if (isGraphNodeType(d.mediaType) && d.size > MAX_MANIFEST_BYTES) {
+      throw new ScrydonError('size_limit_exceeded', `${this.name}: manifest ${d.digest} is ${d.size} bytes, over the ${MAX_MANIFEST_BYTES}-byte limit`);
+    }
+    const e = this.#entries.blobs.get(d.digest);
+    if (!e) throw new ScrydonError('blob_missing', `${this.name} does not contain blob ${d.digest}`);
+    if (e.size !== d.size) {
+      throw new ScrydonError('size_mismatch', `${this.name}: blob ${d.digest} has ${e.size} bytes, its descriptor says ${d.size}`);
+    }
+    return verified(new RangeStream(this.#fh, e.offset, e.size, this.name), d, this.name);
+  }
+
+  /** A manifest or index held in the archive, parsed (cached for this reader). */
+  node(d: Descriptor): Promise<GraphNode> {
+    let p = this.#nodes.get(d.digest);
+    if (!p) {
+      p = this.fetch(d)
+        .then((body) => readAllBounded(body, MAX_MANIFEST_BYTES, `${this.name}: manifest ${d.digest}`))
+        .then((bytes) => parseGraphNode(bytes, d.mediaType, `${this.name}: ${d.digest}`));
+      this.#nodes.set(d.digest, p);
+    }
+    return p;
+  }
+
+  async resolve(ref: string): Promise<Descriptor> {
+    const r = parseReference(ref);
+    const hit = this.index.manifests.find((m) => (r.digest ? m.digest === r.digest : refNameOf(m) === ref));
+    if (!hit) throw new ScrydonError('not_found', `${ref} is not in ${this.name}`, { hint: 'list an archive with tar -xOf FILE index.json' });
+    return plainDescriptor(hit);
+  }
+
+  /** Index entries that refer to `d`: scrydon marks them with io.scrydon.subject; other tools' untagged entries are opened. */
+  async referrers(d: Descriptor): Promise<Descriptor[]> {
+    const out: Descriptor[] = [];
+    for (const m of this.index.manifests) {
+      if (subjectAnnotationOf(m) === d.digest || (await this.#untaggedReferrerSubject(m)) === d.digest) out.push(plainDescriptor(m));
+    }
+    return out;
+  }
+
+  async #untaggedReferrerSubject(m: Descriptor): Promise<string | undefined> {
+    if (refNameOf(m) !== undefined || subjectAnnotationOf(m) !== undefined || !this.has(m)) return undefined;
+    return subjectOf(await this.node(m))?.digest;
+  }
+
+  /**
+   * The graphs to load: each tagged entry with its ref names (grouped by digest), and untagged entries that
+   * are not referrers. Referrers come along with their subjects.
+   */
+  async roots(): Promise<RootToCopy[]> {
+    const byDigest = new Map<string, { root: Descriptor; tags: string[] }>();
+    for (const m of this.index.manifests) {
+      const ref = refNameOf(m);
+      if (ref === undefined && (subjectAnnotationOf(m) !== undefined || (await this.#untaggedReferrerSubject(m)) !== undefined)) continue;
+      let r = byDigest.get(m.digest);
+      if (!r) byDigest.set(m.digest, (r = { root: plainDescriptor(m), tags: [] }));
+      if (ref !== undefined && !r.tags.includes(ref)) r.tags.push(ref);
+    }
+    return [...byDigest.values()];
+  }
+}
+
+async function readEntry(fh: FileHandle, e: TarEntry, limit: number, what: string): Promise<Buffer> {
+  if (e.size > limit) throw new ScrydonError('size_limit_exceeded', `${what} is ${e.size} bytes, over the ${limit}-byte limit`);
+  const buf = Buffer.alloc(e.size);
+  const { bytesRead } = await fh.read(buf, 0, e.size, e.offset);
+  if (bytesRead !== e.size) throw new ScrydonError('archive_truncated', `${what} is cut short`);
+  return buf;
+}

@@ -1,0 +1,79 @@
+import { randomBytes } from 'node:crypto';
+import { open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { Writable } from 'node:stream';
+import { BackgroundFlush, fsyncDir } from '../fs/atomic-write.js';
+
+/** Where an archive's bytes go: appended in order, then finished (made visible) or aborted (removed where possible). */
+export interface ArchiveSink {
+  readonly name: string;
+  write(b: Buffer): Promise<void>;
+  finish(): Promise<void>;
+  abort(): Promise<void>;
+}
+
+/** An archive file: written as FILE.tmp-<rand> beside FILE, fsynced and renamed on finish; a failed save leaves no FILE. */
+export async function fileSink(path: string): Promise<ArchiveSink> {
+  const tmp = `${path}.tmp-${randomBytes(6).toString('hex')}`;
+  const fh: FileHandle = await open(tmp, 'wx', 0o644);
+  const flush = new BackgroundFlush(fh);
+  let closed = false;
+  const close = async () => {
+    if (!closed) {
+      closed = true;
+      await fh.close();
+    }
+  };
+  return {
+    name: path,
+    async write(b) {
+      let off = 0;
+      while (off < b.byteLength) off += (await fh.write(b, off, b.byteLength - off)).bytesWritten;
+      flush.wrote(b.byteLength);
+    },
+    async finish() {
+      await flush.done();
+      await fh.sync();
+      await close();
+      await rename(tmp, path);
+      await fsyncDir(dirname(path));
+    },
+    async abort() {
+      await flush.done();
+      await close().catch(() => undefined);
+      await rm(tmp, { force: true });
+    },
+  };
+}
+
+/** A stream (stdout): written with backpressure; never ended here, since its owner may not allow that. */
+export function streamSink(out: Writable, name = 'stdout'): ArchiveSink {
+  let failure: Error | undefined;
+  out.on('error', (e: Error) => {
+    failure = e;
+  });
+  const waitDrain = () =>
+    new Promise<void>((resolve, reject) => {
+      const done = (e?: Error) => {
+        out.off('drain', onDrain);
+        out.off('error', done);
+        if (e) reject(e);
+        else resolve();
+      };
+      const onDrain = () => done();
+      out.on('drain', onDrain);
+      out.on('error', done);
+    });
+  return {
+    name,
+    async write(b) {
+      if (failure) throw failure;
+      if (!out.write(b)) await waitDrain();
+    },
+    async finish() {
+      if (failure) throw failure;
+      if (out.writableNeedDrain) await waitDrain();
+    },
+    async abort() {},
+  };
+}

@@ -1,0 +1,134 @@
+import type { Readable } from 'node:stream';
+import type { Committer, Target } from '../content/target.js';
+import { readAllBounded, verified } from '../content/verify-stream.js';
+import { ScrydonError } from '../errors.js';
+import { MAX_MANIFEST_BYTES, plainDescriptor, referrerEntry, type Descriptor } from '../oci/descriptor.js';
+import { artifactTypeOf, parseGraphNode, subjectOf } from '../oci/manifest.js';
+import { Annotation, isGraphNodeType } from '../oci/media-types.js';
+import { blobEntryName, BLOB_DIR, encodeArchiveIndex, EXCLUDED_INVENTORY_ANNOTATION, OCI_LAYOUT_JSON } from './archive-layout.js';
+import type { ArchiveSink } from './archive-sink.js';
+import { BLOCK, encodeHeader, padded } from './tar-format.js';
+
+export interface ArchiveWriterOptions {
+  /** Blobs the receiving side already has (an inventory): left out of the archive, reported as existing. */
+  exclude?: ReadonlySet<string>;
+}
+
+/**
+ * A tar archive being written, as a Target: each push appends one `blobs/sha256/<hex>` entry of known size
+ * (so it streams to a pipe), tags are remembered, and commit() appends oci-layout and index.json (tags plus
+ * referrer entries, so signatures travel) and the end-of-archive marker. One push at a time.
+ */
+export class ArchiveWriter implements Target, Committer {
+  readonly name: string;
+  readonly pushConcurrency = 1;
+  readonly #sink: ArchiveSink;
+  readonly #exclude: ReadonlySet<string>;
+  readonly #written = new Set<string>();
+  readonly #tags = new Map<string, Descriptor>();
+  readonly #untagged = new Map<string, Descriptor>();
+  readonly #referrers = new Map<string, Descriptor>();
+  #started = false;
+  #state: 'open' | 'failed' | 'committed' = 'open';
+
+  constructor(sink: ArchiveSink, o: ArchiveWriterOptions = {}) {
+    this.#sink = sink;
+    this.name = `archive ${sink.name}`;
+    this.#exclude = o.exclude ?? new Set();
+  }
+
+  async exists(d: Descriptor): Promise<boolean> {
+    return this.#written.has(d.digest) || this.#exclude.has(d.digest);
+  }
+
+  async fetch(d: Descriptor): Promise<Readable> {
+    throw new ScrydonError('not_found', `${this.name} is write-only; cannot read ${d.digest}`);
+  }
+
+  async resolve(ref: string): Promise<Descriptor> {
+    const d = this.#tags.get(ref);
+    if (!d) throw new ScrydonError('not_found', `${ref} is not in ${this.name}`);
+    return d;
+  }
+
+  async push(d: Descriptor, body: Readable): Promise<void> {
+    this.#assertOpen();
+    if (this.#written.has(d.digest)) {
+      body.destroy();
+      return;
+    }
+    try {
+      if (!this.#started) await this.#begin();
+      if (isGraphNodeType(d.mediaType)) {
+        const bytes = await readAllBounded(verified(body, d, this.name), MAX_MANIFEST_BYTES, `manifest ${d.digest}`);
+        const node = parseGraphNode(bytes, d.mediaType, `manifest ${d.digest}`);
+        await this.#entry(blobEntryName(d.digest), bytes);
+        const subject = subjectOf(node);
+        if (subject) this.#referrers.set(d.digest, referrerEntry(d, subject, artifactTypeOf(node)));
+      } else {
+        await this.#sink.write(encodeHeader(blobEntryName(d.digest), d.size, 'file'));
+        for await (const chunk of verified(body, d, this.name)) await this.#sink.write(chunk as Buffer);
+        await this.#pad(d.size);
+      }
+      this.#written.add(d.digest);
+    } catch (e) {
+      this.#state = 'failed'; // a half-written entry: the archive cannot be finished
+      throw e;
+    }
+  }
+
+  async tag(d: Descriptor, ref: string): Promise<void> {
+    this.#assertOpen();
+    this.#tags.set(ref, plainDescriptor(d));
+  }
+
+  /** Lists a root in index.json without a name (saved by digest). */
+  addUntaggedRoot(d: Descriptor): void {
+    this.#untagged.set(d.digest, plainDescriptor(d));
+  }
+
+  async commit(): Promise<void> {
+    this.#assertOpen();
+    try {
+      if (!this.#started) await this.#begin();
+      await this.#entry('oci-layout', Buffer.from(OCI_LAYOUT_JSON));
+      const manifests: Descriptor[] = [];
+      for (const [ref, d] of this.#tags) manifests.push({ ...d, annotations: { [Annotation.refName]: ref } });
+      for (const d of this.#untagged.values()) if (![...this.#tags.values()].some((t) => t.digest === d.digest)) manifests.push(d);
+      manifests.push(...this.#referrers.values());
+      const annotations: Record<string, string> = this.#exclude.size > 0 ? { [EXCLUDED_INVENTORY_ANNOTATION]: 'true' } : {};
+      await this.#entry('index.json', encodeArchiveIndex(manifests, annotations));
+      await this.#sink.write(Buffer.alloc(2 * BLOCK));
+      await this.#sink.finish();
+      this.#state = 'committed';
+    } catch (e) {
+      this.#state = 'failed';
+      throw e;
+    }
+  }
+
+  /** Gives up: removes the partial file (a stream cannot be taken back). Safe to call after any failure. */
+  async abort(): Promise<void> {
+    if (this.#state === 'committed') return;
+    this.#state = 'failed';
+    await this.#sink.abort();
+  }
+
+  async #begin(): Promise<void> {
+    this.#started = true;
+    await this.#sink.write(Buffer.concat([encodeHeader('blobs/', 0, 'directory'), encodeHeader(`${BLOB_DIR}/`, 0, 'directory')]));
+  }
+
+  async #entry(name: string, bytes: Buffer): Promise<void> {
+    await this.#sink.write(Buffer.concat([encodeHeader(name, bytes.byteLength, 'file'), bytes, Buffer.alloc(padded(bytes.byteLength) - bytes.byteLength)]));
+  }
+
+  async #pad(size: number): Promise<void> {
+    const n = padded(size) - size;
+    if (n > 0) await this.#sink.write(Buffer.alloc(n));
+  }
+
+  #assertOpen(): void {
+    if (this.#state !== 'open') throw new ScrydonError('internal', `${this.name} is ${this.#state === 'failed' ? 'broken by an earlier failure' : 'already finished'}`);
+  }
+}

@@ -1,0 +1,46 @@
+import { copyGraphs, type CopyStats } from '../content/copy.js';
+import type { EventSink } from '../content/events.js';
+import type { IoOptions } from '../content/target.js';
+import { removeStaleStaging, StagingTarget } from '../store/staging.js';
+import { normalizeTag } from '../store/refs.js';
+import type { Store } from '../store/store-target.js';
+import { ArchiveReader } from './archive-reader.js';
+import { assertComplete } from './completeness.js';
+
+export interface LoadOptions extends IoOptions {
+  onEvent?: EventSink;
+}
+
+export interface LoadResult extends CopyStats {
+  archive: string;
+  refs: Array<{ ref: string; digest: string }>;
+  /** Roots the archive lists without a name (loaded, but only gc-protected while something refers to them). */
+  untagged: string[];
+}
+
+/**
+ * Loads an archive into the store, all or nothing: the archive is indexed and checked first (safe entries,
+ * oci-layout, index.json, every graph complete here or in the store), then one copy into a staging area
+ * verifies every byte, and only then are blobs renamed in and every tag written at once.
+ */
+export async function loadArchive(store: Store, path: string, o: LoadOptions = {}): Promise<LoadResult> {
+  await removeStaleStaging(store.paths);
+  const reader = await ArchiveReader.open(path);
+  try {
+    const roots = await reader.roots();
+    const refs = roots.flatMap((r) => r.tags.map((t) => ({ ref: normalizeTag(t), digest: r.root.digest })));
+    await assertComplete(reader, store, store.name);
+    const staging = await StagingTarget.create(store);
+    let stats: CopyStats;
+    try {
+      stats = await copyGraphs(reader, staging, roots, { includeReferrers: true, signal: o.signal, ...(o.onEvent ? { onEvent: o.onEvent } : {}) });
+    } catch (e) {
+      await staging.discard();
+      throw e;
+    }
+    const untagged = roots.filter((r) => r.tags.length === 0).map((r) => r.root.digest);
+    return { archive: path, refs, untagged, ...stats };
+  } finally {
+    await reader.close();
+  }
+}

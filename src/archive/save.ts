@@ -1,0 +1,64 @@
+import { copyGraphs, type CopyStats, type RootToCopy } from '../content/copy.js';
+import type { EventSink } from '../content/events.js';
+import type { IoOptions } from '../content/target.js';
+import { ScrydonError } from '../errors.js';
+import type { Descriptor } from '../oci/descriptor.js';
+import { parseReference } from '../oci/reference.js';
+import { normalizeTag } from '../store/refs.js';
+import type { Store } from '../store/store-target.js';
+import type { ArchiveSink } from './archive-sink.js';
+import { ArchiveWriter } from './archive-writer.js';
+
+export interface SaveOptions extends IoOptions {
+  /** Every tag in the store (refs are then ignored). */
+  all?: boolean;
+  /** Digests the receiving store has (from its inventory): left out of the archive. */
+  exclude?: ReadonlySet<string>;
+  onEvent?: EventSink;
+}
+
+export interface SaveResult extends CopyStats {
+  archive: string;
+  refs: Array<{ ref: string; digest: string }>;
+}
+
+/**
+ * Writes the graphs of `refs` (referrers included) to `sink` as a tar holding an OCI image layout: one copy
+ * from the store into an ArchiveWriter. On failure the partial file is removed.
+ */
+export async function saveArchive(store: Store, refs: readonly string[], sink: ArchiveSink, o: SaveOptions = {}): Promise<SaveResult> {
+  const writer = new ArchiveWriter(sink, o.exclude ? { exclude: o.exclude } : {});
+  try {
+    const named = o.all ? (await store.tagged()).map((t) => ({ ref: t.ref, d: t.descriptor })) : await resolveAll(store, refs);
+    if (named.length === 0) throw new ScrydonError('not_found', `the store ${store.name} has no tags to save`, { hint: 'build or load a pack first' });
+    const roots = new Map<string, RootToCopy & { tags: string[] }>();
+    for (const { ref, d } of named) {
+      let r = roots.get(d.digest);
+      if (!r) roots.set(d.digest, (r = { root: d, tags: [] }));
+      if (ref === undefined) writer.addUntaggedRoot(d);
+      else if (!r.tags.includes(ref)) r.tags.push(ref);
+    }
+    const stats = await copyGraphs(store, writer, [...roots.values()], {
+      includeReferrers: true,
+      signal: o.signal,
+      ...(o.onEvent ? { onEvent: o.onEvent } : {}),
+    });
+    return { archive: sink.name, refs: named.map(({ ref, d }) => ({ ref: ref ?? d.digest, digest: d.digest })), ...stats };
+  } catch (e) {
+    await writer.abort();
+    throw e;
+  }
+}
+
+/** Tags keep their store name in the archive; digest references are saved untagged. */
+async function resolveAll(store: Store, refs: readonly string[]): Promise<Array<{ ref: string | undefined; d: Descriptor }>> {
+  const out: Array<{ ref: string | undefined; d: Descriptor }> = [];
+  for (const ref of refs) {
+    if (parseReference(ref).digest) out.push({ ref: undefined, d: await store.resolve(ref) });
+    else {
+      const name = normalizeTag(ref);
+      out.push({ ref: name, d: await store.resolve(name) });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,193 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import type { IoOptions, ReadOnlyTarget } from '../content/target.js';
+import { ScrydonError } from '../errors.js';
+import { fsyncDir } from '../fs/atomic-write.js';
+import { INTEGRATION_BUNDLE_MAX_BYTES, type PackJson } from '../pack/pack-json.js';
+import type { PackTarLimits } from '../pack/pack-tar.js';
+import { parsePackJson, readPack, type PackRead, type PackRef } from '../pack/read.js';
+import { bytesAt, extractPackLayer, type Extracted } from './extract.js';
+import {
+  assertSafeSegment,
+  findRecord,
+  readInstallState,
+  withInstallState,
+  withRecord,
+  type InstallRecord,
+  type InstalledContent,
+  type InstallStatus,
+} from './state.js';
+
+export interface InstallOptions extends IoOptions {
+  /** The install root: packs land in `<root>/<id>/<version>/`, state in `<root>/installed.json`. */
+  root: string;
+  /** Who installs: `manual` (the CLI, the default) or a source's name (reconcile). */
+  source?: string;
+  status?: InstallStatus;
+  limits?: Partial<PackTarLimits> | undefined;
+  /** The clock (tests, reconcile runs). */
+  now?: () => Date;
+}
+
+export interface InstallResult {
+  /** `unchanged`: the same digest was already installed and nothing was touched. */
+  action: 'installed' | 'replaced' | 'unchanged';
+  record: InstallRecord;
+  /** The record this install replaced (another version or digest of the same id). */
+  previous?: InstallRecord;
+  /** Absolute path of `<root>/<id>/<version>`. */
+  dir: string;
+}
+
+async function exists(p: string): Promise<boolean> {
+  return stat(p).then(
+    () => true,
+    (e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') return false;
+      throw e;
+    },
+  );
+}
+
+function aside(root: string): string {
+  return join(root, `.trash-${randomBytes(6).toString('hex')}`);
+}
+
+/** Removes the directories `mkdir -p` created (from `leaf` up to `first`), only while they are empty. */
+async function removeCreated(first: string | undefined, leaf: string): Promise<void> {
+  if (first === undefined) return;
+  for (let d = leaf; ; d = dirname(d)) {
+    if (!(await rmdir(d).then(() => true, () => false))) return;
+    if (d === first || dirname(d) === d) return;
+  }
+}
+
+function normalContentPath(p: string): string {
+  return p.replace(/^(\.\/)+/, '').replace(/\/+$/, '');
+}
+
+/** pack.json's contents in installOrder (kinds in order, entries of one kind in pack.json's order). */
+export function orderedContents(pj: PackJson): InstalledContent[] {
+  const rank = new Map(pj.installOrder.map((k, i) => [k, i] as const));
+  return pj.contents
+    .map((c, i) => ({ c, i }))
+    .sort((a, b) => (rank.get(a.c.kind) ?? Infinity) - (rank.get(b.c.kind) ?? Infinity) || a.i - b.i)
+    .map(({ c }) => ({ kind: c.kind, path: normalContentPath(c.path) }));
+}
+
+/**
+ * Checks the extracted tree against pack.json, in install order: each declared path exists, integration
+ * bundles are within 8 MiB, and a pack.json inside the layer names the same pack as the config.
+ */
+async function checkExtracted(pack: PackRead, x: Extracted, staging: string, what: string): Promise<InstalledContent[]> {
+  const order = orderedContents(pack.packJson);
+  for (const c of order) {
+    const size = bytesAt(x, c.path);
+    if (size === undefined) {
+      throw new ScrydonError('pack_invalid', `${what}: pack.json lists ${c.kind} "${c.path}", which is not in the pack`, {
+        hint: 'every contents[].path must exist in the pack directory',
+      });
+    }
+    if (c.kind === 'integration' && size > INTEGRATION_BUNDLE_MAX_BYTES) {
+      throw new ScrydonError('size_limit_exceeded', `${what}: integration bundle "${c.path}" is ${size} bytes, over the ${INTEGRATION_BUNDLE_MAX_BYTES}-byte limit`, {
+        hint: 'integration bundles are limited to 8 MiB; larger integrations are uploaded by hand',
+      });
+    }
+  }
+  if (pack.packJsonSource === 'config' && x.files.has('pack.json')) {
+    const inLayer = parsePackJson(await readFile(join(staging, 'pack.json')), `pack.json in layer ${pack.layer.digest} of ${what}`);
+    const a = pack.packJson.package;
+    const b = inLayer.package;
+    if (a.id !== b.id || a.version !== b.version) {
+      throw new ScrydonError('pack_invalid', `${what}: the config says ${a.id}@${a.version} but the layer's pack.json says ${b.id}@${b.version}`);
+    }
+  }
+  return order;
+}
+
+/**
+ * Installs a stored pack into `<root>/<id>/<version>/`: extracts its layer into `<root>/.staging-*`,
+ * checks it, then — under the state lock — renames it into place and records it. Any failure leaves the
+ * install root as it was. Installing the digest already installed is a no-op.
+ */
+export async function installPack(target: ReadOnlyTarget, ref: PackRef, o: InstallOptions): Promise<InstallResult> {
+  const root = resolve(o.root);
+  const what = typeof ref === 'string' ? ref : ref.digest;
+  const pack = await readPack(target, ref, o);
+  const { id, version } = pack.packJson.package;
+  assertSafeSegment(id, 'pack id');
+  assertSafeSegment(version, 'pack version');
+  const idDir = join(root, id);
+  const dir = join(idDir, version);
+  const digest = pack.descriptor.digest;
+
+  const current = findRecord(await readInstallState(root), id);
+  if (current && current.digest === digest && current.version === version && (await exists(dir))) {
+    return { action: 'unchanged', record: current, dir };
+  }
+
+  const firstCreated = await mkdir(root, { recursive: true });
+  let staging: string | undefined = await mkdtemp(join(root, '.staging-'));
+  let idDirCreated = false;
+  try {
+    const extracted = await extractPackLayer(target, pack.layer, staging, { what: `layer ${pack.layer.digest} of ${what}`, limits: o.limits, signal: o.signal });
+    const contents = await checkExtracted(pack, extracted, staging, what);
+    o.signal?.throwIfAborted();
+    const record: InstallRecord = {
+      id,
+      version,
+      digest,
+      source: o.source ?? 'manual',
+      installedAt: (o.now?.() ?? new Date()).toISOString(),
+      status: o.status ?? 'active',
+      contents,
+    };
+    const staged = staging;
+    const outcome = await withInstallState(root, async (state, save) => {
+      const previous = findRecord(state, id);
+      if (previous && previous.digest === digest && previous.version === version && (await exists(dir))) {
+        return { result: { action: 'unchanged', record: previous, dir } as InstallResult, trash: [] as string[] };
+      }
+      idDirCreated = (await mkdir(idDir, { recursive: true })) !== undefined;
+      const trash: string[] = [];
+      let displaced: string | undefined;
+      if (await exists(dir)) {
+        displaced = aside(root);
+        await rename(dir, displaced);
+      }
+      await rename(staged, dir);
+      try {
+        await fsyncDir(idDir);
+        await save(withRecord(state, record));
+      } catch (e) {
+        await rename(dir, staged);
+        if (displaced) await rename(displaced, dir);
+        throw e;
+      }
+      staging = undefined;
+      if (displaced) trash.push(displaced);
+      if (previous && previous.version !== version && (await exists(join(idDir, previous.version)))) {
+        const old = aside(root);
+        await rename(join(idDir, previous.version), old);
+        trash.push(old);
+      }
+      const result: InstallResult = { action: previous ? 'replaced' : 'installed', record, dir };
+      if (previous) result.previous = previous;
+      return { result, trash };
+    });
+    await Promise.all(outcome.trash.map((t) => rm(t, { recursive: true, force: true })));
+    return outcome.result;
+  } catch (e) {
+    if (staging !== undefined) {
+      await rm(staging, { recursive: true, force: true });
+      staging = undefined;
+      if (idDirCreated) await rmdir(idDir).catch(() => undefined);
+      await removeCreated(firstCreated, root);
+    }
+    throw e;
+  } finally {
+    // an `unchanged` found under the lock (a concurrent install won) leaves our staging copy behind
+    if (staging !== undefined) await rm(staging, { recursive: true, force: true });
+  }
+}

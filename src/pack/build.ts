@@ -1,0 +1,168 @@
+import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { Readable } from 'node:stream';
+import { ScrydonError } from '../errors.js';
+import type { IoOptions, Pusher, ReadOnlyStorage, Tagger } from '../content/target.js';
+import { fsyncDir, tempPathFor } from '../fs/atomic-write.js';
+import { descriptorOf, type Descriptor } from '../oci/descriptor.js';
+import type { ImageManifest } from '../oci/manifest.js';
+import { encodeJson } from '../oci/manifest.js';
+import { Annotation, MediaType } from '../oci/media-types.js';
+import { versionToTag } from '../oci/reference.js';
+import { formatProblem } from './locate.js';
+import { loadPackDir, PACK_JSON } from './pack-dir.js';
+import { PACK_MAX_BYTES_DEFAULT, type PackJson } from './pack-json.js';
+import { writePackTarGz } from './pack-writer.js';
+import { packInvalid } from './validate.js';
+
+/**
+ * `scrydon build` as a library: validate a pack directory, pack it deterministically into a
+ * .scrydon-pack.tar.gz (buildPackFile), and store it as an OCI artifact (storePack). Reconcile packs
+ * git-tar sources with the same two calls, so a git source's pack is byte-identical to a local build.
+ */
+export interface BuildOptions {
+  /** SOURCE_DATE_EPOCH (seconds): every tar mtime, and the manifest's `created`. Unset: mtimes 0, no `created`. */
+  sourceDateEpoch?: number | undefined;
+  /** Largest packed (compressed) size; default 50 MiB. */
+  maxBytes?: number | undefined;
+  /** Write the pack here (atomically). Otherwise a temp file in `tmpDir` that the caller removes. */
+  out?: string | undefined;
+  tmpDir?: string | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+export interface BuiltPack {
+  /** The .scrydon-pack.tar.gz on disk. */
+  path: string;
+  /** Whether `path` is a temp file the caller should remove once stored. */
+  temporary: boolean;
+  /** The layer: media type, digest, size, and its title annotation. */
+  descriptor: Descriptor;
+  packJson: PackJson;
+  /** pack.json exactly as packed: the manifest's config blob. */
+  packJsonBytes: Buffer;
+  sourceDateEpoch: number | undefined;
+  /** Files and directories packed. */
+  entryCount: number;
+}
+
+export async function buildPackFile(dir: string, o: BuildOptions = {}): Promise<BuiltPack> {
+  const pd = await loadPackDir(dir, { signal: o.signal });
+  const first = pd.unsafe[0];
+  if (first) {
+    const more = pd.unsafe.length > 1 ? ` (and ${pd.unsafe.length - 1} more)` : '';
+    throw new ScrydonError('unsafe_entry', `${join(dir, first.path)} ${first.reason}${more}`, {
+      hint: 'packs hold only regular files and directories inside the pack; remove it or list it in .scrydonignore',
+    });
+  }
+  if (pd.problems.length > 0 || !pd.packJson || !pd.packJsonBytes) throw packInvalid(pd.packJsonFile, pd.problems);
+  const big = pd.oversize[0];
+  if (big) {
+    throw new ScrydonError('size_limit_exceeded', `${pd.packJsonFile}: ${formatProblem(big)}`, {
+      hint: 'integrations over 8 MiB cannot ship in a pack; shrink the bundle',
+    });
+  }
+  const packJson = pd.packJson;
+  const temporary = o.out === undefined;
+  let target: string;
+  if (o.out !== undefined) {
+    target = o.out;
+  } else {
+    if (o.tmpDir === undefined) throw new ScrydonError('internal', 'buildPackFile needs out or tmpDir');
+    await mkdir(o.tmpDir, { recursive: true });
+    target = join(o.tmpDir, `build-${process.pid}-${randomBytes(6).toString('hex')}.scrydon-pack.tar.gz`);
+  }
+  const tmp = tempPathFor(target);
+  const written = await writePackTarGz(pd.entries, tmp, {
+    mtime: o.sourceDateEpoch ?? 0,
+    maxBytes: o.maxBytes ?? PACK_MAX_BYTES_DEFAULT,
+    overrides: new Map([[PACK_JSON, pd.packJsonBytes]]),
+    what: dir,
+    signal: o.signal,
+  });
+  try {
+    await rename(tmp, target);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+  await fsyncDir(dirname(target));
+  return {
+    path: target,
+    temporary,
+    descriptor: {
+      mediaType: MediaType.packLayer,
+      digest: written.digest,
+      size: written.size,
+      annotations: { [Annotation.title]: packFileName(packJson) },
+    },
+    packJson,
+    packJsonBytes: pd.packJsonBytes,
+    sourceDateEpoch: o.sourceDateEpoch,
+    entryCount: pd.entries.length,
+  };
+}
+
+/** `acme.fraud-1.2.0.scrydon-pack.tar.gz` */
+export function packFileName(p: PackJson): string {
+  return `${p.package.id}-${p.package.version}.scrydon-pack.tar.gz`;
+}
+
+/** `acme.fraud:1.2.0` (semver build metadata `+` becomes `_`, as OCI tags cannot hold `+`). */
+export function defaultPackRef(p: PackJson): string {
+  return `${p.package.id}:${versionToTag(p.package.version)}`;
+}
+
+export interface PackArtifact {
+  manifest: ImageManifest;
+  manifestBytes: Buffer;
+  /** The manifest's descriptor (with artifactType). */
+  descriptor: Descriptor;
+  config: Descriptor;
+}
+
+/** The image manifest of a built pack: a function of the pack's bytes, pack.json and SOURCE_DATE_EPOCH only. */
+export function packArtifact(built: BuiltPack): PackArtifact {
+  const config = descriptorOf(MediaType.packConfig, built.packJsonBytes);
+  const p = built.packJson.package;
+  const annotations: Record<string, string> = {
+    [Annotation.packId]: p.id,
+  };
+  if (built.sourceDateEpoch !== undefined) annotations[Annotation.created] = isoSeconds(built.sourceDateEpoch);
+  annotations[Annotation.title] = p.name ?? p.id;
+  annotations[Annotation.version] = p.version;
+  const manifest: ImageManifest = {
+    schemaVersion: 2,
+    mediaType: MediaType.ociManifest,
+    artifactType: MediaType.packArtifact,
+    config,
+    layers: [built.descriptor],
+    annotations: sortKeys(annotations),
+  };
+  const manifestBytes = encodeJson(manifest);
+  return { manifest, manifestBytes, config, descriptor: descriptorOf(MediaType.ociManifest, manifestBytes, { artifactType: MediaType.packArtifact }) };
+}
+
+export type PackDestination = ReadOnlyStorage & Pusher & Tagger;
+
+/** Pushes config, layer, then manifest (children first), then tags each ref. Returns the manifest's descriptor. */
+export async function storePack(dest: PackDestination, built: BuiltPack, refs: readonly string[], o: IoOptions = {}): Promise<Descriptor> {
+  const art = packArtifact(built);
+  if (!(await dest.exists(art.config, o))) await dest.push(art.config, Readable.from([built.packJsonBytes]), o);
+  if (!(await dest.exists(built.descriptor, o))) {
+    await dest.push(built.descriptor, createReadStream(built.path, { highWaterMark: 1 << 20 }), o);
+  }
+  if (!(await dest.exists(art.descriptor, o))) await dest.push(art.descriptor, Readable.from([art.manifestBytes]), o);
+  for (const ref of refs) await dest.tag(art.descriptor, ref, o);
+  return art.descriptor;
+}
+
+function isoSeconds(epoch: number): string {
+  return new Date(epoch * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function sortKeys(r: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(r).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}

@@ -1,0 +1,190 @@
+import { readFileSync } from 'node:fs';
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import { catalogSpecFile } from '../config/assets.js';
+import { ScrydonError } from '../errors.js';
+import { noLocator, type Locator, type Problem } from './locate.js';
+
+/**
+ * The JSON Schemas of catalog-spec/, compiled once with ajv (allErrors), and ajv's errors turned into
+ * problems a person can act on: `unknown key 'verison' (did you mean 'version'?)`, with the line.
+ * A schema may carry `x-message` next to a keyword; it replaces ajv's generic text for that keyword.
+ */
+export const SCHEMAS = {
+  pack: { file: 'pack.schema.json', id: 'https://scrydon.io/schemas/pack.schema.json' },
+  catalog: { file: 'scrydon-catalog.schema.json', id: 'https://scrydon.io/schemas/scrydon-catalog.schema.json' },
+} as const;
+export type SchemaName = keyof typeof SCHEMAS;
+
+const compiled = new Map<SchemaName, ValidateFunction>();
+
+function validator(name: SchemaName): ValidateFunction {
+  const hit = compiled.get(name);
+  if (hit) return hit;
+  const ajv = new Ajv2020({
+    allErrors: true,
+    verbose: true,
+    strictSchema: true,
+    strictNumbers: true,
+    strictTypes: false,
+    strictTuples: false,
+    strictRequired: false,
+    logger: false,
+  });
+  ajv.addVocabulary(['x-message']);
+  for (const s of Object.values(SCHEMAS)) {
+    try {
+      ajv.addSchema(JSON.parse(readFileSync(catalogSpecFile(s.file), 'utf8')) as object);
+    } catch (e) {
+      throw new ScrydonError('internal', `catalog-spec/${s.file} could not be loaded: ${(e as Error).message}`, { cause: e });
+    }
+  }
+  for (const n of Object.keys(SCHEMAS) as SchemaName[]) {
+    const fn = ajv.getSchema(SCHEMAS[n].id);
+    if (!fn) throw new ScrydonError('internal', `catalog-spec/${SCHEMAS[n].file} has no schema ${SCHEMAS[n].id}`);
+    compiled.set(n, fn);
+  }
+  return compiled.get(name) as ValidateFunction;
+}
+
+/** Every schema violation of `value`, located with `locate`. Empty when the value conforms. */
+export function schemaProblems(name: SchemaName, value: unknown, locate: Locator = noLocator): Problem[] {
+  const validate = validator(name);
+  if (validate(value)) return [];
+  return translate(validate.errors ?? [], locate);
+}
+
+function translate(errors: readonly ErrorObject[], locate: Locator): Problem[] {
+  // an anyOf/oneOf/propertyNames failure speaks for the branches under it; `if` failures are not problems
+  const parents = errors.filter((e) => ['anyOf', 'oneOf', 'propertyNames'].includes(e.keyword)).map((e) => e.schemaPath + '/');
+  const out: Problem[] = [];
+  for (const e of errors) {
+    if (e.keyword === 'if' || parents.some((p) => e.schemaPath.startsWith(p))) continue;
+    const { path, key, message } = describe(e, errors);
+    const line = locate(path, key);
+    out.push({ path, ...(line !== undefined ? { line } : {}), message });
+  }
+  return out;
+}
+
+interface Described {
+  path: string;
+  key?: string;
+  message: string;
+}
+
+function describe(e: ErrorObject, all: readonly ErrorObject[]): Described {
+  const path = e.instancePath;
+  const custom = xMessage(e.parentSchema);
+  const params = e.params as Record<string, unknown>;
+  const shown = show(e.data);
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const key = String(params.additionalProperty);
+      const known = knownKeys(e.parentSchema);
+      const near = closest(key, known);
+      return { path, key, message: `unknown key '${key}'${near ? ` (did you mean '${near}'?)` : ''}` };
+    }
+    case 'required':
+      return { path, message: `missing required key '${String(params.missingProperty)}'` };
+    case 'propertyNames': {
+      const name = String(params.propertyName);
+      const inner = all.find((x) => x.schemaPath.startsWith(e.schemaPath + '/') && xMessage(x.parentSchema));
+      const why = inner ? xMessage(inner.parentSchema) : 'is not an allowed key here';
+      return { path, key: name, message: `key '${name}' ${why}` };
+    }
+    case 'type': {
+      const want = String(params.type);
+      const got = typeName(e.data);
+      const scalar = got === 'number' || got === 'boolean';
+      const quote = want === 'string' && scalar ? ` (quote it in YAML: "${String(e.data)}")` : '';
+      return { path, message: `must be ${article(want)} ${want}, not ${scalar ? `the ${got} ${String(e.data)}` : `${article(got)} ${got}`}${quote}` };
+    }
+    case 'const':
+      return { path, message: `must be ${show(params.allowedValue)}${e.data === undefined ? '' : `, not ${shown}`}` };
+    case 'enum':
+      return { path, message: `${shown} is not one of: ${(params.allowedValues as unknown[]).map(String).join(', ')}` };
+    case 'uniqueItems': {
+      const arr = Array.isArray(e.data) ? (e.data as unknown[]) : [];
+      return { path, message: `lists ${show(arr[Number(params.j)])} twice` };
+    }
+    case 'minItems':
+      return { path, message: Number(params.limit) === 1 ? 'must not be empty' : `must have at least ${String(params.limit)} items` };
+    case 'maxItems':
+      return { path, message: `must have at most ${String(params.limit)} items` };
+    case 'minLength':
+      return { path, message: Number(params.limit) === 1 ? 'must not be empty' : `must be at least ${String(params.limit)} characters` };
+    case 'maxLength':
+      return { path, message: `is longer than ${String(params.limit)} characters` };
+    case 'maxProperties':
+      return { path, message: `must have at most ${String(params.limit)} keys` };
+    case 'not':
+      return { path, message: custom ?? 'is not allowed here' };
+    case 'anyOf':
+    case 'oneOf':
+      return { path, message: custom ?? 'does not match any allowed form' };
+    default:
+      return { path, message: custom ? `${shown} ${custom}` : (e.message ?? `fails ${e.keyword}`) };
+  }
+}
+
+function xMessage(schema: unknown): string | undefined {
+  if (typeof schema !== 'object' || schema === null) return undefined;
+  const m = (schema as Record<string, unknown>)['x-message'];
+  return typeof m === 'string' ? m : undefined;
+}
+
+function knownKeys(schema: unknown): string[] {
+  if (typeof schema !== 'object' || schema === null) return [];
+  const props = (schema as { properties?: unknown }).properties;
+  return typeof props === 'object' && props !== null ? Object.keys(props) : [];
+}
+
+/** The known key nearest to a typo (edit distance at most 2, or a case difference). */
+export function closest(key: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const k of known) {
+    const d = k.toLowerCase() === key.toLowerCase() ? 0 : distance(key, k);
+    if (d < bestD) {
+      best = k;
+      bestD = d;
+    }
+  }
+  return bestD <= Math.min(2, Math.max(1, Math.floor(key.length / 3))) ? best : undefined;
+}
+
+/** Optimal string alignment distance (Levenshtein plus adjacent transpositions: `verison` → `version` is 1). */
+function distance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 3) return Infinity;
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
+  const row0 = d[0] as number[];
+  for (let j = 0; j <= b.length; j++) row0[j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    const row = d[i] as number[];
+    const prev = d[i - 1] as number[];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min((prev[j] as number) + 1, (row[j - 1] as number) + 1, (prev[j - 1] as number) + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, ((d[i - 2] as number[])[j - 2] as number) + 1);
+      row[j] = v;
+    }
+  }
+  return (d[a.length] as number[])[b.length] as number;
+}
+
+function typeName(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  if (typeof v === 'number' && Number.isInteger(v)) return 'number';
+  return typeof v;
+}
+
+function article(word: string): string {
+  return /^[aeiou]/.test(word) ? 'an' : 'a';
+}
+
+function show(v: unknown): string {
+  const s = v === undefined ? 'undefined' : JSON.stringify(v);
+  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+}
+

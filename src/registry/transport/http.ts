@@ -1,0 +1,151 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { Readable } from 'node:stream';
+import { request } from 'undici';
+import { ScrydonError } from '../../errors.js';
+import type { HostSettings } from '../settings.js';
+import { Dispatchers } from './dispatchers.js';
+import { classify, netError } from './net-errors.js';
+import { backoffMs, DEFAULT_RETRY, retryableStatus, retryAfterMs, sleep, type RetryPolicy } from './retry.js';
+
+export type HttpMethod = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
+
+export interface HttpRequest {
+  method: HttpMethod;
+  url: URL;
+  headers?: Record<string, string>;
+  /** A Buffer can be resent (retries, redirects); a stream cannot, so a streamed request is sent once. */
+  body?: Buffer | Readable;
+  signal?: AbortSignal | undefined;
+  /** What the request is for, in messages: `fetching manifest ghcr.io/acme/fraud:1.2.0`. */
+  what: string;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  /** Consume it, or call discard(): an unread body holds its connection. */
+  body: Readable;
+  /** The URL that answered (after redirects). */
+  url: URL;
+}
+
+/** One header's value (the first, when repeated). */
+export function header(r: HttpResponse, name: string): string | undefined {
+  const v = r.headers[name.toLowerCase()];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** Every value of a header (repeated headers, e.g. several WWW-Authenticate or Link). */
+export function headerAll(r: HttpResponse, name: string): string[] {
+  const v = r.headers[name.toLowerCase()];
+  return v === undefined ? [] : Array.isArray(v) ? v : [v];
+}
+
+/** Drops a response body without reading it (the connection is freed). */
+export function discard(r: HttpResponse): void {
+  r.body.on('error', () => undefined);
+  r.body.resume();
+}
+
+const REDIRECTS: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
+const MAX_REDIRECTS = 5;
+/** Headers that must not follow a redirect to another origin (sigstore-js's oci client does the same). */
+const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
+
+export interface TransportOptions {
+  settingsFor: (host: string) => HostSettings;
+  retry?: RetryPolicy;
+  userAgent?: string;
+}
+
+/**
+ * HTTP for the registry client: keep-alive pools per origin with each registry's TLS policy, retries with
+ * backoff on 429/5xx/dropped connections (honouring Retry-After), and redirects followed by hand so that
+ * credentials never go to another origin and https never downgrades to http.
+ */
+export class HttpTransport {
+  readonly #dispatchers: Dispatchers;
+  readonly #retry: RetryPolicy;
+  readonly #userAgent: string;
+  readonly #settingsFor: (host: string) => HostSettings;
+
+  constructor(o: TransportOptions) {
+    this.#settingsFor = o.settingsFor;
+    this.#dispatchers = new Dispatchers(o.settingsFor);
+    this.#retry = o.retry ?? DEFAULT_RETRY;
+    this.#userAgent = o.userAgent ?? 'scrydon';
+  }
+
+  get retryPolicy(): RetryPolicy {
+    return this.#retry;
+  }
+
+  async send(req: HttpRequest): Promise<HttpResponse> {
+    const resendable = !(req.body instanceof Readable);
+    const attempts = resendable ? this.#retry.attempts : 1;
+    for (let attempt = 1; ; attempt++) {
+      let res: HttpResponse;
+      try {
+        res = await this.#followRedirects(req);
+      } catch (e) {
+        if (attempt < attempts && classify(e).kind === 'network') {
+          await sleep(backoffMs(this.#retry, attempt), req.signal);
+          continue;
+        }
+        throw netError(e, req.what, req.url.host, this.#settingsFor(req.url.host).plainHttp);
+      }
+      if (attempt < attempts && retryableStatus(res.status)) {
+        discard(res);
+        await sleep(backoffMs(this.#retry, attempt, retryAfterMs(header(res, 'retry-after'))), req.signal);
+        continue;
+      }
+      return res;
+    }
+  }
+
+  async #followRedirects(req: HttpRequest): Promise<HttpResponse> {
+    let url = req.url;
+    let headers: Record<string, string> = { 'user-agent': this.#userAgent, ...lower(req.headers ?? {}) };
+    let method = req.method;
+    let body = req.body;
+    for (let hop = 0; ; hop++) {
+      const res = await this.#once(method, url, headers, body, req.signal);
+      const location = header(res, 'location');
+      const follow = REDIRECTS.has(res.status) && location !== undefined && (method === 'GET' || method === 'HEAD' || res.status === 303);
+      if (!follow) return res;
+      discard(res);
+      if (hop >= MAX_REDIRECTS) throw new ScrydonError('registry_error', `too many redirects while ${req.what}`);
+      const next = new URL(location, url);
+      if (next.protocol !== 'https:' && next.protocol !== 'http:') throw new ScrydonError('registry_error', `redirect to an unsupported scheme ${next.protocol} while ${req.what}`);
+      if (url.protocol === 'https:' && next.protocol === 'http:') {
+        throw new ScrydonError('registry_error', `refusing a redirect from https to plain http (${next.host}) while ${req.what}`);
+      }
+      if (next.origin !== url.origin) headers = Object.fromEntries(Object.entries(headers).filter(([k]) => !CREDENTIAL_HEADERS.includes(k)));
+      if (res.status === 303) {
+        method = 'GET';
+        body = undefined;
+      }
+      url = next;
+    }
+  }
+
+  async #once(method: HttpMethod, url: URL, headers: Record<string, string>, body: Buffer | Readable | undefined, signal: AbortSignal | undefined): Promise<HttpResponse> {
+    const r = await request(url, {
+      method,
+      headers,
+      body: body ?? null,
+      signal: signal ?? null,
+      dispatcher: this.#dispatchers.for(url),
+      highWaterMark: 1 << 20,
+    });
+    return { status: r.statusCode, headers: r.headers, body: r.body, url };
+  }
+
+  async close(): Promise<void> {
+    await this.#dispatchers.close();
+  }
+}
+
+function lower(h: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(h).map(([k, v]) => [k.toLowerCase(), v]));
+}

@@ -1,0 +1,52 @@
+import { isAbortError, ScrydonError } from '../../errors.js';
+
+/** What went wrong below HTTP: the connection (retryable), TLS (never retried), an abort, or something else. */
+export type NetFailure = 'network' | 'tls' | 'aborted' | 'other';
+
+const NETWORK_CODES: ReadonlySet<string> = new Set([
+  'ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN',
+  'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT',
+  'ERR_STREAM_PREMATURE_CLOSE', 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH', 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
+]);
+
+const TLS_CODE = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|HOSTNAME_MISMATCH|EPROTO)/;
+
+function codeOf(e: unknown): string | undefined {
+  let cur: unknown = e;
+  for (let i = 0; i < 4 && cur instanceof Error; i++) {
+    const code = (cur as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    cur = cur.cause;
+  }
+  return undefined;
+}
+
+export function classify(e: unknown): { kind: NetFailure; code: string | undefined } {
+  if (isAbortError(e)) return { kind: 'aborted', code: 'ABORT_ERR' };
+  if (e instanceof ScrydonError) return { kind: e.code === 'network_error' ? 'network' : 'other', code: e.code };
+  const code = codeOf(e);
+  if (code && TLS_CODE.test(code)) return { kind: 'tls', code };
+  if (code && NETWORK_CODES.has(code)) return { kind: 'network', code };
+  if (e instanceof Error && /other side closed|socket hang up|terminated/i.test(e.message)) return { kind: 'network', code };
+  return { kind: 'other', code };
+}
+
+/** The stable error for a failure below HTTP, naming the registry and what was being done (no headers, no secrets). */
+export function netError(e: unknown, what: string, host: string, plainHttp: boolean): ScrydonError {
+  const { kind, code } = classify(e);
+  if (e instanceof ScrydonError) return e;
+  const detail = `${code ? `${code}: ` : ''}${e instanceof Error ? e.message : String(e)}`.slice(0, 300);
+  if (kind === 'aborted') return new ScrydonError('aborted', `interrupted while ${what}`, { cause: e });
+  if (kind === 'tls') {
+    return new ScrydonError('tls_error', `TLS with ${host} failed while ${what}: ${detail}`, {
+      cause: e,
+      hint: code === 'EPROTO' || code?.startsWith('ERR_SSL')
+        ? `if ${host} serves plain HTTP, name it with --plain-http (or plainHttp in registries.yaml)`
+        : `trust its CA with --ca-file PATH, or (for a test registry only) --insecure`,
+    });
+  }
+  return new ScrydonError('network_error', `cannot reach ${host} while ${what}: ${detail}`, {
+    cause: e,
+    hint: plainHttp ? 'check that the registry is running and the address is right' : `check the address and network; if ${host} serves plain HTTP, use --plain-http`,
+  });
+}

@@ -1,0 +1,170 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import lockfile from 'proper-lockfile';
+import type { Committer, IoOptions, Target } from '../content/target.js';
+import { ScrydonError } from '../errors.js';
+import { fsyncDir } from '../fs/atomic-write.js';
+import { plainDescriptor, type Descriptor } from '../oci/descriptor.js';
+import { Annotation } from '../oci/media-types.js';
+import { updateIndex } from './index-file.js';
+import type { LayoutPaths } from './layout.js';
+import { normalizeTag } from './refs.js';
+import { Store } from './store-target.js';
+
+const PREFIX = 'load-';
+/** A staging dir's lock is refreshed this often while its load runs, and is stale (its owner died) after STALE_MS. */
+const UPDATE_MS = 5_000;
+const STALE_MS = 15_000;
+/** Staging dirs older than this whose lock is stale are leftovers of a killed load. */
+export const STALE_STAGING_AGE_MS = 5 * 60_000;
+
+/**
+ * An all-or-nothing view of a store for load: pushes go into a private staging layout under catalog/ingest/
+ * (verified exactly as the store verifies, by the store's own code), exists() sees the store and the staging
+ * area, tags wait in memory. commit() renames the staged blobs into blobs/ (children before parents) and then
+ * writes every tag and referrer entry in ONE index.json update. Until then nothing is visible; discard()
+ * (or a crash, cleaned by removeStaleStaging) leaves the store as it was.
+ */
+export class StagingTarget implements Target, Committer {
+  readonly name: string;
+  readonly #store: Store;
+  readonly #staging: Store;
+  readonly #dir: string;
+  readonly #release: () => Promise<void>;
+  readonly #staged: Descriptor[] = [];
+  readonly #stagedSet = new Set<string>();
+  readonly #tags = new Map<string, Descriptor>();
+  #done = false;
+
+  private constructor(store: Store, staging: Store, dir: string, release: () => Promise<void>) {
+    this.#store = store;
+    this.#staging = staging;
+    this.#dir = dir;
+    this.#release = release;
+    this.name = store.name;
+  }
+
+  static async create(store: Store): Promise<StagingTarget> {
+    const dir = join(store.paths.ingest, `${PREFIX}${process.pid}-${randomBytes(6).toString('hex')}`);
+    await mkdir(dir);
+    let release: () => Promise<void>;
+    try {
+      release = await lockfile.lock(dir, { realpath: false, stale: STALE_MS, update: UPDATE_MS, onCompromised: () => undefined });
+    } catch (e) {
+      await rm(dir, { recursive: true, force: true });
+      throw e;
+    }
+    try {
+      return new StagingTarget(store, await Store.open(dir), dir, release);
+    } catch (e) {
+      await rm(dir, { recursive: true, force: true });
+      await release().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  async exists(d: Descriptor): Promise<boolean> {
+    return this.#stagedSet.has(d.digest) || (await this.#store.exists(d));
+  }
+
+  async fetch(d: Descriptor): Promise<Readable> {
+    return this.#stagedSet.has(d.digest) ? this.#staging.fetch(d) : this.#store.fetch(d);
+  }
+
+  async resolve(ref: string): Promise<Descriptor> {
+    const pending = this.#tags.get(normalizeTag(ref));
+    return pending ?? this.#store.resolve(ref);
+  }
+
+  async push(d: Descriptor, body: Readable, o: IoOptions = {}): Promise<void> {
+    this.#assertOpen();
+    await this.#staging.push(d, body, o);
+    if (!this.#stagedSet.has(d.digest)) {
+      this.#stagedSet.add(d.digest);
+      this.#staged.push(plainDescriptor(d));
+    }
+  }
+
+  async tag(d: Descriptor, ref: string): Promise<void> {
+    this.#assertOpen();
+    if (!(await this.exists(d))) throw new ScrydonError('blob_missing', `cannot tag ${ref}: manifest ${d.digest} was neither loaded nor in the store`);
+    this.#tags.set(normalizeTag(ref), plainDescriptor(d));
+  }
+
+  /** Pending tags, as they will be written. */
+  pendingTags(): Array<{ ref: string; descriptor: Descriptor }> {
+    return [...this.#tags].map(([ref, descriptor]) => ({ ref, descriptor }));
+  }
+
+  async commit(o: IoOptions = {}): Promise<void> {
+    this.#assertOpen();
+    o.signal?.throwIfAborted();
+    const referrers = (await this.#staging.index()).manifests.filter((m) => m.annotations?.[Annotation.subject] !== undefined);
+    const stagedPaths = this.#staging.paths;
+    for (const d of this.#staged) await rename(stagedPaths.blob(d.digest), this.#store.paths.blob(d.digest));
+    await fsyncDir(this.#store.paths.blobsDir);
+    await updateIndex(this.#store.paths, (idx) => {
+      const names = new Set(this.#tags.keys());
+      const manifests = idx.manifests.filter((m) => {
+        const ref = m.annotations?.[Annotation.refName];
+        return ref === undefined || !names.has(ref);
+      });
+      for (const [ref, d] of this.#tags) manifests.push({ ...d, annotations: { [Annotation.refName]: ref } });
+      for (const r of referrers) {
+        const have = manifests.some((m) => m.digest === r.digest && m.annotations?.[Annotation.subject] !== undefined);
+        if (!have) manifests.push(r);
+      }
+      return { index: { ...idx, manifests }, result: undefined };
+    });
+    this.#done = true;
+    await this.#cleanup();
+  }
+
+  /** Throws the staged content away (a failed load). Idempotent. */
+  async discard(): Promise<void> {
+    this.#done = true;
+    await this.#cleanup();
+  }
+
+  async #cleanup(): Promise<void> {
+    await rm(this.#dir, { recursive: true, force: true });
+    await this.#release().catch(() => undefined);
+  }
+
+  #assertOpen(): void {
+    if (this.#done) throw new ScrydonError('internal', `staging area ${this.#dir} is already closed`);
+  }
+}
+
+/**
+ * Removes staging dirs left by killed loads: older than `olderThanMs` and not locked by a live process.
+ * Returns the paths removed. gc may call this too.
+ */
+export async function removeStaleStaging(p: LayoutPaths, olderThanMs = STALE_STAGING_AGE_MS, now = Date.now()): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(p.ingest);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    if (!name.startsWith(PREFIX) || name.endsWith('.lock')) continue;
+    const dir = join(p.ingest, name);
+    try {
+      const st = await stat(dir);
+      if (!st.isDirectory() || now - st.mtimeMs < olderThanMs) continue;
+      if (await lockfile.check(dir, { realpath: false, stale: STALE_MS })) continue;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw e;
+    }
+    await rm(dir, { recursive: true, force: true });
+    await rm(`${dir}.lock`, { recursive: true, force: true });
+    removed.push(dir);
+  }
+  return removed;
+}
