@@ -2,6 +2,7 @@ import type { CommandDef } from '../define-command.js';
 // -- imports: store (lead)
 import check from './check.js';
 import gc from './gc.js';
+import ls from './ls.js';
 import rm from './rm.js';
 import tag from './tag.js';
 // -- imports: pack build/validate
@@ -28,6 +29,7 @@ export const commands = [
   installed,
   uninstall,
   // -- commands: store (lead)
+  ls,
   gc,
   check,
   tag,
