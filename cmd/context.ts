@@ -43,6 +43,27 @@ export class Context {
     return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
   }
 
+  // -- registry: the environment the registry client and credential lookup need (src/ never reads env)
+  /** Docker and Podman auth files, in the order credentials are looked up in them. */
+  authFiles(): string[] {
+    const home = this.env.HOME || homedir();
+    const out = [this.env.DOCKER_CONFIG ? join(this.env.DOCKER_CONFIG, 'config.json') : join(home, '.docker', 'config.json')];
+    if (this.env.REGISTRY_AUTH_FILE) out.push(this.env.REGISTRY_AUTH_FILE);
+    if (this.env.XDG_RUNTIME_DIR) out.push(join(this.env.XDG_RUNTIME_DIR, 'containers', 'auth.json'));
+    return out;
+  }
+
+  /** SCRYDON_CREDENTIAL_STORE: `file` keeps logins in $SCRYDON_HOME/auth.json even where a keychain exists. */
+  credentialStoreMode(): 'auto' | 'keychain' | 'file' {
+    const v = this.env.SCRYDON_CREDENTIAL_STORE;
+    return v === 'file' || v === 'keychain' ? v : 'auto';
+  }
+
+  /** Per-registry settings (plain HTTP, insecure TLS, CA files): $SCRYDON_HOME/registries.yaml. */
+  get registriesFile(): string {
+    return join(this.paths.home, 'registries.yaml');
+  }
+
   /** A warning on stderr (not under --quiet; never on stdout, which --json keeps clean). */
   warn(message: string): void {
     if (!this.global.quiet) process.stderr.write(`${this.paint('warning', 33)}: ${message}\n`);

@@ -17,6 +17,12 @@ import uninstall from './uninstall.js';
 import inventory from './inventory.js';
 import load from './load.js';
 import save from './save.js';
+// -- imports: registry
+import copy from './copy.js';
+import login from './login.js';
+import logout from './logout.js';
+import pull from './pull.js';
+import push from './push.js';
 
 /** Every top-level command, in the order --help lists them. */
 export const commands = [
@@ -38,4 +44,10 @@ export const commands = [
   save,
   load,
   inventory,
+  // -- commands: registry
+  pull,
+  push,
+  copy,
+  login,
+  logout,
 ] as unknown as ReadonlyArray<CommandDef<unknown>>;

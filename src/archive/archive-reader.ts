@@ -2,7 +2,8 @@ import { open, type FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { RootToCopy } from '../content/copy.js';
 import type { ReadOnlyTarget, ReferrerLister } from '../content/target.js';
-import { readAllBounded, verified } from '../content/verify-stream.js';
+import { FileRangeBody } from '../content/file-range-body.js';
+import { readAllBounded } from '../content/verify-stream.js';
 import { ScrydonError } from '../errors.js';
 import { MAX_MANIFEST_BYTES, plainDescriptor, type Descriptor } from '../oci/descriptor.js';
 import type { Digest } from '../oci/digest.js';
@@ -20,7 +21,6 @@ import {
   type ArchiveIndex,
   type LayoutEntries,
 } from './archive-layout.js';
-import { RangeStream } from './range-stream.js';
 import type { TarEntry } from './tar-index.js';
 import { indexTar } from './tar-index.js';
 
@@ -86,7 +86,7 @@ export class ArchiveReader implements ReadOnlyTarget, ReferrerLister {
     if (e.size !== d.size) {
       throw new ScrydonError('size_mismatch', `${this.name}: blob ${d.digest} has ${e.size} bytes, its descriptor says ${d.size}`);
     }
-    return verified(new RangeStream(this.#fh, e.offset, e.size, this.name), d, this.name);
+    return new FileRangeBody(d, this.name, this.#fh, e.offset, false);
   }
 
   /** A manifest or index held in the archive, parsed (cached for this reader). */

@@ -4,7 +4,10 @@ import { dirname } from 'node:path';
 import type { Writable } from 'node:stream';
 import { BackgroundFlush, fsyncDir } from '../fs/atomic-write.js';
 
-/** Where an archive's bytes go: appended in order, then finished (made visible) or aborted (removed where possible). */
+/**
+ * Where an archive's bytes go: appended in order, then finished (made visible) or aborted (removed where
+ * possible). write() resolves only when the sink is done with the buffer: callers reuse it.
+ */
 export interface ArchiveSink {
   readonly name: string;
   write(b: Buffer): Promise<void>;
@@ -46,33 +49,25 @@ export async function fileSink(path: string): Promise<ArchiveSink> {
   };
 }
 
-/** A stream (stdout): written with backpressure; never ended here, since its owner may not allow that. */
+/**
+ * A stream (stdout): each write resolves once the stream has taken the bytes (so the caller may reuse the
+ * buffer); never ended here, since its owner may not allow that.
+ */
 export function streamSink(out: Writable, name = 'stdout'): ArchiveSink {
   let failure: Error | undefined;
   out.on('error', (e: Error) => {
     failure = e;
   });
-  const waitDrain = () =>
-    new Promise<void>((resolve, reject) => {
-      const done = (e?: Error) => {
-        out.off('drain', onDrain);
-        out.off('error', done);
-        if (e) reject(e);
-        else resolve();
-      };
-      const onDrain = () => done();
-      out.on('drain', onDrain);
-      out.on('error', done);
-    });
   return {
     name,
-    async write(b) {
-      if (failure) throw failure;
-      if (!out.write(b)) await waitDrain();
+    write(b) {
+      if (failure) return Promise.reject(failure);
+      return new Promise<void>((resolve, reject) => {
+        out.write(b, (e) => (e ? reject(e) : resolve()));
+      });
     },
     async finish() {
       if (failure) throw failure;
-      if (out.writableNeedDrain) await waitDrain();
     },
     async abort() {},
   };

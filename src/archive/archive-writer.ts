@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import type { Committer, Target } from '../content/target.js';
 import { readAllBounded, verified } from '../content/verify-stream.js';
 import { ScrydonError } from '../errors.js';
+import { isChunkPusher } from '../fs/atomic-write.js';
 import { MAX_MANIFEST_BYTES, plainDescriptor, referrerEntry, type Descriptor } from '../oci/descriptor.js';
 import { artifactTypeOf, parseGraphNode, subjectOf } from '../oci/manifest.js';
 import { Annotation, isGraphNodeType } from '../oci/media-types.js';
@@ -67,7 +68,10 @@ export class ArchiveWriter implements Target, Committer {
         if (subject) this.#referrers.set(d.digest, referrerEntry(d, subject, artifactTypeOf(node)));
       } else {
         await this.#sink.write(encodeHeader(blobEntryName(d.digest), d.size, 'file'));
-        for await (const chunk of verified(body, d, this.name)) await this.#sink.write(chunk as Buffer);
+        const v = verified(body, d, this.name);
+        const write = (chunk: Buffer) => this.#sink.write(chunk);
+        if (isChunkPusher(v)) await v.copyTo(write);
+        else for await (const chunk of v) await write(chunk as Buffer);
         await this.#pad(d.size);
       }
       this.#written.add(d.digest);

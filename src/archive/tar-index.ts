@@ -100,7 +100,11 @@ export async function indexTar(fh: FileHandle, fileSize: number, what: string): 
       continue;
     }
     if (name === '' || directories.has(name)) throw invalid(what, `entry "${rawName}" is a file where a directory is`);
-    if (files.has(name)) throw invalid(what, `duplicate entry "${name}"`);
+    if (files.has(name)) {
+      throw new ScrydonError('unsafe_entry', `${what}: duplicate entry "${name}" (which copy is meant is ambiguous)`, {
+        hint: 'this archive was not written by scrydon save or skopeo; do not load it',
+      });
+    }
     files.set(name, { name, offset: dataAt, size });
   }
   for (const d of directories) if (files.has(d)) throw invalid(what, `entry "${d}" is both a file and a directory`);

@@ -5,7 +5,7 @@ import { parseGraphNode, successors } from '../oci/manifest.js';
 import { isGraphNodeType } from '../oci/media-types.js';
 import type { EventSink } from './events.js';
 import { Limiter } from './limiter.js';
-import { hasReferrers, isCommitter, type IoOptions, type ReadOnlyTarget, type Target } from './target.js';
+import { hasReferrers, isCommitter, isMounter, type IoOptions, type ReadOnlyTarget, type Target } from './target.js';
 import { readAllBounded, verified } from './verify-stream.js';
 
 export interface CopyOptions extends IoOptions {
@@ -16,6 +16,11 @@ export interface CopyOptions extends IoOptions {
   /** References to tag the root with in the destination, written last. */
   tags?: readonly string[];
   onEvent?: EventSink;
+  /**
+   * A repository on the destination's registry that may already hold the blobs (pushing what was pulled from
+   * there, or copying within one registry): each blob is first offered to a Mounter destination to mount from it.
+   */
+  mountFrom?: string;
 }
 
 export interface CopyStats {
@@ -23,6 +28,8 @@ export interface CopyStats {
   skipped: number;
   bytes: number;
   referrers: number;
+  /** Blobs made present by cross-repository mount (no bytes sent). */
+  mounted: number;
 }
 
 export interface CopyResult extends CopyStats {
@@ -49,7 +56,7 @@ export interface RootToCopy {
 export async function copyGraphs(src: ReadOnlyTarget, dst: Target, roots: readonly RootToCopy[], opts: CopyOptions = {}): Promise<CopyStats> {
   const limiter = new Limiter(Math.min(opts.concurrency ?? 4, dst.pushConcurrency ?? Infinity));
   const inflight = new Map<string, Promise<void>>();
-  const stats: CopyStats = { copied: 0, skipped: 0, bytes: 0, referrers: 0 };
+  const stats: CopyStats = { copied: 0, skipped: 0, bytes: 0, referrers: 0, mounted: 0 };
   const graphNodes: Descriptor[] = [];
   const emit = opts.onEvent ?? (() => undefined);
   const io: IoOptions = { signal: opts.signal };
@@ -85,6 +92,10 @@ export async function copyGraphs(src: ReadOnlyTarget, dst: Target, roots: readon
           await limiter.acquire();
         }
         await dst.push(d, Readable.from([bytes]), io);
+      } else if (opts.mountFrom !== undefined && isMounter(dst) && (await dst.mount(d, opts.mountFrom, io))) {
+        stats.mounted++;
+        emit({ type: 'done', descriptor: d });
+        return;
       } else {
         const onBytes = opts.onEvent ? (n: number) => emit({ type: 'progress', descriptor: d, bytes: n }) : undefined;
         await dst.push(d, verified(await src.fetch(d, io), d, src.name, onBytes), io);

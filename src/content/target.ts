@@ -30,6 +30,11 @@ export interface ReferrerLister {
 export interface TagLister {
   tags(o?: IoOptions): Promise<string[]>;
 }
+/** Destinations that can make a blob appear by mounting it from another repository of the same registry. */
+export interface Mounter {
+  /** True when `d` is now in the destination without its bytes being sent; false to copy it instead. */
+  mount(d: Descriptor, from: string, o?: IoOptions): Promise<boolean>;
+}
 /** Destinations that must be finalised once everything is pushed and tagged (an archive writer). */
 export interface Committer {
   commit(o?: IoOptions): Promise<void>;
@@ -52,4 +57,7 @@ export function isTagLister<T extends object>(t: T): t is T & TagLister {
 }
 export function isCommitter<T extends object>(t: T): t is T & Committer {
   return typeof (t as Partial<Committer>).commit === 'function';
+}
+export function isMounter<T extends object>(t: T): t is T & Mounter {
+  return typeof (t as Partial<Mounter>).mount === 'function';
 }

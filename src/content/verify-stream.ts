@@ -11,46 +11,66 @@ export class VerifyStream extends Transform {
   readonly expected: Descriptor;
   readonly #hash: Hash = createHash('sha256');
   readonly #what: string;
-  readonly #onBytes: ((total: number) => void) | undefined;
+  readonly #onBytes: Array<(total: number) => void> = [];
   #seen = 0;
 
   constructor(expected: Descriptor, what: string, onBytes?: (total: number) => void) {
     super({ readableHighWaterMark: 1 << 20, writableHighWaterMark: 1 << 20 });
     this.expected = expected;
     this.#what = what;
-    this.#onBytes = onBytes;
+    if (onBytes) this.#onBytes.push(onBytes);
   }
 
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+  /** Also reports progress to `onBytes` (so a progress bar needs no second hashing stream). */
+  addProgress(onBytes: (total: number) => void): void {
+    this.#onBytes.push(onBytes);
+  }
+
+  /** Hashes and counts one chunk; an error when the bytes overflow the declared size. For subclasses that move bytes themselves. */
+  protected account(chunk: Buffer): ScrydonError | undefined {
     this.#seen += chunk.byteLength;
     if (this.#seen > this.expected.size) {
-      cb(new ScrydonError('size_mismatch', `${this.#what}: ${this.expected.digest} is larger than its declared ${this.expected.size} bytes`));
-      return;
+      return new ScrydonError('size_mismatch', `${this.#what}: ${this.expected.digest} is larger than its declared ${this.expected.size} bytes`);
     }
     this.#hash.update(chunk);
-    this.#onBytes?.(this.#seen);
-    cb(null, chunk);
+    for (const f of this.#onBytes) f(this.#seen);
+    return undefined;
   }
 
-  override _flush(cb: TransformCallback): void {
+  /** The final size and digest check, once every byte is accounted. */
+  protected conclude(): ScrydonError | undefined {
     if (this.#seen !== this.expected.size) {
-      cb(new ScrydonError('size_mismatch', `${this.#what}: ${this.expected.digest} has ${this.#seen} bytes, expected ${this.expected.size}`));
-      return;
+      return new ScrydonError('size_mismatch', `${this.#what}: ${this.expected.digest} has ${this.#seen} bytes, expected ${this.expected.size}`);
     }
     const got = `sha256:${this.#hash.digest('hex')}`;
     if (got !== this.expected.digest) {
-      cb(new ScrydonError('digest_mismatch', `${this.#what}: content digest ${got} does not match ${this.expected.digest}`, {
+      return new ScrydonError('digest_mismatch', `${this.#what}: content digest ${got} does not match ${this.expected.digest}`, {
         hint: 'the content was corrupted or tampered with; nothing was stored',
-      }));
-      return;
+      });
     }
-    cb();
+    return undefined;
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    const e = this.account(chunk);
+    if (e) cb(e);
+    else cb(null, chunk);
+  }
+
+  override _flush(cb: TransformCallback): void {
+    cb(this.conclude());
   }
 }
 
-/** Wraps `body` in a VerifyStream unless it already is one for the same descriptor (no double hashing). */
+/**
+ * Wraps `body` in a VerifyStream unless it already is one for the same descriptor: then it is passed through
+ * (with `onBytes` added to it), so a blob is hashed once however many layers hand it on.
+ */
 export function verified(body: Readable, d: Descriptor, what: string, onBytes?: (total: number) => void): VerifyStream {
-  if (!onBytes && body instanceof VerifyStream && body.expected.digest === d.digest && body.expected.size === d.size) return body;
+  if (body instanceof VerifyStream && body.expected.digest === d.digest && body.expected.size === d.size) {
+    if (onBytes) body.addProgress(onBytes);
+    return body;
+  }
   const v = new VerifyStream(d, what, onBytes);
   body.on('error', (e) => v.destroy(e));
   return body.pipe(v);

@@ -78,21 +78,44 @@ export class BackgroundFlush {
 }
 
 /**
+ * A body that can hand its chunks to a writer itself (content/file-range-body.ts: positional reads into
+ * reused buffers), which beats iterating a stream of fresh buffers. `direct` is false once it is being read.
+ */
+export interface ChunkPusher {
+  readonly direct: boolean;
+  copyTo(write: (chunk: Buffer) => Promise<void>, signal?: AbortSignal): Promise<void>;
+}
+
+export function isChunkPusher(x: unknown): x is ChunkPusher {
+  return typeof (x as Partial<ChunkPusher> | null)?.copyTo === 'function' && (x as ChunkPusher).direct === true;
+}
+
+/** Writes all of `b` at the file position (sequential appends). */
+export async function writeFully(fh: FileHandle, b: Buffer): Promise<void> {
+  let off = 0;
+  while (off < b.byteLength) off += (await fh.write(b, off, b.byteLength - off)).bytesWritten;
+}
+
+/**
  * Writes every chunk of `body` to `fh` in order, with backpressure (the source reads ahead while a write is
  * in flight), flushing in the background as it goes; the caller still fsyncs at the end. (A FileHandle's own
  * write stream keeps a reference that makes a later close() wait forever unless the stream is destroyed.)
  */
-export async function writeAllTo(fh: FileHandle, body: AsyncIterable<unknown>, signal?: AbortSignal): Promise<number> {
+export async function writeAllTo(fh: FileHandle, body: AsyncIterable<unknown> | ChunkPusher, signal?: AbortSignal): Promise<number> {
   const flush = new BackgroundFlush(fh);
   let n = 0;
+  const write = async (b: Buffer) => {
+    await writeFully(fh, b);
+    n += b.byteLength;
+    flush.wrote(b.byteLength);
+  };
   try {
-    for await (const chunk of body) {
-      signal?.throwIfAborted();
-      const b = chunk as Buffer;
-      let off = 0;
-      while (off < b.byteLength) off += (await fh.write(b, off, b.byteLength - off)).bytesWritten;
-      n += b.byteLength;
-      flush.wrote(b.byteLength);
+    if (isChunkPusher(body)) await body.copyTo(write, signal);
+    else {
+      for await (const chunk of body as AsyncIterable<unknown>) {
+        signal?.throwIfAborted();
+        await write(chunk as Buffer);
+      }
     }
   } finally {
     await flush.done();

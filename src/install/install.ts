@@ -152,31 +152,34 @@ export async function installPack(target: ReadOnlyTarget, ref: PackRef, o: Insta
       idDirCreated = (await mkdir(idDir, { recursive: true })) !== undefined;
       const trash: string[] = [];
       let displaced: string | undefined;
-      if (await exists(dir)) {
-        displaced = aside(root);
-        await rename(dir, displaced);
-      }
-      await rename(staged, dir);
+      let placed = false;
       try {
+        // a directory of this version with no matching record (another digest, or a crash's leftover) is replaced
+        if (await exists(dir)) {
+          displaced = aside(root);
+          await rename(dir, displaced);
+        }
+        await rename(staged, dir);
+        placed = true;
         await fsyncDir(idDir);
         await save(withRecord(state, record));
       } catch (e) {
-        await rename(dir, staged);
+        if (placed) await rename(dir, staged);
         if (displaced) await rename(displaced, dir);
         throw e;
       }
       staging = undefined;
       if (displaced) trash.push(displaced);
-      if (previous && previous.version !== version && (await exists(join(idDir, previous.version)))) {
+      // the record is written: the install has happened. Moving the old version out is best effort.
+      if (previous && previous.version !== version) {
         const old = aside(root);
-        await rename(join(idDir, previous.version), old);
-        trash.push(old);
+        if (await rename(join(idDir, previous.version), old).then(() => true, () => false)) trash.push(old);
       }
       const result: InstallResult = { action: previous ? 'replaced' : 'installed', record, dir };
       if (previous) result.previous = previous;
       return { result, trash };
     });
-    await Promise.all(outcome.trash.map((t) => rm(t, { recursive: true, force: true })));
+    await Promise.all(outcome.trash.map((t) => rm(t, { recursive: true, force: true }).catch(() => undefined)));
     return outcome.result;
   } catch (e) {
     if (staging !== undefined) {

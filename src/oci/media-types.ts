@@ -11,6 +11,11 @@ export const MediaType = {
   packLayer: 'application/vnd.scrydon.pack.v1.tar.gzip',
   packConfig: 'application/vnd.scrydon.pack.config.v1+json',
   catalogLayer: 'application/vnd.scrydon.catalog.v1+yaml',
+  // -- signatures (cosign and Sigstore)
+  sigstoreBundleV03: 'application/vnd.dev.sigstore.bundle.v0.3+json',
+  cosignSimpleSigning: 'application/vnd.dev.cosign.simplesigning.v1+json',
+  cosignArtifactSig: 'application/vnd.dev.cosign.artifact.sig.v1+json',
+  inTotoPayload: 'application/vnd.in-toto+json',
 } as const;
 
 export const Annotation = {
@@ -21,6 +26,14 @@ export const Annotation = {
   packId: 'io.scrydon.pack.id',
   /** On index.json entries of referrer manifests: the digest of their subject (a lookup cache). */
   subject: 'io.scrydon.subject',
+  // -- signatures (cosign and Sigstore)
+  cosignSignature: 'dev.cosignproject.cosign/signature',
+  cosignCertificate: 'dev.sigstore.cosign/certificate',
+  cosignChain: 'dev.sigstore.cosign/chain',
+  cosignBundle: 'dev.sigstore.cosign/bundle',
+  cosignTimestamp: 'dev.sigstore.cosign/rfc3161timestamp',
+  bundleContent: 'dev.sigstore.bundle.content',
+  bundlePredicateType: 'dev.sigstore.bundle.predicateType',
 } as const;
 
 /** The empty JSON config blob `{}` of OCI 1.1 artifacts. */

@@ -13,8 +13,9 @@ import type { PackEntry } from './walk.js';
 /**
  * Writes a deterministic .scrydon-pack.tar.gz: entries in the order given (walk.ts sorts them), owners
  * 0/0 with empty names, normalised modes, one fixed mtime, ustar headers (pax only for long or non-ASCII
- * names), gzip level 9 with a header of mtime 0 and OS byte 3 whatever the platform. The bytes stream
- * from the files through tar, gzip and a hash to `out`; nothing is held in memory.
+ * names), gzip level 6 (gzip's default) with a header of mtime 0 and OS byte 3 whatever the platform.
+ * The bytes stream from the files through tar, gzip and a hash to `out`; nothing is held in memory.
+ * (The deflate stream itself is zlib's: a Node built on a different zlib could compress differently.)
  */
 export interface PackWriteOptions {
   /** Seconds since the epoch for every entry (SOURCE_DATE_EPOCH, or 0). */
@@ -33,7 +34,7 @@ export interface WrittenFile {
   size: number;
 }
 
-export const GZIP_LEVEL = 9;
+export const GZIP_LEVEL = 6;
 const GZIP_OS_UNIX = 3;
 const READ_CHUNK = 1 << 20;
 
@@ -93,8 +94,7 @@ type Header = Parameters<TarPack['entry']>[0];
 function entryDone(pack: TarPack, header: Header, body?: Buffer): Promise<void> {
   return new Promise((resolve, reject) => {
     const cb = (err?: Error | null): void => (err ? reject(err) : resolve());
-    if (body) pack.entry(header, body, cb);
-    else pack.entry(header, cb);
+    quiet(body ? pack.entry(header, body, cb) : pack.entry(header, cb));
   });
 }
 
@@ -111,7 +111,7 @@ async function writeFileEntry(pack: TarPack, e: PackEntry, header: Header, what:
       finish = (err) => (err ? reject(err) : resolve());
     });
     done.catch(() => undefined); // awaited below; a failure before that is reported by the pipeline
-    const sink = pack.entry(header, (err?: Error | null) => finish(err));
+    const sink = quiet(pack.entry(header, (err?: Error | null) => finish(err)));
     let written = 0;
     for (;;) {
       // a fresh buffer per read: tar-stream keeps a reference to each chunk until it is consumed
@@ -136,6 +136,12 @@ async function writeFileEntry(pack: TarPack, e: PackEntry, header: Header, what:
   } finally {
     await fh.close();
   }
+}
+
+/** An entry's errors reach us through its callback and the pipeline; without a listener they would crash the process. */
+function quiet(sink: Sink): Sink {
+  sink.on('error', () => undefined);
+  return sink;
 }
 
 /** Resolves when a tar entry can take more bytes, or has been destroyed (the pipeline failed). */

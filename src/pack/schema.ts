@@ -54,11 +54,12 @@ export function schemaProblems(name: SchemaName, value: unknown, locate: Locator
 }
 
 function translate(errors: readonly ErrorObject[], locate: Locator): Problem[] {
-  // an anyOf/oneOf/propertyNames failure speaks for the branches under it; `if` failures are not problems
-  const parents = errors.filter((e) => ['anyOf', 'oneOf', 'propertyNames'].includes(e.keyword)).map((e) => e.schemaPath + '/');
+  // an anyOf/oneOf failure speaks for the branches under it, a propertyNames failure for the errors about
+  // the name (ajv marks those with `propertyName`); `if` failures are not problems
+  const parents = errors.filter((e) => ['anyOf', 'oneOf'].includes(e.keyword)).map((e) => e.schemaPath + '/');
   const out: Problem[] = [];
   for (const e of errors) {
-    if (e.keyword === 'if' || parents.some((p) => e.schemaPath.startsWith(p))) continue;
+    if (e.keyword === 'if' || nameError(e) !== undefined || parents.some((p) => e.schemaPath.startsWith(p))) continue;
     const { path, key, message } = describe(e, errors);
     const line = locate(path, key);
     out.push({ path, ...(line !== undefined ? { line } : {}), message });
@@ -88,7 +89,7 @@ function describe(e: ErrorObject, all: readonly ErrorObject[]): Described {
       return { path, message: `missing required key '${String(params.missingProperty)}'` };
     case 'propertyNames': {
       const name = String(params.propertyName);
-      const inner = all.find((x) => x.schemaPath.startsWith(e.schemaPath + '/') && xMessage(x.parentSchema));
+      const inner = all.find((x) => x.instancePath === e.instancePath && nameError(x) === name && xMessage(x.parentSchema));
       const why = inner ? xMessage(inner.parentSchema) : 'is not an allowed key here';
       return { path, key: name, message: `key '${name}' ${why}` };
     }
@@ -125,6 +126,12 @@ function describe(e: ErrorObject, all: readonly ErrorObject[]): Described {
     default:
       return { path, message: custom ? `${shown} ${custom}` : (e.message ?? `fails ${e.keyword}`) };
   }
+}
+
+/** The property name an error is about, when it comes from inside a propertyNames schema. */
+function nameError(e: ErrorObject): string | undefined {
+  const n = (e as ErrorObject & { propertyName?: unknown }).propertyName;
+  return typeof n === 'string' ? n : undefined;
 }
 
 function xMessage(schema: unknown): string | undefined {

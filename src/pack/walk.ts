@@ -85,6 +85,7 @@ export async function walkPackDir(dir: string, o: { signal?: AbortSignal | undef
 
   await visit('');
   entries.sort((a, b) => byteCompare(a.path, b.path));
+  unsafe.push(...caseCollisions(entries));
   unsafe.sort((a, b) => byteCompare(a.path, b.path));
   return { root, entries, unsafe };
 }
@@ -146,6 +147,19 @@ function specialKind(st: { isFIFO(): boolean; isSocket(): boolean; isBlockDevice
   if (st.isBlockDevice()) return 'block device';
   if (st.isCharacterDevice()) return 'character device';
   return 'special file';
+}
+
+/** Paths equal once case-folded (ontology/A.json and ontology/a.json) would overwrite each other on macOS and Windows. */
+function caseCollisions(entries: readonly PackEntry[]): UnsafeEntry[] {
+  const seen = new Map<string, string>();
+  const out: UnsafeEntry[] = [];
+  for (const e of entries) {
+    const folded = e.path.normalize('NFC').toLowerCase();
+    const first = seen.get(folded);
+    if (first !== undefined) out.push({ path: e.path, reason: `has the same name as ${first} when case is ignored (they would collide on macOS and Windows)` });
+    else seen.set(folded, e.path);
+  }
+  return out;
 }
 
 /** Orders paths by their UTF-8 bytes (locale-independent). */

@@ -106,16 +106,14 @@ export class StagingTarget implements Target, Committer {
     for (const d of this.#staged) await rename(stagedPaths.blob(d.digest), this.#store.paths.blob(d.digest));
     await fsyncDir(this.#store.paths.blobsDir);
     await updateIndex(this.#store.paths, (idx) => {
-      const names = new Set(this.#tags.keys());
-      const manifests = idx.manifests.filter((m) => {
-        const ref = m.annotations?.[Annotation.refName];
-        return ref === undefined || !names.has(ref);
-      });
-      for (const [ref, d] of this.#tags) manifests.push({ ...d, annotations: { [Annotation.refName]: ref } });
-      for (const r of referrers) {
-        const have = manifests.some((m) => m.digest === r.digest && m.annotations?.[Annotation.subject] !== undefined);
-        if (!have) manifests.push(r);
-      }
+      const refOf = (m: Descriptor) => m.annotations?.[Annotation.refName];
+      const changed = [...this.#tags].filter(([ref, d]) => !idx.manifests.some((m) => refOf(m) === ref && m.digest === d.digest));
+      const newReferrers = referrers.filter((r) => !idx.manifests.some((m) => m.digest === r.digest && m.annotations?.[Annotation.subject] !== undefined));
+      if (changed.length === 0 && newReferrers.length === 0) return { result: undefined };
+      const moved = new Set(changed.map(([ref]) => ref));
+      const manifests = idx.manifests.filter((m) => !moved.has(refOf(m) ?? ''));
+      for (const [ref, d] of changed) manifests.push({ ...d, annotations: { [Annotation.refName]: ref } });
+      manifests.push(...newReferrers);
       return { index: { ...idx, manifests }, result: undefined };
     });
     this.#done = true;

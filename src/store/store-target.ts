@@ -1,7 +1,8 @@
 import { Readable } from 'node:stream';
 import { ScrydonError } from '../errors.js';
 import type { IoOptions, ReferrerLister, TagLister, Target } from '../content/target.js';
-import { readAllBounded, VerifyStream } from '../content/verify-stream.js';
+import { FileRangeBody } from '../content/file-range-body.js';
+import { readAllBounded } from '../content/verify-stream.js';
 import { MAX_MANIFEST_BYTES, plainDescriptor, referrerEntry, type Descriptor } from '../oci/descriptor.js';
 import { isDigest } from '../oci/digest.js';
 import { parseGraphNode, subjectOf, artifactTypeOf } from '../oci/manifest.js';
@@ -50,10 +51,7 @@ export class Store implements Target, ReferrerLister, TagLister {
   async fetch(d: Descriptor): Promise<Readable> {
     const fh = await openBlobFile(this.paths.blob(d.digest));
     if (!fh) throw new ScrydonError('blob_missing', `blob ${d.digest} is not in the store ${this.name}`, { hint: 'run scrydon check' });
-    const v = new VerifyStream(d, `store ${this.name}`);
-    const rs = fh.createReadStream({ highWaterMark: 1 << 20 });
-    rs.on('error', (e) => v.destroy(e));
-    return rs.pipe(v);
+    return new FileRangeBody(d, `store ${this.name}`, fh, 0, true);
   }
 
   /** Reads a small blob (manifest, config) whole, verified. */

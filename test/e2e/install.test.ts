@@ -136,6 +136,20 @@ describe('scrydon install / installed / uninstall', () => {
     assert.equal((await stat(join(r.dir, 'integration', 'bundle.tar.gz'))).mode & 0o7777, 0o644);
   });
 
+  it('concurrent installs lose no record and leave no staging directory', async () => {
+    const h = await tempDir();
+    const ids = ['acme.alpha', 'acme.beta', 'acme.gamma'];
+    await storeSamplePack(h, 'scrydon');
+    for (const id of ids) await storeSamplePack(h, 'scrydon', { id });
+    const same = await Promise.all(Array.from({ length: 4 }, () => json<InstallOut>(['install', 'acme.fraud:1.0.0'], { home: h })));
+    assert.equal(same.filter((r) => r.action === 'installed').length, 1, JSON.stringify(same.map((r) => r.action)));
+    assert.equal(same.filter((r) => r.action === 'unchanged').length, 3);
+    await Promise.all(ids.map((id) => ok(['install', `${id}:1.0.0`], { home: h })));
+    const { packs: list } = await json<{ packs: Record_[] }>(['installed'], { home: h });
+    assert.deepEqual(list.map((p) => p.id), ['acme.alpha', 'acme.beta', 'acme.fraud', 'acme.gamma']);
+    assert.deepEqual((await readdir(join(h, 'packs'))).sort(), [...ids, 'acme.fraud', 'installed.json'].sort());
+  });
+
   describe('refusals that leave SCRYDON_HOME unchanged', () => {
     async function refused(h: string, ref: string, code: string): Promise<void> {
       const before_ = await treeHash(h);

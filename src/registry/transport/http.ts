@@ -41,6 +41,15 @@ export function headerAll(r: HttpResponse, name: string): string[] {
   return v === undefined ? [] : Array.isArray(v) ? v : [v];
 }
 
+/** The `Link: <…>; rel="next"` of a paginated answer (tags, referrers), resolved against the URL that answered. */
+export function nextLink(r: HttpResponse): URL | undefined {
+  for (const v of headerAll(r, 'link')) {
+    const m = /<([^>]+)>\s*;\s*rel="?next"?/.exec(v);
+    if (m?.[1]) return new URL(m[1], r.url);
+  }
+  return undefined;
+}
+
 /** Drops a response body without reading it (the connection is freed). */
 export function discard(r: HttpResponse): void {
   r.body.on('error', () => undefined);

@@ -35,7 +35,9 @@ export function classify(e: unknown): { kind: NetFailure; code: string | undefin
 export function netError(e: unknown, what: string, host: string, plainHttp: boolean): ScrydonError {
   const { kind, code } = classify(e);
   if (e instanceof ScrydonError) return e;
-  const detail = `${code ? `${code}: ` : ''}${e instanceof Error ? e.message : String(e)}`.slice(0, 300);
+  const raw = e instanceof Error ? e.message : String(e);
+  // OpenSSL's messages carry source paths and hex; the code says it all
+  const detail = (code && (/routines|openssl/i.test(raw) || raw === '') ? code : `${code ? `${code}: ` : ''}${raw}`).slice(0, 300);
   if (kind === 'aborted') return new ScrydonError('aborted', `interrupted while ${what}`, { cause: e });
   if (kind === 'tls') {
     return new ScrydonError('tls_error', `TLS with ${host} failed while ${what}: ${detail}`, {

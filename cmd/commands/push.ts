@@ -1,0 +1,43 @@
+import { ScrydonError } from '../../src/errors.js';
+import { parseRemoteReference } from '../../src/registry/hosts.js';
+import { push, pushAll, pushAllTarget } from '../../src/registry/transfer.js';
+import { defineCommand } from '../define-command.js';
+import { shortDigest } from '../output/render.js';
+import { concurrencyFlag, registryFlags, withRemote } from '../registry-options.js';
+import { transferSummary } from '../transfer-summary.js';
+
+export default defineCommand({
+  command: 'push <ref> [target]',
+  describe: 'Copy a stored artifact (and its signatures) to a registry; with --all, the whole store under a prefix',
+  examples: [
+    ['scrydon push ghcr.io/acme/fraud:1.2.0', 'back to where its name says'],
+    ['scrydon push acme.fraud:1.2.0 registry.example.com/packs/fraud:1.2.0', 'under another name'],
+    ['scrydon push --all registry.internal:5000/mirror', 'every tag, as mirror/<name>:<tag>'],
+  ],
+  builder: (y) =>
+    concurrencyFlag(
+      registryFlags(
+        y
+          .positional('ref', { type: 'string', demandOption: true, describe: 'store tag or digest (with --all: the target PREFIX)' })
+          .positional('target', { type: 'string', describe: 'REGISTRY/REPOSITORY[:TAG]; default: REF itself' })
+          .option('all', { type: 'boolean', default: false, describe: 'push every tag of the store under the prefix REF' }),
+      ),
+    ),
+  run: async (args, ctx) => {
+    const store = await ctx.store();
+    const onEvent = ctx.progress();
+    const io = { concurrency: args.concurrency, signal: ctx.signal, ...(onEvent ? { onEvent } : {}) };
+    if (args.all) {
+      if (args.target !== undefined) throw new ScrydonError('usage', '--all takes one argument, the PREFIX', { hint: 'scrydon push --all REGISTRY/PREFIX' });
+      const registry = parseRemoteReference(pushAllTarget(args.ref, 'x:y')).registry;
+      const r = await withRemote(args, ctx, [registry], (remote) => pushAll(remote, store, args.ref, io));
+      const lines = r.entries.map((e) => `pushed ${e.source} -> ${e.target} ${shortDigest(e.digest)}`);
+      lines.push(`${r.entries.length} tag(s): ${transferSummary(r)}`);
+      return { data: r, text: lines.join('\n') };
+    }
+    const target = parseRemoteReference(args.target ?? args.ref);
+    const r = await withRemote(args, ctx, [target.registry], (remote) => push(remote, store, args.ref, args.target, io));
+    const data = { source: r.source, target: r.target, digest: r.root.digest, mediaType: r.root.mediaType, copied: r.copied, skipped: r.skipped, mounted: r.mounted, bytes: r.bytes, referrers: r.referrers };
+    return { data, text: `pushed ${r.source} -> ${r.target} ${shortDigest(r.root.digest)}: ${transferSummary(r)}` };
+  },
+});

@@ -1,0 +1,65 @@
+import { RegistryClient } from './client.js';
+import { CredentialResolver, type CredentialSources } from './credentials/resolve.js';
+import { canonicalRegistry, parseRemoteReference, type RemoteReference } from './hosts.js';
+import { ReferrersProbe } from './referrers.js';
+import { RepositoryTarget } from './repository-target.js';
+import type { ReferrersMode, RegistrySettings } from './settings.js';
+import { HttpTransport } from './transport/http.js';
+import type { RetryPolicy } from './transport/retry.js';
+
+export interface RemoteOptions {
+  settings: RegistrySettings;
+  credentials: CredentialSources;
+  referrers?: ReferrersMode;
+  retry?: RetryPolicy;
+  userAgent?: string;
+}
+
+/**
+ * Everything one command needs to talk to registries: one HTTP transport (connection pools), one credential
+ * resolver, one client (auth state, token cache) and one referrers probe per registry. Close it when done.
+ */
+export class Remote {
+  readonly settings: RegistrySettings;
+  readonly credentials: CredentialResolver;
+  readonly transport: HttpTransport;
+  readonly #referrersMode: ReferrersMode;
+  readonly #clients = new Map<string, RegistryClient>();
+  readonly #probes = new Map<string, ReferrersProbe>();
+
+  constructor(o: RemoteOptions) {
+    this.settings = o.settings;
+    this.credentials = new CredentialResolver(o.credentials);
+    this.#referrersMode = o.referrers ?? 'auto';
+    this.transport = new HttpTransport({
+      settingsFor: (host) => o.settings.for(host),
+      ...(o.retry ? { retry: o.retry } : {}),
+      ...(o.userAgent ? { userAgent: o.userAgent } : {}),
+    });
+  }
+
+  client(registry: string): RegistryClient {
+    const reg = canonicalRegistry(registry);
+    let c = this.#clients.get(reg);
+    if (!c) {
+      c = new RegistryClient({ registry: reg, settings: this.settings.for(reg), transport: this.transport, credentials: this.credentials, settingsFor: (h) => this.settings.for(h) });
+      this.#clients.set(reg, c);
+    }
+    return c;
+  }
+
+  /** The repository a reference names, as a Target (`writable` for destinations). */
+  repository(ref: string | RemoteReference, o: { writable?: boolean } = {}): RepositoryTarget {
+    const r = typeof ref === 'string' ? parseRemoteReference(ref) : ref;
+    let probe = this.#probes.get(r.registry);
+    if (!probe) {
+      probe = new ReferrersProbe(this.#referrersMode);
+      this.#probes.set(r.registry, probe);
+    }
+    return new RepositoryTarget(this.client(r.registry), r.repository, { referrers: probe, writable: o.writable ?? false });
+  }
+
+  async close(): Promise<void> {
+    await this.transport.close();
+  }
+}

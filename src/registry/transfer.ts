@@ -1,0 +1,129 @@
+import { copy, copyGraphs, type CopyOptions, type CopyResult } from '../content/copy.js';
+import { ScrydonError } from '../errors.js';
+import type { Descriptor } from '../oci/descriptor.js';
+import { digestHex } from '../oci/digest.js';
+import { parseReference } from '../oci/reference.js';
+import { StagingTarget } from '../store/staging.js';
+import type { Store } from '../store/store-target.js';
+import { canonicalRegistry, formatRemote, parseRemoteReference, type RemoteReference } from './hosts.js';
+import type { Remote } from './remote.js';
+
+export type TransferOptions = Pick<CopyOptions, 'concurrency' | 'onEvent' | 'signal'> & {
+  /** Copy signatures and other referrers too (default true). */
+  referrers?: boolean;
+};
+
+export interface PullResult extends CopyResult {
+  /** The store tag the artifact is kept under: its remote name. */
+  tag: string;
+  source: string;
+}
+
+/**
+ * The store tag of a pulled reference: its remote name (`ghcr.io/acme/fraud:1.2.0`). A reference by digest
+ * alone is kept as `REPO:sha256-<hex>` so the store can name (and keep) it.
+ */
+export function storeTagFor(r: RemoteReference): string {
+  if (r.tag) return formatRemote({ registry: r.registry, repository: r.repository, tag: r.tag });
+  if (r.digest) return formatRemote({ registry: r.registry, repository: r.repository, tag: `sha256-${digestHex(r.digest)}` });
+  return formatRemote({ registry: r.registry, repository: r.repository, tag: 'latest' });
+}
+
+/**
+ * Copies a graph into the store all-or-nothing: through a StagingTarget, committed by the copy routine once
+ * every blob is verified, discarded on any failure (the store is then exactly as before).
+ */
+export async function copyIntoStore(store: Store, run: (dst: StagingTarget) => Promise<CopyResult>): Promise<CopyResult> {
+  const staging = await StagingTarget.create(store);
+  try {
+    return await run(staging);
+  } catch (e) {
+    await staging.discard();
+    throw e;
+  }
+}
+
+/** `scrydon pull REF`: registry → store, tag resolved to a digest once, referrers along, tagged with the remote name. */
+export async function pull(remote: Remote, store: Store, ref: string, o: TransferOptions = {}): Promise<PullResult> {
+  const r = parseRemoteReference(ref);
+  const src = remote.repository(r);
+  const tag = storeTagFor(r);
+  const result = await copyIntoStore(store, (dst) =>
+    copy(src, r.digest ?? r.tag ?? 'latest', dst, { ...o, tags: [tag], includeReferrers: o.referrers ?? true }),
+  );
+  return { ...result, tag, source: formatRemote(r) };
+}
+
+export interface PushResult extends CopyResult {
+  source: string;
+  target: string;
+}
+
+/** The repository on `target`'s registry that a store tag was pulled from, when it can serve mounts. */
+export function mountSource(storeRef: string, target: RemoteReference): string | undefined {
+  let r;
+  try {
+    r = parseReference(storeRef);
+  } catch {
+    return undefined;
+  }
+  if (r.registry === undefined || canonicalRegistry(r.registry) !== target.registry) return undefined;
+  const from = parseRemoteReference(storeRef).repository;
+  return from === target.repository ? undefined : from;
+}
+
+/** `scrydon push REF [TARGET]`: store → registry, referrers included, mounting from the source repository when it can. */
+export async function push(remote: Remote, store: Store, ref: string, target: string | undefined, o: TransferOptions = {}): Promise<PushResult> {
+  const to = parseRemoteReference(target ?? ref);
+  if (target === undefined && parseReference(ref).registry === undefined) {
+    throw new ScrydonError('usage', `${ref} names no registry; say where to push it`, { hint: `scrydon push ${ref} REGISTRY/REPOSITORY:TAG` });
+  }
+  const dst = remote.repository(to, { writable: true });
+  const tags = to.tag ? [to.tag] : to.digest ? [] : [parseReference(ref).tag ?? 'latest'];
+  const mountFrom = mountSource(ref, to);
+  const result = await copy(store, ref, dst, { ...o, tags, includeReferrers: o.referrers ?? true, ...(mountFrom ? { mountFrom } : {}) });
+  if (to.digest && to.digest !== result.root.digest) {
+    throw new ScrydonError('digest_mismatch', `${ref} is ${result.root.digest}, not the ${to.digest} the target names`);
+  }
+  const shown = formatRemote({ registry: to.registry, repository: to.repository, ...(tags[0] ? { tag: tags[0] } : { digest: result.root.digest }) });
+  return { ...result, source: ref, target: shown };
+}
+
+/** Where `push --all PREFIX` puts a store tag: the name without its registry, under PREFIX. */
+export function pushAllTarget(prefix: string, storeTag: string): string {
+  const r = parseReference(storeTag);
+  const base = prefix.replace(/\/+$/, '');
+  return `${base}/${r.repository}:${r.tag ?? 'latest'}`;
+}
+
+export interface PushAllEntry {
+  source: string;
+  target: string;
+  digest: string;
+}
+
+/**
+ * `scrydon push --all PREFIX`: every tag of the store (signatures included) under PREFIX. One copy per target
+ * repository, so blobs shared by tags of one repository move once.
+ */
+export async function pushAll(remote: Remote, store: Store, prefix: string, o: TransferOptions = {}): Promise<{ entries: PushAllEntry[]; copied: number; skipped: number; bytes: number; referrers: number; mounted: number }> {
+  const byRepo = new Map<string, Array<{ source: string; target: RemoteReference; root: Descriptor }>>();
+  for (const { ref, descriptor } of await store.tagged()) {
+    const target = parseRemoteReference(pushAllTarget(prefix, ref));
+    const key = `${target.registry}/${target.repository}`;
+    const list = byRepo.get(key) ?? [];
+    list.push({ source: ref, target, root: descriptor });
+    byRepo.set(key, list);
+  }
+  const totals = { copied: 0, skipped: 0, bytes: 0, referrers: 0, mounted: 0 };
+  const entries: PushAllEntry[] = [];
+  for (const list of byRepo.values()) {
+    const first = list[0];
+    if (!first) continue;
+    const dst = remote.repository(first.target, { writable: true });
+    const stats = await copyGraphs(store, dst, list.map((e) => ({ root: e.root, tags: [e.target.tag ?? 'latest'] })), { ...o, includeReferrers: o.referrers ?? true });
+    for (const k of Object.keys(totals) as Array<keyof typeof totals>) totals[k] += stats[k];
+    for (const e of list) entries.push({ source: e.source, target: formatRemote(e.target), digest: e.root.digest });
+  }
+  return { entries, ...totals };
+}

@@ -1,0 +1,101 @@
+import type { Readable } from 'node:stream';
+import { readAllBounded } from '../content/verify-stream.js';
+import { ScrydonError } from '../errors.js';
+import type { Descriptor } from '../oci/descriptor.js';
+import { scopesOf, type RepoRef } from './manifests.js';
+import { responseError } from './registry-error.js';
+import { discard, header, type HttpResponse } from './transport/http.js';
+
+/** Blobs up to this size are read whole and sent in one PUT (which can then be retried); larger ones stream. */
+export const MONOLITHIC_MAX = 8 * 1024 * 1024;
+
+/**
+ * The next upload URL from a Location header: resolved against the URL that answered, and required to stay on
+ * that origin (no other host, no https → http), so a registry cannot steer an upload and its token elsewhere
+ * (oras-go's fix for GHSA-jxpm-75mh-9fp7).
+ */
+function uploadLocation(res: HttpResponse, what: string): URL {
+  const loc = header(res, 'location');
+  if (!loc) throw new ScrydonError('registry_error', `${what}: the registry answered ${res.status} without a Location`);
+  let url: URL;
+  try {
+    url = new URL(loc, res.url);
+  } catch {
+    throw new ScrydonError('registry_error', `${what}: the upload Location is not a URL`);
+  }
+  if (url.origin !== res.url.origin) {
+    throw new ScrydonError('registry_error', `${what}: refusing an upload Location on another origin (${url.protocol}//${url.host})`);
+  }
+  return url;
+}
+
+function withDigest(url: URL, d: Descriptor): URL {
+  const u = new URL(url);
+  u.searchParams.set('digest', d.digest);
+  return u;
+}
+
+/**
+ * Uploads a blob (OCI distribution "push"): POST opens a session; a small blob then goes in one PUT; a large one
+ * streams in one PATCH and is closed by a PUT with its digest. The registry checks the digest; `body` is the
+ * copy routine's verified stream, so a corrupt source fails the upload before it is committed.
+ */
+export async function uploadBlob(r: RepoRef, d: Descriptor, body: Readable, monolithicMax = MONOLITHIC_MAX): Promise<void> {
+  const what = `pushing blob ${d.digest} to ${r.name}`;
+  const scopes = scopesOf(r);
+  const start = await r.client.send({ method: 'POST', url: `/v2/${r.repository}/blobs/uploads/`, repository: r.repository, scopes, signal: r.signal, what });
+  if (start.status === 201) {
+    discard(start);
+    body.destroy();
+    return;
+  }
+  if (start.status !== 202) throw await responseError(start, { what, registry: r.client.registry, code: 'push_failed' });
+  discard(start);
+  let location = uploadLocation(start, what);
+  const octet = { 'content-type': 'application/octet-stream' };
+
+  if (d.size <= monolithicMax) {
+    const bytes = await readAllBounded(body, d.size, `blob ${d.digest}`);
+    const put = await r.client.send({
+      method: 'PUT',
+      url: withDigest(location, d),
+      headers: { ...octet, 'content-length': String(bytes.byteLength) },
+      body: bytes,
+      repository: r.repository,
+      scopes,
+      signal: r.signal,
+      what,
+    });
+    await expectCreated(put, r, what);
+    return;
+  }
+
+  const patch = await r.client.send({
+    method: 'PATCH',
+    url: location,
+    headers: { ...octet, 'content-length': String(d.size), 'content-range': `0-${d.size - 1}` },
+    body,
+    repository: r.repository,
+    scopes,
+    signal: r.signal,
+    what,
+  });
+  if (patch.status !== 202 && patch.status !== 204) throw await responseError(patch, { what, registry: r.client.registry, code: 'push_failed' });
+  discard(patch);
+  location = uploadLocation(patch, what);
+  const put = await r.client.send({
+    method: 'PUT',
+    url: withDigest(location, d),
+    headers: { 'content-length': '0' },
+    repository: r.repository,
+    scopes,
+    signal: r.signal,
+    what,
+  });
+  await expectCreated(put, r, what);
+}
+
+async function expectCreated(res: HttpResponse, r: RepoRef, what: string): Promise<void> {
+  if (res.status !== 201 && res.status !== 204 && res.status !== 200) throw await responseError(res, { what, registry: r.client.registry, code: 'push_failed' });
+  discard(res);
+}

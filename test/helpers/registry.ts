@@ -1,0 +1,130 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { tempDir } from './cli.js';
+
+/** The Debian CNCF distribution registry, started by the tests themselves on 127.0.0.1 (never a system service). */
+export const REGISTRY_BIN = '/usr/bin/docker-registry';
+
+export type RegistryAuth =
+  | { kind: 'none' }
+  /** htpasswd Basic auth; users are name → password. */
+  | { kind: 'htpasswd'; users: Record<string, string> }
+  /** Token auth: the registry trusts tokens signed by `certFile`'s key, issued by `realm`. */
+  | { kind: 'token'; realm: string; service: string; issuer: string; certFile: string };
+
+export interface RunningRegistry {
+  /** `127.0.0.1:PORT`. */
+  host: string;
+  port: number;
+  storage: string;
+  /** Stops (SIGKILL when `hard`) and waits for the process to go. */
+  stop(hard?: boolean): Promise<void>;
+  /** Starts it again on the same port and storage (after a kill). */
+  restart(): Promise<void>;
+  readonly process: ChildProcess;
+}
+
+/** A free TCP port on 127.0.0.1 (the OS picks; the socket is closed before the port is used). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      const port = typeof a === 'object' && a ? a.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function configYaml(storage: string, port: number, auth: RegistryAuth, htpasswdFile: string): string {
+  const lines = [
+    'version: 0.1',
+    'log:',
+    '  level: error',
+    '  accesslog:',
+    '    disabled: true',
+    'storage:',
+    '  filesystem:',
+    `    rootdirectory: ${storage}`,
+    '  delete:',
+    '    enabled: true',
+    '  maintenance:',
+    '    uploadpurging:',
+    '      enabled: false',
+    'http:',
+    `  addr: 127.0.0.1:${port}`,
+    '  secret: scrydon-test-secret',
+  ];
+  if (auth.kind === 'htpasswd') lines.push('auth:', '  htpasswd:', '    realm: scrydon-test', `    path: ${htpasswdFile}`);
+  if (auth.kind === 'token') {
+    lines.push('auth:', '  token:', `    realm: ${auth.realm}`, `    service: ${auth.service}`, `    issuer: ${auth.issuer}`, `    rootcertbundle: ${auth.certFile}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+async function waitUp(port: number, child: ChildProcess, stderr: () => string): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`docker-registry exited ${child.exitCode}: ${stderr()}`);
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/v2/`);
+      await res.arrayBuffer();
+      if (res.status === 200 || res.status === 401) return;
+    } catch {
+      /* not yet */
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`docker-registry did not come up on ${port}: ${stderr()}`);
+}
+
+/** Starts a registry with its own temp storage and port; `stop()` it in an after() hook. */
+export async function startRegistry(auth: RegistryAuth = { kind: 'none' }, o: { port?: number; storage?: string } = {}): Promise<RunningRegistry> {
+  const dir = await tempDir('scrydon-registry-');
+  const storage = o.storage ?? join(dir, 'storage');
+  await mkdir(storage, { recursive: true });
+  const htpasswdFile = join(dir, 'htpasswd');
+  if (auth.kind === 'htpasswd') {
+    const lines: string[] = [];
+    for (const [user, password] of Object.entries(auth.users)) {
+      const r = spawnSync('htpasswd', ['-nbB', user, password], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`htpasswd failed (install apache2-utils): ${r.stderr}`);
+      lines.push(r.stdout.trim());
+    }
+    await writeFile(htpasswdFile, lines.join('\n') + '\n');
+  }
+  const port = o.port ?? (await freePort());
+  const configFile = join(dir, 'config.yml');
+  await writeFile(configFile, configYaml(storage, port, auth, htpasswdFile));
+
+  let child!: ChildProcess;
+  let err = '';
+  const launch = async (): Promise<void> => {
+    err = '';
+    child = spawn(REGISTRY_BIN, ['serve', configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+    child.stderr?.on('data', (c: Buffer) => {
+      if (err.length < 8192) err += c.toString('utf8');
+    });
+    await waitUp(port, child, () => err);
+  };
+  await launch();
+  const stop = async (hard = false): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const gone = new Promise<void>((r) => child.once('exit', () => r()));
+    child.kill(hard ? 'SIGKILL' : 'SIGTERM');
+    await gone;
+  };
+  return {
+    host: `127.0.0.1:${port}`,
+    port,
+    storage,
+    stop,
+    restart: launch,
+    get process() {
+      return child;
+    },
+  };
+}
