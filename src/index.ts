@@ -1,0 +1,32 @@
+/**
+ * scrydon's library API: the store, pack building and reading, copy between Targets, save/load, install.
+ * The CLI (cmd/) is a thin layer over exactly these.
+ */
+export { ScrydonError, ErrorCode, isScrydonError } from './errors.js';
+export type { ErrorDetails } from './errors.js';
+
+export { homePaths, type HomePaths } from './config/paths.js';
+
+export type { Descriptor } from './oci/descriptor.js';
+export { parseReference, formatReference, type Reference } from './oci/reference.js';
+export { MediaType, Annotation } from './oci/media-types.js';
+
+export type { Target, ReadOnlyTarget, IoOptions } from './content/target.js';
+export { copy, copyGraphs, type CopyOptions, type CopyResult, type CopyStats } from './content/copy.js';
+export type { CopyEvent } from './content/events.js';
+
+export { Store } from './store/store-target.js';
+export { listStore, type ListEntry } from './store/list.js';
+export { gc, type GcOptions, type GcReport } from './store/gc.js';
+export { checkStore, type CheckReport } from './store/check.js';
+
+export type { PackJson } from './pack/pack-json.js';
+export { validatePackJson } from './pack/validate.js';
+export { parseCatalogFile, type PackCatalog } from './sources/catalog-file.js';
+export { buildPackFile, storePack, type BuiltPack } from './pack/build.js';
+export { readPack, packSummary } from './pack/read.js';
+export { inspectArtifact, type InspectResult } from './pack/inspect.js';
+
+export { saveArchive, loadArchive, storeInventory, type SaveOptions, type LoadOptions } from './archive/index.js';
+
+export { installPack, uninstallPack, listInstalled, type InstallOptions, type InstallResult } from './install/index.js';
