@@ -64,6 +64,17 @@ export class Context {
     return join(this.paths.home, 'registries.yaml');
   }
 
+  // -- signatures: key references and the key password (src/ never reads env)
+  /** The value of an `env://NAME` key reference (the whole PEM). */
+  envVar(name: string): string | undefined {
+    return this.env[name];
+  }
+
+  /** COSIGN_PASSWORD, as cosign reads it: set (even empty) means use it. */
+  cosignPassword(): string | undefined {
+    return this.env.COSIGN_PASSWORD;
+  }
+
   /** A warning on stderr (not under --quiet; never on stdout, which --json keeps clean). */
   warn(message: string): void {
     if (!this.global.quiet) process.stderr.write(`${this.paint('warning', 33)}: ${message}\n`);

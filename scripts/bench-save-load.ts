@@ -4,7 +4,8 @@
  *   save:   scrydon save REF -o F            vs  skopeo copy oci:CATALOG:REF oci-archive:F2:REF
  *   load:   scrydon load -i F (fresh home)   vs  skopeo copy oci-archive:F2:REF oci:DIR:REF
  *   and the baselines: node sha256 of the layer in 1 MiB chunks, and cp of the layer.
- * Outputs are deleted (and the page cache flushed to disk with sync) between runs. Prints medians, the
+ * Each input is read (untimed) just before its run, so all start hot-cache; outputs are deleted (and the
+ * page cache flushed to disk with sync) between runs. Prints medians, the
  * ratios scrydon/skopeo and load/sha256, and the peak RSS of each (GNU time).
  */
 import { spawnSync } from 'node:child_process';
@@ -26,6 +27,8 @@ interface Task {
   name: string;
   cmd: string[];
   env?: NodeJS.ProcessEnv;
+  /** Inputs read (untimed) just before the run, so every task starts with its input in the page cache. */
+  warm: string[];
   cleanup: string[];
 }
 
@@ -35,6 +38,9 @@ function run(cmd: readonly string[], env: NodeJS.ProcessEnv = {}): void {
 }
 
 async function measure(t: Task, timeFile: string): Promise<Sample> {
+  // this kind of machine pages out file cache idle for about a minute (DAMON), so an input last read a
+  // round ago may be on disk again: read each input first, untimed, for equal (hot-cache) conditions
+  for (const f of t.warm) run(['dd', `if=${f}`, 'of=/dev/null', 'bs=1M', 'status=none']);
   const start = process.hrtime.bigint();
   run([TIME, '-f', '%M', '-o', timeFile, ...t.cmd], t.env);
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
@@ -68,12 +74,12 @@ async function main(): Promise<void> {
     const out = join(dir, 'out');
     const sha = `const h=require('crypto').createHash('sha256');const s=require('fs').createReadStream(process.argv[1],{highWaterMark:1<<20});s.on('data',c=>h.update(c));s.on('end',()=>console.log(h.digest('hex')))`;
     const tasks: Task[] = [
-      { name: 'save scrydon', cmd: [process.execPath, BIN, 'save', REF, '-o', `${out}.tar`, '-q'], env: { SCRYDON_HOME: home }, cleanup: [`${out}.tar`] },
-      { name: 'save skopeo', cmd: ['skopeo', 'copy', '-q', `oci:${catalog}:${REF}`, `oci-archive:${out}.tar:${REF}`], cleanup: [`${out}.tar`] },
-      { name: 'load scrydon', cmd: [process.execPath, BIN, 'load', '-i', ours, '-q'], env: { SCRYDON_HOME: `${out}-home` }, cleanup: [`${out}-home`] },
-      { name: 'load skopeo', cmd: ['skopeo', 'copy', '-q', `oci-archive:${theirs}:${REF}`, `oci:${out}-oci:${REF}`], cleanup: [`${out}-oci`] },
-      { name: 'sha256 node', cmd: [process.execPath, '-e', sha, layer], cleanup: [] },
-      { name: 'cp', cmd: ['cp', layer, `${out}.bin`], cleanup: [`${out}.bin`] },
+      { name: 'save scrydon', cmd: [process.execPath, BIN, 'save', REF, '-o', `${out}.tar`, '-q'], env: { SCRYDON_HOME: home }, warm: [layer], cleanup: [`${out}.tar`] },
+      { name: 'save skopeo', cmd: ['skopeo', 'copy', '-q', `oci:${catalog}:${REF}`, `oci-archive:${out}.tar:${REF}`], warm: [layer], cleanup: [`${out}.tar`] },
+      { name: 'load scrydon', cmd: [process.execPath, BIN, 'load', '-i', ours, '-q'], env: { SCRYDON_HOME: `${out}-home` }, warm: [ours], cleanup: [`${out}-home`] },
+      { name: 'load skopeo', cmd: ['skopeo', 'copy', '-q', `oci-archive:${theirs}:${REF}`, `oci:${out}-oci:${REF}`], warm: [theirs], cleanup: [`${out}-oci`] },
+      { name: 'sha256 node', cmd: [process.execPath, '-e', sha, layer], warm: [layer], cleanup: [] },
+      { name: 'cp', cmd: ['cp', layer, `${out}.bin`], warm: [layer], cleanup: [`${out}.bin`] },
     ];
     const samples = new Map<string, Sample[]>(tasks.map((t) => [t.name, []]));
     for (let round = 0; round <= RUNS; round++) {

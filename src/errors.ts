@@ -57,7 +57,7 @@ export const ErrorCode = {
   certificate_expired: 'certificate_expired',
   certificate_untrusted: 'certificate_untrusted',
   tlog_invalid: 'tlog_invalid',
-  tlog_key_mismatch: 'tlog_key_mismatch',
+  tlog_mismatch: 'tlog_mismatch',
   timestamp_missing: 'timestamp_missing',
   timestamp_invalid: 'timestamp_invalid',
   policy_invalid: 'policy_invalid',

@@ -23,6 +23,10 @@ import login from './login.js';
 import logout from './logout.js';
 import pull from './pull.js';
 import push from './push.js';
+// -- imports: signatures
+import key from './key.js';
+import sign from './sign.js';
+import verify from './verify.js';
 
 /** Every top-level command, in the order --help lists them. */
 export const commands = [
@@ -50,4 +54,8 @@ export const commands = [
   copy,
   login,
   logout,
+  // -- commands: signatures
+  sign,
+  verify,
+  key,
 ] as unknown as ReadonlyArray<CommandDef<unknown>>;

@@ -1,6 +1,9 @@
 import { inspectArtifact, type InspectResult } from '../../src/pack/inspect.js';
 import type { Descriptor } from '../../src/oci/descriptor.js';
+import { parseRemoteReference } from '../../src/registry/hosts.js';
+import { inspectRemote } from '../../src/registry/inspect-remote.js';
 import { defineCommand } from '../define-command.js';
+import { registryFlags, withRemote } from '../registry-options.js';
 import { table } from '../output/render.js';
 
 function bytes(n: number): string {
@@ -37,8 +40,10 @@ function human(r: InspectResult): string {
     const p = r.pack;
     out.push('', `Pack: ${p.packJson.package.id} ${p.packJson.package.version} (pack.json from the ${p.packJsonSource})`);
     out.push(...JSON.stringify(p.packJson, null, 2).split('\n').map((l) => `  ${l}`));
-    out.push('', `Files (${p.files.length}, ${bytes(p.unpackedSize)} unpacked):`);
-    if (p.files.length) out.push(...table(['SIZE', 'MODE', 'PATH'], p.files.map((f) => [String(f.size), f.mode.toString(8).padStart(4, '0'), f.path])).split('\n').map((l) => `  ${l}`));
+    if (p.files) {
+      out.push('', `Files (${p.files.length}, ${bytes(p.unpackedSize ?? 0)} unpacked):`);
+      if (p.files.length) out.push(...table(['SIZE', 'MODE', 'PATH'], p.files.map((f) => [String(f.size), f.mode.toString(8).padStart(4, '0'), f.path])).split('\n').map((l) => `  ${l}`));
+    } else out.push('', 'Files: not listed (the layer was not downloaded)');
   } else {
     out.push('', 'Pack: none (not a scrydon pack)');
   }
@@ -53,10 +58,20 @@ export default defineCommand({
   examples: [
     ['scrydon inspect acme.fraud:1.2.0', 'everything about one pack, for a person'],
     ['scrydon inspect acme.fraud@sha256:3f1c… --json | jq .pack.files', 'the file list as JSON'],
+    ['scrydon inspect docker://ghcr.io/acme/fraud:1.2.0', 'on the registry: manifest and config only, nothing stored'],
   ],
-  builder: (y) => y.positional('ref', { type: 'string', demandOption: true, describe: 'tag or digest in the local store' }),
+  builder: (y) =>
+    registryFlags(
+      y
+        .positional('ref', { type: 'string', demandOption: true, describe: 'tag or digest in the local store (docker://REF or --remote: on a registry)' })
+        .option('remote', { type: 'boolean', default: false, describe: 'inspect REF on its registry (manifest and config only; nothing stored)' }),
+    ),
   run: async (args, ctx) => {
-    const result = await inspectArtifact(await ctx.store(), args.ref, { signal: ctx.signal });
+    // -- registry: a remote reference is read from its registry, not the store
+    const remoteRef = args.ref.startsWith('docker://') ? args.ref.slice('docker://'.length) : args.remote ? args.ref : undefined;
+    const result = remoteRef !== undefined
+      ? await withRemote(args, ctx, [parseRemoteReference(remoteRef).registry], (remote) => inspectRemote(remote, remoteRef, { signal: ctx.signal }))
+      : await inspectArtifact(await ctx.store(), args.ref, { signal: ctx.signal });
     return { data: result, text: human(result) };
   },
 });

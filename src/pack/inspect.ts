@@ -17,10 +17,10 @@ export interface InspectPack {
   packJson: PackJson;
   packJsonSource: PackJsonSource;
   layer: Descriptor;
-  /** Regular files in archive order (directories are implied by the paths). */
-  files: InspectFile[];
-  /** Sum of the files' sizes: what an install writes. */
-  unpackedSize: number;
+  /** Regular files in archive order (directories are implied by the paths); absent when the layer was not read. */
+  files?: InspectFile[];
+  /** Sum of the files' sizes: what an install writes; absent when the layer was not read. */
+  unpackedSize?: number;
 }
 
 export interface InspectReferrer {
@@ -56,7 +56,12 @@ export interface InspectResult {
  * for a pack, pack.json and its file list (the layer is streamed through pack-tar, so a hostile pack is
  * refused here just as install would refuse it).
  */
-export async function inspectArtifact(target: ReadOnlyTarget, ref: string, o: ReadPackOptions = {}): Promise<InspectResult> {
+export interface InspectOptions extends ReadPackOptions {
+  /** Read the layer only when pack.json is in it (a remote inspect reads the manifest and config alone). */
+  skipLayer?: boolean;
+}
+
+export async function inspectArtifact(target: ReadOnlyTarget, ref: string, o: InspectOptions = {}): Promise<InspectResult> {
   const { descriptor, node } = await readNode(target, ref, o);
   const artifactType = artifactTypeOf(node);
   const subject = subjectOf(node);
@@ -79,10 +84,11 @@ export async function inspectArtifact(target: ReadOnlyTarget, ref: string, o: Re
   return out;
 }
 
-async function inspectPack(target: ReadOnlyTarget, m: ImageManifest, what: string, o: ReadPackOptions): Promise<InspectPack> {
+async function inspectPack(target: ReadOnlyTarget, m: ImageManifest, what: string, o: InspectOptions): Promise<InspectPack> {
   const layer = packLayer(m, what);
   const fromConfig = hasPackConfig(m);
   let packJson = fromConfig ? await packJsonFromConfig(target, m, what, o) : undefined;
+  if (packJson !== undefined && o.skipLayer) return { packJson, packJsonSource: 'config', layer };
   const where = `layer ${layer.digest} of ${what}`;
   const files: InspectFile[] = [];
   let unpackedSize = 0;

@@ -138,8 +138,6 @@ export class ReferrersProbe {
 
   constructor(mode: ReferrersMode) {
     this.mode = mode;
-    if (mode === 'api') this.#api = true;
-    if (mode === 'tag') this.#api = false;
   }
 
   /** Known API support: true, false, or undefined before the first answer. */
@@ -148,12 +146,14 @@ export class ReferrersProbe {
   }
 
   async list(r: RepoRef, subject: Descriptor): Promise<Descriptor[]> {
-    if (this.#api !== false) {
+    if (this.mode !== 'tag' && this.#api !== false) {
       const viaApi = await referrersFromApi(r, subject);
       if (viaApi !== undefined) {
         this.#api = true;
         return viaApi;
       }
+      // the API answered before: this subject simply has no referrers there
+      if (this.#api === true) return [];
       if (this.mode === 'api') {
         throw new ScrydonError('referrers_unsupported', `${r.client.registry} has no referrers API (asked for by --referrers api)`, {
           hint: 'use --referrers auto (or tag) to read the referrers tag schema instead',

@@ -30,28 +30,29 @@ export async function readSmallBody(res: HttpResponse, limit: number, what: stri
   return Buffer.concat(chunks);
 }
 
-/** The distribution error codes and messages in a response body (`{"errors":[{"code","message"}]}`), one line. */
-async function errorSummary(res: HttpResponse): Promise<string> {
-  if (res.body.readableEnded) return '';
+/** The body of an error response (bounded), and its distribution error codes and messages (`{"errors":[{"code","message"}]}`) on one line. */
+async function errorSummary(res: HttpResponse): Promise<{ text: string; summary: string }> {
+  if (res.body.readableEnded) return { text: '', summary: '' };
   let text: string;
   try {
     text = (await readSmallBody(res, MAX_ERROR_BODY, 'error body')).toString('utf8');
   } catch {
-    return '';
+    return { text: '', summary: '' };
   }
   try {
     const v = JSON.parse(text) as { errors?: Array<{ code?: unknown; message?: unknown }> };
     if (Array.isArray(v.errors) && v.errors.length > 0) {
-      return v.errors
+      const summary = v.errors
         .slice(0, 3)
         .map((e) => [typeof e.code === 'string' ? e.code : '', typeof e.message === 'string' ? e.message : ''].filter(Boolean).join(' '))
         .join('; ')
         .slice(0, 300);
+      return { text, summary };
     }
   } catch {
     /* not JSON: say nothing of it (an HTML error page is noise) */
   }
-  return '';
+  return { text, summary: '' };
 }
 
 export interface ResponseErrorContext {
@@ -64,7 +65,12 @@ export interface ResponseErrorContext {
 
 /** Turns an unexpected response into the stable error: 401 auth_failed, 403 access_denied, 404 not_found, else ctx.code. */
 export async function responseError(res: HttpResponse, ctx: ResponseErrorContext): Promise<ScrydonError> {
-  const summary = await errorSummary(res);
+  const { text, summary } = await errorSummary(res);
+  if (res.status === 400 && res.url.protocol === 'http:' && /HTTPS server/i.test(text)) {
+    return new ScrydonError('tls_error', `${ctx.registry} serves HTTPS, and was asked in plain HTTP while ${ctx.what}`, {
+      hint: `drop --plain-http (and plainHttp in registries.yaml) for ${ctx.registry}`,
+    });
+  }
   const where = `${res.status}${summary ? ` ${summary}` : ''}`;
   const at = displayUrl(res.url);
   if (res.status === 401) {

@@ -17,7 +17,7 @@ export interface PublicKeyInfo {
   key: KeyObject;
   algorithm: KeyAlgorithm;
   hash: HashName;
-  /** hex SHA-256 of the PKIX (SubjectPublicKeyInfo) DER: what receipts and policies name a key by. */
+  /** `sha256:<hex>` of the PKIX (SubjectPublicKeyInfo) DER: what receipts and policies name a key by. */
   fingerprint: string;
   /** PKIX PEM (`-----BEGIN PUBLIC KEY-----`), as `cosign.pub` holds it. */
   pem: string;
@@ -66,7 +66,7 @@ export function publicKeyInfo(key: KeyObject, where: string): PublicKeyInfo {
     key: pub,
     algorithm,
     hash,
-    fingerprint: createHash('sha256').update(spkiDer(pub)).digest('hex'),
+    fingerprint: `sha256:${createHash('sha256').update(spkiDer(pub)).digest('hex')}`,
     pem: pub.export({ format: 'pem', type: 'spki' }).toString(),
   };
 }

@@ -8,6 +8,8 @@ export interface SeenRequest {
   status: number;
   /** Whether an Authorization header came with it (its value is never kept). */
   authorized: boolean;
+  /** The Range header, when the client asked for part of a body. */
+  range?: string;
 }
 
 export interface ProxyOptions {
@@ -23,6 +25,16 @@ export interface ProxyOptions {
   cutWhen?: (req: IncomingMessage) => boolean;
   cutEvery?: boolean;
   onCut?: () => void | Promise<void>;
+  /** Headers added to the registry's response (e.g. OCI-Subject, as a registry with the referrers API sends). */
+  addHeaders?: (req: IncomingMessage) => Record<string, string> | undefined;
+  /** Answer a request here instead of the registry (to play a registry quirk); undefined passes it on. */
+  respond?: (req: IncomingMessage) => Promise<CannedResponse | undefined> | CannedResponse | undefined;
+}
+
+export interface CannedResponse {
+  status: number;
+  headers?: Record<string, string>;
+  body?: Buffer | string;
 }
 
 export interface RunningProxy {
@@ -46,12 +58,22 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
   let cutDone = false;
   const sockets = new Set<Socket>();
 
-  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const seen: SeenRequest = { method: req.method ?? '', path: req.url ?? '', status: 0, authorized: req.headers.authorization !== undefined };
+    if (typeof req.headers.range === 'string') seen.range = req.headers.range;
     requests.push(seen);
+    const canned = await o.respond?.(req);
+    if (canned) {
+      seen.status = canned.status;
+      req.resume();
+      const body = canned.body === undefined ? Buffer.alloc(0) : Buffer.from(canned.body);
+      res.writeHead(canned.status, { 'content-length': String(body.byteLength), ...canned.headers });
+      res.end(req.method === 'HEAD' ? undefined : body);
+      return;
+    }
     const up = request({ host: uhost, port: Number(uport), method: req.method, path: req.url, headers: req.headers }, (ur) => {
       seen.status = ur.statusCode ?? 0;
-      res.writeHead(ur.statusCode ?? 502, ur.headers);
+      res.writeHead(ur.statusCode ?? 502, { ...ur.headers, ...(o.addHeaders?.(req) ?? {}) });
       const corrupt = o.corrupt?.(req) ?? false;
       const cut = o.cutAfter !== undefined && (o.cutWhen?.(req) ?? true) && (o.cutEvery || !cutDone);
       let sent = 0;
@@ -91,7 +113,9 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
     req.pipe(up);
   };
 
-  const server: Server = createServer(handle);
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch(() => req.socket.destroy());
+  });
   server.on('connection', (s) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));

@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { tempDir } from './cli.js';
 
@@ -24,6 +24,8 @@ export interface RunningRegistry {
   /** Starts it again on the same port and storage (after a kill). */
   restart(): Promise<void>;
   readonly process: ChildProcess;
+  /** The self-signed certificate of a TLS registry (its CA for --ca-file). */
+  certFile?: string;
 }
 
 /** A free TCP port on 127.0.0.1 (the OS picks; the socket is closed before the port is used). */
@@ -39,7 +41,7 @@ export function freePort(): Promise<number> {
   });
 }
 
-function configYaml(storage: string, port: number, auth: RegistryAuth, htpasswdFile: string): string {
+function configYaml(storage: string, port: number, auth: RegistryAuth, htpasswdFile: string, tls?: { certFile: string; keyFile: string }): string {
   const lines = [
     'version: 0.1',
     'log:',
@@ -58,6 +60,7 @@ function configYaml(storage: string, port: number, auth: RegistryAuth, htpasswdF
     `  addr: 127.0.0.1:${port}`,
     '  secret: scrydon-test-secret',
   ];
+  if (tls) lines.push('  tls:', `    certificate: ${tls.certFile}`, `    key: ${tls.keyFile}`);
   if (auth.kind === 'htpasswd') lines.push('auth:', '  htpasswd:', '    realm: scrydon-test', `    path: ${htpasswdFile}`);
   if (auth.kind === 'token') {
     lines.push('auth:', '  token:', `    realm: ${auth.realm}`, `    service: ${auth.service}`, `    issuer: ${auth.issuer}`, `    rootcertbundle: ${auth.certFile}`);
@@ -69,20 +72,21 @@ async function waitUp(port: number, child: ChildProcess, stderr: () => string): 
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`docker-registry exited ${child.exitCode}: ${stderr()}`);
-    try {
-      const res = await fetch(`http://127.0.0.1:${port}/v2/`);
-      await res.arrayBuffer();
-      if (res.status === 200 || res.status === 401) return;
-    } catch {
-      /* not yet */
-    }
+    const up = await new Promise<boolean>((resolve) => {
+      const sock = connect(port, '127.0.0.1', () => {
+        sock.destroy();
+        resolve(true);
+      });
+      sock.on('error', () => resolve(false));
+    });
+    if (up) return;
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`docker-registry did not come up on ${port}: ${stderr()}`);
 }
 
 /** Starts a registry with its own temp storage and port; `stop()` it in an after() hook. */
-export async function startRegistry(auth: RegistryAuth = { kind: 'none' }, o: { port?: number; storage?: string } = {}): Promise<RunningRegistry> {
+export async function startRegistry(auth: RegistryAuth = { kind: 'none' }, o: { port?: number; storage?: string; tls?: boolean } = {}): Promise<RunningRegistry> {
   const dir = await tempDir('scrydon-registry-');
   const storage = o.storage ?? join(dir, 'storage');
   await mkdir(storage, { recursive: true });
@@ -98,7 +102,13 @@ export async function startRegistry(auth: RegistryAuth = { kind: 'none' }, o: { 
   }
   const port = o.port ?? (await freePort());
   const configFile = join(dir, 'config.yml');
-  await writeFile(configFile, configYaml(storage, port, auth, htpasswdFile));
+  let tls: { certFile: string; keyFile: string } | undefined;
+  if (o.tls) {
+    tls = { certFile: join(dir, 'tls.crt'), keyFile: join(dir, 'tls.key') };
+    const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', tls.keyFile, '-out', tls.certFile, '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`openssl failed: ${r.stderr}`);
+  }
+  await writeFile(configFile, configYaml(storage, port, auth, htpasswdFile, tls));
 
   let child!: ChildProcess;
   let err = '';
@@ -118,6 +128,7 @@ export async function startRegistry(auth: RegistryAuth = { kind: 'none' }, o: { 
     await gone;
   };
   return {
+    ...(tls ? { certFile: tls.certFile } : {}),
     host: `127.0.0.1:${port}`,
     port,
     storage,

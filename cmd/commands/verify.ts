@@ -1,0 +1,128 @@
+import { readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { ScrydonError } from '../../src/errors.js';
+import { exact, regexp, type Matcher } from '../../src/signature/identity.js';
+import { appendReceipts, type Receipt } from '../../src/signature/receipts.js';
+import { parseTrustedRoot } from '../../src/signature/sigstore-adapter.js';
+import { loadTrustRoot } from '../../src/signature/trust-store.js';
+import { verifySignatures, type LoadedTrust, type VerifiedSignature, type VerifyRequirement } from '../../src/signature/verify.js';
+import type { Context } from '../context.js';
+import { defineCommand } from '../define-command.js';
+import { registryFlags } from '../registry-options.js';
+import { shortDigest } from '../output/render.js';
+import { annotationsFrom, loadPublicKey, locate, whereFlag } from '../signature-options.js';
+
+interface IdentityArgs {
+  'certificate-identity'?: string | undefined;
+  'certificate-identity-regexp'?: string | undefined;
+  'certificate-oidc-issuer'?: string | undefined;
+  'certificate-oidc-issuer-regexp'?: string | undefined;
+}
+
+function matcher(exactValue: string | undefined, pattern: string | undefined, flag: string): Matcher | undefined {
+  if (exactValue !== undefined && pattern !== undefined) throw new ScrydonError('usage', `give --${flag} or --${flag}-regexp, not both`);
+  if (exactValue !== undefined) return exact(exactValue);
+  return pattern !== undefined ? regexp(pattern, `--${flag}-regexp`) : undefined;
+}
+
+async function requirement(key: string | undefined, a: IdentityArgs, ctx: Context): Promise<VerifyRequirement> {
+  const identity = matcher(a['certificate-identity'], a['certificate-identity-regexp'], 'certificate-identity');
+  const issuer = matcher(a['certificate-oidc-issuer'], a['certificate-oidc-issuer-regexp'], 'certificate-oidc-issuer');
+  if (key !== undefined) {
+    if (identity || issuer) throw new ScrydonError('usage', '--key and --certificate-* are two ways to verify; give one');
+    return { kind: 'key', key: await loadPublicKey(key, ctx) };
+  }
+  if (!identity || !issuer) {
+    throw new ScrydonError('usage', 'say whom to trust: --key PUB, or --certificate-identity[-regexp] with --certificate-oidc-issuer[-regexp]', {
+      hint: "regexps are unanchored, as cosign's (RE2) are: write '^https://github\\.com/acme/.*$'",
+    });
+  }
+  return { kind: 'keyless', identity: { identity, issuer } };
+}
+
+async function trustFrom(file: string | undefined, ctx: Context): Promise<LoadedTrust | undefined> {
+  if (file === undefined) return loadTrustRoot(ctx.paths.trust);
+  const bytes = await readFile(file).catch((e: unknown) => {
+    throw new ScrydonError('not_found', `cannot read ${file}: ${(e as Error).message}`);
+  });
+  let json: unknown;
+  try {
+    json = JSON.parse(bytes.toString('utf8'));
+  } catch (e) {
+    throw new ScrydonError('trust_invalid', `${file} is not JSON`, { cause: e });
+  }
+  return { root: parseTrustedRoot(json, file), digest: `sha256:${createHash('sha256').update(bytes).digest('hex')}` };
+}
+
+function who(v: VerifiedSignature): string {
+  return v.signer.kind === 'key' ? `key ${v.signer.fingerprint}` : `${v.signer.identity} (issuer ${v.signer.issuer})`;
+}
+
+export default defineCommand({
+  command: 'verify <ref>',
+  describe: 'Verify signatures offline, as cosign does: --key, or a certificate identity and issuer against the imported trusted root',
+  examples: [
+    ['scrydon verify acme.fraud:1.2.0 --key cosign.pub', 'a key signature, from the local store, no network'],
+    [
+      "scrydon verify ghcr.io/acme/fraud:1.2.0 --certificate-identity-regexp '^https://github\\.com/acme/fraud/' --certificate-oidc-issuer https://token.actions.githubusercontent.com",
+      'keyless; regexps are unanchored like cosign\'s: anchor them with ^…$',
+    ],
+    ['scrydon verify acme.fraud:1.2.0 --key cosign.pub -a env=prod --json', 'require an annotation; machine-readable'],
+  ],
+  builder: (y) =>
+    whereFlag(
+      registryFlags(
+        y
+          .positional('ref', { type: 'string', demandOption: true, describe: 'store tag or digest (with --remote: a registry reference)' })
+          .option('key', { type: 'string', describe: 'public key: a path (cosign.pub), env://NAME, or a PEM certificate' })
+          .option('certificate-identity', { type: 'string', describe: 'a SAN of the signing certificate must equal this exactly' })
+          .option('certificate-identity-regexp', { type: 'string', describe: 'a SAN must match this unanchored RE2-style regexp' })
+          .option('certificate-oidc-issuer', { type: 'string', describe: 'the certificate\'s OIDC issuer must equal this exactly' })
+          .option('certificate-oidc-issuer-regexp', { type: 'string', describe: 'the issuer must match this unanchored regexp' })
+          .option('trusted-root', { type: 'string', describe: 'use this trusted_root.json instead of the imported one' })
+          .option('predicate-type', { type: 'string', describe: 'the in-toto predicate a bundle must carry (default https://sigstore.dev/cosign/sign/v1)' })
+          .option('annotations', { alias: 'a', type: 'string', array: true, describe: 'key=value the signed claim must carry (repeatable)' }),
+      ),
+    ),
+  run: async (args, ctx) => {
+    const req = await requirement(args.key, args, ctx);
+    const trust = await trustFrom(args['trusted-root'], ctx);
+    const at = await locate(args.ref, args, ctx, false);
+    try {
+      if (at.byTag) ctx.info(`${args.ref} resolves to ${at.descriptor.digest}; that digest is what is verified`);
+      const result = await verifySignatures(at.target, at.descriptor, {
+        requirement: req,
+        trust,
+        annotations: annotationsFrom(args.annotations),
+        ...(args['predicate-type'] ? { predicateType: args['predicate-type'] } : {}),
+        legacyRefs: await at.legacyRefs(at.descriptor),
+        signal: ctx.signal,
+      });
+      const verifiedAt = new Date().toISOString();
+      const receipts: Receipt[] = result.verified.map((v) => ({
+        digest: result.digest,
+        reference: args.ref,
+        verifiedAt,
+        format: v.format,
+        signature: v.signature,
+        signer: v.signer,
+        signedAt: v.signedAt,
+        trustRoot: result.trustRoot ?? null,
+        transparencyLog: v.transparencyLog,
+      }));
+      if (at.where === 'store') await appendReceipts((await ctx.store()).paths.root, receipts);
+      const data = { reference: args.ref, where: at.where, ...result, trustRoot: result.trustRoot ?? null };
+      const lines = [`Verified ${args.ref} (${result.digest})`];
+      for (const v of result.verified) {
+        lines.push(`  ${v.format === 'bundle' ? 'Sigstore bundle v0.3 referrer' : `cosign legacy signature (${v.foundAs})`} ${shortDigest(v.signature)}`);
+        lines.push(`    signed by ${who(v)}`);
+        if (v.signedAt.length) lines.push(`    signed at ${v.signedAt.join(', ')}`);
+        lines.push(`    transparency log: ${v.transparencyLog.entries === 0 ? 'none' : v.transparencyLog.checked ? `${v.transparencyLog.entries} entry verified` : `${v.transparencyLog.entries} entry not checked (no trusted root)`}`);
+      }
+      lines.push(`  trust root: ${result.trustRoot ?? 'none used'}`);
+      return { data, text: lines.join('\n') };
+    } finally {
+      await at.close();
+    }
+  },
+});

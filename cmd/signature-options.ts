@@ -1,0 +1,144 @@
+import { createInterface } from 'node:readline';
+import { Writable } from 'node:stream';
+import { ScrydonError } from '../src/errors.js';
+import { parseKeyRef, readKeyRef } from '../src/signature/key-ref.js';
+import { parsePrivateKey, parsePublicKey, type PublicKeyInfo, type SigningKey } from '../src/signature/keys.js';
+import type { Context } from './context.js';
+import type { Argv } from 'yargs';
+import type { ReadOnlyTarget, Target } from '../src/content/target.js';
+import type { Descriptor } from '../src/oci/descriptor.js';
+import { parseReference } from '../src/oci/reference.js';
+import { formatRemote, parseRemoteReference, referenceTarget } from '../src/registry/hosts.js';
+import { legacySignatureTag } from '../src/signature/legacy-format.js';
+import { storeLegacyRef, storeLegacyRefs, storeRepositoryFor } from '../src/signature/locations.js';
+import { openRemote, type RegistryArgs } from './registry-options.js';
+
+/** Asks for a secret on the terminal without echoing it. */
+function promptHidden(question: string): Promise<string> {
+  const muted = new Writable({ write: (_c, _e, cb) => cb() });
+  process.stderr.write(question);
+  const rl = createInterface({ input: process.stdin, output: muted, terminal: true });
+  return new Promise((resolve) => {
+    rl.question('', (answer) => {
+      rl.close();
+      process.stderr.write('\n');
+      resolve(answer);
+    });
+  });
+}
+
+function onTerminal(): boolean {
+  return Boolean(process.stdin.isTTY && process.stderr.isTTY);
+}
+
+/** The key password: COSIGN_PASSWORD, else a prompt on a terminal, else undefined (the key then fails with key_password). */
+export async function keyPassword(ctx: Context, confirm = false): Promise<string | undefined> {
+  const fromEnv = ctx.cosignPassword();
+  if (fromEnv !== undefined) return fromEnv;
+  if (!onTerminal()) return undefined;
+  const first = await promptHidden('Enter password for private key: ');
+  if (confirm && (await promptHidden('Enter password for private key again: ')) !== first) {
+    throw new ScrydonError('key_password', 'the two passwords differ');
+  }
+  return first;
+}
+
+/** The private key a `--key` reference names (file or env://), decrypted. */
+export async function loadSigningKey(ref: string, ctx: Context): Promise<SigningKey> {
+  const r = parseKeyRef(ref);
+  const pem = await readKeyRef(r, (n) => ctx.envVar(n));
+  const needsPassword = pem.includes('ENCRYPTED SIGSTORE PRIVATE KEY') || pem.includes('ENCRYPTED COSIGN PRIVATE KEY');
+  return parsePrivateKey(pem, needsPassword ? await keyPassword(ctx) : undefined, ref.startsWith('env://') ? ref : `key ${ref}`);
+}
+
+/** The public key a `--key` reference names (cosign.pub, env://, or a PEM certificate). */
+export async function loadPublicKey(ref: string, ctx: Context): Promise<PublicKeyInfo> {
+  const r = parseKeyRef(ref);
+  return parsePublicKey(await readKeyRef(r, (n) => ctx.envVar(n)), ref.startsWith('env://') ? ref : `key ${ref}`);
+}
+
+// -- where a sign/verify command works: the local store, or a registry repository
+
+
+export interface Located {
+  where: 'store' | 'registry';
+  target: Target & ReadOnlyTarget;
+  descriptor: Descriptor;
+  /** The reference as given named a tag (cosign warns: the digest it resolved to is what gets signed). */
+  byTag: boolean;
+  /** The repository the legacy payload names. */
+  dockerReference: string;
+  /** Where this target keeps `d`'s legacy `.sig` tag when writing. */
+  legacyTagRef: (d: Descriptor) => string;
+  /** Where to look for `d`'s legacy `.sig` tags when verifying. */
+  legacyRefs: (d: Descriptor) => Promise<string[]>;
+  close: () => Promise<void>;
+}
+
+export interface WhereArgs {
+  remote: boolean;
+}
+
+export function whereFlag<T>(y: Argv<T>): Argv<T & WhereArgs> {
+  return y.option('remote', { type: 'boolean', default: false, describe: 'work on the registry the reference names, not the local store' }) as unknown as Argv<T & WhereArgs>;
+}
+
+/**
+ * The local store when it holds `ref` (the default: works with no network), else — or with --remote — the
+ * registry repository `ref` names.
+ */
+export async function locate(ref: string, args: WhereArgs & RegistryArgs, ctx: Context, writable: boolean): Promise<Located> {
+  const byTag = parseReference(ref).digest === undefined;
+  if (!args.remote) {
+    const store = await ctx.store();
+    try {
+      const descriptor = await store.resolve(ref);
+      const repo = byTag || parseReference(ref).repository ? await storeRepositoryFor(store, ref, descriptor) : undefined;
+      return {
+        where: 'store',
+        target: store,
+        descriptor,
+        byTag,
+        dockerReference: repo ?? 'scrydon.local/unnamed',
+        legacyTagRef: (d) => {
+          if (!repo) throw new ScrydonError('usage', `${ref} is a bare digest; name it by a tag to write a legacy .sig tag`);
+          return storeLegacyRef(repo, d);
+        },
+        legacyRefs: (d) => storeLegacyRefs(store, d),
+        close: async () => undefined,
+      };
+    } catch (e) {
+      if (!(e instanceof ScrydonError && e.code === 'not_found' && parseReference(ref).registry !== undefined)) throw e;
+    }
+  }
+  const r = parseRemoteReference(ref);
+  const remote = await openRemote(args, ctx, [r.registry]);
+  try {
+    const target = remote.repository(r, { writable });
+    const descriptor = await target.resolve(referenceTarget(r), { signal: ctx.signal });
+    return {
+      where: 'registry',
+      target,
+      descriptor,
+      byTag,
+      dockerReference: formatRemote({ registry: r.registry, repository: r.repository }),
+      legacyTagRef: (d) => legacySignatureTag(d.digest),
+      legacyRefs: async (d) => [legacySignatureTag(d.digest)],
+      close: () => remote.close(),
+    };
+  } catch (e) {
+    await remote.close();
+    throw e;
+  }
+}
+
+/** `-a key=value` flags as a map. */
+export function annotationsFrom(list: readonly string[] | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const a of list ?? []) {
+    const eq = a.indexOf('=');
+    if (eq <= 0) throw new ScrydonError('usage', `-a "${a}" is not key=value`);
+    out[a.slice(0, eq)] = a.slice(eq + 1);
+  }
+  return out;
+}

@@ -1,0 +1,13 @@
+import { inspectArtifact, type InspectResult } from '../pack/inspect.js';
+import { formatRemote, parseRemoteReference, referenceTarget } from './hosts.js';
+import type { Remote } from './remote.js';
+
+/**
+ * `scrydon inspect` of a remote reference: the manifest and config only (the layer too only for packs that
+ * carry pack.json in it, as `oras push` lays them out). Nothing is stored.
+ */
+export async function inspectRemote(remote: Remote, ref: string, o: { signal?: AbortSignal } = {}): Promise<InspectResult> {
+  const r = parseRemoteReference(ref);
+  const result = await inspectArtifact(remote.repository(r), referenceTarget(r), { skipLayer: true, signal: o.signal });
+  return { ...result, reference: formatRemote(r) };
+}

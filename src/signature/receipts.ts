@@ -1,0 +1,75 @@
+import { createHash } from 'node:crypto';
+import { mkdir, open, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ScrydonError } from '../errors.js';
+import { digestHex, isDigest } from '../oci/digest.js';
+import type { Signer, VerifiedSignature } from './verify.js';
+
+/**
+ * Verification receipts: what was verified, against which key or identity and trust root, and when. Kept in
+ * the store (`receipts/<hex>.jsonl`, beside the OCI layout's files), one append-only file per digest, each line
+ * `<sha256 of the JSON>\t<JSON>` so a torn append is dropped on read and no lock is needed. Receipts are facts
+ * about this machine and never travel with push or save.
+ */
+export interface Receipt {
+  digest: string;
+  reference: string;
+  verifiedAt: string;
+  format: VerifiedSignature['format'];
+  signature: string;
+  signer: Signer;
+  signedAt: string[];
+  trustRoot: string | null;
+  transparencyLog: VerifiedSignature['transparencyLog'];
+}
+
+const MAX_RECEIPT_FILE = 4 * 1024 * 1024;
+
+function fileFor(storeRoot: string, digest: string): string {
+  if (!isDigest(digest)) throw new ScrydonError('invalid_reference', `"${digest}" is not a digest`);
+  return join(storeRoot, 'receipts', `${digestHex(digest)}.jsonl`);
+}
+
+function line(r: Receipt): string {
+  const json = JSON.stringify(r);
+  return `${createHash('sha256').update(json).digest('hex')}\t${json}\n`;
+}
+
+export async function appendReceipts(storeRoot: string, receipts: readonly Receipt[]): Promise<void> {
+  for (const r of receipts) {
+    const path = fileFor(storeRoot, r.digest);
+    await mkdir(join(storeRoot, 'receipts'), { recursive: true });
+    const fh = await open(path, 'a', 0o644);
+    try {
+      await fh.appendFile(line(r));
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  }
+}
+
+/** Receipts recorded for `digest`, oldest first; lines whose hash does not match (torn or edited) are skipped. */
+export async function readReceipts(storeRoot: string, digest: string): Promise<Receipt[]> {
+  let text: string;
+  try {
+    const buf = await readFile(fileFor(storeRoot, digest));
+    text = buf.subarray(Math.max(0, buf.byteLength - MAX_RECEIPT_FILE)).toString('utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+  const out: Receipt[] = [];
+  for (const l of text.split('\n')) {
+    const tab = l.indexOf('\t');
+    if (tab !== 64) continue;
+    const json = l.slice(tab + 1);
+    if (createHash('sha256').update(json).digest('hex') !== l.slice(0, tab)) continue;
+    try {
+      out.push(JSON.parse(json) as Receipt);
+    } catch {
+      /* skipped */
+    }
+  }
+  return out;
+}

@@ -1,0 +1,169 @@
+import assert from 'node:assert/strict';
+import { createReadStream } from 'node:fs';
+import { readdir, stat, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { cleanupTemps, expectError, FIXTURES, json, ok, scrydon, tempDir, treeHash } from '../helpers/cli.js';
+import { startProxy, type RunningProxy } from '../helpers/proxy.js';
+import { startRegistry, type RunningRegistry } from '../helpers/registry.js';
+import { seedPack, type Seeded } from '../helpers/seed-store.js';
+
+/**
+ * What goes wrong between scrydon and a registry: the registry killed mid-pull, a connection cut mid-blob
+ * (resumed with Range), a proxy corrupting bytes, 503/429 with Retry-After, redirects to blob storage on
+ * another origin (the Authorization header stays behind), an upload Location pointing elsewhere, and TLS.
+ * After every failure the store is byte-for-byte what it was.
+ */
+
+const BIG = 24 * 1024 * 1024;
+
+let registry: RunningRegistry;
+let src: string;
+let seeded: Seeded;
+const closers: Array<() => Promise<void>> = [];
+
+async function proxy(o: Omit<Parameters<typeof startProxy>[0], 'upstream'>): Promise<RunningProxy> {
+  const p = await startProxy({ upstream: registry.host, ...o });
+  closers.push(() => p.close());
+  return p;
+}
+
+/** A home that already holds one pack, so "unchanged" compares a real store. */
+async function populatedHome(): Promise<string> {
+  const h = await tempDir();
+  await ok(['build', join(FIXTURES, 'packs', 'acme-core')], { home: h });
+  return h;
+}
+
+async function ingestEmpty(h: string): Promise<void> {
+  const left = await readdir(join(h, 'catalog', 'ingest')).catch(() => []);
+  assert.deepEqual(left.filter((n) => !n.endsWith('.lock')), [], 'no partial blob or staging dir is left');
+}
+
+const bigLayer = (): string => (seeded.layers[0]?.digest ?? '').slice(7);
+
+before(async () => {
+  registry = await startRegistry();
+  src = await tempDir();
+  seeded = await seedPack(join(src, 'catalog'), 'fault.pack:1', await tempDir(), { layers: [BIG] });
+  await ok(['push', 'fault.pack:1', `${registry.host}/fault/pack:1`, '--plain-http'], { home: src });
+});
+
+after(async () => {
+  for (const c of closers) await c();
+  await registry?.stop();
+  await cleanupTemps();
+});
+
+describe('connections', () => {
+  test('the registry killed mid-pull: network_error naming it, nothing stored; a rerun completes', async () => {
+    const p = await proxy({ cutAfter: 4 * 1024 * 1024, cutWhen: (req) => req.url?.includes(bigLayer()) ?? false, onCut: () => registry.stop(true) });
+    const h = await populatedHome();
+    const before = await treeHash(h);
+    const r = expectError(await scrydon(['pull', `${p.host}/fault/pack:1`, '--plain-http'], { home: h }), 'network_error');
+    assert.match(r.stderr, new RegExp(p.host.replace(/\./g, '\\.')));
+    assert.equal(await treeHash(h), before, 'the store is unchanged');
+    await ingestEmpty(h);
+    await registry.restart();
+    const again = await json<{ digest: string }>(['pull', `${p.host}/fault/pack:1`, '--plain-http'], { home: h });
+    assert.equal(again.digest, seeded.manifest.digest);
+    assert.equal((await stat(join(h, 'catalog', 'blobs', 'sha256', bigLayer()))).size, BIG);
+  });
+
+  test('a connection cut mid-blob is resumed with Range, and the blob verifies', async () => {
+    const p = await proxy({ cutAfter: 3 * 1024 * 1024 + 17, cutWhen: (req) => req.url?.includes(bigLayer()) ?? false });
+    const h = await tempDir();
+    const r = await json<{ digest: string }>(['pull', `${p.host}/fault/pack:1`, '--plain-http'], { home: h });
+    assert.equal(r.digest, seeded.manifest.digest);
+    const gets = p.requests.filter((q) => q.method === 'GET' && q.path.includes(bigLayer()));
+    assert.equal(gets.length, 2);
+    assert.equal(gets[1]?.range, `bytes=${3 * 1024 * 1024 + 17}-`);
+    await ingestEmpty(h);
+  });
+
+  test('503 with Retry-After is retried; a registry that keeps failing is fetch_failed', async () => {
+    let fails = 1;
+    const p = await proxy({ respond: (req) => (req.method === 'HEAD' && req.url?.endsWith('/manifests/1') && fails-- > 0 ? { status: 503, headers: { 'retry-after': '1' } } : undefined) });
+    await ok(['pull', `${p.host}/fault/pack:1`, '--plain-http'], { home: await tempDir() });
+    assert.equal(p.count('HEAD', /\/manifests\/1$/), 2);
+    const q = await proxy({ respond: (req) => (req.url?.includes('/blobs/') && req.method === 'GET' ? { status: 500, body: '{"errors":[{"code":"UNKNOWN","message":"disk on fire"}]}', headers: { 'content-type': 'application/json' } } : undefined) });
+    const h = await populatedHome();
+    const before = await treeHash(h);
+    const r = expectError(await scrydon(['pull', `${q.host}/fault/pack:1`, '--plain-http'], { home: h }), 'fetch_failed');
+    assert.match(r.stderr, /disk on fire/);
+    assert.equal(await treeHash(h), before);
+  });
+});
+
+describe('corruption', () => {
+  test('a proxy corrupting a blob: digest_mismatch, the store unchanged', async () => {
+    const p = await proxy({ corrupt: (req) => req.method === 'GET' && (req.url?.includes(bigLayer()) ?? false) });
+    const h = await populatedHome();
+    const before = await treeHash(h);
+    expectError(await scrydon(['pull', `${p.host}/fault/pack:1`, '--plain-http'], { home: h }), 'digest_mismatch');
+    assert.equal(await treeHash(h), before);
+    await ingestEmpty(h);
+  });
+
+  test('a proxy corrupting a manifest: digest_mismatch, the store unchanged', async () => {
+    const p = await proxy({ corrupt: (req) => req.method === 'GET' && (req.url?.includes('/manifests/sha256:') ?? false) });
+    const h = await populatedHome();
+    const before = await treeHash(h);
+    expectError(await scrydon(['pull', `${p.host}/fault/pack:1`, '--plain-http'], { home: h }), 'digest_mismatch');
+    assert.equal(await treeHash(h), before);
+  });
+
+  test('a registry lying in Docker-Content-Digest: digest_mismatch', async () => {
+    const p = await proxy({ addHeaders: (req) => (req.method === 'GET' && req.url?.includes('/manifests/') ? { 'docker-content-digest': `sha256:${'0'.repeat(64)}` } : undefined) });
+    expectError(await scrydon(['pull', `${p.host}/fault/pack:1`, '--plain-http'], { home: await tempDir() }), 'digest_mismatch');
+  });
+});
+
+describe('redirects and upload locations', () => {
+  test('a blob redirected to storage on another origin is fetched there without the Authorization header', async () => {
+    const seen: Array<{ authorized: boolean }> = [];
+    const storage: Server = createServer((req, res) => {
+      seen.push({ authorized: req.headers.authorization !== undefined });
+      const file = join(src, 'catalog', 'blobs', 'sha256', bigLayer());
+      res.writeHead(200, { 'content-length': String(BIG), 'content-type': 'application/octet-stream' });
+      createReadStream(file).pipe(res);
+    });
+    await new Promise<void>((r) => storage.listen(0, '127.0.0.1', () => r()));
+    closers.push(() => new Promise<void>((r) => storage.close(() => r())));
+    const addr = storage.address();
+    const port = typeof addr === 'object' && addr ? addr.port : 0;
+    const p = await proxy({
+      respond: (req) =>
+        req.method === 'GET' && req.url?.includes(bigLayer()) ? { status: 307, headers: { location: `http://127.0.0.1:${port}/bucket/${bigLayer()}?sig=abc` } } : undefined,
+    });
+    const h = await tempDir();
+    // a bearer-looking credential is sent to the registry; it must not reach the storage host
+    const r = await json<{ digest: string }>(['pull', `${p.host}/fault/pack:1`, '--plain-http'], { home: h });
+    assert.equal(r.digest, seeded.manifest.digest);
+    assert.equal(seen.length, 1);
+    assert.equal(seen[0]?.authorized, false);
+  });
+
+  test('an upload Location on another origin is refused', async () => {
+    const p = await proxy({ respond: (req) => (req.method === 'POST' && req.url?.includes('/blobs/uploads/') ? { status: 202, headers: { location: 'http://127.0.0.1:9/steal' } } : undefined) });
+    const r = expectError(await scrydon(['push', 'fault.pack:1', `${p.host}/elsewhere/pack:1`, '--plain-http'], { home: src }), 'registry_error');
+    assert.match(r.stderr, /another origin/);
+  });
+});
+
+describe('TLS', () => {
+  test('a self-signed registry: tls_error by default; --ca-file or --insecure reach it', async () => {
+    const tls = await startRegistry({ kind: 'none' }, { tls: true });
+    closers.push(() => tls.stop());
+    const e = expectError(await scrydon(['push', 'fault.pack:1', `${tls.host}/tls/pack:1`], { home: src }), 'tls_error');
+    assert.match(e.stderr, /--ca-file/);
+    await ok(['push', 'fault.pack:1', `${tls.host}/tls/pack:1`, '--ca-file', tls.certFile ?? ''], { home: src });
+    await ok(['pull', `${tls.host}/tls/pack:1`, '--insecure'], { home: await tempDir() });
+    const cfgHome = await tempDir();
+    await writeFile(join(cfgHome, 'registries.yaml'), `registries:\n  "${tls.host}":\n    caFile: ${tls.certFile ?? ''}\n`);
+    await ok(['pull', `${tls.host}/tls/pack:1`], { home: cfgHome });
+    expectError(await scrydon(['pull', `${tls.host}/tls/pack:1`, '--plain-http'], { home: await tempDir() }), 'tls_error');
+  });
+});
+

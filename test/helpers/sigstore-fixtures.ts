@@ -1,0 +1,167 @@
+/**
+ * An in-process Sigstore: a fake Fulcio CA with a CT log, a Rekor log and a TSA (@sigstore/mock), real
+ * cryptography, no network. `trustedRoot` is assembled the way a real `trusted_root.json` looks and is
+ * meant to be written to a file and read back through scrydon's own code.
+ */
+import { createHash, generateKeyPairSync, randomInt, sign, type KeyObject } from 'node:crypto';
+import { initializeCA, initializeCTLog, initializeTLog, initializeTSA } from '@sigstore/mock';
+import { MediaType } from '../../src/oci/media-types.js';
+
+export const ISSUER = 'https://token.actions.githubusercontent.com';
+export const IDENTITY = 'https://github.com/acme/app/.github/workflows/release.yml@refs/tags/v1';
+const REKOR_URL = 'https://rekor.local';
+
+type KeyPair = { publicKey: KeyObject; privateKey: KeyObject };
+type CA = Awaited<ReturnType<typeof initializeCA>>;
+type TSA = Awaited<ReturnType<typeof initializeTSA>>;
+
+function ecPair(): KeyPair {
+  return generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+}
+
+function b64(b: ArrayBufferView): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64');
+}
+
+function sha256(b: Buffer): Buffer {
+  return createHash('sha256').update(b).digest();
+}
+
+function pem(label: string, der: Buffer): string {
+  return `-----BEGIN ${label}-----\n${der.toString('base64').replace(/.{64}/g, '$&\n').replace(/\n$/, '')}\n-----END ${label}-----\n`;
+}
+
+/** A Rekor v1 entry as the mock's log() returns it (the value under the entry's UUID). */
+export interface RekorEntry {
+  body: string;
+  integratedTime: number;
+  logID: string;
+  logIndex: number;
+  verification: { signedEntryTimestamp: string; inclusionProof: { logIndex: number; treeSize: number; rootHash: string; hashes: string[]; checkpoint: string } };
+}
+
+/** A keyless signer: an ephemeral P-256 key and its Fulcio-style certificate. */
+export interface KeylessSigner {
+  privateKey: KeyObject;
+  certDer: Buffer;
+  certPem: string;
+  rootPem: string;
+}
+
+export interface FakeSigstore {
+  /** trusted_root.json content (protobuf-specs JSON). */
+  trustedRoot: Record<string, unknown>;
+  issue(san?: string, issuer?: string): Promise<KeylessSigner>;
+  /** Logs a canonical body; `clockOffsetMs` moves the integrated time (relative to now + 5 s). */
+  log(body: object, clockOffsetMs?: number): Promise<RekorEntry>;
+  /** An RFC 3161 timestamp response over the raw signature bytes. */
+  timestamp(signature: Buffer): Promise<Buffer>;
+}
+
+export async function fakeSigstore(): Promise<FakeSigstore> {
+  const start = new Date(Date.now() - 24 * 3600 * 1000).toISOString();
+  const ctKeys = ecPair();
+  const ctlog = await initializeCTLog(ctKeys);
+  const caKeys = ecPair();
+  const ca: CA = await initializeCA(caKeys, ctlog);
+  const tlogKeys = ecPair();
+  const tlogSpki = tlogKeys.publicKey.export({ format: 'der', type: 'spki' });
+  const tsa: TSA = await initializeTSA(ecPair());
+  const rootDer = Buffer.from(ca.rootCertificate.buffer, ca.rootCertificate.byteOffset, ca.rootCertificate.byteLength);
+  const trustedRoot = {
+    mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
+    tlogs: [{ baseUrl: REKOR_URL, hashAlgorithm: 'SHA2_256', publicKey: { rawBytes: tlogSpki.toString('base64'), keyDetails: 'PKIX_ECDSA_P256_SHA_256', validFor: { start } }, logId: { keyId: sha256(tlogSpki).toString('base64') } }],
+    certificateAuthorities: [{ subject: { organization: 'sigstore.mock', commonName: 'sigstore' }, uri: 'https://fulcio.local', certChain: { certificates: [{ rawBytes: rootDer.toString('base64') }] }, validFor: { start } }],
+    ctlogs: [{ baseUrl: 'https://ctfe.local', hashAlgorithm: 'SHA2_256', publicKey: { rawBytes: b64(ctlog.publicKey), keyDetails: 'PKIX_ECDSA_P256_SHA_256', validFor: { start } }, logId: { keyId: b64(ctlog.logID) } }],
+    timestampAuthorities: [{ subject: { organization: 'sigstore.mock', commonName: 'tsa' }, uri: 'https://tsa.local', certChain: { certificates: [{ rawBytes: b64(tsa.intCertificate) }, { rawBytes: b64(tsa.rootCertificate) }] }, validFor: { start } }],
+  };
+  return {
+    trustedRoot,
+    async issue(san = IDENTITY, issuer = ISSUER) {
+      const { privateKey, publicKey } = ecPair();
+      const cert = await ca.issueCertificate({
+        publicKey: publicKey.export({ format: 'der', type: 'spki' }),
+        subjectAltName: san,
+        extensions: [
+          { oid: '1.3.6.1.4.1.57264.1.1', value: issuer, legacy: true },
+          { oid: '1.3.6.1.4.1.57264.1.8', value: issuer },
+        ],
+      });
+      const certDer = Buffer.from(cert.buffer, cert.byteOffset, cert.byteLength);
+      return { privateKey, certDer, certPem: pem('CERTIFICATE', certDer), rootPem: pem('CERTIFICATE', rootDer) };
+    },
+    async log(body, clockOffsetMs = 0) {
+      const tlog = await initializeTLog(REKOR_URL, tlogKeys, new Date(Date.now() + 5000 + clockOffsetMs));
+      const res = (await tlog.log(body)) as unknown as Record<string, RekorEntry>;
+      return Object.values(res)[0] as RekorEntry;
+    },
+    async timestamp(signature) {
+      const der = await tsa.timestamp({ artifactHash: sha256(signature), hashAlgorithmOID: '2.16.840.1.101.3.4.2.1', nonce: randomInt(1_000_000), policyOID: '1.2.3.4', certReq: true });
+      return Buffer.from(der.buffer, der.byteOffset, der.byteLength);
+    },
+  };
+}
+
+export interface EvidenceOptions {
+  tlog?: boolean;
+  tsa?: boolean;
+  clockOffsetMs?: number;
+}
+
+/** The annotations of a keyless legacy simple-signing layer over `payload`, as cosign writes them. */
+export async function keylessLegacyAnnotations(s: FakeSigstore, signer: KeylessSigner, payload: Buffer, o: EvidenceOptions = {}): Promise<{ signature: string; certificate: string; chain: string; bundle?: string; rfc3161timestamp?: string }> {
+  const sig = sign('sha256', payload, signer.privateKey);
+  const out: { signature: string; certificate: string; chain: string; bundle?: string; rfc3161timestamp?: string } = {
+    signature: sig.toString('base64'),
+    certificate: signer.certPem,
+    chain: signer.rootPem,
+  };
+  if (o.tlog ?? true) {
+    const body = {
+      apiVersion: '0.0.1',
+      kind: 'hashedrekord',
+      spec: { data: { hash: { algorithm: 'sha256', value: sha256(payload).toString('hex') } }, signature: { content: sig.toString('base64'), publicKey: { content: Buffer.from(signer.certPem).toString('base64') } } },
+    };
+    const e = await s.log(body, o.clockOffsetMs);
+    out.bundle = JSON.stringify({ SignedEntryTimestamp: e.verification.signedEntryTimestamp, Payload: { body: e.body, integratedTime: e.integratedTime, logIndex: e.logIndex, logID: e.logID } });
+  }
+  if (o.tsa) out.rfc3161timestamp = JSON.stringify({ SignedRFC3161Timestamp: (await s.timestamp(sig)).toString('base64') });
+  return out;
+}
+
+function pae(type: string, body: Buffer): Buffer {
+  return Buffer.concat([Buffer.from(`DSSEv1 ${Buffer.byteLength(type)} ${type} ${body.byteLength} `), body]);
+}
+
+/** A keyless Sigstore bundle v0.3 (DSSE around `statement`), as cosign 3 writes with Fulcio and Rekor v1. */
+export async function keylessBundle(s: FakeSigstore, signer: KeylessSigner, statement: Buffer, o: EvidenceOptions = {}): Promise<Buffer> {
+  const type = MediaType.inTotoPayload;
+  const sig = sign('sha256', pae(type, statement), signer.privateKey);
+  const envelope = { payload: statement.toString('base64'), payloadType: type, signatures: [{ sig: sig.toString('base64'), keyid: '' }] };
+  const tlogEntries: unknown[] = [];
+  if (o.tlog ?? true) {
+    const body = {
+      apiVersion: '0.0.1',
+      kind: 'dsse',
+      spec: {
+        envelopeHash: { algorithm: 'sha256', value: sha256(Buffer.from(JSON.stringify(envelope))).toString('hex') },
+        payloadHash: { algorithm: 'sha256', value: sha256(statement).toString('hex') },
+        signatures: [{ signature: sig.toString('base64'), verifier: Buffer.from(signer.certPem).toString('base64') }],
+      },
+    };
+    const e = await s.log(body, o.clockOffsetMs);
+    const p = e.verification.inclusionProof;
+    tlogEntries.push({
+      logIndex: String(e.logIndex),
+      logId: { keyId: Buffer.from(e.logID, 'hex').toString('base64') },
+      kindVersion: { kind: 'dsse', version: '0.0.1' },
+      integratedTime: String(e.integratedTime),
+      inclusionPromise: { signedEntryTimestamp: e.verification.signedEntryTimestamp },
+      inclusionProof: { logIndex: String(p.logIndex), rootHash: Buffer.from(p.rootHash, 'hex').toString('base64'), treeSize: String(p.treeSize), hashes: p.hashes, checkpoint: { envelope: p.checkpoint } },
+      canonicalizedBody: e.body,
+    });
+  }
+  const vm: Record<string, unknown> = { certificate: { rawBytes: signer.certDer.toString('base64') }, tlogEntries };
+  if (o.tsa) vm.timestampVerificationData = { rfc3161Timestamps: [{ signedTimestamp: (await s.timestamp(sig)).toString('base64') }] };
+  return Buffer.from(JSON.stringify({ mediaType: MediaType.sigstoreBundleV03, verificationMaterial: vm, dsseEnvelope: envelope }));
+}
