@@ -1,7 +1,11 @@
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { loadPolicy } from '../src/config/policy.js';
+import { assertRegistryAllowed } from '../src/signature/policy-engine.js';
 import { Writable } from 'node:stream';
 import { ScrydonError } from '../src/errors.js';
 import { parseKeyRef, readKeyRef } from '../src/signature/key-ref.js';
+import type { Receipt } from '../src/signature/receipts.js';
 import { parsePrivateKey, parsePublicKey, type PublicKeyInfo, type SigningKey } from '../src/signature/keys.js';
 import type { Context } from './context.js';
 import type { Argv } from 'yargs';
@@ -112,6 +116,7 @@ export async function locate(ref: string, args: WhereArgs & RegistryArgs, ctx: C
     }
   }
   const r = parseRemoteReference(ref);
+  await assertAllowedRegistry(ctx, ref);
   const remote = await openRemote(args, ctx, [r.registry]);
   try {
     const target = remote.repository(r, { writable });
@@ -141,4 +146,30 @@ export function annotationsFrom(list: readonly string[] | undefined): Record<str
     out[a.slice(0, eq)] = a.slice(eq + 1);
   }
   return out;
+}
+
+/** Verification receipts as `inspect` shows them. */
+export function receiptText(receipts: readonly Receipt[]): string {
+  const lines = ['', `Verification receipts (${receipts.length}):`];
+  for (const r of receipts) {
+    const who = r.signer.kind === 'key' ? `key ${r.signer.fingerprint}` : `${r.signer.identity} (issuer ${r.signer.issuer})`;
+    lines.push(`  ${r.verifiedAt}  ${r.format}  ${who}  trust root ${r.trustRoot ?? 'none'}`);
+  }
+  return lines.join('\n');
+}
+
+/** `$SCRYDON_HOME/policy.yaml`. */
+export function policyFile(ctx: Context): string {
+  return join(ctx.paths.home, 'policy.yaml');
+}
+
+/** The name a stored artifact goes by for policy matching: the reference's repository, or a tag's. */
+export async function storeNameFor(ctx: Context, ref: string, d: Descriptor): Promise<string> {
+  return storeRepositoryFor(await ctx.store(), ref, d);
+}
+
+/** secure profile: refuse registries policy.yaml does not list (pull, push, sign/verify --remote). */
+export async function assertAllowedRegistry(ctx: Context, ref: string): Promise<void> {
+  const { policy, source } = await loadPolicy(policyFile(ctx));
+  assertRegistryAllowed(policy, ref, source);
 }

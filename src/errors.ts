@@ -63,6 +63,9 @@ export const ErrorCode = {
   policy_invalid: 'policy_invalid',
   verify_failed: 'verify_failed',
   registry_not_allowed: 'registry_not_allowed',
+  // -- serve
+  address_in_use: 'address_in_use',
+  htpasswd_invalid: 'htpasswd_invalid',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -27,6 +27,9 @@ import push from './push.js';
 import key from './key.js';
 import sign from './sign.js';
 import verify from './verify.js';
+// -- imports: serve
+import serve from './serve.js';
+import trust from './trust.js';
 
 /** Every top-level command, in the order --help lists them. */
 export const commands = [
@@ -58,4 +61,7 @@ export const commands = [
   sign,
   verify,
   key,
+  trust,
+  // -- commands: serve
+  serve,
 ] as unknown as ReadonlyArray<CommandDef<unknown>>;

@@ -1,4 +1,6 @@
 import { inspectArtifact, type InspectResult } from '../../src/pack/inspect.js';
+import { readReceipts } from '../../src/signature/receipts.js';
+import { receiptText } from '../signature-options.js';
 import type { Descriptor } from '../../src/oci/descriptor.js';
 import { parseRemoteReference } from '../../src/registry/hosts.js';
 import { inspectRemote } from '../../src/registry/inspect-remote.js';
@@ -72,6 +74,8 @@ export default defineCommand({
     const result = remoteRef !== undefined
       ? await withRemote(args, ctx, [parseRemoteReference(remoteRef).registry], (remote) => inspectRemote(remote, remoteRef, { signal: ctx.signal }))
       : await inspectArtifact(await ctx.store(), args.ref, { signal: ctx.signal });
-    return { data: result, text: human(result) };
+    // -- signatures: the verification receipts `scrydon verify` recorded in the store
+    const receipts = remoteRef === undefined ? await readReceipts((await ctx.store()).paths.root, result.digest) : [];
+    return { data: { ...result, receipts }, text: human(result) + receiptText(receipts) };
   },
 });

@@ -4,6 +4,7 @@ import { defineCommand } from '../define-command.js';
 import { concurrencyFlag, registryFlags, withRemote } from '../registry-options.js';
 import { shortDigest } from '../output/render.js';
 import { transferSummary } from '../transfer-summary.js';
+import { assertAllowedRegistry } from '../signature-options.js';
 
 export default defineCommand({
   command: 'pull <ref>',
@@ -16,6 +17,8 @@ export default defineCommand({
   builder: (y) => concurrencyFlag(registryFlags(y.positional('ref', { type: 'string', demandOption: true, describe: 'REGISTRY/REPOSITORY[:TAG|@DIGEST]' }))),
   run: async (args, ctx) => {
     const ref = parseRemoteReference(args.ref);
+    // -- signatures: the secure policy profile allows only the registries policy.yaml lists
+    await assertAllowedRegistry(ctx, args.ref);
     const store = await ctx.store();
     const onEvent = ctx.progress();
     const r = await withRemote(args, ctx, [ref.registry], (remote) =>

@@ -5,12 +5,14 @@ import { exact, regexp, type Matcher } from '../../src/signature/identity.js';
 import { appendReceipts, type Receipt } from '../../src/signature/receipts.js';
 import { parseTrustedRoot } from '../../src/signature/sigstore-adapter.js';
 import { loadTrustRoot } from '../../src/signature/trust-store.js';
-import { verifySignatures, type LoadedTrust, type VerifiedSignature, type VerifyRequirement } from '../../src/signature/verify.js';
+import { verifySignatures, type LoadedTrust, type VerifiedSignature, type VerifyRequirement, type VerifyResult } from '../../src/signature/verify.js';
+import { loadPolicy } from '../../src/config/policy.js';
+import { enforce } from '../../src/signature/policy-engine.js';
 import type { Context } from '../context.js';
 import { defineCommand } from '../define-command.js';
 import { registryFlags } from '../registry-options.js';
 import { shortDigest } from '../output/render.js';
-import { annotationsFrom, loadPublicKey, locate, whereFlag } from '../signature-options.js';
+import { annotationsFrom, loadPublicKey, locate, policyFile, storeNameFor, whereFlag } from '../signature-options.js';
 
 interface IdentityArgs {
   'certificate-identity'?: string | undefined;
@@ -25,15 +27,17 @@ function matcher(exactValue: string | undefined, pattern: string | undefined, fl
   return pattern !== undefined ? regexp(pattern, `--${flag}-regexp`) : undefined;
 }
 
-async function requirement(key: string | undefined, a: IdentityArgs, ctx: Context): Promise<VerifyRequirement> {
+/** The explicit requirement of the flags, or undefined when none is given (the policy then decides). */
+async function requirement(key: string | undefined, a: IdentityArgs, ctx: Context): Promise<VerifyRequirement | undefined> {
   const identity = matcher(a['certificate-identity'], a['certificate-identity-regexp'], 'certificate-identity');
   const issuer = matcher(a['certificate-oidc-issuer'], a['certificate-oidc-issuer-regexp'], 'certificate-oidc-issuer');
   if (key !== undefined) {
     if (identity || issuer) throw new ScrydonError('usage', '--key and --certificate-* are two ways to verify; give one');
     return { kind: 'key', key: await loadPublicKey(key, ctx) };
   }
+  if (!identity && !issuer) return undefined;
   if (!identity || !issuer) {
-    throw new ScrydonError('usage', 'say whom to trust: --key PUB, or --certificate-identity[-regexp] with --certificate-oidc-issuer[-regexp]', {
+    throw new ScrydonError('usage', 'keyless verification needs both --certificate-identity[-regexp] and --certificate-oidc-issuer[-regexp]', {
       hint: "regexps are unanchored, as cosign's (RE2) are: write '^https://github\\.com/acme/.*$'",
     });
   }
@@ -60,7 +64,7 @@ function who(v: VerifiedSignature): string {
 
 export default defineCommand({
   command: 'verify <ref>',
-  describe: 'Verify signatures offline, as cosign does: --key, or a certificate identity and issuer against the imported trusted root',
+  describe: 'Verify signatures offline, as cosign does: --key, a certificate identity and issuer against the imported trusted root, or (neither given) the rule policy.yaml has for the name',
   examples: [
     ['scrydon verify acme.fraud:1.2.0 --key cosign.pub', 'a key signature, from the local store, no network'],
     [
@@ -68,6 +72,7 @@ export default defineCommand({
       'keyless; regexps are unanchored like cosign\'s: anchor them with ^…$',
     ],
     ['scrydon verify acme.fraud:1.2.0 --key cosign.pub -a env=prod --json', 'require an annotation; machine-readable'],
+    ['scrydon verify ghcr.io/acme/fraud:1.2.0', 'whatever the first matching scope of $SCRYDON_HOME/policy.yaml requires'],
   ],
   builder: (y) =>
     whereFlag(
@@ -86,18 +91,32 @@ export default defineCommand({
     ),
   run: async (args, ctx) => {
     const req = await requirement(args.key, args, ctx);
+    const { policy, source } = await loadPolicy(policyFile(ctx));
     const trust = await trustFrom(args['trusted-root'], ctx);
     const at = await locate(args.ref, args, ctx, false);
     try {
       if (at.byTag) ctx.info(`${args.ref} resolves to ${at.descriptor.digest}; that digest is what is verified`);
-      const result = await verifySignatures(at.target, at.descriptor, {
-        requirement: req,
-        trust,
-        annotations: annotationsFrom(args.annotations),
-        ...(args['predicate-type'] ? { predicateType: args['predicate-type'] } : {}),
-        legacyRefs: await at.legacyRefs(at.descriptor),
-        signal: ctx.signal,
-      });
+      const legacyRefs = await at.legacyRefs(at.descriptor);
+      const run = (requirement: VerifyRequirement) =>
+        verifySignatures(at.target, at.descriptor, {
+          requirement,
+          trust,
+          annotations: annotationsFrom(args.annotations),
+          ...(args['predicate-type'] ? { predicateType: args['predicate-type'] } : {}),
+          legacyRefs,
+          signal: ctx.signal,
+        });
+      let result: VerifyResult | undefined;
+      let rule: string | undefined;
+      if (req) result = await run(req);
+      else {
+        // no --key or identity: the policy says whom to trust for this name
+        const e = await enforce(policy, source, at.where === 'store' ? await storeNameFor(ctx, args.ref, at.descriptor) : args.ref, run);
+        for (const w of e.warnings) ctx.warn(w);
+        rule = e.rule;
+        if (e.outcome !== 'verified') return { data: { reference: args.ref, digest: at.descriptor.digest, outcome: e.outcome, rule, verified: [] }, text: `${args.ref}: not verified (${e.outcome}; ${rule})` };
+        result = e.result;
+      }
       const verifiedAt = new Date().toISOString();
       const receipts: Receipt[] = result.verified.map((v) => ({
         digest: result.digest,
@@ -111,8 +130,8 @@ export default defineCommand({
         transparencyLog: v.transparencyLog,
       }));
       if (at.where === 'store') await appendReceipts((await ctx.store()).paths.root, receipts);
-      const data = { reference: args.ref, where: at.where, ...result, trustRoot: result.trustRoot ?? null };
-      const lines = [`Verified ${args.ref} (${result.digest})`];
+      const data = { reference: args.ref, where: at.where, outcome: 'verified', ...(rule ? { rule } : {}), ...result, trustRoot: result.trustRoot ?? null };
+      const lines = [`Verified ${args.ref} (${result.digest})${rule ? ` by ${rule}` : ''}`];
       for (const v of result.verified) {
         lines.push(`  ${v.format === 'bundle' ? 'Sigstore bundle v0.3 referrer' : `cosign legacy signature (${v.foundAs})`} ${shortDigest(v.signature)}`);
         lines.push(`    signed by ${who(v)}`);

@@ -13,6 +13,12 @@ export interface CopyOptions extends IoOptions {
   concurrency?: number;
   /** Also copy the manifests that refer to each copied manifest (signatures, attestations), recursively. */
   includeReferrers?: boolean;
+  /**
+   * Tagged manifests that travel with a copied manifest although no `subject` links them (cosign's legacy
+   * `sha256-<hex>.sig` tags): asked for each manifest of the walk, copied with the same walk, and tagged in
+   * the destination (before the roots) under the tags returned.
+   */
+  companions?: (node: Descriptor, o: IoOptions) => Promise<RootToCopy[]>;
   /** References to tag the root with in the destination, written last. */
   tags?: readonly string[];
   onEvent?: EventSink;
@@ -110,20 +116,26 @@ export async function copyGraphs(src: ReadOnlyTarget, dst: Target, roots: readon
 
   try {
     for (const { root } of roots) await visit(root);
-    if (opts.includeReferrers && hasReferrers(src)) {
+    const companionRoots: RootToCopy[] = [];
+    if ((opts.includeReferrers && hasReferrers(src)) || opts.companions) {
       const seen = new Set<string>();
       for (let i = 0; i < graphNodes.length; i++) {
         const n = graphNodes[i] as Descriptor;
         if (seen.has(n.digest)) continue;
         seen.add(n.digest);
-        const refs = await src.referrers(n, io);
+        const refs = opts.includeReferrers && hasReferrers(src) ? await src.referrers(n, io) : [];
         for (const r of refs) {
           if (!inflight.has(r.digest)) stats.referrers++;
           await visit(r);
         }
+        for (const c of opts.companions ? await opts.companions(n, io) : []) {
+          if (!inflight.has(c.root.digest)) stats.referrers++;
+          await visit(c.root);
+          companionRoots.push(c);
+        }
       }
     }
-    for (const { root, tags } of roots) for (const t of tags) await dst.tag(root, t, io);
+    for (const { root, tags } of [...companionRoots, ...roots]) for (const t of tags) await dst.tag(root, t, io);
     if (isCommitter(dst)) await dst.commit(io);
   } catch (e) {
     if (isAbortError(e)) throw new ScrydonError('aborted', 'interrupted; nothing was tagged', { cause: e });

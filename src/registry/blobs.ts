@@ -1,15 +1,11 @@
 import { Readable } from 'node:stream';
 import { ScrydonError } from '../errors.js';
 import type { Descriptor } from '../oci/descriptor.js';
-import type { RegistryClient } from './client.js';
 import { scopesOf, type RepoRef } from './manifests.js';
 import { responseError } from './registry-error.js';
 import { classify } from './transport/net-errors.js';
 import { backoffMs, sleep } from './transport/retry.js';
 import { discard, header, type HttpResponse } from './transport/http.js';
-
-/** Network reads are regrouped into chunks this big before hashing: per-chunk overhead dominates below it. */
-const CHUNK = 1 << 20;
 
 /** HEAD of a blob: present (with the declared size) or not. */
 export async function blobExists(r: RepoRef, d: Descriptor): Promise<boolean> {
@@ -28,63 +24,97 @@ function resumedAt(res: HttpResponse, offset: number): boolean {
   return res.status === 206 && m !== null && Number(m[1]) === offset;
 }
 
-/**
- * Streams a blob: the body in 1 MiB chunks, and when the connection drops mid-blob, a new request with
- * `Range: bytes=<received>-` continues where it stopped (up to the retry policy's attempts). A server that
- * cannot resume (no 206) makes the drop an error. Bytes are not verified here: the caller wraps the stream in
- * a VerifyStream, which sees every byte exactly once, across resumptions.
- */
-async function* blobChunks(r: RepoRef, d: Descriptor): AsyncGenerator<Buffer> {
-  const client: RegistryClient = r.client;
+/** GET of a blob from `offset` on: the first request must answer 200 with the declared size, a resumption 206. */
+async function openBlob(r: RepoRef, d: Descriptor, offset: number): Promise<HttpResponse> {
   const what = `fetching blob ${d.digest} from ${r.name}`;
-  const policy = client.transport.retryPolicy;
-  let received = 0;
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
-  for (let attempt = 1; ; attempt++) {
-    const headers: Record<string, string> = received > 0 ? { range: `bytes=${received}-` } : {};
-    const res = await client.send({ method: 'GET', url: `/v2/${r.repository}/blobs/${d.digest}`, headers, repository: r.repository, scopes: scopesOf(r), signal: r.signal, what });
-    if (received > 0 && !resumedAt(res, received)) {
-      discard(res);
-      throw new ScrydonError('network_error', `${what}: the connection dropped after ${received} of ${d.size} bytes, and ${r.client.registry} cannot resume (${res.status})`);
-    }
-    if (received === 0) {
-      if (res.status !== 200) throw await responseError(res, { what, registry: client.registry, code: 'fetch_failed' });
-      const len = header(res, 'content-length');
-      if (len !== undefined && Number(len) !== d.size) {
-        discard(res);
-        throw new ScrydonError('size_mismatch', `${what}: the registry sends ${len} bytes, the descriptor says ${d.size}`);
-      }
-    }
-    try {
-      for await (const c of res.body) {
-        const b = c as Buffer;
-        received += b.byteLength;
-        pending.push(b);
-        pendingBytes += b.byteLength;
-        if (pendingBytes >= CHUNK) {
-          yield pending.length === 1 ? b : Buffer.concat(pending, pendingBytes);
-          pending = [];
-          pendingBytes = 0;
-        }
-      }
-      if (pendingBytes > 0) yield pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending, pendingBytes);
+  const headers: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-` } : {};
+  const res = await r.client.send({ method: 'GET', url: `/v2/${r.repository}/blobs/${d.digest}`, headers, repository: r.repository, scopes: scopesOf(r), signal: r.signal, what });
+  if (offset > 0) {
+    if (resumedAt(res, offset)) return res;
+    discard(res);
+    throw new ScrydonError('network_error', `${what}: the connection dropped after ${offset} of ${d.size} bytes, and ${r.client.registry} cannot resume (${res.status})`);
+  }
+  if (res.status !== 200) throw await responseError(res, { what, registry: r.client.registry, code: 'fetch_failed' });
+  const len = header(res, 'content-length');
+  if (len !== undefined && Number(len) !== d.size) {
+    discard(res);
+    throw new ScrydonError('size_mismatch', `${what}: the registry sends ${len} bytes, the descriptor says ${d.size}`);
+  }
+  return res;
+}
+
+/**
+ * A blob's body that survives a dropped connection: when the response breaks off mid-blob, a new request with
+ * `Range: bytes=<received>-` continues where it stopped (within the retry policy's attempts); a server that
+ * cannot resume (no 206) makes the drop an error. The chunks pass straight through (no copies); they are not
+ * verified here: the caller's VerifyStream sees every byte exactly once, across resumptions.
+ */
+class ResumableBlob extends Readable {
+  readonly #r: RepoRef;
+  readonly #d: Descriptor;
+  #res: HttpResponse | undefined;
+  #received = 0;
+  #attempt = 1;
+  #reopening = false;
+
+  constructor(r: RepoRef, d: Descriptor, first: HttpResponse) {
+    super({ highWaterMark: 1 << 20 });
+    this.#r = r;
+    this.#d = d;
+    this.#attach(first);
+  }
+
+  #attach(res: HttpResponse): void {
+    this.#res = res;
+    const body = res.body;
+    body.on('data', (c: Buffer) => {
+      this.#received += c.byteLength;
+      if (!this.push(c)) body.pause();
+    });
+    body.on('end', () => {
+      if (this.#res !== res) return;
+      if (this.#received >= this.#d.size) this.push(null);
+      else this.#dropped(res, new ScrydonError('network_error', `the body ended after ${this.#received} of ${this.#d.size} bytes`));
+    });
+    body.on('error', (e) => {
+      if (this.#res === res) this.#dropped(res, e);
+    });
+  }
+
+  #dropped(res: HttpResponse, e: unknown): void {
+    this.#res = undefined;
+    res.body.destroy();
+    const policy = this.#r.client.transport.retryPolicy;
+    if (this.destroyed || classify(e).kind !== 'network' || this.#attempt >= policy.attempts || this.#received >= this.#d.size) {
+      this.destroy(e instanceof Error ? e : new Error(String(e)));
       return;
-    } catch (e) {
-      res.body.destroy();
-      if (classify(e).kind !== 'network' || attempt >= policy.attempts || received >= d.size) throw e;
-      // keep what arrived: the resumed request starts after it
-      if (pendingBytes > 0) yield pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending, pendingBytes);
-      pending = [];
-      pendingBytes = 0;
-      await sleep(backoffMs(policy, attempt), r.signal);
     }
+    this.#reopening = true;
+    const wait = backoffMs(policy, this.#attempt++);
+    sleep(wait, this.#r.signal)
+      .then(() => openBlob(this.#r, this.#d, this.#received))
+      .then((next) => {
+        this.#reopening = false;
+        if (this.destroyed) next.body.destroy();
+        else this.#attach(next);
+      })
+      .catch((err: unknown) => this.destroy(err instanceof Error ? err : new Error(String(err))));
+  }
+
+  override _read(): void {
+    if (!this.#reopening) this.#res?.body.resume();
+  }
+
+  override _destroy(err: Error | null, cb: (error?: Error | null) => void): void {
+    this.#res?.body.destroy();
+    this.#res = undefined;
+    cb(err);
   }
 }
 
-/** The blob as a stream (not yet verified: see blobChunks). */
-export function fetchBlob(r: RepoRef, d: Descriptor): Readable {
-  return Readable.from(blobChunks(r, d), { objectMode: false, highWaterMark: 4 * CHUNK });
+/** The blob as a stream (not yet verified: see ResumableBlob); errors of the first request are thrown here. */
+export async function fetchBlob(r: RepoRef, d: Descriptor): Promise<Readable> {
+  return new ResumableBlob(r, d, await openBlob(r, d, 0));
 }
 
 /**

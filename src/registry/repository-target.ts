@@ -70,7 +70,7 @@ export class RepositoryTarget implements Target, ReferrerLister, TagLister {
       const bytes = this.#manifests.get(d.digest) ?? (await fetchManifest(this.#ref(o), d));
       return verified(Readable.from([bytes]), d, this.name);
     }
-    return verified(fetchBlob(this.#ref(o), d), d, this.name);
+    return verified(await fetchBlob(this.#ref(o), d), d, this.name);
   }
 
   async exists(d: Descriptor, o: IoOptions = {}): Promise<boolean> {

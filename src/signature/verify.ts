@@ -93,16 +93,13 @@ function verifyOneBundle(c: BundleCandidate, subject: Descriptor, o: VerifyOptio
   return summary('bundle', c.manifest, 'referrer', ev, signerOf(ev, o.requirement, where));
 }
 
-async function verifyOneLegacy(target: ReadOnlyTarget, c: LegacyCandidate, subject: Descriptor, o: VerifyOptions): Promise<VerifiedSignature[]> {
-  const out: VerifiedSignature[] = [];
-  for (const [i, layer] of c.layers.entries()) {
-    const where = `${c.foundAs === 'referrer' ? 'referrer' : c.foundAs} (${c.manifest.digest}) layer ${i}`;
-    const payload = await readBlob(target, layer.payload, 1024 * 1024, o);
-    const ev = verifyLegacy(legacyParts(layer, payload, where), input(o, where));
-    checkSimpleSigningClaim(parseSimpleSigning(payload, where), subject.digest, o.annotations ?? {}, where);
-    out.push(summary('legacy', c.manifest, c.foundAs, ev, signerOf(ev, o.requirement, where)));
-  }
-  return out;
+async function verifyOneLegacy(target: ReadOnlyTarget, c: LegacyCandidate, i: number, subject: Descriptor, o: VerifyOptions): Promise<VerifiedSignature> {
+  const layer = c.layers[i] as LegacyCandidate['layers'][number];
+  const where = `${c.foundAs === 'referrer' ? 'referrer' : c.foundAs} (${c.manifest.digest}) layer ${i}`;
+  const payload = await readBlob(target, layer.payload, 1024 * 1024, o);
+  const ev = verifyLegacy(legacyParts(layer, payload, where), input(o, where));
+  checkSimpleSigningClaim(parseSimpleSigning(payload, where), subject.digest, o.annotations ?? {}, where);
+  return summary('legacy', c.manifest, c.foundAs, ev, signerOf(ev, o.requirement, where));
 }
 
 /**
@@ -115,23 +112,17 @@ export async function verifySignatures(target: ReadOnlyTarget, subject: Descript
   const predicate = o.predicateType ?? COSIGN_SIGN_PREDICATE;
   // attestations of other predicates (SBOMs, provenance) are referrers too, but not signatures
   const bundles = found.bundles.filter((b) => b.predicateType === undefined || b.predicateType === predicate);
+  // each bundle, and each layer of a .sig manifest, is one signature: verified once, one success suffices
+  const attempts: Array<() => Promise<VerifiedSignature>> = bundles.length
+    ? bundles.map((b) => async () => verifyOneBundle(b, subject, o))
+    : found.legacy.flatMap((l) => l.layers.map((_, i) => () => verifyOneLegacy(target, l, i, subject, o)));
   const verified: VerifiedSignature[] = [];
   const failures: unknown[] = [];
-  if (bundles.length) {
-    for (const b of bundles) {
-      try {
-        verified.push(verifyOneBundle(b, subject, o));
-      } catch (e) {
-        failures.push(e);
-      }
-    }
-  } else {
-    for (const l of found.legacy) {
-      try {
-        verified.push(...(await verifyOneLegacy(target, l, subject, o)));
-      } catch (e) {
-        failures.push(e);
-      }
+  for (const attempt of attempts) {
+    try {
+      verified.push(await attempt());
+    } catch (e) {
+      failures.push(e);
     }
   }
   if (verified.length) return { digest: subject.digest, mediaType: subject.mediaType, verified, trustRoot: o.trust?.digest };

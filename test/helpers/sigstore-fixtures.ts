@@ -66,7 +66,10 @@ export async function fakeSigstore(): Promise<FakeSigstore> {
   const ca: CA = await initializeCA(caKeys, ctlog);
   const tlogKeys = ecPair();
   const tlogSpki = tlogKeys.publicKey.export({ format: 'der', type: 'spki' });
-  const tsa: TSA = await initializeTSA(ecPair());
+  // the mock reads this Date at every timestamp: whole seconds, since @sigstore/core parses only 3-digit
+  // fractions and pkijs trims trailing zeros (a .120 s time would not parse)
+  const tsaClock = new Date(Math.ceil(Date.now() / 1000) * 1000);
+  const tsa: TSA = await initializeTSA(ecPair(), tsaClock);
   const rootDer = Buffer.from(ca.rootCertificate.buffer, ca.rootCertificate.byteOffset, ca.rootCertificate.byteLength);
   const trustedRoot = {
     mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
@@ -96,6 +99,7 @@ export async function fakeSigstore(): Promise<FakeSigstore> {
       return Object.values(res)[0] as RekorEntry;
     },
     async timestamp(signature) {
+      tsaClock.setTime(Math.ceil(Date.now() / 1000) * 1000 + 1000);
       const der = await tsa.timestamp({ artifactHash: sha256(signature), hashAlgorithmOID: '2.16.840.1.101.3.4.2.1', nonce: randomInt(1_000_000), policyOID: '1.2.3.4', certReq: true });
       return Buffer.from(der.buffer, der.byteOffset, der.byteLength);
     },

@@ -67,8 +67,8 @@ async function storeLegacy(store: Store, subject: Descriptor, payload: Buffer, a
 
 const WHO: IdentityRequirement = { identity: exact(IDENTITY), issuer: exact(ISSUER) };
 
-async function verify(store: Store, subject: Descriptor, identity: IdentityRequirement = WHO, t: LoadedTrust | undefined = trust): Promise<VerifyResult> {
-  return verifySignatures(store, subject, { requirement: { kind: 'keyless', identity }, trust: t, legacyRefs: await storeLegacyRefs(store, subject) });
+async function verify(store: Store, subject: Descriptor, identity: IdentityRequirement = WHO, t: LoadedTrust | null = trust): Promise<VerifyResult> {
+  return verifySignatures(store, subject, { requirement: { kind: 'keyless', identity }, trust: t ?? undefined, legacyRefs: await storeLegacyRefs(store, subject) });
 }
 
 async function rejects(p: Promise<unknown>, code: string): Promise<void> {
@@ -142,7 +142,7 @@ test('an exact identity never matches as an unanchored substring; regexps are un
   // the documented trap: an unanchored regexp does match a substring, which is why ^…$ is recommended
   await verify(c.store, c.subject, { identity: regexp('github.com/acme', 'x'), issuer: exact(ISSUER) });
   await rejects(verify(c.store, c.subject, { identity: regexp('^https://github\\.com/acme/', 'x'), issuer: exact(ISSUER) }), 'identity_mismatch');
-  await rejects(verify(c.store, c.subject, { identity: exact(IDENTITY), issuer: regexp('^https://accounts\\.', 'x') }), 'issuer_mismatch');
+  await rejects(verify(c.store, c.subject, { identity: exact(evil), issuer: regexp('^https://accounts\\.', 'x') }), 'issuer_mismatch');
 });
 
 test('a certificate expired at the signing time (log time 11 minutes after issuance): certificate_expired', async () => {
@@ -176,7 +176,7 @@ test('a certificate from a CA the trusted root does not hold: certificate_untrus
 
 test('keyless without a trusted root: trust_missing', async () => {
   const c = await bundleCase();
-  await rejects(verify(c.store, c.subject, WHO, undefined), 'trust_missing');
+  await rejects(verify(c.store, c.subject, WHO, null), 'trust_missing');
 });
 
 test('a tampered DSSE payload no longer matches its log entry: tlog_mismatch', async () => {

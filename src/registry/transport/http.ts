@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
-import { request } from 'undici';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { ScrydonError } from '../../errors.js';
 import type { HostSettings } from '../settings.js';
 import { Dispatchers } from './dispatchers.js';
@@ -55,6 +56,9 @@ export function discard(r: HttpResponse): void {
   r.body.on('error', () => undefined);
   r.body.resume();
 }
+
+/** A connection silent this long (no headers, no body bytes) is dropped, and retried like any dropped one. */
+const IDLE_TIMEOUT_MS = 120_000;
 
 const REDIRECTS: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 5;
@@ -138,20 +142,22 @@ export class HttpTransport {
     }
   }
 
-  async #once(method: HttpMethod, url: URL, headers: Record<string, string>, body: Buffer | Readable | undefined, signal: AbortSignal | undefined): Promise<HttpResponse> {
-    const r = await request(url, {
-      method,
-      headers,
-      body: body ?? null,
-      signal: signal ?? null,
-      dispatcher: this.#dispatchers.for(url),
-      highWaterMark: 1 << 20,
+  #once(method: HttpMethod, url: URL, headers: Record<string, string>, body: Buffer | Readable | undefined, signal: AbortSignal | undefined): Promise<HttpResponse> {
+    return new Promise((resolve, reject) => {
+      const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+      const req = send(url, { method, headers, agent: this.#dispatchers.for(url), ...(signal ? { signal } : {}) });
+      req.setTimeout(IDLE_TIMEOUT_MS, () => req.destroy(Object.assign(new Error(`no data for ${IDLE_TIMEOUT_MS / 1000} s`), { code: 'ETIMEDOUT' })));
+      req.once('response', (res: IncomingMessage) => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res, url }));
+      req.once('error', reject);
+      if (body instanceof Readable) {
+        body.once('error', (e) => req.destroy(e));
+        body.pipe(req);
+      } else req.end(body);
     });
-    return { status: r.statusCode, headers: r.headers, body: r.body, url };
   }
 
   async close(): Promise<void> {
-    await this.#dispatchers.close();
+    this.#dispatchers.close();
   }
 }
 

@@ -27,7 +27,7 @@ export function classify(e: unknown): { kind: NetFailure; code: string | undefin
   const code = codeOf(e);
   if (code && TLS_CODE.test(code)) return { kind: 'tls', code };
   if (code && NETWORK_CODES.has(code)) return { kind: 'network', code };
-  if (e instanceof Error && /other side closed|socket hang up|terminated/i.test(e.message)) return { kind: 'network', code };
+  if (e instanceof Error && /other side closed|socket hang up|terminated|aborted/i.test(e.message)) return { kind: 'network', code };
   return { kind: 'other', code };
 }
 

@@ -1,0 +1,63 @@
+import type { Descriptor } from '../oci/descriptor.js';
+import type { RunPack } from '../reconcile/history.js';
+import { findSignatures } from '../signature/discover.js';
+import { storeLegacyRefs } from '../signature/locations.js';
+import { readReceipts } from '../signature/receipts.js';
+import type { Signer } from '../signature/verify.js';
+import type { Store } from '../store/store-target.js';
+
+/**
+ * What the page says about a stored artifact's signatures:
+ * - `verified`: `scrydon verify` (or reconcile) verified it on this machine; `signers` says with which key or identity;
+ * - `failed`: the newest reconcile run that handled this digest failed it with a signature error code;
+ * - `unverified`: signatures are stored but none was verified here;
+ * - `unsigned`: no signature is stored;
+ * - `unknown`: the signatures could not be read.
+ */
+export type SignatureState = 'verified' | 'failed' | 'unverified' | 'unsigned' | 'unknown';
+
+export interface SignatureStatus {
+  status: SignatureState;
+  /** `key <fingerprint>` or `<identity> (issuer <issuer>)`, newest verification first. */
+  signers: string[];
+  verifiedAt?: string;
+  /** How many signatures are stored (bundles and legacy). */
+  signatures?: number;
+  code?: string;
+  detail?: string;
+}
+
+/** Codes that mean a signature was checked and refused (catalog-spec/error-codes.md, "Signatures and policy"). */
+const SIGNATURE_FAILURES: ReadonlySet<string> = new Set([
+  'signature_not_found', 'signature_invalid', 'signature_unsupported', 'claim_mismatch', 'identity_mismatch', 'issuer_mismatch',
+  'certificate_expired', 'certificate_untrusted', 'tlog_invalid', 'tlog_mismatch', 'timestamp_missing', 'timestamp_invalid',
+  'key_mismatch', 'verify_failed',
+]);
+
+export function describeSigner(s: Signer): string {
+  return s.kind === 'key' ? `key ${s.fingerprint}` : `${s.identity} (issuer ${s.issuer})`;
+}
+
+export function isSignatureFailure(p: RunPack): boolean {
+  return p.outcome === 'failed' && p.code !== undefined && SIGNATURE_FAILURES.has(p.code);
+}
+
+/** `lastRun`: the newest run-history entry for this digest, if any. */
+export async function signatureStatus(store: Store, d: Descriptor, lastRun?: RunPack): Promise<SignatureStatus> {
+  try {
+    const receipts = await readReceipts(store.paths.root, d.digest);
+    if (receipts.length) {
+      const newest = [...receipts].sort((a, b) => (a.verifiedAt < b.verifiedAt ? 1 : -1));
+      const signers = [...new Set(newest.map((r) => describeSigner(r.signer)))];
+      return { status: 'verified', signers, ...(newest[0] ? { verifiedAt: newest[0].verifiedAt } : {}) };
+    }
+    if (lastRun && isSignatureFailure(lastRun)) {
+      return { status: 'failed', signers: [], ...(lastRun.code ? { code: lastRun.code } : {}), ...(lastRun.detail ? { detail: lastRun.detail } : {}) };
+    }
+    const found = await findSignatures(store, d, await storeLegacyRefs(store, d));
+    const n = found.bundles.length + found.legacy.length;
+    return n ? { status: 'unverified', signers: [], signatures: n } : { status: 'unsigned', signers: [] };
+  } catch (e) {
+    return { status: 'unknown', signers: [], detail: e instanceof Error ? e.message : String(e) };
+  }
+}

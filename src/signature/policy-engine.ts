@@ -1,0 +1,110 @@
+import type { PolicyScope, SecurityPolicy, SignatureSpec } from '../config/policy.js';
+import { isScrydonError, ScrydonError } from '../errors.js';
+import { parseReference, repositoryName } from '../oci/reference.js';
+import { exact, regexp, type Matcher } from './identity.js';
+import { parsePublicKey } from './keys.js';
+import type { VerifyRequirement, VerifyResult } from './verify.js';
+
+/**
+ * The policy engine: which registries may be used, and whose signatures an artifact needs, by its name.
+ * `scrydon verify` (with no explicit key or identity) asks it; reconcile's per-source signature policies use
+ * the same SignatureSpec form and the same enforce().
+ */
+
+/** `*` within one path segment, `**` across segments; the rest literal. */
+function globToRegExp(glob: string): RegExp {
+  const body = glob
+    .split('**')
+    .map((part) => part.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*'))
+    .join('.*');
+  return new RegExp(`^${body}$`);
+}
+
+/** The name policies match: `registry/repository`, or the store name of a local artifact. */
+export function policyName(ref: string): string {
+  return repositoryName(parseReference(ref));
+}
+
+export function matchScope(policy: SecurityPolicy, ref: string): PolicyScope | undefined {
+  const name = policyName(ref);
+  return (policy.scopes ?? []).find((s) => globToRegExp(s.match).test(name));
+}
+
+function hostAllowed(allowed: readonly string[], host: string): boolean {
+  const h = host.toLowerCase();
+  return allowed.some((a) => (a.startsWith('*.') ? h.endsWith(a.slice(1).toLowerCase()) : h === a.toLowerCase()));
+}
+
+/** In the secure profile, only `allowedRegistries`; local names (no registry) are always allowed. */
+export function assertRegistryAllowed(policy: SecurityPolicy, ref: string, source: string | undefined): void {
+  if (policy.profile !== 'secure') return;
+  const registry = parseReference(ref).registry;
+  if (registry === undefined || hostAllowed(policy.allowedRegistries ?? [], registry)) return;
+  throw new ScrydonError('registry_not_allowed', `${ref}: registry ${registry} is not in allowedRegistries of the secure policy${source ? ` (${source})` : ''}`, {
+    hint: `add "${registry}" to allowedRegistries in policy.yaml, or use an allowed registry`,
+  });
+}
+
+function matcher(value: string | undefined, pattern: string | undefined, what: string): Matcher {
+  if (value !== undefined) return exact(value);
+  if (pattern !== undefined) return regexp(pattern, what);
+  throw new ScrydonError('policy_invalid', `a cosign-keyless requirement lacks ${what}`);
+}
+
+/** A policy requirement as a verification requirement; undefined for `kind: none`. */
+export function requirementOf(spec: SignatureSpec, where: string): VerifyRequirement | undefined {
+  switch (spec.kind) {
+    case 'none':
+      return undefined;
+    case 'cosign-key':
+      return { kind: 'key', key: parsePublicKey(spec.publicKey ?? '', `${where}: publicKey`) };
+    case 'cosign-keyless':
+      return {
+        kind: 'keyless',
+        identity: {
+          identity: matcher(spec.certificateIdentity, spec.certificateIdentityRegexp, 'certificateIdentity'),
+          issuer: matcher(spec.certificateOidcIssuer, spec.certificateOidcIssuerRegexp, 'certificateOidcIssuer'),
+        },
+      };
+  }
+}
+
+export type Enforcement =
+  | { outcome: 'verified'; rule: string; result: VerifyResult; warnings: string[] }
+  | { outcome: 'not-required' | 'skipped' | 'warned'; rule: string; warnings: string[] };
+
+/**
+ * Applies the policy to `ref`: finds its scope, runs `verify` with each requirement of the scope until one
+ * verifies (each once), and decides by profile. secure: a failure (or no scope) is verify_failed naming the
+ * reference and the rule; permissive: it is a warning; disabled: nothing is verified and a warning says so.
+ */
+export async function enforce(policy: SecurityPolicy, source: string | undefined, ref: string, verify: (r: VerifyRequirement) => Promise<VerifyResult>): Promise<Enforcement> {
+  const file = source ?? 'the default policy';
+  if (policy.profile === 'disabled') {
+    return { outcome: 'skipped', rule: 'profile disabled', warnings: [`signature policy is disabled (${file}): ${ref} was not verified; development only`] };
+  }
+  const scope = matchScope(policy, ref);
+  const rule = scope ? `scope "${scope.name}" (${scope.match}) in ${file}` : `profile ${policy.profile} in ${file}`;
+  const fail = (why: string, cause?: unknown): Enforcement => {
+    if (policy.profile === 'secure') {
+      throw new ScrydonError('verify_failed', `${ref}: ${why} (rule: ${rule})`, {
+        cause,
+        ...(isScrydonError(cause) ? { details: { reason: cause.code } } : {}),
+        hint: 'the secure profile requires a verified signature; see scrydon verify --help',
+      });
+    }
+    return { outcome: 'warned', rule, warnings: [`${ref}: ${why} (rule: ${rule}); allowed by the permissive profile`] };
+  };
+  if (!scope) return policy.profile === 'secure' ? fail('no policy scope says whose signature it needs') : { outcome: 'not-required', rule, warnings: [] };
+  const requirements = scope.signatures.map((s, i) => requirementOf(s, `${rule}: signatures[${i}]`));
+  if (requirements.some((r) => r === undefined)) return { outcome: 'not-required', rule, warnings: [] };
+  let first: unknown;
+  for (const r of requirements) {
+    try {
+      return { outcome: 'verified', rule, result: await verify(r as VerifyRequirement), warnings: [] };
+    } catch (e) {
+      first ??= e;
+    }
+  }
+  return fail(`signature verification failed: ${first instanceof Error ? first.message : String(first)}`, first);
+}
