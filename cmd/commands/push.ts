@@ -30,7 +30,7 @@ export default defineCommand({
     const io = { concurrency: args.concurrency, signal: ctx.signal, ...(onEvent ? { onEvent } : {}) };
     if (args.all) {
       if (args.target !== undefined) throw new ScrydonError('usage', '--all takes one argument, the PREFIX', { hint: 'scrydon push --all REGISTRY/PREFIX' });
-      const registry = parseRemoteReference(pushAllTarget(args.ref, 'x:y')).registry;
+      const registry = parseRemoteReference(pushAllTarget(args.ref, 'any:tag')).registry; // the prefix's registry
       const r = await withRemote(args, ctx, [registry], (remote) => pushAll(remote, store, args.ref, io));
       const lines = r.entries.map((e) => `pushed ${e.source} -> ${e.target} ${shortDigest(e.digest)}`);
       lines.push(`${r.entries.length} tag(s): ${transferSummary(r)}`);

@@ -7,7 +7,7 @@ import { parseTrustedRoot } from '../../src/signature/sigstore-adapter.js';
 import { loadTrustRoot } from '../../src/signature/trust-store.js';
 import { verifySignatures, type LoadedTrust, type VerifiedSignature, type VerifyRequirement, type VerifyResult } from '../../src/signature/verify.js';
 import { loadPolicy } from '../../src/config/policy.js';
-import { enforce } from '../../src/signature/policy-engine.js';
+import { enforce, policyName } from '../../src/signature/policy-engine.js';
 import type { Context } from '../context.js';
 import { defineCommand } from '../define-command.js';
 import { registryFlags } from '../registry-options.js';
@@ -111,7 +111,8 @@ export default defineCommand({
       if (req) result = await run(req);
       else {
         // no --key or identity: the policy says whom to trust for this name
-        const e = await enforce(policy, source, at.where === 'store' ? await storeNameFor(ctx, args.ref, at.descriptor) : args.ref, run);
+        const name = at.where === 'store' ? await storeNameFor(ctx, args.ref, at.descriptor) : policyName(args.ref);
+        const e = await enforce(policy, source, args.ref, run, name);
         for (const w of e.warnings) ctx.warn(w);
         rule = e.rule;
         if (e.outcome !== 'verified') return { data: { reference: args.ref, digest: at.descriptor.digest, outcome: e.outcome, rule, verified: [] }, text: `${args.ref}: not verified (${e.outcome}; ${rule})` };

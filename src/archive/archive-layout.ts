@@ -15,7 +15,8 @@ export const EXCLUDED_INVENTORY_ANNOTATION = 'io.scrydon.archive.excluded-invent
 export const OCI_LAYOUT_JSON = '{"imageLayoutVersion":"1.0.0"}';
 export const BLOB_DIR = 'blobs/sha256';
 const ALLOWED_DIRECTORIES: ReadonlySet<string> = new Set(['blobs', BLOB_DIR]);
-const MAX_INDEX_BYTES = 16 * 1024 * 1024;
+/** Largest index.json an archive may carry (a store's own index.json is capped at 64 MiB; archives list few roots). */
+export const MAX_ARCHIVE_INDEX_BYTES = 16 * 1024 * 1024;
 
 export interface LayoutEntries {
   ociLayout: TarEntry;
@@ -66,10 +67,6 @@ export function assertOciLayout(bytes: Buffer, what: string): void {
 export interface ArchiveIndex {
   manifests: Descriptor[];
   annotations: Record<string, string>;
-}
-
-export function indexSizeLimit(): number {
-  return MAX_INDEX_BYTES;
 }
 
 /** Parses an archive's index.json (untrusted): every descriptor checked, only manifests and indexes listed. */

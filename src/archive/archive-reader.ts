@@ -13,7 +13,7 @@ import { parseReference } from '../oci/reference.js';
 import {
   assertOciLayout,
   EXCLUDED_INVENTORY_ANNOTATION,
-  indexSizeLimit,
+  MAX_ARCHIVE_INDEX_BYTES,
   layoutEntries,
   parseArchiveIndex,
   refNameOf,
@@ -51,7 +51,7 @@ export class ArchiveReader implements ReadOnlyTarget, ReferrerLister {
       if (!st.isFile()) throw new ScrydonError('archive_invalid', `${what} is not a regular file`);
       const entries = layoutEntries(await indexTar(fh, st.size, what), what);
       assertOciLayout(await readEntry(fh, entries.ociLayout, 4096, `${what}: oci-layout`), what);
-      const index = parseArchiveIndex(await readEntry(fh, entries.index, indexSizeLimit(), `${what}: index.json`), what);
+      const index = parseArchiveIndex(await readEntry(fh, entries.index, MAX_ARCHIVE_INDEX_BYTES, `${what}: index.json`), what);
       return new ArchiveReader(what, fh, entries, index);
     } catch (e) {
       await fh.close();

@@ -8,6 +8,7 @@ import { normalizeTag } from '../store/refs.js';
 import type { Store } from '../store/store-target.js';
 import type { ArchiveSink } from './archive-sink.js';
 import { ArchiveWriter } from './archive-writer.js';
+import { storeToStore } from '../signature/legacy-companions.js';
 
 export interface SaveOptions extends IoOptions {
   /** Every tag in the store (refs are then ignored). */
@@ -40,6 +41,7 @@ export async function saveArchive(store: Store, refs: readonly string[], sink: A
     }
     const stats = await copyGraphs(store, writer, [...roots.values()], {
       includeReferrers: true,
+      companions: storeToStore(store),
       signal: o.signal,
       ...(o.onEvent ? { onEvent: o.onEvent } : {}),
     });

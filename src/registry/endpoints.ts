@@ -19,9 +19,20 @@ export interface CopyEndpointsResult extends CopyResult {
 }
 
 /** A source location as a Target, with the reference to resolve in it. */
-async function openSource(loc: Location, store: () => Promise<Store>, remote: Remote): Promise<{ target: ReadOnlyTarget; ref: string; shown: string }> {
-  if (loc.kind === 'store') return { target: await store(), ref: loc.ref, shown: normalizeTag(loc.ref) };
-  if (loc.kind === 'remote') return { target: remote.repository(loc.ref), ref: referenceTarget(loc.ref), shown: formatRemote(loc.ref) };
+interface Source {
+  target: ReadOnlyTarget;
+  ref: string;
+  shown: string;
+  /** The tag the source goes by (a destination without a name of its own takes it). */
+  tag: string | undefined;
+}
+
+async function openSource(loc: Location, store: () => Promise<Store>, remote: Remote): Promise<Source> {
+  if (loc.kind === 'store') {
+    const r = parseReference(loc.ref);
+    return { target: await store(), ref: loc.ref, shown: r.digest ? loc.ref : normalizeTag(loc.ref), tag: r.digest ? undefined : (r.tag ?? 'latest') };
+  }
+  if (loc.kind === 'remote') return { target: remote.repository(loc.ref), ref: referenceTarget(loc.ref), shown: formatRemote(loc.ref), tag: loc.ref.tag };
   try {
     await access(join(loc.path, 'oci-layout'));
   } catch {
@@ -35,19 +46,12 @@ async function openSource(loc: Location, store: () => Promise<Store>, remote: Re
     if (!only) throw new ScrydonError('usage', `oci:${loc.path} holds ${named.length} artifacts; name one as oci:${loc.path}:REF`);
     ref = only.annotations?.[Annotation.refName] ?? only.digest;
   }
-  return { target: dir, ref, shown: `oci:${loc.path}:${ref}` };
+  return { target: dir, ref, shown: `oci:${loc.path}:${ref}`, tag: ref.startsWith('sha256:') ? undefined : ref };
 }
 
 /** The tag a copy writes at its destination: the destination's own name, else the source's tag. */
-function destinationTag(dst: Location, srcRef: string): string | undefined {
-  const srcTag = (() => {
-    try {
-      return parseReference(srcRef).tag;
-    } catch {
-      return undefined;
-    }
-  })();
-  if (dst.kind === 'remote') return dst.ref.tag ?? (dst.ref.digest ? undefined : srcTag ?? 'latest');
+function destinationTag(dst: Location, srcTag: string | undefined): string | undefined {
+  if (dst.kind === 'remote') return dst.ref.tag ?? (dst.ref.digest ? undefined : (srcTag ?? 'latest'));
   if (dst.kind === 'layout') return dst.ref ?? srcTag;
   return normalizeTag(dst.ref);
 }
@@ -58,7 +62,7 @@ function destinationTag(dst: Location, srcRef: string): string | undefined {
  */
 export async function copyLocations(src: Location, dst: Location, store: () => Promise<Store>, remote: Remote, o: TransferOptions = {}): Promise<CopyEndpointsResult> {
   const from = await openSource(src, store, remote);
-  const tag = destinationTag(dst, from.ref);
+  const tag = destinationTag(dst, from.tag);
   const opts = { ...o, includeReferrers: o.referrers ?? true, tags: tag ? [tag] : [] };
   if (dst.kind === 'store') {
     const result = await copyIntoStore(await store(), (staging) => copy(from.target, from.ref, staging, opts));

@@ -7,11 +7,17 @@ import { StagingTarget } from '../store/staging.js';
 import type { Store } from '../store/store-target.js';
 import { canonicalRegistry, formatRemote, parseRemoteReference, type RemoteReference } from './hosts.js';
 import type { Remote } from './remote.js';
+import { registryToStore, storeToRegistry, type Companions } from '../signature/legacy-companions.js';
 
 export type TransferOptions = Pick<CopyOptions, 'concurrency' | 'onEvent' | 'signal'> & {
   /** Copy signatures and other referrers too (default true). */
   referrers?: boolean;
 };
+
+/** cosign's legacy `sha256-<hex>.sig` tags travel with what they sign, like referrers (and with the same switch). */
+function legacySigs(o: TransferOptions, companions: Companions): { companions?: Companions } {
+  return o.referrers ?? true ? { companions } : {};
+}
 
 export interface PullResult extends CopyResult {
   /** The store tag the artifact is kept under: its remote name. */
@@ -49,7 +55,7 @@ export async function pull(remote: Remote, store: Store, ref: string, o: Transfe
   const src = remote.repository(r);
   const tag = storeTagFor(r);
   const result = await copyIntoStore(store, (dst) =>
-    copy(src, r.digest ?? r.tag ?? 'latest', dst, { ...o, tags: [tag], includeReferrers: o.referrers ?? true }),
+    copy(src, r.digest ?? r.tag ?? 'latest', dst, { ...o, tags: [tag], includeReferrers: o.referrers ?? true, ...legacySigs(o, registryToStore(src, formatRemote({ registry: r.registry, repository: r.repository }))) }),
   );
   return { ...result, tag, source: formatRemote(r) };
 }
@@ -81,7 +87,7 @@ export async function push(remote: Remote, store: Store, ref: string, target: st
   const dst = remote.repository(to, { writable: true });
   const tags = to.tag ? [to.tag] : to.digest ? [] : [parseReference(ref).tag ?? 'latest'];
   const mountFrom = mountSource(ref, to);
-  const result = await copy(store, ref, dst, { ...o, tags, includeReferrers: o.referrers ?? true, ...(mountFrom ? { mountFrom } : {}) });
+  const result = await copy(store, ref, dst, { ...o, tags, includeReferrers: o.referrers ?? true, ...(mountFrom ? { mountFrom } : {}), ...legacySigs(o, storeToRegistry(store)) });
   if (to.digest && to.digest !== result.root.digest) {
     throw new ScrydonError('digest_mismatch', `${ref} is ${result.root.digest}, not the ${to.digest} the target names`);
   }
@@ -121,7 +127,7 @@ export async function pushAll(remote: Remote, store: Store, prefix: string, o: T
     const first = list[0];
     if (!first) continue;
     const dst = remote.repository(first.target, { writable: true });
-    const stats = await copyGraphs(store, dst, list.map((e) => ({ root: e.root, tags: [e.target.tag ?? 'latest'] })), { ...o, includeReferrers: o.referrers ?? true });
+    const stats = await copyGraphs(store, dst, list.map((e) => ({ root: e.root, tags: [e.target.tag ?? 'latest'] })), { ...o, includeReferrers: o.referrers ?? true, ...legacySigs(o, storeToRegistry(store)) });
     for (const k of Object.keys(totals) as Array<keyof typeof totals>) totals[k] += stats[k];
     for (const e of list) entries.push({ source: e.source, target: formatRemote(e.target), digest: e.root.digest });
   }

@@ -1,7 +1,7 @@
 import { pipeline } from 'node:stream/promises';
 import type { Store } from '../store/store-target.js';
 import { openBlob } from './content.js';
-import type { Exchange } from './http.js';
+import { writeHead, type Exchange } from './http.js';
 import { OciHttpError } from './oci-error.js';
 import { parseRange } from './range.js';
 
@@ -25,7 +25,7 @@ export async function sendBlob(x: Exchange, store: Store, digest: string): Promi
   const range = parseRange(x.req.headers.range, size);
   if (range.kind === 'unsatisfiable') {
     await fh.close();
-    x.res.writeHead(416, { ...common, 'content-range': `bytes */${size}`, 'content-length': 0 });
+    writeHead(x, 416, { ...common, 'content-range': `bytes */${size}`, 'content-length': 0 });
     x.res.end();
     return;
   }
@@ -34,7 +34,7 @@ export async function sendBlob(x: Exchange, store: Store, digest: string): Promi
   const length = size === 0 ? 0 : end - start + 1;
   const headers: Record<string, string | number> = { ...common, 'content-type': 'application/octet-stream', 'content-length': length };
   if (range.kind === 'partial') headers['content-range'] = `bytes ${start}-${end}/${size}`;
-  x.res.writeHead(range.kind === 'partial' ? 206 : 200, headers);
+  writeHead(x, range.kind === 'partial' ? 206 : 200, headers);
   if (x.head || length === 0) {
     await fh.close();
     x.res.end();

@@ -14,10 +14,16 @@ export interface Exchange {
 
 export type Headers = Record<string, string | number>;
 
+/** Sets the headers one by one (so the access log can read Content-Length back) and sends the status line. */
+export function writeHead(x: Exchange, status: number, headers: Headers): void {
+  for (const [k, v] of Object.entries(headers)) x.res.setHeader(k, v);
+  x.res.writeHead(status);
+}
+
 /** Sends a small body whole (manifests, JSON, the page); HEAD gets the same headers and no body. */
 export function sendBytes(x: Exchange, status: number, headers: Headers, body: Buffer | string): void {
   const buf = typeof body === 'string' ? Buffer.from(body) : body;
-  x.res.writeHead(status, { ...headers, 'content-length': buf.byteLength });
+  writeHead(x, status, { ...headers, 'content-length': buf.byteLength });
   x.res.end(x.head ? undefined : buf);
 }
 

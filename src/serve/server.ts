@@ -92,12 +92,6 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const started = process.hrtime.bigint();
     const ac = new AbortController();
-    active.add(res);
-    res.on('close', () => {
-      if (!res.writableFinished) ac.abort();
-      active.delete(res);
-      if (active.size === 0) drained?.();
-    });
     let url: URL;
     try {
       url = new URL(req.url ?? '/', 'http://scrydon.invalid');
@@ -105,23 +99,27 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
       url = new URL('http://scrydon.invalid/');
     }
     const x: Exchange = { req, res, url, head: req.method === 'HEAD', signal: ac.signal };
-    dispatch(x, o, snapshots)
-      .catch((e: unknown) => {
-        const known = e instanceof OciHttpError;
-        if (!known || e.status >= 500) {
-          stats.serverErrors++;
-          o.onError?.(e);
-        }
-        if (res.headersSent) res.destroy();
-        else sendOciError(x, known ? e : new OciHttpError('UNKNOWN', 'internal error (see the server\'s log)'));
-      })
-      .then(() => {
-        // the body bytes, once the whole answer went out (a cut-off download counts 0)
-        const bytes = res.writableFinished && !x.head ? Number(res.getHeader('content-length') ?? 0) : 0;
-        stats.requests++;
-        stats.bytesSent += bytes;
-        o.onRequest?.({ method: req.method ?? '', path: url.pathname, status: res.statusCode, bytes, ms: Number(process.hrtime.bigint() - started) / 1e6 });
-      }, () => undefined);
+    active.add(res);
+    res.on('close', () => {
+      // a cut-off answer (client gone, or a failure after the headers) counts no bytes
+      const done = res.writableFinished;
+      if (!done) ac.abort();
+      const bytes = done && !x.head ? Number(res.getHeader('content-length') ?? 0) : 0;
+      stats.requests++;
+      stats.bytesSent += bytes;
+      o.onRequest?.({ method: req.method ?? '', path: url.pathname, status: res.statusCode, bytes, ms: Number(process.hrtime.bigint() - started) / 1e6 });
+      active.delete(res);
+      if (active.size === 0) drained?.();
+    });
+    dispatch(x, o, snapshots).catch((e: unknown) => {
+      const known = e instanceof OciHttpError;
+      if (!known || e.status >= 500) {
+        stats.serverErrors++;
+        o.onError?.(e);
+      }
+      if (res.headersSent) res.destroy();
+      else sendOciError(x, known ? e : new OciHttpError('UNKNOWN', 'internal error (see the server\'s log)'));
+    });
   };
 
   const server: Server = o.tls ? createHttpsServer({ cert: o.tls.cert, key: o.tls.key }, handler) : createHttpServer(handler);

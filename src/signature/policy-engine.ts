@@ -25,8 +25,8 @@ export function policyName(ref: string): string {
   return repositoryName(parseReference(ref));
 }
 
-export function matchScope(policy: SecurityPolicy, ref: string): PolicyScope | undefined {
-  const name = policyName(ref);
+/** The first scope whose pattern matches `name` (a policyName). */
+export function matchScope(policy: SecurityPolicy, name: string): PolicyScope | undefined {
   return (policy.scopes ?? []).find((s) => globToRegExp(s.match).test(name));
 }
 
@@ -74,16 +74,22 @@ export type Enforcement =
   | { outcome: 'not-required' | 'skipped' | 'warned'; rule: string; warnings: string[] };
 
 /**
- * Applies the policy to `ref`: finds its scope, runs `verify` with each requirement of the scope until one
+ * Applies the policy to `ref` (matched by `name`, its repository; the store name for a stored artifact): finds its scope, runs `verify` with each requirement of the scope until one
  * verifies (each once), and decides by profile. secure: a failure (or no scope) is verify_failed naming the
  * reference and the rule; permissive: it is a warning; disabled: nothing is verified and a warning says so.
  */
-export async function enforce(policy: SecurityPolicy, source: string | undefined, ref: string, verify: (r: VerifyRequirement) => Promise<VerifyResult>): Promise<Enforcement> {
+export async function enforce(
+  policy: SecurityPolicy,
+  source: string | undefined,
+  ref: string,
+  verify: (r: VerifyRequirement) => Promise<VerifyResult>,
+  name: string = policyName(ref),
+): Promise<Enforcement> {
   const file = source ?? 'the default policy';
   if (policy.profile === 'disabled') {
     return { outcome: 'skipped', rule: 'profile disabled', warnings: [`signature policy is disabled (${file}): ${ref} was not verified; development only`] };
   }
-  const scope = matchScope(policy, ref);
+  const scope = matchScope(policy, name);
   const rule = scope ? `scope "${scope.name}" (${scope.match}) in ${file}` : `profile ${policy.profile} in ${file}`;
   const fail = (why: string, cause?: unknown): Enforcement => {
     if (policy.profile === 'secure') {

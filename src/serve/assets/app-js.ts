@@ -30,7 +30,9 @@ export const APP_JS = String.raw`'use strict';
   function badge(cls, text, title) { var b = el('span', { class: 'badge ' + cls, text: text }); if (title) b.title = title; return b; }
   function sig(s) {
     var title = s.signers && s.signers.length ? 'verified with ' + s.signers.join(', ') : (s.code ? s.code + ': ' + (s.detail || '') : (s.detail || ''));
-    var text = s.status === 'verified' && s.signers.length ? 'verified · ' + s.signers[0] : s.status + (s.code ? ' · ' + s.code : '');
+    var who = s.signers && s.signers.length ? s.signers[0].replace(/^key sha256:([a-f0-9]{12})[a-f0-9]+$/, 'key $1…') : '';
+    if (who.length > 48) who = who.slice(0, 47) + '…';
+    var text = s.status === 'verified' && who ? 'verified · ' + who : s.status + (s.code ? ' · ' + s.code : '');
     return badge('s-' + s.status, text, title);
   }
   function api(path) {
@@ -122,6 +124,7 @@ export const APP_JS = String.raw`'use strict';
       box.textContent = '';
       box.appendChild(el('h2', { text: d.pack ? d.pack.packJson.package.id + ' ' + d.pack.packJson.package.version : ref }));
       box.appendChild(el('p', {}, el('code', { text: d.reference }), ' · ', el('code', { text: d.digest }), ' · ' + bytes(d.size) + ' · ', sig(d.signature)));
+      if (d.installed) box.appendChild(el('p', {}, 'Installed: ', badge('i-' + d.installed.status, d.installed.status), ' ' + d.installed.version + ' from ' + d.installed.source + ' at ' + when(d.installed.installedAt) + (d.installed.digest === d.digest ? ' (this digest)' : '')));
       if (d.served) box.appendChild(el('p', { class: 'muted' }, 'pull with any OCI client: ', el('code', { text: location.host + '/' + d.served.repository + ':' + d.served.tag })));
       if (d.pack) {
         var others = otherVersions(d.pack.packJson.package.id, ref);
