@@ -1,7 +1,9 @@
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { loadPolicy } from '../src/config/policy.js';
-import { assertRegistryAllowed } from '../src/signature/policy-engine.js';
+import { assertRegistryAllowed, enforce } from '../src/signature/policy-engine.js';
+import { loadTrustRoot } from '../src/signature/trust-store.js';
+import { verifySignatures } from '../src/signature/verify.js';
 import { Writable } from 'node:stream';
 import { ScrydonError } from '../src/errors.js';
 import { parseKeyRef, readKeyRef } from '../src/signature/key-ref.js';
@@ -172,4 +174,20 @@ export async function storeNameFor(ctx: Context, ref: string, d: Descriptor): Pr
 export async function assertAllowedRegistry(ctx: Context, ref: string): Promise<void> {
   const { policy, source } = await loadPolicy(policyFile(ctx));
   assertRegistryAllowed(policy, ref, source);
+}
+
+/**
+ * The security policy before local use of a stored artifact (install): secure blocks what does not verify
+ * (verify_failed), permissive warns, disabled warns that nothing is checked. Without a policy.yaml: nothing.
+ */
+export async function enforceStorePolicy(ctx: Context, ref: string): Promise<void> {
+  const { policy, source } = await loadPolicy(policyFile(ctx));
+  if (!source) return;
+  const store = await ctx.store();
+  const d = await store.resolve(ref);
+  const trust = await loadTrustRoot(ctx.paths.trust);
+  const legacyRefs = await storeLegacyRefs(store, d);
+  const name = await storeRepositoryFor(store, ref, d);
+  const e = await enforce(policy, source, ref, (requirement) => verifySignatures(store, d, { requirement, trust, legacyRefs, signal: ctx.signal }), name);
+  for (const w of e.warnings) ctx.warn(w);
 }

@@ -11,6 +11,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { seedPack } from '../test/helpers/seed-store.js';
 import { BIN } from '../test/helpers/cli.js';
@@ -22,6 +23,8 @@ const TIME = '/usr/bin/time';
 
 interface Sample {
   seconds: number;
+  /** user + system CPU seconds: steadier than wall time when other work shares the machine. */
+  cpu: number;
   rssMiB: number;
 }
 interface Task {
@@ -43,12 +46,12 @@ async function measure(t: Task, timeFile: string): Promise<Sample> {
   // round ago may be on disk again: read each input first, untimed, for equal (hot-cache) conditions
   for (const f of t.warm) run(['dd', `if=${f}`, 'of=/dev/null', 'bs=1M', 'status=none']);
   const start = process.hrtime.bigint();
-  run([TIME, '-f', '%M', '-o', timeFile, ...t.cmd], t.env);
+  run([TIME, '-f', '%M %U %S', '-o', timeFile, ...t.cmd], t.env);
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  const rssKiB = Number((await readFile(timeFile, 'utf8')).trim().split('\n').pop());
+  const [rssKiB, user, sys] = ((await readFile(timeFile, 'utf8')).trim().split('\n').pop() ?? '').split(' ').map(Number) as [number, number, number];
   for (const p of t.cleanup) await rm(p, { recursive: true, force: true });
   run(['sync']);
-  return { seconds, rssMiB: rssKiB / 1024 };
+  return { seconds, cpu: user + sys, rssMiB: rssKiB / 1024 };
 }
 
 const median = (xs: readonly number[]): number => {
@@ -89,12 +92,15 @@ async function main(): Promise<void> {
       for (const t of tasks) {
         const s = await measure(t, timeFile);
         if (round > 0) samples.get(t.name)?.push(s); // round 0 is the warm-up
-        process.stderr.write(`  ${round === 0 ? 'warm-up' : `run ${round}`}  ${t.name.padEnd(14)} ${s.seconds.toFixed(2)} s  ${s.rssMiB.toFixed(0)} MiB\n`);
+        process.stderr.write(`  ${round === 0 ? 'warm-up' : `run ${round}`}  ${t.name.padEnd(14)} ${s.seconds.toFixed(2)} s  cpu ${s.cpu.toFixed(2)} s  ${s.rssMiB.toFixed(0)} MiB\n`);
       }
     }
     const med = (n: string) => median((samples.get(n) ?? []).map((s) => s.seconds));
+    const medCpu = (n: string) => median((samples.get(n) ?? []).map((s) => s.cpu));
     const peak = (n: string) => Math.max(...(samples.get(n) ?? []).map((s) => s.rssMiB));
-    const rows = tasks.map((t) => `${t.name.padEnd(14)} ${med(t.name).toFixed(2).padStart(7)} s  ${peak(t.name).toFixed(0).padStart(5)} MiB`);
+    const rows = tasks.map(
+      (t) => `${t.name.padEnd(14)} ${med(t.name).toFixed(2).padStart(7)} s  ${medCpu(t.name).toFixed(2).padStart(7)} s  ${peak(t.name).toFixed(0).padStart(5)} MiB`,
+    );
     const ratios = {
       save: med('save scrydon') / med('save skopeo'),
       load: med('load scrydon') / med('load skopeo'),
@@ -105,16 +111,17 @@ async function main(): Promise<void> {
     const rssOk = peak('save scrydon') < 150 && peak('load scrydon') < 150;
     process.stdout.write(
       [
-        `save/load of a ${SIZE_MIB} MiB pack: median of ${RUNS} runs after a warm-up, alternating`,
-        `${'task'.padEnd(14)} ${'median'.padStart(9)}  ${'peak RSS'.padStart(9)}`,
+        `save/load of a ${SIZE_MIB} MiB pack: median of ${RUNS} runs after a warm-up, alternating; load average ${loadavg()[0]?.toFixed(2)} (2 cores want < 2)`,
+        `${'task'.padEnd(14)} ${'median'.padStart(9)}  ${'cpu'.padStart(9)}  ${'peak RSS'.padStart(9)}`,
         ...rows,
         `ratio save scrydon/skopeo   ${ratios.save.toFixed(2)}  (target <= 0.33: ${verdict(ratios.save <= 0.33)})`,
         `ratio load scrydon/skopeo   ${ratios.load.toFixed(2)}  (target <= 0.33: ${verdict(ratios.load <= 0.33)})`,
         `load / sha256               ${ratios.loadVsSha.toFixed(2)}  (target <= 1.5: ${verdict(ratios.loadVsSha <= 1.5)})`,
         `save / sha256               ${ratios.saveVsSha.toFixed(2)}`,
         `load / sha256 less start-up ${((med('load scrydon') - med('scrydon start')) / med('sha256 node')).toFixed(2)}  (the CLI's fixed start-up left out)`,
+        `load / sha256 in CPU time   ${(medCpu('load scrydon') / medCpu('sha256 node')).toFixed(2)}  (steadier when the machine is shared)`,
         `peak RSS save/load          ${peak('save scrydon').toFixed(0)} / ${peak('load scrydon').toFixed(0)} MiB  (target < 150: ${verdict(rssOk)})`,
-        `JSON ${JSON.stringify({ sizeMiB: SIZE_MIB, runs: RUNS, medians: Object.fromEntries(tasks.map((t) => [t.name, med(t.name)])), peakRssMiB: Object.fromEntries(tasks.map((t) => [t.name, peak(t.name)])), ratios })}`,
+        `JSON ${JSON.stringify({ sizeMiB: SIZE_MIB, runs: RUNS, medians: Object.fromEntries(tasks.map((t) => [t.name, med(t.name)])), cpu: Object.fromEntries(tasks.map((t) => [t.name, medCpu(t.name)])), peakRssMiB: Object.fromEntries(tasks.map((t) => [t.name, peak(t.name)])), ratios })}`,
         '',
       ].join('\n'),
     );

@@ -66,6 +66,11 @@ export const ErrorCode = {
   // -- serve
   address_in_use: 'address_in_use',
   htpasswd_invalid: 'htpasswd_invalid',
+  // -- sources and reconcile
+  parse_failed: 'parse_failed',
+  source_not_found: 'source_not_found',
+  source_exists: 'source_exists',
+  reconcile_busy: 'reconcile_busy',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

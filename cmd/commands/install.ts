@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { installPack } from '../../src/install/install.js';
 import { defineCommand } from '../define-command.js';
 import { shortDigest } from '../output/render.js';
+import { enforceStorePolicy } from '../signature-options.js';
 
 export default defineCommand({
   command: 'install <ref>',
@@ -16,6 +17,8 @@ export default defineCommand({
       .option('root', { type: 'string', describe: 'install root (default $SCRYDON_HOME/packs)' }),
   run: async (args, ctx) => {
     const root = args.root ? resolve(args.root) : ctx.paths.packs;
+    // -- signatures: the security policy (policy.yaml) decides whether an unverified pack may be installed
+    await enforceStorePolicy(ctx, args.ref);
     const r = await installPack(await ctx.store(), args.ref, { root, source: 'manual', signal: ctx.signal });
     const { id, version, digest } = r.record;
     const text =

@@ -4,6 +4,7 @@ import { ScrydonError } from '../../src/errors.js';
 import { defineCommand } from '../define-command.js';
 import { humanBytes } from '../output/progress.js';
 import { shortDigest } from '../output/render.js';
+import { stageTrustRoot } from '../../src/signature/trust-artifact.js';
 
 export default defineCommand({
   command: 'save [refs..]',
@@ -19,9 +20,11 @@ export default defineCommand({
       .positional('refs', { type: 'string', array: true, default: [] as string[], describe: 'tags or digests to save' })
       .option('output', { alias: 'o', type: 'string', demandOption: true, describe: 'archive file, or - for stdout' })
       .option('all', { type: 'boolean', default: false, describe: 'save every tag in the store' })
-      .option('exclude-inventory', { type: 'string', describe: 'leave out the blobs listed in this inventory (scrydon inventory)' }),
+      .option('exclude-inventory', { type: 'string', describe: 'leave out the blobs listed in this inventory (scrydon inventory)' })
+      // -- signatures: carry the trusted root for keyless verification on the other side
+      .option('trust', { type: 'boolean', default: false, describe: 'also carry the imported trusted root (import it there with scrydon trust import --digest)' }),
   run: async (args, ctx) => {
-    const refs = args.refs ?? [];
+    const refs = [...(args.refs ?? [])];
     if (refs.length === 0 && !args.all) throw new ScrydonError('usage', 'name at least one reference, or pass --all');
     if (refs.length > 0 && args.all) throw new ScrydonError('usage', '--all saves every tag; do not name references too');
     const toStdout = args.output === '-';
@@ -31,6 +34,12 @@ export default defineCommand({
     }
     const exclude = args['exclude-inventory'] ? await readInventoryFile(resolve(args['exclude-inventory'])) : undefined;
     const store = await ctx.store();
+    if (args.trust) {
+      const staged = await stageTrustRoot(store, ctx.paths.trust);
+      if (!staged) throw new ScrydonError('trust_missing', `--trust: no trusted root in ${ctx.paths.trust}`, { hint: 'scrydon trust import trusted_root.json' });
+      if (!args.all) refs.push(staged.ref);
+      ctx.info(`carrying trusted root ${staged.digest}; on the other side: scrydon trust import --digest ${staged.digest}`);
+    }
     const sink = toStdout ? streamSink(process.stdout) : await fileSink(resolve(args.output));
     const onEvent = ctx.progress();
     const r = await saveArchive(store, refs, sink, {

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { ScrydonError } from '../../src/errors.js';
 import { BasicAuth, isLoopbackHost, loadTls, parseListenAddress, startServer, type RequestLog } from '../../src/serve/index.js';
 import { defineCommand } from '../define-command.js';
@@ -21,6 +22,7 @@ export default defineCommand({
       .option('tls-cert', { type: 'string', describe: 'PEM certificate (chain): serve HTTPS' })
       .option('tls-key', { type: 'string', describe: 'PEM private key of --tls-cert' })
       .option('htpasswd', { type: 'string', describe: 'require Basic auth against this htpasswd file (bcrypt entries, htpasswd -B)' })
+      .option('root', { type: 'string', describe: 'install root whose state the page shows (default $SCRYDON_HOME/packs)' })
       .option('access-log', { type: 'boolean', default: false, describe: 'print one line per request on stderr' }),
   run: async (args, ctx) => {
     const listen = parseListenAddress(args.addr);
@@ -34,6 +36,7 @@ export default defineCommand({
     const server = await startServer({
       store: await ctx.store(),
       paths: ctx.paths,
+      installRoot: args.root ? resolve(args.root) : ctx.paths.packs,
       listen,
       tls,
       auth,

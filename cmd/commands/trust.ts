@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { ScrydonError } from '../../src/errors.js';
 import type { TrustWindow } from '../../src/signature/sigstore-adapter.js';
 import { importTrustRoot, showTrustRoot, type TrustInfo } from '../../src/signature/trust-store.js';
+import { trustRootFromStore } from '../../src/signature/trust-artifact.js';
 import { defineCommand } from '../define-command.js';
 
 function windows(label: string, list: readonly TrustWindow[]): string[] {
@@ -23,20 +24,28 @@ function human(t: TrustInfo, verb: string): string {
 }
 
 const importCmd = defineCommand({
-  command: 'import <file>',
+  command: 'import [file]',
   describe: 'Make FILE (a Sigstore trusted_root.json) the trust root keyless verification uses; replaces the current one',
   examples: [
     ['scrydon trust import trusted_root.json', 'public-good Sigstore (the TUF target), or `cosign trusted-root create` output'],
+    ['scrydon trust import --digest sha256:…', 'the root a loaded archive carried (save --trust), pinned by the digest you know'],
   ],
-  builder: (y) => y.positional('file', { type: 'string', demandOption: true, describe: 'path to trusted_root.json' }),
+  builder: (y) =>
+    y
+      .positional('file', { type: 'string', describe: 'path to trusted_root.json' })
+      .option('digest', { type: 'string', describe: 'import the trusted root with this digest from the store (carried by save --trust)' }),
   run: async (args, ctx) => {
+    if ((args.file === undefined) === (args.digest === undefined)) throw new ScrydonError('usage', 'give FILE or --digest (one of them)');
     let bytes: Buffer;
-    try {
-      bytes = await readFile(args.file);
-    } catch (e) {
-      throw new ScrydonError('not_found', `cannot read ${args.file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    if (args.digest !== undefined) bytes = await trustRootFromStore(await ctx.store(), args.digest);
+    else {
+      try {
+        bytes = await readFile(args.file as string);
+      } catch (e) {
+        throw new ScrydonError('not_found', `cannot read ${args.file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      }
     }
-    const info = await importTrustRoot(ctx.paths.trust, bytes, args.file);
+    const info = await importTrustRoot(ctx.paths.trust, bytes, args.file ?? args.digest ?? '');
     return { data: info, text: human(info, 'imported') };
   },
 });

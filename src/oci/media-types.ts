@@ -16,6 +16,9 @@ export const MediaType = {
   cosignSimpleSigning: 'application/vnd.dev.cosign.simplesigning.v1+json',
   cosignArtifactSig: 'application/vnd.dev.cosign.artifact.sig.v1+json',
   inTotoPayload: 'application/vnd.in-toto+json',
+  sigstoreTrustedRoot: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
+  // -- sources and reconcile
+  reconcileLock: 'application/vnd.scrydon.lock.v1+json',
 } as const;
 
 export const Annotation = {
@@ -34,6 +37,11 @@ export const Annotation = {
   cosignTimestamp: 'dev.sigstore.cosign/rfc3161timestamp',
   bundleContent: 'dev.sigstore.bundle.content',
   bundlePredicateType: 'dev.sigstore.bundle.predicateType',
+  // -- sources and reconcile
+  sourceUrl: 'io.scrydon.source.url',
+  sourceRef: 'io.scrydon.source.ref',
+  sourceRevision: 'io.scrydon.source.revision',
+  sourcePath: 'io.scrydon.source.path',
 } as const;
 
 /** The empty JSON config blob `{}` of OCI 1.1 artifacts. */

@@ -13,6 +13,7 @@ export const SCHEMAS = {
   pack: { file: 'pack.schema.json', id: 'https://scrydon.io/schemas/pack.schema.json' },
   catalog: { file: 'scrydon-catalog.schema.json', id: 'https://scrydon.io/schemas/scrydon-catalog.schema.json' },
   policy: { file: 'policy.schema.json', id: 'https://scrydon.io/schemas/policy.schema.json' },
+  sources: { file: 'sources.schema.json', id: 'https://scrydon.io/schemas/sources.schema.json' },
 } as const;
 export type SchemaName = keyof typeof SCHEMAS;
 

@@ -14,6 +14,8 @@ import type { IndexSnapshots } from './snapshot.js';
 export interface ApiContext {
   store: Store;
   paths: HomePaths;
+  /** The install root whose state the page shows. */
+  installRoot: string;
   snapshots: IndexSnapshots;
 }
 
@@ -53,7 +55,7 @@ async function pack(x: Exchange, c: ApiContext): Promise<unknown> {
   const result = await inspectArtifact(c.store, ref, { signal: x.signal });
   const d = { mediaType: result.mediaType, digest: result.digest as `sha256:${string}`, size: result.manifestSize };
   const lastRun = (await lastRunByDigest(c.paths)).get(result.digest);
-  const installed = result.pack ? (await listInstalled(c.paths.packs)).find((r) => r.id === result.pack?.packJson.package.id) ?? null : null;
+  const installed = result.pack ? (await listInstalled(c.installRoot)).find((r) => r.id === result.pack?.packJson.package.id) ?? null : null;
   const name = servedName(ref);
   return { ...result, served: name ?? null, signature: await signatureStatus(c.store, d, lastRun), installed };
 }
@@ -82,10 +84,10 @@ export async function handleApi(x: Exchange, c: ApiContext): Promise<void> {
     const path = x.url.pathname.replace(/\/+$/, '');
     let data: unknown;
     if (path === '/api') data = { endpoints: API_ENDPOINTS };
-    else if (path === '/api/packs') data = await catalogData(c.store, c.paths);
+    else if (path === '/api/packs') data = await catalogData(c.store, c.paths, c.installRoot);
     else if (path === '/api/pack') data = await pack(x, c);
     else if (path === '/api/diff') data = await diff(x, c);
-    else if (path === '/api/installed') data = { installed: await listInstalled(c.paths.packs) };
+    else if (path === '/api/installed') data = { installed: await listInstalled(c.installRoot) };
     else if (path === '/api/runs') data = await runs(x, c);
     else if (path === '/api/tags') data = await tags(c);
     else throw new ScrydonError('not_found', `${x.url.pathname.slice(0, 200)} is not an API endpoint`, { hint: 'GET /api/ lists them' });

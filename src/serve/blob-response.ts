@@ -1,12 +1,9 @@
-import { pipeline } from 'node:stream/promises';
 import type { Store } from '../store/store-target.js';
 import { openBlob } from './content.js';
+import { writeFileRange } from './file-body.js';
 import { writeHead, type Exchange } from './http.js';
 import { OciHttpError } from './oci-error.js';
 import { parseRange } from './range.js';
-
-/** Read size of the file stream: 1 MiB chunks keep the syscall and hashing overhead of the client low. */
-const CHUNK = 1 << 20;
 
 /**
  * GET/HEAD of a blob: streamed from its file with backpressure (never buffered whole), one `Range` honoured
@@ -40,11 +37,13 @@ export async function sendBlob(x: Exchange, store: Store, digest: string): Promi
     x.res.end();
     return;
   }
-  const body = fh.createReadStream({ start, end, highWaterMark: CHUNK, autoClose: true });
   try {
-    await pipeline(body, x.res);
+    await writeFileRange(fh, start, length, x.res, x.signal);
+    x.res.end();
   } catch {
     // the client went away (or the disk failed mid-way): the connection is closed, a partial body never looks whole
     x.res.destroy();
+  } finally {
+    await fh.close();
   }
 }

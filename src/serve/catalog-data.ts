@@ -85,8 +85,8 @@ function served(ref: string): { repository: string | null; tag: string | null } 
   return { repository: n?.repository ?? null, tag: n?.tag ?? null };
 }
 
-export async function catalogData(store: Store, paths: HomePaths): Promise<CatalogData> {
-  const [entries, installed, runs] = await Promise.all([listStore(store), listInstalled(paths.packs), lastRunByDigest(paths)]);
+export async function catalogData(store: Store, paths: HomePaths, installRoot = paths.packs): Promise<CatalogData> {
+  const [entries, installed, runs] = await Promise.all([listStore(store), listInstalled(installRoot), lastRunByDigest(paths)]);
   const installs = new Map(installed.map((r) => [r.id, r]));
   const status = (e: ListEntry) => signatureStatus(store, { mediaType: e.mediaType, digest: e.digest as Descriptor['digest'], size: 0 }, runs.get(e.digest));
   const packs = new Map<string, PackEntry>();

@@ -18,6 +18,8 @@ import type { TlsFiles } from './tls.js';
 export interface ServeOptions {
   store: Store;
   paths: HomePaths;
+  /** Install root shown on the page (default $SCRYDON_HOME/packs). */
+  installRoot?: string | undefined;
   listen: ListenAddress;
   tls?: TlsFiles | undefined;
   /** Basic auth for every path (registry, API and page); none: anyone who can connect reads the store. */
@@ -71,7 +73,7 @@ async function dispatch(x: Exchange, o: ServeOptions, snapshots: IndexSnapshots)
     return;
   }
   if (route) return handleRegistryRead(x, { store: o.store, snapshots }, route);
-  if (x.url.pathname === '/api' || x.url.pathname.startsWith('/api/')) return handleApi(x, { store: o.store, paths: o.paths, snapshots });
+  if (x.url.pathname === '/api' || x.url.pathname.startsWith('/api/')) return handleApi(x, { store: o.store, paths: o.paths, installRoot: o.installRoot ?? o.paths.packs, snapshots });
   if (!handlePage(x)) sendBytes(x, 404, { 'content-type': 'text/plain; charset=utf-8' }, 'not found\n');
 }
 

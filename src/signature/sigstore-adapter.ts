@@ -6,15 +6,16 @@
  * Offline by construction: trust material comes from a trusted_root.json the caller read from disk;
  * `sigstore.verify()` / `createVerifier()` (which fetch TUF metadata) are never used.
  */
-import { createHash, verify as signVerify, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { bundleFromJSON, bundleToJSON, BUNDLE_V03_MEDIA_TYPE, type Bundle, type TransparencyLogEntry } from '@sigstore/bundle';
 import { dsse, RFC3161Timestamp, X509Certificate } from '@sigstore/core';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { DSSEBundleBuilder } from '@sigstore/sign';
 import { toSignedEntity, toTrustMaterial, Verifier, VerificationError, type SignedEntity, type TrustMaterial } from '@sigstore/verify';
 import { ScrydonError } from '../errors.js';
-import { keyAlgorithm, keyHint, signData, type PublicKeyInfo, type SigningKey } from './keys.js';
-import { bodyVerifier, type LogBodyVerifier } from './log-body.js';
+import { checkLogKey, sha256, signatureContent, verifiedTimes } from './evidence.js';
+import { keyHint, signData, type PublicKeyInfo, type SigningKey } from './keys.js';
+import { bodyVerifier } from './log-body.js';
 
 // ---------------------------------------------------------------------------------------------- trust
 
@@ -139,29 +140,6 @@ export interface VerifyInput {
   mode: VerifyMode;
   trust: TrustRoot | undefined;
   where: string;
-}
-
-/** The signature content the Verifier checks, with the hash the key's algorithm implies (sigstore-js assumes SHA-256). */
-function signatureContent(signed: Buffer, digestOfPayload: Buffer, signature: Buffer): SignedEntity['signature'] {
-  return {
-    signature,
-    compareSignature: (s: Buffer) => s.equals(signature),
-    compareDigest: (d: Buffer) => d.equals(digestOfPayload),
-    verifySignature: (k: KeyObject) => verifyWith(k, signed, signature),
-  };
-}
-
-function verifyWith(k: KeyObject, data: Buffer, signature: Buffer): boolean {
-  try {
-    return signVerify(keyAlgorithm(k, 'signing key').hash, data, k, signature);
-  } catch (e) {
-    if (e instanceof ScrydonError) throw e;
-    return false;
-  }
-}
-
-function sha256(b: Buffer): Buffer {
-  return createHash('sha256').update(b).digest();
 }
 
 export interface ParsedBundle {
@@ -313,20 +291,6 @@ function runVerifier(entity: SignedEntity, input: VerifyInput, entries: readonly
     tsaTimestamps: e2.timestamps.filter((t) => t.$case === 'timestamp-authority').length,
     tlogUnchecked,
   };
-}
-
-function verifiedTimes(e: SignedEntity): string[] {
-  return e.timestamps.flatMap((t) => {
-    if (t.$case === 'timestamp-authority') return [t.timestamp.signingTime.toISOString()];
-    return t.tlogEntry.inclusionPromise ? [new Date(Number(t.tlogEntry.integratedTime) * 1000).toISOString()] : [];
-  });
-}
-
-/** cosign's comparePublicKey: the key (or certificate) recorded in the log entry is the signer's. */
-function checkLogKey(v: LogBodyVerifier, signerKey: KeyObject, cert: SigningCertificate | undefined, where: string): void {
-  const signerSpki = signerKey.export({ format: 'der', type: 'spki' });
-  const ok = v.kind === 'certificate' ? (cert ? v.der.equals(cert.der) : false) || v.spki.equals(signerSpki) : v.spki.equals(signerSpki);
-  if (!ok) throw new ScrydonError('tlog_mismatch', `${where}: the public key in the transparency log entry is not the signer's`);
 }
 
 const OID_SAN = '2.5.29.17';

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -133,7 +134,7 @@ describe('scrydon serve: the catalog page and /api/', () => {
     assert.ok('/api/packs' in index.endpoints);
   });
 
-  test('the page in headless Chromium: pack list, a run-history row, detail and diff; a screenshot is kept', async () => {
+  test('the page in headless Chromium: pack list, a run-history row, detail and diff; a screenshot is kept', { skip: !existsSync(CHROMIUM) && 'Debian chromium is not installed (scripts/test-setup installs it)' }, async () => {
     const profile = await tempDir('scrydon-chromium-');
     const browser = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,

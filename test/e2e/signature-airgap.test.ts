@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { cleanupTemps, expectError, FIXTURES, json, ok, scrydon, tempDir } from '../helpers/cli.js';
 import { startRegistry, type RunningRegistry } from '../helpers/registry.js';
+import { fakeSigstore, IDENTITY, ISSUER, storeKeylessArtifact } from '../helpers/sigstore-fixtures.js';
 
 /**
  * The air gap, end to end with real cryptography: sign in one home → push to a real registry (distribution
@@ -42,7 +43,12 @@ test('sign → push → pull → save → load (registry stopped) → verify, bo
   const signed = await json<{ digest: string; signatures: Array<{ format: string }> }>(['sign', 'acme.fraud:1.2.0', '--key', join(work, 'cosign.key')], { home: a, env: ENV });
   assert.equal(signed.digest, fraudDigest);
   assert.equal(signed.signatures[0]?.format, 'bundle');
+  // a legacy .sig too: push must carry the store's <repo>:sha256-<hex>.sig tag to the registry's sha256-<hex>.sig
+  await ok(['sign', 'acme.fraud:1.2.0', '--legacy', '--key', join(work, 'cosign.key')], { home: a, env: ENV });
   await ok(['push', 'acme.fraud:1.2.0', `${reg}/acme/fraud:1.2.0`, '--plain-http'], { home: a });
+  const fraudSig = await fetch(`http://${reg}/v2/acme/fraud/manifests/sha256-${fraudDigest.slice(7)}.sig`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } });
+  assert.equal(fraudSig.status, 200);
+  await fraudSig.arrayBuffer();
 
   // a second artifact, pushed unsigned, then signed in the registry itself with a legacy .sig tag
   const core = await json<{ digest: string }>(['build', join(FIXTURES, 'packs', 'acme-core')], { home: a });
@@ -97,4 +103,25 @@ test('sign → push → pull → save → load (registry stopped) → verify, bo
   await chmod(blob, 0o644);
   await writeFile(blob, bytes);
   expectError(await scrydon(['verify', `${reg}/acme/fraud:1.2.0`, '--key', join(work, 'cosign.pub')], { home: c }), 'digest_mismatch');
+});
+
+test('keyless after the air gap: save --trust carries the trusted root; imported there by its digest only', async () => {
+  const sigstore = await fakeSigstore();
+  const a = await tempDir();
+  await writeFile(join(a, 'trusted_root.json'), JSON.stringify(sigstore.trustedRoot));
+  const imported = await json<{ digest: string }>(['trust', 'import', join(a, 'trusted_root.json')], { home: a });
+  await storeKeylessArtifact(join(a, 'catalog'), sigstore, 'ghcr.io/acme/app:1');
+  const archive = join(a, 'keyless.tar');
+  await ok(['save', 'ghcr.io/acme/app:1', '--trust', '-o', archive], { home: a });
+
+  const b = await tempDir();
+  await ok(['load', '-i', archive], { home: b });
+  const who = ['--certificate-identity', IDENTITY, '--certificate-oidc-issuer', ISSUER];
+  // arriving in an archive does not make a root trusted
+  expectError(await scrydon(['verify', 'ghcr.io/acme/app:1', ...who], { home: b }), 'trust_missing');
+  expectError(await scrydon(['trust', 'import', '--digest', `sha256:${'0'.repeat(64)}`], { home: b }), 'not_found');
+  await ok(['trust', 'import', '--digest', imported.digest], { home: b });
+  const v = await json<{ trustRoot: string; verified: Array<{ format: string }> }>(['verify', 'ghcr.io/acme/app:1', ...who], { home: b });
+  assert.equal(v.trustRoot, imported.digest);
+  assert.equal(v.verified[0]?.format, 'bundle');
 });

@@ -1,16 +1,9 @@
 import assert from 'node:assert/strict';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { after, before, test } from 'node:test';
-import { descriptorOf, type Descriptor } from '../../src/oci/descriptor.js';
-import { encodeJson } from '../../src/oci/manifest.js';
-import { EMPTY_JSON, MediaType } from '../../src/oci/media-types.js';
-import { bundleReferrer } from '../../src/signature/bundle-format.js';
-import { COSIGN_SIGN_PREDICATE, signStatement } from '../../src/signature/intoto.js';
-import { Store } from '../../src/store/store-target.js';
 import { cleanupTemps, expectError, FIXTURES, json, ok, scrydon, tempDir, treeHash } from '../helpers/cli.js';
-import { fakeSigstore, IDENTITY, ISSUER, keylessBundle, type FakeSigstore } from '../helpers/sigstore-fixtures.js';
+import { fakeSigstore, IDENTITY, ISSUER, storeKeylessArtifact, type FakeSigstore } from '../helpers/sigstore-fixtures.js';
 
 /** The signature commands as users run them: keys, sign/verify in the store, keyless with an imported root, policy, receipts. */
 
@@ -85,18 +78,10 @@ test('--legacy writes the .sig tag; verify uses it when there is no bundle; an u
   assert.equal(v.verified[0]?.format, 'legacy');
 });
 
-/** A store holding an artifact with a keyless bundle signature by `san`. */
+/** A home whose store holds an artifact with a keyless bundle signature by `san`. */
 async function keylessHome(san = IDENTITY): Promise<string> {
   const home = await tempDir();
-  const store = await Store.open(join(home, 'catalog'));
-  const put = async (d: Descriptor, b: Buffer) => (await store.exists(d)) || store.push(d, Readable.from([b]));
-  const bytes = encodeJson({ schemaVersion: 2, mediaType: MediaType.ociManifest, artifactType: 'application/vnd.scrydon.test.v1', config: descriptorOf(MediaType.ociEmpty, EMPTY_JSON), layers: [descriptorOf(MediaType.ociEmpty, EMPTY_JSON)] });
-  const subject = descriptorOf(MediaType.ociManifest, bytes);
-  await put(descriptorOf(MediaType.ociEmpty, EMPTY_JSON), EMPTY_JSON);
-  await put(subject, bytes);
-  await store.tag(subject, 'ghcr.io/acme/app:1');
-  const r = bundleReferrer(subject, await keylessBundle(sigstore, await sigstore.issue(san), signStatement(subject.digest)), COSIGN_SIGN_PREDICATE, '2026-01-01T00:00:00Z');
-  for (const p of [r.config, r.layer, r.manifest]) await put(p.descriptor, p.bytes);
+  await storeKeylessArtifact(join(home, 'catalog'), sigstore, 'ghcr.io/acme/app:1', san);
   return home;
 }
 
@@ -150,4 +135,14 @@ test('policy.yaml: secure scopes decide whom to trust; violations are verify_fai
   await policy(home, 'apiVersion: scrydon.io/v1\nkind: SecurityPolicy\nprofile: strict\nscopes: [{name: x, match: "*", signatures: [{kind: cosign-key}]}]\n');
   const bad = expectError(await scrydon(['verify', 'ghcr.io/acme/app:1'], { home }), 'policy_invalid');
   assert.match(bad.stderr, /profile/);
+});
+
+test('install obeys the policy: secure blocks an unverified pack (verify_failed), installs it once signed', async () => {
+  const home = await builtHome();
+  const pub = await readFile(join(work, 'cosign.pub'), 'utf8');
+  await policy(home, `apiVersion: scrydon.io/v1\nkind: SecurityPolicy\nprofile: secure\nscopes:\n  - name: acme\n    match: "acme.*"\n    signatures:\n      - kind: cosign-key\n        publicKey: |\n${pub.trimEnd().split('\n').map((l) => `          ${l}`).join('\n')}\n`);
+  const denied = expectError(await scrydon(['install', 'acme.fraud:1.2.0'], { home }), 'verify_failed');
+  assert.match(denied.stderr, /acme\.fraud:1\.2\.0: .*rule: scope "acme"/);
+  await ok(['sign', 'acme.fraud:1.2.0', '--key', join(work, 'cosign.key')], { home, env: ENV });
+  await ok(['install', 'acme.fraud:1.2.0'], { home });
 });

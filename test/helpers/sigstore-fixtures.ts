@@ -5,7 +5,13 @@
  */
 import { createHash, generateKeyPairSync, randomInt, sign, type KeyObject } from 'node:crypto';
 import { initializeCA, initializeCTLog, initializeTLog, initializeTSA } from '@sigstore/mock';
-import { MediaType } from '../../src/oci/media-types.js';
+import { Readable } from 'node:stream';
+import { descriptorOf, type Descriptor } from '../../src/oci/descriptor.js';
+import { encodeJson } from '../../src/oci/manifest.js';
+import { EMPTY_JSON, MediaType } from '../../src/oci/media-types.js';
+import { bundleReferrer } from '../../src/signature/bundle-format.js';
+import { COSIGN_SIGN_PREDICATE, signStatement } from '../../src/signature/intoto.js';
+import { Store } from '../../src/store/store-target.js';
 
 export const ISSUER = 'https://token.actions.githubusercontent.com';
 export const IDENTITY = 'https://github.com/acme/app/.github/workflows/release.yml@refs/tags/v1';
@@ -168,4 +174,20 @@ export async function keylessBundle(s: FakeSigstore, signer: KeylessSigner, stat
   const vm: Record<string, unknown> = { certificate: { rawBytes: signer.certDer.toString('base64') }, tlogEntries };
   if (o.tsa) vm.timestampVerificationData = { rfc3161Timestamps: [{ signedTimestamp: (await s.timestamp(sig)).toString('base64') }] };
   return Buffer.from(JSON.stringify({ mediaType: MediaType.sigstoreBundleV03, verificationMaterial: vm, dsseEnvelope: envelope }));
+}
+
+/** Stores a tiny artifact under `ref` in the store at `catalog`, signed keylessly (bundle referrer) by `san`. */
+export async function storeKeylessArtifact(catalog: string, s: FakeSigstore, ref: string, san = IDENTITY): Promise<Descriptor> {
+  const store = await Store.open(catalog);
+  const put = async (d: Descriptor, b: Buffer): Promise<void> => {
+    if (!(await store.exists(d))) await store.push(d, Readable.from([b]));
+  };
+  const bytes = encodeJson({ schemaVersion: 2, mediaType: MediaType.ociManifest, artifactType: 'application/vnd.scrydon.test.v1', config: descriptorOf(MediaType.ociEmpty, EMPTY_JSON), layers: [descriptorOf(MediaType.ociEmpty, EMPTY_JSON)] });
+  const subject = descriptorOf(MediaType.ociManifest, bytes);
+  await put(descriptorOf(MediaType.ociEmpty, EMPTY_JSON), EMPTY_JSON);
+  await put(subject, bytes);
+  await store.tag(subject, ref);
+  const r = bundleReferrer(subject, await keylessBundle(s, await s.issue(san), signStatement(subject.digest)), COSIGN_SIGN_PREDICATE, '2026-01-01T00:00:00Z');
+  for (const p of [r.config, r.layer, r.manifest]) await put(p.descriptor, p.bytes);
+  return subject;
 }

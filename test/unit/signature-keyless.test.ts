@@ -207,3 +207,16 @@ test('formats fall back only when one is absent: a failing bundle is not rescued
   await storeBundle(c.store, c.subject, await keylessBundle(sigstore, await sigstore.issue('https://github.com/other/repo/.github/workflows/x.yml@refs/heads/main'), signStatement(c.subject.digest)));
   await rejects(verify(c.store, c.subject), 'identity_mismatch');
 });
+
+test('bundles cosign would not accept as signatures: an older media type, a v0.3 without inclusion proof: signature_unsupported', async () => {
+  const { store, subject } = await freshStore();
+  const b = JSON.parse((await keylessBundle(sigstore, await sigstore.issue(), signStatement(subject.digest))).toString()) as { mediaType: string; verificationMaterial: { tlogEntries: Array<Record<string, unknown>> } };
+  const old = { ...b, mediaType: 'application/vnd.dev.sigstore.bundle+json;version=0.2' };
+  await storeBundle(store, subject, Buffer.from(JSON.stringify(old)));
+  await rejects(verify(store, subject), 'signature_unsupported');
+  const other = await freshStore();
+  const entry = b.verificationMaterial.tlogEntries[0];
+  if (entry) delete entry.inclusionProof;
+  await storeBundle(other.store, other.subject, Buffer.from(JSON.stringify(b)));
+  await rejects(verify(other.store, other.subject), 'signature_unsupported');
+});

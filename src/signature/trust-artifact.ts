@@ -1,0 +1,60 @@
+import { createHash } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { ScrydonError } from '../errors.js';
+import { descriptorOf, type Descriptor } from '../oci/descriptor.js';
+import { isDigest } from '../oci/digest.js';
+import { encodeJson } from '../oci/manifest.js';
+import { EMPTY_JSON, MediaType } from '../oci/media-types.js';
+import type { Store } from '../store/store-target.js';
+import { readBlob } from './discover.js';
+import { TRUSTED_ROOT_FILE } from './trust-store.js';
+
+/**
+ * The trusted root travels to an air-gapped machine inside a `scrydon save` archive as a small OCI artifact,
+ * tagged `scrydon.trust:<first 12 hex>`. It is never trusted for arriving: the operator imports it by the
+ * digest they know (`scrydon trust import --digest sha256:…`, the digest `trust show` printed on the
+ * connected side), so an archive cannot substitute its own root.
+ */
+export const TRUST_REPOSITORY = 'scrydon.trust';
+
+async function put(store: Store, d: Descriptor, bytes: Buffer): Promise<void> {
+  if (!(await store.exists(d))) await store.push(d, Readable.from([bytes]));
+}
+
+/** Puts the imported trusted root into the store as an artifact; returns its tag, or undefined when none was imported. */
+export async function stageTrustRoot(store: Store, trustDir: string): Promise<{ ref: string; digest: string } | undefined> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(join(trustDir, TRUSTED_ROOT_FILE));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+  const layer = descriptorOf(MediaType.sigstoreTrustedRoot, bytes);
+  const config = descriptorOf(MediaType.ociEmpty, EMPTY_JSON);
+  const manifestBytes = encodeJson({ schemaVersion: 2, mediaType: MediaType.ociManifest, artifactType: MediaType.sigstoreTrustedRoot, config, layers: [layer] });
+  const manifest = descriptorOf(MediaType.ociManifest, manifestBytes);
+  await put(store, config, EMPTY_JSON);
+  await put(store, layer, bytes);
+  await put(store, manifest, manifestBytes);
+  const ref = `${TRUST_REPOSITORY}:${layer.digest.slice(7, 19)}`;
+  await store.tag(manifest, ref);
+  return { ref, digest: layer.digest };
+}
+
+/** The bytes of a trusted root held in the store under `digest` (verified against it as it is read). */
+export async function trustRootFromStore(store: Store, digest: string): Promise<Buffer> {
+  if (!isDigest(digest)) throw new ScrydonError('usage', `--digest "${digest}" is not sha256:<hex>`);
+  const path = store.paths.blob(digest);
+  let size: number;
+  try {
+    size = (await stat(path)).size;
+  } catch {
+    throw new ScrydonError('not_found', `no trusted root with digest ${digest} is in the store ${store.name}`, { hint: 'load the archive saved with scrydon save --trust first' });
+  }
+  const bytes = await readBlob(store, { mediaType: MediaType.sigstoreTrustedRoot, digest, size }, 4 * 1024 * 1024);
+  if (createHash('sha256').update(bytes).digest('hex') !== digest.slice(7)) throw new ScrydonError('digest_mismatch', `${digest} in the store does not hash to its name`);
+  return bytes;
+}

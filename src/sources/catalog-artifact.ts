@@ -1,0 +1,107 @@
+import { createHash } from 'node:crypto';
+import { basename } from 'node:path';
+import { Readable } from 'node:stream';
+import type { IoOptions, ReadOnlyTarget } from '../content/target.js';
+import { readAllBounded, verified } from '../content/verify-stream.js';
+import { ScrydonError } from '../errors.js';
+import { descriptorOf, plainDescriptor, type Descriptor } from '../oci/descriptor.js';
+import { encodeJson, type ImageManifest } from '../oci/manifest.js';
+import { Annotation, EMPTY_JSON, EMPTY_JSON_DIGEST, MediaType } from '../oci/media-types.js';
+import { versionToTag } from '../oci/reference.js';
+import { readNode } from '../pack/read.js';
+import { parseRemoteReference } from '../registry/hosts.js';
+import { storeTagFor } from '../registry/transfer.js';
+import type { Store } from '../store/store-target.js';
+import { CATALOG_FILE_MAX_BYTES } from './catalog-file.js';
+import { ociCatalogReference, type Source } from './source-spec.js';
+
+/**
+ * A source's catalog as an artifact in the store, so it travels with `save` and an offline run reads it.
+ * OCI sources: the catalog artifact as published, under its remote name. Git sources: an artifact built here
+ * (one `application/vnd.scrydon.catalog.v1+yaml` layer, the empty config, annotations naming URL, ref, path and
+ * commit; no timestamp, so one commit always gives one digest), tagged by a hash of the URL, ref and path.
+ */
+function h16(...parts: string[]): string {
+  return createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 16);
+}
+
+/** `scrydon.sources/git-<h(url)>`: the store repository of a git source's catalog and packs. */
+export function gitStoreRepository(url: string): string {
+  return `scrydon.sources/git-${h16(url)}`;
+}
+
+/** The store tag a source's catalog is kept under. */
+export function catalogStoreTag(s: Pick<Source, 'type' | 'url' | 'ref' | 'catalogPath'>): string {
+  if (s.type === 'oci') return storeTagFor(parseRemoteReference(ociCatalogReference(s)));
+  return `${gitStoreRepository(s.url)}:catalog-${h16(s.ref, s.catalogPath)}`;
+}
+
+/** The store tag of a git-tar pack of a git source. */
+export function gitPackTag(url: string, id: string, version: string): string {
+  return `${gitStoreRepository(url)}/${id}:${versionToTag(version)}`;
+}
+
+export interface CatalogArtifact {
+  descriptor: Descriptor;
+  manifestBytes: Buffer;
+  layer: Descriptor;
+}
+
+/** The artifact of a git source's catalog read at `commit`. */
+export function gitCatalogArtifact(bytes: Buffer, s: Pick<Source, 'url' | 'ref' | 'catalogPath'>, commit: string): CatalogArtifact {
+  const layer = descriptorOf(MediaType.catalogLayer, bytes, { annotations: { [Annotation.title]: s.catalogPath } });
+  const manifest: ImageManifest = {
+    schemaVersion: 2,
+    mediaType: MediaType.ociManifest,
+    artifactType: MediaType.catalogLayer,
+    config: { mediaType: MediaType.ociEmpty, digest: EMPTY_JSON_DIGEST, size: EMPTY_JSON.byteLength },
+    layers: [layer],
+    annotations: {
+      [Annotation.sourcePath]: s.catalogPath,
+      [Annotation.sourceRef]: s.ref,
+      [Annotation.sourceRevision]: commit,
+      [Annotation.sourceUrl]: s.url,
+    },
+  };
+  const manifestBytes = encodeJson(manifest);
+  return { descriptor: descriptorOf(MediaType.ociManifest, manifestBytes, { artifactType: MediaType.catalogLayer }), manifestBytes, layer };
+}
+
+/** Stores a git catalog artifact (children first) and tags it. */
+export async function storeGitCatalog(store: Store, a: CatalogArtifact, catalog: Buffer, tag: string, o: IoOptions = {}): Promise<void> {
+  const config: Descriptor = { mediaType: MediaType.ociEmpty, digest: EMPTY_JSON_DIGEST, size: EMPTY_JSON.byteLength };
+  if (!(await store.exists(config))) await store.push(config, Readable.from([EMPTY_JSON]), o);
+  if (!(await store.exists(a.layer))) await store.push(a.layer, Readable.from([catalog]), o);
+  if (!(await store.exists(a.descriptor))) await store.push(a.descriptor, Readable.from([a.manifestBytes]), o);
+  await store.tag(a.descriptor, tag);
+}
+
+export interface StoredCatalog {
+  /** The catalog artifact's manifest. */
+  descriptor: Descriptor;
+  bytes: Buffer;
+  /** The commit a git source's catalog artifact records (undefined for a published OCI catalog). */
+  commit: string | undefined;
+}
+
+/** The catalog layer of a catalog artifact: the only one, or the one titled `catalogPath` (or its file name). */
+export function catalogLayerOf(m: ImageManifest, catalogPath: string, what: string): Descriptor {
+  const layers = m.layers.filter((l) => l.mediaType === MediaType.catalogLayer);
+  if (layers.length === 1 && layers[0]) return plainDescriptor(layers[0]);
+  const titled = layers.find((l) => l.annotations?.[Annotation.title] === catalogPath) ?? layers.find((l) => basename(l.annotations?.[Annotation.title] ?? '') === basename(catalogPath));
+  if (titled) return plainDescriptor(titled);
+  throw new ScrydonError('fetch_failed', `${what} has ${layers.length === 0 ? 'no' : `${layers.length}`} ${MediaType.catalogLayer} layer${layers.length === 1 ? '' : 's'}${layers.length > 1 ? ` and none titled ${catalogPath}` : ''}`, {
+    hint: `push the catalog with oras push REPO:catalog --artifact-type ${MediaType.catalogLayer} scrydon.yaml:${MediaType.catalogLayer}`,
+  });
+}
+
+/** Reads a catalog artifact (by reference or descriptor) from any target: the manifest, then its catalog layer. */
+export async function readCatalogArtifact(target: ReadOnlyTarget, ref: string | Descriptor, catalogPath: string, o: IoOptions = {}): Promise<StoredCatalog> {
+  const what = typeof ref === 'string' ? ref : ref.digest;
+  const { descriptor, node } = await readNode(target, ref, o);
+  if (node.kind !== 'manifest') throw new ScrydonError('fetch_failed', `${what} is an image index, not a catalog artifact`);
+  const layer = catalogLayerOf(node.manifest, catalogPath, what);
+  if (layer.size > CATALOG_FILE_MAX_BYTES) throw new ScrydonError('size_limit_exceeded', `${what}: the catalog is ${layer.size} bytes, over the ${CATALOG_FILE_MAX_BYTES}-byte limit`);
+  const bytes = await readAllBounded(verified(await target.fetch(layer, o), layer, target.name), CATALOG_FILE_MAX_BYTES, `catalog layer ${layer.digest}`);
+  return { descriptor, bytes, commit: node.manifest.annotations?.[Annotation.sourceRevision] };
+}

@@ -1,0 +1,114 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ScrydonError } from '../errors.js';
+import type { Descriptor } from '../oci/descriptor.js';
+import { buildPackFile, storePack } from '../pack/build.js';
+import { CATALOG_FILE_MAX_BYTES, type CatalogEntry } from './catalog-file.js';
+import { catalogStoreTag, gitCatalogArtifact, gitPackTag, storeGitCatalog } from './catalog-artifact.js';
+import { openGitAccess, type GitAccess } from './git-access.js';
+import { GitRepo, isCommitId } from './git-repo.js';
+import { mirrorFromRegistry } from './oci-entry.js';
+import { RemotePool } from './remote-pool.js';
+import type { FetchedCatalog, SessionDeps, SourceSession } from './session.js';
+import type { Source } from './source-spec.js';
+
+/**
+ * A git source, online: `git ls-remote` for change detection, a shallow fetch into the cache for the catalog
+ * (stored as an artifact of its own), and for each git-tar entry the tree at its ref checked out once per
+ * commit and packed with `scrydon build`'s own code — the same bytes as building that directory by hand.
+ */
+export class GitSession implements SourceSession {
+  readonly source: Source;
+  readonly #deps: SessionDeps;
+  readonly #access: GitAccess;
+  readonly #repo: GitRepo;
+  readonly #remotes: RemotePool;
+  readonly #work: string;
+  readonly #commits = new Map<string, Promise<string>>();
+  readonly #trees = new Map<string, Promise<string>>();
+
+  private constructor(source: Source, deps: SessionDeps, access: GitAccess, repo: GitRepo, work: string) {
+    this.source = source;
+    this.#deps = deps;
+    this.#access = access;
+    this.#repo = repo;
+    this.#work = work;
+    this.#remotes = new RemotePool(deps.openRemote);
+  }
+
+  static async open(source: Source, deps: SessionDeps): Promise<GitSession> {
+    const access = await openGitAccess(source, deps.credential, deps.git);
+    try {
+      const repo = await GitRepo.open(deps.git.cacheRoot, source.url, access, deps.signal);
+      const work = join(deps.git.tmpDir, `reconcile-${process.pid}-${randomBytes(6).toString('hex')}`);
+      return new GitSession(source, deps, access, repo, work);
+    } catch (e) {
+      await access.dispose();
+      throw e;
+    }
+  }
+
+  probe(): Promise<string> {
+    return this.#repo.remoteCommit(this.source.ref);
+  }
+
+  /** Fetches `ref` once per run. */
+  #commit(ref: string): Promise<string> {
+    let p = this.#commits.get(ref);
+    if (!p) {
+      p = this.#repo.fetch(ref);
+      this.#commits.set(ref, p);
+    }
+    return p;
+  }
+
+  async catalog(pinned?: string): Promise<FetchedCatalog> {
+    const commit = await this.#commit(pinned ?? this.source.ref);
+    if (pinned !== undefined && isCommitId(pinned) && commit !== pinned) throw new ScrydonError('fetch_failed', `${this.source.url}: fetched ${commit}, not ${pinned}`);
+    const bytes = await this.#repo.readFile(commit, this.source.catalogPath, CATALOG_FILE_MAX_BYTES);
+    const artifact = gitCatalogArtifact(bytes, this.source, commit);
+    await storeGitCatalog(this.#deps.store, artifact, bytes, catalogStoreTag(this.source), { signal: this.#deps.signal });
+    return { revision: commit, descriptor: artifact.descriptor, bytes };
+  }
+
+  /** The tree of `commit`, checked out once per run. */
+  #tree(commit: string): Promise<string> {
+    let p = this.#trees.get(commit);
+    if (!p) {
+      const dir = join(this.#work, commit);
+      p = mkdir(this.#work, { recursive: true }).then(async () => {
+        await this.#repo.checkout(commit, dir, join(this.#work, `${commit}.index`));
+        return dir;
+      });
+      this.#trees.set(commit, p);
+    }
+    return p;
+  }
+
+  async mirror(entry: CatalogEntry, expect?: string): Promise<Descriptor> {
+    if (entry.artifact.kind === 'oci') {
+      const remote = await this.#remotes.for(entry.artifact.ref);
+      return mirrorFromRegistry(remote, this.#deps.store, entry.artifact.ref, expect, { signal: this.#deps.signal });
+    }
+    const commit = await this.#commit(entry.artifact.ref);
+    const tree = await this.#tree(commit);
+    const dir = entry.artifact.path === '.' ? tree : join(tree, entry.artifact.path);
+    const built = await buildPackFile(dir, { tmpDir: this.#work, signal: this.#deps.signal });
+    try {
+      const d = await storePack(this.#deps.store, built, [gitPackTag(this.source.url, entry.id, entry.version)], { signal: this.#deps.signal });
+      if (expect !== undefined && d.digest !== expect) {
+        throw new ScrydonError('digest_mismatch', `${entry.id} ${entry.version}: packing ${entry.artifact.path} at ${commit.slice(0, 12)} gives ${d.digest}, not the locked ${expect}`);
+      }
+      return d;
+    } finally {
+      if (built.temporary) await rm(built.path, { force: true });
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#remotes.close();
+    await rm(this.#work, { recursive: true, force: true });
+    await this.#access.dispose();
+  }
+}
