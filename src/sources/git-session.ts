@@ -3,7 +3,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ScrydonError } from '../errors.js';
 import type { Descriptor } from '../oci/descriptor.js';
-import { buildPackFile, storePack } from '../pack/build.js';
+import { buildPackFile, packArtifact, storePack } from '../pack/build.js';
 import { CATALOG_FILE_MAX_BYTES, type CatalogEntry } from './catalog-file.js';
 import { catalogStoreTag, gitCatalogArtifact, gitPackTag, storeGitCatalog } from './catalog-artifact.js';
 import { openGitAccess, type GitAccess } from './git-access.js';
@@ -96,11 +96,11 @@ export class GitSession implements SourceSession {
     const dir = entry.artifact.path === '.' ? tree : join(tree, entry.artifact.path);
     const built = await buildPackFile(dir, { tmpDir: this.#work, signal: this.#deps.signal });
     try {
-      const d = await storePack(this.#deps.store, built, [gitPackTag(this.source.url, entry.id, entry.version)], { signal: this.#deps.signal });
-      if (expect !== undefined && d.digest !== expect) {
-        throw new ScrydonError('digest_mismatch', `${entry.id} ${entry.version}: packing ${entry.artifact.path} at ${commit.slice(0, 12)} gives ${d.digest}, not the locked ${expect}`);
+      const digest = packArtifact(built).descriptor.digest;
+      if (expect !== undefined && digest !== expect) {
+        throw new ScrydonError('digest_mismatch', `${entry.id} ${entry.version}: packing ${entry.artifact.path} at ${commit.slice(0, 12)} gives ${digest}, not the locked ${expect}`);
       }
-      return d;
+      return await storePack(this.#deps.store, built, [gitPackTag(this.source.url, entry.id, entry.version)], { signal: this.#deps.signal });
     } finally {
       if (built.temporary) await rm(built.path, { force: true });
     }
