@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { commands } from './commands/index.js';
 import { Context, type GlobalArgs } from './context.js';
 import type { CommandDef } from './define-command.js';
 import { errorLines } from './output/error-line.js';
@@ -18,6 +17,23 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 let debug = process.argv.includes('--debug');
+
+/**
+ * Loads only the command being run (cmd/commands/<verb>.js) so start-up does not pay for every module;
+ * top-level help, an unknown verb or no verb loads them all (yargs needs the whole list to list or suggest).
+ */
+async function commandsFor(argv: readonly string[]): Promise<ReadonlyArray<CommandDef<unknown>>> {
+  const verb = argv.find((a) => !a.startsWith('-'));
+  if (verb && /^[a-z]+$/.test(verb) && verb !== 'index') {
+    try {
+      const mod = (await import(`./commands/${verb}.js`)) as { default?: CommandDef<unknown> };
+      if (mod.default && mod.default.command.split(' ')[0] === verb) return [mod.default];
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw e;
+    }
+  }
+  return (await import('./commands/index.js')).commands;
+}
 
 function fail(e: unknown): void {
   const { text, exitCode } = errorLines(e, debug);
@@ -74,7 +90,7 @@ let cli: Argv = yargs(hideBin(process.argv))
     process.exit(2);
   }) as unknown as Argv;
 
-for (const def of commands) cli = register(cli, def);
+for (const def of await commandsFor(hideBin(process.argv))) cli = register(cli, def);
 
 try {
   await cli.parseAsync();
