@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isScrydonError, ScrydonError } from '../errors.js';
 import { CATALOG_FILE_MAX_BYTES, parseCatalogFile, type PackCatalog } from './catalog-file.js';
@@ -56,6 +56,7 @@ export async function testSource(source: Source, deps: Omit<SessionDeps, 'store'
       await remote.close();
     }
   } else {
+    await mkdir(deps.git.tmpDir, { recursive: true });
     const root = await mkdtemp(join(deps.git.tmpDir, 'source-test-'));
     const access = await openGitAccess(source, deps.credential, deps.git);
     try {

@@ -1,0 +1,53 @@
+import { join } from 'node:path';
+import { loadRegistriesFile, RegistrySettings } from '../src/registry/settings.js';
+import { Remote } from '../src/registry/remote.js';
+import type { SessionDeps, GitEnvironment } from '../src/sources/session.js';
+import { ociRepository, sourceSecretKey, type Source } from '../src/sources/source-spec.js';
+import type { Context } from './context.js';
+import { secretStore } from './registry-options.js';
+
+/** What sources and reconcile need from the environment: git's, the secret store, registry clients per source. */
+
+export function gitEnvironment(ctx: Context): GitEnvironment {
+  return {
+    baseEnv: ctx.env,
+    cacheRoot: join(ctx.paths.home, 'cache', 'git'),
+    tmpDir: ctx.paths.tmp,
+    knownHostsFile: join(ctx.paths.state, 'known_hosts'),
+  };
+}
+
+/** A source's stored credential (`pack-source-<name>`), if any. */
+export async function sourceCredential(ctx: Context, source: Source, secrets = secretStore(ctx)): Promise<string | undefined> {
+  return (await secrets()).get(sourceSecretKey(source.name));
+}
+
+/**
+ * Opens registry clients for a source: registries.yaml, plus the source's own transport flags for the
+ * registries it names, plus (OCI sources) its `username:token` for its own registry, ahead of every other
+ * credential; logins and Docker auth files as usual otherwise.
+ */
+export function sourceRemoteOpener(ctx: Context, source: Source, credential: string | undefined, secrets = secretStore(ctx)): (registries: readonly string[]) => Promise<Remote> {
+  return async (registries) => {
+    const file = await loadRegistriesFile(ctx.registriesFile);
+    const t = source.transport;
+    const settings = new RegistrySettings(file).withFlags({ plainHttp: t.plainHttp, insecure: t.insecure, ...(t.caFile ? { caFile: t.caFile } : {}) }, registries);
+    let flags: { username: string; password: string; registries: readonly string[] } | undefined;
+    if (source.type === 'oci' && credential !== undefined) {
+      const colon = credential.indexOf(':');
+      flags = { username: credential.slice(0, colon), password: credential.slice(colon + 1), registries: [ociRepository(source.url).registry] };
+    }
+    return new Remote({
+      settings,
+      userAgent: 'scrydon',
+      credentials: { authFiles: ctx.authFiles(), secrets, ...(flags ? { flags } : {}) },
+    });
+  };
+}
+
+/** Everything a session of `source` needs, but the store. */
+export async function sessionDeps(ctx: Context, source: Source, credential?: string): Promise<Omit<SessionDeps, 'store'>> {
+  const secrets = secretStore(ctx);
+  const cred = credential ?? (source.credential ? await sourceCredential(ctx, source, secrets) : undefined);
+  return { openRemote: sourceRemoteOpener(ctx, source, cred, secrets), git: gitEnvironment(ctx), credential: cred, signal: ctx.signal };
+}
