@@ -30,6 +30,10 @@ import verify from './verify.js';
 // -- imports: serve
 import serve from './serve.js';
 import trust from './trust.js';
+// -- imports: reconcile
+import approve from './approve.js';
+import retire from './retire.js';
+import source from './source.js';
 
 /** Every top-level command, in the order --help lists them. */
 export const commands = [
@@ -64,4 +68,8 @@ export const commands = [
   trust,
   // -- commands: serve
   serve,
+  // -- commands: reconcile
+  source,
+  retire,
+  approve,
 ] as unknown as ReadonlyArray<CommandDef<unknown>>;

@@ -15,7 +15,7 @@ export const RUN_TRIGGERS = ['manual', 'watch', 'file'] as const;
 export type RunTrigger = (typeof RUN_TRIGGERS)[number];
 export const RUN_OUTCOMES = ['success', 'failed', 'unchanged'] as const;
 export type RunOutcome = (typeof RUN_OUTCOMES)[number];
-export const PACK_OUTCOMES = ['installed', 'unchanged', 'failed', 'retired', 'mirrored'] as const;
+export const PACK_OUTCOMES = ['installed', 'unchanged', 'failed', 'retired', 'mirrored', 'restored'] as const;
 export type PackOutcome = (typeof PACK_OUTCOMES)[number];
 
 export interface RunPack {
@@ -43,6 +43,13 @@ export interface RunRecord {
   /** Whether the source's policy let unsigned packs through in this run. */
   unsignedAllowed: boolean;
   packs: RunPack[];
+  /** How the run ran: `normal`, or `mirror-only`, `offline`, `locked` (joined with +). */
+  mode?: string;
+  /** A failure of the whole run (fetching or parsing the catalog): its code and message. */
+  code?: string;
+  detail?: string;
+  /** The lock written (or, with --locked, followed) by this run: its catalog revision. */
+  lockRevision?: string;
 }
 
 export const RUNS_FILE = 'runs.jsonl';
@@ -90,6 +97,10 @@ export function isRunRecord(v: unknown): v is RunRecord {
     isString(r.revision) &&
     oneOf(RUN_OUTCOMES, r.outcome) &&
     typeof r.unsignedAllowed === 'boolean' &&
+    optString(r.mode) &&
+    optString(r.code) &&
+    optString(r.detail) &&
+    optString(r.lockRevision) &&
     Array.isArray(r.packs) &&
     r.packs.every(isRunPack)
   );

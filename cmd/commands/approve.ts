@@ -1,0 +1,23 @@
+import { resolve } from 'node:path';
+import { ScrydonError } from '../../src/errors.js';
+import { approvePack } from '../../src/reconcile/lifecycle.js';
+import { defineCommand } from '../define-command.js';
+
+export default defineCommand({
+  command: 'approve <pack>',
+  describe: 'Activate a pack that a reconcile installed unsigned (status pending-review): the explicit review the reference asks for',
+  examples: [['scrydon approve acme.core@1.0.0', 'after reviewing it']],
+  builder: (y) =>
+    y
+      .positional('pack', { type: 'string', demandOption: true, describe: 'ID@VERSION' })
+      .option('root', { type: 'string', describe: 'install root (default $SCRYDON_HOME/packs)' }),
+  run: async (args, ctx) => {
+    const at = args.pack.lastIndexOf('@');
+    if (at <= 0 || at === args.pack.length - 1) throw new ScrydonError('usage', `"${args.pack}" is not ID@VERSION`, { hint: 'scrydon approve acme.core@1.0.0 (scrydon installed lists them)' });
+    const id = args.pack.slice(0, at);
+    const version = args.pack.slice(at + 1);
+    const root = args.root ? resolve(args.root) : ctx.paths.packs;
+    const change = await approvePack(root, id, version);
+    return { data: { id, version, changed: Boolean(change), status: 'active' }, text: change ? `approved ${id} ${version}: active` : `${id} ${version} is already active` };
+  },
+});

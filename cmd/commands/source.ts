@@ -1,0 +1,164 @@
+import { ScrydonError } from '../../src/errors.js';
+import { readRuns } from '../../src/reconcile/history.js';
+import { retireSourcePacks } from '../../src/reconcile/lifecycle.js';
+import { invalidateRevision, removeSourceState } from '../../src/reconcile/source-state.js';
+import { testSource } from '../../src/sources/open-session.js';
+import { checkCredential, resolveSource, sourceSecretKey, type Source } from '../../src/sources/source-spec.js';
+import { readSourceList, updateSourcesFile } from '../../src/sources/sources-file.js';
+import type { Context } from '../context.js';
+import { defineCommand } from '../define-command.js';
+import { readSecretFromStdin, secretStore } from '../registry-options.js';
+import { table } from '../output/render.js';
+import { policyText, sourceFlags, specFromFlags, UNSIGNED_WARNING } from '../source-options.js';
+import { sessionDeps } from '../source-runtime.js';
+import { historyText, showSource, sourceSummary } from '../source-views.js';
+
+async function readCredential(): Promise<string> {
+  if (process.stdin.isTTY) throw new ScrydonError('usage', '--credential-stdin reads from a pipe, not a terminal', { hint: 'printf %s "$TOKEN" | scrydon source add NAME … --credential-stdin' });
+  return readSecretFromStdin();
+}
+
+export async function registeredSource(ctx: Context, name: string): Promise<Source> {
+  const { sources } = await readSourceList(ctx.paths.sources);
+  const s = sources.find((x) => x.name === name);
+  if (!s) throw new ScrydonError('source_not_found', `no source named ${name} is registered`, { hint: 'scrydon source ls lists them; scrydon source add registers one' });
+  return s;
+}
+
+const add = defineCommand({
+  command: 'add <name>',
+  describe: 'Register a pack source (a git repository or an OCI registry with a scrydon.yaml catalog)',
+  examples: [
+    ['scrydon source add acme --type git --url https://github.com/acme/packs.git --signature-policy unsigned-allowed', 'a git source; unsigned packs wait for approval'],
+    ['printf %s "$PAT" | scrydon source add acme --type git --url https://git.example/acme/packs.git --credential-stdin --signature-policy cosign-key --public-key cosign.pub', 'a private repository'],
+    ['scrydon source add acme-oci --type oci --url ghcr.io/acme/scrydon-catalog --signature-policy cosign-keyless --certificate-identity-regexp "^https://github.com/acme/" --certificate-oidc-issuer https://token.actions.githubusercontent.com', 'an OCI source, keyless'],
+  ],
+  builder: (y) => sourceFlags(y.positional('name', { type: 'string', demandOption: true, describe: 'unique name' })),
+  run: async (args, ctx) => {
+    const spec = await specFromFlags(args.name, args);
+    const source = resolveSource(spec);
+    const credential = args['credential-stdin'] ? await readCredential() : undefined;
+    if (credential !== undefined) checkCredential(source, credential);
+    const secrets = secretStore(ctx);
+    const exists = (list: { sources: Source[] }) => list.sources.some((s) => s.name === source.name);
+    if (exists(await readSourceList(ctx.paths.sources))) throw new ScrydonError('source_exists', `a source named ${source.name} is already registered`, { hint: `scrydon source rm ${source.name} first, or pick another name` });
+    const stored = credential !== undefined ? await (await secrets()).set(sourceSecretKey(source.name), credential) : undefined;
+    spec.credential = credential !== undefined ? 'stored' : 'none';
+    spec.addedAt = new Date().toISOString();
+    try {
+      await updateSourcesFile(ctx.paths.sources, (list, sources) => {
+        if (sources.some((s) => s.name === source.name)) throw new ScrydonError('source_exists', `a source named ${source.name} is already registered`);
+        return { next: { ...list, sources: [...list.sources, spec] }, result: undefined };
+      });
+    } catch (e) {
+      if (stored && !(e instanceof ScrydonError && e.code === 'source_exists')) await (await secrets()).delete(sourceSecretKey(source.name));
+      throw e;
+    }
+    await invalidateRevision(ctx.paths, source.name);
+    if (source.signaturePolicy.kind === 'unsigned-allowed') ctx.warn(`source ${source.name}: ${UNSIGNED_WARNING}`);
+    if (stored?.createdFile) ctx.warn(`no OS keychain here: the credential is kept in ${stored.path} (mode 0600)`);
+    const lines = [`added source ${source.name}: ${sourceSummary(source)}`];
+    if (stored) lines.push(`credential stored as ${sourceSecretKey(source.name)} (${stored.backend}); it is never shown again`);
+    return { data: { source: { ...source, credential: Boolean(stored) }, credential: stored ? { key: sourceSecretKey(source.name), backend: stored.backend } : null }, text: lines.join('\n') };
+  },
+});
+
+const ls = defineCommand({
+  command: 'ls',
+  describe: 'List the registered sources',
+  examples: [['scrydon source ls --json', 'machine-readable']],
+  builder: (y) => y,
+  run: async (_args, ctx) => {
+    const { sources } = await readSourceList(ctx.paths.sources);
+    const text = sources.length
+      ? table(
+          ['NAME', 'TYPE', 'URL', 'REF', 'ENABLED', 'INTERVAL', 'POLICY'],
+          sources.map((s) => [s.name, s.type, s.url, s.ref, s.enabled ? 'yes' : 'no', s.interval, policyText(s.signaturePolicy)]),
+        )
+      : 'no sources registered (scrydon source add NAME --type git|oci --url URL …)';
+    return { data: sources, text };
+  },
+});
+
+const show = defineCommand({
+  command: 'show <name>',
+  describe: 'Show a source: its settings, state, backoff, last run and lock (never its credential)',
+  examples: [['scrydon source show acme', 'details']],
+  builder: (y) => y.positional('name', { type: 'string', demandOption: true }),
+  run: async (args, ctx) => showSource(ctx, await registeredSource(ctx, args.name)),
+});
+
+const rm = defineCommand({
+  command: 'rm <name>',
+  describe: 'Remove a source: its packs are retired (files and blobs stay until uninstall and gc), its credential deleted',
+  examples: [['scrydon source rm acme', 'unregister']],
+  builder: (y) => y.positional('name', { type: 'string', demandOption: true }),
+  run: async (args, ctx) => {
+    await updateSourcesFile(ctx.paths.sources, (list, sources) => {
+      if (!sources.some((s) => s.name === args.name)) throw new ScrydonError('source_not_found', `no source named ${args.name} is registered`);
+      return { next: { ...list, sources: list.sources.filter((s) => s.name !== args.name) }, result: undefined };
+    });
+    const removedSecret = await (await secretStore(ctx)()).delete(sourceSecretKey(args.name));
+    const retired = await retireSourcePacks(ctx.paths.packs, args.name);
+    await removeSourceState(ctx.paths, args.name);
+    const text = [`removed source ${args.name}`, ...retired.map((c) => `retired ${c.record.id} ${c.record.version}`), ...(removedSecret ? ['credential deleted'] : [])].join('\n');
+    return { data: { source: args.name, retired: retired.map((c) => c.record), credentialDeleted: removedSecret }, text };
+  },
+});
+
+function toggle(enabled: boolean) {
+  return defineCommand({
+    command: `${enabled ? 'enable' : 'disable'} <name>`,
+    describe: enabled ? 'Enable a source (its next run restores the packs its catalog lists)' : 'Disable a source: it is not reconciled and its packs are retired',
+    examples: [[`scrydon source ${enabled ? 'enable' : 'disable'} acme`, enabled ? 'resume' : 'pause and retire']],
+    builder: (y) => y.positional('name', { type: 'string', demandOption: true }),
+    run: async (args, ctx) => {
+      await updateSourcesFile(ctx.paths.sources, (list, sources) => {
+        if (!sources.some((s) => s.name === args.name)) throw new ScrydonError('source_not_found', `no source named ${args.name} is registered`);
+        return { next: { ...list, sources: list.sources.map((s) => (s.name === args.name ? { ...s, enabled } : s)) }, result: undefined };
+      });
+      const retired = enabled ? [] : await retireSourcePacks(ctx.paths.packs, args.name);
+      await invalidateRevision(ctx.paths, args.name);
+      const text = [`${enabled ? 'enabled' : 'disabled'} source ${args.name}`, ...retired.map((c) => `retired ${c.record.id} ${c.record.version}`)].join('\n');
+      return { data: { source: args.name, enabled, retired: retired.map((c) => c.record) }, text };
+    },
+  });
+}
+
+const test = defineCommand({
+  command: 'test <name>',
+  describe: "Reach a source and parse its scrydon.yaml with its credential (or the one on stdin), persisting nothing",
+  examples: [
+    ['scrydon source test acme', 'a registered source'],
+    ['printf %s "$PAT" | scrydon source test new --type git --url https://git.example/acme/packs.git --credential-stdin --signature-policy unsigned-allowed', 'before registering it'],
+  ],
+  builder: (y) => sourceFlags(y.positional('name', { type: 'string', demandOption: true })),
+  run: async (args, ctx) => {
+    const source = args.url !== undefined ? resolveSource(await specFromFlags(args.name, args)) : await registeredSource(ctx, args.name);
+    const credential = args['credential-stdin'] ? await readCredential() : undefined;
+    if (credential !== undefined) checkCredential(source, credential);
+    const r = await testSource(source, await sessionDeps(ctx, source, credential));
+    const text = [`source ${source.name}: reached, catalog parsed at ${r.revision}`, ...r.packs.map((p) => `  ${p.id} ${p.version}  ${p.artifact}`)].join('\n');
+    return { data: r, text };
+  },
+});
+
+const history = defineCommand({
+  command: 'history <name>',
+  describe: "A source's reconcile runs, newest first",
+  examples: [['scrydon source history acme --json', 'every run with its per-pack outcomes']],
+  builder: (y) => y.positional('name', { type: 'string', demandOption: true }).option('limit', { type: 'number', default: 20, describe: 'at most this many runs' }),
+  run: async (args, ctx) => {
+    const runs = await readRuns(ctx.paths, args.name, { limit: args.limit });
+    return { data: runs, text: historyText(args.name, runs) };
+  },
+});
+
+export default defineCommand({
+  command: 'source',
+  describe: 'Pack sources: git repositories and OCI registries whose scrydon.yaml catalogs reconcile installs',
+  examples: [['scrydon source add acme --type git --url https://github.com/acme/packs.git --signature-policy unsigned-allowed && scrydon reconcile', 'register, then reconcile']],
+  builder: (y) => y,
+  run: async () => ({ data: null }),
+  subcommands: [add, ls, show, rm, toggle(true), toggle(false), test, history] as never,
+});

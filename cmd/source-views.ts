@@ -1,0 +1,66 @@
+import { effectiveIntervalMs, isBackingOff, nextRunAt } from '../src/reconcile/backoff.js';
+import { readRuns, type RunRecord } from '../src/reconcile/history.js';
+import { readLockFile } from '../src/reconcile/lock-file.js';
+import { readSourceState } from '../src/reconcile/source-state.js';
+import { sourceSecretKey, type Source } from '../src/sources/source-spec.js';
+import type { Context } from './context.js';
+import type { CommandResult } from './define-command.js';
+import { shortDigest, table } from './output/render.js';
+import { policyText } from './source-options.js';
+
+/** How sources, their state and their runs read for a person. */
+
+export function sourceSummary(s: Source): string {
+  return `${s.type} ${s.url} ref ${s.ref}, catalog ${s.catalogPath}, every ${s.interval}, policy ${policyText(s.signaturePolicy)}${s.enabled ? '' : ' (disabled)'}`;
+}
+
+function seconds(ms: number): string {
+  return ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : ms % 60_000 === 0 ? `${ms / 60_000}m` : `${Math.round(ms / 1000)}s`;
+}
+
+export async function showSource(ctx: Context, s: Source): Promise<CommandResult> {
+  const state = await readSourceState(ctx.paths, s.name);
+  const lock = await readLockFile(ctx.paths, s.name);
+  const [last] = await readRuns(ctx.paths, s.name, { limit: 1 });
+  const effective = effectiveIntervalMs(s.intervalMs, state.consecutiveFailures);
+  const backoff = { consecutiveFailures: state.consecutiveFailures, backingOff: isBackingOff(s.intervalMs, state.consecutiveFailures), effectiveIntervalMs: effective };
+  const next = new Date(nextRunAt(state.lastRunAt, s.intervalMs, state.consecutiveFailures, Date.now())).toISOString();
+  const data = {
+    source: { ...s, credential: s.credential ? { stored: true, key: sourceSecretKey(s.name) } : { stored: false } },
+    state,
+    backoff,
+    nextRunAt: s.enabled ? next : null,
+    lastRun: last ?? null,
+    lock: lock ? { revision: lock.revision, createdAt: lock.createdAt, packs: lock.packs } : null,
+  };
+  const lines = [
+    `${s.name}: ${sourceSummary(s)}`,
+    `  credential: ${s.credential ? `stored as ${sourceSecretKey(s.name)} (never shown)` : 'none (anonymous, or your registry logins)'}`,
+    ...(s.transport.plainHttp || s.transport.insecure || s.transport.caFile ? [`  transport: ${[s.transport.plainHttp ? 'plain HTTP' : '', s.transport.insecure ? 'TLS unverified' : '', s.transport.caFile ? `CA ${s.transport.caFile}` : ''].filter(Boolean).join(', ')}`] : []),
+    `  last reconciled revision: ${state.lastRevision ?? 'none'}`,
+    `  last run: ${last ? `${last.startedAt} ${last.outcome}${last.code ? ` (${last.code})` : ''}` : 'never'}`,
+    `  failures in a row: ${state.consecutiveFailures}${backoff.backingOff ? ` — backing off: every ${seconds(effective)} instead of ${s.interval}` : ''}`,
+    `  next run (watch): ${s.enabled ? next : 'disabled'}`,
+  ];
+  if (lock) lines.push(`  lock: ${lock.packs.length} pack(s) at ${lock.revision} (${lock.createdAt})`);
+  if (s.signaturePolicy.kind === 'unsigned-allowed') lines.push('  warning: unsigned-allowed — packs are not verified and wait for scrydon approve');
+  return { data, text: lines.join('\n') };
+}
+
+export function historyText(name: string, runs: readonly RunRecord[]): string {
+  if (runs.length === 0) return `no runs recorded for ${name}`;
+  const out: string[] = [];
+  for (const r of runs) {
+    const flags = [r.unsignedAllowed ? 'UNSIGNED-ALLOWED' : '', r.mode && r.mode !== 'normal' ? r.mode : ''].filter(Boolean).join(' ');
+    out.push(`${r.startedAt}  ${r.outcome.toUpperCase()}  ${r.trigger}  revision ${r.revision ? shortDigest(r.revision) : '-'}${flags ? `  [${flags}]` : ''}${r.code ? `  ${r.code}: ${r.detail ?? ''}` : ''}`);
+    if (r.packs.length) {
+      out.push(
+        table(
+          ['  ID', 'VERSION', 'OUTCOME', 'CODE', 'DETAIL'],
+          r.packs.map((p) => [`  ${p.id}`, p.version, p.outcome, p.code ?? '', (p.detail ?? '').split('\n')[0] ?? '']),
+        ),
+      );
+    }
+  }
+  return out.join('\n');
+}

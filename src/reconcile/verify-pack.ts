@@ -1,0 +1,62 @@
+import type { SecurityPolicy, SignatureSpec } from '../config/policy.js';
+import { ScrydonError } from '../errors.js';
+import type { Descriptor } from '../oci/descriptor.js';
+import { appendReceipts, enforce, storeLegacyRefs, verifySignatures, type LoadedTrust, type Receipt } from '../signature/index.js';
+import type { CatalogEntry } from '../sources/catalog-file.js';
+import type { Source, SourcePolicy } from '../sources/source-spec.js';
+import type { Store } from '../store/store-target.js';
+
+/**
+ * Signature checks of a run. The SOURCE's policy decides, never the catalog's author: an entry saying
+ * `kind: none` under a source that requires signatures is refused; a signed entry is checked against the
+ * source's key or identity (the key or identity the catalog states is never used). Verification is the
+ * signature layer's own engine (enforce + verifySignatures), offline, over what is in the store.
+ */
+export type SignatureDecision = { kind: 'verify'; spec: SignatureSpec } | { kind: 'reject'; reason: string } | { kind: 'unsigned' };
+
+/** Pure: what the source's policy asks of this entry. */
+export function signatureDecision(policy: SourcePolicy, entry: CatalogEntry, sourceName: string): SignatureDecision {
+  if (policy.kind === 'unsigned-allowed') return { kind: 'unsigned' };
+  if (entry.signature.kind === 'none') {
+    return { kind: 'reject', reason: `the catalog says signature kind none, but source ${sourceName} requires ${policy.kind} signatures` };
+  }
+  const { kind: _kind, ...rest } = policy;
+  return { kind: 'verify', spec: { kind: policy.kind, ...rest } };
+}
+
+/** The source's policy as a SecurityPolicy of the engine: secure, one scope for everything the source brings. */
+export function sourceSecurityPolicy(sourceName: string, spec: SignatureSpec): SecurityPolicy {
+  return { apiVersion: 'scrydon.io/v1', kind: 'SecurityPolicy', profile: 'secure', scopes: [{ name: `source ${sourceName}`, match: '**', signatures: [spec] }] };
+}
+
+export interface PackVerification {
+  verified: boolean;
+  /** `key <fingerprint>` or `<identity> (issuer <issuer>)`; null when not verified. */
+  signer: string | null;
+}
+
+/** Verifies `d` under the source's policy (verify_failed naming the reference and the rule), recording receipts. */
+export async function verifyPack(store: Store, d: Descriptor, ref: string, source: Source, entry: CatalogEntry, trust: LoadedTrust | undefined, signal?: AbortSignal): Promise<PackVerification> {
+  const decision = signatureDecision(source.signaturePolicy, entry, source.name);
+  if (decision.kind === 'unsigned') return { verified: false, signer: null };
+  if (decision.kind === 'reject') throw new ScrydonError('verify_failed', `${ref}: ${decision.reason}`, { hint: 'sign the pack and list it with its signature kind, or use a source whose policy is unsigned-allowed' });
+  const legacyRefs = await storeLegacyRefs(store, d);
+  const e = await enforce(sourceSecurityPolicy(source.name, decision.spec), `source ${source.name}`, ref, (requirement) => verifySignatures(store, d, { requirement, trust, legacyRefs, signal }), ref);
+  if (e.outcome !== 'verified') throw new ScrydonError('verify_failed', `${ref}: not verified (${e.outcome}, ${e.rule})`);
+  const verifiedAt = new Date().toISOString();
+  const receipts: Receipt[] = e.result.verified.map((v) => ({
+    digest: d.digest,
+    reference: ref,
+    verifiedAt,
+    format: v.format,
+    signature: v.signature,
+    signer: v.signer,
+    signedAt: v.signedAt,
+    trustRoot: e.result.trustRoot ?? null,
+    transparencyLog: v.transparencyLog,
+  }));
+  await appendReceipts(store.paths.root, receipts);
+  const first = e.result.verified[0];
+  const signer = first ? (first.signer.kind === 'key' ? `key ${first.signer.fingerprint}` : `${first.signer.identity} (issuer ${first.signer.issuer})`) : null;
+  return { verified: true, signer };
+}
