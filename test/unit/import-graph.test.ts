@@ -39,7 +39,8 @@ test('src/ never imports cmd/, and src/oci does no I/O', async () => {
 test('src/ never touches process.stdout/stderr, process.env or process.exit', async () => {
   const problems: string[] = [];
   for (const f of await tsFiles(join(ROOT, 'src'))) {
-    const text = await readFile(f, 'utf8');
+    // comments may name what the code must not do; only code counts
+    const text = (await readFile(f, 'utf8')).replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
     for (const pat of ['process.stdout', 'process.stderr', 'process.env', 'process.exit(', 'console.']) {
       if (text.includes(pat)) problems.push(`${relative(ROOT, f)} uses ${pat}`);
     }
