@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { loadRegistriesFile, RegistrySettings } from '../src/registry/settings.js';
 import { Remote } from '../src/registry/remote.js';
 import type { SessionDeps, GitEnvironment } from '../src/sources/session.js';
-import { ociRepository, sourceSecretKey, type Source } from '../src/sources/source-spec.js';
+import { ociRepository, REGISTERED, sourceSecretKey, type Source } from '../src/sources/source-spec.js';
 import type { Context } from './context.js';
 import { secretStore } from './registry-options.js';
 
@@ -48,6 +48,8 @@ export function sourceRemoteOpener(ctx: Context, source: Source, credential: str
 /** Everything a session of `source` needs, but the store. */
 export async function sessionDeps(ctx: Context, source: Source, credential?: string): Promise<Omit<SessionDeps, 'store'>> {
   const secrets = secretStore(ctx);
-  const cred = credential ?? (source.credential ? await sourceCredential(ctx, source, secrets) : undefined);
+  // a registered source says whether it has a credential; a source of `reconcile -f` may have one stored by name
+  const lookup = source.credential || source.managedBy !== REGISTERED;
+  const cred = credential ?? (lookup ? await sourceCredential(ctx, source, secrets) : undefined);
   return { openRemote: sourceRemoteOpener(ctx, source, cred, secrets), git: gitEnvironment(ctx), credential: cred, signal: ctx.signal };
 }

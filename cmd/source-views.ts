@@ -64,3 +64,26 @@ export function historyText(name: string, runs: readonly RunRecord[]): string {
   }
   return out.join('\n');
 }
+
+/** One run in one line: `acme: success at 3f2a… — 2 installed, 1 unchanged, 0 failed`. */
+export function runLine(r: RunRecord): string {
+  const count = (o: string) => r.packs.filter((p) => p.outcome === o).length;
+  const parts = (['installed', 'restored', 'mirrored', 'unchanged', 'retired', 'failed'] as const).map((o) => [o, count(o)] as const).filter(([o, n]) => n > 0 || o === 'failed');
+  const rev = r.revision ? ` at ${shortDigest(r.revision).slice(0, 12)}` : '';
+  const why = r.code ? ` — ${r.code}: ${(r.detail ?? '').split('\n')[0]}` : r.outcome === 'unchanged' ? ' — catalog unchanged, nothing to do' : ` — ${parts.map(([o, n]) => `${n} ${o}`).join(', ')}`;
+  return `${r.source}: ${r.outcome}${rev}${r.mode && r.mode !== 'normal' ? ` (${r.mode})` : ''}${r.unsignedAllowed ? ' [unsigned-allowed]' : ''}${why}`;
+}
+
+/** Every run, with the failing packs (and a parse failure's problems) spelled out. */
+export function runsText(records: readonly RunRecord[]): string {
+  const out: string[] = [];
+  for (const r of records) {
+    out.push(runLine(r));
+    if (r.code && r.detail && r.detail.includes('\n')) out.push(...r.detail.split('\n').slice(1).map((l) => `  ${l.trim()}`));
+    for (const p of r.packs) {
+      if (p.outcome === 'failed') out.push(`  ${p.id} ${p.version}: ${p.code ?? 'failed'}: ${p.detail ?? ''}`);
+      else if (p.outcome !== 'unchanged') out.push(`  ${p.id} ${p.version}: ${p.outcome}${p.detail ? ` (${p.detail})` : ''}`);
+    }
+  }
+  return out.join('\n');
+}

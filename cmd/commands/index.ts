@@ -32,6 +32,7 @@ import serve from './serve.js';
 import trust from './trust.js';
 // -- imports: reconcile
 import approve from './approve.js';
+import reconcile from './reconcile.js';
 import retire from './retire.js';
 import source from './source.js';
 
@@ -70,6 +71,7 @@ export const commands = [
   serve,
   // -- commands: reconcile
   source,
+  reconcile,
   retire,
   approve,
 ] as unknown as ReadonlyArray<CommandDef<unknown>>;

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { installPack } from '../../src/install/install.js';
+import { setStatuses } from '../../src/reconcile/lifecycle.js';
 import { defineCommand } from '../define-command.js';
 import { shortDigest } from '../output/render.js';
 import { enforceStorePolicy } from '../signature-options.js';
@@ -20,6 +21,11 @@ export default defineCommand({
     // -- signatures: the security policy (policy.yaml) decides whether an unverified pack may be installed
     await enforceStorePolicy(ctx, args.ref);
     const r = await installPack(await ctx.store(), args.ref, { root, source: 'manual', signal: ctx.signal });
+    // -- reconcile: an explicit install is the review: a pack a reconcile left pending-review (or retired) becomes active
+    if (r.record.status !== 'active') {
+      await setStatuses(root, (rec) => (rec.id === r.record.id && rec.digest === r.record.digest ? 'active' : undefined));
+      r.record = { ...r.record, status: 'active' };
+    }
     const { id, version, digest } = r.record;
     const text =
       r.action === 'unchanged'

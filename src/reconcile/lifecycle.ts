@@ -62,3 +62,12 @@ export async function approvePack(rootDir: string, id: string, version: string):
 export function retireSourcePacks(rootDir: string, source: string): Promise<StatusChange[]> {
   return setStatuses(rootDir, (r) => (r.source === source ? 'retired' : undefined));
 }
+
+/** Makes the installed record of `id` at `digest` belong to `source` with `status` (an install that found the digest already there). */
+export async function claimRecord(rootDir: string, id: string, digest: string, source: string, status: InstallStatus): Promise<void> {
+  await withInstallState(resolve(rootDir), async (state, save) => {
+    const rec = findRecord(state, id);
+    if (!rec || rec.digest !== digest || (rec.source === source && rec.status === status)) return;
+    await save(withRecord(state, { ...rec, source, status }));
+  });
+}

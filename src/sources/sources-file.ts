@@ -5,7 +5,7 @@ import { writeFileAtomic } from '../fs/atomic-write.js';
 import { withFileLock } from '../fs/lock.js';
 import { describeProblems, parseYamlText, toPointer, type Problem } from '../pack/locate.js';
 import { schemaProblems } from '../pack/schema.js';
-import { resolveSource, type Source, type SourceSpec } from './source-spec.js';
+import { REGISTERED, resolveSource, type Source, type SourceSpec } from './source-spec.js';
 
 /**
  * `$SCRYDON_HOME/sources.yaml` (`apiVersion: scrydon.io/v1`, `kind: SourceList`): the registered sources.
@@ -25,7 +25,7 @@ export function emptySourceList(): SourceList {
 }
 
 /** Parses and checks a source list; every problem (schema, duplicate names, bad URL or interval) is listed. */
-export function parseSourceList(text: string, file: string): { list: SourceList; sources: Source[] } {
+export function parseSourceList(text: string, file: string, managedBy = REGISTERED): { list: SourceList; sources: Source[] } {
   if (Buffer.byteLength(text) > MAX_BYTES) throw invalid(file, [{ path: '', message: `is over the ${MAX_BYTES}-byte limit` }]);
   const parsed = parseYamlText(text);
   const problems = parsed.problems.length ? parsed.problems : schemaProblems('sources', parsed.value, parsed.locate);
@@ -40,7 +40,7 @@ export function parseSourceList(text: string, file: string): { list: SourceList;
     if (seen.has(spec.name)) problems.push(problem(`source ${spec.name} is listed twice (names are unique)`, at('name')));
     seen.add(spec.name);
     try {
-      sources.push(resolveSource(spec, file));
+      sources.push(resolveSource(spec, managedBy));
     } catch (e) {
       problems.push(problem(e instanceof Error ? e.message : String(e)));
     }
@@ -53,8 +53,8 @@ function invalid(file: string, problems: readonly Problem[]): ScrydonError {
   return new ScrydonError('config_invalid', describeProblems(file, problems), { hint: 'the format is catalog-spec/sources.schema.json' });
 }
 
-/** Reads a source list; an absent file is an empty list. `managedBy` is set on each source. */
-export async function readSourceList(file: string, managedBy?: string): Promise<{ list: SourceList; sources: Source[] }> {
+/** Reads the registered sources; an absent file is an empty list. */
+export async function readSourceList(file: string): Promise<{ list: SourceList; sources: Source[] }> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -62,9 +62,7 @@ export async function readSourceList(file: string, managedBy?: string): Promise<
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { list: emptySourceList(), sources: [] };
     throw new ScrydonError('io_error', `cannot read ${file}: ${(e as Error).message}`, { cause: e });
   }
-  const r = parseSourceList(text, file);
-  if (managedBy !== undefined) for (const s of r.sources) s.managedBy = managedBy;
-  return r;
+  return parseSourceList(text, file);
 }
 
 /** A file given to `reconcile -f`: it must exist; its sources are "managed by file" (read-only). */
@@ -75,7 +73,7 @@ export async function readSourceFile(file: string): Promise<Source[]> {
   } catch (e) {
     throw new ScrydonError('not_found', `cannot read ${file}: ${(e as Error).message}`, { cause: e });
   }
-  return parseSourceList(text, file).sources;
+  return parseSourceList(text, file, file).sources;
 }
 
 export function encodeSourceList(list: SourceList): string {

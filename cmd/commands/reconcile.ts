@@ -1,0 +1,121 @@
+import { resolve } from 'node:path';
+import { ScrydonError } from '../../src/errors.js';
+import type { RunRecord } from '../../src/reconcile/history.js';
+import { reconcileSources } from '../../src/reconcile/reconcile-sources.js';
+import type { RunOptions } from '../../src/reconcile/run-source.js';
+import { readSourceState } from '../../src/reconcile/source-state.js';
+import { watch } from '../../src/reconcile/watch.js';
+import { sleep } from '../../src/registry/transport/retry.js';
+import { loadTrustRoot } from '../../src/signature/trust-store.js';
+import { openSession } from '../../src/sources/open-session.js';
+import type { Source } from '../../src/sources/source-spec.js';
+import { readSourceFile, readSourceList } from '../../src/sources/sources-file.js';
+import type { Context } from '../context.js';
+import { defineCommand } from '../define-command.js';
+import { runLine, runsText } from '../source-views.js';
+import { sessionDeps } from '../source-runtime.js';
+
+interface Args {
+  sources: string[];
+  file: string | undefined;
+  force: boolean;
+  'mirror-only': boolean;
+  offline: boolean;
+  locked: boolean;
+  watch: boolean;
+  wait: boolean;
+  root: string | undefined;
+  concurrency: number;
+}
+
+/** The sources a run covers: registered ones, or those of `-f FILE` ("managed by file", never registered). */
+async function selectSources(args: Args, ctx: Context): Promise<Source[]> {
+  const registered = (await readSourceList(ctx.paths.sources)).sources;
+  let all = registered;
+  if (args.file !== undefined) {
+    all = await readSourceFile(resolve(args.file));
+    const clash = all.find((s) => registered.some((r) => r.name === s.name));
+    if (clash) throw new ScrydonError('usage', `source ${clash.name} in ${args.file} is also registered in ${ctx.paths.sources}`, { hint: 'one owner per name: rename it in the file, or scrydon source rm it' });
+  }
+  if (args.sources.length === 0) return all.filter((s) => s.enabled);
+  return args.sources.map((name) => {
+    const s = all.find((x) => x.name === name);
+    if (!s) throw new ScrydonError('source_not_found', `no source named ${name}${args.file ? ` in ${args.file}` : ' is registered'}`, { hint: 'scrydon source ls lists them' });
+    if (!s.enabled) throw new ScrydonError('usage', `source ${name} is disabled`, { hint: `scrydon source enable ${name}` });
+    return s;
+  });
+}
+
+export default defineCommand({
+  command: 'reconcile [sources..]',
+  describe: "Mirror each source's scrydon.yaml catalog into the store, verify under the source's policy, and install — online or from the store alone",
+  examples: [
+    ['scrydon reconcile', 'every enabled source, once; exits 1 if any failed'],
+    ['scrydon reconcile acme --force --json', 'one source even if its catalog is unchanged; the run records as JSON'],
+    ['scrydon reconcile --mirror-only && scrydon save --all -o airgap.tar', 'connected side of an air gap'],
+    ['scrydon load -i airgap.tar && scrydon reconcile --offline', 'air-gapped side: no network call at all'],
+    ['scrydon reconcile -f sources.yaml', 'sources declared in a file, without registering them'],
+    ['scrydon reconcile --watch', 'every source on its interval, backing off after three failures'],
+  ],
+  builder: (y) =>
+    y
+      .positional('sources', { type: 'string', array: true, default: [] as string[], describe: 'source names (default: every enabled source)' })
+      .option('file', { alias: 'f', type: 'string', describe: 'reconcile the sources declared in this file (same format as sources.yaml), read-only' })
+      .option('force', { type: 'boolean', default: false, describe: 'run even if the catalog revision is the one last reconciled' })
+      .option('mirror-only', { type: 'boolean', default: false, describe: 'fill the store (and verify); install nothing' })
+      .option('offline', { type: 'boolean', default: false, describe: 'no network call: use the catalogs and artifacts already in the store' })
+      .option('locked', { type: 'boolean', default: false, describe: "install exactly the digests of each source's lock, or fail" })
+      .option('watch', { type: 'boolean', default: false, describe: 'keep running each source on its interval until SIGINT/SIGTERM' })
+      .option('wait', { type: 'boolean', default: true, describe: 'wait for another reconcile of this store (--no-wait fails fast)' })
+      .option('root', { type: 'string', describe: 'install root (default $SCRYDON_HOME/packs)' })
+      .option('concurrency', { type: 'number', default: 4, describe: 'packs mirrored and verified at once' }),
+  run: async (args, ctx) => {
+    if (args.watch && (args.locked || args['mirror-only'])) throw new ScrydonError('usage', '--watch runs sources as registered; drop --locked / --mirror-only');
+    const store = await ctx.store();
+    const root = args.root ? resolve(args.root) : ctx.paths.packs;
+    const trust = await loadTrustRoot(ctx.paths.trust);
+    const runOptions = (trigger: RunOptions['trigger']): RunOptions => ({
+      trigger,
+      force: args.force,
+      mirrorOnly: args['mirror-only'],
+      offline: args.offline,
+      locked: args.locked,
+      stop: ctx.signal,
+      concurrency: Math.max(1, Math.floor(args.concurrency)),
+    });
+    const run = (sources: Source[], trigger: RunOptions['trigger']): Promise<RunRecord[]> =>
+      reconcileSources(
+        sources,
+        {
+          paths: ctx.paths,
+          store,
+          root,
+          trust,
+          wait: args.wait,
+          signal: ctx.signal,
+          onWait: () => ctx.info('another reconcile holds this store; waiting for it'),
+          open: async (s) => openSession(s, { store, ...(await sessionDeps(ctx, s)) }, { offline: args.offline }),
+        },
+        runOptions(trigger),
+      );
+    const trigger = args.file !== undefined ? 'file' : args.watch ? 'watch' : 'manual';
+    if (!args.watch) {
+      const sources = await selectSources(args, ctx);
+      if (sources.length === 0) return { data: [], text: 'no enabled sources to reconcile (scrydon source add …)' };
+      const records = await run(sources, trigger);
+      const failed = records.some((r) => r.outcome === 'failed');
+      return { data: records, text: runsText(records), ...(failed ? { exitCode: 1 } : {}) };
+    }
+    ctx.info(`watching ${args.file ?? ctx.paths.sources}; SIGINT or SIGTERM finishes the current step and exits`);
+    const runs = await watch({
+      load: () => selectSources({ ...args, sources: args.sources }, ctx),
+      state: (name) => readSourceState(ctx.paths, name),
+      runOne: async (s) => (await run([s], trigger))[0],
+      now: () => Date.now(),
+      sleep: (ms, stop) => sleep(ms, stop),
+      stop: ctx.signal,
+      onRun: (r) => process.stdout.write(args.json ? `${JSON.stringify(r)}\n` : `${runLine(r)}\n`),
+    });
+    return { data: { watched: true, runs }, text: `stopped after ${runs} run(s)` };
+  },
+});

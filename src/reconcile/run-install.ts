@@ -1,0 +1,76 @@
+import { installPack } from '../install/install.js';
+import type { InstallRecord, InstallStatus } from '../install/state.js';
+import type { Store } from '../store/store-target.js';
+import { orderByDependencies, type DepNode } from './deps.js';
+import type { RunPack } from './history.js';
+import { claimRecord } from './lifecycle.js';
+import { failed, type Prepared } from './run-packs.js';
+
+/**
+ * The install step of a run: the verified packs in dependency order, through the same pipeline as `scrydon
+ * install`. Verified packs become active; packs the source lets through unsigned wait as pending-review (a
+ * reconcile is never the explicit review). A pack whose dependency failed fails with install_failed too.
+ */
+export interface InstallInput {
+  prepared: Prepared;
+  restore: boolean;
+}
+
+export interface InstallContext {
+  store: Store;
+  root: string;
+  source: string;
+  installed: readonly InstallRecord[];
+  stop?: AbortSignal | undefined;
+}
+
+function keyOf(p: Prepared): string {
+  return `${p.entry.id}@${p.entry.version}`;
+}
+
+export async function installInOrder(items: readonly InstallInput[], c: InstallContext): Promise<RunPack[]> {
+  const byKey = new Map(items.map((i) => [keyOf(i.prepared), i] as const));
+  const nodes: DepNode[] = items.map(({ prepared: p }) => ({ key: keyOf(p), id: p.entry.id, version: p.entry.version, dependencies: p.packJson.dependencies ?? {} }));
+  const available = c.installed.filter((r) => r.status !== 'retired');
+  const { order, failed: blocked, needs } = orderByDependencies(nodes, available);
+  const results = new Map<string, RunPack>();
+  const bad = new Set<string>();
+  for (const [key, why] of blocked) {
+    const item = byKey.get(key);
+    if (!item) continue;
+    results.set(key, failed(item.prepared.entry, 'install_failed', new Error(why), item.prepared.descriptor.digest));
+    bad.add(key);
+  }
+  for (const key of order) {
+    if (bad.has(key) || results.has(key)) continue;
+    const item = byKey.get(key);
+    if (!item) continue;
+    const p = item.prepared;
+    const broken = (needs.get(key) ?? []).find((d) => bad.has(d));
+    if (broken) {
+      results.set(key, failed(p.entry, 'install_failed', new Error(`dependency ${broken.replace('@', ' ')} failed in this run`), p.descriptor.digest));
+      bad.add(key);
+      continue;
+    }
+    if (c.stop?.aborted) break;
+    const status: InstallStatus = p.verification.verified ? 'active' : 'pending-review';
+    try {
+      const r = await installPack(c.store, p.descriptor, { root: c.root, source: c.source, status });
+      if (r.action === 'unchanged' && (r.record.status !== status || r.record.source !== c.source)) {
+        await claimRecord(c.root, p.entry.id, p.descriptor.digest, c.source, status);
+      }
+      const how = item.restore ? 'restored' : r.action === 'replaced' ? `replaced ${r.previous?.version ?? ''}`.trim() : r.action;
+      results.set(key, {
+        id: p.entry.id,
+        version: p.entry.version,
+        digest: p.descriptor.digest,
+        outcome: item.restore ? 'restored' : 'installed',
+        detail: `${how}; ${status}${p.verification.signer ? `; signed by ${p.verification.signer}` : '; not verified (source allows unsigned)'}`,
+      });
+    } catch (e) {
+      results.set(key, failed(p.entry, 'install_failed', e, p.descriptor.digest));
+      bad.add(key);
+    }
+  }
+  return items.map((i) => results.get(keyOf(i.prepared))).filter((r): r is RunPack => r !== undefined);
+}

@@ -1,0 +1,47 @@
+import type { HomePaths } from '../config/paths.js';
+import type { Descriptor } from '../oci/descriptor.js';
+import type { CatalogEntry } from '../sources/catalog-file.js';
+import type { Source } from '../sources/source-spec.js';
+import type { Store } from '../store/store-target.js';
+import type { RunPack } from './history.js';
+import { findLocked, readLockFile, sameLock, storeLock, writeLockFile, type LockedPack, type ReconcileLock } from './lock-file.js';
+import { artifactName, type PrepareResult } from './run-packs.js';
+
+/**
+ * After a successful run: the lock of what the source's catalog resolved to — every entry's digest and who
+ * signed it (packs left unchanged keep the signer the previous lock recorded for that digest). Written only
+ * when it says something new, to the state file and as a referrer of the catalog artifact in the store.
+ */
+export async function writeRunLock(
+  d: { paths: HomePaths; store: Store },
+  source: Source,
+  revision: string,
+  catalog: Descriptor,
+  entries: readonly CatalogEntry[],
+  packs: readonly RunPack[],
+  prepared: readonly PrepareResult[],
+): Promise<ReconcileLock | undefined> {
+  const previous = await readLockFile(d.paths, source.name);
+  const signers = new Map<string, string | null>();
+  for (const r of prepared) if (r.ok) signers.set(`${r.value.entry.id}@${r.value.descriptor.digest}`, r.value.verification.signer);
+  const locked: LockedPack[] = [];
+  for (const e of entries) {
+    const p = packs.find((x) => x.id === e.id && x.version === e.version);
+    if (!p?.digest) continue;
+    const before = previous ? findLocked(previous, e.id, e.version) : undefined;
+    const signer = signers.get(`${e.id}@${p.digest}`) ?? (before?.digest === p.digest ? before.signer : null);
+    locked.push({ id: e.id, version: e.version, digest: p.digest, artifact: artifactName(e), signer });
+  }
+  const lock: ReconcileLock = {
+    schemaVersion: 1,
+    source: { name: source.name, type: source.type, url: source.url, ref: source.ref, catalogPath: source.catalogPath },
+    revision,
+    catalogDigest: catalog.digest,
+    createdAt: new Date().toISOString(),
+    packs: locked,
+  };
+  if (sameLock(previous, lock)) return previous;
+  await writeLockFile(d.paths, source.name, lock);
+  await storeLock(d.store, lock, catalog);
+  return lock;
+}
