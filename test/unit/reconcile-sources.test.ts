@@ -36,7 +36,7 @@ describe('source specs', () => {
     checkCredential({ name: 'o', type: 'oci', url: 'r/x' }, 'user:token');
     checkCredential({ name: 's', type: 'git', url: 'git@h:p.git' }, pem);
     checkCredential({ name: 'h', type: 'git', url: 'https://h/p.git' }, 'ghp_abc');
-    for (const [s, c] of [[{ name: 'o', type: 'oci', url: 'r/x' }, 'token'], [{ name: 's', type: 'git', url: 'git@h:p.git' }, 'ghp_abc'], [{ name: 'h', type: 'git', url: 'https://h/p.git' }, pem], [{ name: 'f', type: 'git', url: 'file:///p' }, 'x']] as const) {
+    for (const [s, c] of [[{ name: 'o', type: 'oci', url: 'r/x' }, 'zq-secret-9'], [{ name: 's', type: 'git', url: 'git@h:p.git' }, 'ghp_abc'], [{ name: 'h', type: 'git', url: 'https://h/p.git' }, pem], [{ name: 'f', type: 'git', url: 'file:///p' }, 'zq-secret-8']] as const) {
       assert.throws(() => checkCredential(s, c), (e) => isScrydonError(e, 'usage') && !(e as Error).message.includes(c));
     }
   });
