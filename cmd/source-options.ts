@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { ScrydonError } from '../src/errors.js';
 import { SOURCE_POLICIES, SOURCE_TYPES, type SourcePolicy, type SourceSpec, type SourceType } from '../src/sources/source-spec.js';
@@ -69,7 +70,7 @@ export async function specFromFlags(name: string, a: SourceFlags): Promise<Sourc
   if (a.ref !== undefined) spec.ref = a.ref;
   if (a['catalog-path'] !== undefined) spec.catalogPath = a['catalog-path'];
   if (a.interval !== undefined) spec.interval = a.interval;
-  const transport = { ...(a['plain-http'] ? { plainHttp: true } : {}), ...(a.insecure ? { insecure: true } : {}), ...(a['ca-file'] ? { caFile: a['ca-file'] } : {}) };
+  const transport = { ...(a['plain-http'] ? { plainHttp: true } : {}), ...(a.insecure ? { insecure: true } : {}), ...(a['ca-file'] ? { caFile: resolve(a['ca-file']) } : {}) };
   if (Object.keys(transport).length) spec.transport = transport;
   return spec;
 }

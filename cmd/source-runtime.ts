@@ -45,11 +45,14 @@ export function sourceRemoteOpener(ctx: Context, source: Source, credential: str
   };
 }
 
-/** Everything a session of `source` needs, but the store. */
-export async function sessionDeps(ctx: Context, source: Source, credential?: string): Promise<Omit<SessionDeps, 'store'>> {
+/**
+ * Everything a session of `source` needs, but the store. `interruptible`: SIGINT aborts its I/O (source test);
+ * a reconcile instead finishes the step in progress and stops between steps.
+ */
+export async function sessionDeps(ctx: Context, source: Source, credential?: string, interruptible = false): Promise<Omit<SessionDeps, 'store'>> {
   const secrets = secretStore(ctx);
   // a registered source says whether it has a credential; a source of `reconcile -f` may have one stored by name
   const lookup = source.credential || source.managedBy !== REGISTERED;
   const cred = credential ?? (lookup ? await sourceCredential(ctx, source, secrets) : undefined);
-  return { openRemote: sourceRemoteOpener(ctx, source, cred, secrets), git: gitEnvironment(ctx), credential: cred, signal: ctx.signal };
+  return { openRemote: sourceRemoteOpener(ctx, source, cred, secrets), git: gitEnvironment(ctx), credential: cred, signal: interruptible ? ctx.signal : undefined };
 }

@@ -2,7 +2,7 @@ import { effectiveIntervalMs, isBackingOff, nextRunAt } from '../src/reconcile/b
 import { readRuns, type RunRecord } from '../src/reconcile/history.js';
 import { readLockFile } from '../src/reconcile/lock-file.js';
 import { readSourceState } from '../src/reconcile/source-state.js';
-import { sourceSecretKey, type Source } from '../src/sources/source-spec.js';
+import { REGISTERED, sourceSecretKey, type Source } from '../src/sources/source-spec.js';
 import type { Context } from './context.js';
 import type { CommandResult } from './define-command.js';
 import { shortDigest, table } from './output/render.js';
@@ -35,6 +35,7 @@ export async function showSource(ctx: Context, s: Source): Promise<CommandResult
   };
   const lines = [
     `${s.name}: ${sourceSummary(s)}`,
+    ...(s.managedBy !== REGISTERED ? [`  managed by file ${s.managedBy} (read-only: edit that file to change it)`] : []),
     `  credential: ${s.credential ? `stored as ${sourceSecretKey(s.name)} (never shown)` : 'none (anonymous, or your registry logins)'}`,
     ...(s.transport.plainHttp || s.transport.insecure || s.transport.caFile ? [`  transport: ${[s.transport.plainHttp ? 'plain HTTP' : '', s.transport.insecure ? 'TLS unverified' : '', s.transport.caFile ? `CA ${s.transport.caFile}` : ''].filter(Boolean).join(', ')}`] : []),
     `  last reconciled revision: ${state.lastRevision ?? 'none'}`,

@@ -104,7 +104,8 @@ export default defineCommand({
       if (sources.length === 0) return { data: [], text: 'no enabled sources to reconcile (scrydon source add …)' };
       const records = await run(sources, trigger);
       const failed = records.some((r) => r.outcome === 'failed');
-      return { data: records, text: runsText(records), ...(failed ? { exitCode: 1 } : {}) };
+      const note = args.file !== undefined ? `sources managed by file ${args.file} (read-only)\n` : '';
+      return { data: records, text: note + runsText(records), ...(failed ? { exitCode: 1 } : {}) };
     }
     ctx.info(`watching ${args.file ?? ctx.paths.sources}; SIGINT or SIGTERM finishes the current step and exits`);
     const runs = await watch({

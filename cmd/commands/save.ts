@@ -5,6 +5,7 @@ import { defineCommand } from '../define-command.js';
 import { humanBytes } from '../output/progress.js';
 import { shortDigest } from '../output/render.js';
 import { stageTrustRoot } from '../../src/signature/trust-artifact.js';
+import { storeDependencies } from '../../src/reconcile/store-deps.js';
 
 export default defineCommand({
   command: 'save [refs..]',
@@ -22,7 +23,9 @@ export default defineCommand({
       .option('all', { type: 'boolean', default: false, describe: 'save every tag in the store' })
       .option('exclude-inventory', { type: 'string', describe: 'leave out the blobs listed in this inventory (scrydon inventory)' })
       // -- signatures: carry the trusted root for keyless verification on the other side
-      .option('trust', { type: 'boolean', default: false, describe: 'also carry the imported trusted root (import it there with scrydon trust import --digest)' }),
+      .option('trust', { type: 'boolean', default: false, describe: 'also carry the imported trusted root (import it there with scrydon trust import --digest)' })
+      // -- reconcile: a saved pack carries what it needs
+      .option('dependencies', { type: 'boolean', default: true, describe: "also save the stored packs the named packs depend on (pack.json dependencies); --no-dependencies to leave them out" }),
   run: async (args, ctx) => {
     const refs = [...(args.refs ?? [])];
     if (refs.length === 0 && !args.all) throw new ScrydonError('usage', 'name at least one reference, or pass --all');
@@ -34,6 +37,14 @@ export default defineCommand({
     }
     const exclude = args['exclude-inventory'] ? await readInventoryFile(resolve(args['exclude-inventory'])) : undefined;
     const store = await ctx.store();
+    if (!args.all && args.dependencies) {
+      const deps = await storeDependencies(store, refs);
+      if (deps.missing.length) {
+        throw new ScrydonError('not_found', `the store lacks dependencies: ${deps.missing.join('; ')}`, { hint: 'pull or build them first, or pass --no-dependencies' });
+      }
+      for (const d of deps.refs) ctx.info(`including dependency ${d}`);
+      refs.push(...deps.refs);
+    }
     if (args.trust) {
       const staged = await stageTrustRoot(store, ctx.paths.trust);
       if (!staged) throw new ScrydonError('trust_missing', `--trust: no trusted root in ${ctx.paths.trust}`, { hint: 'scrydon trust import trusted_root.json' });

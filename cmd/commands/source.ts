@@ -1,10 +1,11 @@
+import { resolve } from 'node:path';
 import { ScrydonError } from '../../src/errors.js';
 import { readRuns } from '../../src/reconcile/history.js';
 import { retireSourcePacks } from '../../src/reconcile/lifecycle.js';
 import { invalidateRevision, removeSourceState } from '../../src/reconcile/source-state.js';
 import { testSource } from '../../src/sources/open-session.js';
-import { checkCredential, resolveSource, sourceSecretKey, type Source } from '../../src/sources/source-spec.js';
-import { readSourceList, updateSourcesFile } from '../../src/sources/sources-file.js';
+import { checkCredential, REGISTERED, resolveSource, sourceSecretKey, type Source } from '../../src/sources/source-spec.js';
+import { readSourceFile, readSourceList, updateSourcesFile } from '../../src/sources/sources-file.js';
 import type { Context } from '../context.js';
 import { defineCommand } from '../define-command.js';
 import { readSecretFromStdin, secretStore } from '../registry-options.js';
@@ -65,15 +66,18 @@ const add = defineCommand({
 
 const ls = defineCommand({
   command: 'ls',
-  describe: 'List the registered sources',
-  examples: [['scrydon source ls --json', 'machine-readable']],
-  builder: (y) => y,
-  run: async (_args, ctx) => {
-    const { sources } = await readSourceList(ctx.paths.sources);
+  describe: 'List the registered sources (or, with -f, those a file declares: managed by file, read-only)',
+  examples: [
+    ['scrydon source ls --json', 'machine-readable'],
+    ['scrydon source ls -f sources.yaml', 'the sources `reconcile -f sources.yaml` would run'],
+  ],
+  builder: (y) => y.option('file', { alias: 'f', type: 'string', describe: 'list the sources declared in this file instead' }),
+  run: async (args, ctx) => {
+    const sources = args.file !== undefined ? await readSourceFile(resolve(args.file)) : (await readSourceList(ctx.paths.sources)).sources;
     const text = sources.length
       ? table(
-          ['NAME', 'TYPE', 'URL', 'REF', 'ENABLED', 'INTERVAL', 'POLICY'],
-          sources.map((s) => [s.name, s.type, s.url, s.ref, s.enabled ? 'yes' : 'no', s.interval, policyText(s.signaturePolicy)]),
+          ['NAME', 'TYPE', 'URL', 'REF', 'ENABLED', 'INTERVAL', 'POLICY', 'MANAGED BY'],
+          sources.map((s) => [s.name, s.type, s.url, s.ref, s.enabled ? 'yes' : 'no', s.interval, policyText(s.signaturePolicy), s.managedBy === REGISTERED ? 'sources.yaml' : `file ${s.managedBy} (read-only)`]),
         )
       : 'no sources registered (scrydon source add NAME --type git|oci --url URL …)';
     return { data: sources, text };
@@ -83,9 +87,17 @@ const ls = defineCommand({
 const show = defineCommand({
   command: 'show <name>',
   describe: 'Show a source: its settings, state, backoff, last run and lock (never its credential)',
-  examples: [['scrydon source show acme', 'details']],
-  builder: (y) => y.positional('name', { type: 'string', demandOption: true }),
-  run: async (args, ctx) => showSource(ctx, await registeredSource(ctx, args.name)),
+  examples: [
+    ['scrydon source show acme', 'details'],
+    ['scrydon source show scripted -f sources.yaml', 'a source managed by a file'],
+  ],
+  builder: (y) => y.positional('name', { type: 'string', demandOption: true }).option('file', { alias: 'f', type: 'string', describe: 'the source is declared in this file (managed by file)' }),
+  run: async (args, ctx) => {
+    if (args.file === undefined) return showSource(ctx, await registeredSource(ctx, args.name));
+    const s = (await readSourceFile(resolve(args.file))).find((x) => x.name === args.name);
+    if (!s) throw new ScrydonError('source_not_found', `${args.file} declares no source named ${args.name}`);
+    return showSource(ctx, s);
+  },
 });
 
 const rm = defineCommand({
@@ -137,7 +149,7 @@ const test = defineCommand({
     const source = args.url !== undefined ? resolveSource(await specFromFlags(args.name, args)) : await registeredSource(ctx, args.name);
     const credential = args['credential-stdin'] ? await readCredential() : undefined;
     if (credential !== undefined) checkCredential(source, credential);
-    const r = await testSource(source, await sessionDeps(ctx, source, credential));
+    const r = await testSource(source, await sessionDeps(ctx, source, credential, true));
     const text = [`source ${source.name}: reached, catalog parsed at ${r.revision}`, ...r.packs.map((p) => `  ${p.id} ${p.version}  ${p.artifact}`)].join('\n');
     return { data: r, text };
   },

@@ -26,6 +26,8 @@ export interface LockedPack {
   artifact: string;
   /** `key <fingerprint>` or `<identity> (issuer <issuer>)`; null when the source allows unsigned packs. */
   signer: string | null;
+  /** git-tar: the commit the pack was packed at (`--locked` packs that commit again). */
+  revision?: string;
 }
 
 export interface ReconcileLock {

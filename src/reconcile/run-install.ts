@@ -1,3 +1,4 @@
+import { Limiter } from '../content/limiter.js';
 import { installPack } from '../install/install.js';
 import type { InstallRecord, InstallStatus } from '../install/state.js';
 import type { Store } from '../store/store-target.js';
@@ -22,6 +23,8 @@ export interface InstallContext {
   source: string;
   installed: readonly InstallRecord[];
   stop?: AbortSignal | undefined;
+  /** Packs installed at once (default 4). */
+  concurrency?: number;
 }
 
 function keyOf(p: Prepared): string {
@@ -41,19 +44,23 @@ export async function installInOrder(items: readonly InstallInput[], c: InstallC
     results.set(key, failed(item.prepared.entry, 'install_failed', new Error(why), item.prepared.descriptor.digest));
     bad.add(key);
   }
-  for (const key of order) {
-    if (bad.has(key) || results.has(key)) continue;
+  // independent packs install side by side; each waits for its dependencies first
+  const limiter = new Limiter(c.concurrency ?? 4);
+  const started = new Map<string, Promise<boolean>>();
+  const installOne = async (key: string): Promise<boolean> => {
     const item = byKey.get(key);
-    if (!item) continue;
+    if (!item || bad.has(key)) return false;
     const p = item.prepared;
-    const broken = (needs.get(key) ?? []).find((d) => bad.has(d));
+    const deps = needs.get(key) ?? [];
+    const oks = await Promise.all(deps.map(start));
+    const broken = deps.find((_, i) => !oks[i]);
     if (broken) {
       results.set(key, failed(p.entry, 'install_failed', new Error(`dependency ${broken.replace('@', ' ')} failed in this run`), p.descriptor.digest));
-      bad.add(key);
-      continue;
+      return false;
     }
-    if (c.stop?.aborted) break;
+    if (c.stop?.aborted) return false;
     const status: InstallStatus = p.verification.verified ? 'active' : 'pending-review';
+    await limiter.acquire();
     try {
       const r = await installPack(c.store, p.descriptor, { root: c.root, source: c.source, status });
       if (r.action === 'unchanged' && (r.record.status !== status || r.record.source !== c.source)) {
@@ -67,10 +74,22 @@ export async function installInOrder(items: readonly InstallInput[], c: InstallC
         outcome: item.restore ? 'restored' : 'installed',
         detail: `${how}; ${status}${p.verification.signer ? `; signed by ${p.verification.signer}` : '; not verified (source allows unsigned)'}`,
       });
+      return true;
     } catch (e) {
       results.set(key, failed(p.entry, 'install_failed', e, p.descriptor.digest));
-      bad.add(key);
+      return false;
+    } finally {
+      limiter.release();
     }
-  }
+  };
+  const start = (key: string): Promise<boolean> => {
+    let p = started.get(key);
+    if (!p) {
+      p = installOne(key);
+      started.set(key, p);
+    }
+    return p;
+  };
+  await Promise.all(order.map(start));
   return items.map((i) => results.get(keyOf(i.prepared))).filter((r): r is RunPack => r !== undefined);
 }

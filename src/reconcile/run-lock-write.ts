@@ -23,14 +23,23 @@ export async function writeRunLock(
 ): Promise<ReconcileLock | undefined> {
   const previous = await readLockFile(d.paths, source.name);
   const signers = new Map<string, string | null>();
-  for (const r of prepared) if (r.ok) signers.set(`${r.value.entry.id}@${r.value.descriptor.digest}`, r.value.verification.signer);
+  const revisions = new Map<string, string>();
+  for (const r of prepared) {
+    if (!r.ok) continue;
+    const key = `${r.value.entry.id}@${r.value.descriptor.digest}`;
+    signers.set(key, r.value.verification.signer);
+    if (r.value.revision) revisions.set(key, r.value.revision);
+  }
   const locked: LockedPack[] = [];
   for (const e of entries) {
     const p = packs.find((x) => x.id === e.id && x.version === e.version);
     if (!p?.digest) continue;
     const before = previous ? findLocked(previous, e.id, e.version) : undefined;
-    const signer = signers.get(`${e.id}@${p.digest}`) ?? (before?.digest === p.digest ? before.signer : null);
-    locked.push({ id: e.id, version: e.version, digest: p.digest, artifact: artifactName(e), signer });
+    const key = `${e.id}@${p.digest}`;
+    const same = before?.digest === p.digest ? before : undefined;
+    const signer = signers.has(key) ? (signers.get(key) ?? null) : (same?.signer ?? null);
+    const revision = revisions.get(key) ?? same?.revision;
+    locked.push({ id: e.id, version: e.version, digest: p.digest, artifact: artifactName(e), signer, ...(revision ? { revision } : {}) });
   }
   const lock: ReconcileLock = {
     schemaVersion: 1,

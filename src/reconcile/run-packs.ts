@@ -22,6 +22,8 @@ export interface Prepared {
   descriptor: Descriptor;
   packJson: PackJson;
   verification: PackVerification;
+  /** git-tar: the commit packed. */
+  revision?: string | undefined;
 }
 
 export type PrepareResult = { ok: true; value: Prepared } | { ok: false; failure: RunPack };
@@ -50,18 +52,22 @@ export interface PrepareContext {
 export async function preparePack(entry: CatalogEntry, c: PrepareContext): Promise<PrepareResult> {
   const src = c.session.source;
   let expect: string | undefined;
+  let atRevision: string | undefined;
   if (c.lock) {
     const locked = findLocked(c.lock, entry.id, entry.version);
     if (!locked) return { ok: false, failure: failed(entry, 'verify_failed', new Error(`${entry.id} ${entry.version} is not in the lock of ${src.name} (revision ${c.lock.revision}); --locked installs only locked packs`)) };
     expect = locked.digest;
+    atRevision = locked.revision;
   }
   let descriptor: Descriptor;
   let packJson: PackJson;
   try {
-    descriptor = await c.session.mirror(entry, expect);
+    descriptor = await c.session.mirror(entry, expect, atRevision);
     packJson = (await readPack(c.store, descriptor, { signal: c.signal })).packJson;
   } catch (e) {
-    return { ok: false, failure: failed(entry, 'fetch_failed', e) };
+    // bytes that do not match the lock are a failed check of what was verified before, not a fetch problem
+    const stage = expect !== undefined && isScrydonError(e, 'digest_mismatch') ? 'verify_failed' : 'fetch_failed';
+    return { ok: false, failure: failed(entry, stage, e) };
   }
   const p = packJson.package;
   if (p.id !== entry.id || p.version !== entry.version) {
@@ -70,7 +76,7 @@ export async function preparePack(entry: CatalogEntry, c: PrepareContext): Promi
   }
   try {
     const verification = await verifyPack(c.store, descriptor, artifactName(entry), src, entry, c.trust, c.signal);
-    return { ok: true, value: { entry, descriptor, packJson, verification } };
+    return { ok: true, value: { entry, descriptor, packJson, verification, revision: c.session.packedAt?.(entry) ?? atRevision } };
   } catch (e) {
     return { ok: false, failure: failed(entry, 'verify_failed', e, descriptor.digest) };
   }

@@ -63,6 +63,10 @@ function runFailure(code: RunFailure['code'], e: unknown): RunFailure {
 
 async function lockFor(d: RunDeps, name: string): Promise<{ lock: ReconcileLock; catalog: FetchedCatalog }> {
   const fromFile = await readLockFile(d.paths, name);
+  const s = d.session.source;
+  if (fromFile && (fromFile.source.type !== s.type || fromFile.source.url !== s.url || fromFile.source.catalogPath !== s.catalogPath)) {
+    throw new RunFailure('verify_failed', `--locked: ${name}.lock.json locks ${fromFile.source.type} ${fromFile.source.url} (${fromFile.source.catalogPath}), not this source's ${s.type} ${s.url} (${s.catalogPath})`);
+  }
   if (fromFile) {
     const catalog = await d.session.catalog(fromFile.revision).catch((e: unknown) => Promise.reject(runFailure('fetch_failed', e)));
     return { lock: fromFile, catalog };
@@ -90,11 +94,13 @@ export async function reconcileSource(d: RunDeps, o: RunOptions): Promise<RunRec
   const finish = async (outcome: RunOutcome, failure?: RunFailure): Promise<RunRecord> => {
     const record: RunRecord = { ...base, endedAt: now().toISOString(), revision, outcome, packs, ...(failure ? { code: failure.code, detail: failure.detail } : {}), ...(lockRevision ? { lockRevision } : {}) };
     const ok = outcome !== 'failed';
+    // an interrupted run is not the source's failure: it does not count towards backoff
+    const interrupted = failure?.code === 'aborted';
     await updateSourceState(d.paths, source.name, (s) => ({
       ...s,
       lastRunAt: record.endedAt,
       lastOutcome: outcome,
-      consecutiveFailures: ok ? 0 : s.consecutiveFailures + 1,
+      consecutiveFailures: ok ? 0 : interrupted ? s.consecutiveFailures : s.consecutiveFailures + 1,
       ...(ok ? { lastSuccessAt: record.endedAt } : {}),
       ...(ok && !o.mirrorOnly && revision ? { lastRevision: revision, configHash } : {}),
     }));
@@ -150,7 +156,7 @@ export async function reconcileSource(d: RunDeps, o: RunOptions): Promise<RunRec
       } else if (p.kind === 'install') toInstall.push({ prepared: r.value, restore: p.reason === 'restore' });
     }
     if (!o.mirrorOnly) {
-      for (const rp of await installInOrder(toInstall, { store: d.store, root: d.root, source: source.name, installed, stop: o.stop })) {
+      for (const rp of await installInOrder(toInstall, { store: d.store, root: d.root, source: source.name, installed, stop: o.stop, concurrency: o.concurrency ?? 4 })) {
         const e = entries.find((x) => x.id === rp.id && x.version === rp.version);
         if (e) results.set(e, rp);
       }

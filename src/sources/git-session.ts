@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, realpath, rm } from 'node:fs/promises';
+import { join, sep } from 'node:path';
 import { ScrydonError } from '../errors.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import { buildPackFile, packArtifact, storePack } from '../pack/build.js';
@@ -27,6 +27,7 @@ export class GitSession implements SourceSession {
   readonly #work: string;
   readonly #commits = new Map<string, Promise<string>>();
   readonly #trees = new Map<string, Promise<string>>();
+  readonly #packed = new Map<CatalogEntry, string>();
 
   private constructor(source: Source, deps: SessionDeps, access: GitAccess, repo: GitRepo, work: string) {
     this.source = source;
@@ -86,14 +87,19 @@ export class GitSession implements SourceSession {
     return p;
   }
 
-  async mirror(entry: CatalogEntry, expect?: string): Promise<Descriptor> {
+  packedAt(entry: CatalogEntry): string | undefined {
+    return this.#packed.get(entry);
+  }
+
+  async mirror(entry: CatalogEntry, expect?: string, atRevision?: string): Promise<Descriptor> {
     if (entry.artifact.kind === 'oci') {
       const remote = await this.#remotes.for(entry.artifact.ref);
       return mirrorFromRegistry(remote, this.#deps.store, entry.artifact.ref, expect, { signal: this.#deps.signal });
     }
-    const commit = await this.#commit(entry.artifact.ref);
+    const commit = await this.#commit(atRevision ?? entry.artifact.ref);
     const tree = await this.#tree(commit);
-    const dir = entry.artifact.path === '.' ? tree : join(tree, entry.artifact.path);
+    this.#packed.set(entry, commit);
+    const dir = await insideTree(tree, entry.artifact.path, `${entry.id} ${entry.version}`);
     const built = await buildPackFile(dir, { tmpDir: this.#work, signal: this.#deps.signal });
     try {
       const digest = packArtifact(built).descriptor.digest;
@@ -112,3 +118,23 @@ export class GitSession implements SourceSession {
     await this.#access.dispose();
   }
 }
+
+/**
+ * The directory `path` names inside the checked-out tree, refusing one that leaves it through a symbolic link
+ * in the repository (a hostile repository must not get files of this machine packed).
+ */
+async function insideTree(tree: string, path: string, what: string): Promise<string> {
+  const root = await realpath(tree);
+  const dir = path === '.' ? tree : join(tree, path);
+  let real: string;
+  try {
+    real = await realpath(dir);
+  } catch (e) {
+    throw new ScrydonError('fetch_failed', `${what}: ${path} is not in the repository at that ref`, { cause: e });
+  }
+  if (real !== root && !real.startsWith(root + sep)) {
+    throw new ScrydonError('unsafe_path', `${what}: ${path} leads outside the repository (a symbolic link)`, { hint: 'pack paths must be real directories of the repository' });
+  }
+  return real;
+}
+

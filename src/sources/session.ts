@@ -24,8 +24,13 @@ export interface SourceSession {
   probe(): Promise<string>;
   /** The catalog, at `pinned` (a lock's revision) or at what the source's ref names now; kept in the store. */
   catalog(pinned?: string): Promise<FetchedCatalog>;
-  /** Makes `entry`'s artifact present in the store and returns its manifest; `expect` pins the digest (a lock's). */
-  mirror(entry: CatalogEntry, expect?: string): Promise<Descriptor>;
+  /**
+   * Makes `entry`'s artifact present in the store and returns its manifest; `expect` pins the digest (a lock's),
+   * `atRevision` the commit a git-tar entry is packed at (a lock's) instead of what its ref names now.
+   */
+  mirror(entry: CatalogEntry, expect?: string, atRevision?: string): Promise<Descriptor>;
+  /** The commit a git-tar entry was packed at in this session (undefined for other entries and sessions). */
+  packedAt?(entry: CatalogEntry): string | undefined;
   close(): Promise<void>;
 }
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { cleanupTemps, expectError, FIXTURES, json, ok, scrydon, tempDir, treeHash, type RunOptions } from '../helpers/cli.js';
@@ -107,6 +107,40 @@ describe('a git source (file://)', () => {
     assert.match((await ok(['source', 'history', 'acme'], o)).stdout, /UNSIGNED-ALLOWED/);
   });
 
+  test('--locked installs the locked digests, packing git-tar entries at the locked commit even after the branch moved', async () => {
+    const r = await makeGitRepo('locked');
+    await writePack(r, 'packs/a', 'acme.alpha', '1.0.0');
+    await r.write('scrydon.yaml', catalog([{ id: 'acme.alpha', version: '1.0.0', path: 'packs/a' }]));
+    const first = r.commit('v1');
+    const a = await env();
+    await ok(['source', 'add', 's', '--type', 'git', '--url', r.url, '--signature-policy', 'unsigned-allowed'], a);
+    await reconcile(a);
+    const lockText = await readFile(join(a.home, 'state', 's.lock.json'), 'utf8');
+    const lock = JSON.parse(lockText) as { revision: string; packs: Array<{ digest: string; revision?: string }> };
+    assert.equal(lock.packs[0]?.revision, first);
+    // main moves on (same version, other bytes); a second machine follows the lock, not the branch
+    await r.write('packs/a/ontology/entities.json', '{"changed": true}\n');
+    r.commit('same version, other content');
+    const b = await env();
+    await ok(['source', 'add', 's', '--type', 'git', '--url', r.url, '--signature-policy', 'unsigned-allowed'], b);
+    const { writeFile } = await import('node:fs/promises');
+    await mkdir(join(b.home, 'state'), { recursive: true });
+    await writeFile(join(b.home, 'state', 's.lock.json'), lockText);
+    const [locked] = await reconcile(b, '--locked');
+    assert.equal(locked?.outcome, 'success', JSON.stringify(locked));
+    assert.equal(locked?.revision, first);
+    assert.equal((await installed(b)).get('acme.alpha')?.digest, lock.packs[0]?.digest);
+    // a lock whose digest nothing reproduces fails verify_failed, and nothing is installed
+    const c = await env();
+    await ok(['source', 'add', 's', '--type', 'git', '--url', r.url, '--signature-policy', 'unsigned-allowed'], c);
+    await mkdir(join(c.home, 'state'), { recursive: true });
+    await writeFile(join(c.home, 'state', 's.lock.json'), lockText.replace(lock.packs[0]?.digest ?? '', `sha256:${'0'.repeat(64)}`));
+    const [bad] = await reconcile(c, '--locked');
+    assert.equal(bad?.packs[0]?.code, 'verify_failed');
+    assert.match(bad?.packs[0]?.detail ?? '', /digest_mismatch: .*not the locked sha256:0{64}/);
+    assert.equal((await installed(c)).size, 0);
+  });
+
   test('a new commit triggers a run; a release is picked up only when its version is bumped', async () => {
     const r = await makeGitRepo('bump');
     await writePack(r, 'packs/a', 'acme.alpha', '1.0.0');
@@ -158,7 +192,9 @@ describe('a git source (file://)', () => {
     await writePack(r, 'packs/good', 'acme.good', '1.0.0');
     await r.write('packs/bad/pack.json', '{"schemaVersion": 1}\n');
     await writePack(r, 'packs/liar', 'acme.other', '1.0.0');
+    await symlink('/etc', join(r.work, 'packs', 'evil'));
     await r.write('scrydon.yaml', catalog([
+      { id: 'acme.evil', version: '1.0.0', path: 'packs/evil' },
       { id: 'acme.good', version: '1.0.0', path: 'packs/good' },
       { id: 'acme.bad', version: '1.0.0', path: 'packs/bad' },
       { id: 'acme.liar', version: '1.0.0', path: 'packs/liar' },
@@ -176,6 +212,8 @@ describe('a git source (file://)', () => {
     assert.equal(by.get('acme.liar')?.code, 'install_failed');
     assert.match(by.get('acme.liar')?.detail ?? '', /is acme\.other 1\.0\.0/);
     assert.equal(by.get('acme.missing')?.code, 'fetch_failed');
+    assert.equal(by.get('acme.evil')?.code, 'fetch_failed');
+    assert.match(by.get('acme.evil')?.detail ?? '', /unsafe_path: .*leads outside the repository/);
     assert.deepEqual([...(await installed(o)).keys()], ['acme.good']);
     assert.equal((await json<{ state: { lastRevision?: string } }>(['source', 'show', 'm'], o)).state.lastRevision, undefined);
   });
@@ -271,6 +309,18 @@ describe('dependencies', () => {
     const inst = await installed(o);
     assert.ok(Date.parse(inst.get('acme.lib')?.['installedAt' as never] ?? '') <= Date.parse(inst.get('acme.app')?.['installedAt' as never] ?? ''), 'lib before app');
     assert.deepEqual([...inst.keys()].sort(), ['acme.app', 'acme.lib']);
+
+    // save of a pack carries its dependencies (resolved in the store), unless told not to
+    const tags = (await json<Array<{ ref: string }>>(['ls'], o)).map((t) => t.ref);
+    const app = tags.find((t) => t.endsWith('/acme.app:1.0.0')) ?? '';
+    const lib = tags.find((t) => t.endsWith('/acme.lib:2.1.0')) ?? '';
+    const archive = join(await tempDir(), 'app.tar');
+    const saved = await json<{ refs: Array<{ ref: string }> }>(['save', app, '-o', archive], o);
+    assert.deepEqual(saved.refs.map((r) => r.ref), [app, lib]);
+    const alone = await json<{ refs: Array<{ ref: string }> }>(['save', app, '-o', archive, '--no-dependencies'], o);
+    assert.deepEqual(alone.refs.map((r) => r.ref), [app]);
+    const needy = tags.find((t) => t.endsWith('/acme.needy:1.0.0')) ?? '';
+    expectError(await scrydon(['save', needy, '-o', archive], o), 'not_found');
   });
 });
 
@@ -321,6 +371,8 @@ describe('scripted and concurrent reconciles', () => {
     assert.equal(run?.trigger, 'file');
     assert.equal(run?.outcome, 'success');
     assert.deepEqual(await json<unknown[]>(['source', 'ls'], o), []);
+    assert.match((await ok(['source', 'ls', '-f', file], o)).stdout, /scripted .* \(read-only\)/);
+    assert.match((await ok(['source', 'show', 'scripted', '-f', file], o)).stdout, /managed by file .*last reconciled revision: [0-9a-f]{40}/s);
     assert.equal((await installed(o)).get('acme.core')?.source, 'scripted');
     await writeFile(file, 'apiVersion: scrydon.io/v1\nkind: SourceList\nsources:\n  - name: bad\n    type: git\n    ulr: x\n');
     expectError(await scrydon(['reconcile', '-f', file], o), 'config_invalid');

@@ -1,8 +1,14 @@
 import assert from 'node:assert/strict';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+
+import { Readable } from 'node:stream';
+import { bundleReferrer } from '../../src/signature/bundle-format.js';
+import { COSIGN_SIGN_PREDICATE, signStatement } from '../../src/signature/intoto.js';
+import { Store } from '../../src/store/store-target.js';
 import { cleanupTemps, FIXTURES, json, ok, scrydon, tempDir, type RunOptions } from '../helpers/cli.js';
+import { fakeSigstore, IDENTITY, ISSUER, keylessBundle, type FakeSigstore } from '../helpers/sigstore-fixtures.js';
 import { ociCatalog, publishCatalog } from '../helpers/oci-catalog.js';
 import { startProxy, type RunningProxy } from '../helpers/proxy.js';
 import { startRegistry, type RunningRegistry } from '../helpers/registry.js';
@@ -32,6 +38,14 @@ const digests = new Map<string, string>();
 
 async function env(): Promise<RunOptions & { home: string }> {
   return { home: await tempDir(), env: { SCRYDON_CREDENTIAL_STORE: 'file', HOME: await tempDir() } };
+}
+
+/** Attaches a keyless (fake Fulcio/Rekor) Sigstore bundle referrer to a stored pack, as cosign 3 would. */
+async function signKeyless(home: string, ref: string, s: FakeSigstore, san: string): Promise<void> {
+  const store = await Store.open(join(home, 'catalog'));
+  const subject = await store.resolve(ref);
+  const r = bundleReferrer(subject, await keylessBundle(s, await s.issue(san), signStatement(subject.digest)), COSIGN_SIGN_PREDICATE, '2026-01-01T00:00:00Z');
+  for (const part of [r.config, r.layer, r.manifest]) if (!(await store.exists(part.descriptor))) await store.push(part.descriptor, Readable.from([part.bytes]));
 }
 
 async function reconcile(o: RunOptions, ...args: string[]): Promise<Run[]> {
@@ -143,6 +157,62 @@ describe('an OCI source', () => {
     const [run] = await reconcile(o);
     assert.equal(run?.packs[0]?.code, 'verify_failed');
     assert.deepEqual((await json<{ packs: unknown[] }>(['installed'], o)).packs, []);
+  });
+
+  test('cosign-keyless: the identity and issuer of the source are checked against the imported trusted root', async () => {
+    const sigstore = await fakeSigstore();
+    const p = await env();
+    const signed = new Map<string, string>();
+    for (const [dir, id, version, repo, san] of [
+      ['acme-core', 'acme.core', '1.0.0', 'keyless/core', IDENTITY],
+      ['acme-payments-integration', 'acme.payments', '0.3.0', 'keyless/payments', 'https://github.com/mallory/fork/.github/workflows/x.yml@refs/heads/main'],
+    ] as const) {
+      signed.set(id, (await json<{ digest: string }>(['build', join(FIXTURES, 'packs', dir)], p)).digest);
+      await signKeyless(p.home, `${id}:${version}`, sigstore, san);
+      await ok(['push', `${id}:${version}`, `${registry.host}/${repo}:${version}`, '--plain-http'], p);
+    }
+    await publishCatalog(registry.host, 'keyless/catalog', 'catalog', ociCatalog([
+      ['acme.core', '1.0.0', `${reg}/keyless/core@${signed.get('acme.core')}`, 'cosign-keyless'],
+      ['acme.payments', '0.3.0', `${reg}/keyless/payments@${signed.get('acme.payments')}`, 'cosign-keyless'],
+    ]));
+    const o = await env();
+    const root = join(await tempDir(), 'trusted_root.json');
+    await writeFile(root, JSON.stringify(sigstore.trustedRoot));
+    await ok(['trust', 'import', root], o);
+    await ok(['source', 'add', 'kl', '--type', 'oci', '--url', `${reg}/keyless/catalog`, '--plain-http', '--certificate-identity-regexp', '^https://github\\.com/acme/', '--certificate-oidc-issuer', ISSUER], o);
+    const [run] = await reconcile(o);
+    const by = new Map(run?.packs.map((x) => [x.id, x]));
+    assert.equal(by.get('acme.core')?.outcome, 'installed', JSON.stringify(run));
+    assert.ok((by.get('acme.core')?.detail ?? '').includes(`active; signed by ${IDENTITY} (issuer ${ISSUER})`), by.get('acme.core')?.detail);
+    assert.equal(by.get('acme.payments')?.code, 'verify_failed');
+    assert.match(by.get('acme.payments')?.detail ?? '', /identity/);
+  });
+
+  test('a private catalog: the source credential (username:token) reaches its registry and is never shown', async () => {
+    const TOKEN = 'reg-token-never-print-me-7';
+    const priv = await startRegistry({ kind: 'htpasswd', users: { ci: TOKEN } });
+    try {
+      await publishCatalog(priv.host, 'acme/private-catalog', 'catalog', ociCatalog([['acme.core', '1.0.0', `${reg}/acme/core@${digests.get('acme.core')}`, 'cosign-key']]), `ci:${TOKEN}`);
+      const o = await env();
+      const add = ['source', 'add', 'priv', '--type', 'oci', '--url', `${priv.host}/acme/private-catalog`, '--plain-http', '--credential-stdin', '--signature-policy', 'cosign-key', '--public-key', join(keys, 'cosign.pub')];
+      await ok(add, { ...o, input: `ci:${TOKEN}` });
+      const tested = await ok(['source', 'test', 'priv'], o);
+      assert.match(tested.stdout, /acme\.core 1\.0\.0/);
+      const res = await scrydon(['reconcile', '--json'], o);
+      assert.equal(res.code, 0, res.stderr);
+      assert.equal((JSON.parse(res.stdout) as Run[])[0]?.outcome, 'success');
+      for (const text of [res.stdout, res.stderr, tested.stdout, (await ok(['source', 'show', 'priv', '--json'], o)).stdout]) assert.ok(!text.includes(TOKEN));
+      const w = await env();
+      await ok([...add.slice(0, 2), 'wrong', ...add.slice(3)], { ...w, input: 'ci:not-the-token' });
+      const bad = await scrydon(['reconcile', '--json'], w);
+      assert.equal(bad.code, 1);
+      const [run] = JSON.parse(bad.stdout) as Array<Run & { code?: string; detail?: string }>;
+      assert.equal(run?.code, 'fetch_failed');
+      assert.match(run?.detail ?? '', /auth_failed/);
+      assert.ok(!bad.stdout.includes('not-the-token'));
+    } finally {
+      await priv.stop();
+    }
   });
 
   test('unsigned-allowed: packs install pending-review; an unreachable catalog is fetch_failed', async () => {

@@ -12,27 +12,28 @@ function digestOf(b: Buffer): string {
   return `sha256:${createHash('sha256').update(b).digest('hex')}`;
 }
 
-async function putBlob(host: string, repo: string, body: Buffer): Promise<string> {
+async function putBlob(host: string, repo: string, body: Buffer, h: Record<string, string>): Promise<string> {
   const digest = digestOf(body);
-  const head = await fetch(`http://${host}/v2/${repo}/blobs/${digest}`, { method: 'HEAD' });
+  const head = await fetch(`http://${host}/v2/${repo}/blobs/${digest}`, { method: 'HEAD', headers: h });
   if (head.status === 200) return digest;
-  const start = await fetch(`http://${host}/v2/${repo}/blobs/uploads/`, { method: 'POST' });
+  const start = await fetch(`http://${host}/v2/${repo}/blobs/uploads/`, { method: 'POST', headers: h });
   await start.arrayBuffer();
   const location = start.headers.get('location');
   if (start.status !== 202 || !location) throw new Error(`blob upload to ${host}/${repo}: ${start.status}`);
   const url = new URL(location, `http://${host}`);
   url.searchParams.set('digest', digest);
-  const res = await fetch(url, { method: 'PUT', headers: { 'content-type': 'application/octet-stream', 'content-length': String(body.byteLength) }, body });
+  const res = await fetch(url, { method: 'PUT', headers: { ...h, 'content-type': 'application/octet-stream', 'content-length': String(body.byteLength) }, body });
   await res.arrayBuffer();
   if (res.status !== 201) throw new Error(`blob upload to ${host}/${repo}: ${res.status}`);
   return digest;
 }
 
-/** Pushes `yaml` as `host/repo:tag`; returns the manifest digest. */
-export async function publishCatalog(host: string, repo: string, tag: string, yaml: string): Promise<string> {
+/** Pushes `yaml` as `host/repo:tag` (with Basic auth `user:password` when given); returns the manifest digest. */
+export async function publishCatalog(host: string, repo: string, tag: string, yaml: string, basic?: string): Promise<string> {
+  const h: Record<string, string> = basic ? { authorization: `Basic ${Buffer.from(basic).toString('base64')}` } : {};
   const layer = Buffer.from(yaml);
-  const layerDigest = await putBlob(host, repo, layer);
-  const configDigest = await putBlob(host, repo, EMPTY);
+  const layerDigest = await putBlob(host, repo, layer, h);
+  const configDigest = await putBlob(host, repo, EMPTY, h);
   const manifest = Buffer.from(
     JSON.stringify({
       schemaVersion: 2,
@@ -43,7 +44,7 @@ export async function publishCatalog(host: string, repo: string, tag: string, ya
       annotations: { 'org.opencontainers.image.created': new Date().toISOString() },
     }),
   );
-  const res = await fetch(`http://${host}/v2/${repo}/manifests/${tag}`, { method: 'PUT', headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' }, body: manifest });
+  const res = await fetch(`http://${host}/v2/${repo}/manifests/${tag}`, { method: 'PUT', headers: { ...h, 'content-type': 'application/vnd.oci.image.manifest.v1+json' }, body: manifest });
   await res.arrayBuffer();
   if (res.status !== 201) throw new Error(`manifest push to ${host}/${repo}:${tag}: ${res.status}`);
   return digestOf(manifest);
