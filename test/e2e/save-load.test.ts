@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { removeStaleStaging } from '../../src/store/staging.js';
 import { LayoutPaths } from '../../src/store/layout.js';
-import { BIN, cleanupTemps, expectError, json, ok, scrydon, tempDir, treeHash } from '../helpers/cli.js';
+import { BIN, cleanupTemps, expectError, FIXTURES, json, ok, scrydon, tempDir, treeHash } from '../helpers/cli.js';
 import { seedPack, seedReferrer, type Seeded } from '../helpers/seed-store.js';
 
 interface IndexJson {
@@ -111,6 +111,36 @@ describe('save and load', () => {
     assert.deepEqual((await readdir(work)).filter((n) => n.startsWith('nothing.tar')), []);
     expectError(await scrydon(['save', '-o', file], { home: src }), 'usage', 2);
     expectError(await scrydon(['save', 'acme.other:2.0.0', '-o', '-', '--json'], { home: src }), 'usage', 2);
+  });
+
+  it('saving a pack carries the stored packs it depends on; --no-dependencies leaves them out; a missing one fails', async () => {
+    const home = await tempDir();
+    for (const p of ['acme-core', 'acme-fraud']) await ok(['build', join(FIXTURES, 'packs', p)], { home });
+    const tags = (await json<Array<{ ref: string; id: string | null }>>(['ls'], { home })).map((t) => t.ref);
+    const fraud = tags.find((t) => t.startsWith('acme.fraud:')) as string;
+    const core = tags.find((t) => t.startsWith('acme.core:')) as string;
+    const file = join(work, 'deps.tar');
+    const saved = await scrydon(['save', fraud, '-o', file], { home });
+    assert.equal(saved.code, 0, saved.stderr);
+    assert.match(saved.stderr, new RegExp(`including dependency ${core.replace(/[.]/g, '\\.')}`));
+    const dst = await tempDir();
+    await ok(['load', '-i', file], { home: dst });
+    assert.deepEqual(Object.keys(tagsOf(await indexOf(dst))).sort(), [core, fraud].sort());
+
+    const bare = join(work, 'nodeps.tar');
+    await ok(['save', fraud, '--no-dependencies', '-o', bare], { home });
+    const dst2 = await tempDir();
+    await ok(['load', '-i', bare], { home: dst2 });
+    assert.deepEqual(Object.keys(tagsOf(await indexOf(dst2))), [fraud]);
+
+    // the dependency is not in the store: refused, nothing written
+    await ok(['rm', core], { home });
+    const missing = join(work, 'missing.tar');
+    const before = await treeHash(join(home, 'catalog'));
+    const e = expectError(await scrydon(['save', fraud, '-o', missing], { home }), 'not_found');
+    assert.match(e.stderr, /acme\.fraud 1\.\d+\.\d+ needs acme\.core \^1\.0\.0/);
+    await assert.rejects(stat(missing));
+    assert.equal(await treeHash(join(home, 'catalog')), before);
   });
 
   it('air-gap delta: inventory, --exclude-inventory, a smaller second archive', async () => {
