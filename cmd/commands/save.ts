@@ -11,7 +11,7 @@ export default defineCommand({
   command: 'save [refs..]',
   describe: 'Write stored packs (with their signatures) to a tar archive, an OCI image layout',
   examples: [
-    ['scrydon save acme.fraud:1.2.0 -o fraud.tar', 'one pack, for an air-gapped machine'],
+    ['scrydon save acme.fraud:1.2.0 -o fraud.tar', 'one pack and the stored packs it depends on, for an air-gapped machine'],
     ['scrydon save --all -o everything.tar', 'every tag in the store'],
     ['scrydon save acme.fraud:1.3.0 --exclude-inventory their-inventory.json -o delta.tar', 'only what the other side lacks'],
     ['scrydon save acme.fraud:1.2.0 -o - | ssh host scrydon load', 'stream to another machine'],

@@ -1,4 +1,4 @@
-import { access } from 'node:fs/promises';
+import { access, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ScrydonError } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
@@ -32,6 +32,7 @@ export async function writeNewKeyPair(dir: string, prefix: string, password: str
     }
   }
   const pair = await generateKeyPair(password);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
   await writeFileAtomic(privateKey, pair.privatePem, 0o600);
   await writeFileAtomic(publicKey, pair.publicPem, 0o644);
   return { privateKey, publicKey, fingerprint: pair.fingerprint };

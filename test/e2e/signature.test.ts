@@ -31,6 +31,11 @@ test('key generate writes cosign.key (0600, encrypted) and cosign.pub; refuses t
   assert.equal((await stat(join(work, 'cosign.key'))).mode & 0o777, 0o600);
   assert.match(await readFile(join(work, 'cosign.pub'), 'utf8'), /^-----BEGIN PUBLIC KEY-----/);
   expectError(await scrydon(['key', 'generate', '--dir', work], { env: ENV }), 'usage', 2);
+  // a --dir that does not exist yet is created, private to its owner
+  const nested = join(work, 'new', 'keys');
+  await ok(['key', 'generate', '--dir', nested], { env: ENV });
+  assert.equal((await stat(join(nested, 'cosign.key'))).mode & 0o777, 0o600);
+  assert.equal((await stat(nested)).mode & 0o077, 0);
 });
 
 test('wrong password: key_password, and nothing is written to the store', async () => {
