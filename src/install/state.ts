@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { ScrydonError } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
 import { withFileLock } from '../fs/lock.js';
+import { parseCached, rememberParsed } from '../fs/parsed-cache.js';
 import { CONTENT_KINDS, type ContentKind } from '../pack/pack-json.js';
 
 /** What the install root remembers about each installed pack: `<root>/installed.json`. */
@@ -97,7 +98,7 @@ export function parseInstallState(text: string, path: string): InstallState {
   return v as unknown as InstallState;
 }
 
-/** The current state; an absent file is an empty state. Reads without a lock (the file is replaced atomically). */
+/** The current state (frozen); an absent file is an empty state. Reads without a lock (the file is replaced atomically). */
 export async function readInstallState(root: string): Promise<InstallState> {
   const path = installStatePath(root);
   let text: string;
@@ -108,7 +109,7 @@ export async function readInstallState(root: string): Promise<InstallState> {
     throw e;
   }
   if (Buffer.byteLength(text) > MAX_STATE_BYTES) throw invalid(path, `larger than ${MAX_STATE_BYTES} bytes`);
-  return parseInstallState(text, path);
+  return parseCached(path, text, (t) => parseInstallState(t, path));
 }
 
 /**
@@ -119,7 +120,11 @@ export async function withInstallState<T>(root: string, fn: (state: InstallState
   const path = installStatePath(root);
   return withFileLock(path, async () => {
     const state = await readInstallState(root);
-    return fn(state, (s) => writeFileAtomic(path, JSON.stringify(s, null, 2) + '\n'));
+    return fn(state, async (s) => {
+      const text = JSON.stringify(s, null, 2) + '\n';
+      await writeFileAtomic(path, text);
+      rememberParsed(path, text, s);
+    });
   });
 }
 

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { ScrydonError } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
 import { withFileLock } from '../fs/lock.js';
+import { parseCached, rememberParsed } from '../fs/parsed-cache.js';
 import { assertDescriptor, type Descriptor } from '../oci/descriptor.js';
 import { MediaType } from '../oci/media-types.js';
 import { EMPTY_INDEX, type LayoutPaths } from './layout.js';
@@ -31,7 +32,7 @@ function parseIndex(text: string, path: string): IndexFile {
   return o as IndexFile;
 }
 
-/** Reads index.json; a missing file is an empty index (a fresh store). */
+/** Reads index.json; a missing file is an empty index (a fresh store). The result is frozen: build a new one. */
 export async function readIndex(p: LayoutPaths): Promise<IndexFile> {
   let text: string;
   try {
@@ -40,14 +41,16 @@ export async function readIndex(p: LayoutPaths): Promise<IndexFile> {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { ...EMPTY_INDEX, manifests: [] } as IndexFile;
     throw e;
   }
-  return parseIndex(text, p.index);
+  return parseCached(p.index, text, (t) => parseIndex(t, p.index));
 }
 
 /** Writes index.json atomically in the canonical form. Call only while holding the index lock. */
 async function writeIndex(p: LayoutPaths, index: IndexFile): Promise<void> {
   const out: IndexFile = { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: index.manifests };
   if (index.annotations) out.annotations = index.annotations;
-  await writeFileAtomic(p.index, JSON.stringify(out, null, 2) + '\n');
+  const text = JSON.stringify(out, null, 2) + '\n';
+  await writeFileAtomic(p.index, text);
+  rememberParsed(p.index, text, out);
 }
 
 /**

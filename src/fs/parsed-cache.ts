@@ -1,0 +1,30 @@
+/**
+ * Parsed forms of small state files (index.json, installed.json) that one process reads again and again while
+ * rewriting them under a lock: a reconcile of 1,000 packs otherwise re-parses and re-validates a growing file
+ * 1,000 times. The cache is keyed by the file's exact text, so whatever another process wrote is parsed afresh;
+ * only the parse is skipped, never the read. Cached values are deeply frozen: callers build new values from
+ * them (spread), and a mutation throws instead of silently changing what the next caller sees.
+ */
+const cache = new Map<string, { text: string; value: unknown }>();
+
+function deepFreeze<T>(v: T): T {
+  if (typeof v === 'object' && v !== null && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const k of Object.keys(v)) deepFreeze((v as Record<string, unknown>)[k]);
+  }
+  return v;
+}
+
+/** `parse(text)`, or the value parsed last time this path had exactly this text. */
+export function parseCached<T>(path: string, text: string, parse: (text: string) => T): T {
+  const hit = cache.get(path);
+  if (hit && hit.text === text) return hit.value as T;
+  const value = deepFreeze(parse(text));
+  cache.set(path, { text, value });
+  return value;
+}
+
+/** Records what this process just wrote to `path` (call after the atomic write, still holding the lock). */
+export function rememberParsed<T>(path: string, text: string, value: T): void {
+  cache.set(path, { text, value: deepFreeze(value) });
+}
