@@ -3,12 +3,13 @@ import { existsSync } from 'node:fs';
 import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chromium } from 'playwright-core';
+import { chromium, type Page } from 'playwright-core';
 import { homePaths } from '../../src/config/paths.js';
 import { appendRun, type RunRecord } from '../../src/reconcile/history.js';
 import type { CatalogData } from '../../src/serve/catalog-data.js';
 import type { PackDiff } from '../../src/serve/pack-files.js';
-import { cleanupTemps, FIXTURES, json, ok, ROOT, tempDir } from '../helpers/cli.js';
+import { cleanupTemps, FIXTURES, json, ok, ROOT, scrydon, tempDir } from '../helpers/cli.js';
+import { makeGitRepo } from '../helpers/git-server.js';
 import { http, startServe, type RunningServe } from '../helpers/serve.js';
 
 /**
@@ -25,6 +26,28 @@ async function api<T>(serve: RunningServe, path: string): Promise<T> {
   const r = await http(`${serve.url}${path}`);
   assert.equal(r.status, 200, `${path}: ${r.body.toString('utf8')}`);
   return JSON.parse(r.body.toString('utf8')) as T;
+}
+
+/** Opens `url` in headless Chromium, waits for the pack list, runs `fn`, and fails on any script error of the page. */
+async function withPage(url: string, fn: (page: Page) => Promise<void>): Promise<void> {
+  const profile = await tempDir('scrydon-chromium-');
+  const browser = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1280, height: 900 },
+  });
+  try {
+    const page = browser.pages()[0] ?? (await browser.newPage());
+    const problems: string[] = [];
+    page.on('pageerror', (e) => problems.push(e.message));
+    await page.goto(url, { waitUntil: 'load' });
+    await page.waitForSelector('#packs tr.pack-row');
+    await fn(page);
+    assert.deepEqual(problems, [], 'no script errors on the page');
+  } finally {
+    await browser.close();
+  }
 }
 
 function run(n: number, extra: Partial<RunRecord>): RunRecord {
@@ -135,19 +158,7 @@ describe('scrydon serve: the catalog page and /api/', () => {
   });
 
   test('the page in headless Chromium: pack list, a run-history row, detail and diff; a screenshot is kept', { skip: !existsSync(CHROMIUM) && 'Debian chromium is not installed (scripts/test-setup installs it)' }, async () => {
-    const profile = await tempDir('scrydon-chromium-');
-    const browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1280, height: 900 },
-    });
-    try {
-      const page = browser.pages()[0] ?? (await browser.newPage());
-      const problems: string[] = [];
-      page.on('pageerror', (e) => problems.push(e.message));
-      await page.goto(serve.url, { waitUntil: 'load' });
-      await page.waitForSelector('#packs tr.pack-row');
+    await withPage(serve.url, async (page) => {
       const rows = await page.$$eval('#packs tr.pack-row', (trs) => trs.map((tr) => tr.textContent ?? ''));
       assert.equal(rows.length, 3);
       assert.ok(rows.some((r) => r.includes('acme.fraud') && r.includes('1.3.0')));
@@ -169,9 +180,56 @@ describe('scrydon serve: the catalog page and /api/', () => {
       assert.match(diffText, /1\.2\.0 → 1\.3\.0/);
       assert.match(diffText, /2 added, 0 removed, 2 changed/);
       await page.screenshot({ path: join(ARTIFACTS, 'serve-page-diff.png'), fullPage: true });
-      assert.deepEqual(problems, [], 'no script errors on the page');
+    });
+  });
+});
+
+describe('scrydon serve: the run history of a real reconcile', () => {
+  after(cleanupTemps);
+
+  test('a git source reconciled by the CLI: its run, per pack outcome and code, in /api/runs and on the page', { skip: !existsSync(CHROMIUM) && 'Debian chromium is not installed (scripts/test-setup installs it)' }, async () => {
+    const repo = await makeGitRepo('lab');
+    await repo.copy(join(FIXTURES, 'packs', 'acme-core'), 'packs/acme-core');
+    await repo.write(
+      'scrydon.yaml',
+      [
+        'apiVersion: scrydon.io/v1',
+        'kind: PackCatalog',
+        'packs:',
+        '  - {id: acme.core, version: 1.0.0, artifact: {kind: git-tar, ref: main, path: packs/acme-core}, signature: {kind: none}}',
+        '  - {id: acme.gone, version: 2.0.0, artifact: {kind: git-tar, ref: main, path: packs/nowhere}, signature: {kind: none}}',
+        '',
+      ].join('\n'),
+    );
+    repo.commit('publish');
+    const home = await tempDir();
+    const o = { home, env: { SCRYDON_CREDENTIAL_STORE: 'file', HOME: await tempDir() } };
+    await ok(['source', 'add', 'lab', '--type', 'git', '--url', repo.url, '--signature-policy', 'unsigned-allowed'], o);
+    const res = await scrydon(['reconcile', '--json'], o);
+    assert.equal(res.code, 1, res.stderr);
+    const [run] = JSON.parse(res.stdout) as RunRecord[];
+    assert.ok(run);
+    const serve = await startServe(home);
+    try {
+      const data = await api<{ sources: Array<{ source: string; runs: RunRecord[] }> }>(serve, '/api/runs');
+      assert.deepEqual(data.sources.map((s) => s.source), ['lab']);
+      const shown = data.sources[0]?.runs[0];
+      assert.equal(shown?.runId, run.runId);
+      assert.equal(shown?.outcome, 'failed');
+      assert.equal(shown?.unsignedAllowed, true);
+      assert.deepEqual(shown?.packs.map((p) => [p.id, p.outcome, p.code ?? null]), [['acme.core', 'installed', null], ['acme.gone', 'failed', 'fetch_failed']]);
+      const packs = await api<CatalogData>(serve, '/api/packs');
+      const core = packs.packs.find((p) => p.id === 'acme.core');
+      assert.equal(core?.installed?.status, 'pending-review');
+      await withPage(serve.url, async (page) => {
+        const row = await page.textContent(`#runs tr.run-row[data-run="${run.runId}"]`);
+        assert.ok(row?.includes('failed') && row.includes('fetch_failed') && row.includes('acme.gone 2.0.0'), row ?? '');
+        assert.ok(((await page.textContent('#packs')) ?? '').includes('pending-review'));
+        await mkdir(ARTIFACTS, { recursive: true });
+        await page.screenshot({ path: join(ARTIFACTS, 'serve-page-reconcile.png'), fullPage: true });
+      });
     } finally {
-      await browser.close();
+      await serve.stop();
     }
   });
 });
