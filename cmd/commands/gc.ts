@@ -17,7 +17,7 @@ export default defineCommand({
       .option('dry-run', { type: 'boolean', default: false, describe: 'report only; delete nothing' })
       .option('grace', { type: 'string', default: '10m', describe: 'keep blobs younger than this (a concurrent pull may not have tagged them yet)' }),
   run: async (args, ctx) => {
-    const report = await gc(await ctx.store(), { dryRun: args['dry-run'], graceMs: parseDuration(args.grace, '--grace') });
+    const report = await gc(await ctx.store(), { dryRun: args['dry-run'], graceMs: parseDuration(args.grace, '--grace'), tempDirs: [ctx.paths.tmp] });
     const verb = report.dryRun ? 'would free' : 'freed';
     const lines = report.removed.map((r) => `${report.dryRun ? 'would delete' : 'deleted'} ${shortDigest(r.digest)} ${humanBytes(r.size)}`);
     lines.push(`${verb} ${humanBytes(report.freedBytes)} in ${report.removed.length} blob(s); ${report.reachableBlobs} reachable kept` +

@@ -84,6 +84,16 @@ export async function walkPackDir(dir: string, o: { signal?: AbortSignal | undef
   }
 
   await visit('');
+  // directories holding no file are left out, as git leaves them out: a pack built from a working tree has the
+  // bytes of one packed from a checkout of it (reconcile's git-tar)
+  const needed = new Set<string>();
+  for (const e of entries) {
+    if (e.type !== 'file') continue;
+    for (let i = e.path.indexOf('/'); i !== -1; i = e.path.indexOf('/', i + 1)) needed.add(e.path.slice(0, i));
+  }
+  const kept = entries.filter((e) => e.type === 'file' || needed.has(e.path));
+  entries.length = 0;
+  entries.push(...kept);
   entries.sort((a, b) => byteCompare(a.path, b.path));
   unsafe.push(...caseCollisions(entries));
   unsafe.sort((a, b) => byteCompare(a.path, b.path));

@@ -12,6 +12,8 @@ export interface GcOptions {
   /** Blobs and temp files younger than this are kept: a concurrent pull may not have tagged them yet. */
   graceMs: number;
   now?: number;
+  /** Scratch directories beside the store whose entries are temp files too (`$SCRYDON_HOME/tmp`: builds, spools). */
+  tempDirs?: readonly string[];
 }
 
 export interface GcStep {
@@ -94,12 +96,14 @@ export async function gc(store: Store, o: GcOptions): Promise<GcReport> {
   });
 
   await timed(steps, 'clean-temp', async () => {
-    for (const name of await readdir(store.paths.ingest).catch(() => [] as string[])) {
-      const path = join(store.paths.ingest, name);
-      const newest = await newestMtime(path).catch(() => now);
-      if (young(newest)) continue;
-      report.cleanedTemp++;
-      if (!dryRun) await rm(path, { recursive: true, force: true });
+    for (const dir of [store.paths.ingest, ...(o.tempDirs ?? [])]) {
+      for (const name of await readdir(dir).catch(() => [] as string[])) {
+        const path = join(dir, name);
+        const newest = await newestMtime(path).catch(() => now);
+        if (young(newest)) continue;
+        report.cleanedTemp++;
+        if (!dryRun) await rm(path, { recursive: true, force: true });
+      }
     }
   });
   return report;

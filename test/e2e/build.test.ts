@@ -149,6 +149,18 @@ describe('scrydon build: deterministic output', () => {
     assert.equal(layer[0]?.digest, ra.digest, 'the stored layer is the --out file');
   });
 
+  test('directories holding no file are left out, as git leaves them out (a working tree packs like its checkout)', async () => {
+    const a = join(await tempDir(), 'fraud');
+    await copyPack(join(PACKS, 'acme-fraud'), a, {});
+    await mkdir(join(a, 'ontology', 'empty', 'deeper'), { recursive: true });
+    await mkdir(join(a, 'drafts'));
+    const out = await tempDir();
+    const withEmpty = await json<BuildJson>(['build', a, '--out', join(out, 'a.tar.gz')]);
+    const plain = await json<BuildJson>(['build', join(PACKS, 'acme-fraud'), '--out', join(out, 'b.tar.gz')]);
+    assert.equal(withEmpty.digest, plain.digest);
+    assert.ok((await readFile(join(out, 'a.tar.gz'))).equals(await readFile(join(out, 'b.tar.gz'))));
+  });
+
   test('tar entries: sorted, owners 0, modes normalised, mtime 0, fixed gzip header', async () => {
     const out = join(await tempDir(), 'fraud.tar.gz');
     await ok(['build', join(PACKS, 'acme-fraud'), '--out', out]);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { chmod, readFile, unlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { chmod, mkdir, readFile, stat, unlink, utimes, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { ListEntry } from '../../src/store/list.js';
 import { Store } from '../../src/store/store-target.js';
@@ -83,6 +83,24 @@ describe('gc', () => {
     const check = await scrydon(['check'], { home });
     assert.equal(check.code, 0, check.stdout + check.stderr);
     await ok(['install', 'acme.fraud:1.2.0'], { home });
+  });
+
+  test('temp files a killed build or load left behind (ingest/, $SCRYDON_HOME/tmp) go once older than the grace window', async () => {
+    const home = await homeWithPacks();
+    const old = new Date(Date.now() - 3600_000);
+    const leftovers = [join(home, 'catalog', 'ingest', 'abc-123-dead'), join(home, 'tmp', '.build-123-beef.scrydon-pack.tar.gz.tmp')];
+    for (const f of leftovers) {
+      await mkdir(dirname(f), { recursive: true });
+      await writeFile(f, 'partial');
+      await utimes(f, old, old);
+    }
+    const fresh = join(home, 'tmp', 'reconcile-456-cafe');
+    await mkdir(fresh, { recursive: true });
+    await writeFile(join(fresh, 'work'), 'in use');
+    const r = await json<{ cleanedTemp: number }>(['gc'], { home });
+    assert.equal(r.cleanedTemp, 2);
+    for (const f of leftovers) await assert.rejects(stat(f));
+    assert.equal(await readFile(join(fresh, 'work'), 'utf8'), 'in use', 'a young temp dir (a running process) is kept');
   });
 });
 
