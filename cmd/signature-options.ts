@@ -3,7 +3,6 @@ import { createInterface } from 'node:readline';
 import { loadPolicy } from '../src/config/policy.js';
 import { assertRegistryAllowed, enforce } from '../src/signature/policy-engine.js';
 import { loadTrustRoot } from '../src/signature/trust-store.js';
-import { verifySignatures } from '../src/signature/verify.js';
 import { Writable } from 'node:stream';
 import { ScrydonError } from '../src/errors.js';
 import { parseKeyRef, readKeyRef } from '../src/signature/key-ref.js';
@@ -188,6 +187,7 @@ export async function enforceStorePolicy(ctx: Context, ref: string): Promise<voi
   const trust = await loadTrustRoot(ctx.paths.trust);
   const legacyRefs = await storeLegacyRefs(store, d);
   const name = await storeRepositoryFor(store, ref, d);
+  const { verifySignatures } = await import('../src/signature/verify.js'); // sigstore-js only when a policy asks
   const e = await enforce(policy, source, ref, (requirement) => verifySignatures(store, d, { requirement, trust, legacyRefs, signal: ctx.signal }), name);
   for (const w of e.warnings) ctx.warn(w);
 }

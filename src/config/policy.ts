@@ -1,7 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { ScrydonError } from '../errors.js';
-import { describeProblems, parseYamlText } from '../pack/locate.js';
-import { schemaProblems } from '../pack/schema.js';
 
 /** One signature requirement, in the same form a scrydon.yaml source states it (catalog-spec). */
 export interface SignatureSpec {
@@ -48,6 +46,8 @@ export async function loadPolicy(path: string): Promise<LoadedPolicy> {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { policy: DEFAULT_POLICY, source: undefined };
     throw new ScrydonError('io_error', `cannot read ${path}: ${(e as Error).message}`, { cause: e });
   }
+  // the YAML and schema machinery is loaded only where a policy.yaml exists
+  const [{ describeProblems, parseYamlText }, { schemaProblems }] = await Promise.all([import('../pack/locate.js'), import('../pack/schema.js')]);
   const parsed = parseYamlText(text);
   const problems = parsed.problems.length ? parsed.problems : schemaProblems('policy', parsed.value, parsed.locate);
   if (problems.length) {

@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { parse } from 'yaml';
 import { ScrydonError } from '../errors.js';
 import { canonicalRegistry } from './hosts.js';
 
@@ -50,7 +49,8 @@ export class RegistrySettings {
 }
 
 /** Parses registries.yaml; `where` names the file in errors. */
-export function parseRegistriesFile(text: string, where: string): Map<string, Partial<HostSettings>> {
+export async function parseRegistriesFile(text: string, where: string): Promise<Map<string, Partial<HostSettings>>> {
+  const { parse } = await import('yaml'); // only where a registries.yaml exists
   const bad = (why: string): never => {
     throw new ScrydonError('config_invalid', `${where}: ${why}`, { hint: 'registries.yaml holds registries: {HOST[:PORT]: {plainHttp: true, insecure: true, caFile: PATH}}' });
   };
@@ -95,5 +95,5 @@ export async function loadRegistriesFile(path: string): Promise<Map<string, Part
     throw e;
   }
   if (text.length > MAX_FILE_BYTES) throw new ScrydonError('size_limit_exceeded', `${path} is over ${MAX_FILE_BYTES} bytes`);
-  return parseRegistriesFile(text, path);
+  return await parseRegistriesFile(text, path);
 }

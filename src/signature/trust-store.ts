@@ -3,7 +3,7 @@ import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ScrydonError } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
-import { parseTrustedRoot, type TrustSummary } from './sigstore-adapter.js';
+import type { TrustSummary } from './sigstore-adapter.js';
 import type { LoadedTrust } from './verify.js';
 
 /** The one trusted root scrydon verifies keyless signatures against: `$SCRYDON_HOME/trust/trusted_root.json`. */
@@ -19,7 +19,9 @@ export interface TrustInfo {
   contents: TrustSummary;
 }
 
-function parse(bytes: Buffer, where: string): ReturnType<typeof parseTrustedRoot> {
+/** sigstore-js is loaded only when a trusted root is read (~120 ms of start-up for every command otherwise). */
+async function parse(bytes: Buffer, where: string): Promise<ReturnType<typeof import('./sigstore-adapter.js').parseTrustedRoot>> {
+  const { parseTrustedRoot } = await import('./sigstore-adapter.js');
   let json: unknown;
   try {
     json = JSON.parse(bytes.toString('utf8'));
@@ -36,7 +38,7 @@ function digestOf(bytes: Buffer): string {
 /** `scrydon trust import FILE`: validates the trusted root, then replaces the current one atomically. */
 export async function importTrustRoot(trustDir: string, bytes: Buffer, source: string, now = new Date()): Promise<TrustInfo> {
   if (bytes.byteLength > MAX_ROOT_BYTES) throw new ScrydonError('trust_invalid', `${source} is ${bytes.byteLength} bytes; a trusted root is far smaller`);
-  const root = parse(bytes, source);
+  const root = await parse(bytes, source);
   await mkdir(trustDir, { recursive: true });
   const path = join(trustDir, TRUSTED_ROOT_FILE);
   await writeFileAtomic(path, bytes, 0o644);
@@ -57,7 +59,7 @@ async function readRoot(trustDir: string): Promise<{ path: string; bytes: Buffer
 /** The imported trusted root, parsed, or undefined when none was imported. */
 export async function loadTrustRoot(trustDir: string): Promise<LoadedTrust | undefined> {
   const r = await readRoot(trustDir);
-  return r ? { root: parse(r.bytes, r.path), digest: digestOf(r.bytes) } : undefined;
+  return r ? { root: await parse(r.bytes, r.path), digest: digestOf(r.bytes) } : undefined;
 }
 
 /** `scrydon trust show`: digest, age and what the root holds. */
@@ -69,6 +71,6 @@ export async function showTrustRoot(trustDir: string, now = new Date()): Promise
     digest: digestOf(r.bytes),
     importedAt: r.mtime.toISOString(),
     ageSeconds: Math.max(0, Math.round((now.getTime() - r.mtime.getTime()) / 1000)),
-    contents: parse(r.bytes, r.path).summary,
+    contents: (await parse(r.bytes, r.path)).summary,
   };
 }

@@ -86,13 +86,13 @@ describe('transport policy', () => {
     assert.equal(backoffMs({ attempts: 4, baseMs: 100, maxMs: 1000 }, 1, 60_000), 1000, 'Retry-After is capped');
   });
 
-  test('registries.yaml: per-host settings, flags only for the registries a command names', () => {
-    const file = parseRegistriesFile('registries:\n  "localhost:5000":\n    plainHttp: true\n  reg.internal:\n    caFile: /etc/ca.pem\n', 'r.yaml');
+  test('registries.yaml: per-host settings, flags only for the registries a command names', async () => {
+    const file = await parseRegistriesFile('registries:\n  "localhost:5000":\n    plainHttp: true\n  reg.internal:\n    caFile: /etc/ca.pem\n', 'r.yaml');
     const s = new RegistrySettings(file).withFlags({ insecure: true }, ['ghcr.io']);
     assert.deepEqual(s.for('localhost:5000'), { plainHttp: true, insecure: false });
     assert.deepEqual(s.for('reg.internal'), { plainHttp: false, insecure: false, caFile: '/etc/ca.pem' });
     assert.deepEqual(s.for('ghcr.io'), { plainHttp: false, insecure: true });
     assert.deepEqual(s.for('quay.io'), { plainHttp: false, insecure: false });
-    assert.throws(() => parseRegistriesFile('registries:\n  x:\n    plainhttp: true\n', 'r.yaml'), (e: unknown) => isScrydonError(e, 'config_invalid'));
+    await assert.rejects(parseRegistriesFile('registries:\n  x:\n    plainhttp: true\n', 'r.yaml'), (e: unknown) => isScrydonError(e, 'config_invalid'));
   });
 });
