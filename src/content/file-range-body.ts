@@ -76,9 +76,12 @@ export class FileRangeBody extends VerifyStream {
   #mode: 'idle' | 'stream' | 'direct' = 'idle';
   #closed = false;
 
-  /** `owned`: the body closes `fh` when it is done (a blob opened for this read); otherwise the caller does. */
-  constructor(d: Descriptor, what: string, fh: FileHandle, start: number, owned: boolean) {
-    super(d, what);
+  /**
+   * `owned`: the body closes `fh` when it is done (a blob opened for this read); otherwise the caller does.
+   * `hashes`: false when only the size is checked (the destination checks the digest).
+   */
+  constructor(d: Descriptor, what: string, fh: FileHandle, start: number, owned: boolean, hashes = true) {
+    super(d, what, undefined, hashes);
     this.#fh = fh;
     this.#start = start;
     this.#size = d.size;

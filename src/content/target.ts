@@ -4,6 +4,11 @@ import type { Descriptor } from '../oci/descriptor.js';
 /** Every I/O call takes one; it stands in for Go's context. */
 export interface IoOptions {
   signal?: AbortSignal | undefined;
+  /**
+   * fetch(): the bytes go to a destination that checks their digest itself (a registry, as the distribution spec
+   * requires of every blob upload), so a local source may check only their size and skip hashing them.
+   */
+  sizeOnly?: boolean;
 }
 
 /** Bytes of a descriptor, verified against digest and size as they stream: a mismatch is the stream's error. */
@@ -47,6 +52,8 @@ export interface ReadOnlyTarget extends ReadOnlyStorage, Resolver {
 export interface Target extends ReadOnlyTarget, Pusher, Tagger {
   /** How many pushes this target takes at once (an archive writer appends one entry at a time: 1). */
   readonly pushConcurrency?: number;
+  /** The destination refuses a pushed blob whose bytes do not match its digest (a registry), so the copy need not hash them. */
+  readonly checksDigests?: boolean;
 }
 
 export function hasReferrers<T extends object>(t: T): t is T & ReferrerLister {

@@ -14,9 +14,13 @@ export class VerifyStream extends Transform {
   readonly #onBytes: Array<(total: number) => void> = [];
   #seen = 0;
 
-  constructor(expected: Descriptor, what: string, onBytes?: (total: number) => void) {
+  /** False when only the size is checked (the destination checks the digest: IoOptions.sizeOnly). */
+  readonly hashes: boolean;
+
+  constructor(expected: Descriptor, what: string, onBytes?: (total: number) => void, hashes = true) {
     super({ readableHighWaterMark: 1 << 20, writableHighWaterMark: 1 << 20 });
     this.expected = expected;
+    this.hashes = hashes;
     this.#what = what;
     if (onBytes) this.#onBytes.push(onBytes);
   }
@@ -32,7 +36,7 @@ export class VerifyStream extends Transform {
     if (this.#seen > this.expected.size) {
       return new ScrydonError('size_mismatch', `${this.#what}: ${this.expected.digest} is larger than its declared ${this.expected.size} bytes`);
     }
-    this.#hash.update(chunk);
+    if (this.hashes) this.#hash.update(chunk);
     for (const f of this.#onBytes) f(this.#seen);
     return undefined;
   }
@@ -42,6 +46,7 @@ export class VerifyStream extends Transform {
     if (this.#seen !== this.expected.size) {
       return new ScrydonError('size_mismatch', `${this.#what}: ${this.expected.digest} has ${this.#seen} bytes, expected ${this.expected.size}`);
     }
+    if (!this.hashes) return undefined;
     const got = `sha256:${this.#hash.digest('hex')}`;
     if (got !== this.expected.digest) {
       return new ScrydonError('digest_mismatch', `${this.#what}: content digest ${got} does not match ${this.expected.digest}`, {
@@ -64,14 +69,15 @@ export class VerifyStream extends Transform {
 
 /**
  * Wraps `body` in a VerifyStream unless it already is one for the same descriptor: then it is passed through
- * (with `onBytes` added to it), so a blob is hashed once however many layers hand it on.
+ * (with `onBytes` added to it), so a blob is hashed once however many layers hand it on. `sizeOnly`: the
+ * destination checks the digest itself, so only the size is checked here.
  */
-export function verified(body: Readable, d: Descriptor, what: string, onBytes?: (total: number) => void): VerifyStream {
-  if (body instanceof VerifyStream && body.expected.digest === d.digest && body.expected.size === d.size) {
+export function verified(body: Readable, d: Descriptor, what: string, onBytes?: (total: number) => void, sizeOnly = false): VerifyStream {
+  if (body instanceof VerifyStream && body.expected.digest === d.digest && body.expected.size === d.size && (body.hashes || sizeOnly)) {
     if (onBytes) body.addProgress(onBytes);
     return body;
   }
-  const v = new VerifyStream(d, what, onBytes);
+  const v = new VerifyStream(d, what, onBytes, !sizeOnly);
   body.on('error', (e) => v.destroy(e));
   return body.pipe(v);
 }

@@ -31,6 +31,8 @@ export class RepositoryTarget implements Target, ReferrerLister, TagLister {
   readonly name: string;
   readonly client: RegistryClient;
   readonly repository: string;
+  /** A registry refuses an upload whose bytes do not match the digest it is closed with (distribution spec). */
+  readonly checksDigests = true;
   readonly #writable: boolean;
   readonly #referrers: ReferrersProbe;
   readonly #manifests = new ManifestCache(MAX_MANIFEST_BYTES * 2);

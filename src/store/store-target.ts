@@ -48,10 +48,10 @@ export class Store implements Target, ReferrerLister, TagLister {
     return hasBlob(this.paths, d);
   }
 
-  async fetch(d: Descriptor): Promise<Readable> {
+  async fetch(d: Descriptor, o: IoOptions = {}): Promise<Readable> {
     const fh = await openBlobFile(this.paths.blob(d.digest));
     if (!fh) throw new ScrydonError('blob_missing', `blob ${d.digest} is not in the store ${this.name}`, { hint: 'run scrydon check' });
-    return new FileRangeBody(d, `store ${this.name}`, fh, 0, true);
+    return new FileRangeBody(d, `store ${this.name}`, fh, 0, true, o.sizeOnly !== true);
   }
 
   /** Reads a small blob (manifest, config) whole, verified. */

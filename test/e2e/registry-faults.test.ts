@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createReadStream } from 'node:fs';
-import { readdir, stat, writeFile } from 'node:fs/promises';
+import { chmod, cp, open, readdir, stat, truncate, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -117,6 +117,38 @@ describe('corruption', () => {
   test('a registry lying in Docker-Content-Digest: digest_mismatch', async () => {
     const p = await proxy({ addHeaders: (req) => (req.method === 'GET' && req.url?.includes('/manifests/') ? { 'docker-content-digest': `sha256:${'0'.repeat(64)}` } : undefined) });
     expectError(await scrydon(['pull', `${p.host}/fault/pack:1`, '--plain-http'], { home: await tempDir() }), 'digest_mismatch');
+  });
+});
+
+describe('pushing a damaged store', () => {
+  /** A copy of the source store whose big layer is damaged by `damage` (the store's blobs are read-only). */
+  async function damagedCopy(damage: (blob: string) => Promise<void>): Promise<string> {
+    const h = await tempDir();
+    await cp(src, h, { recursive: true });
+    const blob = join(h, 'catalog', 'blobs', 'sha256', bigLayer());
+    await chmod(blob, 0o644);
+    await damage(blob);
+    return h;
+  }
+
+  test('a flipped byte: the registry refuses the upload (it checks the digest; scrydon does not hash twice), nothing is tagged', async () => {
+    const h = await damagedCopy(async (blob) => {
+      const fh = await open(blob, 'r+');
+      await fh.write(Buffer.from([0xff]), 0, 1, 1234);
+      await fh.close();
+    });
+    const r = expectError(await scrydon(['push', 'fault.pack:1', `${registry.host}/fault/damaged:1`, '--plain-http'], { home: h }), 'digest_mismatch');
+    assert.match(r.stderr, /DIGEST_INVALID/);
+    assert.match(r.stderr, /scrydon check/);
+    const head = await fetch(`http://${registry.host}/v2/fault/damaged/manifests/1`, { method: 'HEAD' });
+    assert.equal(head.status, 404, 'the tag was not pushed');
+  });
+
+  test('a truncated blob: size_mismatch before the upload is closed, nothing is tagged', async () => {
+    const h = await damagedCopy((blob) => truncate(blob, BIG - 100));
+    expectError(await scrydon(['push', 'fault.pack:1', `${registry.host}/fault/short:1`, '--plain-http'], { home: h }), 'size_mismatch');
+    const head = await fetch(`http://${registry.host}/v2/fault/short/manifests/1`, { method: 'HEAD' });
+    assert.equal(head.status, 404);
   });
 });
 
