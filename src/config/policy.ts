@@ -2,6 +2,21 @@ import { readFile } from 'node:fs/promises';
 import { ScrydonError } from '../errors.js';
 
 /** One signature requirement, in the same form a scrydon.yaml source states it (catalog-spec). */
+/** A keyless signer (a Fulcio certificate), named as cosign's verify flags name it. */
+export interface KeylessSigner {
+  kind: 'cosign-keyless';
+  certificateIdentity?: string;
+  certificateIdentityRegexp?: string;
+  certificateOidcIssuer?: string;
+  certificateOidcIssuerRegexp?: string;
+}
+
+/** A signer holding a static key pair (cosign generate-key-pair): its public key in PEM. */
+export interface KeySigner {
+  kind: 'cosign-key';
+  publicKey: string;
+}
+
 export interface SignatureSpec {
   kind: 'cosign-keyless' | 'cosign-key' | 'none';
   certificateIdentity?: string;

@@ -4,6 +4,7 @@ import { ScrydonError } from '../errors.js';
 import { parseReference } from '../oci/reference.js';
 import { describeProblems, parseYamlText, sortProblems, toPointer, type Locator, type Problem } from '../pack/locate.js';
 import { schemaProblems } from '../pack/schema.js';
+import type { KeySigner, KeylessSigner } from '../config/policy.js';
 
 /**
  * scrydon.yaml, a source's catalog (`apiVersion: scrydon.io/v1`, `kind: PackCatalog`): parsed with line
@@ -12,16 +13,7 @@ import { schemaProblems } from '../pack/schema.js';
  */
 export type ArtifactSpec = { kind: 'git-tar'; ref: string; path: string } | { kind: 'oci'; ref: string };
 
-export type SignatureSpec =
-  | {
-      kind: 'cosign-keyless';
-      certificateIdentity?: string;
-      certificateIdentityRegexp?: string;
-      certificateOidcIssuer?: string;
-      certificateOidcIssuerRegexp?: string;
-    }
-  | { kind: 'cosign-key'; publicKey: string }
-  | { kind: 'none' };
+export type SignatureSpec = KeylessSigner | KeySigner | { kind: 'none' };
 
 export interface CatalogEntry {
   id: string;

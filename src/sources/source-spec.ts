@@ -4,6 +4,7 @@ import { ScrydonError } from '../errors.js';
 import { isDigest } from '../oci/digest.js';
 import { parseRemoteReference, formatRemote, type RemoteReference } from '../registry/hosts.js';
 import { isSourceName } from '../reconcile/history.js';
+import type { KeySigner, KeylessSigner } from '../config/policy.js';
 
 /**
  * A pack source as registered in `$SCRYDON_HOME/sources.yaml` (catalog-spec/sources.schema.json), and the same
@@ -16,16 +17,7 @@ export type SourceType = (typeof SOURCE_TYPES)[number];
 export const SOURCE_POLICIES = ['cosign-keyless', 'cosign-key', 'unsigned-allowed'] as const;
 export type SourcePolicyKind = (typeof SOURCE_POLICIES)[number];
 
-export type SourcePolicy =
-  | {
-      kind: 'cosign-keyless';
-      certificateIdentity?: string;
-      certificateIdentityRegexp?: string;
-      certificateOidcIssuer?: string;
-      certificateOidcIssuerRegexp?: string;
-    }
-  | { kind: 'cosign-key'; publicKey: string }
-  | { kind: 'unsigned-allowed' };
+export type SourcePolicy = KeylessSigner | KeySigner | { kind: 'unsigned-allowed' };
 
 export interface SourceTransport {
   plainHttp?: boolean;
