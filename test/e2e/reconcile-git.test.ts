@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { cleanupTemps, expectError, FIXTURES, json, ok, scrydon, tempDir, treeHash, type RunOptions } from '../helpers/cli.js';
 import { git, makeGitRepo, startGitServer, type GitRepoFixture, type RunningGitServer } from '../helpers/git-server.js';
+import { deployKey, haveSshd, startSshServer, type RunningSshServer } from '../helpers/ssh-server.js';
 
 /**
  * Reconcile of git sources from real repositories (file:// and smart HTTP with a PAT): git-tar entries packed
@@ -357,6 +358,50 @@ describe('smart HTTP with a PAT', () => {
     assert.equal(res.code, 1);
     assert.match(res.stdout, /fetch_failed/);
     assert.ok(!res.stdout.includes('wrong-token-secret-99') && !res.stderr.includes('wrong-token-secret-99'));
+  });
+});
+
+describe('SSH with a deploy key', { skip: !haveSshd() && 'OpenSSH sshd is not installed (scripts/test-setup installs it)' }, () => {
+  let sshd: RunningSshServer;
+  let key: { privateKey: string; publicKey: string };
+  before(async () => {
+    key = await deployKey();
+    sshd = await startSshServer(key.publicKey);
+  });
+  after(async () => sshd?.stop());
+
+  test('reconciles over ssh:// with the stored deploy key; the host key is pinned on first use; the key is never shown', async () => {
+    const o = await env();
+    await ok(['source', 'add', 's', '--type', 'git', '--url', sshd.url(repo.bare), '--credential-stdin', '--signature-policy', 'unsigned-allowed'], { ...o, input: key.privateKey });
+    const res = await scrydon(['reconcile', '--json'], o);
+    assert.equal(res.code, 0, res.stderr + res.stdout);
+    const [run] = JSON.parse(res.stdout) as Run[];
+    assert.equal(run?.outcome, 'success');
+    assert.deepEqual([...(await installed(o)).keys()], ['acme.core', 'acme.fraud']);
+    const keyBody = key.privateKey.split('\n')[1] ?? '';
+    assert.ok(keyBody.length > 20 && !res.stdout.includes(keyBody) && !res.stderr.includes(keyBody));
+    assert.match(await readFile(join(o.home, 'state', 'known_hosts'), 'utf8'), /ssh-ed25519 /);
+
+    // the server now presents another host key: refused, not silently accepted
+    await sshd.rekey();
+    const changed = await scrydon(['reconcile', '--force', '--json'], o);
+    assert.equal(changed.code, 1);
+    const [bad] = JSON.parse(changed.stdout) as Run[];
+    assert.equal(bad?.code, 'fetch_failed', JSON.stringify(bad));
+    assert.match(bad?.detail ?? '', /host key|HOST IDENTIFICATION/i);
+    assert.ok(!changed.stdout.includes(keyBody) && !changed.stderr.includes(keyBody));
+  });
+
+  test('a deploy key the server does not know is a fetch_failed run', async () => {
+    const o = await env();
+    const other = await deployKey();
+    await ok(['source', 'add', 's', '--type', 'git', '--url', sshd.url(repo.bare), '--credential-stdin', '--signature-policy', 'unsigned-allowed'], { ...o, input: other.privateKey });
+    const res = await scrydon(['reconcile', '--json'], o);
+    assert.equal(res.code, 1);
+    const [run] = JSON.parse(res.stdout) as Run[];
+    assert.equal(run?.code, 'fetch_failed');
+    assert.match(run?.detail ?? '', /Permission denied|publickey/i);
+    assert.deepEqual((await installed(o)).size, 0);
   });
 });
 

@@ -68,10 +68,11 @@ function configYaml(storage: string, port: number, auth: RegistryAuth, htpasswdF
   return lines.join('\n') + '\n';
 }
 
-async function waitUp(port: number, child: ChildProcess, stderr: () => string): Promise<void> {
+/** Waits until `child` (a server, named `what`) accepts connections on 127.0.0.1:`port`. */
+export async function waitListening(port: number, child: ChildProcess, what: string, stderr: () => string = () => ''): Promise<void> {
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`docker-registry exited ${child.exitCode}: ${stderr()}`);
+    if (child.exitCode !== null) throw new Error(`${what} exited ${child.exitCode}: ${stderr()}`);
     const up = await new Promise<boolean>((resolve) => {
       const sock = connect(port, '127.0.0.1', () => {
         sock.destroy();
@@ -82,7 +83,7 @@ async function waitUp(port: number, child: ChildProcess, stderr: () => string): 
     if (up) return;
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`docker-registry did not come up on ${port}: ${stderr()}`);
+  throw new Error(`${what} did not come up on ${port}: ${stderr()}`);
 }
 
 /** Starts a registry with its own temp storage and port; `stop()` it in an after() hook. */
@@ -118,7 +119,7 @@ export async function startRegistry(auth: RegistryAuth = { kind: 'none' }, o: { 
     child.stderr?.on('data', (c: Buffer) => {
       if (err.length < 8192) err += c.toString('utf8');
     });
-    await waitUp(port, child, () => err);
+    await waitListening(port, child, 'docker-registry', () => err);
   };
   await launch();
   const stop = async (hard = false): Promise<void> => {
