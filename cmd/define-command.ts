@@ -18,6 +18,11 @@ export interface CommandDef<A> {
   /** Whether this command only reads (every read command supports --json by construction). */
   builder: (y: Argv) => Argv<A>;
   run: (args: A & GlobalArgs, ctx: Context) => Promise<CommandResult>;
+  /**
+   * On SIGINT/SIGTERM the command finishes the step in progress and stops by itself (reconcile), however long
+   * that step takes: no hard exit 5 s after the signal (a second signal still ends the process at once).
+   */
+  finishesStep?: boolean;
   /** Sub-commands (e.g. `source add`); when given, `run` is not used. */
   subcommands?: ReadonlyArray<CommandDef<unknown>>;
 }

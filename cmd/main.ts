@@ -7,12 +7,14 @@ import { errorLines } from './output/error-line.js';
 import { render } from './output/render.js';
 
 const controller = new AbortController();
+/** Set by a command that finishes its step on a signal (CommandDef.finishesStep). */
+let finishesStep = false;
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.once(sig, () => {
     controller.abort();
     // a second signal, or a copy that does not stop, ends the process the hard way
     process.once(sig, () => process.exit(130));
-    setTimeout(() => process.exit(130), 5000).unref();
+    if (!finishesStep) setTimeout(() => process.exit(130), 5000).unref();
   });
 }
 
@@ -55,6 +57,7 @@ function register(y: Argv, def: CommandDef<unknown>): Argv {
     async (argv) => {
       const g = argv as unknown as GlobalArgs;
       debug = g.debug;
+      finishesStep = def.finishesStep === true;
       const ctx = new Context(g, controller.signal);
       try {
         const result = await def.run(argv as never, ctx);

@@ -48,6 +48,7 @@ async function selectSources(args: Args, ctx: Context): Promise<Source[]> {
 
 export default defineCommand({
   command: 'reconcile [sources..]',
+  finishesStep: true,
   describe: "Mirror each source's scrydon.yaml catalog into the store, verify under the source's policy, and install — online or from the store alone",
   examples: [
     ['scrydon reconcile', 'every enabled source, once; exits 1 if any failed'],
@@ -68,7 +69,7 @@ export default defineCommand({
       .option('watch', { type: 'boolean', default: false, describe: 'keep running each source on its interval until SIGINT/SIGTERM' })
       .option('wait', { type: 'boolean', default: true, describe: 'wait for another reconcile of this store (--no-wait fails fast)' })
       .option('root', { type: 'string', describe: 'install root (default $SCRYDON_HOME/packs)' })
-      .option('concurrency', { type: 'number', default: 4, describe: 'packs mirrored and verified at once' }),
+      .option('concurrency', { type: 'number', default: 4, describe: 'packs mirrored, verified and installed at once' }),
   run: async (args, ctx) => {
     if (args.watch && (args.locked || args['mirror-only'])) throw new ScrydonError('usage', '--watch runs sources as registered; drop --locked / --mirror-only');
     const store = await ctx.store();

@@ -39,7 +39,10 @@ export default defineCommand({
     const store = await ctx.store();
     if (!args.all && args.dependencies) {
       const deps = await storeDependencies(store, refs);
-      if (deps.missing.length) {
+      if (deps.missing.length && exclude) {
+        // a delta: the receiving side may well hold them already
+        ctx.warn(`the store lacks dependencies (the receiving store must have them): ${deps.missing.join('; ')}`);
+      } else if (deps.missing.length) {
         throw new ScrydonError('not_found', `the store lacks dependencies: ${deps.missing.join('; ')}`, { hint: 'pull or build them first, or pass --no-dependencies' });
       }
       for (const d of deps.refs) ctx.info(`including dependency ${d}`);

@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { ScrydonError } from '../errors.js';
 
-/** One signature requirement, in the same form a scrydon.yaml source states it (catalog-spec). */
 /** A keyless signer (a Fulcio certificate), named as cosign's verify flags name it. */
 export interface KeylessSigner {
   kind: 'cosign-keyless';
@@ -17,6 +16,7 @@ export interface KeySigner {
   publicKey: string;
 }
 
+/** One signature requirement, in the same form a scrydon.yaml source states it (catalog-spec). */
 export interface SignatureSpec {
   kind: 'cosign-keyless' | 'cosign-key' | 'none';
   certificateIdentity?: string;

@@ -6,6 +6,14 @@
  * them (spread), and a mutation throws instead of silently changing what the next caller sees.
  */
 const cache = new Map<string, { text: string; value: unknown }>();
+/** Paths remembered; the oldest is dropped beyond this (staging stores of loads come and go in --watch). */
+const MAX_ENTRIES = 8;
+
+function put(path: string, entry: { text: string; value: unknown }): void {
+  cache.delete(path);
+  cache.set(path, entry);
+  if (cache.size > MAX_ENTRIES) cache.delete(cache.keys().next().value as string);
+}
 
 function deepFreeze<T>(v: T): T {
   if (typeof v === 'object' && v !== null && !Object.isFrozen(v)) {
@@ -20,11 +28,11 @@ export function parseCached<T>(path: string, text: string, parse: (text: string)
   const hit = cache.get(path);
   if (hit && hit.text === text) return hit.value as T;
   const value = deepFreeze(parse(text));
-  cache.set(path, { text, value });
+  put(path, { text, value });
   return value;
 }
 
 /** Records what this process just wrote to `path` (call after the atomic write, still holding the lock). */
 export function rememberParsed<T>(path: string, text: string, value: T): void {
-  cache.set(path, { text, value: deepFreeze(value) });
+  put(path, { text, value: deepFreeze(value) });
 }

@@ -59,7 +59,7 @@ async function contentProblems(pack: PackJson, entries: readonly PackEntry[], lo
   for (const [i, c] of pack.contents.entries()) {
     const e = byPath.get(c.path);
     if (!e) {
-      at(problems, i, `${c.path} does not exist in the pack directory (or is excluded by .scrydonignore)`);
+      at(problems, i, `${c.path} does not exist in the pack directory, holds no file (empty directories are not packed), or is excluded by .scrydonignore`);
       continue;
     }
     if (c.kind !== 'integration') continue;

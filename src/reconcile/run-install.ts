@@ -53,15 +53,17 @@ export async function installInOrder(items: readonly InstallInput[], c: InstallC
     const p = item.prepared;
     const deps = needs.get(key) ?? [];
     const oks = await Promise.all(deps.map(start));
+    // stopped by a signal: not handled (no result), so the run is recorded as stopped, not as failed installs
+    if (c.stop?.aborted) return false;
     const broken = deps.find((_, i) => !oks[i]);
     if (broken) {
       results.set(key, failed(p.entry, 'install_failed', new Error(`dependency ${broken.replace('@', ' ')} failed in this run`), p.descriptor.digest));
       return false;
     }
-    if (c.stop?.aborted) return false;
     const status: InstallStatus = p.verification.verified ? 'active' : 'pending-review';
     await limiter.acquire();
     try {
+      if (c.stop?.aborted) return false; // queued for a slot when the signal came
       const r = await installPack(c.store, p.descriptor, { root: c.root, source: c.source, status });
       if (r.action === 'unchanged' && (r.record.status !== status || r.record.source !== c.source)) {
         await claimRecord(c.root, p.entry.id, p.descriptor.digest, c.source, status);

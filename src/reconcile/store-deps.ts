@@ -16,7 +16,7 @@ export interface StoreDependencies {
 }
 
 export async function storeDependencies(store: Store, refs: readonly string[]): Promise<StoreDependencies> {
-  const packs = (await listStore(store).catch(() => [])).filter((e) => e.id !== null && e.version !== null && semver.valid(e.version) !== null);
+  const packs = (await listStore(store)).filter((e) => e.id !== null && e.version !== null && semver.valid(e.version) !== null);
   const out: string[] = [];
   const missing: string[] = [];
   const seen = new Set<string>();

@@ -37,8 +37,8 @@ function withDigest(url: URL, d: Descriptor): URL {
 
 /**
  * Uploads a blob (OCI distribution "push"): POST opens a session; a small blob then goes in one PUT; a large one
- * streams in one PATCH and is closed by a PUT with its digest. The registry checks the digest; `body` is the
- * copy routine's verified stream, so a corrupt source fails the upload before it is committed.
+ * streams in one PATCH and is closed by a PUT with its digest. The registry checks the digest (the copy routine
+ * leaves that to it: `body` is only size-checked), so corrupt bytes are refused there and never committed.
  */
 export async function uploadBlob(r: RepoRef, d: Descriptor, body: Readable, monolithicMax = MONOLITHIC_MAX): Promise<void> {
   const what = `pushing blob ${d.digest} to ${r.name}`;

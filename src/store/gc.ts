@@ -51,6 +51,24 @@ async function newestMtime(path: string): Promise<number> {
 }
 
 /**
+ * Temp names carry the pid of the process that made them (`<hex>-<pid>-<rand>`, `reconcile-<pid>-…`,
+ * `.build-<pid>-…`, `git-key-<pid>…`): one whose process is still running is in use, however old it is.
+ */
+function ownedByLiveProcess(name: string): boolean {
+  for (const m of name.matchAll(/(?:^|[-.])(\d{1,10})(?=[-.]|$)/g)) {
+    const pid = Number(m[1]);
+    if (pid <= 1 || pid === process.pid) continue;
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EPERM') return true; // alive, another user's
+    }
+  }
+  return false;
+}
+
+/**
  * Deletes blobs unreachable from any tag (keeping referrers of reachable manifests), drops index.json
  * entries of unreachable referrers, and clears stale temp files, as timed steps. Holds the index lock
  * throughout so no tag moves under it; skips anything younger than the grace window.
@@ -99,6 +117,7 @@ export async function gc(store: Store, o: GcOptions): Promise<GcReport> {
     for (const dir of [store.paths.ingest, ...(o.tempDirs ?? [])]) {
       for (const name of await readdir(dir).catch(() => [] as string[])) {
         const path = join(dir, name);
+        if (ownedByLiveProcess(name)) continue;
         const newest = await newestMtime(path).catch(() => now);
         if (young(newest)) continue;
         report.cleanedTemp++;

@@ -306,7 +306,7 @@ describe('scrydon build: .scrydonignore', () => {
     await cp(join(PACKS, 'acme-core'), dir, { recursive: true });
     await writeFile(join(dir, '.scrydonignore'), 'ontology/\n');
     const r = expectError(await scrydon(['build', dir, '--out', join(dir, '..', 'x.tar.gz')]), 'pack_invalid');
-    assert.match(r.stderr, /contents\[0\]\.path: ontology does not exist in the pack directory \(or is excluded by \.scrydonignore\) \(line \d+\)/);
+    assert.match(r.stderr, /contents\[0\]\.path: ontology does not exist in the pack directory, holds no file \(empty directories are not packed\), or is excluded by \.scrydonignore \(line \d+\)/);
   });
 });
 

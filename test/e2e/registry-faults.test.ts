@@ -144,6 +144,35 @@ describe('pushing a damaged store', () => {
     assert.equal(head.status, 404, 'the tag was not pushed');
   });
 
+  test('a flipped byte in a small blob (sent in one PUT): the registry refuses it too', async () => {
+    const h = await tempDir();
+    await cp(src, h, { recursive: true });
+    const config = join(h, 'catalog', 'blobs', 'sha256', seeded.config.digest.slice(7));
+    await chmod(config, 0o644);
+    const fh = await open(config, 'r+');
+    const first = Buffer.alloc(1);
+    await fh.read(first, 0, 1, 0);
+    await fh.write(Buffer.from([(first[0] ?? 0) ^ 0x20]), 0, 1, 0);
+    await fh.close();
+    expectError(await scrydon(['push', 'fault.pack:1', `${registry.host}/fault/smallbad:1`, '--plain-http'], { home: h }), 'digest_mismatch');
+    assert.equal((await fetch(`http://${registry.host}/v2/fault/smallbad/manifests/1`, { method: 'HEAD' })).status, 404);
+  });
+
+  test('what lands locally is still hashed here: save and copy to oci: refuse the flipped byte, writing nothing', async () => {
+    const h = await damagedCopy(async (blob) => {
+      const fh = await open(blob, 'r+');
+      await fh.write(Buffer.from([0xff]), 0, 1, 4321);
+      await fh.close();
+    });
+    const out = join(await tempDir(), 'damaged.tar');
+    expectError(await scrydon(['save', 'fault.pack:1', '-o', out], { home: h }), 'digest_mismatch');
+    await assert.rejects(stat(out));
+    const layout = join(await tempDir(), 'layout');
+    expectError(await scrydon(['copy', 'store:fault.pack:1', `oci:${layout}:x`], { home: h }), 'digest_mismatch');
+    const left = await readdir(join(layout, 'blobs', 'sha256')).catch(() => [] as string[]);
+    assert.ok(!left.includes(bigLayer()), 'the damaged blob is not in the layout');
+  });
+
   test('a truncated blob: size_mismatch before the upload is closed, nothing is tagged', async () => {
     const h = await damagedCopy((blob) => truncate(blob, BIG - 100));
     expectError(await scrydon(['push', 'fault.pack:1', `${registry.host}/fault/short:1`, '--plain-http'], { home: h }), 'size_mismatch');

@@ -185,9 +185,10 @@ describe('scrydon serve: the catalog page and /api/', () => {
 });
 
 describe('scrydon serve: the run history of a real reconcile', () => {
-  after(cleanupTemps);
+  let serve: RunningServe;
+  let run: RunRecord;
 
-  test('a git source reconciled by the CLI: its run, per pack outcome and code, in /api/runs and on the page', { skip: !existsSync(CHROMIUM) && 'Debian chromium is not installed (scripts/test-setup installs it)' }, async () => {
+  before(async () => {
     const repo = await makeGitRepo('lab');
     await repo.copy(join(FIXTURES, 'packs', 'acme-core'), 'packs/acme-core');
     await repo.write(
@@ -207,29 +208,35 @@ describe('scrydon serve: the run history of a real reconcile', () => {
     await ok(['source', 'add', 'lab', '--type', 'git', '--url', repo.url, '--signature-policy', 'unsigned-allowed'], o);
     const res = await scrydon(['reconcile', '--json'], o);
     assert.equal(res.code, 1, res.stderr);
-    const [run] = JSON.parse(res.stdout) as RunRecord[];
-    assert.ok(run);
-    const serve = await startServe(home);
-    try {
-      const data = await api<{ sources: Array<{ source: string; runs: RunRecord[] }> }>(serve, '/api/runs');
-      assert.deepEqual(data.sources.map((s) => s.source), ['lab']);
-      const shown = data.sources[0]?.runs[0];
-      assert.equal(shown?.runId, run.runId);
-      assert.equal(shown?.outcome, 'failed');
-      assert.equal(shown?.unsignedAllowed, true);
-      assert.deepEqual(shown?.packs.map((p) => [p.id, p.outcome, p.code ?? null]), [['acme.core', 'installed', null], ['acme.gone', 'failed', 'fetch_failed']]);
-      const packs = await api<CatalogData>(serve, '/api/packs');
-      const core = packs.packs.find((p) => p.id === 'acme.core');
-      assert.equal(core?.installed?.status, 'pending-review');
-      await withPage(serve.url, async (page) => {
-        const row = await page.textContent(`#runs tr.run-row[data-run="${run.runId}"]`);
-        assert.ok(row?.includes('failed') && row.includes('fetch_failed') && row.includes('acme.gone 2.0.0'), row ?? '');
-        assert.ok(((await page.textContent('#packs')) ?? '').includes('pending-review'));
-        await mkdir(ARTIFACTS, { recursive: true });
-        await page.screenshot({ path: join(ARTIFACTS, 'serve-page-reconcile.png'), fullPage: true });
-      });
-    } finally {
-      await serve.stop();
-    }
+    const runs = JSON.parse(res.stdout) as RunRecord[];
+    assert.ok(runs[0]);
+    run = runs[0];
+    serve = await startServe(home);
+  });
+  after(async () => {
+    await serve?.stop();
+    await cleanupTemps();
+  });
+
+  test('a git source reconciled by the CLI: its run, per pack outcome and code, in /api/runs and /api/packs', async () => {
+    const data = await api<{ sources: Array<{ source: string; runs: RunRecord[] }> }>(serve, '/api/runs');
+    assert.deepEqual(data.sources.map((s) => s.source), ['lab']);
+    const shown = data.sources[0]?.runs[0];
+    assert.equal(shown?.runId, run.runId);
+    assert.equal(shown?.outcome, 'failed');
+    assert.equal(shown?.unsignedAllowed, true);
+    assert.deepEqual(shown?.packs.map((p) => [p.id, p.outcome, p.code ?? null]), [['acme.core', 'installed', null], ['acme.gone', 'failed', 'fetch_failed']]);
+    const packs = await api<CatalogData>(serve, '/api/packs');
+    assert.equal(packs.packs.find((p) => p.id === 'acme.core')?.installed?.status, 'pending-review');
+  });
+
+  test('the same run as a row of the page in headless Chromium', { skip: !existsSync(CHROMIUM) && 'Debian chromium is not installed (scripts/test-setup installs it)' }, async () => {
+    await withPage(serve.url, async (page) => {
+      const row = await page.textContent(`#runs tr.run-row[data-run="${run.runId}"]`);
+      assert.ok(row?.includes('failed') && row.includes('fetch_failed') && row.includes('acme.gone 2.0.0'), row ?? '');
+      assert.ok(((await page.textContent('#packs')) ?? '').includes('pending-review'));
+      await mkdir(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: join(ARTIFACTS, 'serve-page-reconcile.png'), fullPage: true });
+    });
   });
 });

@@ -88,19 +88,23 @@ describe('gc', () => {
   test('temp files a killed build or load left behind (ingest/, $SCRYDON_HOME/tmp) go once older than the grace window', async () => {
     const home = await homeWithPacks();
     const old = new Date(Date.now() - 3600_000);
-    const leftovers = [join(home, 'catalog', 'ingest', 'abc-123-dead'), join(home, 'tmp', '.build-123-beef.scrydon-pack.tar.gz.tmp')];
-    for (const f of leftovers) {
+    // pid 99999999 is above any pid_max: the process that made these is gone
+    const leftovers = [join(home, 'catalog', 'ingest', 'abc-99999999-dead'), join(home, 'tmp', '.build-99999999-beef.scrydon-pack.tar.gz.tmp')];
+    // an old file of a process that is still running (this test runner) is in use
+    const running = join(home, 'tmp', `git-key-${process.pid}-feed`);
+    for (const f of [...leftovers, running]) {
       await mkdir(dirname(f), { recursive: true });
       await writeFile(f, 'partial');
       await utimes(f, old, old);
     }
-    const fresh = join(home, 'tmp', 'reconcile-456-cafe');
+    const fresh = join(home, 'tmp', 'reconcile-99999999-cafe');
     await mkdir(fresh, { recursive: true });
     await writeFile(join(fresh, 'work'), 'in use');
     const r = await json<{ cleanedTemp: number }>(['gc'], { home });
     assert.equal(r.cleanedTemp, 2);
     for (const f of leftovers) await assert.rejects(stat(f));
-    assert.equal(await readFile(join(fresh, 'work'), 'utf8'), 'in use', 'a young temp dir (a running process) is kept');
+    assert.equal(await readFile(join(fresh, 'work'), 'utf8'), 'in use', 'a young temp dir is kept');
+    assert.equal(await readFile(running, 'utf8'), 'partial', 'a temp file of a live process is kept however old');
   });
 });
 
