@@ -137,8 +137,9 @@ export function parseYamlText(text: string): Parsed {
 }
 
 /**
- * Parses JSON (JSON.parse is the authority on the value) and locates with the YAML parser, which reads
- * JSON too. Duplicate keys are a problem: two parsers may keep different ones.
+ * Parses JSON (JSON.parse is the authority on the value) and locates with the YAML parser, which reads JSON too.
+ * Duplicate keys are a problem: two parsers may keep different ones. The YAML parse (≈10× JSON.parse) runs only
+ * when a duplicate key is found or a line is asked for: most texts parse clean and are never located.
  */
 export function parseJsonText(text: string): Parsed {
   const src = stripBom(text);
@@ -150,16 +151,58 @@ export function parseJsonText(text: string): Parsed {
     const line = jsonErrorLine(src, msg);
     return { value: undefined, locate: noLocator, problems: [{ path: '', ...(line ? { line } : {}), message: `JSON syntax: ${msg}` }] };
   }
-  const lc = new LineCounter();
-  const doc = parseDocument(src, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  let located: { doc: Document; lc: LineCounter } | undefined;
+  const yamlDoc = (): { doc: Document; lc: LineCounter } => {
+    if (!located) {
+      const lc = new LineCounter();
+      located = { doc: parseDocument(src, { lineCounter: lc, prettyErrors: false, uniqueKeys: true }), lc };
+    }
+    return located;
+  };
+  let locator: Locator | undefined;
+  const locate: Locator = (pointer, key) => {
+    if (!locator) {
+      const { doc, lc } = yamlDoc();
+      locator = doc.errors.every((e) => e.code === 'DUPLICATE_KEY') ? yamlLocator(doc, lc) : noLocator;
+    }
+    return locator(pointer, key);
+  };
+  if (!hasDuplicateKey(src)) return { value, locate, problems: [] };
+  const { doc, lc } = yamlDoc();
   const problems: Problem[] = doc.errors
     .filter((e) => e.code === 'DUPLICATE_KEY')
     .map((e) => {
       const line = lc.linePos(e.pos[0]).line;
       return { path: '', ...(line > 0 ? { line } : {}), message: 'duplicate key (each key may appear once per object)' };
     });
-  const usable = doc.errors.every((e) => e.code === 'DUPLICATE_KEY');
-  return { value: problems.length > 0 ? undefined : value, locate: usable ? yamlLocator(doc, lc) : noLocator, problems };
+  return { value: problems.length > 0 ? undefined : value, locate, problems };
+}
+
+/** Whether any object of `src` (text JSON.parse accepted) names a key twice. */
+export function hasDuplicateKey(src: string): boolean {
+  const stack: Array<Set<string> | null> = [];
+  for (let i = 0; i < src.length; i++) {
+    const c = src[i];
+    if (c === '{') stack.push(new Set());
+    else if (c === '[') stack.push(null);
+    else if (c === '}' || c === ']') stack.pop();
+    else if (c === '"') {
+      let j = i + 1;
+      let escaped = false;
+      while (j < src.length && src[j] !== '"') j += src[j] === '\\' ? ((escaped = true), 2) : 1;
+      const raw = src.slice(i, j + 1);
+      i = j;
+      const keys = stack[stack.length - 1];
+      if (!keys) continue;
+      let k = j + 1;
+      while (k < src.length && (src[k] === ' ' || src[k] === '\t' || src[k] === '\n' || src[k] === '\r')) k++;
+      if (src[k] !== ':') continue;
+      const key = escaped ? (JSON.parse(raw) as string) : raw.slice(1, -1);
+      if (keys.has(key)) return true;
+      keys.add(key);
+    }
+  }
+  return false;
 }
 
 function jsonErrorLine(src: string, msg: string): number | undefined {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { isScrydonError } from '../../src/errors.js';
-import { keyPath, toPointer } from '../../src/pack/locate.js';
+import { hasDuplicateKey, keyPath, parseJsonText, toPointer } from '../../src/pack/locate.js';
 import { closest } from '../../src/pack/schema.js';
 import { checkPackJson, parsePackJsonText, validatePackJson } from '../../src/pack/validate.js';
 import { checkCatalogFile, parseCatalogFile } from '../../src/sources/catalog-file.js';
@@ -132,6 +132,27 @@ describe('helpers', () => {
     assert.equal(keyPath('/packs/0/artifact/path'), 'packs[0].artifact.path');
     assert.equal(keyPath(toPointer(['dependencies', 'acme.core'])), 'dependencies["acme.core"]');
     assert.equal(keyPath(toPointer(['a/b', 'c~d'])), '["a/b"]["c~d"]');
+  });
+
+  test('hasDuplicateKey: per object, keys compared after unescaping, strings and arrays are not keys', () => {
+    assert.equal(hasDuplicateKey('{"a": 1, "b": {"a": 2}}'), false, 'the same key in another object');
+    assert.equal(hasDuplicateKey('{"a": 1, "a": 2}'), true);
+    assert.equal(hasDuplicateKey('{"ab": 1, "a\\u0062": 2}'), true, 'an escaped spelling of the same key');
+    assert.equal(hasDuplicateKey('{"a": "a", "b": ["a", "a"], "c": "{\\"a\\": 1, \\"a\\": 2}"}'), false, 'values are not keys');
+    assert.equal(hasDuplicateKey('[{"x": 1}, {"x": 2}]'), false);
+    assert.equal(hasDuplicateKey('{"k\\"": 1, "k\\"" : 2}'), true, 'escaped quotes inside a key');
+    assert.equal(hasDuplicateKey('{"deep": {"list": [{"y": 1, "z": {"y": 2}, "y": 3}]}}'), true);
+  });
+
+  test('parseJsonText: a clean text is located lazily, and still exactly', () => {
+    const p = parseJsonText('{\n  "a": 1,\n  "b": {\n    "c": true\n  }\n}\n');
+    assert.deepEqual(p.problems, []);
+    assert.deepEqual(p.value, { a: 1, b: { c: true } });
+    assert.equal(p.locate('/b/c'), 4);
+    assert.equal(p.locate('/a'), 2);
+    const d = parseJsonText('{\n  "a": 1,\n  "a": 2\n}');
+    assert.equal(d.value, undefined);
+    assert.deepEqual(d.problems.map((x) => x.line), [3]);
   });
 
   test('closest suggests near keys only', () => {
