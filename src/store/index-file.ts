@@ -61,16 +61,63 @@ export async function withIndexLock<T>(p: LayoutPaths, fn: (current: IndexFile, 
   return withFileLock(p.index, async () => fn(await readIndex(p), (next) => writeIndex(p, next)));
 }
 
+type Update = { fn: (idx: IndexFile) => { index?: IndexFile; result: unknown }; resolve: (r: unknown) => void; reject: (e: unknown) => void };
+
+/** Updates waiting for the lock, per index file: the next holder applies them all and writes once (group commit). */
+const queued = new Map<string, Update[]>();
+
 /**
  * Read-modify-write of index.json under the store lock, written atomically. `fn` returns the new index,
- * or no index to leave the file as it is.
+ * or no index to leave the file as it is. `fn` must be pure: updates that queue up in this process while the
+ * lock is held are applied one after the other to the same read and written once (a reconcile tagging packs
+ * four at a time rewrites index.json far fewer times); each still sees every update before it.
  */
-export async function updateIndex<T>(p: LayoutPaths, fn: (idx: IndexFile) => { index?: IndexFile; result: T }): Promise<T> {
-  return withIndexLock(p, async (current, write) => {
-    const { index, result } = fn(current);
-    if (index) await write(index);
-    return result;
+export function updateIndex<T>(p: LayoutPaths, fn: (idx: IndexFile) => { index?: IndexFile; result: T }): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let batch = queued.get(p.index);
+    const first = batch === undefined;
+    if (!batch) {
+      batch = [];
+      queued.set(p.index, batch);
+    }
+    batch.push({ fn, resolve: resolve as (r: unknown) => void, reject });
+    if (first) applyQueued(p).catch(() => undefined);
   });
+}
+
+async function applyQueued(p: LayoutPaths): Promise<void> {
+  let batch: Update[] = [];
+  try {
+    await withFileLock(p.index, async () => {
+      batch = queued.get(p.index) ?? [];
+      queued.delete(p.index); // later updates start the next batch
+      let idx = await readIndex(p);
+      let changed = false;
+      const done: Array<() => void> = [];
+      for (const u of batch) {
+        try {
+          const { index, result } = u.fn(idx);
+          if (index) {
+            idx = index;
+            changed = true;
+          }
+          done.push(() => u.resolve(result));
+        } catch (e) {
+          done.push(() => u.reject(e));
+        }
+      }
+      if (changed) await writeIndex(p, idx);
+      for (const d of done) d();
+    });
+  } catch (e) {
+    // the lock or the write failed: nothing of this batch was written. Without the lock the batch was never
+    // taken: it is still the queued one (updates that came while waiting joined it)
+    if (batch.length === 0) {
+      batch = queued.get(p.index) ?? [];
+      queued.delete(p.index);
+    }
+    for (const u of batch) u.reject(e);
+  }
 }
 
 /** Writes an empty index.json if there is none (under the lock, so no concurrent tag is lost). */
