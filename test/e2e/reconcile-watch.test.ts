@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { rename } from 'node:fs/promises';
+import { readdir, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { BIN, cleanupTemps, FIXTURES, json, ok, scrydon, tempDir, type RunOptions } from '../helpers/cli.js';
@@ -79,4 +79,51 @@ test('reconcile --watch runs due sources at once and exits cleanly on SIGTERM', 
   const hist = await json<Array<{ trigger: string; outcome: string }>>(['source', 'history', 'w'], o);
   assert.deepEqual(hist.map((h) => [h.trigger, h.outcome]), [['watch', 'success']]);
   assert.equal((await json<{ packs: unknown[] }>(['installed'], o)).packs.length, 1);
+});
+
+test('SIGINT in the middle of installs: the pack in progress finishes, nothing new starts, the run is recorded as stopped and the next run completes', async () => {
+  const N = 120;
+  const repo = await makeGitRepo('many');
+  const lines = ['apiVersion: scrydon.io/v1', 'kind: PackCatalog', 'packs:'];
+  for (let i = 0; i < N; i++) {
+    const id = `acme.p${String(i).padStart(3, '0')}`;
+    await repo.write(`packs/${id}/pack.json`, JSON.stringify({ schemaVersion: 1, package: { id, version: '1.0.0' }, contents: [{ kind: 'ontology', path: 'ontology' }], installOrder: ['ontology'] }));
+    await repo.write(`packs/${id}/ontology/entities.json`, JSON.stringify({ id, fill: 'x'.repeat(20_000) }));
+    lines.push(`  - {id: ${id}, version: 1.0.0, artifact: {kind: git-tar, ref: main, path: packs/${id}}, signature: {kind: none}}`);
+  }
+  await repo.write('scrydon.yaml', lines.join('\n') + '\n');
+  repo.commit('many');
+  const o = await env();
+  await ok(['source', 'add', 'many', '--type', 'git', '--url', repo.url, '--signature-policy', 'unsigned-allowed'], o);
+  const child = spawn(process.execPath, [BIN, 'reconcile', '--json', '--concurrency', '1'], { env: { ...process.env, ...o.env, SCRYDON_HOME: o.home, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  // signal once the first pack is installed (installed.json appears)
+  const state = join(o.home, 'packs', 'installed.json');
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (await readFile(state).then(() => true, () => false)) break;
+    if (Date.now() > deadline) throw new Error(`no install within 60 s: ${err}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  child.kill('SIGINT');
+  const code = await exited;
+  assert.equal(code, 1, `a stopped run is a failed run: ${err}`);
+  const [run] = JSON.parse(out) as Array<{ outcome: string; code?: string; packs: Array<{ id: string; outcome: string; code?: string }> }>;
+  assert.equal(run?.outcome, 'failed');
+  assert.equal(run?.code, 'aborted', JSON.stringify(run).slice(0, 400));
+  assert.ok(!run?.packs.some((p) => p.code === 'install_failed'), 'no pack is reported failed for a stop');
+  const installed = (await json<{ packs: Array<{ id: string }> }>(['installed'], o)).packs;
+  assert.ok(installed.length >= 1 && installed.length < N, `${installed.length} installed`);
+  // what is recorded installed is complete on disk; no staging directory is left behind
+  for (const p of installed) assert.ok((await readFile(join(o.home, 'packs', p.id, '1.0.0', 'ontology', 'entities.json'), 'utf8')).includes(p.id));
+  assert.deepEqual((await readdir(join(o.home, 'packs'))).filter((n) => n.startsWith('.staging-')), []);
+  // the stop did not count towards backoff, and the next run installs the rest
+  assert.equal((await json<{ state: { consecutiveFailures: number } }>(['source', 'show', 'many'], o)).state.consecutiveFailures, 0);
+  const again = await json<Array<{ outcome: string }>>(['reconcile'], o);
+  assert.equal(again[0]?.outcome, 'success');
+  assert.equal((await json<{ packs: unknown[] }>(['installed'], o)).packs.length, N);
 });
