@@ -66,7 +66,7 @@ export default defineCommand({
       .option('mirror-only', { type: 'boolean', default: false, describe: 'fill the store (and verify); install nothing' })
       .option('offline', { type: 'boolean', default: false, describe: 'no network call: use the catalogs and artifacts already in the store' })
       .option('locked', { type: 'boolean', default: false, describe: "install exactly the digests of each source's lock, or fail" })
-      .option('watch', { type: 'boolean', default: false, describe: 'keep running each source on its interval until SIGINT/SIGTERM' })
+      .option('watch', { type: 'boolean', default: false, describe: 'keep running each source on its interval until SIGINT/SIGTERM (which finish the step in progress; a second one stops at once)' })
       .option('wait', { type: 'boolean', default: true, describe: 'wait for another reconcile of this store (--no-wait fails fast)' })
       .option('root', { type: 'string', describe: 'install root (default $SCRYDON_HOME/packs)' })
       .option('concurrency', { type: 'number', default: 4, describe: 'packs mirrored, verified and installed at once' }),
@@ -108,7 +108,7 @@ export default defineCommand({
       const note = args.file !== undefined ? `sources managed by file ${args.file} (read-only)\n` : '';
       return { data: records, text: note + runsText(records), ...(failed ? { exitCode: 1 } : {}) };
     }
-    ctx.info(`watching ${args.file ?? ctx.paths.sources}; SIGINT or SIGTERM finishes the current step and exits`);
+    ctx.info(`watching ${args.file ?? ctx.paths.sources}; SIGINT or SIGTERM finishes the current step and exits (a second one stops at once)`);
     const runs = await watch({
       load: () => selectSources({ ...args, sources: args.sources }, ctx),
       state: (name) => readSourceState(ctx.paths, name),
