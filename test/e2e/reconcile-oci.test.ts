@@ -90,8 +90,13 @@ describe('an OCI source', () => {
     ]));
     const o = await env();
     await ok(['source', 'add', 'reg', '--type', 'oci', '--url', `${reg}/acme/scrydon-catalog`, '--plain-http', '--signature-policy', 'cosign-key', '--public-key', join(keys, 'cosign.pub')], o);
+    proxy.reset();
     const [run] = await reconcile(o);
     assert.equal(run?.outcome, 'success', JSON.stringify(run));
+    // the tag of acme.fraud is resolved once; everything after asks by digest (a tag moving mid-run cannot mix versions)
+    const fraudManifests = proxy.requests.filter((q) => q.path.startsWith('/v2/acme/fraud/manifests/'));
+    assert.equal(fraudManifests.filter((q) => q.path.endsWith('/manifests/1.2.0')).length, 1, JSON.stringify(fraudManifests));
+    assert.ok(fraudManifests.filter((q) => !q.path.endsWith('/manifests/1.2.0')).every((q) => /\/manifests\/sha256[:-]/.test(q.path)), JSON.stringify(fraudManifests));
     for (const p of run?.packs ?? []) {
       assert.equal(p.outcome, 'installed');
       assert.match(p.detail ?? '', /active; signed by key /);
