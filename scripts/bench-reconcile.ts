@@ -9,40 +9,14 @@
  *               loop — the least any tool must do to get the same bytes off the repository
  * Prints medians of BENCH_RUNS (default 3) and the ratio first/baseline; memory should stay flat in N.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BIN } from '../test/helpers/cli.js';
+import { median, run, timed, type Sample } from './bench-common.js';
 
 const N = Number(process.env.BENCH_ENTRIES ?? 1000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-const TIME = '/usr/bin/time';
 const GIT_ENV = { GIT_AUTHOR_NAME: 'bench', GIT_AUTHOR_EMAIL: 'b@b', GIT_COMMITTER_NAME: 'bench', GIT_COMMITTER_EMAIL: 'b@b', GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' };
-
-interface Sample {
-  seconds: number;
-  cpu: number;
-  rssMiB: number;
-}
-
-function run(cmd: readonly string[], env: NodeJS.ProcessEnv = {}, cwd?: string): void {
-  const r = spawnSync(cmd[0] as string, cmd.slice(1), { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...env }, ...(cwd ? { cwd } : {}) });
-  if (r.status !== 0) throw new Error(`${cmd.join(' ')} exited ${r.status}`);
-}
-
-async function measure(cmd: readonly string[], env: NodeJS.ProcessEnv, timeFile: string): Promise<Sample> {
-  const start = process.hrtime.bigint();
-  run([TIME, '-f', '%M %U %S', '-o', timeFile, ...cmd], env);
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  const [rssKiB, user, sys] = ((await readFile(timeFile, 'utf8')).trim().split('\n').pop() ?? '').split(' ').map(Number) as [number, number, number];
-  return { seconds, cpu: user + sys, rssMiB: rssKiB / 1024 };
-}
-
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
 
 async function makeRepo(dir: string): Promise<string> {
   const work = join(dir, 'work');
@@ -76,14 +50,14 @@ async function main(): Promise<void> {
       const home = join(dir, `home-${r}`);
       const env = { SCRYDON_HOME: home, SCRYDON_CREDENTIAL_STORE: 'file' };
       run([process.execPath, BIN, 'source', 'add', 'bench', '--type', 'git', '--url', url, '--signature-policy', 'unsigned-allowed', '-q'], env);
-      samples.first?.push(await measure([process.execPath, BIN, 'reconcile', '-q'], env, timeFile));
-      samples.unchanged?.push(await measure([process.execPath, BIN, 'reconcile', '-q'], env, timeFile));
-      samples.forced?.push(await measure([process.execPath, BIN, 'reconcile', '--force', '-q'], env, timeFile));
+      samples.first?.push(await timed([process.execPath, BIN, 'reconcile', '-q'], env, timeFile));
+      samples.unchanged?.push(await timed([process.execPath, BIN, 'reconcile', '-q'], env, timeFile));
+      samples.forced?.push(await timed([process.execPath, BIN, 'reconcile', '--force', '-q'], env, timeFile));
       const clone = join(dir, `clone-${r}`);
       const out = join(dir, `tars-${r}`);
       await mkdir(out, { recursive: true });
       samples.baseline?.push(
-        await measure(['bash', '-c', `git clone -q --depth 1 "$0" "$1" && cd "$1/packs" && for d in *; do tar -czf "$2/$d.tar.gz" -C "$d" .; done`, url, clone, out], GIT_ENV, timeFile),
+        await timed(['bash', '-c', `git clone -q --depth 1 "$0" "$1" && cd "$1/packs" && for d in *; do tar -czf "$2/$d.tar.gz" -C "$d" .; done`, url, clone, out], GIT_ENV, timeFile),
       );
       await rm(home, { recursive: true, force: true });
       await rm(clone, { recursive: true, force: true });

@@ -7,22 +7,16 @@
  *   baselines: curl GET of the blob to /dev/null, curl PUT of the blob (monolithic upload), node sha256.
  * Prints medians, the ratios (pull ≤ 0.5 × skopeo; push ≤ skopeo and ≤ 1.1 × curl PUT) and peak RSS (< 150 MiB).
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BIN, cleanupTemps } from '../test/helpers/cli.js';
 import { startRegistry, type RunningRegistry } from '../test/helpers/registry.js';
 import { seedPack } from '../test/helpers/seed-store.js';
+import { median, run, timed, type Sample } from './bench-common.js';
 
 const SIZES = (process.env.BENCH_SIZES_MIB ?? '256 1024').split(/[\s,]+/).filter(Boolean).map(Number);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const REF = 'bench.pack:1.0.0';
-const TIME = '/usr/bin/time';
-
-interface Sample {
-  seconds: number;
-  rssMiB: number;
-}
 
 interface Task {
   name: string;
@@ -31,26 +25,12 @@ interface Task {
   cleanup?: () => Promise<void>;
 }
 
-function run(cmd: readonly string[], env: NodeJS.ProcessEnv = {}): void {
-  const r = spawnSync(cmd[0] as string, cmd.slice(1), { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...env } });
-  if (r.status !== 0) throw new Error(`${cmd.join(' ')} exited ${r.status}`);
-}
-
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
-
 async function measure(t: Task, timeFile: string): Promise<Sample> {
   const { cmd, env } = await t.prepare();
-  const start = process.hrtime.bigint();
-  run([TIME, '-f', '%M', '-o', timeFile, ...cmd], env);
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  const rssKiB = Number((await readFile(timeFile, 'utf8')).trim().split('\n').pop());
+  const sample = await timed(cmd, env ?? {}, timeFile);
   await t.cleanup?.();
   run(['sync']);
-  return { seconds, rssMiB: rssKiB / 1024 };
+  return sample;
 }
 
 /** An upload session's URL (POST), for curl to PUT the blob into. */

@@ -9,24 +9,17 @@
  * page cache flushed to disk with sync) between runs. Prints medians, the
  * ratios scrydon/skopeo and load/sha256, and the peak RSS of each (GNU time).
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { seedPack } from '../test/helpers/seed-store.js';
 import { BIN } from '../test/helpers/cli.js';
+import { median, run, timed, type Sample } from './bench-common.js';
 
 const SIZE_MIB = Number(process.env.BENCH_SIZE_MIB ?? 1024);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const REF = 'bench.pack:1.0.0';
-const TIME = '/usr/bin/time';
 
-interface Sample {
-  seconds: number;
-  /** user + system CPU seconds: steadier than wall time when other work shares the machine. */
-  cpu: number;
-  rssMiB: number;
-}
 interface Task {
   name: string;
   cmd: string[];
@@ -36,29 +29,15 @@ interface Task {
   cleanup: string[];
 }
 
-function run(cmd: readonly string[], env: NodeJS.ProcessEnv = {}): void {
-  const r = spawnSync(cmd[0] as string, cmd.slice(1), { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...env } });
-  if (r.status !== 0) throw new Error(`${cmd.join(' ')} exited ${r.status}`);
-}
-
 async function measure(t: Task, timeFile: string): Promise<Sample> {
   // this kind of machine pages out file cache idle for about a minute (DAMON), so an input last read a
   // round ago may be on disk again: read each input first, untimed, for equal (hot-cache) conditions
   for (const f of t.warm) run(['dd', `if=${f}`, 'of=/dev/null', 'bs=1M', 'status=none']);
-  const start = process.hrtime.bigint();
-  run([TIME, '-f', '%M %U %S', '-o', timeFile, ...t.cmd], t.env);
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  const [rssKiB, user, sys] = ((await readFile(timeFile, 'utf8')).trim().split('\n').pop() ?? '').split(' ').map(Number) as [number, number, number];
+  const sample = await timed(t.cmd, t.env ?? {}, timeFile);
   for (const p of t.cleanup) await rm(p, { recursive: true, force: true });
   run(['sync']);
-  return { seconds, cpu: user + sys, rssMiB: rssKiB / 1024 };
+  return sample;
 }
-
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
 
 async function main(): Promise<void> {
   const dir = process.env.BENCH_DIR ?? (await mkdtemp('/var/tmp/scrydon-bench-'));

@@ -9,21 +9,16 @@
  * wall time on a busy 2-core machine, where the server shares the CPU with skopeo) and each server's peak RSS
  * (VmHWM) over the whole run.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startRegistry } from '../test/helpers/registry.js';
 import { seedPack } from '../test/helpers/seed-store.js';
 import { startServe } from '../test/helpers/serve.js';
+import { median, run } from './bench-common.js';
 
 const SIZE_MIB = Number(process.env.BENCH_SIZE_MIB ?? 1024);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const REF = 'bench.pack:1.0.0';
-
-function run(cmd: readonly string[]): void {
-  const r = spawnSync(cmd[0] as string, cmd.slice(1), { stdio: ['ignore', 'ignore', 'inherit'] });
-  if (r.status !== 0) throw new Error(`${cmd.join(' ')} exited ${r.status}`);
-}
 
 /** CPU seconds (user + system) a process has used so far (/proc/PID/stat fields 14 and 15, in clock ticks of 1/100 s). */
 async function cpuSeconds(pid: number | undefined): Promise<number> {
@@ -38,12 +33,6 @@ async function peakRssMiB(pid: number | undefined): Promise<number> {
   const kib = Number(/VmHWM:\s+(\d+)\s+kB/.exec(status)?.[1] ?? NaN);
   return kib / 1024;
 }
-
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
 
 interface Task {
   name: string;

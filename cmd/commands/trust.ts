@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { ScrydonError } from '../../src/errors.js';
-import type { TrustWindow } from '../../src/signature/sigstore-adapter.js';
+import type { TrustWindow } from '../../src/signature/sigstore-trust-root.js';
 import { importTrustRoot, showTrustRoot, type TrustInfo } from '../../src/signature/trust-store.js';
 import { trustRootFromStore } from '../../src/signature/trust-artifact.js';
 import { defineCommand } from '../define-command.js';

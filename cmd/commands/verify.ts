@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { ScrydonError } from '../../src/errors.js';
 import { exact, regexp, type Matcher } from '../../src/signature/identity.js';
 import { appendReceipts, type Receipt } from '../../src/signature/receipts.js';
-import { parseTrustedRoot } from '../../src/signature/sigstore-adapter.js';
+import { parseTrustedRoot } from '../../src/signature/sigstore-trust-root.js';
 import { loadTrustRoot } from '../../src/signature/trust-store.js';
 import { verifySignatures, type LoadedTrust, type VerifiedSignature, type VerifyRequirement, type VerifyResult } from '../../src/signature/verify.js';
 import { loadPolicy } from '../../src/config/policy.js';

@@ -43,7 +43,7 @@ export interface SecurityPolicy {
   scopes?: PolicyScope[];
 }
 
-/** With no policy.yaml: permissive, any registry, no scope (verification only when asked for). */
+/** With no policy.yaml: permissive, every registry allowed, no scope (verification only when asked for). */
 export const DEFAULT_POLICY: SecurityPolicy = { apiVersion: 'scrydon.io/v1', kind: 'SecurityPolicy', profile: 'permissive' };
 
 export interface LoadedPolicy {

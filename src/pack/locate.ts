@@ -115,7 +115,7 @@ export interface Parsed {
   /** The parsed value; undefined when the text does not parse. */
   value: unknown;
   locate: Locator;
-  /** Syntax problems (with lines); when any, `value` is undefined. */
+  /** Syntax problems (with lines); when there are some, `value` is undefined. */
   problems: Problem[];
 }
 

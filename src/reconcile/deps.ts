@@ -26,7 +26,8 @@ export interface DepOrder {
   needs: Map<string, string[]>;
 }
 
-function satisfies(version: string, range: string): boolean {
+/** `version` is in `range` (prereleases included); an invalid range holds nothing. */
+export function satisfies(version: string, range: string): boolean {
   return semver.validRange(range) !== null && semver.satisfies(version, range, { includePrerelease: true });
 }
 

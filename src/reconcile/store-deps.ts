@@ -3,6 +3,7 @@ import { ScrydonError } from '../errors.js';
 import { readPack } from '../pack/read.js';
 import { listStore } from '../store/list.js';
 import type { Store } from '../store/store-target.js';
+import { satisfies } from './deps.js';
 
 /**
  * The dependencies of stored packs, resolved client-side in the store (for `save` of a pack): for each
@@ -36,7 +37,7 @@ export async function storeDependencies(store: Store, refs: readonly string[]): 
     seen.add(key);
     for (const [id, range] of Object.entries(pj.dependencies ?? {})) {
       const best = packs
-        .filter((p) => p.id === id && semver.validRange(range) !== null && semver.satisfies(p.version as string, range, { includePrerelease: true }))
+        .filter((p) => p.id === id && satisfies(p.version as string, range))
         .sort((a, b) => semver.rcompare(a.version as string, b.version as string) || a.ref.localeCompare(b.ref))[0];
       if (!best) {
         missing.push(`${pj.package.id} ${pj.package.version} needs ${id} ${range}`);

@@ -84,6 +84,12 @@ export async function responseError(res: HttpResponse, ctx: ResponseErrorContext
     });
   }
   if (res.status === 404) return new ScrydonError('not_found', `${ctx.what}: not found on ${ctx.registry} (${where})`);
+  if (res.status === 400 && /\bDIGEST_INVALID\b/.test(summary)) {
+    // the registry hashed what it received (a push leaves that check to it) and it does not match
+    return new ScrydonError('digest_mismatch', `${ctx.what}: ${res.url.host} answered ${where} for ${at}`, {
+      hint: 'the bytes sent do not match their digest: run scrydon check (a damaged blob in the store), then retry',
+    });
+  }
   return new ScrydonError(ctx.code ?? 'registry_error', `${ctx.what}: ${res.url.host} answered ${where} for ${at}`, {
     ...(res.status >= 500 ? { hint: 'the registry failed; retries ran out, try again later' } : {}),
   });

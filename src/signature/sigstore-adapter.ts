@@ -1,7 +1,8 @@
 /**
- * The ONE module that calls sigstore-js (the Node-20 line: @sigstore/verify 3.1, bundle 4.0, core 3.2,
- * sign 4.1, protobuf-specs 0.5). Everything else in scrydon sees plain values. Moving to sigstore-js v5
- * (Node ≥ 22) should be a change to this file alone.
+ * With sigstore-trust-root.ts, the only code that calls sigstore-js (the Node-20 line: @sigstore/verify 3.1,
+ * bundle 4.0, core 3.2, sign 4.1, protobuf-specs 0.5): signing and verifying here, trusted roots there.
+ * Everything else in scrydon sees plain values. Moving to sigstore-js v5 (Node ≥ 22) should be a change to
+ * these two files alone.
  *
  * Offline by construction: trust material comes from a trusted_root.json the caller read from disk;
  * `sigstore.verify()` / `createVerifier()` (which fetch TUF metadata) are never used.
@@ -13,74 +14,12 @@ import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { DSSEBundleBuilder } from '@sigstore/sign';
 import { toSignedEntity, toTrustMaterial, Verifier, VerificationError, type SignedEntity, type TrustMaterial } from '@sigstore/verify';
 import { ScrydonError } from '../errors.js';
+import type { TrustRoot } from './sigstore-trust-root.js';
 import { checkLogKey, sha256, signatureContent, verifiedTimes } from './evidence.js';
 import { keyHint, signData, type PublicKeyInfo, type SigningKey } from './keys.js';
 import { bodyVerifier } from './log-body.js';
 
-// ---------------------------------------------------------------------------------------------- trust
-
-/** A parsed trusted_root.json (opaque outside this module) and what it holds. */
-export interface TrustRoot {
-  readonly root: TrustedRoot;
-  readonly summary: TrustSummary;
-}
-
-export interface TrustWindow {
-  name: string;
-  validFrom?: string;
-  validUntil?: string;
-}
-
-export interface TrustSummary {
-  mediaType: string;
-  certificateAuthorities: TrustWindow[];
-  tlogs: TrustWindow[];
-  ctlogs: TrustWindow[];
-  timestampAuthorities: TrustWindow[];
-}
-
-function window(name: string, v: { start?: Date | undefined; end?: Date | undefined } | undefined): TrustWindow {
-  const w: TrustWindow = { name };
-  if (v?.start) w.validFrom = v.start.toISOString();
-  if (v?.end) w.validUntil = v.end.toISOString();
-  return w;
-}
-
-/** Reads a Sigstore trusted root (protobuf-specs JSON), refusing one that is not. */
-export function parseTrustedRoot(json: unknown, where: string): TrustRoot {
-  let root: TrustedRoot;
-  try {
-    if (typeof json !== 'object' || json === null || typeof (json as { mediaType?: unknown }).mediaType !== 'string') throw new Error('no mediaType');
-    root = TrustedRoot.fromJSON(json);
-    if (!/^application\/vnd\.dev\.sigstore\.trustedroot/.test(root.mediaType)) throw new Error(`mediaType "${root.mediaType}" is not a trusted root's`);
-    toTrustMaterial(root); // parses every key and certificate now, not at verify time
-  } catch (e) {
-    throw new ScrydonError('trust_invalid', `${where} is not a Sigstore trusted root: ${(e as Error).message}`, {
-      cause: e,
-      hint: 'use the trusted_root.json of the Sigstore instance (TUF target), or `cosign trusted-root create` output',
-    });
-  }
-  return {
-    root,
-    summary: {
-      mediaType: root.mediaType,
-      certificateAuthorities: root.certificateAuthorities.map((c) => window(c.uri || c.subject?.commonName || 'ca', c.validFor)),
-      tlogs: root.tlogs.map((t) => window(t.baseUrl, t.publicKey?.validFor)),
-      ctlogs: root.ctlogs.map((t) => window(t.baseUrl, t.publicKey?.validFor)),
-      timestampAuthorities: root.timestampAuthorities.map((c) => window(c.uri || c.subject?.commonName || 'tsa', c.validFor)),
-    },
-  };
-}
-
-/** Writes a trusted root back as JSON (the test fixtures assemble one and read it back like a real file). */
-export function trustedRootJson(root: TrustedRoot): unknown {
-  return TrustedRoot.toJSON(root);
-}
-
-/** Builds a TrustedRoot from its JSON form; for fixture assembly. */
-export function trustedRootFromJson(json: unknown): TrustedRoot {
-  return TrustedRoot.fromJSON(json);
-}
+// ---------------------------------------------------------------------------------------------- trust material
 
 const EMPTY_ROOT = (): TrustedRoot =>
   TrustedRoot.fromJSON({ mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1', tlogs: [], certificateAuthorities: [], ctlogs: [], timestampAuthorities: [] });

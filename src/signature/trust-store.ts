@@ -3,7 +3,7 @@ import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ScrydonError } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
-import type { TrustSummary } from './sigstore-adapter.js';
+import type { TrustSummary } from './sigstore-trust-root.js';
 import type { LoadedTrust } from './verify.js';
 
 /** The one trusted root scrydon verifies keyless signatures against: `$SCRYDON_HOME/trust/trusted_root.json`. */
@@ -20,8 +20,8 @@ export interface TrustInfo {
 }
 
 /** sigstore-js is loaded only when a trusted root is read (~120 ms of start-up for every command otherwise). */
-async function parse(bytes: Buffer, where: string): Promise<ReturnType<typeof import('./sigstore-adapter.js').parseTrustedRoot>> {
-  const { parseTrustedRoot } = await import('./sigstore-adapter.js');
+async function parse(bytes: Buffer, where: string): Promise<ReturnType<typeof import('./sigstore-trust-root.js').parseTrustedRoot>> {
+  const { parseTrustedRoot } = await import('./sigstore-trust-root.js');
   let json: unknown;
   try {
     json = JSON.parse(bytes.toString('utf8'));

@@ -6,7 +6,8 @@ import { matchIdentity, type IdentityRequirement } from './identity.js';
 import { checkStatement, COSIGN_SIGN_PREDICATE } from './intoto.js';
 import { keyHint, type PublicKeyInfo } from './keys.js';
 import { legacyParts } from './legacy-parts.js';
-import { parseBundle, verifyBundle, verifyLegacy, type TrustRoot, type VerifiedEvidence, type VerifyInput } from './sigstore-adapter.js';
+import { parseBundle, verifyBundle, verifyLegacy, type VerifiedEvidence, type VerifyInput } from './sigstore-adapter.js';
+import type { TrustRoot } from './sigstore-trust-root.js';
 import { checkSimpleSigningClaim, parseSimpleSigning } from './simple-signing.js';
 
 export type VerifyRequirement = { kind: 'key'; key: PublicKeyInfo } | { kind: 'keyless'; identity: IdentityRequirement };

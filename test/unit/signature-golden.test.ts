@@ -19,7 +19,8 @@ import { COSIGN_SIGN_PREDICATE, signStatement } from '../../src/signature/intoto
 import { parsePrivateKey, parsePublicKey, signData } from '../../src/signature/keys.js';
 import { legacyImage, type LegacyLayer } from '../../src/signature/legacy-format.js';
 import { storeLegacyRef, storeLegacyRefs } from '../../src/signature/locations.js';
-import { buildKeyDsseBundle, parseTrustedRoot } from '../../src/signature/sigstore-adapter.js';
+import { buildKeyDsseBundle } from '../../src/signature/sigstore-adapter.js';
+import { parseTrustedRoot } from '../../src/signature/sigstore-trust-root.js';
 import { simpleSigningPayload } from '../../src/signature/simple-signing.js';
 import { verifySignatures, type VerifyRequirement } from '../../src/signature/verify.js';
 import { Store } from '../../src/store/store-target.js';

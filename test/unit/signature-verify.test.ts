@@ -54,6 +54,16 @@ async function put(store: Store, d: Descriptor, bytes: Buffer): Promise<void> {
   if (!(await store.exists(d))) await store.push(d, Readable.from([bytes]));
 }
 
+/** Stores a legacy `.sig` image for `subject` whose one layer is `payload`, signed by `signature` (base64). */
+async function putLegacy(store: Store, subject: Descriptor, payload: Buffer, signature: string): Promise<void> {
+  const layer = descriptorOf(MediaType.cosignSimpleSigning, payload);
+  const img = legacyImage([], { payload: layer, signature });
+  await put(store, layer, payload);
+  await put(store, img.config.descriptor, img.config.bytes);
+  await put(store, img.manifest.descriptor, img.manifest.bytes);
+  await store.tag(img.manifest.descriptor, storeLegacyRef('acme.app', subject));
+}
+
 test('sign with a key (bundle referrer, the default) and verify offline; P-256 and P-384', async () => {
   for (const curve of ['prime256v1', 'secp384r1']) {
     const { store, subject } = await freshStore();
@@ -115,11 +125,7 @@ test('a tampered payload: signature_invalid (bundle and legacy)', async () => {
   const l = await freshStore();
   const signed = simpleSigningPayload('acme.app', l.subject.digest);
   const tampered = simpleSigningPayload('acme.app', l.subject.digest, { injected: 'yes' });
-  const img = legacyImage([], { payload: descriptorOf(MediaType.cosignSimpleSigning, tampered), signature: signData(key, signed).toString('base64') });
-  await put(l.store, descriptorOf(MediaType.cosignSimpleSigning, tampered), tampered);
-  await put(l.store, img.config.descriptor, img.config.bytes);
-  await put(l.store, img.manifest.descriptor, img.manifest.bytes);
-  await l.store.tag(img.manifest.descriptor, storeLegacyRef('acme.app', l.subject));
+  await putLegacy(l.store, l.subject, tampered, signData(key, signed).toString('base64'));
   await rejects(verify(l.store, l.subject, key), 'signature_invalid');
 });
 
@@ -132,11 +138,7 @@ test('a valid signature over another digest: claim_mismatch (bundle subject and 
 
   const l = await freshStore();
   const payload = simpleSigningPayload('acme.app', l.other.digest);
-  const img = legacyImage([], { payload: descriptorOf(MediaType.cosignSimpleSigning, payload), signature: signData(key, payload).toString('base64') });
-  await put(l.store, descriptorOf(MediaType.cosignSimpleSigning, payload), payload);
-  await put(l.store, img.config.descriptor, img.config.bytes);
-  await put(l.store, img.manifest.descriptor, img.manifest.bytes);
-  await l.store.tag(img.manifest.descriptor, storeLegacyRef('acme.app', l.subject));
+  await putLegacy(l.store, l.subject, payload, signData(key, payload).toString('base64'));
   await rejects(verify(l.store, l.subject, key), 'claim_mismatch');
 });
 

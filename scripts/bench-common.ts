@@ -1,0 +1,33 @@
+/** What every benchmark section shares: running a command, timing it with GNU time, and medians. */
+import { spawnSync } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+
+const TIME = '/usr/bin/time';
+
+export interface Sample {
+  seconds: number;
+  /** user + system CPU seconds: steadier than wall time when other work shares the machine. */
+  cpu: number;
+  rssMiB: number;
+}
+
+/** Runs `cmd` to completion (stdout discarded, stderr shown); a non-zero exit throws. */
+export function run(cmd: readonly string[], env: NodeJS.ProcessEnv = {}, cwd?: string): void {
+  const r = spawnSync(cmd[0] as string, cmd.slice(1), { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...env }, ...(cwd ? { cwd } : {}) });
+  if (r.status !== 0) throw new Error(`${cmd.join(' ')} exited ${r.status}`);
+}
+
+/** Runs `cmd` under GNU time: wall seconds, CPU seconds and peak RSS (`timeFile` is scratch). */
+export async function timed(cmd: readonly string[], env: NodeJS.ProcessEnv, timeFile: string): Promise<Sample> {
+  const start = process.hrtime.bigint();
+  run([TIME, '-f', '%M %U %S', '-o', timeFile, ...cmd], env);
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const [rssKiB, user, sys] = ((await readFile(timeFile, 'utf8')).trim().split('\n').pop() ?? '').split(' ').map(Number) as [number, number, number];
+  return { seconds, cpu: user + sys, rssMiB: rssKiB / 1024 };
+}
+
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
