@@ -1,8 +1,7 @@
 #!/usr/bin/env node
-import yargs, { type Argv } from 'yargs';
-import { hideBin } from 'yargs/helpers';
 import { Context, type GlobalArgs } from './context.js';
 import type { CommandDef } from './define-command.js';
+import { fastParse } from './fast-argv.js';
 import { errorLines } from './output/error-line.js';
 import { render } from './output/render.js';
 
@@ -43,60 +42,45 @@ function fail(e: unknown): void {
   process.exitCode = exitCode;
 }
 
-function register(y: Argv, def: CommandDef<unknown>): Argv {
-  return y.command(
-    def.command,
-    def.describe,
-    (b: Argv) => {
-      let built = def.builder(b) as Argv;
-      for (const [cmd, what] of def.examples) built = built.example(cmd, what);
-      for (const sub of def.subcommands ?? []) built = register(built, sub);
-      if (def.subcommands) built = built.demandCommand(1, 'name a sub-command (see --help)');
-      return built;
-    },
-    async (argv) => {
-      const g = argv as unknown as GlobalArgs;
-      debug = g.debug;
-      finishesStep = def.finishesStep === true;
-      const ctx = new Context(g, controller.signal);
-      try {
-        const result = await def.run(argv as never, ctx);
-        ctx.finishProgress();
-        render(result, g);
-        if (result.exitCode) process.exitCode = result.exitCode;
-      } catch (e) {
-        ctx.finishProgress();
-        fail(e);
-      }
-    },
-  );
+/** Runs a parsed command line: the command's result rendered, its error as one line, the exit code set. */
+async function execute(def: CommandDef<unknown>, args: Record<string, unknown>): Promise<void> {
+  const g = args as unknown as GlobalArgs;
+  debug = g.debug;
+  finishesStep = def.finishesStep === true;
+  const ctx = new Context(g, controller.signal);
+  try {
+    const result = await def.run(args as never, ctx);
+    ctx.finishProgress();
+    render(result, g);
+    if (result.exitCode) process.exitCode = result.exitCode;
+  } catch (e) {
+    ctx.finishProgress();
+    fail(e);
+  }
 }
 
-let cli: Argv = yargs(hideBin(process.argv))
-  .scriptName('scrydon')
-  .usage('$0 <command> [options]\n\nA local-first catalog of packs stored and moved as OCI artifacts.')
-  .option('json', { type: 'boolean', default: false, describe: 'print machine-readable JSON on stdout' })
-  .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print nothing but errors' })
-  .option('debug', { type: 'boolean', default: false, describe: 'show stack traces on errors' })
-  .option('color', { type: 'boolean', default: true, describe: 'colour on a TTY (NO_COLOR also turns it off)' })
-  .strict()
-  .demandCommand(1, 'name a command (see --help)')
-  .recommendCommands()
-  .help()
-  .alias('help', 'h')
-  .version()
-  .wrap(Math.min(110, process.stdout.columns || 100))
-  .epilogue('Files live under $SCRYDON_HOME (default ~/.scrydon). Docs: README.md, catalog-spec/.')
-  .fail((msg, err) => {
-    if (err) throw err;
-    process.stderr.write(`error[usage]: ${msg}\nhint: run scrydon --help (or scrydon <command> --help)\n`);
-    process.exit(2);
-  }) as unknown as Argv;
+/** The command (or sub-command) a plain line names, parsed without yargs; undefined leaves the line to yargs. */
+function fastRoute(argv: readonly string[], defs: ReadonlyArray<CommandDef<unknown>>): { def: CommandDef<unknown>; args: Record<string, unknown> } | undefined {
+  let def = defs.length === 1 ? defs[0] : undefined;
+  const words = argv.filter((a) => !a.startsWith('-'));
+  const path = [def?.command.split(' ')[0] ?? ''];
+  while (def?.subcommands) {
+    const word = words[path.length];
+    def = def.subcommands.find((s) => s.command.split(' ')[0] === word);
+    if (word) path.push(word);
+  }
+  const args = def ? fastParse(argv, path, def) : undefined;
+  return def && args ? { def, args } : undefined;
+}
 
-for (const def of await commandsFor(hideBin(process.argv))) cli = register(cli, def);
-
-try {
-  await cli.parseAsync();
-} catch (e) {
-  fail(e);
+const argv = process.argv.slice(2);
+const defs = await commandsFor(argv);
+const fast = fastRoute(argv, defs);
+if (fast) await execute(fast.def, fast.args);
+else {
+  try {
+    await (await import('./yargs-cli.js')).parseWithYargs(argv, defs, execute);
+  } catch (e) {
+    fail(e);
+  }
 }

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Writable } from 'node:stream';
-import { BackgroundFlush, fsyncDir } from '../fs/atomic-write.js';
+import { fsyncDir } from '../fs/atomic-write.js';
+import { BackgroundFlush } from '../fs/file-sink.js';
 
 /**
  * Where an archive's bytes go: appended in order, then finished (made visible) or aborted (removed where

@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import type { Committer, Target } from '../content/target.js';
 import { readAllBounded, verified } from '../content/verify-stream.js';
 import { ScrydonError } from '../errors.js';
-import { isChunkPusher } from '../fs/atomic-write.js';
+import { isChunkPusher } from '../fs/file-sink.js';
 import { MAX_MANIFEST_BYTES, plainDescriptor, referrerEntry, type Descriptor } from '../oci/descriptor.js';
 import { artifactTypeOf, parseGraphNode, subjectOf } from '../oci/manifest.js';
 import { Annotation, isGraphNodeType } from '../oci/media-types.js';

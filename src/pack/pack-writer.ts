@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import tar, { type Pack } from 'tar-stream';
 import { isAbortError, ScrydonError } from '../errors.js';
-import { writeAllTo } from '../fs/atomic-write.js';
+import { writeAllTo } from '../fs/file-sink.js';
 import type { Digest } from '../oci/digest.js';
 import type { PackEntry } from './walk.js';
 

@@ -1,0 +1,51 @@
+import yargs, { type Argv } from 'yargs';
+import type { CommandDef } from './define-command.js';
+import { GLOBAL_OPTIONS } from './fast-argv.js';
+
+type Execute = (def: CommandDef<unknown>, args: Record<string, unknown>) => Promise<void>;
+
+function register(y: Argv, def: CommandDef<unknown>, execute: Execute): Argv {
+  return y.command(
+    def.command,
+    def.describe,
+    (b: Argv) => {
+      let built = def.builder(b) as Argv;
+      for (const [cmd, what] of def.examples) built = built.example(cmd, what);
+      for (const sub of def.subcommands ?? []) built = register(built, sub, execute);
+      if (def.subcommands) built = built.demandCommand(1, 'name a sub-command (see --help)');
+      return built;
+    },
+    (args) => execute(def, args),
+  );
+}
+
+function usageExit(msg: string): never {
+  process.stderr.write(`error[usage]: ${msg}\nhint: run scrydon --help (or scrydon <command> --help)\n`);
+  process.exit(2);
+}
+
+/**
+ * The full command line through yargs: help, --version, usage errors (exit 2), suggestions for a mistyped
+ * command, and any line the fast path (fast-argv.ts) does not take. Loaded only then.
+ */
+export async function parseWithYargs(argv: readonly string[], defs: ReadonlyArray<CommandDef<unknown>>, execute: Execute, onUsage = usageExit): Promise<void> {
+  let cli = yargs([...argv])
+    .scriptName('scrydon')
+    .usage('$0 <command> [options]\n\nA local-first catalog of packs stored and moved as OCI artifacts.') as unknown as Argv;
+  for (const [name, spec] of GLOBAL_OPTIONS) cli = cli.option(name, spec);
+  cli = cli
+    .strict()
+    .demandCommand(1, 'name a command (see --help)')
+    .recommendCommands()
+    .help()
+    .alias('help', 'h')
+    .version()
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .epilogue('Files live under $SCRYDON_HOME (default ~/.scrydon). Docs: README.md, catalog-spec/.')
+    .fail((msg, err) => {
+      if (err) throw err;
+      onUsage(msg);
+    }) as unknown as Argv;
+  for (const def of defs) cli = register(cli, def, execute);
+  await cli.parseAsync();
+}
