@@ -20,20 +20,14 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 let debug = process.argv.includes('--debug');
 
 /**
- * Loads only the command being run (cmd/commands/<verb>.js) so start-up does not pay for every module;
- * top-level help, an unknown verb or no verb loads them all (yargs needs the whole list to list or suggest).
+ * Loads only the command being run so start-up does not pay for every module; top-level help, an unknown verb
+ * or no verb loads them all (yargs needs the whole list to list or suggest).
  */
 async function commandsFor(argv: readonly string[]): Promise<ReadonlyArray<CommandDef<unknown>>> {
+  const { allCommands, loadCommand } = await import('./commands/index.js');
   const verb = argv.find((a) => !a.startsWith('-'));
-  if (verb && /^[a-z]+$/.test(verb) && verb !== 'index') {
-    try {
-      const mod = (await import(`./commands/${verb}.js`)) as { default?: CommandDef<unknown> };
-      if (mod.default && mod.default.command.split(' ')[0] === verb) return [mod.default];
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw e;
-    }
-  }
-  return (await import('./commands/index.js')).commands;
+  const def = verb === undefined ? undefined : await loadCommand(verb);
+  return def ? [def] : allCommands();
 }
 
 function fail(e: unknown): void {

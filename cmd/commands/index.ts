@@ -1,77 +1,57 @@
 import type { CommandDef } from '../define-command.js';
-// -- imports: store (lead)
-import check from './check.js';
-import gc from './gc.js';
-import ls from './ls.js';
-import rm from './rm.js';
-import tag from './tag.js';
-// -- imports: pack build/validate
-import build from './build.js';
-import validate from './validate.js';
-// -- imports: inspect/install
-import inspect from './inspect.js';
-import install from './install.js';
-import installed from './installed.js';
-import uninstall from './uninstall.js';
-// -- imports: save/load
-import inventory from './inventory.js';
-import load from './load.js';
-import save from './save.js';
-// -- imports: registry
-import copy from './copy.js';
-import login from './login.js';
-import logout from './logout.js';
-import pull from './pull.js';
-import push from './push.js';
-// -- imports: signatures
-import key from './key.js';
-import sign from './sign.js';
-import verify from './verify.js';
-// -- imports: serve
-import serve from './serve.js';
-import trust from './trust.js';
-// -- imports: reconcile
-import approve from './approve.js';
-import reconcile from './reconcile.js';
-import retire from './retire.js';
-import source from './source.js';
 
-/** Every top-level command, in the order --help lists them. */
-export const commands = [
+type Loader = () => Promise<{ default: unknown }>;
+
+/**
+ * Every top-level command by verb, in the order --help lists them. Each loads on its own, so a run imports
+ * only the command it names (and the bundle keeps each in its own chunk).
+ */
+export const loaders: Readonly<Record<string, Loader>> = {
   // -- commands: pack build/validate
-  build,
-  validate,
+  build: () => import('./build.js'),
+  validate: () => import('./validate.js'),
   // -- commands: inspect/install
-  inspect,
-  install,
-  installed,
-  uninstall,
+  inspect: () => import('./inspect.js'),
+  install: () => import('./install.js'),
+  installed: () => import('./installed.js'),
+  uninstall: () => import('./uninstall.js'),
   // -- commands: store (lead)
-  ls,
-  gc,
-  check,
-  tag,
-  rm,
+  ls: () => import('./ls.js'),
+  gc: () => import('./gc.js'),
+  check: () => import('./check.js'),
+  tag: () => import('./tag.js'),
+  rm: () => import('./rm.js'),
   // -- commands: save/load
-  save,
-  load,
-  inventory,
+  save: () => import('./save.js'),
+  load: () => import('./load.js'),
+  inventory: () => import('./inventory.js'),
   // -- commands: registry
-  pull,
-  push,
-  copy,
-  login,
-  logout,
+  pull: () => import('./pull.js'),
+  push: () => import('./push.js'),
+  copy: () => import('./copy.js'),
+  login: () => import('./login.js'),
+  logout: () => import('./logout.js'),
   // -- commands: signatures
-  sign,
-  verify,
-  key,
-  trust,
+  sign: () => import('./sign.js'),
+  verify: () => import('./verify.js'),
+  key: () => import('./key.js'),
+  trust: () => import('./trust.js'),
   // -- commands: serve
-  serve,
+  serve: () => import('./serve.js'),
   // -- commands: reconcile
-  source,
-  reconcile,
-  retire,
-  approve,
-] as unknown as ReadonlyArray<CommandDef<unknown>>;
+  source: () => import('./source.js'),
+  reconcile: () => import('./reconcile.js'),
+  retire: () => import('./retire.js'),
+  approve: () => import('./approve.js'),
+};
+
+/** The command a verb names, or undefined for a word that is no command. */
+export async function loadCommand(verb: string): Promise<CommandDef<unknown> | undefined> {
+  const load = Object.hasOwn(loaders, verb) ? loaders[verb] : undefined;
+  return load ? ((await load()).default as CommandDef<unknown>) : undefined;
+}
+
+/** Every command (top-level help, an unknown or missing verb: yargs lists or suggests from all of them). */
+export async function allCommands(): Promise<ReadonlyArray<CommandDef<unknown>>> {
+  return Promise.all(Object.values(loaders).map(async (load) => (await load()).default as CommandDef<unknown>));
+}

@@ -63,7 +63,9 @@ export async function copyGraphs(src: ReadOnlyTarget, dst: Target, roots: readon
   const limiter = new Limiter(Math.min(opts.concurrency ?? 4, dst.pushConcurrency ?? Infinity));
   const inflight = new Map<string, Promise<void>>();
   const stats: CopyStats = { copied: 0, skipped: 0, bytes: 0, referrers: 0, mounted: 0 };
-  const graphNodes: Descriptor[] = [];
+  const discoveries: Array<Promise<void>> = [];
+  const discovered = new Set<string>();
+  const companionRoots: RootToCopy[] = [];
   const emit = opts.onEvent ?? (() => undefined);
   const io: IoOptions = { signal: opts.signal };
 
@@ -76,12 +78,39 @@ export async function copyGraphs(src: ReadOnlyTarget, dst: Target, roots: readon
     return p;
   };
 
+  const wantsReferrers = opts.includeReferrers === true && hasReferrers(src);
+  /**
+   * Looks for a graph node's referrers (and companions) as soon as the node is known, so the lookups run
+   * beside the blob transfers instead of after them, and copies what it finds with the same walk.
+   */
+  const discover = (n: Descriptor): void => {
+    if ((!wantsReferrers && !opts.companions) || discovered.has(n.digest)) return;
+    discovered.add(n.digest);
+    const p = (async () => {
+      const refs = wantsReferrers && hasReferrers(src) ? await src.referrers(n, io) : [];
+      const found: RootToCopy[] = opts.companions ? await opts.companions(n, io) : [];
+      await Promise.all([
+        ...refs.map((r) => {
+          if (!inflight.has(r.digest)) stats.referrers++;
+          return visit(r);
+        }),
+        ...found.map((c) => {
+          if (!inflight.has(c.root.digest)) stats.referrers++;
+          companionRoots.push(c);
+          return visit(c.root);
+        }),
+      ]);
+    })();
+    p.catch(() => undefined); // awaited (and its error thrown) once the roots are copied
+    discoveries.push(p);
+  };
+
   const copyNode = async (d: Descriptor): Promise<void> => {
     await limiter.acquire();
     try {
       opts.signal?.throwIfAborted();
       const node = isGraphNodeType(d.mediaType);
-      if (node) graphNodes.push(d);
+      if (node) discover(d);
       if (await dst.exists(d, io)) {
         stats.skipped++;
         emit({ type: 'skipped', descriptor: d });
@@ -118,25 +147,8 @@ export async function copyGraphs(src: ReadOnlyTarget, dst: Target, roots: readon
 
   try {
     for (const { root } of roots) await visit(root);
-    const companionRoots: RootToCopy[] = [];
-    if ((opts.includeReferrers && hasReferrers(src)) || opts.companions) {
-      const seen = new Set<string>();
-      for (let i = 0; i < graphNodes.length; i++) {
-        const n = graphNodes[i] as Descriptor;
-        if (seen.has(n.digest)) continue;
-        seen.add(n.digest);
-        const refs = opts.includeReferrers && hasReferrers(src) ? await src.referrers(n, io) : [];
-        for (const r of refs) {
-          if (!inflight.has(r.digest)) stats.referrers++;
-          await visit(r);
-        }
-        for (const c of opts.companions ? await opts.companions(n, io) : []) {
-          if (!inflight.has(c.root.digest)) stats.referrers++;
-          await visit(c.root);
-          companionRoots.push(c);
-        }
-      }
-    }
+    // discoveries add graph nodes, whose discoveries may add more: wait until no new one starts
+    for (let i = 0; i < discoveries.length; i++) await discoveries[i];
     for (const { root, tags } of [...companionRoots, ...roots]) for (const t of tags) await dst.tag(root, t, io);
     if (isCommitter(dst)) await dst.commit(io);
   } catch (e) {

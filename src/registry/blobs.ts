@@ -1,4 +1,4 @@
-import { Readable } from 'node:stream';
+import { VerifyStream } from '../content/verify-stream.js';
 import { ScrydonError } from '../errors.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import { scopesOf, type RepoRef } from './manifests.js';
@@ -44,12 +44,13 @@ async function openBlob(r: RepoRef, d: Descriptor, offset: number): Promise<Http
 }
 
 /**
- * A blob's body that survives a dropped connection: when the response breaks off mid-blob, a new request with
- * `Range: bytes=<received>-` continues where it stopped (within the retry policy's attempts); a server that
- * cannot resume (no 206) makes the drop an error. The chunks pass straight through (no copies); they are not
- * verified here: the caller's VerifyStream sees every byte exactly once, across resumptions.
+ * A blob's body, verified as it arrives, that survives a dropped connection: when the response breaks off
+ * mid-blob, a new request with `Range: bytes=<received>-` continues where it stopped (within the retry
+ * policy's attempts); a server that cannot resume (no 206) makes the drop an error. It is the VerifyStream of
+ * the blob itself: each chunk is counted and hashed in the socket's data handler and pushed on as is (no
+ * second stream to pass through), and the size and digest are checked once the last byte is in.
  */
-class ResumableBlob extends Readable {
+class ResumableBlob extends VerifyStream {
   readonly #r: RepoRef;
   readonly #d: Descriptor;
   #res: HttpResponse | undefined;
@@ -57,8 +58,8 @@ class ResumableBlob extends Readable {
   #attempt = 1;
   #reopening = false;
 
-  constructor(r: RepoRef, d: Descriptor, first: HttpResponse) {
-    super({ highWaterMark: 1 << 20 });
+  constructor(r: RepoRef, d: Descriptor, first: HttpResponse, hashes: boolean) {
+    super(d, r.name, undefined, hashes);
     this.#r = r;
     this.#d = d;
     this.#attach(first);
@@ -69,11 +70,13 @@ class ResumableBlob extends Readable {
     const body = res.body;
     body.on('data', (c: Buffer) => {
       this.#received += c.byteLength;
-      if (!this.push(c)) body.pause();
+      const bad = this.account(c);
+      if (bad) this.destroy(bad);
+      else if (!this.push(c)) body.pause();
     });
     body.on('end', () => {
       if (this.#res !== res) return;
-      if (this.#received >= this.#d.size) this.push(null);
+      if (this.#received >= this.#d.size) this.end(); // the writable side's end runs VerifyStream's final check
       else this.#dropped(res, new ScrydonError('network_error', `the body ended after ${this.#received} of ${this.#d.size} bytes`));
     });
     body.on('error', (e) => {
@@ -108,13 +111,16 @@ class ResumableBlob extends Readable {
   override _destroy(err: Error | null, cb: (error?: Error | null) => void): void {
     this.#res?.body.destroy();
     this.#res = undefined;
-    cb(err);
+    super._destroy(err, cb);
   }
 }
 
-/** The blob as a stream (not yet verified: see ResumableBlob); errors of the first request are thrown here. */
-export async function fetchBlob(r: RepoRef, d: Descriptor): Promise<Readable> {
-  return new ResumableBlob(r, d, await openBlob(r, d, 0));
+/**
+ * The blob as a verified stream (errors of the first request are thrown here). `sizeOnly`: only the size is
+ * checked, for a destination that checks the digest itself (IoOptions.sizeOnly).
+ */
+export async function fetchBlob(r: RepoRef, d: Descriptor, sizeOnly = false): Promise<VerifyStream> {
+  return new ResumableBlob(r, d, await openBlob(r, d, 0), !sizeOnly);
 }
 
 /**

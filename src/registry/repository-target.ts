@@ -72,7 +72,7 @@ export class RepositoryTarget implements Target, ReferrerLister, TagLister {
       const bytes = this.#manifests.get(d.digest) ?? (await fetchManifest(this.#ref(o), d));
       return verified(Readable.from([bytes]), d, this.name);
     }
-    return verified(await fetchBlob(this.#ref(o), d), d, this.name);
+    return fetchBlob(this.#ref(o), d, o.sizeOnly);
   }
 
   async exists(d: Descriptor, o: IoOptions = {}): Promise<boolean> {

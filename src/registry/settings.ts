@@ -50,7 +50,7 @@ export class RegistrySettings {
 
 /** Parses registries.yaml; `where` names the file in errors. */
 export async function parseRegistriesFile(text: string, where: string): Promise<Map<string, Partial<HostSettings>>> {
-  const { parse } = await import('yaml'); // only where a registries.yaml exists
+  const { parse } = await import('../config/yaml-parse.js'); // only where a registries.yaml exists
   const bad = (why: string): never => {
     throw new ScrydonError('config_invalid', `${where}: ${why}`, { hint: 'registries.yaml holds registries: {HOST[:PORT]: {plainHttp: true, insecure: true, caFile: PATH}}' });
   };

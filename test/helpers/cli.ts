@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 
 /** Repository root (this file is dist/test/helpers/cli.js once built). */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-export const BIN = join(ROOT, 'dist', 'cmd', 'main.js');
+/** The CLI as installed: the bundle scripts/bundle.ts makes of dist/cmd/main.js. */
+export const BIN = join(ROOT, 'dist', 'bin', 'scrydon.js');
 export const FIXTURES = join(ROOT, 'fixtures');
 
 export interface RunResult {

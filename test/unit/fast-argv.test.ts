@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { commands } from '../../cmd/commands/index.js';
+import { allCommands } from '../../cmd/commands/index.js';
 import type { CommandDef } from '../../cmd/define-command.js';
 import { fastParse } from '../../cmd/fast-argv.js';
 import { parseWithYargs } from '../../cmd/yargs-cli.js';
@@ -50,6 +50,7 @@ function fastFor(argv: string[]): Record<string, unknown> | undefined {
   return undefined;
 }
 
+const commands = await allCommands();
 const all = walk(commands);
 
 test('the fast path gives exactly the arguments yargs gives, for every example of every command', async (t) => {
