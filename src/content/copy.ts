@@ -42,9 +42,12 @@ export interface CopyResult extends CopyStats {
   root: Descriptor;
 }
 
-/** Resolves `srcRef` in `src` and copies its whole graph into `dst`, tagging last. */
-export async function copy(src: ReadOnlyTarget, srcRef: string, dst: Target, opts: CopyOptions = {}): Promise<CopyResult> {
-  const root = await src.resolve(srcRef, opts);
+/**
+ * Resolves `srcRef` in `src` (or takes a resolution the caller already started) and copies its whole graph
+ * into `dst`, tagging last.
+ */
+export async function copy(src: ReadOnlyTarget, srcRef: string | Promise<Descriptor>, dst: Target, opts: CopyOptions = {}): Promise<CopyResult> {
+  const root = await (typeof srcRef === 'string' ? src.resolve(srcRef, opts) : srcRef);
   const stats = await copyGraphs(src, dst, [{ root, tags: opts.tags ?? [] }], opts);
   return { root, ...stats };
 }

@@ -6,8 +6,8 @@ import { scopesOf, type RepoRef } from './manifests.js';
 import { responseError } from './registry-error.js';
 import { discard, header, type HttpResponse } from './transport/http.js';
 
-/** Blobs up to this size are read whole and sent in one PUT (which can then be retried); larger ones stream. */
-export const MONOLITHIC_MAX = 8 * 1024 * 1024;
+/** Blobs up to this size are read whole before their PUT (which can then be retried); larger ones stream into it. */
+const MONOLITHIC_MAX = 8 * 1024 * 1024;
 
 /**
  * The next upload URL from a Location header: resolved against the URL that answered, and required to stay on
@@ -36,11 +36,13 @@ function withDigest(url: URL, d: Descriptor): URL {
 }
 
 /**
- * Uploads a blob (OCI distribution "push"): POST opens a session; a small blob then goes in one PUT; a large one
- * streams in one PATCH and is closed by a PUT with its digest. The registry checks the digest (the copy routine
+ * Uploads a blob (OCI distribution "push"): POST opens a session, then one PUT with the digest carries the
+ * bytes (the spec's monolithic upload, as oras-go pushes every blob): a small blob read whole (so the PUT can
+ * be retried), a large one streamed from the store. One request fewer than a PATCH closed by an empty PUT, and
+ * the registry keeps no resumable-hash state between them. The registry checks the digest (the copy routine
  * leaves that to it: `body` is only size-checked), so corrupt bytes are refused there and never committed.
  */
-export async function uploadBlob(r: RepoRef, d: Descriptor, body: Readable, monolithicMax = MONOLITHIC_MAX): Promise<void> {
+export async function uploadBlob(r: RepoRef, d: Descriptor, body: Readable): Promise<void> {
   const what = `pushing blob ${d.digest} to ${r.name}`;
   const scopes = scopesOf(r);
   const start = await r.client.send({ method: 'POST', url: `/v2/${r.repository}/blobs/uploads/`, repository: r.repository, scopes, signal: r.signal, what });
@@ -51,42 +53,12 @@ export async function uploadBlob(r: RepoRef, d: Descriptor, body: Readable, mono
   }
   if (start.status !== 202) throw await responseError(start, { what, registry: r.client.registry, code: 'push_failed' });
   discard(start);
-  let location = uploadLocation(start, what);
-  const octet = { 'content-type': 'application/octet-stream' };
-
-  if (d.size <= monolithicMax) {
-    const bytes = await readAllBounded(body, d.size, `blob ${d.digest}`);
-    const put = await r.client.send({
-      method: 'PUT',
-      url: withDigest(location, d),
-      headers: { ...octet, 'content-length': String(bytes.byteLength) },
-      body: bytes,
-      repository: r.repository,
-      scopes,
-      signal: r.signal,
-      what,
-    });
-    await expectCreated(put, r, what);
-    return;
-  }
-
-  const patch = await r.client.send({
-    method: 'PATCH',
-    url: location,
-    headers: { ...octet, 'content-length': String(d.size), 'content-range': `0-${d.size - 1}` },
-    body,
-    repository: r.repository,
-    scopes,
-    signal: r.signal,
-    what,
-  });
-  if (patch.status !== 202 && patch.status !== 204) throw await responseError(patch, { what, registry: r.client.registry, code: 'push_failed' });
-  discard(patch);
-  location = uploadLocation(patch, what);
+  const location = uploadLocation(start, what);
   const put = await r.client.send({
     method: 'PUT',
     url: withDigest(location, d),
-    headers: { 'content-length': '0' },
+    headers: { 'content-type': 'application/octet-stream', 'content-length': String(d.size) },
+    body: d.size <= MONOLITHIC_MAX ? await readAllBounded(body, d.size, `blob ${d.digest}`) : body,
     repository: r.repository,
     scopes,
     signal: r.signal,
