@@ -70,7 +70,10 @@ export async function copyGraphs(src: ReadOnlyTarget, dst: Target, roots: readon
   const discovered = new Set<string>();
   const companionRoots: RootToCopy[] = [];
   const emit = opts.onEvent ?? (() => undefined);
-  const io: IoOptions = { signal: opts.signal };
+  // the first failure stops every transfer still running (as an errgroup would): nothing keeps writing into a
+  // destination the caller is about to discard
+  const failed = new AbortController();
+  const io: IoOptions = { signal: opts.signal ? AbortSignal.any([opts.signal, failed.signal]) : failed.signal };
 
   const visit = (d: Descriptor): Promise<void> => {
     let p = inflight.get(d.digest);
@@ -111,7 +114,7 @@ export async function copyGraphs(src: ReadOnlyTarget, dst: Target, roots: readon
   const copyNode = async (d: Descriptor): Promise<void> => {
     await limiter.acquire();
     try {
-      opts.signal?.throwIfAborted();
+      io.signal?.throwIfAborted();
       const node = isGraphNodeType(d.mediaType);
       if (node) discover(d);
       if (await dst.exists(d, io)) {
@@ -155,6 +158,8 @@ export async function copyGraphs(src: ReadOnlyTarget, dst: Target, roots: readon
     for (const { root, tags } of [...companionRoots, ...roots]) for (const t of tags) await dst.tag(root, t, io);
     if (isCommitter(dst)) await dst.commit(io);
   } catch (e) {
+    failed.abort(e);
+    await Promise.allSettled([...inflight.values(), ...discoveries]);
     if (isAbortError(e)) throw new ScrydonError('aborted', 'interrupted; nothing was tagged', { cause: e });
     throw e;
   }

@@ -66,7 +66,7 @@ async function writevFully(fh: FileHandle, bufs: Buffer[]): Promise<void> {
 }
 
 /** A batch is written once the previous write is done; the source pauses while this much waits. */
-const MAX_QUEUED = 8 << 20;
+const MAX_QUEUED = 4 << 20;
 
 /**
  * Writes every chunk of `body` to `fh` in order, flushing in the background as it goes; the caller still
