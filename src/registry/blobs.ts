@@ -57,6 +57,8 @@ class ResumableBlob extends VerifyStream {
   #received = 0;
   #attempt = 1;
   #reopening = false;
+  /** A consumer asked for data (_read) and push() has not refused more since; until then nothing is read. */
+  #wanted = false;
 
   constructor(r: RepoRef, d: Descriptor, first: HttpResponse, hashes: boolean) {
     super(d, r.name, undefined, hashes);
@@ -72,7 +74,10 @@ class ResumableBlob extends VerifyStream {
       this.#received += c.byteLength;
       const bad = this.account(c);
       if (bad) this.destroy(bad);
-      else if (!this.push(c)) body.pause();
+      else if (!this.push(c)) {
+        this.#wanted = false;
+        body.pause();
+      }
     });
     body.on('end', () => {
       if (this.#res !== res) return;
@@ -82,6 +87,8 @@ class ResumableBlob extends VerifyStream {
     body.on('error', (e) => {
       if (this.#res === res) this.#dropped(res, e);
     });
+    // not read (and so not verified) before someone reads: an error must find its consumer listening
+    if (!this.#wanted) body.pause();
   }
 
   #dropped(res: HttpResponse, e: unknown): void {
@@ -105,6 +112,7 @@ class ResumableBlob extends VerifyStream {
   }
 
   override _read(): void {
+    this.#wanted = true;
     if (!this.#reopening) this.#res?.body.resume();
   }
 

@@ -106,6 +106,24 @@ describe('corruption', () => {
     await ingestEmpty(h);
   });
 
+  test('one blob fails while another is still in flight: that transfer is stopped, not waited for', { timeout: 60_000 }, async () => {
+    // the layer's GET is never answered (the idle timeout is 120 s): only an abort from scrydon ends it
+    let abandoned = false;
+    const p = await proxy({
+      corrupt: (req) => req.method === 'GET' && (req.url?.includes(seeded.config.digest) ?? false),
+      respond: (req) =>
+        req.method === 'GET' && req.url?.includes(bigLayer())
+          ? new Promise<undefined>((resolve) => req.once('close', () => ((abandoned = true), resolve(undefined))))
+          : undefined,
+    });
+    const h = await populatedHome();
+    const before = await treeHash(h);
+    expectError(await scrydon(['pull', `${p.host}/fault/pack:1`, '--plain-http'], { home: h }), 'digest_mismatch');
+    assert.ok(abandoned, 'the pending layer request was closed by scrydon');
+    assert.equal(await treeHash(h), before);
+    await ingestEmpty(h);
+  });
+
   test('a proxy corrupting a manifest: digest_mismatch, the store unchanged', async () => {
     const p = await proxy({ corrupt: (req) => req.method === 'GET' && (req.url?.includes('/manifests/sha256:') ?? false) });
     const h = await populatedHome();
