@@ -82,7 +82,11 @@ function assign(out: Record<string, unknown>, name: string, spec: OptionSpec, va
 export function fastParse(argv: readonly string[], path: readonly string[], def: CommandDef<unknown>): Record<string, unknown> | undefined {
   if (def.subcommands) return undefined;
   const rec = new SpecRecorder();
-  def.builder(rec as unknown as Argv);
+  try {
+    def.builder(rec as unknown as Argv);
+  } catch {
+    return undefined; // a builder using more of yargs than option/positional: yargs reads its lines
+  }
   const slots = slotsOf(def.command);
   if (!slots) return undefined;
   const options = new Map<string, OptionSpec>([...GLOBAL_OPTIONS, ...rec.options]);
@@ -92,9 +96,12 @@ export function fastParse(argv: readonly string[], path: readonly string[], def:
 
   const given = new Map<string, unknown>();
   const words: string[] = [];
+  const globals = new Set(GLOBAL_OPTIONS.map(([name]) => name));
   for (let i = 0; i < argv.length; i++) {
     const t = argv[i] ?? '';
-    if (t === '--' || t === '-h' || t === '--help' || t === '--version') return undefined;
+    // `--`, help and version are yargs' own; so is `-` as a word (yargs reads it as an empty option value),
+    // and a word `help` anywhere (yargs takes a trailing one as a request for help)
+    if (t === '--' || t === '-h' || t === '--help' || t === '--version' || t === '-' || t === 'help') return undefined;
     if (!looksLikeFlag(t)) {
       words.push(t);
       continue;
@@ -117,6 +124,8 @@ export function fastParse(argv: readonly string[], path: readonly string[], def:
     }
     const spec = name === undefined ? undefined : options.get(name);
     if (name === undefined || !spec) return undefined; // unknown (strict mode's error is yargs' to give)
+    // before the command's own words yargs knows only the global options (`--dry-run gc` is a usage error there)
+    if (words.length < path.length && !globals.has(name)) return undefined;
     if (given.has(name) && !spec.array) return undefined; // repeated: yargs makes an array of it
     if (negated) {
       if (spec.type !== 'boolean') return undefined;
@@ -131,21 +140,24 @@ export function fastParse(argv: readonly string[], path: readonly string[], def:
       continue;
     }
     const values: string[] = [];
-    if (inline !== undefined) values.push(inline);
-    else {
+    if (inline !== undefined) {
+      if (/^["']/.test(inline)) return undefined; // yargs strips quotes around an `=` value
+      values.push(inline);
+    } else {
       const next = argv[i + 1];
-      if (next === undefined || looksLikeFlag(next)) return undefined;
+      if (next === undefined || looksLikeFlag(next) || next === '-') return undefined;
       values.push(next);
       i++;
     }
     if (spec.array) {
       if (inline !== undefined) return undefined;
-      while (i + 1 < argv.length && !looksLikeFlag(argv[i + 1] ?? '')) values.push(argv[++i] ?? ''); // yargs' arrays are greedy
+      // yargs' arrays are greedy (up to the next flag; a `-` there sends the whole line to yargs)
+      while (i + 1 < argv.length && !looksLikeFlag(argv[i + 1] ?? '') && argv[i + 1] !== '-') values.push(argv[++i] ?? '');
     }
     const typed: unknown[] = [];
     for (const v of values) {
       if (spec.type === 'number') {
-        if (v.trim() === '' || !Number.isFinite(Number(v))) return undefined;
+        if (!/^\d+(\.\d+)?$/.test(v)) return undefined; // plain decimals only: yargs' other number forms are its own
         typed.push(Number(v));
       } else typed.push(v);
     }

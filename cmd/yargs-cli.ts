@@ -1,4 +1,5 @@
 import yargs, { type Argv } from 'yargs';
+import { packageVersion } from '../src/config/assets.js';
 import type { CommandDef } from './define-command.js';
 import { GLOBAL_OPTIONS } from './fast-argv.js';
 
@@ -39,7 +40,7 @@ export async function parseWithYargs(argv: readonly string[], defs: ReadonlyArra
     .recommendCommands()
     .help()
     .alias('help', 'h')
-    .version()
+    .version(packageVersion()) // yargs would look for package.json from the bundle's place or the working directory
     .wrap(Math.min(110, process.stdout.columns || 100))
     .epilogue('Files live under $SCRYDON_HOME (default ~/.scrydon). Docs: README.md, catalog-spec/.')
     .fail((msg, err) => {

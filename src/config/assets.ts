@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ScrydonError } from '../errors.js';
@@ -31,4 +31,14 @@ export function catalogSpecDir(): string {
 /** The path of a file in catalog-spec/, e.g. `pack.schema.json`. */
 export function catalogSpecFile(name: string): string {
   return join(catalogSpecDir(), name);
+}
+
+/** scrydon's own version: the package.json beside catalog-spec/ (the package root), never the working directory's. */
+export function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(join(dirname(catalogSpecDir()), 'package.json'), 'utf8')) as { version?: unknown };
+    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+  } catch {
+    return 'unknown';
+  }
 }

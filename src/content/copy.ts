@@ -71,9 +71,15 @@ export async function copyGraphs(src: ReadOnlyTarget, dst: Target, roots: readon
   const companionRoots: RootToCopy[] = [];
   const emit = opts.onEvent ?? (() => undefined);
   // the first failure stops every transfer still running (as an errgroup would): nothing keeps writing into a
-  // destination the caller is about to discard
+  // destination the caller is about to discard, and that failure (not the aborts it causes) is what is thrown
   const failed = new AbortController();
   const io: IoOptions = { signal: opts.signal ? AbortSignal.any([opts.signal, failed.signal]) : failed.signal };
+  let firstFailure: unknown;
+  const fail = (e: unknown): void => {
+    if (failed.signal.aborted) return;
+    firstFailure = e;
+    failed.abort(e);
+  };
 
   const visit = (d: Descriptor): Promise<void> => {
     let p = inflight.get(d.digest);
@@ -87,14 +93,24 @@ export async function copyGraphs(src: ReadOnlyTarget, dst: Target, roots: readon
   const wantsReferrers = opts.includeReferrers === true && hasReferrers(src);
   /**
    * Looks for a graph node's referrers (and companions) as soon as the node is known, so the lookups run
-   * beside the blob transfers instead of after them, and copies what it finds with the same walk.
+   * beside the blob transfers instead of after them (each lookup takes a slot like a transfer), and copies what
+   * it finds with the same walk once the node itself is copied: a signature never lands before what it signs.
    */
   const discover = (n: Descriptor): void => {
     if ((!wantsReferrers && !opts.companions) || discovered.has(n.digest)) return;
     discovered.add(n.digest);
     const p = (async () => {
-      const refs = wantsReferrers && hasReferrers(src) ? await src.referrers(n, io) : [];
-      const found: RootToCopy[] = opts.companions ? await opts.companions(n, io) : [];
+      await limiter.acquire();
+      let refs: Descriptor[];
+      let found: RootToCopy[];
+      try {
+        io.signal?.throwIfAborted();
+        refs = wantsReferrers && hasReferrers(src) ? await src.referrers(n, io) : [];
+        found = opts.companions ? await opts.companions(n, io) : [];
+      } finally {
+        limiter.release();
+      }
+      await visit(n);
       await Promise.all([
         ...refs.map((r) => {
           if (!inflight.has(r.digest)) stats.referrers++;
@@ -107,7 +123,7 @@ export async function copyGraphs(src: ReadOnlyTarget, dst: Target, roots: readon
         }),
       ]);
     })();
-    p.catch(() => undefined); // awaited (and its error thrown) once the roots are copied
+    p.catch(fail); // stops the rest at once; the roots' walk then ends and the failure is thrown
     discoveries.push(p);
   };
 
@@ -146,6 +162,9 @@ export async function copyGraphs(src: ReadOnlyTarget, dst: Target, roots: readon
       stats.copied++;
       stats.bytes += d.size;
       emit({ type: 'done', descriptor: d });
+    } catch (e) {
+      fail(e);
+      throw e;
     } finally {
       limiter.release();
     }
@@ -158,10 +177,11 @@ export async function copyGraphs(src: ReadOnlyTarget, dst: Target, roots: readon
     for (const { root, tags } of [...companionRoots, ...roots]) for (const t of tags) await dst.tag(root, t, io);
     if (isCommitter(dst)) await dst.commit(io);
   } catch (e) {
-    failed.abort(e);
+    fail(e);
     await Promise.allSettled([...inflight.values(), ...discoveries]);
-    if (isAbortError(e)) throw new ScrydonError('aborted', 'interrupted; nothing was tagged', { cause: e });
-    throw e;
+    const cause = firstFailure ?? e;
+    if (isAbortError(cause)) throw new ScrydonError('aborted', 'interrupted; nothing was tagged', { cause });
+    throw cause;
   }
   return stats;
 }

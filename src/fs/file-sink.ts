@@ -143,11 +143,15 @@ function drainTo(fh: FileHandle, body: Readable, flush: BackgroundFlush, signal:
         },
         (e: unknown) => {
           writing = false;
-          fail(e);
+          if (failure === undefined) fail(e);
+          else settle();
         },
       );
     };
     if (signal?.aborted) return fail(signal.reason);
+    // a body that failed or was closed before we got it has no events left to give
+    if (body.errored) return fail(body.errored);
+    if (body.destroyed && !body.readableEnded) return fail(prematureClose());
     signal?.addEventListener('abort', onAbort, { once: true });
     body.on('data', (c: Buffer) => {
       queued.push(c);
@@ -160,5 +164,12 @@ function drainTo(fh: FileHandle, body: Readable, flush: BackgroundFlush, signal:
       pump();
     });
     body.once('error', fail);
+    body.once('close', () => {
+      if (!ended) fail(body.errored ?? prematureClose());
+    });
   });
+}
+
+function prematureClose(): Error {
+  return Object.assign(new Error('the stream closed before its end'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
 }

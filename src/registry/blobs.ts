@@ -64,6 +64,9 @@ class ResumableBlob extends VerifyStream {
     super(d, r.name, undefined, hashes);
     this.#r = r;
     this.#d = d;
+    // a failure before the consumer listens (an abort while the store opens its file, a refused upload POST)
+    // stays in the stream's errored state, where every consumer looks, instead of crashing the process
+    this.on('error', () => undefined);
     this.#attach(first);
   }
 

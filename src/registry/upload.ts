@@ -45,15 +45,21 @@ function withDigest(url: URL, d: Descriptor): URL {
 export async function uploadBlob(r: RepoRef, d: Descriptor, body: Readable): Promise<void> {
   const what = `pushing blob ${d.digest} to ${r.name}`;
   const scopes = scopesOf(r);
-  const start = await r.client.send({ method: 'POST', url: `/v2/${r.repository}/blobs/uploads/`, repository: r.repository, scopes, signal: r.signal, what });
-  if (start.status === 201) {
+  let location: URL;
+  try {
+    const start = await r.client.send({ method: 'POST', url: `/v2/${r.repository}/blobs/uploads/`, repository: r.repository, scopes, signal: r.signal, what });
+    if (start.status === 201) {
+      discard(start);
+      body.destroy();
+      return;
+    }
+    if (start.status !== 202) throw await responseError(start, { what, registry: r.client.registry, code: 'push_failed' });
     discard(start);
-    body.destroy();
-    return;
+    location = uploadLocation(start, what);
+  } catch (e) {
+    body.destroy(); // the source (a registry's response, a store file) is not left open
+    throw e;
   }
-  if (start.status !== 202) throw await responseError(start, { what, registry: r.client.registry, code: 'push_failed' });
-  discard(start);
-  const location = uploadLocation(start, what);
   const put = await r.client.send({
     method: 'PUT',
     url: withDigest(location, d),

@@ -19,7 +19,10 @@ export async function ingestBlob(p: LayoutPaths, d: Descriptor, body: Readable, 
   const tmp = join(p.ingest, `${d.digest.slice(7, 23)}-${process.pid}-${randomBytes(4).toString('hex')}`);
   let done = false;
   try {
-    const fh = await open(tmp, 'wx', 0o644);
+    const fh = await open(tmp, 'wx', 0o644).catch((e: unknown) => {
+      body.destroy(); // the source is not left open
+      throw e;
+    });
     try {
       await writeAllTo(fh, verified(body, d, `blob ${d.digest}`), o.signal);
       await fh.sync();

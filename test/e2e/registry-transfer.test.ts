@@ -66,9 +66,13 @@ after(async () => {
 
 describe('push', () => {
   test('pushes a pack and its signature; the fallback index names the signature', async () => {
+    proxy.reset();
     const r = await json<TransferJson>(['push', 'acme.fraud:1.2.0', `${reg}/acme/fraud:1.2.0`, '--plain-http'], { home });
     assert.equal(r.digest, packDigest);
     assert.equal(r.referrers, 1);
+    const puts = proxy.requests.filter((q) => q.method === 'PUT').map((q) => q.path);
+    const at = (digest: string): number => puts.findIndex((p) => p.endsWith(`/manifests/${digest}`));
+    assert.ok(at(packDigest) >= 0 && at(sigDigest) > at(packDigest), `the signature goes up after what it signs: ${puts.join(', ')}`);
     assert.ok(r.copied >= 4, `manifest, config, layer, signature manifest… copied (${r.copied})`);
     const m = await registryGet('/v2/acme/fraud/manifests/1.2.0', 'application/vnd.oci.image.manifest.v1+json');
     assert.equal(m.status, 200);

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { ListEntry } from '../../src/store/list.js';
 import { Store } from '../../src/store/store-target.js';
-import { cleanupTemps, expectError, FIXTURES, json, ok, scrydon, tempDir, treeHash } from '../helpers/cli.js';
+import { cleanupTemps, expectError, FIXTURES, json, ok, ROOT, scrydon, tempDir, treeHash } from '../helpers/cli.js';
 import { seedReferrer } from '../helpers/seed-store.js';
 
 after(cleanupTemps);
@@ -145,6 +145,14 @@ describe('CLI conventions', () => {
     expectError(await scrydon(['tag', 'only-one']), 'usage', 2);
     expectError(await scrydon(['frobnicate']), 'usage', 2);
     expectError(await scrydon(['gc', '--grace', 'soon']), 'usage', 2);
+  });
+
+  test("--version is scrydon's own, wherever it runs (not the package.json of the working directory)", async () => {
+    const elsewhere = await tempDir();
+    await writeFile(join(elsewhere, 'package.json'), JSON.stringify({ name: 'other', version: '9.9.9' }));
+    const own = (JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+    const r = await ok(['--version'], { cwd: elsewhere });
+    assert.equal(r.stdout.trim(), own);
   });
 
   test('every command has --help with examples', async () => {

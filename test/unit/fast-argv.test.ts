@@ -116,6 +116,19 @@ test('tricky lines: the fast path agrees with yargs or leaves the line to it', a
     'save a',
     'source',
     'source nope',
+    // yargs reads these differently from a plain left-to-right parse (found in review)
+    'save a --output -',
+    'save a -o -',
+    'load --input -',
+    'build dir -t a:1 -',
+    'validate -',
+    'rm -',
+    'pull a/b:1 help',
+    'uninstall help',
+    '--dry-run gc',
+    'key --force generate',
+    'pull a/b:1 --ca-file="x"',
+    'pull a/b:1 --concurrency 0x10',
   ];
   for (const line of leftToYargs) assert.equal(fastFor(line.split(' ')), undefined, line);
 });
