@@ -18,6 +18,8 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 let debug = process.argv.includes('--debug');
+// --debug stack traces name the TypeScript sources, not the bundle's chunks
+if (debug) process.setSourceMapsEnabled(true);
 
 /**
  * Loads only the command being run so start-up does not pay for every module; top-level help, an unknown verb

@@ -26,7 +26,7 @@ await build({
   // CommonJS dependencies call require() for Node's built-ins; an ES module has none of its own
   banner: { js: "import { createRequire as __scrydonRequire } from 'node:module'; const require = __scrydonRequire(import.meta.url);" },
   sourcemap: 'linked',
-  legalComments: 'none',
+  legalComments: 'eof', // the licence notices of bundled packages stay with their code
   logLevel: 'warning',
 });
 await chmod(join(out, 'scrydon.js'), 0o755);
