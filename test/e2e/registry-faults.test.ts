@@ -124,6 +124,19 @@ describe('corruption', () => {
     await ingestEmpty(h);
   });
 
+  test('registry → registry through a corrupting proxy: the destination registry refuses the bytes, nothing is tagged', async () => {
+    // the copy only counts bytes on the way to a registry (it hashes every upload itself); this checks that trust
+    const p = await proxy({ corrupt: (req) => req.method === 'GET' && (req.url?.includes(bigLayer()) ?? false) });
+    const dst = await startRegistry();
+    closers.push(() => dst.stop());
+    const r = expectError(await scrydon(['copy', `${p.host}/fault/pack:1`, `${dst.host}/fault/copy:1`, '--plain-http'], { home: await tempDir() }), 'digest_mismatch');
+    assert.match(r.stderr, new RegExp(dst.host.replace(/\./g, '\\.')), 'the error names the registry that refused');
+    const head = await fetch(`http://${dst.host}/v2/fault/copy/manifests/1`, { method: 'HEAD' });
+    assert.equal(head.status, 404, 'nothing tagged');
+    const blob = await fetch(`http://${dst.host}/v2/fault/copy/blobs/sha256:${bigLayer()}`, { method: 'HEAD' });
+    assert.equal(blob.status, 404, 'the corrupted layer was not committed');
+  });
+
   test('a proxy corrupting a manifest: digest_mismatch, the store unchanged', async () => {
     const p = await proxy({ corrupt: (req) => req.method === 'GET' && (req.url?.includes('/manifests/sha256:') ?? false) });
     const h = await populatedHome();
