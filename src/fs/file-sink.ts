@@ -152,6 +152,7 @@ function drainTo(fh: FileHandle, body: Readable, flush: BackgroundFlush, signal:
     // a body that failed or was closed before we got it has no events left to give
     if (body.errored) return fail(body.errored);
     if (body.destroyed && !body.readableEnded) return fail(prematureClose());
+    if (body.readableEnded) return fail(new Error('the stream was read to its end before it reached the file')); // never write a short file
     signal?.addEventListener('abort', onAbort, { once: true });
     body.on('data', (c: Buffer) => {
       queued.push(c);
