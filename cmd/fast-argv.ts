@@ -198,3 +198,20 @@ export function fastParse(argv: readonly string[], path: readonly string[], def:
   out.$0 = 'scrydon';
   return out;
 }
+
+/**
+ * The command (or sub-command) a plain line names and its arguments, parsed without yargs, given the commands
+ * loaded for it (main.ts loads only the verb's); undefined leaves the line to yargs.
+ */
+export function fastRoute(argv: readonly string[], defs: ReadonlyArray<CommandDef<unknown>>): { def: CommandDef<unknown>; args: Record<string, unknown> } | undefined {
+  let def = defs.length === 1 ? defs[0] : undefined;
+  const words = argv.filter((a) => !a.startsWith('-'));
+  const path = [def?.command.split(' ')[0] ?? ''];
+  while (def?.subcommands) {
+    const word = words[path.length];
+    def = def.subcommands.find((s) => s.command.split(' ')[0] === word);
+    if (word) path.push(word);
+  }
+  const args = def ? fastParse(argv, path, def) : undefined;
+  return def && args ? { def, args } : undefined;
+}

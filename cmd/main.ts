@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Context, type GlobalArgs } from './context.js';
 import type { CommandDef } from './define-command.js';
-import { fastParse } from './fast-argv.js';
+import { fastRoute } from './fast-argv.js';
 import { errorLines } from './output/error-line.js';
 import { render } from './output/render.js';
 
@@ -53,20 +53,6 @@ async function execute(def: CommandDef<unknown>, args: Record<string, unknown>):
     ctx.finishProgress();
     fail(e);
   }
-}
-
-/** The command (or sub-command) a plain line names, parsed without yargs; undefined leaves the line to yargs. */
-function fastRoute(argv: readonly string[], defs: ReadonlyArray<CommandDef<unknown>>): { def: CommandDef<unknown>; args: Record<string, unknown> } | undefined {
-  let def = defs.length === 1 ? defs[0] : undefined;
-  const words = argv.filter((a) => !a.startsWith('-'));
-  const path = [def?.command.split(' ')[0] ?? ''];
-  while (def?.subcommands) {
-    const word = words[path.length];
-    def = def.subcommands.find((s) => s.command.split(' ')[0] === word);
-    if (word) path.push(word);
-  }
-  const args = def ? fastParse(argv, path, def) : undefined;
-  return def && args ? { def, args } : undefined;
 }
 
 const argv = process.argv.slice(2);

@@ -61,7 +61,7 @@ function short(what: string, left: number): ScrydonError {
 
 /**
  * A blob that lives in a byte range of a local file (a store blob, an archive entry), verified against its
- * descriptor. Read as a stream it behaves as any VerifyStream. A consumer that writes to a file or an archive
+ * descriptor. Read as a stream it behaves like every other VerifyStream. A consumer that writes to a file or an archive
  * can call copyTo() instead (before reading): positional reads into a small pool of reused 1 MiB buffers,
  * hashing one chunk while the previous one is written and the next ones are read, then the same size and
  * digest check. Reused buffers avoid a fresh allocation (and its page faults) per chunk, which costs more

@@ -30,6 +30,11 @@ export class VerifyStream extends Transform {
     this.#onBytes.push(onBytes);
   }
 
+  /** Bytes accounted so far. */
+  protected get accounted(): number {
+    return this.#seen;
+  }
+
   /** Hashes and counts one chunk; an error when the bytes overflow the declared size. For subclasses that move bytes themselves. */
   protected account(chunk: Buffer): ScrydonError | undefined {
     this.#seen += chunk.byteLength;

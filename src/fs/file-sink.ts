@@ -26,7 +26,7 @@ export class BackgroundFlush {
         this.#inflight = undefined;
       },
       () => {
-        this.#inflight = undefined; // the final sync reports any real failure
+        this.#inflight = undefined; // the final sync reports a real failure
       },
     );
   }

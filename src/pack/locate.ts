@@ -178,7 +178,7 @@ export function parseJsonText(text: string): Parsed {
   return { value: problems.length > 0 ? undefined : value, locate, problems };
 }
 
-/** Whether any object of `src` (text JSON.parse accepted) names a key twice. */
+/** Whether some object of `src` (text JSON.parse accepted) names a key twice. */
 export function hasDuplicateKey(src: string): boolean {
   const stack: Array<Set<string> | null> = [];
   for (let i = 0; i < src.length; i++) {

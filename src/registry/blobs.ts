@@ -54,7 +54,6 @@ class ResumableBlob extends VerifyStream {
   readonly #r: RepoRef;
   readonly #d: Descriptor;
   #res: HttpResponse | undefined;
-  #received = 0;
   #attempt = 1;
   #reopening = false;
   /** A consumer asked for data (_read) and push() has not refused more since; until then nothing is read. */
@@ -74,7 +73,6 @@ class ResumableBlob extends VerifyStream {
     this.#res = res;
     const body = res.body;
     body.on('data', (c: Buffer) => {
-      this.#received += c.byteLength;
       const bad = this.account(c);
       if (bad) this.destroy(bad);
       else if (!this.push(c)) {
@@ -84,8 +82,8 @@ class ResumableBlob extends VerifyStream {
     });
     body.on('end', () => {
       if (this.#res !== res) return;
-      if (this.#received >= this.#d.size) this.end(); // the writable side's end runs VerifyStream's final check
-      else this.#dropped(res, new ScrydonError('network_error', `the body ended after ${this.#received} of ${this.#d.size} bytes`));
+      if (this.accounted >= this.#d.size) this.end(); // the writable side's end runs VerifyStream's final check
+      else this.#dropped(res, new ScrydonError('network_error', `the body ended after ${this.accounted} of ${this.#d.size} bytes`));
     });
     body.on('error', (e) => {
       if (this.#res === res) this.#dropped(res, e);
@@ -98,14 +96,14 @@ class ResumableBlob extends VerifyStream {
     this.#res = undefined;
     res.body.destroy();
     const policy = this.#r.client.transport.retryPolicy;
-    if (this.destroyed || classify(e).kind !== 'network' || this.#attempt >= policy.attempts || this.#received >= this.#d.size) {
+    if (this.destroyed || classify(e).kind !== 'network' || this.#attempt >= policy.attempts || this.accounted >= this.#d.size) {
       this.destroy(e instanceof Error ? e : new Error(String(e)));
       return;
     }
     this.#reopening = true;
     const wait = backoffMs(policy, this.#attempt++);
     sleep(wait, this.#r.signal)
-      .then(() => openBlob(this.#r, this.#d, this.#received))
+      .then(() => openBlob(this.#r, this.#d, this.accounted))
       .then((next) => {
         this.#reopening = false;
         if (this.destroyed) next.body.destroy();

@@ -57,7 +57,7 @@ function destinationTag(dst: Location, srcTag: string | undefined): string | und
 }
 
 /**
- * `scrydon copy SRC DST`: any location to any other through the one copy routine. Into the store the copy is
+ * `scrydon copy SRC DST`: one location to another through the one copy routine. Into the store the copy is
  * staged (all or nothing); within one registry, blobs are mounted instead of sent.
  */
 export async function copyLocations(src: Location, dst: Location, store: () => Promise<Store>, remote: Remote, o: TransferOptions = {}): Promise<CopyEndpointsResult> {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { allCommands } from '../../cmd/commands/index.js';
 import type { CommandDef } from '../../cmd/define-command.js';
-import { fastParse } from '../../cmd/fast-argv.js';
+import { fastRoute } from '../../cmd/fast-argv.js';
 import { parseWithYargs } from '../../cmd/yargs-cli.js';
 
 /** Every command and sub-command with its path of words (`['source', 'add']`). */
@@ -43,11 +43,11 @@ async function viaYargs(argv: string[]): Promise<{ args?: Record<string, unknown
   return args ? { args } : { usage: 'no command ran' };
 }
 
+/** What main.ts's fast path makes of `argv`, with the verb's command loaded as main.ts loads it. */
 function fastFor(argv: string[]): Record<string, unknown> | undefined {
-  for (const { path, def } of walk(commands)) {
-    if (path.every((p, i) => argv.filter((a) => !a.startsWith('-'))[i] === p)) return fastParse(argv, path, def);
-  }
-  return undefined;
+  const verb = argv.find((a) => !a.startsWith('-'));
+  const def = commands.find((c) => c.command.split(' ')[0] === verb);
+  return fastRoute(argv, def ? [def] : commands)?.args;
 }
 
 const commands = await allCommands();
