@@ -24,11 +24,15 @@ function resumedAt(res: HttpResponse, offset: number): boolean {
   return res.status === 206 && m !== null && Number(m[1]) === offset;
 }
 
+/** Blobs at least this large are read on a connection of their own (transport/bulk-get.ts); smaller ones share the pool. */
+const BULK_MIN_BYTES = 1 << 20;
+
 /** GET of a blob from `offset` on: the first request must answer 200 with the declared size, a resumption 206. */
 async function openBlob(r: RepoRef, d: Descriptor, offset: number): Promise<HttpResponse> {
   const what = `fetching blob ${d.digest} from ${r.name}`;
   const headers: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-` } : {};
-  const res = await r.client.send({ method: 'GET', url: `/v2/${r.repository}/blobs/${d.digest}`, headers, repository: r.repository, scopes: scopesOf(r), signal: r.signal, what });
+  const bulk = d.size - offset >= BULK_MIN_BYTES;
+  const res = await r.client.send({ method: 'GET', url: `/v2/${r.repository}/blobs/${d.digest}`, headers, repository: r.repository, scopes: scopesOf(r), signal: r.signal, what, bulk });
   if (offset > 0) {
     if (resumedAt(res, offset)) return res;
     discard(res);

@@ -20,6 +20,8 @@ export interface ClientRequest {
   scopes: readonly string[];
   signal?: AbortSignal | undefined;
   what: string;
+  /** A large body (transport/http.ts HttpRequest.bulk). */
+  bulk?: boolean;
 }
 
 export interface RegistryClientOptions {
@@ -65,7 +67,7 @@ export class RegistryClient {
     const sendWith = async (scopes: readonly string[]): Promise<HttpResponse> => {
       const auth = await this.#auth.header(req.repository, scopes, req.signal);
       const headers = { ...(req.headers ?? {}), ...(auth ? { authorization: auth } : {}) };
-      return this.transport.send({ method: req.method, url, headers, ...(req.body ? { body: req.body } : {}), signal: req.signal, what: req.what });
+      return this.transport.send({ method: req.method, url, headers, ...(req.body ? { body: req.body } : {}), signal: req.signal, what: req.what, ...(req.bulk ? { bulk: true } : {}) });
     };
     let res = await sendWith(req.scopes);
     if (res.status !== 401) return res;

@@ -22,13 +22,14 @@ export class Dispatchers {
     let a = this.#pools.get(url.origin);
     if (!a) {
       const common = { keepAlive: true, keepAliveMsecs: 30_000, maxSockets: 32, scheduling: 'lifo' as const };
-      a = url.protocol === 'https:' ? new HttpsAgent({ ...common, ...this.#tls(url) }) : new HttpAgent(common);
+      a = url.protocol === 'https:' ? new HttpsAgent({ ...common, ...this.tlsOptions(url) }) : new HttpAgent(common);
       this.#pools.set(url.origin, a);
     }
     return a;
   }
 
-  #tls(url: URL): { rejectUnauthorized: boolean; ca?: string[] } {
+  /** The registry's TLS policy, as connection options (bulk-get.ts connects by itself). */
+  tlsOptions(url: URL): { rejectUnauthorized: boolean; ca?: string[] } {
     const s = this.#settingsFor(url.host);
     if (s.insecure) return { rejectUnauthorized: false };
     if (!s.caFile) return { rejectUnauthorized: true };

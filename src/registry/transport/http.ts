@@ -4,6 +4,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { ScrydonError } from '../../errors.js';
 import type { HostSettings } from '../settings.js';
+import { bulkGet } from './bulk-get.js';
 import { Dispatchers } from './dispatchers.js';
 import { classify, netError } from './net-errors.js';
 import { backoffMs, DEFAULT_RETRY, retryableStatus, retryAfterMs, sleep, type RetryPolicy } from './retry.js';
@@ -19,6 +20,8 @@ export interface HttpRequest {
   signal?: AbortSignal | undefined;
   /** What the request is for, in messages: `fetching manifest ghcr.io/acme/fraud:1.2.0`. */
   what: string;
+  /** A GET of a large body (a blob): read on a connection of its own into large buffers (bulk-get.ts). */
+  bulk?: boolean;
 }
 
 export interface HttpResponse {
@@ -122,7 +125,9 @@ export class HttpTransport {
     let method = req.method;
     let body = req.body;
     for (let hop = 0; ; hop++) {
-      const res = await this.#once(method, url, headers, body, req.signal);
+      const res = req.bulk && method === 'GET' && body === undefined
+        ? await bulkGet({ url, headers, signal: req.signal, tls: url.protocol === 'https:' ? this.#dispatchers.tlsOptions(url) : {}, idleMs: IDLE_TIMEOUT_MS })
+        : await this.#once(method, url, headers, body, req.signal);
       const location = header(res, 'location');
       const follow = REDIRECTS.has(res.status) && location !== undefined && (method === 'GET' || method === 'HEAD' || res.status === 303);
       if (!follow) return res;
