@@ -16,7 +16,7 @@ import { after, describe, test } from 'node:test';
 import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import { bulkGet, type BulkGetOptions } from '../../src/registry/transport/bulk-get.js';
 import { ChunkedDecoder } from '../../src/registry/transport/chunked.js';
-import type { HttpResponse } from '../../src/registry/transport/http.js';
+import { discard, type HttpResponse } from '../../src/registry/transport/http.js';
 import { framingOf, parseHead } from '../../src/registry/transport/http1-head.js';
 import { classify } from '../../src/registry/transport/net-errors.js';
 
@@ -73,6 +73,14 @@ async function readAll(body: Readable): Promise<Buffer> {
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
+/** A self-signed certificate for 127.0.0.1 (openssl), in a temp directory the caller removes. */
+function selfSigned(): { key: string; cert: string; dir: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'scrydon-bulk-tls-'));
+  const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem'), '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1']);
+  assert.equal(r.status, 0, String(r.stderr));
+  return { key: readFileSync(join(dir, 'k.pem'), 'utf8'), cert: readFileSync(join(dir, 'c.pem'), 'utf8'), dir };
+}
+
 describe('bulk GET over a real socket', () => {
   test('Content-Length body with the head split across reads: every byte, in order; the request is HTTP/1.1 with Connection: close', async () => {
     const body = randomBytes(3 * 1024 * 1024 + 123);
@@ -117,6 +125,58 @@ describe('bulk GET over a real socket', () => {
     assert.equal((await readAll(res.body)).toString(), '{"e":"x"}');
   });
 
+  test('empty bodies (Content-Length 0, 204) end at once; bytes past Content-Length are not the body; a header named __proto__ is a header', async () => {
+    const answers: Array<[string, string]> = [
+      ['HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n', ''],
+      ['HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n', ''],
+      ['HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhelloEXTRA', 'hello'],
+    ];
+    for (const [a, want] of answers) {
+      const s = await server((sock) => void sock.write(a)); // the server keeps the connection open
+      const res = await get(s.url);
+      assert.equal((await readAll(res.body)).toString(), want, a.slice(0, 30));
+    }
+    const p = await server((sock) => void sock.end('HTTP/1.1 200 OK\r\n__proto__: x\r\nConstructor: y\r\nContent-Length: 0\r\n\r\n'));
+    const res = await get(p.url);
+    assert.equal(res.headers['__proto__' as 'age'], 'x');
+    assert.equal(res.headers['constructor' as 'age'], 'y');
+  });
+
+  test('an answer that arrived whole is whole however late its body is read (TLS close in the same read, a held failure)', async () => {
+    const { key, cert, dir } = selfSigned();
+    try {
+      const s = await server((sock) => void sock.end('HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\n{"e":"x"}'), { key, cert });
+      const res = await get(s.url, { tls: { rejectUnauthorized: false } });
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal((await readAll(res.body)).toString(), '{"e":"x"}');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    // a failure while nobody reads yet (the silence after a partial body times out) waits for the first read
+    const t = await server((sock) => void sock.write('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc'));
+    const res = await get(t.url, { idleMs: 100 });
+    await new Promise((r) => setTimeout(r, 400)); // no listener on the body: an error emitted now would crash the test process
+    await assert.rejects(readAll(res.body), { code: 'ETIMEDOUT' });
+  });
+
+  test('discard() closes a bulk body instead of downloading it', async () => {
+    const total = 64 * 1024 * 1024;
+    let sent = -1;
+    const closed = new Promise<void>((resolve) => {
+      void server((sock) => {
+        sock.write(`HTTP/1.1 200 OK\r\nContent-Length: ${total}\r\n\r\n`);
+        const chunk = Buffer.alloc(1 << 20, 7);
+        for (let i = 0; i < 64; i++) sock.write(chunk);
+        sock.on('close', () => {
+          sent = sock.bytesWritten;
+          resolve();
+        });
+      }).then(async (s) => discard(await get(s.url)));
+    });
+    await closed;
+    assert.ok(sent < total / 2, `the server sent ${sent} of ${total} bytes`);
+  });
+
   test('a connection cut mid-body: the bytes before the cut are handed on, then a retryable network error', async () => {
     const s = await server(async (sock) => {
       await writeApart(sock, ['HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n', Buffer.alloc(300_017, 1)]);
@@ -141,6 +201,7 @@ describe('bulk GET over a real socket', () => {
   test('malformed answers are refused: status line, header line, conflicting lengths, an endless head, bad chunk size', async () => {
     const answers = [
       'HTTP/2 200\r\n\r\n',
+      'HTTP/1.1 200 OK\nContent-Length: 0\n\n',
       'HTTP/1.1 200 OK\r\nbad header\r\n\r\n',
       'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello',
       'HTTP/1.1 200 OK\r\nContent-Length: -5\r\n\r\n',
@@ -178,14 +239,16 @@ describe('bulk GET over a real socket', () => {
     res.body.resume();
     ctl.abort(new Error('stop'));
     assert.equal(classify(await failed).kind, 'aborted');
-    const silent = await server(() => undefined);
+    let silentClosed = false;
+    const silent = await server((sock) => void sock.on('close', () => (silentClosed = true)));
     const ctl2 = new AbortController();
     const p = get(silent.url, { signal: ctl2.signal });
     await silent.request;
     ctl2.abort();
     assert.equal(classify(await p.then(() => undefined, (e: unknown) => e)).kind, 'aborted');
-    await new Promise((r) => setTimeout(r, 50));
-    assert.ok(closed >= 1, 'the server saw the connection close');
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(closed, 1, 'the first server saw its connection close');
+    assert.ok(silentClosed, 'the silent server saw its connection close');
   });
 
   test('a silent server times out (ETIMEDOUT, retryable)', async () => {
@@ -212,15 +275,11 @@ describe('bulk GET over a real socket', () => {
   });
 
   test('over TLS: verified against the given CA, refused without it', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'scrydon-bulk-tls-'));
+    const { key, cert, dir } = selfSigned();
     try {
-      const key = join(dir, 'k.pem');
-      const cert = join(dir, 'c.pem');
-      const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1']);
-      assert.equal(r.status, 0, String(r.stderr));
       const body = randomBytes(2 * 1024 * 1024 + 5);
-      const s = await server((sock) => void sock.end(Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${body.byteLength}\r\n\r\n`), body])), { key: readFileSync(key), cert: readFileSync(cert) });
-      const res = await get(s.url, { tls: { rejectUnauthorized: true, ca: [readFileSync(cert, 'utf8')] } });
+      const s = await server((sock) => void sock.end(Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${body.byteLength}\r\n\r\n`), body])), { key, cert });
+      const res = await get(s.url, { tls: { rejectUnauthorized: true, ca: [cert] } });
       assert.equal(sha(await readAll(res.body)), sha(body));
       const untrusted = await get(s.url, { tls: { rejectUnauthorized: true } }).then(() => undefined, (e: unknown) => e);
       assert.equal(classify(untrusted).kind, 'tls');

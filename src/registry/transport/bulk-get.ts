@@ -46,20 +46,29 @@ class BulkReader {
   readonly #resolve: (r: HttpResponse) => void;
   readonly #reject: (e: unknown) => void;
   readonly #signal: AbortSignal | undefined;
-  #slab = Buffer.allocUnsafe(SLAB);
+  /** The first slab is small: most answers that are not the blob (401, 307, errors) fit in it. */
+  #slab = Buffer.allocUnsafe(MIN_READ);
   /** Bytes [start, pos) of the slab have arrived and are not yet parsed or handed on. */
   #start = 0;
   #pos = 0;
   /** Where the search for the end of the head resumes. */
   #scan = 0;
+  /** 'done': nothing more is taken from the socket (the body is complete, failed or abandoned). */
   #phase: 'head' | 'body' | 'done' = 'head';
   #framing: Framing = { kind: 'close' };
-  /** Body bytes still expected (Content-Length framing). */
+  /** Body bytes not yet handed on (Content-Length framing). */
   #left = 0;
   #chunked: ChunkedDecoder | undefined;
   #body: Readable | undefined;
-  /** The body has been read from; until then its bytes wait in the slab and a failure in #failure. */
+  /**
+   * Until the body's first read, nothing is pushed and no error is raised on it: its pieces wait in #held, its
+   * end in #complete, a failure in #failure (a Readable would otherwise emit them before the caller listens).
+   * The framing is still followed as bytes arrive, so an answer that is complete is complete however late it
+   * is read (over TLS the server's close can arrive in the same read as the answer).
+   */
   #started = false;
+  #held: Buffer[] = [];
+  #complete = false;
   #failure: Error | undefined;
   readonly #onAbort = (): void => this.#fail(abortError(this.#signal?.reason));
 
@@ -89,9 +98,14 @@ class BulkReader {
     this.#socket.write(request, 'latin1');
   }
 
-  /** The room for the next read: the rest of the slab, or a new slab (carrying an unfinished head over). */
+  /**
+   * The room for the next read (Node asks once at the start and once after each callback): the rest of the
+   * slab, or a new slab carrying over the bytes not yet handed on (only ever part of a head; body bytes are
+   * handed on before a slab runs out). Handed-on views are never written over: reads only go past #pos.
+   */
   #room(): Buffer {
-    if (SLAB - this.#pos < MIN_READ) {
+    if (this.#phase === 'done') return DISCARD; // whatever still comes is not read
+    if (this.#slab.byteLength - this.#pos < MIN_READ) {
       const next = Buffer.allocUnsafe(SLAB);
       const carried = this.#slab.copy(next, 0, this.#start, this.#pos);
       this.#scan -= this.#start;
@@ -107,33 +121,16 @@ class BulkReader {
     this.#pos += n;
     try {
       this.#parseHeads();
-      if (this.#started) this.#consume();
+      this.#consume();
     } catch (e) {
       this.#fail(e);
     }
-    return true; // back-pressure pauses the socket in #push
-  }
-
-  /** The body's read(): the first one starts the body (bytes that came with the head, a failure held back). */
-  #read(): void {
-    if (!this.#started) {
-      this.#started = true;
-      if (this.#failure) {
-        this.#body?.destroy(this.#failure);
-        return;
-      }
-      try {
-        this.#consume();
-      } catch (e) {
-        this.#fail(e);
-      }
-    }
-    if (this.#phase === 'body') this.#socket.resume();
+    return true; // back-pressure pauses the socket in #deliver
   }
 
   #parseHeads(): void {
     while (this.#phase === 'head') {
-      const end = headEnd(this.#slab, Math.max(this.#start, this.#scan - 3), this.#pos);
+      const end = headEnd(this.#slab, this.#start, Math.max(this.#start, this.#scan), this.#pos);
       if (end < 0) {
         this.#scan = this.#pos;
         if (this.#pos - this.#start > MAX_HEAD_BYTES) throw malformed('response head too large');
@@ -147,9 +144,7 @@ class BulkReader {
       if (this.#framing.kind === 'length') this.#left = this.#framing.length;
       if (this.#framing.kind === 'chunked') this.#chunked = new ChunkedDecoder();
       this.#phase = 'body';
-      // nothing more is read, and no error is raised on the body, until its consumer reads: a failure in the
-      // same read as the head would otherwise be emitted before the caller had its listeners on
-      this.#socket.pause();
+      this.#socket.pause(); // until the body is read
       this.#body = new Readable({
         highWaterMark: 1 << 20,
         read: () => this.#read(),
@@ -158,17 +153,18 @@ class BulkReader {
           cb(err);
         },
       });
-      this.#resolve({ status: head.status, headers: head.headers, body: this.#body, url: this.#url });
+      this.#resolve({ status: head.status, headers: head.headers, body: this.#body, url: this.#url, ownConnection: true });
       if (this.#framing.kind === 'none' || (this.#framing.kind === 'length' && this.#left === 0)) this.#finish();
     }
   }
 
+  /** Follows the framing over the bytes that arrived, handing on what is body. */
   #consume(): void {
     if (this.#phase !== 'body') return;
     if (this.#chunked) {
       const pieces = this.#chunked.feed(this.#slab.subarray(this.#start, this.#pos));
       this.#start = this.#pos;
-      for (const p of pieces) this.#push(p);
+      for (const p of pieces) this.#deliver(p);
       if (this.#chunked.done) this.#finish();
       return;
     }
@@ -178,7 +174,7 @@ class BulkReader {
       this.#finish();
       return;
     }
-    if (this.#pos - this.#start >= EMIT || SLAB - this.#pos < MIN_READ) this.#emit();
+    if (this.#pos - this.#start >= EMIT || this.#slab.byteLength - this.#pos < MIN_READ) this.#emit();
   }
 
   #emit(): void {
@@ -186,11 +182,25 @@ class BulkReader {
     const piece = this.#slab.subarray(this.#start, this.#pos);
     this.#start = this.#pos;
     this.#left -= piece.byteLength;
-    this.#push(piece);
+    this.#deliver(piece);
   }
 
-  #push(piece: Buffer): void {
-    if (this.#body?.push(piece) === false) this.#socket.pause();
+  #deliver(piece: Buffer): void {
+    if (!this.#started) this.#held.push(piece);
+    else if (this.#body?.push(piece) === false) this.#socket.pause();
+  }
+
+  /** The body's read(): the first one hands on what waited (then its end or failure); each one lets the socket read. */
+  #read(): void {
+    if (!this.#started) {
+      this.#started = true;
+      const held = this.#held;
+      this.#held = [];
+      for (const p of held) this.#body?.push(p);
+      if (this.#failure) return void this.#body?.destroy(this.#failure);
+      if (this.#complete) return void this.#body?.push(null);
+    }
+    if (this.#phase === 'body') this.#socket.resume();
   }
 
   /** The server closed its side: the end of a body framed by the close, too early for the others. */
@@ -202,8 +212,8 @@ class BulkReader {
 
   #finish(): void {
     if (this.#phase === 'done') return;
-    this.#phase = 'done';
-    this.#body?.push(null);
+    this.#complete = true;
+    if (this.#started) this.#body?.push(null);
     this.#close();
   }
 
@@ -225,6 +235,9 @@ class BulkReader {
     this.#socket.destroy();
   }
 }
+
+/** Where reads go once nothing more is wanted from the socket. */
+const DISCARD = Buffer.allocUnsafe(16 << 10);
 
 function requestHead(url: URL, headers: Record<string, string>): string {
   const lines = [`GET ${url.pathname}${url.search} HTTP/1.1`, `host: ${url.host}`];

@@ -31,6 +31,8 @@ export interface HttpResponse {
   body: Readable;
   /** The URL that answered (after redirects). */
   url: URL;
+  /** The body has a connection of its own (bulk-get.ts): discard() closes it rather than reading it to its end. */
+  ownConnection?: boolean;
 }
 
 /** One header's value (the first, when repeated). */
@@ -54,10 +56,11 @@ export function nextLink(r: HttpResponse): URL | undefined {
   return undefined;
 }
 
-/** Drops a response body without reading it (the connection is freed). */
+/** Drops a response body without reading it (a pooled connection is freed for the next request). */
 export function discard(r: HttpResponse): void {
   r.body.on('error', () => undefined);
-  r.body.resume();
+  if (r.ownConnection) r.body.destroy();
+  else r.body.resume();
 }
 
 /** A connection silent this long (no headers, no body bytes) is dropped, and retried like any dropped one. */

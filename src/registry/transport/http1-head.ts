@@ -19,10 +19,17 @@ export function malformed(message: string): Error {
   return Object.assign(new Error(`malformed HTTP response: ${message}`), { code: 'HPE_INVALID_RESPONSE' });
 }
 
-/** The offset just past the blank line that ends a head within buf[from, to), or -1 while it is incomplete. */
-export function headEnd(buf: Buffer, from: number, to: number): number {
-  const i = buf.subarray(from, to).indexOf('\r\n\r\n', 0, 'latin1');
-  return i < 0 ? -1 : from + i + 4;
+/**
+ * The offset just past the blank line that ends the head starting at `start`, searching the lines that end
+ * in buf[from, to); -1 while it is incomplete. A line ended by LF alone is refused (node:http refuses it too).
+ */
+export function headEnd(buf: Buffer, start: number, from: number, to: number): number {
+  const view = buf.subarray(0, to);
+  for (let i = view.indexOf(10, from); i >= 0; i = view.indexOf(10, i + 1)) {
+    if (i === start || view[i - 1] !== 13) throw malformed('a line ends without CR');
+    if (i - 3 >= start && view[i - 2] === 10 && view[i - 3] === 13) return i + 1;
+  }
+  return -1;
 }
 
 /** Parses a head (status line, header lines, the blank line); repeated headers become arrays. */
@@ -30,13 +37,13 @@ export function parseHead(text: string): ResponseHead {
   const lines = text.split('\r\n');
   const m = STATUS_LINE.exec(lines[0] ?? '');
   if (!m) throw malformed(`status line ${JSON.stringify((lines[0] ?? '').slice(0, 60))}`);
-  const headers: Record<string, string | string[]> = {};
+  const headers: Record<string, string | string[]> = Object.create(null) as Record<string, string | string[]>; // a header named __proto__ is just a header
   for (const line of lines.slice(1)) {
     if (line === '') continue;
     const colon = line.indexOf(':');
     const name = line.slice(0, colon).toLowerCase();
     if (colon <= 0 || !TOKEN.test(name)) throw malformed(`header line ${JSON.stringify(line.slice(0, 60))}`); // also obsolete line folding
-    const value = line.slice(colon + 1).trim();
+    const value = line.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, ''); // optional whitespace is space and tab only
     if (/[\0\r\n]/.test(value)) throw malformed(`header ${name}`);
     const had = headers[name];
     if (had === undefined) headers[name] = value;
