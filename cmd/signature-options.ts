@@ -1,7 +1,7 @@
-import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { loadPolicy } from '../src/config/policy.js';
-import { assertRegistryAllowed, enforce } from '../src/signature/policy-engine.js';
+import { enforce } from '../src/signature/policy-engine.js';
+import { assertAllowedRegistry, policyFile } from './registry-policy.js';
 import { loadTrustRoot } from '../src/signature/trust-store.js';
 import { Writable } from 'node:stream';
 import { ScrydonError } from '../src/errors.js';
@@ -159,20 +159,9 @@ export function receiptText(receipts: readonly Receipt[]): string {
   return lines.join('\n');
 }
 
-/** `$SCRYDON_HOME/policy.yaml`. */
-export function policyFile(ctx: Context): string {
-  return join(ctx.paths.home, 'policy.yaml');
-}
-
 /** The name a stored artifact goes by for policy matching: the reference's repository, or a tag's. */
 export async function storeNameFor(ctx: Context, ref: string, d: Descriptor): Promise<string> {
   return storeRepositoryFor(await ctx.store(), ref, d);
-}
-
-/** secure profile: refuse registries policy.yaml does not list (pull, push, sign/verify --remote). */
-export async function assertAllowedRegistry(ctx: Context, ref: string): Promise<void> {
-  const { policy, source } = await loadPolicy(policyFile(ctx));
-  assertRegistryAllowed(policy, ref, source);
 }
 
 /**

@@ -5,7 +5,7 @@ import { defineCommand } from '../define-command.js';
 import { shortDigest } from '../output/render.js';
 import { concurrencyFlag, registryFlags, withRemote } from '../registry-options.js';
 import { transferSummary } from '../transfer-summary.js';
-import { assertAllowedRegistry } from '../signature-options.js';
+import { assertAllowedRegistry } from '../registry-policy.js';
 
 export default defineCommand({
   command: 'push <ref> [target]',

@@ -12,7 +12,8 @@ import type { Context } from '../context.js';
 import { defineCommand } from '../define-command.js';
 import { registryFlags } from '../registry-options.js';
 import { shortDigest } from '../output/render.js';
-import { annotationsFrom, loadPublicKey, locate, policyFile, storeNameFor, whereFlag } from '../signature-options.js';
+import { annotationsFrom, loadPublicKey, locate, storeNameFor, whereFlag } from '../signature-options.js';
+import { policyFile } from '../registry-policy.js';
 
 interface IdentityArgs {
   'certificate-identity'?: string | undefined;

@@ -1,7 +1,11 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import lockfile from 'proper-lockfile';
 import { ScrydonError } from '../errors.js';
+
+/** proper-lockfile (~50 KB with graceful-fs and signal-exit), loaded by the first lock a run takes. */
+export async function lockfileLib(): Promise<typeof import('proper-lockfile')> {
+  return (await import('proper-lockfile')).default;
+}
 
 /** In-process queue per path: proper-lockfile refuses a second lock from the same process. */
 const inProcess = new Map<string, Promise<unknown>>();
@@ -27,6 +31,7 @@ export async function withFileLock<T>(path: string, fn: () => Promise<T>): Promi
     await mkdir(dirname(path), { recursive: true });
     let release: () => Promise<void>;
     try {
+      const lockfile = await lockfileLib();
       release = await lockfile.lock(path, {
         realpath: false,
         stale: 15_000,

@@ -8,7 +8,8 @@ export { exact, regexp, matchIdentity, type IdentityRequirement, type Matcher } 
 export { importTrustRoot, loadTrustRoot, showTrustRoot, type TrustInfo } from './trust-store.js';
 export { stageTrustRoot, trustRootFromStore } from './trust-artifact.js';
 export { appendReceipts, readReceipts, type Receipt } from './receipts.js';
-export { assertRegistryAllowed, enforce, matchScope, policyName, requirementOf, type Enforcement } from './policy-engine.js';
+export { enforce, matchScope, policyName, requirementOf, type Enforcement } from './policy-engine.js';
+export { assertRegistryAllowed } from './registry-allow.js';
 export { registryToStore, storeToRegistry, storeToStore } from './legacy-companions.js';
 export { legacySignatureTag } from './legacy-format.js';
 export { storeLegacyRefs } from './locations.js';

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
 import { ScrydonError } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
 import { withFileLock } from '../fs/lock.js';
@@ -120,8 +120,12 @@ async function applyQueued(p: LayoutPaths): Promise<void> {
   }
 }
 
-/** Writes an empty index.json if there is none (under the lock, so no concurrent tag is lost). */
+/**
+ * Writes an empty index.json if there is none (under the lock, so no concurrent tag is lost). An index that
+ * is there already needs no lock to stay there (it is only ever replaced by rename).
+ */
 export async function ensureIndex(p: LayoutPaths): Promise<void> {
+  if (await access(p.index).then(() => true, () => false)) return;
   await withFileLock(p.index, async () => {
     try {
       await readFile(p.index);

@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import lockfile from 'proper-lockfile';
 import type { Committer, IoOptions, Target } from '../content/target.js';
 import { ScrydonError } from '../errors.js';
 import { fsyncDir } from '../fs/atomic-write.js';
+import { lockfileLib } from '../fs/lock.js';
 import { plainDescriptor, type Descriptor } from '../oci/descriptor.js';
 import { Annotation } from '../oci/media-types.js';
 import { updateIndex } from './index-file.js';
@@ -51,7 +51,7 @@ export class StagingTarget implements Target, Committer {
     await mkdir(dir);
     let release: () => Promise<void>;
     try {
-      release = await lockfile.lock(dir, { realpath: false, stale: STALE_MS, update: UPDATE_MS, onCompromised: () => undefined });
+      release = await (await lockfileLib()).lock(dir, { realpath: false, stale: STALE_MS, update: UPDATE_MS, onCompromised: () => undefined });
     } catch (e) {
       await rm(dir, { recursive: true, force: true });
       throw e;
@@ -149,6 +149,7 @@ export async function removeStaleStaging(p: LayoutPaths, olderThanMs = STALE_STA
     throw e;
   }
   const removed: string[] = [];
+  const lockfile = await lockfileLib();
   for (const name of names) {
     if (!name.startsWith(PREFIX) || name.endsWith('.lock')) continue;
     const dir = join(p.ingest, name);

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { ScrydonError } from '../../errors.js';
 
 /** What a `docker-credential-<name> get` answers. */
@@ -11,7 +10,8 @@ const MAX_OUTPUT = 64 * 1024;
 const TIMEOUT_MS = 60_000;
 
 /** Runs `docker-credential-<name> <verb>` with `input` on stdin; resolves exit code, stdout and (truncated) stderr. */
-function runHelper(name: string, verb: string, input: string, env: NodeJS.ProcessEnv | undefined): Promise<{ code: number | null; stdout: string; stderr: string; error?: Error }> {
+async function runHelper(name: string, verb: string, input: string, env: NodeJS.ProcessEnv | undefined): Promise<{ code: number | null; stdout: string; stderr: string; error?: Error }> {
+  const { spawn } = await import('node:child_process'); // only when a helper is configured
   return new Promise((resolve) => {
     const child = spawn(`docker-credential-${name}`, [verb], { stdio: ['pipe', 'pipe', 'pipe'], ...(env ? { env } : {}) });
     const out: Buffer[] = [];
