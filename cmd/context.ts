@@ -2,6 +2,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { homePaths, type HomePaths } from '../src/config/paths.js';
 import type { CopyEvent } from '../src/content/events.js';
+import type { ProxyConfig } from '../src/registry/transport/proxy.js';
 import { Store } from '../src/store/store-target.js';
 import { ProgressRenderer } from './output/progress.js';
 
@@ -51,6 +52,12 @@ export class Context {
     if (this.env.REGISTRY_AUTH_FILE) out.push(this.env.REGISTRY_AUTH_FILE);
     if (this.env.XDG_RUNTIME_DIR) out.push(join(this.env.XDG_RUNTIME_DIR, 'containers', 'auth.json'));
     return out;
+  }
+
+  /** HTTPS_PROXY, HTTP_PROXY and NO_PROXY (upper case first, then lower case, as Go reads them). */
+  proxyConfig(): ProxyConfig {
+    const get = (name: string): string | undefined => this.env[name.toUpperCase()] || this.env[name.toLowerCase()] || undefined;
+    return { httpsProxy: get('https_proxy'), httpProxy: get('http_proxy'), noProxy: get('no_proxy') };
   }
 
   /** SCRYDON_CREDENTIAL_STORE: `file` keeps logins in $SCRYDON_HOME/auth.json even where a keychain exists. */

@@ -82,6 +82,7 @@ export async function openRemote(args: RegistryArgs, ctx: Context, registries: r
     settings,
     referrers: args.referrers as ReferrersMode,
     userAgent: 'scrydon',
+    proxy: ctx.proxyConfig(),
     credentials: {
       authFiles: ctx.authFiles(),
       secrets: secretStore(ctx),

@@ -40,6 +40,7 @@ export function sourceRemoteOpener(ctx: Context, source: Source, credential: str
     return new Remote({
       settings,
       userAgent: 'scrydon',
+      proxy: ctx.proxyConfig(),
       credentials: { authFiles: ctx.authFiles(), secrets, ...(flags ? { flags } : {}) },
     });
   };

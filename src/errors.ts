@@ -32,6 +32,7 @@ export const ErrorCode = {
   // -- registry
   network_error: 'network_error',
   tls_error: 'tls_error',
+  proxy_error: 'proxy_error',
   auth_failed: 'auth_failed',
   access_denied: 'access_denied',
   credential_helper_failed: 'credential_helper_failed',

@@ -5,6 +5,7 @@ import { ReferrersProbe } from './referrers.js';
 import { RepositoryTarget } from './repository-target.js';
 import type { ReferrersMode, RegistrySettings } from './settings.js';
 import { HttpTransport } from './transport/http.js';
+import type { ProxyConfig } from './transport/proxy.js';
 import type { RetryPolicy } from './transport/retry.js';
 
 export interface RemoteOptions {
@@ -13,6 +14,8 @@ export interface RemoteOptions {
   referrers?: ReferrersMode;
   retry?: RetryPolicy;
   userAgent?: string;
+  /** HTTP_PROXY / HTTPS_PROXY / NO_PROXY (transport/proxy.ts). */
+  proxy?: ProxyConfig;
 }
 
 /**
@@ -35,6 +38,7 @@ export class Remote {
       settingsFor: (host) => o.settings.for(host),
       ...(o.retry ? { retry: o.retry } : {}),
       ...(o.userAgent ? { userAgent: o.userAgent } : {}),
+      ...(o.proxy ? { proxy: o.proxy } : {}),
     });
   }
 

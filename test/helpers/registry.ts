@@ -6,6 +6,8 @@ import { tempDir } from './cli.js';
 
 /** The Debian CNCF distribution registry, started by the tests themselves on 127.0.0.1 (never a system service). */
 export const REGISTRY_BIN = '/usr/bin/docker-registry';
+/** A name no resolver knows, which the forward proxy of the tests maps to 127.0.0.1 (its TLS certificate names it too). */
+export const TEST_REGISTRY_NAME = 'registry.scrydon.test';
 
 export type RegistryAuth =
   | { kind: 'none' }
@@ -106,7 +108,7 @@ export async function startRegistry(auth: RegistryAuth = { kind: 'none' }, o: { 
   let tls: { certFile: string; keyFile: string } | undefined;
   if (o.tls) {
     tls = { certFile: join(dir, 'tls.crt'), keyFile: join(dir, 'tls.key') };
-    const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', tls.keyFile, '-out', tls.certFile, '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { encoding: 'utf8' });
+    const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', tls.keyFile, '-out', tls.certFile, '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', `subjectAltName=IP:127.0.0.1,DNS:${TEST_REGISTRY_NAME}`], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`openssl failed: ${r.stderr}`);
   }
   await writeFile(configFile, configYaml(storage, port, auth, htpasswdFile, tls));

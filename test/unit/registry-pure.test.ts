@@ -7,6 +7,7 @@ import { apiHost, canonicalRegistry, parseRemoteReference } from '../../src/regi
 import { parseLocation } from '../../src/registry/location.js';
 import { fallbackTag } from '../../src/registry/referrers.js';
 import { parseRegistriesFile, RegistrySettings } from '../../src/registry/settings.js';
+import { parseProxyUrl, proxyAuthorization, proxyFor } from '../../src/registry/transport/proxy.js';
 import { backoffMs, retryableStatus, retryAfterMs } from '../../src/registry/transport/retry.js';
 import { pushAllTarget, storeTagFor } from '../../src/registry/transfer.js';
 import { isScrydonError } from '../../src/errors.js';
@@ -94,5 +95,45 @@ describe('transport policy', () => {
     assert.deepEqual(s.for('ghcr.io'), { plainHttp: false, insecure: true });
     assert.deepEqual(s.for('quay.io'), { plainHttp: false, insecure: false });
     await assert.rejects(parseRegistriesFile('registries:\n  x:\n    plainhttp: true\n', 'r.yaml'), (e: unknown) => isScrydonError(e, 'config_invalid'));
+  });
+});
+
+describe('proxy selection (Go net/http rules)', () => {
+  const c = { httpsProxy: 'proxy.corp:3128', httpProxy: 'http://plain.corp:8080', noProxy: '' };
+  const via = (url: string, noProxy = ''): string | undefined => proxyFor(new URL(url), { ...c, noProxy })?.href;
+
+  test('https uses HTTPS_PROXY, http uses HTTP_PROXY; a proxy without a scheme is http://', () => {
+    assert.equal(via('https://ghcr.io/v2/'), 'http://proxy.corp:3128/');
+    assert.equal(via('http://reg.lan:5000/v2/'), 'http://plain.corp:8080/');
+    assert.equal(proxyFor(new URL('https://ghcr.io/v2/'), {}), undefined);
+  });
+
+  test('localhost and loopback addresses never go through a proxy', () => {
+    for (const u of ['https://localhost:5000/', 'https://127.0.0.1:5000/', 'https://127.1.2.3/', 'https://[::1]:5000/']) assert.equal(via(u), undefined, u);
+    assert.equal(via('https://10.0.0.1/'), 'http://proxy.corp:3128/');
+  });
+
+  test('NO_PROXY: *, names with their subdomains, leading dots, ports, IPs and CIDRs', () => {
+    assert.equal(via('https://ghcr.io/', '*'), undefined);
+    assert.equal(via('https://ghcr.io/', 'ghcr.io'), undefined);
+    assert.equal(via('https://pkg.ghcr.io/', 'ghcr.io'), undefined);
+    assert.equal(via('https://ghcr.io/', '.ghcr.io'), undefined);
+    assert.equal(via('https://a.b.ghcr.io/', '*.ghcr.io'), undefined);
+    assert.equal(via('https://notghcr.io/', 'ghcr.io'), 'http://proxy.corp:3128/');
+    assert.equal(via('https://reg.lan:8443/', 'reg.lan:8443'), undefined);
+    assert.equal(via('https://reg.lan/', 'reg.lan:8443'), 'http://proxy.corp:3128/');
+    assert.equal(via('https://reg.lan/', 'reg.lan:443'), undefined);
+    assert.equal(via('https://10.1.2.3/', '10.0.0.0/8'), undefined);
+    assert.equal(via('https://11.1.2.3/', '10.0.0.0/8'), 'http://proxy.corp:3128/');
+    assert.equal(via('https://192.168.7.9/', 'example.com, 192.168.7.9'), undefined);
+    assert.equal(via('https://[fd00::5]/', 'fd00::/8'), undefined);
+    assert.equal(via('https://[fe80::5]/', 'fd00::/8'), 'http://proxy.corp:3128/');
+    assert.equal(via('https://[fd00::5]:5000/', '[fd00::5]:5000'), undefined);
+  });
+
+  test('proxy URLs: credentials decoded for Proxy-Authorization; other schemes refused', () => {
+    assert.equal(proxyAuthorization(parseProxyUrl('http://us%40er:p%3Ass@proxy:3128')), `Basic ${Buffer.from('us@er:p:ss').toString('base64')}`);
+    assert.equal(proxyAuthorization(parseProxyUrl('proxy:3128')), undefined);
+    assert.throws(() => parseProxyUrl('socks5://proxy:1080'), (e: unknown) => isScrydonError(e) && e.code === 'usage');
   });
 });

@@ -4,6 +4,17 @@ import { Agent as HttpsAgent } from 'node:https';
 import { rootCertificates } from 'node:tls';
 import { ScrydonError } from '../../errors.js';
 import type { HostSettings } from '../settings.js';
+import { proxyFor, type ProxyConfig } from './proxy.js';
+import { TunnelAgent } from './tunnel-agent.js';
+
+/**
+ * How a request to a URL travels: through `agent`, and when a proxy applies (`via`), either tunnelled (https:
+ * CONNECT, in the agent) or in absolute form to the proxy (http, as Go's transport sends it).
+ */
+export interface Route {
+  agent: HttpAgent;
+  via?: { proxy: URL; tunnel: boolean };
+}
 
 /**
  * One keep-alive connection pool per origin, with that registry's TLS policy: verified against the system roots
@@ -11,21 +22,35 @@ import type { HostSettings } from '../settings.js';
  * another ~20 MB of resident memory (its wasm parser) against the 150 MB budget, for no measured speed gain.
  */
 export class Dispatchers {
-  readonly #pools = new Map<string, HttpAgent>();
+  readonly #pools = new Map<string, Route>();
   readonly #settingsFor: (host: string) => HostSettings;
+  readonly #proxy: ProxyConfig;
 
-  constructor(settingsFor: (host: string) => HostSettings) {
+  constructor(settingsFor: (host: string) => HostSettings, proxy: ProxyConfig = {}) {
     this.#settingsFor = settingsFor;
+    this.#proxy = proxy;
   }
 
-  for(url: URL): HttpAgent {
-    let a = this.#pools.get(url.origin);
-    if (!a) {
+  /** The proxy a request to `url` goes through, if one does (HTTPS_PROXY, HTTP_PROXY, NO_PROXY). */
+  proxyFor(url: URL): URL | undefined {
+    return proxyFor(url, this.#proxy);
+  }
+
+  route(url: URL): Route {
+    let r = this.#pools.get(url.origin);
+    if (!r) {
       const common = { keepAlive: true, keepAliveMsecs: 30_000, maxSockets: 32, scheduling: 'lifo' as const };
-      a = url.protocol === 'https:' ? new HttpsAgent({ ...common, ...this.tlsOptions(url) }) : new HttpAgent(common);
-      this.#pools.set(url.origin, a);
+      const proxy = this.proxyFor(url);
+      if (url.protocol === 'https:') {
+        const options = { ...common, ...this.tlsOptions(url) };
+        r = proxy ? { agent: new TunnelAgent(proxy, options), via: { proxy, tunnel: true } } : { agent: new HttpsAgent(options) };
+      } else if (proxy) {
+        const agent = proxy.protocol === 'https:' ? new HttpsAgent({ ...common, rejectUnauthorized: true }) : new HttpAgent(common);
+        r = { agent, via: { proxy, tunnel: false } };
+      } else r = { agent: new HttpAgent(common) };
+      this.#pools.set(url.origin, r);
     }
-    return a;
+    return r;
   }
 
   /** The registry's TLS policy, as connection options (bulk-get.ts connects by itself). */
@@ -43,7 +68,7 @@ export class Dispatchers {
   }
 
   close(): void {
-    for (const a of this.#pools.values()) a.destroy();
+    for (const r of this.#pools.values()) r.agent.destroy();
     this.#pools.clear();
   }
 }

@@ -1,11 +1,13 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
-import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { ScrydonError } from '../../errors.js';
 import type { HostSettings } from '../settings.js';
 import { bulkGet } from './bulk-get.js';
 import { Dispatchers } from './dispatchers.js';
+import { proxyAuthorization, type ProxyConfig } from './proxy.js';
+import { proxyAuthRequired } from './tunnel-agent.js';
 import { classify, netError } from './net-errors.js';
 import { backoffMs, DEFAULT_RETRY, retryableStatus, retryAfterMs, sleep, type RetryPolicy } from './retry.js';
 
@@ -73,6 +75,8 @@ const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
 
 export interface TransportOptions {
   settingsFor: (host: string) => HostSettings;
+  /** HTTP_PROXY / HTTPS_PROXY / NO_PROXY (transport/proxy.ts). */
+  proxy?: ProxyConfig;
   retry?: RetryPolicy;
   userAgent?: string;
 }
@@ -90,7 +94,7 @@ export class HttpTransport {
 
   constructor(o: TransportOptions) {
     this.#settingsFor = o.settingsFor;
-    this.#dispatchers = new Dispatchers(o.settingsFor);
+    this.#dispatchers = new Dispatchers(o.settingsFor, o.proxy);
     this.#retry = o.retry ?? DEFAULT_RETRY;
     this.#userAgent = o.userAgent ?? 'scrydon';
   }
@@ -111,7 +115,7 @@ export class HttpTransport {
           await sleep(backoffMs(this.#retry, attempt), req.signal);
           continue;
         }
-        throw netError(e, req.what, req.url.host, this.#settingsFor(req.url.host).plainHttp);
+        throw netError(e, req.what, req.url.host, this.#settingsFor(req.url.host).plainHttp, this.#dispatchers.proxyFor(req.url)?.host);
       }
       if (attempt < attempts && retryableStatus(res.status)) {
         discard(res);
@@ -128,7 +132,8 @@ export class HttpTransport {
     let method = req.method;
     let body = req.body;
     for (let hop = 0; ; hop++) {
-      const res = req.bulk && method === 'GET' && body === undefined
+      // a bulk GET connects by itself: not through a proxy
+      const res = req.bulk && method === 'GET' && body === undefined && !this.#dispatchers.proxyFor(url)
         ? await bulkGet({ url, headers, signal: req.signal, tls: url.protocol === 'https:' ? this.#dispatchers.tlsOptions(url) : {}, idleMs: IDLE_TIMEOUT_MS })
         : await this.#once(method, url, headers, body, req.signal);
       const location = header(res, 'location');
@@ -152,10 +157,25 @@ export class HttpTransport {
 
   #once(method: HttpMethod, url: URL, headers: Record<string, string>, body: Buffer | Readable | undefined, signal: AbortSignal | undefined): Promise<HttpResponse> {
     return new Promise((resolve, reject) => {
-      const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-      const req = send(url, { method, headers, agent: this.#dispatchers.for(url), ...(signal ? { signal } : {}) });
+      const { agent, via } = this.#dispatchers.route(url);
+      const common = { method, agent, ...(signal ? { signal } : {}) };
+      let req: ClientRequest;
+      if (via && !via.tunnel) {
+        // plain http through a proxy: the request in absolute form to the proxy
+        const auth = proxyAuthorization(via.proxy);
+        const send = via.proxy.protocol === 'https:' ? httpsRequest : httpRequest;
+        const port = via.proxy.port || (via.proxy.protocol === 'https:' ? 443 : 80);
+        req = send({ ...common, host: via.proxy.hostname.replace(/^\[(.*)\]$/, '$1'), port, path: url.href, headers: { ...headers, host: url.host, ...(auth ? { 'proxy-authorization': auth } : {}) } });
+      } else req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, { ...common, headers });
       req.setTimeout(IDLE_TIMEOUT_MS, () => req.destroy(Object.assign(new Error(`no data for ${IDLE_TIMEOUT_MS / 1000} s`), { code: 'ETIMEDOUT' })));
-      req.once('response', (res: IncomingMessage) => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res, url }));
+      req.once('response', (res: IncomingMessage) => {
+        if (via && !via.tunnel && res.statusCode === 407) {
+          res.resume();
+          reject(proxyAuthRequired(via.proxy, url.host, 'HTTP_PROXY'));
+          return;
+        }
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res, url });
+      });
       req.once('error', reject);
       if (body instanceof Readable) {
         body.once('error', (e) => req.destroy(e));

@@ -31,8 +31,11 @@ export function classify(e: unknown): { kind: NetFailure; code: string | undefin
   return { kind: 'other', code };
 }
 
-/** The stable error for a failure below HTTP, naming the registry and what was being done (no headers, no secrets). */
-export function netError(e: unknown, what: string, host: string, plainHttp: boolean): ScrydonError {
+/**
+ * The stable error for a failure below HTTP, naming the registry, the proxy it went through (`proxy`: its
+ * host:port, never its credentials) and what was being done (no headers, no secrets).
+ */
+export function netError(e: unknown, what: string, host: string, plainHttp: boolean, proxy?: string): ScrydonError {
   const { kind, code } = classify(e);
   if (e instanceof ScrydonError) return e;
   const raw = e instanceof Error ? e.message : String(e);
@@ -45,6 +48,12 @@ export function netError(e: unknown, what: string, host: string, plainHttp: bool
       hint: code === 'EPROTO' || code?.startsWith('ERR_SSL')
         ? `if ${host} serves plain HTTP, name it with --plain-http (or plainHttp in registries.yaml)`
         : `trust its CA with --ca-file PATH, or (for a test registry only) --insecure`,
+    });
+  }
+  if (proxy !== undefined) {
+    return new ScrydonError('network_error', `cannot reach ${host} through the proxy ${proxy} while ${what}: ${detail}`, {
+      cause: e,
+      hint: 'check the proxy setting (HTTPS_PROXY / HTTP_PROXY), or name the registry in NO_PROXY',
     });
   }
   return new ScrydonError('network_error', `cannot reach ${host} while ${what}: ${detail}`, {
