@@ -15,6 +15,8 @@ export interface CommandDef<A> {
   command: string;
   describe: string;
   examples: ReadonlyArray<readonly [string, string]>;
+  /** A paragraph under the examples in --help (e.g. the environment the command reads). */
+  epilog?: string;
   /** Whether this command only reads (every read command supports --json by construction). */
   builder: (y: Argv) => Argv<A>;
   run: (args: A & GlobalArgs, ctx: Context) => Promise<CommandResult>;

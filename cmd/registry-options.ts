@@ -5,6 +5,10 @@ import { Remote } from '../src/registry/remote.js';
 import { loadRegistriesFile, RegistrySettings, type ReferrersMode } from '../src/registry/settings.js';
 import type { Context } from './context.js';
 
+/** --help of the commands that talk to registries: the environment they read. */
+export const REGISTRY_EPILOG =
+  'Proxies: HTTPS_PROXY, HTTP_PROXY and NO_PROXY, as for docker and skopeo (localhost and loopback addresses never go through one; credentials go in the proxy URL). Per-registry settings: $SCRYDON_HOME/registries.yaml.';
+
 /** The flags every command that talks to a registry shares. */
 export interface RegistryArgs {
   'plain-http': boolean;

@@ -12,6 +12,7 @@ function register(y: Argv, def: CommandDef<unknown>, execute: Execute): Argv {
     (b: Argv) => {
       let built = def.builder(b) as Argv;
       for (const [cmd, what] of def.examples) built = built.example(cmd, what);
+      if (def.epilog) built = built.epilog(def.epilog);
       for (const sub of def.subcommands ?? []) built = register(built, sub, execute);
       if (def.subcommands) built = built.demandCommand(1, 'name a sub-command (see --help)');
       return built;

@@ -2,7 +2,7 @@ import { copyLocations } from '../../src/registry/endpoints.js';
 import { parseLocation, type Location } from '../../src/registry/location.js';
 import { defineCommand } from '../define-command.js';
 import { shortDigest } from '../output/render.js';
-import { concurrencyFlag, registryFlags, withRemote } from '../registry-options.js';
+import { concurrencyFlag, registryFlags, withRemote, REGISTRY_EPILOG } from '../registry-options.js';
 import { transferSummary } from '../transfer-summary.js';
 
 function registryOf(l: Location): string[] {
@@ -17,6 +17,7 @@ export default defineCommand({
     ['scrydon copy acme.fraud:1.2.0 oci:./out:fraud-1.2.0', 'store to an OCI layout directory'],
     ['scrydon copy oci:./in:img store:acme.img:1', 'layout directory into the store'],
   ],
+  epilog: REGISTRY_EPILOG,
   builder: (y) =>
     concurrencyFlag(
       registryFlags(

@@ -5,7 +5,7 @@ import type { Descriptor } from '../../src/oci/descriptor.js';
 import { parseRemoteReference } from '../../src/registry/hosts.js';
 import { inspectRemote } from '../../src/registry/inspect-remote.js';
 import { defineCommand } from '../define-command.js';
-import { registryFlags, withRemote } from '../registry-options.js';
+import { registryFlags, withRemote, REGISTRY_EPILOG } from '../registry-options.js';
 import { table } from '../output/render.js';
 
 function bytes(n: number): string {
@@ -62,6 +62,7 @@ export default defineCommand({
     ['scrydon inspect acme.fraud@sha256:3f1c… --json | jq .pack.files', 'the file list as JSON'],
     ['scrydon inspect docker://ghcr.io/acme/fraud:1.2.0', 'on the registry: manifest and config only, nothing stored'],
   ],
+  epilog: REGISTRY_EPILOG,
   builder: (y) =>
     registryFlags(
       y

@@ -3,7 +3,7 @@ import { login, loginRegistry } from '../../src/registry/login.js';
 import { Remote } from '../../src/registry/remote.js';
 import { defineCommand } from '../define-command.js';
 import { prompt } from '../prompt.js';
-import { connectionFlags, credentialFlags, readSecretFromStdin, registrySettings, secretStore } from '../registry-options.js';
+import { connectionFlags, credentialFlags, readSecretFromStdin, registrySettings, secretStore, REGISTRY_EPILOG } from '../registry-options.js';
 
 export default defineCommand({
   command: 'login <registry>',
@@ -12,6 +12,7 @@ export default defineCommand({
     ['echo "$GHCR_TOKEN" | scrydon login ghcr.io -u octocat --password-stdin', 'from a pipe (scripts, CI)'],
     ['scrydon login registry.example.com', 'asks for the user name and password on a terminal'],
   ],
+  epilog: REGISTRY_EPILOG,
   builder: (y) => credentialFlags(connectionFlags(y.positional('registry', { type: 'string', demandOption: true, describe: 'registry host[:port]' }))),
   run: async (args, ctx) => {
     const registry = loginRegistry(args.registry);

@@ -1,7 +1,7 @@
 import { parseRemoteReference } from '../../src/registry/hosts.js';
 import { pull } from '../../src/registry/transfer.js';
 import { defineCommand } from '../define-command.js';
-import { concurrencyFlag, registryFlags, withRemote } from '../registry-options.js';
+import { concurrencyFlag, registryFlags, withRemote, REGISTRY_EPILOG } from '../registry-options.js';
 import { shortDigest } from '../output/render.js';
 import { transferSummary } from '../transfer-summary.js';
 import { assertAllowedRegistry } from '../registry-policy.js';
@@ -14,6 +14,7 @@ export default defineCommand({
     ['scrydon pull 127.0.0.1:5000/acme/fraud:1.2.0 --plain-http', 'from a local test registry'],
     ['scrydon pull ghcr.io/acme/fraud@sha256:3f1c…', 'by digest'],
   ],
+  epilog: REGISTRY_EPILOG,
   builder: (y) => concurrencyFlag(registryFlags(y.positional('ref', { type: 'string', demandOption: true, describe: 'REGISTRY/REPOSITORY[:TAG|@DIGEST]' }))),
   run: async (args, ctx) => {
     const ref = parseRemoteReference(args.ref);

@@ -3,7 +3,7 @@ import { parseRemoteReference } from '../../src/registry/hosts.js';
 import { push, pushAll, pushAllTarget } from '../../src/registry/transfer.js';
 import { defineCommand } from '../define-command.js';
 import { shortDigest } from '../output/render.js';
-import { concurrencyFlag, registryFlags, withRemote } from '../registry-options.js';
+import { concurrencyFlag, registryFlags, withRemote, REGISTRY_EPILOG } from '../registry-options.js';
 import { transferSummary } from '../transfer-summary.js';
 import { assertAllowedRegistry } from '../registry-policy.js';
 
@@ -15,6 +15,7 @@ export default defineCommand({
     ['scrydon push acme.fraud:1.2.0 registry.example.com/packs/fraud:1.2.0', 'under another name'],
     ['scrydon push --all registry.internal:5000/mirror', 'every tag, as mirror/<name>:<tag>'],
   ],
+  epilog: REGISTRY_EPILOG,
   builder: (y) =>
     concurrencyFlag(
       registryFlags(

@@ -1,6 +1,6 @@
 import { signArtifact } from '../../src/signature/sign.js';
 import { defineCommand } from '../define-command.js';
-import { registryFlags } from '../registry-options.js';
+import { registryFlags, REGISTRY_EPILOG } from '../registry-options.js';
 import { shortDigest } from '../output/render.js';
 import { annotationsFrom, loadSigningKey, locate, whereFlag } from '../signature-options.js';
 
@@ -12,6 +12,7 @@ export default defineCommand({
     ['scrydon sign acme.fraud:1.2.0 --key env://COSIGN_PRIVATE_KEY --legacy', "the .sig tag older cosign versions read"],
     ['scrydon sign 127.0.0.1:5000/acme/fraud:1.2.0 --remote --plain-http --key cosign.key', 'straight in a registry'],
   ],
+  epilog: REGISTRY_EPILOG,
   builder: (y) =>
     whereFlag(
       registryFlags(

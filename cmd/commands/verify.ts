@@ -10,7 +10,7 @@ import { loadPolicy } from '../../src/config/policy.js';
 import { enforce, policyName } from '../../src/signature/policy-engine.js';
 import type { Context } from '../context.js';
 import { defineCommand } from '../define-command.js';
-import { registryFlags } from '../registry-options.js';
+import { registryFlags, REGISTRY_EPILOG } from '../registry-options.js';
 import { shortDigest } from '../output/render.js';
 import { annotationsFrom, loadPublicKey, locate, storeNameFor, whereFlag } from '../signature-options.js';
 import { policyFile } from '../registry-policy.js';
@@ -75,6 +75,7 @@ export default defineCommand({
     ['scrydon verify acme.fraud:1.2.0 --key cosign.pub -a env=prod --json', 'require an annotation; machine-readable'],
     ['scrydon verify ghcr.io/acme/fraud:1.2.0', 'whatever the first matching scope of $SCRYDON_HOME/policy.yaml requires'],
   ],
+  epilog: REGISTRY_EPILOG,
   builder: (y) =>
     whereFlag(
       registryFlags(

@@ -162,6 +162,7 @@ describe('CLI conventions', () => {
     for (const name of names) {
       const h = await ok([name, '--help']);
       assert.match(h.stdout, /Examples:/, `${name} --help has no examples`);
+      if (['pull', 'push', 'copy', 'login'].includes(name)) assert.match(h.stdout, /HTTPS_PROXY, HTTP_PROXY and NO_PROXY/, `${name} --help names the proxy settings`);
     }
   });
 
