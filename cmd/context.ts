@@ -54,10 +54,14 @@ export class Context {
     return out;
   }
 
-  /** HTTPS_PROXY, HTTP_PROXY and NO_PROXY (upper case first, then lower case, as Go reads them). */
+  /**
+   * HTTPS_PROXY, HTTP_PROXY and NO_PROXY (upper case first, then lower case, as Go reads them). Under CGI
+   * (REQUEST_METHOD set) HTTP_PROXY is ignored: a client's `Proxy:` request header arrives there (httpoxy).
+   */
   proxyConfig(): ProxyConfig {
     const get = (name: string): string | undefined => this.env[name.toUpperCase()] || this.env[name.toLowerCase()] || undefined;
-    return { httpsProxy: get('https_proxy'), httpProxy: get('http_proxy'), noProxy: get('no_proxy') };
+    const cgi = Boolean(this.env.REQUEST_METHOD);
+    return { httpsProxy: get('https_proxy'), httpProxy: cgi ? undefined : get('http_proxy'), noProxy: get('no_proxy') };
   }
 
   /** SCRYDON_CREDENTIAL_STORE: `file` keeps logins in $SCRYDON_HOME/auth.json even where a keychain exists. */

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { cleanupTemps, expectError, FIXTURES, json, ok, scrydon, tempDir, treeHash, type RunOptions } from '../helpers/cli.js';
+import { BIN, cleanupTemps, expectError, FIXTURES, json, ok, scrydon, tempDir, treeHash, type RunOptions } from '../helpers/cli.js';
 import { startForwardProxy, type ForwardProxy } from '../helpers/forward-proxy.js';
 import { startRegistry, TEST_REGISTRY_NAME, type RunningRegistry } from '../helpers/registry.js';
 import { seedPack, type Seeded } from '../helpers/seed-store.js';
@@ -42,6 +45,14 @@ after(async () => {
   await cleanupTemps();
 });
 
+/** A self-signed certificate for 127.0.0.1 (the https:// proxy's), in a directory the caller removes. */
+function selfSigned(): { key: string; cert: string; dir: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'scrydon-proxy-tls-'));
+  const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem'), '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1']);
+  assert.equal(r.status, 0, String(r.stderr));
+  return { key: readFileSync(join(dir, 'k.pem'), 'utf8'), cert: readFileSync(join(dir, 'c.pem'), 'utf8'), dir };
+}
+
 const tlsName = (): string => `${TEST_REGISTRY_NAME}:${tlsReg.port}`;
 const ca = (): string[] => ['--ca-file', tlsReg.certFile ?? ''];
 
@@ -52,6 +63,44 @@ describe('proxies', () => {
     const r = await json<{ digest: string }>(['pull', `${tlsName()}/proxy/pack:1`, ...ca()], { home: await tempDir(), env });
     assert.equal(r.digest, seeded.manifest.digest);
     assert.ok(proxy.tunnels.length > 0 && proxy.tunnels.every((t) => t === tlsName()), `tunnels: ${proxy.tunnels.join(', ')}`);
+    // the registry's certificate is still checked inside the tunnel, against the registry's name
+    expectError(await scrydon(['pull', `${tlsName()}/proxy/pack:1`], { home: await tempDir(), env }), 'tls_error');
+  });
+
+  test('an https:// proxy (TLS to the proxy, checked against the proxy name), an IPv6 registry in brackets, a 502 on CONNECT retried', async () => {
+    const { key, cert, dir } = selfSigned();
+    const tlsProxy = await startForwardProxy({ hosts: { [TEST_REGISTRY_NAME]: '127.0.0.1', 'fd00::5': '127.0.0.1' }, tls: { key, cert }, failConnects: 1 });
+    try {
+      const env = via({ HTTPS_PROXY: tlsProxy.url, NODE_EXTRA_CA_CERTS: join(dir, 'c.pem') });
+      const r = await json<{ digest: string }>(['pull', `${tlsName()}/proxy/pack:1`, ...ca()], { home: await tempDir(), env });
+      assert.equal(r.digest, seeded.manifest.digest);
+      assert.equal(tlsProxy.connects, tlsProxy.tunnels.length + 1, 'the refused CONNECT was retried');
+      const v6 = `[fd00::5]:${tlsReg.port}`;
+      const r6 = await json<{ digest: string }>(['pull', `${v6}/proxy/pack:1`, '--insecure'], { home: await tempDir(), env });
+      assert.equal(r6.digest, seeded.manifest.digest);
+      assert.ok(tlsProxy.tunnels.includes(v6), tlsProxy.tunnels.join(', '));
+    } finally {
+      await tlsProxy.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('an interrupt while the proxy has not answered CONNECT ends the command at once', async () => {
+    const silent = await startForwardProxy({ hosts: {}, silent: true });
+    try {
+      const child = spawn(process.execPath, [BIN, 'pull', `${tlsName()}/proxy/pack:1`, ...ca()], { env: { ...process.env, ...via({ HTTPS_PROXY: silent.url }), SCRYDON_HOME: await tempDir(), NO_COLOR: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
+      let err = '';
+      child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+      while (silent.connects === 0) await new Promise((r) => setTimeout(r, 50));
+      const t = Date.now();
+      child.kill('SIGINT');
+      const code = await new Promise<number | null>((r) => child.on('close', r));
+      assert.ok(Date.now() - t < 4000, `took ${Date.now() - t} ms (the 5 s hard exit is the fallback, not the path)`);
+      assert.notEqual(code, 0);
+      assert.match(err, /error\[aborted\]/);
+    } finally {
+      await silent.close();
+    }
   });
 
   test('NO_PROXY and loopback addresses bypass the proxy', async () => {
@@ -77,6 +126,8 @@ describe('proxies', () => {
     for (const s of [WRONG, PROXY_PASSWORD, Buffer.from(`scry:${WRONG}`).toString('base64')]) assert.ok(!bad.stderr.includes(s) && !bad.stdout.includes(s), 'a secret was printed');
     assert.equal(authProxy.refused, refused + 1, 'refused once, not retried');
     assert.equal(await treeHash(h), before, 'the store is unchanged');
+    const plain = expectError(await scrydon(['pull', `${TEST_REGISTRY_NAME}:${plainReg.port}/plain/pack:1`, '--plain-http'], { home: h, env: via({ HTTP_PROXY: `http://scry:${WRONG}@127.0.0.1:${authProxy.port}` }) }), 'proxy_error');
+    assert.ok(!plain.stderr.includes(WRONG));
     const down = expectError(await scrydon(['pull', `${tlsName()}/proxy/pack:1`, ...ca()], { home: h, env: via({ HTTPS_PROXY: 'http://127.0.0.1:9' }) }), 'network_error');
     assert.match(down.stderr, /through the proxy 127\.0\.0\.1:9/);
     assert.equal(await treeHash(h), before, 'the store is unchanged');
@@ -91,5 +142,6 @@ describe('proxies', () => {
     const layer = seeded.layers[0]?.digest ?? '';
     assert.ok(proxy.forwarded.includes(`GET http://${name}/v2/plain/pack/blobs/${layer}`), proxy.forwarded.join('\n'));
     assert.ok(proxy.forwarded.some((f) => f.startsWith(`PUT http://${name}/v2/plain/pack/blobs/uploads/`)));
+    assert.ok(proxy.forwardedHosts.every((h) => h === name), `Host headers: ${[...new Set(proxy.forwardedHosts)].join(', ')}`);
   });
 });

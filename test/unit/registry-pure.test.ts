@@ -7,7 +7,7 @@ import { apiHost, canonicalRegistry, parseRemoteReference } from '../../src/regi
 import { parseLocation } from '../../src/registry/location.js';
 import { fallbackTag } from '../../src/registry/referrers.js';
 import { parseRegistriesFile, RegistrySettings } from '../../src/registry/settings.js';
-import { parseProxyUrl, proxyAuthorization, proxyFor } from '../../src/registry/transport/proxy.js';
+import { authority, parseProxyUrl, proxyAuthorization, proxyFor } from '../../src/registry/transport/proxy.js';
 import { backoffMs, retryableStatus, retryAfterMs } from '../../src/registry/transport/retry.js';
 import { pushAllTarget, storeTagFor } from '../../src/registry/transfer.js';
 import { isScrydonError } from '../../src/errors.js';
@@ -117,8 +117,12 @@ describe('proxy selection (Go net/http rules)', () => {
     assert.equal(via('https://ghcr.io/', '*'), undefined);
     assert.equal(via('https://ghcr.io/', 'ghcr.io'), undefined);
     assert.equal(via('https://pkg.ghcr.io/', 'ghcr.io'), undefined);
-    assert.equal(via('https://ghcr.io/', '.ghcr.io'), undefined);
+    assert.equal(via('https://x.ghcr.io/', '.ghcr.io'), undefined);
+    assert.equal(via('https://ghcr.io/', '.ghcr.io'), 'http://proxy.corp:3128/', 'a leading dot: subdomains only');
     assert.equal(via('https://a.b.ghcr.io/', '*.ghcr.io'), undefined);
+    assert.equal(via('https://ghcr.io/', '*.ghcr.io'), 'http://proxy.corp:3128/');
+    assert.equal(via('https://ghcr.io/', 'example.com ghcr.io'), 'http://proxy.corp:3128/', 'entries are separated by commas only');
+    assert.equal(via('https://xn--bcher-kva.example/', 'bücher.example'), undefined);
     assert.equal(via('https://notghcr.io/', 'ghcr.io'), 'http://proxy.corp:3128/');
     assert.equal(via('https://reg.lan:8443/', 'reg.lan:8443'), undefined);
     assert.equal(via('https://reg.lan/', 'reg.lan:8443'), 'http://proxy.corp:3128/');
@@ -129,11 +133,17 @@ describe('proxy selection (Go net/http rules)', () => {
     assert.equal(via('https://[fd00::5]/', 'fd00::/8'), undefined);
     assert.equal(via('https://[fe80::5]/', 'fd00::/8'), 'http://proxy.corp:3128/');
     assert.equal(via('https://[fd00::5]:5000/', '[fd00::5]:5000'), undefined);
+    assert.equal(via('https://[fd00::5]/', 'fd00:0:0:0:0:0:0:5'), undefined, 'IPs compare as addresses');
+    assert.equal(via('https://[::ffff:10.0.0.1]/', '10.0.0.0/8'), undefined, 'an IPv4-mapped address is its IPv4 address');
+    assert.equal(via('https://[::ffff:127.0.0.1]/'), undefined, 'IPv4-mapped loopback');
   });
 
   test('proxy URLs: credentials decoded for Proxy-Authorization; other schemes refused', () => {
     assert.equal(proxyAuthorization(parseProxyUrl('http://us%40er:p%3Ass@proxy:3128')), `Basic ${Buffer.from('us@er:p:ss').toString('base64')}`);
     assert.equal(proxyAuthorization(parseProxyUrl('proxy:3128')), undefined);
     assert.throws(() => parseProxyUrl('socks5://proxy:1080'), (e: unknown) => isScrydonError(e) && e.code === 'usage');
+    assert.throws(() => parseProxyUrl('http://u:pw%zz@proxy:3128'), (e: unknown) => isScrydonError(e) && e.code === 'usage' && !e.message.includes('pw'));
+    assert.equal(authority('fd00::5', 443), '[fd00::5]:443');
+    assert.equal(authority('ghcr.io', 443), 'ghcr.io:443');
   });
 });

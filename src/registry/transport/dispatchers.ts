@@ -26,9 +26,12 @@ export class Dispatchers {
   readonly #settingsFor: (host: string) => HostSettings;
   readonly #proxy: ProxyConfig;
 
-  constructor(settingsFor: (host: string) => HostSettings, proxy: ProxyConfig = {}) {
+  readonly #idleMs: number;
+
+  constructor(settingsFor: (host: string) => HostSettings, proxy: ProxyConfig = {}, idleMs = 120_000) {
     this.#settingsFor = settingsFor;
     this.#proxy = proxy;
+    this.#idleMs = idleMs;
   }
 
   /** The proxy a request to `url` goes through, if one does (HTTPS_PROXY, HTTP_PROXY, NO_PROXY). */
@@ -43,7 +46,7 @@ export class Dispatchers {
       const proxy = this.proxyFor(url);
       if (url.protocol === 'https:') {
         const options = { ...common, ...this.tlsOptions(url) };
-        r = proxy ? { agent: new TunnelAgent(proxy, options), via: { proxy, tunnel: true } } : { agent: new HttpsAgent(options) };
+        r = proxy ? { agent: new TunnelAgent(proxy, options, this.#idleMs), via: { proxy, tunnel: true } } : { agent: new HttpsAgent(options) };
       } else if (proxy) {
         const agent = proxy.protocol === 'https:' ? new HttpsAgent({ ...common, rejectUnauthorized: true }) : new HttpAgent(common);
         r = { agent, via: { proxy, tunnel: false } };

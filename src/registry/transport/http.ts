@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
 import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
+import { isIP } from 'node:net';
 import { request as httpsRequest } from 'node:https';
 import { ScrydonError } from '../../errors.js';
 import type { HostSettings } from '../settings.js';
@@ -94,7 +95,7 @@ export class HttpTransport {
 
   constructor(o: TransportOptions) {
     this.#settingsFor = o.settingsFor;
-    this.#dispatchers = new Dispatchers(o.settingsFor, o.proxy);
+    this.#dispatchers = new Dispatchers(o.settingsFor, o.proxy, IDLE_TIMEOUT_MS);
     this.#retry = o.retry ?? DEFAULT_RETRY;
     this.#userAgent = o.userAgent ?? 'scrydon';
   }
@@ -158,14 +159,16 @@ export class HttpTransport {
   #once(method: HttpMethod, url: URL, headers: Record<string, string>, body: Buffer | Readable | undefined, signal: AbortSignal | undefined): Promise<HttpResponse> {
     return new Promise((resolve, reject) => {
       const { agent, via } = this.#dispatchers.route(url);
-      const common = { method, agent, ...(signal ? { signal } : {}) };
+      const common = { method, agent, ...(signal ? { signal } : {}), ...(via?.tunnel && signal ? { tunnelSignal: signal } : {}) };
       let req: ClientRequest;
       if (via && !via.tunnel) {
         // plain http through a proxy: the request in absolute form to the proxy
         const auth = proxyAuthorization(via.proxy);
         const send = via.proxy.protocol === 'https:' ? httpsRequest : httpRequest;
-        const port = via.proxy.port || (via.proxy.protocol === 'https:' ? 443 : 80);
-        req = send({ ...common, host: via.proxy.hostname.replace(/^\[(.*)\]$/, '$1'), port, path: url.href, headers: { ...headers, host: url.host, ...(auth ? { 'proxy-authorization': auth } : {}) } });
+        const https = via.proxy.protocol === 'https:';
+        const proxyHost = via.proxy.hostname.replace(/^\[(.*)\]$/, '$1');
+        const tlsName = https ? { servername: isIP(proxyHost) ? '' : proxyHost } : {}; // the proxy's name, not the Host header's
+        req = send({ ...common, ...tlsName, host: proxyHost, port: via.proxy.port || (https ? 443 : 80), path: url.href, headers: { ...headers, host: url.host, ...(auth ? { 'proxy-authorization': auth } : {}) } });
       } else req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, { ...common, headers });
       req.setTimeout(IDLE_TIMEOUT_MS, () => req.destroy(Object.assign(new Error(`no data for ${IDLE_TIMEOUT_MS / 1000} s`), { code: 'ETIMEDOUT' })));
       req.once('response', (res: IncomingMessage) => {

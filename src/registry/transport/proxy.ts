@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { domainToASCII } from 'node:url';
 import { ScrydonError } from '../../errors.js';
 
 /** HTTP_PROXY / HTTPS_PROXY / NO_PROXY as the environment gives them (cmd/context.ts reads it). */
@@ -11,16 +12,18 @@ export interface ProxyConfig {
 /**
  * The proxy a request to `target` goes through, with the rules of Go's net/http (what docker, skopeo, oras and
  * crane follow): HTTPS_PROXY for https, HTTP_PROXY for http; never for localhost or a loopback address; never
- * for a host NO_PROXY names (`*`, an IP, a CIDR, `host`, `.domain` or `domain` with its subdomains, each
- * optionally with `:port`). A proxy written without a scheme is http://.
+ * for a host NO_PROXY names. NO_PROXY is a comma-separated list of `*`, IPs, CIDRs, `name` (that name and its
+ * subdomains) and `.name` or `*.name` (subdomains only), each optionally with `:port`. A proxy written without a
+ * scheme is http://.
  */
 export function proxyFor(target: URL, c: ProxyConfig): URL | undefined {
   const raw = target.protocol === 'https:' ? c.httpsProxy : c.httpProxy;
   if (!raw) return undefined;
   const host = target.hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase();
-  if (host === 'localhost' || isLoopback(host)) return undefined;
+  const ip = ipBytes(host);
+  if (host === 'localhost' || (ip && isLoopback(ip))) return undefined;
   const port = target.port || (target.protocol === 'https:' ? '443' : '80');
-  if (bypassed(host, port, c.noProxy ?? '')) return undefined;
+  if (bypassed(host, ip, port, c.noProxy ?? '')) return undefined;
   return parseProxyUrl(raw);
 }
 
@@ -29,11 +32,15 @@ export function parseProxyUrl(raw: string): URL {
   let url: URL;
   try {
     url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `http://${raw}`);
+    decodeURIComponent(url.username);
+    decodeURIComponent(url.password);
   } catch {
-    throw new ScrydonError('usage', 'the proxy setting (HTTPS_PROXY / HTTP_PROXY) is not a URL', { hint: 'use http://HOST:PORT, optionally http://USER:PASSWORD@HOST:PORT' });
+    throw new ScrydonError('usage', 'the proxy setting (HTTPS_PROXY / HTTP_PROXY) is not a valid URL', {
+      hint: 'use http://HOST:PORT or http://USER:PASSWORD@HOST:PORT, with special characters percent-encoded',
+    });
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ScrydonError('usage', `unsupported proxy scheme ${url.protocol} (HTTPS_PROXY / HTTP_PROXY)`, { hint: 'scrydon speaks to http:// and https:// proxies' });
+    throw new ScrydonError('usage', `unsupported proxy scheme ${url.protocol} (HTTPS_PROXY / HTTP_PROXY)`, { hint: 'scrydon speaks to http:// and https:// proxies (not SOCKS)' });
   }
   return url;
 }
@@ -44,28 +51,34 @@ export function proxyAuthorization(proxy: URL): string | undefined {
   return `Basic ${Buffer.from(`${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`).toString('base64')}`;
 }
 
-function isLoopback(host: string): boolean {
-  const v = isIP(host);
-  if (v === 4) return host.startsWith('127.');
-  if (v === 6) return host === '::1' || /^(0{0,4}:){7}0{0,3}1$/.test(host) || host.startsWith('::ffff:127.');
-  return false;
+/** `host:port` as a CONNECT request names it (an IPv6 address in brackets). */
+export function authority(host: string, port: number | string): string {
+  return `${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`;
 }
 
-function bypassed(host: string, port: string, noProxy: string): boolean {
-  for (const raw of noProxy.toLowerCase().split(/[,\s]+/).filter(Boolean)) {
+function isLoopback(ip: number[]): boolean {
+  return ip.length === 4 ? ip[0] === 127 : ip.every((b, i) => b === (i === 15 ? 1 : 0));
+}
+
+function bypassed(host: string, ip: number[] | undefined, port: string, noProxy: string): boolean {
+  for (const raw of noProxy.split(',').map((e) => e.trim().toLowerCase()).filter(Boolean)) {
     if (raw === '*') return true;
     if (raw.includes('/')) {
-      if (inCidr(host, raw)) return true;
+      if (ip && inCidr(ip, raw)) return true;
       continue;
     }
     const entry = splitHostPort(raw);
     if (entry.port !== undefined && entry.port !== port) continue;
-    if (isIP(entry.host)) {
-      if (entry.host === host) return true;
+    const entryIp = ipBytes(entry.host);
+    if (entryIp) {
+      if (ip && sameBytes(ip, entryIp)) return true;
       continue;
     }
-    const name = entry.host.replace(/^\*?\./, ''); // `.example.com`, `*.example.com` and `example.com` alike
-    if (host === name || host.endsWith(`.${name}`)) return true;
+    // `name` matches itself and its subdomains; `.name` and `*.name` only its subdomains (Go's httpproxy)
+    const sub = entry.host.startsWith('.') || entry.host.startsWith('*.');
+    const name = domainToASCII(entry.host.replace(/^\*?\./, ''));
+    if (name === '') continue;
+    if (host.endsWith(`.${name}`) || (!sub && host === name)) return true;
   }
   return false;
 }
@@ -79,30 +92,40 @@ function splitHostPort(s: string): { host: string; port?: string } {
   return m?.[1] && m[2] ? { host: m[1], port: m[2] } : { host: s };
 }
 
-function inCidr(host: string, cidr: string): boolean {
+function inCidr(ip: number[], cidr: string): boolean {
   const [base = '', bitsText = ''] = cidr.split('/');
-  const v = isIP(base);
-  if (v === 0 || isIP(host) !== v) return false;
-  const a = ipBytes(host);
-  const b = ipBytes(base);
+  const net = ipBytes(base);
   let bits = Number(bitsText);
-  if (!Number.isInteger(bits) || bits < 0 || bits > a.length * 8) return false;
+  if (!net || bitsText === '' || !Number.isInteger(bits)) return false;
+  if (net.length === 4 && base.includes(':')) bits -= 96; // an IPv4-mapped IPv6 network
+  if (net.length !== ip.length || bits < 0 || bits > ip.length * 8) return false;
   for (let i = 0; bits > 0; i++, bits -= 8) {
     const mask = bits >= 8 ? 0xff : (0xff << (8 - bits)) & 0xff;
-    if (((a[i] ?? 0) & mask) !== ((b[i] ?? 0) & mask)) return false;
+    if (((ip[i] ?? 0) & mask) !== ((net[i] ?? 0) & mask)) return false;
   }
   return true;
 }
 
-function ipBytes(ip: string): number[] {
-  if (isIP(ip) === 4) return ip.split('.').map(Number);
-  const [head = '', tail = ''] = ip.split('::');
-  const groups = (s: string): string[] => (s ? s.split(':') : []);
+function sameBytes(a: number[], b: number[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/** An IP address as bytes: 4 for IPv4 and IPv4-mapped IPv6 (::ffff:a.b.c.d), 16 for IPv6; undefined otherwise. */
+function ipBytes(s: string): number[] | undefined {
+  const v = isIP(s);
+  if (v === 4) return s.split('.').map(Number);
+  if (v !== 6) return undefined;
+  // the URL parser writes every IPv6 address in one canonical form of eight hex groups (no dotted quad)
+  const canonical = new URL(`http://[${s}]/`).hostname.slice(1, -1);
+  const [head = '', tail = ''] = canonical.split('::');
+  const groups = (x: string): string[] => (x ? x.split(':') : []);
   const h = groups(head);
   const t = groups(tail);
-  const all = ip.includes('::') ? [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t] : h;
-  return all.flatMap((g) => {
-    const n = parseInt(g || '0', 16);
+  const all = canonical.includes('::') ? [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t] : h;
+  const bytes = all.flatMap((g) => {
+    const n = parseInt(g, 16);
     return [n >> 8, n & 0xff];
   });
+  const mapped = bytes.slice(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff;
+  return mapped ? bytes.slice(12) : bytes;
 }

@@ -1,9 +1,10 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { isIP, type Socket } from 'node:net';
 import { Agent as HttpsAgent, request as httpsRequest, type AgentOptions } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { ScrydonError } from '../../errors.js';
-import { proxyAuthorization } from './proxy.js';
+import { authority, proxyAuthorization } from './proxy.js';
 
 /**
  * An https agent whose connections are tunnels through an HTTP proxy (`CONNECT host:port`, then TLS with the
@@ -13,40 +14,56 @@ import { proxyAuthorization } from './proxy.js';
  */
 export class TunnelAgent extends HttpsAgent {
   readonly #proxy: URL;
+  readonly #idleMs: number;
 
-  constructor(proxy: URL, options: AgentOptions) {
+  constructor(proxy: URL, options: AgentOptions, idleMs: number) {
     super(options);
     this.#proxy = proxy;
+    this.#idleMs = idleMs;
   }
 
-  // Node's Agent calls this with a callback and waits for it when nothing is returned
-  override createConnection(options: ConnectionOptions, cb: (err: Error | null, socket?: Duplex) => void): undefined {
-    const target = `${options.host ?? 'localhost'}:${options.port ?? 443}`;
+  /**
+   * Node's Agent calls this with the request's options and a callback, and waits for the callback when nothing
+   * is returned. The request's own signal and timeout only start once it has a socket, so the CONNECT gets them
+   * here: `tunnelSignal` (Node keeps `signal` from agents) and the idle limit.
+   */
+  override createConnection(options: ConnectionOptions & { tunnelSignal?: AbortSignal }, cb: (err: Error | null, socket?: Duplex) => void): undefined {
+    const target = authority(options.host ?? 'localhost', options.port ?? 443);
     const auth = proxyAuthorization(this.#proxy);
-    const send = this.#proxy.protocol === 'https:' ? httpsRequest : httpRequest;
-    const req = send({
-      host: this.#proxy.hostname.replace(/^\[(.*)\]$/, '$1'),
-      port: this.#proxy.port || (this.#proxy.protocol === 'https:' ? 443 : 80),
+    const https = this.#proxy.protocol === 'https:';
+    const proxyHost = this.#proxy.hostname.replace(/^\[(.*)\]$/, '$1');
+    const req = (https ? httpsRequest : httpRequest)({
+      host: proxyHost,
+      port: this.#proxy.port || (https ? 443 : 80),
       method: 'CONNECT',
       path: target,
       headers: { host: target, ...(auth ? { 'proxy-authorization': auth } : {}) },
       agent: false,
+      // the proxy's certificate is checked against the proxy's name (Node would take the Host header's)
+      ...(https ? { servername: isIP(proxyHost) ? '' : proxyHost } : {}),
     });
+    const signal = options.tunnelSignal;
+    const onAbort = (): void => void req.destroy(Object.assign(new Error('The operation was aborted'), { name: 'AbortError', code: 'ABORT_ERR', cause: signal?.reason }));
     let done = false;
     const finish = (err: Error | null, socket?: Duplex): void => {
       if (done) return;
       done = true;
+      signal?.removeEventListener('abort', onAbort);
       cb(err, socket);
     };
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+    req.setTimeout(this.#idleMs, () => req.destroy(Object.assign(new Error(`no answer from the proxy for ${this.#idleMs / 1000} s`), { code: 'ETIMEDOUT' })));
     req.once('connect', (res: IncomingMessage, socket: Duplex, head: Buffer) => {
       if (res.statusCode !== 200) {
         socket.destroy();
         finish(tunnelRefused(this.#proxy, target, res));
         return;
       }
+      (socket as Socket).setTimeout(0); // the tunnel's idle limit is the request's from here on
       if (head.byteLength > 0) socket.unshift(head);
-      const host = options.servername ?? options.host;
-      const tls = tlsConnect({ ...options, socket, ...(host ? { servername: host } : {}) });
+      const name = options.servername ?? options.host ?? '';
+      const tls = tlsConnect({ ...options, socket, servername: isIP(name) ? '' : name }); // no SNI for an address
       finish(null, tls);
     });
     req.once('error', (e) => finish(e));
