@@ -242,7 +242,7 @@ const DISCARD = Buffer.allocUnsafe(16 << 10);
 function requestHead(url: URL, headers: Record<string, string>): string {
   const lines = [`GET ${url.pathname}${url.search} HTTP/1.1`, `host: ${url.host}`];
   for (const [name, value] of Object.entries(headers)) {
-    if (!TOKEN.test(name) || !FIELD_VALUE.test(value)) throw Object.assign(new TypeError(`invalid character in the ${TOKEN.test(name) ? name : ''} header`), { code: 'ERR_INVALID_CHAR' });
+    if (!TOKEN.test(name) || !FIELD_VALUE.test(value)) throw Object.assign(new TypeError(`invalid character in the ${TOKEN.test(name) ? `${name} ` : ''}request header`), { code: 'ERR_INVALID_CHAR' });
     if (name !== 'host' && name !== 'connection') lines.push(`${name}: ${value}`);
   }
   return `${lines.join('\r\n')}\r\nconnection: close\r\n\r\n`;

@@ -164,8 +164,8 @@ export class HttpTransport {
       if (via && !via.tunnel) {
         // plain http through a proxy: the request in absolute form to the proxy
         const auth = proxyAuthorization(via.proxy);
-        const send = via.proxy.protocol === 'https:' ? httpsRequest : httpRequest;
         const https = via.proxy.protocol === 'https:';
+        const send = https ? httpsRequest : httpRequest;
         const proxyHost = via.proxy.hostname.replace(/^\[(.*)\]$/, '$1');
         const tlsName = https ? { servername: isIP(proxyHost) ? '' : proxyHost } : {}; // the proxy's name, not the Host header's
         req = send({ ...common, ...tlsName, host: proxyHost, port: via.proxy.port || (https ? 443 : 80), path: url.href, headers: { ...headers, host: url.host, ...(auth ? { 'proxy-authorization': auth } : {}) } });
