@@ -5,6 +5,7 @@ import { isAbortError } from '../../errors.js';
 import { ChunkedDecoder } from './chunked.js';
 import type { HttpResponse } from './http.js';
 import { framingOf, headEnd, malformed, MAX_HEAD_BYTES, parseHead, type Framing } from './http1-head.js';
+import { hostOf } from './proxy.js';
 
 /** The socket reads straight into slabs of this size, each read given at least MIN_READ of room. */
 const SLAB = 1 << 20;
@@ -78,7 +79,7 @@ class BulkReader {
     this.#reject = reject;
     this.#signal = o.signal;
     const request = requestHead(o.url, o.headers); // throws on a header that would split the request
-    const host = o.url.hostname.replace(/^\[(.*)\]$/, '$1');
+    const host = hostOf(o.url);
     const https = o.url.protocol === 'https:';
     const port = Number(o.url.port) || (https ? 443 : 80);
     const onread: OnReadOpts = { buffer: () => this.#room(), callback: (n) => this.#onRead(n) };

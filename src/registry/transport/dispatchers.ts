@@ -17,15 +17,15 @@ export interface Route {
 }
 
 /**
- * One keep-alive connection pool per origin, with that registry's TLS policy: verified against the system roots
- * (plus a --ca-file bundle) unless the registry is named insecure. Node's own http/https: undici would cost
- * another ~20 MB of resident memory (its wasm parser) against the 150 MB budget, for no measured speed gain.
+ * One keep-alive connection pool per origin (through the proxy when one applies), with that registry's TLS
+ * policy: verified against the system roots (plus a --ca-file bundle) unless the registry is named insecure.
+ * Node's own http/https: undici would cost another ~20 MB of resident memory (its wasm parser) against the
+ * 150 MB budget, for no measured speed gain.
  */
 export class Dispatchers {
   readonly #pools = new Map<string, Route>();
   readonly #settingsFor: (host: string) => HostSettings;
   readonly #proxy: ProxyConfig;
-
   readonly #idleMs: number;
 
   constructor(settingsFor: (host: string) => HostSettings, proxy: ProxyConfig = {}, idleMs = 120_000) {

@@ -7,7 +7,7 @@ import { ScrydonError } from '../../errors.js';
 import type { HostSettings } from '../settings.js';
 import { bulkGet } from './bulk-get.js';
 import { Dispatchers } from './dispatchers.js';
-import { proxyAuthorization, type ProxyConfig } from './proxy.js';
+import { hostOf, proxyAuthorization, type ProxyConfig } from './proxy.js';
 import { proxyAuthRequired } from './tunnel-agent.js';
 import { classify, netError } from './net-errors.js';
 import { backoffMs, DEFAULT_RETRY, retryableStatus, retryAfterMs, sleep, type RetryPolicy } from './retry.js';
@@ -166,7 +166,7 @@ export class HttpTransport {
         const auth = proxyAuthorization(via.proxy);
         const https = via.proxy.protocol === 'https:';
         const send = https ? httpsRequest : httpRequest;
-        const proxyHost = via.proxy.hostname.replace(/^\[(.*)\]$/, '$1');
+        const proxyHost = hostOf(via.proxy);
         const tlsName = https ? { servername: isIP(proxyHost) ? '' : proxyHost } : {}; // the proxy's name, not the Host header's
         req = send({ ...common, ...tlsName, host: proxyHost, port: via.proxy.port || (https ? 443 : 80), path: url.href, headers: { ...headers, host: url.host, ...(auth ? { 'proxy-authorization': auth } : {}) } });
       } else req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, { ...common, headers });

@@ -19,7 +19,7 @@ export interface ProxyConfig {
 export function proxyFor(target: URL, c: ProxyConfig): URL | undefined {
   const raw = target.protocol === 'https:' ? c.httpsProxy : c.httpProxy;
   if (!raw) return undefined;
-  const host = target.hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  const host = hostOf(target).toLowerCase();
   const ip = ipBytes(host);
   if (host === 'localhost' || (ip && isLoopback(ip))) return undefined;
   const port = target.port || (target.protocol === 'https:' ? '443' : '80');
@@ -49,6 +49,11 @@ export function parseProxyUrl(raw: string): URL {
 export function proxyAuthorization(proxy: URL): string | undefined {
   if (!proxy.username && !proxy.password) return undefined;
   return `Basic ${Buffer.from(`${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`).toString('base64')}`;
+}
+
+/** A URL's host as sockets take it: an IPv6 address without its brackets. */
+export function hostOf(url: URL): string {
+  return url.hostname.replace(/^\[(.*)\]$/, '$1');
 }
 
 /** `host:port` as a CONNECT request names it (an IPv6 address in brackets). */

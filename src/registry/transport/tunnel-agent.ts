@@ -4,7 +4,7 @@ import { Agent as HttpsAgent, request as httpsRequest, type AgentOptions } from 
 import type { Duplex } from 'node:stream';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { ScrydonError } from '../../errors.js';
-import { authority, proxyAuthorization } from './proxy.js';
+import { authority, hostOf, proxyAuthorization } from './proxy.js';
 
 /**
  * An https agent whose connections are tunnels through an HTTP proxy (`CONNECT host:port`, then TLS with the
@@ -31,7 +31,7 @@ export class TunnelAgent extends HttpsAgent {
     const target = authority(options.host ?? 'localhost', options.port ?? 443);
     const auth = proxyAuthorization(this.#proxy);
     const https = this.#proxy.protocol === 'https:';
-    const proxyHost = this.#proxy.hostname.replace(/^\[(.*)\]$/, '$1');
+    const proxyHost = hostOf(this.#proxy);
     const req = (https ? httpsRequest : httpRequest)({
       host: proxyHost,
       port: this.#proxy.port || (https ? 443 : 80),
