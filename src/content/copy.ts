@@ -5,7 +5,7 @@ import { parseGraphNode, successors } from '../oci/manifest.js';
 import { isGraphNodeType } from '../oci/media-types.js';
 import type { EventSink } from './events.js';
 import { Limiter } from './limiter.js';
-import { hasReferrers, isCommitter, isMounter, type IoOptions, type ReadOnlyTarget, type Target } from './target.js';
+import { hasReferrers, isCommitter, isMounter, isTaggingPusher, type IoOptions, type ReadOnlyTarget, type Target } from './target.js';
 import { readAllBounded, verified } from './verify-stream.js';
 
 export interface CopyOptions extends IoOptions {
@@ -91,6 +91,11 @@ export async function copyGraphs(src: ReadOnlyTarget, dst: Target, roots: readon
   };
 
   const wantsReferrers = opts.includeReferrers === true && hasReferrers(src);
+  /** Graph nodes whose referrer and companion lookups are done and found nothing (all of them, with no lookups). */
+  const nothingFollows = new Set<string>();
+  // a lone tagged root that nothing follows goes to a TaggingPusher with its first tag, at tagging time (still last)
+  const loneRoot = roots.length === 1 && (roots[0]?.tags.length ?? 0) > 0 && isTaggingPusher(dst) ? roots[0]?.root.digest : undefined;
+  let loneRootBytes: Buffer | undefined;
   /**
    * Looks for a graph node's referrers (and companions) as soon as the node is known, so the lookups run
    * beside the blob transfers instead of after them (each lookup takes a slot like a transfer), and copies what
@@ -107,6 +112,7 @@ export async function copyGraphs(src: ReadOnlyTarget, dst: Target, roots: readon
         io.signal?.throwIfAborted();
         refs = wantsReferrers && hasReferrers(src) ? await src.referrers(n, io) : [];
         found = opts.companions ? await opts.companions(n, io) : [];
+        if (refs.length === 0 && found.length === 0) nothingFollows.add(n.digest);
       } finally {
         limiter.release();
       }
@@ -148,7 +154,9 @@ export async function copyGraphs(src: ReadOnlyTarget, dst: Target, roots: readon
         } finally {
           await limiter.acquire();
         }
-        await dst.push(d, Readable.from([bytes]), io);
+        const alone = d.digest === loneRoot && ((!wantsReferrers && !opts.companions) || nothingFollows.has(d.digest));
+        if (alone) loneRootBytes = bytes;
+        else await dst.push(d, Readable.from([bytes]), io);
       } else if (opts.mountFrom !== undefined && isMounter(dst) && (await dst.mount(d, opts.mountFrom, io))) {
         stats.mounted++;
         emit({ type: 'done', descriptor: d });
@@ -174,7 +182,15 @@ export async function copyGraphs(src: ReadOnlyTarget, dst: Target, roots: readon
     for (const { root } of roots) await visit(root);
     // discoveries add graph nodes, whose discoveries may add more: wait until no new one starts
     for (let i = 0; i < discoveries.length; i++) await discoveries[i];
-    for (const { root, tags } of [...companionRoots, ...roots]) for (const t of tags) await dst.tag(root, t, io);
+    for (const { root, tags } of [...companionRoots, ...roots]) {
+      for (const t of tags) {
+        const bytes = root.digest === loneRoot ? loneRootBytes : undefined;
+        if (bytes && isTaggingPusher(dst)) {
+          loneRootBytes = undefined; // stored with the first tag; the others are plain tags
+          await dst.pushTagged(root, bytes, t, io);
+        } else await dst.tag(root, t, io);
+      }
+    }
     if (isCommitter(dst)) await dst.commit(io);
   } catch (e) {
     fail(e);

@@ -40,6 +40,13 @@ export interface Mounter {
   /** True when `d` is now in the destination without its bytes being sent; false to copy it instead. */
   mount(d: Descriptor, from: string, o?: IoOptions): Promise<boolean>;
 }
+/**
+ * Destinations that store a manifest and tag it in one step (a registry's PUT by tag, as oras and crane push):
+ * the copy uses it for a lone root that nothing follows, one request fewer than a push by digest and a tag.
+ */
+export interface TaggingPusher {
+  pushTagged(d: Descriptor, bytes: Buffer, ref: string, o?: IoOptions): Promise<void>;
+}
 /** Destinations that must be finalised once everything is pushed and tagged (an archive writer). */
 export interface Committer {
   commit(o?: IoOptions): Promise<void>;
@@ -67,4 +74,7 @@ export function isCommitter<T extends object>(t: T): t is T & Committer {
 }
 export function isMounter<T extends object>(t: T): t is T & Mounter {
   return typeof (t as Partial<Mounter>).mount === 'function';
+}
+export function isTaggingPusher<T extends object>(t: T): t is T & TaggingPusher {
+  return typeof (t as Partial<TaggingPusher>).pushTagged === 'function';
 }

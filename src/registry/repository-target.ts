@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import type { IoOptions, ReferrerLister, TagLister, Target } from '../content/target.js';
+import type { IoOptions, ReferrerLister, TaggingPusher, TagLister, Target } from '../content/target.js';
 import { readAllBounded, verified } from '../content/verify-stream.js';
 import { ScrydonError } from '../errors.js';
 import { MAX_MANIFEST_BYTES, type Descriptor } from '../oci/descriptor.js';
@@ -27,7 +27,7 @@ export interface RepositoryTargetOptions {
  * tag schema) and cross-repository mount. Every byte it serves is checked: manifests here, blobs by the
  * VerifyStream it returns.
  */
-export class RepositoryTarget implements Target, ReferrerLister, TagLister {
+export class RepositoryTarget implements Target, ReferrerLister, TagLister, TaggingPusher {
   readonly name: string;
   readonly client: RegistryClient;
   readonly repository: string;
@@ -92,6 +92,13 @@ export class RepositoryTarget implements Target, ReferrerLister, TagLister {
     if (subject && (await this.#referrers.needsFallback(this.#ref(o), subject, ociSubject))) {
       await this.#serial(subject.digest, () => addToFallbackIndex(this.#ref(o), subject, fallbackEntry(d, node)));
     }
+  }
+
+  /** A manifest stored under a tag in one PUT; one with a subject goes by digest first (its referrers index). */
+  async pushTagged(d: Descriptor, bytes: Buffer, ref: string, o: IoOptions = {}): Promise<void> {
+    if (subjectOf(parseGraphNode(bytes, d.mediaType, `manifest ${d.digest}`))) await this.push(d, Readable.from([bytes]), o);
+    else this.#manifests.put(d.digest, bytes);
+    await this.tag(d, ref, o);
   }
 
   async tag(d: Descriptor, ref: string, o: IoOptions = {}): Promise<void> {

@@ -161,6 +161,9 @@ describe('large blobs and concurrency', () => {
     assert.equal(up.digest, seeded.manifest.digest);
     assert.equal(proxy.count('PATCH', /./), 0, 'no chunked upload');
     assert.equal(proxy.count('PUT', /\/blobs\/uploads\/.*digest=sha256/), 3, 'config, layers: one PUT each, with the digest');
+    // nothing follows this root (no signature): it goes up once, with its tag, last (as oras and crane push)
+    assert.deepEqual(proxy.requests.filter((q) => q.method === 'PUT' && q.path.includes('/manifests/')).map((q) => q.path), ['/v2/big/pack/manifests/1']);
+    assert.equal(proxy.requests[proxy.requests.length - 1]?.path, '/v2/big/pack/manifests/1', 'the tag is the last request');
     const h2 = await tempDir();
     const down = await json<TransferJson>(['pull', `${reg}/big/pack:1`, '--plain-http'], { home: h2 });
     assert.equal(down.bytes, seeded.manifest.size + seeded.config.size + 12 * 1024 * 1024 + 1000);
