@@ -5,6 +5,7 @@ import { isIP } from 'node:net';
 import { request as httpsRequest } from 'node:https';
 import { ScrydonError } from '../../errors.js';
 import type { HostSettings } from '../settings.js';
+import { isChunkPusher, type ChunkPusher } from '../../fs/file-sink.js';
 import { bulkGet } from './bulk-get.js';
 import { Dispatchers } from './dispatchers.js';
 import { hostOf, proxyAuthorization, type ProxyConfig } from './proxy.js';
@@ -180,7 +181,8 @@ export class HttpTransport {
         resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res, url });
       });
       req.once('error', reject);
-      if (body instanceof Readable) {
+      if (isChunkPusher(body)) sendChunks(req, body, signal);
+      else if (body instanceof Readable) {
         body.once('error', (e) => req.destroy(e));
         body.pipe(req);
       } else req.end(body);
@@ -190,6 +192,21 @@ export class HttpTransport {
   async close(): Promise<void> {
     this.#dispatchers.close();
   }
+}
+
+/**
+ * A store blob going up: positional reads into a few reused 1 MiB buffers, each written once the socket has
+ * taken the one before (FileRangeBody.copyTo). Piped as a stream, every chunk was a fresh 1 MiB allocation,
+ * whose page faults cost more system time than the copy into the socket (1 GiB: ~0.2 s).
+ */
+function sendChunks(req: ClientRequest, body: ChunkPusher, signal: AbortSignal | undefined): void {
+  const gone = new Promise<never>((_, reject) => req.once('close', () => reject(new Error('the request closed while its body was being sent'))));
+  gone.catch(() => undefined);
+  const write = (chunk: Buffer): Promise<void> => Promise.race([new Promise<void>((resolve, reject) => req.write(chunk, (e) => (e ? reject(e) : resolve()))), gone]);
+  body.copyTo(write, signal).then(
+    () => req.end(),
+    (e: unknown) => req.destroy(e instanceof Error ? e : new Error(String(e))),
+  );
 }
 
 function lower(h: Record<string, string>): Record<string, string> {
