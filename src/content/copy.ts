@@ -91,7 +91,7 @@ export async function copyGraphs(src: ReadOnlyTarget, dst: Target, roots: readon
   };
 
   const wantsReferrers = opts.includeReferrers === true && hasReferrers(src);
-  /** Graph nodes whose referrer and companion lookups are done and found nothing (all of them, with no lookups). */
+  /** Graph nodes whose referrer and companion lookups are done and found nothing (every one, when none are wanted). */
   const nothingFollows = new Set<string>();
   // a lone tagged root that nothing follows goes to a TaggingPusher with its first tag, at tagging time (still last)
   const loneRoot = roots.length === 1 && (roots[0]?.tags.length ?? 0) > 0 && isTaggingPusher(dst) ? roots[0]?.root.digest : undefined;
@@ -102,7 +102,11 @@ export async function copyGraphs(src: ReadOnlyTarget, dst: Target, roots: readon
    * it finds with the same walk once the node itself is copied: a signature never lands before what it signs.
    */
   const discover = (n: Descriptor): void => {
-    if ((!wantsReferrers && !opts.companions) || discovered.has(n.digest)) return;
+    if (!wantsReferrers && !opts.companions) {
+      nothingFollows.add(n.digest);
+      return;
+    }
+    if (discovered.has(n.digest)) return;
     discovered.add(n.digest);
     const p = (async () => {
       await limiter.acquire();
@@ -154,8 +158,7 @@ export async function copyGraphs(src: ReadOnlyTarget, dst: Target, roots: readon
         } finally {
           await limiter.acquire();
         }
-        const alone = d.digest === loneRoot && ((!wantsReferrers && !opts.companions) || nothingFollows.has(d.digest));
-        if (alone) loneRootBytes = bytes;
+        if (d.digest === loneRoot && nothingFollows.has(d.digest)) loneRootBytes = bytes;
         else await dst.push(d, Readable.from([bytes]), io);
       } else if (opts.mountFrom !== undefined && isMounter(dst) && (await dst.mount(d, opts.mountFrom, io))) {
         stats.mounted++;

@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { BIN, cleanupTemps, expectError, FIXTURES, json, ok, scrydon, tempDir, treeHash, type RunOptions } from '../helpers/cli.js';
 import { startForwardProxy, type ForwardProxy } from '../helpers/forward-proxy.js';
 import { startRegistry, TEST_REGISTRY_NAME, type RunningRegistry } from '../helpers/registry.js';
 import { seedPack, type Seeded } from '../helpers/seed-store.js';
+import { selfSigned } from '../helpers/tls.js';
 
 /**
  * HTTPS_PROXY / HTTP_PROXY / NO_PROXY against real registries through a real forward proxy on 127.0.0.1. The
@@ -45,14 +44,6 @@ after(async () => {
   await cleanupTemps();
 });
 
-/** A self-signed certificate for 127.0.0.1 (the https:// proxy's), in a directory the caller removes. */
-function selfSigned(): { key: string; cert: string; dir: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'scrydon-proxy-tls-'));
-  const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem'), '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1']);
-  assert.equal(r.status, 0, String(r.stderr));
-  return { key: readFileSync(join(dir, 'k.pem'), 'utf8'), cert: readFileSync(join(dir, 'c.pem'), 'utf8'), dir };
-}
-
 const tlsName = (): string => `${TEST_REGISTRY_NAME}:${tlsReg.port}`;
 const ca = (): string[] => ['--ca-file', tlsReg.certFile ?? ''];
 
@@ -68,10 +59,10 @@ describe('proxies', () => {
   });
 
   test('an https:// proxy (TLS to the proxy, checked against the proxy name), an IPv6 registry in brackets, a 502 on CONNECT retried', async () => {
-    const { key, cert, dir } = selfSigned();
+    const { key, cert, certFile } = selfSigned(await tempDir());
     const tlsProxy = await startForwardProxy({ hosts: { [TEST_REGISTRY_NAME]: '127.0.0.1', 'fd00::5': '127.0.0.1' }, tls: { key, cert }, failConnects: 1 });
     try {
-      const env = via({ HTTPS_PROXY: tlsProxy.url, NODE_EXTRA_CA_CERTS: join(dir, 'c.pem') });
+      const env = via({ HTTPS_PROXY: tlsProxy.url, NODE_EXTRA_CA_CERTS: certFile });
       const r = await json<{ digest: string }>(['pull', `${tlsName()}/proxy/pack:1`, ...ca()], { home: await tempDir(), env });
       assert.equal(r.digest, seeded.manifest.digest);
       assert.equal(tlsProxy.connects, tlsProxy.tunnels.length + 1, 'the refused CONNECT was retried');
@@ -81,7 +72,6 @@ describe('proxies', () => {
       assert.ok(tlsProxy.tunnels.includes(v6), tlsProxy.tunnels.join(', '));
     } finally {
       await tlsProxy.close();
-      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -3,6 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { tempDir } from './cli.js';
+import { selfSigned } from './tls.js';
 
 /** The Debian CNCF distribution registry, started by the tests themselves on 127.0.0.1 (never a system service). */
 export const REGISTRY_BIN = '/usr/bin/docker-registry';
@@ -107,9 +108,7 @@ export async function startRegistry(auth: RegistryAuth = { kind: 'none' }, o: { 
   const configFile = join(dir, 'config.yml');
   let tls: { certFile: string; keyFile: string } | undefined;
   if (o.tls) {
-    tls = { certFile: join(dir, 'tls.crt'), keyFile: join(dir, 'tls.key') };
-    const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', tls.keyFile, '-out', tls.certFile, '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', `subjectAltName=IP:127.0.0.1,DNS:${TEST_REGISTRY_NAME}`], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`openssl failed: ${r.stderr}`);
+    tls = selfSigned(dir, `IP:127.0.0.1,DNS:${TEST_REGISTRY_NAME}`);
   }
   await writeFile(configFile, configYaml(storage, port, auth, htpasswdFile, tls));
 

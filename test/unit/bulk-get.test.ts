@@ -5,9 +5,8 @@
  * decoder) are checked split at every byte.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +18,7 @@ import { ChunkedDecoder } from '../../src/registry/transport/chunked.js';
 import { discard, type HttpResponse } from '../../src/registry/transport/http.js';
 import { framingOf, parseHead } from '../../src/registry/transport/http1-head.js';
 import { classify } from '../../src/registry/transport/net-errors.js';
+import { selfSigned } from '../helpers/tls.js';
 
 const servers: Server[] = [];
 after(() => {
@@ -73,12 +73,10 @@ async function readAll(body: Readable): Promise<Buffer> {
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
-/** A self-signed certificate for 127.0.0.1 (openssl), in a temp directory the caller removes. */
-function selfSigned(): { key: string; cert: string; dir: string } {
+/** A self-signed certificate for 127.0.0.1, in a temp directory the caller removes. */
+function tempCert(): { key: string; cert: string; dir: string } {
   const dir = mkdtempSync(join(tmpdir(), 'scrydon-bulk-tls-'));
-  const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem'), '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1']);
-  assert.equal(r.status, 0, String(r.stderr));
-  return { key: readFileSync(join(dir, 'k.pem'), 'utf8'), cert: readFileSync(join(dir, 'c.pem'), 'utf8'), dir };
+  return { ...selfSigned(dir), dir };
 }
 
 describe('bulk GET over a real socket', () => {
@@ -143,7 +141,7 @@ describe('bulk GET over a real socket', () => {
   });
 
   test('an answer that arrived whole is whole however late its body is read (TLS close in the same read, a held failure)', async () => {
-    const { key, cert, dir } = selfSigned();
+    const { key, cert, dir } = tempCert();
     try {
       const s = await server((sock) => void sock.end('HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\n{"e":"x"}'), { key, cert });
       const res = await get(s.url, { tls: { rejectUnauthorized: false } });
@@ -275,7 +273,7 @@ describe('bulk GET over a real socket', () => {
   });
 
   test('over TLS: verified against the given CA, refused without it', async () => {
-    const { key, cert, dir } = selfSigned();
+    const { key, cert, dir } = tempCert();
     try {
       const body = randomBytes(2 * 1024 * 1024 + 5);
       const s = await server((sock) => void sock.end(Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${body.byteLength}\r\n\r\n`), body])), { key, cert });

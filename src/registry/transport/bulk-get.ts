@@ -1,11 +1,11 @@
-import { connect as netConnect, isIP, type OnReadOpts, type Socket } from 'node:net';
+import { connect as netConnect, type OnReadOpts, type Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { isAbortError } from '../../errors.js';
 import { ChunkedDecoder } from './chunked.js';
 import type { HttpResponse } from './http.js';
-import { framingOf, headEnd, malformed, MAX_HEAD_BYTES, parseHead, type Framing } from './http1-head.js';
-import { hostOf } from './proxy.js';
+import { framingOf, headEnd, malformed, MAX_HEAD_BYTES, parseHead, TOKEN, type Framing } from './http1-head.js';
+import { hostOf, serverName } from './proxy.js';
 
 /** The socket reads straight into slabs of this size, each read given at least MIN_READ of room. */
 const SLAB = 1 << 20;
@@ -13,7 +13,6 @@ const MIN_READ = 64 << 10;
 /** Body bytes are handed on once this many have arrived (or at the body's end). */
 const EMIT = 256 << 10;
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 export interface BulkGetOptions {
@@ -85,7 +84,7 @@ class BulkReader {
     const onread: OnReadOpts = { buffer: () => this.#room(), callback: (n) => this.#onRead(n) };
     // tls.connect takes onread too (documented since Node 14.5; missing from @types/node)
     this.#socket = https
-      ? tlsConnect({ ...o.tls, host, port, ...(isIP(host) ? {} : { servername: host }), ALPNProtocols: ['http/1.1'], onread } as ConnectionOptions)
+      ? tlsConnect({ ...o.tls, host, port, servername: serverName(host), ALPNProtocols: ['http/1.1'], onread } as ConnectionOptions)
       : netConnect({ host, port, onread });
     this.#socket.setTimeout(o.idleMs, () => this.#fail(Object.assign(new Error(`no data for ${o.idleMs / 1000} s`), { code: 'ETIMEDOUT' })));
     this.#socket.on('error', (e) => this.#fail(e));

@@ -16,6 +16,8 @@ export interface Route {
   via?: { proxy: URL; tunnel: boolean };
 }
 
+type TlsPolicy = { rejectUnauthorized: boolean; ca?: string[] };
+
 /**
  * One keep-alive connection pool per origin (through the proxy when one applies), with that registry's TLS
  * policy: verified against the system roots (plus a --ca-file bundle) unless the registry is named insecure.
@@ -24,6 +26,7 @@ export interface Route {
  */
 export class Dispatchers {
   readonly #pools = new Map<string, Route>();
+  readonly #tls = new Map<string, TlsPolicy>();
   readonly #settingsFor: (host: string) => HostSettings;
   readonly #proxy: ProxyConfig;
   readonly #idleMs: number;
@@ -34,16 +37,11 @@ export class Dispatchers {
     this.#idleMs = idleMs;
   }
 
-  /** The proxy a request to `url` goes through, if one does (HTTPS_PROXY, HTTP_PROXY, NO_PROXY). */
-  proxyFor(url: URL): URL | undefined {
-    return proxyFor(url, this.#proxy);
-  }
-
   route(url: URL): Route {
     let r = this.#pools.get(url.origin);
     if (!r) {
       const common = { keepAlive: true, keepAliveMsecs: 30_000, maxSockets: 32, scheduling: 'lifo' as const };
-      const proxy = this.proxyFor(url);
+      const proxy = proxyFor(url, this.#proxy);
       if (url.protocol === 'https:') {
         const options = { ...common, ...this.tlsOptions(url) };
         r = proxy ? { agent: new TunnelAgent(proxy, options, this.#idleMs), via: { proxy, tunnel: true } } : { agent: new HttpsAgent(options) };
@@ -56,9 +54,18 @@ export class Dispatchers {
     return r;
   }
 
-  /** The registry's TLS policy, as connection options (bulk-get.ts connects by itself). */
-  tlsOptions(url: URL): { rejectUnauthorized: boolean; ca?: string[] } {
-    const s = this.#settingsFor(url.host);
+  /** The registry's TLS policy, as connection options (bulk-get.ts connects by itself); a CA file is read once. */
+  tlsOptions(url: URL): TlsPolicy {
+    let t = this.#tls.get(url.host);
+    if (!t) {
+      t = this.#readTls(url.host);
+      this.#tls.set(url.host, t);
+    }
+    return t;
+  }
+
+  #readTls(host: string): TlsPolicy {
+    const s = this.#settingsFor(host);
     if (s.insecure) return { rejectUnauthorized: false };
     if (!s.caFile) return { rejectUnauthorized: true };
     let pem: string;

@@ -1,14 +1,13 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
 import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
-import { isIP } from 'node:net';
 import { request as httpsRequest } from 'node:https';
 import { ScrydonError } from '../../errors.js';
 import type { HostSettings } from '../settings.js';
 import { isChunkPusher, type ChunkPusher } from '../../fs/file-sink.js';
 import { bulkGet } from './bulk-get.js';
 import { Dispatchers } from './dispatchers.js';
-import { hostOf, proxyAuthorization, type ProxyConfig } from './proxy.js';
+import { proxyAuthorization, proxyEndpoint, type ProxyConfig } from './proxy.js';
 import { proxyAuthRequired } from './tunnel-agent.js';
 import { classify, netError } from './net-errors.js';
 import { backoffMs, DEFAULT_RETRY, retryableStatus, retryAfterMs, sleep, type RetryPolicy } from './retry.js';
@@ -117,7 +116,7 @@ export class HttpTransport {
           await sleep(backoffMs(this.#retry, attempt), req.signal);
           continue;
         }
-        throw netError(e, req.what, req.url.host, this.#settingsFor(req.url.host).plainHttp, this.#dispatchers.proxyFor(req.url)?.host);
+        throw netError(e, req.what, req.url.host, this.#settingsFor(req.url.host).plainHttp, this.#dispatchers.route(req.url).via?.proxy.host);
       }
       if (attempt < attempts && retryableStatus(res.status)) {
         discard(res);
@@ -135,7 +134,7 @@ export class HttpTransport {
     let body = req.body;
     for (let hop = 0; ; hop++) {
       // a bulk GET connects by itself: not through a proxy
-      const res = req.bulk && method === 'GET' && body === undefined && !this.#dispatchers.proxyFor(url)
+      const res = req.bulk && method === 'GET' && body === undefined && !this.#dispatchers.route(url).via
         ? await bulkGet({ url, headers, signal: req.signal, tls: url.protocol === 'https:' ? this.#dispatchers.tlsOptions(url) : {}, idleMs: IDLE_TIMEOUT_MS })
         : await this.#once(method, url, headers, body, req.signal);
       const location = header(res, 'location');
@@ -165,11 +164,8 @@ export class HttpTransport {
       if (via && !via.tunnel) {
         // plain http through a proxy: the request in absolute form to the proxy
         const auth = proxyAuthorization(via.proxy);
-        const https = via.proxy.protocol === 'https:';
-        const send = https ? httpsRequest : httpRequest;
-        const proxyHost = hostOf(via.proxy);
-        const tlsName = https ? { servername: isIP(proxyHost) ? '' : proxyHost } : {}; // the proxy's name, not the Host header's
-        req = send({ ...common, ...tlsName, host: proxyHost, port: via.proxy.port || (https ? 443 : 80), path: url.href, headers: { ...headers, host: url.host, ...(auth ? { 'proxy-authorization': auth } : {}) } });
+        const proxy = proxyEndpoint(via.proxy);
+        req = (proxy.https ? httpsRequest : httpRequest)({ ...common, ...proxy.options, path: url.href, headers: { ...headers, host: url.host, ...(auth ? { 'proxy-authorization': auth } : {}) } });
       } else req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, { ...common, headers });
       req.setTimeout(IDLE_TIMEOUT_MS, () => req.destroy(Object.assign(new Error(`no data for ${IDLE_TIMEOUT_MS / 1000} s`), { code: 'ETIMEDOUT' })));
       req.once('response', (res: IncomingMessage) => {

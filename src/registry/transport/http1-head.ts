@@ -13,7 +13,8 @@ export const MAX_HEAD_BYTES = 64 << 10;
 const SINGLE: ReadonlySet<string> = new Set(['content-length', 'content-type', 'location', 'retry-after', 'content-range', 'etag', 'docker-content-digest']);
 
 const STATUS_LINE = /^HTTP\/1\.[01] ([1-9]\d\d)(?: [^\r\n]*)?$/;
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** A header name (RFC 9110 token). */
+export const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 export function malformed(message: string): Error {
   return Object.assign(new Error(`malformed HTTP response: ${message}`), { code: 'HPE_INVALID_RESPONSE' });

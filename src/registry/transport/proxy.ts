@@ -56,6 +56,21 @@ export function hostOf(url: URL): string {
   return url.hostname.replace(/^\[(.*)\]$/, '$1');
 }
 
+/** The TLS server name (SNI, and the name the certificate is checked against) for a host: none for an address. */
+export function serverName(host: string): string {
+  return isIP(host) ? '' : host;
+}
+
+/**
+ * Where a request to the proxy itself goes, and over what: an https:// proxy is spoken to over TLS, checked
+ * against the proxy's own name (Node would take the Host header's, which names the registry).
+ */
+export function proxyEndpoint(proxy: URL): { https: boolean; options: { host: string; port: number | string; servername?: string } } {
+  const https = proxy.protocol === 'https:';
+  const host = hostOf(proxy);
+  return { https, options: { host, port: proxy.port || (https ? 443 : 80), ...(https ? { servername: serverName(host) } : {}) } };
+}
+
 /** `host:port` as a CONNECT request names it (an IPv6 address in brackets). */
 export function authority(host: string, port: number | string): string {
   return `${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`;

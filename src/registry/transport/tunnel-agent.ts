@@ -1,10 +1,10 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { isIP, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { Agent as HttpsAgent, request as httpsRequest, type AgentOptions } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { ScrydonError } from '../../errors.js';
-import { authority, hostOf, proxyAuthorization } from './proxy.js';
+import { authority, proxyAuthorization, proxyEndpoint, serverName } from './proxy.js';
 
 /**
  * An https agent whose connections are tunnels through an HTTP proxy (`CONNECT host:port`, then TLS with the
@@ -30,17 +30,13 @@ export class TunnelAgent extends HttpsAgent {
   override createConnection(options: ConnectionOptions & { tunnelSignal?: AbortSignal }, cb: (err: Error | null, socket?: Duplex) => void): undefined {
     const target = authority(options.host ?? 'localhost', options.port ?? 443);
     const auth = proxyAuthorization(this.#proxy);
-    const https = this.#proxy.protocol === 'https:';
-    const proxyHost = hostOf(this.#proxy);
-    const req = (https ? httpsRequest : httpRequest)({
-      host: proxyHost,
-      port: this.#proxy.port || (https ? 443 : 80),
+    const proxy = proxyEndpoint(this.#proxy);
+    const req = (proxy.https ? httpsRequest : httpRequest)({
+      ...proxy.options,
       method: 'CONNECT',
       path: target,
       headers: { host: target, ...(auth ? { 'proxy-authorization': auth } : {}) },
       agent: false,
-      // the proxy's certificate is checked against the proxy's name (Node would take the Host header's)
-      ...(https ? { servername: isIP(proxyHost) ? '' : proxyHost } : {}),
     });
     const signal = options.tunnelSignal;
     const onAbort = (): void => void req.destroy(Object.assign(new Error('The operation was aborted'), { name: 'AbortError', code: 'ABORT_ERR', cause: signal?.reason }));
@@ -62,8 +58,7 @@ export class TunnelAgent extends HttpsAgent {
       }
       (socket as Socket).setTimeout(0); // the tunnel's idle limit is the request's from here on
       if (head.byteLength > 0) socket.unshift(head);
-      const name = options.servername ?? options.host ?? '';
-      const tls = tlsConnect({ ...options, socket, servername: isIP(name) ? '' : name }); // no SNI for an address
+      const tls = tlsConnect({ ...options, socket, servername: serverName(options.servername ?? options.host ?? '') });
       finish(null, tls);
     });
     req.once('error', (e) => finish(e));
