@@ -148,7 +148,9 @@ export class FileRangeBody extends VerifyStream {
           pool.push(writing.buf);
         }
         issue();
-        writing = { p: write(chunk), buf };
+        const p = write(chunk);
+        p.catch(() => undefined); // a write may fail while the next read is awaited; it is awaited (and thrown) below
+        writing = { p, buf };
       }
       if (writing) await writing.p;
       writing = undefined;

@@ -176,7 +176,7 @@ export class HttpTransport {
         }
         resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res, url });
       });
-      req.once('error', reject);
+      req.on('error', reject); // every error: a body still being written can fail again after the first
       if (isChunkPusher(body)) sendChunks(req, body, signal);
       else if (body instanceof Readable) {
         body.once('error', (e) => req.destroy(e));
@@ -198,7 +198,11 @@ export class HttpTransport {
 function sendChunks(req: ClientRequest, body: ChunkPusher, signal: AbortSignal | undefined): void {
   const gone = new Promise<never>((_, reject) => req.once('close', () => reject(new Error('the request closed while its body was being sent'))));
   gone.catch(() => undefined);
-  const write = (chunk: Buffer): Promise<void> => Promise.race([new Promise<void>((resolve, reject) => req.write(chunk, (e) => (e ? reject(e) : resolve()))), gone]);
+  const write = (chunk: Buffer): Promise<void> => {
+    // an aborted or failed request is not written to again (Node would raise one more error on it)
+    if (req.destroyed) return Promise.reject(new Error('the request closed while its body was being sent'));
+    return Promise.race([new Promise<void>((resolve, reject) => req.write(chunk, (e) => (e ? reject(e) : resolve()))), gone]);
+  };
   body.copyTo(write, signal).then(
     () => req.end(),
     (e: unknown) => req.destroy(e instanceof Error ? e : new Error(String(e))),
