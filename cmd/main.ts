@@ -55,14 +55,22 @@ async function execute(def: CommandDef<unknown>, args: Record<string, unknown>):
   }
 }
 
-const argv = process.argv.slice(2);
-const defs = await commandsFor(argv);
-const fast = fastRoute(argv, defs);
-if (fast) await execute(fast.def, fast.args);
-else {
+/** Runs the command line: only the named command is loaded; yargs only for what the fast parser leaves (help, usage errors). */
+async function main(argv: readonly string[]): Promise<void> {
+  if (argv.length === 1 && argv[0] === '--version') {
+    // what scripts ask first; yargs would load every command to answer it
+    process.stdout.write(`${(await import('../src/config/assets.js')).packageVersion()}\n`);
+    return;
+  }
+  const defs = await commandsFor(argv);
+  const fast = fastRoute(argv, defs);
+  if (fast) return execute(fast.def, fast.args);
   try {
     await (await import('./yargs-cli.js')).parseWithYargs(argv, defs, execute);
   } catch (e) {
     fail(e);
   }
 }
+
+// not a top-level await: a lazily loaded chunk that imports from this one would wait for it forever
+main(process.argv.slice(2)).catch(fail);

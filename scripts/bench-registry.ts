@@ -7,7 +7,9 @@
  *   baselines: curl GET of the blob to /dev/null, curl PUT of the blob (monolithic upload), node sha256.
  * Prints medians, the ratios (pull ≤ 0.5 × skopeo; push ≤ skopeo and ≤ 1.1 × curl PUT) and peak RSS (< 150 MiB).
  * Each ratio is the median of the per-round ratios (a round runs every task once, back to back, so both sides of
- * a ratio see the same phase of a machine whose speed drifts by ±30 %); the ratio of the medians is printed too.
+ * a ratio see the same phase of a machine whose speed drifts by ±30 %); the ratio of the medians is printed too,
+ * and the spread of the per-round ratios. Every other round runs the tasks in reverse order, so neither side of a
+ * pair always runs first or always follows the same task (the pairs sit next to each other in both orders).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -17,7 +19,7 @@ import { seedPack } from '../test/helpers/seed-store.js';
 import { median, run, timed, type Sample } from './bench-common.js';
 
 const SIZES = (process.env.BENCH_SIZES_MIB ?? '256 1024').split(/[\s,]+/).filter(Boolean).map(Number);
-const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const RUNS = Number(process.env.BENCH_RUNS ?? 6);
 const REF = 'bench.pack:1.0.0';
 
 interface Task {
@@ -72,26 +74,28 @@ async function benchSize(dir: string, sizeMiB: number): Promise<string[]> {
     run([process.execPath, BIN, 'push', REF, `${source.host}/bench/pack:1`, '--plain-http', '-q'], { SCRYDON_HOME: home });
     const out = join(dir, 'out');
     const sha = `const h=require('crypto').createHash('sha256');const s=require('fs').createReadStream(process.argv[1],{highWaterMark:1<<20});s.on('data',c=>h.update(c));s.on('end',()=>console.log(h.digest('hex')))`;
+    // each scrydon task sits between the tasks it is compared with, in both orders (see the rounds below)
     const tasks: Task[] = [
-      {
-        name: 'pull scrydon',
-        prepare: async () => ({ cmd: [process.execPath, BIN, 'pull', `${source.host}/bench/pack:1`, '--plain-http', '-q'], env: { SCRYDON_HOME: `${out}-home` } }),
-        cleanup: () => rm(`${out}-home`, { recursive: true, force: true }),
-      },
       {
         name: 'pull skopeo',
         prepare: async () => ({ cmd: ['skopeo', 'copy', '-q', '--src-tls-verify=false', `docker://${source.host}/bench/pack:1`, `oci:${out}-oci:x`] }),
         cleanup: () => rm(`${out}-oci`, { recursive: true, force: true }),
       },
-      { name: 'curl GET', prepare: async () => ({ cmd: ['curl', '-sf', '-o', '/dev/null', `http://${source.host}/v2/bench/pack/blobs/${layerDigest}`] }) },
       {
-        name: 'push scrydon',
-        prepare: async () => ({ cmd: [process.execPath, BIN, 'push', REF, `${(await fresh()).host}/bench/pack:1`, '--plain-http', '-q'], env: { SCRYDON_HOME: home } }),
-        cleanup: dropScratch,
+        name: 'pull scrydon',
+        prepare: async () => ({ cmd: [process.execPath, BIN, 'pull', `${source.host}/bench/pack:1`, '--plain-http', '-q'], env: { SCRYDON_HOME: `${out}-home` } }),
+        cleanup: () => rm(`${out}-home`, { recursive: true, force: true }),
       },
+      { name: 'curl GET', prepare: async () => ({ cmd: ['curl', '-sf', '-o', '/dev/null', `http://${source.host}/v2/bench/pack/blobs/${layerDigest}`] }) },
+      { name: 'sha256 node', prepare: async () => ({ cmd: [process.execPath, '-e', sha, layer] }) },
       {
         name: 'push skopeo',
         prepare: async () => ({ cmd: ['skopeo', 'copy', '-q', '--dest-tls-verify=false', `oci:${catalog}:${REF}`, `docker://${(await fresh()).host}/bench/pack:1`] }),
+        cleanup: dropScratch,
+      },
+      {
+        name: 'push scrydon',
+        prepare: async () => ({ cmd: [process.execPath, BIN, 'push', REF, `${(await fresh()).host}/bench/pack:1`, '--plain-http', '-q'], env: { SCRYDON_HOME: home } }),
         cleanup: dropScratch,
       },
       {
@@ -99,11 +103,10 @@ async function benchSize(dir: string, sizeMiB: number): Promise<string[]> {
         prepare: async () => ({ cmd: ['curl', '-sf', '-o', '/dev/null', '-H', 'content-type: application/octet-stream', '-T', layer, await uploadUrl(await fresh(), layerDigest)] }),
         cleanup: dropScratch,
       },
-      { name: 'sha256 node', prepare: async () => ({ cmd: [process.execPath, '-e', sha, layer] }) },
     ];
     const samples = new Map<string, Sample[]>(tasks.map((t) => [t.name, []]));
     for (let round = 0; round <= RUNS; round++) {
-      for (const t of tasks) {
+      for (const t of round % 2 ? tasks : [...tasks].reverse()) {
         run(['dd', `if=${layer}`, 'of=/dev/null', 'bs=1M', 'status=none']); // every run starts hot-cache
         const s = await measure(t, timeFile);
         if (round > 0) samples.get(t.name)?.push(s);
@@ -113,12 +116,13 @@ async function benchSize(dir: string, sizeMiB: number): Promise<string[]> {
     const med = (n: string): number => median((samples.get(n) ?? []).map((s) => s.seconds));
     const peak = (n: string): number => Math.max(...(samples.get(n) ?? []).map((s) => s.rssMiB));
     const verdict = (ok: boolean): string => (ok ? 'ok' : 'MISSED');
-    /** Median over rounds of a/b within each round. */
-    const paired = (a: string, b: string): number => {
-      const xs = samples.get(a) ?? [];
+    /** a/b within each round, in round order. */
+    const perRound = (a: string, b: string): number[] => {
       const ys = samples.get(b) ?? [];
-      return median(xs.map((x, i) => x.seconds / (ys[i]?.seconds ?? NaN)));
+      return (samples.get(a) ?? []).map((x, i) => x.seconds / (ys[i]?.seconds ?? NaN));
     };
+    const paired = (a: string, b: string): number => median(perRound(a, b));
+    const rounds = (a: string, b: string): string => `per round ${perRound(a, b).map((r) => r.toFixed(2)).join(' ')}`;
     const ratios = {
       pull: paired('pull scrydon', 'pull skopeo'),
       pullVsSha: paired('pull scrydon', 'sha256 node'),
@@ -129,14 +133,14 @@ async function benchSize(dir: string, sizeMiB: number): Promise<string[]> {
     const ofMedians = (a: string, b: string): string => `(of medians ${(med(a) / med(b)).toFixed(2)})`;
     const rss = Math.max(peak('pull scrydon'), peak('push scrydon'));
     return [
-      `registry pull/push of a ${sizeMiB} MiB pack: median of ${RUNS} runs after a warm-up, alternating; ratios: median of the per-round ratios`,
+      `registry pull/push of a ${sizeMiB} MiB pack: median of ${RUNS} runs after a warm-up, alternating, every other round in reverse order; ratios: median of the per-round ratios`,
       `${'task'.padEnd(14)} ${'median'.padStart(9)}  ${'peak RSS'.padStart(9)}`,
       ...tasks.map((t) => `${t.name.padEnd(14)} ${med(t.name).toFixed(2).padStart(7)} s  ${peak(t.name).toFixed(0).padStart(5)} MiB`),
-      `ratio pull scrydon/skopeo   ${ratios.pull.toFixed(2)}  (target <= 0.5: ${verdict(ratios.pull <= 0.5)})  ${ofMedians('pull scrydon', 'pull skopeo')}`,
+      `ratio pull scrydon/skopeo   ${ratios.pull.toFixed(2)}  (target <= 0.5: ${verdict(ratios.pull <= 0.5)})  ${ofMedians('pull scrydon', 'pull skopeo')}  ${rounds('pull scrydon', 'pull skopeo')}`,
       `pull / sha256 node          ${ratios.pullVsSha.toFixed(2)}`,
       `pull / curl GET             ${ratios.pullVsCurl.toFixed(2)}`,
-      `ratio push scrydon/skopeo   ${ratios.push.toFixed(2)}  (target <= 1.0: ${verdict(ratios.push <= 1)})  ${ofMedians('push scrydon', 'push skopeo')}`,
-      `push / curl PUT             ${ratios.pushVsCurl.toFixed(2)}  (target <= 1.1: ${verdict(ratios.pushVsCurl <= 1.1)})  ${ofMedians('push scrydon', 'curl PUT')}`,
+      `ratio push scrydon/skopeo   ${ratios.push.toFixed(2)}  (target <= 1.0: ${verdict(ratios.push <= 1)})  ${ofMedians('push scrydon', 'push skopeo')}  ${rounds('push scrydon', 'push skopeo')}`,
+      `push / curl PUT             ${ratios.pushVsCurl.toFixed(2)}  (target <= 1.1: ${verdict(ratios.pushVsCurl <= 1.1)})  ${ofMedians('push scrydon', 'curl PUT')}  ${rounds('push scrydon', 'curl PUT')}`,
       `peak RSS pull/push          ${peak('pull scrydon').toFixed(0)} / ${peak('push scrydon').toFixed(0)} MiB  (target < 150: ${verdict(rss < 150)})`,
       `JSON ${JSON.stringify({ sizeMiB, runs: RUNS, medians: Object.fromEntries(tasks.map((t) => [t.name, med(t.name)])), peakRssMiB: Object.fromEntries(tasks.map((t) => [t.name, peak(t.name)])), ratios })}`,
       '',

@@ -96,7 +96,7 @@ async function checkExtracted(pack: PackRead, x: Extracted, staging: string, wha
     }
   }
   if (pack.packJsonSource === 'config' && x.files.has('pack.json')) {
-    const inLayer = parsePackJson(await readFile(join(staging, 'pack.json')), `pack.json in layer ${pack.layer.digest} of ${what}`);
+    const inLayer = await parsePackJson(await readFile(join(staging, 'pack.json')), `pack.json in layer ${pack.layer.digest} of ${what}`);
     const a = pack.packJson.package;
     const b = inLayer.package;
     if (a.id !== b.id || a.version !== b.version) {

@@ -7,7 +7,6 @@ import { Annotation, MediaType } from '../oci/media-types.js';
 import { hasPackConfig, isPackManifest } from './artifact-shape.js';
 import { DEFAULT_PACK_TAR_LIMITS, PACK_JSON_PATH, readPackTar, type PackTarEntry, type PackTarLimits } from './pack-tar.js';
 import type { PackJson } from './pack-json.js';
-import { parsePackJsonText } from './validate.js';
 
 /** Where a pack's pack.json was read from: scrydon's config blob, or the layer (packs pushed with `oras push`). */
 export type PackJsonSource = 'config' | 'layer';
@@ -60,8 +59,13 @@ export function packLayer(m: ImageManifest, what: string): Descriptor {
   return plainDescriptor(layer);
 }
 
-/** Parses and validates pack.json bytes; `source` names them in every problem reported. */
-export function parsePackJson(bytes: Uint8Array, source: string): PackJson {
+/**
+ * Parses and validates pack.json bytes; `source` names them in every problem reported. The validator (Ajv and
+ * the YAML locator, ~0.5 MB of code) loads on first use: `ls` of packs that carry their id and version as
+ * annotations never needs it.
+ */
+export async function parsePackJson(bytes: Uint8Array, source: string): Promise<PackJson> {
+  const { parsePackJsonText } = await import('./validate.js');
   return parsePackJsonText(Buffer.from(bytes).toString('utf8'), source);
 }
 
