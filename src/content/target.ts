@@ -55,6 +55,11 @@ export interface Committer {
 export interface ReadOnlyTarget extends ReadOnlyStorage, Resolver {
   /** A short human name for messages: a path, `registry/repo`, an archive file. */
   readonly name: string;
+  /**
+   * fetch() reads local files (the store): cheap enough that the copy reads a manifest while it asks the
+   * destination whether it has it, instead of after. A remote source's manifest is fetched only when needed.
+   */
+  readonly localReads?: boolean;
 }
 export interface Target extends ReadOnlyTarget, Pusher, Tagger {
   /** How many pushes this target takes at once (an archive writer appends one entry at a time: 1). */

@@ -3,6 +3,7 @@ import { rename, rm, rmdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ScrydonError } from '../errors.js';
 import { assertSafeSegment, findRecord, readInstallState, withInstallState, withoutRecord, type InstallRecord } from './state.js';
+import { byCodeUnits } from '../text-order.js';
 
 function notInstalled(id: string, root: string): ScrydonError {
   return new ScrydonError('not_installed', `${id.slice(0, 200)} is not installed in ${root}`, { hint: 'list installed packs with scrydon installed' });
@@ -46,5 +47,5 @@ export async function uninstallPack(rootDir: string, id: string): Promise<Instal
 /** Installed packs, sorted by id. */
 export async function listInstalled(rootDir: string): Promise<InstallRecord[]> {
   const state = await readInstallState(resolve(rootDir));
-  return Object.values(state.packs).sort((a, b) => a.id.localeCompare(b.id));
+  return Object.values(state.packs).sort((a, b) => byCodeUnits(a.id, b.id));
 }

@@ -4,6 +4,7 @@ import { readPack } from '../pack/read.js';
 import { listStore } from '../store/list.js';
 import type { Store } from '../store/store-target.js';
 import { satisfies } from './deps.js';
+import { byCodeUnits } from '../text-order.js';
 
 /**
  * The dependencies of stored packs, resolved client-side in the store (for `save` of a pack): for each
@@ -38,7 +39,7 @@ export async function storeDependencies(store: Store, refs: readonly string[]): 
     for (const [id, range] of Object.entries(pj.dependencies ?? {})) {
       const best = packs
         .filter((p) => p.id === id && satisfies(p.version as string, range))
-        .sort((a, b) => semver.rcompare(a.version as string, b.version as string) || a.ref.localeCompare(b.ref))[0];
+        .sort((a, b) => semver.rcompare(a.version as string, b.version as string) || byCodeUnits(a.ref, b.ref))[0];
       if (!best) {
         missing.push(`${pj.package.id} ${pj.package.version} needs ${id} ${range}`);
         continue;

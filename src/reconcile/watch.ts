@@ -2,6 +2,7 @@ import type { Source } from '../sources/source-spec.js';
 import { nextRunAt } from './backoff.js';
 import type { RunRecord } from './history.js';
 import type { SourceState } from './source-state.js';
+import { byCodeUnits } from '../text-order.js';
 
 /**
  * `reconcile --watch`: runs each enabled source when it is due (its last run plus its interval, doubled
@@ -29,7 +30,7 @@ export function dueTimes(sources: readonly Source[], states: ReadonlyMap<string,
       const st = states.get(source.name);
       return { source, due: nextRunAt(st?.lastRunAt, source.intervalMs, st?.consecutiveFailures ?? 0, now) };
     })
-    .sort((a, b) => a.due - b.due || a.source.name.localeCompare(b.source.name));
+    .sort((a, b) => a.due - b.due || byCodeUnits(a.source.name, b.source.name));
 }
 
 export async function watch(d: WatchDeps): Promise<number> {

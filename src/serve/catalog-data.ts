@@ -7,6 +7,7 @@ import { listStore, type ListEntry } from '../store/list.js';
 import type { Store } from '../store/store-target.js';
 import { servedName } from './names.js';
 import { signatureStatus, type SignatureStatus } from './signature-status.js';
+import { byCodeUnits } from '../text-order.js';
 
 /** The data of the catalog page (`GET /api/packs`): packs grouped by id, and the other tagged artifacts. */
 export interface PackVersion {
@@ -64,9 +65,9 @@ const HISTORY_RUNS_SCANNED = 50;
 function byVersionDesc(a: PackVersion, b: PackVersion): number {
   const va = semver.valid(a.version);
   const vb = semver.valid(b.version);
-  if (va && vb) return semver.rcompare(va, vb) || a.ref.localeCompare(b.ref);
+  if (va && vb) return semver.rcompare(va, vb) || byCodeUnits(a.ref, b.ref);
   if (va || vb) return va ? -1 : 1;
-  return b.version.localeCompare(a.version);
+  return byCodeUnits(b.version, a.version);
 }
 
 /** The newest run-history entry of every digest reconcile has handled (for failed signature checks). */
@@ -126,8 +127,8 @@ export async function catalogData(store: Store, paths: HomePaths, installRoot = 
       packs.set(rec.id, { id: rec.id, versions: [], installed: { version, digest, status: st, source, installedAt } });
     }
   }
-  const list = [...packs.values()].sort((a, b) => a.id.localeCompare(b.id));
+  const list = [...packs.values()].sort((a, b) => byCodeUnits(a.id, b.id));
   for (const p of list) p.versions.sort(byVersionDesc);
-  artifacts.sort((a, b) => a.ref.localeCompare(b.ref));
+  artifacts.sort((a, b) => byCodeUnits(a.ref, b.ref));
   return { generatedAt: new Date().toISOString(), packs: list, artifacts };
 }

@@ -12,6 +12,7 @@ import { hasBlob, ingestBlob } from './blobs.js';
 import { ensureIndex, readIndex, updateIndex, type IndexFile } from './index-file.js';
 import { initLayout, LayoutPaths, openBlobFile } from './layout.js';
 import { normalizeTag } from './refs.js';
+import { byCodeUnits } from '../text-order.js';
 
 export interface TaggedEntry {
   ref: string;
@@ -26,6 +27,7 @@ export interface TaggedEntry {
 export class Store implements Target, ReferrerLister, TagLister {
   readonly paths: LayoutPaths;
   readonly name: string;
+  readonly localReads = true;
 
   private constructor(root: string) {
     this.paths = new LayoutPaths(root);
@@ -147,7 +149,7 @@ export class Store implements Target, ReferrerLister, TagLister {
       const ref = m.annotations?.[Annotation.refName];
       if (ref !== undefined) out.push({ ref, descriptor: plainDescriptor(m) });
     }
-    return out.sort((a, b) => a.ref.localeCompare(b.ref));
+    return out.sort((a, b) => byCodeUnits(a.ref, b.ref));
   }
 
   async referrers(d: Descriptor): Promise<Descriptor[]> {

@@ -31,6 +31,16 @@ describe('tag, ls, rm', () => {
     assert.ok(!after.some((e) => e.ref === 'acme.fraud:stable'));
   });
 
+  test('ls lists refs in code-unit order, whatever the locale (uppercase before lowercase)', async () => {
+    const home = await homeWithPacks();
+    for (const t of ['b', 'B', 'a']) await ok(['tag', 'acme.fraud:1.2.0', `acme.fraud:${t}`], { home });
+    const want = ['acme.core:1.0.0', 'acme.fraud:1.2.0', 'acme.fraud:B', 'acme.fraud:a', 'acme.fraud:b'];
+    for (const locale of ['en_US.UTF-8', 'sv_SE.UTF-8', 'C']) {
+      const ls = await json<ListEntry[]>(['ls'], { home, env: { LANG: locale, LC_ALL: locale } });
+      assert.deepEqual(ls.map((e) => e.ref), want, locale);
+    }
+  });
+
   test('rm and tag of unknown refs fail with not_found and change nothing', async () => {
     const home = await homeWithPacks();
     const before = await treeHash(home);
