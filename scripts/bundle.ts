@@ -61,6 +61,7 @@ const bundle = await rollup({
 await bundle.write({
   dir: out,
   format: 'es',
+  banner: (chunk) => (chunk.isEntry ? '#!/usr/bin/env node' : ''), // the bin runs as a program (Rollup drops main.ts's own)
   sourcemap: true,
 });
 await bundle.close();

@@ -1,13 +1,21 @@
 import assert from 'node:assert/strict';
-import { chmod, mkdir, readFile, stat, unlink, utimes, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { chmod, mkdir, readFile, stat, symlink, unlink, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { ListEntry } from '../../src/store/list.js';
 import { Store } from '../../src/store/store-target.js';
-import { cleanupTemps, expectError, FIXTURES, json, ok, ROOT, scrydon, tempDir, treeHash } from '../helpers/cli.js';
+import { BIN, cleanupTemps, expectError, FIXTURES, json, ok, ROOT, scrydon, tempDir, treeHash } from '../helpers/cli.js';
 import { seedReferrer } from '../helpers/seed-store.js';
 
 after(cleanupTemps);
+
+/** Runs a program directly (no `node` in front), as a shell would. */
+function run(file: string, args: readonly string[], o: { cwd: string }): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(file, [...args], { cwd: o.cwd }, (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }));
+  });
+}
 
 async function homeWithPacks(): Promise<string> {
   const home = await tempDir();
@@ -162,6 +170,16 @@ describe('CLI conventions', () => {
     await writeFile(join(elsewhere, 'package.json'), JSON.stringify({ name: 'other', version: '9.9.9' }));
     const own = (JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
     const r = await ok(['--version'], { cwd: elsewhere });
+    assert.equal(r.stdout.trim(), own);
+  });
+
+  test('the bin runs as a program, as npm links it (shebang, executable), from any directory', async () => {
+    const dir = await tempDir();
+    const link = join(dir, 'scrydon');
+    await symlink(BIN, link);
+    const own = (JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+    const r = await run(link, ['--version'], { cwd: dir });
+    assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.trim(), own);
   });
 
