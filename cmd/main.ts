@@ -2,6 +2,7 @@
 import { Context, type GlobalArgs } from './context.js';
 import type { CommandDef } from './define-command.js';
 import { fastRoute } from './fast-argv.js';
+import { ScrydonError } from '../src/errors.js';
 import { errorLines } from './output/error-line.js';
 import { render } from './output/render.js';
 
@@ -73,4 +74,16 @@ async function main(argv: readonly string[]): Promise<void> {
 }
 
 // not a top-level await: a lazily loaded chunk that imports from this one would wait for it forever
-main(process.argv.slice(2)).catch(fail);
+let settled = false;
+main(process.argv.slice(2))
+  .catch(fail)
+  .finally(() => {
+    settled = true;
+  });
+process.on('beforeExit', () => {
+  // the event loop ran dry (not process.exit(): help and usage errors end that way) while the command was still
+  // waiting on a promise nothing will settle: say so and fail, never exit 0
+  if (settled) return;
+  settled = true;
+  fail(new ScrydonError('internal', 'scrydon stopped before the command finished'));
+});

@@ -1,9 +1,8 @@
-import { createInterface } from 'node:readline';
 import { loadPolicy } from '../src/config/policy.js';
 import { enforce } from '../src/signature/policy-engine.js';
 import { assertAllowedRegistry, policyFile } from './registry-policy.js';
 import { loadTrustRoot } from '../src/signature/trust-store.js';
-import { Writable } from 'node:stream';
+import { prompt } from './prompt.js';
 import { ScrydonError } from '../src/errors.js';
 import { parseKeyRef, readKeyRef } from '../src/signature/key-ref.js';
 import type { Receipt } from '../src/signature/receipts.js';
@@ -19,19 +18,6 @@ import { storeLegacyRef, storeLegacyRefs, storeRepositoryFor } from '../src/sign
 import { openRemote, type RegistryArgs } from './registry-options.js';
 
 /** Asks for a secret on the terminal without echoing it. */
-function promptHidden(question: string): Promise<string> {
-  const muted = new Writable({ write: (_c, _e, cb) => cb() });
-  process.stderr.write(question);
-  const rl = createInterface({ input: process.stdin, output: muted, terminal: true });
-  return new Promise((resolve) => {
-    rl.question('', (answer) => {
-      rl.close();
-      process.stderr.write('\n');
-      resolve(answer);
-    });
-  });
-}
-
 function onTerminal(): boolean {
   return Boolean(process.stdin.isTTY && process.stderr.isTTY);
 }
@@ -41,8 +27,8 @@ export async function keyPassword(ctx: Context, confirm = false): Promise<string
   const fromEnv = ctx.cosignPassword();
   if (fromEnv !== undefined) return fromEnv;
   if (!onTerminal()) return undefined;
-  const first = await promptHidden('Enter password for private key: ');
-  if (confirm && (await promptHidden('Enter password for private key again: ')) !== first) {
+  const first = await prompt('Enter password for private key: ', true);
+  if (confirm && (await prompt('Enter password for private key again: ', true)) !== first) {
     throw new ScrydonError('key_password', 'the two passwords differ');
   }
   return first;

@@ -32,6 +32,7 @@ function usageExit(msg: string): never {
  */
 export async function parseWithYargs(argv: readonly string[], defs: ReadonlyArray<CommandDef<unknown>>, execute: Execute, onUsage = usageExit): Promise<void> {
   let cli = yargs([...argv])
+    .locale('en') // every other message is English; the bundle cannot find yargs' translations anyway
     .scriptName('scrydon')
     .usage('$0 <command> [options]\n\nA local-first catalog of packs stored and moved as OCI artifacts.') as unknown as Argv;
   for (const [name, spec] of GLOBAL_OPTIONS) cli = cli.option(name, spec);
