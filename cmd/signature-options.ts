@@ -17,7 +17,6 @@ import { legacySignatureTag } from '../src/signature/legacy-format.js';
 import { storeLegacyRef, storeLegacyRefs, storeRepositoryFor } from '../src/signature/locations.js';
 import { openRemote, type RegistryArgs } from './registry-options.js';
 
-/** Asks for a secret on the terminal without echoing it. */
 function onTerminal(): boolean {
   return Boolean(process.stdin.isTTY && process.stderr.isTTY);
 }

@@ -7,19 +7,23 @@ import { BIN, cleanupTemps, tempDir } from '../helpers/cli.js';
 after(cleanupTemps);
 
 /**
- * Runs the CLI on a pseudo-terminal (util-linux `script`, as a user at a shell would) and types `key` once
- * `waitFor` has been printed. Returns the exit code and everything the terminal showed.
+ * Runs the CLI on a pseudo-terminal (util-linux `script`, as a user at a shell would) and types each step's keys
+ * once its text has been printed (after the previous step's). Returns the exit code and everything the terminal showed.
  */
-function atTerminal(args: readonly string[], home: string, waitFor: string, key: string): Promise<{ code: number; screen: string }> {
+function atTerminal(args: readonly string[], home: string, steps: ReadonlyArray<{ after: string; type: string }>): Promise<{ code: number; screen: string }> {
   const line = [process.execPath, BIN, ...args].map((a) => `'${a}'`).join(' ');
   const child = spawn('script', ['-qec', line, '/dev/null'], { env: { ...process.env, SCRYDON_HOME: home }, stdio: ['pipe', 'pipe', 'pipe'] });
   let screen = '';
-  let typed = false;
+  let from = 0;
+  let step = 0;
   const onData = (b: Buffer): void => {
     screen += b.toString('utf8');
-    if (!typed && screen.includes(waitFor)) {
-      typed = true;
-      child.stdin.write(key);
+    const s = steps[step];
+    const at = s ? screen.indexOf(s.after, from) : -1;
+    if (s && at >= 0) {
+      from = at + s.after.length;
+      step++;
+      child.stdin.write(s.type);
     }
   };
   child.stdout.on('data', onData);
@@ -30,7 +34,7 @@ function atTerminal(args: readonly string[], home: string, waitFor: string, key:
 describe('prompts on a terminal', () => {
   test('Ctrl-D at the login prompt is a usage error (exit 2), nothing saved', async () => {
     const home = await tempDir();
-    const r = await atTerminal(['login', '127.0.0.1:1', '--plain-http'], home, 'Username:', '\x04');
+    const r = await atTerminal(['login', '127.0.0.1:1', '--plain-http'], home, [{ after: 'Username:', type: '\x04' }]);
     assert.equal(r.code, 2, r.screen);
     assert.match(r.screen, /error\[usage\]: no answer to "Username:": the input ended/);
     assert.deepEqual(await readdir(home), []);
@@ -38,7 +42,7 @@ describe('prompts on a terminal', () => {
 
   test('Ctrl-C at the password prompt is aborted (exit 1), nothing saved', async () => {
     const home = await tempDir();
-    const r = await atTerminal(['login', '127.0.0.1:1', '--plain-http', '--username', 'ci'], home, 'Password:', '\x03');
+    const r = await atTerminal(['login', '127.0.0.1:1', '--plain-http', '--username', 'ci'], home, [{ after: 'Password:', type: '\x03' }]);
     assert.equal(r.code, 1, r.screen);
     assert.match(r.screen, /error\[aborted\]: interrupted at the prompt/);
     assert.deepEqual(await readdir(home), []);
@@ -47,9 +51,21 @@ describe('prompts on a terminal', () => {
   test('Ctrl-D at the key password prompt writes no key', async () => {
     const home = await tempDir();
     const dir = await tempDir();
-    const r = await atTerminal(['key', 'generate', '--dir', dir], home, 'Enter password for private key:', '\x04');
+    const r = await atTerminal(['key', 'generate', '--dir', dir], home, [{ after: 'Enter password for private key:', type: '\x04' }]);
     assert.equal(r.code, 2, r.screen);
     assert.match(r.screen, /error\[usage\]/);
     assert.deepEqual(await readdir(dir), []);
+  });
+
+  test('a key password typed twice (not echoed) writes the key pair', async () => {
+    const home = await tempDir();
+    const dir = await tempDir();
+    const r = await atTerminal(['key', 'generate', '--dir', dir], home, [
+      { after: 'Enter password for private key:', type: 's3cret-pw\r' },
+      { after: 'again:', type: 's3cret-pw\r' },
+    ]);
+    assert.equal(r.code, 0, r.screen);
+    assert.ok(!r.screen.includes('s3cret-pw'), 'the password was echoed');
+    assert.deepEqual((await readdir(dir)).sort(), ['cosign.key', 'cosign.pub']);
   });
 });
