@@ -94,7 +94,8 @@ export async function copyGraphs(src: ReadOnlyTarget, dst: Target, roots: readon
   /** Graph nodes whose referrer and companion lookups are done and found nothing (every one, when none are wanted). */
   const nothingFollows = new Set<string>();
   // a lone tagged root that nothing follows goes to a TaggingPusher with its first tag, at tagging time (still last)
-  const loneRoot = roots.length === 1 && (roots[0]?.tags.length ?? 0) > 0 && isTaggingPusher(dst) ? roots[0]?.root.digest : undefined;
+  const tagger = isTaggingPusher(dst) ? dst : undefined;
+  const loneRoot = roots.length === 1 && (roots[0]?.tags.length ?? 0) > 0 && tagger ? roots[0]?.root.digest : undefined;
   let loneRootBytes: Buffer | undefined;
   /**
    * Looks for a graph node's referrers (and companions) as soon as the node is known, so the lookups run
@@ -193,9 +194,9 @@ export async function copyGraphs(src: ReadOnlyTarget, dst: Target, roots: readon
     for (const { root, tags } of [...companionRoots, ...roots]) {
       for (const t of tags) {
         const bytes = root.digest === loneRoot ? loneRootBytes : undefined;
-        if (bytes && isTaggingPusher(dst)) {
+        if (bytes && tagger) {
           loneRootBytes = undefined; // stored with the first tag; the others are plain tags
-          await dst.pushTagged(root, bytes, t, io);
+          await tagger.pushTagged(root, bytes, t, io);
         } else await dst.tag(root, t, io);
       }
     }
