@@ -26,7 +26,7 @@ export function loginRegistry(input: string): string {
 export async function login(remote: Remote, registryInput: string, username: string, password: string, secrets: SecretStore, signal?: AbortSignal): Promise<LoginResult> {
   const registry = loginRegistry(registryInput);
   if (!username) throw new ScrydonError('usage', 'a user name is needed');
-  const verified = await remote.client(registry).verifyCredential({ kind: 'basic', username, password, source: `the credentials given for ${username}` }, signal);
+  const verified = await remote.client(registry).verifyCredential({ kind: 'basic', username, password, source: `the login as ${username}` }, signal);
   const stored = await secrets.set(registrySecretKey(registry), encodeLogin({ username, password }));
   return { registry, verified, stored };
 }
