@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { homePaths, type HomePaths } from '../src/config/paths.js';
 import type { CopyEvent } from '../src/content/events.js';
 import type { ProxyConfig } from '../src/registry/transport/proxy.js';
+import { migratePinNames } from '../src/store/pin.js';
 import { Store } from '../src/store/store-target.js';
 import { ProgressRenderer } from './output/progress.js';
 
@@ -32,7 +33,8 @@ export class Context {
   }
 
   store(): Promise<Store> {
-    this.#store ??= Store.open(this.paths.catalog);
+    // stores of earlier versions named digest-only artifacts REPO:sha256-<hex>; renamed once, here (store/pin.ts)
+    this.#store ??= Store.open(this.paths.catalog).then(async (s) => (await migratePinNames(s.paths), s));
     return this.#store;
   }
 

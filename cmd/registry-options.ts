@@ -4,6 +4,7 @@ import { openSecretStore, type SecretStore } from '../src/registry/credentials/s
 import { Remote } from '../src/registry/remote.js';
 import { loadRegistriesFile, RegistrySettings, type ReferrersMode } from '../src/registry/settings.js';
 import type { Context } from './context.js';
+import { registryGate } from './registry-policy.js';
 
 /** --help of the commands that talk to registries: the environment they read. */
 export const REGISTRY_EPILOG =
@@ -84,6 +85,7 @@ export async function openRemote(args: RegistryArgs, ctx: Context, registries: r
   const settings = await registrySettings(args, ctx, registries);
   return new Remote({
     settings,
+    gate: await registryGate(ctx),
     referrers: args.referrers as ReferrersMode,
     userAgent: 'scrydon',
     proxy: ctx.proxyConfig(),

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { loadPolicy } from '../src/config/policy.js';
-import { assertRegistryAllowed } from '../src/signature/registry-allow.js';
+import { policyGate, type RegistryGate } from '../src/registry/gate.js';
 import type { Context } from './context.js';
 
 /** `$SCRYDON_HOME/policy.yaml`. */
@@ -8,8 +8,8 @@ export function policyFile(ctx: Context): string {
   return join(ctx.paths.home, 'policy.yaml');
 }
 
-/** secure profile: refuse registries policy.yaml does not list (pull, push, sign/verify --remote). */
-export async function assertAllowedRegistry(ctx: Context, ref: string): Promise<void> {
+/** The registry gate of policy.yaml (secure profile: its allow-list), handed to every Remote a command opens. */
+export async function registryGate(ctx: Context): Promise<RegistryGate> {
   const { policy, source } = await loadPolicy(policyFile(ctx));
-  assertRegistryAllowed(policy, ref, source);
+  return policyGate(policy, source);
 }

@@ -1,6 +1,6 @@
 import { loadPolicy } from '../src/config/policy.js';
 import { enforce } from '../src/signature/policy-engine.js';
-import { assertAllowedRegistry, policyFile } from './registry-policy.js';
+import { policyFile } from './registry-policy.js';
 import { loadTrustRoot } from '../src/signature/trust-store.js';
 import { prompt } from './prompt.js';
 import { ScrydonError } from '../src/errors.js';
@@ -74,8 +74,8 @@ export function whereFlag<T>(y: Argv<T>): Argv<T & WhereArgs> {
 }
 
 /**
- * The local store when it holds `ref` (the default: works with no network), else — or with --remote — the
- * registry repository `ref` names.
+ * The local store (the default: works with no network), or with --remote the registry repository `ref` names.
+ * Nothing but --remote reaches a registry: a name the store does not hold is `not_found`, never looked up.
  */
 export async function locate(ref: string, args: WhereArgs & RegistryArgs, ctx: Context, writable: boolean): Promise<Located> {
   const byTag = parseReference(ref).digest === undefined;
@@ -98,11 +98,17 @@ export async function locate(ref: string, args: WhereArgs & RegistryArgs, ctx: C
         close: async () => undefined,
       };
     } catch (e) {
-      if (!(e instanceof ScrydonError && e.code === 'not_found' && parseReference(ref).registry !== undefined)) throw e;
+      // without --remote only the store is read: a name it does not hold is not looked for on the network
+      if (e instanceof ScrydonError && e.code === 'not_found' && parseReference(ref).registry !== undefined) {
+        throw new ScrydonError('not_found', `${ref} is not in the local store (without --remote, nothing is read from a registry)`, {
+          hint: `pull it first (scrydon pull ${ref}), or work on the registry itself with --remote`,
+          cause: e,
+        });
+      }
+      throw e;
     }
   }
   const r = parseRemoteReference(ref);
-  await assertAllowedRegistry(ctx, ref);
   const remote = await openRemote(args, ctx, [r.registry]);
   try {
     const target = remote.repository(r, { writable });

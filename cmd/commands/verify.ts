@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
+import { checkGraphContent, type GraphCheck } from '../../src/content/graph-check.js';
 import { ScrydonError } from '../../src/errors.js';
 import { exact, regexp, type Matcher } from '../../src/signature/identity.js';
 import { appendReceipts, type Receipt } from '../../src/signature/receipts.js';
@@ -59,6 +60,18 @@ async function trustFrom(file: string | undefined, ctx: Context): Promise<Loaded
   return { root: parseTrustedRoot(json, file), digest: `sha256:${createHash('sha256').update(bytes).digest('hex')}` };
 }
 
+/** verify with no --key, no identity, and no policy.yaml rule naming a signer for `name`: a usage error, never a pass. */
+function nothingToVerifyAgainst(ref: string, name: string, outcome: string, rule: string, policyFile: string | undefined): ScrydonError {
+  const why =
+    policyFile === undefined ? 'no policy.yaml'
+    : outcome === 'skipped' ? `${rule} turns verification off`
+    : rule.startsWith('scope') ? `${rule} requires no signature`
+    : `no scope of ${policyFile} matches ${name}`;
+  return new ScrydonError('usage', `nothing to verify ${ref} against: no --key, no --certificate-identity, and ${why}`, {
+    hint: 'give --key cosign.pub, or --certificate-identity[-regexp] with --certificate-oidc-issuer[-regexp], or a policy.yaml scope whose signatures name a key or identity',
+  });
+}
+
 function who(v: VerifiedSignature): string {
   return v.signer.kind === 'key' ? `key ${v.signer.fingerprint}` : `${v.signer.identity} (issuer ${v.signer.issuer})`;
 }
@@ -88,16 +101,23 @@ export default defineCommand({
           .option('certificate-oidc-issuer-regexp', { type: 'string', describe: 'the issuer must match this regexp (unanchored, as in cosign: anchor it with ^…$)' })
           .option('trusted-root', { type: 'string', describe: 'use this trusted_root.json instead of the imported one' })
           .option('predicate-type', { type: 'string', describe: 'the in-toto predicate a bundle must carry (default https://sigstore.dev/cosign/sign/v1)' })
-          .option('annotations', { alias: 'a', type: 'string', array: true, describe: 'key=value the signed claim must carry (repeatable)' }),
+          .option('annotations', { alias: 'a', type: 'string', array: true, describe: 'key=value the signed claim must carry (repeatable)' })
+          .option('check-content', {
+            type: 'boolean',
+            describe: 'rehash every blob the signed manifest covers (default: on for the store; with --remote it downloads them)',
+          }),
       ),
     ),
   run: async (args, ctx) => {
     const req = await requirement(args.key, args, ctx);
     const { policy, source } = await loadPolicy(policyFile(ctx));
+    if (!req && source === undefined) throw nothingToVerifyAgainst(args.ref, args.ref, 'not-required', '', undefined);
     const trust = await trustFrom(args['trusted-root'], ctx);
     const at = await locate(args.ref, args, ctx, false);
     try {
       if (at.byTag) ctx.info(`${args.ref} resolves to ${at.descriptor.digest}; that digest is what is verified`);
+      // a signature vouches for a digest; the store's bytes must still be what that digest names
+      const content: GraphCheck | undefined = args['check-content'] ?? at.where === 'store' ? await checkGraphContent(at.target, at.descriptor, { signal: ctx.signal }) : undefined;
       const legacyRefs = await at.legacyRefs(at.descriptor);
       const run = (requirement: VerifyRequirement) =>
         verifySignatures(at.target, at.descriptor, {
@@ -114,10 +134,11 @@ export default defineCommand({
       else {
         // no --key or identity: the policy says whom to trust for this name
         const name = at.where === 'store' ? await storeNameFor(ctx, args.ref, at.descriptor) : policyName(args.ref);
-        const e = await enforce(policy, source, args.ref, run, name);
+        const e = await enforce(policy, source, args.ref, run, name, { strict: true });
         for (const w of e.warnings) ctx.warn(w);
         rule = e.rule;
-        if (e.outcome !== 'verified') return { data: { reference: args.ref, digest: at.descriptor.digest, outcome: e.outcome, rule, verified: [] }, text: `${args.ref}: not verified (${e.outcome}; ${rule})` };
+        // exit 0 means a signature was verified: with nothing to verify against, that cannot be said
+        if (e.outcome !== 'verified') throw nothingToVerifyAgainst(args.ref, name, e.outcome, rule, source);
         result = e.result;
       }
       const verifiedAt = new Date().toISOString();
@@ -133,7 +154,7 @@ export default defineCommand({
         transparencyLog: v.transparencyLog,
       }));
       if (at.where === 'store') await appendReceipts((await ctx.store()).paths.root, receipts);
-      const data = { reference: args.ref, where: at.where, outcome: 'verified', ...(rule ? { rule } : {}), ...result, trustRoot: result.trustRoot ?? null };
+      const data = { reference: args.ref, where: at.where, outcome: 'verified', ...(rule ? { rule } : {}), ...result, trustRoot: result.trustRoot ?? null, content: content ? { checked: true, ...content } : { checked: false } };
       const lines = [`Verified ${args.ref} (${result.digest})${rule ? ` by ${rule}` : ''}`];
       for (const v of result.verified) {
         lines.push(`  ${v.format === 'bundle' ? 'Sigstore bundle v0.3 referrer' : `cosign legacy signature (${v.foundAs})`} ${shortDigest(v.signature)}`);
@@ -142,6 +163,7 @@ export default defineCommand({
         lines.push(`    transparency log: ${v.transparencyLog.entries === 0 ? 'none' : v.transparencyLog.checked ? `${v.transparencyLog.entries} entry verified` : `${v.transparencyLog.entries} entry not checked (no trusted root)`}`);
       }
       lines.push(`  trust root: ${result.trustRoot ?? 'none used'}`);
+      lines.push(content ? `  content: ${content.blobs} blob(s), ${content.bytes} bytes rehashed, all match` : '  content: not checked (only the signed digest was; --check-content downloads and rehashes every blob)');
       return { data, text: lines.join('\n') };
     } finally {
       await at.close();

@@ -3,6 +3,7 @@ import { ScrydonError } from '../errors.js';
 import { Authorizer } from './auth/authorizer.js';
 import { parseChallenges, pickChallenge } from './auth/challenge.js';
 import type { CredentialResolver } from './credentials/resolve.js';
+import type { RegistryGate } from './gate.js';
 import type { Credential } from './credentials/types.js';
 import { apiHost } from './hosts.js';
 import { responseError } from './registry-error.js';
@@ -30,6 +31,8 @@ export interface RegistryClientOptions {
   transport: HttpTransport;
   credentials: CredentialResolver;
   settingsFor: (host: string) => HostSettings;
+  /** Asked before every request to this registry (policy allow-list). */
+  gate: RegistryGate;
 }
 
 /**
@@ -42,9 +45,11 @@ export class RegistryClient {
   readonly settings: HostSettings;
   readonly transport: HttpTransport;
   readonly #auth: Authorizer;
+  readonly #gate: RegistryGate;
 
   constructor(o: RegistryClientOptions) {
     this.registry = o.registry;
+    this.#gate = o.gate;
     this.settings = o.settings;
     this.transport = o.transport;
     this.base = new URL(`${o.settings.plainHttp ? 'http' : 'https'}://${apiHost(o.registry)}`);
@@ -63,6 +68,7 @@ export class RegistryClient {
   }
 
   async send(req: ClientRequest): Promise<HttpResponse> {
+    this.#gate.admit(this.registry, req.what);
     const url = typeof req.url === 'string' ? this.url(req.url) : req.url;
     const sendWith = async (scopes: readonly string[]): Promise<HttpResponse> => {
       const auth = await this.#auth.header(req.repository, scopes, req.signal);
@@ -91,6 +97,7 @@ export class RegistryClient {
    */
   async verifyCredential(cred: Credential, signal?: AbortSignal): Promise<boolean> {
     const what = `logging in to ${this.registry}`;
+    this.#gate.admit(this.registry, what);
     const first = await this.transport.send({ method: 'GET', url: this.url('/v2/'), signal, what });
     if (first.status === 200) {
       discard(first);

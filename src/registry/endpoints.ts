@@ -4,7 +4,7 @@ import { copy, type CopyResult } from '../content/copy.js';
 import type { ReadOnlyTarget, Target } from '../content/target.js';
 import { ScrydonError } from '../errors.js';
 import { Annotation } from '../oci/media-types.js';
-import { parseReference } from '../oci/reference.js';
+import { parseReference, repositoryName } from '../oci/reference.js';
 import { LayoutDir } from '../store/layout-dir.js';
 import { normalizeTag } from '../store/refs.js';
 import type { Store } from '../store/store-target.js';
@@ -12,6 +12,7 @@ import { formatRemote, referenceTarget } from './hosts.js';
 import type { Location } from './location.js';
 import type { Remote } from './remote.js';
 import { copyIntoStore, mountSource, type TransferOptions } from './transfer.js';
+import { inRepository, inStore, legacyCompanions, type SignaturePlacement } from '../signature/legacy-companions.js';
 
 export interface CopyEndpointsResult extends CopyResult {
   source: string;
@@ -63,7 +64,11 @@ function destinationTag(dst: Location, srcTag: string | undefined): string | und
 export async function copyLocations(src: Location, dst: Location, store: () => Promise<Store>, remote: Remote, o: TransferOptions = {}): Promise<CopyEndpointsResult> {
   const from = await openSource(src, store, remote);
   const tag = destinationTag(dst, from.tag);
-  const opts = { ...o, includeReferrers: o.referrers ?? true, tags: tag ? [tag] : [] };
+  const withSignatures = o.referrers ?? true;
+  // cosign's legacy .sig tags travel in every direction, each side keeping them its own way
+  const placement: SignaturePlacement = dst.kind === 'store' ? { kind: 'store', repository: repositoryName(parseReference(tag ?? dst.ref)) } : { kind: 'repository' };
+  const companions = legacyCompanions(src.kind === 'store' ? inStore(await store()) : inRepository(from.target), placement);
+  const opts = { ...o, includeReferrers: withSignatures, tags: tag ? [tag] : [], ...(withSignatures ? { companions } : {}) };
   if (dst.kind === 'store') {
     const result = await copyIntoStore(await store(), (staging) => copy(from.target, from.ref, staging, opts));
     return { ...result, source: from.shown, target: tag ?? dst.ref };

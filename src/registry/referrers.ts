@@ -14,6 +14,11 @@ export function fallbackTag(subject: Digest): string {
   return `sha256-${digestHex(subject)}`;
 }
 
+/** A tag of the referrers tag schema (`<alg>-<hex>`, the algorithm cut to 32 characters, the hex to 64). */
+export function isFallbackTag(tag: string): boolean {
+  return /^[a-z0-9]{1,32}-[0-9a-f]{64}$/.test(tag);
+}
+
 /** Pages of the referrers API followed at most (each up to 4 MiB). */
 const MAX_PAGES = 64;
 

@@ -1,6 +1,7 @@
 import { RegistryClient } from './client.js';
 import { CredentialResolver, type CredentialSources } from './credentials/resolve.js';
 import { canonicalRegistry, parseRemoteReference, type RemoteReference } from './hosts.js';
+import type { RegistryGate } from './gate.js';
 import { ReferrersProbe } from './referrers.js';
 import { RepositoryTarget } from './repository-target.js';
 import type { ReferrersMode, RegistrySettings } from './settings.js';
@@ -16,6 +17,8 @@ export interface RemoteOptions {
   userAgent?: string;
   /** HTTP_PROXY / HTTPS_PROXY / NO_PROXY (transport/proxy.ts). */
   proxy?: ProxyConfig;
+  /** Which registries may be contacted at all (gate.ts): required, so no caller forgets the policy. */
+  gate: RegistryGate;
 }
 
 /**
@@ -27,6 +30,7 @@ export class Remote {
   readonly credentials: CredentialResolver;
   readonly transport: HttpTransport;
   readonly #referrersMode: ReferrersMode;
+  readonly #gate: RegistryGate;
   readonly #clients = new Map<string, RegistryClient>();
   readonly #probes = new Map<string, ReferrersProbe>();
 
@@ -34,6 +38,7 @@ export class Remote {
     this.settings = o.settings;
     this.credentials = new CredentialResolver(o.credentials);
     this.#referrersMode = o.referrers ?? 'auto';
+    this.#gate = o.gate;
     this.transport = new HttpTransport({
       settingsFor: (host) => o.settings.for(host),
       ...(o.retry ? { retry: o.retry } : {}),
@@ -46,7 +51,7 @@ export class Remote {
     const reg = canonicalRegistry(registry);
     let c = this.#clients.get(reg);
     if (!c) {
-      c = new RegistryClient({ registry: reg, settings: this.settings.for(reg), transport: this.transport, credentials: this.credentials, settingsFor: (h) => this.settings.for(h) });
+      c = new RegistryClient({ registry: reg, settings: this.settings.for(reg), transport: this.transport, credentials: this.credentials, settingsFor: (h) => this.settings.for(h), gate: this.#gate });
       this.#clients.set(reg, c);
     }
     return c;

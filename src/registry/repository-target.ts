@@ -5,13 +5,13 @@ import { ScrydonError } from '../errors.js';
 import { MAX_MANIFEST_BYTES, type Descriptor } from '../oci/descriptor.js';
 import { isDigest } from '../oci/digest.js';
 import { parseGraphNode, subjectOf } from '../oci/manifest.js';
-import { isGraphNodeType } from '../oci/media-types.js';
+import { isGraphNodeType, MediaType } from '../oci/media-types.js';
 import { blobExists, fetchBlob, mountBlob } from './blobs.js';
 import type { RegistryClient } from './client.js';
 import { canonicalRegistry, parseRemoteReference } from './hosts.js';
 import { fetchManifest, manifestExists, putManifest, resolveManifest, type RepoRef } from './manifests.js';
 import { ManifestCache } from './manifest-cache.js';
-import { addToFallbackIndex, fallbackEntry, type ReferrersProbe } from './referrers.js';
+import { addToFallbackIndex, fallbackEntry, isFallbackTag, type ReferrersProbe } from './referrers.js';
 import { listTags } from './tags.js';
 import { uploadBlob } from './upload.js';
 
@@ -104,6 +104,13 @@ export class RepositoryTarget implements Target, ReferrerLister, TagLister, Tagg
   async tag(d: Descriptor, ref: string, o: IoOptions = {}): Promise<void> {
     const tag = this.#reference(ref);
     if (isDigest(tag)) throw new ScrydonError('invalid_reference', `"${ref}" is a digest; a tag is needed`);
+    // a registry without the referrers API keeps a subject's referrers in the index tagged sha256-<hex>: anything
+    // else written there would lose them (the distribution spec reserves the tag for that index)
+    if (isFallbackTag(tag) && d.mediaType !== MediaType.ociIndex) {
+      throw new ScrydonError('invalid_reference', `${this.name}:${tag}: the tag sha256-<hex> holds referrers (signatures) on registries without the referrers API; a ${d.mediaType} may not be written there`, {
+        hint: 'push it by digest, or under another tag',
+      });
+    }
     const bytes = this.#manifests.get(d.digest) ?? (await fetchManifest(this.#ref(o), d));
     await putManifest({ ...this.#ref(o), writable: true }, tag, d, bytes);
   }

@@ -1,7 +1,6 @@
 import { copy, copyGraphs, type CopyOptions, type CopyResult } from '../content/copy.js';
 import { ScrydonError } from '../errors.js';
 import type { Descriptor } from '../oci/descriptor.js';
-import { digestHex } from '../oci/digest.js';
 import { parseReference } from '../oci/reference.js';
 import { StagingTarget } from '../store/staging.js';
 import type { Store } from '../store/store-target.js';
@@ -26,12 +25,12 @@ export interface PullResult extends CopyResult {
 }
 
 /**
- * The store tag of a pulled reference: its remote name (`ghcr.io/acme/fraud:1.2.0`). A reference by digest
- * alone is kept as `REPO:sha256-<hex>` so the store can name (and keep) it.
+ * The store name of a pulled reference: its remote name (`ghcr.io/acme/fraud:1.2.0`). A reference by digest
+ * alone is kept as `REPO@sha256:<hex>` (store/pin.ts): named and kept, and never mistaken for a fallback tag.
  */
 export function storeTagFor(r: RemoteReference): string {
   if (r.tag) return formatRemote({ registry: r.registry, repository: r.repository, tag: r.tag });
-  if (r.digest) return formatRemote({ registry: r.registry, repository: r.repository, tag: `sha256-${digestHex(r.digest)}` });
+  if (r.digest) return formatRemote({ registry: r.registry, repository: r.repository, digest: r.digest });
   return formatRemote({ registry: r.registry, repository: r.repository, tag: 'latest' });
 }
 
@@ -98,11 +97,11 @@ export async function push(remote: Remote, store: Store, ref: string, target: st
   return { ...result, source: ref, target: shown };
 }
 
-/** Where `push --all PREFIX` puts a store tag: the name without its registry, under PREFIX. */
+/** Where `push --all PREFIX` puts a store name: without its registry, under PREFIX (a pinned `REPO@sha256:…` by digest, untagged). */
 export function pushAllTarget(prefix: string, storeTag: string): string {
   const r = parseReference(storeTag);
   const base = prefix.replace(/\/+$/, '');
-  return `${base}/${r.repository}:${r.tag ?? 'latest'}`;
+  return r.digest && !r.tag ? `${base}/${r.repository}@${r.digest}` : `${base}/${r.repository}:${r.tag ?? 'latest'}`;
 }
 
 export interface PushAllEntry {
@@ -130,7 +129,7 @@ export async function pushAll(remote: Remote, store: Store, prefix: string, o: T
     const first = list[0];
     if (!first) continue;
     const dst = remote.repository(first.target, { writable: true });
-    const stats = await copyGraphs(store, dst, list.map((e) => ({ root: e.root, tags: [e.target.tag ?? 'latest'] })), { ...o, includeReferrers: o.referrers ?? true, ...legacySigs(o, storeToRegistry(store)) });
+    const stats = await copyGraphs(store, dst, list.map((e) => ({ root: e.root, tags: e.target.tag ? [e.target.tag] : e.target.digest ? [] : ['latest'] })), { ...o, includeReferrers: o.referrers ?? true, ...legacySigs(o, storeToRegistry(store)) });
     for (const k of Object.keys(totals) as Array<keyof typeof totals>) totals[k] += stats[k];
     for (const e of list) entries.push({ source: e.source, target: formatRemote(e.target), digest: e.root.digest });
   }

@@ -9,7 +9,6 @@ export { importTrustRoot, loadTrustRoot, showTrustRoot, type TrustInfo } from '.
 export { stageTrustRoot, trustRootFromStore } from './trust-artifact.js';
 export { appendReceipts, readReceipts, type Receipt } from './receipts.js';
 export { enforce, matchScope, policyName, requirementOf, type Enforcement } from './policy-engine.js';
-export { assertRegistryAllowed } from './registry-allow.js';
-export { registryToStore, storeToRegistry, storeToStore } from './legacy-companions.js';
+export { inRepository, inStore, legacyCompanions, registryToStore, storeToRegistry, storeToStore } from './legacy-companions.js';
 export { legacySignatureTag } from './legacy-format.js';
 export { storeLegacyRefs } from './locations.js';

@@ -5,10 +5,21 @@ import type { Descriptor } from '../oci/descriptor.js';
 import { isGraphNodeType } from '../oci/media-types.js';
 import type { Store } from '../store/store-target.js';
 import { legacySignatureTag } from './legacy-format.js';
-import { storeLegacyRefs } from './locations.js';
+import { storeLegacyRef, storeLegacyRefs } from './locations.js';
 
-/** For the copy routine's `companions` hook: the legacy `.sig` manifests of a node, and the tags they get at the destination. */
+/**
+ * cosign's legacy `sha256-<hex>.sig` manifests travel with what they sign on every path (the copy routine's
+ * `companions` hook). Two kinds of place keep them:
+ * - a repository (a registry repository, an `oci:` layout directory): the tag `sha256-<hex>.sig`;
+ * - the store, which holds many repositories: `<repository>:sha256-<hex>.sig`.
+ */
 export type Companions = (node: Descriptor, o: IoOptions) => Promise<RootToCopy[]>;
+
+/** The `.sig` manifests a source keeps for a digest, with the names it keeps them under. */
+export type SignatureFinder = (d: Descriptor, o: IoOptions) => Promise<Array<{ ref: string; root: Descriptor }>>;
+
+/** Where the copy writes them: one repository's tag, the store under one repository, or the store names as found (save). */
+export type SignaturePlacement = { kind: 'repository' } | { kind: 'store'; repository: string } | { kind: 'same-names' };
 
 async function resolveOrNone(src: ReadOnlyTarget, ref: string, o: IoOptions): Promise<Descriptor | undefined> {
   try {
@@ -19,38 +30,44 @@ async function resolveOrNone(src: ReadOnlyTarget, ref: string, o: IoOptions): Pr
   }
 }
 
-/** The signature manifest itself has no signatures to look for; only artifacts do. */
-function signable(d: Descriptor): boolean {
-  return isGraphNodeType(d.mediaType);
+/** A repository's `sha256-<hex>.sig` tag (a registry repository, an OCI layout directory). */
+export function inRepository(src: ReadOnlyTarget): SignatureFinder {
+  return async (d, o) => {
+    const ref = legacySignatureTag(d.digest);
+    const root = await resolveOrNone(src, ref, o);
+    return root ? [{ ref, root }] : [];
+  };
+}
+
+/** Every store tag `<repository>:sha256-<hex>.sig` of the digest. */
+export function inStore(store: Store): SignatureFinder {
+  return async (d) => Promise.all((await storeLegacyRefs(store, d)).map(async (ref) => ({ ref, root: await store.resolve(ref) })));
+}
+
+/** The companions hook: the `.sig` manifests `find` knows for each manifest of the walk, tagged as `to` says. */
+export function legacyCompanions(find: SignatureFinder, to: SignaturePlacement): Companions {
+  return async (d, o) => {
+    if (!isGraphNodeType(d.mediaType)) return [];
+    const found = await find(d, o);
+    if (to.kind === 'same-names') return found.map((f) => ({ root: f.root, tags: [f.ref] }));
+    // one .sig tag per digest at a repository-like destination: the first one found (they differ only if signed apart)
+    const first = found[0];
+    if (!first) return [];
+    return [{ root: first.root, tags: [to.kind === 'repository' ? legacySignatureTag(d.digest) : storeLegacyRef(to.repository, d)] }];
+  };
 }
 
 /** pull: the registry's `sha256-<hex>.sig` tag, kept in the store as `<storeRepo>:sha256-<hex>.sig`. */
 export function registryToStore(src: ReadOnlyTarget, storeRepo: string): Companions {
-  return async (d, o) => {
-    if (!signable(d)) return [];
-    const sig = await resolveOrNone(src, legacySignatureTag(d.digest), o);
-    return sig ? [{ root: sig, tags: [`${storeRepo}:${legacySignatureTag(d.digest)}`] }] : [];
-  };
+  return legacyCompanions(inRepository(src), { kind: 'store', repository: storeRepo });
 }
 
 /** push: the store's `<repo>:sha256-<hex>.sig` tags, as `sha256-<hex>.sig` in the target repository. */
 export function storeToRegistry(store: Store): Companions {
-  return async (d) => {
-    if (!signable(d)) return [];
-    const refs = await storeLegacyRefs(store, d);
-    const out: RootToCopy[] = [];
-    for (const ref of refs) out.push({ root: await store.resolve(ref), tags: [legacySignatureTag(d.digest)] });
-    // one .sig tag per digest at the destination: the first store tag's manifest (they differ only if signed apart)
-    return out.slice(0, 1);
-  };
+  return legacyCompanions(inStore(store), { kind: 'repository' });
 }
 
 /** save: the store's `.sig` tags of every saved manifest, under their store names. */
 export function storeToStore(store: Store): Companions {
-  return async (d) => {
-    if (!signable(d)) return [];
-    const out: RootToCopy[] = [];
-    for (const ref of await storeLegacyRefs(store, d)) out.push({ root: await store.resolve(ref), tags: [ref] });
-    return out;
-  };
+  return legacyCompanions(inStore(store), { kind: 'same-names' });
 }

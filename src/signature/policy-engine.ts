@@ -62,6 +62,7 @@ export type Enforcement =
  * Applies the policy to `ref` (matched by `name`, its repository; the store name for a stored artifact): finds its scope, runs `verify` with each requirement of the scope until one
  * verifies (each once), and decides by profile. secure: a failure (or no scope) is verify_failed naming the
  * reference and the rule; permissive: it is a warning; disabled: nothing is verified and a warning says so.
+ * `strict` (scrydon verify, whose exit status is the answer): a failed verification is verify_failed in every profile.
  */
 export async function enforce(
   policy: SecurityPolicy,
@@ -69,6 +70,7 @@ export async function enforce(
   ref: string,
   verify: (r: VerifyRequirement) => Promise<VerifyResult>,
   name: string = policyName(ref),
+  o: { strict?: boolean } = {},
 ): Promise<Enforcement> {
   const file = source ?? 'the default policy';
   if (policy.profile === 'disabled') {
@@ -77,7 +79,7 @@ export async function enforce(
   const scope = matchScope(policy, name);
   const rule = scope ? `scope "${scope.name}" (${scope.match}) in ${file}` : `profile ${policy.profile} in ${file}`;
   const fail = (why: string, cause?: unknown): Enforcement => {
-    if (policy.profile === 'secure') {
+    if (policy.profile === 'secure' || o.strict === true) {
       throw new ScrydonError('verify_failed', `${ref}: ${why} (rule: ${rule})`, {
         cause,
         ...(isScrydonError(cause) ? { details: { reason: cause.code } } : {}),

@@ -10,7 +10,8 @@ import { plainDescriptor, type Descriptor } from '../oci/descriptor.js';
 import { Annotation } from '../oci/media-types.js';
 import { updateIndex } from './index-file.js';
 import type { LayoutPaths } from './layout.js';
-import { normalizeTag } from './refs.js';
+import { parseReference } from '../oci/reference.js';
+import { storeRefName } from './pin.js';
 import { Store } from './store-target.js';
 
 const PREFIX = 'load-';
@@ -74,7 +75,7 @@ export class StagingTarget implements Target, Committer {
   }
 
   async resolve(ref: string): Promise<Descriptor> {
-    const pending = this.#tags.get(normalizeTag(ref));
+    const pending = parseReference(ref).digest ? undefined : this.#tags.get(storeRefName(ref));
     return pending ?? this.#store.resolve(ref);
   }
 
@@ -90,7 +91,7 @@ export class StagingTarget implements Target, Committer {
   async tag(d: Descriptor, ref: string): Promise<void> {
     this.#assertOpen();
     if (!(await this.exists(d))) throw new ScrydonError('blob_missing', `cannot tag ${ref}: manifest ${d.digest} was neither loaded nor in the store`);
-    this.#tags.set(normalizeTag(ref), plainDescriptor(d));
+    this.#tags.set(storeRefName(ref, d.digest), plainDescriptor(d));
   }
 
   /** Pending tags, as they will be written. */

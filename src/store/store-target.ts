@@ -11,7 +11,7 @@ import { parseReference } from '../oci/reference.js';
 import { hasBlob, ingestBlob } from './blobs.js';
 import { ensureIndex, readIndex, updateIndex, type IndexFile } from './index-file.js';
 import { initLayout, LayoutPaths, openBlobFile } from './layout.js';
-import { normalizeTag } from './refs.js';
+import { storeRefName } from './pin.js';
 import { byCodeUnits } from '../text-order.js';
 
 export interface TaggedEntry {
@@ -94,7 +94,7 @@ export class Store implements Target, ReferrerLister, TagLister {
       if (sniffed) return sniffed;
       throw notFound(ref, this.name);
     }
-    const name = normalizeTag(ref);
+    const name = storeRefName(ref);
     const hit = idx.manifests.find((m) => m.annotations?.[Annotation.refName] === name);
     if (!hit) throw notFound(ref, this.name);
     return plainDescriptor(hit);
@@ -119,7 +119,7 @@ export class Store implements Target, ReferrerLister, TagLister {
   }
 
   async tag(d: Descriptor, ref: string): Promise<void> {
-    const name = normalizeTag(ref);
+    const name = storeRefName(ref, d.digest);
     if (!(await this.exists(d))) throw new ScrydonError('blob_missing', `cannot tag ${name}: manifest ${d.digest} is not in the store`);
     await updateIndex(this.paths, (idx) => {
       const manifests = idx.manifests.filter((m) => m.annotations?.[Annotation.refName] !== name);
@@ -130,7 +130,7 @@ export class Store implements Target, ReferrerLister, TagLister {
 
   /** Removes a tag; the content stays until gc. Returns the descriptor it pointed at. */
   async untag(ref: string): Promise<Descriptor> {
-    const name = normalizeTag(ref);
+    const name = storeRefName(ref);
     return updateIndex(this.paths, (idx) => {
       const hit = idx.manifests.find((m) => m.annotations?.[Annotation.refName] === name);
       if (!hit) throw notFound(ref, this.name);

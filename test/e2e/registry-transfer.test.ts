@@ -130,11 +130,16 @@ describe('pull', () => {
     assert.equal(await treeHash(join(home2, 'catalog', 'blobs')), before);
   });
 
-  test('pulls by digest; kept as REPO:sha256-<hex>', async () => {
+  test('pulls by digest; kept as REPO@sha256:<hex> (never a sha256-<hex> tag), addressable by that name', async () => {
     const h = await tempDir();
     const r = await json<TransferJson>(['pull', `${reg}/acme/fraud@${packDigest}`, '--plain-http'], { home: h });
     assert.equal(r.digest, packDigest);
-    assert.equal(r.tag, `${reg}/acme/fraud:sha256-${packDigest.slice(7)}`);
+    assert.equal(r.tag, `${reg}/acme/fraud@${packDigest}`);
+    const ls = await json<Array<{ ref: string }>>(['ls'], { home: h });
+    assert.deepEqual(ls.map((e) => e.ref), [`${reg}/acme/fraud@${packDigest}`]);
+    await ok(['inspect', `${reg}/acme/fraud@${packDigest}`], { home: h });
+    await ok(['rm', `${reg}/acme/fraud@${packDigest}`], { home: h });
+    assert.deepEqual(await json<unknown[]>(['ls'], { home: h }), []);
   });
 
   test('a missing tag is not_found and leaves the store unchanged', async () => {

@@ -126,12 +126,14 @@ test('policy.yaml: secure scopes decide whom to trust; violations are verify_fai
   assert.match(failed.stderr, /ghcr\.io\/acme\/app:1: .*rule: scope "key only"/);
 
   await policy(home, `apiVersion: scrydon.io/v1\nkind: SecurityPolicy\nprofile: permissive\nscopes:\n  - name: key only\n    match: "ghcr.io/**"\n    signatures:\n      - kind: cosign-key\n        publicKey: |\n${pub.trimEnd().split('\n').map((l) => `          ${l}`).join('\n')}\n`);
-  const warned = await scrydon(['verify', 'ghcr.io/acme/app:1'], { home });
-  assert.equal(warned.code, 0, warned.stderr);
-  assert.match(warned.stderr, /warning: .*allowed by the permissive profile/);
+  // verify's exit status is the answer: a failed signature fails it in every profile (permissive only warns at install)
+  const strict = expectError(await scrydon(['verify', 'ghcr.io/acme/app:1'], { home }), 'verify_failed');
+  assert.match(strict.stderr, /rule: scope "key only"/);
 
+  // with verification turned off, verify has nothing to verify against: a usage error, never a pass
   await policy(home, 'apiVersion: scrydon.io/v1\nkind: SecurityPolicy\nprofile: disabled\n');
-  assert.match((await scrydon(['verify', 'ghcr.io/acme/app:1'], { home })).stderr, /warning: signature policy is disabled/);
+  const off = expectError(await scrydon(['verify', 'ghcr.io/acme/app:1'], { home }), 'usage', 2);
+  assert.match(off.stderr, /nothing to verify .* turns verification off/);
 
   await policy(home, 'apiVersion: scrydon.io/v1\nkind: SecurityPolicy\nprofile: secure\nallowedRegistries: [ghcr.io]\n');
   const denied = expectError(await scrydon(['pull', '127.0.0.1:9/acme/app:1', '--plain-http'], { home }), 'registry_not_allowed');

@@ -5,7 +5,7 @@ import { covers, formatScopes, parseScopes, union } from '../../src/registry/aut
 import { findAuthEntry, lookupKeys, normalizeAuthKey, parseAuthFile } from '../../src/registry/credentials/docker-config.js';
 import { apiHost, canonicalRegistry, parseRemoteReference } from '../../src/registry/hosts.js';
 import { parseLocation } from '../../src/registry/location.js';
-import { fallbackTag } from '../../src/registry/referrers.js';
+import { fallbackTag, isFallbackTag } from '../../src/registry/referrers.js';
 import { parseRegistriesFile, RegistrySettings } from '../../src/registry/settings.js';
 import { authority, parseProxyUrl, proxyAuthorization, proxyFor } from '../../src/registry/transport/proxy.js';
 import { backoffMs, retryableStatus, retryAfterMs } from '../../src/registry/transport/retry.js';
@@ -26,7 +26,9 @@ describe('references and hosts', () => {
     assert.equal(storeTagFor(parseRemoteReference('ghcr.io/acme/fraud:1.2.0')), 'ghcr.io/acme/fraud:1.2.0');
     assert.equal(storeTagFor(parseRemoteReference('ghcr.io/acme/fraud')), 'ghcr.io/acme/fraud:latest');
     const d = `sha256:${'a'.repeat(64)}`;
-    assert.equal(storeTagFor(parseRemoteReference(`ghcr.io/acme/fraud@${d}`)), `ghcr.io/acme/fraud:sha256-${'a'.repeat(64)}`);
+    assert.equal(storeTagFor(parseRemoteReference(`ghcr.io/acme/fraud@${d}`)), `ghcr.io/acme/fraud@${d}`);
+    assert.equal(pushAllTarget('reg.local:5000/mirror', `ghcr.io/acme/fraud@${d}`), `reg.local:5000/mirror/acme/fraud@${d}`);
+    assert.ok(isFallbackTag(fallbackTag(d as `sha256:${string}`)) && !isFallbackTag(`sha256-${'a'.repeat(64)}.sig`) && !isFallbackTag('1.2.0'));
     assert.equal(pushAllTarget('reg.local:5000/mirror/', 'ghcr.io/acme/fraud:1.2.0'), 'reg.local:5000/mirror/acme/fraud:1.2.0');
     assert.equal(pushAllTarget('reg.local:5000/mirror', 'acme.fraud:1.2.0'), 'reg.local:5000/mirror/acme.fraud:1.2.0');
     assert.equal(fallbackTag(d as `sha256:${string}`), `sha256-${'a'.repeat(64)}`);

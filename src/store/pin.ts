@@ -1,0 +1,64 @@
+import { ScrydonError } from '../errors.js';
+import { Annotation } from '../oci/media-types.js';
+import { formatReference, parseReference } from '../oci/reference.js';
+import { readIndex, updateIndex } from './index-file.js';
+import type { LayoutPaths } from './layout.js';
+import { normalizeTag } from './refs.js';
+
+/**
+ * Artifacts pulled or mirrored by digest alone are kept under `REPOSITORY@sha256:<hex>` (a valid image-layout
+ * ref.name: `@` is in its separator set). A tag can never contain `@`, so such a name cannot collide with the
+ * referrers fallback tag `sha256-<hex>` or cosign's `sha256-<hex>.sig|.att|.sbom`, which earlier versions used
+ * for it (`REPOSITORY:sha256-<hex>`: `push --all` then wrote a pack manifest over a registry's fallback index).
+ */
+
+/** `X:sha256-<hex>` naming its own digest: the name earlier versions gave a digest-only artifact. */
+const OLD_PIN = /^(.+):sha256-([0-9a-f]{64})$/;
+
+/** The pinned name `REPO@sha256:<hex>` of an old `REPO:sha256-<hex>` name of manifest `digest`; undefined for any other name. */
+export function migratedPinName(name: string, digest: string): string | undefined {
+  const m = OLD_PIN.exec(name);
+  return m && `sha256:${m[2]}` === digest ? `${m[1]}@sha256:${m[2]}` : undefined;
+}
+
+/**
+ * The ref.name the store keeps `ref` under: `REPO@sha256:<hex>` for a digest reference with a repository (when
+ * `digest` is given it must be that digest), else the tag (`name:tag`, `:latest` added). An old pin name of
+ * `digest` becomes the new one, so archives and stores from earlier versions load under the new names.
+ */
+export function storeRefName(ref: string, digest?: string): string {
+  const r = parseReference(ref);
+  if (r.digest && r.repository && !r.tag) {
+    if (digest !== undefined && r.digest !== digest) {
+      throw new ScrydonError('digest_mismatch', `cannot name ${digest} "${ref}": the name pins another digest`);
+    }
+    return formatReference(r);
+  }
+  const name = normalizeTag(ref);
+  return (digest !== undefined ? migratedPinName(name, digest) : undefined) ?? name;
+}
+
+/**
+ * Renames a store's old pin names (`REPO:sha256-<hex>` of that very digest) to `REPO@sha256:<hex>`, once, under
+ * the index lock. Returns how many were renamed. Reads index.json only (the parse is cached for the command).
+ */
+export async function migratePinNames(paths: LayoutPaths): Promise<number> {
+  const stale = (idx: Awaited<ReturnType<typeof readIndex>>) =>
+    idx.manifests.filter((m) => {
+      const ref = m.annotations?.[Annotation.refName];
+      return ref !== undefined && migratedPinName(ref, m.digest) !== undefined;
+    });
+  if (stale(await readIndex(paths)).length === 0) return 0;
+  return updateIndex(paths, (idx) => {
+    const old = new Set(stale(idx));
+    if (old.size === 0) return { result: 0 };
+    const taken = new Set(idx.manifests.map((m) => m.annotations?.[Annotation.refName]));
+    const manifests = idx.manifests.flatMap((m) => {
+      if (!old.has(m)) return [m];
+      const name = migratedPinName(m.annotations?.[Annotation.refName] ?? '', m.digest) ?? '';
+      // the new name may already be there (pulled again by a newer version): the old entry just goes
+      return taken.has(name) ? [] : [{ ...m, annotations: { ...m.annotations, [Annotation.refName]: name } }];
+    });
+    return { index: { ...idx, manifests }, result: old.size };
+  });
+}
