@@ -2,7 +2,7 @@ import { copyGraphs, type CopyStats } from '../content/copy.js';
 import type { EventSink } from '../content/events.js';
 import type { IoOptions } from '../content/target.js';
 import { removeStaleStaging, StagingTarget } from '../store/staging.js';
-import { normalizeTag } from '../store/refs.js';
+import { storeRefName } from '../store/pin.js';
 import type { Store } from '../store/store-target.js';
 import { ArchiveReader } from './archive-reader.js';
 import { assertComplete } from './completeness.js';
@@ -28,7 +28,7 @@ export async function loadArchive(store: Store, path: string, o: LoadOptions = {
   const reader = await ArchiveReader.open(path);
   try {
     const roots = await reader.roots();
-    const refs = roots.flatMap((r) => r.tags.map((t) => ({ ref: normalizeTag(t), digest: r.root.digest })));
+    const refs = roots.flatMap((r) => r.tags.map((t) => ({ ref: storeRefName(t, r.root.digest), digest: r.root.digest })));
     await assertComplete(reader, store, store.name);
     const staging = await StagingTarget.create(store);
     let stats: CopyStats;

@@ -4,7 +4,7 @@ import type { IoOptions } from '../content/target.js';
 import { ScrydonError } from '../errors.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import { parseReference } from '../oci/reference.js';
-import { normalizeTag } from '../store/refs.js';
+import { storeRefName } from '../store/pin.js';
 import type { Store } from '../store/store-target.js';
 import type { ArchiveSink } from './archive-sink.js';
 import { ArchiveWriter } from './archive-writer.js';
@@ -52,13 +52,14 @@ export async function saveArchive(store: Store, refs: readonly string[], sink: A
   }
 }
 
-/** Tags keep their store name in the archive; digest references are saved untagged. */
+/** Store names (tags, and `REPO@sha256:…` pins) keep their name in the archive; bare digests are saved untagged. */
 async function resolveAll(store: Store, refs: readonly string[]): Promise<Array<{ ref: string | undefined; d: Descriptor }>> {
   const out: Array<{ ref: string | undefined; d: Descriptor }> = [];
   for (const ref of refs) {
-    if (parseReference(ref).digest) out.push({ ref: undefined, d: await store.resolve(ref) });
+    const r = parseReference(ref);
+    if (r.digest && !r.repository) out.push({ ref: undefined, d: await store.resolve(ref) });
     else {
-      const name = normalizeTag(ref);
+      const name = storeRefName(ref);
       out.push({ ref: name, d: await store.resolve(name) });
     }
   }

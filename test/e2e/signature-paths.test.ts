@@ -97,6 +97,15 @@ describe('digest-only artifacts never take a referrers fallback tag', () => {
     assert.ok(!names.some((n) => /:sha256-[0-9a-f]{64}$/.test(n)), JSON.stringify(names));
     await ok(['push', '--all', `${mirror.host}/site`, '--plain-http'], { home: site });
 
+    // across the air gap the pin keeps its name (an untagged root would be garbage to gc)
+    const tar = join(await tempDir(), 'site.tar');
+    await ok(['save', '--all', '-o', tar], { home: site });
+    const far = await tempDir();
+    await ok(['load', '-i', tar], { home: far });
+    await ok(['gc', '--grace', '0'], { home: far });
+    assert.ok((await json<Array<{ ref: string }>>(['ls'], { home: far })).some((e) => e.ref === `${reg}/acme/core@${core}`));
+    await json(verifyArgs(`${reg}/acme/core@${core}`), { home: far });
+
     // a node pulls from the site registry and verifies: the fallback index still lists the signature
     const node = await tempDir();
     await ok(['pull', `${mirror.host}/site/acme/core@${core}`, '--plain-http'], { home: node });
