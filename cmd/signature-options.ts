@@ -1,7 +1,3 @@
-import { loadPolicy } from '../src/config/policy.js';
-import { enforce } from '../src/signature/policy-engine.js';
-import { policyFile } from './registry-policy.js';
-import { loadTrustRoot } from '../src/signature/trust-store.js';
 import { prompt } from './prompt.js';
 import { ScrydonError } from '../src/errors.js';
 import { parseKeyRef, readKeyRef } from '../src/signature/key-ref.js';
@@ -153,21 +149,4 @@ export function receiptText(receipts: readonly Receipt[]): string {
 /** The name a stored artifact goes by for policy matching: the reference's repository, or a tag's. */
 export async function storeNameFor(ctx: Context, ref: string, d: Descriptor): Promise<string> {
   return storeRepositoryFor(await ctx.store(), ref, d);
-}
-
-/**
- * The security policy before local use of a stored artifact (install): secure blocks what does not verify
- * (verify_failed), permissive warns, disabled warns that nothing is checked. Without a policy.yaml: nothing.
- */
-export async function enforceStorePolicy(ctx: Context, ref: string): Promise<void> {
-  const { policy, source } = await loadPolicy(policyFile(ctx));
-  if (!source) return;
-  const store = await ctx.store();
-  const d = await store.resolve(ref);
-  const trust = await loadTrustRoot(ctx.paths.trust);
-  const legacyRefs = await storeLegacyRefs(store, d);
-  const name = await storeRepositoryFor(store, ref, d);
-  const { verifySignatures } = await import('../src/signature/verify.js'); // sigstore-js only when a policy asks
-  const e = await enforce(policy, source, ref, (requirement) => verifySignatures(store, d, { requirement, trust, legacyRefs, signal: ctx.signal }), name);
-  for (const w of e.warnings) ctx.warn(w);
 }

@@ -26,6 +26,8 @@ export const ErrorCode = {
   inventory_invalid: 'inventory_invalid',
   not_installed: 'not_installed',
   install_failed: 'install_failed',
+  dependency_unsatisfied: 'dependency_unsatisfied',
+  dependency_cycle: 'dependency_cycle',
   state_invalid: 'state_invalid',
   check_failed: 'check_failed',
   aborted: 'aborted',

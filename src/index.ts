@@ -30,3 +30,4 @@ export { inspectArtifact, type InspectResult } from './pack/inspect.js';
 export { saveArchive, loadArchive, storeInventory, type SaveOptions, type LoadOptions } from './archive/index.js';
 
 export { installPack, uninstallPack, listInstalled, type InstallOptions, type InstallResult } from './install/index.js';
+export { storePolicyAdmission, admitUnderPolicy, type Admission, type StorePolicyFiles } from './install/index.js';

@@ -1,9 +1,10 @@
 import { resolve } from 'node:path';
+import { storePolicyAdmission } from '../../src/install/admission.js';
 import { installPack } from '../../src/install/install.js';
 import { setStatuses } from '../../src/reconcile/lifecycle.js';
 import { defineCommand } from '../define-command.js';
 import { shortDigest } from '../output/render.js';
-import { enforceStorePolicy } from '../signature-options.js';
+import { policyFile } from '../registry-policy.js';
 
 export default defineCommand({
   command: 'install <ref>',
@@ -11,16 +12,23 @@ export default defineCommand({
   examples: [
     ['scrydon install acme.fraud:1.2.0', 'install into $SCRYDON_HOME/packs'],
     ['scrydon install acme.fraud:1.2.0 --root /srv/packs', 'install somewhere else'],
+    ['scrydon install acme.fraud:1.2.0 --no-deps', 'install without checking its dependencies'],
   ],
   builder: (y) =>
     y
       .positional('ref', { type: 'string', demandOption: true, describe: 'tag or digest in the local store' })
-      .option('root', { type: 'string', describe: 'install root (default $SCRYDON_HOME/packs)' }),
+      .option('root', { type: 'string', describe: 'install root (default $SCRYDON_HOME/packs)' })
+      .option('deps', {
+        type: 'boolean',
+        default: true,
+        describe: "check pack.json's dependencies against the installed packs (install them first); --no-deps skips the check",
+      }),
   run: async (args, ctx) => {
     const root = args.root ? resolve(args.root) : ctx.paths.packs;
-    // -- signatures: the security policy (policy.yaml) decides whether an unverified pack may be installed
-    await enforceStorePolicy(ctx, args.ref);
-    const r = await installPack(await ctx.store(), args.ref, { root, source: 'manual', signal: ctx.signal });
+    // -- signatures: the security policy (policy.yaml) decides whether an unverified pack may be installed; installPack applies it
+    const admission = storePolicyAdmission({ policyFile: policyFile(ctx), trustDir: ctx.paths.trust });
+    const { warnings, ...r } = await installPack(await ctx.store(), args.ref, { root, source: 'manual', signal: ctx.signal, admission, ignoreDependencies: !args.deps });
+    for (const w of warnings) ctx.warn(w);
     // -- reconcile: an explicit install is the review: a pack a reconcile left pending-review (or retired) becomes active
     if (r.record.status !== 'active') {
       await setStatuses(root, (rec) => (rec.id === r.record.id && rec.digest === r.record.digest ? 'active' : undefined));

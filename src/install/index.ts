@@ -1,4 +1,5 @@
 export { installPack, orderedContents, type InstallOptions, type InstallResult } from './install.js';
+export { admitUnderPolicy, storePolicyAdmission, type Admission, type PolicyCheck, type StorePolicyFiles } from './admission.js';
 export { listInstalled, uninstallPack } from './uninstall.js';
 export {
   INSTALL_STATUSES,

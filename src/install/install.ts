@@ -1,12 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import type { IoOptions, ReadOnlyTarget } from '../content/target.js';
+import type { IoOptions } from '../content/target.js';
 import { ScrydonError } from '../errors.js';
 import { fsyncDir } from '../fs/atomic-write.js';
 import { INTEGRATION_BUNDLE_MAX_BYTES, type PackJson } from '../pack/pack-json.js';
 import type { PackTarLimits } from '../pack/pack-tar.js';
 import { parsePackJson, readPack, type PackRead, type PackRef } from '../pack/read.js';
+import type { Store } from '../store/store-target.js';
+import { applyAdmission, assertAdmitted, type Admission } from './admission.js';
+import { checkDependencies } from './check-dependencies.js';
 import { bytesAt, extractPackLayer, type Extracted } from './extract.js';
 import {
   assertSafeSegment,
@@ -28,6 +31,10 @@ export interface InstallOptions extends IoOptions {
   limits?: Partial<PackTarLimits> | undefined;
   /** The clock (tests, reconcile runs). */
   now?: () => Date;
+  /** Why this pack may be installed (admission.ts): the store policy, or a policy applied already. Required. */
+  admission: Admission;
+  /** Install without checking pack.json's dependencies against what is installed (`--no-deps`). */
+  ignoreDependencies?: boolean;
 }
 
 export interface InstallResult {
@@ -38,6 +45,8 @@ export interface InstallResult {
   previous?: InstallRecord;
   /** Absolute path of `<root>/<id>/<version>`. */
   dir: string;
+  /** The policy's warnings (permissive or disabled: the pack was not verified). */
+  warnings: string[];
 }
 
 async function exists(p: string): Promise<boolean> {
@@ -107,14 +116,18 @@ async function checkExtracted(pack: PackRead, x: Extracted, staging: string, wha
 }
 
 /**
- * Installs a stored pack into `<root>/<id>/<version>/`: extracts its layer into `<root>/.staging-*`,
- * checks it, then — under the state lock — renames it into place and records it. Any failure leaves the
- * install root as it was. Installing the digest already installed is a no-op.
+ * Installs a stored pack into `<root>/<id>/<version>/`: applies its admission (verify before install), reads
+ * it, checks its dependencies against the install state, extracts its layer into `<root>/.staging-*`, checks
+ * it, then — under the state lock — renames it into place and records it. Any failure leaves the install
+ * root as it was. Installing the digest already installed is a no-op.
  */
-export async function installPack(target: ReadOnlyTarget, ref: PackRef, o: InstallOptions): Promise<InstallResult> {
+export async function installPack(target: Store, ref: PackRef, o: InstallOptions): Promise<InstallResult> {
   const root = resolve(o.root);
   const what = typeof ref === 'string' ? ref : ref.digest;
+  const admitted = await applyAdmission(o.admission, target, ref, o);
+  const { warnings } = admitted;
   const pack = await readPack(target, ref, o);
+  assertAdmitted(admitted, pack.descriptor.digest, what);
   const { id, version } = pack.packJson.package;
   assertSafeSegment(id, 'pack id');
   assertSafeSegment(version, 'pack version');
@@ -122,9 +135,12 @@ export async function installPack(target: ReadOnlyTarget, ref: PackRef, o: Insta
   const dir = join(idDir, version);
   const digest = pack.descriptor.digest;
 
-  const current = findRecord(await readInstallState(root), id);
+  const installed = await readInstallState(root);
+  const dependencies = pack.packJson.dependencies ?? {};
+  if (!o.ignoreDependencies) await checkDependencies(target, { id, version, dependencies }, installed, o);
+  const current = findRecord(installed, id);
   if (current && current.digest === digest && current.version === version && (await exists(dir))) {
-    return { action: 'unchanged', record: current, dir };
+    return { action: 'unchanged', record: current, dir, warnings };
   }
 
   const firstCreated = await mkdir(root, { recursive: true });
@@ -142,12 +158,13 @@ export async function installPack(target: ReadOnlyTarget, ref: PackRef, o: Insta
       installedAt: (o.now?.() ?? new Date()).toISOString(),
       status: o.status ?? 'active',
       contents,
+      ...(Object.keys(dependencies).length ? { dependencies } : {}),
     };
     const staged = staging;
     const outcome = await withInstallState(root, async (state, save) => {
       const previous = findRecord(state, id);
       if (previous && previous.digest === digest && previous.version === version && (await exists(dir))) {
-        return { result: { action: 'unchanged', record: previous, dir } as InstallResult, trash: [] as string[] };
+        return { result: { action: 'unchanged', record: previous, dir, warnings } as InstallResult, trash: [] as string[] };
       }
       idDirCreated = (await mkdir(idDir, { recursive: true })) !== undefined;
       const trash: string[] = [];
@@ -175,7 +192,7 @@ export async function installPack(target: ReadOnlyTarget, ref: PackRef, o: Insta
         const old = aside(root);
         if (await rename(join(idDir, previous.version), old).then(() => true, () => false)) trash.push(old);
       }
-      const result: InstallResult = { action: previous ? 'replaced' : 'installed', record, dir };
+      const result: InstallResult = { action: previous ? 'replaced' : 'installed', record, dir, warnings };
       if (previous) result.previous = previous;
       return { result, trash };
     });

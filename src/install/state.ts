@@ -32,6 +32,8 @@ export interface InstallRecord {
   status: InstallStatus;
   /** pack.json's contents, in the order they were installed (installOrder). */
   contents: InstalledContent[];
+  /** pack.json's dependencies (id → semver range); absent in records written before they were kept. */
+  dependencies?: Record<string, string>;
 }
 
 export interface InstallState {
@@ -76,6 +78,9 @@ function assertRecord(v: unknown, key: string, path: string): asserts v is Insta
   if (!Array.isArray(r.contents)) bad('contents is not an array');
   for (const c of r.contents as unknown[]) {
     if (!isRecord(c) || typeof c.path !== 'string' || !CONTENT_KINDS.includes(c.kind as ContentKind)) bad('contents has an invalid entry');
+  }
+  if (r.dependencies !== undefined && (!isRecord(r.dependencies) || Object.values(r.dependencies).some((v) => typeof v !== 'string'))) {
+    bad('dependencies is not an object of version ranges');
   }
   try {
     assertSafeSegment(r.id as string, 'pack id');

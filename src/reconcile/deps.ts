@@ -1,20 +1,13 @@
-import semver from 'semver';
+import { cycleText, cycleThrough, invalidRange, satisfies, shortfall, type DepPack } from '../install/dependencies.js';
+import type { InstallRecord } from '../install/state.js';
 
 /**
- * Dependency order (pure): pack.json's `dependencies` (id → semver range) resolved client-side against the
- * packs of this run and the packs already installed. Packs install dependencies first; a cycle, or a range
- * nothing satisfies, is a clear error naming the packs and ranges.
+ * Dependency order of a run (pure): pack.json's `dependencies` resolved client-side against the packs of this
+ * run and the packs installed, by the install path's rules (src/install/dependencies.ts). Packs install
+ * dependencies first; a cycle, or a range nothing meets, is a clear error naming the packs and ranges.
  */
-export interface DepNode {
+export interface DepNode extends DepPack {
   key: string;
-  id: string;
-  version: string;
-  dependencies: Readonly<Record<string, string>>;
-}
-
-export interface Available {
-  id: string;
-  version: string;
 }
 
 export interface DepOrder {
@@ -26,31 +19,27 @@ export interface DepOrder {
   needs: Map<string, string[]>;
 }
 
-/** `version` is in `range` (prereleases included); an invalid range holds nothing. */
-export function satisfies(version: string, range: string): boolean {
-  return semver.validRange(range) !== null && semver.satisfies(version, range, { includePrerelease: true });
+/** Why nothing meets `n`'s dependency on `id` `range`, or undefined with the run's packs that meet it put in `edges`. */
+function unmet(n: DepNode, id: string, range: string, nodes: readonly DepNode[], installed: ReadonlyMap<string, InstallRecord>, edges: string[]): string | undefined {
+  const inRun = nodes.filter((m) => m.id === id);
+  const meeting = inRun.filter((m) => satisfies(m.version, range));
+  if (meeting.length) {
+    edges.push(...meeting.map((m) => m.key));
+    return undefined;
+  }
+  const why = shortfall(n, id, range, installed.get(id));
+  return why && (inRun.length ? `${why}; this run installs ${id} ${[...new Set(inRun.map((m) => m.version))].join(', ')}` : why);
 }
 
-export function orderByDependencies(nodes: readonly DepNode[], available: readonly Available[]): DepOrder {
+/** `installed`: every install record, retired ones too (they meet no dependency, and the message says so). */
+export function orderByDependencies(nodes: readonly DepNode[], installed: readonly InstallRecord[]): DepOrder {
   const failed = new Map<string, string>();
   const needs = new Map<string, string[]>();
+  const byId = new Map(installed.map((r) => [r.id, r] as const));
   for (const n of nodes) {
     const edges: string[] = [];
-    for (const [id, range] of Object.entries(n.dependencies)) {
-      if (semver.validRange(range) === null) {
-        failed.set(n.key, `${n.id} ${n.version}: dependency ${id} has an invalid semver range "${range}"`);
-        break;
-      }
-      const inRun = nodes.filter((m) => m.id === id && satisfies(m.version, range));
-      if (inRun.length) {
-        edges.push(...inRun.map((m) => m.key));
-        continue;
-      }
-      if (available.some((a) => a.id === id && satisfies(a.version, range))) continue;
-      const seen = [...nodes.filter((m) => m.id === id), ...available.filter((a) => a.id === id)].map((a) => a.version);
-      failed.set(n.key, `${n.id} ${n.version} needs ${id} ${range}, which nothing satisfies (${seen.length ? `available: ${[...new Set(seen)].join(', ')}` : `${id} is neither installed nor in the catalog`})`);
-      break;
-    }
+    const why = invalidRange(n) ?? Object.entries(n.dependencies).reduce<string | undefined>((w, [id, range]) => w ?? unmet(n, id, range, nodes, byId, edges), undefined);
+    if (why) failed.set(n.key, why);
     needs.set(n.key, edges);
   }
   // Kahn's algorithm: a queue in the given order, so independent packs keep the catalog's order
@@ -82,18 +71,13 @@ export function orderByDependencies(nodes: readonly DepNode[], available: readon
   return { order, failed, needs };
 }
 
-/** `a 1.0.0 → b 2.0.0 → a 1.0.0`, walked from the first stuck node. */
+/** The first cycle among the stuck packs (each stuck pack is on one, or depends on one): `a 1.0.0 → b 2.0.0 → a 1.0.0`. */
 function describeCycle(stuck: readonly DepNode[], needs: ReadonlyMap<string, string[]>): string {
   const byKey = new Map(stuck.map((n) => [n.key, n] as const));
-  const first = stuck[0];
-  if (!first) return '';
-  const path: DepNode[] = [];
-  let cur: DepNode | undefined = first;
-  while (cur && !path.includes(cur)) {
-    path.push(cur);
-    cur = (needs.get(cur.key) ?? []).map((k) => byKey.get(k)).find((n) => n !== undefined);
+  const next = (n: DepNode): DepNode[] => (needs.get(n.key) ?? []).map((k) => byKey.get(k)).filter((m): m is DepNode => m !== undefined);
+  for (const n of stuck) {
+    const path = cycleThrough(n, next);
+    if (path) return cycleText(path);
   }
-  const names = path.map((n) => `${n.id} ${n.version}`);
-  if (cur) names.push(`${cur.id} ${cur.version}`);
-  return names.join(' → ');
+  return stuck.map((n) => `${n.id} ${n.version}`).join(', ');
 }

@@ -34,8 +34,7 @@ function keyOf(p: Prepared): string {
 export async function installInOrder(items: readonly InstallInput[], c: InstallContext): Promise<RunPack[]> {
   const byKey = new Map(items.map((i) => [keyOf(i.prepared), i] as const));
   const nodes: DepNode[] = items.map(({ prepared: p }) => ({ key: keyOf(p), id: p.entry.id, version: p.entry.version, dependencies: p.packJson.dependencies ?? {} }));
-  const available = c.installed.filter((r) => r.status !== 'retired');
-  const { order, failed: blocked, needs } = orderByDependencies(nodes, available);
+  const { order, failed: blocked, needs } = orderByDependencies(nodes, c.installed);
   const results = new Map<string, RunPack>();
   const bad = new Set<string>();
   for (const [key, why] of blocked) {
@@ -64,7 +63,7 @@ export async function installInOrder(items: readonly InstallInput[], c: InstallC
     await limiter.acquire();
     try {
       if (c.stop?.aborted) return false; // queued for a slot when the signal came
-      const r = await installPack(c.store, p.descriptor, { root: c.root, source: c.source, status });
+      const r = await installPack(c.store, p.descriptor, { root: c.root, source: c.source, status, admission: p.verification.admission });
       if (r.action === 'unchanged' && (r.record.status !== status || r.record.source !== c.source)) {
         await claimRecord(c.root, p.entry.id, p.descriptor.digest, c.source, status);
       }

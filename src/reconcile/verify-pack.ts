@@ -1,7 +1,8 @@
 import type { SecurityPolicy, SignatureSpec } from '../config/policy.js';
 import { ScrydonError } from '../errors.js';
+import { admitUnderPolicy, type Admission } from '../install/admission.js';
 import type { Descriptor } from '../oci/descriptor.js';
-import { appendReceipts, enforce, storeLegacyRefs, verifySignatures, type LoadedTrust, type Receipt } from '../signature/index.js';
+import { appendReceipts, type LoadedTrust, type Receipt } from '../signature/index.js';
 import type { CatalogEntry } from '../sources/catalog-file.js';
 import type { Source, SourcePolicy } from '../sources/source-spec.js';
 import type { Store } from '../store/store-target.js';
@@ -10,7 +11,8 @@ import type { Store } from '../store/store-target.js';
  * Signature checks of a run. The SOURCE's policy decides, never the catalog's author: an entry saying
  * `kind: none` under a source that requires signatures is refused; a signed entry is checked against the
  * source's key or identity (the key or identity the catalog states is never used). Verification is the
- * signature layer's own engine (enforce + verifySignatures), offline, over what is in the store.
+ * signature layer's own engine (enforce + verifySignatures), offline, over what is in the store, through the
+ * install layer's admitUnderPolicy: its admission is what lets the install step install that digest.
  */
 export type SignatureDecision = { kind: 'verify'; spec: SignatureSpec } | { kind: 'reject'; reason: string } | { kind: 'unsigned' };
 
@@ -33,15 +35,18 @@ export interface PackVerification {
   verified: boolean;
   /** `key <fingerprint>` or `<identity> (issuer <issuer>)`; null when not verified. */
   signer: string | null;
+  /** The source's policy admits this digest to the install step (unsigned: only when the source allows it). */
+  admission: Admission;
 }
 
 /** Verifies `d` under the source's policy (verify_failed naming the reference and the rule), recording receipts. */
 export async function verifyPack(store: Store, d: Descriptor, ref: string, source: Source, entry: CatalogEntry, trust: LoadedTrust | undefined, signal?: AbortSignal): Promise<PackVerification> {
   const decision = signatureDecision(source.signaturePolicy, entry, source.name);
-  if (decision.kind === 'unsigned') return { verified: false, signer: null };
   if (decision.kind === 'reject') throw new ScrydonError('verify_failed', `${ref}: ${decision.reason}`, { hint: 'sign the pack and list it with its signature kind, or use a source whose policy is unsigned-allowed' });
-  const legacyRefs = await storeLegacyRefs(store, d);
-  const e = await enforce(sourceSecurityPolicy(source.name, decision.spec), `source ${source.name}`, ref, (requirement) => verifySignatures(store, d, { requirement, trust, legacyRefs, signal }), ref);
+  // unsigned-allowed is the source's policy too: a scope whose signature kind is none (nothing is verified)
+  const spec: SignatureSpec = decision.kind === 'verify' ? decision.spec : { kind: 'none' };
+  const { admission, enforcement: e } = await admitUnderPolicy(store, d, { policy: sourceSecurityPolicy(source.name, spec), policySource: `source ${source.name}`, ref, name: ref, trust, signal });
+  if (decision.kind === 'unsigned') return { verified: false, signer: null, admission };
   if (e.outcome !== 'verified') throw new ScrydonError('verify_failed', `${ref}: not verified (${e.outcome}, ${e.rule})`);
   const verifiedAt = new Date().toISOString();
   const receipts: Receipt[] = e.result.verified.map((v) => ({
@@ -58,5 +63,5 @@ export async function verifyPack(store: Store, d: Descriptor, ref: string, sourc
   await appendReceipts(store.paths.root, receipts);
   const first = e.result.verified[0];
   const signer = first ? (first.signer.kind === 'key' ? `key ${first.signer.fingerprint}` : `${first.signer.identity} (issuer ${first.signer.issuer})`) : null;
-  return { verified: true, signer };
+  return { verified: true, signer, admission };
 }

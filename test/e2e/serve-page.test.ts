@@ -76,7 +76,7 @@ describe('scrydon serve: the catalog page and /api/', () => {
     await cp(join(dir, 'process-flows', 'case-triage.yaml'), join(dir, 'process-flows', 'escalation.yaml'));
     v13 = (await json<{ digest: string }>(['build', dir], { home })).digest;
     await ok(['build', join(FIXTURES, 'packs', 'acme-core')], { home });
-    await ok(['install', 'acme.fraud:1.2.0'], { home });
+    await ok(['install', 'acme.fraud:1.2.0', '--no-deps'], { home }); // acme.core stays stored, not installed
     // 1.2.0 signed and verified here; 1.3.0 unsigned
     const keys = await tempDir();
     await ok(['key', 'generate', '--dir', keys], { home, env });

@@ -50,7 +50,7 @@ describe('orderByDependencies', () => {
   const n = (id: string, version: string, dependencies: Record<string, string> = {}) => ({ key: `${id}@${version}`, id, version, dependencies });
 
   test('dependencies install first; installed packs satisfy ranges', () => {
-    const r = orderByDependencies([n('app.a', '1.0.0', { 'lib.b': '^2.0.0', 'base.c': '>=1' }), n('lib.b', '2.3.0')], [{ id: 'base.c', version: '1.4.0' }]);
+    const r = orderByDependencies([n('app.a', '1.0.0', { 'lib.b': '^2.0.0', 'base.c': '>=1' }), n('lib.b', '2.3.0')], [rec('base.c', '1.4.0', 'manual')]);
     assert.deepEqual(r.order, ['lib.b@2.3.0', 'app.a@1.0.0']);
     assert.equal(r.failed.size, 0);
   });
@@ -58,13 +58,23 @@ describe('orderByDependencies', () => {
   test('unsatisfiable ranges, invalid ranges and cycles are named', () => {
     const r = orderByDependencies(
       [n('a.a', '1.0.0', { 'b.b': '*' }), n('b.b', '1.0.0', { 'a.a': '1.x' }), n('c.c', '1.0.0', { 'd.d': '^3' }), n('e.e', '1.0.0', { 'a.a': 'not a range!' }), n('f.f', '1.0.0', { 'a.a': '^1' })],
-      [{ id: 'd.d', version: '2.0.0' }],
+      [rec('d.d', '2.0.0', 'manual')],
     );
     assert.match(r.failed.get('a.a@1.0.0') ?? '', /dependency cycle: a\.a 1\.0\.0 → b\.b 1\.0\.0 → a\.a 1\.0\.0/);
-    assert.match(r.failed.get('c.c@1.0.0') ?? '', /needs d\.d \^3.*available: 2\.0\.0/);
+    assert.equal(r.failed.get('c.c@1.0.0'), 'c.c 1.0.0 needs d.d ^3, but d.d 2.0.0 is installed');
     assert.match(r.failed.get('e.e@1.0.0') ?? '', /invalid semver range/);
     assert.ok(r.failed.has('f.f@1.0.0'), 'depends on a cycle member');
     assert.deepEqual(r.order, ['c.c@1.0.0', 'e.e@1.0.0']);
+  });
+
+  test('what falls short is said as it is: retired (by hand or by a source), not installed, another version in this run', () => {
+    const installed = [rec('core.m', '1.0.0', 'manual', 'retired'), rec('core.s', '1.0.0', 'other', 'retired')];
+    const r = orderByDependencies([n('a.a', '1.0.0', { 'core.m': '^1.0.0' }), n('b.b', '1.0.0', { 'core.s': '^1.0.0' }), n('c.c', '1.0.0', { 'lib.x': '^2' }), n('d.d', '1.0.0', { 'lib.y': '^2' }), n('lib.y', '1.5.0')], installed);
+    assert.equal(r.failed.get('a.a@1.0.0'), 'a.a 1.0.0 needs core.m ^1.0.0, but core.m 1.0.0 was installed by hand and is retired (a retired pack meets no dependency)');
+    assert.equal(r.failed.get('b.b@1.0.0'), 'b.b 1.0.0 needs core.s ^1.0.0, but core.s 1.0.0 was installed from source other and is retired (a retired pack meets no dependency)');
+    assert.equal(r.failed.get('c.c@1.0.0'), 'c.c 1.0.0 needs lib.x ^2, but lib.x is not installed');
+    assert.equal(r.failed.get('d.d@1.0.0'), 'd.d 1.0.0 needs lib.y ^2, but lib.y is not installed; this run installs lib.y 1.5.0');
+    for (const why of r.failed.values()) assert.doesNotMatch(why, /neither installed nor in the catalog/);
   });
 
   test('a chain of 1,000 resolves in order', () => {
