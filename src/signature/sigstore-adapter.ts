@@ -189,8 +189,12 @@ function parseCertificate(pem: string, where: string): X509Certificate {
 /** With --key, a signature that fails with the given key but verifies with the key of the certificate the layer carries: the wrong key. */
 function certificateKeyMismatch(e: unknown, cert: X509Certificate | undefined, l: LegacyParts, input: VerifyInput): ScrydonError | undefined {
   if (!cert || input.mode.kind !== 'key' || !(e instanceof ScrydonError) || e.code !== 'signature_invalid') return undefined;
-  const certKey = createPublicKey({ key: Buffer.from(cert.publicKey), format: 'der', type: 'spki' });
-  if (!verifiedScheme(certKey, l.payload, l.signature, input.where)) return undefined;
+  try {
+    const certKey = createPublicKey({ key: Buffer.from(cert.publicKey), format: 'der', type: 'spki' });
+    if (!verifiedScheme(certKey, l.payload, l.signature, input.where)) return undefined;
+  } catch {
+    return undefined; // a certificate key scrydon cannot use: the signature failure stands
+  }
   return new ScrydonError('key_mismatch', `${input.where}: signed by the key of the certificate it carries, not by ${input.mode.key.fingerprint}`, {
     hint: 'verify it keylessly with --certificate-identity and --certificate-oidc-issuer, or give that certificate with --key',
     cause: e,
