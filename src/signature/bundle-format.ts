@@ -9,21 +9,31 @@ export interface BundleReferrer {
   manifest: { descriptor: Descriptor; bytes: Buffer };
 }
 
+/** A descriptor with its fields in go-containerregistry's order (v1.Descriptor: mediaType, size, digest, …, artifactType). */
+function goDescriptor(d: Descriptor, artifactType?: string): Record<string, unknown> {
+  return artifactType === undefined ? { mediaType: d.mediaType, size: d.size, digest: d.digest } : { mediaType: d.mediaType, size: d.size, digest: d.digest, artifactType };
+}
+
+/**
+ * The manifest as cosign 3 writes it (WriteReferrer: go-containerregistry's v1.Manifest marshalled by
+ * encoding/json, then the top-level artifactType): Go's field order, annotations sorted, and the bundle's
+ * artifactType on the config descriptor too.
+ */
 export function bundleReferrer(subject: Descriptor, bundle: Buffer, predicateType: string, created: string): BundleReferrer {
   const config = descriptorOf(MediaType.ociEmpty, EMPTY_JSON);
   const layer = descriptorOf(MediaType.sigstoreBundleV03, bundle);
   const manifestBytes = encodeJson({
     schemaVersion: 2,
     mediaType: MediaType.ociManifest,
-    artifactType: MediaType.sigstoreBundleV03,
-    config,
-    layers: [layer],
-    subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
+    config: goDescriptor(config, MediaType.sigstoreBundleV03),
+    layers: [goDescriptor(layer)],
     annotations: {
       [Annotation.bundleContent]: 'dsse-envelope',
       [Annotation.bundlePredicateType]: predicateType,
       [Annotation.created]: created,
     },
+    subject: goDescriptor(subject),
+    artifactType: MediaType.sigstoreBundleV03,
   });
   return {
     config: { descriptor: config, bytes: EMPTY_JSON },

@@ -1,7 +1,7 @@
-import { createHash, verify as signVerify, type KeyObject } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
 import type { SignedEntity } from '@sigstore/verify';
 import { ScrydonError } from '../errors.js';
-import { keyAlgorithm } from './keys.js';
+import { verifiedScheme, type KeyScheme } from './keys.js';
 import type { LogBodyVerifier } from './log-body.js';
 
 /**
@@ -18,23 +18,26 @@ export function sha256(b: Buffer): Buffer {
   return createHash('sha256').update(b).digest();
 }
 
-/** The signature content the Verifier checks, with the hash the key's algorithm implies (sigstore-js assumes SHA-256). */
-export function signatureContent(signed: Buffer, digestOfPayload: Buffer, signature: Buffer): SignedEntity['signature'] {
-  return {
+/** The signature content handed to the Verifier, and the scheme it verified under once it has. */
+export interface CheckedSignature {
+  content: SignedEntity['signature'];
+  /** The key type and hash the signature verified with (P-384 and P-521 accept two hashes), once verified. */
+  scheme(): KeyScheme | undefined;
+}
+
+/** The signature content the Verifier checks, with the hashes the key type accepts (sigstore-js assumes SHA-256). */
+export function signatureContent(signed: Buffer, digestOfPayload: Buffer, signature: Buffer): CheckedSignature {
+  let matched: KeyScheme | undefined;
+  const content: SignedEntity['signature'] = {
     signature,
     compareSignature: (s: Buffer) => s.equals(signature),
     compareDigest: (d: Buffer) => d.equals(digestOfPayload),
-    verifySignature: (k: KeyObject) => verifyWith(k, signed, signature),
+    verifySignature: (k: KeyObject) => {
+      matched = verifiedScheme(k, signed, signature, 'signing key');
+      return matched !== undefined;
+    },
   };
-}
-
-export function verifyWith(k: KeyObject, data: Buffer, signature: Buffer): boolean {
-  try {
-    return signVerify(keyAlgorithm(k, 'signing key').hash, data, k, signature);
-  } catch (e) {
-    if (e instanceof ScrydonError) throw e;
-    return false;
-  }
+  return { content, scheme: () => matched };
 }
 
 export function verifiedTimes(e: SignedEntity): string[] {

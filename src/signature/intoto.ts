@@ -7,10 +7,12 @@ import { checkAnnotations } from './simple-signing.js';
 export const COSIGN_SIGN_PREDICATE = 'https://sigstore.dev/cosign/sign/v1';
 export const INTOTO_STATEMENT_V1 = 'https://in-toto.io/Statement/v1';
 
-/** The statement `cosign sign` puts in its DSSE envelope: the digest as subject, `-a` annotations on it, an empty predicate. */
+/**
+ * The statement `cosign sign` (≥ 3.0.5) puts in its DSSE envelope: the digest as subject, the `-a` annotations on
+ * it (`{}` when there are none: structpb.NewStruct of an empty map), an empty predicate.
+ */
 export function signStatement(digest: Digest, annotations: Readonly<Record<string, string>> = {}): Buffer {
-  const subject: Record<string, unknown> = { digest: { sha256: digestHex(digest) } };
-  if (Object.keys(annotations).length) subject.annotations = { ...annotations };
+  const subject = { digest: { sha256: digestHex(digest) }, annotations: { ...annotations } };
   return Buffer.from(JSON.stringify({ _type: INTOTO_STATEMENT_V1, subject: [subject], predicateType: COSIGN_SIGN_PREDICATE, predicate: {} }), 'utf8');
 }
 

@@ -2,19 +2,50 @@ import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sig
 import { ScrydonError } from '../errors.js';
 import { decryptCosignKey, encryptCosignKey, isEncryptedCosignKey, pemLabel } from './key-encryption.js';
 
-/** The signing algorithms cosign supports that Node can compute (pkg/cosign/keys.go SupportedKeyDetails, less Ed25519ph). */
-export type KeyAlgorithm = 'ecdsa-p256-sha256' | 'ecdsa-p384-sha384' | 'ecdsa-p521-sha512' | 'rsa-pkcs1v15-sha256';
+/**
+ * A key type and the hash it signs with: cosign's key types that Node can compute (pkg/cosign/keys.go
+ * SupportedKeyDetails, less Ed25519ph). P-384 and P-521 appear twice: with their own hash (cosign ≥ 2.6) and
+ * with SHA-256 (cosign ≤ 2.5, containers/image). catalog-spec/signatures.md "Hash algorithms" has the facts.
+ */
+export type KeyAlgorithm =
+  | 'ecdsa-p256-sha256'
+  | 'ecdsa-p384-sha256'
+  | 'ecdsa-p384-sha384'
+  | 'ecdsa-p521-sha256'
+  | 'ecdsa-p521-sha512'
+  | 'rsa-pkcs1v15-sha256';
 export type HashName = 'sha256' | 'sha384' | 'sha512';
 
-const CURVES: Readonly<Record<string, { algorithm: KeyAlgorithm; hash: HashName }>> = {
-  prime256v1: { algorithm: 'ecdsa-p256-sha256', hash: 'sha256' },
-  secp384r1: { algorithm: 'ecdsa-p384-sha384', hash: 'sha384' },
-  secp521r1: { algorithm: 'ecdsa-p521-sha512', hash: 'sha512' },
+export interface KeyScheme {
+  algorithm: KeyAlgorithm;
+  hash: HashName;
+}
+
+/** How a key type signs and what it accepts when verifying. */
+interface KeyType {
+  /** What scrydon signs with: SHA-256, the hash every cosign `verify --key` (default `--signature-digest-algorithm sha256`) and containers/image check. */
+  signs: KeyScheme;
+  /** What verification accepts: every hash some cosign version or containers/image signed this key type with. */
+  verifies: readonly KeyScheme[];
+}
+
+const P256: KeyScheme = { algorithm: 'ecdsa-p256-sha256', hash: 'sha256' };
+const P384_SHA256: KeyScheme = { algorithm: 'ecdsa-p384-sha256', hash: 'sha256' };
+const P384_SHA384: KeyScheme = { algorithm: 'ecdsa-p384-sha384', hash: 'sha384' };
+const P521_SHA256: KeyScheme = { algorithm: 'ecdsa-p521-sha256', hash: 'sha256' };
+const P521_SHA512: KeyScheme = { algorithm: 'ecdsa-p521-sha512', hash: 'sha512' };
+const RSA: KeyScheme = { algorithm: 'rsa-pkcs1v15-sha256', hash: 'sha256' };
+
+const CURVES: Readonly<Record<string, KeyType>> = {
+  prime256v1: { signs: P256, verifies: [P256] },
+  secp384r1: { signs: P384_SHA256, verifies: [P384_SHA256, P384_SHA384] },
+  secp521r1: { signs: P521_SHA256, verifies: [P521_SHA256, P521_SHA512] },
 };
 const RSA_SIZES: ReadonlySet<number> = new Set([2048, 3072, 4096]);
 
 export interface PublicKeyInfo {
   key: KeyObject;
+  /** What this key signs with here (always a SHA-256 scheme; see KeyType.signs). */
   algorithm: KeyAlgorithm;
   hash: HashName;
   /** `sha256:<hex>` of the PKIX (SubjectPublicKeyInfo) DER: what receipts and policies name a key by. */
@@ -28,8 +59,8 @@ export interface SigningKey {
   publicKey: PublicKeyInfo;
 }
 
-/** Which algorithm a key signs with; refuses what cosign would not produce or Node cannot verify. */
-export function keyAlgorithm(k: KeyObject, where: string): { algorithm: KeyAlgorithm; hash: HashName } {
+/** How a key signs and verifies; refuses what cosign would not produce or Node cannot verify. */
+export function keyType(k: KeyObject, where: string): KeyType {
   const type = k.asymmetricKeyType;
   if (type === 'ec') {
     const curve = k.asymmetricKeyDetails?.namedCurve ?? 'unknown';
@@ -40,7 +71,7 @@ export function keyAlgorithm(k: KeyObject, where: string): { algorithm: KeyAlgor
   if (type === 'rsa') {
     const bits = k.asymmetricKeyDetails?.modulusLength ?? 0;
     if (!RSA_SIZES.has(bits)) throw new ScrydonError('key_unsupported', `${where}: RSA keys of ${bits} bits are not supported (2048, 3072 and 4096 are)`);
-    return { algorithm: 'rsa-pkcs1v15-sha256', hash: 'sha256' };
+    return { signs: RSA, verifies: [RSA] };
   }
   if (type === 'ed25519') {
     throw new ScrydonError('key_unsupported', `${where}: Ed25519 keys are refused: cosign signs with them as Ed25519ph (pre-hashed), which Node cannot compute or verify`, {
@@ -48,6 +79,17 @@ export function keyAlgorithm(k: KeyObject, where: string): { algorithm: KeyAlgor
     });
   }
   throw new ScrydonError('key_unsupported', `${where}: ${type ?? 'unknown'} keys are not supported (ECDSA P-256/P-384/P-521 and RSA are)`);
+}
+
+/** The scheme under which `signature` verifies `data` with `k`, or undefined when none does. */
+export function verifiedScheme(k: KeyObject, data: Buffer, signature: Buffer, where: string): KeyScheme | undefined {
+  return keyType(k, where).verifies.find((s) => {
+    try {
+      return verify(s.hash, data, k, signature);
+    } catch {
+      return false;
+    }
+  });
 }
 
 export function spkiDer(k: KeyObject): Buffer {
@@ -61,11 +103,11 @@ export function keyHint(k: KeyObject): string {
 
 export function publicKeyInfo(key: KeyObject, where: string): PublicKeyInfo {
   const pub = key.type === 'private' ? createPublicKey(key) : key;
-  const { algorithm, hash } = keyAlgorithm(pub, where);
+  const t = keyType(pub, where);
   return {
     key: pub,
-    algorithm,
-    hash,
+    algorithm: t.signs.algorithm,
+    hash: t.signs.hash,
     fingerprint: `sha256:${createHash('sha256').update(spkiDer(pub)).digest('hex')}`,
     pem: pub.export({ format: 'pem', type: 'spki' }).toString(),
   };
@@ -136,15 +178,12 @@ export async function generateKeyPair(password: string): Promise<GeneratedKeyPai
   return { privatePem: await encryptCosignKey(pkcs8, password), publicPem: info.pem, fingerprint: info.fingerprint };
 }
 
-/** Signs `data` with the key's hash: DER ECDSA (what Go's SignASN1 gives) or RSA PKCS#1 v1.5. */
+/** Signs `data` with SHA-256 (see KeyType.signs): DER ECDSA (what Go's SignASN1 gives) or RSA PKCS#1 v1.5. */
 export function signData(k: SigningKey, data: Buffer): Buffer {
   return sign(k.publicKey.hash, data, k.privateKey);
 }
 
+/** True when `signature` verifies under one of the schemes the key accepts. */
 export function verifyData(k: PublicKeyInfo, data: Buffer, signature: Buffer): boolean {
-  try {
-    return verify(k.hash, data, k.key, signature);
-  } catch {
-    return false;
-  }
+  return verifiedScheme(k.key, data, signature, 'public key') !== undefined;
 }

@@ -44,7 +44,7 @@ async function pushBlob(target: Target, d: Descriptor, bytes: Buffer, o: IoOptio
 }
 
 async function signBundle(target: Target, subject: Descriptor, key: SigningKey, opts: SignOptions): Promise<SignResult> {
-  const bundle = await buildKeyDsseBundle(signStatement(subject.digest, opts.annotations), MediaType.inTotoPayload, key);
+  const bundle = buildKeyDsseBundle(signStatement(subject.digest, opts.annotations), MediaType.inTotoPayload, key);
   const r = bundleReferrer(subject, bundle, COSIGN_SIGN_PREDICATE, opts.created ?? new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'));
   await pushBlob(target, r.config.descriptor, r.config.bytes, opts);
   await pushBlob(target, r.layer.descriptor, r.layer.bytes, opts);

@@ -1,22 +1,21 @@
 /**
  * With sigstore-trust-root.ts, the only code that calls sigstore-js (the Node-20 line: @sigstore/verify 3.1,
- * bundle 4.0, core 3.2, sign 4.1, protobuf-specs 0.5): signing and verifying here, trusted roots there.
+ * bundle 4.0, core 3.2, protobuf-specs 0.5): signing and verifying here, trusted roots there.
  * Everything else in scrydon sees plain values. Moving to sigstore-js v5 (Node ≥ 22) should be a change to
  * these two files alone.
  *
  * Offline by construction: trust material comes from a trusted_root.json the caller read from disk;
  * `sigstore.verify()` / `createVerifier()` (which fetch TUF metadata) are never used.
  */
-import type { KeyObject } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { bundleFromJSON, bundleToJSON, BUNDLE_V03_MEDIA_TYPE, type Bundle, type TransparencyLogEntry } from '@sigstore/bundle';
 import { dsse, RFC3161Timestamp, X509Certificate } from '@sigstore/core';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
-import { DSSEBundleBuilder } from '@sigstore/sign';
 import { toSignedEntity, toTrustMaterial, Verifier, VerificationError, type SignedEntity, type TrustMaterial } from '@sigstore/verify';
 import { ScrydonError } from '../errors.js';
 import type { TrustRoot } from './sigstore-trust-root.js';
-import { checkLogKey, sha256, signatureContent, verifiedTimes } from './evidence.js';
-import { keyHint, signData, type PublicKeyInfo, type SigningKey } from './keys.js';
+import { checkLogKey, sha256, signatureContent, verifiedTimes, type CheckedSignature } from './evidence.js';
+import { keyHint, signData, verifiedScheme, type KeyAlgorithm, type PublicKeyInfo, type SigningKey } from './keys.js';
 import { bodyVerifier } from './log-body.js';
 
 // ---------------------------------------------------------------------------------------------- trust material
@@ -34,18 +33,16 @@ function material(trust: TrustRoot | undefined, key: PublicKeyInfo | undefined):
 
 // ---------------------------------------------------------------------------------------------- sign
 
-/** A Sigstore bundle v0.3 (DSSE, public-key hint, no log entry) over `payload`, as cosign writes with `--key`. */
-export async function buildKeyDsseBundle(payload: Buffer, payloadType: string, key: SigningKey): Promise<Buffer> {
-  const builder = new DSSEBundleBuilder({
-    signer: {
-      sign: async (data: Buffer) => ({
-        signature: signData(key, data),
-        key: { $case: 'publicKey', publicKey: key.publicKey.pem, hint: keyHint(key.publicKey.key) },
-      }),
-    },
-    witnesses: [],
-  });
-  const bundle = await builder.create({ data: payload, type: payloadType });
+/**
+ * A Sigstore bundle v0.3 (DSSE, public-key hint, no log entry) over `payload`, as cosign 3 writes with `--key`
+ * (sigstore-go pkg/sign: the DSSE signature has no `keyid`, and no `timestampVerificationData` without a TSA).
+ */
+export function buildKeyDsseBundle(payload: Buffer, payloadType: string, key: SigningKey): Buffer {
+  const bundle: Bundle = {
+    mediaType: BUNDLE_V03_MEDIA_TYPE,
+    verificationMaterial: { content: { $case: 'publicKey', publicKey: { hint: keyHint(key.publicKey.key) } }, tlogEntries: [], timestampVerificationData: undefined },
+    content: { $case: 'dsseEnvelope', dsseEnvelope: { payload, payloadType, signatures: [{ sig: signData(key, dsse.preAuthEncoding(payloadType, payload)), keyid: '' }] } },
+  };
   return Buffer.from(JSON.stringify(bundleToJSON(bundle)), 'utf8');
 }
 
@@ -66,6 +63,8 @@ export interface SigningCertificate {
 /** What a verified signature proved, before the claim (digest, predicate) is checked by the caller. */
 export interface VerifiedEvidence {
   signerKey: KeyObject;
+  /** The key type and hash the signature verified with. */
+  algorithm: KeyAlgorithm;
   certificate: SigningCertificate | undefined;
   /** Verified signing times: log integrated times and TSA times. */
   times: string[];
@@ -118,8 +117,8 @@ export function verifyBundle(p: ParsedBundle, input: VerifyInput): VerifiedEvide
   const base = toSignedEntity(p.bundle);
   const env = p.bundle.content.$case === 'dsseEnvelope' ? p.bundle.content.dsseEnvelope : undefined;
   const sig = Buffer.from(env?.signatures[0]?.sig ?? Buffer.alloc(0));
-  const entity: SignedEntity = { ...base, signature: signatureContent(dsse.preAuthEncoding(p.payloadType, p.payload), sha256(p.payload), sig) };
-  return runVerifier(entity, input, p.bundle.verificationMaterial.tlogEntries);
+  const checked = signatureContent(dsse.preAuthEncoding(p.payloadType, p.payload), sha256(p.payload), sig);
+  return runVerifier({ ...base, signature: checked.content }, checked, input, p.bundle.verificationMaterial.tlogEntries);
 }
 
 /** The parts of a legacy simple-signing layer, already decoded by the caller. */
@@ -168,21 +167,41 @@ export function verifyLegacy(l: LegacyParts, input: VerifyInput): VerifiedEviden
     }
     timestamps.push({ $case: 'timestamp-authority', timestamp: ts });
   }
-  let key: SignedEntity['key'];
-  if (l.certificatePem) {
-    try {
-      key = { $case: 'certificate', certificate: X509Certificate.parse(l.certificatePem) };
-    } catch (e) {
-      throw new ScrydonError('certificate_untrusted', `${input.where}: the certificate annotation does not parse`, { cause: e });
-    }
-  } else {
-    key = { $case: 'public-key', hint: 'user-key' };
+  const certificate = l.certificatePem ? parseCertificate(l.certificatePem, input.where) : undefined;
+  // with --key, cosign verifies with the given key and does not use a certificate the layer carries (verifyInternal)
+  const key: SignedEntity['key'] = certificate && input.mode.kind === 'keyless' ? { $case: 'certificate', certificate } : { $case: 'public-key', hint: 'user-key' };
+  const checked = signatureContent(l.payload, sha256(l.payload), l.signature);
+  try {
+    return runVerifier({ signature: checked.content, key, tlogEntries, timestamps }, checked, input, tlogEntries);
+  } catch (e) {
+    throw certificateKeyMismatch(e, certificate, l, input) ?? e;
   }
-  const entity: SignedEntity = { signature: signatureContent(l.payload, sha256(l.payload), l.signature), key, tlogEntries, timestamps };
-  return runVerifier(entity, input, tlogEntries);
 }
 
-function runVerifier(entity: SignedEntity, input: VerifyInput, entries: readonly TransparencyLogEntry[]): VerifiedEvidence {
+function parseCertificate(pem: string, where: string): X509Certificate {
+  try {
+    return X509Certificate.parse(pem);
+  } catch (e) {
+    throw new ScrydonError('certificate_untrusted', `${where}: the certificate annotation does not parse`, { cause: e });
+  }
+}
+
+/** With --key, a signature that fails with the given key but verifies with the key of the certificate the layer carries: the wrong key. */
+function certificateKeyMismatch(e: unknown, cert: X509Certificate | undefined, l: LegacyParts, input: VerifyInput): ScrydonError | undefined {
+  if (!cert || input.mode.kind !== 'key' || !(e instanceof ScrydonError) || e.code !== 'signature_invalid') return undefined;
+  try {
+    const certKey = createPublicKey({ key: Buffer.from(cert.publicKey), format: 'der', type: 'spki' });
+    if (!verifiedScheme(certKey, l.payload, l.signature, input.where)) return undefined;
+  } catch {
+    return undefined; // a certificate key scrydon cannot use: the signature failure stands
+  }
+  return new ScrydonError('key_mismatch', `${input.where}: signed by the key of the certificate it carries, not by ${input.mode.key.fingerprint}`, {
+    hint: 'verify it keylessly with --certificate-identity and --certificate-oidc-issuer, or give that certificate with --key',
+    cause: e,
+  });
+}
+
+function runVerifier(entity: SignedEntity, checked: CheckedSignature, input: VerifyInput, entries: readonly TransparencyLogEntry[]): VerifiedEvidence {
   const { mode, trust, where } = input;
   const keyless = entity.key.$case === 'certificate';
   if (mode.kind === 'keyless' && !keyless) throw new ScrydonError('key_mismatch', `${where}: signed with a key, not a certificate; verify it with --key`);
@@ -220,10 +239,13 @@ function runVerifier(entity: SignedEntity, input: VerifyInput, entries: readonly
   } catch (e) {
     throw mapError(e, entity, where);
   }
+  const algorithm = checked.scheme()?.algorithm;
+  if (!algorithm) throw new ScrydonError('signature_invalid', `${where}: the verifier accepted a signature no scheme verified`);
   const certificate = entity.key.$case === 'certificate' ? certificateInfo(entity.key.certificate) : undefined;
   for (const e of e2.tlogEntries) checkLogKey(bodyVerifier(e.canonicalizedBody, where), signer.key, certificate, where);
   return {
     signerKey: signer.key,
+    algorithm,
     certificate,
     times: verifiedTimes(e2),
     tlogEntries: e2.tlogEntries.length,

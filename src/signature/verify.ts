@@ -54,7 +54,7 @@ export interface VerifyResult {
 }
 
 function signerOf(ev: VerifiedEvidence, req: VerifyRequirement, where: string): Signer {
-  if (req.kind === 'key') return { kind: 'key', fingerprint: req.key.fingerprint, algorithm: req.key.algorithm };
+  if (req.kind === 'key') return { kind: 'key', fingerprint: req.key.fingerprint, algorithm: ev.algorithm };
   const c = ev.certificate;
   if (!c) throw new ScrydonError('key_mismatch', `${where}: no signing certificate`);
   const identity = matchIdentity(c.sans, c.issuer, req.identity, where);

@@ -139,7 +139,8 @@ export async function keylessLegacyAnnotations(s: FakeSigstore, signer: KeylessS
   return out;
 }
 
-function pae(type: string, body: Buffer): Buffer {
+/** DSSE's pre-authentication encoding: what a DSSE signature is over. */
+export function pae(type: string, body: Buffer): Buffer {
   return Buffer.concat([Buffer.from(`DSSEv1 ${Buffer.byteLength(type)} ${type} ${body.byteLength} `), body]);
 }
 

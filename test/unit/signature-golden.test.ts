@@ -25,6 +25,7 @@ import { simpleSigningPayload } from '../../src/signature/simple-signing.js';
 import { verifySignatures, type VerifyRequirement } from '../../src/signature/verify.js';
 import { Store } from '../../src/store/store-target.js';
 import { cleanupTemps, FIXTURES, tempDir } from '../helpers/cli.js';
+import { INTEROP } from '../helpers/cosign-fixtures.js';
 import { fakeSigstore, IDENTITY, ISSUER, keylessBundle, keylessLegacyAnnotations } from '../helpers/sigstore-fixtures.js';
 
 const DIR = join(FIXTURES, 'signatures', 'golden');
@@ -48,7 +49,7 @@ async function generate(): Promise<void> {
   const key = await parsePrivateKey(pkcs8, undefined, 'golden key');
   await write('key.pub', key.publicKey.pem);
   await write('subject.json', SUBJECT_BYTES);
-  await write('key-bundle.json', await buildKeyDsseBundle(signStatement(SUBJECT.digest, { env: 'golden' }), MediaType.inTotoPayload, key));
+  await write('key-bundle.json', buildKeyDsseBundle(signStatement(SUBJECT.digest, { env: 'golden' }), MediaType.inTotoPayload, key));
   const payload = simpleSigningPayload(REPO, SUBJECT.digest, { env: 'golden' });
   await write('key-legacy-payload.json', payload);
   await write('key-legacy-signature.txt', signData(key, payload).toString('base64'));
@@ -148,4 +149,51 @@ test('golden: the committed keyless bundle and keyless legacy signature re-verif
   const r2 = await verify(legacyStore, who, true);
   assert.equal(r2.verified[0]?.format, 'legacy');
   assert.equal(r2.verified[0]?.transparencyLog.entries, 1);
+});
+
+// ------------------------------------------------------------------------------------------------ cosign 3's shapes
+
+/** The JSON's structure with its values replaced by their kind, keys kept in their order: what two writers share. */
+function shape(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(shape);
+  if (typeof v === 'object' && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, shape(x)]));
+  if (typeof v === 'number') return 'number';
+  return typeof v === 'string' && /^sha256:[0-9a-f]{64}$/.test(v) ? 'digest' : v;
+}
+
+test('golden: the bundle referrer has the shape cosign 3 writes (WriteReferrer: Go field order, artifactType on the config too)', async () => {
+  // cosign-formats notes §2.2, from cosign pkg/oci/remote/write.go WriteReferrer and go-containerregistry v1.Manifest/Descriptor
+  const cosign = {
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    config: { mediaType: 'application/vnd.oci.empty.v1+json', size: 2, digest: 'sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a', artifactType: 'application/vnd.dev.sigstore.bundle.v0.3+json' },
+    layers: [{ mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json', size: 4971, digest: `sha256:${'a'.repeat(64)}` }],
+    annotations: { 'dev.sigstore.bundle.content': 'dsse-envelope', 'dev.sigstore.bundle.predicateType': 'https://sigstore.dev/cosign/sign/v1', 'org.opencontainers.image.created': '2026-01-01T00:00:00Z' },
+    subject: { mediaType: 'application/vnd.oci.image.manifest.v1+json', size: 1234, digest: `sha256:${'b'.repeat(64)}` },
+    artifactType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
+  };
+  const ours = bundleReferrer(SUBJECT, await read('key-bundle.json'), COSIGN_SIGN_PREDICATE, CREATED).manifest.bytes;
+  assert.equal(JSON.stringify(shape(JSON.parse(ours.toString()))), JSON.stringify(shape(cosign)));
+});
+
+test('golden: a key bundle carries the fields cosign 3 writes: no DSSE keyid, no empty timestampVerificationData (beside a bundle cosign wrote)', async () => {
+  type B = { verificationMaterial: Record<string, unknown>; dsseEnvelope: { signatures: Array<Record<string, unknown>> } };
+  const cosign = JSON.parse(await readFile(join(INTEROP, 'cosign', 'oci-attestation.sigstore.json'), 'utf8')) as B;
+  const key = await parsePrivateKey(generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), undefined, 'k');
+  for (const [what, ours] of [['committed', JSON.parse((await read('key-bundle.json')).toString()) as B], ['built', JSON.parse(buildKeyDsseBundle(signStatement(SUBJECT.digest), MediaType.inTotoPayload, key).toString()) as B]] as const) {
+    assert.deepEqual(Object.keys(ours), Object.keys(cosign), what);
+    assert.deepEqual(Object.keys(ours.dsseEnvelope), Object.keys(cosign.dsseEnvelope), what);
+    assert.deepEqual(ours.dsseEnvelope.signatures.map((s) => Object.keys(s)), cosign.dsseEnvelope.signatures.map((s) => Object.keys(s)), what);
+    // cosign's is keyless (a certificate and a Rekor entry); a key bundle names its key by a hint, and has no empty extras
+    assert.deepEqual(Object.keys(ours.verificationMaterial), ['publicKey'], what);
+    assert.deepEqual(Object.keys(cosign.verificationMaterial), ['certificate', 'tlogEntries']);
+  }
+});
+
+test('golden: the in-toto statement is the one cosign ≥ 3.0.5 signs (subject annotations {} when none, empty predicate)', () => {
+  const hex = SUBJECT.digest.slice('sha256:'.length);
+  // protojson of intotov1.Statement{Type, Subject: [{Digest, Annotations: structpb.NewStruct(map)}], PredicateType, Predicate: &structpb.Struct{}}
+  const cosign = `{"_type":"https://in-toto.io/Statement/v1","subject":[{"digest":{"sha256":"${hex}"},"annotations":{}}],"predicateType":"https://sigstore.dev/cosign/sign/v1","predicate":{}}`;
+  assert.equal(signStatement(SUBJECT.digest).toString(), cosign);
+  assert.equal(signStatement(SUBJECT.digest, { env: 'prod' }).toString(), cosign.replace('"annotations":{}', '"annotations":{"env":"prod"}'));
 });

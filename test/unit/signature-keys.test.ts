@@ -71,12 +71,12 @@ test('generate → decrypt round trip; the public half is PKIX PEM with a stable
   assert.equal(k.publicKey.fingerprint, pair.fingerprint);
 });
 
-test('plain PKCS#8, SEC1 and PKCS#1 keys: ECDSA P-256/384/521 and RSA are accepted; Ed25519 and P-224 are refused with a reason', async () => {
+test('plain PKCS#8, SEC1 and PKCS#1 keys: ECDSA P-256/384/521 and RSA are accepted (all sign over SHA-256); Ed25519 and P-224 are refused with a reason', async () => {
   const pem = (k: ReturnType<typeof generateKeyPairSync>['privateKey'], type: 'pkcs8' | 'sec1' | 'pkcs1') => k.export({ format: 'pem', type }).toString();
   const cases: Array<[string, string]> = [
     [pem(generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey, 'pkcs8'), 'ecdsa-p256-sha256'],
-    [pem(generateKeyPairSync('ec', { namedCurve: 'secp384r1' }).privateKey, 'sec1'), 'ecdsa-p384-sha384'],
-    [pem(generateKeyPairSync('ec', { namedCurve: 'secp521r1' }).privateKey, 'pkcs8'), 'ecdsa-p521-sha512'],
+    [pem(generateKeyPairSync('ec', { namedCurve: 'secp384r1' }).privateKey, 'sec1'), 'ecdsa-p384-sha256'],
+    [pem(generateKeyPairSync('ec', { namedCurve: 'secp521r1' }).privateKey, 'pkcs8'), 'ecdsa-p521-sha256'],
     [pem(generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey, 'pkcs1'), 'rsa-pkcs1v15-sha256'],
   ];
   for (const [p, alg] of cases) {
