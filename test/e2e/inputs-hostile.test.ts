@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { Descriptor } from '../../src/oci/descriptor.js';
-import { cleanupTemps, expectError, FIXTURES, json, ok, scrydon, tempDir, treeHash } from '../helpers/cli.js';
+import { cleanupTemps, expectError, FIXTURES, have, json, ok, scrydon, tempDir, treeHash } from '../helpers/cli.js';
 import { packEntries, samplePack, storeArtifact, storePack } from '../helpers/make-pack.js';
+import { startRegistry } from '../helpers/registry.js';
 import { http, sha256, startServe } from '../helpers/serve.js';
 import { fakeSigstore, IDENTITY, ISSUER, storeKeylessArtifact } from '../helpers/sigstore-fixtures.js';
 
@@ -154,6 +156,17 @@ describe('build: the size limit is a coded error at every size', () => {
 });
 
 describe('a ref.name another tool wrote without a colon (umoci tag … plain)', () => {
+  test('written by umoci itself: inspect and rm address it', { skip: !have('umoci') && 'umoci is not installed (apt-get install umoci)' }, async () => {
+    const home = await tempDir();
+    const built = await json<{ digest: string }>(['build', join(FIXTURES, 'packs', 'acme-core')], { home });
+    const u = spawnSync('umoci', ['tag', '--image', `${join(home, 'catalog')}:acme.core:1.0.0`, 'plain'], { encoding: 'utf8' });
+    assert.equal(u.status, 0, u.stderr);
+    assert.ok((await json<Array<{ ref: string }>>(['ls'], { home })).some((e) => e.ref === 'plain'));
+    assert.equal((await json<{ digest: string }>(['inspect', 'plain'], { home })).digest, built.digest);
+    await ok(['rm', 'plain'], { home });
+    assert.deepEqual((await json<Array<{ ref: string }>>(['ls'], { home })).map((e) => e.ref), ['acme.core:1.0.0']);
+  });
+
   test('ls lists it and inspect, tag, save and rm address it exactly; plain:latest stays its own tag', async () => {
     const home = await tempDir();
     const a = await json<{ digest: string }>(['build', join(FIXTURES, 'packs', 'acme-core')], { home });
@@ -240,6 +253,25 @@ describe('inspect of an artifact of the pack type with an invalid pack.json', ()
       assert.equal(await treeHash(home), before_);
     });
   }
+
+  test('on a registry (docker://, the config only): the same, nothing stored', async () => {
+    const registry = await startRegistry();
+    try {
+      const home = await tempDir();
+      const p = await storePack(home, { shape: 'scrydon', packJson: bad, entries: packEntries(packJson, files), tag: 'pushed.by.oras:1' });
+      const remote = `${registry.host}/other/tool:1`;
+      await ok(['push', 'pushed.by.oras:1', remote, '--plain-http'], { home });
+      const empty = await tempDir();
+      const r = expectError(await scrydon(['inspect', `docker://${remote}`, '--plain-http', '--json'], { home: empty }), 'pack_invalid');
+      const data = JSON.parse(r.stdout) as { digest: string; config: Descriptor; packError: { problems: unknown[] } };
+      assert.equal(data.digest, p.digest);
+      assert.equal(data.config.mediaType, 'application/vnd.scrydon.pack.config.v1+json');
+      assert.ok(data.packError.problems.length > 0);
+      assert.deepEqual(await entries(empty), [], 'nothing stored');
+    } finally {
+      await registry.stop();
+    }
+  });
 });
 
 describe('serve: If-Range', () => {
