@@ -8,6 +8,8 @@ export interface CommandResult {
   text?: string;
   /** Non-zero for commands that report a failure as data (check finding faults). */
   exitCode?: number;
+  /** Reported after the result is shown, as if thrown (its `error[code]` line and exit code): inspect of a refused pack. */
+  error?: unknown;
 }
 
 export interface CommandDef<A> {

@@ -50,6 +50,7 @@ async function execute(def: CommandDef<unknown>, args: Record<string, unknown>):
     ctx.finishProgress();
     render(result, g);
     if (result.exitCode) process.exitCode = result.exitCode;
+    if (result.error !== undefined) fail(result.error);
   } catch (e) {
     ctx.finishProgress();
     fail(e);

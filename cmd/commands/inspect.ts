@@ -1,3 +1,4 @@
+import { ScrydonError } from '../../src/errors.js';
 import { inspectArtifact, type InspectResult } from '../../src/pack/inspect.js';
 import { readReceipts } from '../../src/signature/receipts.js';
 import { receiptText } from '../signature-options.js';
@@ -46,6 +47,8 @@ function human(r: InspectResult): string {
       out.push('', `Files (${p.files.length}, ${bytes(p.unpackedSize ?? 0)} unpacked):`);
       if (p.files.length) out.push(...table(['SIZE', 'MODE', 'PATH'], p.files.map((f) => [String(f.size), f.mode.toString(8).padStart(4, '0'), f.path])).split('\n').map((l) => `  ${l}`));
     } else out.push('', 'Files: not listed (the layer was not downloaded)');
+  } else if (r.packError) {
+    out.push('', `Pack: refused (${r.packError.code})`, ...r.packError.message.split('\n').map((l) => `  ${l}`));
   } else {
     out.push('', 'Pack: none (not a scrydon pack)');
   }
@@ -77,6 +80,9 @@ export default defineCommand({
       : await inspectArtifact(await ctx.store(), args.ref, { signal: ctx.signal });
     // -- signatures: the verification receipts `scrydon verify` recorded in the store
     const receipts = remoteRef === undefined ? await readReceipts((await ctx.store()).paths.root, result.digest) : [];
-    return { data: { ...result, receipts }, text: human(result) + receiptText(receipts) };
+    // -- a refused pack: everything above is shown, then the error install would report (exit 1)
+    const e = result.packError;
+    const error = e ? new ScrydonError(e.code, e.message, e.hint ? { hint: e.hint } : {}) : undefined;
+    return { data: { ...result, receipts }, text: human(result) + receiptText(receipts), ...(error ? { error } : {}) };
   },
 });

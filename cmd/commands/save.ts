@@ -4,7 +4,7 @@ import { ScrydonError } from '../../src/errors.js';
 import { defineCommand } from '../define-command.js';
 import { humanBytes } from '../output/progress.js';
 import { shortDigest } from '../output/render.js';
-import { stageTrustRoot } from '../../src/signature/trust-artifact.js';
+import { trustRootArtifact } from '../../src/signature/trust-artifact.js';
 import { storeDependencies } from '../../src/reconcile/store-deps.js';
 
 export default defineCommand({
@@ -23,7 +23,7 @@ export default defineCommand({
       .option('all', { type: 'boolean', default: false, describe: 'save every tag in the store' })
       .option('exclude-inventory', { type: 'string', describe: 'leave out the blobs listed in this inventory (scrydon inventory)' })
       // -- signatures: carry the trusted root for keyless verification on the other side
-      .option('trust', { type: 'boolean', default: false, describe: 'also carry the imported trusted root (import it there with scrydon trust import --digest)' })
+      .option('trust', { type: 'boolean', default: false, describe: 'also carry the imported trusted root, in the archive only (import it there with scrydon trust import --digest)' })
       // -- reconcile: a saved pack carries what it needs
       .option('dependencies', { type: 'boolean', default: true, describe: "also save the stored packs the named packs depend on (pack.json dependencies); --no-dependencies to leave them out" }),
   run: async (args, ctx) => {
@@ -48,17 +48,18 @@ export default defineCommand({
       for (const d of deps.refs) ctx.info(`including dependency ${d}`);
       refs.push(...deps.refs);
     }
+    // -- signatures: the trusted root goes into the archive only, never into the store
+    const trust = args.trust ? await trustRootArtifact(ctx.paths.trust) : undefined;
     if (args.trust) {
-      const staged = await stageTrustRoot(store, ctx.paths.trust);
-      if (!staged) throw new ScrydonError('trust_missing', `--trust: no trusted root in ${ctx.paths.trust}`, { hint: 'scrydon trust import trusted_root.json' });
-      if (!args.all) refs.push(staged.ref);
-      ctx.info(`carrying trusted root ${staged.digest}; on the other side: scrydon trust import --digest ${staged.digest}`);
+      if (!trust) throw new ScrydonError('trust_missing', `--trust: no trusted root in ${ctx.paths.trust}`, { hint: 'scrydon trust import trusted_root.json' });
+      ctx.info(`carrying trusted root ${trust.digest}; on the other side: scrydon trust import --digest ${trust.digest}`);
     }
     const sink = toStdout ? streamSink(process.stdout) : await fileSink(resolve(args.output));
     const onEvent = ctx.progress();
     const r = await saveArchive(store, refs, sink, {
       all: args.all,
       signal: ctx.signal,
+      ...(trust ? { carry: [trust] } : {}),
       ...(exclude ? { exclude } : {}),
       ...(onEvent ? { onEvent } : {}),
     });

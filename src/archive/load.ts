@@ -28,7 +28,7 @@ export async function loadArchive(store: Store, path: string, o: LoadOptions = {
   const reader = await ArchiveReader.open(path);
   try {
     const roots = await reader.roots();
-    const refs = roots.flatMap((r) => r.tags.map((t) => ({ ref: storeRefName(t, r.root.digest), digest: r.root.digest })));
+    const refs = roots.flatMap((r) => r.tags.map((t) => ({ ref: storeRefName(t, { digest: r.root.digest }), digest: r.root.digest })));
     await assertComplete(reader, store, store.name);
     const staging = await StagingTarget.create(store);
     let stats: CopyStats;

@@ -1,10 +1,13 @@
+import { Readable } from 'node:stream';
 import { copyGraphs, type CopyStats, type RootToCopy } from '../content/copy.js';
 import type { EventSink } from '../content/events.js';
-import type { IoOptions } from '../content/target.js';
+import type { IoOptions, ReadOnlyTarget, ReferrerLister } from '../content/target.js';
+import { verified } from '../content/verify-stream.js';
 import { ScrydonError } from '../errors.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import { parseReference } from '../oci/reference.js';
 import { storeRefName } from '../store/pin.js';
+import { pinnedDigest } from '../store/refs.js';
 import type { Store } from '../store/store-target.js';
 import type { ArchiveSink } from './archive-sink.js';
 import { ArchiveWriter } from './archive-writer.js';
@@ -16,6 +19,15 @@ export interface SaveOptions extends IoOptions {
   /** Digests the receiving store has (from its inventory): left out of the archive. */
   exclude?: ReadonlySet<string>;
   onEvent?: EventSink;
+  /** Artifacts held in memory that the archive carries under their tag; the store never gains them (save --trust). */
+  carry?: readonly CarriedArtifact[];
+}
+
+export interface CarriedArtifact {
+  ref: string;
+  manifest: Descriptor;
+  /** Every blob of the artifact (the manifest's bytes too), by digest. */
+  blobs: ReadonlyMap<string, Buffer>;
 }
 
 export interface SaveResult extends CopyStats {
@@ -30,7 +42,11 @@ export interface SaveResult extends CopyStats {
 export async function saveArchive(store: Store, refs: readonly string[], sink: ArchiveSink, o: SaveOptions = {}): Promise<SaveResult> {
   const writer = new ArchiveWriter(sink, o.exclude ? { exclude: o.exclude } : {});
   try {
-    const named = o.all ? (await store.tagged()).map((t) => ({ ref: t.ref, d: t.descriptor })) : await resolveAll(store, refs);
+    const carried = o.carry ?? [];
+    const named = [
+      ...(o.all ? (await store.tagged()).map((t) => ({ ref: t.ref as string | undefined, d: t.descriptor })) : await resolveAll(store, refs)),
+      ...carried.map((a) => ({ ref: a.ref, d: a.manifest })),
+    ];
     if (named.length === 0) throw new ScrydonError('not_found', `the store ${store.name} has no tags to save`, { hint: 'build or load a pack first' });
     const roots = new Map<string, RootToCopy & { tags: string[] }>();
     for (const { ref, d } of named) {
@@ -39,7 +55,8 @@ export async function saveArchive(store: Store, refs: readonly string[], sink: A
       if (ref === undefined) writer.addUntaggedRoot(d);
       else if (!r.tags.includes(ref)) r.tags.push(ref);
     }
-    const stats = await copyGraphs(store, writer, [...roots.values()], {
+    const source = carried.length ? storeWith(store, new Map(carried.flatMap((a) => [...a.blobs]))) : store;
+    const stats = await copyGraphs(source, writer, [...roots.values()], {
       includeReferrers: true,
       companions: storeToStore(store),
       signal: o.signal,
@@ -52,15 +69,29 @@ export async function saveArchive(store: Store, refs: readonly string[], sink: A
   }
 }
 
+/** The store as the copy's source, plus blobs held in memory: what the archive alone carries. */
+function storeWith(store: Store, blobs: ReadonlyMap<string, Buffer>): ReadOnlyTarget & ReferrerLister {
+  return {
+    name: store.name,
+    localReads: true,
+    resolve: (ref) => store.resolve(ref),
+    exists: async (d) => blobs.has(d.digest) || store.exists(d),
+    fetch: async (d, io) => {
+      const bytes = blobs.get(d.digest);
+      return bytes ? verified(Readable.from([bytes]), d, store.name) : store.fetch(d, io);
+    },
+    referrers: (d) => store.referrers(d),
+  };
+}
+
 /** Store names (tags, and `REPO@sha256:…` pins) keep their name in the archive; bare digests are saved untagged. */
 async function resolveAll(store: Store, refs: readonly string[]): Promise<Array<{ ref: string | undefined; d: Descriptor }>> {
   const out: Array<{ ref: string | undefined; d: Descriptor }> = [];
   for (const ref of refs) {
-    const r = parseReference(ref);
-    if (r.digest && !r.repository) out.push({ ref: undefined, d: await store.resolve(ref) });
+    if (pinnedDigest(ref)) out.push({ ref: parseReference(ref).repository ? storeRefName(ref) : undefined, d: await store.resolve(ref) });
     else {
-      const name = storeRefName(ref);
-      out.push({ ref: name, d: await store.resolve(name) });
+      const t = await store.findTag(ref);
+      out.push({ ref: t.ref, d: t.descriptor });
     }
   }
   return out;

@@ -2,11 +2,11 @@ import { constants } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import type { ReadOnlyTarget } from '../content/target.js';
-import { verified } from '../content/verify-stream.js';
 import { ScrydonError } from '../errors.js';
 import { fsyncDir } from '../fs/atomic-write.js';
 import type { Descriptor } from '../oci/descriptor.js';
-import { readPackTar, type PackTarEntry, type PackTarLimits } from '../pack/pack-tar.js';
+import { layerEntries } from '../pack/layer-entries.js';
+import type { PackTarEntry, PackTarLimits } from '../pack/pack-tar.js';
 
 export interface ExtractOptions {
   what: string;
@@ -73,8 +73,7 @@ export async function extractPackLayer(target: ReadOnlyTarget, layer: Descriptor
     });
     made.add(abs);
   };
-  const body = verified(await target.fetch(layer, { signal: o.signal }), layer, target.name);
-  for await (const entry of readPackTar(body, { what: o.what, limits: o.limits, signal: o.signal })) {
+  for await (const entry of layerEntries(target, layer, { what: o.what, limits: o.limits, signal: o.signal })) {
     const dest = destination(dir, entry.path, o.what);
     const segs = entry.path.split('/');
     for (let i = 1; i < segs.length; i++) out.dirs.add(segs.slice(0, i).join('/'));

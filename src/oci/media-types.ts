@@ -16,7 +16,8 @@ export const MediaType = {
   cosignSimpleSigning: 'application/vnd.dev.cosign.simplesigning.v1+json',
   cosignArtifactSig: 'application/vnd.dev.cosign.artifact.sig.v1+json',
   inTotoPayload: 'application/vnd.in-toto+json',
-  sigstoreTrustedRoot: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
+  /** Parameter-free (the image-spec's media type pattern has no parameters); archives before it carried `…+json;version=0.1`. */
+  sigstoreTrustedRoot: 'application/vnd.dev.sigstore.trustedroot+json',
   // -- sources and reconcile
   reconcileLock: 'application/vnd.scrydon.lock.v1+json',
 } as const;

@@ -1,11 +1,23 @@
 import { hasReferrers, type ReadOnlyTarget } from '../content/target.js';
-import { verified } from '../content/verify-stream.js';
+import { ScrydonError, type ErrorCode } from '../errors.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import { artifactTypeOf, subjectOf, type ImageManifest } from '../oci/manifest.js';
 import { hasPackConfig, isPackManifest } from './artifact-shape.js';
-import { PACK_JSON_PATH, readPackTar } from './pack-tar.js';
+import { layerEntries } from './layer-entries.js';
+import type { Problem } from './locate.js';
+import { PACK_JSON_PATH } from './pack-tar.js';
 import type { PackJson } from './pack-json.js';
-import { noPackJson, packJsonFromConfig, packLayer, readNode, readPackJsonEntry, type PackJsonSource, type ReadPackOptions } from './read.js';
+import {
+  checkPackJsonBytes,
+  noPackJson,
+  packJsonConfigBytes,
+  packLayer,
+  readNode,
+  readPackJsonEntryBytes,
+  type CheckedPackJson,
+  type PackJsonSource,
+  type ReadPackOptions,
+} from './read.js';
 
 export interface InspectFile {
   path: string;
@@ -31,6 +43,15 @@ export interface InspectReferrer {
   annotations?: Record<string, string>;
 }
 
+/** Why an artifact of the pack type is not a usable pack: the error install would report. */
+export interface InspectPackError {
+  code: ErrorCode;
+  message: string;
+  hint?: string;
+  /** pack.json's problems, one each, when pack.json was read but is invalid. */
+  problems?: Problem[];
+}
+
 export interface InspectResult {
   reference: string;
   digest: string;
@@ -46,8 +67,10 @@ export interface InspectResult {
   manifests?: Descriptor[];
   subject?: Descriptor;
   annotations: Record<string, string>;
-  /** null when the artifact is not a pack (a plain image, a signature). */
+  /** null when the artifact is not a pack (a plain image, a signature), or is a refused one (`packError`). */
   pack: InspectPack | null;
+  /** An artifact of the pack type that install would refuse (invalid pack.json, a hostile or damaged layer). */
+  packError?: InspectPackError;
   referrers: InspectReferrer[];
 }
 
@@ -79,28 +102,65 @@ export async function inspectArtifact(target: ReadOnlyTarget, ref: string, o: In
     pack: null,
     referrers: [],
   };
-  if (node.kind === 'manifest' && isPackManifest(node.manifest)) out.pack = await inspectPack(target, node.manifest, ref, o);
+  if (node.kind === 'manifest' && isPackManifest(node.manifest)) {
+    try {
+      const pack = await inspectPack(target, node.manifest, ref, o);
+      if ('packJson' in pack) out.pack = pack;
+      else out.packError = { ...packErrorOf(pack.error), problems: pack.problems };
+    } catch (e) {
+      if (!(e instanceof ScrydonError) || !PACK_FAULTS.has(e.code)) throw e;
+      out.packError = packErrorOf(e);
+    }
+  }
   if (hasReferrers(target)) out.referrers = (await target.referrers(descriptor, o)).map(referrerOf);
   return out;
 }
 
-async function inspectPack(target: ReadOnlyTarget, m: ImageManifest, what: string, o: InspectOptions): Promise<InspectPack> {
+/** What the pack itself may be refused for; inspect still shows the manifest (registry and I/O failures are thrown). */
+const PACK_FAULTS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'pack_invalid',
+  'unsafe_path',
+  'unsafe_entry',
+  'archive_invalid',
+  'archive_truncated',
+  'size_limit_exceeded',
+  'digest_mismatch',
+  'size_mismatch',
+  'blob_missing',
+]);
+
+function packErrorOf(e: ScrydonError): InspectPackError {
+  return { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) };
+}
+
+type InvalidPackJson = Exclude<CheckedPackJson, { value: PackJson }>;
+
+/** The pack, or pack.json's problems (when the config's pack.json is invalid the layer is not read). */
+async function inspectPack(target: ReadOnlyTarget, m: ImageManifest, what: string, o: InspectOptions): Promise<InspectPack | InvalidPackJson> {
   const layer = packLayer(m, what);
   const fromConfig = hasPackConfig(m);
-  let packJson = fromConfig ? await packJsonFromConfig(target, m, what, o) : undefined;
-  if (packJson !== undefined && o.skipLayer) return { packJson, packJsonSource: 'config', layer };
+  let checked: CheckedPackJson | undefined;
+  if (fromConfig) {
+    const { bytes, source } = await packJsonConfigBytes(target, m, what, o);
+    checked = await checkPackJsonBytes(bytes, source);
+    if (checked.value === undefined) return checked;
+    if (o.skipLayer) return { packJson: checked.value, packJsonSource: 'config', layer };
+  }
   const where = `layer ${layer.digest} of ${what}`;
   const files: InspectFile[] = [];
   let unpackedSize = 0;
-  const body = verified(await target.fetch(layer, o), layer, target.name);
-  for await (const entry of readPackTar(body, { what: where, limits: o.limits, signal: o.signal })) {
+  for await (const entry of layerEntries(target, layer, { what: where, limits: o.limits, signal: o.signal })) {
     if (entry.type !== 'file') continue;
     files.push({ path: entry.path, size: entry.size, mode: entry.mode });
     unpackedSize += entry.size;
-    if (!fromConfig && entry.path === PACK_JSON_PATH) packJson = await readPackJsonEntry(entry, `pack.json in ${where}`, o.limits?.maxPackJsonBytes);
+    if (!fromConfig && entry.path === PACK_JSON_PATH) {
+      const source = `pack.json in ${where}`;
+      checked = await checkPackJsonBytes(await readPackJsonEntryBytes(entry, source, o.limits?.maxPackJsonBytes), source);
+    }
   }
-  if (packJson === undefined) throw noPackJson(where);
-  return { packJson, packJsonSource: fromConfig ? 'config' : 'layer', layer, files, unpackedSize };
+  if (checked === undefined) throw noPackJson(where);
+  if (checked.value === undefined) return checked;
+  return { packJson: checked.value, packJsonSource: fromConfig ? 'config' : 'layer', layer, files, unpackedSize };
 }
 
 function referrerOf(d: Descriptor): InspectReferrer {

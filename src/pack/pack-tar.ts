@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import tar, { type Header } from 'tar-stream';
+import { VerifyStream } from '../content/verify-stream.js';
 import { isAbortError, ScrydonError } from '../errors.js';
 
 /**
@@ -196,11 +197,37 @@ async function drain(entry: EntryStream): Promise<void> {
   for await (const chunk of entry) void chunk;
 }
 
+function mismatch(e: unknown): ScrydonError | undefined {
+  return e instanceof ScrydonError && (e.code === 'digest_mismatch' || e.code === 'size_mismatch') ? e : undefined;
+}
+
+/**
+ * The walk failed: what a verified `source` says of its bytes, reading the rest of it if it has not ended, so
+ * that damaged bytes are reported as what they are (`digest_mismatch`, `size_mismatch`) rather than as whatever
+ * gzip or tar made of them first. Undefined when the source is not verified or its bytes are sound.
+ */
+async function sourceVerdict(source: Readable, signal: AbortSignal | undefined): Promise<ScrydonError | undefined> {
+  if (!(source instanceof VerifyStream) || signal?.aborted) return undefined;
+  if (source.errored) return mismatch(source.errored);
+  if (source.destroyed || source.readableEnded) return undefined;
+  source.unpipe();
+  try {
+    for await (const chunk of source) {
+      void chunk;
+      if (signal?.aborted) return undefined;
+    }
+  } catch (e) {
+    return mismatch(e);
+  }
+  return undefined;
+}
+
 /**
  * Streams the entries of a pack's tar.gz. Every entry is checked before it is yielded; an unsafe one ends
  * the walk with `unsafe_path` / `unsafe_entry`, a limit with `size_limit_exceeded`, a damaged archive with
  * `archive_truncated` / `archive_invalid` — also when the damage shows while a file's body is being read.
- * `source` is destroyed when the walk stops early.
+ * When `source` is a VerifyStream its digest check wins: a failed walk reads it to the end first, and damaged
+ * bytes are `digest_mismatch` whatever the walk made of them. `source` is destroyed when the walk stops early.
  */
 export async function* readPackTar(source: Readable, o: PackTarOptions): AsyncGenerator<PackTarEntry, void, undefined> {
   const limits: PackTarLimits = { ...DEFAULT_PACK_TAR_LIMITS, ...o.limits };
@@ -224,12 +251,12 @@ export async function* readPackTar(source: Readable, o: PackTarOptions): AsyncGe
 
   // an entry body dies with streamx's bare "Stream was destroyed": wait for the archive's own error and report that
   const settle = async (e: unknown): Promise<ScrydonError> => {
-    if (e instanceof ScrydonError) return e;
-    if (failure === undefined) {
+    if (!(e instanceof ScrydonError) && failure === undefined) {
       extract.destroy();
       await closed;
     }
-    return archiveError(failure ?? e, o.what);
+    const err = e instanceof ScrydonError ? e : archiveError(failure ?? e, o.what);
+    return err.code === 'aborted' ? err : ((await sourceVerdict(source, o.signal)) ?? err);
   };
   const guarded = async function* (entry: EntryStream): AsyncGenerator<Buffer, void, undefined> {
     try {

@@ -144,8 +144,13 @@ function quiet(sink: Sink): Sink {
   return sink;
 }
 
-/** Resolves when a tar entry can take more bytes, or has been destroyed (the pipeline failed). */
+/**
+ * Resolves when a tar entry can take more bytes, or has been destroyed (the pipeline failed). A sink destroyed
+ * already has sent its 'close' (a write to it returns false): waiting for one would never end, and with nothing
+ * else pending the event loop would run dry before the build's error is reported.
+ */
 function drained(sink: Sink): Promise<void> {
+  if (sink.destroyed) return Promise.resolve();
   return new Promise((resolve) => {
     const done = (): void => {
       sink.off('drain', done);

@@ -5,7 +5,9 @@ import { MAX_MANIFEST_BYTES, plainDescriptor, type Descriptor } from '../oci/des
 import { parseGraphNode, type GraphNode, type ImageManifest } from '../oci/manifest.js';
 import { Annotation, MediaType } from '../oci/media-types.js';
 import { hasPackConfig, isPackManifest } from './artifact-shape.js';
-import { DEFAULT_PACK_TAR_LIMITS, PACK_JSON_PATH, readPackTar, type PackTarEntry, type PackTarLimits } from './pack-tar.js';
+import type { Problem } from './locate.js';
+import { layerEntries } from './layer-entries.js';
+import { DEFAULT_PACK_TAR_LIMITS, PACK_JSON_PATH, type PackTarEntry, type PackTarLimits } from './pack-tar.js';
 import type { PackJson } from './pack-json.js';
 
 /** Where a pack's pack.json was read from: scrydon's config blob, or the layer (packs pushed with `oras push`). */
@@ -69,8 +71,17 @@ export async function parsePackJson(bytes: Uint8Array, source: string): Promise<
   return parsePackJsonText(Buffer.from(bytes).toString('utf8'), source);
 }
 
-/** Reads a pack.json entry met while walking a layer (pack-tar has already bounded its size). */
-export async function readPackJsonEntry(entry: PackTarEntry, source: string, limit = DEFAULT_PACK_TAR_LIMITS.maxPackJsonBytes): Promise<PackJson> {
+/** pack.json bytes checked: the value, or every problem and the `pack_invalid` error listing them (`inspect` shows both). */
+export type CheckedPackJson = { value: PackJson } | { value: undefined; problems: Problem[]; error: ScrydonError };
+
+export async function checkPackJsonBytes(bytes: Uint8Array, source: string): Promise<CheckedPackJson> {
+  const { checkPackJsonText, packInvalid } = await import('./validate.js');
+  const { value, problems } = checkPackJsonText(Buffer.from(bytes).toString('utf8'));
+  return value !== undefined ? { value } : { value, problems, error: packInvalid(source, problems) };
+}
+
+/** The bytes of a pack.json entry met while walking a layer (pack-tar has already bounded its size). */
+export async function readPackJsonEntryBytes(entry: PackTarEntry, source: string, limit = DEFAULT_PACK_TAR_LIMITS.maxPackJsonBytes): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let n = 0;
   for await (const c of entry.body) {
@@ -78,14 +89,18 @@ export async function readPackJsonEntry(entry: PackTarEntry, source: string, lim
     if (n > limit) throw new ScrydonError('size_limit_exceeded', `${source}: pack.json is over the ${limit}-byte limit`);
     chunks.push(c);
   }
-  return parsePackJson(Buffer.concat(chunks), source);
+  return Buffer.concat(chunks);
+}
+
+/** Reads a pack.json entry met while walking a layer, validated. */
+export async function readPackJsonEntry(entry: PackTarEntry, source: string, limit = DEFAULT_PACK_TAR_LIMITS.maxPackJsonBytes): Promise<PackJson> {
+  return parsePackJson(await readPackJsonEntryBytes(entry, source, limit), source);
 }
 
 /** Streams the layer until pack.json (at the archive root) and returns it validated. */
 export async function packJsonFromLayer(target: ReadOnlyTarget, layer: Descriptor, what: string, o: ReadPackOptions = {}): Promise<PackJson> {
   const where = `layer ${layer.digest} of ${what}`;
-  const body = verified(await target.fetch(layer, o), layer, target.name);
-  for await (const entry of readPackTar(body, { what: where, limits: o.limits, signal: o.signal })) {
+  for await (const entry of layerEntries(target, layer, { what: where, limits: o.limits, signal: o.signal })) {
     if (entry.path === PACK_JSON_PATH && entry.type === 'file') return readPackJsonEntry(entry, `pack.json in ${where}`, o.limits?.maxPackJsonBytes);
   }
   throw noPackJson(where);
@@ -97,12 +112,18 @@ export function noPackJson(where: string): ScrydonError {
   });
 }
 
-/** Reads pack.json from a pack's config blob (scrydon's shape). */
-export async function packJsonFromConfig(target: ReadOnlyTarget, m: ImageManifest, what: string, o: ReadPackOptions = {}): Promise<PackJson> {
+/** The bytes of a pack's config blob (scrydon's shape: pack.json), bounded and verified; `source` names them. */
+export async function packJsonConfigBytes(target: ReadOnlyTarget, m: ImageManifest, what: string, o: ReadPackOptions = {}): Promise<{ bytes: Buffer; source: string }> {
   const limit = o.limits?.maxPackJsonBytes ?? DEFAULT_PACK_TAR_LIMITS.maxPackJsonBytes;
   if (m.config.size > limit) throw new ScrydonError('size_limit_exceeded', `config ${m.config.digest} of ${what} is ${m.config.size} bytes, over the ${limit}-byte limit`);
   const bytes = await readAllBounded(verified(await target.fetch(m.config, o), m.config, target.name), limit, `config ${m.config.digest}`);
-  return parsePackJson(bytes, `config ${m.config.digest} of ${what}`);
+  return { bytes, source: `config ${m.config.digest} of ${what}` };
+}
+
+/** Reads pack.json from a pack's config blob (scrydon's shape). */
+export async function packJsonFromConfig(target: ReadOnlyTarget, m: ImageManifest, what: string, o: ReadPackOptions = {}): Promise<PackJson> {
+  const { bytes, source } = await packJsonConfigBytes(target, m, what, o);
+  return parsePackJson(bytes, source);
 }
 
 /**

@@ -3,11 +3,11 @@ import { openBlob } from './content.js';
 import { writeFileRange } from './file-body.js';
 import { writeHead, type Exchange } from './http.js';
 import { OciHttpError } from './oci-error.js';
-import { parseRange } from './range.js';
+import { parseRange, rangeApplies } from './range.js';
 
 /**
  * GET/HEAD of a blob: streamed from its file with backpressure (never buffered whole), one `Range` honoured
- * (206 with Content-Range, 416 when unsatisfiable). 
+ * (206 with Content-Range, 416 when unsatisfiable) unless an If-Range does not match the blob's ETag.
  */
 export async function sendBlob(x: Exchange, store: Store, digest: string): Promise<void> {
   const blob = await openBlob(store, digest);
@@ -19,7 +19,7 @@ export async function sendBlob(x: Exchange, store: Store, digest: string): Promi
     'accept-ranges': 'bytes',
     'cache-control': 'max-age=31536000, immutable',
   };
-  const range = parseRange(x.req.headers.range, size);
+  const range = parseRange(rangeApplies(x.req.headers['if-range'], common.etag) ? x.req.headers.range : undefined, size);
   if (range.kind === 'unsatisfiable') {
     await fh.close();
     writeHead(x, 416, { ...common, 'content-range': `bytes */${size}`, 'content-length': 0 });

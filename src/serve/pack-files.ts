@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { IoOptions, ReadOnlyTarget } from '../content/target.js';
-import { verified } from '../content/verify-stream.js';
 import { ScrydonError } from '../errors.js';
 import { readPack, type PackRef } from '../pack/read.js';
-import { readPackTar } from '../pack/pack-tar.js';
+import { layerEntries } from '../pack/layer-entries.js';
 
 /** One file of a pack, with the sha256 of its content (so a diff sees edits that keep the size). */
 export interface PackFile {
@@ -25,8 +24,7 @@ export async function packFiles(target: ReadOnlyTarget, ref: PackRef, o: IoOptio
   const p = await readPack(target, ref, o);
   const where = `layer ${p.layer.digest} of ${typeof ref === 'string' ? ref : ref.digest}`;
   const files: PackFile[] = [];
-  const body = verified(await target.fetch(p.layer, o), p.layer, target.name);
-  for await (const entry of readPackTar(body, { what: where, signal: o.signal })) {
+  for await (const entry of layerEntries(target, p.layer, { what: where, signal: o.signal })) {
     if (entry.type !== 'file') continue;
     const h = createHash('sha256');
     for await (const chunk of entry.body) h.update(chunk);

@@ -2,6 +2,15 @@
 export type RangeRequest = { kind: 'full' } | { kind: 'partial'; start: number; end: number } | { kind: 'unsatisfiable' };
 
 /**
+ * Whether a Range header stands after the request's If-Range (RFC 9110 §13.1.5): none given, or exactly the
+ * blob's strong entity tag `etag`. Anything else does not match and the Range is ignored (the whole blob, 200):
+ * a weak tag (If-Range compares strongly), another tag, and any date, as blobs carry no Last-Modified.
+ */
+export function rangeApplies(ifRange: string | readonly string[] | undefined, etag: string): boolean {
+  return ifRange === undefined || (typeof ifRange === 'string' && ifRange.trim() === etag);
+}
+
+/**
  * Parses a Range header. Absent, not `bytes`, malformed or a multi-range request: the whole blob (a server
  * may ignore Range). A single range past the end, or an empty blob: unsatisfiable (416).
  */

@@ -6,7 +6,7 @@ export { signArtifact, type SignOptions, type SignResult } from './sign.js';
 export { verifySignatures, type LoadedTrust, type VerifiedSignature, type VerifyOptions, type VerifyRequirement, type VerifyResult } from './verify.js';
 export { exact, regexp, matchIdentity, type IdentityRequirement, type Matcher } from './identity.js';
 export { importTrustRoot, loadTrustRoot, showTrustRoot, type TrustInfo } from './trust-store.js';
-export { stageTrustRoot, trustRootFromStore } from './trust-artifact.js';
+export { trustRootArtifact, trustRootFromStore } from './trust-artifact.js';
 export { appendReceipts, readReceipts, type Receipt } from './receipts.js';
 export { enforce, matchScope, policyName, requirementOf, type Enforcement } from './policy-engine.js';
 export { inRepository, inStore, legacyCompanions, registryToStore, storeToRegistry, storeToStore } from './legacy-companions.js';

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { ScrydonError } from '../errors.js';
 import { descriptorOf, type Descriptor } from '../oci/descriptor.js';
 import { isDigest } from '../oci/digest.js';
@@ -13,18 +12,23 @@ import { TRUSTED_ROOT_FILE } from './trust-store.js';
 
 /**
  * The trusted root travels to an air-gapped machine inside a `scrydon save` archive as a small OCI artifact,
- * tagged `scrydon.trust:<first 12 hex>`. It is never trusted for arriving: the operator imports it by the
- * digest they know (`scrydon trust import --digest sha256:…`, the digest `trust show` printed on the
- * connected side), so an archive cannot substitute its own root.
+ * tagged `scrydon.trust:<first 12 hex>` in the archive only (the saving store gains nothing). It is never
+ * trusted for arriving: the operator imports it by the digest they know (`scrydon trust import --digest sha256:…`,
+ * the digest `trust show` printed on the connected side), so an archive cannot substitute its own root.
  */
 export const TRUST_REPOSITORY = 'scrydon.trust';
 
-async function put(store: Store, d: Descriptor, bytes: Buffer): Promise<void> {
-  if (!(await store.exists(d))) await store.push(d, Readable.from([bytes]));
+/** The trusted root as an artifact held in memory: its tag, root manifest and every blob by digest. */
+export interface TrustArtifact {
+  ref: string;
+  /** The trusted root's own digest (what `trust import --digest` takes). */
+  digest: string;
+  manifest: Descriptor;
+  blobs: ReadonlyMap<string, Buffer>;
 }
 
-/** Puts the imported trusted root into the store as an artifact; returns its tag, or undefined when none was imported. */
-export async function stageTrustRoot(store: Store, trustDir: string): Promise<{ ref: string; digest: string } | undefined> {
+/** The imported trusted root as an artifact to carry in an archive; undefined when none was imported. */
+export async function trustRootArtifact(trustDir: string): Promise<TrustArtifact | undefined> {
   let bytes: Buffer;
   try {
     bytes = await readFile(join(trustDir, TRUSTED_ROOT_FILE));
@@ -36,12 +40,12 @@ export async function stageTrustRoot(store: Store, trustDir: string): Promise<{ 
   const config = descriptorOf(MediaType.ociEmpty, EMPTY_JSON);
   const manifestBytes = encodeJson({ schemaVersion: 2, mediaType: MediaType.ociManifest, artifactType: MediaType.sigstoreTrustedRoot, config, layers: [layer] });
   const manifest = descriptorOf(MediaType.ociManifest, manifestBytes);
-  await put(store, config, EMPTY_JSON);
-  await put(store, layer, bytes);
-  await put(store, manifest, manifestBytes);
-  const ref = `${TRUST_REPOSITORY}:${layer.digest.slice(7, 19)}`;
-  await store.tag(manifest, ref);
-  return { ref, digest: layer.digest };
+  const blobs = new Map([
+    [config.digest, EMPTY_JSON],
+    [layer.digest, bytes],
+    [manifest.digest, manifestBytes],
+  ]);
+  return { ref: `${TRUST_REPOSITORY}:${layer.digest.slice(7, 19)}`, digest: layer.digest, manifest, blobs };
 }
 
 /** The bytes of a trusted root held in the store under `digest` (verified against it as it is read). */

@@ -3,7 +3,7 @@ import { Annotation } from '../oci/media-types.js';
 import { formatReference, parseReference } from '../oci/reference.js';
 import { readIndex, updateIndex } from './index-file.js';
 import type { LayoutPaths } from './layout.js';
-import { normalizeTag } from './refs.js';
+import { normalizeTag, storedTagName } from './refs.js';
 
 /**
  * Artifacts pulled or mirrored by digest alone are kept under `REPOSITORY@sha256:<hex>` (a valid image-layout
@@ -23,19 +23,20 @@ export function migratedPinName(name: string, digest: string): string | undefine
 
 /**
  * The ref.name the store keeps `ref` under: `REPO@sha256:<hex>` for a digest reference with a repository (when
- * `digest` is given it must be that digest), else the tag (`name:tag`, `:latest` added). An old pin name of
- * `digest` becomes the new one, so archives and stores from earlier versions load under the new names.
+ * `digest` is given it must be that digest); for a tag, the name exactly as written when the store has it (`exists`:
+ * another tool's `plain`), else its normal form (`name:tag`, `:latest` added: refs.ts). An old pin name of `digest`
+ * becomes the new one, so archives and stores from earlier versions load under the new names.
  */
-export function storeRefName(ref: string, digest?: string): string {
+export function storeRefName(ref: string, o: { digest?: string; exists?: (name: string) => boolean } = {}): string {
   const r = parseReference(ref);
   if (r.digest && r.repository && !r.tag) {
-    if (digest !== undefined && r.digest !== digest) {
-      throw new ScrydonError('digest_mismatch', `cannot name ${digest} "${ref}": the name pins another digest`);
+    if (o.digest !== undefined && r.digest !== o.digest) {
+      throw new ScrydonError('digest_mismatch', `cannot name ${o.digest} "${ref}": the name pins another digest`);
     }
     return formatReference(r);
   }
-  const name = normalizeTag(ref);
-  return (digest !== undefined ? migratedPinName(name, digest) : undefined) ?? name;
+  const name = o.exists ? storedTagName(ref, o.exists) : normalizeTag(ref);
+  return (o.digest !== undefined ? migratedPinName(name, o.digest) : undefined) ?? name;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { ScrydonError } from '../errors.js';
+import { isDigest, type Digest } from '../oci/digest.js';
 import { formatReference, parseReference } from '../oci/reference.js';
 
 /** The ref.name a store tag is kept under: `name:tag`, `latest` when no tag is given. Digests cannot be tags. */
@@ -10,4 +11,22 @@ export function normalizeTag(ref: string): string {
     });
   }
   return formatReference({ ...r, tag: r.tag ?? 'latest' });
+}
+
+/**
+ * The digest a reference pins (`sha256:…`, `NAME@sha256:…`), or undefined for a tag. A digest always means its
+ * content, whatever ref.name another tool wrote; a tag is not parsed here (a ref.name need not be a reference).
+ */
+export function pinnedDigest(ref: string): Digest | undefined {
+  return ref.includes('@') || isDigest(ref.trim()) ? parseReference(ref).digest : undefined;
+}
+
+/**
+ * The ref.name that `ref` names in a store whose ref.names `exists` knows: `ref` exactly as written when the
+ * store has it, so every name `ls` shows is addressable (also one another tool wrote without a colon:
+ * `umoci tag … plain`, a valid image-layout ref.name); otherwise its normal form. So `plain` names the entry
+ * `plain` when there is one and `plain:latest` when not, and `plain:latest` always names `plain:latest`.
+ */
+export function storedTagName(ref: string, exists: (name: string) => boolean): string {
+  return exists(ref) ? ref : normalizeTag(ref);
 }

@@ -91,7 +91,7 @@ export class StagingTarget implements Target, Committer {
   async tag(d: Descriptor, ref: string): Promise<void> {
     this.#assertOpen();
     if (!(await this.exists(d))) throw new ScrydonError('blob_missing', `cannot tag ${ref}: manifest ${d.digest} was neither loaded nor in the store`);
-    this.#tags.set(storeRefName(ref, d.digest), plainDescriptor(d));
+    this.#tags.set(storeRefName(ref, { digest: d.digest }), plainDescriptor(d));
   }
 
   /** Pending tags, as they will be written. */

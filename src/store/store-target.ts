@@ -7,11 +7,11 @@ import { MAX_MANIFEST_BYTES, plainDescriptor, referrerEntry, type Descriptor } f
 import { isDigest } from '../oci/digest.js';
 import { parseGraphNode, subjectOf, artifactTypeOf } from '../oci/manifest.js';
 import { Annotation, isGraphNodeType } from '../oci/media-types.js';
-import { parseReference } from '../oci/reference.js';
 import { hasBlob, ingestBlob } from './blobs.js';
 import { ensureIndex, readIndex, updateIndex, type IndexFile } from './index-file.js';
 import { initLayout, LayoutPaths, openBlobFile } from './layout.js';
 import { storeRefName } from './pin.js';
+import { pinnedDigest } from './refs.js';
 import { byCodeUnits } from '../text-order.js';
 
 export interface TaggedEntry {
@@ -83,21 +83,27 @@ export class Store implements Target, ReferrerLister, TagLister {
     });
   }
 
-  /** Resolves a tag, `name@sha256:…` or a bare digest to the manifest's descriptor. */
+  /** Resolves a tag, `name@sha256:…` or a bare digest to the manifest's descriptor (a digest always means its content). */
   async resolve(ref: string): Promise<Descriptor> {
-    const r = parseReference(ref);
-    const idx = await this.index();
-    if (r.digest) {
-      const hit = idx.manifests.find((m) => m.digest === r.digest);
+    const digest = pinnedDigest(ref);
+    if (digest) {
+      const idx = await this.index();
+      const hit = idx.manifests.find((m) => m.digest === digest);
       if (hit) return plainDescriptor(hit);
-      const sniffed = await this.#sniff(r.digest);
+      const sniffed = await this.#sniff(digest);
       if (sniffed) return sniffed;
       throw notFound(ref, this.name);
     }
-    const name = storeRefName(ref);
+    return (await this.findTag(ref)).descriptor;
+  }
+
+  /** The entry a tag names, under the ref.name it is stored as (`plain` or `plain:latest`: refs.ts storedTagName). */
+  async findTag(ref: string): Promise<TaggedEntry> {
+    const idx = await this.index();
+    const name = storeRefName(ref, { exists: (n) => tagged(idx, n) });
     const hit = idx.manifests.find((m) => m.annotations?.[Annotation.refName] === name);
     if (!hit) throw notFound(ref, this.name);
-    return plainDescriptor(hit);
+    return { ref: name, descriptor: plainDescriptor(hit) };
   }
 
   /** A manifest stored as a blob but not listed in index.json (a child of an index): read its mediaType. */
@@ -119,9 +125,9 @@ export class Store implements Target, ReferrerLister, TagLister {
   }
 
   async tag(d: Descriptor, ref: string): Promise<void> {
-    const name = storeRefName(ref, d.digest);
-    if (!(await this.exists(d))) throw new ScrydonError('blob_missing', `cannot tag ${name}: manifest ${d.digest} is not in the store`);
+    if (!(await this.exists(d))) throw new ScrydonError('blob_missing', `cannot tag ${ref}: manifest ${d.digest} is not in the store`);
     await updateIndex(this.paths, (idx) => {
+      const name = storeRefName(ref, { digest: d.digest, exists: (n) => tagged(idx, n) });
       const manifests = idx.manifests.filter((m) => m.annotations?.[Annotation.refName] !== name);
       manifests.push({ ...plainDescriptor(d), annotations: { [Annotation.refName]: name } });
       return { index: { ...idx, manifests }, result: undefined };
@@ -130,8 +136,8 @@ export class Store implements Target, ReferrerLister, TagLister {
 
   /** Removes a tag; the content stays until gc. Returns the descriptor it pointed at. */
   async untag(ref: string): Promise<Descriptor> {
-    const name = storeRefName(ref);
     return updateIndex(this.paths, (idx) => {
+      const name = storeRefName(ref, { exists: (n) => tagged(idx, n) });
       const hit = idx.manifests.find((m) => m.annotations?.[Annotation.refName] === name);
       if (!hit) throw notFound(ref, this.name);
       return { index: { ...idx, manifests: idx.manifests.filter((m) => m !== hit) }, result: plainDescriptor(hit) };
@@ -166,6 +172,11 @@ export class Store implements Target, ReferrerLister, TagLister {
     }
     return [...out.values()];
   }
+}
+
+/** Whether index.json has an entry whose ref.name is exactly `name`. */
+function tagged(idx: IndexFile, name: string): boolean {
+  return idx.manifests.some((m) => m.annotations?.[Annotation.refName] === name);
 }
 
 function notFound(ref: string, where: string): ScrydonError {

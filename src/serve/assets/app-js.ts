@@ -126,6 +126,7 @@ export const APP_JS = String.raw`'use strict';
       box.appendChild(el('p', {}, el('code', { text: d.reference }), ' · ', el('code', { text: d.digest }), ' · ' + bytes(d.size) + ' · ', sig(d.signature)));
       if (d.installed) box.appendChild(el('p', {}, 'Installed: ', badge('i-' + d.installed.status, d.installed.status), ' ' + d.installed.version + ' from ' + d.installed.source + ' at ' + when(d.installed.installedAt) + (d.installed.digest === d.digest ? ' (this digest)' : '')));
       if (d.served) box.appendChild(el('p', { class: 'muted' }, 'pull with any OCI client: ', el('code', { text: location.host + '/' + d.served.repository + ':' + d.served.tag })));
+      if (d.packError) box.appendChild(el('pre', { id: 'pack-error', text: 'refused as a pack (' + d.packError.code + '): ' + d.packError.message }));
       if (d.pack) {
         var others = otherVersions(d.pack.packJson.package.id, ref);
         if (others.length) {
