@@ -3,7 +3,7 @@ import { Annotation } from '../oci/media-types.js';
 import { formatReference, parseReference } from '../oci/reference.js';
 import { readIndex, updateIndex } from './index-file.js';
 import type { LayoutPaths } from './layout.js';
-import { normalizeTag, storedTagName } from './refs.js';
+import { normalizeTag } from './refs.js';
 
 /**
  * Artifacts pulled or mirrored by digest alone are kept under `REPOSITORY@sha256:<hex>` (a valid image-layout
@@ -22,12 +22,17 @@ export function migratedPinName(name: string, digest: string): string | undefine
 }
 
 /**
- * The ref.name the store keeps `ref` under: `REPO@sha256:<hex>` for a digest reference with a repository (when
- * `digest` is given it must be that digest); for a tag, the name exactly as written when the store has it (`exists`:
- * another tool's `plain`), else its normal form (`name:tag`, `:latest` added: refs.ts). An old pin name of `digest`
- * becomes the new one, so archives and stores from earlier versions load under the new names.
+ * The ref.name the store keeps `ref` under:
+ * - `ref` exactly as written when the store has that ref.name (`exists`), so every name `ls` shows is addressable,
+ *   also one another tool wrote without a colon (`umoci tag … plain`): `plain` names the entry `plain` when there
+ *   is one and `plain:latest` when not, and `plain:latest` always names `plain:latest`;
+ * - `REPO@sha256:<hex>` for a digest reference with a repository (when `digest` is given it must be that digest);
+ * - else the tag's normal form (`name:tag`, `:latest` added: refs.ts).
+ * An old pin name of `digest` becomes the new one, so archives and stores from earlier versions load under the new names.
  */
 export function storeRefName(ref: string, o: { digest?: string; exists?: (name: string) => boolean } = {}): string {
+  // a name the store holds exactly is that entry, even one no reference grammar accepts (`Release-1+build`)
+  if (o.exists?.(ref)) return (o.digest !== undefined ? migratedPinName(ref, o.digest) : undefined) ?? ref;
   const r = parseReference(ref);
   if (r.digest && r.repository && !r.tag) {
     if (o.digest !== undefined && r.digest !== o.digest) {
@@ -35,7 +40,7 @@ export function storeRefName(ref: string, o: { digest?: string; exists?: (name: 
     }
     return formatReference(r);
   }
-  const name = o.exists ? storedTagName(ref, o.exists) : normalizeTag(ref);
+  const name = normalizeTag(ref);
   return (o.digest !== undefined ? migratedPinName(name, o.digest) : undefined) ?? name;
 }
 

@@ -20,13 +20,3 @@ export function normalizeTag(ref: string): string {
 export function pinnedDigest(ref: string): Digest | undefined {
   return ref.includes('@') || isDigest(ref.trim()) ? parseReference(ref).digest : undefined;
 }
-
-/**
- * The ref.name that `ref` names in a store whose ref.names `exists` knows: `ref` exactly as written when the
- * store has it, so every name `ls` shows is addressable (also one another tool wrote without a colon:
- * `umoci tag … plain`, a valid image-layout ref.name); otherwise its normal form. So `plain` names the entry
- * `plain` when there is one and `plain:latest` when not, and `plain:latest` always names `plain:latest`.
- */
-export function storedTagName(ref: string, exists: (name: string) => boolean): string {
-  return exists(ref) ? ref : normalizeTag(ref);
-}

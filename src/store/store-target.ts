@@ -97,7 +97,7 @@ export class Store implements Target, ReferrerLister, TagLister {
     return (await this.findTag(ref)).descriptor;
   }
 
-  /** The entry a tag names, under the ref.name it is stored as (`plain` or `plain:latest`: refs.ts storedTagName). */
+  /** The entry a tag names, under the ref.name it is stored as (`plain` or `plain:latest`: pin.ts storeRefName). */
   async findTag(ref: string): Promise<TaggedEntry> {
     const idx = await this.index();
     const name = storeRefName(ref, { exists: (n) => tagged(idx, n) });

@@ -6,7 +6,8 @@ import { MediaType } from '../../src/oci/media-types.js';
 import { rangeApplies } from '../../src/serve/range.js';
 import { trustRootArtifact } from '../../src/signature/trust-artifact.js';
 import { TRUSTED_ROOT_FILE } from '../../src/signature/trust-store.js';
-import { pinnedDigest, storedTagName } from '../../src/store/refs.js';
+import { pinnedDigest } from '../../src/store/refs.js';
+import { storeRefName } from '../../src/store/pin.js';
 import { cleanupTemps, tempDir } from '../helpers/cli.js';
 
 after(cleanupTemps);
@@ -57,11 +58,18 @@ test('If-Range: only the strong ETag itself keeps the Range', () => {
 test('tag names: the exact ref.name first, then the normal form; digests are pins', () => {
   const names = new Set(['plain', 'Release-1']);
   const has = (n: string): boolean => names.has(n);
-  assert.equal(storedTagName('plain', has), 'plain');
-  assert.equal(storedTagName('plain:latest', has), 'plain:latest');
-  assert.equal(storedTagName('other', has), 'other:latest');
-  assert.equal(storedTagName('Release-1', has), 'Release-1');
-  assert.throws(() => storedTagName('Release-2', has), /invalid reference/);
+  const name = (ref: string): string => storeRefName(ref, { exists: has });
+  assert.equal(name('plain'), 'plain');
+  assert.equal(name('plain:latest'), 'plain:latest');
+  assert.equal(name('other'), 'other:latest');
+  assert.equal(name('Release-1'), 'Release-1');
+  assert.throws(() => name('Release-2'), /invalid reference/);
+  // pins: a digest-only artifact's name, and the name earlier versions gave it
+  const p = `sha256:${'d'.repeat(64)}`;
+  assert.equal(name(`reg.io/acme/x@${p}`), `reg.io/acme/x@${p}`);
+  assert.equal(storeRefName(`reg.io/acme/x:sha256-${'d'.repeat(64)}`, { digest: p }), `reg.io/acme/x@${p}`);
+  assert.equal(storeRefName(`reg.io/acme/x:sha256-${'e'.repeat(64)}`, { digest: p }), `reg.io/acme/x:sha256-${'e'.repeat(64)}`);
+  assert.throws(() => storeRefName(`reg.io/acme/x@sha256:${'e'.repeat(64)}`, { digest: p }), /pins another digest/);
   assert.equal(pinnedDigest('plain'), undefined);
   assert.equal(pinnedDigest('Release-1'), undefined);
   const d = `sha256:${'c'.repeat(64)}`;
