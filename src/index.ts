@@ -30,4 +30,5 @@ export { inspectArtifact, type InspectResult } from './pack/inspect.js';
 export { saveArchive, loadArchive, storeInventory, type SaveOptions, type LoadOptions } from './archive/index.js';
 
 export { installPack, uninstallPack, listInstalled, type InstallOptions, type InstallResult } from './install/index.js';
-export { storePolicyAdmission, admitUnderPolicy, type Admission, type StorePolicyFiles } from './install/index.js';
+// admitUnderPolicy stays inside (reconcile's source policies): the public way to install is the store's own policy
+export { storePolicyAdmission, type Admission, type StorePolicyFiles } from './install/index.js';

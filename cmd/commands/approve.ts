@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { ScrydonError } from '../../src/errors.js';
+import { storePolicyAdmission } from '../../src/install/admission.js';
 import { approvePack } from '../../src/reconcile/lifecycle.js';
 import { defineCommand } from '../define-command.js';
 
@@ -17,7 +18,7 @@ export default defineCommand({
     const id = args.pack.slice(0, at);
     const version = args.pack.slice(at + 1);
     const root = args.root ? resolve(args.root) : ctx.paths.packs;
-    const change = await approvePack(root, id, version);
+    const change = await approvePack(root, id, version, { store: await ctx.store(), admission: storePolicyAdmission({ policyFile: ctx.paths.policy, trustDir: ctx.paths.trust }) });
     return { data: { id, version, changed: Boolean(change), status: 'active' }, text: change ? `approved ${id} ${version}: active` : `${id} ${version} is already active` };
   },
 });

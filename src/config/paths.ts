@@ -9,6 +9,8 @@ export interface HomePaths {
   sources: string;
   state: string;
   trust: string;
+  /** The security policy (policy.yaml): registry allow-list and verify-before-install rules. */
+  policy: string;
   authFile: string;
   tmp: string;
 }
@@ -22,6 +24,7 @@ export function homePaths(home: string): HomePaths {
     sources: join(home, 'sources.yaml'),
     state: join(home, 'state'),
     trust: join(home, 'trust'),
+    policy: join(home, 'policy.yaml'),
     authFile: join(home, 'auth.json'),
     tmp: join(home, 'tmp'),
   };

@@ -25,7 +25,7 @@ export interface Admission {
   readonly by: string;
 }
 
-type Gate = { kind: 'store-policy'; policyFile: string; trustDir: string } | { kind: 'digest'; digest: string };
+type Gate = ({ kind: 'store-policy' } & StorePolicyFiles) | { kind: 'digest'; digest: string; storePolicy: StorePolicyFiles | undefined };
 
 const gates = new WeakMap<object, Gate>();
 
@@ -55,12 +55,18 @@ export interface PolicyCheck extends IoOptions {
   ref: string;
   name: string;
   trust: LoadedTrust | undefined;
+  /**
+   * The store's own policy.yaml, applied too when the admission is used: a source's policy never overrides the
+   * site's (a secure policy.yaml refuses what an unsigned-allowed source would let in). Undefined only for a
+   * store that has no home (a library caller's plain layout).
+   */
+  storePolicy: StorePolicyFiles | undefined;
 }
 
 /** `policy` applied to `d` in `store` (verify_failed when it refuses): the enforcement, and an admission of `d`. */
 export async function admitUnderPolicy(store: Store, d: Descriptor, c: PolicyCheck): Promise<{ admission: Admission; enforcement: Enforcement }> {
   const enforcement = await enforce(c.policy, c.policySource, c.ref, (requirement) => verifyInStore(store, d, requirement, c.trust, c.signal), c.name);
-  return { admission: issue(enforcement.rule, { kind: 'digest', digest: d.digest }), enforcement };
+  return { admission: issue(enforcement.rule, { kind: 'digest', digest: d.digest, storePolicy: c.storePolicy }), enforcement };
 }
 
 async function verifyInStore(store: Store, d: Descriptor, requirement: VerifyRequirement, trust: LoadedTrust | undefined, signal: AbortSignal | undefined): Promise<VerifyResult> {
@@ -83,13 +89,21 @@ export async function applyAdmission(admission: Admission, store: Store, ref: Pa
       hint: 'verify before install: pass storePolicyAdmission({ policyFile, trustDir }) to apply the store policy',
     });
   }
-  if (gate.kind === 'digest') return { digest: gate.digest, warnings: [] };
-  const { policy, source } = await loadPolicy(gate.policyFile);
-  if (!source) return { digest: undefined, warnings: [] };
+  if (gate.kind === 'digest') {
+    const site = gate.storePolicy ? await storePolicyCheck(gate.storePolicy, store, gate.digest, o) : undefined;
+    return { digest: gate.digest, warnings: site?.warnings ?? [] };
+  }
+  return (await storePolicyCheck(gate, store, ref, o)) ?? { digest: undefined, warnings: [] };
+}
+
+/** The store's policy.yaml applied to `ref` (a tag, or a descriptor); undefined when there is no policy.yaml. */
+async function storePolicyCheck(files: StorePolicyFiles, store: Store, ref: PackRef, o: IoOptions): Promise<Admitted | undefined> {
+  const { policy, source } = await loadPolicy(files.policyFile);
+  if (!source) return undefined;
   const d = typeof ref === 'string' ? await store.resolve(ref) : plainDescriptor(ref);
   const name = typeof ref === 'string' ? ref : d.digest;
-  const trust = await loadTrustRoot(gate.trustDir);
-  const { enforcement } = await admitUnderPolicy(store, d, { policy, policySource: source, ref: name, name: await storeRepositoryFor(store, name, d), trust, signal: o.signal });
+  const trust = await loadTrustRoot(files.trustDir);
+  const { enforcement } = await admitUnderPolicy(store, d, { policy, policySource: source, ref: name, name: await storeRepositoryFor(store, name, d), trust, signal: o.signal, storePolicy: undefined });
   return { digest: d.digest, warnings: enforcement.warnings };
 }
 

@@ -1,6 +1,8 @@
 import { resolve } from 'node:path';
 import { ScrydonError } from '../errors.js';
 import { findRecord, readInstallState, withInstallState, withRecord, type InstallRecord, type InstallStatus } from '../install/state.js';
+import { applyAdmission, type Admission } from '../install/admission.js';
+import type { Store } from '../store/store-target.js';
 
 /**
  * Status changes of installed packs (the reference's lifecycle): retire hides a pack, approve activates a
@@ -45,8 +47,11 @@ export async function retirePack(rootDir: string, id: string): Promise<StatusCha
   return change;
 }
 
-/** `scrydon approve ID@VERSION`: a pack installed unsigned by reconcile becomes active. */
-export async function approvePack(rootDir: string, id: string, version: string): Promise<StatusChange | undefined> {
+/**
+ * `scrydon approve ID@VERSION`: a pack installed unsigned by reconcile becomes active, once the store's own policy
+ * (the admission: policy.yaml, as for install) admits its digest; a secure policy.yaml is never approved past.
+ */
+export async function approvePack(rootDir: string, id: string, version: string, policy: { store: Store; admission: Admission }): Promise<StatusChange | undefined> {
   const root = resolve(rootDir);
   const rec = findRecord(await readInstallState(root), id);
   if (!rec) throw notInstalled(id, root);
@@ -54,6 +59,7 @@ export async function approvePack(rootDir: string, id: string, version: string):
     throw new ScrydonError('not_installed', `${id} ${version} is not installed (${id} ${rec.version} is)`, { hint: `scrydon approve ${id}@${rec.version}` });
   }
   if (rec.status === 'retired') throw new ScrydonError('usage', `${id} ${version} is retired; a source that lists it restores it, or scrydon install it`);
+  if (rec.status === 'pending-review') await applyAdmission(policy.admission, policy.store, rec.digest);
   const [change] = await setStatuses(root, (r) => (r.id === id && r.version === version && r.status === 'pending-review' ? 'active' : undefined));
   return change;
 }

@@ -1,5 +1,6 @@
 import { isAbortError, isScrydonError, type ErrorCode } from '../errors.js';
 import type { LoadedTrust } from '../signature/index.js';
+import type { StorePolicyFiles } from '../install/admission.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import type { PackJson } from '../pack/pack-json.js';
 import { readPack } from '../pack/read.js';
@@ -45,6 +46,8 @@ export interface PrepareContext {
   store: Store;
   session: SourceSession;
   trust: LoadedTrust | undefined;
+  /** The site's policy.yaml: applied at install on top of the source's policy. */
+  storePolicy: StorePolicyFiles;
   lock: ReconcileLock | undefined;
   signal?: AbortSignal | undefined;
 }
@@ -75,7 +78,7 @@ export async function preparePack(entry: CatalogEntry, c: PrepareContext): Promi
     return { ok: false, failure: failed(entry, 'install_failed', e, descriptor.digest) };
   }
   try {
-    const verification = await verifyPack(c.store, descriptor, artifactName(entry), src, entry, c.trust, c.signal);
+    const verification = await verifyPack(c.store, descriptor, artifactName(entry), src, entry, c.trust, c.storePolicy, c.signal);
     return { ok: true, value: { entry, descriptor, packJson, verification, revision: c.session.packedAt?.(entry) ?? atRevision } };
   } catch (e) {
     return { ok: false, failure: failed(entry, 'verify_failed', e, descriptor.digest) };

@@ -131,7 +131,7 @@ export async function reconcileSource(d: RunDeps, o: RunOptions): Promise<RunRec
     const plan = planSource(source.name, entries, installed, lock);
     // --mirror-only fills the store with every entry; otherwise only what is new or changed moves
     const work = o.mirrorOnly ? plan.entries : plan.entries.filter((p) => p.kind === 'install' || p.kind === 'mirror');
-    const prepared = await mapLimit(work, o.concurrency ?? 4, (p) => preparePack(p.entry, { store: d.store, session: d.session, trust: d.trust, lock, signal: o.signal }), o.stop);
+    const prepared = await mapLimit(work, o.concurrency ?? 4, (p) => preparePack(p.entry, { store: d.store, session: d.session, trust: d.trust, storePolicy: { policyFile: d.paths.policy, trustDir: d.paths.trust }, lock, signal: o.signal }), o.stop);
     const byEntry = new Map<object, PrepareResult>();
     work.forEach((p, i) => {
       const r = prepared[i];

@@ -1,6 +1,6 @@
 import type { SecurityPolicy, SignatureSpec } from '../config/policy.js';
 import { ScrydonError } from '../errors.js';
-import { admitUnderPolicy, type Admission } from '../install/admission.js';
+import { admitUnderPolicy, type Admission, type StorePolicyFiles } from '../install/admission.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import { appendReceipts, type LoadedTrust, type Receipt } from '../signature/index.js';
 import type { CatalogEntry } from '../sources/catalog-file.js';
@@ -40,12 +40,12 @@ export interface PackVerification {
 }
 
 /** Verifies `d` under the source's policy (verify_failed naming the reference and the rule), recording receipts. */
-export async function verifyPack(store: Store, d: Descriptor, ref: string, source: Source, entry: CatalogEntry, trust: LoadedTrust | undefined, signal?: AbortSignal): Promise<PackVerification> {
+export async function verifyPack(store: Store, d: Descriptor, ref: string, source: Source, entry: CatalogEntry, trust: LoadedTrust | undefined, storePolicy: StorePolicyFiles, signal?: AbortSignal): Promise<PackVerification> {
   const decision = signatureDecision(source.signaturePolicy, entry, source.name);
   if (decision.kind === 'reject') throw new ScrydonError('verify_failed', `${ref}: ${decision.reason}`, { hint: 'sign the pack and list it with its signature kind, or use a source whose policy is unsigned-allowed' });
   // unsigned-allowed is the source's policy too: a scope whose signature kind is none (nothing is verified)
   const spec: SignatureSpec = decision.kind === 'verify' ? decision.spec : { kind: 'none' };
-  const { admission, enforcement: e } = await admitUnderPolicy(store, d, { policy: sourceSecurityPolicy(source.name, spec), policySource: `source ${source.name}`, ref, name: ref, trust, signal });
+  const { admission, enforcement: e } = await admitUnderPolicy(store, d, { policy: sourceSecurityPolicy(source.name, spec), policySource: `source ${source.name}`, ref, name: ref, trust, signal, storePolicy });
   if (decision.kind === 'unsigned') return { verified: false, signer: null, admission };
   if (e.outcome !== 'verified') throw new ScrydonError('verify_failed', `${ref}: not verified (${e.outcome}, ${e.rule})`);
   const verifiedAt = new Date().toISOString();

@@ -5,7 +5,7 @@ import { parseChallenges, pickChallenge } from './auth/challenge.js';
 import type { CredentialResolver } from './credentials/resolve.js';
 import type { RegistryGate } from './gate.js';
 import type { Credential } from './credentials/types.js';
-import { apiHost } from './hosts.js';
+import { apiHost, canonicalRegistry } from './hosts.js';
 import { responseError } from './registry-error.js';
 import type { HostSettings } from './settings.js';
 import { discard, headerAll, type HttpMethod, type HttpResponse, type HttpTransport } from './transport/http.js';
@@ -63,6 +63,11 @@ export class RegistryClient {
     });
   }
 
+  /** A redirect to another host is a connection to that host: it passes the gate too (blob storage included). */
+  #onRedirect(what: string): (to: URL) => void {
+    return (to) => this.#gate.admit(canonicalRegistry(to.host), `${what} (redirected to ${to.host})`);
+  }
+
   url(path: string): URL {
     return new URL(path, this.base);
   }
@@ -73,7 +78,7 @@ export class RegistryClient {
     const sendWith = async (scopes: readonly string[]): Promise<HttpResponse> => {
       const auth = await this.#auth.header(req.repository, scopes, req.signal);
       const headers = { ...(req.headers ?? {}), ...(auth ? { authorization: auth } : {}) };
-      return this.transport.send({ method: req.method, url, headers, ...(req.body ? { body: req.body } : {}), signal: req.signal, what: req.what, ...(req.bulk ? { bulk: true } : {}) });
+      return this.transport.send({ method: req.method, url, headers, ...(req.body ? { body: req.body } : {}), signal: req.signal, what: req.what, ...(req.bulk ? { bulk: true } : {}), onRedirect: this.#onRedirect(req.what) });
     };
     let res = await sendWith(req.scopes);
     if (res.status !== 401) return res;

@@ -79,6 +79,32 @@ describe('the registry allow-list is one gate in the registry client', () => {
   });
 });
 
+describe('a redirect is a connection too', () => {
+  test('an allowed registry that redirects to a host the allow-list does not name: registry_not_allowed, no connection there', async () => {
+    const { createServer: createHttpServer } = await import('node:http');
+    const redirector = createHttpServer((req, res) => {
+      if (req.url === '/v2/') res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      else res.writeHead(307, { location: `http://${reg}${req.url ?? '/'}` }).end();
+    });
+    await new Promise<void>((r) => redirector.listen(0, '127.0.0.1', r));
+    const a = redirector.address();
+    const allowed = `127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`;
+    try {
+      const home = await tempDir();
+      await writeFile(join(home, 'policy.yaml'), `apiVersion: scrydon.io/v1\nkind: SecurityPolicy\nprofile: secure\nallowedRegistries: ["${allowed}"]\n`);
+      await ok(['ls'], { home });
+      const before = await treeHash(home);
+      connections = 0;
+      const r = expectError(await scrydon(['pull', `${allowed}/acme/fraud:1.2.0`, '--plain-http'], { home }), 'registry_not_allowed');
+      assert.match(r.stderr, /redirected to 127\.0\.0\.1/);
+      assert.equal(connections, 0, 'the redirect was followed to a registry the policy forbids');
+      assert.equal(await treeHash(home), before);
+    } finally {
+      await new Promise((r) => redirector.close(r));
+    }
+  });
+});
+
 describe('without --remote, sign and verify touch only the store', () => {
   test('verify and sign of a name the store does not hold: not_found naming --remote, no connection', async () => {
     const home = await tempDir();

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { admitUnderPolicy, homePaths, installPack, isScrydonError, Store, storePolicyAdmission, type Admission, type HomePaths } from '../../src/index.js';
+import { homePaths, installPack, isScrydonError, Store, storePolicyAdmission, type Admission, type HomePaths } from '../../src/index.js';
 import type { SecurityPolicy } from '../../src/config/policy.js';
+import { admitUnderPolicy } from '../../src/install/admission.js';
 import { generateKeyPair, parsePrivateKey } from '../../src/signature/keys.js';
 import { signArtifact } from '../../src/signature/sign.js';
 import { cleanupTemps, tempDir, treeHash } from '../helpers/cli.js';
@@ -59,7 +60,7 @@ describe('installPack applies the store policy itself', () => {
   test("an admission holds for its own digest only: another pack's is refused", async () => {
     const other = await store.resolve('acme.other:1.0.0');
     const permit: SecurityPolicy = { apiVersion: 'scrydon.io/v1', kind: 'SecurityPolicy', profile: 'secure', scopes: [{ name: 'any', match: '**', signatures: [{ kind: 'none' }] }] };
-    const { admission: forOther } = await admitUnderPolicy(store, other, { policy: permit, policySource: 'test', ref: 'acme.other:1.0.0', name: 'acme.other', trust: undefined });
+    const { admission: forOther } = await admitUnderPolicy(store, other, { policy: permit, policySource: 'test', ref: 'acme.other:1.0.0', name: 'acme.other', trust: undefined, storePolicy: undefined });
     await refused(home, () => installPack(store, 'acme.fraud:1.0.0', { root: paths.packs, admission: forOther }), 'verify_failed');
     const r = await installPack(store, 'acme.other:1.0.0', { root: paths.packs, admission: forOther });
     assert.equal(r.action, 'installed');

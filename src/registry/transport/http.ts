@@ -25,6 +25,8 @@ export interface HttpRequest {
   what: string;
   /** A GET of a large body (a blob): read on a connection of its own into large buffers (bulk-get.ts). */
   bulk?: boolean;
+  /** Asked before a redirect is followed to another host (the registry gate); throws to refuse it. */
+  onRedirect?: (to: URL) => void;
 }
 
 export interface HttpResponse {
@@ -147,6 +149,7 @@ export class HttpTransport {
       if (url.protocol === 'https:' && next.protocol === 'http:') {
         throw new ScrydonError('registry_error', `refusing a redirect from https to plain http (${next.host}) while ${req.what}`);
       }
+      if (next.host !== url.host) req.onRedirect?.(next);
       if (next.origin !== url.origin) headers = Object.fromEntries(Object.entries(headers).filter(([k]) => !CREDENTIAL_HEADERS.includes(k)));
       if (res.status === 303) {
         method = 'GET';
