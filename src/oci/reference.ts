@@ -82,3 +82,12 @@ export function formatReference(r: Reference): string {
 export function versionToTag(version: string): string {
   return version.replace(/\+/g, '_');
 }
+
+/**
+ * A tag of the distribution spec's referrers tag schema (`<alg>-<hex>`, the algorithm cut to 32 characters, the hex
+ * to 64): registries without the referrers API keep a subject's referrers index there, so nothing else may be written
+ * under such a tag (the store refuses it, and so does a push).
+ */
+export function isFallbackTag(tag: string): boolean {
+  return /^[a-z0-9]{1,32}-[0-9a-f]{64}$/.test(tag);
+}

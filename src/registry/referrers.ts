@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { ScrydonError } from '../errors.js';
 import { assertDescriptor, MAX_MANIFEST_BYTES, plainDescriptor, type Descriptor } from '../oci/descriptor.js';
 import { digestHex, type Digest } from '../oci/digest.js';
+export { isFallbackTag } from '../oci/reference.js';
 import { artifactTypeOf, encodeJson, parseGraphNode, type GraphNode } from '../oci/manifest.js';
 import { MediaType } from '../oci/media-types.js';
 import { MANIFEST_ACCEPT, putManifest, scopesOf, type RepoRef } from './manifests.js';
@@ -12,11 +13,6 @@ import { discard, header, nextLink } from './transport/http.js';
 /** The referrers tag schema's tag for a subject: `sha256-<hex>`. */
 export function fallbackTag(subject: Digest): string {
   return `sha256-${digestHex(subject)}`;
-}
-
-/** A tag of the referrers tag schema (`<alg>-<hex>`, the algorithm cut to 32 characters, the hex to 64). */
-export function isFallbackTag(tag: string): boolean {
-  return /^[a-z0-9]{1,32}-[0-9a-f]{64}$/.test(tag);
 }
 
 /** Pages of the referrers API followed at most (each up to 4 MiB). */

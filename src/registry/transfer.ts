@@ -1,7 +1,8 @@
 import { copy, copyGraphs, type CopyOptions, type CopyResult } from '../content/copy.js';
 import { ScrydonError } from '../errors.js';
 import type { Descriptor } from '../oci/descriptor.js';
-import { parseReference } from '../oci/reference.js';
+import { isFallbackTag, parseReference } from '../oci/reference.js';
+import { MediaType } from '../oci/media-types.js';
 import { StagingTarget } from '../store/staging.js';
 import type { Store } from '../store/store-target.js';
 import { canonicalRegistry, formatRemote, parseRemoteReference, type RemoteReference } from './hosts.js';
@@ -123,6 +124,8 @@ export async function pushAll(remote: Remote, store: Store, prefix: string, o: T
     list.push({ source: ref, target, root: descriptor });
     byRepo.set(key, list);
   }
+  // a name no registry may take (a referrers fallback tag of a store from before 0.2) stops the push before any upload
+  for (const list of byRepo.values()) for (const e of list) if (e.target.tag && isFallbackTag(e.target.tag) && e.root.mediaType !== MediaType.ociIndex) refuseFallbackTag(e.source);
   const totals = { copied: 0, skipped: 0, bytes: 0, referrers: 0, mounted: 0 };
   const entries: PushAllEntry[] = [];
   for (const list of byRepo.values()) {
@@ -134,4 +137,10 @@ export async function pushAll(remote: Remote, store: Store, prefix: string, o: T
     for (const e of list) entries.push({ source: e.source, target: formatRemote(e.target), digest: e.root.digest });
   }
   return { entries, ...totals };
+}
+
+function refuseFallbackTag(source: string): never {
+  throw new ScrydonError('invalid_reference', `${source}: its tag has the form sha256-<hex>, where registries without the referrers API keep signatures; nothing was pushed`, {
+    hint: `give it another name (scrydon tag ${source} NAME:TAG, then scrydon rm ${source}) and push again`,
+  });
 }

@@ -26,15 +26,18 @@ export function isTagName(s: string): boolean {
   return TAG.test(s);
 }
 
-/** Repository and tag a store tag is served under; undefined when it cannot be expressed. */
-export function servedName(storeRef: string): ServedName | undefined {
+/**
+ * Repository and tag a store name is served under; undefined when it cannot be expressed. A pinned name
+ * (`REPO@sha256:…`, an artifact mirrored by digest) has a repository and no tag: it is served by digest there.
+ */
+export function servedName(storeRef: string): ServedName | { repository: string; tag: undefined } | undefined {
   let r;
   try {
     r = parseReference(storeRef);
   } catch {
     return undefined;
   }
-  if (!r.tag || r.digest || !r.repository) return undefined;
+  if (!r.repository || (r.tag === undefined) === (r.digest === undefined)) return undefined;
   const repository = r.registry ? `${r.registry.toLowerCase().replace(':', '_')}/${r.repository}` : r.repository;
   return isRepositoryName(repository) ? { repository, tag: r.tag } : undefined;
 }

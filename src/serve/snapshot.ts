@@ -40,8 +40,9 @@ function build(manifests: readonly Descriptor[]): Snapshot {
     }
     let repo = repositories.get(name.repository);
     if (!repo) repositories.set(name.repository, (repo = new Map()));
+    if (name.tag === undefined) continue; // a pin: the repository exists, its manifest is served by digest
     repo.set(name.tag, d);
-    tags.push({ ref, ...name, descriptor: d });
+    tags.push({ ref, repository: name.repository, tag: name.tag, descriptor: d });
   }
   return { repositories, manifests: byDigest, tags, unserved };
 }

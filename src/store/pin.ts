@@ -1,6 +1,6 @@
 import { ScrydonError } from '../errors.js';
-import { Annotation } from '../oci/media-types.js';
-import { formatReference, parseReference } from '../oci/reference.js';
+import { Annotation, MediaType } from '../oci/media-types.js';
+import { formatReference, isFallbackTag, parseReference } from '../oci/reference.js';
 import { readIndex, updateIndex } from './index-file.js';
 import type { LayoutPaths } from './layout.js';
 import { normalizeTag } from './refs.js';
@@ -67,4 +67,22 @@ export async function migratePinNames(paths: LayoutPaths): Promise<number> {
     });
     return { index: { ...idx, manifests }, result: old.size };
   });
+}
+
+/**
+ * A new store name may not be a referrers fallback tag (`REPO:sha256-<hex>` of another digest): pushed, it would
+ * overwrite a registry's referrers index. (Of its own digest it is an old pin name, which storeRefName renamed.)
+ */
+export function assertTaggable(name: string, mediaType: string): void {
+  let tag: string | undefined;
+  try {
+    tag = parseReference(name).tag;
+  } catch {
+    return; // a name another tool wrote, addressed exactly: no tag grammar to check
+  }
+  if (tag !== undefined && isFallbackTag(tag) && mediaType !== MediaType.ociIndex) {
+    throw new ScrydonError('invalid_reference', `${name}: a tag of the form sha256-<hex> is where registries keep referrers (signatures); a ${mediaType} may not be named so`, {
+      hint: 'choose another tag; an artifact kept by digest is named REPO@sha256:<hex>',
+    });
+  }
 }

@@ -11,7 +11,7 @@ import { Annotation } from '../oci/media-types.js';
 import { updateIndex } from './index-file.js';
 import type { LayoutPaths } from './layout.js';
 import { parseReference } from '../oci/reference.js';
-import { storeRefName } from './pin.js';
+import { assertTaggable, storeRefName } from './pin.js';
 import { Store } from './store-target.js';
 
 const PREFIX = 'load-';
@@ -91,7 +91,9 @@ export class StagingTarget implements Target, Committer {
   async tag(d: Descriptor, ref: string): Promise<void> {
     this.#assertOpen();
     if (!(await this.exists(d))) throw new ScrydonError('blob_missing', `cannot tag ${ref}: manifest ${d.digest} was neither loaded nor in the store`);
-    this.#tags.set(storeRefName(ref, { digest: d.digest }), plainDescriptor(d));
+    const name = storeRefName(ref, { digest: d.digest });
+    assertTaggable(name, d.mediaType);
+    this.#tags.set(name, plainDescriptor(d));
   }
 
   /** Pending tags, as they will be written. */

@@ -10,7 +10,7 @@ import { Annotation, isGraphNodeType } from '../oci/media-types.js';
 import { hasBlob, ingestBlob } from './blobs.js';
 import { ensureIndex, readIndex, updateIndex, type IndexFile } from './index-file.js';
 import { initLayout, LayoutPaths, openBlobFile } from './layout.js';
-import { storeRefName } from './pin.js';
+import { assertTaggable, storeRefName } from './pin.js';
 import { pinnedDigest } from './refs.js';
 import { byCodeUnits } from '../text-order.js';
 
@@ -128,6 +128,7 @@ export class Store implements Target, ReferrerLister, TagLister {
     if (!(await this.exists(d))) throw new ScrydonError('blob_missing', `cannot tag ${ref}: manifest ${d.digest} is not in the store`);
     await updateIndex(this.paths, (idx) => {
       const name = storeRefName(ref, { digest: d.digest, exists: (n) => tagged(idx, n) });
+      assertTaggable(name, d.mediaType);
       const manifests = idx.manifests.filter((m) => m.annotations?.[Annotation.refName] !== name);
       manifests.push({ ...plainDescriptor(d), annotations: { [Annotation.refName]: name } });
       return { index: { ...idx, manifests }, result: undefined };

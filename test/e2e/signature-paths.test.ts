@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { cleanupTemps, expectError, FIXTURES, json, ok, scrydon, tempDir, treeHash, type RunOptions } from '../helpers/cli.js';
 import { ociCatalog, publishCatalog } from '../helpers/oci-catalog.js';
 import { startRegistry, type RunningRegistry } from '../helpers/registry.js';
+import { http, startServe } from '../helpers/serve.js';
 
 /**
  * Signatures travel on every path (issue 13 §4), against Debian's docker-registry (distribution 2.8: no referrers
@@ -106,6 +107,21 @@ describe('digest-only artifacts never take a referrers fallback tag', () => {
     assert.ok((await json<Array<{ ref: string }>>(['ls'], { home: far })).some((e) => e.ref === `${reg}/acme/core@${core}`));
     await json(verifyArgs(`${reg}/acme/core@${core}`), { home: far });
 
+    // and `serve` of the far store offers it by digest under its repository (it has no tag to list)
+    const served = await startServe(far);
+    try {
+      const repo = `${reg.replace(':', '_')}/acme/core`;
+      const m = await http(`${served.url}/v2/${repo}/manifests/${core}`);
+      assert.equal(m.status, 200, m.body.toString());
+      const cat = JSON.parse((await http(`${served.url}/v2/_catalog`)).body.toString()) as { repositories: string[] };
+      assert.ok(cat.repositories.includes(repo), JSON.stringify(cat));
+      const node2 = await tempDir();
+      await ok(['pull', `${served.host}/${repo}@${core}`, '--plain-http'], { home: node2 });
+      await json(verifyArgs(`${served.host}/${repo}@${core}`), { home: node2 });
+    } finally {
+      await served.stop();
+    }
+
     // a node pulls from the site registry and verifies: the fallback index still lists the signature
     const node = await tempDir();
     await ok(['pull', `${mirror.host}/site/acme/core@${core}`, '--plain-http'], { home: node });
@@ -128,14 +144,24 @@ describe('digest-only artifacts never take a referrers fallback tag', () => {
     assert.deepEqual(names.sort(), [`${reg}/acme/fraud@${d}`, 'acme.fraud:1.2.0'].sort());
     assert.ok((await readFile(indexFile, 'utf8')).includes(`${reg}/acme/fraud@${d}`));
 
-    // a tag that only looks like a fallback tag (another digest): push refuses to write it, the registry is untouched
+    // a tag that looks like a fallback tag (of another digest): the store will not name anything so
     const fake = `sha256-${'a'.repeat(64)}`;
-    await ok(['tag', 'acme.fraud:1.2.0', `acme/fake:${fake}`], { home });
+    const clean = await treeHash(home);
+    expectError(await scrydon(['tag', 'acme.fraud:1.2.0', `acme/fake:${fake}`], { home }), 'invalid_reference');
+    assert.equal(await treeHash(home), clean);
+    // one left by an earlier version: push and push --all refuse it before uploading anything
+    const idx2 = JSON.parse(await readFile(indexFile, 'utf8')) as typeof idx;
+    idx2.manifests.push({ ...pack, annotations: { 'org.opencontainers.image.ref.name': `acme/fake:${fake}` } });
+    await writeFile(indexFile, JSON.stringify(idx2));
     const before = await treeHash(home);
     const r = expectError(await scrydon(['push', `acme/fake:${fake}`, `${reg}/acme/fake:${fake}`, '--plain-http'], { home }), 'invalid_reference');
     assert.match(r.stderr, /holds referrers/);
-    const tags = await fetch(`http://${reg}/v2/acme/fake/tags/list`);
-    assert.ok(tags.status === 404 || !((await tags.json()) as { tags?: string[] }).tags?.includes(fake));
+    const all = expectError(await scrydon(['push', '--all', `${reg}/old`, '--plain-http'], { home }), 'invalid_reference');
+    assert.match(all.stderr, /nothing was pushed/);
+    for (const repo of ['acme/fake', 'old/acme.fraud', 'old/acme/fake']) {
+      const tags = await fetch(`http://${reg}/v2/${repo}/tags/list`);
+      assert.equal(tags.status, 404, `${repo} was written`);
+    }
     assert.equal(await treeHash(home), before);
   });
 });
