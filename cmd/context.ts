@@ -34,7 +34,11 @@ export class Context {
 
   store(): Promise<Store> {
     // stores of earlier versions named digest-only artifacts REPO:sha256-<hex>; renamed once, here (store/pin.ts)
-    this.#store ??= Store.open(this.paths.catalog).then(async (s) => (await migratePinNames(s.paths), s));
+    this.#store ??= Store.open(this.paths.catalog).then(async (s) => {
+      // a store that cannot be written (read-only home) keeps its old names and is still read
+      await migratePinNames(s.paths).catch((e: unknown) => this.warn(`could not rename the old REPO:sha256-<hex> names of ${s.name}: ${(e as Error).message}`));
+      return s;
+    });
     return this.#store;
   }
 

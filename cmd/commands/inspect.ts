@@ -1,4 +1,5 @@
-import { ScrydonError } from '../../src/errors.js';
+import { isScrydonError, ScrydonError } from '../../src/errors.js';
+import { parseReference } from '../../src/oci/reference.js';
 import { inspectArtifact, type InspectResult } from '../../src/pack/inspect.js';
 import { readReceipts } from '../../src/signature/receipts.js';
 import { receiptText } from '../signature-options.js';
@@ -57,6 +58,14 @@ function human(r: InspectResult): string {
   return out.join('\n');
 }
 
+function hasRegistry(ref: string): boolean {
+  try {
+    return parseReference(ref).registry !== undefined;
+  } catch {
+    return false;
+  }
+}
+
 export default defineCommand({
   command: 'inspect <ref>',
   describe: 'Show a stored artifact: descriptors, annotations, pack.json, files and sizes, referrers',
@@ -77,7 +86,11 @@ export default defineCommand({
     const remoteRef = args.ref.startsWith('docker://') ? args.ref.slice('docker://'.length) : args.remote ? args.ref : undefined;
     const result = remoteRef !== undefined
       ? await withRemote(args, ctx, [parseRemoteReference(remoteRef).registry], (remote) => inspectRemote(remote, remoteRef, { signal: ctx.signal }))
-      : await inspectArtifact(await ctx.store(), args.ref, { signal: ctx.signal });
+      : await inspectArtifact(await ctx.store(), args.ref, { signal: ctx.signal }).catch((e: unknown) => {
+          // the store only, unless asked: a registry name it does not hold is not looked up
+          if (isScrydonError(e, 'not_found') && hasRegistry(args.ref)) throw new ScrydonError('not_found', e.message, { cause: e, hint: `inspect it on its registry: scrydon inspect --remote ${args.ref} (reads manifest and config; stores nothing)` });
+          throw e;
+        });
     // -- signatures: the verification receipts `scrydon verify` recorded in the store
     const receipts = remoteRef === undefined ? await readReceipts((await ctx.store()).paths.root, result.digest) : [];
     // -- a refused pack: everything above is shown, then the error install would report (exit 1)

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { checkGraphContent, type GraphCheck } from '../../src/content/graph-check.js';
-import { ScrydonError } from '../../src/errors.js';
+import { isScrydonError, ScrydonError } from '../../src/errors.js';
 import { exact, regexp, type Matcher } from '../../src/signature/identity.js';
 import { appendReceipts, type Receipt } from '../../src/signature/receipts.js';
 import { parseTrustedRoot } from '../../src/signature/sigstore-trust-root.js';
@@ -13,7 +13,7 @@ import type { Context } from '../context.js';
 import { defineCommand } from '../define-command.js';
 import { registryFlags, REGISTRY_EPILOG } from '../registry-options.js';
 import { shortDigest } from '../output/render.js';
-import { annotationsFrom, loadPublicKey, locate, storeNameFor, whereFlag } from '../signature-options.js';
+import { annotationsFrom, loadPublicKey, locate, storeNameFor, whereFlag, type Located } from '../signature-options.js';
 import { policyFile } from '../registry-policy.js';
 
 interface IdentityArgs {
@@ -72,6 +72,18 @@ function nothingToVerifyAgainst(ref: string, name: string, outcome: string, rule
   });
 }
 
+/** Every blob the verified digest covers, rehashed; a damaged store copy says how to mend it. */
+async function checkContent(at: Located, signal: AbortSignal | undefined): Promise<GraphCheck> {
+  try {
+    return await checkGraphContent(at.target, at.descriptor, { signal });
+  } catch (e) {
+    if (at.where === 'store' && (isScrydonError(e, 'digest_mismatch') || isScrydonError(e, 'size_mismatch') || isScrydonError(e, 'blob_missing'))) {
+      throw new ScrydonError(e.code, e.message, { cause: e, hint: 'the store\'s copy is damaged: run scrydon check, then pull or load the pack again' });
+    }
+    throw e;
+  }
+}
+
 function who(v: VerifiedSignature): string {
   return v.signer.kind === 'key' ? `key ${v.signer.fingerprint}` : `${v.signer.identity} (issuer ${v.signer.issuer})`;
 }
@@ -117,7 +129,7 @@ export default defineCommand({
     try {
       if (at.byTag) ctx.info(`${args.ref} resolves to ${at.descriptor.digest}; that digest is what is verified`);
       // a signature vouches for a digest; the store's bytes must still be what that digest names
-      const content: GraphCheck | undefined = args['check-content'] ?? at.where === 'store' ? await checkGraphContent(at.target, at.descriptor, { signal: ctx.signal }) : undefined;
+      const content: GraphCheck | undefined = (args['check-content'] ?? at.where === 'store') ? await checkContent(at, ctx.signal) : undefined;
       const legacyRefs = await at.legacyRefs(at.descriptor);
       const run = (requirement: VerifyRequirement) =>
         verifySignatures(at.target, at.descriptor, {

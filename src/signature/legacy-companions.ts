@@ -2,7 +2,10 @@ import type { RootToCopy } from '../content/copy.js';
 import type { IoOptions, ReadOnlyTarget } from '../content/target.js';
 import { isScrydonError } from '../errors.js';
 import type { Descriptor } from '../oci/descriptor.js';
-import { isGraphNodeType } from '../oci/media-types.js';
+import { isGraphNodeType, MediaType } from '../oci/media-types.js';
+import { MAX_MANIFEST_BYTES } from '../oci/descriptor.js';
+import { parseGraphNode } from '../oci/manifest.js';
+import { readAllBounded, verified } from '../content/verify-stream.js';
 import type { Store } from '../store/store-target.js';
 import { legacySignatureTag } from './legacy-format.js';
 import { storeLegacyRef, storeLegacyRefs } from './locations.js';
@@ -30,18 +33,32 @@ async function resolveOrNone(src: ReadOnlyTarget, ref: string, o: IoOptions): Pr
   }
 }
 
+/**
+ * Whether a `.sig` tag holds what cosign writes there: an image manifest whose layers are all simple-signing
+ * payloads. Anything else under the name (a pack someone tagged so, a hostile registry's answer) is not carried.
+ */
+async function isLegacySignature(src: ReadOnlyTarget, d: Descriptor, o: IoOptions): Promise<boolean> {
+  if (d.mediaType !== MediaType.ociManifest && d.mediaType !== MediaType.dockerManifest) return false;
+  const node = parseGraphNode(await readAllBounded(verified(await src.fetch(d, o), d, src.name), MAX_MANIFEST_BYTES, `manifest ${d.digest}`), d.mediaType, `${src.name}: ${d.digest}`);
+  return node.kind === 'manifest' && node.manifest.layers.length > 0 && node.manifest.layers.every((l) => l.mediaType === MediaType.cosignSimpleSigning);
+}
+
 /** A repository's `sha256-<hex>.sig` tag (a registry repository, an OCI layout directory). */
 export function inRepository(src: ReadOnlyTarget): SignatureFinder {
   return async (d, o) => {
     const ref = legacySignatureTag(d.digest);
     const root = await resolveOrNone(src, ref, o);
-    return root ? [{ ref, root }] : [];
+    return root && (await isLegacySignature(src, root, o)) ? [{ ref, root }] : [];
   };
 }
 
 /** Every store tag `<repository>:sha256-<hex>.sig` of the digest. */
 export function inStore(store: Store): SignatureFinder {
-  return async (d) => Promise.all((await storeLegacyRefs(store, d)).map(async (ref) => ({ ref, root: await store.resolve(ref) })));
+  return async (d, o) => {
+    const found = await Promise.all((await storeLegacyRefs(store, d)).map(async (ref) => ({ ref, root: await store.resolve(ref) })));
+    const ok = await Promise.all(found.map((f) => isLegacySignature(store, f.root, o)));
+    return found.filter((_, i) => ok[i]);
+  };
 }
 
 /** The companions hook: the `.sig` manifests `find` knows for each manifest of the walk, tagged as `to` says. */

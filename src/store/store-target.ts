@@ -85,7 +85,7 @@ export class Store implements Target, ReferrerLister, TagLister {
 
   /** Resolves a tag, `name@sha256:…` or a bare digest to the manifest's descriptor (a digest always means its content). */
   async resolve(ref: string): Promise<Descriptor> {
-    const digest = pinnedDigest(ref);
+    const digest = await this.#pinned(ref);
     if (digest) {
       const idx = await this.index();
       const hit = idx.manifests.find((m) => m.digest === digest);
@@ -95,6 +95,16 @@ export class Store implements Target, ReferrerLister, TagLister {
       throw notFound(ref, this.name);
     }
     return (await this.findTag(ref)).descriptor;
+  }
+
+  /** The digest `ref` pins; none for a ref.name another tool wrote that only looks like one (`foo@bar`). */
+  async #pinned(ref: string): Promise<string | undefined> {
+    try {
+      return pinnedDigest(ref);
+    } catch (e) {
+      if (tagged(await this.index(), ref)) return undefined;
+      throw e;
+    }
   }
 
   /** The entry a tag names, under the ref.name it is stored as (`plain` or `plain:latest`: pin.ts storeRefName). */

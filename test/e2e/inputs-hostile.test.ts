@@ -182,6 +182,7 @@ describe('a ref.name another tool wrote without a colon (umoci tag … plain)', 
     idx.manifests.push({ ...entryOf(b.digest), annotations: { [REF_NAME]: 'plain:latest' } });
     idx.manifests.push({ ...entryOf(b.digest), annotations: { [REF_NAME]: 'Release-1+build' } });
     idx.manifests.push({ ...entryOf(b.digest), annotations: { [REF_NAME]: `pinned@${a.digest}` } });
+    idx.manifests.push({ ...entryOf(b.digest), annotations: { [REF_NAME]: 'foo@bar' } }); // @ is in ref.name's separator set
     await writeFile(join(home, 'catalog', 'index.json'), JSON.stringify(idx));
 
     const refs = (await json<Array<{ ref: string; digest: string }>>(['ls'], { home })).map((e) => e.ref);
@@ -192,6 +193,7 @@ describe('a ref.name another tool wrote without a colon (umoci tag … plain)', 
     assert.equal((await json<{ digest: string }>(['inspect', 'Release-1+build'], { home })).digest, b.digest);
     // a digest means its content, whatever ref.name another tool wrote
     assert.equal((await json<{ digest: string }>(['inspect', `pinned@${a.digest}`], { home })).digest, a.digest);
+    assert.equal((await json<{ digest: string }>(['inspect', 'foo@bar'], { home })).digest, b.digest);
 
     await ok(['tag', 'plain', 'copy.of.plain:1'], { home });
     assert.equal((await json<{ digest: string }>(['inspect', 'copy.of.plain:1'], { home })).digest, a.digest);

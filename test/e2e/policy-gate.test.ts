@@ -113,6 +113,8 @@ describe('without --remote, sign and verify touch only the store', () => {
     connections = 0;
     const v = expectError(await scrydon(['verify', `${reg}/acme/fraud:1.2.0`, '--plain-http', '--key', join(keys, 'cosign.pub')], { home }), 'not_found');
     assert.match(v.stderr, /--remote/);
+    const i = expectError(await scrydon(['inspect', `${reg}/acme/fraud:1.2.0`], { home }), 'not_found');
+    assert.match(i.stderr, /--remote/);
     const s = expectError(await scrydon(['sign', `${reg}/acme/fraud:1.2.0`, '--plain-http', '--legacy', '--key', join(keys, 'cosign.key')], { home, env: PW }), 'not_found');
     assert.match(s.stderr, /--remote/);
     assert.equal(connections, 0, 'sign/verify without --remote reached the network');
@@ -154,6 +156,7 @@ describe('verify passes only when a signature was verified', () => {
     await chmod(file, 0o644);
     await writeFile(file, bytes);
     const bad = expectError(await scrydon(['verify', 'acme.fraud:1.2.0', '--key', join(keys, 'cosign.pub')], { home }), 'digest_mismatch');
+    assert.match(bad.stderr, /scrydon check/);
     assert.match(bad.stderr, new RegExp(layer.slice(7, 19)));
     // only the signed digest: says so plainly
     const shallow = await ok(['verify', 'acme.fraud:1.2.0', '--key', join(keys, 'cosign.pub'), '--no-check-content'], { home });

@@ -71,6 +71,16 @@ describe('copy carries legacy .sig signatures in every direction', () => {
     await legacyVerified('pulled.fraud:1', { home });
   });
 
+  test('a .sig tag that holds no signature (a pack tagged so) is not carried', async () => {
+    const home = await tempDir();
+    const core = (await json<{ digest: string }>(['build', join(FIXTURES, 'packs', 'acme-core')], { home })).digest;
+    await ok(['build', join(FIXTURES, 'packs', 'acme-fraud')], { home });
+    await ok(['tag', 'acme.fraud:1.2.0', `acme.core:sha256-${core.slice(7)}.sig`], { home });
+    await ok(['copy', 'acme.core:1.0.0', `${reg}/crafted/core:1`, '--plain-http'], { home });
+    const tags = (await (await fetch(`http://${reg}/v2/crafted/core/tags/list`)).json()) as { tags: string[] };
+    assert.deepEqual(tags.tags, ['1']);
+  });
+
   test('push and pull carry them too (paths that already did)', async () => {
     await ok(['push', 'acme.fraud:1.2.0', `${reg}/pushed/fraud:1`, '--plain-http'], { home: signed });
     const home = await tempDir();
