@@ -31,6 +31,7 @@ async function populatedHome(): Promise<{ home: string; keys: string }> {
   await ok(['load', '-i', fx.small], { home });
   await ok(['key', 'generate', '--dir', keys], { env: { COSIGN_PASSWORD: 'pw' } });
   await ok(['install', CORE], { home });
+  await ok(['sign', CORE, '--key', join(keys, 'cosign.key')], { home, env: { COSIGN_PASSWORD: 'pw' } });
   await ok(['source', 'add', 'lab', '--type', 'git', '--url', 'file:///nonexistent', '--signature-policy', 'unsigned-allowed'], { home });
   return { home, keys };
 }
@@ -79,11 +80,13 @@ describe('read-only SCRYDON_HOME (a read-only bind mount, and no write bits)', {
     await assertAllRefused(home, keys, 'EROFS');
   });
 
-  test('reading commands still work: ls, inspect, check, installed, source ls, save and inventory elsewhere', async () => {
+  test('reading commands still work: ls, inspect, check, installed, source ls, verify (unrecorded), save and inventory elsewhere', async () => {
     const out = await tempDir();
     for (const args of [['ls'], ['inspect', CORE], ['check'], ['installed'], ['source', 'ls'], ['save', CORE, '-o', join(out, 'a.tar')], ['inventory', '-o', join(out, 'inv.json')]]) {
       await ok(args, { home });
     }
+    const v = await ok(['verify', CORE, '--key', join(keys, 'cosign.pub')], { home });
+    assert.match(v.stderr, /warning: the verification was not recorded: cannot \w+ .*\(EROFS\)/);
   });
 });
 
