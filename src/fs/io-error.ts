@@ -1,13 +1,13 @@
-import { accessSync, constants, existsSync } from 'node:fs';
+import { accessSync, constants, existsSync, statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ScrydonError } from '../errors.js';
 
+const ELSEWHERE = 'or point SCRYDON_HOME (or --root, -o) at a directory this user may write';
 /**
  * The operating system's refusals that the user fixes outside scrydon (a full disk, a read-only mount, file
  * modes) as `io_error`s naming the path and the fix. Other failures (ENOENT, EEXIST…) are the caller's to judge,
  * so they pass through unchanged.
  */
-const ELSEWHERE = 'or point SCRYDON_HOME (or --root, -o) at a directory this user may write';
 const REFUSALS: Readonly<Record<string, { what: string; hint: (path: string, step: string) => string }>> = {
   ENOSPC: { what: 'no space left on device', hint: (p) => `the file system holding ${p} is full: free space there and retry (scrydon gc --grace 0 frees what no tag reaches)` },
   EDQUOT: { what: 'disk quota exceeded', hint: (p) => `the disk quota of the file system holding ${p} is used up: free space there and retry` },
@@ -18,19 +18,21 @@ const REFUSALS: Readonly<Record<string, { what: string; hint: (path: string, ste
 
 /**
  * Node's recursive mkdir reports ENOENT when it cannot make a missing directory for another reason (EROFS,
- * ENOSPC): the first ancestor that exists, probed for writing, tells the real one.
+ * EACCES, ENOSPC): the first ancestor that exists, probed for writing and for free space, tells the real one.
  */
 function mkdirCause(err: NodeJS.ErrnoException): NodeJS.ErrnoException {
   if (err.code !== 'ENOENT' || err.syscall !== 'mkdir' || err.path === undefined) return err;
   let dir = dirname(err.path);
   while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir);
+  let code: string | undefined;
   try {
     accessSync(dir, constants.W_OK);
-    return err;
+    const fs = statfsSync(dir);
+    if (fs.bavail === 0 || fs.ffree === 0) code = 'ENOSPC';
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    return code === 'EROFS' || code === 'EACCES' ? Object.assign(new Error(err.message), { code, syscall: 'mkdir', path: err.path }) : err;
+    code = (e as NodeJS.ErrnoException).code;
   }
+  return code !== undefined && code in REFUSALS ? Object.assign(new Error(err.message), { code, syscall: 'mkdir', path: err.path }) : err;
 }
 
 function errnoOf(e: unknown): NodeJS.ErrnoException | undefined {
