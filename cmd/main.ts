@@ -33,8 +33,8 @@ async function commandsFor(argv: readonly string[]): Promise<ReadonlyArray<Comma
   return def ? [def] : allCommands();
 }
 
-function fail(e: unknown): void {
-  const { text, exitCode } = errorLines(e, debug);
+function fail(e: unknown, home?: string): void {
+  const { text, exitCode } = errorLines(e, debug, home);
   process.stderr.write(text);
   process.exitCode = exitCode;
 }
@@ -50,10 +50,10 @@ async function execute(def: CommandDef<unknown>, args: Record<string, unknown>):
     ctx.finishProgress();
     render(result, g);
     if (result.exitCode) process.exitCode = result.exitCode;
-    if (result.error !== undefined) fail(result.error);
+    if (result.error !== undefined) fail(result.error, ctx.paths.home);
   } catch (e) {
     ctx.finishProgress();
-    fail(e);
+    fail(e, ctx.paths.home);
   }
 }
 

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { checkGraphContent, type GraphCheck } from '../../src/content/graph-check.js';
 import { isScrydonError, ScrydonError } from '../../src/errors.js';
+import { refusalError } from '../../src/fs/io-error.js';
 import { exact, regexp, type Matcher } from '../../src/signature/identity.js';
 import { appendReceipts, type Receipt } from '../../src/signature/receipts.js';
 import { parseTrustedRoot } from '../../src/signature/sigstore-trust-root.js';
@@ -165,7 +166,14 @@ export default defineCommand({
         trustRoot: result.trustRoot ?? null,
         transparencyLog: v.transparencyLog,
       }));
-      if (at.where === 'store') await appendReceipts((await ctx.store()).paths.root, receipts);
+      // the receipt is a record for inspect and serve: a store on read-only media still verifies
+      if (at.where === 'store') {
+        await appendReceipts((await ctx.store()).paths.root, receipts).catch((e: unknown) => {
+          const refused = refusalError(e);
+          if (!isScrydonError(refused)) throw e;
+          ctx.warn(`the verification was not recorded: ${refused.message}`);
+        });
+      }
       const data = { reference: args.ref, where: at.where, outcome: 'verified', ...(rule ? { rule } : {}), ...result, trustRoot: result.trustRoot ?? null, content: content ? { checked: true, ...content } : { checked: false } };
       const lines = [`Verified ${args.ref} (${result.digest})${rule ? ` by ${rule}` : ''}`];
       for (const v of result.verified) {

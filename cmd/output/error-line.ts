@@ -1,7 +1,11 @@
 import { isScrydonError } from '../../src/errors.js';
+import { refusalError } from '../../src/fs/io-error.js';
 
-/** Formats a failure as `error[code]: message` plus `hint: …`; the stack only with --debug. */
-export function errorLines(e: unknown, debug: boolean): { text: string; exitCode: number } {
+/**
+ * Formats a failure as `error[code]: message` plus `hint: …`; the stack only with --debug. An operating-system
+ * refusal that reached here without a path (a write to an open file) is hinted at `home`, where scrydon writes.
+ */
+export function errorLines(e: unknown, debug: boolean, home?: string): { text: string; exitCode: number } {
   const lines: string[] = [];
   let exitCode = 1;
   if (isScrydonError(e)) {
@@ -11,10 +15,11 @@ export function errorLines(e: unknown, debug: boolean): { text: string; exitCode
   } else {
     const msg = e instanceof Error ? e.message : String(e);
     const code = (e as NodeJS.ErrnoException | undefined)?.code;
-    if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) {
+    const refused = refusalError(e, { near: home === undefined ? undefined : `SCRYDON_HOME (${home}) or the output named on the command line` });
+    if (isScrydonError(refused)) {
+      lines.push(`error[${refused.code}]: ${refused.message}`, `hint: ${refused.hint ?? ''}`);
+    } else if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) {
       lines.push(`error[io_error]: ${msg}`);
-      if (code === 'ENOSPC') lines.push('hint: the disk is full; free space and retry');
-      else if (code === 'EACCES' || code === 'EPERM') lines.push('hint: check file permissions (and SCRYDON_HOME)');
     } else {
       lines.push(`error[internal]: ${msg}`);
       lines.push('hint: this is a bug in scrydon; rerun with --debug and report the output');

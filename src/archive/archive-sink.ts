@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import type { Writable } from 'node:stream';
 import { fsyncDir } from '../fs/atomic-write.js';
 import { BackgroundFlush } from '../fs/file-sink.js';
+import { namingPath } from '../fs/io-error.js';
 
 /**
  * Where an archive's bytes go: appended in order, then finished (made visible) or aborted (removed where
@@ -19,7 +20,7 @@ export interface ArchiveSink {
 /** An archive file: written as FILE.tmp-<rand> beside FILE, fsynced and renamed on finish; a failed save leaves no FILE. */
 export async function fileSink(path: string): Promise<ArchiveSink> {
   const tmp = `${path}.tmp-${randomBytes(6).toString('hex')}`;
-  const fh: FileHandle = await open(tmp, 'wx', 0o644);
+  const fh: FileHandle = await namingPath(path, () => open(tmp, 'wx', 0o644));
   const flush = new BackgroundFlush(fh);
   let closed = false;
   const close = async () => {
@@ -32,15 +33,19 @@ export async function fileSink(path: string): Promise<ArchiveSink> {
     name: path,
     async write(b) {
       let off = 0;
-      while (off < b.byteLength) off += (await fh.write(b, off, b.byteLength - off)).bytesWritten;
+      await namingPath(path, async () => {
+        while (off < b.byteLength) off += (await fh.write(b, off, b.byteLength - off)).bytesWritten;
+      });
       flush.wrote(b.byteLength);
     },
     async finish() {
-      await flush.done();
-      await fh.sync();
-      await close();
-      await rename(tmp, path);
-      await fsyncDir(dirname(path));
+      await namingPath(path, async () => {
+        await flush.done();
+        await fh.sync();
+        await close();
+        await rename(tmp, path);
+        await fsyncDir(dirname(path));
+      });
     },
     async abort() {
       await flush.done();

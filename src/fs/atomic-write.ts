@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { namingPath } from './io-error.js';
 
 /** A temp path beside `target` (same directory, so rename is atomic). */
 export function tempPathFor(target: string): string {
@@ -22,22 +23,27 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-/** Writes `data` to `target` atomically: temp file, fsync, rename, fsync of the directory. */
+/**
+ * Writes `data` to `target` atomically: temp file, fsync, rename, fsync of the directory. A full disk, a
+ * read-only file system or a mode that forbids it is an io_error naming `target`; `target` is then unchanged.
+ */
 export async function writeFileAtomic(target: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
-  const tmp = tempPathFor(target);
-  let renamed = false;
-  try {
-    const fh = await open(tmp, 'wx', mode);
+  await namingPath(target, async () => {
+    const tmp = tempPathFor(target);
+    let renamed = false;
     try {
-      await fh.writeFile(data);
-      await fh.sync();
+      const fh = await open(tmp, 'wx', mode);
+      try {
+        await fh.writeFile(data);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await rename(tmp, target);
+      renamed = true;
+      await fsyncDir(dirname(target));
     } finally {
-      await fh.close();
+      if (!renamed) await rm(tmp, { force: true });
     }
-    await rename(tmp, target);
-    renamed = true;
-    await fsyncDir(dirname(target));
-  } finally {
-    if (!renamed) await rm(tmp, { force: true });
-  }
+  });
 }

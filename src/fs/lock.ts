@@ -1,6 +1,8 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ScrydonError } from '../errors.js';
+import { refusalError } from './io-error.js';
 
 /** proper-lockfile (~50 KB with graceful-fs and signal-exit), loaded by the first lock a run takes. */
 export async function lockfileLib(): Promise<typeof import('proper-lockfile')> {
@@ -22,6 +24,25 @@ async function withMutex<T>(key: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/** Waits between tries for a lock another process holds: 5 ms growing by 1.2× to 100 ms, each times 1–2 at random. */
+const WAITS = { tries: 400, factor: 1.2, minMs: 5, maxMs: 100 };
+
+/**
+ * Takes proper-lockfile's lock on `path`, trying again only while another process holds it (ELOCKED):
+ * proper-lockfile's own retries would also retry a read-only file system or a forbidden directory for ~40 s.
+ */
+async function lockRetrying(path: string): Promise<() => Promise<void>> {
+  const lockfile = await lockfileLib();
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await lockfile.lock(path, { realpath: false, stale: 15_000, update: 5_000, onCompromised: () => undefined });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ELOCKED' || attempt >= WAITS.tries) throw e;
+      await sleep(Math.min(WAITS.maxMs, WAITS.minMs * WAITS.factor ** attempt) * (1 + Math.random()));
+    }
+  }
+}
+
 /**
  * Runs `fn` holding a cross-process lock on `path` (a `path.lock` directory, proper-lockfile's scheme).
  * Held for milliseconds around read-modify-write of small files; never across network I/O.
@@ -31,15 +52,11 @@ export async function withFileLock<T>(path: string, fn: () => Promise<T>): Promi
     await mkdir(dirname(path), { recursive: true });
     let release: () => Promise<void>;
     try {
-      const lockfile = await lockfileLib();
-      release = await lockfile.lock(path, {
-        realpath: false,
-        stale: 15_000,
-        update: 5_000,
-        retries: { retries: 400, factor: 1.2, minTimeout: 5, maxTimeout: 100, randomize: true },
-        onCompromised: () => undefined,
-      });
+      release = await lockRetrying(path);
     } catch (e) {
+      // a read-only or full file system, or a mode that forbids the lock directory, is no other process's doing
+      const refused = refusalError(e, { path, step: 'lock' });
+      if (refused !== e) throw refused;
       throw new ScrydonError('lock_timeout', `could not lock ${path}: ${(e as Error).message}`, {
         cause: e,
         hint: 'another scrydon process holds the lock; retry, or remove a stale lock directory left by a crashed process',

@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { IoOptions } from '../content/target.js';
 import { ScrydonError } from '../errors.js';
@@ -11,6 +10,7 @@ import type { Store } from '../store/store-target.js';
 import { applyAdmission, assertAdmitted, type Admission } from './admission.js';
 import { checkDependencies } from './check-dependencies.js';
 import { bytesAt, extractPackLayer, type Extracted } from './extract.js';
+import { removeDeadScratch, scratchName } from './leftovers.js';
 import {
   assertSafeSegment,
   findRecord,
@@ -57,10 +57,6 @@ async function exists(p: string): Promise<boolean> {
       throw e;
     },
   );
-}
-
-function aside(root: string): string {
-  return join(root, `.trash-${randomBytes(6).toString('hex')}`);
 }
 
 /** Removes the directories `mkdir -p` created (from `leaf` up to `first`), only while they are empty. */
@@ -144,7 +140,9 @@ export async function installPack(target: Store, ref: PackRef, o: InstallOptions
   }
 
   const firstCreated = await mkdir(root, { recursive: true });
-  let staging: string | undefined = await mkdtemp(join(root, '.staging-'));
+  await removeDeadScratch(root);
+  let staging: string | undefined = scratchName(root, 'staging');
+  await mkdir(staging, { mode: 0o700 }); // as mkdtemp made it
   let idDirCreated = false;
   try {
     const extracted = await extractPackLayer(target, pack.layer, staging, { what: `layer ${pack.layer.digest} of ${what}`, limits: o.limits, signal: o.signal });
@@ -173,7 +171,7 @@ export async function installPack(target: Store, ref: PackRef, o: InstallOptions
       try {
         // a directory of this version with no matching record (another digest, or a crash's leftover) is replaced
         if (await exists(dir)) {
-          displaced = aside(root);
+          displaced = scratchName(root, 'trash');
           await rename(dir, displaced);
         }
         await rename(staged, dir);
@@ -189,7 +187,7 @@ export async function installPack(target: Store, ref: PackRef, o: InstallOptions
       if (displaced) trash.push(displaced);
       // the record is written: the install has happened. Moving the old version out is best effort.
       if (previous && previous.version !== version) {
-        const old = aside(root);
+        const old = scratchName(root, 'trash');
         if (await rename(join(idDir, previous.version), old).then(() => true, () => false)) trash.push(old);
       }
       const result: InstallResult = { action: previous ? 'replaced' : 'installed', record, dir, warnings };

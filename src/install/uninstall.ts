@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { rename, rm, rmdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ScrydonError } from '../errors.js';
 import { assertSafeSegment, findRecord, readInstallState, withInstallState, withoutRecord, type InstallRecord } from './state.js';
 import { byCodeUnits } from '../text-order.js';
+import { removeDeadScratch, scratchName } from './leftovers.js';
 
 function notInstalled(id: string, root: string): ScrydonError {
   return new ScrydonError('not_installed', `${id.slice(0, 200)} is not installed in ${root}`, { hint: 'list installed packs with scrydon installed' });
@@ -11,7 +11,8 @@ function notInstalled(id: string, root: string): ScrydonError {
 
 /**
  * Removes an installed pack: its directory is moved aside and its record dropped under the state lock,
- * then the moved directory is deleted. A crash leaves at worst a `.trash-*` directory, never half a pack.
+ * then the moved directory is deleted. A crash leaves at worst a `.trash-*` directory (removed by the next install
+ * or uninstall), never half a pack.
  */
 export async function uninstallPack(rootDir: string, id: string): Promise<InstallRecord> {
   const root = resolve(rootDir);
@@ -23,7 +24,7 @@ export async function uninstallPack(rootDir: string, id: string): Promise<Instal
     assertSafeSegment(rec.id, 'pack id');
     assertSafeSegment(rec.version, 'pack version');
     const dir = join(root, rec.id, rec.version);
-    const moved = join(root, `.trash-${randomBytes(6).toString('hex')}`);
+    const moved = scratchName(root, 'trash');
     const hadDir = await rename(dir, moved).then(
       () => true,
       (e: NodeJS.ErrnoException) => {
@@ -40,6 +41,7 @@ export async function uninstallPack(rootDir: string, id: string): Promise<Instal
     return { record: rec, trash: hadDir ? moved : undefined };
   });
   if (trash) await rm(trash, { recursive: true, force: true });
+  await removeDeadScratch(root);
   await rmdir(join(root, record.id)).catch(() => undefined);
   return record;
 }

@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type SpawnOptions } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { lstat, mkdtemp, readdir, readFile, readlink, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -22,15 +22,22 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   input?: string | Buffer;
   cwd?: string;
+  /** Run as this user id (and the group of the same number): root ignores file modes, another user does not. */
+  uid?: number;
+}
+
+/** Starts the built CLI as a subprocess with piped stdio (scrydon() collects it; kill tests stop it). */
+export function spawnScrydon(args: readonly string[], o: RunOptions = {}): ChildProcess {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ...o.env };
+  if (o.home) env.SCRYDON_HOME = o.home;
+  const opts: SpawnOptions = { env, cwd: o.cwd ?? ROOT, stdio: ['pipe', 'pipe', 'pipe'], ...(o.uid === undefined ? {} : { uid: o.uid, gid: o.uid }) };
+  return spawn(process.execPath, [BIN, ...args], opts);
 }
 
 /** Runs the built CLI as a subprocess (the way users run it) and collects its output. */
 export function scrydon(args: readonly string[], o: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolveRun, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ...o.env };
-    if (o.home) env.SCRYDON_HOME = o.home;
-    const opts: SpawnOptions = { env, cwd: o.cwd ?? ROOT, stdio: ['pipe', 'pipe', 'pipe'] };
-    const child = spawn(process.execPath, [BIN, ...args], opts);
+    const child = spawnScrydon(args, o);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout?.on('data', (c: Buffer) => out.push(c));
