@@ -49,6 +49,17 @@ export class Lease {
     await Promise.all(waits);
   }
 
+  /**
+   * Whether `d` is in the store (`present` looks), holding it if so: looked at, held, looked at again — what is
+   * still there after the hold stays. A blob that is not there is not held: its writer holds it before it
+   * makes it visible (StagingTarget.commit), and no hold is paid for on the way.
+   */
+  async holdPresent(d: Descriptor, present: () => Promise<boolean>): Promise<boolean> {
+    if (!this.#held.has(d.digest) && !(await present())) return false;
+    await this.hold([d]);
+    return present();
+  }
+
   /** Ends the lease (its tags are committed, or its writer gave up). Idempotent. */
   async release(): Promise<void> {
     this.#released = true;

@@ -6,8 +6,8 @@ import { Lease } from './lease.js';
 import type { Store } from './store-target.js';
 
 /**
- * The store as a writer (or a reader that must finish) sees it under a lease: whatever it asks about, resolves,
- * pushes or tags is held first, then looked at, so gc keeps it (and its graph) until release(). For writers that
+ * The store as a writer (or a reader that must finish) sees it under a lease: what it finds present, resolves,
+ * pushes or tags is held (then looked at again), so gc keeps it (and its graph) until release(). For writers that
  * write straight into the store (build, signing, a git source's catalog); a copy into the store goes through a
  * StagingTarget, which holds its own lease.
  */
@@ -28,9 +28,8 @@ export class LeasedStore implements Target, ReferrerLister, TagLister {
     return this.#lease.hold(ds);
   }
 
-  async exists(d: Descriptor): Promise<boolean> {
-    await this.#lease.hold([d]);
-    return this.store.exists(d);
+  exists(d: Descriptor): Promise<boolean> {
+    return this.#lease.holdPresent(d, () => this.store.exists(d));
   }
 
   fetch(d: Descriptor, o?: IoOptions): Promise<Readable> {

@@ -27,9 +27,9 @@ export const STALE_STAGING_AGE_MS = 5 * 60_000;
  * (verified exactly as the store verifies, by the store's own code), exists() sees the store and the staging
  * area, tags wait in memory. commit() renames the staged blobs into blobs/ (children before parents) and then
  * writes every tag and referrer entry in ONE index.json update. Until then nothing is visible; discard()
- * (or a crash, cleaned by removeStaleStaging) leaves the store as it was. Everything exists() is asked about and
- * everything pushed is held under a lease (lease.ts) until the tags are written, so gc, whatever its grace, never
- * takes a blob this copy found in the store and skipped, nor one it renamed in.
+ * (or a crash, cleaned by removeStaleStaging) leaves the store as it was. What exists() finds in the store, and
+ * what commit() renames in, is held under a lease (lease.ts) until the tags are written, so gc, whatever its grace,
+ * never takes a blob this copy found in the store and skipped, nor one it renamed in.
  */
 export class StagingTarget implements Target, Committer {
   readonly name: string;
@@ -72,9 +72,8 @@ export class StagingTarget implements Target, Committer {
   }
 
   async exists(d: Descriptor): Promise<boolean> {
-    if (this.#stagedSet.has(d.digest)) return true;
-    await this.#lease.hold([d]); // before looking: what is found present stays until the tags are written
-    return this.#store.exists(d);
+    // what is found in the store is held: it stays until the tags are written
+    return this.#stagedSet.has(d.digest) || (await this.#lease.holdPresent(d, () => this.#store.exists(d)));
   }
 
   async fetch(d: Descriptor): Promise<Readable> {
@@ -88,12 +87,6 @@ export class StagingTarget implements Target, Committer {
 
   async push(d: Descriptor, body: Readable, o: IoOptions = {}): Promise<void> {
     this.#assertOpen();
-    try {
-      await this.#lease.hold([d]);
-    } catch (e) {
-      body.destroy();
-      throw e;
-    }
     await this.#staging.push(d, body, o);
     if (!this.#stagedSet.has(d.digest)) {
       this.#stagedSet.add(d.digest);
@@ -117,6 +110,7 @@ export class StagingTarget implements Target, Committer {
     o.signal?.throwIfAborted();
     const referrers = (await this.#staging.index()).manifests.filter((m) => m.annotations?.[Annotation.subject] !== undefined);
     const stagedPaths = this.#staging.paths;
+    await this.#lease.hold(this.#staged); // what is renamed in stays until the tags are written
     for (const d of this.#staged) await rename(stagedPaths.blob(d.digest), this.#store.paths.blob(d.digest));
     await fsyncDir(this.#store.paths.blobsDir);
     await updateIndex(this.#store.paths, (idx) => {
