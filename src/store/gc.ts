@@ -97,7 +97,9 @@ export async function gc(store: Store, o: GcOptions): Promise<GcReport> {
     cleanedTemp: 0,
     steps,
   };
-  const young = (mtimeMs: number) => now - mtimeMs < o.graceMs;
+  // a grace of 0 is "now": a file stamped ahead of the clock is not young (proper-lockfile stamps the first lock a
+  // process takes up to a second ahead, so a killed load's lock directory would outlive `gc --grace 0`)
+  const young = (mtimeMs: number) => o.graceMs > 0 && now - mtimeMs < o.graceMs;
   const cache = newMarkCache();
 
   const first = await timed(steps, 'mark', async () => markReachable(store, await store.index(), { cache }));

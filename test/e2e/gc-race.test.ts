@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { cleanupTemps, FIXTURES, json, ok, scrydon, tempDir, type RunResult } from '../helpers/cli.js';
@@ -89,6 +89,7 @@ describe('gc --grace 0 concurrent with load, pull, tag/rm and install', () => {
       for (const l of lanes) note(l);
       const check = await scrydon(['check', '--json'], { home });
       assert.equal(check.code, 0, `round ${round + 1}: check found faults after ${lanes.join(', ')}:\n${check.stdout}${check.stderr}`);
+      assert.deepEqual(await readdir(join(home, 'catalog', 'leases')), [], `round ${round + 1}: a finished writer left its lease`);
       const after = await tags(home);
       assert.ok(after.includes(CORE) && after.some((t) => t.endsWith('/acme/payments:0.3.0')), `round ${round + 1}: load and pull tagged: ${after.join(', ')}`);
     }
