@@ -11,6 +11,7 @@ import { parseReference } from '../src/oci/reference.js';
 import { formatRemote, parseRemoteReference, referenceTarget } from '../src/registry/hosts.js';
 import { legacySignatureTag } from '../src/signature/legacy-format.js';
 import { storeLegacyRef, storeLegacyRefs, storeRepositoryFor } from '../src/signature/locations.js';
+import { LeasedStore } from '../src/store/leased-store.js';
 import { openRemote, type RegistryArgs } from './registry-options.js';
 
 function onTerminal(): boolean {
@@ -77,12 +78,14 @@ export async function locate(ref: string, args: WhereArgs & RegistryArgs, ctx: C
   const byTag = parseReference(ref).digest === undefined;
   if (!args.remote) {
     const store = await ctx.store();
+    // signing writes into the store: under a lease, so gc keeps what it pushes until the signature is recorded
+    const leased = writable ? new LeasedStore(store) : undefined;
     try {
-      const descriptor = await store.resolve(ref);
+      const descriptor = await (leased ?? store).resolve(ref);
       const repo = byTag || parseReference(ref).repository ? await storeRepositoryFor(store, ref, descriptor) : undefined;
       return {
         where: 'store',
-        target: store,
+        target: leased ?? store,
         descriptor,
         byTag,
         dockerReference: repo ?? 'scrydon.local/unnamed',
@@ -91,9 +94,10 @@ export async function locate(ref: string, args: WhereArgs & RegistryArgs, ctx: C
           return storeLegacyRef(repo, d);
         },
         legacyRefs: (d) => storeLegacyRefs(store, d),
-        close: async () => undefined,
+        close: async () => leased?.release(),
       };
     } catch (e) {
+      await leased?.release();
       // without --remote only the store is read: a name it does not hold is not looked for on the network
       if (e instanceof ScrydonError && e.code === 'not_found' && parseReference(ref).registry !== undefined) {
         throw new ScrydonError('not_found', `${ref} is not in the local store (without --remote, nothing is read from a registry)`, {

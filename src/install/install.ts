@@ -6,6 +6,7 @@ import { fsyncDir } from '../fs/atomic-write.js';
 import { INTEGRATION_BUNDLE_MAX_BYTES, type PackJson } from '../pack/pack-json.js';
 import type { PackTarLimits } from '../pack/pack-tar.js';
 import { parsePackJson, readPack, type PackRead, type PackRef } from '../pack/read.js';
+import { withLeasedStore, type LeasedStore } from '../store/leased-store.js';
 import type { Store } from '../store/store-target.js';
 import { applyAdmission, assertAdmitted, type Admission } from './admission.js';
 import { checkDependencies } from './check-dependencies.js';
@@ -118,11 +119,17 @@ async function checkExtracted(pack: PackRead, x: Extracted, staging: string, wha
  * root as it was. Installing the digest already installed is a no-op.
  */
 export async function installPack(target: Store, ref: PackRef, o: InstallOptions): Promise<InstallResult> {
+  return withLeasedStore(target, (leased) => installLeased(target, leased, ref, o));
+}
+
+/** installPack, reading the pack through `leased`: what it resolves is held, so a concurrent gc leaves it be. */
+async function installLeased(target: Store, leased: LeasedStore, ref: PackRef, o: InstallOptions): Promise<InstallResult> {
   const root = resolve(o.root);
   const what = typeof ref === 'string' ? ref : ref.digest;
   const admitted = await applyAdmission(o.admission, target, ref, o);
   const { warnings } = admitted;
-  const pack = await readPack(target, ref, o);
+  if (typeof ref !== 'string') await leased.hold([ref]);
+  const pack = await readPack(leased, ref, o);
   assertAdmitted(admitted, pack.descriptor.digest, what);
   const { id, version } = pack.packJson.package;
   assertSafeSegment(id, 'pack id');
@@ -145,7 +152,7 @@ export async function installPack(target: Store, ref: PackRef, o: InstallOptions
   await mkdir(staging, { mode: 0o700 }); // as mkdtemp made it
   let idDirCreated = false;
   try {
-    const extracted = await extractPackLayer(target, pack.layer, staging, { what: `layer ${pack.layer.digest} of ${what}`, limits: o.limits, signal: o.signal });
+    const extracted = await extractPackLayer(leased, pack.layer, staging, { what: `layer ${pack.layer.digest} of ${what}`, limits: o.limits, signal: o.signal });
     const contents = await checkExtracted(pack, extracted, staging, what);
     o.signal?.throwIfAborted();
     const record: InstallRecord = {

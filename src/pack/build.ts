@@ -11,6 +11,8 @@ import type { ImageManifest } from '../oci/manifest.js';
 import { encodeJson } from '../oci/manifest.js';
 import { Annotation, MediaType } from '../oci/media-types.js';
 import { versionToTag } from '../oci/reference.js';
+import { withLeasedStore } from '../store/leased-store.js';
+import { Store } from '../store/store-target.js';
 import { formatProblem } from './locate.js';
 import { loadPackDir, PACK_JSON } from './pack-dir.js';
 import { PACK_MAX_BYTES_DEFAULT, type PackJson } from './pack-json.js';
@@ -147,8 +149,12 @@ export function packArtifact(built: BuiltPack): PackArtifact {
 
 export type PackDestination = ReadOnlyStorage & Pusher & Tagger;
 
-/** Pushes config, layer, then manifest (children first), then tags each ref. Returns the manifest's descriptor. */
+/**
+ * Pushes config, layer, then manifest (children first), then tags each ref. Returns the manifest's descriptor.
+ * Into the store, all under a lease (store/lease.ts): gc keeps what is pushed or found present until it is tagged.
+ */
 export async function storePack(dest: PackDestination, built: BuiltPack, refs: readonly string[], o: IoOptions = {}): Promise<Descriptor> {
+  if (dest instanceof Store) return withLeasedStore(dest, (leased) => storePack(leased, built, refs, o));
   const art = packArtifact(built);
   if (!(await dest.exists(art.config, o))) await dest.push(art.config, Readable.from([built.packJsonBytes]), o);
   if (!(await dest.exists(built.descriptor, o))) {

@@ -11,6 +11,7 @@ import { versionToTag } from '../oci/reference.js';
 import { readNode } from '../pack/read.js';
 import { parseRemoteReference } from '../registry/hosts.js';
 import { storeTagFor } from '../registry/transfer.js';
+import { withLeasedStore } from '../store/leased-store.js';
 import type { Store } from '../store/store-target.js';
 import { CATALOG_FILE_MAX_BYTES } from './catalog-file.js';
 import { ociCatalogReference, type Source } from './source-spec.js';
@@ -67,13 +68,15 @@ export function gitCatalogArtifact(bytes: Buffer, s: Pick<Source, 'url' | 'ref' 
   return { descriptor: descriptorOf(MediaType.ociManifest, manifestBytes, { artifactType: MediaType.catalogLayer }), manifestBytes, layer };
 }
 
-/** Stores a git catalog artifact (children first) and tags it. */
-export async function storeGitCatalog(store: Store, a: CatalogArtifact, catalog: Buffer, tag: string, o: IoOptions = {}): Promise<void> {
-  const config: Descriptor = { mediaType: MediaType.ociEmpty, digest: EMPTY_JSON_DIGEST, size: EMPTY_JSON.byteLength };
-  if (!(await store.exists(config))) await store.push(config, Readable.from([EMPTY_JSON]), o);
-  if (!(await store.exists(a.layer))) await store.push(a.layer, Readable.from([catalog]), o);
-  if (!(await store.exists(a.descriptor))) await store.push(a.descriptor, Readable.from([a.manifestBytes]), o);
-  await store.tag(a.descriptor, tag);
+/** Stores a git catalog artifact (children first) and tags it, under a lease (gc keeps it until it is tagged). */
+export async function storeGitCatalog(into: Store, a: CatalogArtifact, catalog: Buffer, tag: string, o: IoOptions = {}): Promise<void> {
+  await withLeasedStore(into, async (store) => {
+    const config: Descriptor = { mediaType: MediaType.ociEmpty, digest: EMPTY_JSON_DIGEST, size: EMPTY_JSON.byteLength };
+    if (!(await store.exists(config))) await store.push(config, Readable.from([EMPTY_JSON]), o);
+    if (!(await store.exists(a.layer))) await store.push(a.layer, Readable.from([catalog]), o);
+    if (!(await store.exists(a.descriptor))) await store.push(a.descriptor, Readable.from([a.manifestBytes]), o);
+    await store.tag(a.descriptor, tag);
+  });
 }
 
 export interface StoredCatalog {

@@ -1,15 +1,18 @@
 import { lstat, readdir, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fsyncDir } from '../fs/atomic-write.js';
-import { isDigest } from '../oci/digest.js';
+import { isDigest, type Digest } from '../oci/digest.js';
 import { Annotation } from '../oci/media-types.js';
 import { withIndexLock } from './index-file.js';
-import { markReachable } from './mark.js';
+import { scanLeases, withLeaseLock } from './lease.js';
+import { markReachable, newMarkCache } from './mark.js';
+import { pidAlive } from './owner.js';
+import { parentsFirst } from './sweep-order.js';
 import type { Store } from './store-target.js';
 
 export interface GcOptions {
   dryRun?: boolean;
-  /** Blobs and temp files younger than this are kept: a concurrent pull may not have tagged them yet. */
+  /** Unreachable blobs and temp files younger than this are kept (a writer that holds no lease may not have tagged them yet). */
   graceMs: number;
   now?: number;
   /** Scratch directories beside the store whose entries are temp files too (`$SCRYDON_HOME/tmp`: builds, spools). */
@@ -28,6 +31,12 @@ export interface GcReport {
   freedBytes: number;
   removedEntries: string[];
   keptYoung: number;
+  /** Blobs no tag reached when gc started, kept because a live writer's lease holds them (or a tag written meanwhile reaches them). */
+  keptLeased: number;
+  /** Leases of running writers seen while sweeping. */
+  leases: number;
+  /** Leases of processes that are gone, removed (or, on a dry run, found). */
+  expiredLeases: number;
   cleanedTemp: number;
   steps: GcStep[];
 }
@@ -57,61 +66,97 @@ async function newestMtime(path: string): Promise<number> {
 function ownedByLiveProcess(name: string): boolean {
   for (const m of name.matchAll(/(?:^|[-.])(\d{1,10})(?=[-.]|$)/g)) {
     const pid = Number(m[1]);
-    if (pid <= 1 || pid === process.pid) continue;
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EPERM') return true; // alive, another user's
-    }
+    if (pid > 1 && pid !== process.pid && pidAlive(pid)) return true;
   }
   return false;
 }
 
 /**
- * Deletes blobs unreachable from any tag (keeping referrers of reachable manifests), drops index.json
- * entries of unreachable referrers, and clears stale temp files, as timed steps. Holds the index lock
- * throughout so no tag moves under it; skips anything younger than the grace window.
+ * Deletes blobs unreachable from any tag or live lease (keeping referrers of reachable manifests), drops
+ * index.json entries of unreachable referrers, and clears stale temp files and expired leases, as timed steps.
+ *
+ * The slow part (reading every manifest, listing every blob) runs without a lock. Then, holding the index lock
+ * and the lease lock (so no tag is written and no lease taken meanwhile), it marks again from the tags and the
+ * live leases — reading only manifests that appeared in between — and deletes what is still unreachable,
+ * manifests before what they point at. Anything younger than the grace window is kept.
  */
 export async function gc(store: Store, o: GcOptions): Promise<GcReport> {
   const now = o.now ?? Date.now();
   const dryRun = o.dryRun ?? false;
   const steps: GcStep[] = [];
-  const report: GcReport = { dryRun, reachableBlobs: 0, removed: [], freedBytes: 0, removedEntries: [], keptYoung: 0, cleanedTemp: 0, steps };
-  const young = (mtimeMs: number) => now - mtimeMs < o.graceMs;
+  const report: GcReport = {
+    dryRun,
+    reachableBlobs: 0,
+    removed: [],
+    freedBytes: 0,
+    removedEntries: [],
+    keptYoung: 0,
+    keptLeased: 0,
+    leases: 0,
+    expiredLeases: 0,
+    cleanedTemp: 0,
+    steps,
+  };
+  // a grace of 0 is "now": a file stamped ahead of the clock is not young (proper-lockfile stamps the first lock a
+  // process takes up to a second ahead, so a killed load's lock directory would outlive `gc --grace 0`)
+  const young = (mtimeMs: number) => o.graceMs > 0 && now - mtimeMs < o.graceMs;
+  const cache = newMarkCache();
 
-  await withIndexLock(store.paths, async (idx, write) => {
-    const marked = await timed(steps, 'mark', () => markReachable(store, idx));
-    report.reachableBlobs = marked.reachable.size;
-
-    const youngBlobs = new Set<string>();
-    await timed(steps, 'sweep-blobs', async () => {
-      for (const hex of await readdir(store.paths.blobsDir)) {
-        const digest = `sha256:${hex}`;
-        if (!isDigest(digest) || marked.reachable.has(digest)) continue;
-        const path = join(store.paths.blobsDir, hex);
-        const st = await lstat(path);
-        if (young(st.mtimeMs)) {
-          report.keptYoung++;
-          youngBlobs.add(digest);
-          continue;
-        }
-        report.removed.push({ digest, size: st.size });
-        report.freedBytes += st.size;
-        if (!dryRun) await unlink(path);
-      }
-      if (!dryRun && report.removed.length > 0) await fsyncDir(store.paths.blobsDir);
-    });
-
-    await timed(steps, 'prune-index', async () => {
-      // untagged entries stay while they are live referrers, or while their blob is too young to judge
-      const keep = idx.manifests.filter(
-        (m) => m.annotations?.[Annotation.refName] !== undefined || marked.liveReferrerEntries.has(m.digest) || youngBlobs.has(m.digest),
-      );
-      report.removedEntries = idx.manifests.filter((m) => !keep.includes(m)).map((m) => m.digest);
-      if (!dryRun && keep.length !== idx.manifests.length) await write({ ...idx, manifests: keep });
-    });
+  const first = await timed(steps, 'mark', async () => markReachable(store, await store.index(), { cache }));
+  const candidates: Array<{ digest: Digest; size: number }> = [];
+  const youngBlobs = new Set<string>();
+  await timed(steps, 'scan-blobs', async () => {
+    for (const hex of await readdir(store.paths.blobsDir)) {
+      const digest = `sha256:${hex}`;
+      if (!isDigest(digest) || first.reachable.has(digest)) continue;
+      const st = await lstat(join(store.paths.blobsDir, hex)).catch(() => undefined);
+      if (!st) continue;
+      if (young(st.mtimeMs)) youngBlobs.add(digest);
+      else candidates.push({ digest, size: st.size });
+    }
   });
+  const order = await timed(steps, 'order', () => parentsFirst(store, candidates));
+
+  await withIndexLock(store.paths, (idx, write) =>
+    withLeaseLock(store.paths, async () => {
+      const leases = await timed(steps, 'leases', () => scanLeases(store.paths, { removeExpired: !dryRun }));
+      report.leases = leases.live;
+      report.expiredLeases = leases.expired;
+      const marked = await timed(steps, 'remark', () => markReachable(store, idx, { leased: leases.held, cache }));
+      report.reachableBlobs = marked.reachable.size;
+
+      await timed(steps, 'sweep-blobs', async () => {
+        for (const c of order) {
+          if (marked.reachable.has(c.digest)) {
+            report.keptLeased++;
+            continue;
+          }
+          const path = store.paths.blob(c.digest);
+          const st = await lstat(path).catch(() => undefined);
+          if (!st) continue; // another gc took it
+          if (young(st.mtimeMs)) {
+            youngBlobs.add(c.digest); // written again since the scan, by a writer that holds no lease
+            continue;
+          }
+          report.removed.push(c);
+          report.freedBytes += c.size;
+          if (!dryRun) await unlink(path);
+        }
+        report.keptYoung = [...youngBlobs].filter((d) => !marked.reachable.has(d)).length;
+        if (!dryRun && report.removed.length > 0) await fsyncDir(store.paths.blobsDir);
+      });
+
+      await timed(steps, 'prune-index', async () => {
+        // untagged entries stay while something live reaches them (a referrer of a kept manifest, a lease), or
+        // while their blob is too young to judge
+        const keep = idx.manifests.filter(
+          (m) => m.annotations?.[Annotation.refName] !== undefined || marked.reachable.has(m.digest) || youngBlobs.has(m.digest),
+        );
+        report.removedEntries = idx.manifests.filter((m) => !keep.includes(m)).map((m) => m.digest);
+        if (!dryRun && keep.length !== idx.manifests.length) await write({ ...idx, manifests: keep });
+      });
+    }),
+  );
 
   await timed(steps, 'clean-temp', async () => {
     for (const dir of [store.paths.ingest, ...(o.tempDirs ?? [])]) {

@@ -5,7 +5,7 @@ import { ScrydonError } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
 import { digestHex, type Digest } from '../oci/digest.js';
 
-/** Paths of an OCI image layout. `ingest/` holds temp files on the same filesystem (oras-go does the same). */
+/** Paths of an OCI image layout. `ingest/` holds temp files on the same filesystem (oras-go does the same), `leases/` writers' leases. */
 export class LayoutPaths {
   constructor(readonly root: string) {}
   get ociLayout(): string {
@@ -20,6 +20,10 @@ export class LayoutPaths {
   get ingest(): string {
     return join(this.root, 'ingest');
   }
+  /** Writers' leases (lease.ts): what gc must keep although no tag reaches it yet. */
+  get leases(): string {
+    return join(this.root, 'leases');
+  }
   blob(d: Digest): string {
     return join(this.blobsDir, digestHex(d));
   }
@@ -32,6 +36,7 @@ export const EMPTY_INDEX = { schemaVersion: 2, mediaType: 'application/vnd.oci.i
 export async function initLayout(p: LayoutPaths): Promise<void> {
   await mkdir(p.blobsDir, { recursive: true });
   await mkdir(p.ingest, { recursive: true });
+  await mkdir(p.leases, { recursive: true });
   let existing: string | undefined;
   try {
     existing = await readFile(p.ociLayout, 'utf8');

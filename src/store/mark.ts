@@ -14,6 +14,26 @@ export interface Fault {
   ref?: string;
 }
 
+export interface MarkOptions {
+  /** More roots: what live leases hold (lease.ts). Their graphs are kept like a tag's; a root not (yet) there is no fault. */
+  leased?: readonly Descriptor[];
+  /**
+   * What an earlier mark of this store learned, by digest (content never changes under its digest): the children
+   * of each blob found (none for a plain blob) and the subject of each untagged manifest. gc marks twice, the
+   * second time under its locks: with the cache that one reads only what appeared in between.
+   */
+  cache?: MarkCache;
+}
+
+export interface MarkCache {
+  children: Map<string, readonly Descriptor[]>;
+  subjects: Map<string, string | undefined>;
+}
+
+export function newMarkCache(): MarkCache {
+  return { children: new Map(), subjects: new Map() };
+}
+
 export interface Marked {
   /** Every blob digest reachable from a tag, or from a referrer of a reachable manifest. */
   reachable: Set<string>;
@@ -23,17 +43,23 @@ export interface Marked {
 }
 
 /**
- * Marks what the store's tags keep alive: each tag's graph, then (to a fixed point) referrer manifests whose
- * subject is alive, and their graphs. An orphaned signature does not keep anything alive.
+ * Marks what the store's tags (and leases) keep alive: each tag's graph, each leased graph, then (to a fixed point)
+ * referrer manifests whose subject is alive, and their graphs. An orphaned signature does not keep anything alive.
  */
-export async function markReachable(store: Store, idx: IndexFile): Promise<Marked> {
+export async function markReachable(store: Store, idx: IndexFile, o: MarkOptions = {}): Promise<Marked> {
   const reachable = new Set<string>();
   const faults: Fault[] = [];
   const subjects = new Map<string, string>(); // untagged entry digest → its subject digest
+  const cache = o.cache;
 
   const walk = async (d: Descriptor, ref?: string): Promise<void> => {
     if (reachable.has(d.digest)) return;
     reachable.add(d.digest);
+    const known = cache?.children.get(d.digest);
+    if (known) {
+      for (const c of known) await walk(c);
+      return;
+    }
     const size = await blobSize(store.paths, d.digest);
     if (size !== d.size) {
       const kind: FaultKind = size === undefined ? (ref ? 'dangling_tag' : 'missing') : 'size_mismatch';
@@ -46,7 +72,10 @@ export async function markReachable(store: Store, idx: IndexFile): Promise<Marke
       faults.push({ kind, digest: d.digest, detail, ...(ref ? { ref } : {}) });
       return;
     }
-    if (!isGraphNodeType(d.mediaType)) return;
+    if (!isGraphNodeType(d.mediaType)) {
+      cache?.children.set(d.digest, []);
+      return;
+    }
     let children: Descriptor[];
     try {
       children = successors(parseGraphNode(await store.fetchBytes(d), d.mediaType, d.digest));
@@ -54,6 +83,7 @@ export async function markReachable(store: Store, idx: IndexFile): Promise<Marke
       faults.push({ kind: 'invalid_manifest', digest: d.digest, detail: (e as Error).message, ...(ref ? { ref } : {}) });
       return;
     }
+    cache?.children.set(d.digest, children);
     for (const c of children) await walk(c);
   };
 
@@ -61,19 +91,15 @@ export async function markReachable(store: Store, idx: IndexFile): Promise<Marke
     const ref = m.annotations?.[Annotation.refName];
     if (ref !== undefined) await walk(m, ref);
   }
+  for (const d of o.leased ?? []) {
+    // a leased blob may still be on its way in: not there is no fault (its writer will bring it, or fail)
+    if (!reachable.has(d.digest) && (cache?.children.has(d.digest) || (await blobSize(store.paths, d.digest)) === d.size)) await walk(d);
+  }
 
   const untagged = idx.manifests.filter((m) => m.annotations?.[Annotation.refName] === undefined);
   for (const m of untagged) {
-    const s = m.annotations?.[Annotation.subject];
+    const s = m.annotations?.[Annotation.subject] ?? (await subjectOfUntagged(store, m, cache));
     if (s) subjects.set(m.digest, s);
-    else if (isGraphNodeType(m.mediaType) && (await hasBlob(store.paths, m))) {
-      try {
-        const subj = subjectOf(parseGraphNode(await store.fetchBytes(m), m.mediaType, m.digest));
-        if (subj) subjects.set(m.digest, subj.digest);
-      } catch {
-        // an unreadable untagged manifest keeps nothing alive; check reports blobs that do not hash right
-      }
-    }
   }
   const liveReferrerEntries = new Set<string>();
   for (let changed = true; changed; ) {
@@ -88,4 +114,18 @@ export async function markReachable(store: Store, idx: IndexFile): Promise<Marke
     }
   }
   return { reachable, liveReferrerEntries, faults };
+}
+
+/** The subject of an untagged entry written by another tool (no io.scrydon.subject annotation): opened to see. */
+async function subjectOfUntagged(store: Store, m: Descriptor, cache: MarkCache | undefined): Promise<string | undefined> {
+  if (cache?.subjects.has(m.digest)) return cache.subjects.get(m.digest);
+  if (!isGraphNodeType(m.mediaType) || !(await hasBlob(store.paths, m))) return undefined;
+  let subject: string | undefined;
+  try {
+    subject = subjectOf(parseGraphNode(await store.fetchBytes(m), m.mediaType, m.digest))?.digest;
+  } catch {
+    // an unreadable untagged manifest keeps nothing alive; check reports blobs that do not hash right
+  }
+  cache?.subjects.set(m.digest, subject);
+  return subject;
 }

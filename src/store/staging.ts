@@ -10,6 +10,7 @@ import { plainDescriptor, type Descriptor } from '../oci/descriptor.js';
 import { Annotation } from '../oci/media-types.js';
 import { updateIndex } from './index-file.js';
 import type { LayoutPaths } from './layout.js';
+import { Lease } from './lease.js';
 import { parseReference } from '../oci/reference.js';
 import { assertTaggable, storeRefName } from './pin.js';
 import { Store } from './store-target.js';
@@ -26,7 +27,9 @@ export const STALE_STAGING_AGE_MS = 5 * 60_000;
  * (verified exactly as the store verifies, by the store's own code), exists() sees the store and the staging
  * area, tags wait in memory. commit() renames the staged blobs into blobs/ (children before parents) and then
  * writes every tag and referrer entry in ONE index.json update. Until then nothing is visible; discard()
- * (or a crash, cleaned by removeStaleStaging) leaves the store as it was.
+ * (or a crash, cleaned by removeStaleStaging) leaves the store as it was. What exists() finds in the store, and
+ * what commit() renames in, is held under a lease (lease.ts) until the tags are written, so gc, whatever its grace,
+ * never takes a blob this copy found in the store and skipped, nor one it renamed in.
  */
 export class StagingTarget implements Target, Committer {
   readonly name: string;
@@ -34,6 +37,7 @@ export class StagingTarget implements Target, Committer {
   readonly #staging: Store;
   readonly #dir: string;
   readonly #release: () => Promise<void>;
+  readonly #lease: Lease;
   readonly #staged: Descriptor[] = [];
   readonly #stagedSet = new Set<string>();
   readonly #tags = new Map<string, Descriptor>();
@@ -44,6 +48,7 @@ export class StagingTarget implements Target, Committer {
     this.#staging = staging;
     this.#dir = dir;
     this.#release = release;
+    this.#lease = new Lease(store.paths);
     this.name = store.name;
   }
 
@@ -67,7 +72,8 @@ export class StagingTarget implements Target, Committer {
   }
 
   async exists(d: Descriptor): Promise<boolean> {
-    return this.#stagedSet.has(d.digest) || (await this.#store.exists(d));
+    // what is found in the store is held: it stays until the tags are written
+    return this.#stagedSet.has(d.digest) || (await this.#lease.holdPresent(d, () => this.#store.exists(d)));
   }
 
   async fetch(d: Descriptor): Promise<Readable> {
@@ -106,6 +112,7 @@ export class StagingTarget implements Target, Committer {
     o.signal?.throwIfAborted();
     const referrers = (await this.#staging.index()).manifests.filter((m) => m.annotations?.[Annotation.subject] !== undefined);
     const stagedPaths = this.#staging.paths;
+    await this.#lease.hold(this.#staged); // what is renamed in stays until the tags are written
     for (const d of this.#staged) await rename(stagedPaths.blob(d.digest), this.#store.paths.blob(d.digest));
     await fsyncDir(this.#store.paths.blobsDir);
     await updateIndex(this.#store.paths, (idx) => {
@@ -130,8 +137,12 @@ export class StagingTarget implements Target, Committer {
   }
 
   async #cleanup(): Promise<void> {
-    await rm(this.#dir, { recursive: true, force: true });
-    await this.#release().catch(() => undefined);
+    try {
+      await this.#lease.release();
+    } finally {
+      await rm(this.#dir, { recursive: true, force: true });
+      await this.#release().catch(() => undefined);
+    }
   }
 
   #assertOpen(): void {

@@ -10,6 +10,8 @@ import { Annotation, isGraphNodeType } from '../oci/media-types.js';
 import { hasBlob, ingestBlob } from './blobs.js';
 import { ensureIndex, readIndex, updateIndex, type IndexFile } from './index-file.js';
 import { initLayout, LayoutPaths, openBlobFile } from './layout.js';
+import { withLease } from './lease.js';
+import { sniffGraphNode } from './sniff.js';
 import { assertTaggable, storeRefName } from './pin.js';
 import { pinnedDigest } from './refs.js';
 import { byCodeUnits } from '../text-order.js';
@@ -118,23 +120,20 @@ export class Store implements Target, ReferrerLister, TagLister {
 
   /** A manifest stored as a blob but not listed in index.json (a child of an index): read its mediaType. */
   async #sniff(digest: string): Promise<Descriptor | undefined> {
-    if (!isDigest(digest)) return undefined;
-    const fh = await openBlobFile(this.paths.blob(digest));
-    if (!fh) return undefined;
-    try {
-      const st = await fh.stat();
-      if (st.size > MAX_MANIFEST_BYTES) return undefined;
-      const text = (await fh.readFile()).toString('utf8');
-      const mt = (JSON.parse(text) as { mediaType?: unknown }).mediaType;
-      return typeof mt === 'string' && isGraphNodeType(mt) ? { mediaType: mt, digest, size: st.size } : undefined;
-    } catch {
-      return undefined;
-    } finally {
-      await fh.close();
-    }
+    const node = await sniffGraphNode(this.paths, digest);
+    return node && isDigest(digest) ? { mediaType: node.mediaType, digest, size: node.bytes.byteLength } : undefined;
   }
 
+  /** Tags `d` under a lease of its own, so gc cannot take the manifest between the check and the tag. */
   async tag(d: Descriptor, ref: string): Promise<void> {
+    await withLease(this.paths, async (lease) => {
+      await lease.hold([d]);
+      await this.tagHeld(d, ref);
+    });
+  }
+
+  /** Tags `d`, which the caller holds under a lease (lease.ts). */
+  async tagHeld(d: Descriptor, ref: string): Promise<void> {
     if (!(await this.exists(d))) throw new ScrydonError('blob_missing', `cannot tag ${ref}: manifest ${d.digest} is not in the store`);
     await updateIndex(this.paths, (idx) => {
       const name = storeRefName(ref, { digest: d.digest, exists: (n) => tagged(idx, n) });
