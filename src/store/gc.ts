@@ -6,7 +6,7 @@ import { Annotation } from '../oci/media-types.js';
 import { withIndexLock } from './index-file.js';
 import { scanLeases, withLeaseLock } from './lease.js';
 import { markReachable, newMarkCache } from './mark.js';
-import { pidAlive } from './owner.js';
+import { processAlive } from '../fs/live-process.js';
 import { parentsFirst } from './sweep-order.js';
 import type { Store } from './store-target.js';
 
@@ -66,7 +66,7 @@ async function newestMtime(path: string): Promise<number> {
 function ownedByLiveProcess(name: string): boolean {
   for (const m of name.matchAll(/(?:^|[-.])(\d{1,10})(?=[-.]|$)/g)) {
     const pid = Number(m[1]);
-    if (pid > 1 && pid !== process.pid && pidAlive(pid)) return true;
+    if (pid > 1 && pid !== process.pid && processAlive(pid)) return true;
   }
   return false;
 }

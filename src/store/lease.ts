@@ -6,7 +6,7 @@ import { withFileLock } from '../fs/lock.js';
 import { plainDescriptor, type Descriptor } from '../oci/descriptor.js';
 import { isDigest } from '../oci/digest.js';
 import type { LayoutPaths } from './layout.js';
-import { ownerAlive, selfStartToken } from './owner.js';
+import { ownerAlive, selfStartToken } from '../fs/owner.js';
 
 /**
  * Leases, as containerd has them: a writer holds a lease on every blob it has written or will reference (blobs it

@@ -9,7 +9,7 @@ import { encodeJson } from '../../src/oci/manifest.js';
 import { MediaType } from '../../src/oci/media-types.js';
 import { gc } from '../../src/store/gc.js';
 import { Lease, scanLeases } from '../../src/store/lease.js';
-import { ownerAlive, processStartTime, selfStartToken } from '../../src/store/owner.js';
+import { ownerAlive, processStartTime, selfStartToken } from '../../src/fs/owner.js';
 import { Store } from '../../src/store/store-target.js';
 import { parentsFirst } from '../../src/store/sweep-order.js';
 import { cleanupTemps, tempDir } from '../helpers/cli.js';

@@ -1,19 +1,11 @@
 import { readFile } from 'node:fs/promises';
+import { processAlive } from './live-process.js';
 
 /**
  * Who owns a temp file or a lease: a process id, and (where /proc tells it) the process's start time, so a pid
  * the kernel handed to a new process after the owner died is not mistaken for the owner.
  */
 
-/** Whether a process with this pid exists (another user's counts: signalling it is refused, not unknown). */
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * The start time of `pid` as /proc/PID/stat gives it (field 22, clock ticks since boot), or undefined where there
@@ -44,7 +36,7 @@ export function selfStartToken(): Promise<string> {
  * process whose start time cannot be read, is judged by its pid alone.
  */
 export async function ownerAlive(pid: number, start: string): Promise<boolean> {
-  if (!pidAlive(pid)) return false;
+  if (!processAlive(pid)) return false;
   if (start === '0') return true;
   const now = await processStartTime(pid);
   return now === undefined || now === start;
