@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { isAbortError, ScrydonError } from '../errors.js';
+import { isAbortError, isScrydonError, ScrydonError } from '../errors.js';
 
 /**
  * Runs the system `git` (the one external program scrydon uses): bounded output, an abort signal, a time
@@ -42,7 +42,12 @@ export async function runGit(args: readonly string[], o: GitRunOptions): Promise
     let outBytes = 0;
     let err = '';
     let overflow = false;
-    const timer = setTimeout(() => child.kill('SIGKILL'), o.timeoutMs ?? 600_000);
+    let outlived = false;
+    const limitMs = o.timeoutMs ?? 600_000;
+    const timer = setTimeout(() => {
+      outlived = true;
+      child.kill('SIGKILL');
+    }, limitMs);
     timer.unref();
     child.stdout.on('data', (c: Buffer) => {
       outBytes += c.byteLength;
@@ -59,7 +64,7 @@ export async function runGit(args: readonly string[], o: GitRunOptions): Promise
     child.on('error', (e) => {
       clearTimeout(timer);
       if (isAbortError(e)) {
-        reject(new ScrydonError('aborted', `${o.what}: interrupted`, { cause: e }));
+        reject(stoppedBy(o.signal?.reason, o.what, e));
         return;
       }
       const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
@@ -73,7 +78,11 @@ export async function runGit(args: readonly string[], o: GitRunOptions): Promise
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       if (o.signal?.aborted) {
-        reject(new ScrydonError('aborted', `${o.what}: interrupted`));
+        reject(stoppedBy(o.signal.reason, o.what));
+        return;
+      }
+      if (outlived) {
+        reject(new ScrydonError('timeout', `${o.what}: git did not finish within ${Math.round(limitMs / 1000)} s`, { hint: 'the git server stalled; retry later, or bound the run with --timeout' }));
         return;
       }
       if (overflow) {
@@ -90,7 +99,15 @@ export async function runGit(args: readonly string[], o: GitRunOptions): Promise
         .filter((l) => l && !l.startsWith('hint:'))
         .slice(-4)
         .join('; ');
-      reject(new ScrydonError('fetch_failed', `${o.what}: git ${code !== null ? `exited ${code}` : `was killed (${signal ?? 'timeout'})`}${detail ? `: ${detail}` : ''}`));
+      // curl's speed limit and connect timeout (git-access.ts sets the first from the registry client's bounds), ssh's
+      const stalled = /Operation too slow|timed out|Timeout, server .* not responding/i.test(detail);
+      reject(new ScrydonError(stalled ? 'timeout' : 'fetch_failed', `${o.what}: git ${code !== null ? `exited ${code}` : `was killed (${signal ?? 'timeout'})`}${detail ? `: ${detail}` : ''}`));
     });
   });
+}
+
+/** git stopped by its signal: the deadline's `timeout` (its reason), or an interruption. */
+function stoppedBy(reason: unknown, what: string, cause?: unknown): ScrydonError {
+  if (isScrydonError(reason, 'timeout')) return new ScrydonError('timeout', `${reason.message} while ${what}`, { cause: reason, ...(reason.hint ? { hint: reason.hint } : {}) });
+  return new ScrydonError('aborted', `${what}: interrupted`, cause === undefined ? {} : { cause });
 }

@@ -1,0 +1,129 @@
+import type { Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
+
+/**
+ * The time bounds of every request (catalog-spec/limits.md, "Time bounds"). skopeo (containers/image) and oras
+ * (oras-go on Go's DefaultTransport) both dial with a 30 s timeout and allow 10 s for the TLS handshake, and
+ * neither bounds a silent or dripping answer (skopeo only with --command-timeout): scrydon connects within the
+ * same 30 s (TCP, proxy tunnel and TLS together), and also bounds silence and drips.
+ */
+export interface NetTimeouts {
+  /** A new connection (TCP, then TLS) is made within this, or the attempt fails. */
+  connectMs: number;
+  /** Nothing sent or received on a connection for this long, while a request waits on it: the attempt fails. */
+  idleMs: number;
+  /**
+   * The speed floor: once an answer has begun arriving, every window of `idleMs` brings at least this many bytes
+   * per second (unless scrydon itself holds the body back), or the attempt fails. A drip (a few bytes every few
+   * seconds) resets an idle timer forever; it cannot stay above a floor.
+   */
+  minBytesPerSecond: number;
+}
+
+export const DEFAULT_TIMEOUTS: NetTimeouts = { connectMs: 30_000, idleMs: 60_000, minBytesPerSecond: 1024 };
+
+/** A timed-out attempt is retried this many times at most (other dropped connections: the retry policy's count). */
+export const TIMEOUT_RETRIES = 1;
+
+/** What an attempt was doing when a bound ran out: it goes into the `timeout` error's message. */
+export type Step = 'connecting' | 'waiting for the answer' | 'receiving the answer';
+
+/** A per-attempt bound that ran out: ETIMEDOUT, so retried like a dropped connection (at most TIMEOUT_RETRIES times). */
+export function stalled(message: string): Error {
+  return Object.assign(new Error(message), { code: 'ETIMEDOUT' });
+}
+
+export function seconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** The idle bound's failure: nothing moved on the connection for `ms`. */
+export function idleFailure(ms: number, step: Step): Error {
+  return stalled(`no data for ${seconds(ms)} (${step})`);
+}
+
+/** Whether `socket` is still connecting: TCP, or the TLS handshake of a TLS socket. */
+export function connecting(socket: Socket): boolean {
+  // a TLS socket has its Finished message once the handshake is done (getProtocol() answers before that)
+  return socket.connecting || (socket instanceof TLSSocket && socket.getFinished() === undefined);
+}
+
+/** What an attempt is doing: connecting, or waiting for the first byte of the answer, or receiving it. */
+export function stepOf(socket: Socket | undefined, answered: boolean): Step {
+  if (answered) return 'receiving the answer';
+  return socket === undefined || connecting(socket) ? 'connecting' : 'waiting for the answer';
+}
+
+/**
+ * Fails `socket` through `fail` unless it connects within `ms` (TCP, then the TLS handshake of a TLS socket). A
+ * socket already connected (a pooled one) is left alone. Returns a function that disarms it.
+ */
+export function boundConnect(socket: Socket, ms: number, fail: (e: Error) => void): () => void {
+  if (!connecting(socket)) return () => undefined;
+  const tls = socket instanceof TLSSocket;
+  const done = tls ? 'secureConnect' : 'connect';
+  const timer = setTimeout(() => fail(stalled(`no ${tls ? 'TLS ' : ''}connection within ${seconds(ms)} (connecting)`)), ms);
+  timer.unref();
+  const disarm = (): void => {
+    clearTimeout(timer);
+    socket.off(done, disarm);
+    socket.off('close', disarm);
+  };
+  socket.once(done, disarm);
+  socket.once('close', disarm);
+  return disarm;
+}
+
+export interface FloorProbe {
+  /** Bytes of the answer received so far (any counter that only grows). */
+  received: () => number;
+  /** True while scrydon holds the body back (nobody reads, or its buffer is full): not the server's slowness. */
+  held: () => boolean;
+  fail: (e: Error) => void;
+}
+
+/**
+ * The speed floor of one answer (NetTimeouts.minBytesPerSecond), checked at the end of every `idleMs` window: the
+ * first window starts at the first check that sees bytes of the answer, so a drip is abandoned between one and
+ * two windows after its first byte. Waiting for the first byte is the idle bound's, not the floor's. Stop it
+ * once the answer is complete or abandoned.
+ */
+export class SpeedFloor {
+  readonly #probe: FloorProbe;
+  readonly #windowMs: number;
+  readonly #minBytes: number;
+  readonly #start: number;
+  readonly #timer: NodeJS.Timeout;
+  /** The count at the start of the current window; undefined until the answer has begun (or after a hold). */
+  #base: number | undefined;
+  readonly #rate: string;
+
+  constructor(t: NetTimeouts, probe: FloorProbe) {
+    this.#probe = probe;
+    this.#rate = t.minBytesPerSecond % 1024 === 0 ? `${t.minBytesPerSecond / 1024} KiB/s` : `${t.minBytesPerSecond} bytes/s`;
+    this.#windowMs = t.idleMs;
+    this.#minBytes = Math.ceil((t.minBytesPerSecond * t.idleMs) / 1000);
+    this.#start = probe.received();
+    this.#timer = setInterval(() => this.#check(), t.idleMs);
+    this.#timer.unref();
+  }
+
+  #check(): void {
+    const n = this.#probe.received();
+    if (n === this.#start) return; // no answer yet: the idle bound's
+    if (this.#probe.held()) {
+      this.#base = undefined; // scrydon's own doing: the next window starts afresh
+      return;
+    }
+    if (this.#base !== undefined && n - this.#base < this.#minBytes) {
+      this.stop();
+      this.#probe.fail(stalled(`only ${n - this.#base} bytes in ${seconds(this.#windowMs)}, below the floor of ${this.#rate} (receiving the answer)`));
+      return;
+    }
+    this.#base = n;
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+}
