@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { isAbortError, isScrydonError, ScrydonError } from '../errors.js';
+import { isScrydonError, ScrydonError } from '../errors.js';
 
 /**
  * Runs the system `git` (the one external program scrydon uses): bounded output, an abort signal, a time
@@ -37,7 +37,18 @@ export async function runGit(args: readonly string[], o: GitRunOptions): Promise
   const max = o.maxStdout ?? DEFAULT_MAX_STDOUT;
   const secrets = o.secrets ?? [];
   return new Promise<Buffer>((resolve, reject) => {
-    const child = spawn('git', [...args], { cwd: o.cwd, env: o.env, stdio: ['ignore', 'pipe', 'pipe'], ...(o.signal ? { signal: o.signal } : {}) });
+    // its own process group, ended as a whole: git's transport helper (git-remote-http, ssh) holds the pipes too,
+    // and would keep a stalled connection (and this run) alive after git itself is gone
+    const child = spawn('git', [...args], { cwd: o.cwd, env: o.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const killAll = (signal: NodeJS.Signals): void => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, signal);
+      } catch {
+        /* already gone */
+      }
+    };
+    const onAbort = (): void => killAll('SIGTERM');
+    o.signal?.addEventListener('abort', onAbort, { once: true });
     const out: Buffer[] = [];
     let outBytes = 0;
     let err = '';
@@ -46,14 +57,14 @@ export async function runGit(args: readonly string[], o: GitRunOptions): Promise
     const limitMs = o.timeoutMs ?? 600_000;
     const timer = setTimeout(() => {
       outlived = true;
-      child.kill('SIGKILL');
+      killAll('SIGKILL');
     }, limitMs);
     timer.unref();
     child.stdout.on('data', (c: Buffer) => {
       outBytes += c.byteLength;
       if (outBytes > max) {
         overflow = true;
-        child.kill('SIGKILL');
+        killAll('SIGKILL');
         return;
       }
       out.push(c);
@@ -63,10 +74,7 @@ export async function runGit(args: readonly string[], o: GitRunOptions): Promise
     });
     child.on('error', (e) => {
       clearTimeout(timer);
-      if (isAbortError(e)) {
-        reject(stoppedBy(o.signal?.reason, o.what, e));
-        return;
-      }
+      o.signal?.removeEventListener('abort', onAbort);
       const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
       reject(
         new ScrydonError('fetch_failed', `${o.what}: ${missing ? 'git is not installed' : maskSecrets(e.message, secrets)}`, {
@@ -77,6 +85,7 @@ export async function runGit(args: readonly string[], o: GitRunOptions): Promise
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      o.signal?.removeEventListener('abort', onAbort);
       if (o.signal?.aborted) {
         reject(stoppedBy(o.signal.reason, o.what));
         return;
@@ -107,7 +116,7 @@ export async function runGit(args: readonly string[], o: GitRunOptions): Promise
 }
 
 /** git stopped by its signal: the deadline's `timeout` (its reason), or an interruption. */
-function stoppedBy(reason: unknown, what: string, cause?: unknown): ScrydonError {
+function stoppedBy(reason: unknown, what: string): ScrydonError {
   if (isScrydonError(reason, 'timeout')) return new ScrydonError('timeout', `${reason.message} while ${what}`, { cause: reason, ...(reason.hint ? { hint: reason.hint } : {}) });
-  return new ScrydonError('aborted', `${what}: interrupted`, cause === undefined ? {} : { cause });
+  return new ScrydonError('aborted', `${what}: interrupted`);
 }

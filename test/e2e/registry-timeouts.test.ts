@@ -9,11 +9,11 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test, type TestContext } from 'node:test';
 import { BIN, cleanupTemps, expectError, json, ok, tempDir, type RunResult } from '../helpers/cli.js';
 import { startRegistry, type RunningRegistry } from '../helpers/registry.js';
 import { seedPack, type Seeded } from '../helpers/seed-store.js';
@@ -180,58 +180,102 @@ async function abandoned(ref: string, boundMs: number, host: string, step: RegEx
   assert.match(r.stderr, step);
   assert.ok(r.peakKiB > 0 && r.peakKiB <= 150 * 1024, `peak RSS ${r.peakKiB} KiB`);
   assert.deepEqual(await json(['ls'], { home }), [], 'nothing is tagged');
+  assert.deepEqual(await leftovers(home), [], 'the staging was discarded by the failed command itself');
   await ok(['gc', '--grace', '0'], { home });
-  for (const dir of [join(home, 'catalog', 'ingest'), join(home, 'tmp')]) {
-    const left = (await readdir(dir).catch(() => [])).filter((n) => !n.endsWith('.lock'));
-    assert.deepEqual(left, [], `${dir} is empty after gc`);
-  }
+  assert.deepEqual(await leftovers(home), [], 'no temp file after gc');
   return r;
+}
+
+/** Entries of the store's ingest directory and of $SCRYDON_HOME/tmp (lock files aside). */
+async function leftovers(home: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const dir of [join(home, 'catalog', 'ingest'), join(home, 'tmp')]) {
+    for (const n of await readdir(dir).catch(() => [])) if (!n.endsWith('.lock')) out.push(join(dir, n));
+  }
+  return out;
+}
+
+/** The figures of a run, in the test's output (`# …` lines). */
+function figures(t: TestContext, r: Timed): void {
+  t.diagnostic(`failed after ${(r.ms / 1000).toFixed(1)} s, peak RSS ${(r.peakKiB / 1024).toFixed(0)} MiB`);
 }
 
 const isGet = (req: IncomingMessage, part: string): boolean => req.method === 'GET' && (req.url ?? '').includes(part);
 
 describe('a registry that drips', () => {
-  test('a manifest a few bytes at a time: abandoned within two windows (a body is not retried)', async () => {
+  test('a manifest a few bytes at a time: abandoned within two windows (a body is not retried)', async (t) => {
     const host = await front({ drip: (req) => (isGet(req, '/manifests/') ? { bytes: 1, everyMs: 250 } : undefined) });
-    await abandoned(`${host}/slow/pack:1`, 2 * WINDOW_MS, host, /only \d+ bytes in 1 s, below the floor of 1 KiB\/s \(receiving the answer\) while fetching manifest/);
+    figures(t, await abandoned(`${host}/slow/pack:1`, 2 * WINDOW_MS, host, /only \d+ bytes in 1 s, below the floor of 1 KiB\/s \(receiving the answer\) while fetching manifest/));
   });
 
-  test('a small blob (node:http): abandoned, resumed once, abandoned again', async () => {
+  test('a small blob (node:http): abandoned, resumed once, abandoned again', async (t) => {
     const small = seeded.layers[0]?.digest ?? '';
     const host = await front({ drip: (req) => (isGet(req, small) ? { bytes: 4, everyMs: 250 } : undefined) });
-    await abandoned(`${host}/slow/pack:1`, 2 * 2 * WINDOW_MS + BACKOFF_MS, host, new RegExp(`below the floor .*\\(receiving the answer\\) while fetching blob ${small}.*\\(2 attempts\\)`));
+    figures(t, await abandoned(`${host}/slow/pack:1`, 2 * 2 * WINDOW_MS + BACKOFF_MS, host, new RegExp(`below the floor .*\\(receiving the answer\\) while fetching blob ${small}.*\\(2 attempts\\)`)));
   });
 
-  test('a blob over 1 MiB (bulk-get.ts): abandoned, resumed once, abandoned again', async () => {
+  test('a blob over 1 MiB (bulk-get.ts): abandoned, resumed once, abandoned again', async (t) => {
     const big = seeded.layers[1]?.digest ?? '';
     const host = await front({ drip: (req) => (isGet(req, big) ? { bytes: 4, everyMs: 250 } : undefined) });
-    await abandoned(`${host}/slow/pack:1`, 2 * 2 * WINDOW_MS + BACKOFF_MS, host, new RegExp(`below the floor .*\\(receiving the answer\\) while fetching blob ${big}.*\\(2 attempts\\)`));
+    figures(t, await abandoned(`${host}/slow/pack:1`, 2 * 2 * WINDOW_MS + BACKOFF_MS, host, new RegExp(`below the floor .*\\(receiving the answer\\) while fetching blob ${big}.*\\(2 attempts\\)`)));
   });
 });
 
 describe('a token endpoint that stalls', () => {
-  test('it accepts the connection and never answers: two idle bounds, not one per retry', async () => {
+  test('it accepts the connection and never answers: two idle bounds, not one per retry', async (t) => {
     const token = `127.0.0.1:${await silent()}`;
     const host = await front({ realm: `http://${token}/token` });
-    await abandoned(`${host}/slow/pack:1`, 2 * WINDOW_MS + BACKOFF_MS, token, /no data for 1 s \(waiting for the answer\) while getting a token .*\(2 attempts\)/);
+    figures(t, await abandoned(`${host}/slow/pack:1`, 2 * WINDOW_MS + BACKOFF_MS, token, /no data for 1 s \(waiting for the answer\) while getting a token .*\(2 attempts\)/));
   });
 
-  test('it drips its response head: abandoned by the speed floor', async () => {
+  test('it drips its response head: abandoned by the speed floor', async (t) => {
     const token = `127.0.0.1:${await headDripper()}`;
     const host = await front({ realm: `http://${token}/token` });
-    await abandoned(`${host}/slow/pack:1`, 2 * 2 * WINDOW_MS + BACKOFF_MS, token, /below the floor .*\(receiving the answer\) while getting a token .*\(2 attempts\)/);
+    figures(t, await abandoned(`${host}/slow/pack:1`, 2 * 2 * WINDOW_MS + BACKOFF_MS, token, /below the floor .*\(receiving the answer\) while getting a token .*\(2 attempts\)/));
   });
 });
 
 describe('connecting', () => {
-  test('a TLS handshake that never completes: the connect bound, retried once', async () => {
+  test('a TLS handshake that never completes: the connect bound, retried once', async (t) => {
     const host = `127.0.0.1:${await silent()}`;
     const home = await tempDir();
     // an idle bound longer than the connect bound, so that the connect bound is the one that ends each attempt
     const r = await timed(['pull', `${host}/slow/pack:1`], home, { SCRYDON_CONNECT_TIMEOUT: '1s', SCRYDON_IDLE_TIMEOUT: '10s' }, 2 * 1000 + BACKOFF_MS + SLACK_MS);
+    figures(t, r);
     assert.equal(r.killed, false, `not bounded:\n${r.stderr}`);
     expectError(r, 'timeout');
     assert.match(r.stderr, new RegExp(`${host}: no TLS connection within 1 s \\(connecting\\) while .*\\(2 attempts\\)`));
+  });
+});
+
+describe('git sources', () => {
+  test('a git server that never answers: git gives up at the speed floor scrydon gives it (curl\'s low-speed limit)', async (t) => {
+    const host = `127.0.0.1:${await silent()}`;
+    const home = await tempDir();
+    const args = ['source', 'test', 'stalled', '--type', 'git', '--url', `http://${host}/repo.git`, '--plain-http', '--signature-policy', 'unsigned-allowed'];
+    // ls-remote is not made: one fetch, one window of curl's check (whole seconds), then git's exit
+    const bound = 2 * WINDOW_MS;
+    const r = await timed(args, home, FAST, bound + SLACK_MS);
+    figures(t, r);
+    assert.equal(r.killed, false, `not bounded:\n${r.stderr}`);
+    expectError(r, 'timeout');
+    assert.match(r.stderr, new RegExp(`fetching main from http://${host}/repo.git: .*Operation too slow`));
+  });
+
+  test('a reconcile under SCRYDON_TIMEOUT: the run\'s git is ended at the deadline (its helper too), the run recorded as failed', async (t) => {
+    const host = `127.0.0.1:${await silent()}`;
+    const home = await tempDir();
+    const file = join(await tempDir(), 'sources.yaml');
+    await writeFile(file, ['apiVersion: scrydon.io/v1', 'kind: SourceList', 'sources:', '  - name: stalled', '    type: git', `    url: http://${host}/repo.git`, '    transport: {plainHttp: true}', '    signaturePolicy: {kind: unsigned-allowed}', ''].join('\n'));
+    // an idle window longer than the deadline: only the deadline can end it
+    const r = await timed(['reconcile', '-f', file, '--json'], home, { SCRYDON_TIMEOUT: '2s', SCRYDON_IDLE_TIMEOUT: '30s' }, 2000 + SLACK_MS);
+    figures(t, r);
+    assert.equal(r.killed, false, `not bounded:\n${r.stderr}`);
+    assert.equal(r.code, 1);
+    const [run] = JSON.parse(r.stdout) as Array<{ outcome: string; code: string; detail: string }>;
+    assert.equal(run?.outcome, 'failed');
+    assert.equal(run?.code, 'fetch_failed');
+    assert.match(run?.detail ?? '', new RegExp(`^timeout: SCRYDON_TIMEOUT=2s ran out while .*http://${host}/repo.git`));
   });
 });
 
@@ -239,17 +283,18 @@ describe('the whole-command deadline', () => {
   // above the speed floor (1 KiB/s): only the deadline stops these
   const steady: Drip = { bytes: 4096, everyMs: 200 };
 
-  test('--timeout stops a steady but endless blob, and the staging is discarded', async () => {
+  test('--timeout stops a steady but endless blob, and the staging is discarded', async (t) => {
     const big = seeded.layers[1]?.digest ?? '';
     const host = await front({ drip: (req) => (isGet(req, big) ? steady : undefined) });
     const r = await abandoned(`${host}/slow/pack:1`, 3000, host, /--timeout 3s ran out while fetching blob/, FAST, ['--timeout', '3s']);
+    figures(t, r);
     assert.ok(r.ms >= 3000, 'not before the deadline');
   });
 
-  test('SCRYDON_TIMEOUT does the same', async () => {
+  test('SCRYDON_TIMEOUT does the same', async (t) => {
     const small = seeded.layers[0]?.digest ?? '';
     const host = await front({ drip: (req) => (isGet(req, small) ? steady : undefined) });
-    await abandoned(`${host}/slow/pack:1`, 3000, host, /SCRYDON_TIMEOUT=3s ran out while fetching blob/, { ...FAST, SCRYDON_TIMEOUT: '3s' });
+    figures(t, await abandoned(`${host}/slow/pack:1`, 3000, host, /SCRYDON_TIMEOUT=3s ran out while fetching blob/, { ...FAST, SCRYDON_TIMEOUT: '3s' }));
   });
 
   test('an invalid deadline is a usage error', async () => {

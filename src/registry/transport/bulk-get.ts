@@ -98,13 +98,9 @@ class BulkReader {
       : netConnect({ host, port, onread });
     const bounds = { ...DEFAULT_TIMEOUTS, idleMs: o.idleMs, ...(o.connectMs !== undefined ? { connectMs: o.connectMs } : {}), ...(o.minBytesPerSecond !== undefined ? { minBytesPerSecond: o.minBytesPerSecond } : {}) };
     this.#disarmConnect = boundConnect(this.#socket, bounds.connectMs, (e) => this.#fail(e));
-    this.#socket.setTimeout(o.idleMs, () => this.#fail(idleFailure(o.idleMs, stepOf(this.#socket, this.#received > 0))));
-    this.#floor = new SpeedFloor(bounds, {
-      received: () => this.#received,
-      // nobody reads yet (the socket is paused until then), or the reader is behind: scrydon's own doing
-      held: () => this.#phase === 'body' && (!this.#started || (this.#body !== undefined && this.#body.readableLength >= this.#body.readableHighWaterMark)),
-      fail: (e) => this.#fail(e),
-    });
+    // (once: a hold means the answer has begun, so the speed floor judges the windows after it)
+    this.#socket.setTimeout(o.idleMs, () => void (this.#heldBack() || this.#fail(idleFailure(o.idleMs, stepOf(this.#socket, this.#received > 0)))));
+    this.#floor = new SpeedFloor(bounds, { received: () => this.#received, held: () => this.#heldBack(), fail: (e) => this.#fail(e) });
     this.#socket.on('error', (e) => this.#fail(e));
     this.#socket.on('end', () => this.#onEnd());
     this.#socket.on('close', () => this.#fail(hangUp(this.#phase === 'head' ? 'before the response' : 'before the body was complete')));
@@ -114,6 +110,11 @@ class BulkReader {
     }
     o.signal?.addEventListener('abort', this.#onAbort, { once: true });
     this.#socket.write(request, 'latin1');
+  }
+
+  /** Nobody reads the body yet (the socket is paused until then), or its reader is behind: scrydon's own doing. */
+  #heldBack(): boolean {
+    return this.#phase === 'body' && (!this.#started || (this.#body !== undefined && this.#body.readableLength >= this.#body.readableHighWaterMark));
   }
 
   /**

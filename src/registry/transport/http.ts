@@ -212,12 +212,17 @@ export class HttpTransport {
       };
       const onAbort = (): void => fail(abortError(signal?.reason));
       let start = 0;
-      req.setTimeout(t.idleMs, () => fail(idleFailure(t.idleMs, stepOf(sock, res !== undefined || (sock?.bytesRead ?? 0) > start))));
+      // the reader is behind (the body's buffer is full, the socket paused): silence is scrydon's own doing
+      const held = (): boolean => res !== undefined && res.readableLength >= res.readableHighWaterMark;
+      req.setTimeout(t.idleMs, () => {
+        // (once: the answer has begun, so the speed floor judges the windows after the hold)
+        if (!held()) fail(idleFailure(t.idleMs, stepOf(sock, res !== undefined || (sock?.bytesRead ?? 0) > start)));
+      });
       req.once('socket', (socket: Socket) => {
         sock = socket;
         start = socket.bytesRead;
         disarm = boundConnect(socket, t.connectMs, fail);
-        floor = new SpeedFloor(t, { received: () => socket.bytesRead, held: () => res !== undefined && res.readableLength >= res.readableHighWaterMark, fail });
+        floor = new SpeedFloor(t, { received: () => socket.bytesRead, held, fail });
       });
       req.once('close', () => {
         floor?.stop();
