@@ -1,7 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
 import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
-import type { Socket } from 'node:net';
 import { request as httpsRequest } from 'node:https';
 import { ScrydonError } from '../../errors.js';
 import type { HostSettings } from '../settings.js';
@@ -10,9 +9,9 @@ import { bulkGet } from './bulk-get.js';
 import { Dispatchers } from './dispatchers.js';
 import { proxyAuthorization, proxyEndpoint, type ProxyConfig } from './proxy.js';
 import { proxyAuthRequired } from './tunnel-agent.js';
-import { abortError, classify, netError } from './net-errors.js';
+import { classify, netError } from './net-errors.js';
 import { backoffMs, DEFAULT_RETRY, retryableStatus, retryAfterMs, sleep, type RetryPolicy } from './retry.js';
-import { boundConnect, DEFAULT_TIMEOUTS, idleFailure, SpeedFloor, stepOf, TIMEOUT_RETRIES, type NetTimeouts } from './time-bounds.js';
+import { boundRequest, DEFAULT_TIMEOUTS, TIMEOUT_RETRIES, type NetTimeouts } from './time-bounds.js';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
 
@@ -111,10 +110,6 @@ export class HttpTransport {
     return this.#retry;
   }
 
-  get timeouts(): NetTimeouts {
-    return this.#timeouts;
-  }
-
   /** The steps under way (HttpRequest.what), oldest first: from the request until its answer's body is read or dropped. */
   busy(): string[] {
     return [...this.#busy.values()];
@@ -190,9 +185,8 @@ export class HttpTransport {
 
   #once(method: HttpMethod, url: URL, headers: Record<string, string>, body: Buffer | Readable | undefined, signal: AbortSignal | undefined): Promise<HttpResponse> {
     return new Promise((resolve, reject) => {
-      const t = this.#timeouts;
       const { agent, via } = this.#dispatchers.route(url);
-      // the signal is handled here, not by node:http, so that a body cut by it carries its reason (a deadline)
+      // the signal is handled by boundRequest, not by node:http, so that a body cut by it carries its reason
       const common = { method, agent, ...(via?.tunnel && signal ? { tunnelSignal: signal } : {}) };
       let req: ClientRequest;
       if (via && !via.tunnel) {
@@ -201,46 +195,17 @@ export class HttpTransport {
         const proxy = proxyEndpoint(via.proxy);
         req = (proxy.https ? httpsRequest : httpRequest)({ ...common, ...proxy.options, path: url.href, headers: { ...headers, host: url.host, ...(auth ? { 'proxy-authorization': auth } : {}) } });
       } else req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, { ...common, headers });
-      let res: IncomingMessage | undefined;
-      let sock: Socket | undefined;
-      let floor: SpeedFloor | undefined;
-      let disarm = (): void => undefined;
-      const fail = (e: Error): void => {
-        floor?.stop();
-        if (res && !res.readableEnded) res.destroy(e);
-        req.destroy(e);
-      };
-      const onAbort = (): void => fail(abortError(signal?.reason));
-      let start = 0;
-      // the reader is behind (the body's buffer is full, the socket paused): silence is scrydon's own doing
-      const held = (): boolean => res !== undefined && res.readableLength >= res.readableHighWaterMark;
-      req.setTimeout(t.idleMs, () => {
-        // (once: the answer has begun, so the speed floor judges the windows after the hold)
-        if (!held()) fail(idleFailure(t.idleMs, stepOf(sock, res !== undefined || (sock?.bytesRead ?? 0) > start)));
-      });
-      req.once('socket', (socket: Socket) => {
-        sock = socket;
-        start = socket.bytesRead;
-        disarm = boundConnect(socket, t.connectMs, fail);
-        floor = new SpeedFloor(t, { received: () => socket.bytesRead, held, fail });
-      });
-      req.once('close', () => {
-        floor?.stop();
-        disarm();
-        signal?.removeEventListener('abort', onAbort);
-      });
-      req.once('response', (r: IncomingMessage) => {
-        res = r;
-        if (via && !via.tunnel && r.statusCode === 407) {
-          r.resume();
+      req.once('response', (res: IncomingMessage) => {
+        if (via && !via.tunnel && res.statusCode === 407) {
+          res.resume();
           reject(proxyAuthRequired(via.proxy, url.host, 'HTTP_PROXY'));
           return;
         }
-        resolve({ status: r.statusCode ?? 0, headers: r.headers, body: r, url });
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res, url });
       });
       req.on('error', reject); // every error: a body still being written can fail again after the first
-      if (signal?.aborted) return onAbort();
-      signal?.addEventListener('abort', onAbort, { once: true });
+      boundRequest(req, this.#timeouts, signal);
+      if (signal?.aborted) return; // failed by boundRequest: nothing is sent
       if (isChunkPusher(body)) sendChunks(req, body, signal);
       else if (body instanceof Readable) {
         body.once('error', (e) => req.destroy(e));

@@ -1,5 +1,7 @@
+import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
+import { abortError } from './net-errors.js';
 
 /**
  * The time bounds of every request (catalog-spec/limits.md, "Time bounds"). skopeo (containers/image) and oras
@@ -126,4 +128,44 @@ export class SpeedFloor {
   stop(): void {
     clearInterval(this.#timer);
   }
+}
+
+/**
+ * Bounds one node:http request and its answer: the connect bound on a new socket, the idle bound, the speed floor;
+ * and ties it to `signal`, failing it with an abort error whose cause is the signal's reason (node:http's own
+ * handling cuts a body with a bare ECONNRESET, which would lose a deadline). A failure before the answer fails
+ * the request; after it, the answer's body.
+ */
+export function boundRequest(req: ClientRequest, t: NetTimeouts, signal: AbortSignal | undefined): void {
+  let res: IncomingMessage | undefined;
+  let sock: Socket | undefined;
+  let start = 0;
+  let floor: SpeedFloor | undefined;
+  let disarm = (): void => undefined;
+  const fail = (e: Error): void => {
+    floor?.stop();
+    if (res && !res.readableEnded) res.destroy(e);
+    req.destroy(e);
+  };
+  const onAbort = (): void => fail(abortError(signal?.reason));
+  // the reader is behind (the body's buffer is full, the socket paused): silence is scrydon's own doing
+  const held = (): boolean => res !== undefined && res.readableLength >= res.readableHighWaterMark;
+  req.setTimeout(t.idleMs, () => {
+    // (once: a hold means the answer has begun, so the speed floor judges the windows after it)
+    if (!held()) fail(idleFailure(t.idleMs, stepOf(sock, res !== undefined || (sock?.bytesRead ?? 0) > start)));
+  });
+  req.once('socket', (socket: Socket) => {
+    sock = socket;
+    start = socket.bytesRead;
+    disarm = boundConnect(socket, t.connectMs, fail);
+    floor = new SpeedFloor(t, { received: () => socket.bytesRead, held, fail });
+  });
+  req.once('response', (r: IncomingMessage) => (res = r));
+  req.once('close', () => {
+    floor?.stop();
+    disarm();
+    signal?.removeEventListener('abort', onAbort);
+  });
+  if (signal?.aborted) onAbort();
+  else signal?.addEventListener('abort', onAbort, { once: true });
 }
