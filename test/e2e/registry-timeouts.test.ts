@@ -20,6 +20,8 @@ import { seedPack, type Seeded } from '../helpers/seed-store.js';
 
 /** The idle window (and speed-floor window) and connect bound the pulls run with. */
 const WINDOW_MS = 1000;
+/** A drip is ended by the speed floor at most a window and a quarter after its first byte. */
+const FLOOR_MS = 1.25 * WINDOW_MS;
 const FAST = { SCRYDON_IDLE_TIMEOUT: '1s', SCRYDON_CONNECT_TIMEOUT: '1s' };
 /** The retry policy's first backoff (±25%), paid once by a request retried after a timeout. */
 const BACKOFF_MS = 320;
@@ -203,21 +205,21 @@ function figures(t: TestContext, r: Timed): void {
 const isGet = (req: IncomingMessage, part: string): boolean => req.method === 'GET' && (req.url ?? '').includes(part);
 
 describe('a registry that drips', () => {
-  test('a manifest a few bytes at a time: abandoned within two windows (a body is not retried)', async (t) => {
+  test('a manifest a few bytes at a time: abandoned within a window and a quarter (a body is not retried)', async (t) => {
     const host = await front({ drip: (req) => (isGet(req, '/manifests/') ? { bytes: 1, everyMs: 250 } : undefined) });
-    figures(t, await abandoned(`${host}/slow/pack:1`, 2 * WINDOW_MS, host, /only \d+ bytes in 1 s, below the floor of 1 KiB\/s \(receiving the answer\) while fetching manifest/));
+    figures(t, await abandoned(`${host}/slow/pack:1`, FLOOR_MS, host, /only \d+ bytes in 1 s, below the floor of 1 KiB\/s \(receiving the answer\) while fetching manifest/));
   });
 
   test('a small blob (node:http): abandoned, resumed once, abandoned again', async (t) => {
     const small = seeded.layers[0]?.digest ?? '';
     const host = await front({ drip: (req) => (isGet(req, small) ? { bytes: 4, everyMs: 250 } : undefined) });
-    figures(t, await abandoned(`${host}/slow/pack:1`, 2 * 2 * WINDOW_MS + BACKOFF_MS, host, new RegExp(`below the floor .*\\(receiving the answer\\) while fetching blob ${small}.*\\(2 attempts\\)`)));
+    figures(t, await abandoned(`${host}/slow/pack:1`, 2 * FLOOR_MS + BACKOFF_MS, host, new RegExp(`below the floor .*\\(receiving the answer\\) while fetching blob ${small}.*\\(2 attempts\\)`)));
   });
 
   test('a blob over 1 MiB (bulk-get.ts): abandoned, resumed once, abandoned again', async (t) => {
     const big = seeded.layers[1]?.digest ?? '';
     const host = await front({ drip: (req) => (isGet(req, big) ? { bytes: 4, everyMs: 250 } : undefined) });
-    figures(t, await abandoned(`${host}/slow/pack:1`, 2 * 2 * WINDOW_MS + BACKOFF_MS, host, new RegExp(`below the floor .*\\(receiving the answer\\) while fetching blob ${big}.*\\(2 attempts\\)`)));
+    figures(t, await abandoned(`${host}/slow/pack:1`, 2 * FLOOR_MS + BACKOFF_MS, host, new RegExp(`below the floor .*\\(receiving the answer\\) while fetching blob ${big}.*\\(2 attempts\\)`)));
   });
 });
 
@@ -231,7 +233,7 @@ describe('a token endpoint that stalls', () => {
   test('it drips its response head: abandoned by the speed floor', async (t) => {
     const token = `127.0.0.1:${await headDripper()}`;
     const host = await front({ realm: `http://${token}/token` });
-    figures(t, await abandoned(`${host}/slow/pack:1`, 2 * 2 * WINDOW_MS + BACKOFF_MS, token, /below the floor .*\(receiving the answer\) while getting a token .*\(2 attempts\)/));
+    figures(t, await abandoned(`${host}/slow/pack:1`, 2 * FLOOR_MS + BACKOFF_MS, token, /below the floor .*\(receiving the answer\) while getting a token .*\(2 attempts\)/));
   });
 });
 

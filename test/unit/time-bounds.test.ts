@@ -133,3 +133,15 @@ test('a dropped connection is still retried as the policy says (not capped like 
     await t.close();
   }
 });
+
+test('a small answer read late (after its whole body is in) is not failed for the wait', async () => {
+  const s = await server((sock) => sock.write('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello'));
+  const t = transport();
+  try {
+    const res = await t.send({ method: 'GET', url: s.url('/v2/x/manifests/1'), what: 'fetching manifest' });
+    await sleep(4 * WINDOW);
+    assert.equal(await readAll(res.body), 5);
+  } finally {
+    await t.close();
+  }
+});

@@ -84,45 +84,50 @@ export interface FloorProbe {
   fail: (e: Error) => void;
 }
 
+/** The speed floor samples its count this many times per window: a drip is ended at most a quarter window late. */
+const SAMPLES_PER_WINDOW = 4;
+
 /**
- * The speed floor of one answer (NetTimeouts.minBytesPerSecond), checked at the end of every `idleMs` window: the
- * first window starts at the first check that sees bytes of the answer, so a drip is abandoned between one and
- * two windows after its first byte. Waiting for the first byte is the idle bound's, not the floor's. Stop it
- * once the answer is complete or abandoned.
+ * The speed floor of one answer (NetTimeouts.minBytesPerSecond): sampled every quarter of an `idleMs` window, it
+ * fails the answer once a whole window has brought fewer bytes than the floor allows. Windows start at the first
+ * sample that sees bytes of the answer, so a drip is ended between one window and a quarter more after its first
+ * byte; waiting for that first byte is the idle bound's, not the floor's. A hold (scrydon's reader behind) starts
+ * the count afresh. Stop it once the answer is complete or abandoned.
  */
 export class SpeedFloor {
   readonly #probe: FloorProbe;
   readonly #windowMs: number;
   readonly #minBytes: number;
+  readonly #rate: string;
   readonly #start: number;
   readonly #timer: NodeJS.Timeout;
-  /** The count at the start of the current window; undefined until the answer has begun (or after a hold). */
-  #base: number | undefined;
-  readonly #rate: string;
+  /** The counts of the last samples, oldest first (at most one window's worth); empty until the answer has begun. */
+  #samples: number[] = [];
 
   constructor(t: NetTimeouts, probe: FloorProbe) {
     this.#probe = probe;
-    this.#rate = t.minBytesPerSecond % 1024 === 0 ? `${t.minBytesPerSecond / 1024} KiB/s` : `${t.minBytesPerSecond} bytes/s`;
     this.#windowMs = t.idleMs;
     this.#minBytes = Math.ceil((t.minBytesPerSecond * t.idleMs) / 1000);
+    this.#rate = t.minBytesPerSecond % 1024 === 0 ? `${t.minBytesPerSecond / 1024} KiB/s` : `${t.minBytesPerSecond} bytes/s`;
     this.#start = probe.received();
-    this.#timer = setInterval(() => this.#check(), t.idleMs);
+    this.#timer = setInterval(() => this.#sample(), Math.max(1, Math.round(t.idleMs / SAMPLES_PER_WINDOW)));
     this.#timer.unref();
   }
 
-  #check(): void {
+  #sample(): void {
     const n = this.#probe.received();
     if (n === this.#start) return; // no answer yet: the idle bound's
     if (this.#probe.held()) {
-      this.#base = undefined; // scrydon's own doing: the next window starts afresh
+      this.#samples = []; // scrydon's own doing: count afresh once the reader takes more
       return;
     }
-    if (this.#base !== undefined && n - this.#base < this.#minBytes) {
+    this.#samples.push(n);
+    if (this.#samples.length <= SAMPLES_PER_WINDOW) return; // not a whole window yet
+    const windowAgo = this.#samples.shift() ?? n;
+    if (n - windowAgo < this.#minBytes) {
       this.stop();
-      this.#probe.fail(stalled(`only ${n - this.#base} bytes in ${seconds(this.#windowMs)}, below the floor of ${this.#rate} (receiving the answer)`));
-      return;
+      this.#probe.fail(stalled(`only ${n - windowAgo} bytes in ${seconds(this.#windowMs)}, below the floor of ${this.#rate} (receiving the answer)`));
     }
-    this.#base = n;
   }
 
   stop(): void {
@@ -148,8 +153,8 @@ export function boundRequest(req: ClientRequest, t: NetTimeouts, signal: AbortSi
     req.destroy(e);
   };
   const onAbort = (): void => fail(abortError(signal?.reason));
-  // the reader is behind (the body's buffer is full, the socket paused): silence is scrydon's own doing
-  const held = (): boolean => res !== undefined && res.readableLength >= res.readableHighWaterMark;
+  // the whole answer is in, or the reader is behind (its buffer full, the socket paused): silence is not the server's
+  const held = (): boolean => res !== undefined && (res.complete || res.readableLength >= res.readableHighWaterMark);
   req.setTimeout(t.idleMs, () => {
     // (once: a hold means the answer has begun, so the speed floor judges the windows after it)
     if (!held()) fail(idleFailure(t.idleMs, stepOf(sock, res !== undefined || (sock?.bytesRead ?? 0) > start)));
