@@ -7,7 +7,7 @@ import { abortError } from './net-errors.js';
  * The time bounds of every request (catalog-spec/limits.md, "Time bounds"). skopeo (containers/image) and oras
  * (oras-go on Go's DefaultTransport) both dial with a 30 s timeout and allow 10 s for the TLS handshake, and
  * neither bounds a silent or dripping answer (skopeo only with --command-timeout): scrydon connects within the
- * same 30 s (TCP, proxy tunnel and TLS together), and also bounds silence and drips.
+ * same 30 s (TCP, then TLS, together), and also bounds silence and drips.
  */
 export interface NetTimeouts {
   /** A new connection (TCP, then TLS) is made within this, or the attempt fails. */
@@ -28,14 +28,14 @@ export const DEFAULT_TIMEOUTS: NetTimeouts = { connectMs: 30_000, idleMs: 60_000
 export const TIMEOUT_RETRIES = 1;
 
 /** What an attempt was doing when a bound ran out: it goes into the `timeout` error's message. */
-export type Step = 'connecting' | 'waiting for the answer' | 'receiving the answer';
+type Step = 'connecting' | 'waiting for the answer' | 'receiving the answer';
 
 /** A per-attempt bound that ran out: ETIMEDOUT, so retried like a dropped connection (at most TIMEOUT_RETRIES times). */
-export function stalled(message: string): Error {
+function stalled(message: string): Error {
   return Object.assign(new Error(message), { code: 'ETIMEDOUT' });
 }
 
-export function seconds(ms: number): string {
+function seconds(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
 }
 
@@ -45,7 +45,7 @@ export function idleFailure(ms: number, step: Step): Error {
 }
 
 /** Whether `socket` is still connecting: TCP, or the TLS handshake of a TLS socket. */
-export function connecting(socket: Socket): boolean {
+function connecting(socket: Socket): boolean {
   // a TLS socket has its Finished message once the handshake is done (getProtocol() answers before that)
   return socket.connecting || (socket instanceof TLSSocket && socket.getFinished() === undefined);
 }
@@ -76,7 +76,7 @@ export function boundConnect(socket: Socket, ms: number, fail: (e: Error) => voi
   return disarm;
 }
 
-export interface FloorProbe {
+interface FloorProbe {
   /** Bytes of the answer received so far (any counter that only grows). */
   received: () => number;
   /** True while scrydon holds the body back (nobody reads, or its buffer is full): not the server's slowness. */
