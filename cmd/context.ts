@@ -1,8 +1,11 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { homePaths, type HomePaths } from '../src/config/paths.js';
+import { parseDuration } from '../src/config/units.js';
 import type { CopyEvent } from '../src/content/events.js';
+import { isAbortError, isScrydonError, ScrydonError } from '../src/errors.js';
 import type { ProxyConfig } from '../src/registry/transport/proxy.js';
+import { DEFAULT_TIMEOUTS, type NetTimeouts } from '../src/registry/transport/time-bounds.js';
 import { migratePinNames } from '../src/store/pin.js';
 import { Store } from '../src/store/store-target.js';
 import { ProgressRenderer } from './output/progress.js';
@@ -12,6 +15,8 @@ export interface GlobalArgs {
   quiet: boolean;
   debug: boolean;
   color: boolean;
+  /** --timeout: the whole command's deadline (a duration; 0 or absent: none, unless SCRYDON_TIMEOUT sets one). */
+  timeout?: string | undefined;
 }
 
 /** What a command's run() gets: paths, the store, output policy. The only place that reads the environment. */
@@ -19,15 +24,24 @@ export class Context {
   readonly paths: HomePaths;
   readonly env: NodeJS.ProcessEnv;
   readonly global: GlobalArgs;
-  /** Aborted on SIGINT/SIGTERM: in-flight copies stop, nothing half-written becomes visible. */
+  /**
+   * Aborted on SIGINT/SIGTERM, or when the deadline passes: in-flight copies stop, nothing half-written becomes
+   * visible.
+   */
   readonly signal: AbortSignal;
+  /**
+   * The deadline alone (--timeout, else SCRYDON_TIMEOUT), aborted with a `timeout` ScrydonError as its reason:
+   * what a reconcile's sources run under (SIGINT only stops a reconcile between steps).
+   */
+  readonly deadline: AbortSignal;
   #store: Promise<Store> | undefined;
   #progress: ProgressRenderer | undefined;
 
   constructor(global: GlobalArgs, signal: AbortSignal, env: NodeJS.ProcessEnv = process.env) {
-    this.signal = signal;
     this.env = env;
     this.global = global;
+    this.deadline = global.timeout !== undefined ? deadline(global.timeout, '--timeout') : deadline(env.SCRYDON_TIMEOUT, 'SCRYDON_TIMEOUT');
+    this.signal = AbortSignal.any([signal, this.deadline]);
     const home = env.SCRYDON_HOME ? resolve(env.SCRYDON_HOME) : join(homedir(), '.scrydon');
     this.paths = homePaths(home);
   }
@@ -50,7 +64,32 @@ export class Context {
     return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
   }
 
+  /** A failure the deadline caused, as the deadline's `timeout` error (a step stopped by it says only `aborted`). */
+  failure(e: unknown): unknown {
+    if (!this.deadline.aborted || isScrydonError(e, 'timeout')) return e;
+    return isScrydonError(e, 'aborted') || isAbortError(e) ? this.deadline.reason : e;
+  }
+
   // -- registry: the environment the registry client and credential lookup need (src/ never reads env)
+  /**
+   * The bounds of every request to a registry (and of git's transfers): SCRYDON_CONNECT_TIMEOUT and
+   * SCRYDON_IDLE_TIMEOUT (durations: 10s, 2m) over the defaults of transport/time-bounds.ts.
+   */
+  netTimeouts(): NetTimeouts {
+    const positive = (name: string): number | undefined => {
+      const v = this.env[name];
+      if (v === undefined || v === '') return undefined;
+      const ms = parseDuration(v, name);
+      if (ms <= 0) throw new ScrydonError('usage', `${name} must be longer than 0`, { hint: `e.g. ${name}=30s` });
+      return ms;
+    };
+    return {
+      ...DEFAULT_TIMEOUTS,
+      connectMs: positive('SCRYDON_CONNECT_TIMEOUT') ?? DEFAULT_TIMEOUTS.connectMs,
+      idleMs: positive('SCRYDON_IDLE_TIMEOUT') ?? DEFAULT_TIMEOUTS.idleMs,
+    };
+  }
+
   /** Docker and Podman auth files, in the order credentials are looked up in them. */
   authFiles(): string[] {
     const home = this.env.HOME || homedir();
@@ -121,4 +160,20 @@ export class Context {
   paint(text: string, code: number): string {
     return this.colorEnabled() ? `\u001b[${code}m${text}\u001b[0m` : text;
   }
+}
+
+/**
+ * The whole command's deadline: a signal aborted `value` (a duration) from now, with a `timeout` error naming the
+ * setting as its reason. No value, or 0: a signal that never aborts (skopeo's --command-timeout and oras have no
+ * default deadline either; the bounds of each request still hold).
+ */
+function deadline(value: string | undefined, setting: string): AbortSignal {
+  const ctl = new AbortController();
+  if (value === undefined || value === '') return ctl.signal;
+  const ms = parseDuration(value, setting);
+  if (ms <= 0) return ctl.signal;
+  const shown = setting.startsWith('--') ? `${setting} ${value}` : `${setting}=${value}`;
+  const reason = new ScrydonError('timeout', `${shown} ran out`, { hint: 'allow more time with --timeout (or SCRYDON_TIMEOUT); 0 means no deadline' });
+  setTimeout(() => ctl.abort(reason), ms).unref();
+  return ctl.signal;
 }

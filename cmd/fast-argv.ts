@@ -37,11 +37,12 @@ class SpecRecorder {
 }
 
 /** The options main.ts declares for every command. */
-export const GLOBAL_OPTIONS: ReadonlyArray<readonly [string, { type: 'boolean'; default: boolean; describe: string; alias?: string }]> = [
+export const GLOBAL_OPTIONS: ReadonlyArray<readonly [string, { type: 'boolean' | 'string'; default?: boolean; describe: string; alias?: string }]> = [
   ['json', { type: 'boolean', default: false, describe: 'print machine-readable JSON on stdout' }],
   ['quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print nothing but errors' }],
   ['debug', { type: 'boolean', default: false, describe: 'show stack traces on errors' }],
   ['color', { type: 'boolean', default: true, describe: 'colour on a TTY (NO_COLOR also turns it off)' }],
+  ['timeout', { type: 'string', describe: 'give up after this long, whatever is in flight: 90s, 10m, 1h (default: SCRYDON_TIMEOUT, else none)' }],
 ];
 
 const TYPES: ReadonlySet<unknown> = new Set(['string', 'boolean', 'number']);

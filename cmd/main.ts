@@ -44,16 +44,17 @@ async function execute(def: CommandDef<unknown>, args: Record<string, unknown>):
   const g = args as unknown as GlobalArgs;
   debug = g.debug;
   finishesStep = def.finishesStep === true;
-  const ctx = new Context(g, controller.signal);
+  let ctx: Context | undefined;
   try {
+    ctx = new Context(g, controller.signal); // an invalid --timeout / SCRYDON_TIMEOUT is a usage error
     const result = await def.run(args as never, ctx);
     ctx.finishProgress();
     render(result, g);
     if (result.exitCode) process.exitCode = result.exitCode;
     if (result.error !== undefined) fail(result.error, ctx.paths.home);
   } catch (e) {
-    ctx.finishProgress();
-    fail(e, ctx.paths.home);
+    ctx?.finishProgress();
+    fail(ctx ? ctx.failure(e) : e, ctx?.paths.home);
   }
 }
 

@@ -8,7 +8,7 @@ import { registryGate } from './registry-policy.js';
 
 /** --help of the commands that talk to registries: the environment they read. */
 export const REGISTRY_EPILOG =
-  'Proxies: HTTPS_PROXY, HTTP_PROXY and NO_PROXY, as for docker and skopeo (localhost and loopback addresses never go through one; credentials go in the proxy URL). Per-registry settings: $SCRYDON_HOME/registries.yaml.';
+  'Proxies: HTTPS_PROXY, HTTP_PROXY and NO_PROXY, as for docker and skopeo (localhost and loopback addresses never go through one; credentials go in the proxy URL). Per-registry settings: $SCRYDON_HOME/registries.yaml. Time bounds: each connection within SCRYDON_CONNECT_TIMEOUT (30s), no silence longer than SCRYDON_IDLE_TIMEOUT (60s) nor a slower answer than 1 KiB/s over that long; the whole command within --timeout / SCRYDON_TIMEOUT (default none).';
 
 /** The flags every command that talks to a registry shares. */
 export interface RegistryArgs {
@@ -89,6 +89,8 @@ export async function openRemote(args: RegistryArgs, ctx: Context, registries: r
     referrers: args.referrers as ReferrersMode,
     userAgent: 'scrydon',
     proxy: ctx.proxyConfig(),
+    timeouts: ctx.netTimeouts(),
+    deadline: ctx.deadline,
     credentials: {
       authFiles: ctx.authFiles(),
       secrets: secretStore(ctx),
@@ -102,6 +104,8 @@ export async function withRemote<T>(args: RegistryArgs, ctx: Context, registries
   const remote = await openRemote(args, ctx, registries);
   try {
     return await fn(remote);
+  } catch (e) {
+    throw remote.explain(e);
   } finally {
     await remote.close();
   }

@@ -15,6 +15,7 @@ export function gitEnvironment(ctx: Context): GitEnvironment {
     cacheRoot: join(ctx.paths.home, 'cache', 'git'),
     tmpDir: ctx.paths.tmp,
     knownHostsFile: join(ctx.paths.state, 'known_hosts'),
+    timeouts: ctx.netTimeouts(),
   };
 }
 
@@ -43,6 +44,7 @@ export function sourceRemoteOpener(ctx: Context, source: Source, credential: str
       gate: await registryGate(ctx),
       userAgent: 'scrydon',
       proxy: ctx.proxyConfig(),
+      timeouts: ctx.netTimeouts(),
       credentials: { authFiles: ctx.authFiles(), secrets, ...(flags ? { flags } : {}) },
     });
   };
@@ -50,12 +52,13 @@ export function sourceRemoteOpener(ctx: Context, source: Source, credential: str
 
 /**
  * Everything a session of `source` needs, but the store. `interruptible`: SIGINT aborts its I/O (source test);
- * a reconcile instead finishes the step in progress and stops between steps.
+ * a reconcile instead finishes the step in progress and stops between steps, and only the deadline (--timeout,
+ * SCRYDON_TIMEOUT) aborts its I/O.
  */
 export async function sessionDeps(ctx: Context, source: Source, credential?: string, interruptible = false): Promise<Omit<SessionDeps, 'store'>> {
   const secrets = secretStore(ctx);
   // a registered source says whether it has a credential; a source of `reconcile -f` may have one stored by name
   const lookup = source.credential || source.managedBy !== REGISTERED;
   const cred = credential ?? (lookup ? await sourceCredential(ctx, source, secrets) : undefined);
-  return { openRemote: sourceRemoteOpener(ctx, source, cred, secrets), git: gitEnvironment(ctx), credential: cred, signal: interruptible ? ctx.signal : undefined };
+  return { openRemote: sourceRemoteOpener(ctx, source, cred, secrets), git: gitEnvironment(ctx), credential: cred, signal: interruptible ? ctx.signal : ctx.deadline };
 }

@@ -33,6 +33,7 @@ export const ErrorCode = {
   aborted: 'aborted',
   // -- registry
   network_error: 'network_error',
+  timeout: 'timeout',
   tls_error: 'tls_error',
   proxy_error: 'proxy_error',
   auth_failed: 'auth_failed',

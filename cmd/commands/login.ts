@@ -28,7 +28,7 @@ export default defineCommand({
     } else {
       throw new ScrydonError('usage', 'no terminal to ask for the password on', { hint: `echo "$PASSWORD" | scrydon login ${registry} -u USER --password-stdin` });
     }
-    const remote = new Remote({ settings: await registrySettings(args, ctx, [registry]), gate: await registryGate(ctx), credentials: { authFiles: [] } });
+    const remote = new Remote({ settings: await registrySettings(args, ctx, [registry]), gate: await registryGate(ctx), timeouts: ctx.netTimeouts(), credentials: { authFiles: [] } });
     let r;
     try {
       r = await login(remote, registry, username ?? '', password, await secretStore(ctx)(), ctx.signal);

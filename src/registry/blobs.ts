@@ -3,7 +3,8 @@ import { ScrydonError } from '../errors.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import { scopesOf, type RepoRef } from './manifests.js';
 import { responseError } from './registry-error.js';
-import { classify } from './transport/net-errors.js';
+import { bodyError, classify } from './transport/net-errors.js';
+import { TIMEOUT_RETRIES } from './transport/time-bounds.js';
 import { backoffMs, sleep } from './transport/retry.js';
 import { discard, header, type HttpResponse } from './transport/http.js';
 
@@ -59,6 +60,8 @@ class ResumableBlob extends VerifyStream {
   readonly #d: Descriptor;
   #res: HttpResponse | undefined;
   #attempt = 1;
+  /** Attempts that ran out of time (time-bounds.ts): resumed TIMEOUT_RETRIES times at most. */
+  #timeouts = 0;
   #reopening = false;
   /** A consumer asked for data (_read) and push() has not refused more since; until then nothing is read. */
   #wanted = false;
@@ -100,8 +103,10 @@ class ResumableBlob extends VerifyStream {
     this.#res = undefined;
     res.body.destroy();
     const policy = this.#r.client.transport.retryPolicy;
-    if (this.destroyed || classify(e).kind !== 'network' || this.#attempt >= policy.attempts || this.accounted >= this.#d.size) {
-      this.destroy(e instanceof Error ? e : new Error(String(e)));
+    const { kind, code } = classify(e);
+    if (code === 'ETIMEDOUT') this.#timeouts++;
+    if (this.destroyed || kind !== 'network' || this.#attempt >= policy.attempts || this.#timeouts > TIMEOUT_RETRIES || this.accounted >= this.#d.size) {
+      this.destroy(bodyError(e, `fetching blob ${this.#d.digest} from ${this.#r.name}`, res.url.host, this.#attempt));
       return;
     }
     this.#reopening = true;

@@ -1,5 +1,6 @@
 import { ScrydonError, type ErrorCode } from '../errors.js';
 import { discard, header, type HttpResponse } from './transport/http.js';
+import { bodyError } from './transport/net-errors.js';
 
 /** Error bodies are read up to this much (go-containerregistry caps them at 64 KiB too). */
 const MAX_ERROR_BODY = 64 * 1024;
@@ -18,14 +19,18 @@ export async function readSmallBody(res: HttpResponse, limit: number, what: stri
   }
   const chunks: Buffer[] = [];
   let n = 0;
-  for await (const c of res.body) {
-    const b = c as Buffer;
-    n += b.byteLength;
-    if (n > limit) {
-      res.body.destroy();
-      throw new ScrydonError('size_limit_exceeded', `${what}: the response is over the ${limit}-byte limit`);
+  try {
+    for await (const c of res.body) {
+      const b = c as Buffer;
+      n += b.byteLength;
+      if (n > limit) {
+        res.body.destroy();
+        throw new ScrydonError('size_limit_exceeded', `${what}: the response is over the ${limit}-byte limit`);
+      }
+      chunks.push(b);
     }
-    chunks.push(b);
+  } catch (e) {
+    throw bodyError(e, what, res.url.host); // a cut, a stall (timeout) or the deadline, named
   }
   return Buffer.concat(chunks);
 }

@@ -1,3 +1,4 @@
+import { isAbortError, isScrydonError, ScrydonError } from '../errors.js';
 import { RegistryClient } from './client.js';
 import { CredentialResolver, type CredentialSources } from './credentials/resolve.js';
 import { canonicalRegistry, parseRemoteReference, type RemoteReference } from './hosts.js';
@@ -8,17 +9,25 @@ import type { ReferrersMode, RegistrySettings } from './settings.js';
 import { HttpTransport } from './transport/http.js';
 import type { ProxyConfig } from './transport/proxy.js';
 import type { RetryPolicy } from './transport/retry.js';
+import type { NetTimeouts } from './transport/time-bounds.js';
 
 export interface RemoteOptions {
   settings: RegistrySettings;
   credentials: CredentialSources;
   referrers?: ReferrersMode;
   retry?: RetryPolicy;
+  /** Connect, idle and speed-floor bounds of every request (transport/time-bounds.ts); its defaults when not given. */
+  timeouts?: NetTimeouts;
   userAgent?: string;
   /** HTTP_PROXY / HTTPS_PROXY / NO_PROXY (transport/proxy.ts). */
   proxy?: ProxyConfig;
   /** Which registries may be contacted at all (gate.ts): required, so no caller forgets the policy. */
   gate: RegistryGate;
+  /**
+   * The whole command's deadline (its reason a `timeout` error): when it passes, the steps under way are noted,
+   * so that explain() can name them (the first failure it causes is often the bare reason, from the store side).
+   */
+  deadline?: AbortSignal;
 }
 
 /**
@@ -33,15 +42,20 @@ export class Remote {
   readonly #gate: RegistryGate;
   readonly #clients = new Map<string, RegistryClient>();
   readonly #probes = new Map<string, ReferrersProbe>();
+  readonly #deadline: AbortSignal | undefined;
+  #atDeadline: string[] = [];
 
   constructor(o: RemoteOptions) {
     this.settings = o.settings;
     this.credentials = new CredentialResolver(o.credentials);
     this.#referrersMode = o.referrers ?? 'auto';
     this.#gate = o.gate;
+    this.#deadline = o.deadline;
+    o.deadline?.addEventListener('abort', () => (this.#atDeadline = this.transport.busy()), { once: true });
     this.transport = new HttpTransport({
       settingsFor: (host) => o.settings.for(host),
       ...(o.retry ? { retry: o.retry } : {}),
+      ...(o.timeouts ? { timeouts: o.timeouts } : {}),
       ...(o.userAgent ? { userAgent: o.userAgent } : {}),
       ...(o.proxy ? { proxy: o.proxy } : {}),
     });
@@ -66,6 +80,16 @@ export class Remote {
       this.#probes.set(r.registry, probe);
     }
     return new RepositoryTarget(this.client(r.registry), r.repository, { referrers: probe, writable: o.writable ?? false });
+  }
+
+  /** A failure the deadline caused, as its `timeout` error naming what was under way then; others unchanged. */
+  explain(e: unknown): unknown {
+    const d = this.#deadline;
+    const [first, ...more] = this.#atDeadline;
+    const reason: unknown = d?.reason;
+    if (!isScrydonError(reason, 'timeout') || first === undefined || !(e === reason || isScrydonError(e, 'aborted') || isAbortError(e))) return e;
+    const others = more.length ? ` (and ${more.length} more step${more.length > 1 ? 's' : ''})` : '';
+    return new ScrydonError('timeout', `${reason.message} while ${first}${others}`, { cause: e, ...(reason.hint ? { hint: reason.hint } : {}) });
   }
 
   async close(): Promise<void> {

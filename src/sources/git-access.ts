@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { NetTimeouts } from '../registry/transport/time-bounds.js';
 import { gitUrlKind, type Source } from './source-spec.js';
 
 /**
@@ -24,6 +25,13 @@ export interface GitAccessOptions {
   tmpDir: string;
   /** known_hosts for SSH sources (first use is accepted, later changes refused). */
   knownHostsFile: string;
+  /** The registry client's bounds, given to git's transports too (gitConfigFor). */
+  timeouts?: NetTimeouts;
+}
+
+/** git and ssh take whole seconds (at least 1). */
+function wholeSeconds(ms: number): number {
+  return Math.max(1, Math.ceil(ms / 1000));
 }
 
 function shellQuote(s: string): string {
@@ -37,8 +45,14 @@ export function basicAuthHeader(credential: string): string {
   return `Authorization: Basic ${Buffer.from(`${user}:${token}`, 'utf8').toString('base64')}`;
 }
 
-/** The configuration (as key/value pairs) and extra variables for a source; pure. */
-export function gitConfigFor(source: Pick<Source, 'url' | 'transport'>, credential: string | undefined, keyFile: string | undefined, knownHostsFile: string): { config: Array<[string, string]>; vars: Record<string, string> } {
+/**
+ * The configuration (as key/value pairs) and extra variables for a source; pure. With `timeouts`, git gets the
+ * registry client's bounds as well as its transports allow: over http(s), curl's speed limit (the floor over the
+ * idle window, which also ends a silent server); over ssh, a connect timeout and keepalives that give up on a
+ * server silent for the idle window. git's connect over http(s) has no bound of its own (curl's 300 s): the
+ * deadline (--timeout) covers it.
+ */
+export function gitConfigFor(source: Pick<Source, 'url' | 'transport'>, credential: string | undefined, keyFile: string | undefined, knownHostsFile: string, timeouts?: NetTimeouts): { config: Array<[string, string]>; vars: Record<string, string> } {
   const kind = gitUrlKind(source.url);
   const config: Array<[string, string]> = [['protocol.version', '2']];
   const vars: Record<string, string> = {
@@ -53,10 +67,12 @@ export function gitConfigFor(source: Pick<Source, 'url' | 'transport'>, credenti
     if (source.transport.insecure) config.push(['http.sslVerify', 'false']);
     if (source.transport.caFile) config.push(['http.sslCAInfo', source.transport.caFile]);
     if (credential !== undefined) config.push(['http.extraHeader', basicAuthHeader(credential)]);
+    if (timeouts) config.push(['http.lowSpeedLimit', String(timeouts.minBytesPerSecond)], ['http.lowSpeedTime', String(wholeSeconds(timeouts.idleMs))]);
   }
   if (kind === 'ssh') {
     const parts = ['ssh', '-F', '/dev/null', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=accept-new', '-o', `UserKnownHostsFile=${shellQuote(knownHostsFile)}`];
     if (keyFile !== undefined) parts.push('-o', 'IdentitiesOnly=yes', '-i', shellQuote(keyFile));
+    if (timeouts) parts.push('-o', `ConnectTimeout=${wholeSeconds(timeouts.connectMs)}`, '-o', `ServerAliveInterval=${wholeSeconds(timeouts.idleMs / 2)}`, '-o', 'ServerAliveCountMax=2');
     vars.GIT_SSH_COMMAND = parts.join(' ');
     vars.GIT_SSH_VARIANT = 'ssh';
   }
@@ -91,7 +107,7 @@ export async function openGitAccess(source: Pick<Source, 'url' | 'transport'>, c
     await writeFile(keyFile, credential.endsWith('\n') ? credential : `${credential}\n`, { mode: 0o600, flag: 'wx' });
   }
   const viaHeader = gitUrlKind(source.url) === 'ssh' ? undefined : credential;
-  const { vars } = gitConfigFor(source, viaHeader, keyFile, o.knownHostsFile);
+  const { vars } = gitConfigFor(source, viaHeader, keyFile, o.knownHostsFile, o.timeouts);
   if (viaHeader !== undefined) secrets.push(basicAuthHeader(viaHeader).slice('Authorization: Basic '.length));
   return {
     env: { ...cleanBase(o.baseEnv), ...vars },

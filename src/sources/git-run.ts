@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { isAbortError, ScrydonError } from '../errors.js';
+import { isScrydonError, ScrydonError } from '../errors.js';
 
 /**
  * Runs the system `git` (the one external program scrydon uses): bounded output, an abort signal, a time
@@ -37,18 +37,34 @@ export async function runGit(args: readonly string[], o: GitRunOptions): Promise
   const max = o.maxStdout ?? DEFAULT_MAX_STDOUT;
   const secrets = o.secrets ?? [];
   return new Promise<Buffer>((resolve, reject) => {
-    const child = spawn('git', [...args], { cwd: o.cwd, env: o.env, stdio: ['ignore', 'pipe', 'pipe'], ...(o.signal ? { signal: o.signal } : {}) });
+    // its own process group, ended as a whole: git's transport helper (git-remote-http, ssh) holds the pipes too,
+    // and would keep a stalled connection (and this run) alive after git itself is gone
+    const child = spawn('git', [...args], { cwd: o.cwd, env: o.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const killAll = (signal: NodeJS.Signals): void => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, signal);
+      } catch {
+        /* already gone */
+      }
+    };
+    const onAbort = (): void => killAll('SIGTERM');
+    o.signal?.addEventListener('abort', onAbort, { once: true });
     const out: Buffer[] = [];
     let outBytes = 0;
     let err = '';
     let overflow = false;
-    const timer = setTimeout(() => child.kill('SIGKILL'), o.timeoutMs ?? 600_000);
+    let outlived = false;
+    const limitMs = o.timeoutMs ?? 600_000;
+    const timer = setTimeout(() => {
+      outlived = true;
+      killAll('SIGKILL');
+    }, limitMs);
     timer.unref();
     child.stdout.on('data', (c: Buffer) => {
       outBytes += c.byteLength;
       if (outBytes > max) {
         overflow = true;
-        child.kill('SIGKILL');
+        killAll('SIGKILL');
         return;
       }
       out.push(c);
@@ -58,10 +74,7 @@ export async function runGit(args: readonly string[], o: GitRunOptions): Promise
     });
     child.on('error', (e) => {
       clearTimeout(timer);
-      if (isAbortError(e)) {
-        reject(new ScrydonError('aborted', `${o.what}: interrupted`, { cause: e }));
-        return;
-      }
+      o.signal?.removeEventListener('abort', onAbort);
       const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
       reject(
         new ScrydonError('fetch_failed', `${o.what}: ${missing ? 'git is not installed' : maskSecrets(e.message, secrets)}`, {
@@ -72,8 +85,13 @@ export async function runGit(args: readonly string[], o: GitRunOptions): Promise
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      o.signal?.removeEventListener('abort', onAbort);
       if (o.signal?.aborted) {
-        reject(new ScrydonError('aborted', `${o.what}: interrupted`));
+        reject(stoppedBy(o.signal.reason, o.what));
+        return;
+      }
+      if (outlived) {
+        reject(new ScrydonError('timeout', `${o.what}: git did not finish within ${Math.round(limitMs / 1000)} s`, { hint: 'the git server stalled; retry later, or bound the run with --timeout' }));
         return;
       }
       if (overflow) {
@@ -90,7 +108,15 @@ export async function runGit(args: readonly string[], o: GitRunOptions): Promise
         .filter((l) => l && !l.startsWith('hint:'))
         .slice(-4)
         .join('; ');
-      reject(new ScrydonError('fetch_failed', `${o.what}: git ${code !== null ? `exited ${code}` : `was killed (${signal ?? 'timeout'})`}${detail ? `: ${detail}` : ''}`));
+      // curl's speed limit and connect timeout (git-access.ts sets the first from the registry client's bounds), ssh's
+      const stalled = /Operation too slow|timed out|Timeout, server .* not responding/i.test(detail);
+      reject(new ScrydonError(stalled ? 'timeout' : 'fetch_failed', `${o.what}: git ${code !== null ? `exited ${code}` : `was killed (${signal ?? 'timeout'})`}${detail ? `: ${detail}` : ''}`));
     });
   });
+}
+
+/** git stopped by its signal: the deadline's `timeout` (its reason), or an interruption. */
+function stoppedBy(reason: unknown, what: string): ScrydonError {
+  if (isScrydonError(reason, 'timeout')) return new ScrydonError('timeout', `${reason.message} while ${what}`, { cause: reason, ...(reason.hint ? { hint: reason.hint } : {}) });
+  return new ScrydonError('aborted', `${what}: interrupted`);
 }

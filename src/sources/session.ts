@@ -1,5 +1,6 @@
 import type { Descriptor } from '../oci/descriptor.js';
 import type { Remote } from '../registry/remote.js';
+import type { NetTimeouts } from '../registry/transport/time-bounds.js';
 import type { Store } from '../store/store-target.js';
 import type { CatalogEntry } from './catalog-file.js';
 import type { Source } from './source-spec.js';
@@ -42,6 +43,8 @@ export interface GitEnvironment {
   /** `$SCRYDON_HOME/tmp`: checkouts and deploy keys for the run's duration. */
   tmpDir: string;
   knownHostsFile: string;
+  /** The registry client's bounds, for git's transports too (git-access.ts gitConfigFor). */
+  timeouts?: NetTimeouts;
 }
 
 export interface SessionDeps {

@@ -61,6 +61,14 @@ describe('git access', () => {
     assert.equal(ssh.vars.GIT_ALLOW_PROTOCOL, 'ssh');
   });
 
+  test("the registry client's time bounds reach git: curl's speed limit over http(s), connect timeout and keepalives over ssh", () => {
+    const bounds = { connectMs: 30_000, idleMs: 60_000, minBytesPerSecond: 1024 };
+    const https = gitConfigFor({ url: 'https://h/p.git', transport: { plainHttp: false, insecure: false } }, undefined, undefined, '/kh', bounds);
+    assert.deepEqual(https.config.slice(-2), [['http.lowSpeedLimit', '1024'], ['http.lowSpeedTime', '60']]);
+    const ssh = gitConfigFor({ url: 'git@h:p.git', transport: { plainHttp: false, insecure: false } }, undefined, undefined, '/kh', bounds);
+    assert.match(ssh.vars.GIT_SSH_COMMAND ?? '', /-o ConnectTimeout=30 -o ServerAliveInterval=30 -o ServerAliveCountMax=2/);
+  });
+
   test('ls-remote picks a branch, then a peeled tag; secrets are masked in messages', () => {
     const out = ['1'.repeat(40) + '\tHEAD', '2'.repeat(40) + '\trefs/heads/main', '3'.repeat(40) + '\trefs/tags/v1', '4'.repeat(40) + '\trefs/tags/v1^{}'].join('\n');
     assert.equal(pickRemoteRef(out, 'main'), '2'.repeat(40));

@@ -5,7 +5,9 @@ import { isAbortError } from '../../errors.js';
 import { ChunkedDecoder } from './chunked.js';
 import type { HttpResponse } from './http.js';
 import { framingOf, headEnd, malformed, MAX_HEAD_BYTES, parseHead, TOKEN, type Framing } from './http1-head.js';
+import { abortError } from './net-errors.js';
 import { hostOf, serverName } from './proxy.js';
+import { boundConnect, DEFAULT_TIMEOUTS, idleFailure, SpeedFloor, stepOf } from './time-bounds.js';
 
 /** The socket reads straight into slabs of this size, each read given at least MIN_READ of room. */
 const SLAB = 1 << 20;
@@ -24,6 +26,10 @@ export interface BulkGetOptions {
   tls: ConnectionOptions;
   /** A connection silent this long fails with ETIMEDOUT. */
   idleMs: number;
+  /** The connection (TCP, then TLS) is made within this (default: DEFAULT_TIMEOUTS'). */
+  connectMs?: number;
+  /** The speed floor once the answer has begun (time-bounds.ts SpeedFloor; default: DEFAULT_TIMEOUTS'). */
+  minBytesPerSecond?: number;
 }
 
 /**
@@ -70,6 +76,10 @@ class BulkReader {
   #held: Buffer[] = [];
   #complete = false;
   #failure: Error | undefined;
+  /** Bytes read off the socket (the speed floor's count). */
+  #received = 0;
+  readonly #floor: SpeedFloor;
+  readonly #disarmConnect: () => void;
   readonly #onAbort = (): void => this.#fail(abortError(this.#signal?.reason));
 
   constructor(o: BulkGetOptions, resolve: (r: HttpResponse) => void, reject: (e: unknown) => void) {
@@ -86,7 +96,11 @@ class BulkReader {
     this.#socket = https
       ? tlsConnect({ ...o.tls, host, port, servername: serverName(host), ALPNProtocols: ['http/1.1'], onread } as ConnectionOptions)
       : netConnect({ host, port, onread });
-    this.#socket.setTimeout(o.idleMs, () => this.#fail(Object.assign(new Error(`no data for ${o.idleMs / 1000} s`), { code: 'ETIMEDOUT' })));
+    const bounds = { ...DEFAULT_TIMEOUTS, idleMs: o.idleMs, ...(o.connectMs !== undefined ? { connectMs: o.connectMs } : {}), ...(o.minBytesPerSecond !== undefined ? { minBytesPerSecond: o.minBytesPerSecond } : {}) };
+    this.#disarmConnect = boundConnect(this.#socket, bounds.connectMs, (e) => this.#fail(e));
+    // (once: a hold means the answer has begun, so the speed floor judges the windows after it)
+    this.#socket.setTimeout(o.idleMs, () => void (this.#heldBack() || this.#fail(idleFailure(o.idleMs, stepOf(this.#socket, this.#received > 0)))));
+    this.#floor = new SpeedFloor(bounds, { received: () => this.#received, held: () => this.#heldBack(), fail: (e) => this.#fail(e) });
     this.#socket.on('error', (e) => this.#fail(e));
     this.#socket.on('end', () => this.#onEnd());
     this.#socket.on('close', () => this.#fail(hangUp(this.#phase === 'head' ? 'before the response' : 'before the body was complete')));
@@ -96,6 +110,11 @@ class BulkReader {
     }
     o.signal?.addEventListener('abort', this.#onAbort, { once: true });
     this.#socket.write(request, 'latin1');
+  }
+
+  /** Nobody reads the body yet (the socket is paused until then), or its reader is behind: scrydon's own doing. */
+  #heldBack(): boolean {
+    return this.#phase === 'body' && (!this.#started || (this.#body !== undefined && this.#body.readableLength >= this.#body.readableHighWaterMark));
   }
 
   /**
@@ -119,6 +138,7 @@ class BulkReader {
   #onRead(n: number): boolean {
     if (this.#phase === 'done') return false;
     this.#pos += n;
+    this.#received += n;
     try {
       this.#parseHeads();
       this.#consume();
@@ -231,6 +251,8 @@ class BulkReader {
 
   #close(): void {
     this.#phase = 'done';
+    this.#floor.stop();
+    this.#disarmConnect();
     this.#signal?.removeEventListener('abort', this.#onAbort);
     this.#socket.destroy();
   }
@@ -250,8 +272,4 @@ function requestHead(url: URL, headers: Record<string, string>): string {
 
 function hangUp(when: string): Error {
   return Object.assign(new Error(`socket hang up ${when}`), { code: 'ECONNRESET' });
-}
-
-function abortError(reason: unknown): Error {
-  return Object.assign(new Error('The operation was aborted'), { name: 'AbortError', code: 'ABORT_ERR', cause: reason });
 }

@@ -11,6 +11,7 @@ import { proxyAuthorization, proxyEndpoint, type ProxyConfig } from './proxy.js'
 import { proxyAuthRequired } from './tunnel-agent.js';
 import { classify, netError } from './net-errors.js';
 import { backoffMs, DEFAULT_RETRY, retryableStatus, retryAfterMs, sleep, type RetryPolicy } from './retry.js';
+import { boundRequest, DEFAULT_TIMEOUTS, TIMEOUT_RETRIES, type NetTimeouts } from './time-bounds.js';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
 
@@ -68,9 +69,6 @@ export function discard(r: HttpResponse): void {
   else r.body.resume();
 }
 
-/** A connection silent this long (no headers, no body bytes) is dropped, and retried like any dropped one. */
-const IDLE_TIMEOUT_MS = 120_000;
-
 const REDIRECTS: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 5;
 /** Headers that must not follow a redirect to another origin (sigstore-js's oci client does the same). */
@@ -81,23 +79,31 @@ export interface TransportOptions {
   /** HTTP_PROXY / HTTPS_PROXY / NO_PROXY (transport/proxy.ts). */
   proxy?: ProxyConfig;
   retry?: RetryPolicy;
+  /** Connect, idle and speed-floor bounds of every attempt (time-bounds.ts); DEFAULT_TIMEOUTS when not given. */
+  timeouts?: NetTimeouts;
   userAgent?: string;
 }
 
 /**
  * HTTP for the registry client: keep-alive pools per origin with each registry's TLS policy, retries with
  * backoff on 429/5xx/dropped connections (honouring Retry-After), and redirects followed by hand so that
- * credentials never go to another origin and https never downgrades to http.
+ * credentials never go to another origin and https never downgrades to http. Every attempt is bounded in time
+ * (time-bounds.ts: connect, idle, speed floor), and an attempt that ran out of time is retried once at most, so
+ * a stalled server costs at most two bounds per request, not one per retry.
  */
 export class HttpTransport {
   readonly #dispatchers: Dispatchers;
   readonly #retry: RetryPolicy;
   readonly #userAgent: string;
   readonly #settingsFor: (host: string) => HostSettings;
+  readonly #timeouts: NetTimeouts;
+  readonly #busy = new Map<number, string>();
+  #nextId = 0;
 
   constructor(o: TransportOptions) {
     this.#settingsFor = o.settingsFor;
-    this.#dispatchers = new Dispatchers(o.settingsFor, o.proxy, IDLE_TIMEOUT_MS);
+    this.#timeouts = o.timeouts ?? DEFAULT_TIMEOUTS;
+    this.#dispatchers = new Dispatchers(o.settingsFor, o.proxy, this.#timeouts.idleMs);
     this.#retry = o.retry ?? DEFAULT_RETRY;
     this.#userAgent = o.userAgent ?? 'scrydon';
   }
@@ -106,19 +112,40 @@ export class HttpTransport {
     return this.#retry;
   }
 
+  /** The steps under way (HttpRequest.what), oldest first: from the request until its answer's body is read or dropped. */
+  busy(): string[] {
+    return [...this.#busy.values()];
+  }
+
   async send(req: HttpRequest): Promise<HttpResponse> {
+    const id = this.#nextId++;
+    this.#busy.set(id, req.what);
+    try {
+      const res = await this.#sendWithRetries(req);
+      res.body.once('close', () => this.#busy.delete(id));
+      return res;
+    } catch (e) {
+      this.#busy.delete(id);
+      throw e;
+    }
+  }
+
+  async #sendWithRetries(req: HttpRequest): Promise<HttpResponse> {
     const resendable = !(req.body instanceof Readable);
     const attempts = resendable ? this.#retry.attempts : 1;
+    let timeouts = 0;
     for (let attempt = 1; ; attempt++) {
       let res: HttpResponse;
       try {
         res = await this.#followRedirects(req);
       } catch (e) {
-        if (attempt < attempts && classify(e).kind === 'network') {
+        const { kind, code } = classify(e);
+        if (code === 'ETIMEDOUT') timeouts++;
+        if (attempt < attempts && kind === 'network' && timeouts <= TIMEOUT_RETRIES) {
           await sleep(backoffMs(this.#retry, attempt), req.signal);
           continue;
         }
-        throw netError(e, req.what, req.url.host, this.#settingsFor(req.url.host).plainHttp, this.#dispatchers.route(req.url).via?.proxy.host);
+        throw netError(e, req.what, req.url.host, this.#settingsFor(req.url.host).plainHttp, this.#dispatchers.route(req.url).via?.proxy.host, attempt);
       }
       if (attempt < attempts && retryableStatus(res.status)) {
         discard(res);
@@ -137,7 +164,7 @@ export class HttpTransport {
     for (let hop = 0; ; hop++) {
       // a bulk GET connects by itself: not through a proxy
       const res = req.bulk && method === 'GET' && body === undefined && !this.#dispatchers.route(url).via
-        ? await bulkGet({ url, headers, signal: req.signal, tls: url.protocol === 'https:' ? this.#dispatchers.tlsOptions(url) : {}, idleMs: IDLE_TIMEOUT_MS })
+        ? await bulkGet({ url, headers, signal: req.signal, tls: url.protocol === 'https:' ? this.#dispatchers.tlsOptions(url) : {}, ...this.#timeouts })
         : await this.#once(method, url, headers, body, req.signal);
       const location = header(res, 'location');
       const follow = REDIRECTS.has(res.status) && location !== undefined && (method === 'GET' || method === 'HEAD' || res.status === 303);
@@ -162,7 +189,8 @@ export class HttpTransport {
   #once(method: HttpMethod, url: URL, headers: Record<string, string>, body: Buffer | Readable | undefined, signal: AbortSignal | undefined): Promise<HttpResponse> {
     return new Promise((resolve, reject) => {
       const { agent, via } = this.#dispatchers.route(url);
-      const common = { method, agent, ...(signal ? { signal } : {}), ...(via?.tunnel && signal ? { tunnelSignal: signal } : {}) };
+      // the signal is handled by boundRequest, not by node:http, so that a body cut by it carries its reason
+      const common = { method, agent, ...(via?.tunnel && signal ? { tunnelSignal: signal } : {}) };
       let req: ClientRequest;
       if (via && !via.tunnel) {
         // plain http through a proxy: the request in absolute form to the proxy
@@ -170,7 +198,6 @@ export class HttpTransport {
         const proxy = proxyEndpoint(via.proxy);
         req = (proxy.https ? httpsRequest : httpRequest)({ ...common, ...proxy.options, path: url.href, headers: { ...headers, host: url.host, ...(auth ? { 'proxy-authorization': auth } : {}) } });
       } else req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, { ...common, headers });
-      req.setTimeout(IDLE_TIMEOUT_MS, () => req.destroy(Object.assign(new Error(`no data for ${IDLE_TIMEOUT_MS / 1000} s`), { code: 'ETIMEDOUT' })));
       req.once('response', (res: IncomingMessage) => {
         if (via && !via.tunnel && res.statusCode === 407) {
           res.resume();
@@ -180,6 +207,8 @@ export class HttpTransport {
         resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res, url });
       });
       req.on('error', reject); // every error: a body still being written can fail again after the first
+      boundRequest(req, this.#timeouts, signal);
+      if (signal?.aborted) return; // failed by boundRequest: nothing is sent
       if (isChunkPusher(body)) sendChunks(req, body, signal);
       else if (body instanceof Readable) {
         body.once('error', (e) => req.destroy(e));

@@ -31,17 +31,54 @@ export function classify(e: unknown): { kind: NetFailure; code: string | undefin
   return { kind: 'other', code };
 }
 
-/**
- * The stable error for a failure below HTTP, naming the registry, the proxy it went through (`proxy`: its
- * host:port, never its credentials) and what was being done (no headers, no secrets).
- */
-export function netError(e: unknown, what: string, host: string, plainHttp: boolean, proxy?: string): ScrydonError {
-  const { kind, code } = classify(e);
-  if (e instanceof ScrydonError) return e;
+/** The error an abort raises (as Node's own): its `cause` is the signal's reason, so a deadline can be told from a Ctrl-C. */
+export function abortError(reason: unknown): Error {
+  return Object.assign(new Error('The operation was aborted'), { name: 'AbortError', code: 'ABORT_ERR', cause: reason });
+}
+
+/** The whole-operation deadline (`--timeout`) in a failure's cause chain: the signal's reason, a `timeout` ScrydonError. */
+function deadlineOf(e: unknown): ScrydonError | undefined {
+  let cur: unknown = e;
+  for (let i = 0; i < 4 && cur instanceof Error; i++) {
+    if (cur instanceof ScrydonError) return cur.code === 'timeout' ? cur : undefined;
+    cur = cur.cause;
+  }
+  return undefined;
+}
+
+function detailOf(e: unknown, code: string | undefined): string {
   const raw = e instanceof Error ? e.message : String(e);
   // OpenSSL's messages carry source paths and hex; the code says it all
-  const detail = (code && (/routines|openssl/i.test(raw) || raw === '') ? code : `${code ? `${code}: ` : ''}${raw}`).slice(0, 300);
-  if (kind === 'aborted') return new ScrydonError('aborted', `interrupted while ${what}`, { cause: e });
+  return (code && (/routines|openssl/i.test(raw) || raw === '') ? code : `${code ? `${code}: ` : ''}${raw}`).slice(0, 300);
+}
+
+/** An abort (the deadline's `timeout`, or an interruption) or a bound that ran out (`timeout`), named; undefined otherwise. */
+function stopped(e: unknown, what: string, host: string, attempts: number): ScrydonError | undefined {
+  const { kind, code } = classify(e);
+  if (kind === 'aborted') {
+    const deadline = deadlineOf(e);
+    if (deadline) return new ScrydonError('timeout', `${deadline.message} while ${what}`, { cause: e, ...(deadline.hint ? { hint: deadline.hint } : {}) });
+    return new ScrydonError('aborted', `interrupted while ${what}`, { cause: e });
+  }
+  if (code !== 'ETIMEDOUT') return undefined;
+  const raw = e instanceof Error ? e.message : String(e);
+  return new ScrydonError('timeout', `${host}: ${raw} while ${what}${attempts > 1 ? ` (${attempts} attempts)` : ''}`, {
+    cause: e,
+    hint: 'the registry (or the network to it) stalled; retry later, or allow more with SCRYDON_IDLE_TIMEOUT / SCRYDON_CONNECT_TIMEOUT',
+  });
+}
+
+/**
+ * The stable error for a failure below HTTP, naming the registry, the proxy it went through (`proxy`: its
+ * host:port, never its credentials) and what was being done (no headers, no secrets). `attempts`: how many
+ * were made, for a bound that ran out on each.
+ */
+export function netError(e: unknown, what: string, host: string, plainHttp: boolean, proxy?: string, attempts = 1): ScrydonError {
+  if (e instanceof ScrydonError) return e;
+  const halted = stopped(e, what, host, attempts);
+  if (halted) return halted;
+  const { kind, code } = classify(e);
+  const detail = detailOf(e, code);
   if (kind === 'tls') {
     return new ScrydonError('tls_error', `TLS with ${host} failed while ${what}: ${detail}`, {
       cause: e,
@@ -60,4 +97,12 @@ export function netError(e: unknown, what: string, host: string, plainHttp: bool
     cause: e,
     hint: plainHttp ? 'check that the registry is running and the address is right' : `check the address and network; if ${host} serves plain HTTP, use --plain-http`,
   });
+}
+
+/** The stable error for a failure while an answer's body arrives (the connection was reached: no address hint). */
+export function bodyError(e: unknown, what: string, host: string, attempts = 1): ScrydonError {
+  if (e instanceof ScrydonError) return e;
+  const halted = stopped(e, what, host, attempts);
+  if (halted) return halted;
+  return new ScrydonError('network_error', `the connection to ${host} broke while ${what}: ${detailOf(e, classify(e).code)}`, { cause: e });
 }

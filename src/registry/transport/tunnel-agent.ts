@@ -4,6 +4,7 @@ import { Agent as HttpsAgent, request as httpsRequest, type AgentOptions } from 
 import type { Duplex } from 'node:stream';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { ScrydonError } from '../../errors.js';
+import { abortError } from './net-errors.js';
 import { authority, proxyAuthorization, proxyEndpoint, serverName } from './proxy.js';
 
 /**
@@ -39,7 +40,7 @@ export class TunnelAgent extends HttpsAgent {
       agent: false,
     });
     const signal = options.tunnelSignal;
-    const onAbort = (): void => void req.destroy(Object.assign(new Error('The operation was aborted'), { name: 'AbortError', code: 'ABORT_ERR', cause: signal?.reason }));
+    const onAbort = (): void => void req.destroy(abortError(signal?.reason));
     let done = false;
     const finish = (err: Error | null, socket?: Duplex): void => {
       if (done) return;
