@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { appendFile, mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { namingPath } from '../fs/io-error.js';
 import { join } from 'node:path';
 import { ScrydonError } from '../errors.js';
 import { withFileLock } from '../fs/lock.js';
@@ -90,7 +91,7 @@ export class Lease {
       await withLeaseLock(this.#paths, async () => {
         detach();
         await mkdir(this.#paths.leases, { recursive: true });
-        await appendFile(file, items.map((d) => JSON.stringify(d)).join('\n') + '\n');
+        await namingPath(file, () => appendFile(file, items.map((d) => JSON.stringify(d)).join('\n') + '\n'));
       });
     } finally {
       detach();
