@@ -33,7 +33,7 @@ export async function loadArchive(store: Store, path: string, o: LoadOptions = {
     const staging = await StagingTarget.create(store);
     let stats: CopyStats;
     try {
-      stats = await copyGraphs(reader, staging, roots, { includeReferrers: true, signal: o.signal, ...(o.onEvent ? { onEvent: o.onEvent } : {}) });
+      stats = await copyGraphs(reader, staging, roots, { includeReferrers: true, signal: o.signal, walkLimits: o.walkLimits, ...(o.onEvent ? { onEvent: o.onEvent } : {}) });
     } catch (e) {
       await staging.discard();
       throw e;

@@ -54,6 +54,8 @@ export interface HostileRegistry {
   host: string;
   /** Requests answered, by kind. */
   counts: Record<'manifest' | 'blob' | 'referrers' | 'tags' | 'other', number>;
+  /** Manifests and blobs asked for, by tag or digest (each once). */
+  asked: Set<string>;
   close(): Promise<void>;
 }
 
@@ -64,6 +66,7 @@ function send(res: ServerResponse, status: number, headers: Record<string, strin
 
 export async function startHostileRegistry(graph: HostileGraph): Promise<HostileRegistry> {
   const counts: HostileRegistry['counts'] = { manifest: 0, blob: 0, referrers: 0, tags: 0, other: 0 };
+  const asked = new Set<string>();
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://x');
     const head = req.method === 'HEAD';
@@ -75,7 +78,9 @@ export async function startHostileRegistry(graph: HostileGraph): Promise<Hostile
     }
     if ((m = /^\/v2\/(.+)\/(manifests|blobs)\/([^/]+)$/.exec(url.pathname))) {
       counts[m[2] === 'manifests' ? 'manifest' : 'blob']++;
-      const c = graph.content(decodeURIComponent(m[3] ?? ''));
+      const ref = decodeURIComponent(m[3] ?? '');
+      asked.add(ref);
+      const c = graph.content(ref);
       if (!c) return send(res, 404, { 'content-type': 'application/json' }, Buffer.from('{"errors":[{"code":"MANIFEST_UNKNOWN","message":"unknown"}]}'), head);
       return send(res, 200, { 'content-type': c.mediaType, 'docker-content-digest': sha256(c.bytes) }, c.bytes, head);
     }
@@ -103,6 +108,7 @@ export async function startHostileRegistry(graph: HostileGraph): Promise<Hostile
   return {
     host: `127.0.0.1:${port}`,
     counts,
+    asked,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -124,13 +130,28 @@ export function manifestOf(body: Record<string, unknown>, mediaType = OCI_MANIFE
 export class LazyGraph {
   readonly #nodes = new Map<string, { key: string; mediaType: string; build: () => Buffer }>();
   readonly #tags = new Map<string, string>();
+  readonly #byKey = new Map<string, Desc>();
 
-  /** Registers a manifest, built again from `build` whenever served; returns its descriptor. */
+  /** Registers a manifest under `key` (once: a key seen before gives its descriptor), built again from `build` whenever served. */
   add(key: string, mediaType: string, build: () => Buffer, tag?: string): Desc {
+    const known = this.#byKey.get(key);
+    if (known) {
+      if (tag) this.#tags.set(tag, known.digest);
+      return known;
+    }
     const bytes = build();
     const digest = sha256(bytes);
     if (!this.#nodes.has(digest)) this.#nodes.set(digest, { key, mediaType, build });
     if (tag) this.#tags.set(tag, digest);
+    const desc = { mediaType, digest, size: bytes.byteLength };
+    this.#byKey.set(key, desc);
+    return desc;
+  }
+
+  /** Registers a blob (its bytes are kept). */
+  blob(bytes: Buffer, mediaType = 'application/vnd.test.layer'): Desc {
+    const digest = sha256(bytes);
+    this.#nodes.set(digest, { key: digest, mediaType, build: () => bytes });
     return { mediaType, digest, size: bytes.byteLength };
   }
 
