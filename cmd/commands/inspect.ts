@@ -8,6 +8,7 @@ import { inspectRemote } from '../../src/registry/inspect-remote.js';
 import { defineCommand } from '../define-command.js';
 import { registryFlags, withRemote, REGISTRY_EPILOG } from '../registry-options.js';
 import { table } from '../output/render.js';
+import { walkLimitsFromEnv } from '../walk-limits.js';
 
 function bytes(n: number): string {
   if (n < 1024) return `${n} B`;
@@ -76,7 +77,7 @@ export default defineCommand({
     // -- registry: a remote reference is read from its registry, not the store
     const remoteRef = args.ref.startsWith('docker://') ? args.ref.slice('docker://'.length) : args.remote ? args.ref : undefined;
     const result = remoteRef !== undefined
-      ? await withRemote(args, ctx, [parseRemoteReference(remoteRef).registry], (remote) => inspectRemote(remote, remoteRef, { signal: ctx.signal }))
+      ? await withRemote(args, ctx, [parseRemoteReference(remoteRef).registry], (remote) => inspectRemote(remote, remoteRef, { signal: ctx.signal, walkLimits: walkLimitsFromEnv(ctx) }))
       : await inspectArtifact(await ctx.store(), args.ref, { signal: ctx.signal });
     // -- signatures: the verification receipts `scrydon verify` recorded in the store
     const receipts = remoteRef === undefined ? await readReceipts((await ctx.store()).paths.root, result.digest) : [];

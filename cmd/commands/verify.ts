@@ -15,6 +15,7 @@ import { registryFlags, REGISTRY_EPILOG } from '../registry-options.js';
 import { shortDigest } from '../output/render.js';
 import { annotationsFrom, loadPublicKey, locate, storeNameFor, whereFlag } from '../signature-options.js';
 import { policyFile } from '../registry-policy.js';
+import { walkLimitsFromEnv } from '../walk-limits.js';
 
 interface IdentityArgs {
   'certificate-identity'?: string | undefined;
@@ -117,7 +118,7 @@ export default defineCommand({
     try {
       if (at.byTag) ctx.info(`${args.ref} resolves to ${at.descriptor.digest}; that digest is what is verified`);
       // a signature vouches for a digest; the store's bytes must still be what that digest names
-      const content: GraphCheck | undefined = args['check-content'] ?? at.where === 'store' ? await checkGraphContent(at.target, at.descriptor, { signal: ctx.signal }) : undefined;
+      const content: GraphCheck | undefined = args['check-content'] ?? at.where === 'store' ? await checkGraphContent(at.target, at.descriptor, { signal: ctx.signal, walkLimits: walkLimitsFromEnv(ctx) }) : undefined;
       const legacyRefs = await at.legacyRefs(at.descriptor);
       const run = (requirement: VerifyRequirement) =>
         verifySignatures(at.target, at.descriptor, {
@@ -127,6 +128,7 @@ export default defineCommand({
           ...(args['predicate-type'] ? { predicateType: args['predicate-type'] } : {}),
           legacyRefs,
           signal: ctx.signal,
+          walkLimits: walkLimitsFromEnv(ctx),
         });
       let result: VerifyResult | undefined;
       let rule: string | undefined;

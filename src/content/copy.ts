@@ -5,7 +5,7 @@ import { parseGraphNode, successors } from '../oci/manifest.js';
 import { isGraphNodeType } from '../oci/media-types.js';
 import type { EventSink } from './events.js';
 import { Limiter } from './limiter.js';
-import { overLimit, limitsWith, type WalkLimits } from './limits.js';
+import { limitsWith, WalkBudget } from './limits.js';
 import { hasReferrers, isCommitter, isMounter, isTaggingPusher, type IoOptions, type ReadOnlyTarget, type Target } from './target.js';
 import { readAllBounded, verified } from './verify-stream.js';
 
@@ -94,28 +94,14 @@ export async function copyGraphs(src: ReadOnlyTarget, dst: Target, roots: readon
   };
 
   // what a source can make the walk hold is bounded (limits.ts), but for content the store admitted already
-  const limits: WalkLimits | undefined = src.admitted === true ? undefined : limitsWith(opts.walkLimits);
-  const walked = { manifests: 0, blobs: 0, manifestBytes: 0 };
-  const tally = (limit: keyof typeof walked, n: number): void => {
-    if (!limits) return;
-    walked[limit] += n;
-    if (walked[limit] > limits[limit]) throw overLimit(limit, limits[limit], `copying from ${src.name}`);
-  };
-
-  /** Counts `d` against the walk limits the first time it is known (listed by a manifest, an index or a referrer lookup). */
-  const known = new Set<string>();
-  const know = (d: Descriptor): void => {
-    if (known.has(d.digest)) return;
-    known.add(d.digest);
-    tally(isGraphNodeType(d.mediaType) ? 'manifests' : 'blobs', 1);
-  };
+  const budget = new WalkBudget(src.admitted === true ? undefined : limitsWith(opts.walkLimits), `copying from ${src.name}`);
 
   /** Copies `d` (once per digest); `depth` counts the referrer links from a root to it. */
   const visit = (d: Descriptor, depth: number): Promise<void> => {
     let p = inflight.get(d.digest);
     if (!p) {
       try {
-        know(d);
+        budget.know(d);
         p = limiter.run(() => copyNode(d, depth));
       } catch (e) {
         fail(e);
@@ -142,49 +128,23 @@ export async function copyGraphs(src: ReadOnlyTarget, dst: Target, roots: readon
    */
   type Found = { refs: Descriptor[]; found: RootToCopy[] };
   const lookups = new Map<string, Promise<Found>>();
-  // waiting lookups are kept as data, not as suspended calls: a hostile graph can make thousands wait
-  const queued: Array<{ n: Descriptor; depth: number; done: (f: Promise<Found>) => void }> = [];
-  let next = 0;
-  let running = 0;
-  const lookupSlots = Math.max(1, Math.floor(opts.concurrency ?? 4));
-  const pump = (): void => {
-    while (running < lookupSlots && next < queued.length) {
-      const job = queued[next++];
-      if (next === queued.length) {
-        queued.length = 0;
-        next = 0;
-      }
-      if (!job) continue;
-      running++;
-      const p = lookupNow(job.n, job.depth);
-      job.done(p);
-      p.catch(() => undefined).finally(() => {
-        running--;
-        pump();
-      });
-    }
-  };
+  const lookupSlots = new Limiter(opts.concurrency ?? 4);
   const lookupNow = async (n: Descriptor, depth: number): Promise<Found> => {
     io.signal?.throwIfAborted();
-    let refs = wantsReferrers && hasReferrers(src) ? await src.referrers(n, io) : [];
-    // a lister that takes no limits (an archive, a layout directory) is held to them here
-    if (limits && refs.length > limits.referrers) throw overLimit('referrers', limits.referrers, `listing referrers of ${n.digest} in ${src.name}`);
-    refs = refs.map(slim);
+    // a lister that takes no limits (an archive, a layout directory) is held to them here all the same
+    const refs = (wantsReferrers && hasReferrers(src) ? await src.referrers(n, io) : []).map(slim);
     const found = opts.companions ? await opts.companions(n, io) : [];
-    if (refs.length === 0 && found.length === 0) nothingFollows.add(n.digest);
-    else if (limits && depth >= limits.referrerDepth) throw overLimit('referrerDepth', limits.referrerDepth, `copying referrers of ${n.digest} from ${src.name}`);
-    for (const r of [...refs, ...found.map((c) => c.root)]) {
-      know(r);
-      if (isGraphNodeType(r.mediaType)) lookup(r, depth + 1).catch(fail);
-    }
+    const follow = [...refs, ...found.map((c) => c.root)];
+    if (follow.length === 0) nothingFollows.add(n.digest);
+    budget.referrers(n, follow, depth);
+    for (const r of follow) if (isGraphNodeType(r.mediaType)) lookup(r, depth + 1).catch(fail);
     return { refs, found };
   };
   const lookup = (n: Descriptor, depth: number): Promise<Found> => {
     let p = lookups.get(n.digest);
     if (!p) {
-      p = new Promise<Found>((resolve) => queued.push({ n, depth, done: resolve }));
+      p = lookupSlots.run(() => lookupNow(n, depth));
       lookups.set(n.digest, p);
-      pump();
     }
     return p;
   };
@@ -220,7 +180,7 @@ export async function copyGraphs(src: ReadOnlyTarget, dst: Target, roots: readon
   };
 
   const readManifest = async (d: Descriptor): Promise<Buffer> => {
-    tally('manifestBytes', d.size);
+    budget.read(d);
     return readAllBounded(verified(await src.fetch(d, io), d, src.name), MAX_MANIFEST_BYTES, `manifest ${d.digest}`);
   };
 
@@ -232,8 +192,7 @@ export async function copyGraphs(src: ReadOnlyTarget, dst: Target, roots: readon
   /** The children of manifest `d` (read as `bytes`), held to the fan-out limit, as little as the walk needs of each. */
   const childrenOf = (d: Descriptor, bytes: Buffer): Descriptor[] => {
     const children = successors(parseGraphNode(bytes, d.mediaType, `${src.name}: ${d.digest}`));
-    if (limits && children.length > limits.fanOut) throw overLimit('fanOut', limits.fanOut, `${src.name}: ${d.digest} lists ${children.length} descriptors`);
-    for (const c of children) know(c); // counted as listed, though visited a window at a time
+    budget.children(d, children); // counted as listed, though visited a window at a time
     return children.map(slim);
   };
 

@@ -1,4 +1,6 @@
 import { ScrydonError } from '../errors.js';
+import type { Descriptor } from '../oci/descriptor.js';
+import { isGraphNodeType } from '../oci/media-types.js';
 
 /**
  * How much a source (a registry, an archive, a layout directory) can make one operation walk and hold. Every
@@ -71,4 +73,57 @@ export function overLimit(limit: keyof WalkLimits, value: number, what: string):
     hint: `the source may be hostile; if it is trusted, raise the limit: ${variable}=${value * 10} scrydon …`,
     details: { limit: variable, value: String(value) },
   });
+}
+
+/**
+ * One walk's count against the limits (a copy, an archive's completeness check, a content check): every
+ * descriptor counted once, the first time it is known; `undefined` limits count nothing (the store's own content).
+ */
+export class WalkBudget {
+  readonly limits: WalkLimits | undefined;
+  readonly #where: string;
+  readonly #known = new Set<string>();
+  readonly #count = { manifests: 0, blobs: 0, manifestBytes: 0 };
+
+  /** `where` starts every message: `copying from registry/repo`. */
+  constructor(limits: WalkLimits | undefined, where: string) {
+    this.limits = limits;
+    this.#where = where;
+  }
+
+  #add(limit: keyof WalkBudget['counts'], n: number): void {
+    if (!this.limits) return;
+    this.#count[limit] += n;
+    if (this.#count[limit] > this.limits[limit]) throw overLimit(limit, this.limits[limit], this.#where);
+  }
+
+  get counts(): Readonly<{ manifests: number; blobs: number; manifestBytes: number }> {
+    return this.#count;
+  }
+
+  /** Counts `d` (a manifest or a blob) the first time it is seen. */
+  know(d: Descriptor): void {
+    if (this.#known.has(d.digest)) return;
+    this.#known.add(d.digest);
+    this.#add(isGraphNodeType(d.mediaType) ? 'manifests' : 'blobs', 1);
+  }
+
+  /** Counts the bytes of manifest `d`, about to be read. */
+  read(d: Descriptor): void {
+    this.#add('manifestBytes', d.size);
+  }
+
+  /** Holds manifest `d`'s children to the fan-out limit and counts each. */
+  children(d: Descriptor, children: readonly Descriptor[]): void {
+    if (this.limits && children.length > this.limits.fanOut) throw overLimit('fanOut', this.limits.fanOut, `${this.#where}: ${d.digest} lists ${children.length} descriptors`);
+    for (const c of children) this.know(c);
+  }
+
+  /** Holds `subject`'s referrers, found at referrer depth `depth + 1`, to the referrer limits, and counts each. */
+  referrers(subject: Descriptor, refs: readonly Descriptor[], depth: number): void {
+    if (!this.limits || refs.length === 0) return;
+    if (refs.length > this.limits.referrers) throw overLimit('referrers', this.limits.referrers, `${this.#where}: referrers of ${subject.digest}`);
+    if (depth >= this.limits.referrerDepth) throw overLimit('referrerDepth', this.limits.referrerDepth, `${this.#where}: referrers of ${subject.digest}`);
+    for (const r of refs) this.know(r);
+  }
 }

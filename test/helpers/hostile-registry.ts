@@ -204,15 +204,15 @@ function childOf(pid: number): number | undefined {
 }
 
 /**
- * Runs the built CLI under `/usr/bin/time` (whose `%M` is the CLI's peak RSS, exact) and watches its VmHWM
+ * Runs the built CLI (or `script`) under `/usr/bin/time` (whose `%M` is the CLI's peak RSS, exact) and watches its VmHWM
  * every 50 ms: a run that outlives `timeoutMs` or grows past `rssCapKiB` is killed (SIGKILL to its process
  * group), so a test of a hang or a leak stops by itself.
  */
-export function measuredRun(args: readonly string[], o: { home: string; env?: NodeJS.ProcessEnv; timeoutMs: number; rssCapKiB: number }): Promise<Measured> {
+export function measuredRun(args: readonly string[], o: { home: string; env?: NodeJS.ProcessEnv; timeoutMs: number; rssCapKiB: number; script?: string }): Promise<Measured> {
   const report = join(o.home, `.time-${process.hrtime.bigint()}`);
   return new Promise((resolve, reject) => {
     const started = Date.now();
-    const child = spawn('/usr/bin/time', ['-f', '%M', '-o', report, process.execPath, BIN, ...args], {
+    const child = spawn('/usr/bin/time', ['-f', '%M', '-o', report, process.execPath, o.script ?? BIN, ...args], {
       cwd: ROOT,
       env: { ...process.env, NO_COLOR: '1', SCRYDON_HOME: o.home, ...o.env },
       stdio: ['ignore', 'pipe', 'pipe'],

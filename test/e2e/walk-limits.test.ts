@@ -1,11 +1,17 @@
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, describe, test } from 'node:test';
+import { writeFile } from 'node:fs/promises';
 import { cleanupTemps, expectError, json, ok, scrydon, tempDir, treeHash } from '../helpers/cli.js';
-import { EMPTY_DESC, LazyGraph, manifestOf, measuredRun, OCI_INDEX, OCI_MANIFEST, referrerBuilder, sha256, startHostileRegistry, type Desc, type HostileGraph, type HostileRegistry, type Measured } from '../helpers/hostile-registry.js';
+import { blobName, tarBytes, type RawEntry } from '../helpers/make-archive.js';
+import { EMPTY_DESC, EMPTY_JSON, LazyGraph, manifestOf, measuredRun, OCI_INDEX, OCI_MANIFEST, referrerBuilder, sha256, startHostileRegistry, type Desc, type HostileGraph, type HostileRegistry, type Measured } from '../helpers/hostile-registry.js';
 
 /**
- * What a hostile registry can make `pull` walk and hold: endless referrer graphs, referrer lists and chains,
- * indexes too wide or nested without end, manifests too large in sum, blobs without number. Each is refused
+ * What a hostile registry (or archive) can make scrydon walk and hold: endless referrer graphs, referrer lists
+ * and chains, indexes too wide or too deep, manifests too large in sum, blobs without number, tag lists without
+ * end, archives listing tens of thousands of manifests. Each is refused
  * with size_limit_exceeded naming the limit and the variable that raises it, the CLI's peak RSS (VmHWM, via
  * /usr/bin/time) stays under 150 MiB and the store is untouched. Every run is bounded from outside (killed past
  * 60 s or 400 MiB), so an unbounded walk fails the test instead of hanging it. Each run's time to fail and
@@ -13,6 +19,7 @@ import { EMPTY_DESC, LazyGraph, manifestOf, measuredRun, OCI_INDEX, OCI_MANIFEST
  */
 
 const MiB = 1024;
+const LIST_TAGS = join(dirname(fileURLToPath(import.meta.url)), '..', 'helpers', 'list-tags.js');
 const RSS_BOUND_KIB = 150 * MiB;
 const closers: Array<() => Promise<void>> = [];
 
@@ -34,11 +41,15 @@ async function home(): Promise<string> {
   return h;
 }
 
-/** Pulls `host/hostile/graph:1`, bounded; asserts the refusal naming `limitVar`, the bound on memory, and an untouched store. */
-async function refused(host: string, limitVar: string, env: NodeJS.ProcessEnv = {}): Promise<Measured> {
+/**
+ * Pulls `host/hostile/graph:1` (or runs the CLI, or `script`, with `args`), bounded; asserts the refusal naming
+ * `limitVar`, the bound on memory, and an untouched store.
+ */
+async function refused(host: string, limitVar: string, env: NodeJS.ProcessEnv = {}, run?: { script?: string; args: string[] }): Promise<Measured> {
   const h = await home();
   const before = await treeHash(h);
-  const r = await measuredRun(['pull', `${host}/hostile/graph:1`, '--plain-http'], { home: h, env, timeoutMs: 60_000, rssCapKiB: 400 * MiB });
+  const args = run?.args ?? ['pull', `${host}/hostile/graph:1`, '--plain-http'];
+  const r = await measuredRun(args, { home: h, env, timeoutMs: 60_000, rssCapKiB: 400 * MiB, ...(run?.script ? { script: run.script } : {}) });
   // the figures the issue asks for, in the test log
   console.log(`# ${limitVar}: exit ${r.code} after ${r.ms} ms, peak RSS ${Math.round(r.peakKiB / 1024)} MiB${r.killed ? ` (killed: ${r.killed})` : ''}`);
   assert.equal(r.killed, undefined, `the pull stops by itself (it was killed: ${r.killed}, peak ${r.peakKiB} KiB)`);
@@ -122,6 +133,21 @@ describe('referrer lists', () => {
     assert.match(r.stderr, /over 4194304 bytes/);
   });
 
+  test('inspect --remote and verify --remote are held to the same referrers limit', async () => {
+    const g = new LazyGraph();
+    const root = addRoot(g);
+    const many = Array.from({ length: 20_000 }, (_, i) => phantom(i));
+    const reg = await serve({ content: (ref) => g.content(ref), referrers: (d) => ({ items: d === root.digest ? many : [], more: false }) });
+    const h = await home();
+    const ins = expectError(await scrydon(['inspect', `${reg.host}/hostile/graph:1`, '--remote', '--plain-http'], { home: h }), 'size_limit_exceeded');
+    assert.match(ins.stderr, /SCRYDON_MAX_REFERRERS=1000/);
+    const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const key = join(h, 'cosign.pub');
+    await writeFile(key, publicKey.export({ type: 'spki', format: 'pem' }));
+    const ver = expectError(await scrydon(['verify', `${reg.host}/hostile/graph:1`, '--remote', '--plain-http', '--key', key], { home: h }), 'size_limit_exceeded');
+    assert.match(ver.stderr, /SCRYDON_MAX_REFERRERS=1000/);
+  });
+
   test('raising the limit lets a trusted list through; a value that is not a number is a usage error', async () => {
     const g = new LazyGraph();
     addRoot(g);
@@ -182,5 +208,59 @@ describe('indexes and manifests', () => {
     g.add('root', OCI_INDEX, () => index, '1');
     const reg = await serve({ content: (ref) => g.content(ref) });
     await refused(reg.host, 'SCRYDON_MAX_BLOBS');
+  });
+});
+
+describe('tag lists (no command lists a registry\'s tags: the registry client, in a process of its own)', () => {
+  const listTags = (host: string, limits: Record<string, number> = {}): { script: string; args: string[] } => ({ script: LIST_TAGS, args: [`${host}/hostile/graph`, JSON.stringify(limits)] });
+
+  test('tag pages without end (each empty, each pointing at the next): refused at the page limit', async () => {
+    const reg = await serve({ content: () => undefined, tags: () => ({ items: [], more: true }) });
+    await refused(reg.host, 'SCRYDON_MAX_LIST_PAGES', {}, listTags(reg.host));
+    assert.equal(reg.counts.tags, 1000);
+  });
+
+  test('pages of 20,000 tags without end: refused at the tag limit', async () => {
+    const reg = await serve({ content: () => undefined, tags: (page) => ({ items: Array.from({ length: 20_000 }, (_, i) => `t${page}-${i}-${'x'.repeat(100)}`), more: true }) });
+    await refused(reg.host, 'SCRYDON_MAX_TAGS', {}, listTags(reg.host));
+    assert.equal(reg.counts.tags, 6, '100,000 tags is five pages; the sixth goes over');
+  });
+
+  test('a tag list that ends is read whole; one listing something that is not a tag is registry_error', async () => {
+    const fine = await serve({ content: () => undefined, tags: (page) => ({ items: Array.from({ length: 1000 }, (_, i) => `v${page}.${i}`), more: page < 2 }) });
+    const h = await home();
+    const r = await measuredRun(listTags(fine.host).args, { home: h, script: LIST_TAGS, timeoutMs: 60_000, rssCapKiB: 400 * MiB });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), { tags: 3000 });
+    const bad = await serve({ content: () => undefined, tags: () => ({ items: ['ok', '../../etc'], more: false }) });
+    const b = await measuredRun(listTags(bad.host).args, { home: h, script: LIST_TAGS, timeoutMs: 60_000, rssCapKiB: 400 * MiB });
+    expectError(b, 'registry_error');
+  });
+});
+
+describe('archives', () => {
+  /** An archive whose index.json lists a root and `n` more small manifests: tagged, or referrers of the root (untagged, unmarked). */
+  async function bigArchive(n: number, kind: 'tagged' | 'referrers'): Promise<string> {
+    const entries: RawEntry[] = [{ name: 'blobs/', type: '5' }, { name: 'blobs/sha256/', type: '5' }, { name: blobName(EMPTY_DESC.digest), data: EMPTY_JSON }];
+    const root = manifestOf({ config: EMPTY_DESC, layers: [], annotations: { id: 'root' } });
+    const index: Desc[] = [{ ...root.desc, annotations: { 'org.opencontainers.image.ref.name': 'hostile:root' } }];
+    entries.push({ name: blobName(root.desc.digest), data: root.bytes });
+    for (let i = 0; i < n; i++) {
+      const m = manifestOf({ config: EMPTY_DESC, layers: [], ...(kind === 'referrers' ? { subject: root.desc } : {}), annotations: { id: String(i) } });
+      entries.push({ name: blobName(m.desc.digest), data: m.bytes });
+      index.push(kind === 'tagged' ? { ...m.desc, annotations: { 'org.opencontainers.image.ref.name': `hostile:t${i}` } } : m.desc);
+    }
+    entries.push({ name: 'oci-layout', data: Buffer.from('{"imageLayoutVersion":"1.0.0"}') }, { name: 'index.json', data: Buffer.from(JSON.stringify({ schemaVersion: 2, manifests: index })) });
+    const file = `${await tempDir()}/hostile.tar`;
+    await writeFile(file, tarBytes(entries));
+    return file;
+  }
+
+  test('load of an archive listing 30,000 tagged manifests: refused at the manifest limit before anything is copied', async () => {
+    await refused('', 'SCRYDON_MAX_MANIFESTS', {}, { args: ['load', '-i', await bigArchive(30_000, 'tagged')] });
+  });
+
+  test('load of an archive listing 5,000 referrers of one manifest (untagged, unmarked): refused at the referrers limit', async () => {
+    await refused('', 'SCRYDON_MAX_REFERRERS', {}, { args: ['load', '-i', await bigArchive(5_000, 'referrers')] });
   });
 });
