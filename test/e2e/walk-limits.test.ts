@@ -116,6 +116,17 @@ describe('referrer lists', () => {
     assert.ok(!many.some((c) => reg.asked.has(c.digest)), 'none of the referrers was asked for');
   });
 
+  test('a registry without the referrers API whose sha256-<hex> index lists 5,000 referrers: refused at the referrers limit', async () => {
+    const g = new LazyGraph();
+    const root = addRoot(g);
+    const many = Array.from({ length: 5_000 }, (_, i) => phantom(i));
+    const fallback = manifestOf({ manifests: many }, OCI_INDEX).bytes;
+    g.add('fallback', OCI_INDEX, () => fallback, `sha256-${root.digest.slice(7)}`);
+    const reg = await serve({ content: (ref) => g.content(ref) }); // no referrers API: 404
+    await refused(reg.host, 'SCRYDON_MAX_REFERRERS');
+    assert.ok(!many.some((c) => reg.asked.has(c.digest)), 'none of the referrers was asked for');
+  });
+
   test('referrer pages without end (each empty, each pointing at the next): refused at the page limit', async () => {
     const g = new LazyGraph();
     addRoot(g);
