@@ -6,6 +6,7 @@ import { ociRepository, REGISTERED, sourceSecretKey, type Source } from '../src/
 import type { Context } from './context.js';
 import { secretStore } from './registry-options.js';
 import { registryGate } from './registry-policy.js';
+import { walkLimitsFromEnv } from './walk-limits.js';
 
 /** What sources and reconcile need from the environment: git's, the secret store, registry clients per source. */
 
@@ -60,5 +61,5 @@ export async function sessionDeps(ctx: Context, source: Source, credential?: str
   // a registered source says whether it has a credential; a source of `reconcile -f` may have one stored by name
   const lookup = source.credential || source.managedBy !== REGISTERED;
   const cred = credential ?? (lookup ? await sourceCredential(ctx, source, secrets) : undefined);
-  return { openRemote: sourceRemoteOpener(ctx, source, cred, secrets), git: gitEnvironment(ctx), credential: cred, signal: interruptible ? ctx.signal : ctx.deadline };
+  return { openRemote: sourceRemoteOpener(ctx, source, cred, secrets), git: gitEnvironment(ctx), credential: cred, signal: interruptible ? ctx.signal : ctx.deadline, walkLimits: walkLimitsFromEnv(ctx) };
 }

@@ -4,6 +4,7 @@ import { defineCommand } from '../define-command.js';
 import { shortDigest } from '../output/render.js';
 import { concurrencyFlag, registryFlags, withRemote, REGISTRY_EPILOG } from '../registry-options.js';
 import { transferSummary } from '../transfer-summary.js';
+import { walkLimitsFromEnv } from '../walk-limits.js';
 
 function registryOf(l: Location): string[] {
   return l.kind === 'remote' ? [l.ref.registry] : [];
@@ -30,7 +31,7 @@ export default defineCommand({
     const src = parseLocation(args.source);
     const dst = parseLocation(args.destination);
     const onEvent = ctx.progress();
-    const io = { concurrency: args.concurrency, signal: ctx.signal, ...(onEvent ? { onEvent } : {}) };
+    const io = { concurrency: args.concurrency, signal: ctx.signal, walkLimits: walkLimitsFromEnv(ctx), ...(onEvent ? { onEvent } : {}) };
     const r = await withRemote(args, ctx, [...registryOf(src), ...registryOf(dst)], (remote) => copyLocations(src, dst, () => ctx.store(), remote, io));
     const data = { source: r.source, target: r.target, digest: r.root.digest, mediaType: r.root.mediaType, copied: r.copied, skipped: r.skipped, mounted: r.mounted, bytes: r.bytes, referrers: r.referrers };
     return { data, text: `copied ${r.source} -> ${r.target} ${shortDigest(r.root.digest)}: ${transferSummary(r)}` };

@@ -9,6 +9,7 @@ import { inspectRemote } from '../../src/registry/inspect-remote.js';
 import { defineCommand } from '../define-command.js';
 import { registryFlags, withRemote, REGISTRY_EPILOG } from '../registry-options.js';
 import { table } from '../output/render.js';
+import { walkLimitsFromEnv } from '../walk-limits.js';
 
 function bytes(n: number): string {
   if (n < 1024) return `${n} B`;
@@ -85,7 +86,7 @@ export default defineCommand({
     // -- registry: a remote reference is read from its registry, not the store
     const remoteRef = args.ref.startsWith('docker://') ? args.ref.slice('docker://'.length) : args.remote ? args.ref : undefined;
     const result = remoteRef !== undefined
-      ? await withRemote(args, ctx, [parseRemoteReference(remoteRef).registry], (remote) => inspectRemote(remote, remoteRef, { signal: ctx.signal }))
+      ? await withRemote(args, ctx, [parseRemoteReference(remoteRef).registry], (remote) => inspectRemote(remote, remoteRef, { signal: ctx.signal, walkLimits: walkLimitsFromEnv(ctx) }))
       : await inspectArtifact(await ctx.store(), args.ref, { signal: ctx.signal }).catch((e: unknown) => {
           // the store only, unless asked: a registry name it does not hold is not looked up
           if (isScrydonError(e, 'not_found') && hasRegistry(args.ref)) throw new ScrydonError('not_found', e.message, { cause: e, hint: `inspect it on its registry: scrydon inspect --remote ${args.ref} (reads manifest and config; stores nothing)` });

@@ -4,6 +4,7 @@ import { ScrydonError } from '../../src/errors.js';
 import { defineCommand } from '../define-command.js';
 import { humanBytes } from '../output/progress.js';
 import { shortDigest } from '../output/render.js';
+import { walkLimitsFromEnv } from '../walk-limits.js';
 
 export default defineCommand({
   command: 'load',
@@ -24,6 +25,7 @@ export default defineCommand({
       const onEvent = ctx.progress();
       const r = await loadArchive(store, spooled?.path ?? resolve(args.input as string), {
         signal: ctx.signal,
+        walkLimits: walkLimitsFromEnv(ctx),
         ...(onEvent ? { onEvent } : {}),
       });
       const data = { refs: r.refs, untagged: r.untagged, blobs: r.copied, existing: r.skipped, bytes: r.bytes, referrers: r.referrers };

@@ -4,6 +4,7 @@ import { defineCommand } from '../define-command.js';
 import { concurrencyFlag, registryFlags, withRemote, REGISTRY_EPILOG } from '../registry-options.js';
 import { shortDigest } from '../output/render.js';
 import { transferSummary } from '../transfer-summary.js';
+import { walkLimitsFromEnv } from '../walk-limits.js';
 
 export default defineCommand({
   command: 'pull <ref>',
@@ -20,7 +21,7 @@ export default defineCommand({
     const store = await ctx.store();
     const onEvent = ctx.progress();
     const r = await withRemote(args, ctx, [ref.registry], (remote) =>
-      pull(remote, store, args.ref, { concurrency: args.concurrency, signal: ctx.signal, ...(onEvent ? { onEvent } : {}) }),
+      pull(remote, store, args.ref, { concurrency: args.concurrency, signal: ctx.signal, walkLimits: walkLimitsFromEnv(ctx), ...(onEvent ? { onEvent } : {}) }),
     );
     const data = { tag: r.tag, source: r.source, digest: r.root.digest, mediaType: r.root.mediaType, size: r.root.size, copied: r.copied, skipped: r.skipped, bytes: r.bytes, referrers: r.referrers };
     return { data, text: `pulled ${r.tag} ${shortDigest(r.root.digest)}: ${transferSummary(r)}` };

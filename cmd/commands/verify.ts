@@ -16,6 +16,8 @@ import { registryFlags, REGISTRY_EPILOG } from '../registry-options.js';
 import { shortDigest } from '../output/render.js';
 import { annotationsFrom, loadPublicKey, locate, storeNameFor, whereFlag, type Located } from '../signature-options.js';
 import { policyFile } from '../registry-policy.js';
+import { walkLimitsFromEnv } from '../walk-limits.js';
+import type { WalkLimits } from '../../src/content/limits.js';
 
 interface IdentityArgs {
   'certificate-identity'?: string | undefined;
@@ -74,9 +76,9 @@ function nothingToVerifyAgainst(ref: string, name: string, outcome: string, rule
 }
 
 /** Every blob the verified digest covers, rehashed; a damaged store copy says how to mend it. */
-async function checkContent(at: Located, signal: AbortSignal | undefined): Promise<GraphCheck> {
+async function checkContent(at: Located, signal: AbortSignal | undefined, walkLimits: Partial<WalkLimits>): Promise<GraphCheck> {
   try {
-    return await checkGraphContent(at.target, at.descriptor, { signal });
+    return await checkGraphContent(at.target, at.descriptor, { signal, walkLimits });
   } catch (e) {
     if (at.where === 'store' && (isScrydonError(e, 'digest_mismatch') || isScrydonError(e, 'size_mismatch') || isScrydonError(e, 'blob_missing'))) {
       throw new ScrydonError(e.code, e.message, { cause: e, hint: 'the store\'s copy is damaged: run scrydon check, then pull or load the pack again' });
@@ -130,7 +132,7 @@ export default defineCommand({
     try {
       if (at.byTag) ctx.info(`${args.ref} resolves to ${at.descriptor.digest}; that digest is what is verified`);
       // a signature vouches for a digest; the store's bytes must still be what that digest names
-      const content: GraphCheck | undefined = (args['check-content'] ?? at.where === 'store') ? await checkContent(at, ctx.signal) : undefined;
+      const content: GraphCheck | undefined = (args['check-content'] ?? at.where === 'store') ? await checkContent(at, ctx.signal, walkLimitsFromEnv(ctx)) : undefined;
       const legacyRefs = await at.legacyRefs(at.descriptor);
       const run = (requirement: VerifyRequirement) =>
         verifySignatures(at.target, at.descriptor, {
@@ -140,6 +142,7 @@ export default defineCommand({
           ...(args['predicate-type'] ? { predicateType: args['predicate-type'] } : {}),
           legacyRefs,
           signal: ctx.signal,
+          walkLimits: walkLimitsFromEnv(ctx),
         });
       let result: VerifyResult | undefined;
       let rule: string | undefined;

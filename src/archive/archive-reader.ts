@@ -1,13 +1,14 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { RootToCopy } from '../content/copy.js';
+import { limitsWith, WalkBudget, type WalkLimits } from '../content/limits.js';
 import type { ReadOnlyTarget, ReferrerLister } from '../content/target.js';
 import { FileRangeBody } from '../content/file-range-body.js';
 import { readAllBounded } from '../content/verify-stream.js';
 import { ScrydonError } from '../errors.js';
 import { MAX_MANIFEST_BYTES, plainDescriptor, type Descriptor } from '../oci/descriptor.js';
 import type { Digest } from '../oci/digest.js';
-import { parseGraphNode, subjectOf, type GraphNode } from '../oci/manifest.js';
+import { parseGraphNode, subjectOf, successors } from '../oci/manifest.js';
 import { isGraphNodeType } from '../oci/media-types.js';
 import { parseReference } from '../oci/reference.js';
 import {
@@ -24,26 +25,38 @@ import {
 import type { TarEntry } from './tar-index.js';
 import { indexTar } from './tar-index.js';
 
+/** What the reader keeps of a manifest it opened: its subject and its children, as little as names them. */
+export interface NodeLinks {
+  subject: string | undefined;
+  children: Descriptor[];
+}
+
 /**
  * A tar archive holding an OCI image layout, as a read-only Target. Opening it indexes the tar in one pass
  * over the headers and validates oci-layout and index.json; fetch() streams an entry's bytes by offset,
- * verified against the descriptor. Accepts scrydon's archives and skopeo's oci-archive tars.
+ * verified against the descriptor. Accepts scrydon's archives and skopeo's oci-archive tars. What it reads of
+ * its manifests before a copy (roots, referrers, completeness) is held to the walk limits given to open().
  */
 export class ArchiveReader implements ReadOnlyTarget, ReferrerLister {
   readonly name: string;
   readonly index: ArchiveIndex;
   readonly #fh: FileHandle;
   readonly #entries: LayoutEntries;
-  readonly #nodes = new Map<Digest, Promise<GraphNode>>();
+  readonly #nodes = new Map<Digest, Promise<NodeLinks>>();
+  readonly #budget: WalkBudget;
+  /** index.json's entries by the subject they refer to (built once: a lookup per subject must not scan them all). */
+  #bySubject: Promise<Map<string, Descriptor[]>> | undefined;
 
-  private constructor(name: string, fh: FileHandle, entries: LayoutEntries, index: ArchiveIndex) {
+  private constructor(name: string, fh: FileHandle, entries: LayoutEntries, index: ArchiveIndex, limits: WalkLimits) {
     this.name = name;
     this.#fh = fh;
     this.#entries = entries;
     this.index = index;
+    this.#budget = new WalkBudget(limits, `reading ${name}`);
+    for (const m of index.manifests) this.#budget.know(m);
   }
 
-  static async open(path: string): Promise<ArchiveReader> {
+  static async open(path: string, o: { walkLimits?: Partial<WalkLimits> | undefined } = {}): Promise<ArchiveReader> {
     const what = `archive ${path}`;
     const fh = await open(path, 'r');
     try {
@@ -52,7 +65,7 @@ export class ArchiveReader implements ReadOnlyTarget, ReferrerLister {
       const entries = layoutEntries(await indexTar(fh, st.size, what), what);
       assertOciLayout(await readEntry(fh, entries.ociLayout, 4096, `${what}: oci-layout`), what);
       const index = parseArchiveIndex(await readEntry(fh, entries.index, MAX_ARCHIVE_INDEX_BYTES, `${what}: index.json`), what);
-      return new ArchiveReader(what, fh, entries, index);
+      return new ArchiveReader(what, fh, entries, index, limitsWith(o.walkLimits));
     } catch (e) {
       await fh.close();
       throw e;
@@ -89,13 +102,17 @@ export class ArchiveReader implements ReadOnlyTarget, ReferrerLister {
     return new FileRangeBody(d, this.name, this.#fh, e.offset, false);
   }
 
-  /** A manifest or index held in the archive, parsed (cached for this reader). */
-  node(d: Descriptor): Promise<GraphNode> {
+  /** A manifest or index held in the archive: its subject and children (cached for this reader, counted against the limits). */
+  node(d: Descriptor): Promise<NodeLinks> {
     let p = this.#nodes.get(d.digest);
     if (!p) {
-      p = this.fetch(d)
-        .then((body) => readAllBounded(body, MAX_MANIFEST_BYTES, `${this.name}: manifest ${d.digest}`))
-        .then((bytes) => parseGraphNode(bytes, d.mediaType, `${this.name}: ${d.digest}`));
+      p = (async () => {
+        this.#budget.read(d);
+        const node = parseGraphNode(await readAllBounded(await this.fetch(d), MAX_MANIFEST_BYTES, `${this.name}: manifest ${d.digest}`), d.mediaType, `${this.name}: ${d.digest}`);
+        const children = successors(node);
+        this.#budget.children(d, children);
+        return { subject: subjectOf(node)?.digest, children: children.map(plainDescriptor) };
+      })();
       this.#nodes.set(d.digest, p);
     }
     return p;
@@ -110,16 +127,23 @@ export class ArchiveReader implements ReadOnlyTarget, ReferrerLister {
 
   /** Index entries that refer to `d`: scrydon marks them with io.scrydon.subject; other tools' untagged entries are opened. */
   async referrers(d: Descriptor): Promise<Descriptor[]> {
-    const out: Descriptor[] = [];
-    for (const m of this.index.manifests) {
-      if (subjectAnnotationOf(m) === d.digest || (await this.#untaggedReferrerSubject(m)) === d.digest) out.push(plainDescriptor(m));
-    }
-    return out;
+    this.#bySubject ??= (async () => {
+      const by = new Map<string, Descriptor[]>();
+      for (const m of this.index.manifests) {
+        const subject = subjectAnnotationOf(m) ?? (await this.#untaggedReferrerSubject(m));
+        if (subject === undefined) continue;
+        const list = by.get(subject);
+        if (list) list.push(plainDescriptor(m));
+        else by.set(subject, [plainDescriptor(m)]);
+      }
+      return by;
+    })();
+    return [...((await this.#bySubject).get(d.digest) ?? [])];
   }
 
   async #untaggedReferrerSubject(m: Descriptor): Promise<string | undefined> {
     if (refNameOf(m) !== undefined || subjectAnnotationOf(m) !== undefined || !this.has(m)) return undefined;
-    return subjectOf(await this.node(m))?.digest;
+    return (await this.node(m)).subject;
   }
 
   /**

@@ -1,7 +1,6 @@
 import type { ReadOnlyStorage } from '../content/target.js';
 import { ScrydonError } from '../errors.js';
 import type { Descriptor } from '../oci/descriptor.js';
-import { successors } from '../oci/manifest.js';
 import { isGraphNodeType } from '../oci/media-types.js';
 import type { ArchiveReader } from './archive-reader.js';
 
@@ -17,7 +16,7 @@ export async function missingBlobs(reader: ArchiveReader, have: ReadOnlyStorage)
     if (seen.has(d.digest)) return;
     seen.add(d.digest);
     if (reader.has(d)) {
-      if (isGraphNodeType(d.mediaType)) for (const c of successors(await reader.node(d))) await visit(c);
+      if (isGraphNodeType(d.mediaType)) for (const c of (await reader.node(d)).children) await visit(c);
     } else if (!(await have.exists(d))) missing.push(d);
   };
   for (const m of reader.index.manifests) await visit(m);

@@ -25,7 +25,7 @@ export interface LoadResult extends CopyStats {
  */
 export async function loadArchive(store: Store, path: string, o: LoadOptions = {}): Promise<LoadResult> {
   await removeStaleStaging(store.paths);
-  const reader = await ArchiveReader.open(path);
+  const reader = await ArchiveReader.open(path, { walkLimits: o.walkLimits });
   try {
     const roots = await reader.roots();
     const refs = roots.flatMap((r) => r.tags.map((t) => ({ ref: storeRefName(t, { digest: r.root.digest }), digest: r.root.digest })));
@@ -33,7 +33,7 @@ export async function loadArchive(store: Store, path: string, o: LoadOptions = {
     const staging = await StagingTarget.create(store);
     let stats: CopyStats;
     try {
-      stats = await copyGraphs(reader, staging, roots, { includeReferrers: true, signal: o.signal, ...(o.onEvent ? { onEvent: o.onEvent } : {}) });
+      stats = await copyGraphs(reader, staging, roots, { includeReferrers: true, signal: o.signal, walkLimits: o.walkLimits, ...(o.onEvent ? { onEvent: o.onEvent } : {}) });
     } catch (e) {
       await staging.discard();
       throw e;

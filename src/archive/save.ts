@@ -74,6 +74,7 @@ function storeWith(store: Store, blobs: ReadonlyMap<string, Buffer>): ReadOnlyTa
   return {
     name: store.name,
     localReads: true,
+    admitted: true,
     resolve: (ref) => store.resolve(ref),
     exists: async (d) => blobs.has(d.digest) || store.exists(d),
     fetch: async (d, io) => {

@@ -5,6 +5,7 @@ import { parseGraphNode, successors } from '../oci/manifest.js';
 import { isGraphNodeType } from '../oci/media-types.js';
 import type { EventSink } from './events.js';
 import { Limiter } from './limiter.js';
+import { limitsWith, WalkBudget } from './limits.js';
 import { hasReferrers, isCommitter, isMounter, isTaggingPusher, type IoOptions, type ReadOnlyTarget, type Target } from './target.js';
 import { readAllBounded, verified } from './verify-stream.js';
 
@@ -36,6 +37,17 @@ export interface CopyStats {
   referrers: number;
   /** Blobs made present by cross-repository mount (no bytes sent). */
   mounted: number;
+}
+
+/** Manifests larger than this are read and pushed one at a time (copy's bigSlot). */
+const BIG_MANIFEST_BYTES = 1024 * 1024;
+
+/** Children of one manifest or index visited at once (copy's visitChildren). */
+const CHILD_WINDOW = 64;
+
+/** What the walk keeps of a descriptor it follows: what names the content (a hostile one's annotations are dropped at once). */
+function slim(d: Descriptor): Descriptor {
+  return { mediaType: d.mediaType, digest: d.digest, size: d.size };
 }
 
 export interface CopyResult extends CopyStats {
@@ -73,7 +85,7 @@ export async function copyGraphs(src: ReadOnlyTarget, dst: Target, roots: readon
   // the first failure stops every transfer still running (as an errgroup would): nothing keeps writing into a
   // destination the caller is about to discard, and that failure (not the aborts it causes) is what is thrown
   const failed = new AbortController();
-  const io: IoOptions = { signal: opts.signal ? AbortSignal.any([opts.signal, failed.signal]) : failed.signal };
+  const io: IoOptions = { signal: opts.signal ? AbortSignal.any([opts.signal, failed.signal]) : failed.signal, ...(opts.walkLimits ? { walkLimits: opts.walkLimits } : {}) };
   let firstFailure: unknown;
   const fail = (e: unknown): void => {
     if (failed.signal.aborted) return;
@@ -81,10 +93,20 @@ export async function copyGraphs(src: ReadOnlyTarget, dst: Target, roots: readon
     failed.abort(e);
   };
 
-  const visit = (d: Descriptor): Promise<void> => {
+  // what a source can make the walk hold is bounded (limits.ts), but for content the store admitted already
+  const budget = new WalkBudget(src.admitted === true ? undefined : limitsWith(opts.walkLimits), `copying from ${src.name}`);
+
+  /** Copies `d` (once per digest); `depth` counts the referrer links from a root to it. */
+  const visit = (d: Descriptor, depth: number): Promise<void> => {
     let p = inflight.get(d.digest);
     if (!p) {
-      p = copyNode(d);
+      try {
+        budget.know(d);
+        p = limiter.run(() => copyNode(d, depth));
+      } catch (e) {
+        fail(e);
+        p = Promise.reject(e);
+      }
       inflight.set(d.digest, p);
     }
     return p;
@@ -97,12 +119,41 @@ export async function copyGraphs(src: ReadOnlyTarget, dst: Target, roots: readon
   const tagger = isTaggingPusher(dst) ? dst : undefined;
   const loneRoot = roots.length === 1 && (roots[0]?.tags.length ?? 0) > 0 && tagger ? roots[0]?.root.digest : undefined;
   let loneRootBytes: Buffer | undefined;
+
   /**
-   * Looks for a graph node's referrers (and companions) as soon as the node is known, so the lookups run
-   * beside the blob transfers instead of after them (each lookup takes a slot like a transfer), and copies what
-   * it finds with the same walk once the node itself is copied: a signature never lands before what it signs.
+   * A graph node's referrers (and companions), looked up once per digest. Lookups have slots of their own, so a
+   * destination slow to write (a store fsyncing each manifest) never holds back finding what the walk must
+   * copy; what a lookup finds is counted against the limits and looked up in turn at once, so a source that
+   * makes the graph endless is stopped at the speed it answers, not at the speed the destination writes.
    */
-  const discover = (n: Descriptor): void => {
+  type Found = { refs: Descriptor[]; found: RootToCopy[] };
+  const lookups = new Map<string, Promise<Found>>();
+  const lookupSlots = new Limiter(opts.concurrency ?? 4);
+  const lookupNow = async (n: Descriptor, depth: number): Promise<Found> => {
+    io.signal?.throwIfAborted();
+    // a lister that takes no limits (an archive, a layout directory) is held to them here all the same
+    const refs = (wantsReferrers && hasReferrers(src) ? await src.referrers(n, io) : []).map(slim);
+    const found = opts.companions ? await opts.companions(n, io) : [];
+    const follow = [...refs, ...found.map((c) => c.root)];
+    if (follow.length === 0) nothingFollows.add(n.digest);
+    budget.referrers(n, follow, depth);
+    for (const r of follow) if (isGraphNodeType(r.mediaType)) lookup(r, depth + 1).catch(fail);
+    return { refs, found };
+  };
+  const lookup = (n: Descriptor, depth: number): Promise<Found> => {
+    let p = lookups.get(n.digest);
+    if (!p) {
+      p = lookupSlots.run(() => lookupNow(n, depth));
+      lookups.set(n.digest, p);
+    }
+    return p;
+  };
+
+  /**
+   * Copies what refers to graph node `n` with the same walk once `n` itself is copied: a signature never lands
+   * before what it signs. The lookup starts at once, beside the node's own transfer.
+   */
+  const discover = (n: Descriptor, depth: number): void => {
     if (!wantsReferrers && !opts.companions) {
       nothingFollows.add(n.digest);
       return;
@@ -110,27 +161,17 @@ export async function copyGraphs(src: ReadOnlyTarget, dst: Target, roots: readon
     if (discovered.has(n.digest)) return;
     discovered.add(n.digest);
     const p = (async () => {
-      await limiter.acquire();
-      let refs: Descriptor[];
-      let found: RootToCopy[];
-      try {
-        io.signal?.throwIfAborted();
-        refs = wantsReferrers && hasReferrers(src) ? await src.referrers(n, io) : [];
-        found = opts.companions ? await opts.companions(n, io) : [];
-        if (refs.length === 0 && found.length === 0) nothingFollows.add(n.digest);
-      } finally {
-        limiter.release();
-      }
-      await visit(n);
+      const { refs, found } = await lookup(n, depth);
+      await visit(n, depth);
       await Promise.all([
         ...refs.map((r) => {
           if (!inflight.has(r.digest)) stats.referrers++;
-          return visit(r);
+          return visit(r, depth + 1);
         }),
         ...found.map((c) => {
           if (!inflight.has(c.root.digest)) stats.referrers++;
           companionRoots.push(c);
-          return visit(c.root);
+          return visit(c.root, depth + 1);
         }),
       ]);
     })();
@@ -138,14 +179,41 @@ export async function copyGraphs(src: ReadOnlyTarget, dst: Target, roots: readon
     discoveries.push(p);
   };
 
-  const readManifest = async (d: Descriptor): Promise<Buffer> => readAllBounded(verified(await src.fetch(d, io), d, src.name), MAX_MANIFEST_BYTES, `manifest ${d.digest}`);
+  const readManifest = async (d: Descriptor): Promise<Buffer> => {
+    budget.read(d);
+    return readAllBounded(verified(await src.fetch(d, io), d, src.name), MAX_MANIFEST_BYTES, `manifest ${d.digest}`);
+  };
 
-  const copyNode = async (d: Descriptor): Promise<void> => {
-    await limiter.acquire();
+  // a manifest over 1 MiB is read and parsed, and pushed, one at a time: it passes through several copies on its
+  // way (response, string, parse; the destination's own), and a hostile source can send many of 4 MiB at once
+  const bigSlot = new Limiter(1);
+  const oneBigAtATime = <T>(d: Descriptor, fn: () => Promise<T>): Promise<T> => (d.size > BIG_MANIFEST_BYTES ? bigSlot.run(fn) : fn());
+
+  /** The children of manifest `d` (read as `bytes`), held to the fan-out limit, as little as the walk needs of each. */
+  const childrenOf = (d: Descriptor, bytes: Buffer): Descriptor[] => {
+    const children = successors(parseGraphNode(bytes, d.mediaType, `${src.name}: ${d.digest}`));
+    budget.children(d, children); // counted as listed, though visited a window at a time
+    return children.map(slim);
+  };
+
+  /**
+   * Visits a node's children, at most CHILD_WINDOW at a time (the limiter runs 4 anyway): a wide graph then
+   * has a few hundred copies waiting per manifest, not every blob it lists.
+   */
+  const visitChildren = async (children: readonly Descriptor[], depth: number): Promise<void> => {
+    let i = 0;
+    const worker = async (): Promise<void> => {
+      for (let c = children[i++]; c; c = children[i++]) await visit(c, depth);
+    };
+    await Promise.all(Array.from({ length: Math.min(CHILD_WINDOW, children.length) }, worker));
+  };
+
+  /** Copies one node; runs holding a slot of `limiter` (visit), which it gives back while it waits for children. */
+  const copyNode = async (d: Descriptor, depth: number): Promise<void> => {
+    const node = isGraphNodeType(d.mediaType);
     try {
       io.signal?.throwIfAborted();
-      const node = isGraphNodeType(d.mediaType);
-      if (node) discover(d);
+      if (node) discover(d, depth);
       // a local source's manifest is read while the destination answers, not after (one wait less per level)
       const early = node && src.localReads === true ? readManifest(d) : undefined;
       early?.catch(() => undefined); // unused when the destination has it
@@ -156,16 +224,18 @@ export async function copyGraphs(src: ReadOnlyTarget, dst: Target, roots: readon
       }
       emit({ type: 'start', descriptor: d });
       if (node) {
-        const bytes = await (early ?? readManifest(d));
-        const children = successors(parseGraphNode(bytes, d.mediaType, `${src.name}: ${d.digest}`));
+        const [bytes, children] = await oneBigAtATime(d, async () => {
+          const b = await (early ?? readManifest(d));
+          return [b, childrenOf(d, b)] as const;
+        });
         limiter.release();
         try {
-          await Promise.all(children.map(visit));
+          await visitChildren(children, depth);
         } finally {
-          await limiter.acquire();
+          await limiter.acquire(true); // it holds the manifest's bytes: it goes first
         }
         if (d.digest === loneRoot && nothingFollows.has(d.digest)) loneRootBytes = bytes;
-        else await dst.push(d, Readable.from([bytes]), io);
+        else await oneBigAtATime(d, () => dst.push(d, Readable.from([bytes]), io));
       } else if (opts.mountFrom !== undefined && isMounter(dst) && (await dst.mount(d, opts.mountFrom, io))) {
         stats.mounted++;
         emit({ type: 'done', descriptor: d });
@@ -182,13 +252,11 @@ export async function copyGraphs(src: ReadOnlyTarget, dst: Target, roots: readon
     } catch (e) {
       fail(e);
       throw e;
-    } finally {
-      limiter.release();
     }
   };
 
   try {
-    for (const { root } of roots) await visit(root);
+    for (const { root } of roots) await visit(root, 0);
     // discoveries add graph nodes, whose discoveries may add more: wait until no new one starts
     for (let i = 0; i < discoveries.length; i++) await discoveries[i];
     for (const { root, tags } of [...companionRoots, ...roots]) {
@@ -203,7 +271,7 @@ export async function copyGraphs(src: ReadOnlyTarget, dst: Target, roots: readon
     if (isCommitter(dst)) await dst.commit(io);
   } catch (e) {
     fail(e);
-    await Promise.allSettled([...inflight.values(), ...discoveries]);
+    await Promise.allSettled([...inflight.values(), ...discoveries, ...lookups.values()]);
     const cause = firstFailure ?? e;
     if (isAbortError(cause)) throw new ScrydonError('aborted', 'interrupted; nothing was tagged', { cause });
     throw cause;

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { Descriptor } from '../oci/descriptor.js';
+import type { WalkLimits } from './limits.js';
 
 /** Every I/O call takes one; it stands in for Go's context. */
 export interface IoOptions {
@@ -9,6 +10,8 @@ export interface IoOptions {
    * requires of every blob upload), so a local source may check only their size and skip hashing them.
    */
   sizeOnly?: boolean;
+  /** Bounds on what a source may make this operation walk and list (limits.ts); the defaults where absent. */
+  walkLimits?: Partial<WalkLimits> | undefined;
 }
 
 /** Bytes of a descriptor, verified against digest and size as they stream: a mismatch is the stream's error. */
@@ -60,6 +63,11 @@ export interface ReadOnlyTarget extends ReadOnlyStorage, Resolver {
    * destination whether it has it, instead of after. A remote source's manifest is fetched only when needed.
    */
   readonly localReads?: boolean;
+  /**
+   * Content this machine admitted already, under the walk limits of the operation that brought it in (the
+   * store): a copy from it is not held to them again (`save --all` of a store larger than one pull may be).
+   */
+  readonly admitted?: boolean;
 }
 export interface Target extends ReadOnlyTarget, Pusher, Tagger {
   /** How many pushes this target takes at once (an archive writer appends one entry at a time: 1). */

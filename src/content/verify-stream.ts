@@ -100,5 +100,9 @@ export async function readAllBounded(body: Readable, limit: number, what: string
     }
     chunks.push(b);
   }
+  // one chunk that owns its whole memory (a manifest handed on as one buffer) needs no copy; a view into a larger
+  // buffer (a pooled or slab read) is copied, so the result never pins or shares memory it does not own
+  const only = chunks.length === 1 ? chunks[0] : undefined;
+  if (only && only.byteOffset === 0 && only.buffer.byteLength === only.byteLength) return only;
   return Buffer.concat(chunks);
 }

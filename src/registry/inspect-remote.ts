@@ -1,3 +1,4 @@
+import type { IoOptions } from '../content/target.js';
 import { inspectArtifact, type InspectResult } from '../pack/inspect.js';
 import { formatRemote, parseRemoteReference, referenceTarget } from './hosts.js';
 import type { Remote } from './remote.js';
@@ -6,8 +7,8 @@ import type { Remote } from './remote.js';
  * `scrydon inspect` of a remote reference: the manifest and config only (the layer too only for packs that
  * carry pack.json in it, as `oras push` lays them out). Nothing is stored.
  */
-export async function inspectRemote(remote: Remote, ref: string, o: { signal?: AbortSignal } = {}): Promise<InspectResult> {
+export async function inspectRemote(remote: Remote, ref: string, o: IoOptions = {}): Promise<InspectResult> {
   const r = parseRemoteReference(ref);
-  const result = await inspectArtifact(remote.repository(r), referenceTarget(r), { skipLayer: true, signal: o.signal });
+  const result = await inspectArtifact(remote.repository(r), referenceTarget(r), { skipLayer: true, signal: o.signal, walkLimits: o.walkLimits });
   return { ...result, reference: formatRemote(r) };
 }

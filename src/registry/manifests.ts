@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { WalkLimits } from '../content/limits.js';
 import { ScrydonError } from '../errors.js';
 import { MAX_MANIFEST_BYTES, type Descriptor } from '../oci/descriptor.js';
 import { isDigest, type Digest } from '../oci/digest.js';
@@ -19,6 +20,8 @@ export interface RepoRef {
   /** Requests carry the push scope (the repository is a destination). */
   writable: boolean;
   signal?: AbortSignal | undefined;
+  /** What listings (tags, referrers) may return (content/limits.ts); the defaults where absent. */
+  walkLimits?: Partial<WalkLimits> | undefined;
 }
 
 export function scopesOf(r: RepoRef): string[] {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { overLimit, limitsWith, type WalkLimits } from '../content/limits.js';
 import { ScrydonError } from '../errors.js';
 import { assertDescriptor, MAX_MANIFEST_BYTES, plainDescriptor, type Descriptor } from '../oci/descriptor.js';
 import { digestHex, type Digest } from '../oci/digest.js';
@@ -15,9 +16,22 @@ export function fallbackTag(subject: Digest): string {
   return `sha256-${digestHex(subject)}`;
 }
 
-/** Pages of the referrers API followed at most (each up to 4 MiB). */
-const MAX_PAGES = 64;
+/**
+ * Bytes of one subject's referrer list (all its pages) kept at most: 4 KiB for each referrer the limit allows,
+ * and never less than one manifest's 4 MiB (what a registry that does not page sends at most).
+ */
+function listBytes(limits: WalkLimits): number {
+  return Math.max(MAX_MANIFEST_BYTES, limits.referrers * 4096);
+}
 
+/** Adds `found` to `out`, held to the referrers limit (the subject itself, which some registries list, left out). */
+function collect(out: Descriptor[], found: readonly Descriptor[], subject: Descriptor, limits: WalkLimits, what: string): void {
+  for (const d of found) {
+    if (d.digest === subject.digest) continue;
+    if (out.length >= limits.referrers) throw overLimit('referrers', limits.referrers, what);
+    out.push(d);
+  }
+}
 
 function indexManifests(bytes: Buffer, where: string): Descriptor[] {
   const node = parseGraphNode(bytes, MediaType.ociIndex, where);
@@ -34,9 +48,12 @@ function indexManifests(bytes: Buffer, where: string): Descriptor[] {
  */
 export async function referrersFromApi(r: RepoRef, subject: Descriptor): Promise<Descriptor[] | undefined> {
   const what = `listing referrers of ${subject.digest} on ${r.name}`;
+  const limits = limitsWith(r.walkLimits);
   let url: URL = r.client.url(`/v2/${r.repository}/referrers/${subject.digest}`);
   const out: Descriptor[] = [];
-  for (let page = 0; page < MAX_PAGES; page++) {
+  let left = listBytes(limits);
+  for (let page = 0; ; page++) {
+    if (page >= limits.listPages) throw overLimit('listPages', limits.listPages, what);
     const res = await r.client.send({ method: 'GET', url, headers: { accept: MediaType.ociIndex }, repository: r.repository, scopes: scopesOf(r), signal: r.signal, what });
     if (res.status === 404 || res.status === 405 || res.status === 400) {
       discard(res);
@@ -50,18 +67,22 @@ export async function referrersFromApi(r: RepoRef, subject: Descriptor): Promise
     }
     let found: Descriptor[];
     try {
-      found = indexManifests(await readSmallBody(res, MAX_MANIFEST_BYTES, what), what);
+      const body = await readSmallBody(res, Math.min(MAX_MANIFEST_BYTES, left), page === 0 ? what : `${what} (page ${page + 1})`);
+      left -= body.byteLength;
+      found = indexManifests(body, what);
     } catch (e) {
       if (page === 0 && e instanceof ScrydonError && e.code === 'manifest_invalid') return undefined;
+      if (page > 0 && e instanceof ScrydonError && e.code === 'size_limit_exceeded' && left < MAX_MANIFEST_BYTES) {
+        throw overLimit('referrers', limits.referrers, `${what}: its pages come to over ${listBytes(limits)} bytes (4 KiB a referrer)`);
+      }
       throw e;
     }
-    out.push(...found.filter((d) => d.digest !== subject.digest));
+    collect(out, found, subject, limits, what);
     const next = nextLink(res);
     if (!next) return out;
     if (next.origin !== url.origin) throw new ScrydonError('registry_error', `${what}: refusing a next page on another origin`);
     url = next;
   }
-  return out;
 }
 
 /** The fallback index under `sha256-<hex>`, with its digest; undefined when absent. */
@@ -93,13 +114,16 @@ async function fetchFallbackIndex(r: RepoRef, subject: Descriptor): Promise<{ by
 export async function referrersFromTag(r: RepoRef, subject: Descriptor): Promise<Descriptor[]> {
   const got = await fetchFallbackIndex(r, subject);
   if (!got || got.digest === subject.digest) return [];
+  const where = `${r.name}:${fallbackTag(subject.digest)}`;
   let list: Descriptor[];
   try {
-    list = indexManifests(got.bytes, `${r.name}:${fallbackTag(subject.digest)}`);
+    list = indexManifests(got.bytes, where);
   } catch {
     return [];
   }
-  return list.filter((d) => d.digest !== subject.digest);
+  const out: Descriptor[] = [];
+  collect(out, list, subject, limitsWith(r.walkLimits), `reading the referrers index ${where}`);
+  return out;
 }
 
 /** The fallback index entry for a referrer manifest: descriptor, artifactType and the manifest's annotations. */

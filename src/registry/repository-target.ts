@@ -48,7 +48,7 @@ export class RepositoryTarget implements Target, ReferrerLister, TagLister, Tagg
   }
 
   #ref(o: IoOptions = {}): RepoRef {
-    return { client: this.client, repository: this.repository, name: this.name, writable: this.#writable, signal: o.signal };
+    return { client: this.client, repository: this.repository, name: this.name, writable: this.#writable, signal: o.signal, walkLimits: o.walkLimits };
   }
 
   /** A tag, a digest, or a full reference to this repository, as the tag or digest to ask the registry for. */

@@ -9,7 +9,7 @@ import { canonicalRegistry, formatRemote, parseRemoteReference, type RemoteRefer
 import type { Remote } from './remote.js';
 import { registryToStore, storeToRegistry, type Companions } from '../signature/legacy-companions.js';
 
-export type TransferOptions = Pick<CopyOptions, 'concurrency' | 'onEvent' | 'signal'> & {
+export type TransferOptions = Pick<CopyOptions, 'concurrency' | 'onEvent' | 'signal' | 'walkLimits'> & {
   /** Copy signatures and other referrers too (default true). */
   referrers?: boolean;
 };

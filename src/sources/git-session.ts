@@ -94,7 +94,7 @@ export class GitSession implements SourceSession {
   async mirror(entry: CatalogEntry, expect?: string, atRevision?: string): Promise<Descriptor> {
     if (entry.artifact.kind === 'oci') {
       const remote = await this.#remotes.for(entry.artifact.ref);
-      return mirrorFromRegistry(remote, this.#deps.store, entry.artifact.ref, expect, { signal: this.#deps.signal });
+      return mirrorFromRegistry(remote, this.#deps.store, entry.artifact.ref, expect, { signal: this.#deps.signal, walkLimits: this.#deps.walkLimits });
     }
     const commit = await this.#commit(atRevision ?? entry.artifact.ref);
     const tree = await this.#tree(commit);

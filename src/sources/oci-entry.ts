@@ -23,7 +23,7 @@ export async function mirrorFromRegistry(remote: Remote, store: Store, ref: stri
   if (digest === undefined) digest = (await remote.repository(r).resolve(r.tag ?? 'latest', o)).digest;
   if (!isDigest(digest)) throw new ScrydonError('invalid_reference', `${ref}: ${digest} is not a sha256 digest`);
   const pinned: RemoteReference = { ...r, digest };
-  const result = await pull(remote, store, formatRemote(pinned), { signal: o.signal, referrers: true });
+  const result = await pull(remote, store, formatRemote(pinned), { signal: o.signal, walkLimits: o.walkLimits, referrers: true });
   if (result.root.digest !== digest) throw new ScrydonError('digest_mismatch', `${ref}: the registry served ${result.root.digest}, not ${digest}`);
   return result.root;
 }

@@ -1,3 +1,4 @@
+import type { WalkLimits } from '../content/limits.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import type { Remote } from '../registry/remote.js';
 import type { NetTimeouts } from '../registry/transport/time-bounds.js';
@@ -55,4 +56,6 @@ export interface SessionDeps {
   /** The source's credential, from the secret store (or the one being tested). */
   credential: string | undefined;
   signal?: AbortSignal | undefined;
+  /** What a source's registry may make a mirror walk (content/limits.ts); the defaults where absent. */
+  walkLimits?: Partial<WalkLimits> | undefined;
 }

@@ -30,6 +30,7 @@ export class Store implements Target, ReferrerLister, TagLister {
   readonly paths: LayoutPaths;
   readonly name: string;
   readonly localReads = true;
+  readonly admitted = true;
 
   private constructor(root: string) {
     this.paths = new LayoutPaths(root);
