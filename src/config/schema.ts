@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import { catalogSpecFile } from '../config/assets.js';
+import { catalogSpecFile } from './assets.js';
 import { ScrydonError } from '../errors.js';
 import { noLocator, type Locator, type Problem } from './locate.js';
 
