@@ -3,48 +3,16 @@ import { ScrydonError } from '../../src/errors.js';
 import type { RunRecord } from '../../src/reconcile/history.js';
 import { reconcileSources } from '../../src/reconcile/reconcile-sources.js';
 import type { RunOptions } from '../../src/reconcile/run-source.js';
+import { selectSources } from '../../src/reconcile/registration.js';
 import { readSourceState } from '../../src/reconcile/source-state.js';
 import { watch } from '../../src/reconcile/watch.js';
 import { sleep } from '../../src/sleep.js';
 import { loadTrustRoot } from '../../src/signature/trust-store.js';
 import { openSession } from '../../src/sources/open-session.js';
 import type { Source } from '../../src/sources/source-spec.js';
-import { readSourceFile, readSourceList } from '../../src/sources/sources-file.js';
-import type { Context } from '../context.js';
 import { defineCommand } from '../define-command.js';
 import { runLine, runsText } from '../source-views.js';
 import { sessionDeps } from '../source-runtime.js';
-
-interface Args {
-  sources: string[];
-  file: string | undefined;
-  force: boolean;
-  'mirror-only': boolean;
-  offline: boolean;
-  locked: boolean;
-  watch: boolean;
-  wait: boolean;
-  root: string | undefined;
-  concurrency: number;
-}
-
-/** The sources a run covers: registered ones, or those of `-f FILE` ("managed by file", never registered). */
-async function selectSources(args: Args, ctx: Context): Promise<Source[]> {
-  const registered = (await readSourceList(ctx.paths.sources)).sources;
-  let all = registered;
-  if (args.file !== undefined) {
-    all = await readSourceFile(resolve(args.file));
-    const clash = all.find((s) => registered.some((r) => r.name === s.name));
-    if (clash) throw new ScrydonError('usage', `source ${clash.name} in ${args.file} is also registered in ${ctx.paths.sources}`, { hint: 'one owner per name: rename it in the file, or scrydon source rm it' });
-  }
-  if (args.sources.length === 0) return all.filter((s) => s.enabled);
-  return args.sources.map((name) => {
-    const s = all.find((x) => x.name === name);
-    if (!s) throw new ScrydonError('source_not_found', `no source named ${name}${args.file ? ` in ${args.file}` : ' is registered'}`, { hint: 'scrydon source ls lists them' });
-    if (!s.enabled) throw new ScrydonError('usage', `source ${name} is disabled`, { hint: `scrydon source enable ${name}` });
-    return s;
-  });
-}
 
 export default defineCommand({
   command: 'reconcile [sources..]',
@@ -101,7 +69,7 @@ export default defineCommand({
       );
     const trigger = args.file !== undefined ? 'file' : args.watch ? 'watch' : 'manual';
     if (!args.watch) {
-      const sources = await selectSources(args, ctx);
+      const sources = await selectSources(ctx.paths, args.sources, args.file);
       if (sources.length === 0) return { data: [], text: 'no enabled sources to reconcile (scrydon source add …)' };
       const records = await run(sources, trigger);
       const failed = records.some((r) => r.outcome === 'failed');
@@ -110,13 +78,17 @@ export default defineCommand({
     }
     ctx.info(`watching ${args.file ?? ctx.paths.sources}; SIGINT or SIGTERM finishes the current step and exits (a second one stops at once)`);
     const runs = await watch({
-      load: () => selectSources({ ...args, sources: args.sources }, ctx),
+      load: () => selectSources(ctx.paths, args.sources, args.file),
       state: (name) => readSourceState(ctx.paths, name),
       runOne: async (s) => (await run([s], trigger))[0],
       now: () => Date.now(),
       sleep: (ms, stop) => sleep(ms, stop),
       stop: ctx.signal,
-      onRun: (r) => process.stdout.write(args.json ? `${JSON.stringify(r)}\n` : `${runLine(r)}\n`),
+      // each run as it ends: a JSON line under --json, nothing under --quiet, else a summary line
+      onRun: (r) => {
+        if (args.json) process.stdout.write(`${JSON.stringify(r)}\n`);
+        else if (!args.quiet) process.stdout.write(`${runLine(r)}\n`);
+      },
     });
     return { data: { watched: true, runs }, text: `stopped after ${runs} run(s)` };
   },

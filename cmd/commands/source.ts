@@ -1,12 +1,10 @@
 import { resolve } from 'node:path';
 import { ScrydonError } from '../../src/errors.js';
 import { readRuns } from '../../src/reconcile/history.js';
-import { retireSourcePacks } from '../../src/reconcile/lifecycle.js';
-import { invalidateRevision, removeSourceState } from '../../src/reconcile/source-state.js';
+import { addSource, registeredSource, removeSource, setSourceEnabled } from '../../src/reconcile/registration.js';
 import { testSource } from '../../src/sources/open-session.js';
-import { checkCredential, REGISTERED, resolveSource, sourceSecretKey, type Source } from '../../src/sources/source-spec.js';
-import { readSourceFile, readSourceList, updateSourcesFile } from '../../src/sources/sources-file.js';
-import type { Context } from '../context.js';
+import { checkCredential, REGISTERED, resolveSource, sourceSecretKey } from '../../src/sources/source-spec.js';
+import { readSourceFile, readSourceList } from '../../src/sources/sources-file.js';
 import { defineCommand } from '../define-command.js';
 import { readSecretFromStdin, secretStore } from '../registry-options.js';
 import { table } from '../output/render.js';
@@ -17,13 +15,6 @@ import { historyText, showSource, sourceSummary } from '../source-views.js';
 async function readCredential(): Promise<string> {
   if (process.stdin.isTTY) throw new ScrydonError('usage', '--credential-stdin reads from a pipe, not a terminal', { hint: 'printf %s "$TOKEN" | scrydon source add NAME … --credential-stdin' });
   return readSecretFromStdin();
-}
-
-export async function registeredSource(ctx: Context, name: string): Promise<Source> {
-  const { sources } = await readSourceList(ctx.paths.sources);
-  const s = sources.find((x) => x.name === name);
-  if (!s) throw new ScrydonError('source_not_found', `no source named ${name} is registered`, { hint: 'scrydon source ls lists them; scrydon source add registers one' });
-  return s;
 }
 
 const add = defineCommand({
@@ -37,25 +28,8 @@ const add = defineCommand({
   builder: (y) => sourceFlags(y.positional('name', { type: 'string', demandOption: true, describe: 'unique name' })),
   run: async (args, ctx) => {
     const spec = await specFromFlags(args.name, args);
-    const source = resolveSource(spec);
     const credential = args['credential-stdin'] ? await readCredential() : undefined;
-    if (credential !== undefined) checkCredential(source, credential);
-    const secrets = secretStore(ctx);
-    const exists = (list: { sources: Source[] }) => list.sources.some((s) => s.name === source.name);
-    if (exists(await readSourceList(ctx.paths.sources))) throw new ScrydonError('source_exists', `a source named ${source.name} is already registered`, { hint: `scrydon source rm ${source.name} first, or pick another name` });
-    const stored = credential !== undefined ? await (await secrets()).set(sourceSecretKey(source.name), credential) : undefined;
-    spec.credential = credential !== undefined ? 'stored' : 'none';
-    spec.addedAt = new Date().toISOString();
-    try {
-      await updateSourcesFile(ctx.paths.sources, (list, sources) => {
-        if (sources.some((s) => s.name === source.name)) throw new ScrydonError('source_exists', `a source named ${source.name} is already registered`);
-        return { next: { ...list, sources: [...list.sources, spec] }, result: undefined };
-      });
-    } catch (e) {
-      if (stored && !(e instanceof ScrydonError && e.code === 'source_exists')) await (await secrets()).delete(sourceSecretKey(source.name));
-      throw e;
-    }
-    await invalidateRevision(ctx.paths, source.name);
+    const { source, stored } = await addSource(ctx.paths, spec, credential, secretStore(ctx));
     if (source.signaturePolicy.kind === 'unsigned-allowed') ctx.warn(`source ${source.name}: ${UNSIGNED_WARNING}`);
     if (stored?.createdFile) ctx.warn(`no OS keychain here: the credential is kept in ${stored.path} (mode 0600)`);
     const lines = [`added source ${source.name}: ${sourceSummary(source)}`];
@@ -93,7 +67,7 @@ const show = defineCommand({
   ],
   builder: (y) => y.positional('name', { type: 'string', demandOption: true }).option('file', { alias: 'f', type: 'string', describe: 'the source is declared in this file (managed by file)' }),
   run: async (args, ctx) => {
-    if (args.file === undefined) return showSource(ctx, await registeredSource(ctx, args.name));
+    if (args.file === undefined) return showSource(ctx, await registeredSource(ctx.paths, args.name));
     const s = (await readSourceFile(resolve(args.file))).find((x) => x.name === args.name);
     if (!s) throw new ScrydonError('source_not_found', `${args.file} declares no source named ${args.name}`);
     return showSource(ctx, s);
@@ -106,15 +80,9 @@ const rm = defineCommand({
   examples: [['scrydon source rm acme', 'unregister']],
   builder: (y) => y.positional('name', { type: 'string', demandOption: true }),
   run: async (args, ctx) => {
-    await updateSourcesFile(ctx.paths.sources, (list, sources) => {
-      if (!sources.some((s) => s.name === args.name)) throw new ScrydonError('source_not_found', `no source named ${args.name} is registered`);
-      return { next: { ...list, sources: list.sources.filter((s) => s.name !== args.name) }, result: undefined };
-    });
-    const removedSecret = await (await secretStore(ctx)()).delete(sourceSecretKey(args.name));
-    const retired = await retireSourcePacks(ctx.paths.packs, args.name);
-    await removeSourceState(ctx.paths, args.name);
-    const text = [`removed source ${args.name}`, ...retired.map((c) => `retired ${c.record.id} ${c.record.version}`), ...(removedSecret ? ['credential deleted'] : [])].join('\n');
-    return { data: { source: args.name, retired: retired.map((c) => c.record), credentialDeleted: removedSecret }, text };
+    const { retired, credentialDeleted } = await removeSource(ctx.paths, args.name, secretStore(ctx));
+    const text = [`removed source ${args.name}`, ...retired.map((c) => `retired ${c.record.id} ${c.record.version}`), ...(credentialDeleted ? ['credential deleted'] : [])].join('\n');
+    return { data: { source: args.name, retired: retired.map((c) => c.record), credentialDeleted }, text };
   },
 });
 
@@ -125,12 +93,7 @@ function toggle(enabled: boolean) {
     examples: [[`scrydon source ${enabled ? 'enable' : 'disable'} acme`, enabled ? 'resume' : 'pause and retire']],
     builder: (y) => y.positional('name', { type: 'string', demandOption: true }),
     run: async (args, ctx) => {
-      await updateSourcesFile(ctx.paths.sources, (list, sources) => {
-        if (!sources.some((s) => s.name === args.name)) throw new ScrydonError('source_not_found', `no source named ${args.name} is registered`);
-        return { next: { ...list, sources: list.sources.map((s) => (s.name === args.name ? { ...s, enabled } : s)) }, result: undefined };
-      });
-      const retired = enabled ? [] : await retireSourcePacks(ctx.paths.packs, args.name);
-      await invalidateRevision(ctx.paths, args.name);
+      const retired = await setSourceEnabled(ctx.paths, args.name, enabled);
       const text = [`${enabled ? 'enabled' : 'disabled'} source ${args.name}`, ...retired.map((c) => `retired ${c.record.id} ${c.record.version}`)].join('\n');
       return { data: { source: args.name, enabled, retired: retired.map((c) => c.record) }, text };
     },
@@ -146,7 +109,7 @@ const test = defineCommand({
   ],
   builder: (y) => sourceFlags(y.positional('name', { type: 'string', demandOption: true })),
   run: async (args, ctx) => {
-    const source = args.url !== undefined ? resolveSource(await specFromFlags(args.name, args)) : await registeredSource(ctx, args.name);
+    const source = args.url !== undefined ? resolveSource(await specFromFlags(args.name, args)) : await registeredSource(ctx.paths, args.name);
     const credential = args['credential-stdin'] ? await readCredential() : undefined;
     if (credential !== undefined) checkCredential(source, credential);
     const r = await testSource(source, await sessionDeps(ctx, source, credential, true));

@@ -1,23 +1,17 @@
-import { readFile } from 'node:fs/promises';
-import { createHash } from 'node:crypto';
-import { checkGraphContent, type GraphCheck } from '../../src/content/graph-check.js';
-import { isScrydonError, ScrydonError } from '../../src/errors.js';
-import { refusalError } from '../../src/fs/io-error.js';
-import { exact, regexp, type Matcher } from '../../src/signature/identity.js';
-import { appendReceipts, type Receipt } from '../../src/signature/receipts.js';
-import { parseTrustedRoot } from '../../src/signature/sigstore-trust-root.js';
-import { loadTrustRoot } from '../../src/signature/trust-store.js';
-import { verifySignatures, type LoadedTrust, type VerifiedSignature, type VerifyRequirement, type VerifyResult } from '../../src/signature/verify.js';
 import { loadPolicy } from '../../src/config/policy.js';
-import { enforce, policyName } from '../../src/signature/policy-engine.js';
+import { ScrydonError } from '../../src/errors.js';
+import { exact, regexp, type Matcher } from '../../src/signature/identity.js';
+import { signerLabel } from '../../src/signature/receipts.js';
+import { loadTrustFile, loadTrustRoot } from '../../src/signature/trust-store.js';
+import type { VerifyRequirement } from '../../src/signature/verify.js';
+import { nothingToVerifyAgainst, verifyReference, type VerifyReport } from '../../src/verbs/verify-ref.js';
 import type { Context } from '../context.js';
 import { defineCommand } from '../define-command.js';
 import { registryFlags, REGISTRY_EPILOG } from '../registry-options.js';
 import { shortDigest } from '../output/render.js';
-import { annotationsFrom, loadPublicKey, locate, storeNameFor, whereFlag, type Located } from '../signature-options.js';
+import { annotationsFrom, loadPublicKey, locate, whereFlag } from '../signature-options.js';
 import { policyFile } from '../registry-policy.js';
 import { walkLimitsFromEnv } from '../walk-limits.js';
-import type { WalkLimits } from '../../src/content/limits.js';
 
 interface IdentityArgs {
   'certificate-identity'?: string | undefined;
@@ -33,7 +27,7 @@ function matcher(exactValue: string | undefined, pattern: string | undefined, fl
 }
 
 /** The explicit requirement of the flags, or undefined when none is given (the policy then decides). */
-async function requirement(key: string | undefined, a: IdentityArgs, ctx: Context): Promise<VerifyRequirement | undefined> {
+async function requirementFromFlags(key: string | undefined, a: IdentityArgs, ctx: Context): Promise<VerifyRequirement | undefined> {
   const identity = matcher(a['certificate-identity'], a['certificate-identity-regexp'], 'certificate-identity');
   const issuer = matcher(a['certificate-oidc-issuer'], a['certificate-oidc-issuer-regexp'], 'certificate-oidc-issuer');
   if (key !== undefined) {
@@ -49,46 +43,18 @@ async function requirement(key: string | undefined, a: IdentityArgs, ctx: Contex
   return { kind: 'keyless', identity: { identity, issuer } };
 }
 
-async function trustFrom(file: string | undefined, ctx: Context): Promise<LoadedTrust | undefined> {
-  if (file === undefined) return loadTrustRoot(ctx.paths.trust);
-  const bytes = await readFile(file).catch((e: unknown) => {
-    throw new ScrydonError('not_found', `cannot read ${file}: ${(e as Error).message}`);
-  });
-  let json: unknown;
-  try {
-    json = JSON.parse(bytes.toString('utf8'));
-  } catch (e) {
-    throw new ScrydonError('trust_invalid', `${file} is not JSON`, { cause: e });
+function reportText(r: VerifyReport): string {
+  const lines = [`Verified ${r.reference} (${r.digest})${r.rule ? ` by ${r.rule}` : ''}`];
+  for (const v of r.verified) {
+    lines.push(`  ${v.format === 'bundle' ? 'Sigstore bundle v0.3 referrer' : `cosign legacy signature (${v.foundAs})`} ${shortDigest(v.signature)}`);
+    lines.push(`    signed by ${signerLabel(v.signer)}`);
+    if (v.signedAt.length) lines.push(`    signed at ${v.signedAt.join(', ')}`);
+    lines.push(`    transparency log: ${v.transparencyLog.entries === 0 ? 'none' : v.transparencyLog.checked ? `${v.transparencyLog.entries} entry verified` : `${v.transparencyLog.entries} entry not checked (no trusted root)`}`);
   }
-  return { root: parseTrustedRoot(json, file), digest: `sha256:${createHash('sha256').update(bytes).digest('hex')}` };
-}
-
-/** verify with no --key, no identity, and no policy.yaml rule naming a signer for `name`: a usage error, never a pass. */
-function nothingToVerifyAgainst(ref: string, name: string, outcome: string, rule: string, policyFile: string | undefined): ScrydonError {
-  const why =
-    policyFile === undefined ? 'no policy.yaml'
-    : outcome === 'skipped' ? `${rule} turns verification off`
-    : rule.startsWith('scope') ? `${rule} requires no signature`
-    : `no scope of ${policyFile} matches ${name}`;
-  return new ScrydonError('usage', `nothing to verify ${ref} against: no --key, no --certificate-identity, and ${why}`, {
-    hint: 'give --key cosign.pub, or --certificate-identity[-regexp] with --certificate-oidc-issuer[-regexp], or a policy.yaml scope whose signatures name a key or identity',
-  });
-}
-
-/** Every blob the verified digest covers, rehashed; a damaged store copy says how to mend it. */
-async function checkContent(at: Located, signal: AbortSignal | undefined, walkLimits: Partial<WalkLimits>): Promise<GraphCheck> {
-  try {
-    return await checkGraphContent(at.target, at.descriptor, { signal, walkLimits });
-  } catch (e) {
-    if (at.where === 'store' && (isScrydonError(e, 'digest_mismatch') || isScrydonError(e, 'size_mismatch') || isScrydonError(e, 'blob_missing'))) {
-      throw new ScrydonError(e.code, e.message, { cause: e, hint: 'the store\'s copy is damaged: run scrydon check, then pull or load the pack again' });
-    }
-    throw e;
-  }
-}
-
-function who(v: VerifiedSignature): string {
-  return v.signer.kind === 'key' ? `key ${v.signer.fingerprint}` : `${v.signer.identity} (issuer ${v.signer.issuer})`;
+  lines.push(`  trust root: ${r.trustRoot ?? 'none used'}`);
+  const c = r.content;
+  lines.push(c.checked ? `  content: ${c.blobs} blob(s), ${c.bytes} bytes rehashed, all match` : '  content: not checked (only the signed digest was; --check-content downloads and rehashes every blob)');
+  return lines.join('\n');
 }
 
 export default defineCommand({
@@ -124,72 +90,30 @@ export default defineCommand({
       ),
     ),
   run: async (args, ctx) => {
-    const req = await requirement(args.key, args, ctx);
+    const requirement = await requirementFromFlags(args.key, args, ctx);
     const { policy, source } = await loadPolicy(policyFile(ctx));
-    if (!req && source === undefined) throw nothingToVerifyAgainst(args.ref, args.ref, 'not-required', '', undefined);
-    const trust = await trustFrom(args['trusted-root'], ctx);
+    if (!requirement && source === undefined) throw nothingToVerifyAgainst(args.ref, args.ref, 'not-required', '', undefined);
+    const trust = args['trusted-root'] === undefined ? await loadTrustRoot(ctx.paths.trust) : await loadTrustFile(args['trusted-root']);
     const at = await locate(args.ref, args, ctx, false);
+    let r: VerifyReport;
     try {
-      if (at.byTag) ctx.info(`${args.ref} resolves to ${at.descriptor.digest}; that digest is what is verified`);
-      // a signature vouches for a digest; the store's bytes must still be what that digest names
-      const content: GraphCheck | undefined = (args['check-content'] ?? at.where === 'store') ? await checkContent(at, ctx.signal, walkLimitsFromEnv(ctx)) : undefined;
-      const legacyRefs = await at.legacyRefs(at.descriptor);
-      const run = (requirement: VerifyRequirement) =>
-        verifySignatures(at.target, at.descriptor, {
-          requirement,
-          trust,
-          annotations: annotationsFrom(args.annotations),
-          ...(args['predicate-type'] ? { predicateType: args['predicate-type'] } : {}),
-          legacyRefs,
-          signal: ctx.signal,
-          walkLimits: walkLimitsFromEnv(ctx),
-        });
-      let result: VerifyResult | undefined;
-      let rule: string | undefined;
-      if (req) result = await run(req);
-      else {
-        // no --key or identity: the policy says whom to trust for this name
-        const name = at.where === 'store' ? await storeNameFor(ctx, args.ref, at.descriptor) : policyName(args.ref);
-        const e = await enforce(policy, source, args.ref, run, name, { strict: true });
-        for (const w of e.warnings) ctx.warn(w);
-        rule = e.rule;
-        // exit 0 means a signature was verified: with nothing to verify against, that cannot be said
-        if (e.outcome !== 'verified') throw nothingToVerifyAgainst(args.ref, name, e.outcome, rule, source);
-        result = e.result;
-      }
-      const verifiedAt = new Date().toISOString();
-      const receipts: Receipt[] = result.verified.map((v) => ({
-        digest: result.digest,
-        reference: args.ref,
-        verifiedAt,
-        format: v.format,
-        signature: v.signature,
-        signer: v.signer,
-        signedAt: v.signedAt,
-        trustRoot: result.trustRoot ?? null,
-        transparencyLog: v.transparencyLog,
-      }));
-      // the receipt is a record for inspect and serve: a store on read-only media still verifies
-      if (at.where === 'store') {
-        await appendReceipts((await ctx.store()).paths.root, receipts).catch((e: unknown) => {
-          const refused = refusalError(e);
-          if (!isScrydonError(refused)) throw e;
-          ctx.warn(`the verification was not recorded: ${refused.message}`);
-        });
-      }
-      const data = { reference: args.ref, where: at.where, outcome: 'verified', ...(rule ? { rule } : {}), ...result, trustRoot: result.trustRoot ?? null, content: content ? { checked: true, ...content } : { checked: false } };
-      const lines = [`Verified ${args.ref} (${result.digest})${rule ? ` by ${rule}` : ''}`];
-      for (const v of result.verified) {
-        lines.push(`  ${v.format === 'bundle' ? 'Sigstore bundle v0.3 referrer' : `cosign legacy signature (${v.foundAs})`} ${shortDigest(v.signature)}`);
-        lines.push(`    signed by ${who(v)}`);
-        if (v.signedAt.length) lines.push(`    signed at ${v.signedAt.join(', ')}`);
-        lines.push(`    transparency log: ${v.transparencyLog.entries === 0 ? 'none' : v.transparencyLog.checked ? `${v.transparencyLog.entries} entry verified` : `${v.transparencyLog.entries} entry not checked (no trusted root)`}`);
-      }
-      lines.push(`  trust root: ${result.trustRoot ?? 'none used'}`);
-      lines.push(content ? `  content: ${content.blobs} blob(s), ${content.bytes} bytes rehashed, all match` : '  content: not checked (only the signed digest was; --check-content downloads and rehashes every blob)');
-      return { data, text: lines.join('\n') };
+      r = await verifyReference(args.ref, at, {
+        requirement,
+        policy,
+        policySource: source,
+        trust,
+        annotations: annotationsFrom(args.annotations),
+        ...(args['predicate-type'] ? { predicateType: args['predicate-type'] } : {}),
+        checkContent: args['check-content'],
+        store: () => ctx.store(),
+        signal: ctx.signal,
+        walkLimits: walkLimitsFromEnv(ctx),
+        onInfo: (m) => ctx.info(m),
+        onWarn: (m) => ctx.warn(m),
+      });
     } finally {
       await at.close();
     }
+    return { data: r, text: reportText(r) };
   },
 });

@@ -2,7 +2,7 @@ import type { SecurityPolicy, SignatureSpec } from '../config/policy.js';
 import { ScrydonError } from '../errors.js';
 import { admitUnderPolicy, type Admission, type StorePolicyFiles } from '../install/admission.js';
 import type { Descriptor } from '../oci/descriptor.js';
-import { appendReceipts, type LoadedTrust, type Receipt } from '../signature/index.js';
+import { appendReceipts, receiptsFor, signerLabel, type LoadedTrust } from '../signature/index.js';
 import type { CatalogEntry } from '../sources/catalog-file.js';
 import type { Source, SourcePolicy } from '../sources/source-spec.js';
 import type { Store } from '../store/store-target.js';
@@ -48,20 +48,8 @@ export async function verifyPack(store: Store, d: Descriptor, ref: string, sourc
   const { admission, enforcement: e } = await admitUnderPolicy(store, d, { policy: sourceSecurityPolicy(source.name, spec), policySource: `source ${source.name}`, ref, name: ref, trust, signal, storePolicy });
   if (decision.kind === 'unsigned') return { verified: false, signer: null, admission };
   if (e.outcome !== 'verified') throw new ScrydonError('verify_failed', `${ref}: not verified (${e.outcome}, ${e.rule})`);
-  const verifiedAt = new Date().toISOString();
-  const receipts: Receipt[] = e.result.verified.map((v) => ({
-    digest: d.digest,
-    reference: ref,
-    verifiedAt,
-    format: v.format,
-    signature: v.signature,
-    signer: v.signer,
-    signedAt: v.signedAt,
-    trustRoot: e.result.trustRoot ?? null,
-    transparencyLog: v.transparencyLog,
-  }));
-  await appendReceipts(store.paths.root, receipts);
+  await appendReceipts(store.paths.root, receiptsFor(e.result, ref));
   const first = e.result.verified[0];
-  const signer = first ? (first.signer.kind === 'key' ? `key ${first.signer.fingerprint}` : `${first.signer.identity} (issuer ${first.signer.issuer})`) : null;
+  const signer = first ? signerLabel(first.signer) : null;
   return { verified: true, signer, admission };
 }

@@ -2,7 +2,7 @@ import type { Descriptor } from '../oci/descriptor.js';
 import type { RunPack } from '../reconcile/history.js';
 // findSignatures is not in src/signature/index.ts's allow-list yet; everything else comes through it
 import { findSignatures } from '../signature/discover.js';
-import { readReceipts, storeLegacyRefs, type VerifiedSignature } from '../signature/index.js';
+import { readReceipts, signerLabel, storeLegacyRefs } from '../signature/index.js';
 import type { Store } from '../store/store-target.js';
 
 /**
@@ -33,10 +33,6 @@ const SIGNATURE_FAILURES: ReadonlySet<string> = new Set([
   'key_mismatch', 'verify_failed',
 ]);
 
-export function describeSigner(s: VerifiedSignature['signer']): string {
-  return s.kind === 'key' ? `key ${s.fingerprint}` : `${s.identity} (issuer ${s.issuer})`;
-}
-
 export function isSignatureFailure(p: RunPack): boolean {
   return p.outcome === 'failed' && p.code !== undefined && SIGNATURE_FAILURES.has(p.code);
 }
@@ -47,7 +43,7 @@ export async function signatureStatus(store: Store, d: Descriptor, lastRun?: Run
     const receipts = await readReceipts(store.paths.root, d.digest);
     if (receipts.length) {
       const newest = [...receipts].sort((a, b) => (a.verifiedAt < b.verifiedAt ? 1 : -1));
-      const signers = [...new Set(newest.map((r) => describeSigner(r.signer)))];
+      const signers = [...new Set(newest.map((r) => signerLabel(r.signer)))];
       return { status: 'verified', signers, ...(newest[0] ? { verifiedAt: newest[0].verifiedAt } : {}) };
     }
     if (lastRun && isSignatureFailure(lastRun)) {

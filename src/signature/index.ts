@@ -7,7 +7,7 @@ export { verifySignatures, type LoadedTrust, type VerifiedSignature, type Verify
 export { exact, regexp, matchIdentity, type IdentityRequirement, type Matcher } from './identity.js';
 export { importTrustRoot, loadTrustRoot, showTrustRoot, type TrustInfo } from './trust-store.js';
 export { trustRootArtifact, trustRootFromStore } from './trust-artifact.js';
-export { appendReceipts, readReceipts, type Receipt } from './receipts.js';
+export { appendReceipts, readReceipts, receiptsFor, signerLabel, type Receipt } from './receipts.js';
 export { enforce, matchScope, policyName, requirementOf, type Enforcement } from './policy-engine.js';
 export { inRepository, inStore, legacyCompanions, registryToStore, storeToRegistry, storeToStore } from './legacy-companions.js';
 export { legacySignatureTag } from './legacy-format.js';

@@ -3,7 +3,7 @@ import { mkdir, open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ScrydonError } from '../errors.js';
 import { digestHex, isDigest } from '../oci/digest.js';
-import type { Signer, VerifiedSignature } from './verify.js';
+import type { Signer, VerifiedSignature, VerifyResult } from './verify.js';
 
 /**
  * Verification receipts: what was verified, against which key or identity and trust root, and when. Kept in
@@ -21,6 +21,26 @@ export interface Receipt {
   signedAt: string[];
   trustRoot: string | null;
   transparencyLog: VerifiedSignature['transparencyLog'];
+}
+
+/** Who signed, as every view names it: `key <fingerprint>`, or `<identity> (issuer <issuer>)`. */
+export function signerLabel(s: Signer): string {
+  return s.kind === 'key' ? `key ${s.fingerprint}` : `${s.identity} (issuer ${s.issuer})`;
+}
+
+/** One receipt per signature a verification found, all stamped with the same time. */
+export function receiptsFor(result: VerifyResult, reference: string, verifiedAt = new Date().toISOString()): Receipt[] {
+  return result.verified.map((v) => ({
+    digest: result.digest,
+    reference,
+    verifiedAt,
+    format: v.format,
+    signature: v.signature,
+    signer: v.signer,
+    signedAt: v.signedAt,
+    trustRoot: result.trustRoot ?? null,
+    transparencyLog: v.transparencyLog,
+  }));
 }
 
 const MAX_RECEIPT_FILE = 4 * 1024 * 1024;

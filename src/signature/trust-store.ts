@@ -62,6 +62,14 @@ export async function loadTrustRoot(trustDir: string): Promise<LoadedTrust | und
   return r ? { root: await parse(r.bytes, r.path), digest: digestOf(r.bytes) } : undefined;
 }
 
+/** A trusted_root.json named for one command (`verify --trusted-root`): parsed, never imported. */
+export async function loadTrustFile(file: string): Promise<LoadedTrust> {
+  const bytes = await readFile(file).catch((e: unknown) => {
+    throw new ScrydonError('not_found', `cannot read ${file}: ${(e as Error).message}`, { cause: e });
+  });
+  return { root: await parse(bytes, file), digest: digestOf(bytes) };
+}
+
 /** `scrydon trust show`: digest, age and what the root holds. */
 export async function showTrustRoot(trustDir: string, now = new Date()): Promise<TrustInfo> {
   const r = await readRoot(trustDir);

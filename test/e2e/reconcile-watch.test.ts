@@ -81,6 +81,32 @@ test('reconcile --watch runs due sources at once and exits cleanly on SIGTERM', 
   assert.equal((await json<{ packs: unknown[] }>(['installed'], o)).packs.length, 1);
 });
 
+test('reconcile --watch --quiet prints nothing on stdout, run after run', async () => {
+  const repo = await makeGitRepo('watched-quiet');
+  await repo.copy(join(FIXTURES, 'packs', 'acme-core'), 'packs/core');
+  await repo.write('scrydon.yaml', 'apiVersion: scrydon.io/v1\nkind: PackCatalog\npacks:\n  - id: acme.core\n    version: 1.0.0\n    artifact: {kind: git-tar, ref: main, path: packs/core}\n    signature: {kind: none}\n');
+  repo.commit('one');
+  const o = await env();
+  await ok(['source', 'add', 'q', '--type', 'git', '--url', repo.url, '--interval', '30s', '--signature-policy', 'unsigned-allowed'], o);
+  const child = spawn(process.execPath, [BIN, 'reconcile', '--watch', '--quiet'], { env: { ...process.env, ...o.env, SCRYDON_HOME: o.home, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  // the run is over once the history records it
+  for (let i = 0; ; i++) {
+    const runs = await json<unknown[]>(['source', 'history', 'q'], o);
+    if (runs.length > 0) break;
+    assert.ok(i < 300, `no run recorded within 30s: ${err}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill('SIGTERM');
+  assert.equal(await exited, 0, err);
+  assert.equal(out, '');
+  assert.equal((await json<{ packs: unknown[] }>(['installed'], o)).packs.length, 1);
+});
+
 test('SIGINT in the middle of installs: the pack in progress finishes, nothing new starts, the run is recorded as stopped and the next run completes', async () => {
   const N = 120;
   const repo = await makeGitRepo('many');
