@@ -2,11 +2,12 @@ import { join } from 'node:path';
 import { loadRegistriesFile, RegistrySettings } from '../src/registry/settings.js';
 import { Remote } from '../src/registry/remote.js';
 import type { SessionDeps, GitEnvironment } from '../src/sources/session.js';
-import { ociRepository, REGISTERED, sourceSecretKey, type Source } from '../src/sources/source-spec.js';
+import { REGISTERED, sourceSecretKey, type Source } from '../src/sources/source-spec.js';
 import type { Context } from './context.js';
 import { secretStore } from './registry-options.js';
 import { registryGate } from './registry-policy.js';
 import { walkLimitsFromEnv } from './walk-limits.js';
+import { ociRepository } from '../src/names/sources.js';
 
 /** What sources and reconcile need from the environment: git's, the secret store, registry clients per source. */
 

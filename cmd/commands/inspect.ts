@@ -4,7 +4,7 @@ import { inspectArtifact, type InspectResult } from '../../src/pack/inspect.js';
 import { readReceipts } from '../../src/signature/receipts.js';
 import { receiptText } from '../signature-options.js';
 import type { Descriptor } from '../../src/oci/descriptor.js';
-import { parseRemoteReference } from '../../src/registry/hosts.js';
+import { parseRemoteReference } from '../../src/names/remote.js';
 import { inspectRemote } from '../../src/verbs/inspect-remote.js';
 import { defineCommand } from '../define-command.js';
 import { registryFlags, withRemote, REGISTRY_EPILOG } from '../registry-options.js';

@@ -1,4 +1,4 @@
-import { parseRemoteReference } from '../../src/registry/hosts.js';
+import { parseRemoteReference } from '../../src/names/remote.js';
 import { pull } from '../../src/verbs/pull.js';
 import { defineCommand } from '../define-command.js';
 import { concurrencyFlag, registryFlags, withRemote, REGISTRY_EPILOG } from '../registry-options.js';

@@ -5,7 +5,7 @@ import { parseChallenges, pickChallenge } from './auth/challenge.js';
 import type { CredentialResolver } from './credentials/resolve.js';
 import type { RegistryGate } from './gate.js';
 import type { Credential } from './credentials/types.js';
-import { apiHost, canonicalRegistry } from './hosts.js';
+import { apiHost, canonicalRegistry } from '../names/remote.js';
 import { responseError } from './registry-error.js';
 import type { HostSettings } from './settings.js';
 import { discard, headerAll, type HttpMethod, type HttpResponse, type HttpTransport } from './transport/http.js';

@@ -1,6 +1,6 @@
 import { ScrydonError } from '../errors.js';
 import { parseReference } from '../oci/reference.js';
-import { parseRemoteReference, type RemoteReference } from './hosts.js';
+import { parseRemoteReference, type RemoteReference } from '../names/remote.js';
 
 /** Where `copy` reads or writes: the local store, an OCI layout directory, or a registry. */
 export type Location =

@@ -2,7 +2,7 @@ import { ScrydonError } from '../errors.js';
 import { encodeLogin } from './credentials/resolve.js';
 import type { SecretStore, SetResult } from './credentials/secret-store.js';
 import { registrySecretKey } from './credentials/types.js';
-import { canonicalRegistry } from './hosts.js';
+import { canonicalRegistry } from '../names/remote.js';
 import type { Remote } from './remote.js';
 
 export interface LoginResult {

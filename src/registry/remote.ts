@@ -1,7 +1,7 @@
 import { isAbortError, isScrydonError, ScrydonError } from '../errors.js';
 import { RegistryClient } from './client.js';
 import { CredentialResolver, type CredentialSources } from './credentials/resolve.js';
-import { canonicalRegistry, parseRemoteReference, type RemoteReference } from './hosts.js';
+import { canonicalRegistry, parseRemoteReference, type RemoteReference } from '../names/remote.js';
 import type { RegistryGate } from './gate.js';
 import { ReferrersProbe } from './referrers.js';
 import { RepositoryTarget } from './repository-target.js';

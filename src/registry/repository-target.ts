@@ -8,7 +8,7 @@ import { parseGraphNode, subjectOf } from '../oci/manifest.js';
 import { isGraphNodeType, MediaType } from '../oci/media-types.js';
 import { blobExists, fetchBlob, mountBlob } from './blobs.js';
 import type { RegistryClient } from './client.js';
-import { canonicalRegistry, parseRemoteReference } from './hosts.js';
+import { canonicalRegistry, parseRemoteReference } from '../names/remote.js';
 import { fetchManifest, manifestExists, putManifest, resolveManifest, type RepoRef } from './manifests.js';
 import { ManifestCache } from './manifest-cache.js';
 import { addToFallbackIndex, fallbackEntry, isFallbackTag, type ReferrersProbe } from './referrers.js';

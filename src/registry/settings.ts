@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { ScrydonError } from '../errors.js';
-import { canonicalRegistry } from './hosts.js';
+import { canonicalRegistry } from '../names/remote.js';
 
 /** How one registry is reached. Plain HTTP and unverified TLS are only ever used for registries named here. */
 export interface HostSettings {

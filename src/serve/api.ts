@@ -7,7 +7,7 @@ import { isSourceName } from '../sources/source-name.js';
 import type { Store } from '../store/store-target.js';
 import { catalogData, lastRunByDigest } from './catalog-data.js';
 import { sendJson, type Exchange } from './http.js';
-import { servedName } from './names.js';
+import { servedName } from '../names/served.js';
 import { diffPackFiles, packFiles } from './pack-files.js';
 import { signatureStatus } from './signature-status.js';
 import type { IndexSnapshots } from './snapshot.js';

@@ -5,7 +5,7 @@ import type { Descriptor } from '../oci/descriptor.js';
 import { listSources, readRuns, type RunPack } from '../reconcile/history.js';
 import { listStore, type ListEntry } from '../pack/list.js';
 import type { Store } from '../store/store-target.js';
-import { servedName } from './names.js';
+import { servedName } from '../names/served.js';
 import { signatureStatus, type SignatureStatus } from './signature-status.js';
 import { byCodeUnits } from '../text-order.js';
 

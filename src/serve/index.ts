@@ -1,7 +1,7 @@
 /** `scrydon serve`: the store as a read-only OCI registry, with a catalog page and its JSON under /api/. */
 export { isLoopbackHost, parseListenAddress, urlOf, type ListenAddress } from './address.js';
 export { BasicAuth, basicCredentials, parseHtpasswd } from './htpasswd.js';
-export { servedName, isRepositoryName, type ServedName } from './names.js';
+export { servedName, isRepositoryName, type ServedName } from '../names/served.js';
 export { parseRange, type RangeRequest } from './range.js';
 export { parseRegistryPath, type RegistryRoute } from './routes.js';
 export { startServer, type RequestLog, type RunningServer, type ServeOptions, type ServeStats } from './server.js';

@@ -6,7 +6,7 @@ import type { Store } from '../store/store-target.js';
 import { sendBlob } from './blob-response.js';
 import { readManifest } from './content.js';
 import { sendBytes, sendJson, type Exchange } from './http.js';
-import { isRepositoryName, isTagName } from './names.js';
+import { isRepositoryName, isTagName } from '../names/served.js';
 import { OciHttpError } from './oci-error.js';
 import type { RegistryRoute } from './routes.js';
 import type { IndexSnapshots, Snapshot } from './snapshot.js';

@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import { plainDescriptor, type Descriptor } from '../oci/descriptor.js';
 import { Annotation } from '../oci/media-types.js';
 import type { Store } from '../store/store-target.js';
-import { servedName } from './names.js';
+import { servedName } from '../names/served.js';
 
 /** One store tag as served: its store ref, the repository and tag it appears under, its manifest. */
 export interface ServedTag {

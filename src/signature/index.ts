@@ -1,3 +1,5 @@
+export { legacySignatureTag } from '../names/store.js';
+export { policyName } from '../names/store.js';
 /** The signature layer's public surface: cosign-compatible keys, signing, offline verification, trust, policy, receipts. */
 export { generateKeyPair, parsePrivateKey, parsePublicKey, type PublicKeyInfo, type SigningKey } from './keys.js';
 export { parseKeyRef, readKeyRef, type KeyRef } from './key-ref.js';
@@ -8,7 +10,6 @@ export { exact, regexp, matchIdentity, type IdentityRequirement, type Matcher } 
 export { importTrustRoot, loadTrustRoot, showTrustRoot, type TrustInfo } from './trust-store.js';
 export { trustRootArtifact, trustRootFromStore } from './trust-artifact.js';
 export { appendReceipts, readReceipts, receiptsFor, signerLabel, type Receipt } from './receipts.js';
-export { enforce, matchScope, policyName, requirementOf, type Enforcement } from './policy-engine.js';
+export { enforce, matchScope, requirementOf, type Enforcement } from './policy-engine.js';
 export { inRepository, inStore, legacyCompanions, registryToStore, storeToRegistry, storeToStore } from './legacy-companions.js';
-export { legacySignatureTag } from './legacy-format.js';
 export { storeLegacyRefs } from './locations.js';

@@ -7,8 +7,8 @@ import { MAX_MANIFEST_BYTES } from '../oci/descriptor.js';
 import { parseGraphNode } from '../oci/manifest.js';
 import { readAllBounded, verified } from '../content/verify-stream.js';
 import type { Store } from '../store/store-target.js';
-import { legacySignatureTag } from './legacy-format.js';
-import { storeLegacyRef, storeLegacyRefs } from './locations.js';
+import { storeLegacyRefs } from './locations.js';
+import { legacySignatureTag, storeLegacyRef } from '../names/store.js';
 
 /**
  * cosign's legacy `sha256-<hex>.sig` manifests travel with what they sign on every path (the copy routine's

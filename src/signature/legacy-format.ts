@@ -1,13 +1,7 @@
 import { ScrydonError } from '../errors.js';
 import { descriptorOf, type Descriptor } from '../oci/descriptor.js';
-import { digestHex, type Digest } from '../oci/digest.js';
 import { encodeJson, type ImageManifest } from '../oci/manifest.js';
 import { Annotation, MediaType } from '../oci/media-types.js';
-
-/** cosign's tag for the legacy signatures of `digest`: `sha256-<hex>.sig` in the same repository. */
-export function legacySignatureTag(digest: Digest): string {
-  return `sha256-${digestHex(digest)}.sig`;
-}
 
 /** One signature: a simple-signing payload blob and its annotations. */
 export interface LegacyLayer {

@@ -2,7 +2,7 @@ import { ScrydonError } from '../errors.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import { parseReference, repositoryName } from '../oci/reference.js';
 import type { Store } from '../store/store-target.js';
-import { legacySignatureTag } from './legacy-format.js';
+import { legacySignatureTag } from '../names/store.js';
 
 /**
  * Where legacy `.sig` signatures live. In a registry: the tag `sha256-<hex>.sig` of the signed repository.
@@ -28,7 +28,3 @@ export async function storeRepositoryFor(store: Store, ref: string, d: Descripto
   return repositoryName(parseReference(tagged.ref));
 }
 
-/** The store tag of `d`'s legacy signatures in repository `repo`. */
-export function storeLegacyRef(repo: string, d: Descriptor): string {
-  return `${repo}:${legacySignatureTag(d.digest)}`;
-}

@@ -1,9 +1,9 @@
 import type { PolicyScope, SecurityPolicy, SignatureSpec } from '../config/policy.js';
 import { isScrydonError, ScrydonError } from '../errors.js';
-import { parseReference, repositoryName } from '../oci/reference.js';
 import { exact, regexp, type Matcher } from './identity.js';
 import { parsePublicKey } from './keys.js';
 import type { VerifyRequirement, VerifyResult } from './verify.js';
+import { policyName } from '../names/store.js';
 
 /**
  * The policy engine: which registries may be used, and whose signatures an artifact needs, by its name.
@@ -18,11 +18,6 @@ function globToRegExp(glob: string): RegExp {
     .map((part) => part.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*'))
     .join('.*');
   return new RegExp(`^${body}$`);
-}
-
-/** The name policies match: `registry/repository`, or the store name of a local artifact. */
-export function policyName(ref: string): string {
-  return repositoryName(parseReference(ref));
 }
 
 /** The first scope whose pattern matches `name` (a policyName). */

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import { Readable } from 'node:stream';
 import type { IoOptions, ReadOnlyTarget } from '../content/target.js';
@@ -7,14 +6,11 @@ import { ScrydonError } from '../errors.js';
 import { descriptorOf, plainDescriptor, type Descriptor } from '../oci/descriptor.js';
 import { encodeJson, type ImageManifest } from '../oci/manifest.js';
 import { Annotation, EMPTY_JSON, EMPTY_JSON_DIGEST, MediaType } from '../oci/media-types.js';
-import { versionToTag } from '../oci/reference.js';
 import { readNode } from '../pack/read.js';
-import { parseRemoteReference } from '../registry/hosts.js';
-import { storeTagFor } from '../verbs/pull.js';
 import { withLeasedStore } from '../store/leased-store.js';
 import type { Store } from '../store/store-target.js';
 import { CATALOG_FILE_MAX_BYTES } from './catalog-file.js';
-import { ociCatalogReference, type Source } from './source-spec.js';
+import { type Source } from './source-spec.js';
 
 /**
  * A source's catalog as an artifact in the store, so it travels with `save` and an offline run reads it.
@@ -22,25 +18,6 @@ import { ociCatalogReference, type Source } from './source-spec.js';
  * (one `application/vnd.scrydon.catalog.v1+yaml` layer, the empty config, annotations naming URL, ref, path and
  * commit; no timestamp, so one commit always gives one digest), tagged by a hash of the URL, ref and path.
  */
-function h16(...parts: string[]): string {
-  return createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 16);
-}
-
-/** `scrydon.sources/git-<h(url)>`: the store repository of a git source's catalog and packs. */
-export function gitStoreRepository(url: string): string {
-  return `scrydon.sources/git-${h16(url)}`;
-}
-
-/** The store tag a source's catalog is kept under. */
-export function catalogStoreTag(s: Pick<Source, 'type' | 'url' | 'ref' | 'catalogPath'>): string {
-  if (s.type === 'oci') return storeTagFor(parseRemoteReference(ociCatalogReference(s)));
-  return `${gitStoreRepository(s.url)}:catalog-${h16(s.ref, s.catalogPath)}`;
-}
-
-/** The store tag of a git-tar pack of a git source. */
-export function gitPackTag(url: string, id: string, version: string): string {
-  return `${gitStoreRepository(url)}/${id}:${versionToTag(version)}`;
-}
 
 export interface CatalogArtifact {
   descriptor: Descriptor;

@@ -5,13 +5,14 @@ import { ScrydonError } from '../errors.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import { buildPackFile, packArtifact, storePack } from '../pack/build.js';
 import { CATALOG_FILE_MAX_BYTES, type CatalogEntry } from './catalog-file.js';
-import { catalogStoreTag, gitCatalogArtifact, gitPackTag, storeGitCatalog } from './catalog-artifact.js';
+import { gitCatalogArtifact, storeGitCatalog } from './catalog-artifact.js';
 import { openGitAccess, type GitAccess } from './git-access.js';
 import { GitRepo, isCommitId } from './git-repo.js';
 import { mirrorFromRegistry } from './oci-entry.js';
 import { RemotePool } from './remote-pool.js';
 import type { FetchedCatalog, SessionDeps, SourceSession } from './session.js';
 import type { Source } from './source-spec.js';
+import { catalogStoreTag, gitPackTag } from '../names/sources.js';
 
 /**
  * A git source, online: `git ls-remote` for change detection, a shallow fetch into the cache for the catalog

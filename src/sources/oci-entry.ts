@@ -2,10 +2,11 @@ import type { IoOptions } from '../content/target.js';
 import { ScrydonError } from '../errors.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import { isDigest } from '../oci/digest.js';
-import { formatRemote, parseRemoteReference, type RemoteReference } from '../registry/hosts.js';
+import { formatRemote, parseRemoteReference, type RemoteReference } from '../names/remote.js';
 import type { Remote } from '../registry/remote.js';
-import { pull, storeTagFor } from '../verbs/pull.js';
+import { pull } from '../verbs/pull.js';
 import type { Store } from '../store/store-target.js';
+import { storeTagFor } from '../names/store.js';
 
 /**
  * An `oci` artifact (a pack, or an OCI source's catalog) mirrored from its registry into the store. The tag is

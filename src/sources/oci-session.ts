@@ -6,7 +6,8 @@ import { readCatalogArtifact } from './catalog-artifact.js';
 import { headOf, mirrorFromRegistry } from './oci-entry.js';
 import { RemotePool } from './remote-pool.js';
 import type { FetchedCatalog, SessionDeps, SourceSession } from './session.js';
-import { ociCatalogReference, type Source } from './source-spec.js';
+import { type Source } from './source-spec.js';
+import { ociCatalogReference } from '../names/sources.js';
 
 /**
  * An OCI source, online: change detection is one HEAD of `URL:REF` (the manifest digest is the revision);

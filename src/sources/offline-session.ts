@@ -1,10 +1,11 @@
 import { ScrydonError } from '../errors.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import type { CatalogEntry } from './catalog-file.js';
-import { catalogStoreTag, gitPackTag, readCatalogArtifact } from './catalog-artifact.js';
+import { readCatalogArtifact } from './catalog-artifact.js';
 import { resolveMirrored } from './oci-entry.js';
 import type { FetchedCatalog, SessionDeps, SourceSession } from './session.js';
 import type { Source } from './source-spec.js';
+import { catalogStoreTag, gitPackTag } from '../names/sources.js';
 
 /**
  * Any source with `--offline`: no network call at all. The catalog is the one kept in the store under the

@@ -9,7 +9,8 @@ import { GitSession } from './git-session.js';
 import { OciSession } from './oci-session.js';
 import { OfflineSession } from './offline-session.js';
 import type { SessionDeps, SourceSession } from './session.js';
-import { ociCatalogReference, ociRepository, type Source } from './source-spec.js';
+import { type Source } from './source-spec.js';
+import { ociCatalogReference, ociRepository } from '../names/sources.js';
 
 /** The session a run uses for `source`: offline (store only), git or OCI. */
 export async function openSession(source: Source, deps: SessionDeps, o: { offline: boolean }): Promise<SourceSession> {

@@ -1,5 +1,5 @@
 import { ScrydonError } from '../errors.js';
-import { parseRemoteReference } from '../registry/hosts.js';
+import { parseRemoteReference } from '../names/remote.js';
 import type { Remote } from '../registry/remote.js';
 
 /** One registry client per registry a run talks to, opened on first use and closed together. */

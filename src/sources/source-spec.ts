@@ -2,9 +2,9 @@ import { createHash, createPublicKey } from 'node:crypto';
 import { parseDuration } from '../config/units.js';
 import { ScrydonError } from '../errors.js';
 import { isDigest } from '../oci/digest.js';
-import { parseRemoteReference, formatRemote, type RemoteReference } from '../registry/hosts.js';
 import { isSourceName } from './source-name.js';
 import type { KeySigner, KeylessSigner } from '../config/policy.js';
+import { ociRepository } from '../names/sources.js';
 
 /**
  * A pack source as registered in `$SCRYDON_HOME/sources.yaml` (catalog-spec/sources.schema.json), and the same
@@ -102,21 +102,6 @@ function checkGitUrl(url: string, transport: SourceTransport): void {
     if (u.password) throw usage(`the URL of a source may not carry a password`, 'give the token with --credential-stdin; it goes to the secret store');
     if (kind === 'http' && !transport.plainHttp) throw usage(`${u.host} would be reached over plain HTTP`, 'pass --plain-http for a test server, or use https://');
   }
-}
-
-/** The OCI repository a source URL names (`oci://` allowed), without tag or digest. */
-export function ociRepository(url: string): RemoteReference {
-  const r = parseRemoteReference(url.replace(/^oci:\/\//i, ''));
-  if (r.tag !== undefined || r.digest !== undefined) {
-    throw usage(`the URL ${url} names a tag or digest`, 'give the repository as --url and the tag with --ref (default catalog)');
-  }
-  return r;
-}
-
-/** `REGISTRY/REPOSITORY:REF` (or `@sha256:…`) of an OCI source's catalog. */
-export function ociCatalogReference(s: Pick<Source, 'url' | 'ref'>): string {
-  const repo = ociRepository(s.url);
-  return formatRemote(isDigest(s.ref) ? { ...repo, digest: s.ref } : { ...repo, tag: s.ref });
 }
 
 function checkPolicy(p: SourcePolicy, name: string): void {

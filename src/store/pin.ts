@@ -1,9 +1,9 @@
 import { ScrydonError } from '../errors.js';
 import { Annotation, MediaType } from '../oci/media-types.js';
-import { formatReference, isFallbackTag, parseReference } from '../oci/reference.js';
+import { isFallbackTag, parseReference } from '../oci/reference.js';
 import { readIndex, updateIndex } from './index-file.js';
 import type { LayoutPaths } from './layout.js';
-import { normalizeTag } from './refs.js';
+import { migratedPinName } from '../names/store.js';
 
 /**
  * Artifacts pulled or mirrored by digest alone are kept under `REPOSITORY@sha256:<hex>` (a valid image-layout
@@ -11,38 +11,6 @@ import { normalizeTag } from './refs.js';
  * referrers fallback tag `sha256-<hex>` or cosign's `sha256-<hex>.sig|.att|.sbom`, which earlier versions used
  * for it (`REPOSITORY:sha256-<hex>`: `push --all` then wrote a pack manifest over a registry's fallback index).
  */
-
-/** `X:sha256-<hex>` naming its own digest: the name earlier versions gave a digest-only artifact. */
-const OLD_PIN = /^(.+):sha256-([0-9a-f]{64})$/;
-
-/** The pinned name `REPO@sha256:<hex>` of an old `REPO:sha256-<hex>` name of manifest `digest`; undefined for any other name. */
-export function migratedPinName(name: string, digest: string): string | undefined {
-  const m = OLD_PIN.exec(name);
-  return m && `sha256:${m[2]}` === digest ? `${m[1]}@sha256:${m[2]}` : undefined;
-}
-
-/**
- * The ref.name the store keeps `ref` under:
- * - `ref` exactly as written when the store has that ref.name (`exists`), so every name `ls` shows is addressable,
- *   also one another tool wrote without a colon (`umoci tag … plain`): `plain` names the entry `plain` when there
- *   is one and `plain:latest` when not, and `plain:latest` always names `plain:latest`;
- * - `REPO@sha256:<hex>` for a digest reference with a repository (when `digest` is given it must be that digest);
- * - else the tag's normal form (`name:tag`, `:latest` added: refs.ts).
- * An old pin name of `digest` becomes the new one, so archives and stores from earlier versions load under the new names.
- */
-export function storeRefName(ref: string, o: { digest?: string; exists?: (name: string) => boolean } = {}): string {
-  // a name the store holds exactly is that entry, even one no reference grammar accepts (`Release-1+build`)
-  if (o.exists?.(ref)) return (o.digest !== undefined ? migratedPinName(ref, o.digest) : undefined) ?? ref;
-  const r = parseReference(ref);
-  if (r.digest && r.repository && !r.tag) {
-    if (o.digest !== undefined && r.digest !== o.digest) {
-      throw new ScrydonError('digest_mismatch', `cannot name ${o.digest} "${ref}": the name pins another digest`);
-    }
-    return formatReference(r);
-  }
-  const name = normalizeTag(ref);
-  return (o.digest !== undefined ? migratedPinName(name, o.digest) : undefined) ?? name;
-}
 
 /**
  * Renames a store's old pin names (`REPO:sha256-<hex>` of that very digest) to `REPO@sha256:<hex>`, once, under

@@ -12,8 +12,9 @@ import { updateIndex } from './index-file.js';
 import type { LayoutPaths } from './layout.js';
 import { Lease } from './lease.js';
 import { parseReference } from '../oci/reference.js';
-import { assertTaggable, storeRefName } from './pin.js';
+import { assertTaggable } from './pin.js';
 import { Store } from './store-target.js';
+import { storeRefName } from '../names/store.js';
 
 const PREFIX = 'load-';
 /** A staging dir's lock is refreshed this often while its load runs, and is stale (its owner died) after STALE_MS. */

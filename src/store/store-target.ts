@@ -12,8 +12,8 @@ import { ensureIndex, readIndex, updateIndex, type IndexFile } from './index-fil
 import { initLayout, LayoutPaths, openBlobFile } from './layout.js';
 import { withLease } from './lease.js';
 import { sniffGraphNode } from './sniff.js';
-import { assertTaggable, storeRefName } from './pin.js';
-import { pinnedDigest } from './refs.js';
+import { assertTaggable } from './pin.js';
+import { pinnedDigest, storeRefName } from '../names/store.js';
 import { byCodeUnits } from '../text-order.js';
 
 export interface TaggedEntry {

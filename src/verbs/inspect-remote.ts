@@ -1,6 +1,6 @@
 import type { IoOptions } from '../content/target.js';
 import { inspectArtifact, type InspectResult } from '../pack/inspect.js';
-import { formatRemote, parseRemoteReference, referenceTarget } from '../registry/hosts.js';
+import { formatRemote, parseRemoteReference, referenceTarget } from '../names/remote.js';
 import type { Remote } from '../registry/remote.js';
 
 /**

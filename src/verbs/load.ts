@@ -2,11 +2,11 @@ import { copyGraphs, type CopyStats } from '../content/copy.js';
 import type { EventSink } from '../content/events.js';
 import type { IoOptions } from '../content/target.js';
 import { removeStaleStaging } from '../store/staging.js';
-import { storeRefName } from '../store/pin.js';
 import type { Store } from '../store/store-target.js';
 import { ArchiveReader } from '../archive/archive-reader.js';
 import { assertComplete } from '../archive/completeness.js';
 import { copyIntoStore } from './into-store.js';
+import { storeRefName } from '../names/store.js';
 
 export interface LoadOptions extends IoOptions {
   onEvent?: EventSink;

@@ -2,12 +2,12 @@ import type { ReadOnlyTarget, Target } from '../content/target.js';
 import { ScrydonError } from '../errors.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import { parseReference } from '../oci/reference.js';
-import { formatRemote, parseRemoteReference, referenceTarget } from '../registry/hosts.js';
+import { formatRemote, parseRemoteReference, referenceTarget } from '../names/remote.js';
 import type { Remote } from '../registry/remote.js';
-import { legacySignatureTag } from '../signature/legacy-format.js';
-import { storeLegacyRef, storeLegacyRefs, storeRepositoryFor } from '../signature/locations.js';
+import { storeLegacyRefs, storeRepositoryFor } from '../signature/locations.js';
 import { LeasedStore } from '../store/leased-store.js';
 import type { Store } from '../store/store-target.js';
+import { legacySignatureTag, storeLegacyRef } from '../names/store.js';
 
 /** Where sign and verify work: the local store, or a registry repository. */
 export interface Located {

@@ -1,25 +1,16 @@
 import { copy, type CopyResult } from '../content/copy.js';
 import type { Store } from '../store/store-target.js';
-import { formatRemote, parseRemoteReference, type RemoteReference } from '../registry/hosts.js';
+import { formatRemote, parseRemoteReference } from '../names/remote.js';
 import type { Remote } from '../registry/remote.js';
 import { registryToStore } from '../signature/legacy-companions.js';
 import { copyIntoStore } from './into-store.js';
 import { legacySigs, type TransferOptions } from './options.js';
+import { storeTagFor } from '../names/store.js';
 
 export interface PullResult extends CopyResult {
   /** The store tag the artifact is kept under: its remote name. */
   tag: string;
   source: string;
-}
-
-/**
- * The store name of a pulled reference: its remote name (`ghcr.io/acme/fraud:1.2.0`). A reference by digest
- * alone is kept as `REPO@sha256:<hex>` (store/pin.ts): named and kept, and never mistaken for a fallback tag.
- */
-export function storeTagFor(r: RemoteReference): string {
-  if (r.tag) return formatRemote({ registry: r.registry, repository: r.repository, tag: r.tag });
-  if (r.digest) return formatRemote({ registry: r.registry, repository: r.repository, digest: r.digest });
-  return formatRemote({ registry: r.registry, repository: r.repository, tag: 'latest' });
 }
 
 /** `scrydon pull REF`: registry → store, tag resolved to a digest once, referrers along, tagged with the remote name. */

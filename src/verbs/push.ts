@@ -4,7 +4,7 @@ import type { Descriptor } from '../oci/descriptor.js';
 import { isFallbackTag, parseReference } from '../oci/reference.js';
 import { MediaType } from '../oci/media-types.js';
 import type { Store } from '../store/store-target.js';
-import { canonicalRegistry, formatRemote, parseRemoteReference, type RemoteReference } from '../registry/hosts.js';
+import { formatRemote, parseRemoteReference, type RemoteReference, mountSource, pushAllTarget } from '../names/remote.js';
 import type { Remote } from '../registry/remote.js';
 import { storeToRegistry } from '../signature/legacy-companions.js';
 import { legacySigs, type TransferOptions } from './options.js';
@@ -12,19 +12,6 @@ import { legacySigs, type TransferOptions } from './options.js';
 export interface PushResult extends CopyResult {
   source: string;
   target: string;
-}
-
-/** The repository on `target`'s registry that a store tag was pulled from, when it can serve mounts. */
-export function mountSource(storeRef: string, target: RemoteReference): string | undefined {
-  let r;
-  try {
-    r = parseReference(storeRef);
-  } catch {
-    return undefined;
-  }
-  if (r.registry === undefined || canonicalRegistry(r.registry) !== target.registry) return undefined;
-  const from = parseRemoteReference(storeRef).repository;
-  return from === target.repository ? undefined : from;
 }
 
 /** `scrydon push REF [TARGET]`: store → registry, referrers included, mounting from the source repository when it can. */
@@ -42,13 +29,6 @@ export async function push(remote: Remote, store: Store, ref: string, target: st
   }
   const shown = formatRemote({ registry: to.registry, repository: to.repository, ...(tags[0] ? { tag: tags[0] } : { digest: result.root.digest }) });
   return { ...result, source: ref, target: shown };
-}
-
-/** Where `push --all PREFIX` puts a store name: without its registry, under PREFIX (a pinned `REPO@sha256:…` by digest, untagged). */
-export function pushAllTarget(prefix: string, storeTag: string): string {
-  const r = parseReference(storeTag);
-  const base = prefix.replace(/\/+$/, '');
-  return r.digest && !r.tag ? `${base}/${r.repository}@${r.digest}` : `${base}/${r.repository}:${r.tag ?? 'latest'}`;
 }
 
 export interface PushAllEntry {

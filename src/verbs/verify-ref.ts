@@ -3,12 +3,13 @@ import { checkGraphContent, type GraphCheck } from '../content/graph-check.js';
 import type { WalkLimits } from '../content/limits.js';
 import { isScrydonError, ScrydonError } from '../errors.js';
 import { refusalError } from '../fs/io-error.js';
-import { enforce, policyName } from '../signature/policy-engine.js';
+import { enforce } from '../signature/policy-engine.js';
 import { appendReceipts, receiptsFor } from '../signature/receipts.js';
 import { storeRepositoryFor } from '../signature/locations.js';
 import { verifySignatures, type LoadedTrust, type VerifyRequirement, type VerifyResult } from '../signature/verify.js';
 import type { Store } from '../store/store-target.js';
 import type { Located } from './locate.js';
+import { policyName } from '../names/store.js';
 
 export interface VerifyRefOptions {
   /** The key or identity the command line names; undefined: the policy's rule for the name decides. */

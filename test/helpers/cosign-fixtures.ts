@@ -12,11 +12,11 @@ import { digestHex, type Digest } from '../../src/oci/digest.js';
 import { encodeJson, type ImageManifest } from '../../src/oci/manifest.js';
 import { EMPTY_JSON, MediaType } from '../../src/oci/media-types.js';
 import { legacyImage, legacyLayers } from '../../src/signature/legacy-format.js';
-import { storeLegacyRef } from '../../src/signature/locations.js';
 import { simpleSigningPayload } from '../../src/signature/simple-signing.js';
 import { Store } from '../../src/store/store-target.js';
 import { FIXTURES } from './cli.js';
 import { pae } from './sigstore-fixtures.js';
+import { storeLegacyRef } from '../../src/names/store.js';
 
 export const INTEROP = join(FIXTURES, 'signatures', 'interop');
 

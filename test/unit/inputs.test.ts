@@ -6,8 +6,7 @@ import { MediaType } from '../../src/oci/media-types.js';
 import { rangeApplies } from '../../src/serve/range.js';
 import { trustRootArtifact } from '../../src/signature/trust-artifact.js';
 import { TRUSTED_ROOT_FILE } from '../../src/signature/trust-store.js';
-import { pinnedDigest } from '../../src/store/refs.js';
-import { storeRefName } from '../../src/store/pin.js';
+import { pinnedDigest, storeRefName } from '../../src/names/store.js';
 import { cleanupTemps, tempDir } from '../helpers/cli.js';
 
 after(cleanupTemps);

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { isScrydonError } from '../../src/errors.js';
-import { catalogStoreTag, gitCatalogArtifact, gitPackTag } from '../../src/sources/catalog-artifact.js';
+import { gitCatalogArtifact } from '../../src/sources/catalog-artifact.js';
 import { basicAuthHeader, gitConfigFor } from '../../src/sources/git-access.js';
 import { pickRemoteRef } from '../../src/sources/git-repo.js';
 import { maskSecrets } from '../../src/sources/git-run.js';
-import { checkCredential, gitUrlKind, ociCatalogReference, resolveSource, sourceConfigHash } from '../../src/sources/source-spec.js';
+import { checkCredential, gitUrlKind, resolveSource, sourceConfigHash } from '../../src/sources/source-spec.js';
 import { encodeSourceList, parseSourceList } from '../../src/sources/sources-file.js';
+import { ociCatalogReference, catalogStoreTag, gitPackTag } from '../../src/names/sources.js';
 
 /** Source configuration (pure): defaults, URL kinds, credentials, git's environment, store names of catalogs. */
 

@@ -3,15 +3,14 @@ import { describe, test } from 'node:test';
 import { parseChallenges, pickChallenge } from '../../src/registry/auth/challenge.js';
 import { covers, formatScopes, parseScopes, union } from '../../src/registry/auth/scope.js';
 import { findAuthEntry, lookupKeys, normalizeAuthKey, parseAuthFile } from '../../src/registry/credentials/docker-config.js';
-import { apiHost, canonicalRegistry, parseRemoteReference } from '../../src/registry/hosts.js';
+import { apiHost, canonicalRegistry, parseRemoteReference, pushAllTarget } from '../../src/names/remote.js';
 import { parseLocation } from '../../src/registry/location.js';
 import { fallbackTag, isFallbackTag } from '../../src/registry/referrers.js';
 import { parseRegistriesFile, RegistrySettings } from '../../src/registry/settings.js';
 import { authority, parseProxyUrl, proxyAuthorization, proxyFor } from '../../src/registry/transport/proxy.js';
 import { backoffMs, retryableStatus, retryAfterMs } from '../../src/registry/transport/retry.js';
-import { storeTagFor } from '../../src/verbs/pull.js';
-import { pushAllTarget } from '../../src/verbs/push.js';
 import { isScrydonError } from '../../src/errors.js';
+import { storeTagFor } from '../../src/names/store.js';
 
 describe('references and hosts', () => {
   test('Docker Hub: docker.io names map to registry-1.docker.io, single names get library/', () => {

@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import { isScrydonError } from '../../src/errors.js';
 import { isLoopbackHost, parseListenAddress, urlOf } from '../../src/serve/address.js';
 import { BasicAuth, basicCredentials, parseHtpasswd } from '../../src/serve/htpasswd.js';
-import { isRepositoryName, servedName } from '../../src/serve/names.js';
+import { isRepositoryName, servedName } from '../../src/names/served.js';
 import { diffPackFiles, type PackFiles } from '../../src/serve/pack-files.js';
 import { parseRange } from '../../src/serve/range.js';
 import { parseRegistryPath } from '../../src/serve/routes.js';

@@ -18,7 +18,7 @@ import { exact } from '../../src/signature/identity.js';
 import { COSIGN_SIGN_PREDICATE, signStatement } from '../../src/signature/intoto.js';
 import { parsePrivateKey, parsePublicKey, signData } from '../../src/signature/keys.js';
 import { legacyImage, type LegacyLayer } from '../../src/signature/legacy-format.js';
-import { storeLegacyRef, storeLegacyRefs } from '../../src/signature/locations.js';
+import { storeLegacyRefs } from '../../src/signature/locations.js';
 import { buildKeyDsseBundle } from '../../src/signature/sigstore-adapter.js';
 import { parseTrustedRoot } from '../../src/signature/sigstore-trust-root.js';
 import { simpleSigningPayload } from '../../src/signature/simple-signing.js';
@@ -27,6 +27,7 @@ import { Store } from '../../src/store/store-target.js';
 import { cleanupTemps, FIXTURES, tempDir } from '../helpers/cli.js';
 import { INTEROP } from '../helpers/cosign-fixtures.js';
 import { fakeSigstore, IDENTITY, ISSUER, keylessBundle, keylessLegacyAnnotations } from '../helpers/sigstore-fixtures.js';
+import { storeLegacyRef } from '../../src/names/store.js';
 
 const DIR = join(FIXTURES, 'signatures', 'golden');
 const CREATED = '2026-01-01T00:00:00Z';

@@ -15,13 +15,14 @@ import { MediaType } from '../../src/oci/media-types.js';
 import { bundleReferrer } from '../../src/signature/bundle-format.js';
 import { COSIGN_SIGN_PREDICATE, signStatement } from '../../src/signature/intoto.js';
 import { keyHint, parsePrivateKey, parsePublicKey, type PublicKeyInfo } from '../../src/signature/keys.js';
-import { storeLegacyRef, storeLegacyRefs } from '../../src/signature/locations.js';
+import { storeLegacyRefs } from '../../src/signature/locations.js';
 import { signArtifact } from '../../src/signature/sign.js';
 import { verifySignatures, type VerifyResult } from '../../src/signature/verify.js';
 import type { Store } from '../../src/store/store-target.js';
 import { cleanupTemps, tempDir } from '../helpers/cli.js';
 import { INTEROP, newestSignature, readContainersImageSignature, storeContainersImageFixture, storeKeySigned } from '../helpers/cosign-fixtures.js';
 import { pae } from '../helpers/sigstore-fixtures.js';
+import { storeLegacyRef } from '../../src/names/store.js';
 
 after(cleanupTemps);
 

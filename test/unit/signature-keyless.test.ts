@@ -11,13 +11,14 @@ import { bundleReferrer } from '../../src/signature/bundle-format.js';
 import { exact, regexp, type IdentityRequirement } from '../../src/signature/identity.js';
 import { COSIGN_SIGN_PREDICATE, signStatement } from '../../src/signature/intoto.js';
 import { legacyImage } from '../../src/signature/legacy-format.js';
-import { storeLegacyRef, storeLegacyRefs } from '../../src/signature/locations.js';
+import { storeLegacyRefs } from '../../src/signature/locations.js';
 import { simpleSigningPayload } from '../../src/signature/simple-signing.js';
 import { importTrustRoot, loadTrustRoot } from '../../src/signature/trust-store.js';
 import { verifySignatures, type LoadedTrust, type VerifyResult } from '../../src/signature/verify.js';
 import { cleanupTemps, tempDir } from '../helpers/cli.js';
 import { seedPack } from '../helpers/seed-store.js';
 import { fakeSigstore, IDENTITY, ISSUER, keylessBundle, keylessLegacyAnnotations, type EvidenceOptions, type FakeSigstore } from '../helpers/sigstore-fixtures.js';
+import { storeLegacyRef } from '../../src/names/store.js';
 
 let sigstore: FakeSigstore;
 let trust: LoadedTrust;

@@ -11,7 +11,7 @@ import { bundleReferrer } from '../../src/signature/bundle-format.js';
 import { signStatement } from '../../src/signature/intoto.js';
 import { parsePrivateKey, signData, type SigningKey } from '../../src/signature/keys.js';
 import { legacyImage } from '../../src/signature/legacy-format.js';
-import { storeLegacyRef, storeLegacyRefs } from '../../src/signature/locations.js';
+import { storeLegacyRefs } from '../../src/signature/locations.js';
 import { signArtifact, type SignOptions } from '../../src/signature/sign.js';
 import { buildKeyDsseBundle } from '../../src/signature/sigstore-adapter.js';
 import { simpleSigningPayload } from '../../src/signature/simple-signing.js';
@@ -19,6 +19,7 @@ import { verifySignatures, type VerifyResult } from '../../src/signature/verify.
 import { Store } from '../../src/store/store-target.js';
 import { cleanupTemps, tempDir } from '../helpers/cli.js';
 import { seedPack } from '../helpers/seed-store.js';
+import { storeLegacyRef } from '../../src/names/store.js';
 
 after(cleanupTemps);
 

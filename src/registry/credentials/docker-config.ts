@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { ScrydonError } from '../../errors.js';
-import { canonicalRegistry, DOCKER_HUB } from '../hosts.js';
+import { canonicalRegistry, DOCKER_HUB } from '../../names/remote.js';
 
 /** One entry of `auths` in a Docker config.json or a Podman auth.json. */
 export interface AuthEntry {

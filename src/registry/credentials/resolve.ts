@@ -1,5 +1,5 @@
 import { ScrydonError } from '../../errors.js';
-import { canonicalRegistry } from '../hosts.js';
+import { canonicalRegistry } from '../../names/remote.js';
 import { decodeAuthEntry, findAuthEntry, helperFor, helperServerUrl, readAuthFile, type AuthFile } from './docker-config.js';
 import { helperGet } from './helper.js';
 import type { SecretStore } from './secret-store.js';

@@ -55,3 +55,23 @@ export function formatRemote(r: RemoteReference): string {
 export function referenceTarget(r: RemoteReference): string {
   return r.digest ?? r.tag ?? 'latest';
 }
+
+/** The repository on `target`'s registry that a store tag was pulled from, when it can serve mounts. */
+export function mountSource(storeRef: string, target: RemoteReference): string | undefined {
+  let r;
+  try {
+    r = parseReference(storeRef);
+  } catch {
+    return undefined;
+  }
+  if (r.registry === undefined || canonicalRegistry(r.registry) !== target.registry) return undefined;
+  const from = parseRemoteReference(storeRef).repository;
+  return from === target.repository ? undefined : from;
+}
+
+/** Where `push --all PREFIX` puts a store name: without its registry, under PREFIX (a pinned `REPO@sha256:…` by digest, untagged). */
+export function pushAllTarget(prefix: string, storeTag: string): string {
+  const r = parseReference(storeTag);
+  const base = prefix.replace(/\/+$/, '');
+  return r.digest && !r.tag ? `${base}/${r.repository}@${r.digest}` : `${base}/${r.repository}:${r.tag ?? 'latest'}`;
+}
