@@ -9,6 +9,7 @@ import { readSourceFile, readSourceList, updateSourcesFile } from '../../src/sou
 import type { Context } from '../context.js';
 import { defineCommand } from '../define-command.js';
 import { readSecretFromStdin, secretStore } from '../registry-options.js';
+import { noKeychainReason } from '../runtime.js';
 import { table } from '../output/render.js';
 import { policyText, sourceFlags, specFromFlags, UNSIGNED_WARNING } from '../source-options.js';
 import { sessionDeps } from '../source-runtime.js';
@@ -57,7 +58,7 @@ const add = defineCommand({
     }
     await invalidateRevision(ctx.paths, source.name);
     if (source.signaturePolicy.kind === 'unsigned-allowed') ctx.warn(`source ${source.name}: ${UNSIGNED_WARNING}`);
-    if (stored?.createdFile) ctx.warn(`no OS keychain here: the credential is kept in ${stored.path} (mode 0600)`);
+    if (stored?.createdFile) ctx.warn(`${noKeychainReason()}: the credential is kept in ${stored.path} (mode 0600)`);
     const lines = [`added source ${source.name}: ${sourceSummary(source)}`];
     if (stored) lines.push(`credential stored as ${sourceSecretKey(source.name)} (${stored.backend}); it is never shown again`);
     return { data: { source: { ...source, credential: Boolean(stored) }, credential: stored ? { key: sourceSecretKey(source.name), backend: stored.backend } : null }, text: lines.join('\n') };
