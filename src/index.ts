@@ -16,7 +16,7 @@ export { copy, copyGraphs, type CopyOptions, type CopyResult, type CopyStats } f
 export type { CopyEvent } from './content/events.js';
 
 export { Store } from './store/store-target.js';
-export { listStore, type ListEntry } from './store/list.js';
+export { listStore, type ListEntry } from './pack/list.js';
 export { gc, type GcOptions, type GcReport } from './store/gc.js';
 export { checkStore, type CheckReport } from './store/check.js';
 
@@ -27,7 +27,9 @@ export { buildPackFile, storePack, type BuiltPack } from './pack/build.js';
 export { readPack, packSummary } from './pack/read.js';
 export { inspectArtifact, type InspectResult } from './pack/inspect.js';
 
-export { saveArchive, loadArchive, storeInventory, type SaveOptions, type LoadOptions } from './archive/index.js';
+export { saveArchive, type SaveOptions } from './archive/index.js';
+export { loadArchive, type LoadOptions } from './verbs/load.js';
+export { storeInventory } from './verbs/inventory.js';
 
 export { installPack, uninstallPack, listInstalled, type InstallOptions, type InstallResult } from './install/index.js';
 // admitUnderPolicy stays inside (reconcile's source policies): the public way to install is the store's own policy

@@ -1,4 +1,4 @@
-import { copyLocations } from '../../src/registry/endpoints.js';
+import { copyLocations } from '../../src/verbs/copy.js';
 import { parseLocation, type Location } from '../../src/registry/location.js';
 import { defineCommand } from '../define-command.js';
 import { shortDigest } from '../output/render.js';

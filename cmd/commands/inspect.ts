@@ -5,7 +5,7 @@ import { readReceipts } from '../../src/signature/receipts.js';
 import { receiptText } from '../signature-options.js';
 import type { Descriptor } from '../../src/oci/descriptor.js';
 import { parseRemoteReference } from '../../src/registry/hosts.js';
-import { inspectRemote } from '../../src/registry/inspect-remote.js';
+import { inspectRemote } from '../../src/verbs/inspect-remote.js';
 import { defineCommand } from '../define-command.js';
 import { registryFlags, withRemote, REGISTRY_EPILOG } from '../registry-options.js';
 import { table } from '../output/render.js';

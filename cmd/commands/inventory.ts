@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { encodeInventory, storeInventory } from '../../src/archive/index.js';
+import { encodeInventory, storeInventory } from '../../src/verbs/inventory.js';
 import { writeFileAtomic } from '../../src/fs/atomic-write.js';
 import { defineCommand } from '../define-command.js';
 

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
-import { loadArchive, spoolToFile } from '../../src/archive/index.js';
+import { spoolToFile } from '../../src/archive/index.js';
+import { loadArchive } from '../../src/verbs/load.js';
 import { ScrydonError } from '../../src/errors.js';
 import { defineCommand } from '../define-command.js';
 import { humanBytes } from '../output/progress.js';

@@ -1,4 +1,4 @@
-import { listStore } from '../../src/store/list.js';
+import { listStore } from '../../src/pack/list.js';
 import { defineCommand } from '../define-command.js';
 import { humanBytes } from '../output/progress.js';
 import { shortDigest, table } from '../output/render.js';

@@ -1,5 +1,5 @@
 import { parseRemoteReference } from '../../src/registry/hosts.js';
-import { pull } from '../../src/registry/transfer.js';
+import { pull } from '../../src/verbs/pull.js';
 import { defineCommand } from '../define-command.js';
 import { concurrencyFlag, registryFlags, withRemote, REGISTRY_EPILOG } from '../registry-options.js';
 import { shortDigest } from '../output/render.js';

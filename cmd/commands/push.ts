@@ -1,6 +1,6 @@
 import { ScrydonError } from '../../src/errors.js';
 import { parseRemoteReference } from '../../src/registry/hosts.js';
-import { push, pushAll, pushAllTarget } from '../../src/registry/transfer.js';
+import { push, pushAll, pushAllTarget } from '../../src/verbs/push.js';
 import { defineCommand } from '../define-command.js';
 import { shortDigest } from '../output/render.js';
 import { concurrencyFlag, registryFlags, withRemote, REGISTRY_EPILOG } from '../registry-options.js';

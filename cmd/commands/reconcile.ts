@@ -5,7 +5,7 @@ import { reconcileSources } from '../../src/reconcile/reconcile-sources.js';
 import type { RunOptions } from '../../src/reconcile/run-source.js';
 import { readSourceState } from '../../src/reconcile/source-state.js';
 import { watch } from '../../src/reconcile/watch.js';
-import { sleep } from '../../src/registry/transport/retry.js';
+import { sleep } from '../../src/sleep.js';
 import { loadTrustRoot } from '../../src/signature/trust-store.js';
 import { openSession } from '../../src/sources/open-session.js';
 import type { Source } from '../../src/sources/source-spec.js';

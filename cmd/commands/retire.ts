@@ -1,7 +1,7 @@
 import { findRecord, readInstallState } from '../../src/install/state.js';
 import { retirePack } from '../../src/reconcile/lifecycle.js';
 import { invalidateRevision } from '../../src/reconcile/source-state.js';
-import { isSourceName } from '../../src/reconcile/history.js';
+import { isSourceName } from '../../src/sources/source-name.js';
 import { resolve } from 'node:path';
 import { defineCommand } from '../define-command.js';
 

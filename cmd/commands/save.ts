@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
-import { fileSink, readInventoryFile, saveArchive, streamSink } from '../../src/archive/index.js';
+import { fileSink, saveArchive, streamSink } from '../../src/archive/index.js';
+import { readInventoryFile } from '../../src/verbs/inventory.js';
 import { ScrydonError } from '../../src/errors.js';
 import { defineCommand } from '../define-command.js';
 import { humanBytes } from '../output/progress.js';

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { ScrydonError } from '../../src/errors.js';
-import { keyPath, problemLine, type Problem } from '../../src/pack/locate.js';
+import { keyPath, problemLine, type Problem } from '../../src/config/locate.js';
 import { loadPackDir } from '../../src/pack/pack-dir.js';
 import { PACK_JSON_MAX_BYTES } from '../../src/pack/pack-json.js';
 import { readSmallFile } from '../../src/pack/small-file.js';

@@ -3,8 +3,6 @@ export { ArchiveReader } from './archive-reader.js';
 export { ArchiveWriter, type ArchiveWriterOptions } from './archive-writer.js';
 export { fileSink, streamSink, type ArchiveSink } from './archive-sink.js';
 export { EXCLUDED_INVENTORY_ANNOTATION } from './archive-layout.js';
-export { encodeInventory, parseInventory, readInventoryFile, storeInventory, type Inventory } from './inventory.js';
-export { loadArchive, type LoadOptions, type LoadResult } from './load.js';
 export { saveArchive, type SaveOptions, type SaveResult } from './save.js';
 export { spoolToFile, type Spooled } from './spool.js';
 export { indexTar, safeName, type TarEntry, type TarIndex } from './tar-index.js';

@@ -62,7 +62,7 @@ export async function loadPolicy(path: string): Promise<LoadedPolicy> {
     throw new ScrydonError('io_error', `cannot read ${path}: ${(e as Error).message}`, { cause: e });
   }
   // the YAML and schema machinery is loaded only where a policy.yaml exists
-  const [{ describeProblems, parseYamlText }, { schemaProblems }] = await Promise.all([import('../pack/locate.js'), import('../pack/schema.js')]);
+  const [{ describeProblems, parseYamlText }, { schemaProblems }] = await Promise.all([import('./locate.js'), import('./schema.js')]);
   const parsed = parseYamlText(text);
   const problems = parsed.problems.length ? parsed.problems : schemaProblems('policy', parsed.value, parsed.locate);
   if (problems.length) {

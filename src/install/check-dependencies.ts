@@ -3,7 +3,7 @@ import type { IoOptions } from '../content/target.js';
 import { isScrydonError, ScrydonError } from '../errors.js';
 import type { PackJson } from '../pack/pack-json.js';
 import { readPack } from '../pack/read.js';
-import { listStore, type ListEntry } from '../store/list.js';
+import { listStore, type ListEntry } from '../pack/list.js';
 import type { Store } from '../store/store-target.js';
 import { byCodeUnits } from '../text-order.js';
 import { cycleText, cycleThrough, meets, satisfies, shortfall, type DepPack } from './dependencies.js';

@@ -13,7 +13,7 @@ import { Annotation, MediaType } from '../oci/media-types.js';
 import { versionToTag } from '../oci/reference.js';
 import { withLeasedStore } from '../store/leased-store.js';
 import { Store } from '../store/store-target.js';
-import { formatProblem } from './locate.js';
+import { formatProblem } from '../config/locate.js';
 import { loadPackDir, PACK_JSON } from './pack-dir.js';
 import { PACK_MAX_BYTES_DEFAULT, type PackJson } from './pack-json.js';
 import { writePackTarGz } from './pack-writer.js';

@@ -4,7 +4,7 @@ import type { Descriptor } from '../oci/descriptor.js';
 import { artifactTypeOf, subjectOf, type ImageManifest } from '../oci/manifest.js';
 import { hasPackConfig, isPackManifest } from './artifact-shape.js';
 import { layerEntries } from './layer-entries.js';
-import type { Problem } from './locate.js';
+import type { Problem } from '../config/locate.js';
 import { PACK_JSON_PATH } from './pack-tar.js';
 import type { PackJson } from './pack-json.js';
 import {

@@ -1,6 +1,6 @@
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseJsonText, sortProblems, toPointer, type Locator, type Problem } from './locate.js';
+import { parseJsonText, sortProblems, toPointer, type Locator, type Problem } from '../config/locate.js';
 import { INTEGRATION_BUNDLE_MAX_BYTES, PACK_JSON_MAX_BYTES, type PackJson } from './pack-json.js';
 import { readSmallFile } from './small-file.js';
 import { checkPackJson } from './validate.js';

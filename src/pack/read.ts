@@ -5,7 +5,7 @@ import { MAX_MANIFEST_BYTES, plainDescriptor, type Descriptor } from '../oci/des
 import { parseGraphNode, type GraphNode, type ImageManifest } from '../oci/manifest.js';
 import { Annotation, MediaType } from '../oci/media-types.js';
 import { hasPackConfig, isPackManifest } from './artifact-shape.js';
-import type { Problem } from './locate.js';
+import type { Problem } from '../config/locate.js';
 import { layerEntries } from './layer-entries.js';
 import { DEFAULT_PACK_TAR_LIMITS, PACK_JSON_PATH, type PackTarEntry, type PackTarLimits } from './pack-tar.js';
 import type { PackJson } from './pack-json.js';

@@ -1,8 +1,8 @@
 import semver from 'semver';
 import { ScrydonError } from '../errors.js';
-import { describeProblems, noLocator, parseJsonText, sortProblems, toPointer, type Locator, type Problem } from './locate.js';
+import { describeProblems, noLocator, parseJsonText, sortProblems, toPointer, type Locator, type Problem } from '../config/locate.js';
 import type { PackJson } from './pack-json.js';
-import { schemaProblems } from './schema.js';
+import { schemaProblems } from '../config/schema.js';
 
 /**
  * pack.json validation: catalog-spec/pack.schema.json plus the rules a schema cannot state (semver parses,

@@ -3,6 +3,7 @@ import { mkdir, open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { HomePaths } from '../config/paths.js';
 import { ScrydonError } from '../errors.js';
+import { isSourceName } from '../sources/source-name.js';
 
 /**
  * Reconcile's run history: `$SCRYDON_HOME/state/<source>/runs.jsonl`, append-only, one run a line written as
@@ -56,12 +57,6 @@ export const RUNS_FILE = 'runs.jsonl';
 /** A reader looks at the newest this many bytes of a history file (older runs are beyond any page's reach). */
 const MAX_READ_BYTES = 32 * 1024 * 1024;
 const MAX_LINE_BYTES = 1024 * 1024;
-const SOURCE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-
-export function isSourceName(s: string): boolean {
-  return SOURCE_NAME.test(s) && s !== '.' && s !== '..';
-}
-
 function assertSourceName(s: string): void {
   if (!isSourceName(s)) {
     throw new ScrydonError('usage', `"${s.slice(0, 100)}" is not a source name`, { hint: 'source names are letters, digits, . _ - (at most 128)' });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
 import type { HomePaths } from '../config/paths.js';
 import { ScrydonError } from '../errors.js';
-import { sleep } from '../registry/transport/retry.js';
+import { sleep } from '../sleep.js';
 
 /**
  * One reconcile per store at a time: a lock (`$SCRYDON_HOME/state/reconcile.lock`) held for a whole run and

@@ -5,7 +5,8 @@ import { scopesOf, type RepoRef } from './manifests.js';
 import { responseError } from './registry-error.js';
 import { bodyError, classify } from './transport/net-errors.js';
 import { TIMEOUT_RETRIES } from './transport/time-bounds.js';
-import { backoffMs, sleep } from './transport/retry.js';
+import { sleep } from '../sleep.js';
+import { backoffMs } from './transport/retry.js';
 import { discard, header, type HttpResponse } from './transport/http.js';
 
 /** HEAD of a blob: present (with the declared size) or not. */

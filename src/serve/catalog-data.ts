@@ -3,7 +3,7 @@ import type { HomePaths } from '../config/paths.js';
 import { listInstalled } from '../install/uninstall.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import { listSources, readRuns, type RunPack } from '../reconcile/history.js';
-import { listStore, type ListEntry } from '../store/list.js';
+import { listStore, type ListEntry } from '../pack/list.js';
 import type { Store } from '../store/store-target.js';
 import { servedName } from './names.js';
 import { signatureStatus, type SignatureStatus } from './signature-status.js';

@@ -10,7 +10,7 @@ import { Annotation, EMPTY_JSON, EMPTY_JSON_DIGEST, MediaType } from '../oci/med
 import { versionToTag } from '../oci/reference.js';
 import { readNode } from '../pack/read.js';
 import { parseRemoteReference } from '../registry/hosts.js';
-import { storeTagFor } from '../registry/transfer.js';
+import { storeTagFor } from '../verbs/pull.js';
 import { withLeasedStore } from '../store/leased-store.js';
 import type { Store } from '../store/store-target.js';
 import { CATALOG_FILE_MAX_BYTES } from './catalog-file.js';

@@ -2,8 +2,8 @@ import { createPublicKey } from 'node:crypto';
 import semver from 'semver';
 import { ScrydonError } from '../errors.js';
 import { parseReference } from '../oci/reference.js';
-import { describeProblems, parseYamlText, sortProblems, toPointer, type Locator, type Problem } from '../pack/locate.js';
-import { schemaProblems } from '../pack/schema.js';
+import { describeProblems, parseYamlText, sortProblems, toPointer, type Locator, type Problem } from '../config/locate.js';
+import { schemaProblems } from '../config/schema.js';
 import type { KeySigner, KeylessSigner } from '../config/policy.js';
 
 /**

@@ -4,7 +4,7 @@ import type { Descriptor } from '../oci/descriptor.js';
 import { isDigest } from '../oci/digest.js';
 import { formatRemote, parseRemoteReference, type RemoteReference } from '../registry/hosts.js';
 import type { Remote } from '../registry/remote.js';
-import { pull, storeTagFor } from '../registry/transfer.js';
+import { pull, storeTagFor } from '../verbs/pull.js';
 import type { Store } from '../store/store-target.js';
 
 /**

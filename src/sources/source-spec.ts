@@ -3,7 +3,7 @@ import { parseDuration } from '../config/units.js';
 import { ScrydonError } from '../errors.js';
 import { isDigest } from '../oci/digest.js';
 import { parseRemoteReference, formatRemote, type RemoteReference } from '../registry/hosts.js';
-import { isSourceName } from '../reconcile/history.js';
+import { isSourceName } from './source-name.js';
 import type { KeySigner, KeylessSigner } from '../config/policy.js';
 
 /**

@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { chmod, mkdir, readFile, stat, symlink, unlink, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import type { ListEntry } from '../../src/store/list.js';
+import type { ListEntry } from '../../src/pack/list.js';
 import { Store } from '../../src/store/store-target.js';
 import { BIN, cleanupTemps, expectError, FIXTURES, json, ok, ROOT, scrydon, tempDir, treeHash } from '../helpers/cli.js';
 import { seedReferrer } from '../helpers/seed-store.js';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { isScrydonError } from '../../src/errors.js';
-import { hasDuplicateKey, keyPath, parseJsonText, toPointer } from '../../src/pack/locate.js';
-import { closest } from '../../src/pack/schema.js';
+import { hasDuplicateKey, keyPath, parseJsonText, toPointer } from '../../src/config/locate.js';
+import { closest } from '../../src/config/schema.js';
 import { checkPackJson, parsePackJsonText, validatePackJson } from '../../src/pack/validate.js';
 import { checkCatalogFile, parseCatalogFile } from '../../src/sources/catalog-file.js';
 

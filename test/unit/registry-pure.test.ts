@@ -9,7 +9,8 @@ import { fallbackTag, isFallbackTag } from '../../src/registry/referrers.js';
 import { parseRegistriesFile, RegistrySettings } from '../../src/registry/settings.js';
 import { authority, parseProxyUrl, proxyAuthorization, proxyFor } from '../../src/registry/transport/proxy.js';
 import { backoffMs, retryableStatus, retryAfterMs } from '../../src/registry/transport/retry.js';
-import { pushAllTarget, storeTagFor } from '../../src/registry/transfer.js';
+import { storeTagFor } from '../../src/verbs/pull.js';
+import { pushAllTarget } from '../../src/verbs/push.js';
 import { isScrydonError } from '../../src/errors.js';
 
 describe('references and hosts', () => {

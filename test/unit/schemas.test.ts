@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { SCHEMAS, schemaAjv, schemaProblems, type SchemaName } from '../../src/pack/schema.js';
+import { SCHEMAS, schemaAjv, schemaProblems, type SchemaName } from '../../src/config/schema.js';
 
 test('every schema of catalog-spec/ is valid JSON Schema 2020-12 and compiles (runs skip this check)', () => {
   const ajv = schemaAjv(true);

@@ -10,7 +10,8 @@ import { Dispatchers } from './dispatchers.js';
 import { proxyAuthorization, proxyEndpoint, type ProxyConfig } from './proxy.js';
 import { proxyAuthRequired } from './tunnel-agent.js';
 import { classify, netError } from './net-errors.js';
-import { backoffMs, DEFAULT_RETRY, retryableStatus, retryAfterMs, sleep, type RetryPolicy } from './retry.js';
+import { sleep } from '../../sleep.js';
+import { backoffMs, DEFAULT_RETRY, retryableStatus, retryAfterMs, type RetryPolicy } from './retry.js';
 import { boundRequest, DEFAULT_TIMEOUTS, TIMEOUT_RETRIES, type NetTimeouts } from './time-bounds.js';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';

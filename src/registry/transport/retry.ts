@@ -30,22 +30,3 @@ export function backoffMs(p: RetryPolicy, attempt: number, retryAfter?: number):
   const jitter = base * (Math.random() * 0.5 - 0.25);
   return Math.min(Math.round(base + jitter), p.maxMs);
 }
-
-/** Sleeps, waking early (with the abort error) when `signal` fires. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason as Error);
-      return;
-    }
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(t);
-      reject(signal?.reason as Error);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}

@@ -1,5 +1,5 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import { catalogSpecText } from '../config/assets.js';
+import { catalogSpecText } from './assets.js';
 import { ScrydonError } from '../errors.js';
 import { noLocator, type Locator, type Problem } from './locate.js';
 

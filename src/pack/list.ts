@@ -1,8 +1,8 @@
 import type { IoOptions } from '../content/target.js';
 import { successors } from '../oci/manifest.js';
 import { Annotation } from '../oci/media-types.js';
-import { packSummary, readNode } from '../pack/read.js';
-import type { Store } from './store-target.js';
+import { packSummary, readNode } from './read.js';
+import type { Store } from '../store/store-target.js';
 
 export interface ListEntry {
   ref: string;

@@ -8,10 +8,12 @@ import { parseReference, repositoryName } from '../oci/reference.js';
 import { LayoutDir } from '../store/layout-dir.js';
 import { normalizeTag } from '../store/refs.js';
 import type { Store } from '../store/store-target.js';
-import { formatRemote, referenceTarget } from './hosts.js';
-import type { Location } from './location.js';
-import type { Remote } from './remote.js';
-import { copyIntoStore, mountSource, type TransferOptions } from './transfer.js';
+import { formatRemote, referenceTarget } from '../registry/hosts.js';
+import type { Location } from '../registry/location.js';
+import type { Remote } from '../registry/remote.js';
+import { copyIntoStore } from './into-store.js';
+import type { TransferOptions } from './options.js';
+import { mountSource } from './push.js';
 import { inRepository, inStore, legacyCompanions, type SignaturePlacement } from '../signature/legacy-companions.js';
 
 export interface CopyEndpointsResult extends CopyResult {

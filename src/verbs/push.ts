@@ -1,67 +1,13 @@
-import { copy, copyGraphs, type CopyOptions, type CopyResult } from '../content/copy.js';
+import { copy, copyGraphs, type CopyResult } from '../content/copy.js';
 import { ScrydonError } from '../errors.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import { isFallbackTag, parseReference } from '../oci/reference.js';
 import { MediaType } from '../oci/media-types.js';
-import { StagingTarget } from '../store/staging.js';
 import type { Store } from '../store/store-target.js';
-import { canonicalRegistry, formatRemote, parseRemoteReference, type RemoteReference } from './hosts.js';
-import type { Remote } from './remote.js';
-import { registryToStore, storeToRegistry, type Companions } from '../signature/legacy-companions.js';
-
-export type TransferOptions = Pick<CopyOptions, 'concurrency' | 'onEvent' | 'signal' | 'walkLimits'> & {
-  /** Copy signatures and other referrers too (default true). */
-  referrers?: boolean;
-};
-
-/** cosign's legacy `sha256-<hex>.sig` tags travel with what they sign, like referrers (and with the same switch). */
-function legacySigs(o: TransferOptions, companions: Companions): { companions?: Companions } {
-  return o.referrers ?? true ? { companions } : {};
-}
-
-export interface PullResult extends CopyResult {
-  /** The store tag the artifact is kept under: its remote name. */
-  tag: string;
-  source: string;
-}
-
-/**
- * The store name of a pulled reference: its remote name (`ghcr.io/acme/fraud:1.2.0`). A reference by digest
- * alone is kept as `REPO@sha256:<hex>` (store/pin.ts): named and kept, and never mistaken for a fallback tag.
- */
-export function storeTagFor(r: RemoteReference): string {
-  if (r.tag) return formatRemote({ registry: r.registry, repository: r.repository, tag: r.tag });
-  if (r.digest) return formatRemote({ registry: r.registry, repository: r.repository, digest: r.digest });
-  return formatRemote({ registry: r.registry, repository: r.repository, tag: 'latest' });
-}
-
-/**
- * Copies a graph into the store all-or-nothing: through a StagingTarget, committed by the copy routine once
- * every blob is verified, discarded on any failure (the store is then exactly as before).
- */
-export async function copyIntoStore(store: Store, run: (dst: StagingTarget) => Promise<CopyResult>): Promise<CopyResult> {
-  const staging = await StagingTarget.create(store);
-  try {
-    return await run(staging);
-  } catch (e) {
-    await staging.discard();
-    throw e;
-  }
-}
-
-/** `scrydon pull REF`: registry → store, tag resolved to a digest once, referrers along, tagged with the remote name. */
-export async function pull(remote: Remote, store: Store, ref: string, o: TransferOptions = {}): Promise<PullResult> {
-  const r = parseRemoteReference(ref);
-  const src = remote.repository(r);
-  const tag = storeTagFor(r);
-  // the tag is resolved while the staging area is prepared (its files are fsynced: a round trip's worth)
-  const root = src.resolve(r.digest ?? r.tag ?? 'latest', { signal: o.signal });
-  root.catch(() => undefined); // copy() awaits it; a staging failure must not leave it unhandled
-  const result = await copyIntoStore(store, (dst) =>
-    copy(src, root, dst, { ...o, tags: [tag], includeReferrers: o.referrers ?? true, ...legacySigs(o, registryToStore(src, formatRemote({ registry: r.registry, repository: r.repository }))) }),
-  );
-  return { ...result, tag, source: formatRemote(r) };
-}
+import { canonicalRegistry, formatRemote, parseRemoteReference, type RemoteReference } from '../registry/hosts.js';
+import type { Remote } from '../registry/remote.js';
+import { storeToRegistry } from '../signature/legacy-companions.js';
+import { legacySigs, type TransferOptions } from './options.js';
 
 export interface PushResult extends CopyResult {
   source: string;

@@ -1,11 +1,12 @@
 import { copyGraphs, type CopyStats } from '../content/copy.js';
 import type { EventSink } from '../content/events.js';
 import type { IoOptions } from '../content/target.js';
-import { removeStaleStaging, StagingTarget } from '../store/staging.js';
+import { removeStaleStaging } from '../store/staging.js';
 import { storeRefName } from '../store/pin.js';
 import type { Store } from '../store/store-target.js';
-import { ArchiveReader } from './archive-reader.js';
-import { assertComplete } from './completeness.js';
+import { ArchiveReader } from '../archive/archive-reader.js';
+import { assertComplete } from '../archive/completeness.js';
+import { copyIntoStore } from './into-store.js';
 
 export interface LoadOptions extends IoOptions {
   onEvent?: EventSink;
@@ -30,14 +31,9 @@ export async function loadArchive(store: Store, path: string, o: LoadOptions = {
     const roots = await reader.roots();
     const refs = roots.flatMap((r) => r.tags.map((t) => ({ ref: storeRefName(t, { digest: r.root.digest }), digest: r.root.digest })));
     await assertComplete(reader, store, store.name);
-    const staging = await StagingTarget.create(store);
-    let stats: CopyStats;
-    try {
-      stats = await copyGraphs(reader, staging, roots, { includeReferrers: true, signal: o.signal, walkLimits: o.walkLimits, ...(o.onEvent ? { onEvent: o.onEvent } : {}) });
-    } catch (e) {
-      await staging.discard();
-      throw e;
-    }
+    const stats = await copyIntoStore(store, (staging) =>
+      copyGraphs(reader, staging, roots, { includeReferrers: true, signal: o.signal, walkLimits: o.walkLimits, ...(o.onEvent ? { onEvent: o.onEvent } : {}) }),
+    );
     const untagged = roots.filter((r) => r.tags.length === 0).map((r) => r.root.digest);
     return { archive: path, refs, untagged, ...stats };
   } finally {

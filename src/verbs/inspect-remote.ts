@@ -1,7 +1,7 @@
 import type { IoOptions } from '../content/target.js';
 import { inspectArtifact, type InspectResult } from '../pack/inspect.js';
-import { formatRemote, parseRemoteReference, referenceTarget } from './hosts.js';
-import type { Remote } from './remote.js';
+import { formatRemote, parseRemoteReference, referenceTarget } from '../registry/hosts.js';
+import type { Remote } from '../registry/remote.js';
 
 /**
  * `scrydon inspect` of a remote reference: the manifest and config only (the layer too only for packs that
