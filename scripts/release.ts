@@ -36,7 +36,7 @@ const SHIPPED = ['dist/bin', 'dist/man', 'catalog-spec', 'fixtures/packs', 'READ
  * The release package.json: the CLI only, no dependencies, no scripts (the library entry dist/src is left out:
  * it imports its dependencies from node_modules, which this package does not have).
  */
-function releaseManifest(pkg: PackageJson): Record<string, unknown> {
+function releaseManifest(pkg: PackageJson, manPages: readonly string[]): Record<string, unknown> {
   return {
     name: pkg.name,
     version: pkg.version,
@@ -45,7 +45,7 @@ function releaseManifest(pkg: PackageJson): Record<string, unknown> {
     type: 'module',
     bin: pkg.bin,
     engines: pkg.engines,
-    ...(existsSync(join(ROOT, 'dist', 'man')) ? { man: ['./dist/man/man1'] } : {}),
+    ...(manPages.length ? { man: manPages.map((f) => `./dist/man/man1/${f}`) } : {}), // `npm install -g` links them for man(1)
   };
 }
 
@@ -56,7 +56,9 @@ async function npmPackage(pkg: PackageJson): Promise<string> {
   for (const path of SHIPPED) {
     if (existsSync(join(ROOT, path))) await cp(join(ROOT, path), join(stage, path), { recursive: true });
   }
-  await writeFile(join(stage, 'package.json'), `${JSON.stringify(releaseManifest(pkg), null, 2)}\n`);
+  const manDir = join(stage, 'dist', 'man', 'man1');
+  const manPages = existsSync(manDir) ? (await readdir(manDir)).filter((f) => f.endsWith('.1')).sort() : [];
+  await writeFile(join(stage, 'package.json'), `${JSON.stringify(releaseManifest(pkg, manPages), null, 2)}\n`);
   const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', OUT], { cwd: stage, env: { ...process.env, npm_config_offline: 'true', npm_config_loglevel: 'error' } });
   const [packed] = JSON.parse(stdout) as Array<{ filename: string }>;
   if (!packed) throw new Error('npm pack reported no package');
