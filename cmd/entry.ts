@@ -11,7 +11,7 @@
  * installable where the tests run).
  */
 
-/** The oldest Node scrydon runs on: package.json's `engines.node` (a unit test keeps the two the same). */
+/** The oldest Node scrydon runs on: package.json's `engines.node` (test/e2e/release-checks.test.ts checks the two agree). */
 const REQUIRED = [20, 19, 0];
 
 function olderThanRequired(version: string): boolean {
