@@ -31,6 +31,7 @@ export const ErrorCode = {
   state_invalid: 'state_invalid',
   check_failed: 'check_failed',
   aborted: 'aborted',
+  unsupported_runtime: 'unsupported_runtime',
   // -- registry
   network_error: 'network_error',
   timeout: 'timeout',

@@ -4,6 +4,7 @@ import { Remote } from '../../src/registry/remote.js';
 import { defineCommand } from '../define-command.js';
 import { prompt } from '../prompt.js';
 import { registryGate } from '../registry-policy.js';
+import { noKeychainReason } from '../runtime.js';
 import { connectionFlags, credentialFlags, readSecretFromStdin, registrySettings, secretStore, REGISTRY_EPILOG } from '../registry-options.js';
 
 export default defineCommand({
@@ -36,7 +37,7 @@ export default defineCommand({
       await remote.close();
     }
     if (r.stored.backend === 'file' && r.stored.createdFile) {
-      ctx.warn(`no OS keychain is reachable here: the login is saved in ${r.stored.path} (mode 0600, readable by this user only)`);
+      ctx.warn(`${noKeychainReason()}: the login is saved in ${r.stored.path} (mode 0600, readable by this user only)`);
     }
     const where = r.stored.backend === 'keychain' ? 'the OS keychain' : (r.stored.path ?? 'auth.json');
     const note = r.verified ? '' : ` (${registry} asks for no authentication; saved unchecked)`;

@@ -7,6 +7,7 @@ import { checkCredential, REGISTERED, resolveSource, sourceSecretKey } from '../
 import { readSourceFile, readSourceList } from '../../src/sources/sources-file.js';
 import { defineCommand } from '../define-command.js';
 import { readSecretFromStdin, secretStore } from '../registry-options.js';
+import { noKeychainReason } from '../runtime.js';
 import { table } from '../output/render.js';
 import { policyText, sourceFlags, specFromFlags, UNSIGNED_WARNING } from '../source-options.js';
 import { sessionDeps } from '../source-runtime.js';
@@ -31,7 +32,7 @@ const add = defineCommand({
     const credential = args['credential-stdin'] ? await readCredential() : undefined;
     const { source, stored } = await addSource(ctx.paths, spec, credential, secretStore(ctx));
     if (source.signaturePolicy.kind === 'unsigned-allowed') ctx.warn(`source ${source.name}: ${UNSIGNED_WARNING}`);
-    if (stored?.createdFile) ctx.warn(`no OS keychain here: the credential is kept in ${stored.path} (mode 0600)`);
+    if (stored?.createdFile) ctx.warn(`${noKeychainReason()}: the credential is kept in ${stored.path} (mode 0600)`);
     const lines = [`added source ${source.name}: ${sourceSummary(source)}`];
     if (stored) lines.push(`credential stored as ${sourceSecretKey(source.name)} (${stored.backend}); it is never shown again`);
     return { data: { source: { ...source, credential: Boolean(stored) }, credential: stored ? { key: sourceSecretKey(source.name), backend: stored.backend } : null }, text: lines.join('\n') };

@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import { catalogSpecFile } from './assets.js';
+import { catalogSpecText } from './assets.js';
 import { ScrydonError } from '../errors.js';
 import { noLocator, type Locator, type Problem } from './locate.js';
 
@@ -40,7 +39,7 @@ export function schemaAjv(checkSchemas = false): Ajv2020 {
   ajv.addVocabulary(['x-message']);
   for (const s of Object.values(SCHEMAS)) {
     try {
-      ajv.addSchema(JSON.parse(readFileSync(catalogSpecFile(s.file), 'utf8')) as object);
+      ajv.addSchema(JSON.parse(catalogSpecText(s.file)) as object);
     } catch (e) {
       throw new ScrydonError('internal', `catalog-spec/${s.file} could not be loaded: ${(e as Error).message}`, { cause: e });
     }

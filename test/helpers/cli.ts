@@ -24,6 +24,13 @@ export interface RunOptions {
   cwd?: string;
   /** Run as this user id (and the group of the same number): root ignores file modes, another user does not. */
   uid?: number;
+  /** Run this scrydon executable (an installed one, the single executable) instead of `node dist/bin/scrydon.js`. */
+  bin?: string;
+}
+
+/** The command line that starts scrydon: `bin` itself, or this Node running the built bundle. */
+export function scrydonCommand(bin?: string): [string, string[]] {
+  return bin === undefined ? [process.execPath, [BIN]] : [bin, []];
 }
 
 /** Starts the built CLI as a subprocess with piped stdio (scrydon() collects it; kill tests stop it). */
@@ -31,7 +38,8 @@ export function spawnScrydon(args: readonly string[], o: RunOptions = {}): Child
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ...o.env };
   if (o.home) env.SCRYDON_HOME = o.home;
   const opts: SpawnOptions = { env, cwd: o.cwd ?? ROOT, stdio: ['pipe', 'pipe', 'pipe'], ...(o.uid === undefined ? {} : { uid: o.uid, gid: o.uid }) };
-  return spawn(process.execPath, [BIN, ...args], opts);
+  const [command, pre] = scrydonCommand(o.bin);
+  return spawn(command, [...pre, ...args], opts);
 }
 
 /** Runs the built CLI as a subprocess (the way users run it) and collects its output. */

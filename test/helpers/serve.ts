@@ -10,7 +10,7 @@ import { descriptorOf, type Descriptor } from '../../src/oci/descriptor.js';
 import { encodeJson } from '../../src/oci/manifest.js';
 import { MediaType } from '../../src/oci/media-types.js';
 import { Store } from '../../src/store/store-target.js';
-import { BIN, tempDir } from './cli.js';
+import { scrydonCommand, tempDir } from './cli.js';
 
 /** A `scrydon serve` started by a test on 127.0.0.1 with a system-chosen port; stop() it in after(). */
 export interface RunningServe {
@@ -24,9 +24,11 @@ export interface RunningServe {
   stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
 }
 
-export async function startServe(home: string, args: readonly string[] = [], env: NodeJS.ProcessEnv = {}): Promise<RunningServe> {
+/** `bin`: a scrydon executable to run instead of the built bundle (cli.ts's scrydonCommand). */
+export async function startServe(home: string, args: readonly string[] = [], env: NodeJS.ProcessEnv = {}, bin?: string): Promise<RunningServe> {
   const addr = args.includes('--addr') ? [] : ['--addr', '127.0.0.1:0'];
-  const child = spawn(process.execPath, [BIN, 'serve', ...addr, ...args], {
+  const [command, pre] = scrydonCommand(bin);
+  const child = spawn(command, [...pre, 'serve', ...addr, ...args], {
     env: { ...process.env, NO_COLOR: '1', SCRYDON_HOME: home, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
