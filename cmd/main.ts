@@ -2,6 +2,7 @@
 import { Context, type GlobalArgs } from './context.js';
 import type { CommandDef } from './define-command.js';
 import { fastRoute } from './fast-argv.js';
+import { fastPaths, setFastPaths } from '../src/fast-paths.js';
 import { ScrydonError } from '../src/errors.js';
 import { errorLines } from './output/error-line.js';
 import { render } from './output/render.js';
@@ -17,6 +18,9 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     if (!finishesStep) setTimeout(() => process.exit(130), 5000).unref();
   });
 }
+
+// SCRYDON_FAST_PATHS=0: every fast twin of a plain path takes the plain one (src/fast-paths.ts)
+if (process.env.SCRYDON_FAST_PATHS === '0') setFastPaths(false);
 
 let debug = process.argv.includes('--debug');
 // --debug stack traces name the TypeScript sources, not the bundle's chunks
@@ -66,7 +70,7 @@ async function main(argv: readonly string[]): Promise<void> {
     return;
   }
   const defs = await commandsFor(argv);
-  const fast = fastRoute(argv, defs);
+  const fast = fastPaths() ? fastRoute(argv, defs) : undefined;
   if (fast) return execute(fast.def, fast.args);
   try {
     await (await import('./yargs-cli.js')).parseWithYargs(argv, defs, execute);

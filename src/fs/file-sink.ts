@@ -1,5 +1,6 @@
 import type { FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
+import { fastPaths } from '../fast-paths.js';
 
 /**
  * Flushes a file being written in the background: every `every` bytes a datasync is started (one at a time,
@@ -46,7 +47,7 @@ export interface ChunkPusher {
 }
 
 export function isChunkPusher(x: unknown): x is ChunkPusher {
-  return typeof (x as Partial<ChunkPusher> | null)?.copyTo === 'function' && (x as ChunkPusher).direct === true;
+  return fastPaths() && typeof (x as Partial<ChunkPusher> | null)?.copyTo === 'function' && (x as ChunkPusher).direct === true;
 }
 
 /** Writes all of `b` at the file position (sequential appends). */

@@ -5,6 +5,7 @@ import { request as httpsRequest } from 'node:https';
 import { ScrydonError } from '../../errors.js';
 import type { HostSettings } from '../settings.js';
 import { isChunkPusher, type ChunkPusher } from '../../fs/file-sink.js';
+import { fastPaths } from '../../fast-paths.js';
 import { bulkGet } from './bulk-get.js';
 import { Dispatchers } from './dispatchers.js';
 import { proxyAuthorization, proxyEndpoint, type ProxyConfig } from './proxy.js';
@@ -164,7 +165,7 @@ export class HttpTransport {
     let body = req.body;
     for (let hop = 0; ; hop++) {
       // a bulk GET connects by itself: not through a proxy
-      const res = req.bulk && method === 'GET' && body === undefined && !this.#dispatchers.route(url).via
+      const res = req.bulk && fastPaths() && method === 'GET' && body === undefined && !this.#dispatchers.route(url).via
         ? await bulkGet({ url, headers, signal: req.signal, tls: url.protocol === 'https:' ? this.#dispatchers.tlsOptions(url) : {}, ...this.#timeouts })
         : await this.#once(method, url, headers, body, req.signal);
       const location = header(res, 'location');
