@@ -70,7 +70,8 @@ export class Context {
     return isScrydonError(e, 'aborted') || isAbortError(e) ? this.deadline.reason : e;
   }
 
-  // -- registry: the environment the registry client and credential lookup need (src/ never reads env)
+  // The environment the registry client and credential lookup need (src/ never reads it).
+
   /**
    * The bounds of every request to a registry (and of git's transfers): SCRYDON_CONNECT_TIMEOUT and
    * SCRYDON_IDLE_TIMEOUT (durations: 10s, 2m) over the defaults of transport/time-bounds.ts.
@@ -120,7 +121,8 @@ export class Context {
     return join(this.paths.home, 'registries.yaml');
   }
 
-  // -- signatures: key references and the key password (src/ never reads env)
+  // Key references and the key password (src/ never reads the environment).
+
   /** The value of an `env://NAME` key reference (the whole PEM). */
   envVar(name: string): string | undefined {
     return this.env[name];

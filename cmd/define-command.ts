@@ -19,8 +19,9 @@ export interface CommandDef<A> {
   examples: ReadonlyArray<readonly [string, string]>;
   /** A paragraph under the examples in --help (e.g. the environment the command reads). */
   epilog?: string;
-  /** Whether this command only reads (every read command supports --json by construction). */
+  /** The command's positionals and flags, declared on yargs' builder (cmd/fast-argv.ts reads the same calls). */
   builder: (y: Argv) => Argv<A>;
+  /** Does the work and returns its data (printed as JSON under --json) and text; never prints or exits itself. */
   run: (args: A & GlobalArgs, ctx: Context) => Promise<CommandResult>;
   /**
    * On SIGINT/SIGTERM the command finishes the step in progress and stops by itself (reconcile), however long

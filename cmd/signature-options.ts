@@ -38,7 +38,6 @@ export async function loadPublicKey(ref: string, ctx: Context): Promise<PublicKe
   return parsePublicKey(await readKeyRef(r, (n) => ctx.envVar(n)), ref.startsWith('env://') ? ref : `key ${ref}`);
 }
 
-// -- where a sign/verify command works: the local store, or a registry repository
 
 export interface WhereArgs {
   remote: boolean;

@@ -32,7 +32,7 @@ export const ErrorCode = {
   check_failed: 'check_failed',
   aborted: 'aborted',
   unsupported_runtime: 'unsupported_runtime',
-  // -- registry
+  // registries
   network_error: 'network_error',
   timeout: 'timeout',
   tls_error: 'tls_error',
@@ -45,7 +45,7 @@ export const ErrorCode = {
   push_failed: 'push_failed',
   referrers_unsupported: 'referrers_unsupported',
   config_invalid: 'config_invalid',
-  // -- signatures
+  // signatures
   key_invalid: 'key_invalid',
   key_unsupported: 'key_unsupported',
   key_password: 'key_password',
@@ -68,10 +68,10 @@ export const ErrorCode = {
   policy_invalid: 'policy_invalid',
   verify_failed: 'verify_failed',
   registry_not_allowed: 'registry_not_allowed',
-  // -- serve
+  // serve
   address_in_use: 'address_in_use',
   htpasswd_invalid: 'htpasswd_invalid',
-  // -- sources and reconcile
+  // sources and reconcile
   parse_failed: 'parse_failed',
   source_not_found: 'source_not_found',
   source_exists: 'source_exists',

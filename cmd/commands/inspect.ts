@@ -83,7 +83,7 @@ export default defineCommand({
         .option('remote', { type: 'boolean', default: false, describe: 'inspect REF on its registry (manifest and config only; nothing stored)' }),
     ),
   run: async (args, ctx) => {
-    // -- registry: a remote reference is read from its registry, not the store
+    // a remote reference is read from its registry, never the store
     const remoteRef = args.ref.startsWith('docker://') ? args.ref.slice('docker://'.length) : args.remote ? args.ref : undefined;
     const result = remoteRef !== undefined
       ? await withRemote(args, ctx, [parseRemoteReference(remoteRef).registry], (remote) => inspectRemote(remote, remoteRef, { signal: ctx.signal, walkLimits: walkLimitsFromEnv(ctx) }))
@@ -92,9 +92,9 @@ export default defineCommand({
           if (isScrydonError(e, 'not_found') && hasRegistry(args.ref)) throw new ScrydonError('not_found', e.message, { cause: e, hint: `inspect it on its registry: scrydon inspect --remote ${args.ref} (reads manifest and config; stores nothing)` });
           throw e;
         });
-    // -- signatures: the verification receipts `scrydon verify` recorded in the store
+    // the verification receipts `scrydon verify` recorded in the store
     const receipts = remoteRef === undefined ? await readReceipts((await ctx.store()).paths.root, result.digest) : [];
-    // -- a refused pack: everything above is shown, then the error install would report (exit 1)
+    // a refused pack: everything above is shown, then the error install would report (exit 1)
     const e = result.packError;
     const error = e ? new ScrydonError(e.code, e.message, e.hint ? { hint: e.hint } : {}) : undefined;
     return { data: { ...result, receipts }, text: human(result) + receiptText(receipts), ...(error ? { error } : {}) };

@@ -25,11 +25,11 @@ export default defineCommand({
       }),
   run: async (args, ctx) => {
     const root = args.root ? resolve(args.root) : ctx.paths.packs;
-    // -- signatures: the security policy (policy.yaml) decides whether an unverified pack may be installed; installPack applies it
+    // the security policy (policy.yaml) decides whether an unverified pack may be installed; installPack applies it
     const admission = storePolicyAdmission({ policyFile: policyFile(ctx), trustDir: ctx.paths.trust });
     const { warnings, ...r } = await installPack(await ctx.store(), args.ref, { root, source: 'manual', signal: ctx.signal, admission, ignoreDependencies: !args.deps });
     for (const w of warnings) ctx.warn(w);
-    // -- reconcile: an explicit install is the review: a pack a reconcile left pending-review (or retired) becomes active
+    // an explicit install is the review: a pack a reconcile left pending-review (or retired) becomes active
     if (r.record.status !== 'active') {
       await setStatuses(root, (rec) => (rec.id === r.record.id && rec.digest === r.record.digest ? 'active' : undefined));
       r.record = { ...r.record, status: 'active' };

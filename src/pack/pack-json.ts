@@ -29,7 +29,7 @@ export interface PackJson {
   dependencies?: Record<string, string>;
 }
 
-/** Limits from the reference: 8 MiB per integration bundle, 50 MiB per pack (configurable). */
+/** Pack size limits: 8 MiB per integration bundle, 50 MiB per pack (configurable). */
 export const INTEGRATION_BUNDLE_MAX_BYTES = 8 * 1024 * 1024;
 export const PACK_MAX_BYTES_DEFAULT = 50 * 1024 * 1024;
 /** Largest pack.json read (from a directory, a config blob or a layer). */

@@ -1,5 +1,5 @@
 /**
- * When a source runs next (pure). The reference: after three consecutive failed runs a source backs off to
+ * When a source runs next (pure): after three consecutive failed runs a source backs off to
  * double its interval, capped at one hour (never shorter than its own interval), and the next success resets it.
  */
 export const BACKOFF_AFTER_FAILURES = 3;

@@ -5,7 +5,7 @@ import { applyAdmission, type Admission } from '../install/admission.js';
 import type { Store } from '../store/store-target.js';
 
 /**
- * Status changes of installed packs (the reference's lifecycle): retire hides a pack, approve activates a
+ * Status changes of installed packs: retire hides a pack, approve activates a
  * pack waiting for review, a source's run restores what its catalog still lists. Only `installed.json`
  * changes; the installed files and the store's blobs stay (until `uninstall` and `gc`).
  */

@@ -16,13 +16,6 @@ import { writeRunLock } from './run-lock-write.js';
 import { failed, mapLimit, preparePack, type PrepareResult } from './run-packs.js';
 import { readSourceState, updateSourceState } from './source-state.js';
 
-/**
- * One reconcile run of one source (the reference's tick): probe the revision and stop when it is the one last
- * reconciled successfully; fetch and parse the catalog; plan against what is installed from the source;
- * mirror and verify each new or changed entry; install in dependency order; retire what the catalog dropped;
- * write the lock and the run history. The last reconciled revision is kept only when the whole run succeeded,
- * so a failed run is retried in full next time.
- */
 export interface RunDeps {
   paths: HomePaths;
   store: Store;
@@ -79,6 +72,13 @@ async function lockFor(d: RunDeps, name: string): Promise<{ lock: ReconcileLock;
   return { lock: stored, catalog };
 }
 
+/**
+ * One reconcile run of one source: probe the revision and stop when it is the one last
+ * reconciled successfully; fetch and parse the catalog; plan against what is installed from the source;
+ * mirror and verify each new or changed entry; install in dependency order; retire what the catalog dropped;
+ * write the lock and the run history. The last reconciled revision is kept only when the whole run succeeded,
+ * so a failed run is retried in full next time.
+ */
 export async function reconcileSource(d: RunDeps, o: RunOptions): Promise<RunRecord> {
   const source = d.session.source;
   const now = d.now ?? (() => new Date());

@@ -37,7 +37,7 @@ export interface SourceTestResult {
 }
 
 /**
- * The reference's "Test connection": reach the source with the given credential and parse its catalog,
+ * `source test`: reach the source with the given credential and parse its catalog,
  * persisting nothing (a git fetch goes to a temporary repository that is removed; an OCI catalog is read from
  * the registry into memory).
  */

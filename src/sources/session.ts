@@ -6,11 +6,6 @@ import type { Store } from '../store/store-target.js';
 import type { CatalogEntry } from './catalog-file.js';
 import type { Source } from './source-spec.js';
 
-/**
- * What a reconcile run asks of a source, whatever its type and whether the network may be used: a cheap
- * revision probe (change detection), the catalog (kept in the store), and each entry's artifact mirrored
- * into the store. All errors are ScrydonErrors; the run maps them to fetch_failed.
- */
 export interface FetchedCatalog {
   /** The git commit, or the catalog artifact's manifest digest. */
   revision: string;
@@ -20,6 +15,11 @@ export interface FetchedCatalog {
   bytes: Buffer;
 }
 
+/**
+ * What a reconcile run asks of a source, whatever its type and whether the network may be used: a cheap
+ * revision probe (change detection), the catalog (kept in the store), and each entry's artifact mirrored
+ * into the store. All errors are ScrydonErrors; the run maps them to fetch_failed.
+ */
 export interface SourceSession {
   readonly source: Source;
   /** The revision the source is at now: one HEAD (OCI), one ls-remote (git), the stored catalog (offline). */

@@ -8,7 +8,7 @@ import { ociRepository } from '../names/sources.js';
 
 /**
  * A pack source as registered in `$SCRYDON_HOME/sources.yaml` (catalog-spec/sources.schema.json), and the same
- * with its defaults applied. Pure: no I/O. Defaults are the reference's: git ref `main`, OCI tag `catalog`,
+ * with its defaults applied. Pure: no I/O. Defaults (catalog-spec/sources.schema.json): git ref `main`, OCI tag `catalog`,
  * catalog path `scrydon.yaml`, interval 5 minutes (30 seconds … 1 day).
  */
 export const SOURCE_TYPES = ['git', 'oci'] as const;
