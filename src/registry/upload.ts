@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { readAllBounded } from '../content/verify-stream.js';
+import { readAllBounded, verified } from '../content/verify-stream.js';
 import { ScrydonError } from '../errors.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import { scopesOf, type RepoRef } from './manifests.js';
@@ -60,11 +60,13 @@ export async function uploadBlob(r: RepoRef, d: Descriptor, body: Readable): Pro
     body.destroy(); // the source (a registry's response, a store file) is not left open
     throw e;
   }
+  // a body of the wrong size is size_mismatch, as at every Target (the copy's own size-checked body passes as it is)
+  const checked = verified(body, d, what, undefined, true);
   const put = await r.client.send({
     method: 'PUT',
     url: withDigest(location, d),
     headers: { 'content-type': 'application/octet-stream', 'content-length': String(d.size) },
-    body: d.size <= MONOLITHIC_MAX ? await readAllBounded(body, d.size, `blob ${d.digest}`) : body,
+    body: d.size <= MONOLITHIC_MAX ? await readAllBounded(checked, d.size, `blob ${d.digest}`) : checked,
     repository: r.repository,
     scopes,
     signal: r.signal,
