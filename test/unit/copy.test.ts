@@ -5,7 +5,10 @@ import type { CopyEvent } from '../../src/content/events.js';
 import { MemoryTarget } from '../../src/content/memory-target.js';
 import { isScrydonError } from '../../src/errors.js';
 import { parseGraphNode, successors } from '../../src/oci/manifest.js';
-import { isGraphNodeType } from '../../src/oci/media-types.js';
+import { isGraphNodeType, MediaType } from '../../src/oci/media-types.js';
+import { descriptorOf } from '../../src/oci/descriptor.js';
+import { inRepository, legacyCompanions } from '../../src/signature/legacy-companions.js';
+import { legacySignatureTag } from '../../src/signature/legacy-format.js';
 import { config, index, layer, manifest, referrer, seed, sharedGraph, type Node } from '../helpers/graph.js';
 import { CommittingMemory, MountingMemory, TaggingMemory, TestMemory } from '../helpers/memory-targets.js';
 
@@ -292,6 +295,36 @@ describe('copy: referrers and companions', () => {
     assert.equal((await dst.resolve('sha256-x.sig')).digest, legacy.d.digest);
     assert.ok(at(dst, 'pushed', m.d.digest) < at(dst, 'push', legacy.d.digest), 'a companion lands after what it signs');
     assertTagsLast(dst);
+  });
+});
+
+describe('copy: legacy companions from a repository', () => {
+  test("cosign's sha256-<hex>.sig tag travels under the same tag; a .sig tag holding something else does not", async () => {
+    const signedCfg = config('legacy signed');
+    const signedLayer = layer('legacy signed layer');
+    const m = manifest(signedCfg, [signedLayer]);
+    const payload = Buffer.from('{"critical":{}}');
+    const sigLayer: Node = { d: descriptorOf(MediaType.cosignSimpleSigning, payload), bytes: payload };
+    const sigCfg = config('sig config');
+    const sig = manifest(sigCfg, [sigLayer]);
+    // a second manifest whose .sig tag names a pack, not a signature
+    const other = manifest(signedCfg, [layer('other layer')]);
+    const src = await source([signedCfg, signedLayer, m, sigCfg, sigLayer, sig, layer('other layer'), other]);
+    await src.tag(sig.d, legacySignatureTag(m.d.digest));
+    await src.tag(m.d, legacySignatureTag(other.d.digest));
+    const companions = legacyCompanions(inRepository(src), { kind: 'repository' });
+
+    const dst = new TestMemory({ name: 'dst' });
+    const r = await copy(src, m.d.digest, dst, { tags: ['v1'], companions });
+    assert.equal(r.referrers, 1);
+    assert.deepEqual(dst.calls('tag'), [legacySignatureTag(m.d.digest), 'v1']);
+    assert.equal((await dst.resolve(legacySignatureTag(m.d.digest))).digest, sig.d.digest);
+    assertTagsLast(dst);
+
+    const dst2 = new TestMemory({ name: 'dst2' });
+    const r2 = await copy(src, other.d.digest, dst2, { tags: ['v1'], companions });
+    assert.equal(r2.referrers, 0);
+    assert.deepEqual(dst2.calls('tag'), ['v1']);
   });
 });
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { chmod, readdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
@@ -16,7 +16,7 @@ import { Remote } from '../../src/registry/remote.js';
 import { RegistrySettings } from '../../src/registry/settings.js';
 import { LayoutDir } from '../../src/store/layout-dir.js';
 import { LeasedStore } from '../../src/store/leased-store.js';
-import { StagingTarget } from '../../src/store/staging.js';
+import { removeStaleStaging, StagingTarget } from '../../src/store/staging.js';
 import { Store } from '../../src/store/store-target.js';
 import { cleanupTemps, tempDir } from '../helpers/cli.js';
 import { damaged, layer, referrer, seed, sharedGraph, type Node } from '../helpers/graph.js';
@@ -316,5 +316,18 @@ describe('staging: all or nothing', () => {
     await committed.commit();
     assert.equal((await store.resolve('v1')).digest, g.root.d.digest);
     await assert.rejects(committed.push(g.root.d, Readable.from([g.root.bytes])), codeOneOf('internal'));
+  });
+
+  test("a killed load's staging area is removed; a running load's is not", async () => {
+    const store = await Store.open(join(await tempDir(), 'catalog'));
+    const running = await StagingTarget.create(store);
+    await seed(running, sharedGraph('running').all);
+    const left = join(store.paths.ingest, 'load-1-deadbeef0000');
+    await mkdir(join(left, 'blobs'), { recursive: true });
+    assert.deepEqual(await removeStaleStaging(store.paths, 0, Date.now() + 1000), [left]);
+    const kept = await readdir(store.paths.ingest);
+    assert.equal(kept.filter((n) => n.startsWith('load-') && !n.endsWith('.lock')).length, 1, `kept: ${kept.join(', ')}`);
+    await running.commit();
+    assert.deepEqual(await readdir(store.paths.ingest), []);
   });
 });
