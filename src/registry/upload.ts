@@ -60,13 +60,12 @@ export async function uploadBlob(r: RepoRef, d: Descriptor, body: Readable): Pro
     body.destroy(); // the source (a registry's response, a store file) is not left open
     throw e;
   }
-  // a body of the wrong size is size_mismatch, as at every Target (the copy's own size-checked body passes as it is)
-  const checked = verified(body, d, what, undefined, true);
   const put = await r.client.send({
     method: 'PUT',
     url: withDigest(location, d),
     headers: { 'content-type': 'application/octet-stream', 'content-length': String(d.size) },
-    body: d.size <= MONOLITHIC_MAX ? await readAllBounded(checked, d.size, `blob ${d.digest}`) : checked,
+    // a small body of the wrong size is size_mismatch, as at every Target (the copy's size-checked body passes as it is)
+    body: d.size <= MONOLITHIC_MAX ? await readAllBounded(verified(body, d, what, undefined, true), d.size, `blob ${d.digest}`) : body,
     repository: r.repository,
     scopes,
     signal: r.signal,
