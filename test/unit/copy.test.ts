@@ -25,7 +25,7 @@ function assertChildrenFirst(dst: MemoryTarget, nodes: readonly Node[]): void {
     for (const c of successors(parseGraphNode(n.bytes, n.d.mediaType, 'test'))) {
       const child = at(dst, 'pushed', c.digest);
       if (child === -1) continue; // skipped: the destination had it
-      assert.ok(parent === -1 || child < parent, `${c.digest} (child) was pushed before ${n.d.digest} (parent) was started`);
+      assert.ok(parent === -1 || child < parent, `${n.d.digest} was pushed before its child ${c.digest} was in`);
     }
   }
 }
@@ -58,8 +58,9 @@ function deepChain(depth: number): { root: Node; all: Node[] } {
   return { root: top, all };
 }
 
+// a deadlock would hang: the timeouts turn it into a failure
 describe('copy: order', () => {
-  test('children before parents, the tag last, whatever the concurrency', async () => {
+  test('children before parents, the tag last, whatever the concurrency', { timeout: 60_000 }, async () => {
     for (const concurrency of [1, 2, 4, 16]) {
       const g = sharedGraph();
       const src = await source(g.all);
@@ -74,7 +75,7 @@ describe('copy: order', () => {
     }
   });
 
-  test('a deep graph copies with one slot (a waiting parent gives its slot to its children)', async () => {
+  test('a deep graph copies with one slot (a waiting parent gives its slot to its children)', { timeout: 60_000 }, async () => {
     const g = deepChain(30);
     const src = await source(g.all);
     const dst = new TestMemory({ name: 'dst' });
