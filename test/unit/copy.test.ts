@@ -8,7 +8,7 @@ import { parseGraphNode, successors } from '../../src/oci/manifest.js';
 import { isGraphNodeType, MediaType } from '../../src/oci/media-types.js';
 import { descriptorOf } from '../../src/oci/descriptor.js';
 import { inRepository, legacyCompanions } from '../../src/signature/legacy-companions.js';
-import { legacySignatureTag } from '../../src/signature/legacy-format.js';
+import { legacySignatureTag } from '../../src/names/store.js';
 import { config, index, layer, manifest, referrer, seed, sharedGraph, type Node } from '../helpers/graph.js';
 import { CommittingMemory, MountingMemory, TaggingMemory, TestMemory } from '../helpers/memory-targets.js';
 
