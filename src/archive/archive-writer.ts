@@ -83,6 +83,7 @@ export class ArchiveWriter implements Target, Committer {
 
   async tag(d: Descriptor, ref: string): Promise<void> {
     this.#assertOpen();
+    if (!(await this.exists(d))) throw new ScrydonError('blob_missing', `cannot tag ${ref}: manifest ${d.digest} is not in ${this.name}`);
     this.#tags.set(ref, plainDescriptor(d));
   }
 

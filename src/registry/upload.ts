@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { readAllBounded } from '../content/verify-stream.js';
+import { readAllBounded, verified } from '../content/verify-stream.js';
 import { ScrydonError } from '../errors.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import { scopesOf, type RepoRef } from './manifests.js';
@@ -64,7 +64,8 @@ export async function uploadBlob(r: RepoRef, d: Descriptor, body: Readable): Pro
     method: 'PUT',
     url: withDigest(location, d),
     headers: { 'content-type': 'application/octet-stream', 'content-length': String(d.size) },
-    body: d.size <= MONOLITHIC_MAX ? await readAllBounded(body, d.size, `blob ${d.digest}`) : body,
+    // a small body of the wrong size is size_mismatch, as at every Target (the copy's size-checked body passes as it is)
+    body: d.size <= MONOLITHIC_MAX ? await readAllBounded(verified(body, d, what, undefined, true), d.size, `blob ${d.digest}`) : body,
     repository: r.repository,
     scopes,
     signal: r.signal,

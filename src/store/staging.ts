@@ -82,7 +82,9 @@ export class StagingTarget implements Target, Committer {
   }
 
   async resolve(ref: string): Promise<Descriptor> {
-    const pending = parseReference(ref).digest ? undefined : this.#tags.get(storeRefName(ref));
+    const { digest } = parseReference(ref);
+    if (digest && this.#stagedSet.has(digest)) return this.#staging.resolve(ref);
+    const pending = digest ? undefined : this.#tags.get(storeRefName(ref));
     return pending ?? this.#store.resolve(ref);
   }
 
