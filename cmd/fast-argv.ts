@@ -10,7 +10,7 @@ import type { CommandDef } from './define-command.js';
  * test/unit/fast-argv.test.ts checks both agree on every command's examples and on tricky lines.
  */
 
-interface OptionSpec {
+export interface OptionSpec {
   type?: unknown;
   alias?: string | readonly string[];
   default?: unknown;
@@ -21,7 +21,7 @@ interface OptionSpec {
 }
 
 /** Records what a builder declares; stands in for yargs' Argv inside builders (only these calls are used). */
-class SpecRecorder {
+export class SpecRecorder {
   readonly options = new Map<string, OptionSpec>();
   readonly positionals = new Map<string, OptionSpec>();
 
@@ -51,7 +51,7 @@ function camel(name: string): string {
   return name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 }
 
-function aliasesOf(spec: OptionSpec): string[] {
+export function aliasesOf(spec: OptionSpec): string[] {
   return spec.alias === undefined ? [] : typeof spec.alias === 'string' ? [spec.alias] : [...spec.alias];
 }
 

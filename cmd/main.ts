@@ -65,6 +65,11 @@ async function main(argv: readonly string[]): Promise<void> {
     process.stdout.write(`${(await import('../src/config/assets.js')).packageVersion()}\n`);
     return;
   }
+  if (argv.includes('--help') || argv.includes('-h')) {
+    // a plain help request: from the build's command manifest, with no command module and no yargs
+    const text = (await import('./help/fast-help.js')).fastHelp(argv, process.stdout.columns);
+    if (text !== undefined) return void process.stdout.write(`${text}\n`);
+  }
   const defs = await commandsFor(argv);
   const fast = fastRoute(argv, defs);
   if (fast) return execute(fast.def, fast.args);
