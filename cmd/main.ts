@@ -19,6 +19,7 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 let debug = process.argv.includes('--debug');
+const QUIET: GlobalArgs = { json: false, quiet: true, debug: false, color: false };
 // --debug stack traces name the TypeScript sources, not the bundle's chunks
 if (debug) process.setSourceMapsEnabled(true);
 
@@ -64,6 +65,11 @@ async function main(argv: readonly string[]): Promise<void> {
     // what scripts ask first; yargs would load every command to answer it
     process.stdout.write(`${(await import('../src/config/assets.js')).packageVersion()}\n`);
     return;
+  }
+  if (argv[0] === '__complete') {
+    // the completion scripts' call back (hidden): as fast as help, no command module and no yargs
+    const { completeLine } = await import('./completion/complete-line.js');
+    return void process.stdout.write(await completeLine(argv.slice(1), new Context(QUIET, controller.signal).paths));
   }
   if (argv.includes('--help') || argv.includes('-h')) {
     // a plain help request: from the build's command manifest, with no command module and no yargs
