@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { helpWidth } from './cli-text.js';
 import { Context, type GlobalArgs } from './context.js';
 import type { CommandDef } from './define-command.js';
 import { fastRoute } from './fast-argv.js';
@@ -68,12 +69,12 @@ async function main(argv: readonly string[]): Promise<void> {
   }
   if (argv[0] === '__complete') {
     // the completion scripts' call back (hidden): as fast as help, no command module and no yargs
-    const { completeLine } = await import('./completion/complete-line.js');
+    const { completeLine } = await import('./fast-lines.js');
     return void process.stdout.write(await completeLine(argv.slice(1), new Context(QUIET, controller.signal).paths));
   }
   if (argv.includes('--help') || argv.includes('-h')) {
     // a plain help request: from the build's command manifest, with no command module and no yargs
-    const text = (await import('./help/fast-help.js')).fastHelp(argv, process.stdout.columns);
+    const text = (await import('./fast-lines.js')).fastHelp(argv, helpWidth(process.stdout.columns));
     if (text !== undefined) return void process.stdout.write(`${text}\n`);
   }
   const defs = await commandsFor(argv);

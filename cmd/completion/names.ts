@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { parse } from 'yaml';
 import { Annotation } from '../../src/oci/media-types.js';
 import { readIndex } from '../../src/store/index-file.js';
 import { LayoutPaths } from '../../src/store/layout.js';
@@ -20,6 +19,8 @@ export function homeNames(paths: HomePaths): Names {
     },
     async sources() {
       const text = await readFile(paths.sources, 'utf8').catch(() => '');
+      if (text === '') return [];
+      const { parse } = await import('yaml'); // only when there is a file to read
       let doc: unknown;
       try {
         doc = parse(text);

@@ -32,10 +32,13 @@ interface Line {
   hidden?: boolean;
 }
 
-/** Columns a text takes: one per code point (see above). */
+/** Columns a text takes: one per code point (see above), so a surrogate pair counts once. */
 export function textWidth(s: string): number {
-  let n = 0;
-  for (const _ of s) n++;
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) n--;
+  }
   return n;
 }
 
