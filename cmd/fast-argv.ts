@@ -61,7 +61,7 @@ function looksLikeFlag(t: string): boolean {
 }
 
 /** The positional slots of a command string: `pull <ref>`, `push <ref> [target]`, `rm <refs..>`. */
-function slotsOf(command: string): Array<{ name: string; required: boolean; variadic: boolean }> | undefined {
+export function slotsOf(command: string): Array<{ name: string; required: boolean; variadic: boolean }> | undefined {
   const slots = [];
   for (const word of command.split(' ').slice(1)) {
     const m = /^([<[])([a-z][a-z0-9-]*)(\.\.)?[>\]]$/.exec(word);

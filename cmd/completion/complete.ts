@@ -1,3 +1,4 @@
+import { slotsOf } from '../fast-argv.js';
 import type { HelpCommand, HelpManifest, HelpOption } from '../help/manifest-types.js';
 import { verbOf } from '../help/manifest-types.js';
 
@@ -40,8 +41,6 @@ export interface Names {
   sources(): Promise<string[]>;
 }
 
-const HELP: HelpOption = { name: 'help', aliases: ['h'], describe: 'Show help', type: 'boolean' };
-const VERSION: HelpOption = { name: 'version', aliases: [], describe: 'Show version number', type: 'boolean' };
 
 function flagsOf(o: HelpOption): string[] {
   return [o.name, ...o.aliases].map((n) => (n.length > 1 ? `--${n}` : `-${n}`));
@@ -69,7 +68,7 @@ export async function complete(m: HelpManifest, words: readonly string[], names:
   let taken = 0; // positionals given
   let value: HelpOption | undefined; // the option whose value comes next
   let dashdash = false;
-  const options = () => [...m.globals, HELP, VERSION, ...(cmd?.options ?? [])];
+  const options = () => [...m.globals, ...(cmd?.options ?? [])];
   const option = (flag: string) => options().find((o) => flagsOf(o).includes(flag) || (o.type === 'boolean' && `--no-${o.name}` === flag));
   for (const w of words.slice(0, -1)) {
     if (value) {
@@ -103,10 +102,10 @@ export async function complete(m: HelpManifest, words: readonly string[], names:
   }
   const list = cmd === undefined ? m.commands : cmd.subcommands;
   if (list) return list.filter((c) => verbOf(c).startsWith(cur)).map((c) => line(verbOf(c), c.describe));
-  const slots = (cmd?.command ?? '').split(' ').slice(1);
+  const slots = slotsOf(cmd?.command ?? '') ?? [];
   const slot = slots[Math.min(taken, slots.length - 1)];
-  if (slot === undefined || (taken >= slots.length && !slot.includes('..'))) return [];
-  const kind = POSITIONAL_KINDS[`${path.join(' ')} ${slot.replace(/[<>[\].]/g, '')}`];
+  if (slot === undefined || (taken >= slots.length && !slot.variadic)) return [];
+  const kind = POSITIONAL_KINDS[`${path.join(' ')} ${slot.name}`];
   if (kind === 'file') return [FILES];
   const all = kind === 'ref' ? await names.refs() : kind === 'source' ? await names.sources() : [];
   return all.filter((n) => n.startsWith(cur));

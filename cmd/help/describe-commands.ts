@@ -33,13 +33,19 @@ export function describeCommand(def: CommandDef<unknown>): HelpCommand {
   return c;
 }
 
+/** The options yargs adds to every command (yargs-cli.ts: .help(), .alias('help', 'h'), .version()). */
+const YARGS_OPTIONS: HelpOption[] = [
+  { name: 'help', aliases: ['h'], describe: 'Show help', type: 'boolean' },
+  { name: 'version', aliases: [], describe: 'Show version number', type: 'boolean' },
+];
+
 /** The manifest of every command (build time: scripts/gen-help.ts; tests compare it with yargs' help). */
 export function describeCommands(defs: ReadonlyArray<CommandDef<unknown>>, version: string): HelpManifest {
   return {
     version,
     usage: USAGE,
     epilogue: EPILOGUE,
-    globals: GLOBAL_OPTIONS.map(([n, s]) => helpOption(n, s)),
+    globals: [...GLOBAL_OPTIONS.map(([n, s]) => helpOption(n, s)), ...YARGS_OPTIONS],
     commands: defs.map(describeCommand),
   };
 }

@@ -6,8 +6,6 @@ import { verbOf, type HelpCommand, type HelpManifest, type HelpOption } from './
  * scrydon-source-add.1, with NAME, SYNOPSIS, DESCRIPTION, OPTIONS, EXAMPLES, ENVIRONMENT and SEE ALSO.
  */
 
-const HELP: HelpOption = { name: 'help', aliases: ['h'], describe: 'Show help', type: 'boolean' };
-const VERSION: HelpOption = { name: 'version', aliases: [], describe: 'Show version number', type: 'boolean' };
 
 /** Text for roff: backslashes and hyphens escaped, non-ASCII as \[uXXXX], no line starting with a control character. */
 function esc(text: string): string {
@@ -75,7 +73,7 @@ function commandPage(m: HelpManifest, c: HelpCommand, path: readonly string[]): 
     '.SH OPTIONS',
     ...c.positionals.flatMap((p) => optionEntry(p, true)),
     ...c.options.flatMap((o) => optionEntry(o, false)),
-    ...[...m.globals, HELP, VERSION].flatMap((o) => optionEntry(o, false)),
+    ...m.globals.flatMap((o) => optionEntry(o, false)),
     ...examples(c.examples),
     ...environment(m, c.epilog),
     '.SH SEE ALSO',
@@ -98,7 +96,7 @@ export function manPages(m: HelpManifest): Map<string, string> {
     '.SH COMMANDS',
     ...commandList(m.commands, []),
     '.SH OPTIONS',
-    ...[...m.globals, HELP, VERSION].flatMap((o) => optionEntry(o, false)),
+    ...m.globals.flatMap((o) => optionEntry(o, false)),
     ...environment(m),
     '.SH SEE ALSO',
     m.commands.map((c) => `\\fB${esc(pageName([verbOf(c)]))}\\fR(1)`).join(', '),

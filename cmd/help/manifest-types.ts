@@ -30,7 +30,7 @@ export interface HelpManifest {
   /** The top-level usage line and paragraph, and the closing line of the top-level help. */
   usage: string;
   epilogue: string;
-  /** The options of every command (--json, --quiet, …), without yargs' own --help and --version. */
+  /** The options of every command (--json, --quiet, …, then yargs' own --help and --version). */
   globals: HelpOption[];
   commands: HelpCommand[];
 }

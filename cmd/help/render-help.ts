@@ -1,5 +1,6 @@
+import { slotsOf } from '../fast-argv.js';
 import { Layout, textWidth } from './layout.js';
-import type { HelpCommand, HelpManifest, HelpOption } from './manifest-types.js';
+import { verbOf, type HelpCommand, type HelpManifest, type HelpOption } from './manifest-types.js';
 
 /**
  * --help from the command manifest, laid out as yargs lays it out (the same layout calls as yargs' usage.js makes to cliui, for
@@ -8,8 +9,6 @@ import type { HelpCommand, HelpManifest, HelpOption } from './manifest-types.js'
  */
 
 const SCRIPT = 'scrydon';
-const HELP: HelpOption = { name: 'help', aliases: ['h'], describe: 'Show help', type: 'boolean' };
-const VERSION: HelpOption = { name: 'version', aliases: [], describe: 'Show version number', type: 'boolean' };
 
 interface Switch {
   text: string;
@@ -52,13 +51,13 @@ function switchOf(o: HelpOption, positional: boolean): string {
 
 /** A positional as yargs reads it from the command string: `<x>` is required, `x..` an array (default []). */
 function positionalOf(command: string, o: HelpOption): HelpOption {
-  const slot = command.split(' ').find((w) => w.replace(/^[<[]|(\.\.)?[>\]]$/g, '') === o.name) ?? '';
+  const slot = slotsOf(command)?.find((x) => x.name === o.name);
   const p: HelpOption = { name: o.name, aliases: o.aliases };
   if (o.describe !== undefined) p.describe = o.describe;
   if (o.type !== undefined) p.type = o.type;
-  const variadic = slot.endsWith('..>') || slot.endsWith('..]');
+  const variadic = slot?.variadic === true;
   if (variadic) p.array = true;
-  if (slot.startsWith('<')) p.required = true;
+  if (slot?.required) p.required = true;
   if (o.choices) p.choices = o.choices;
   if (o.default !== undefined || variadic) p.default = o.default ?? [];
   return p;
@@ -90,7 +89,7 @@ export function renderHelp(m: HelpManifest, path: readonly string[], wrap: numbe
   let cmd: HelpCommand | undefined;
   let list = m.commands;
   for (const word of path) {
-    cmd = list.find((c) => c.command.split(' ')[0] === word);
+    cmd = list.find((c) => verbOf(c) === word);
     if (!cmd) return undefined;
     list = cmd.subcommands ?? [];
   }
@@ -115,7 +114,7 @@ export function renderHelp(m: HelpManifest, path: readonly string[], wrap: numbe
   }
 
   const positionals = (cmd?.positionals ?? []).map((p) => positionalOf(cmd?.command ?? '', p));
-  const options = [...m.globals, HELP, VERSION, ...(cmd?.options ?? [])];
+  const options = [...m.globals, ...(cmd?.options ?? [])];
   const shortUsed = options.some((o) => o.aliases.some((a) => a.length === 1) || o.name.length === 1);
   group(ui, 'Positionals:', positionals, true, shortUsed, wrap);
   group(ui, 'Options:', options, false, shortUsed, wrap);
