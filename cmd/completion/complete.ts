@@ -1,6 +1,5 @@
 import { slotsOf } from '../fast-argv.js';
-import type { HelpCommand, HelpManifest, HelpOption } from '../help/manifest-types.js';
-import { verbOf } from '../help/manifest-types.js';
+import { verbOf, type HelpCommand, type HelpManifest, type HelpOption } from '../help/manifest-types.js';
 
 /**
  * `scrydon __complete WORDS…`: the candidates for the last word of a command line (the words after
@@ -35,12 +34,11 @@ export const POSITIONAL_KINDS: Readonly<Record<string, 'ref' | 'source' | 'file'
 
 export const FILES = ':files';
 
-/** Where the names completion offers come from (complete-sources.ts reads them from $SCRYDON_HOME). */
+/** Where the names completion offers come from (names.ts reads them from $SCRYDON_HOME). */
 export interface Names {
   refs(): Promise<string[]>;
   sources(): Promise<string[]>;
 }
-
 
 function flagsOf(o: HelpOption): string[] {
   return [o.name, ...o.aliases].map((n) => (n.length > 1 ? `--${n}` : `-${n}`));

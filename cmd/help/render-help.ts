@@ -3,8 +3,8 @@ import { Layout, textWidth } from './layout.js';
 import { verbOf, type HelpCommand, type HelpManifest, type HelpOption } from './manifest-types.js';
 
 /**
- * --help from the command manifest, laid out as yargs lays it out (the same layout calls as yargs' usage.js makes to cliui, for
- * the subset of yargs scrydon uses), so that help needs neither yargs nor a command module.
+ * --help from the command manifest, laid out as yargs lays it out (the calls yargs' usage.js makes to cliui, for
+ * the part of yargs scrydon uses), so that help needs neither yargs nor a command module.
  * test/unit/help.test.ts compares this text with yargs' own for every command at several widths.
  */
 
