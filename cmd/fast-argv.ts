@@ -10,7 +10,7 @@ import type { CommandDef } from './define-command.js';
  * test/unit/fast-argv.test.ts checks both agree on every command's examples and on tricky lines.
  */
 
-interface OptionSpec {
+export interface OptionSpec {
   type?: unknown;
   alias?: string | readonly string[];
   default?: unknown;
@@ -21,7 +21,7 @@ interface OptionSpec {
 }
 
 /** Records what a builder declares; stands in for yargs' Argv inside builders (only these calls are used). */
-class SpecRecorder {
+export class SpecRecorder {
   readonly options = new Map<string, OptionSpec>();
   readonly positionals = new Map<string, OptionSpec>();
 
@@ -51,7 +51,7 @@ function camel(name: string): string {
   return name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 }
 
-function aliasesOf(spec: OptionSpec): string[] {
+export function aliasesOf(spec: OptionSpec): string[] {
   return spec.alias === undefined ? [] : typeof spec.alias === 'string' ? [spec.alias] : [...spec.alias];
 }
 
@@ -61,7 +61,7 @@ function looksLikeFlag(t: string): boolean {
 }
 
 /** The positional slots of a command string: `pull <ref>`, `push <ref> [target]`, `rm <refs..>`. */
-function slotsOf(command: string): Array<{ name: string; required: boolean; variadic: boolean }> | undefined {
+export function slotsOf(command: string): Array<{ name: string; required: boolean; variadic: boolean }> | undefined {
   const slots = [];
   for (const word of command.split(' ').slice(1)) {
     const m = /^([<[])([a-z][a-z0-9-]*)(\.\.)?[>\]]$/.exec(word);

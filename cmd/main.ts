@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { helpWidth } from './cli-text.js';
 import { Context, type GlobalArgs } from './context.js';
 import type { CommandDef } from './define-command.js';
 import { fastRoute } from './fast-argv.js';
@@ -23,6 +24,7 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 if (process.env.SCRYDON_FAST_PATHS === '0') setFastPaths(false);
 
 let debug = process.argv.includes('--debug');
+const QUIET: GlobalArgs = { json: false, quiet: true, debug: false, color: false };
 // --debug stack traces name the TypeScript sources, not the bundle's chunks
 if (debug) process.setSourceMapsEnabled(true);
 
@@ -68,6 +70,16 @@ async function main(argv: readonly string[]): Promise<void> {
     // what scripts ask first; yargs would load every command to answer it
     process.stdout.write(`${(await import('../src/config/assets.js')).packageVersion()}\n`);
     return;
+  }
+  if (argv[0] === '__complete') {
+    // the completion scripts' call back (hidden): as fast as help, no command module and no yargs
+    const { completeLine } = await import('./fast-lines.js');
+    return void process.stdout.write(await completeLine(argv.slice(1), new Context(QUIET, controller.signal).paths));
+  }
+  if (argv.includes('--help') || argv.includes('-h')) {
+    // a plain help request: from the build's command manifest, with no command module and no yargs
+    const text = (await import('./fast-lines.js')).fastHelp(argv, helpWidth(process.stdout.columns));
+    if (text !== undefined) return void process.stdout.write(`${text}\n`);
   }
   const defs = await commandsFor(argv);
   const fast = fastPaths() ? fastRoute(argv, defs) : undefined;

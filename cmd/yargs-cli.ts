@@ -1,6 +1,7 @@
 import yargs, { type Argv } from 'yargs';
 import { packageVersion } from '../src/config/assets.js';
 import type { CommandDef } from './define-command.js';
+import { EPILOGUE, helpWidth, USAGE } from './cli-text.js';
 import { GLOBAL_OPTIONS } from './fast-argv.js';
 
 type Execute = (def: CommandDef<unknown>, args: Record<string, unknown>) => Promise<void>;
@@ -26,15 +27,12 @@ function usageExit(msg: string): never {
   process.exit(2);
 }
 
-/**
- * The full command line through yargs: help, --version, usage errors (exit 2), suggestions for a mistyped
- * command, and any line the fast path (fast-argv.ts) does not take. Loaded only then.
- */
-export async function parseWithYargs(argv: readonly string[], defs: ReadonlyArray<CommandDef<unknown>>, execute: Execute, onUsage = usageExit): Promise<void> {
+/** The yargs instance for a command line (parseWithYargs runs it; tests ask it for its help at a given width). */
+export function yargsCli(argv: readonly string[], defs: ReadonlyArray<CommandDef<unknown>>, execute: Execute, onUsage: (msg: string) => void = usageExit, width = helpWidth(process.stdout.columns)): Argv {
   let cli = yargs([...argv])
     .locale('en') // every other message is English; the bundle cannot find yargs' translations anyway
     .scriptName('scrydon')
-    .usage('$0 <command> [options]\n\nA local-first catalog of packs stored and moved as OCI artifacts.') as unknown as Argv;
+    .usage(USAGE) as unknown as Argv;
   for (const [name, spec] of GLOBAL_OPTIONS) cli = cli.option(name, spec);
   cli = cli
     .strict()
@@ -43,12 +41,20 @@ export async function parseWithYargs(argv: readonly string[], defs: ReadonlyArra
     .help()
     .alias('help', 'h')
     .version(packageVersion()) // yargs would look for package.json from the bundle's place or the working directory
-    .wrap(Math.min(110, process.stdout.columns || 100))
-    .epilogue('Files live under $SCRYDON_HOME (default ~/.scrydon). Docs: README.md, catalog-spec/.')
+    .wrap(width)
+    .epilogue(EPILOGUE)
     .fail((msg, err) => {
       if (err) throw err;
       onUsage(msg);
     }) as unknown as Argv;
   for (const def of defs) cli = register(cli, def, execute);
-  await cli.parseAsync();
+  return cli;
+}
+
+/**
+ * The full command line through yargs: help, --version, usage errors (exit 2), suggestions for a mistyped
+ * command, and any line the fast path (fast-argv.ts) does not take. Loaded only then.
+ */
+export async function parseWithYargs(argv: readonly string[], defs: ReadonlyArray<CommandDef<unknown>>, execute: Execute, onUsage = usageExit): Promise<void> {
+  await yargsCli(argv, defs, execute, onUsage).parseAsync();
 }

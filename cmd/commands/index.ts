@@ -43,6 +43,8 @@ export const loaders: Readonly<Record<string, Loader>> = {
   reconcile: () => import('./reconcile.js'),
   retire: () => import('./retire.js'),
   approve: () => import('./approve.js'),
+  // -- commands: shell
+  completion: () => import('./completion.js'),
 };
 
 /** The command a verb names, or undefined for a word that is no command. */
