@@ -80,7 +80,7 @@ function assign(out: Record<string, unknown>, name: string, spec: OptionSpec, va
  * The arguments yargs would give `def` for `argv` (the words after the program), or undefined when the line
  * is left to yargs. `path` is the verb and sub-command words (`['source', 'add']`) of `def`.
  */
-export function fastParse(argv: readonly string[], path: readonly string[], def: CommandDef<unknown>): Record<string, unknown> | undefined {
+function fastParse(argv: readonly string[], path: readonly string[], def: CommandDef<unknown>): Record<string, unknown> | undefined {
   if (def.subcommands) return undefined;
   const rec = new SpecRecorder();
   try {

@@ -39,6 +39,7 @@ export async function loadPublicKey(ref: string, ctx: Context): Promise<PublicKe
 }
 
 
+/** @public (named in the commands' declared types) */
 export interface WhereArgs {
   remote: boolean;
 }

@@ -6,7 +6,7 @@ import { SOURCE_POLICIES, SOURCE_TYPES, type SourcePolicy, type SourceSpec, type
 import { connectionFlags, type RegistryArgs } from './registry-options.js';
 
 /** The flags that describe a source (`source add`, and `source test` of a source not registered yet). */
-export interface SourceFlags extends Omit<RegistryArgs, 'username' | 'password-stdin' | 'referrers'> {
+interface SourceFlags extends Omit<RegistryArgs, 'username' | 'password-stdin' | 'referrers'> {
   type: string | undefined;
   url: string | undefined;
   ref: string | undefined;

@@ -11,7 +11,7 @@ import { ociRepository } from '../src/names/sources.js';
 
 /** What sources and reconcile need from the environment: git's, the secret store, registry clients per source. */
 
-export function gitEnvironment(ctx: Context): GitEnvironment {
+function gitEnvironment(ctx: Context): GitEnvironment {
   return {
     baseEnv: ctx.env,
     cacheRoot: join(ctx.paths.home, 'cache', 'git'),
@@ -22,7 +22,7 @@ export function gitEnvironment(ctx: Context): GitEnvironment {
 }
 
 /** A source's stored credential (`pack-source-<name>`), if any. */
-export async function sourceCredential(ctx: Context, source: Source, secrets = secretStore(ctx)): Promise<string | undefined> {
+async function sourceCredential(ctx: Context, source: Source, secrets = secretStore(ctx)): Promise<string | undefined> {
   return (await secrets()).get(sourceSecretKey(source.name));
 }
 
@@ -31,7 +31,7 @@ export async function sourceCredential(ctx: Context, source: Source, secrets = s
  * registries it names, plus (OCI sources) its `username:token` for its own registry, ahead of every other
  * credential; logins and Docker auth files as usual otherwise.
  */
-export function sourceRemoteOpener(ctx: Context, source: Source, credential: string | undefined, secrets = secretStore(ctx)): (registries: readonly string[]) => Promise<Remote> {
+function sourceRemoteOpener(ctx: Context, source: Source, credential: string | undefined, secrets = secretStore(ctx)): (registries: readonly string[]) => Promise<Remote> {
   return async (registries) => {
     const file = await loadRegistriesFile(ctx.registriesFile);
     const t = source.transport;

@@ -82,7 +82,7 @@ export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
 export type ErrorDetails = Readonly<Record<string, string | number | boolean>>;
 
-export interface ScrydonErrorOptions {
+interface ScrydonErrorOptions {
   hint?: string;
   cause?: unknown;
   details?: ErrorDetails;
@@ -104,13 +104,6 @@ export class ScrydonError extends Error {
 
 export function isScrydonError(e: unknown, code?: ErrorCode): e is ScrydonError {
   return e instanceof ScrydonError && (code === undefined || e.code === code);
-}
-
-/** Wraps an unknown low-level failure once, at a module boundary. ScrydonErrors pass through. */
-export function wrapError(e: unknown, code: ErrorCode, message: string, hint?: string): ScrydonError {
-  if (e instanceof ScrydonError) return e;
-  const detail = e instanceof Error ? e.message : String(e);
-  return new ScrydonError(code, `${message}: ${detail}`, { cause: e, ...(hint ? { hint } : {}) });
 }
 
 /** Node's AbortError, or any error carrying name AbortError, becomes the stable `aborted` code. */

@@ -1,6 +1,9 @@
 /**
- * scrydon's library API: the store, pack building and reading, copy between Targets, save/load, install.
- * The CLI (cmd/) is a thin layer over exactly these.
+ * scrydon's library API, for a program that embeds it: the store, pack building and reading, copy between
+ * Targets, save/load, install. It is the one module outside code may rely on (folders have no index files: code
+ * inside imports the module it needs). The CLI (cmd/) is built on the same modules and uses more of them than
+ * this lists (registry clients, sources, reconcile, serve); what a command does beyond these calls is parsing
+ * its flags and rendering its result.
  */
 export { ScrydonError, ErrorCode, isScrydonError } from './errors.js';
 export type { ErrorDetails } from './errors.js';
@@ -27,10 +30,11 @@ export { buildPackFile, storePack, type BuiltPack } from './pack/build.js';
 export { readPack, packSummary } from './pack/read.js';
 export { inspectArtifact, type InspectResult } from './pack/inspect.js';
 
-export { saveArchive, type SaveOptions } from './archive/index.js';
+export { saveArchive, type SaveOptions } from './archive/save.js';
 export { loadArchive, type LoadOptions } from './verbs/load.js';
 export { storeInventory } from './verbs/inventory.js';
 
-export { installPack, uninstallPack, listInstalled, type InstallOptions, type InstallResult } from './install/index.js';
+export { installPack, type InstallOptions, type InstallResult } from './install/install.js';
+export { uninstallPack, listInstalled } from './install/uninstall.js';
 // admitUnderPolicy stays inside (reconcile's source policies): the public way to install is the store's own policy
-export { storePolicyAdmission, type Admission, type StorePolicyFiles } from './install/index.js';
+export { storePolicyAdmission, type Admission, type StorePolicyFiles } from './install/admission.js';

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { spoolToFile } from '../../src/archive/index.js';
+import { spoolToFile } from '../../src/archive/spool.js';
 import { loadArchive } from '../../src/verbs/load.js';
 import { ScrydonError } from '../../src/errors.js';
 import { defineCommand } from '../define-command.js';

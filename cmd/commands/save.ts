@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
-import { fileSink, saveArchive, streamSink } from '../../src/archive/index.js';
+import { fileSink, streamSink } from '../../src/archive/archive-sink.js';
+import { saveArchive } from '../../src/archive/save.js';
 import { readInventoryFile } from '../../src/verbs/inventory.js';
 import { ScrydonError } from '../../src/errors.js';
 import { defineCommand } from '../define-command.js';

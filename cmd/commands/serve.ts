@@ -1,6 +1,9 @@
 import { resolve } from 'node:path';
 import { ScrydonError } from '../../src/errors.js';
-import { BasicAuth, isLoopbackHost, loadTls, parseListenAddress, startServer, type RequestLog } from '../../src/serve/index.js';
+import { BasicAuth } from '../../src/serve/htpasswd.js';
+import { isLoopbackHost, parseListenAddress } from '../../src/serve/address.js';
+import { loadTls } from '../../src/serve/tls.js';
+import { startServer, type RequestLog } from '../../src/serve/server.js';
 import { defineCommand } from '../define-command.js';
 import { errorLines } from '../output/error-line.js';
 import { humanBytes } from '../output/progress.js';

@@ -26,7 +26,7 @@ import type { TarEntry } from './tar-index.js';
 import { indexTar } from './tar-index.js';
 
 /** What the reader keeps of a manifest it opened: its subject and its children, as little as names them. */
-export interface NodeLinks {
+interface NodeLinks {
   subject: string | undefined;
   children: Descriptor[];
 }

@@ -10,7 +10,7 @@ import { blobEntryName, BLOB_DIR, encodeArchiveIndex, EXCLUDED_INVENTORY_ANNOTAT
 import type { ArchiveSink } from './archive-sink.js';
 import { BLOCK, encodeHeader, padded } from './tar-format.js';
 
-export interface ArchiveWriterOptions {
+interface ArchiveWriterOptions {
   /** Blobs the receiving side already has (an inventory): left out of the archive, reported as existing. */
   exclude?: ReadonlySet<string>;
 }

@@ -9,7 +9,7 @@ import type { ArchiveReader } from './archive-reader.js';
  * neither in the archive nor in `have` (the receiving store). A manifest the store already holds is taken
  * as complete there. Reads only manifests, so it is cheap; it runs before anything is written.
  */
-export async function missingBlobs(reader: ArchiveReader, have: ReadOnlyStorage): Promise<Descriptor[]> {
+async function missingBlobs(reader: ArchiveReader, have: ReadOnlyStorage): Promise<Descriptor[]> {
   const seen = new Set<string>();
   const missing: Descriptor[] = [];
   const visit = async (d: Descriptor): Promise<void> => {

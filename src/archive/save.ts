@@ -22,14 +22,14 @@ export interface SaveOptions extends IoOptions {
   carry?: readonly CarriedArtifact[];
 }
 
-export interface CarriedArtifact {
+interface CarriedArtifact {
   ref: string;
   manifest: Descriptor;
   /** Every blob of the artifact (the manifest's bytes too), by digest. */
   blobs: ReadonlyMap<string, Buffer>;
 }
 
-export interface SaveResult extends CopyStats {
+interface SaveResult extends CopyStats {
   archive: string;
   refs: Array<{ ref: string; digest: string }>;
 }

@@ -6,7 +6,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { IoOptions } from '../content/target.js';
 
-export interface Spooled {
+interface Spooled {
   path: string;
   remove(): Promise<void>;
 }

@@ -7,7 +7,7 @@ export const BLOCK = 512;
 
 export type EntryType = 'file' | 'directory' | 'symlink' | 'hardlink' | 'char-device' | 'block-device' | 'fifo' | 'pax' | 'pax-global' | 'gnu-long-name' | 'gnu-long-link' | 'other';
 
-export interface RawHeader {
+interface RawHeader {
   name: string;
   linkname: string;
   size: number;
@@ -67,7 +67,7 @@ function checksumOf(b: Buffer): number {
   return sum;
 }
 
-export type DecodeResult = { ok: true; header: RawHeader } | { ok: false; why: string };
+type DecodeResult = { ok: true; header: RawHeader } | { ok: false; why: string };
 
 /** Decodes one 512-byte header block (not a zero block). */
 export function decodeHeader(b: Buffer): DecodeResult {

@@ -112,7 +112,7 @@ export async function indexTar(fh: FileHandle, fileSize: number, what: string): 
 }
 
 /** Normalises an entry name (drops `./` and a trailing `/`); refuses absolute paths, `..`, NUL and backslashes. */
-export function safeName(raw: string, what: string): string {
+function safeName(raw: string, what: string): string {
   if (raw.startsWith('/')) throw unsafe(what, raw, 'is an absolute path');
   if (raw.includes('\0') || raw.includes('\\')) throw unsafe(what, raw, 'contains a NUL or a backslash');
   const parts = raw.split('/');

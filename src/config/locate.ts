@@ -22,7 +22,7 @@ export function toPointer(segments: ReadonlyArray<string | number>): string {
   return segments.map((s) => '/' + String(s).replace(/~/g, '~0').replace(/\//g, '~1')).join('');
 }
 
-export function fromPointer(pointer: string): string[] {
+function fromPointer(pointer: string): string[] {
   if (pointer === '') return [];
   return pointer
     .slice(1)
@@ -75,7 +75,7 @@ export function sortProblems(problems: readonly Problem[]): Problem[] {
 }
 
 /** A locator over a parsed YAML (or JSON) document. */
-export function yamlLocator(doc: Document, lc: LineCounter): Locator {
+function yamlLocator(doc: Document, lc: LineCounter): Locator {
   const lineAt = (offset: number | undefined): number | undefined => {
     if (offset === undefined) return undefined;
     const { line } = lc.linePos(offset);
@@ -111,7 +111,7 @@ function rangeStart(node: unknown): number | undefined {
   return Array.isArray(range) && typeof range[0] === 'number' ? range[0] : undefined;
 }
 
-export interface Parsed {
+interface Parsed {
   /** The parsed value; undefined when the text does not parse. */
   value: unknown;
   locate: Locator;

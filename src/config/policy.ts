@@ -44,9 +44,9 @@ export interface SecurityPolicy {
 }
 
 /** With no policy.yaml: permissive, every registry allowed, no scope (verification only when asked for). */
-export const DEFAULT_POLICY: SecurityPolicy = { apiVersion: 'scrydon.io/v1', kind: 'SecurityPolicy', profile: 'permissive' };
+const DEFAULT_POLICY: SecurityPolicy = { apiVersion: 'scrydon.io/v1', kind: 'SecurityPolicy', profile: 'permissive' };
 
-export interface LoadedPolicy {
+interface LoadedPolicy {
   policy: SecurityPolicy;
   /** The file it came from, or undefined for the default. */
   source: string | undefined;

@@ -19,16 +19,3 @@ export function parseDuration(input: string, what = 'duration'): number {
   return Math.round(total);
 }
 
-const SIZE_UNITS: Readonly<Record<string, number>> = {
-  '': 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, k: 1024, m: 1024 ** 2, g: 1024 ** 3,
-};
-
-/** `50MiB`, `10MB`, `1048576` → bytes. */
-export function parseSize(input: string, what = 'size'): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(input);
-  const mult = m ? SIZE_UNITS[(m[2] ?? '').toLowerCase()] : undefined;
-  if (!m || mult === undefined) {
-    throw new ScrydonError('usage', `invalid ${what} "${input}"`, { hint: 'use bytes or a unit: 512KiB, 50MiB, 10MB, 1GiB' });
-  }
-  return Math.floor(Number(m[1]) * mult);
-}

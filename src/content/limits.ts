@@ -26,7 +26,7 @@ export interface WalkLimits {
   listPages: number;
 }
 
-export const DEFAULT_LIMITS: Readonly<WalkLimits> = Object.freeze({
+const DEFAULT_LIMITS: Readonly<WalkLimits> = Object.freeze({
   manifests: 10_000,
   manifestBytes: 32 * 1024 * 1024,
   blobs: 50_000,

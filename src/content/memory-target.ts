@@ -30,7 +30,7 @@ class MemoryBody extends VerifyStream {
  * One call, in the order calls were made: the operation (`pushed`: a push that completed, its content now
  * visible) and what it named (a digest, or the reference of resolve and tag).
  */
-export interface MemoryCall {
+interface MemoryCall {
   op: string;
   digest?: string;
   ref?: string;

@@ -15,7 +15,7 @@ export interface IoOptions {
 }
 
 /** Bytes of a descriptor, verified against digest and size as they stream: a mismatch is the stream's error. */
-export interface Fetcher {
+interface Fetcher {
   fetch(d: Descriptor, o?: IoOptions): Promise<Readable>;
 }
 export interface ReadOnlyStorage extends Fetcher {
@@ -25,7 +25,7 @@ export interface ReadOnlyStorage extends Fetcher {
 export interface Pusher {
   push(d: Descriptor, body: Readable, o?: IoOptions): Promise<void>;
 }
-export interface Resolver {
+interface Resolver {
   resolve(ref: string, o?: IoOptions): Promise<Descriptor>;
 }
 export interface Tagger {

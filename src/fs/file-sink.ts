@@ -51,7 +51,7 @@ export function isChunkPusher(x: unknown): x is ChunkPusher {
 }
 
 /** Writes all of `b` at the file position (sequential appends). */
-export async function writeFully(fh: FileHandle, b: Buffer): Promise<void> {
+async function writeFully(fh: FileHandle, b: Buffer): Promise<void> {
   let off = 0;
   while (off < b.byteLength) off += (await fh.write(b, off, b.byteLength - off)).bytesWritten;
 }

@@ -47,7 +47,7 @@ export function storePolicyAdmission(files: StorePolicyFiles): Admission {
   return issue(`policy ${files.policyFile}`, { kind: 'store-policy', ...files });
 }
 
-export interface PolicyCheck extends IoOptions {
+interface PolicyCheck extends IoOptions {
   policy: SecurityPolicy;
   /** Where the policy comes from, in messages (`source acme`, a file). */
   policySource: string;
@@ -74,7 +74,7 @@ async function verifyInStore(store: Store, d: Descriptor, requirement: VerifyReq
   return verifySignatures(store, d, { requirement, trust, legacyRefs: await storeLegacyRefs(store, d), signal });
 }
 
-export interface Admitted {
+interface Admitted {
   /** The digest the admission holds for; undefined when no policy file exists (nothing to hold to). */
   digest: string | undefined;
   /** The policy's warnings (permissive: not verified; disabled: nothing checked). */

@@ -8,7 +8,7 @@ import type { Descriptor } from '../oci/descriptor.js';
 import { layerEntries } from '../pack/layer-entries.js';
 import type { PackTarEntry, PackTarLimits } from '../pack/pack-tar.js';
 
-export interface ExtractOptions {
+interface ExtractOptions {
   what: string;
   limits?: Partial<PackTarLimits> | undefined;
   signal?: AbortSignal | undefined;

@@ -74,7 +74,7 @@ function normalContentPath(p: string): string {
 }
 
 /** pack.json's contents in installOrder (kinds in order, entries of one kind in pack.json's order). */
-export function orderedContents(pj: PackJson): InstalledContent[] {
+function orderedContents(pj: PackJson): InstalledContent[] {
   const rank = new Map(pj.installOrder.map((k, i) => [k, i] as const));
   return pj.contents
     .map((c, i) => ({ c, i }))

@@ -8,7 +8,7 @@ import { CONTENT_KINDS, type ContentKind } from '../pack/pack-json.js';
 
 /** What the install root remembers about each installed pack: `<root>/installed.json`. */
 
-export const INSTALL_STATE_FILE = 'installed.json';
+const INSTALL_STATE_FILE = 'installed.json';
 const MAX_STATE_BYTES = 16 * 1024 * 1024;
 
 /** `active` once installed; `pending-review` (unsigned, non-interactive) and `retired` are set by reconcile. */
@@ -41,11 +41,11 @@ export interface InstallState {
   packs: Record<string, InstallRecord>;
 }
 
-export function installStatePath(root: string): string {
+function installStatePath(root: string): string {
   return join(root, INSTALL_STATE_FILE);
 }
 
-export function emptyInstallState(): InstallState {
+function emptyInstallState(): InstallState {
   return { schemaVersion: 1, packs: {} };
 }
 
@@ -91,7 +91,7 @@ function assertRecord(v: unknown, key: string, path: string): asserts v is Insta
 }
 
 /** Parses and checks the state file's bytes (untrusted: it lives on disk where anything may edit it). */
-export function parseInstallState(text: string, path: string): InstallState {
+function parseInstallState(text: string, path: string): InstallState {
   let v: unknown;
   try {
     v = JSON.parse(text);

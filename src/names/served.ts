@@ -8,7 +8,7 @@ import { parseReference } from '../oci/reference.js';
  *   (a repository name has no `:`; no store name can contain `_` in its registry part, so this cannot clash);
  * - a registry written in capitals is lowered; an IPv6 registry (`[::1]:5000/…`) is not served.
  */
-export interface ServedName {
+interface ServedName {
   repository: string;
   tag: string;
 }

@@ -26,10 +26,6 @@ export function descriptorOf(mediaType: string, bytes: Uint8Array, extra: Partia
   return { mediaType, digest, size: bytes.byteLength, ...extra };
 }
 
-export function sameContent(a: Descriptor, b: Descriptor): boolean {
-  return a.digest === b.digest && a.size === b.size;
-}
-
 /** Keeps only the fields of the OCI descriptor that identify content (drops annotations such as ref names). */
 export function plainDescriptor(d: Descriptor): Descriptor {
   const out: Descriptor = { mediaType: d.mediaType, digest: d.digest, size: d.size };

@@ -9,7 +9,7 @@ export function isDigest(s: unknown): s is Digest {
   return typeof s === 'string' && SHA256_RE.test(s);
 }
 
-export function parseDigest(s: string, what = 'digest'): Digest {
+function parseDigest(s: string, what = 'digest'): Digest {
   if (!isDigest(s)) {
     throw new ScrydonError('manifest_invalid', `invalid ${what} "${s.slice(0, 80)}"`, {
       hint: 'digests are sha256:<64 lowercase hex characters>',

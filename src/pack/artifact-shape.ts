@@ -6,7 +6,7 @@ import { MediaType } from '../oci/media-types.js';
  * The two shapes a pack arrives in: scrydon's own (config = pack.json, `application/vnd.scrydon.pack.config.v1+json`)
  * and the one `oras push --artifact-type …` makes (empty config, pack.json only inside the layer).
  */
-export function packLayerOf(m: ImageManifest): Descriptor | undefined {
+function packLayerOf(m: ImageManifest): Descriptor | undefined {
   return m.layers.find((l) => l.mediaType === MediaType.packLayer);
 }
 

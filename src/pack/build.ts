@@ -24,7 +24,7 @@ import { packInvalid } from './validate.js';
  * .scrydon-pack.tar.gz (buildPackFile), and store it as an OCI artifact (storePack). Reconcile packs
  * git-tar sources with the same two calls, so a git source's pack is byte-identical to a local build.
  */
-export interface BuildOptions {
+interface BuildOptions {
   /** SOURCE_DATE_EPOCH (seconds): every tar mtime, and the manifest's `created`. Unset: mtimes 0, no `created`. */
   sourceDateEpoch?: number | undefined;
   /** Largest packed (compressed) size; default 50 MiB. */
@@ -108,7 +108,7 @@ export async function buildPackFile(dir: string, o: BuildOptions = {}): Promise<
 }
 
 /** `acme.fraud-1.2.0.scrydon-pack.tar.gz` */
-export function packFileName(p: PackJson): string {
+function packFileName(p: PackJson): string {
   return `${p.package.id}-${p.package.version}.scrydon-pack.tar.gz`;
 }
 
@@ -117,7 +117,7 @@ export function defaultPackRef(p: PackJson): string {
   return `${p.package.id}:${versionToTag(p.package.version)}`;
 }
 
-export interface PackArtifact {
+interface PackArtifact {
   manifest: ImageManifest;
   manifestBytes: Buffer;
   /** The manifest's descriptor (with artifactType). */
@@ -147,7 +147,7 @@ export function packArtifact(built: BuiltPack): PackArtifact {
   return { manifest, manifestBytes, config, descriptor: descriptorOf(MediaType.ociManifest, manifestBytes, { artifactType: MediaType.packArtifact }) };
 }
 
-export type PackDestination = ReadOnlyStorage & Pusher & Tagger;
+type PackDestination = ReadOnlyStorage & Pusher & Tagger;
 
 /**
  * Pushes config, layer, then manifest (children first), then tags each ref. Returns the manifest's descriptor.

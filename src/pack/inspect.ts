@@ -19,7 +19,7 @@ import {
   type ReadPackOptions,
 } from './read.js';
 
-export interface InspectFile {
+interface InspectFile {
   path: string;
   size: number;
   mode: number;
@@ -79,7 +79,7 @@ export interface InspectResult {
  * for a pack, pack.json and its file list (the layer is streamed through pack-tar, so a hostile pack is
  * refused here just as install would refuse it).
  */
-export interface InspectOptions extends ReadPackOptions {
+interface InspectOptions extends ReadPackOptions {
   /** Read the layer only when pack.json is in it (a remote inspect reads the manifest and config alone). */
   skipLayer?: boolean;
 }

@@ -11,7 +11,7 @@ import { walkPackDir, type PackEntry, type UnsafeEntry } from './walk.js';
  * gets packed and what becomes the manifest's config), its problems, and the checks of contents[] against
  * the files: every path exists, an integration is a gzip bundle file of at most 8 MiB.
  */
-export interface PackDir {
+interface PackDir {
   /** The directory, symlinks resolved. */
   root: string;
   /** pack.json's path, for messages. */

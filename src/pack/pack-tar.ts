@@ -74,7 +74,7 @@ function printable(s: string): string {
  * Checks one raw entry name and returns its normal form, or undefined for the archive's root (`./`).
  * Pure: exported for unit tests and for anything else that must judge a pack path.
  */
-export function normalizeEntryPath(raw: string, isDirectory: boolean, what: string): string | undefined {
+function normalizeEntryPath(raw: string, isDirectory: boolean, what: string): string | undefined {
   if (raw.length === 0) throw unsafePath(what, raw, 'has an empty name');
   if (raw.includes('\u0000')) throw unsafePath(what, raw, 'contains a NUL byte');
   if (raw.includes('\\')) throw unsafePath(what, raw, 'contains a backslash');
@@ -172,7 +172,7 @@ function entryType(h: Header, what: string): 'file' | 'directory' {
 }
 
 /** Maps a low-level gzip/tar failure to the stable codes; ScrydonErrors (limits, verify) pass through. */
-export function archiveError(e: unknown, what: string): ScrydonError {
+function archiveError(e: unknown, what: string): ScrydonError {
   if (e instanceof ScrydonError) return e;
   if (isAbortError(e)) return new ScrydonError('aborted', `${what}: interrupted`, { cause: e });
   const err = e as NodeJS.ErrnoException;

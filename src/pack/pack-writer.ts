@@ -17,7 +17,7 @@ import type { PackEntry } from './walk.js';
  * The bytes stream from the files through tar, gzip and a hash to `out`; nothing is held in memory.
  * (The deflate stream itself is zlib's: a Node built on a different zlib could compress differently.)
  */
-export interface PackWriteOptions {
+interface PackWriteOptions {
   /** Seconds since the epoch for every entry (SOURCE_DATE_EPOCH, or 0). */
   mtime: number;
   /** Refuse output over this many bytes (compressed). */
@@ -29,12 +29,12 @@ export interface PackWriteOptions {
   signal?: AbortSignal | undefined;
 }
 
-export interface WrittenFile {
+interface WrittenFile {
   digest: Digest;
   size: number;
 }
 
-export const GZIP_LEVEL = 6;
+const GZIP_LEVEL = 6;
 const GZIP_OS_UNIX = 3;
 const READ_CHUNK = 1 << 20;
 

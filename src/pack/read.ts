@@ -41,7 +41,7 @@ export async function readNode(target: ReadOnlyTarget, ref: PackRef, o: IoOption
 }
 
 /** The manifest of a pack, or an error naming what the artifact is instead. */
-export function asPackManifest(node: GraphNode, what: string): ImageManifest {
+function asPackManifest(node: GraphNode, what: string): ImageManifest {
   if (node.kind !== 'manifest' || !isPackManifest(node.manifest)) {
     const kind = node.kind === 'index' ? 'an image index' : `an artifact of type ${node.manifest.artifactType ?? node.manifest.config.mediaType}`;
     throw new ScrydonError('unsupported_media_type', `${what} is not a pack: it is ${kind}`, {
@@ -93,12 +93,12 @@ export async function readPackJsonEntryBytes(entry: PackTarEntry, source: string
 }
 
 /** Reads a pack.json entry met while walking a layer, validated. */
-export async function readPackJsonEntry(entry: PackTarEntry, source: string, limit = DEFAULT_PACK_TAR_LIMITS.maxPackJsonBytes): Promise<PackJson> {
+async function readPackJsonEntry(entry: PackTarEntry, source: string, limit = DEFAULT_PACK_TAR_LIMITS.maxPackJsonBytes): Promise<PackJson> {
   return parsePackJson(await readPackJsonEntryBytes(entry, source, limit), source);
 }
 
 /** Streams the layer until pack.json (at the archive root) and returns it validated. */
-export async function packJsonFromLayer(target: ReadOnlyTarget, layer: Descriptor, what: string, o: ReadPackOptions = {}): Promise<PackJson> {
+async function packJsonFromLayer(target: ReadOnlyTarget, layer: Descriptor, what: string, o: ReadPackOptions = {}): Promise<PackJson> {
   const where = `layer ${layer.digest} of ${what}`;
   for await (const entry of layerEntries(target, layer, { what: where, limits: o.limits, signal: o.signal })) {
     if (entry.path === PACK_JSON_PATH && entry.type === 'file') return readPackJsonEntry(entry, `pack.json in ${where}`, o.limits?.maxPackJsonBytes);
@@ -121,7 +121,7 @@ export async function packJsonConfigBytes(target: ReadOnlyTarget, m: ImageManife
 }
 
 /** Reads pack.json from a pack's config blob (scrydon's shape). */
-export async function packJsonFromConfig(target: ReadOnlyTarget, m: ImageManifest, what: string, o: ReadPackOptions = {}): Promise<PackJson> {
+async function packJsonFromConfig(target: ReadOnlyTarget, m: ImageManifest, what: string, o: ReadPackOptions = {}): Promise<PackJson> {
   const { bytes, source } = await packJsonConfigBytes(target, m, what, o);
   return parsePackJson(bytes, source);
 }
@@ -141,7 +141,7 @@ export async function readPack(target: ReadOnlyTarget, ref: PackRef, o: ReadPack
   return { descriptor, manifest, layer, packJson: await packJsonFromLayer(target, layer, what, o), packJsonSource: 'layer' };
 }
 
-export interface PackSummary {
+interface PackSummary {
   id: string;
   version: string;
   /** Where the two came from: manifest annotations (cheapest), the config, or the layer. */

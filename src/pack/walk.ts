@@ -27,17 +27,17 @@ export interface UnsafeEntry {
   reason: string;
 }
 
-export interface WalkResult {
+interface WalkResult {
   /** The pack directory, symlinks resolved. */
   root: string;
   entries: PackEntry[];
   unsafe: UnsafeEntry[];
 }
 
-export const IGNORE_FILE = '.scrydonignore';
+const IGNORE_FILE = '.scrydonignore';
 /** Never packed, whatever .scrydonignore says: the ignore file itself (at the top) and VCS metadata. */
 const ALWAYS_SKIPPED_NAMES: ReadonlySet<string> = new Set(['.git']);
-export const MAX_PACK_ENTRIES = 10_000;
+const MAX_PACK_ENTRIES = 10_000;
 const MAX_IGNORE_FILE_BYTES = 64 * 1024;
 
 export async function walkPackDir(dir: string, o: { signal?: AbortSignal | undefined } = {}): Promise<WalkResult> {
@@ -174,6 +174,6 @@ function caseCollisions(entries: readonly PackEntry[]): UnsafeEntry[] {
 }
 
 /** Orders paths by their UTF-8 bytes (locale-independent). */
-export function byteCompare(a: string, b: string): number {
+function byteCompare(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }

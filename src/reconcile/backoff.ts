@@ -2,7 +2,7 @@
  * When a source runs next (pure): after three consecutive failed runs a source backs off to
  * double its interval, capped at one hour (never shorter than its own interval), and the next success resets it.
  */
-export const BACKOFF_AFTER_FAILURES = 3;
+const BACKOFF_AFTER_FAILURES = 3;
 export const BACKOFF_CAP_MS = 3_600_000;
 
 export function effectiveIntervalMs(intervalMs: number, consecutiveFailures: number): number {

@@ -10,7 +10,7 @@ export interface DepNode extends DepPack {
   key: string;
 }
 
-export interface DepOrder {
+interface DepOrder {
   /** Keys in install order (dependencies before dependents). */
   order: string[];
   /** Keys that cannot install, with why. */

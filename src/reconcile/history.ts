@@ -16,7 +16,7 @@ export const RUN_TRIGGERS = ['manual', 'watch', 'file'] as const;
 export type RunTrigger = (typeof RUN_TRIGGERS)[number];
 export const RUN_OUTCOMES = ['success', 'failed', 'unchanged'] as const;
 export type RunOutcome = (typeof RUN_OUTCOMES)[number];
-export const PACK_OUTCOMES = ['installed', 'unchanged', 'failed', 'retired', 'mirrored', 'restored'] as const;
+const PACK_OUTCOMES = ['installed', 'unchanged', 'failed', 'retired', 'mirrored', 'restored'] as const;
 export type PackOutcome = (typeof PACK_OUTCOMES)[number];
 
 export interface RunPack {
@@ -53,7 +53,7 @@ export interface RunRecord {
   lockRevision?: string;
 }
 
-export const RUNS_FILE = 'runs.jsonl';
+const RUNS_FILE = 'runs.jsonl';
 /** A reader looks at the newest this many bytes of a history file (older runs are beyond any page's reach). */
 const MAX_READ_BYTES = 32 * 1024 * 1024;
 const MAX_LINE_BYTES = 1024 * 1024;
@@ -80,7 +80,7 @@ function isRunPack(v: unknown): v is RunPack {
 }
 
 /** Whether `v` has the shape of a run record (what a reader keeps, and what appendRun accepts). */
-export function isRunRecord(v: unknown): v is RunRecord {
+function isRunRecord(v: unknown): v is RunRecord {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
   const r = v as Record<string, unknown>;
   return (
@@ -162,7 +162,7 @@ async function readTail(file: string): Promise<string> {
   }
 }
 
-export interface ReadRunsOptions {
+interface ReadRunsOptions {
   /** At most this many runs (the newest). */
   limit?: number | undefined;
 }

@@ -47,7 +47,7 @@ function bad(where: string, why: string): ScrydonError {
   return new ScrydonError('state_invalid', `lock ${where}: ${why}`, { hint: 'remove it; the next successful run writes a new one' });
 }
 
-export function parseLock(text: string, where: string): ReconcileLock {
+function parseLock(text: string, where: string): ReconcileLock {
   let v: unknown;
   try {
     v = JSON.parse(text);

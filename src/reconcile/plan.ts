@@ -10,7 +10,7 @@ import { findLocked, type ReconcileLock } from './lock-file.js';
  * pack installed by hand at the listed version is left alone (retired or not). `--locked` also reinstalls an
  * entry whose installed digest differs from the lock's.
  */
-export type EntryPlan =
+type EntryPlan =
   /** Mirror, verify and install. */
   | { kind: 'install'; entry: CatalogEntry; reason: 'new' | 'upgrade' | 'restore' | 'locked' | 'adopt'; current?: InstallRecord }
   /** Mirror and verify only: another entry of the same id has a higher version (one version per id is installed). */
@@ -21,7 +21,7 @@ export type EntryPlan =
   /** Installed (and not retired) by another source. */
   | { kind: 'conflict'; entry: CatalogEntry; record: InstallRecord };
 
-export interface SourcePlan {
+interface SourcePlan {
   entries: EntryPlan[];
   /** This source's packs whose id its catalog no longer lists (and not retired yet). */
   retire: InstallRecord[];

@@ -1,5 +1,5 @@
 import type { HomePaths } from '../config/paths.js';
-import type { LoadedTrust } from '../signature/index.js';
+import type { LoadedTrust } from '../signature/verify.js';
 import type { FetchedCatalog, SourceSession } from '../sources/session.js';
 import type { Source } from '../sources/source-spec.js';
 import type { Store } from '../store/store-target.js';
@@ -12,7 +12,7 @@ import { acquireReconcileLock } from './store-lock.js';
  * opened (a git cache that cannot be created, a missing credential helper) is that source's fetch_failed run;
  * the other sources still run.
  */
-export interface ReconcileSourcesDeps {
+interface ReconcileSourcesDeps {
   paths: HomePaths;
   store: Store;
   root: string;

@@ -27,7 +27,7 @@ export async function registeredSource(paths: HomePaths, name: string): Promise<
   return s;
 }
 
-export interface AddedSource {
+interface AddedSource {
   source: Source;
   /** Where the credential went, when one was given. */
   stored: SetResult | undefined;
@@ -57,7 +57,7 @@ export async function addSource(paths: HomePaths, spec: SourceSpec, credential: 
   return { source, stored };
 }
 
-export interface RemovedSource {
+interface RemovedSource {
   retired: StatusChange[];
   credentialDeleted: boolean;
 }

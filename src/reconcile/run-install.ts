@@ -17,7 +17,7 @@ export interface InstallInput {
   restore: boolean;
 }
 
-export interface InstallContext {
+interface InstallContext {
   store: Store;
   root: string;
   source: string;

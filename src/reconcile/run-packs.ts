@@ -1,5 +1,5 @@
 import { isAbortError, isScrydonError, type ErrorCode } from '../errors.js';
-import type { LoadedTrust } from '../signature/index.js';
+import type { LoadedTrust } from '../signature/verify.js';
 import type { StorePolicyFiles } from '../install/admission.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import type { PackJson } from '../pack/pack-json.js';
@@ -16,7 +16,7 @@ import { verifyPack, type PackVerification } from './verify-pack.js';
  * then verify it under the source's policy (verify_failed). A failure is a value (a RunPack), so one pack's
  * failure never stops the others.
  */
-export type PackStage = 'fetch_failed' | 'parse_failed' | 'verify_failed' | 'install_failed';
+type PackStage = 'fetch_failed' | 'parse_failed' | 'verify_failed' | 'install_failed';
 
 export interface Prepared {
   entry: CatalogEntry;
@@ -42,7 +42,7 @@ export function failed(entry: Pick<CatalogEntry, 'id' | 'version'>, stage: PackS
   return { id: entry.id, version: entry.version, outcome: 'failed', code: stage, detail, ...(digest ? { digest } : {}) };
 }
 
-export interface PrepareContext {
+interface PrepareContext {
   store: Store;
   session: SourceSession;
   trust: LoadedTrust | undefined;

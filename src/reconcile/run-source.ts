@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { HomePaths } from '../config/paths.js';
 import { ScrydonError } from '../errors.js';
 import { listInstalled } from '../install/uninstall.js';
-import type { LoadedTrust } from '../signature/index.js';
+import type { LoadedTrust } from '../signature/verify.js';
 import { parseSourceCatalog } from '../sources/open-session.js';
 import type { FetchedCatalog, SourceSession } from '../sources/session.js';
 import { sourceConfigHash } from '../sources/source-spec.js';
@@ -16,7 +16,7 @@ import { writeRunLock } from './run-lock-write.js';
 import { failed, mapLimit, preparePack, type PrepareResult } from './run-packs.js';
 import { readSourceState, updateSourceState } from './source-state.js';
 
-export interface RunDeps {
+interface RunDeps {
   paths: HomePaths;
   store: Store;
   /** The install root (`$SCRYDON_HOME/packs`). */

@@ -27,7 +27,7 @@ export interface SourceState {
 
 const STATE_FILE = 'state.json';
 
-export function sourceStatePath(paths: HomePaths, source: string): string {
+function sourceStatePath(paths: HomePaths, source: string): string {
   // runsPath checks the name; the state file sits beside the history
   return join(runsPath(paths, source), '..', STATE_FILE);
 }
@@ -38,7 +38,7 @@ export function sourceLockPath(paths: HomePaths, source: string): string {
   return join(paths.state, `${source}.lock.json`);
 }
 
-export function emptyState(source: string): SourceState {
+function emptyState(source: string): SourceState {
   return { schemaVersion: 1, source, consecutiveFailures: 0 };
 }
 

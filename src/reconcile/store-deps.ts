@@ -5,7 +5,7 @@ import type { Store } from '../store/store-target.js';
  * The dependencies of stored packs, resolved client-side in the store (for `save` of a pack): for each
  * `dependencies` entry (id → semver range) the highest stored version that satisfies it, transitively.
  */
-export interface StoreDependencies {
+interface StoreDependencies {
   /** Store tags to add, one per dependency resolved (never one of the given refs). */
   refs: string[];
   /** `acme.fraud 1.2.0 needs acme.core ^1.0.0`: ranges nothing in the store satisfies. */

@@ -14,7 +14,7 @@ const STALE_MS = 30_000;
 const UPDATE_MS = 10_000;
 const POLL_MS = 250;
 
-export interface ReconcileLockOptions {
+interface ReconcileLockOptions {
   wait: boolean;
   signal?: AbortSignal | undefined;
   /** Called once when the lock is taken by someone else and we wait. */

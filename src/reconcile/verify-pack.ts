@@ -2,7 +2,8 @@ import type { SecurityPolicy, SignatureSpec } from '../config/policy.js';
 import { ScrydonError } from '../errors.js';
 import { admitUnderPolicy, type Admission, type StorePolicyFiles } from '../install/admission.js';
 import type { Descriptor } from '../oci/descriptor.js';
-import { appendReceipts, receiptsFor, signerLabel, type LoadedTrust } from '../signature/index.js';
+import { appendReceipts, receiptsFor, signerLabel } from '../signature/receipts.js';
+import { type LoadedTrust } from '../signature/verify.js';
 import type { CatalogEntry } from '../sources/catalog-file.js';
 import type { Source, SourcePolicy } from '../sources/source-spec.js';
 import type { Store } from '../store/store-target.js';
@@ -14,7 +15,7 @@ import type { Store } from '../store/store-target.js';
  * signature layer's own engine (enforce + verifySignatures), offline, over what is in the store, through the
  * install layer's admitUnderPolicy: its admission is what lets the install step install that digest.
  */
-export type SignatureDecision = { kind: 'verify'; spec: SignatureSpec } | { kind: 'reject'; reason: string } | { kind: 'unsigned' };
+type SignatureDecision = { kind: 'verify'; spec: SignatureSpec } | { kind: 'reject'; reason: string } | { kind: 'unsigned' };
 
 /** Pure: what the source's policy asks of this entry. */
 export function signatureDecision(policy: SourcePolicy, entry: CatalogEntry, sourceName: string): SignatureDecision {
@@ -27,7 +28,7 @@ export function signatureDecision(policy: SourcePolicy, entry: CatalogEntry, sou
 }
 
 /** The source's policy as a SecurityPolicy of the engine: secure, one scope for everything the source brings. */
-export function sourceSecurityPolicy(sourceName: string, spec: SignatureSpec): SecurityPolicy {
+function sourceSecurityPolicy(sourceName: string, spec: SignatureSpec): SecurityPolicy {
   return { apiVersion: 'scrydon.io/v1', kind: 'SecurityPolicy', profile: 'secure', scopes: [{ name: `source ${sourceName}`, match: '**', signatures: [spec] }] };
 }
 

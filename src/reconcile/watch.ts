@@ -9,7 +9,7 @@ import { byCodeUnits } from '../text-order.js';
  * while it backs off), re-reading the sources every tick so adds, removals and disables take effect. A stop
  * request ends the loop after the run in progress. The clock and sleep are injected (tests drive them).
  */
-export interface WatchDeps {
+interface WatchDeps {
   load: () => Promise<Source[]>;
   state: (source: string) => Promise<SourceState>;
   runOne: (source: Source) => Promise<RunRecord | undefined>;

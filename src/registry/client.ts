@@ -10,7 +10,7 @@ import { responseError } from './registry-error.js';
 import type { HostSettings } from './settings.js';
 import { discard, headerAll, type HttpMethod, type HttpResponse, type HttpTransport } from './transport/http.js';
 
-export interface ClientRequest {
+interface ClientRequest {
   method: HttpMethod;
   /** A path under the registry (`/v2/…`) or an absolute URL (an upload Location). */
   url: string | URL;
@@ -25,7 +25,7 @@ export interface ClientRequest {
   bulk?: boolean;
 }
 
-export interface RegistryClientOptions {
+interface RegistryClientOptions {
   registry: string;
   settings: HostSettings;
   transport: HttpTransport;

@@ -5,7 +5,7 @@ import { registrySecretKey } from './credentials/types.js';
 import { canonicalRegistry } from '../names/remote.js';
 import type { Remote } from './remote.js';
 
-export interface LoginResult {
+interface LoginResult {
   registry: string;
   /** False when the registry asks for no authentication (the login is saved anyway, as docker does). */
   verified: boolean;

@@ -46,7 +46,7 @@ function indexManifests(bytes: Buffer, where: string): Descriptor[] {
  * GET /v2/<name>/referrers/<digest>, every page. Undefined when the registry has no referrers API: a 404
  * (distribution 2.8, GHCR), or a "false 200" whose body is not an OCI image index.
  */
-export async function referrersFromApi(r: RepoRef, subject: Descriptor): Promise<Descriptor[] | undefined> {
+async function referrersFromApi(r: RepoRef, subject: Descriptor): Promise<Descriptor[] | undefined> {
   const what = `listing referrers of ${subject.digest} on ${r.name}`;
   const limits = limitsWith(r.walkLimits);
   let url: URL = r.client.url(`/v2/${r.repository}/referrers/${subject.digest}`);
@@ -111,7 +111,7 @@ async function fetchFallbackIndex(r: RepoRef, subject: Descriptor): Promise<{ by
  * GHCR and ECR in some modes) would otherwise report the subject's own children as referrers: that answer is
  * recognised by its digest and means "none".
  */
-export async function referrersFromTag(r: RepoRef, subject: Descriptor): Promise<Descriptor[]> {
+async function referrersFromTag(r: RepoRef, subject: Descriptor): Promise<Descriptor[]> {
   const got = await fetchFallbackIndex(r, subject);
   if (!got || got.digest === subject.digest) return [];
   const where = `${r.name}:${fallbackTag(subject.digest)}`;

@@ -6,7 +6,7 @@ import { bodyError } from './transport/net-errors.js';
 const MAX_ERROR_BODY = 64 * 1024;
 
 /** A URL for messages: no query (upload URLs carry signed state there), no user info. */
-export function displayUrl(u: URL): string {
+function displayUrl(u: URL): string {
   return `${u.protocol}//${u.host}${u.pathname}`;
 }
 
@@ -60,7 +60,7 @@ async function errorSummary(res: HttpResponse): Promise<{ text: string; summary:
   return { text, summary: '' };
 }
 
-export interface ResponseErrorContext {
+interface ResponseErrorContext {
   /** What was being done: `fetching blob sha256:… from 127.0.0.1:5000/acme/fraud`. */
   what: string;
   registry: string;

@@ -11,7 +11,7 @@ import type { ProxyConfig } from './transport/proxy.js';
 import type { RetryPolicy } from './transport/retry.js';
 import type { NetTimeouts } from './transport/time-bounds.js';
 
-export interface RemoteOptions {
+interface RemoteOptions {
   settings: RegistrySettings;
   credentials: CredentialSources;
   referrers?: ReferrersMode;

@@ -15,7 +15,7 @@ import { addToFallbackIndex, fallbackEntry, isFallbackTag, type ReferrersProbe }
 import { listTags } from './tags.js';
 import { uploadBlob } from './upload.js';
 
-export interface RepositoryTargetOptions {
+interface RepositoryTargetOptions {
   /** The repository is a destination: requests ask for push scope from the start (one token, not two). */
   writable?: boolean;
   /** Shared per registry: whether it has the referrers API, and what the user chose. */

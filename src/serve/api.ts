@@ -12,7 +12,7 @@ import { diffPackFiles, packFiles } from './pack-files.js';
 import { signatureStatus } from './signature-status.js';
 import type { IndexSnapshots } from './snapshot.js';
 
-export interface ApiContext {
+interface ApiContext {
   store: Store;
   paths: HomePaths;
   /** The install root whose state the page shows. */
@@ -21,7 +21,7 @@ export interface ApiContext {
 }
 
 /** What `GET /api/` lists: the JSON the page is built from, for scripts too. */
-export const API_ENDPOINTS: Readonly<Record<string, string>> = {
+const API_ENDPOINTS: Readonly<Record<string, string>> = {
   '/api/packs': 'packs by id with versions, digest, size, created, signature status and install state; other tagged artifacts',
   '/api/pack?ref=REF': 'one artifact: descriptors, pack.json, file list, referrers, signature status',
   '/api/diff?from=REF&to=REF': 'files added, removed and changed between two versions of one pack',

@@ -10,7 +10,7 @@ import { signatureStatus, type SignatureStatus } from './signature-status.js';
 import { byCodeUnits } from '../text-order.js';
 
 /** The data of the catalog page (`GET /api/packs`): packs grouped by id, and the other tagged artifacts. */
-export interface PackVersion {
+interface PackVersion {
   version: string;
   ref: string;
   /** Repository and tag this serve answers for it (see names.ts); null when it cannot be served. */
@@ -25,7 +25,7 @@ export interface PackVersion {
   installed: boolean;
 }
 
-export interface PackInstall {
+interface PackInstall {
   version: string;
   digest: string;
   status: string;

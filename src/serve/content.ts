@@ -13,7 +13,7 @@ import { OciHttpError } from './oci-error.js';
  * concurrent gc that unlinks it leaves the open inode readable until the read ends.
  */
 
-export interface OpenBlob {
+interface OpenBlob {
   fh: FileHandle;
   size: number;
 }
@@ -31,7 +31,7 @@ export async function openBlob(store: Store, digest: string): Promise<OpenBlob |
   }
 }
 
-export interface ManifestBytes {
+interface ManifestBytes {
   descriptor: Descriptor;
   bytes: Buffer;
 }

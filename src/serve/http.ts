@@ -12,7 +12,7 @@ export interface Exchange {
   signal: AbortSignal;
 }
 
-export type Headers = Record<string, string | number>;
+type Headers = Record<string, string | number>;
 
 /** Sets the headers one by one (so the access log can read Content-Length back) and sends the status line. */
 export function writeHead(x: Exchange, status: number, headers: Headers): void {

@@ -2,7 +2,7 @@
  * The distribution spec's error codes and body: `{"errors":[{"code","message","detail"}]}`. A server-side
  * failure that has no spec code is `UNKNOWN` (as distribution answers).
  */
-export const OciErrorCode = {
+const OciErrorCode = {
   BLOB_UNKNOWN: 404,
   BLOB_UPLOAD_UNKNOWN: 404,
   DIGEST_INVALID: 400,
@@ -17,7 +17,7 @@ export const OciErrorCode = {
   UNKNOWN: 500,
 } as const;
 
-export type OciErrorCode = keyof typeof OciErrorCode;
+type OciErrorCode = keyof typeof OciErrorCode;
 
 export class OciHttpError extends Error {
   readonly code: OciErrorCode;

@@ -1,5 +1,5 @@
 /** A `Range: bytes=…` request against a blob of `size` bytes (RFC 9110 §14): one range only. */
-export type RangeRequest = { kind: 'full' } | { kind: 'partial'; start: number; end: number } | { kind: 'unsatisfiable' };
+type RangeRequest = { kind: 'full' } | { kind: 'partial'; start: number; end: number } | { kind: 'unsatisfiable' };
 
 /**
  * Whether a Range header stands after the request's If-Range (RFC 9110 §13.1.5): none given, or exactly the

@@ -11,7 +11,7 @@ import { OciHttpError } from './oci-error.js';
 import type { RegistryRoute } from './routes.js';
 import type { IndexSnapshots, Snapshot } from './snapshot.js';
 
-export interface RegistryContext {
+interface RegistryContext {
   store: Store;
   snapshots: IndexSnapshots;
 }

@@ -15,7 +15,7 @@ import { parseRegistryPath } from './routes.js';
 import { IndexSnapshots } from './snapshot.js';
 import type { TlsFiles } from './tls.js';
 
-export interface ServeOptions {
+interface ServeOptions {
   store: Store;
   paths: HomePaths;
   /** Install root shown on the page (default $SCRYDON_HOME/packs). */
@@ -38,13 +38,13 @@ export interface RequestLog {
   ms: number;
 }
 
-export interface ServeStats {
+interface ServeStats {
   requests: number;
   bytesSent: number;
   serverErrors: number;
 }
 
-export interface RunningServer {
+interface RunningServer {
   url: string;
   host: string;
   port: number;

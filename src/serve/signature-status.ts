@@ -2,7 +2,8 @@ import type { Descriptor } from '../oci/descriptor.js';
 import type { RunPack } from '../reconcile/history.js';
 // findSignatures is not in src/signature/index.ts's allow-list yet; everything else comes through it
 import { findSignatures } from '../signature/discover.js';
-import { readReceipts, signerLabel, storeLegacyRefs } from '../signature/index.js';
+import { readReceipts, signerLabel } from '../signature/receipts.js';
+import { storeLegacyRefs } from '../signature/locations.js';
 import type { Store } from '../store/store-target.js';
 
 /**
@@ -33,7 +34,7 @@ const SIGNATURE_FAILURES: ReadonlySet<string> = new Set([
   'key_mismatch', 'verify_failed',
 ]);
 
-export function isSignatureFailure(p: RunPack): boolean {
+function isSignatureFailure(p: RunPack): boolean {
   return p.outcome === 'failed' && p.code !== undefined && SIGNATURE_FAILURES.has(p.code);
 }
 

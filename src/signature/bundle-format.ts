@@ -3,7 +3,7 @@ import { encodeJson, type ImageManifest } from '../oci/manifest.js';
 import { Annotation, EMPTY_JSON, MediaType } from '../oci/media-types.js';
 
 /** The referrer manifest cosign 3 writes around a bundle (pkg/oci/remote WriteAttestationNewBundleFormat, BUNDLE_SPEC.md). */
-export interface BundleReferrer {
+interface BundleReferrer {
   config: { descriptor: Descriptor; bytes: Buffer };
   layer: { descriptor: Descriptor; bytes: Buffer };
   manifest: { descriptor: Descriptor; bytes: Buffer };

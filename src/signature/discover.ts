@@ -25,13 +25,13 @@ export interface LegacyCandidate {
   layers: LegacyLayer[];
 }
 
-export interface Candidates {
+interface Candidates {
   bundles: BundleCandidate[];
   legacy: LegacyCandidate[];
 }
 
 /** Sigstore bundles are a few KiB; simple-signing payloads far less. */
-export const MAX_BUNDLE_BYTES = 4 * 1024 * 1024;
+const MAX_BUNDLE_BYTES = 4 * 1024 * 1024;
 
 export async function readBlob(target: ReadOnlyTarget, d: Descriptor, limit: number, o: IoOptions = {}): Promise<Buffer> {
   return readAllBounded(verified(await target.fetch(d, o), d, target.name), limit, `${d.digest} in ${target.name}`);

@@ -10,7 +10,7 @@ import type { LogBodyVerifier } from './log-body.js';
  */
 
 /** The public signing certificate facts the adapter extracts. */
-export interface CertificateFacts {
+interface CertificateFacts {
   der: Buffer;
 }
 

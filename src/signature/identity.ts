@@ -25,11 +25,11 @@ export function regexp(pattern: string, flag: string): Matcher {
   }
 }
 
-export function matches(m: Matcher, value: string): boolean {
+function matches(m: Matcher, value: string): boolean {
   return m.kind === 'exact' ? value === m.value : m.re.test(value);
 }
 
-export function describeMatcher(m: Matcher): string {
+function describeMatcher(m: Matcher): string {
   return m.kind === 'exact' ? `"${m.value}"` : `/${m.pattern}/ (unanchored)`;
 }
 

@@ -5,7 +5,7 @@ import { checkAnnotations } from './simple-signing.js';
 
 /** What cosign 3 signs an image with: an in-toto v1 statement of this predicate type (pkg/types CosignSignPredicateType). */
 export const COSIGN_SIGN_PREDICATE = 'https://sigstore.dev/cosign/sign/v1';
-export const INTOTO_STATEMENT_V1 = 'https://in-toto.io/Statement/v1';
+const INTOTO_STATEMENT_V1 = 'https://in-toto.io/Statement/v1';
 
 /**
  * The statement `cosign sign` (≥ 3.0.5) puts in its DSSE envelope: the digest as subject, the `-a` annotations on
@@ -16,7 +16,7 @@ export function signStatement(digest: Digest, annotations: Readonly<Record<strin
   return Buffer.from(JSON.stringify({ _type: INTOTO_STATEMENT_V1, subject: [subject], predicateType: COSIGN_SIGN_PREDICATE, predicate: {} }), 'utf8');
 }
 
-export interface StatementCheck {
+interface StatementCheck {
   digest: Digest;
   predicateType: string;
   annotations: Readonly<Record<string, string>>;

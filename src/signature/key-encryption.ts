@@ -6,19 +6,19 @@ import { ScrydonError } from '../errors.js';
  * cosign's private-key encryption (go-securesystemslib `encrypted`): PKCS#8 DER sealed with NaCl secretbox
  * (XSalsa20-Poly1305) under a 32-byte scrypt key, the JSON envelope base64-encoded inside a PEM block.
  */
-export const ENCRYPTED_LABEL = 'ENCRYPTED SIGSTORE PRIVATE KEY';
+const ENCRYPTED_LABEL = 'ENCRYPTED SIGSTORE PRIVATE KEY';
 const ENCRYPTED_LABELS: ReadonlySet<string> = new Set([ENCRYPTED_LABEL, 'ENCRYPTED COSIGN PRIVATE KEY']);
 
 /** The scrypt parameter sets cosign's CheckParams accepts (a huge N would be a denial of service). */
-export const ALLOWED_SCRYPT_PARAMS: ReadonlyArray<ScryptParams> = [
+const ALLOWED_SCRYPT_PARAMS: ReadonlyArray<ScryptParams> = [
   { N: 32768, r: 8, p: 1 },
   { N: 65536, r: 8, p: 1 },
   { N: 131072, r: 8, p: 1 },
 ];
 /** What `scrydon key generate` writes: cosign's current default. */
-export const DEFAULT_SCRYPT_PARAMS: ScryptParams = { N: 65536, r: 8, p: 1 };
+const DEFAULT_SCRYPT_PARAMS: ScryptParams = { N: 65536, r: 8, p: 1 };
 
-export interface ScryptParams {
+interface ScryptParams {
   N: number;
   r: number;
   p: number;

@@ -4,7 +4,7 @@ import { ScrydonError } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
 import { generateKeyPair } from './keys.js';
 
-export interface WrittenKeyPair {
+interface WrittenKeyPair {
   privateKey: string;
   publicKey: string;
   fingerprint: string;

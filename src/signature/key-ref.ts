@@ -5,7 +5,7 @@ import { ScrydonError } from '../errors.js';
  * A key reference as cosign takes it: a file path, or `env://NAME` whose variable holds the whole PEM.
  * Network and KMS schemes are refused: scrydon signs and verifies without a route out.
  */
-export type KeyRef = { kind: 'file'; path: string } | { kind: 'env'; name: string };
+type KeyRef = { kind: 'file'; path: string } | { kind: 'env'; name: string };
 
 const REFUSED = /^(?:https?|awskms|gcpkms|azurekms|hashivault|k8s|gitlab|github|pkcs11):/i;
 
@@ -23,11 +23,6 @@ export function parseKeyRef(ref: string): KeyRef {
   }
   if (ref === '') throw new ScrydonError('key_invalid', 'the key reference is empty');
   return { kind: 'file', path: ref };
-}
-
-/** How a key reference is shown in messages and receipts (never the key material). */
-export function describeKeyRef(r: KeyRef): string {
-  return r.kind === 'env' ? `env://${r.name}` : r.path;
 }
 
 /** Bounded: a PEM key is a few KiB; anything huge is not a key. */

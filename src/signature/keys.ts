@@ -60,7 +60,7 @@ export interface SigningKey {
 }
 
 /** How a key signs and verifies; refuses what cosign would not produce or Node cannot verify. */
-export function keyType(k: KeyObject, where: string): KeyType {
+function keyType(k: KeyObject, where: string): KeyType {
   const type = k.asymmetricKeyType;
   if (type === 'ec') {
     const curve = k.asymmetricKeyDetails?.namedCurve ?? 'unknown';
@@ -92,7 +92,7 @@ export function verifiedScheme(k: KeyObject, data: Buffer, signature: Buffer, wh
   });
 }
 
-export function spkiDer(k: KeyObject): Buffer {
+function spkiDer(k: KeyObject): Buffer {
   return k.export({ format: 'der', type: 'spki' });
 }
 
@@ -101,7 +101,7 @@ export function keyHint(k: KeyObject): string {
   return createHash('sha256').update(spkiDer(k)).digest('base64');
 }
 
-export function publicKeyInfo(key: KeyObject, where: string): PublicKeyInfo {
+function publicKeyInfo(key: KeyObject, where: string): PublicKeyInfo {
   const pub = key.type === 'private' ? createPublicKey(key) : key;
   const t = keyType(pub, where);
   return {
@@ -162,7 +162,7 @@ export async function parsePrivateKey(pem: string, password: string | undefined,
   return { privateKey, publicKey: publicKeyInfo(privateKey, where) };
 }
 
-export interface GeneratedKeyPair {
+interface GeneratedKeyPair {
   /** `cosign.key`: encrypted PKCS#8. */
   privatePem: string;
   /** `cosign.pub`: PKIX PEM. */

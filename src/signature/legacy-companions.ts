@@ -19,7 +19,7 @@ import { legacySignatureTag, storeLegacyRef } from '../names/store.js';
 export type Companions = (node: Descriptor, o: IoOptions) => Promise<RootToCopy[]>;
 
 /** The `.sig` manifests a source keeps for a digest, with the names it keeps them under. */
-export type SignatureFinder = (d: Descriptor, o: IoOptions) => Promise<Array<{ ref: string; root: Descriptor }>>;
+type SignatureFinder = (d: Descriptor, o: IoOptions) => Promise<Array<{ ref: string; root: Descriptor }>>;
 
 /** Where the copy writes them: one repository's tag, the store under one repository, or the store names as found (save). */
 export type SignaturePlacement = { kind: 'repository' } | { kind: 'store'; repository: string } | { kind: 'same-names' };

@@ -14,7 +14,7 @@ export interface LegacyLayer {
 }
 
 /** The blobs and manifest of a `.sig` image, ready to push (config and payloads first, the manifest last). */
-export interface LegacyImage {
+interface LegacyImage {
   config: { descriptor: Descriptor; bytes: Buffer };
   manifest: { descriptor: Descriptor; bytes: Buffer };
 }

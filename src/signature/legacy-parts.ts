@@ -7,7 +7,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 }
 
 /** cosign's `dev.sigstore.cosign/bundle` annotation: `{SignedEntryTimestamp, Payload: {body, integratedTime, logIndex, logID}}`. */
-export function parseRekorBundle(json: string, where: string): RekorBundle {
+function parseRekorBundle(json: string, where: string): RekorBundle {
   let v: unknown;
   try {
     v = JSON.parse(json);

@@ -21,7 +21,7 @@ function globToRegExp(glob: string): RegExp {
 }
 
 /** The first scope whose pattern matches `name` (a policyName). */
-export function matchScope(policy: SecurityPolicy, name: string): PolicyScope | undefined {
+function matchScope(policy: SecurityPolicy, name: string): PolicyScope | undefined {
   return (policy.scopes ?? []).find((s) => globToRegExp(s.match).test(name));
 }
 
@@ -32,7 +32,7 @@ function matcher(value: string | undefined, pattern: string | undefined, what: s
 }
 
 /** A policy requirement as a verification requirement; undefined for `kind: none`. */
-export function requirementOf(spec: SignatureSpec, where: string): VerifyRequirement | undefined {
+function requirementOf(spec: SignatureSpec, where: string): VerifyRequirement | undefined {
   switch (spec.kind) {
     case 'none':
       return undefined;

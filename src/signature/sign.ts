@@ -12,7 +12,7 @@ import { legacyImage, type LegacyLayer } from './legacy-format.js';
 import { buildKeyDsseBundle } from './sigstore-adapter.js';
 import { simpleSigningPayload } from './simple-signing.js';
 
-export type SignatureFormat = 'bundle' | 'legacy';
+type SignatureFormat = 'bundle' | 'legacy';
 
 export interface SignOptions extends IoOptions {
   /** Write cosign's legacy `sha256-<hex>.sig` tag instead of a bundle referrer. */
@@ -29,7 +29,7 @@ export interface SignOptions extends IoOptions {
   created?: string;
 }
 
-export interface SignResult {
+interface SignResult {
   /** The digest signed. */
   digest: string;
   format: SignatureFormat;

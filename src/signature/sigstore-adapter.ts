@@ -80,7 +80,7 @@ export interface VerifyInput {
   where: string;
 }
 
-export interface ParsedBundle {
+interface ParsedBundle {
   bundle: Bundle;
   payload: Buffer;
   payloadType: string;

@@ -1,7 +1,7 @@
 import { ScrydonError } from '../errors.js';
 
 /** `critical.type` of every cosign simple-signing payload. */
-export const SIMPLE_SIGNING_TYPE = 'cosign container image signature';
+const SIMPLE_SIGNING_TYPE = 'cosign container image signature';
 
 /** JSON the way Go's encoding/json writes it: compact, and <, >, & escaped (so the bytes match cosign's). */
 function goJson(v: unknown): string {
@@ -26,7 +26,7 @@ export function simpleSigningPayload(dockerReference: string, digest: string, an
   );
 }
 
-export interface SimpleSigningClaim {
+interface SimpleSigningClaim {
   digest: string;
   type: string;
   dockerReference: string | undefined;

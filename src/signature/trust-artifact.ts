@@ -16,10 +16,10 @@ import { TRUSTED_ROOT_FILE } from './trust-store.js';
  * trusted for arriving: the operator imports it by the digest they know (`scrydon trust import --digest sha256:…`,
  * the digest `trust show` printed on the connected side), so an archive cannot substitute its own root.
  */
-export const TRUST_REPOSITORY = 'scrydon.trust';
+const TRUST_REPOSITORY = 'scrydon.trust';
 
 /** The trusted root as an artifact held in memory: its tag, root manifest and every blob by digest. */
-export interface TrustArtifact {
+interface TrustArtifact {
   ref: string;
   /** The trusted root's own digest (what `trust import --digest` takes). */
   digest: string;

@@ -18,7 +18,7 @@ export interface LoadedTrust {
   digest: string;
 }
 
-export interface VerifyOptions extends IoOptions {
+interface VerifyOptions extends IoOptions {
   requirement: VerifyRequirement;
   trust?: LoadedTrust | undefined;
   /** `-a key=value` the claim must carry. */

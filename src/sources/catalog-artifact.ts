@@ -19,7 +19,7 @@ import { type Source } from './source-spec.js';
  * commit; no timestamp, so one commit always gives one digest), tagged by a hash of the URL, ref and path.
  */
 
-export interface CatalogArtifact {
+interface CatalogArtifact {
   descriptor: Descriptor;
   manifestBytes: Buffer;
   layer: Descriptor;
@@ -56,7 +56,7 @@ export async function storeGitCatalog(into: Store, a: CatalogArtifact, catalog: 
   });
 }
 
-export interface StoredCatalog {
+interface StoredCatalog {
   /** The catalog artifact's manifest. */
   descriptor: Descriptor;
   bytes: Buffer;
@@ -65,7 +65,7 @@ export interface StoredCatalog {
 }
 
 /** The catalog layer of a catalog artifact: the only one, or the one titled `catalogPath` (or its file name). */
-export function catalogLayerOf(m: ImageManifest, catalogPath: string, what: string): Descriptor {
+function catalogLayerOf(m: ImageManifest, catalogPath: string, what: string): Descriptor {
   const layers = m.layers.filter((l) => l.mediaType === MediaType.catalogLayer);
   if (layers.length === 1 && layers[0]) return plainDescriptor(layers[0]);
   const titled = layers.find((l) => l.annotations?.[Annotation.title] === catalogPath) ?? layers.find((l) => basename(l.annotations?.[Annotation.title] ?? '') === basename(catalogPath));

@@ -18,7 +18,7 @@ export interface GitAccess {
   dispose(): Promise<void>;
 }
 
-export interface GitAccessOptions {
+interface GitAccessOptions {
   /** The CLI's environment (PATH, HOME, proxies). */
   baseEnv: NodeJS.ProcessEnv;
   /** Where a deploy key may be written for the duration of the run. */

@@ -31,7 +31,7 @@ export function pickRemoteRef(lsRemote: string, ref: string): string | undefined
   return undefined;
 }
 
-export function gitCacheDir(cacheRoot: string, url: string): string {
+function gitCacheDir(cacheRoot: string, url: string): string {
   return join(cacheRoot, createHash('sha256').update(url).digest('hex').slice(0, 32));
 }
 

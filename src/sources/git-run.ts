@@ -5,7 +5,7 @@ import { isScrydonError, ScrydonError } from '../errors.js';
  * Runs the system `git` (the one external program scrydon uses): bounded output, an abort signal, a time
  * limit, and errors that never carry a secret (every value in `secrets`, and its base64, is masked).
  */
-export interface GitRunOptions {
+interface GitRunOptions {
   /** The whole environment git runs with (the CLI passes its own; src/ never reads process.env). */
   env: NodeJS.ProcessEnv;
   cwd?: string;

@@ -28,7 +28,7 @@ export function parseSourceCatalog(bytes: Buffer, where: string): PackCatalog {
   }
 }
 
-export interface SourceTestResult {
+interface SourceTestResult {
   source: string;
   type: Source['type'];
   /** The commit or catalog manifest digest the source is at. */

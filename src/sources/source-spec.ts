@@ -15,7 +15,6 @@ export const SOURCE_TYPES = ['git', 'oci'] as const;
 export type SourceType = (typeof SOURCE_TYPES)[number];
 
 export const SOURCE_POLICIES = ['cosign-keyless', 'cosign-key', 'unsigned-allowed'] as const;
-export type SourcePolicyKind = (typeof SOURCE_POLICIES)[number];
 
 export type SourcePolicy = KeylessSigner | KeySigner | { kind: 'unsigned-allowed' };
 
@@ -58,24 +57,24 @@ export interface Source {
   managedBy: string;
 }
 
-export const DEFAULT_GIT_REF = 'main';
-export const DEFAULT_OCI_TAG = 'catalog';
-export const DEFAULT_CATALOG_PATH = 'scrydon.yaml';
-export const DEFAULT_INTERVAL = '5m';
-export const MIN_INTERVAL_MS = 30_000;
-export const MAX_INTERVAL_MS = 86_400_000;
+const DEFAULT_GIT_REF = 'main';
+const DEFAULT_OCI_TAG = 'catalog';
+const DEFAULT_CATALOG_PATH = 'scrydon.yaml';
+const DEFAULT_INTERVAL = '5m';
+const MIN_INTERVAL_MS = 30_000;
+const MAX_INTERVAL_MS = 86_400_000;
 export const REGISTERED = 'sources.yaml';
 
 function usage(message: string, hint?: string): ScrydonError {
   return new ScrydonError('usage', message, hint ? { hint } : {});
 }
 
-export function assertSourceName(name: string): void {
+function assertSourceName(name: string): void {
   if (!isSourceName(name)) throw usage(`"${name.slice(0, 100)}" is not a source name`, 'source names are letters, digits, . _ - (at most 128), starting with a letter or digit');
 }
 
 /** The interval in milliseconds, within 30 seconds … 1 day. */
-export function intervalMs(interval: string): number {
+function intervalMs(interval: string): number {
   const ms = parseDuration(interval, 'interval');
   if (ms < MIN_INTERVAL_MS || ms > MAX_INTERVAL_MS) {
     throw usage(`interval ${interval} is outside 30s … 1d`, 'sources are reconciled at most every 30 seconds and at least once a day');

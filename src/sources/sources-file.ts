@@ -12,7 +12,7 @@ import { REGISTERED, resolveSource, type Source, type SourceSpec } from './sourc
  * Read without a lock (it is replaced atomically); changed only through updateSourcesFile, under a lock held
  * for milliseconds. `reconcile -f FILE` reads a file of the same shape without registering anything.
  */
-export interface SourceList {
+interface SourceList {
   apiVersion: 'scrydon.io/v1';
   kind: 'SourceList';
   sources: SourceSpec[];
@@ -20,7 +20,7 @@ export interface SourceList {
 
 const MAX_BYTES = 1024 * 1024;
 
-export function emptySourceList(): SourceList {
+function emptySourceList(): SourceList {
   return { apiVersion: 'scrydon.io/v1', kind: 'SourceList', sources: [] };
 }
 

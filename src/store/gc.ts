@@ -19,7 +19,7 @@ export interface GcOptions {
   tempDirs?: readonly string[];
 }
 
-export interface GcStep {
+interface GcStep {
   name: string;
   ms: number;
 }

@@ -29,7 +29,7 @@ export class LayoutPaths {
   }
 }
 
-export const OCI_LAYOUT_CONTENT = '{"imageLayoutVersion":"1.0.0"}';
+const OCI_LAYOUT_CONTENT = '{"imageLayoutVersion":"1.0.0"}';
 export const EMPTY_INDEX = { schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [] };
 
 /** Creates the layout's directories and oci-layout file if absent (index.json: see index-file.ts); refuses a directory that has an oci-layout of another version. */

@@ -114,7 +114,7 @@ export async function withLease<T>(p: LayoutPaths, fn: (lease: Lease) => Promise
   }
 }
 
-export interface LeaseScan {
+interface LeaseScan {
   /** What live leases hold. */
   held: Descriptor[];
   live: number;

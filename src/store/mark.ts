@@ -14,7 +14,7 @@ export interface Fault {
   ref?: string;
 }
 
-export interface MarkOptions {
+interface MarkOptions {
   /** More roots: what live leases hold (lease.ts). Their graphs are kept like a tag's; a root not (yet) there is no fault. */
   leased?: readonly Descriptor[];
   /**
@@ -25,7 +25,7 @@ export interface MarkOptions {
   cache?: MarkCache;
 }
 
-export interface MarkCache {
+interface MarkCache {
   children: Map<string, readonly Descriptor[]>;
   subjects: Map<string, string | undefined>;
 }
@@ -34,7 +34,7 @@ export function newMarkCache(): MarkCache {
   return { children: new Map(), subjects: new Map() };
 }
 
-export interface Marked {
+interface Marked {
   /** Every blob digest reachable from a tag, or from a referrer of a reachable manifest. */
   reachable: Set<string>;
   /** Untagged index.json entries whose subject is reachable (kept); the rest are unreachable. */

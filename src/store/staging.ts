@@ -21,7 +21,7 @@ const PREFIX = 'load-';
 const UPDATE_MS = 5_000;
 const STALE_MS = 15_000;
 /** Staging dirs older than this whose lock is stale are leftovers of a killed load. */
-export const STALE_STAGING_AGE_MS = 5 * 60_000;
+const STALE_STAGING_AGE_MS = 5 * 60_000;
 
 /**
  * An all-or-nothing view of a store for load: pushes go into a private staging layout under catalog/ingest/

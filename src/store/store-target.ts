@@ -16,7 +16,7 @@ import { assertTaggable } from './pin.js';
 import { pinnedDigest, storeRefName } from '../names/store.js';
 import { byCodeUnits } from '../text-order.js';
 
-export interface TaggedEntry {
+interface TaggedEntry {
   ref: string;
   descriptor: Descriptor;
 }

@@ -15,7 +15,7 @@ import { copyIntoStore } from './into-store.js';
 import type { TransferOptions } from './options.js';
 import { inRepository, inStore, legacyCompanions, type SignaturePlacement } from '../signature/legacy-companions.js';
 
-export interface CopyEndpointsResult extends CopyResult {
+interface CopyEndpointsResult extends CopyResult {
   source: string;
   target: string;
 }

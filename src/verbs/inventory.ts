@@ -4,7 +4,7 @@ import { isDigest, type Digest } from '../oci/digest.js';
 import type { Store } from '../store/store-target.js';
 
 /** The blobs a store holds, for an air-gap delta: the sender leaves these out of its next archive. */
-export interface Inventory {
+interface Inventory {
   schemaVersion: 1;
   digests: Digest[];
 }
@@ -27,7 +27,7 @@ export function encodeInventory(inv: Inventory): string {
 }
 
 /** Parses an inventory file (untrusted: bounded, every digest checked). */
-export function parseInventory(text: string, what: string): Set<Digest> {
+function parseInventory(text: string, what: string): Set<Digest> {
   let v: unknown;
   try {
     v = JSON.parse(text);

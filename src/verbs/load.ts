@@ -12,7 +12,7 @@ export interface LoadOptions extends IoOptions {
   onEvent?: EventSink;
 }
 
-export interface LoadResult extends CopyStats {
+interface LoadResult extends CopyStats {
   archive: string;
   refs: Array<{ ref: string; digest: string }>;
   /** Roots the archive lists without a name (loaded, but only gc-protected while something refers to them). */

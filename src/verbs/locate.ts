@@ -26,7 +26,7 @@ export interface Located {
 }
 
 /** What locate opens: the store, and (only for a remote reference) a registry client. */
-export interface LocateDeps {
+interface LocateDeps {
   store: () => Promise<Store>;
   openRemote: (registries: string[]) => Promise<Remote>;
   signal?: AbortSignal;

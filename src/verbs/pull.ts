@@ -7,7 +7,7 @@ import { copyIntoStore } from './into-store.js';
 import { legacySigs, type TransferOptions } from './options.js';
 import { storeTagFor } from '../names/store.js';
 
-export interface PullResult extends CopyResult {
+interface PullResult extends CopyResult {
   /** The store tag the artifact is kept under: its remote name. */
   tag: string;
   source: string;

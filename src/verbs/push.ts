@@ -9,7 +9,7 @@ import type { Remote } from '../registry/remote.js';
 import { storeToRegistry } from '../signature/legacy-companions.js';
 import { legacySigs, type TransferOptions } from './options.js';
 
-export interface PushResult extends CopyResult {
+interface PushResult extends CopyResult {
   source: string;
   target: string;
 }
@@ -31,7 +31,7 @@ export async function push(remote: Remote, store: Store, ref: string, target: st
   return { ...result, source: ref, target: shown };
 }
 
-export interface PushAllEntry {
+interface PushAllEntry {
   source: string;
   target: string;
   digest: string;

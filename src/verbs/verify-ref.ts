@@ -11,7 +11,7 @@ import type { Store } from '../store/store-target.js';
 import type { Located } from './locate.js';
 import { policyName } from '../names/store.js';
 
-export interface VerifyRefOptions {
+interface VerifyRefOptions {
   /** The key or identity the command line names; undefined: the policy's rule for the name decides. */
   requirement: VerifyRequirement | undefined;
   policy: SecurityPolicy;

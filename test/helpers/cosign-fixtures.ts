@@ -21,7 +21,7 @@ import { storeLegacyRef } from '../../src/names/store.js';
 export const INTEROP = join(FIXTURES, 'signatures', 'interop');
 
 /** One cosign signature as containers/image's `dir:` transport stores it (internal/signature/sigstore.go). */
-export interface CosignSignature {
+interface CosignSignature {
   payload: Buffer;
   annotations: Record<string, string>;
 }
@@ -44,7 +44,7 @@ async function put(store: Store, d: Descriptor, bytes: Buffer): Promise<void> {
  * Stores `manifestBytes` as `<repo>:<tag>` and `sig` as its `.sig` image in the store at `catalog`. The
  * manifest's blobs are not stored: verification reads the manifest and the signature only.
  */
-export async function storeCosignSigned(catalog: string, repo: string, tag: string, manifestBytes: Buffer, sig: CosignSignature): Promise<{ store: Store; subject: Descriptor }> {
+async function storeCosignSigned(catalog: string, repo: string, tag: string, manifestBytes: Buffer, sig: CosignSignature): Promise<{ store: Store; subject: Descriptor }> {
   const store = await Store.open(catalog);
   const { mediaType } = JSON.parse(manifestBytes.toString('utf8')) as { mediaType: string };
   const subject = descriptorOf(mediaType, manifestBytes);
@@ -62,7 +62,7 @@ export async function storeCosignSigned(catalog: string, repo: string, tag: stri
 }
 
 /** A tiny manifest to sign: verification reads nothing else of it. */
-export const TINY_MANIFEST = encodeJson({ schemaVersion: 2, mediaType: MediaType.ociManifest, config: descriptorOf(MediaType.ociEmpty, EMPTY_JSON), layers: [] });
+const TINY_MANIFEST = encodeJson({ schemaVersion: 2, mediaType: MediaType.ociManifest, config: descriptorOf(MediaType.ociEmpty, EMPTY_JSON), layers: [] });
 
 /**
  * `TINY_MANIFEST` stored as `<repo>:1` with a legacy signature over its simple-signing payload made with `hash`,

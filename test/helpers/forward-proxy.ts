@@ -17,7 +17,7 @@ export interface ForwardProxy {
   close(): Promise<void>;
 }
 
-export interface ForwardProxyOptions {
+interface ForwardProxyOptions {
   /** Host names the proxy resolves itself (a name no DNS knows → 127.0.0.1): the client cannot reach them directly. */
   hosts: Record<string, string>;
   /** Basic credentials the proxy asks for (407 without them). */

@@ -17,7 +17,7 @@ function octal(b: Buffer, off: number, len: number, v: number): void {
 }
 
 /** One raw ustar header: the name is written as given (no checks), so `../x` and `/etc/x` can be made. */
-export function rawHeader(name: string, size: number, type = '0', linkname = ''): Buffer {
+function rawHeader(name: string, size: number, type = '0', linkname = ''): Buffer {
   const b = Buffer.alloc(512);
   b.write(name, 0, 100, 'utf8');
   octal(b, 100, 8, type === '5' ? 0o755 : 0o644);
@@ -51,19 +51,19 @@ export function tarBytes(entries: readonly RawEntry[], o: { end?: boolean } = {}
   return Buffer.concat(parts);
 }
 
-export interface Blob {
+interface Blob {
   digest: string;
   data: Buffer;
 }
 
-export interface TestArtifact {
+interface TestArtifact {
   config: Blob;
   layer: Blob;
   manifest: Blob & { mediaType: string; size: number };
   ref: string;
 }
 
-export function blobOf(data: Buffer): Blob {
+function blobOf(data: Buffer): Blob {
   return { digest: `sha256:${createHash('sha256').update(data).digest('hex')}`, data };
 }
 
@@ -87,7 +87,7 @@ export function blobName(digest: string): string {
   return `blobs/sha256/${digest.slice(7)}`;
 }
 
-export function indexJsonFor(a: TestArtifact): Buffer {
+function indexJsonFor(a: TestArtifact): Buffer {
   return Buffer.from(
     JSON.stringify({
       schemaVersion: 2,

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { readFile, stat, truncate, writeFile } from 'node:fs/promises';
+import { stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -29,7 +29,7 @@ export interface TarEntrySpec {
   mode?: number;
 }
 
-export interface SamplePackOptions {
+interface SamplePackOptions {
   id?: string;
   version?: string;
   /** Extra bytes in the integration bundle, to make versions differ. */
@@ -126,7 +126,7 @@ export async function tarBytes(entries: readonly TarEntrySpec[]): Promise<Buffer
 }
 
 /** Writes a tar.gz of `entries` to `file` (streaming: a GiB of zeros costs no memory). */
-export async function writeTarGz(entries: readonly TarEntrySpec[], file: string): Promise<void> {
+async function writeTarGz(entries: readonly TarEntrySpec[], file: string): Promise<void> {
   const p = tar.pack();
   const done = pipeline(p, createGzip({ level: 1 }), createWriteStream(file));
   for (const e of entries) await addEntry(p, e);
@@ -200,7 +200,7 @@ export async function storePack(home: string, o: StorePackOptions): Promise<Stor
   return { digest: manifest.digest, manifest, layer };
 }
 
-export interface StoreArtifactOptions {
+interface StoreArtifactOptions {
   config: { mediaType: string; bytes: Buffer };
   layers?: ReadonlyArray<{ mediaType: string; bytes: Buffer }>;
   artifactType?: string;
@@ -252,7 +252,3 @@ export async function storeSamplePack(home: string, shape: 'scrydon' | 'oras', o
   });
 }
 
-/** Reads a file as text (small helper for assertions). */
-export async function text(path: string): Promise<string> {
-  return readFile(path, 'utf8');
-}

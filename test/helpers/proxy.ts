@@ -12,7 +12,7 @@ export interface SeenRequest {
   range?: string;
 }
 
-export interface ProxyOptions {
+interface ProxyOptions {
   /** `127.0.0.1:PORT` of the registry behind. */
   upstream: string;
   /** Flip one byte of this response body (at `corruptAt`, default the middle of the first chunk). */
@@ -31,7 +31,7 @@ export interface ProxyOptions {
   respond?: (req: IncomingMessage) => Promise<CannedResponse | undefined> | CannedResponse | undefined;
 }
 
-export interface CannedResponse {
+interface CannedResponse {
   status: number;
   headers?: Record<string, string>;
   body?: Buffer | string;

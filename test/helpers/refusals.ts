@@ -15,7 +15,7 @@ export interface RefusalFixtures {
 }
 
 export const CORE = 'acme.core:1.0.0';
-export const BIG = 'acme.big:1.0.0';
+const BIG = 'acme.big:1.0.0';
 
 /** Builds the archives (readable by every user) and starts a registry holding the big artifact; stop it after. */
 export async function refusalFixtures(): Promise<RefusalFixtures> {

@@ -6,11 +6,11 @@ import { tempDir } from './cli.js';
 import { selfSigned } from './tls.js';
 
 /** The Debian CNCF distribution registry, started by the tests themselves on 127.0.0.1 (never a system service). */
-export const REGISTRY_BIN = '/usr/bin/docker-registry';
+const REGISTRY_BIN = '/usr/bin/docker-registry';
 /** A name no resolver knows, which the forward proxy of the tests maps to 127.0.0.1 (its TLS certificate names it too). */
 export const TEST_REGISTRY_NAME = 'registry.scrydon.test';
 
-export type RegistryAuth =
+type RegistryAuth =
   | { kind: 'none' }
   /** htpasswd Basic auth; users are name → password. */
   | { kind: 'htpasswd'; users: Record<string, string> }

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -14,7 +14,7 @@ import { Store } from '../../src/store/store-target.js';
  * Puts test content into a store through the library (until `scrydon build` can): a pack-shaped artifact
  * whose layer is random bytes of a chosen size, a manifest, a tag; and referrer manifests (signatures).
  */
-export interface SeedOptions {
+interface SeedOptions {
   /** Layer sizes in bytes (one layer each); default one 4 KiB layer. */
   layers?: readonly number[];
   /** Reuse these layer files (paths) instead of fresh random ones, for delta tests. */
@@ -32,7 +32,7 @@ export interface Seeded {
 }
 
 /** Writes `size` random bytes to `path` in 1 MiB chunks and returns its digest (memory stays flat). */
-export async function randomFile(path: string, size: number): Promise<Digest> {
+async function randomFile(path: string, size: number): Promise<Digest> {
   const h = createHash('sha256');
   async function* chunks(): AsyncGenerator<Buffer> {
     let left = size;
@@ -112,7 +112,3 @@ export async function seedReferrer(catalog: string, subject: Descriptor, payload
   return d;
 }
 
-/** Removes layer files made by seedPack. */
-export async function removeFiles(paths: readonly string[]): Promise<void> {
-  await Promise.all(paths.map((p) => rm(p, { force: true })));
-}

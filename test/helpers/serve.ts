@@ -64,7 +64,7 @@ export async function startServe(home: string, args: readonly string[] = [], env
   };
 }
 
-export interface HttpResult {
+interface HttpResult {
   status: number;
   headers: IncomingHttpHeaders;
   body: Buffer;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { tempDir } from './cli.js';
 import { freePort, waitListening } from './registry.js';
 
-export const SSHD = '/usr/sbin/sshd';
+const SSHD = '/usr/sbin/sshd';
 
 /** A deploy key pair made by ssh-keygen (OpenSSH's own PEM-armoured private key format). */
 export async function deployKey(): Promise<{ privateKey: string; publicKey: string }> {

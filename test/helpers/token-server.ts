@@ -10,7 +10,7 @@ import { tempDir } from './cli.js';
  * token), and answers a JWT signed RS256 with a throw-away test key whose self-signed certificate the registry
  * trusts (`rootcertbundle`; the cert rides in the JWT's x5c header, which distribution verifies).
  */
-export interface TokenServerOptions {
+interface TokenServerOptions {
   users: Record<string, string>;
   /** Repositories anyone may pull without credentials (prefix match). */
   publicPrefix?: string;

@@ -6,7 +6,7 @@ import { parseChallenges, pickChallenge, type Challenge } from './challenge.js';
 import { covers, parseScopes, union, type ScopeSet } from './scope.js';
 import { fetchToken, type Token } from './token.js';
 
-export interface AuthorizerOptions {
+interface AuthorizerOptions {
   registry: string;
   transport: HttpTransport;
   /** The credential for a repository of this registry (looked up only once a challenge asks for one). */

@@ -13,7 +13,7 @@ export interface Token {
   scopes: ScopeSet;
 }
 
-export interface TokenRequest {
+interface TokenRequest {
   realm: URL;
   service: string | undefined;
   scopes: ScopeSet;

@@ -1,7 +1,7 @@
 import { ScrydonError } from '../../errors.js';
 
 /** What a `docker-credential-<name> get` answers. */
-export interface HelperCredential {
+interface HelperCredential {
   username: string;
   secret: string;
 }

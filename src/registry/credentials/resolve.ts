@@ -17,7 +17,7 @@ export interface CredentialSources {
 }
 
 /** A login as scrydon stores it (JSON in the secret store under `registry-<host>`). */
-export interface StoredLogin {
+interface StoredLogin {
   username: string;
   password: string;
 }
@@ -26,7 +26,7 @@ export function encodeLogin(l: StoredLogin): string {
   return JSON.stringify({ username: l.username, password: l.password });
 }
 
-export function decodeLogin(value: string, key: string): StoredLogin {
+function decodeLogin(value: string, key: string): StoredLogin {
   try {
     const v = JSON.parse(value) as { username?: unknown; password?: unknown };
     if (typeof v.username === 'string' && typeof v.password === 'string') return { username: v.username, password: v.password };

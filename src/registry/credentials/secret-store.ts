@@ -25,7 +25,7 @@ export interface SecretStore {
   delete(key: string): Promise<boolean>;
 }
 
-export interface SecretStoreOptions {
+interface SecretStoreOptions {
   /** `$SCRYDON_HOME/auth.json`. */
   authFile: string;
   /** `auto` (default) uses the keychain where reachable; `file` never tries it; `keychain` insists on it. */

@@ -11,7 +11,7 @@ import { TunnelAgent } from './tunnel-agent.js';
  * How a request to a URL travels: through `agent`, and when a proxy applies (`via`), either tunnelled (https:
  * CONNECT, in the agent) or in absolute form to the proxy (http, as Go's transport sends it).
  */
-export interface Route {
+interface Route {
   agent: HttpAgent;
   via?: { proxy: URL; tunnel: boolean };
 }

@@ -17,7 +17,7 @@ import { boundRequest, DEFAULT_TIMEOUTS, TIMEOUT_RETRIES, type NetTimeouts } fro
 
 export type HttpMethod = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
 
-export interface HttpRequest {
+interface HttpRequest {
   method: HttpMethod;
   url: URL;
   headers?: Record<string, string>;
@@ -76,7 +76,7 @@ const MAX_REDIRECTS = 5;
 /** Headers that must not follow a redirect to another origin (sigstore-js's oci client does the same). */
 const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
 
-export interface TransportOptions {
+interface TransportOptions {
   settingsFor: (host: string) => HostSettings;
   /** HTTP_PROXY / HTTPS_PROXY / NO_PROXY (transport/proxy.ts). */
   proxy?: ProxyConfig;

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 
 /** A response's status line and headers (RFC 9112 §4–5), as bulk-get.ts reads them off its socket. */
-export interface ResponseHead {
+interface ResponseHead {
   status: number;
   headers: IncomingHttpHeaders;
 }

@@ -1,7 +1,7 @@
 import { isAbortError, ScrydonError } from '../../errors.js';
 
 /** What went wrong below HTTP: the connection (retryable), TLS (never retried), an abort, or something else. */
-export type NetFailure = 'network' | 'tls' | 'aborted' | 'other';
+type NetFailure = 'network' | 'tls' | 'aborted' | 'other';
 
 const NETWORK_CODES: ReadonlySet<string> = new Set([
   'ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN',
