@@ -5,7 +5,7 @@
  */
 
 export const SHELLS = ['bash', 'zsh', 'fish'] as const;
-export type Shell = (typeof SHELLS)[number];
+type Shell = (typeof SHELLS)[number];
 
 export const SCRIPTS: Readonly<Record<Shell, string>> = {
   bash: `# scrydon completion for bash. Install: scrydon completion bash > /etc/bash_completion.d/scrydon

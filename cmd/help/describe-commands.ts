@@ -18,7 +18,7 @@ function helpOption(name: string, spec: OptionSpec): HelpOption {
 }
 
 /** What a command declares, as help shows it: its builder run against a recorder, not yargs. */
-export function describeCommand(def: CommandDef<unknown>): HelpCommand {
+function describeCommand(def: CommandDef<unknown>): HelpCommand {
   const rec = new SpecRecorder();
   def.builder(rec as unknown as Argv);
   const c: HelpCommand = {

@@ -14,7 +14,7 @@ const LEFT = 3;
 
 type Padding = [number, number, number, number];
 
-export interface Column {
+interface Column {
   text: string;
   padding?: Padding;
   width?: number | undefined;
