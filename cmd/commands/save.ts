@@ -8,6 +8,7 @@ import { humanBytes } from '../output/progress.js';
 import { shortDigest } from '../output/render.js';
 import { trustRootArtifact } from '../../src/signature/trust-artifact.js';
 import { storeDependencies } from '../../src/reconcile/store-deps.js';
+import { carriedTool } from '../tool-source.js';
 
 export default defineCommand({
   command: 'save [refs..]',
@@ -17,6 +18,7 @@ export default defineCommand({
     ['scrydon save --all -o everything.tar', 'every tag in the store'],
     ['scrydon save acme.fraud:1.3.0 --exclude-inventory their-inventory.json -o delta.tar', 'only what the other side lacks'],
     ['scrydon save acme.fraud:1.2.0 -o - | ssh host scrydon load', 'stream to another machine'],
+    ['scrydon save acme.fraud:1.2.0 --with-tool --key cosign.key -o fraud.tar', 'scrydon itself too, signed; it prints the tar command that takes it out'],
   ],
   builder: (y) =>
     y
@@ -27,10 +29,16 @@ export default defineCommand({
       // -- signatures: carry the trusted root for keyless verification on the other side
       .option('trust', { type: 'boolean', default: false, describe: 'also carry the imported trusted root, in the archive only (import it there with scrydon trust import --digest)' })
       // -- reconcile: a saved pack carries what it needs
-      .option('dependencies', { type: 'boolean', default: true, describe: "also save the stored packs the named packs depend on (pack.json dependencies); --no-dependencies to leave them out" }),
+      .option('dependencies', { type: 'boolean', default: true, describe: "also save the stored packs the named packs depend on (pack.json dependencies); --no-dependencies to leave them out" })
+      // -- the tool: scrydon itself crosses the air gap with the packs
+      .option('with-tool', { type: 'boolean', default: false, describe: 'also carry this scrydon (the single executable; under Node, its npm package) and a SHA256SUMS, in the archive only; tar takes it out' })
+      .option('tool-file', { type: 'string', describe: 'carry this file as the tool (named scrydon-<version>-<os>-<arch> or scrydon-<version>.tgz); implies --with-tool' })
+      .option('key', { type: 'string', describe: 'sign the carried tool with this private key, as scrydon sign --key does (a path or env://NAME)' }),
   run: async (args, ctx) => {
     const refs = [...(args.refs ?? [])];
-    if (refs.length === 0 && !args.all) throw new ScrydonError('usage', 'name at least one reference, or pass --all');
+    const withTool = args['with-tool'] || args['tool-file'] !== undefined;
+    if (refs.length === 0 && !args.all && !withTool) throw new ScrydonError('usage', 'name at least one reference, or pass --all');
+    if (args.key !== undefined && !withTool) throw new ScrydonError('usage', '--key signs the carried tool; it needs --with-tool', { hint: 'sign packs with scrydon sign' });
     if (refs.length > 0 && args.all) throw new ScrydonError('usage', '--all saves every tag; do not name references too');
     const toStdout = args.output === '-';
     if (toStdout && args.json) throw new ScrydonError('usage', '--json cannot share stdout with the archive (-o -)');
@@ -56,21 +64,31 @@ export default defineCommand({
       if (!trust) throw new ScrydonError('trust_missing', `--trust: no trusted root in ${ctx.paths.trust}`, { hint: 'scrydon trust import trusted_root.json' });
       ctx.info(`carrying trusted root ${trust.digest}; on the other side: scrydon trust import --digest ${trust.digest}`);
     }
-    const sink = toStdout ? streamSink(process.stdout) : await fileSink(resolve(args.output));
-    const onEvent = ctx.progress();
-    const r = await saveArchive(store, refs, sink, {
-      all: args.all,
-      signal: ctx.signal,
-      ...(trust ? { carry: [trust] } : {}),
-      ...(exclude ? { exclude } : {}),
-      ...(onEvent ? { onEvent } : {}),
-    });
+    // -- the tool: streamed from its file as the archive is written, never copied into the store
+    const tool = withTool ? await carriedTool(ctx, { file: args['tool-file'], key: args.key }) : undefined;
+    let r;
+    try {
+      const carry = [...(trust ? [trust] : []), ...(tool ? [tool.artifact] : [])];
+      const sink = toStdout ? streamSink(process.stdout) : await fileSink(resolve(args.output));
+      const onEvent = ctx.progress();
+      r = await saveArchive(store, refs, sink, {
+        all: args.all,
+        signal: ctx.signal,
+        ...(carry.length ? { carry } : {}),
+        ...(exclude ? { exclude } : {}),
+        ...(onEvent ? { onEvent } : {}),
+      });
+    } finally {
+      await tool?.cleanup();
+    }
+    const carried = tool?.report(toStdout ? 'ARCHIVE.tar' : args.output);
     const lines = [
       ...r.refs.map((x) => `saved ${x.ref} (${shortDigest(x.digest)})`),
       `${r.copied} blob(s), ${humanBytes(r.bytes)} written to ${toStdout ? 'stdout' : r.archive}` +
         (r.skipped > 0 ? `; ${r.skipped} left out${exclude ? ' (in the inventory)' : ''}` : ''),
+      ...(carried ? carried.lines : []),
     ];
-    const data = { archive: toStdout ? '-' : r.archive, refs: r.refs, blobs: r.copied, bytes: r.bytes, excluded: r.skipped, referrers: r.referrers };
+    const data = { archive: toStdout ? '-' : r.archive, refs: r.refs, blobs: r.copied, bytes: r.bytes, excluded: r.skipped, referrers: r.referrers, ...(carried ? { tool: carried.data } : {}) };
     if (toStdout) {
       ctx.info(lines.join('\n'));
       return { data, text: '' };

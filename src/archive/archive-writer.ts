@@ -13,6 +13,8 @@ import { BLOCK, encodeHeader, padded } from './tar-format.js';
 interface ArchiveWriterOptions {
   /** Blobs the receiving side already has (an inventory): left out of the archive, reported as existing. */
   exclude?: ReadonlySet<string>;
+  /** Annotations of the archive's index.json. */
+  annotations?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -25,6 +27,7 @@ export class ArchiveWriter implements Target, Committer {
   readonly pushConcurrency = 1;
   readonly #sink: ArchiveSink;
   readonly #exclude: ReadonlySet<string>;
+  readonly #annotations: Readonly<Record<string, string>>;
   readonly #written = new Set<string>();
   readonly #tags = new Map<string, Descriptor>();
   readonly #untagged = new Map<string, Descriptor>();
@@ -36,6 +39,7 @@ export class ArchiveWriter implements Target, Committer {
     this.#sink = sink;
     this.name = `archive ${sink.name}`;
     this.#exclude = o.exclude ?? new Set();
+    this.#annotations = o.annotations ?? {};
   }
 
   async exists(d: Descriptor): Promise<boolean> {
@@ -101,7 +105,7 @@ export class ArchiveWriter implements Target, Committer {
       for (const [ref, d] of this.#tags) manifests.push({ ...d, annotations: { [Annotation.refName]: ref } });
       for (const d of this.#untagged.values()) if (![...this.#tags.values()].some((t) => t.digest === d.digest)) manifests.push(d);
       manifests.push(...this.#referrers.values());
-      const annotations: Record<string, string> = this.#exclude.size > 0 ? { [EXCLUDED_INVENTORY_ANNOTATION]: 'true' } : {};
+      const annotations: Record<string, string> = { ...this.#annotations, ...(this.#exclude.size > 0 ? { [EXCLUDED_INVENTORY_ANNOTATION]: 'true' } : {}) };
       await this.#entry('index.json', encodeArchiveIndex(manifests, annotations));
       await this.#sink.write(Buffer.alloc(2 * BLOCK));
       await this.#sink.finish();

@@ -25,8 +25,12 @@ export interface SaveOptions extends IoOptions {
 interface CarriedArtifact {
   ref: string;
   manifest: Descriptor;
-  /** Every blob of the artifact (the manifest's bytes too), by digest. */
-  blobs: ReadonlyMap<string, Buffer>;
+  /** Every blob of the artifact (the manifest's bytes too), by digest: its bytes, or a way to stream them (a large file). */
+  blobs: ReadonlyMap<string, Buffer | (() => Readable)>;
+  /** Manifests whose subject is `manifest` (its signatures), their blobs in `blobs` too. */
+  referrers?: readonly Descriptor[];
+  /** Annotations the archive's index.json gains (save --with-tool: where its SHA256SUMS is). */
+  indexAnnotations?: Readonly<Record<string, string>>;
 }
 
 interface SaveResult extends CopyStats {
@@ -39,9 +43,14 @@ interface SaveResult extends CopyStats {
  * from the store into an ArchiveWriter. On failure the partial file is removed.
  */
 export async function saveArchive(store: Store, refs: readonly string[], sink: ArchiveSink, o: SaveOptions = {}): Promise<SaveResult> {
-  const writer = new ArchiveWriter(sink, o.exclude ? { exclude: o.exclude } : {});
+  const carried = o.carry ?? [];
+  // what save carries (--trust, --with-tool) is written even into a delta: the far side may need it before any scrydon runs
+  const carriedDigests = new Set(carried.flatMap((a) => [...a.blobs.keys()]));
+  const writer = new ArchiveWriter(sink, {
+    ...(o.exclude ? { exclude: new Set([...o.exclude].filter((d) => !carriedDigests.has(d))) } : {}),
+    annotations: Object.assign({}, ...carried.map((a) => a.indexAnnotations ?? {})) as Record<string, string>,
+  });
   try {
-    const carried = o.carry ?? [];
     const named = [
       ...(o.all ? (await store.tagged()).map((t) => ({ ref: t.ref as string | undefined, d: t.descriptor })) : await resolveAll(store, refs)),
       ...carried.map((a) => ({ ref: a.ref, d: a.manifest })),
@@ -54,7 +63,7 @@ export async function saveArchive(store: Store, refs: readonly string[], sink: A
       if (ref === undefined) writer.addUntaggedRoot(d);
       else if (!r.tags.includes(ref)) r.tags.push(ref);
     }
-    const source = carried.length ? storeWith(store, new Map(carried.flatMap((a) => [...a.blobs]))) : store;
+    const source = carried.length ? storeWith(store, carried) : store;
     const stats = await copyGraphs(source, writer, [...roots.values()], {
       includeReferrers: true,
       companions: storeToStore(store),
@@ -68,8 +77,9 @@ export async function saveArchive(store: Store, refs: readonly string[], sink: A
   }
 }
 
-/** The store as the copy's source, plus blobs held in memory: what the archive alone carries. */
-function storeWith(store: Store, blobs: ReadonlyMap<string, Buffer>): ReadOnlyTarget & ReferrerLister {
+/** The store as the copy's source, plus the carried artifacts and their referrers: what the archive alone carries. */
+function storeWith(store: Store, carried: readonly CarriedArtifact[]): ReadOnlyTarget & ReferrerLister {
+  const blobs = new Map(carried.flatMap((a) => [...a.blobs]));
   return {
     name: store.name,
     localReads: true,
@@ -77,10 +87,11 @@ function storeWith(store: Store, blobs: ReadonlyMap<string, Buffer>): ReadOnlyTa
     resolve: (ref) => store.resolve(ref),
     exists: async (d) => blobs.has(d.digest) || store.exists(d),
     fetch: async (d, io) => {
-      const bytes = blobs.get(d.digest);
-      return bytes ? verified(Readable.from([bytes]), d, store.name) : store.fetch(d, io);
+      const b = blobs.get(d.digest);
+      if (b === undefined) return store.fetch(d, io);
+      return verified(Buffer.isBuffer(b) ? Readable.from([b]) : b(), d, store.name);
     },
-    referrers: (d) => store.referrers(d),
+    referrers: async (d) => [...carried.filter((a) => a.manifest.digest === d.digest).flatMap((a) => a.referrers ?? []), ...(await store.referrers(d))],
   };
 }
 

@@ -20,6 +20,11 @@ export const MediaType = {
   sigstoreTrustedRoot: 'application/vnd.dev.sigstore.trustedroot+json',
   // -- sources and reconcile
   reconcileLock: 'application/vnd.scrydon.lock.v1+json',
+  // -- the tool carried in an archive (save --with-tool)
+  toolArtifact: 'application/vnd.scrydon.tool.v1',
+  toolExecutable: 'application/octet-stream',
+  toolNpmPackage: 'application/gzip',
+  toolChecksums: 'text/plain',
 } as const;
 
 export const Annotation = {
@@ -43,6 +48,10 @@ export const Annotation = {
   sourceRef: 'io.scrydon.source.ref',
   sourceRevision: 'io.scrydon.source.revision',
   sourcePath: 'io.scrydon.source.path',
+  // -- the tool carried in an archive (save --with-tool)
+  toolPlatform: 'io.scrydon.tool.platform',
+  /** On an archive's index.json: the digest of the carried tool's SHA256SUMS blob (what tar extracts first). */
+  toolChecksums: 'io.scrydon.tool.sha256sums',
 } as const;
 
 /** The empty JSON config blob `{}` of OCI 1.1 artifacts. */

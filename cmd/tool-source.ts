@@ -1,0 +1,111 @@
+import { rm } from 'node:fs/promises';
+import { basename, dirname, resolve } from 'node:path';
+import semver from 'semver';
+import { NPM_PLATFORM, CHECKSUMS_FILE, signedTool, toolArtifact, TOOL_REPOSITORY, type ToolArtifact, type ToolFile } from '../src/archive/save-tool.js';
+import { writeNpmPackage } from '../src/archive/save-tool-npm.js';
+import { catalogSpecDir, packageVersion } from '../src/config/assets.js';
+import { ScrydonError } from '../src/errors.js';
+import { signArtifact } from '../src/signature/sign.js';
+import type { Context } from './context.js';
+import { humanBytes } from './output/progress.js';
+import { loadSigningKey } from './signature-options.js';
+
+/** The tool a `save --with-tool` carries, ready for saveArchive, and what to tell the operator once it is written. */
+export interface CarriedTool {
+  artifact: ToolArtifact;
+  cleanup: () => Promise<void>;
+  report: (archive: string) => { lines: string[]; data: Record<string, unknown> };
+}
+
+/** Chooses the tool, hashes it, signs it when a key is given (bundle format, as scrydon sign writes). */
+export async function carriedTool(ctx: Context, o: { file?: string | undefined; key?: string | undefined }): Promise<CarriedTool> {
+  const key = o.key !== undefined ? await loadSigningKey(o.key, ctx) : undefined;
+  const choice = await toolToCarry(ctx, o.file);
+  try {
+    let artifact = await toolArtifact(choice.file, { signal: ctx.signal });
+    if (key) {
+      artifact = await signedTool(artifact, (t, d) =>
+        signArtifact(t, d, key, { recursive: false, dockerReference: TOOL_REPOSITORY, legacyTagRef: () => TOOL_REPOSITORY, signal: ctx.signal }),
+      );
+    }
+    const a = artifact;
+    ctx.info(`carrying scrydon ${a.tool.version} (${choice.kind} ${a.tool.name}, ${humanBytes(a.file.size)}) as ${a.ref}${key ? ', signed' : ''}`);
+    const report = (archive: string) => {
+      const extract = extractionCommand(a, archive);
+      return {
+        lines: [`carried ${a.ref}: ${choice.kind} ${a.tool.name}; take it out with tar (no scrydon needed):`, `  ${extract}`],
+        data: { ref: a.ref, kind: choice.kind, name: a.tool.name, version: a.tool.version, platform: a.tool.platform, digest: a.file.digest, size: a.file.size, checksums: a.checksums.digest, manifest: a.manifest.digest, signatures: (a.referrers ?? []).map((d) => d.digest), extract },
+      };
+    };
+    return { artifact: a, cleanup: choice.cleanup, report };
+  } catch (e) {
+    await choice.cleanup();
+    throw e;
+  }
+}
+
+/** The exact command that takes the tool out of `archive`, checks it against its SHA256SUMS and makes it runnable. */
+function extractionCommand(a: ToolArtifact, archive: string): string {
+  const tar = shellWord(archive);
+  const blob = (digest: string) => `blobs/sha256/${digest.slice('sha256:'.length)}`;
+  const name = a.tool.name;
+  return (
+    `tar -xOf ${tar} ${blob(a.checksums.digest)} > ${CHECKSUMS_FILE} && tar -xOf ${tar} ${blob(a.file.digest)} > ${name} && sha256sum -c ${CHECKSUMS_FILE}` +
+    (a.tool.platform === NPM_PLATFORM ? '' : ` && chmod +x ${name}`)
+  );
+}
+
+function shellWord(s: string): string {
+  return /^[A-Za-z0-9._\/:=@%+-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * Which scrydon `save --with-tool` carries: the file named by --tool-file; else, running as the single
+ * executable, that executable (process.execPath); else, running under Node (an npm install or a checkout), no
+ * executable exists, so the running install as the npm package tarball npm pack would make of it.
+ */
+export interface ToolChoice {
+  file: ToolFile;
+  /** What it is, for the operator. */
+  kind: 'single executable' | 'npm package' | 'named file';
+  /** Removes what was made for the save (the npm tarball). */
+  cleanup: () => Promise<void>;
+}
+
+/** Running as Node's single executable application (node:sea, Node ≥ 20.12; absent before: false). */
+export function isSingleExecutable(): boolean {
+  return process.getBuiltinModule('node:sea')?.isSea() ?? false;
+}
+
+export async function toolToCarry(ctx: Context, toolFile: string | undefined): Promise<ToolChoice> {
+  const none = async (): Promise<void> => undefined;
+  if (toolFile !== undefined) return { file: namedToolFile(resolve(toolFile)), kind: 'named file', cleanup: none };
+  const version = packageVersion();
+  if (isSingleExecutable()) {
+    const name = `scrydon-${version}-${process.platform}-${process.arch}`;
+    return { file: { name, version, platform: `${process.platform}-${process.arch}`, path: process.execPath }, kind: 'single executable', cleanup: none };
+  }
+  const pkg = await writeNpmPackage(dirname(catalogSpecDir()), ctx.paths.tmp, ctx.signal);
+  return {
+    file: { name: pkg.name, version: pkg.version, platform: NPM_PLATFORM, path: pkg.path },
+    kind: 'npm package',
+    cleanup: () => rm(dirname(pkg.path), { recursive: true, force: true }),
+  };
+}
+
+/**
+ * --tool-file: its name says what it is, as the release names them — `scrydon-<version>-<os>-<arch>` (a single
+ * executable) or `scrydon-<version>.tgz` (an npm package). Nothing is run to find out.
+ */
+function namedToolFile(path: string): ToolFile {
+  const name = basename(path);
+  const npm = /^scrydon-(.+)\.tgz$/.exec(name);
+  const exe = /^scrydon-(.+)-([a-z0-9]+-[a-z0-9_]+)$/.exec(name);
+  const version = npm?.[1] ?? exe?.[1];
+  if (version === undefined || semver.valid(version) === null) {
+    throw new ScrydonError('usage', `--tool-file ${path}: the name does not say what it is`, {
+      hint: 'name it as the release does: scrydon-<version>-<os>-<arch> (the single executable) or scrydon-<version>.tgz (the npm package)',
+    });
+  }
+  return { name, version, platform: npm ? NPM_PLATFORM : (exe?.[2] as string), path };
+}
