@@ -5,10 +5,8 @@ import { NPM_PLATFORM, CHECKSUMS_FILE, signedTool, toolArtifact, TOOL_REPOSITORY
 import { writeNpmPackage } from '../src/archive/save-tool-npm.js';
 import { catalogSpecDir, packageVersion } from '../src/config/assets.js';
 import { ScrydonError } from '../src/errors.js';
-import { signArtifact } from '../src/signature/sign.js';
 import type { Context } from './context.js';
 import { humanBytes } from './output/progress.js';
-import { loadSigningKey } from './signature-options.js';
 
 /** The tool a `save --with-tool` carries, ready for saveArchive, and what to tell the operator once it is written. */
 export interface CarriedTool {
@@ -17,13 +15,17 @@ export interface CarriedTool {
   report: (archive: string) => { lines: string[]; data: Record<string, unknown> };
 }
 
-/** Chooses the tool, hashes it, signs it when a key is given (bundle format, as scrydon sign writes). */
+/**
+ * Chooses the tool, hashes it, signs it when a key is given (a bundle referrer, as scrydon sign writes; the
+ * signing code, sigstore-js among it, loads only then).
+ */
 export async function carriedTool(ctx: Context, o: { file?: string | undefined; key?: string | undefined }): Promise<CarriedTool> {
-  const key = o.key !== undefined ? await loadSigningKey(o.key, ctx) : undefined;
+  const key = o.key !== undefined ? await (await import('./signature-options.js')).loadSigningKey(o.key, ctx) : undefined;
   const choice = await toolToCarry(ctx, o.file);
   try {
     let artifact = await toolArtifact(choice.file, { signal: ctx.signal });
     if (key) {
+      const { signArtifact } = await import('../src/signature/sign.js');
       artifact = await signedTool(artifact, (t, d) =>
         signArtifact(t, d, key, { recursive: false, dockerReference: TOOL_REPOSITORY, legacyTagRef: () => TOOL_REPOSITORY, signal: ctx.signal }),
       );
@@ -72,9 +74,13 @@ export interface ToolChoice {
   cleanup: () => Promise<void>;
 }
 
-/** Running as Node's single executable application (node:sea, Node ≥ 20.12; absent before: false). */
+/**
+ * Running as Node's single executable application (`node:sea`'s isSea()). process.getBuiltinModule (Node ≥ 20.16)
+ * needs no import, so this works in the SEA's CommonJS bundle and never fails to load on an older Node (false there).
+ */
 export function isSingleExecutable(): boolean {
-  return process.getBuiltinModule('node:sea')?.isSea() ?? false;
+  const sea = typeof process.getBuiltinModule === 'function' ? process.getBuiltinModule('node:sea') : undefined;
+  return sea?.isSea() ?? false;
 }
 
 export async function toolToCarry(ctx: Context, toolFile: string | undefined): Promise<ToolChoice> {

@@ -8,7 +8,6 @@ import { humanBytes } from '../output/progress.js';
 import { shortDigest } from '../output/render.js';
 import { trustRootArtifact } from '../../src/signature/trust-artifact.js';
 import { storeDependencies } from '../../src/reconcile/store-deps.js';
-import { carriedTool } from '../tool-source.js';
 
 export default defineCommand({
   command: 'save [refs..]',
@@ -65,7 +64,7 @@ export default defineCommand({
       ctx.info(`carrying trusted root ${trust.digest}; on the other side: scrydon trust import --digest ${trust.digest}`);
     }
     // -- the tool: streamed from its file as the archive is written, never copied into the store
-    const tool = withTool ? await carriedTool(ctx, { file: args['tool-file'], key: args.key }) : undefined;
+    const tool = withTool ? await (await import('../tool-source.js')).carriedTool(ctx, { file: args['tool-file'], key: args.key }) : undefined;
     let r;
     try {
       const carry = [...(trust ? [trust] : []), ...(tool ? [tool.artifact] : [])];
