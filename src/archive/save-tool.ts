@@ -43,7 +43,7 @@ export const NPM_PLATFORM = 'npm';
 
 /** The tool file as a carried artifact: hashed here (streamed), read again when the archive is written. */
 export async function toolArtifact(t: ToolFile, o: IoOptions = {}): Promise<ToolArtifact> {
-  if (!/^[A-Za-z0-9._-]{1,100}$/.test(t.name)) throw new ScrydonError('usage', `tool file name "${t.name}" is not a plain file name`);
+  if (!/^[A-Za-z0-9._+-]{1,100}$/.test(t.name)) throw new ScrydonError('usage', `tool file name "${t.name}" is not a plain file name`);
   const { digest, size } = await digestOfFile(t.path, o.signal);
   const file: Descriptor = {
     mediaType: t.platform === NPM_PLATFORM ? MediaType.toolNpmPackage : MediaType.toolExecutable,
