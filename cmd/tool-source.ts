@@ -1,8 +1,8 @@
 import { rm } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import semver from 'semver';
-import { NPM_PLATFORM, CHECKSUMS_FILE, signedTool, toolArtifact, TOOL_REPOSITORY, type ToolArtifact, type ToolFile } from '../src/archive/save-tool.js';
-import { writeNpmPackage } from '../src/archive/save-tool-npm.js';
+import { NPM_PLATFORM, CHECKSUMS_FILE, signedTool, toolArtifact, TOOL_REPOSITORY, type ToolArtifact, type ToolFile } from '../src/verbs/save-tool.js';
+import { writeNpmPackage } from '../src/verbs/save-tool-npm.js';
 import { catalogSpecDir, packageVersion } from '../src/config/assets.js';
 import { ScrydonError } from '../src/errors.js';
 import type { Context } from './context.js';

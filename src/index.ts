@@ -30,7 +30,7 @@ export { buildPackFile, storePack, type BuiltPack } from './pack/build.js';
 export { readPack, packSummary } from './pack/read.js';
 export { inspectArtifact, type InspectResult } from './pack/inspect.js';
 
-export { saveArchive, type SaveOptions } from './archive/save.js';
+export { saveArchive, type SaveOptions } from './verbs/save.js';
 export { loadArchive, type LoadOptions } from './verbs/load.js';
 export { storeInventory } from './verbs/inventory.js';
 

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { fileSink, streamSink } from '../../src/archive/archive-sink.js';
-import { saveArchive } from '../../src/archive/save.js';
+import { saveArchive } from '../../src/verbs/save.js';
 import { readInventoryFile } from '../../src/verbs/inventory.js';
 import { ScrydonError } from '../../src/errors.js';
 import { defineCommand } from '../define-command.js';

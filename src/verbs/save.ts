@@ -8,8 +8,8 @@ import type { Descriptor } from '../oci/descriptor.js';
 import { parseReference } from '../oci/reference.js';
 import { pinnedDigest, storeRefName } from '../names/store.js';
 import type { Store } from '../store/store-target.js';
-import type { ArchiveSink } from './archive-sink.js';
-import { ArchiveWriter } from './archive-writer.js';
+import type { ArchiveSink } from '../archive/archive-sink.js';
+import { ArchiveWriter } from '../archive/archive-writer.js';
 import { storeToStore } from '../signature/legacy-companions.js';
 
 export interface SaveOptions extends IoOptions {
