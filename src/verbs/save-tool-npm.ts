@@ -9,8 +9,9 @@ import { writePackTarGz } from '../pack/pack-writer.js';
 /**
  * The running install as the npm package tarball `npm pack` makes of it (save --with-tool under Node): every file
  * under `package/`, as npm lists them for the package.json fields scrydon's own uses — package.json, README and
- * LICENSE at the top, `main`, the `bin` targets, each `files` entry, and the `bundleDependencies` with what they
- * need from node_modules — written deterministically (one mtime, npm's, owners 0) by the pack writer. It installs
+ * LICENSE at the top, `main`, the `bin` targets, each `files` entry (no list: the whole directory but its
+ * node_modules, as an installed release package is), and the `bundleDependencies` with what they need from
+ * node_modules — written deterministically (one mtime, npm's, owners 0) by the pack writer. It installs
  * with `npm install -g ./scrydon-<version>.tgz`, or runs unpacked (`node package/dist/bin/scrydon.js`).
  */
 
@@ -33,6 +34,8 @@ const MAX_PACKAGE_BYTES = 1024 * 1024 * 1024;
 /** Names npm never packs, wherever they are. */
 const NEVER = /^(\.git|\.npmrc|\.DS_Store|npm-debug\.log|\.[^/]*\.swp|[^/]*\.orig)$/;
 const ALWAYS_AT_TOP = /^(readme|license|licence)(\..*)?$/i;
+/** Left out of a package without a "files" list, as npm leaves them out (besides NEVER). */
+const NOT_WITHOUT_FILES = /^(node_modules|\.gitignore|\.npmignore|package-lock\.json)$/;
 
 export interface NpmPackage {
   /** `scrydon-0.1.0.tgz`, as npm pack names it. */
@@ -56,18 +59,21 @@ export async function writeNpmPackage(root: string, tmpDir: string, signal?: Abo
 /** The package's files in the order they are packed, each under `package/`. */
 export async function npmPackageEntries(root: string, pkg?: PackageJson): Promise<PackEntry[]> {
   pkg ??= await readPackageJson(root);
-  if (!Array.isArray(pkg.files) || !pkg.files.every((f): f is string => typeof f === 'string')) {
-    throw new ScrydonError('usage', `${join(root, 'package.json')} has no "files" list; cannot tell what the package holds`);
-  }
   const paths = new Set<string>(['package.json']);
-  for (const name of (await readdir(root)).filter((n) => ALWAYS_AT_TOP.test(n))) paths.add(name);
+  const top = await readdir(root);
+  for (const name of top.filter((n) => ALWAYS_AT_TOP.test(n))) paths.add(name);
   if (typeof pkg.main === 'string') paths.add(pkg.main);
   const bins = typeof pkg.bin === 'string' ? [pkg.bin] : pkg.bin && typeof pkg.bin === 'object' ? Object.values(pkg.bin) : [];
   for (const b of bins) if (typeof b === 'string') paths.add(b);
-  for (const f of pkg.files) {
-    if (/[*?[\]{}!]/.test(f)) throw new ScrydonError('usage', `${join(root, 'package.json')}: "files" entry "${f}" is a glob; only plain paths are supported`);
-    paths.add(f);
-  }
+  if (pkg.files === undefined) {
+    // no list (the release's package, once installed): everything the package directory holds but its node_modules
+    for (const name of top.filter((n) => !NOT_WITHOUT_FILES.test(n) && !NEVER.test(n))) paths.add(name);
+  } else if (Array.isArray(pkg.files) && pkg.files.every((f): f is string => typeof f === 'string')) {
+    for (const f of pkg.files) {
+      if (/[*?[\]{}!]/.test(f)) throw new ScrydonError('usage', `${join(root, 'package.json')}: "files" entry "${f}" is a glob; only plain paths are supported`);
+      paths.add(f);
+    }
+  } else throw new ScrydonError('usage', `${join(root, 'package.json')}: "files" is not a list of paths`);
   for (const dep of await bundledDirs(root, pkg)) paths.add(dep);
   const out = new Map<string, PackEntry>();
   for (const p of paths) {

@@ -117,22 +117,38 @@ describe('save --with-tool under Node', () => {
     assert.equal(sha256(await readFile(join(far, saved.name))), saved.digest);
   });
 
-  test('the carried package installs with no registry (skipped while the package lists dependencies it does not bundle)', async (t) => {
-    const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { dependencies?: Record<string, string>; optionalDependencies?: Record<string, string>; bundleDependencies?: string[] };
-    const unbundled = Object.keys(pkg.dependencies ?? {}).filter((d) => !(pkg.bundleDependencies ?? []).includes(d) && !(d in (pkg.optionalDependencies ?? {})));
-    if (unbundled.length > 0) {
-      t.skip(`package.json lists ${unbundled.length} dependencies it does not bundle (the self-contained package is issue 16's release item)`);
-      return;
-    }
+  test('from an install without a "files" list (as the release package is), the carried package installs with no registry and carries itself again', async () => {
+    // the release package: the carried tarball's files, its package.json with no files list and no dependencies
+    const unpacked = await tempDir();
+    assert.equal(sh(`${saved.extract} && tar -xzf ${saved.name} && rm ${saved.name} SHA256SUMS`, unpacked).code, 0);
+    const pkgDir = join(unpacked, 'package');
+    const manifest = JSON.parse(await readFile(join(pkgDir, 'package.json'), 'utf8')) as Record<string, unknown>;
+    for (const k of ['files', 'dependencies', 'devDependencies', 'scripts', 'main', 'types', 'exports']) delete manifest[k];
+    await writeFile(join(pkgDir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+    const fromInstall = (bin: string, out: string): ToolData => {
+      const r = spawnSync(process.execPath, [bin, 'save', '--with-tool', '-o', out, '--json'], { encoding: 'utf8', env: { PATH: process.env.PATH, SCRYDON_HOME: join(unpacked, 'home') } });
+      assert.equal(r.status, 0, r.stderr);
+      return (JSON.parse(r.stdout) as SaveOut).tool as ToolData;
+    };
+    const tool = fromInstall(join(pkgDir, 'dist', 'bin', 'scrydon.js'), join(unpacked, 'tool.tar'));
+    const far = await tempDir();
+    assert.equal(sh(tool.extract, far).code, 0);
+    const listed = sh(`tar -tzf ${tool.name}`, far).stdout.trim().split('\n').sort();
+    const files = sh('find package -type f', unpacked).stdout.trim().split('\n').sort();
+    assert.deepEqual(listed, files, 'the whole package directory, and nothing else');
+    // offline, with an empty cache, into a fresh prefix
     const prefix = await tempDir();
     const cache = await tempDir();
-    const r = spawnSync('npm', ['install', '-g', '--prefix', prefix, join(work, saved.name)], {
+    const npm = spawnSync('npm', ['install', '-g', '--prefix', prefix, join(far, tool.name)], {
       encoding: 'utf8',
-      env: { ...process.env, npm_config_offline: 'true', npm_config_cache: cache, npm_config_audit: 'false', npm_config_fund: 'false' },
+      env: { ...process.env, npm_config_offline: 'true', npm_config_cache: cache, npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' },
     });
-    assert.equal(r.status, 0, r.stderr);
+    assert.equal(npm.status, 0, npm.stderr);
     const v = spawnSync(join(prefix, 'bin', 'scrydon'), ['--version'], { encoding: 'utf8' });
     assert.equal(v.stdout.trim(), VERSION, v.stderr);
+    // the installed copy carries itself: the same bytes it was installed from
+    const again = fromInstall(join(prefix, 'lib', 'node_modules', 'scrydon', 'dist', 'bin', 'scrydon.js'), join(unpacked, 'again.tar'));
+    assert.equal(again.digest, tool.digest);
   });
 });
 
