@@ -1,9 +1,10 @@
-import { rm } from 'node:fs/promises';
-import { basename, dirname, resolve } from 'node:path';
+import { readFile, rm } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import semver from 'semver';
 import { NPM_PLATFORM, CHECKSUMS_FILE, signedTool, toolArtifact, TOOL_REPOSITORY, type ToolArtifact, type ToolFile } from '../src/verbs/save-tool.js';
 import { writeNpmPackage } from '../src/verbs/save-tool-npm.js';
-import { catalogSpecDir, packageVersion } from '../src/config/assets.js';
+import { packageVersion } from '../src/config/assets.js';
 import { ScrydonError } from '../src/errors.js';
 import type { Context } from './context.js';
 import { humanBytes } from './output/progress.js';
@@ -91,12 +92,22 @@ export async function toolToCarry(ctx: Context, toolFile: string | undefined): P
     const name = `scrydon-${version}-${process.platform}-${process.arch}`;
     return { file: { name, version, platform: `${process.platform}-${process.arch}`, path: process.execPath }, kind: 'single executable', cleanup: none };
   }
-  const pkg = await writeNpmPackage(dirname(catalogSpecDir()), ctx.paths.tmp, ctx.signal);
+  const pkg = await writeNpmPackage(await installRoot(), ctx.paths.tmp, ctx.signal);
   return {
     file: { name: pkg.name, version: pkg.version, platform: NPM_PLATFORM, path: pkg.path },
     kind: 'npm package',
     cleanup: () => rm(dirname(pkg.path), { recursive: true, force: true }),
   };
+}
+
+/** The running install's package directory: the nearest one above this module holding scrydon's package.json. */
+async function installRoot(): Promise<string> {
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (let dir = here; ; dir = dirname(dir)) {
+    const pkg = await readFile(join(dir, 'package.json'), 'utf8').then((t) => JSON.parse(t) as { name?: unknown }, () => undefined);
+    if (pkg?.name === 'scrydon') return dir;
+    if (dirname(dir) === dir) throw new ScrydonError('internal', `no scrydon package.json above ${here}`, { hint: 'the installation is incomplete; reinstall it' });
+  }
 }
 
 /**
