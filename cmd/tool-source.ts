@@ -2,11 +2,20 @@ import { readFile, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import semver from 'semver';
-import { NPM_PLATFORM, CHECKSUMS_FILE, signedTool, toolArtifact, TOOL_REPOSITORY, type ToolArtifact, type ToolFile } from '../src/verbs/save-tool.js';
+import {
+  NPM_PLATFORM,
+  CHECKSUMS_FILE,
+  signedTool,
+  toolArtifact,
+  TOOL_REPOSITORY,
+  type ToolArtifact,
+  type ToolFile,
+} from '../src/verbs/save-tool.js';
 import { writeNpmPackage } from '../src/verbs/save-tool-npm.js';
 import { packageVersion } from '../src/config/assets.js';
 import { ScrydonError } from '../src/errors.js';
 import type { Context } from './context.js';
+import { isSingleExecutable } from './runtime.js';
 import { humanBytes } from './output/progress.js';
 
 /** The tool a `save --with-tool` carries, ready for saveArchive, and what to tell the operator once it is written. */
@@ -20,24 +29,51 @@ export interface CarriedTool {
  * Chooses the tool, hashes it, signs it when a key is given (a bundle referrer, as scrydon sign writes; the
  * signing code, sigstore-js among it, loads only then).
  */
-export async function carriedTool(ctx: Context, o: { file?: string | undefined; key?: string | undefined }): Promise<CarriedTool> {
-  const key = o.key !== undefined ? await (await import('./signature-options.js')).loadSigningKey(o.key, ctx) : undefined;
+export async function carriedTool(
+  ctx: Context,
+  o: { file?: string | undefined; key?: string | undefined },
+): Promise<CarriedTool> {
+  const key =
+    o.key !== undefined ? await (await import('./signature-options.js')).loadSigningKey(o.key, ctx) : undefined;
   const choice = await toolToCarry(ctx, o.file);
   try {
     let artifact = await toolArtifact(choice.file, { signal: ctx.signal });
     if (key) {
       const { signArtifact } = await import('../src/signature/sign.js');
       artifact = await signedTool(artifact, (t, d) =>
-        signArtifact(t, d, key, { recursive: false, dockerReference: TOOL_REPOSITORY, legacyTagRef: () => TOOL_REPOSITORY, signal: ctx.signal }),
+        signArtifact(t, d, key, {
+          recursive: false,
+          dockerReference: TOOL_REPOSITORY,
+          legacyTagRef: () => TOOL_REPOSITORY,
+          signal: ctx.signal,
+        }),
       );
     }
     const a = artifact;
-    ctx.info(`carrying scrydon ${a.tool.version} (${choice.kind} ${a.tool.name}, ${humanBytes(a.file.size)}) as ${a.ref}${key ? ', signed' : ''}`);
+    const signatures = (await a.referrers?.referrers(a.manifest)) ?? [];
+    ctx.info(
+      `carrying scrydon ${a.tool.version} (${choice.kind} ${a.tool.name}, ${humanBytes(a.file.size)}) as ${a.ref}${key ? ', signed' : ''}`,
+    );
     const report = (archive: string) => {
       const extract = extractionCommand(a, archive);
       return {
-        lines: [`carried ${a.ref}: ${choice.kind} ${a.tool.name}; take it out with tar (no scrydon needed):`, `  ${extract}`],
-        data: { ref: a.ref, kind: choice.kind, name: a.tool.name, version: a.tool.version, platform: a.tool.platform, digest: a.file.digest, size: a.file.size, checksums: a.checksums.digest, manifest: a.manifest.digest, signatures: (a.referrers ?? []).map((d) => d.digest), extract },
+        lines: [
+          `carried ${a.ref}: ${choice.kind} ${a.tool.name}; take it out with tar (no scrydon needed):`,
+          `  ${extract}`,
+        ],
+        data: {
+          ref: a.ref,
+          kind: choice.kind,
+          name: a.tool.name,
+          version: a.tool.version,
+          platform: a.tool.platform,
+          digest: a.file.digest,
+          size: a.file.size,
+          checksums: a.checksums.digest,
+          manifest: a.manifest.digest,
+          signatures: signatures.map((d) => d.digest),
+          extract,
+        },
       };
     };
     return { artifact: a, cleanup: choice.cleanup, report };
@@ -59,7 +95,7 @@ function extractionCommand(a: ToolArtifact, archive: string): string {
 }
 
 function shellWord(s: string): string {
-  return /^[A-Za-z0-9._\/:=@%+-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`;
+  return /^[A-Za-z0-9._/:=@%+-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`;
 }
 
 /**
@@ -67,7 +103,7 @@ function shellWord(s: string): string {
  * executable, that executable (process.execPath); else, running under Node (an npm install or a checkout), no
  * executable exists, so the running install as the npm package tarball npm pack would make of it.
  */
-export interface ToolChoice {
+interface ToolChoice {
   file: ToolFile;
   /** What it is, for the operator. */
   kind: 'single executable' | 'npm package' | 'named file';
@@ -75,22 +111,17 @@ export interface ToolChoice {
   cleanup: () => Promise<void>;
 }
 
-/**
- * Running as Node's single executable application (`node:sea`'s isSea()). process.getBuiltinModule (Node ≥ 20.16)
- * needs no import, so this works in the SEA's CommonJS bundle and never fails to load on an older Node (false there).
- */
-export function isSingleExecutable(): boolean {
-  const sea = typeof process.getBuiltinModule === 'function' ? process.getBuiltinModule('node:sea') : undefined;
-  return sea?.isSea() ?? false;
-}
-
-export async function toolToCarry(ctx: Context, toolFile: string | undefined): Promise<ToolChoice> {
+async function toolToCarry(ctx: Context, toolFile: string | undefined): Promise<ToolChoice> {
   const none = async (): Promise<void> => undefined;
   if (toolFile !== undefined) return { file: namedToolFile(resolve(toolFile)), kind: 'named file', cleanup: none };
   const version = packageVersion();
   if (isSingleExecutable()) {
     const name = `scrydon-${version}-${process.platform}-${process.arch}`;
-    return { file: { name, version, platform: `${process.platform}-${process.arch}`, path: process.execPath }, kind: 'single executable', cleanup: none };
+    return {
+      file: { name, version, platform: `${process.platform}-${process.arch}`, path: process.execPath },
+      kind: 'single executable',
+      cleanup: none,
+    };
   }
   const pkg = await writeNpmPackage(await installRoot(), ctx.paths.tmp, ctx.signal);
   return {
@@ -104,9 +135,15 @@ export async function toolToCarry(ctx: Context, toolFile: string | undefined): P
 async function installRoot(): Promise<string> {
   const here = dirname(fileURLToPath(import.meta.url));
   for (let dir = here; ; dir = dirname(dir)) {
-    const pkg = await readFile(join(dir, 'package.json'), 'utf8').then((t) => JSON.parse(t) as { name?: unknown }, () => undefined);
+    const pkg = await readFile(join(dir, 'package.json'), 'utf8').then(
+      (t) => JSON.parse(t) as { name?: unknown },
+      () => undefined,
+    );
     if (pkg?.name === 'scrydon') return dir;
-    if (dirname(dir) === dir) throw new ScrydonError('internal', `no scrydon package.json above ${here}`, { hint: 'the installation is incomplete; reinstall it' });
+    if (dirname(dir) === dir)
+      throw new ScrydonError('internal', `no scrydon package.json above ${here}`, {
+        hint: 'the installation is incomplete; reinstall it',
+      });
   }
 }
 

@@ -52,7 +52,12 @@ export async function writeNpmPackage(root: string, tmpDir: string, signal?: Abo
   await mkdir(dir, { recursive: true });
   const name = `${pkg.name.replace(/^@/, '').replace('/', '-')}-${pkg.version}.tgz`;
   const path = join(dir, name);
-  await writePackTarGz(entries, path, { mtime: NPM_MTIME, maxBytes: MAX_PACKAGE_BYTES, what: `npm package of ${root}`, signal });
+  await writePackTarGz(entries, path, {
+    mtime: NPM_MTIME,
+    maxBytes: MAX_PACKAGE_BYTES,
+    what: `npm package of ${root}`,
+    signal,
+  });
   return { name, version: pkg.version, path };
 }
 
@@ -63,14 +68,19 @@ export async function npmPackageEntries(root: string, pkg?: PackageJson): Promis
   const top = await readdir(root);
   for (const name of top.filter((n) => ALWAYS_AT_TOP.test(n))) paths.add(name);
   if (typeof pkg.main === 'string') paths.add(pkg.main);
-  const bins = typeof pkg.bin === 'string' ? [pkg.bin] : pkg.bin && typeof pkg.bin === 'object' ? Object.values(pkg.bin) : [];
+  const bins =
+    typeof pkg.bin === 'string' ? [pkg.bin] : pkg.bin && typeof pkg.bin === 'object' ? Object.values(pkg.bin) : [];
   for (const b of bins) if (typeof b === 'string') paths.add(b);
   if (pkg.files === undefined) {
     // no list (the release's package, once installed): everything the package directory holds but its node_modules
     for (const name of top.filter((n) => !NOT_WITHOUT_FILES.test(n) && !NEVER.test(n))) paths.add(name);
   } else if (Array.isArray(pkg.files) && pkg.files.every((f): f is string => typeof f === 'string')) {
     for (const f of pkg.files) {
-      if (/[*?[\]{}!]/.test(f)) throw new ScrydonError('usage', `${join(root, 'package.json')}: "files" entry "${f}" is a glob; only plain paths are supported`);
+      if (/[*?[\]{}!]/.test(f))
+        throw new ScrydonError(
+          'usage',
+          `${join(root, 'package.json')}: "files" entry "${f}" is a glob; only plain paths are supported`,
+        );
       paths.add(f);
     }
   } else throw new ScrydonError('usage', `${join(root, 'package.json')}: "files" is not a list of paths`);
@@ -85,8 +95,11 @@ export async function npmPackageEntries(root: string, pkg?: PackageJson): Promis
 
 async function readPackageJson(root: string): Promise<PackageJson> {
   const file = join(root, 'package.json');
-  const v = JSON.parse((await readSmallFile(file, MAX_PACKAGE_JSON_BYTES, file)).toString('utf8')) as Partial<PackageJson> | null;
-  if (!v || typeof v.name !== 'string' || typeof v.version !== 'string') throw new ScrydonError('usage', `${file} names no package name and version`);
+  const v = JSON.parse(
+    (await readSmallFile(file, MAX_PACKAGE_JSON_BYTES, file)).toString('utf8'),
+  ) as Partial<PackageJson> | null;
+  if (!v || typeof v.name !== 'string' || typeof v.version !== 'string')
+    throw new ScrydonError('usage', `${file} names no package name and version`);
   return v as PackageJson;
 }
 
@@ -98,10 +111,14 @@ async function filesAt(root: string, rel: string): Promise<PackEntry[]> {
     throw e;
   });
   if (!st) return [];
-  if (st.isFile()) return NEVER.test(rel.split('/').pop() ?? '') ? [] : [{ path: rel, type: 'file', source: abs, size: st.size, mode: st.mode & 0o111 ? 0o755 : 0o644 }];
+  if (st.isFile())
+    return NEVER.test(rel.split('/').pop() ?? '')
+      ? []
+      : [{ path: rel, type: 'file', source: abs, size: st.size, mode: st.mode & 0o111 ? 0o755 : 0o644 }];
   if (!st.isDirectory()) return [];
   const walked = await walkPackDir(abs);
-  if (walked.unsafe.length > 0) throw new ScrydonError('unsafe_entry', `${abs}/${walked.unsafe[0]?.path}: ${walked.unsafe[0]?.reason}`);
+  if (walked.unsafe.length > 0)
+    throw new ScrydonError('unsafe_entry', `${abs}/${walked.unsafe[0]?.path}: ${walked.unsafe[0]?.reason}`);
   return walked.entries
     .filter((e) => e.type === 'file' && !e.path.split('/').some((part) => NEVER.test(part)))
     .map((e) => ({ ...e, path: `${rel}/${e.path}` }));
@@ -113,7 +130,12 @@ async function filesAt(root: string, rel: string): Promise<PackEntry[]> {
  */
 async function bundledDirs(root: string, pkg: PackageJson): Promise<string[]> {
   const declared = pkg.bundleDependencies ?? pkg.bundledDependencies;
-  const names = declared === true ? depNames(pkg) : Array.isArray(declared) ? declared.filter((n): n is string => typeof n === 'string') : [];
+  const names =
+    declared === true
+      ? depNames(pkg)
+      : Array.isArray(declared)
+        ? declared.filter((n): n is string => typeof n === 'string')
+        : [];
   const out: string[] = [];
   const queue = names.map((name) => ({ name, from: '', optional: isOptional(pkg, name) }));
   while (queue.length > 0) {
@@ -122,7 +144,9 @@ async function bundledDirs(root: string, pkg: PackageJson): Promise<string[]> {
     if (dir === undefined) {
       // an optional dependency (a native module for another platform) is absent where npm did not install it
       if (optional) continue;
-      throw new ScrydonError('not_found', `bundled dependency ${name} is not installed under ${join(root, from)}`, { hint: 'npm install in the package first' });
+      throw new ScrydonError('not_found', `bundled dependency ${name} is not installed under ${join(root, from)}`, {
+        hint: 'npm install in the package first',
+      });
     }
     if (out.includes(dir)) continue;
     out.push(dir);
@@ -148,7 +172,13 @@ function keys(v: unknown): string[] {
 async function locate(root: string, from: string, name: string): Promise<string | undefined> {
   for (let dir = from; ; dir = dir.includes('/node_modules/') ? dir.slice(0, dir.lastIndexOf('/node_modules/')) : '') {
     const candidate = dir ? `${dir}/node_modules/${name}` : `node_modules/${name}`;
-    if (await lstat(join(root, candidate, 'package.json')).then(() => true, () => false)) return candidate;
+    if (
+      await lstat(join(root, candidate, 'package.json')).then(
+        () => true,
+        () => false,
+      )
+    )
+      return candidate;
     if (dir === '') return undefined;
   }
 }

@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
+import { MemoryTarget } from '../content/memory-target.js';
 import type { IoOptions, Target } from '../content/target.js';
-import { readAllBounded, verified } from '../content/verify-stream.js';
 import { ScrydonError } from '../errors.js';
-import { descriptorOf, MAX_MANIFEST_BYTES, referrerEntry, type Descriptor } from '../oci/descriptor.js';
+import { descriptorOf, type Descriptor } from '../oci/descriptor.js';
 import type { Digest } from '../oci/digest.js';
-import { artifactTypeOf, encodeJson, parseGraphNode, subjectOf } from '../oci/manifest.js';
-import { Annotation, EMPTY_JSON, isGraphNodeType, MediaType } from '../oci/media-types.js';
+import { encodeJson } from '../oci/manifest.js';
+import { Annotation, EMPTY_JSON, MediaType } from '../oci/media-types.js';
 import type { CarriedArtifact } from './save.js';
 
 /**
@@ -43,7 +43,8 @@ export const NPM_PLATFORM = 'npm';
 
 /** The tool file as a carried artifact: hashed here (streamed), read again when the archive is written. */
 export async function toolArtifact(t: ToolFile, o: IoOptions = {}): Promise<ToolArtifact> {
-  if (!/^[A-Za-z0-9._+-]{1,100}$/.test(t.name)) throw new ScrydonError('usage', `tool file name "${t.name}" is not a plain file name`);
+  if (!/^[A-Za-z0-9._+-]{1,100}$/.test(t.name))
+    throw new ScrydonError('usage', `tool file name "${t.name}" is not a plain file name`);
   const { digest, size } = await digestOfFile(t.path, o.signal);
   const file: Descriptor = {
     mediaType: t.platform === NPM_PLATFORM ? MediaType.toolNpmPackage : MediaType.toolExecutable,
@@ -52,7 +53,9 @@ export async function toolArtifact(t: ToolFile, o: IoOptions = {}): Promise<Tool
     annotations: { [Annotation.title]: t.name },
   };
   const sums = Buffer.from(`${digest.slice('sha256:'.length)}  ${t.name}\n`);
-  const checksums = descriptorOf(MediaType.toolChecksums, sums, { annotations: { [Annotation.title]: CHECKSUMS_FILE } });
+  const checksums = descriptorOf(MediaType.toolChecksums, sums, {
+    annotations: { [Annotation.title]: CHECKSUMS_FILE },
+  });
   const config = descriptorOf(MediaType.ociEmpty, EMPTY_JSON);
   const manifestBytes = encodeJson({
     schemaVersion: 2,
@@ -60,7 +63,11 @@ export async function toolArtifact(t: ToolFile, o: IoOptions = {}): Promise<Tool
     artifactType: MediaType.toolArtifact,
     config,
     layers: [file, checksums],
-    annotations: { [Annotation.title]: 'scrydon', [Annotation.version]: t.version, [Annotation.toolPlatform]: t.platform },
+    annotations: {
+      [Annotation.title]: 'scrydon',
+      [Annotation.version]: t.version,
+      [Annotation.toolPlatform]: t.platform,
+    },
   });
   const manifest = descriptorOf(MediaType.ociManifest, manifestBytes, { artifactType: MediaType.toolArtifact });
   const blobs = new Map<string, Buffer | (() => Readable)>([
@@ -71,44 +78,28 @@ export async function toolArtifact(t: ToolFile, o: IoOptions = {}): Promise<Tool
   ]);
   // tags cannot hold '+' (semver build metadata): '_' as store tags have it
   const ref = `${TOOL_REPOSITORY}:${`${t.version}-${t.platform}`.replaceAll('+', '_')}`;
-  return { ref, manifest, blobs, tool: t, file, checksums, indexAnnotations: { [Annotation.toolChecksums]: checksums.digest } };
+  return {
+    ref,
+    manifest,
+    blobs,
+    tool: t,
+    file,
+    checksums,
+    indexAnnotations: { [Annotation.toolChecksums]: checksums.digest },
+  };
 }
 
 /**
- * Signs the tool artifact: `sign` (signArtifact with a key) writes its signature into a small in-memory target
- * over the artifact; the signatures come back as the artifact's referrers, to travel in the archive with it.
+ * Signs the tool artifact: `sign` (signArtifact with a key) writes its signatures into a target in memory, which
+ * then holds the artifact's referrers for the archive; the tool's own blobs are not needed for that.
  */
-export async function signedTool(a: ToolArtifact, sign: (target: Target, subject: Descriptor) => Promise<unknown>): Promise<ToolArtifact> {
-  const blobs = new Map(a.blobs);
-  const referrers: Descriptor[] = [...(a.referrers ?? [])];
-  const name = `the tool artifact ${a.ref}`;
-  const target: Target = {
-    name,
-    pushConcurrency: 1,
-    resolve: async (ref) => {
-      if (ref === a.ref) return a.manifest;
-      throw new ScrydonError('not_found', `${ref} is not in ${name}`);
-    },
-    exists: async (d) => blobs.has(d.digest),
-    fetch: async (d) => {
-      const b = blobs.get(d.digest);
-      if (b === undefined) throw new ScrydonError('not_found', `${d.digest} is not in ${name}`);
-      return verified(Buffer.isBuffer(b) ? Readable.from([b]) : b(), d, name);
-    },
-    push: async (d, body) => {
-      const bytes = await readAllBounded(verified(body, d, name), MAX_MANIFEST_BYTES, `${d.digest} for ${name}`);
-      blobs.set(d.digest, bytes);
-      if (!isGraphNodeType(d.mediaType)) return;
-      const node = parseGraphNode(bytes, d.mediaType, `${name}: ${d.digest}`);
-      const subject = subjectOf(node);
-      if (subject?.digest === a.manifest.digest) referrers.push(referrerEntry(d, subject, artifactTypeOf(node)));
-    },
-    tag: async (_d, ref) => {
-      throw new ScrydonError('usage', `${name} takes no tags (${ref}): sign it with a bundle, not --legacy`);
-    },
-  };
-  await sign(target, a.manifest);
-  return { ...a, blobs, referrers };
+export async function signedTool(
+  a: ToolArtifact,
+  sign: (target: Target, subject: Descriptor) => Promise<unknown>,
+): Promise<ToolArtifact & { referrers: MemoryTarget }> {
+  const referrers = new MemoryTarget({ name: `the signatures of ${a.ref}` });
+  await sign(referrers, a.manifest);
+  return { ...a, referrers };
 }
 
 async function digestOfFile(path: string, signal?: AbortSignal): Promise<{ digest: Digest; size: number }> {

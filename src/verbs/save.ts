@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { copyGraphs, type CopyStats, type RootToCopy } from '../content/copy.js';
 import type { EventSink } from '../content/events.js';
-import type { IoOptions, ReadOnlyTarget, ReferrerLister } from '../content/target.js';
+import type { IoOptions, ReadOnlyStorage, ReadOnlyTarget, ReferrerLister } from '../content/target.js';
 import { verified } from '../content/verify-stream.js';
 import { ScrydonError } from '../errors.js';
 import type { Descriptor } from '../oci/descriptor.js';
@@ -27,8 +27,8 @@ interface CarriedArtifact {
   manifest: Descriptor;
   /** Every blob of the artifact (the manifest's bytes too), by digest: its bytes, or a way to stream them (a large file). */
   blobs: ReadonlyMap<string, Buffer | (() => Readable)>;
-  /** Manifests whose subject is `manifest` (its signatures), their blobs in `blobs` too. */
-  referrers?: readonly Descriptor[];
+  /** Where the artifact's referrers (its signatures) are, with their blobs. */
+  referrers?: ReadOnlyStorage & ReferrerLister;
   /** Annotations the archive's index.json gains (save --with-tool: where its SHA256SUMS is). */
   indexAnnotations?: Readonly<Record<string, string>>;
 }
@@ -80,18 +80,25 @@ export async function saveArchive(store: Store, refs: readonly string[], sink: A
 /** The store as the copy's source, plus the carried artifacts and their referrers: what the archive alone carries. */
 function storeWith(store: Store, carried: readonly CarriedArtifact[]): ReadOnlyTarget & ReferrerLister {
   const blobs = new Map(carried.flatMap((a) => [...a.blobs]));
+  const holding = async (d: Descriptor) => {
+    for (const a of carried) if (await a.referrers?.exists(d)) return a.referrers;
+    return undefined;
+  };
   return {
     name: store.name,
     localReads: true,
     admitted: true,
     resolve: (ref) => store.resolve(ref),
-    exists: async (d) => blobs.has(d.digest) || store.exists(d),
+    exists: async (d) => blobs.has(d.digest) || (await holding(d)) !== undefined || store.exists(d),
     fetch: async (d, io) => {
       const b = blobs.get(d.digest);
-      if (b === undefined) return store.fetch(d, io);
-      return verified(Buffer.isBuffer(b) ? Readable.from([b]) : b(), d, store.name);
+      if (b !== undefined) return verified(Buffer.isBuffer(b) ? Readable.from([b]) : b(), d, store.name);
+      return ((await holding(d)) ?? store).fetch(d, io);
     },
-    referrers: async (d) => [...carried.filter((a) => a.manifest.digest === d.digest).flatMap((a) => a.referrers ?? []), ...(await store.referrers(d))],
+    referrers: async (d) => {
+      const own = await Promise.all(carried.filter((a) => a.manifest.digest === d.digest).map((a) => a.referrers?.referrers(d) ?? []));
+      return [...own.flat(), ...(await store.referrers(d))];
+    },
   };
 }
 
