@@ -18,7 +18,7 @@ export interface SaveOptions extends IoOptions {
   /** Digests the receiving store has (from its inventory): left out of the archive. */
   exclude?: ReadonlySet<string>;
   onEvent?: EventSink;
-  /** Artifacts held in memory that the archive carries under their tag; the store never gains them (save --trust). */
+  /** Artifacts from outside the store that the archive carries under their tag (save --trust, --with-tool); the store never gains them. */
   carry?: readonly CarriedArtifact[];
 }
 
