@@ -1,7 +1,7 @@
 import { isSea } from 'node:sea';
 
 /** Whether scrydon runs as the single executable (a Node single-executable application: scripts/release). */
-function isSingleExecutable(): boolean {
+export function isSingleExecutable(): boolean {
   return isSea();
 }
 

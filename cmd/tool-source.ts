@@ -19,7 +19,7 @@ import { isSingleExecutable } from './runtime.js';
 import { humanBytes } from './output/progress.js';
 
 /** The tool a `save --with-tool` carries, ready for saveArchive, and what to tell the operator once it is written. */
-export interface CarriedTool {
+interface CarriedTool {
   artifact: ToolArtifact;
   cleanup: () => Promise<void>;
   report: (archive: string) => { lines: string[]; data: Record<string, unknown> };

@@ -37,7 +37,7 @@ const ALWAYS_AT_TOP = /^(readme|license|licence)(\..*)?$/i;
 /** Left out of a package without a "files" list, as npm leaves them out (besides NEVER). */
 const NOT_WITHOUT_FILES = /^(node_modules|\.gitignore|\.npmignore|package-lock\.json)$/;
 
-export interface NpmPackage {
+interface NpmPackage {
   /** `scrydon-0.1.0.tgz`, as npm pack names it. */
   name: string;
   version: string;
@@ -62,7 +62,7 @@ export async function writeNpmPackage(root: string, tmpDir: string, signal?: Abo
 }
 
 /** The package's files in the order they are packed, each under `package/`. */
-export async function npmPackageEntries(root: string, pkg?: PackageJson): Promise<PackEntry[]> {
+async function npmPackageEntries(root: string, pkg?: PackageJson): Promise<PackEntry[]> {
   pkg ??= await readPackageJson(root);
   const paths = new Set<string>(['package.json']);
   const top = await readdir(root);

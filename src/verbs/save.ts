@@ -22,7 +22,7 @@ export interface SaveOptions extends IoOptions {
   carry?: readonly CarriedArtifact[];
 }
 
-interface CarriedArtifact {
+export interface CarriedArtifact {
   ref: string;
   manifest: Descriptor;
   /** Every blob of the artifact (the manifest's bytes too), by digest: its bytes, or a way to stream them (a large file). */
