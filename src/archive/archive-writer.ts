@@ -22,7 +22,7 @@ export interface ArchiveWriterOptions {
  */
 export class ArchiveWriter implements Target, Committer {
   readonly name: string;
-  readonly pushConcurrency = 1;
+  readonly pushLimit = 1;
   readonly #sink: ArchiveSink;
   readonly #exclude: ReadonlySet<string>;
   readonly #written = new Set<string>();

@@ -72,7 +72,7 @@ export async function saveArchive(store: Store, refs: readonly string[], sink: A
 function storeWith(store: Store, blobs: ReadonlyMap<string, Buffer>): ReadOnlyTarget & ReferrerLister {
   return {
     name: store.name,
-    localReads: true,
+    readsAreLocal: true,
     admitted: true,
     resolve: (ref) => store.resolve(ref),
     exists: async (d) => blobs.has(d.digest) || store.exists(d),
