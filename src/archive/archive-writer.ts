@@ -24,7 +24,7 @@ interface ArchiveWriterOptions {
  */
 export class ArchiveWriter implements Target, Committer {
   readonly name: string;
-  readonly pushConcurrency = 1;
+  readonly pushLimit = 1;
   readonly #sink: ArchiveSink;
   readonly #exclude: ReadonlySet<string>;
   readonly #annotations: Readonly<Record<string, string>>;

@@ -4,7 +4,7 @@ import { MAX_MANIFEST_BYTES, plainDescriptor, type Descriptor } from '../oci/des
 import { isDigest } from '../oci/digest.js';
 import { artifactTypeOf, parseGraphNode, subjectOf } from '../oci/manifest.js';
 import { isGraphNodeType } from '../oci/media-types.js';
-import type { IoOptions, ReferrerLister, TagLister, Target } from './target.js';
+import type { FetchOptions, IoOptions, ReferrerLister, TagLister, Target } from './target.js';
 import { readAllBounded, verified, VerifyStream } from './verify-stream.js';
 
 /** Bytes held in memory as a VerifyStream that starts moving them when first read (as a store file's body does). */
@@ -39,9 +39,9 @@ interface MemoryCall {
 export interface MemoryTargetOptions {
   name?: string;
   /** The Target flags (target.ts), for a memory target standing in for a store, an archive writer or a registry. */
-  localReads?: boolean;
-  pushConcurrency?: number;
-  checksDigests?: boolean;
+  readsAreLocal?: boolean;
+  pushLimit?: number;
+  verifiesDigests?: boolean;
 }
 
 /**
@@ -52,9 +52,9 @@ export interface MemoryTargetOptions {
  */
 export class MemoryTarget implements Target, ReferrerLister, TagLister {
   readonly name: string;
-  readonly localReads?: boolean;
-  readonly pushConcurrency?: number;
-  readonly checksDigests?: boolean;
+  readonly readsAreLocal?: boolean;
+  readonly pushLimit?: number;
+  readonly verifiesDigests?: boolean;
   /** Content by digest (tests may damage it in place to check verification at the end of a read). */
   protected readonly content = new Map<string, { descriptor: Descriptor; bytes: Buffer }>();
   readonly #tags = new Map<string, Descriptor>();
@@ -65,9 +65,9 @@ export class MemoryTarget implements Target, ReferrerLister, TagLister {
 
   constructor(o: MemoryTargetOptions = {}) {
     this.name = o.name ?? 'memory';
-    if (o.localReads !== undefined) this.localReads = o.localReads;
-    if (o.pushConcurrency !== undefined) this.pushConcurrency = o.pushConcurrency;
-    if (o.checksDigests !== undefined) this.checksDigests = o.checksDigests;
+    if (o.readsAreLocal !== undefined) this.readsAreLocal = o.readsAreLocal;
+    if (o.pushLimit !== undefined) this.pushLimit = o.pushLimit;
+    if (o.verifiesDigests !== undefined) this.verifiesDigests = o.verifiesDigests;
   }
 
   /** Logs one call (subclasses with more capabilities log theirs too). */
@@ -91,7 +91,7 @@ export class MemoryTarget implements Target, ReferrerLister, TagLister {
     return this.content.get(d.digest)?.descriptor.size === d.size;
   }
 
-  async fetch(d: Descriptor, o: IoOptions = {}): Promise<Readable> {
+  async fetch(d: Descriptor, o: FetchOptions = {}): Promise<Readable> {
     this.record('fetch', { digest: d.digest });
     o.signal?.throwIfAborted();
     const hit = this.content.get(d.digest);

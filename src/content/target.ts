@@ -5,18 +5,22 @@ import type { WalkLimits } from './limits.js';
 /** Every I/O call takes one; it stands in for Go's context. */
 export interface IoOptions {
   signal?: AbortSignal | undefined;
-  /**
-   * fetch(): the bytes go to a destination that checks their digest itself (a registry, as the distribution spec
-   * requires of every blob upload), so a local source may check only their size and skip hashing them.
-   */
-  sizeOnly?: boolean;
   /** Bounds on what a source may make this operation walk and list (limits.ts); the defaults where absent. */
   walkLimits?: Partial<WalkLimits> | undefined;
 }
 
+/** What fetch() takes besides the signal. */
+export interface FetchOptions extends IoOptions {
+  /**
+   * Check only the bytes' size, not their digest: the caller hands them to a destination that verifies digests
+   * itself (`Target.verifiesDigests`), so a source may skip hashing them. The copy sets it; nothing else should.
+   */
+  sizeOnly?: boolean;
+}
+
 /** Bytes of a descriptor, verified against digest and size as they stream: a mismatch is the stream's error. */
 interface Fetcher {
-  fetch(d: Descriptor, o?: IoOptions): Promise<Readable>;
+  fetch(d: Descriptor, o?: FetchOptions): Promise<Readable>;
 }
 export interface ReadOnlyStorage extends Fetcher {
   exists(d: Descriptor, o?: IoOptions): Promise<boolean>;
@@ -59,10 +63,11 @@ export interface ReadOnlyTarget extends ReadOnlyStorage, Resolver {
   /** A short human name for messages: a path, `registry/repo`, an archive file. */
   readonly name: string;
   /**
-   * fetch() reads local files (the store): cheap enough that the copy reads a manifest while it asks the
-   * destination whether it has it, instead of after. A remote source's manifest is fetched only when needed.
+   * fetch() reads this machine's own files (the store), not the network: a read costs no round trip, so the copy
+   * reads a manifest while it asks the destination whether it has it (a remote source's only once it must), and
+   * bytes that fail verification are damage here (a pack reader hints `scrydon check`).
    */
-  readonly localReads?: boolean;
+  readonly readsAreLocal?: boolean;
   /**
    * Content this machine admitted already, under the walk limits of the operation that brought it in (the
    * store): a copy from it is not held to them again (`save --all` of a store larger than one pull may be).
@@ -70,10 +75,16 @@ export interface ReadOnlyTarget extends ReadOnlyStorage, Resolver {
   readonly admitted?: boolean;
 }
 export interface Target extends ReadOnlyTarget, Pusher, Tagger {
-  /** How many pushes this target takes at once (an archive writer appends one entry at a time: 1). */
-  readonly pushConcurrency?: number;
-  /** The destination refuses a pushed blob whose bytes do not match its digest (a registry), so the copy need not hash them. */
-  readonly checksDigests?: boolean;
+  /**
+   * The most pushes this target takes at once (an archive writer appends one entry at a time: 1); a copy into it
+   * runs no more transfers than that. Absent: no limit of its own.
+   */
+  readonly pushLimit?: number;
+  /**
+   * push() refuses a blob whose bytes do not match its digest (a registry: the distribution spec makes it hash
+   * every upload). The copy then fetches blobs for it with `sizeOnly` and leaves the digest check to it.
+   */
+  readonly verifiesDigests?: boolean;
 }
 
 export function hasReferrers<T extends object>(t: T): t is T & ReferrerLister {

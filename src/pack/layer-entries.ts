@@ -8,7 +8,7 @@ const STORE_DAMAGE_HINT = "the store's copy of this blob is damaged: run scrydon
 
 /** A local target's (the store's) damaged bytes get the hint that fixes them. */
 function hinted(target: ReadOnlyTarget, e: unknown): unknown {
-  if (!target.localReads || !(e instanceof ScrydonError) || (e.code !== 'digest_mismatch' && e.code !== 'size_mismatch')) return e;
+  if (!target.readsAreLocal || !(e instanceof ScrydonError) || (e.code !== 'digest_mismatch' && e.code !== 'size_mismatch')) return e;
   return new ScrydonError(e.code, e.message, { hint: STORE_DAMAGE_HINT, cause: e });
 }
 

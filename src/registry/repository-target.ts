@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import type { IoOptions, ReferrerLister, TaggingPusher, TagLister, Target } from '../content/target.js';
+import type { FetchOptions, IoOptions, ReferrerLister, TaggingPusher, TagLister, Target } from '../content/target.js';
 import { readAllBounded, verified } from '../content/verify-stream.js';
 import { ScrydonError } from '../errors.js';
 import { MAX_MANIFEST_BYTES, type Descriptor } from '../oci/descriptor.js';
@@ -32,7 +32,7 @@ export class RepositoryTarget implements Target, ReferrerLister, TagLister, Tagg
   readonly client: RegistryClient;
   readonly repository: string;
   /** A registry refuses an upload whose bytes do not match the digest it is closed with (distribution spec). */
-  readonly checksDigests = true;
+  readonly verifiesDigests = true;
   readonly #writable: boolean;
   readonly #referrers: ReferrersProbe;
   readonly #manifests = new ManifestCache(MAX_MANIFEST_BYTES * 2);
@@ -67,7 +67,7 @@ export class RepositoryTarget implements Target, ReferrerLister, TagLister, Tagg
     return descriptor;
   }
 
-  async fetch(d: Descriptor, o: IoOptions = {}): Promise<Readable> {
+  async fetch(d: Descriptor, o: FetchOptions = {}): Promise<Readable> {
     if (isGraphNodeType(d.mediaType)) {
       const bytes = this.#manifests.get(d.digest) ?? (await fetchManifest(this.#ref(o), d));
       return verified(Readable.from([bytes]), d, this.name);

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { IoOptions, ReferrerLister, TagLister, Target } from '../content/target.js';
+import type { FetchOptions, IoOptions, ReferrerLister, TagLister, Target } from '../content/target.js';
 import { ScrydonError } from '../errors.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import { Lease } from './lease.js';
@@ -14,7 +14,7 @@ import type { Store } from './store-target.js';
 export class LeasedStore implements Target, ReferrerLister, TagLister {
   readonly store: Store;
   readonly name: string;
-  readonly localReads = true;
+  readonly readsAreLocal = true;
   readonly #lease: Lease;
 
   constructor(store: Store) {
@@ -32,7 +32,7 @@ export class LeasedStore implements Target, ReferrerLister, TagLister {
     return this.#lease.holdPresent(d, () => this.store.exists(d));
   }
 
-  fetch(d: Descriptor, o?: IoOptions): Promise<Readable> {
+  fetch(d: Descriptor, o?: FetchOptions): Promise<Readable> {
     return this.store.fetch(d, o);
   }
 

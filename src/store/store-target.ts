@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { ScrydonError } from '../errors.js';
-import type { IoOptions, ReferrerLister, TagLister, Target } from '../content/target.js';
+import type { FetchOptions, IoOptions, ReferrerLister, TagLister, Target } from '../content/target.js';
 import { FileRangeBody } from '../content/file-range-body.js';
 import { readAllBounded } from '../content/verify-stream.js';
 import { MAX_MANIFEST_BYTES, plainDescriptor, referrerEntry, type Descriptor } from '../oci/descriptor.js';
@@ -29,7 +29,7 @@ interface TaggedEntry {
 export class Store implements Target, ReferrerLister, TagLister {
   readonly paths: LayoutPaths;
   readonly name: string;
-  readonly localReads = true;
+  readonly readsAreLocal = true;
   readonly admitted = true;
 
   private constructor(root: string) {
@@ -53,7 +53,7 @@ export class Store implements Target, ReferrerLister, TagLister {
     return hasBlob(this.paths, d);
   }
 
-  async fetch(d: Descriptor, o: IoOptions = {}): Promise<Readable> {
+  async fetch(d: Descriptor, o: FetchOptions = {}): Promise<Readable> {
     const fh = await openBlobFile(this.paths.blob(d.digest));
     if (!fh) throw new ScrydonError('blob_missing', `blob ${d.digest} is not in the store ${this.name}`, { hint: 'run scrydon check' });
     return new FileRangeBody(d, `store ${this.name}`, fh, 0, true, o.sizeOnly !== true);

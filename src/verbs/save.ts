@@ -86,7 +86,7 @@ function storeWith(store: Store, carried: readonly CarriedArtifact[]): ReadOnlyT
   };
   return {
     name: store.name,
-    localReads: true,
+    readsAreLocal: true,
     admitted: true,
     resolve: (ref) => store.resolve(ref),
     exists: async (d) => blobs.has(d.digest) || (await holding(d)) !== undefined || store.exists(d),

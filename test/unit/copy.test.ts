@@ -85,10 +85,10 @@ describe('copy: order', () => {
     assertTagsLast(dst);
   });
 
-  test("a destination's pushConcurrency caps pushes at once; commit comes after the tags", async () => {
+  test("a destination's pushLimit caps pushes at once; commit comes after the tags", async () => {
     const g = sharedGraph();
     const src = await source(g.all);
-    const dst = new CommittingMemory({ name: 'dst', pushConcurrency: 1 });
+    const dst = new CommittingMemory({ name: 'dst', pushLimit: 1 });
     await copy(src, g.root.d.digest, dst, { tags: ['v1'], concurrency: 8 });
     assert.equal(dst.maxActive, 1);
     assert.equal(dst.log.at(-1)?.op, 'commit');
@@ -129,10 +129,10 @@ describe('copy: sharing and skipping', () => {
   });
 
   test('what the destination has is skipped with its whole subtree (even when the source reads locally)', async () => {
-    for (const localReads of [false, true]) {
+    for (const readsAreLocal of [false, true]) {
       const g = sharedGraph();
       const [cfg, common, a1, , ma] = g.all as [Node, Node, Node, Node, Node];
-      const src = await source(g.all, { localReads });
+      const src = await source(g.all, { readsAreLocal });
       const dst = new TestMemory({ name: 'dst' });
       await seed(dst, [cfg, common, a1, ma]);
       dst.log.length = 0;
@@ -223,7 +223,7 @@ describe('copy: failure', () => {
     const src = await source(g.all);
     const [, common] = g.shared as [Node, Node];
     src.damage(common.d.digest);
-    const dst = new TestMemory({ name: 'dst', checksDigests: true });
+    const dst = new TestMemory({ name: 'dst', verifiesDigests: true });
     await assert.rejects(copy(src, g.root.d.digest, dst, { tags: ['v1'] }), (e: unknown) => isScrydonError(e, 'digest_mismatch'));
     assert.equal(await dst.exists(common.d), false);
     assert.deepEqual(dst.calls('tag'), []);

@@ -1,0 +1,147 @@
+import { Readable } from 'node:stream';
+import { MAX_MANIFEST_BYTES, type Descriptor } from '../oci/descriptor.js';
+import { parseGraphNode, successors } from '../oci/manifest.js';
+import { isGraphNodeType } from '../oci/media-types.js';
+import { slim, type CopyRun } from './copy-run.js';
+import { Limiter } from './limiter.js';
+import { readAllBounded, verified } from './verify-stream.js';
+
+/** Manifests larger than this are read and pushed one at a time. */
+const BIG_MANIFEST_BYTES = 1024 * 1024;
+
+/** Children of one manifest or index visited at once. */
+const CHILD_WINDOW = 64;
+
+/** The special cases of a copy (copy-strategies.ts, copy-followers.ts), called by the plain walk at fixed points. */
+export interface WalkHooks {
+  /** A graph node is visited (once per digest), before the destination is asked whether it has it. */
+  onNode(d: Descriptor, depth: number): void;
+  /** Starts `read` of manifest `d` before the destination answers whether it has it; undefined: read it only if needed. */
+  readEarly(d: Descriptor, read: () => Promise<Buffer>): Promise<Buffer> | undefined;
+  /** True when manifest `d` (its children in) is kept to be stored at tagging time instead of pushed now. */
+  keep(d: Descriptor, bytes: Buffer): boolean;
+  /** True when blob `d` was made present in the destination without its bytes being sent. */
+  mount(d: Descriptor): Promise<boolean>;
+  /** Blob `d`'s bytes from the source, checked as they stream. */
+  fetchBlob(d: Descriptor): Promise<Readable>;
+}
+
+/**
+ * The plain walk: each digest is visited once, holding a slot of the limiter and counted against the walk budget.
+ * What the destination has is skipped with its subtree; a manifest is read, its children are visited (a window at a
+ * time, its slot given back meanwhile), then it is pushed; a blob is pushed. The first failure stops the rest.
+ */
+export class GraphWalk {
+  readonly #run: CopyRun;
+  readonly #hooks: WalkHooks;
+  readonly #limiter: Limiter;
+  // a manifest over 1 MiB is read and parsed, and pushed, one at a time: it passes through several copies on its
+  // way (response, string, parse; the destination's own), and a hostile source can send many of 4 MiB at once
+  readonly #bigSlot = new Limiter(1);
+  readonly #inflight = new Map<string, Promise<void>>();
+
+  constructor(run: CopyRun, concurrency: number, hooks: WalkHooks) {
+    this.#run = run;
+    this.#limiter = new Limiter(concurrency);
+    this.#hooks = hooks;
+  }
+
+  /** True once `digest` was visited by this walk. */
+  knows(digest: string): boolean {
+    return this.#inflight.has(digest);
+  }
+
+  /** Copies `d` (once per digest); `depth` counts the referrer links from a root to it. */
+  visit(d: Descriptor, depth: number): Promise<void> {
+    let p = this.#inflight.get(d.digest);
+    if (!p) {
+      try {
+        this.#run.budget.know(d);
+        p = this.#limiter.run(() => this.#copy(d, depth));
+      } catch (e) {
+        this.#run.failure.fail(e);
+        p = Promise.reject(e);
+      }
+      this.#inflight.set(d.digest, p);
+    }
+    return p;
+  }
+
+  /** Settles once every visit started so far has. */
+  settled(): Promise<unknown> {
+    return Promise.allSettled(this.#inflight.values());
+  }
+
+  /** Copies one node; runs holding a slot of the limiter, which it gives back while it waits for children. */
+  async #copy(d: Descriptor, depth: number): Promise<void> {
+    const { dst, io, stats } = this.#run;
+    const node = isGraphNodeType(d.mediaType);
+    try {
+      io.signal?.throwIfAborted();
+      if (node) this.#hooks.onNode(d, depth);
+      const early = node ? this.#hooks.readEarly(d, () => this.#read(d)) : undefined;
+      early?.catch(() => undefined); // unused when the destination has it
+      if (await dst.exists(d, io)) {
+        stats.skipped++;
+        this.#run.onEvent?.({ type: 'skipped', descriptor: d });
+        return;
+      }
+      this.#run.onEvent?.({ type: 'start', descriptor: d });
+      if (node) await this.#copyManifest(d, depth, early);
+      else if (await this.#hooks.mount(d)) {
+        stats.mounted++;
+        this.#run.onEvent?.({ type: 'done', descriptor: d });
+        return;
+      } else await dst.push(d, await this.#hooks.fetchBlob(d), io);
+      stats.copied++;
+      stats.bytes += d.size;
+      this.#run.onEvent?.({ type: 'done', descriptor: d });
+    } catch (e) {
+      this.#run.failure.fail(e);
+      throw e;
+    }
+  }
+
+  async #copyManifest(d: Descriptor, depth: number, early: Promise<Buffer> | undefined): Promise<void> {
+    const [bytes, children] = await this.#oneBigAtATime(d, async () => {
+      const b = await (early ?? this.#read(d));
+      return [b, this.#childrenOf(d, b)] as const;
+    });
+    this.#limiter.release();
+    try {
+      await this.#visitChildren(children, depth);
+    } finally {
+      await this.#limiter.acquire(true); // it holds the manifest's bytes: it goes first
+    }
+    if (!this.#hooks.keep(d, bytes)) await this.#oneBigAtATime(d, () => this.#run.dst.push(d, Readable.from([bytes]), this.#run.io));
+  }
+
+  async #read(d: Descriptor): Promise<Buffer> {
+    const { src, budget, io } = this.#run;
+    budget.read(d);
+    return readAllBounded(verified(await src.fetch(d, io), d, src.name), MAX_MANIFEST_BYTES, `manifest ${d.digest}`);
+  }
+
+  #oneBigAtATime<T>(d: Descriptor, fn: () => Promise<T>): Promise<T> {
+    return d.size > BIG_MANIFEST_BYTES ? this.#bigSlot.run(fn) : fn();
+  }
+
+  /** The children of manifest `d` (read as `bytes`), held to the fan-out limit, as little as the walk needs of each. */
+  #childrenOf(d: Descriptor, bytes: Buffer): Descriptor[] {
+    const children = successors(parseGraphNode(bytes, d.mediaType, `${this.#run.src.name}: ${d.digest}`));
+    this.#run.budget.children(d, children); // counted as listed, though visited a window at a time
+    return children.map(slim);
+  }
+
+  /**
+   * Visits a node's children, at most CHILD_WINDOW at a time (the limiter runs 4 anyway): a wide graph then
+   * has a few hundred copies waiting per manifest, not every blob it lists.
+   */
+  async #visitChildren(children: readonly Descriptor[], depth: number): Promise<void> {
+    let i = 0;
+    const worker = async (): Promise<void> => {
+      for (let c = children[i++]; c; c = children[i++]) await this.visit(c, depth);
+    };
+    await Promise.all(Array.from({ length: Math.min(CHILD_WINDOW, children.length) }, worker));
+  }
+}
