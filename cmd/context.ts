@@ -40,7 +40,10 @@ export class Context {
   constructor(global: GlobalArgs, signal: AbortSignal, env: NodeJS.ProcessEnv = process.env) {
     this.env = env;
     this.global = global;
-    this.deadline = global.timeout !== undefined ? deadline(global.timeout, '--timeout') : deadline(env.SCRYDON_TIMEOUT, 'SCRYDON_TIMEOUT');
+    this.deadline =
+      global.timeout !== undefined
+        ? deadline(global.timeout, '--timeout')
+        : deadline(env.SCRYDON_TIMEOUT, 'SCRYDON_TIMEOUT');
     this.signal = AbortSignal.any([signal, this.deadline]);
     const home = env.SCRYDON_HOME ? resolve(env.SCRYDON_HOME) : join(homedir(), '.scrydon');
     this.paths = homePaths(home);
@@ -50,7 +53,9 @@ export class Context {
     // stores of earlier versions named digest-only artifacts REPO:sha256-<hex>; renamed once, here (store/pin.ts)
     this.#store ??= Store.open(this.paths.catalog).then(async (s) => {
       // a store that cannot be written (read-only home) keeps its old names and is still read
-      await migratePinNames(s.paths).catch((e: unknown) => this.warn(`could not rename the old REPO:sha256-<hex> names of ${s.name}: ${(e as Error).message}`));
+      await migratePinNames(s.paths).catch((e: unknown) =>
+        this.warn(`could not rename the old REPO:sha256-<hex> names of ${s.name}: ${(e as Error).message}`),
+      );
       return s;
     });
     return this.#store;
@@ -94,7 +99,9 @@ export class Context {
   /** Docker and Podman auth files, in the order credentials are looked up in them. */
   authFiles(): string[] {
     const home = this.env.HOME || homedir();
-    const out = [this.env.DOCKER_CONFIG ? join(this.env.DOCKER_CONFIG, 'config.json') : join(home, '.docker', 'config.json')];
+    const out = [
+      this.env.DOCKER_CONFIG ? join(this.env.DOCKER_CONFIG, 'config.json') : join(home, '.docker', 'config.json'),
+    ];
     if (this.env.REGISTRY_AUTH_FILE) out.push(this.env.REGISTRY_AUTH_FILE);
     if (this.env.XDG_RUNTIME_DIR) out.push(join(this.env.XDG_RUNTIME_DIR, 'containers', 'auth.json'));
     return out;
@@ -105,7 +112,8 @@ export class Context {
    * (REQUEST_METHOD set) HTTP_PROXY is ignored: a client's `Proxy:` request header arrives there (httpoxy).
    */
   proxyConfig(): ProxyConfig {
-    const get = (name: string): string | undefined => this.env[name.toUpperCase()] || this.env[name.toLowerCase()] || undefined;
+    const get = (name: string): string | undefined =>
+      this.env[name.toUpperCase()] || this.env[name.toLowerCase()] || undefined;
     const cgi = Boolean(this.env.REQUEST_METHOD);
     return { httpsProxy: get('https_proxy'), httpProxy: cgi ? undefined : get('http_proxy'), noProxy: get('no_proxy') };
   }
@@ -175,7 +183,9 @@ function deadline(value: string | undefined, setting: string): AbortSignal {
   const ms = parseDuration(value, setting);
   if (ms <= 0) return ctl.signal;
   const shown = setting.startsWith('--') ? `${setting} ${value}` : `${setting}=${value}`;
-  const reason = new ScrydonError('timeout', `${shown} ran out`, { hint: 'allow more time with --timeout (or SCRYDON_TIMEOUT); 0 means no deadline' });
+  const reason = new ScrydonError('timeout', `${shown} ran out`, {
+    hint: 'allow more time with --timeout (or SCRYDON_TIMEOUT); 0 means no deadline',
+  });
   setTimeout(() => ctl.abort(reason), ms).unref();
   return ctl.signal;
 }

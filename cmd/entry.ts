@@ -29,13 +29,25 @@ const found = process.env.SCRYDON_TEST_NODE_VERSION || process.versions.node;
 if (olderThanRequired(found)) {
   const required = REQUIRED.join('.');
   process.stderr.write(
-    'error[unsupported_runtime]: scrydon needs Node ' + required + ' or newer; this is Node ' + found + ' (' + process.execPath + ')\n' +
-      'hint: install Node ' + required + ' or newer (Node 20 LTS or later), or use the single executable scrydon-<version>-linux-x64, which carries its own Node\n',
+    'error[unsupported_runtime]: scrydon needs Node ' +
+      required +
+      ' or newer; this is Node ' +
+      found +
+      ' (' +
+      process.execPath +
+      ')\n' +
+      'hint: install Node ' +
+      required +
+      ' or newer (Node 20 LTS or later), or use the single executable scrydon-<version>-linux-x64, which carries its own Node\n',
   );
   process.exitCode = 1;
 } else {
   import('./main.js').catch(function (e: unknown) {
-    process.stderr.write('error[internal]: scrydon could not start: ' + (e instanceof Error ? e.message : String(e)) + '\nhint: this is a bug in scrydon (or an incomplete installation); reinstall it and report the output\n');
+    process.stderr.write(
+      'error[internal]: scrydon could not start: ' +
+        (e instanceof Error ? e.message : String(e)) +
+        '\nhint: this is a bug in scrydon (or an incomplete installation); reinstall it and report the output\n',
+    );
     process.exitCode = 1;
   });
 }

@@ -37,12 +37,20 @@ export class SpecRecorder {
 }
 
 /** The options main.ts declares for every command. */
-export const GLOBAL_OPTIONS: ReadonlyArray<readonly [string, { type: 'boolean' | 'string'; default?: boolean; describe: string; alias?: string }]> = [
+export const GLOBAL_OPTIONS: ReadonlyArray<
+  readonly [string, { type: 'boolean' | 'string'; default?: boolean; describe: string; alias?: string }]
+> = [
   ['json', { type: 'boolean', default: false, describe: 'print machine-readable JSON on stdout' }],
   ['quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print nothing but errors' }],
   ['debug', { type: 'boolean', default: false, describe: 'show stack traces on errors' }],
   ['color', { type: 'boolean', default: true, describe: 'colour on a TTY (NO_COLOR also turns it off)' }],
-  ['timeout', { type: 'string', describe: 'give up after this long, whatever is in flight: 90s, 10m, 1h (default: SCRYDON_TIMEOUT, else none)' }],
+  [
+    'timeout',
+    {
+      type: 'string',
+      describe: 'give up after this long, whatever is in flight: 90s, 10m, 1h (default: SCRYDON_TIMEOUT, else none)',
+    },
+  ],
 ];
 
 const TYPES: ReadonlySet<unknown> = new Set(['string', 'boolean', 'number']);
@@ -80,7 +88,11 @@ function assign(out: Record<string, unknown>, name: string, spec: OptionSpec, va
  * The arguments yargs would give `def` for `argv` (the words after the program), or undefined when the line
  * is left to yargs. `path` is the verb and sub-command words (`['source', 'add']`) of `def`.
  */
-function fastParse(argv: readonly string[], path: readonly string[], def: CommandDef<unknown>): Record<string, unknown> | undefined {
+function fastParse(
+  argv: readonly string[],
+  path: readonly string[],
+  def: CommandDef<unknown>,
+): Record<string, unknown> | undefined {
   if (def.subcommands) return undefined;
   const rec = new SpecRecorder();
   try {
@@ -153,7 +165,8 @@ function fastParse(argv: readonly string[], path: readonly string[], def: Comman
     if (spec.array) {
       if (inline !== undefined) return undefined;
       // yargs' arrays are greedy (up to the next flag; a `-` there sends the whole line to yargs)
-      while (i + 1 < argv.length && !looksLikeFlag(argv[i + 1] ?? '') && argv[i + 1] !== '-') values.push(argv[++i] ?? '');
+      while (i + 1 < argv.length && !looksLikeFlag(argv[i + 1] ?? '') && argv[i + 1] !== '-')
+        values.push(argv[++i] ?? '');
     }
     const typed: unknown[] = [];
     for (const v of values) {
@@ -175,7 +188,8 @@ function fastParse(argv: readonly string[], path: readonly string[], def: Comman
     if (slot.variadic || spec.array) {
       const taken = rest.splice(0);
       if (taken.length === 0 && slot.required) return undefined;
-      if (taken.length > 0 || spec.default !== undefined) assign(out, slot.name, spec, taken.length > 0 ? taken : spec.default);
+      if (taken.length > 0 || spec.default !== undefined)
+        assign(out, slot.name, spec, taken.length > 0 ? taken : spec.default);
       continue;
     }
     const v = rest.shift();
@@ -204,7 +218,10 @@ function fastParse(argv: readonly string[], path: readonly string[], def: Comman
  * The command (or sub-command) a plain line names and its arguments, parsed without yargs, given the commands
  * loaded for it (main.ts loads only the verb's); undefined leaves the line to yargs.
  */
-export function fastRoute(argv: readonly string[], defs: ReadonlyArray<CommandDef<unknown>>): { def: CommandDef<unknown>; args: Record<string, unknown> } | undefined {
+export function fastRoute(
+  argv: readonly string[],
+  defs: ReadonlyArray<CommandDef<unknown>>,
+): { def: CommandDef<unknown>; args: Record<string, unknown> } | undefined {
   let def = defs.length === 1 ? defs[0] : undefined;
   const words = argv.filter((a) => !a.startsWith('-'));
   const path = [def?.command.split(' ')[0] ?? ''];

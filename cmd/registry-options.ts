@@ -21,17 +21,38 @@ export interface RegistryArgs {
 }
 
 /** How to reach the registries a command names: plain HTTP, unverified TLS, an extra CA. */
-export function connectionFlags<T>(y: Argv<T>): Argv<T & Omit<RegistryArgs, 'username' | 'password-stdin' | 'referrers'>> {
+export function connectionFlags<T>(
+  y: Argv<T>,
+): Argv<T & Omit<RegistryArgs, 'username' | 'password-stdin' | 'referrers'>> {
   return y
-    .option('plain-http', { type: 'boolean', default: false, describe: 'talk plain HTTP to the registries named here (test registries only)' })
-    .option('insecure', { type: 'boolean', default: false, describe: 'do not verify the TLS certificates of the registries named here' })
-    .option('ca-file', { type: 'string', describe: 'trust this PEM CA bundle for the registries named here' }) as unknown as Argv<T & Omit<RegistryArgs, 'username' | 'password-stdin' | 'referrers'>>;
+    .option('plain-http', {
+      type: 'boolean',
+      default: false,
+      describe: 'talk plain HTTP to the registries named here (test registries only)',
+    })
+    .option('insecure', {
+      type: 'boolean',
+      default: false,
+      describe: 'do not verify the TLS certificates of the registries named here',
+    })
+    .option('ca-file', {
+      type: 'string',
+      describe: 'trust this PEM CA bundle for the registries named here',
+    }) as unknown as Argv<T & Omit<RegistryArgs, 'username' | 'password-stdin' | 'referrers'>>;
 }
 
 export function credentialFlags<T>(y: Argv<T>): Argv<T & Pick<RegistryArgs, 'username' | 'password-stdin'>> {
   return y
-    .option('username', { alias: 'u', type: 'string', describe: 'user name for the registries named here (with --password-stdin)' })
-    .option('password-stdin', { type: 'boolean', default: false, describe: 'read the password (or token) from standard input' }) as unknown as Argv<T & Pick<RegistryArgs, 'username' | 'password-stdin'>>;
+    .option('username', {
+      alias: 'u',
+      type: 'string',
+      describe: 'user name for the registries named here (with --password-stdin)',
+    })
+    .option('password-stdin', {
+      type: 'boolean',
+      default: false,
+      describe: 'read the password (or token) from standard input',
+    }) as unknown as Argv<T & Pick<RegistryArgs, 'username' | 'password-stdin'>>;
 }
 
 export function registryFlags<T>(y: Argv<T>): Argv<T & RegistryArgs> {
@@ -44,12 +65,17 @@ export function registryFlags<T>(y: Argv<T>): Argv<T & RegistryArgs> {
 }
 
 export function concurrencyFlag<T>(y: Argv<T>): Argv<T & { concurrency: number }> {
-  return y.option('concurrency', { type: 'number', default: 4, describe: 'blobs moved at once' }) as unknown as Argv<T & { concurrency: number }>;
+  return y.option('concurrency', { type: 'number', default: 4, describe: 'blobs moved at once' }) as unknown as Argv<
+    T & { concurrency: number }
+  >;
 }
 
 /** Reads a secret from standard input (one line; trailing newline dropped). Never echoed, never logged. */
 export async function readSecretFromStdin(): Promise<string> {
-  if (process.stdin.isTTY) throw new ScrydonError('usage', '--password-stdin reads from a pipe, not a terminal', { hint: "echo \"$TOKEN\" | scrydon login REGISTRY -u USER --password-stdin" });
+  if (process.stdin.isTTY)
+    throw new ScrydonError('usage', '--password-stdin reads from a pipe, not a terminal', {
+      hint: 'echo "$TOKEN" | scrydon login REGISTRY -u USER --password-stdin',
+    });
   const chunks: Buffer[] = [];
   let n = 0;
   for await (const c of process.stdin) {
@@ -57,7 +83,9 @@ export async function readSecretFromStdin(): Promise<string> {
     if (n > 64 * 1024) throw new ScrydonError('usage', 'the password on standard input is over 64 KiB');
     chunks.push(c as Buffer);
   }
-  const s = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  const s = Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
   if (!s) throw new ScrydonError('usage', 'no password on standard input');
   return s;
 }
@@ -69,7 +97,11 @@ export function secretStore(ctx: Context): () => Promise<SecretStore> {
 }
 
 /** registries.yaml, with the connection flags applied to the registries the command names. */
-export async function registrySettings(args: Omit<RegistryArgs, 'username' | 'password-stdin' | 'referrers'>, ctx: Context, registries: readonly string[]): Promise<RegistrySettings> {
+export async function registrySettings(
+  args: Omit<RegistryArgs, 'username' | 'password-stdin' | 'referrers'>,
+  ctx: Context,
+  registries: readonly string[],
+): Promise<RegistrySettings> {
   const file = await loadRegistriesFile(ctx.registriesFile);
   return new RegistrySettings(file).withFlags(
     { plainHttp: args['plain-http'], insecure: args.insecure, ...(args['ca-file'] ? { caFile: args['ca-file'] } : {}) },
@@ -80,7 +112,8 @@ export async function registrySettings(args: Omit<RegistryArgs, 'username' | 'pa
 /** Builds the registry client for a command that names `registries` on its command line. */
 export async function openRemote(args: RegistryArgs, ctx: Context, registries: readonly string[]): Promise<Remote> {
   if (args['password-stdin'] && !args.username) throw new ScrydonError('usage', '--password-stdin needs --username');
-  if (args.username && !args['password-stdin']) throw new ScrydonError('usage', '--username needs --password-stdin (passwords are never taken as arguments)');
+  if (args.username && !args['password-stdin'])
+    throw new ScrydonError('usage', '--username needs --password-stdin (passwords are never taken as arguments)');
   const password = args['password-stdin'] ? await readSecretFromStdin() : undefined;
   const settings = await registrySettings(args, ctx, registries);
   return new Remote({
@@ -100,7 +133,12 @@ export async function openRemote(args: RegistryArgs, ctx: Context, registries: r
 }
 
 /** Runs `fn` with a Remote and closes its connections afterwards. */
-export async function withRemote<T>(args: RegistryArgs, ctx: Context, registries: readonly string[], fn: (remote: Remote) => Promise<T>): Promise<T> {
+export async function withRemote<T>(
+  args: RegistryArgs,
+  ctx: Context,
+  registries: readonly string[],
+  fn: (remote: Remote) => Promise<T>,
+): Promise<T> {
   const remote = await openRemote(args, ctx, registries);
   try {
     return await fn(remote);

@@ -10,5 +10,7 @@ export function isSingleExecutable(): boolean {
  * it: the single executable cannot carry the native keychain module (@napi-rs/keyring) at all.
  */
 export function noKeychainReason(): string {
-  return isSingleExecutable() ? 'the single executable has no OS keychain module (use the npm package for one)' : 'no OS keychain is reachable here';
+  return isSingleExecutable()
+    ? 'the single executable has no OS keychain module (use the npm package for one)'
+    : 'no OS keychain is reachable here';
 }

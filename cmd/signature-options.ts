@@ -29,7 +29,11 @@ export async function loadSigningKey(ref: string, ctx: Context): Promise<Signing
   const r = parseKeyRef(ref);
   const pem = await readKeyRef(r, (n) => ctx.envVar(n));
   const needsPassword = pem.includes('ENCRYPTED SIGSTORE PRIVATE KEY') || pem.includes('ENCRYPTED COSIGN PRIVATE KEY');
-  return parsePrivateKey(pem, needsPassword ? await keyPassword(ctx) : undefined, ref.startsWith('env://') ? ref : `key ${ref}`);
+  return parsePrivateKey(
+    pem,
+    needsPassword ? await keyPassword(ctx) : undefined,
+    ref.startsWith('env://') ? ref : `key ${ref}`,
+  );
 }
 
 /** The public key a `--key` reference names (cosign.pub, env://, or a PEM certificate). */
@@ -38,19 +42,27 @@ export async function loadPublicKey(ref: string, ctx: Context): Promise<PublicKe
   return parsePublicKey(await readKeyRef(r, (n) => ctx.envVar(n)), ref.startsWith('env://') ? ref : `key ${ref}`);
 }
 
-
 /** @public (named in the commands' declared types) */
 export interface WhereArgs {
   remote: boolean;
 }
 
 export function whereFlag<T>(y: Argv<T>): Argv<T & WhereArgs> {
-  return y.option('remote', { type: 'boolean', default: false, describe: 'work on the registry the reference names, not the local store' }) as unknown as Argv<T & WhereArgs>;
+  return y.option('remote', {
+    type: 'boolean',
+    default: false,
+    describe: 'work on the registry the reference names, not the local store',
+  }) as unknown as Argv<T & WhereArgs>;
 }
 
 /** The store (the default), or with --remote the registry repository `ref` names (src/verbs/locate.ts). */
 export function locate(ref: string, args: WhereArgs & RegistryArgs, ctx: Context, writable: boolean): Promise<Located> {
-  return locateIn(ref, args.remote, { store: () => ctx.store(), openRemote: (registries) => openRemote(args, ctx, registries), signal: ctx.signal }, writable);
+  return locateIn(
+    ref,
+    args.remote,
+    { store: () => ctx.store(), openRemote: (registries) => openRemote(args, ctx, registries), signal: ctx.signal },
+    writable,
+  );
 }
 
 /** `-a key=value` flags as a map. */

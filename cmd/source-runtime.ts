@@ -31,15 +31,27 @@ async function sourceCredential(ctx: Context, source: Source, secrets = secretSt
  * registries it names, plus (OCI sources) its `username:token` for its own registry, ahead of every other
  * credential; logins and Docker auth files as usual otherwise.
  */
-function sourceRemoteOpener(ctx: Context, source: Source, credential: string | undefined, secrets = secretStore(ctx)): (registries: readonly string[]) => Promise<Remote> {
+function sourceRemoteOpener(
+  ctx: Context,
+  source: Source,
+  credential: string | undefined,
+  secrets = secretStore(ctx),
+): (registries: readonly string[]) => Promise<Remote> {
   return async (registries) => {
     const file = await loadRegistriesFile(ctx.registriesFile);
     const t = source.transport;
-    const settings = new RegistrySettings(file).withFlags({ plainHttp: t.plainHttp, insecure: t.insecure, ...(t.caFile ? { caFile: t.caFile } : {}) }, registries);
+    const settings = new RegistrySettings(file).withFlags(
+      { plainHttp: t.plainHttp, insecure: t.insecure, ...(t.caFile ? { caFile: t.caFile } : {}) },
+      registries,
+    );
     let flags: { username: string; password: string; registries: readonly string[] } | undefined;
     if (source.type === 'oci' && credential !== undefined) {
       const colon = credential.indexOf(':');
-      flags = { username: credential.slice(0, colon), password: credential.slice(colon + 1), registries: [ociRepository(source.url).registry] };
+      flags = {
+        username: credential.slice(0, colon),
+        password: credential.slice(colon + 1),
+        registries: [ociRepository(source.url).registry],
+      };
     }
     return new Remote({
       settings,
@@ -57,10 +69,21 @@ function sourceRemoteOpener(ctx: Context, source: Source, credential: string | u
  * a reconcile instead finishes the step in progress and stops between steps, and only the deadline (--timeout,
  * SCRYDON_TIMEOUT) aborts its I/O.
  */
-export async function sessionDeps(ctx: Context, source: Source, credential?: string, interruptible = false): Promise<Omit<SessionDeps, 'store'>> {
+export async function sessionDeps(
+  ctx: Context,
+  source: Source,
+  credential?: string,
+  interruptible = false,
+): Promise<Omit<SessionDeps, 'store'>> {
   const secrets = secretStore(ctx);
   // a registered source says whether it has a credential; a source of `reconcile -f` may have one stored by name
   const lookup = source.credential || source.managedBy !== REGISTERED;
   const cred = credential ?? (lookup ? await sourceCredential(ctx, source, secrets) : undefined);
-  return { openRemote: sourceRemoteOpener(ctx, source, cred, secrets), git: gitEnvironment(ctx), credential: cred, signal: interruptible ? ctx.signal : ctx.deadline, walkLimits: walkLimitsFromEnv(ctx) };
+  return {
+    openRemote: sourceRemoteOpener(ctx, source, cred, secrets),
+    git: gitEnvironment(ctx),
+    credential: cred,
+    signal: interruptible ? ctx.signal : ctx.deadline,
+    walkLimits: walkLimitsFromEnv(ctx),
+  };
 }

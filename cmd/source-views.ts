@@ -15,7 +15,11 @@ export function sourceSummary(s: Source): string {
 }
 
 function seconds(ms: number): string {
-  return ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : ms % 60_000 === 0 ? `${ms / 60_000}m` : `${Math.round(ms / 1000)}s`;
+  return ms % 3_600_000 === 0
+    ? `${ms / 3_600_000}h`
+    : ms % 60_000 === 0
+      ? `${ms / 60_000}m`
+      : `${Math.round(ms / 1000)}s`;
 }
 
 export async function showSource(ctx: Context, s: Source): Promise<CommandResult> {
@@ -23,7 +27,11 @@ export async function showSource(ctx: Context, s: Source): Promise<CommandResult
   const lock = await readLockFile(ctx.paths, s.name);
   const [last] = await readRuns(ctx.paths, s.name, { limit: 1 });
   const effective = effectiveIntervalMs(s.intervalMs, state.consecutiveFailures);
-  const backoff = { consecutiveFailures: state.consecutiveFailures, backingOff: isBackingOff(s.intervalMs, state.consecutiveFailures), effectiveIntervalMs: effective };
+  const backoff = {
+    consecutiveFailures: state.consecutiveFailures,
+    backingOff: isBackingOff(s.intervalMs, state.consecutiveFailures),
+    effectiveIntervalMs: effective,
+  };
   const next = new Date(nextRunAt(state.lastRunAt, s.intervalMs, state.consecutiveFailures, Date.now())).toISOString();
   const data = {
     source: { ...s, credential: s.credential ? { stored: true, key: sourceSecretKey(s.name) } : { stored: false } },
@@ -35,16 +43,23 @@ export async function showSource(ctx: Context, s: Source): Promise<CommandResult
   };
   const lines = [
     `${s.name}: ${sourceSummary(s)}`,
-    ...(s.managedBy !== REGISTERED ? [`  managed by file ${s.managedBy} (read-only: edit that file to change it)`] : []),
+    ...(s.managedBy !== REGISTERED
+      ? [`  managed by file ${s.managedBy} (read-only: edit that file to change it)`]
+      : []),
     `  credential: ${s.credential ? `stored as ${sourceSecretKey(s.name)} (never shown)` : 'none (anonymous, or your registry logins)'}`,
-    ...(s.transport.plainHttp || s.transport.insecure || s.transport.caFile ? [`  transport: ${[s.transport.plainHttp ? 'plain HTTP' : '', s.transport.insecure ? 'TLS unverified' : '', s.transport.caFile ? `CA ${s.transport.caFile}` : ''].filter(Boolean).join(', ')}`] : []),
+    ...(s.transport.plainHttp || s.transport.insecure || s.transport.caFile
+      ? [
+          `  transport: ${[s.transport.plainHttp ? 'plain HTTP' : '', s.transport.insecure ? 'TLS unverified' : '', s.transport.caFile ? `CA ${s.transport.caFile}` : ''].filter(Boolean).join(', ')}`,
+        ]
+      : []),
     `  last reconciled revision: ${state.lastRevision ?? 'none'}`,
     `  last run: ${last ? `${last.startedAt} ${last.outcome}${last.code ? ` (${last.code})` : ''}` : 'never'}`,
     `  failures in a row: ${state.consecutiveFailures}${backoff.backingOff ? ` — backing off: every ${seconds(effective)} instead of ${s.interval}` : ''}`,
     `  next run (watch): ${s.enabled ? next : 'disabled'}`,
   ];
   if (lock) lines.push(`  lock: ${lock.packs.length} pack(s) at ${lock.revision} (${lock.createdAt})`);
-  if (s.signaturePolicy.kind === 'unsigned-allowed') lines.push('  warning: unsigned-allowed — packs are not verified and wait for scrydon approve');
+  if (s.signaturePolicy.kind === 'unsigned-allowed')
+    lines.push('  warning: unsigned-allowed — packs are not verified and wait for scrydon approve');
   return { data, text: lines.join('\n') };
 }
 
@@ -52,8 +67,12 @@ export function historyText(name: string, runs: readonly RunRecord[]): string {
   if (runs.length === 0) return `no runs recorded for ${name}`;
   const out: string[] = [];
   for (const r of runs) {
-    const flags = [r.unsignedAllowed ? 'UNSIGNED-ALLOWED' : '', r.mode && r.mode !== 'normal' ? r.mode : ''].filter(Boolean).join(' ');
-    out.push(`${r.startedAt}  ${r.outcome.toUpperCase()}  ${r.trigger}  revision ${r.revision ? shortDigest(r.revision) : '-'}${flags ? `  [${flags}]` : ''}${r.code ? `  ${r.code}: ${r.detail ?? ''}` : ''}`);
+    const flags = [r.unsignedAllowed ? 'UNSIGNED-ALLOWED' : '', r.mode && r.mode !== 'normal' ? r.mode : '']
+      .filter(Boolean)
+      .join(' ');
+    out.push(
+      `${r.startedAt}  ${r.outcome.toUpperCase()}  ${r.trigger}  revision ${r.revision ? shortDigest(r.revision) : '-'}${flags ? `  [${flags}]` : ''}${r.code ? `  ${r.code}: ${r.detail ?? ''}` : ''}`,
+    );
     if (r.packs.length) {
       out.push(
         table(
@@ -69,9 +88,15 @@ export function historyText(name: string, runs: readonly RunRecord[]): string {
 /** One run in one line: `acme: success at 3f2a… — 2 installed, 1 unchanged, 0 failed`. */
 export function runLine(r: RunRecord): string {
   const count = (o: string) => r.packs.filter((p) => p.outcome === o).length;
-  const parts = (['installed', 'restored', 'mirrored', 'unchanged', 'retired', 'failed'] as const).map((o) => [o, count(o)] as const).filter(([o, n]) => n > 0 || o === 'failed');
+  const parts = (['installed', 'restored', 'mirrored', 'unchanged', 'retired', 'failed'] as const)
+    .map((o) => [o, count(o)] as const)
+    .filter(([o, n]) => n > 0 || o === 'failed');
   const rev = r.revision ? ` at ${shortDigest(r.revision).slice(0, 12)}` : '';
-  const why = r.code ? ` — ${r.code}: ${(r.detail ?? '').split('\n')[0]}` : r.outcome === 'unchanged' ? ' — catalog unchanged, nothing to do' : ` — ${parts.map(([o, n]) => `${n} ${o}`).join(', ')}`;
+  const why = r.code
+    ? ` — ${r.code}: ${(r.detail ?? '').split('\n')[0]}`
+    : r.outcome === 'unchanged'
+      ? ' — catalog unchanged, nothing to do'
+      : ` — ${parts.map(([o, n]) => `${n} ${o}`).join(', ')}`;
   return `${r.source}: ${r.outcome}${rev}${r.mode && r.mode !== 'normal' ? ` (${r.mode})` : ''}${r.unsignedAllowed ? ' [unsigned-allowed]' : ''}${why}`;
 }
 
@@ -80,10 +105,17 @@ export function runsText(records: readonly RunRecord[]): string {
   const out: string[] = [];
   for (const r of records) {
     out.push(runLine(r));
-    if (r.code && r.detail && r.detail.includes('\n')) out.push(...r.detail.split('\n').slice(1).map((l) => `  ${l.trim()}`));
+    if (r.code && r.detail && r.detail.includes('\n'))
+      out.push(
+        ...r.detail
+          .split('\n')
+          .slice(1)
+          .map((l) => `  ${l.trim()}`),
+      );
     for (const p of r.packs) {
       if (p.outcome === 'failed') out.push(`  ${p.id} ${p.version}: ${p.code ?? 'failed'}: ${p.detail ?? ''}`);
-      else if (p.outcome !== 'unchanged') out.push(`  ${p.id} ${p.version}: ${p.outcome}${p.detail ? ` (${p.detail})` : ''}`);
+      else if (p.outcome !== 'unchanged')
+        out.push(`  ${p.id} ${p.version}: ${p.outcome}${p.detail ? ` (${p.detail})` : ''}`);
     }
   }
   return out.join('\n');

@@ -28,7 +28,13 @@ function usageExit(msg: string): never {
 }
 
 /** The yargs instance for a command line (parseWithYargs runs it; tests ask it for its help at a given width). */
-export function yargsCli(argv: readonly string[], defs: ReadonlyArray<CommandDef<unknown>>, execute: Execute, onUsage: (msg: string) => void = usageExit, width = helpWidth(process.stdout.columns)): Argv {
+export function yargsCli(
+  argv: readonly string[],
+  defs: ReadonlyArray<CommandDef<unknown>>,
+  execute: Execute,
+  onUsage: (msg: string) => void = usageExit,
+  width = helpWidth(process.stdout.columns),
+): Argv {
   let cli = yargs([...argv])
     .locale('en') // every other message is English; the bundle cannot find yargs' translations anyway
     .scriptName('scrydon')
@@ -55,6 +61,11 @@ export function yargsCli(argv: readonly string[], defs: ReadonlyArray<CommandDef
  * The full command line through yargs: help, --version, usage errors (exit 2), suggestions for a mistyped
  * command, and any line the fast path (fast-argv.ts) does not take. Loaded only then.
  */
-export async function parseWithYargs(argv: readonly string[], defs: ReadonlyArray<CommandDef<unknown>>, execute: Execute, onUsage = usageExit): Promise<void> {
+export async function parseWithYargs(
+  argv: readonly string[],
+  defs: ReadonlyArray<CommandDef<unknown>>,
+  execute: Execute,
+  onUsage = usageExit,
+): Promise<void> {
   await yargsCli(argv, defs, execute, onUsage).parseAsync();
 }

@@ -13,7 +13,11 @@ export interface Sample {
 
 /** Runs `cmd` to completion (stdout discarded, stderr shown); a non-zero exit throws. */
 export function run(cmd: readonly string[], env: NodeJS.ProcessEnv = {}, cwd?: string): void {
-  const r = spawnSync(cmd[0] as string, cmd.slice(1), { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...env }, ...(cwd ? { cwd } : {}) });
+  const r = spawnSync(cmd[0] as string, cmd.slice(1), {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, ...env },
+    ...(cwd ? { cwd } : {}),
+  });
   if (r.status !== 0) throw new Error(`${cmd.join(' ')} exited ${r.status}`);
 }
 
@@ -22,7 +26,9 @@ export async function timed(cmd: readonly string[], env: NodeJS.ProcessEnv, time
   const start = process.hrtime.bigint();
   run([TIME, '-f', '%M %U %S', '-o', timeFile, ...cmd], env);
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  const [rssKiB, user, sys] = ((await readFile(timeFile, 'utf8')).trim().split('\n').pop() ?? '').split(' ').map(Number) as [number, number, number];
+  const [rssKiB, user, sys] = ((await readFile(timeFile, 'utf8')).trim().split('\n').pop() ?? '')
+    .split(' ')
+    .map(Number) as [number, number, number];
   return { seconds, cpu: user + sys, rssMiB: rssKiB / 1024 };
 }
 

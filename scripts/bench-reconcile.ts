@@ -16,7 +16,14 @@ import { median, run, timed, type Sample } from './bench-common.js';
 
 const N = Number(process.env.BENCH_ENTRIES ?? 1000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-const GIT_ENV = { GIT_AUTHOR_NAME: 'bench', GIT_AUTHOR_EMAIL: 'b@b', GIT_COMMITTER_NAME: 'bench', GIT_COMMITTER_EMAIL: 'b@b', GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' };
+const GIT_ENV = {
+  GIT_AUTHOR_NAME: 'bench',
+  GIT_AUTHOR_EMAIL: 'b@b',
+  GIT_COMMITTER_NAME: 'bench',
+  GIT_COMMITTER_EMAIL: 'b@b',
+  GIT_CONFIG_GLOBAL: '/dev/null',
+  GIT_CONFIG_NOSYSTEM: '1',
+};
 
 async function makeRepo(dir: string): Promise<string> {
   const work = join(dir, 'work');
@@ -28,9 +35,25 @@ async function makeRepo(dir: string): Promise<string> {
     const id = `bench.p${String(i).padStart(4, '0')}`;
     const d = join(work, 'packs', id);
     await mkdir(join(d, 'ontology'), { recursive: true });
-    await writeFile(join(d, 'pack.json'), JSON.stringify({ schemaVersion: 1, package: { id, version: '1.0.0' }, contents: [{ kind: 'ontology', path: 'ontology' }], installOrder: ['ontology'] }));
-    await writeFile(join(d, 'ontology', 'entities.json'), JSON.stringify({ entities: Array.from({ length: 20 }, (_, k) => ({ name: `E${i}_${k}`, key: 'id' })) }));
-    lines.push(`  - id: ${id}`, '    version: 1.0.0', `    artifact: {kind: git-tar, ref: main, path: packs/${id}}`, '    signature: {kind: none}');
+    await writeFile(
+      join(d, 'pack.json'),
+      JSON.stringify({
+        schemaVersion: 1,
+        package: { id, version: '1.0.0' },
+        contents: [{ kind: 'ontology', path: 'ontology' }],
+        installOrder: ['ontology'],
+      }),
+    );
+    await writeFile(
+      join(d, 'ontology', 'entities.json'),
+      JSON.stringify({ entities: Array.from({ length: 20 }, (_, k) => ({ name: `E${i}_${k}`, key: 'id' })) }),
+    );
+    lines.push(
+      `  - id: ${id}`,
+      '    version: 1.0.0',
+      `    artifact: {kind: git-tar, ref: main, path: packs/${id}}`,
+      '    signature: {kind: none}',
+    );
   }
   await writeFile(join(work, 'scrydon.yaml'), lines.join('\n') + '\n');
   run(['git', 'add', '-A'], GIT_ENV, work);
@@ -49,7 +72,23 @@ async function main(): Promise<void> {
     for (let r = 0; r < RUNS; r++) {
       const home = join(dir, `home-${r}`);
       const env = { SCRYDON_HOME: home, SCRYDON_CREDENTIAL_STORE: 'file' };
-      run([process.execPath, BIN, 'source', 'add', 'bench', '--type', 'git', '--url', url, '--signature-policy', 'unsigned-allowed', '-q'], env);
+      run(
+        [
+          process.execPath,
+          BIN,
+          'source',
+          'add',
+          'bench',
+          '--type',
+          'git',
+          '--url',
+          url,
+          '--signature-policy',
+          'unsigned-allowed',
+          '-q',
+        ],
+        env,
+      );
       samples.first?.push(await timed([process.execPath, BIN, 'reconcile', '-q'], env, timeFile));
       samples.unchanged?.push(await timed([process.execPath, BIN, 'reconcile', '-q'], env, timeFile));
       samples.forced?.push(await timed([process.execPath, BIN, 'reconcile', '--force', '-q'], env, timeFile));
@@ -57,18 +96,36 @@ async function main(): Promise<void> {
       const out = join(dir, `tars-${r}`);
       await mkdir(out, { recursive: true });
       samples.baseline?.push(
-        await timed(['bash', '-c', `git clone -q --depth 1 "$0" "$1" && cd "$1/packs" && for d in *; do tar -czf "$2/$d.tar.gz" -C "$d" .; done`, url, clone, out], GIT_ENV, timeFile),
+        await timed(
+          [
+            'bash',
+            '-c',
+            `git clone -q --depth 1 "$0" "$1" && cd "$1/packs" && for d in *; do tar -czf "$2/$d.tar.gz" -C "$d" .; done`,
+            url,
+            clone,
+            out,
+          ],
+          GIT_ENV,
+          timeFile,
+        ),
       );
       await rm(home, { recursive: true, force: true });
       await rm(clone, { recursive: true, force: true });
       await rm(out, { recursive: true, force: true });
     }
     const row = (name: string, s: Sample[]) =>
-      `${name.padEnd(11)} ${median(s.map((x) => x.seconds)).toFixed(2).padStart(8)} s ${median(s.map((x) => x.cpu)).toFixed(2).padStart(8)} s ${median(s.map((x) => x.rssMiB)).toFixed(0).padStart(6)} MiB`;
+      `${name.padEnd(11)} ${median(s.map((x) => x.seconds))
+        .toFixed(2)
+        .padStart(8)} s ${median(s.map((x) => x.cpu))
+        .toFixed(2)
+        .padStart(8)} s ${median(s.map((x) => x.rssMiB))
+        .toFixed(0)
+        .padStart(6)} MiB`;
     console.log(`reconcile of a ${N}-entry git catalog (median of ${RUNS})`);
     console.log(`${'task'.padEnd(11)} ${'wall'.padStart(10)} ${'cpu'.padStart(10)} ${'peak RSS'.padStart(10)}`);
     for (const [k, v] of Object.entries(samples)) console.log(row(k, v));
-    const ratio = median((samples.first ?? []).map((x) => x.seconds)) / median((samples.baseline ?? []).map((x) => x.seconds));
+    const ratio =
+      median((samples.first ?? []).map((x) => x.seconds)) / median((samples.baseline ?? []).map((x) => x.seconds));
     console.log(`first reconcile / (git clone + tar czf of every pack): ${ratio.toFixed(2)}x`);
   } finally {
     if (!process.env.BENCH_DIR) await rm(dir, { recursive: true, force: true });

@@ -18,7 +18,10 @@ import { startRegistry, type RunningRegistry } from '../test/helpers/registry.js
 import { seedPack } from '../test/helpers/seed-store.js';
 import { median, run, timed, type Sample } from './bench-common.js';
 
-const SIZES = (process.env.BENCH_SIZES_MIB ?? '256 1024').split(/[\s,]+/).filter(Boolean).map(Number);
+const SIZES = (process.env.BENCH_SIZES_MIB ?? '256 1024')
+  .split(/[\s,]+/)
+  .filter(Boolean)
+  .map(Number);
 const RUNS = Number(process.env.BENCH_RUNS ?? 6);
 const REF = 'bench.pack:1.0.0';
 
@@ -71,36 +74,79 @@ async function benchSize(dir: string, sizeMiB: number): Promise<string[]> {
     }
   };
   try {
-    run([process.execPath, BIN, 'push', REF, `${source.host}/bench/pack:1`, '--plain-http', '-q'], { SCRYDON_HOME: home });
+    run([process.execPath, BIN, 'push', REF, `${source.host}/bench/pack:1`, '--plain-http', '-q'], {
+      SCRYDON_HOME: home,
+    });
     const out = join(dir, 'out');
     const sha = `const h=require('crypto').createHash('sha256');const s=require('fs').createReadStream(process.argv[1],{highWaterMark:1<<20});s.on('data',c=>h.update(c));s.on('end',()=>console.log(h.digest('hex')))`;
     // each scrydon task sits between the tasks it is compared with, in both orders (see the rounds below)
     const tasks: Task[] = [
       {
         name: 'pull skopeo',
-        prepare: async () => ({ cmd: ['skopeo', 'copy', '-q', '--src-tls-verify=false', `docker://${source.host}/bench/pack:1`, `oci:${out}-oci:x`] }),
+        prepare: async () => ({
+          cmd: [
+            'skopeo',
+            'copy',
+            '-q',
+            '--src-tls-verify=false',
+            `docker://${source.host}/bench/pack:1`,
+            `oci:${out}-oci:x`,
+          ],
+        }),
         cleanup: () => rm(`${out}-oci`, { recursive: true, force: true }),
       },
       {
         name: 'pull scrydon',
-        prepare: async () => ({ cmd: [process.execPath, BIN, 'pull', `${source.host}/bench/pack:1`, '--plain-http', '-q'], env: { SCRYDON_HOME: `${out}-home` } }),
+        prepare: async () => ({
+          cmd: [process.execPath, BIN, 'pull', `${source.host}/bench/pack:1`, '--plain-http', '-q'],
+          env: { SCRYDON_HOME: `${out}-home` },
+        }),
         cleanup: () => rm(`${out}-home`, { recursive: true, force: true }),
       },
-      { name: 'curl GET', prepare: async () => ({ cmd: ['curl', '-sf', '-o', '/dev/null', `http://${source.host}/v2/bench/pack/blobs/${layerDigest}`] }) },
+      {
+        name: 'curl GET',
+        prepare: async () => ({
+          cmd: ['curl', '-sf', '-o', '/dev/null', `http://${source.host}/v2/bench/pack/blobs/${layerDigest}`],
+        }),
+      },
       { name: 'sha256 node', prepare: async () => ({ cmd: [process.execPath, '-e', sha, layer] }) },
       {
         name: 'push skopeo',
-        prepare: async () => ({ cmd: ['skopeo', 'copy', '-q', '--dest-tls-verify=false', `oci:${catalog}:${REF}`, `docker://${(await fresh()).host}/bench/pack:1`] }),
+        prepare: async () => ({
+          cmd: [
+            'skopeo',
+            'copy',
+            '-q',
+            '--dest-tls-verify=false',
+            `oci:${catalog}:${REF}`,
+            `docker://${(await fresh()).host}/bench/pack:1`,
+          ],
+        }),
         cleanup: dropScratch,
       },
       {
         name: 'push scrydon',
-        prepare: async () => ({ cmd: [process.execPath, BIN, 'push', REF, `${(await fresh()).host}/bench/pack:1`, '--plain-http', '-q'], env: { SCRYDON_HOME: home } }),
+        prepare: async () => ({
+          cmd: [process.execPath, BIN, 'push', REF, `${(await fresh()).host}/bench/pack:1`, '--plain-http', '-q'],
+          env: { SCRYDON_HOME: home },
+        }),
         cleanup: dropScratch,
       },
       {
         name: 'curl PUT',
-        prepare: async () => ({ cmd: ['curl', '-sf', '-o', '/dev/null', '-H', 'content-type: application/octet-stream', '-T', layer, await uploadUrl(await fresh(), layerDigest)] }),
+        prepare: async () => ({
+          cmd: [
+            'curl',
+            '-sf',
+            '-o',
+            '/dev/null',
+            '-H',
+            'content-type: application/octet-stream',
+            '-T',
+            layer,
+            await uploadUrl(await fresh(), layerDigest),
+          ],
+        }),
         cleanup: dropScratch,
       },
     ];
@@ -110,7 +156,9 @@ async function benchSize(dir: string, sizeMiB: number): Promise<string[]> {
         run(['dd', `if=${layer}`, 'of=/dev/null', 'bs=1M', 'status=none']); // every run starts hot-cache
         const s = await measure(t, timeFile);
         if (round > 0) samples.get(t.name)?.push(s);
-        process.stderr.write(`  ${sizeMiB} MiB ${round === 0 ? 'warm-up' : `run ${round}`}  ${t.name.padEnd(13)} ${s.seconds.toFixed(2)} s  ${s.rssMiB.toFixed(0)} MiB\n`);
+        process.stderr.write(
+          `  ${sizeMiB} MiB ${round === 0 ? 'warm-up' : `run ${round}`}  ${t.name.padEnd(13)} ${s.seconds.toFixed(2)} s  ${s.rssMiB.toFixed(0)} MiB\n`,
+        );
       }
     }
     const med = (n: string): number => median((samples.get(n) ?? []).map((s) => s.seconds));
@@ -122,7 +170,10 @@ async function benchSize(dir: string, sizeMiB: number): Promise<string[]> {
       return (samples.get(a) ?? []).map((x, i) => x.seconds / (ys[i]?.seconds ?? NaN));
     };
     const paired = (a: string, b: string): number => median(perRound(a, b));
-    const rounds = (a: string, b: string): string => `per round ${perRound(a, b).map((r) => r.toFixed(2)).join(' ')}`;
+    const rounds = (a: string, b: string): string =>
+      `per round ${perRound(a, b)
+        .map((r) => r.toFixed(2))
+        .join(' ')}`;
     const ratios = {
       pull: paired('pull scrydon', 'pull skopeo'),
       pullVsSha: paired('pull scrydon', 'sha256 node'),
@@ -135,7 +186,10 @@ async function benchSize(dir: string, sizeMiB: number): Promise<string[]> {
     return [
       `registry pull/push of a ${sizeMiB} MiB pack: median of ${RUNS} runs after a warm-up, alternating, every other round in reverse order; ratios: median of the per-round ratios`,
       `${'task'.padEnd(14)} ${'median'.padStart(9)}  ${'peak RSS'.padStart(9)}`,
-      ...tasks.map((t) => `${t.name.padEnd(14)} ${med(t.name).toFixed(2).padStart(7)} s  ${peak(t.name).toFixed(0).padStart(5)} MiB`),
+      ...tasks.map(
+        (t) =>
+          `${t.name.padEnd(14)} ${med(t.name).toFixed(2).padStart(7)} s  ${peak(t.name).toFixed(0).padStart(5)} MiB`,
+      ),
       `ratio pull scrydon/skopeo   ${ratios.pull.toFixed(2)}  (target <= 0.5: ${verdict(ratios.pull <= 0.5)})  ${ofMedians('pull scrydon', 'pull skopeo')}  ${rounds('pull scrydon', 'pull skopeo')}`,
       `pull / sha256 node          ${ratios.pullVsSha.toFixed(2)}`,
       `pull / curl GET             ${ratios.pullVsCurl.toFixed(2)}`,

@@ -57,10 +57,32 @@ async function main(): Promise<void> {
     const out = join(dir, 'out');
     const sha = `const h=require('crypto').createHash('sha256');const s=require('fs').createReadStream(process.argv[1],{highWaterMark:1<<20});s.on('data',c=>h.update(c));s.on('end',()=>console.log(h.digest('hex')))`;
     const tasks: Task[] = [
-      { name: 'save scrydon', cmd: [process.execPath, BIN, 'save', REF, '-o', `${out}.tar`, '-q'], env: { SCRYDON_HOME: home }, warm: [layer], cleanup: [`${out}.tar`] },
-      { name: 'save skopeo', cmd: ['skopeo', 'copy', '-q', `oci:${catalog}:${REF}`, `oci-archive:${out}.tar:${REF}`], warm: [layer], cleanup: [`${out}.tar`] },
-      { name: 'load scrydon', cmd: [process.execPath, BIN, 'load', '-i', ours, '-q'], env: { SCRYDON_HOME: `${out}-home` }, warm: [ours], cleanup: [`${out}-home`] },
-      { name: 'load skopeo', cmd: ['skopeo', 'copy', '-q', `oci-archive:${theirs}:${REF}`, `oci:${out}-oci:${REF}`], warm: [theirs], cleanup: [`${out}-oci`] },
+      {
+        name: 'save scrydon',
+        cmd: [process.execPath, BIN, 'save', REF, '-o', `${out}.tar`, '-q'],
+        env: { SCRYDON_HOME: home },
+        warm: [layer],
+        cleanup: [`${out}.tar`],
+      },
+      {
+        name: 'save skopeo',
+        cmd: ['skopeo', 'copy', '-q', `oci:${catalog}:${REF}`, `oci-archive:${out}.tar:${REF}`],
+        warm: [layer],
+        cleanup: [`${out}.tar`],
+      },
+      {
+        name: 'load scrydon',
+        cmd: [process.execPath, BIN, 'load', '-i', ours, '-q'],
+        env: { SCRYDON_HOME: `${out}-home` },
+        warm: [ours],
+        cleanup: [`${out}-home`],
+      },
+      {
+        name: 'load skopeo',
+        cmd: ['skopeo', 'copy', '-q', `oci-archive:${theirs}:${REF}`, `oci:${out}-oci:${REF}`],
+        warm: [theirs],
+        cleanup: [`${out}-oci`],
+      },
       { name: 'sha256 node', cmd: [process.execPath, '-e', sha, layer], warm: [layer], cleanup: [] },
       { name: 'cp', cmd: ['cp', layer, `${out}.bin`], warm: [layer], cleanup: [`${out}.bin`] },
       // the CLI's fixed cost (node, yargs, every command module): part of each scrydon figure above
@@ -71,14 +93,17 @@ async function main(): Promise<void> {
       for (const t of tasks) {
         const s = await measure(t, timeFile);
         if (round > 0) samples.get(t.name)?.push(s); // round 0 is the warm-up
-        process.stderr.write(`  ${round === 0 ? 'warm-up' : `run ${round}`}  ${t.name.padEnd(14)} ${s.seconds.toFixed(2)} s  cpu ${s.cpu.toFixed(2)} s  ${s.rssMiB.toFixed(0)} MiB\n`);
+        process.stderr.write(
+          `  ${round === 0 ? 'warm-up' : `run ${round}`}  ${t.name.padEnd(14)} ${s.seconds.toFixed(2)} s  cpu ${s.cpu.toFixed(2)} s  ${s.rssMiB.toFixed(0)} MiB\n`,
+        );
       }
     }
     const med = (n: string) => median((samples.get(n) ?? []).map((s) => s.seconds));
     const medCpu = (n: string) => median((samples.get(n) ?? []).map((s) => s.cpu));
     const peak = (n: string) => Math.max(...(samples.get(n) ?? []).map((s) => s.rssMiB));
     const rows = tasks.map(
-      (t) => `${t.name.padEnd(14)} ${med(t.name).toFixed(2).padStart(7)} s  ${medCpu(t.name).toFixed(2).padStart(7)} s  ${peak(t.name).toFixed(0).padStart(5)} MiB`,
+      (t) =>
+        `${t.name.padEnd(14)} ${med(t.name).toFixed(2).padStart(7)} s  ${medCpu(t.name).toFixed(2).padStart(7)} s  ${peak(t.name).toFixed(0).padStart(5)} MiB`,
     );
     const ratios = {
       save: med('save scrydon') / med('save skopeo'),

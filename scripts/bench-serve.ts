@@ -62,17 +62,65 @@ async function main(): Promise<void> {
       await registry.stop();
     };
     process.stderr.write(`bench: pushing it to distribution at ${registry.host} (untimed)\n`);
-    run(['skopeo', 'copy', '-q', '--dest-tls-verify=false', `oci:${catalog}:${REF}`, `docker://${registry.host}/bench/pack:1.0.0`]);
-    const registryBlob = join(registry.storage, 'docker', 'registry', 'v2', 'blobs', 'sha256', digest.slice(7, 9), digest.slice(7), 'data');
+    run([
+      'skopeo',
+      'copy',
+      '-q',
+      '--dest-tls-verify=false',
+      `oci:${catalog}:${REF}`,
+      `docker://${registry.host}/bench/pack:1.0.0`,
+    ]);
+    const registryBlob = join(
+      registry.storage,
+      'docker',
+      'registry',
+      'v2',
+      'blobs',
+      'sha256',
+      digest.slice(7, 9),
+      digest.slice(7),
+      'data',
+    );
 
     const out = join(dir, 'out');
-    const skopeoPull = (src: string): string[] => ['skopeo', 'copy', '-q', '--src-tls-verify=false', `docker://${src}`, `oci:${out}:x`];
+    const skopeoPull = (src: string): string[] => [
+      'skopeo',
+      'copy',
+      '-q',
+      '--src-tls-verify=false',
+      `docker://${src}`,
+      `oci:${out}:x`,
+    ];
     const curl = (url: string): string[] => ['curl', '-sSf', '-o', '/dev/null', url];
     const tasks: Task[] = [
-      { name: 'skopeo <- serve', server: serve.process.pid, cmd: skopeoPull(`${serve.host}/${REF}`), warm: storeBlob, cleanup: [out] },
-      { name: 'skopeo <- distribution', server: registry.process.pid, cmd: skopeoPull(`${registry.host}/bench/pack:1.0.0`), warm: registryBlob, cleanup: [out] },
-      { name: 'curl <- serve', server: serve.process.pid, cmd: curl(`${serve.url}/v2/bench.pack/blobs/${digest}`), warm: storeBlob, cleanup: [] },
-      { name: 'curl <- distribution', server: registry.process.pid, cmd: curl(`http://${registry.host}/v2/bench/pack/blobs/${digest}`), warm: registryBlob, cleanup: [] },
+      {
+        name: 'skopeo <- serve',
+        server: serve.process.pid,
+        cmd: skopeoPull(`${serve.host}/${REF}`),
+        warm: storeBlob,
+        cleanup: [out],
+      },
+      {
+        name: 'skopeo <- distribution',
+        server: registry.process.pid,
+        cmd: skopeoPull(`${registry.host}/bench/pack:1.0.0`),
+        warm: registryBlob,
+        cleanup: [out],
+      },
+      {
+        name: 'curl <- serve',
+        server: serve.process.pid,
+        cmd: curl(`${serve.url}/v2/bench.pack/blobs/${digest}`),
+        warm: storeBlob,
+        cleanup: [],
+      },
+      {
+        name: 'curl <- distribution',
+        server: registry.process.pid,
+        cmd: curl(`http://${registry.host}/v2/bench/pack/blobs/${digest}`),
+        warm: registryBlob,
+        cleanup: [],
+      },
     ];
     const samples = new Map<string, number[]>(tasks.map((t) => [t.name, []]));
     const cpu = new Map<string, number[]>(tasks.map((t) => [t.name, []]));
@@ -90,7 +138,9 @@ async function main(): Promise<void> {
           samples.get(t.name)?.push(seconds);
           cpu.get(t.name)?.push(serverCpu);
         }
-        process.stderr.write(`  ${round === 0 ? 'warm-up' : `run ${round}`}  ${t.name.padEnd(23)} ${seconds.toFixed(2)} s  server CPU ${serverCpu.toFixed(2)} s\n`);
+        process.stderr.write(
+          `  ${round === 0 ? 'warm-up' : `run ${round}`}  ${t.name.padEnd(23)} ${seconds.toFixed(2)} s  server CPU ${serverCpu.toFixed(2)} s\n`,
+        );
       }
     }
     const rssServe = await peakRssMiB(serve.process.pid);
@@ -104,7 +154,10 @@ async function main(): Promise<void> {
       [
         `serve: skopeo pulling a ${SIZE_MIB} MiB pack, median of ${RUNS} runs after a warm-up, alternating`,
         `${'task'.padEnd(24)} ${'median'.padStart(8)}  ${'MiB/s'.padStart(7)}  ${'server CPU'.padStart(10)}`,
-        ...tasks.map((t) => `${t.name.padEnd(24)} ${med(t.name).toFixed(2).padStart(6)} s  ${(SIZE_MIB / med(t.name)).toFixed(0).padStart(7)}  ${medCpu(t.name).toFixed(2).padStart(8)} s`),
+        ...tasks.map(
+          (t) =>
+            `${t.name.padEnd(24)} ${med(t.name).toFixed(2).padStart(6)} s  ${(SIZE_MIB / med(t.name)).toFixed(0).padStart(7)}  ${medCpu(t.name).toFixed(2).padStart(8)} s`,
+        ),
         `ratio skopeo serve/distribution  ${ratio.toFixed(2)}  (target <= 1.0: ${verdict(ratio <= 1.0)})`,
         `ratio curl serve/distribution    ${curlRatio.toFixed(2)}`,
         `peak RSS scrydon serve           ${rssServe.toFixed(0)} MiB  (target < 150: ${verdict(rssServe < 150)})`,

@@ -41,7 +41,8 @@ async function main(): Promise<void> {
     ['sea', existsSync(sea) ? [sea] : undefined],
   ];
   const tasks: Task[] = [{ name: 'node -e 0', cmd: [process.execPath, '-e', '0'] }];
-  for (const [build, prefix] of builds) if (prefix) for (const [name, args] of LINES) tasks.push({ name: `${build} ${name}`, cmd: [...prefix, ...args] });
+  for (const [build, prefix] of builds)
+    if (prefix) for (const [name, args] of LINES) tasks.push({ name: `${build} ${name}`, cmd: [...prefix, ...args] });
   try {
     const samples = new Map<string, Sample[]>(tasks.map((t) => [t.name, []]));
     for (let round = 0; round <= RUNS; round++) {
@@ -59,7 +60,9 @@ async function main(): Promise<void> {
       const goal = name.includes('help') ? `  ${wall <= HELP_GOAL_MS ? 'ok' : 'MISSED'} (<= ${HELP_GOAL_MS} ms)` : '';
       return `${name.padEnd(22)} ${wall.toFixed(0).padStart(6)} ms ${(wall / base).toFixed(2).padStart(6)}x  ${ms(name, 'cpu').toFixed(0).padStart(6)} ms ${(ms(name, 'cpu') / baseCpu).toFixed(2).padStart(6)}x  ${peak(name).toFixed(0).padStart(5)} MiB${goal}`;
     };
-    const absent = builds.filter(([, p]) => !p).flatMap(([build]) => LINES.map(([name]) => `${`${build} ${name}`.padEnd(22)} absent (${sea} not built)`));
+    const absent = builds
+      .filter(([, p]) => !p)
+      .flatMap(([build]) => LINES.map(([name]) => `${`${build} ${name}`.padEnd(22)} absent (${sea} not built)`));
     process.stdout.write(
       [
         `start-up: median of ${RUNS} runs after a warm-up, alternating; load average ${loadavg()[0]?.toFixed(2)} (2 cores want < 2); npm build ${npmBin}${old ? `; old: ${old}` : ''}`,

@@ -21,7 +21,10 @@ const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 /** The files read at run time, embedded as assets keyed by their path in the package. */
 async function assets(packageJson: string): Promise<Record<string, string>> {
   const schemas = (await readdir(join(ROOT, 'catalog-spec'))).filter((f) => f.endsWith('.schema.json'));
-  return { 'package.json': packageJson, ...Object.fromEntries(schemas.map((f) => [`catalog-spec/${f}`, join(ROOT, 'catalog-spec', f)])) };
+  return {
+    'package.json': packageJson,
+    ...Object.fromEntries(schemas.map((f) => [`catalog-spec/${f}`, join(ROOT, 'catalog-spec', f)])),
+  };
 }
 
 /**
@@ -33,17 +36,34 @@ export async function buildSingleExecutable(o: { work: string; output: string; p
   await mkdir(o.work, { recursive: true });
   const script = join(o.work, 'scrydon.cjs');
   const bundle = await rollup(cliRollupOptions('main.js'));
-  await bundle.write({ dir: o.work, entryFileNames: 'scrydon.cjs', format: 'cjs', inlineDynamicImports: true, dynamicImportInCjs: false, sourcemap: false });
+  await bundle.write({
+    dir: o.work,
+    entryFileNames: 'scrydon.cjs',
+    format: 'cjs',
+    inlineDynamicImports: true,
+    dynamicImportInCjs: false,
+    sourcemap: false,
+  });
   await bundle.close();
 
   const blob = join(o.work, 'sea-prep.blob');
   const config = join(o.work, 'sea-config.json');
   // useCodeCache: V8's compiled code goes in with the script (start-up: see README "Install at an air-gapped site")
-  const seaConfig = { main: script, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true, assets: await assets(o.packageJson) };
+  const seaConfig = {
+    main: script,
+    output: blob,
+    disableExperimentalSEAWarning: true,
+    useCodeCache: true,
+    assets: await assets(o.packageJson),
+  };
   await writeFile(config, JSON.stringify(seaConfig, null, 2));
   await run(process.execPath, ['--experimental-sea-config', config], { cwd: o.work });
 
   await copyFile(process.execPath, o.output);
   await chmod(o.output, 0o755);
-  await run(join(ROOT, 'node_modules', '.bin', 'postject'), [o.output, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', SEA_FUSE], { cwd: o.work });
+  await run(
+    join(ROOT, 'node_modules', '.bin', 'postject'),
+    [o.output, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', SEA_FUSE],
+    { cwd: o.work },
+  );
 }

@@ -33,7 +33,8 @@ async function jsFiles(dir: string): Promise<string[]> {
   for (const e of await readdir(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
     if (e.isDirectory()) out.push(...(await jsFiles(p)));
-    else if (e.name.endsWith('.js') && existsSync(join(ROOT, relative(join(ROOT, 'dist'), p)).replace(/\.js$/, '.ts'))) out.push(p);
+    else if (e.name.endsWith('.js') && existsSync(join(ROOT, relative(join(ROOT, 'dist'), p)).replace(/\.js$/, '.ts')))
+      out.push(p);
   }
   return out.sort();
 }
@@ -58,7 +59,8 @@ function codeLines(text: string): Map<number, number> {
       } else rest = rest.slice(end + 2).trim();
     }
     // `export {};`: what tsc leaves of a file of types only, which nothing loads
-    if (rest !== '' && !rest.startsWith('//') && rest !== 'export {};') lines.set(i + 1, offset + line.indexOf(rest.charAt(0)));
+    if (rest !== '' && !rest.startsWith('//') && rest !== 'export {};')
+      lines.set(i + 1, offset + line.indexOf(rest.charAt(0)));
     offset += line.length + 1;
   });
   return lines;
@@ -67,7 +69,9 @@ function codeLines(text: string): Map<number, number> {
 /** The lines of one script that ran in one process: V8's ranges nest, and the innermost one's count holds. */
 function coveredLines(text: string, script: ScriptCoverage, lines: Map<number, number>, into: Set<number>): void {
   const counts = new Uint32Array(text.length);
-  const ranges = script.functions.flatMap((f) => f.ranges).sort((a, b) => a.startOffset - b.startOffset || b.endOffset - a.endOffset);
+  const ranges = script.functions
+    .flatMap((f) => f.ranges)
+    .sort((a, b) => a.startOffset - b.startOffset || b.endOffset - a.endOffset);
   for (const r of ranges) counts.fill(r.count, r.startOffset, Math.min(r.endOffset, text.length));
   for (const [line, at] of lines) if ((counts[at] ?? 0) > 0) into.add(line);
 }
@@ -123,12 +127,15 @@ async function main(): Promise<void> {
       const t = totals.get(key) ?? { hit: 0, all: 0 };
       totals.set(key, { hit: t.hit + hit, all: t.all + all });
     }
-    if (detailed.has(folder)) rows.push(`  ${pct(hit, all)} %  ${relative(join(ROOT, 'dist'), f).replace(/\.js$/, '.ts')}`);
+    if (detailed.has(folder))
+      rows.push(`  ${pct(hit, all)} %  ${relative(join(ROOT, 'dist'), f).replace(/\.js$/, '.ts')}`);
   }
   process.stdout.write(`line coverage of src/ by the unit tests (compiled lines run / lines)\n`);
   for (const [key, t] of [...totals].sort(([a], [b]) => a.localeCompare(b))) {
     const floor = floors.get(key);
-    process.stdout.write(`  ${pct(t.hit, t.all)} %  ${key}  (${t.hit}/${t.all})${floor === undefined ? '' : `  floor ${floor} %`}\n`);
+    process.stdout.write(
+      `  ${pct(t.hit, t.all)} %  ${key}  (${t.hit}/${t.all})${floor === undefined ? '' : `  floor ${floor} %`}\n`,
+    );
   }
   if (rows.length) process.stdout.write(`${rows.join('\n')}\n`);
   let under = false;

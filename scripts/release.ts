@@ -59,7 +59,10 @@ async function npmPackage(pkg: PackageJson): Promise<string> {
   const manDir = join(stage, 'dist', 'man', 'man1');
   const manPages = existsSync(manDir) ? (await readdir(manDir)).filter((f) => f.endsWith('.1')).sort() : [];
   await writeFile(join(stage, 'package.json'), `${JSON.stringify(releaseManifest(pkg, manPages), null, 2)}\n`);
-  const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', OUT], { cwd: stage, env: { ...process.env, npm_config_offline: 'true', npm_config_loglevel: 'error' } });
+  const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', OUT], {
+    cwd: stage,
+    env: { ...process.env, npm_config_offline: 'true', npm_config_loglevel: 'error' },
+  });
   const [packed] = JSON.parse(stdout) as Array<{ filename: string }>;
   if (!packed) throw new Error('npm pack reported no package');
   return packed.filename;
@@ -82,7 +85,12 @@ await rm(OUT, { recursive: true, force: true });
 await mkdir(OUT, { recursive: true });
 const tgz = await npmPackage(pkg);
 const exe = `${pkg.name}-${pkg.version}-linux-x64`;
-await buildSingleExecutable({ work: join(WORK, 'sea'), output: join(OUT, exe), packageJson: join(WORK, 'package', 'package.json') });
+await buildSingleExecutable({
+  work: join(WORK, 'sea'),
+  output: join(OUT, exe),
+  packageJson: join(WORK, 'package', 'package.json'),
+});
 await checksums();
 await rm(WORK, { recursive: true, force: true });
-for (const name of [tgz, exe, 'SHA256SUMS']) process.stdout.write(`dist/release/${name}  ${(await stat(join(OUT, name))).size} bytes\n`);
+for (const name of [tgz, exe, 'SHA256SUMS'])
+  process.stdout.write(`dist/release/${name}  ${(await stat(join(OUT, name))).size} bytes\n`);

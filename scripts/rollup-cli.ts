@@ -37,7 +37,13 @@ const tscSourceMaps: Plugin = {
 export function cliRollupOptions(entry: string): RollupOptions {
   return {
     input: { scrydon: join(DIST, 'cmd', entry) },
-    external: ['@napi-rs/keyring', ...builtinModules, ...builtinModules.map((m) => `node:${m}`), 'node:sea', 'node:test'],
+    external: [
+      '@napi-rs/keyring',
+      ...builtinModules,
+      ...builtinModules.map((m) => `node:${m}`),
+      'node:sea',
+      'node:test',
+    ],
     plugins: [
       tscSourceMaps,
       nodeResolve({ preferBuiltins: true, exportConditions: ['node'], rootDir: ROOT }),

@@ -6,7 +6,8 @@ import { defineCommand } from '../define-command.js';
 
 export default defineCommand({
   command: 'approve <pack>',
-  describe: 'Activate a pack that a reconcile installed unsigned (status pending-review): the explicit review the reference asks for',
+  describe:
+    'Activate a pack that a reconcile installed unsigned (status pending-review): the explicit review the reference asks for',
   examples: [['scrydon approve acme.core@1.0.0', 'after reviewing it']],
   builder: (y) =>
     y
@@ -14,11 +15,20 @@ export default defineCommand({
       .option('root', { type: 'string', describe: 'install root (default $SCRYDON_HOME/packs)' }),
   run: async (args, ctx) => {
     const at = args.pack.lastIndexOf('@');
-    if (at <= 0 || at === args.pack.length - 1) throw new ScrydonError('usage', `"${args.pack}" is not ID@VERSION`, { hint: 'scrydon approve acme.core@1.0.0 (scrydon installed lists them)' });
+    if (at <= 0 || at === args.pack.length - 1)
+      throw new ScrydonError('usage', `"${args.pack}" is not ID@VERSION`, {
+        hint: 'scrydon approve acme.core@1.0.0 (scrydon installed lists them)',
+      });
     const id = args.pack.slice(0, at);
     const version = args.pack.slice(at + 1);
     const root = args.root ? resolve(args.root) : ctx.paths.packs;
-    const change = await approvePack(root, id, version, { store: await ctx.store(), admission: storePolicyAdmission({ policyFile: ctx.paths.policy, trustDir: ctx.paths.trust }) });
-    return { data: { id, version, changed: Boolean(change), status: 'active' }, text: change ? `approved ${id} ${version}: active` : `${id} ${version} is already active` };
+    const change = await approvePack(root, id, version, {
+      store: await ctx.store(),
+      admission: storePolicyAdmission({ policyFile: ctx.paths.policy, trustDir: ctx.paths.trust }),
+    });
+    return {
+      data: { id, version, changed: Boolean(change), status: 'active' },
+      text: change ? `approved ${id} ${version}: active` : `${id} ${version} is already active`,
+    };
   },
 });

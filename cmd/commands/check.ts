@@ -16,7 +16,10 @@ export default defineCommand({
     const head = `${report.blobs} blob(s), ${humanBytes(report.bytes)}, ${report.tags} tag(s): ${report.ok ? 'ok' : `${report.faults.length} fault(s)`}`;
     const text = report.ok
       ? head
-      : `${table(['FAULT', 'DIGEST', 'TAG', 'DETAIL'], report.faults.map((f) => [f.kind, shortDigest(f.digest), f.ref ?? '', f.detail]))}\n${head}`;
+      : `${table(
+          ['FAULT', 'DIGEST', 'TAG', 'DETAIL'],
+          report.faults.map((f) => [f.kind, shortDigest(f.digest), f.ref ?? '', f.detail]),
+        )}\n${head}`;
     return { data: report, text, exitCode: report.ok ? 0 : 1 };
   },
 });

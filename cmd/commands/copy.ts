@@ -23,7 +23,11 @@ export default defineCommand({
     concurrencyFlag(
       registryFlags(
         y
-          .positional('source', { type: 'string', demandOption: true, describe: 'REGISTRY/REPO:TAG, a store tag (or store:REF), or oci:PATH[:REF]' })
+          .positional('source', {
+            type: 'string',
+            demandOption: true,
+            describe: 'REGISTRY/REPO:TAG, a store tag (or store:REF), or oci:PATH[:REF]',
+          })
           .positional('destination', { type: 'string', demandOption: true, describe: 'same forms as the source' }),
       ),
     ),
@@ -31,9 +35,26 @@ export default defineCommand({
     const src = parseLocation(args.source);
     const dst = parseLocation(args.destination);
     const onEvent = ctx.progress();
-    const io = { concurrency: args.concurrency, signal: ctx.signal, walkLimits: walkLimitsFromEnv(ctx), ...(onEvent ? { onEvent } : {}) };
-    const r = await withRemote(args, ctx, [...registryOf(src), ...registryOf(dst)], (remote) => copyLocations(src, dst, () => ctx.store(), remote, io));
-    const data = { source: r.source, target: r.target, digest: r.root.digest, mediaType: r.root.mediaType, copied: r.copied, skipped: r.skipped, mounted: r.mounted, bytes: r.bytes, referrers: r.referrers };
+    const io = {
+      concurrency: args.concurrency,
+      signal: ctx.signal,
+      walkLimits: walkLimitsFromEnv(ctx),
+      ...(onEvent ? { onEvent } : {}),
+    };
+    const r = await withRemote(args, ctx, [...registryOf(src), ...registryOf(dst)], (remote) =>
+      copyLocations(src, dst, () => ctx.store(), remote, io),
+    );
+    const data = {
+      source: r.source,
+      target: r.target,
+      digest: r.root.digest,
+      mediaType: r.root.mediaType,
+      copied: r.copied,
+      skipped: r.skipped,
+      mounted: r.mounted,
+      bytes: r.bytes,
+      referrers: r.referrers,
+    };
     return { data, text: `copied ${r.source} -> ${r.target} ${shortDigest(r.root.digest)}: ${transferSummary(r)}` };
   },
 });

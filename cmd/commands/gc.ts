@@ -13,18 +13,30 @@ export default defineCommand({
     ['scrydon gc --json', 'a report with bytes freed and each step timed'],
   ],
   builder: (y) =>
-    y
-      .option('dry-run', { type: 'boolean', default: false, describe: 'report only; delete nothing' })
-      .option('grace', { type: 'string', default: '10m', describe: 'also keep unreachable blobs younger than this (leased blobs are kept whatever the grace)' }),
+    y.option('dry-run', { type: 'boolean', default: false, describe: 'report only; delete nothing' }).option('grace', {
+      type: 'string',
+      default: '10m',
+      describe: 'also keep unreachable blobs younger than this (leased blobs are kept whatever the grace)',
+    }),
   run: async (args, ctx) => {
-    const report = await gc(await ctx.store(), { dryRun: args['dry-run'], graceMs: parseDuration(args.grace, '--grace'), tempDirs: [ctx.paths.tmp] });
+    const report = await gc(await ctx.store(), {
+      dryRun: args['dry-run'],
+      graceMs: parseDuration(args.grace, '--grace'),
+      tempDirs: [ctx.paths.tmp],
+    });
     const verb = report.dryRun ? 'would free' : 'freed';
-    const lines = report.removed.map((r) => `${report.dryRun ? 'would delete' : 'deleted'} ${shortDigest(r.digest)} ${humanBytes(r.size)}`);
-    lines.push(`${verb} ${humanBytes(report.freedBytes)} in ${report.removed.length} blob(s); ${report.reachableBlobs} reachable kept` +
-      (report.keptYoung ? `, ${report.keptYoung} younger than --grace kept` : '') +
-      (report.keptLeased ? `, ${report.keptLeased} held by running writers kept` : '') +
-      (report.expiredLeases ? `, ${report.expiredLeases} lease(s) of ended processes ${report.dryRun ? 'found' : 'removed'}` : '') +
-      (report.cleanedTemp ? `, ${report.cleanedTemp} stale temp file(s) cleaned` : ''));
+    const lines = report.removed.map(
+      (r) => `${report.dryRun ? 'would delete' : 'deleted'} ${shortDigest(r.digest)} ${humanBytes(r.size)}`,
+    );
+    lines.push(
+      `${verb} ${humanBytes(report.freedBytes)} in ${report.removed.length} blob(s); ${report.reachableBlobs} reachable kept` +
+        (report.keptYoung ? `, ${report.keptYoung} younger than --grace kept` : '') +
+        (report.keptLeased ? `, ${report.keptLeased} held by running writers kept` : '') +
+        (report.expiredLeases
+          ? `, ${report.expiredLeases} lease(s) of ended processes ${report.dryRun ? 'found' : 'removed'}`
+          : '') +
+        (report.cleanedTemp ? `, ${report.cleanedTemp} stale temp file(s) cleaned` : ''),
+    );
     return { data: report, text: lines.join('\n') };
   },
 });

@@ -28,7 +28,12 @@ function annotationLines(a: Record<string, string> | undefined, indent: string):
 }
 
 function descriptorLines(label: string, d: Descriptor): string[] {
-  return [`  ${label}: ${d.mediaType}`, `    digest: ${d.digest}`, `    size: ${d.size} (${bytes(d.size)})`, ...annotationLines(d.annotations, '    ')];
+  return [
+    `  ${label}: ${d.mediaType}`,
+    `    digest: ${d.digest}`,
+    `    size: ${d.size} (${bytes(d.size)})`,
+    ...annotationLines(d.annotations, '    '),
+  ];
 }
 
 function human(r: InspectResult): string {
@@ -39,15 +44,36 @@ function human(r: InspectResult): string {
   const ann = annotationLines(r.annotations, '  ');
   if (ann.length) out.push('', 'Annotations:', ...ann);
   if (r.config) out.push('', 'Config:', ...descriptorLines('mediaType', r.config));
-  if (r.layers) out.push('', `Layers (${r.layers.length}):`, ...r.layers.flatMap((l, i) => descriptorLines(`[${i}] mediaType`, l)));
-  if (r.manifests) out.push('', `Manifests (${r.manifests.length}):`, ...r.manifests.flatMap((m, i) => descriptorLines(`[${i}] mediaType`, m)));
+  if (r.layers)
+    out.push('', `Layers (${r.layers.length}):`, ...r.layers.flatMap((l, i) => descriptorLines(`[${i}] mediaType`, l)));
+  if (r.manifests)
+    out.push(
+      '',
+      `Manifests (${r.manifests.length}):`,
+      ...r.manifests.flatMap((m, i) => descriptorLines(`[${i}] mediaType`, m)),
+    );
   if (r.pack) {
     const p = r.pack;
-    out.push('', `Pack: ${p.packJson.package.id} ${p.packJson.package.version} (pack.json from the ${p.packJsonSource})`);
-    out.push(...JSON.stringify(p.packJson, null, 2).split('\n').map((l) => `  ${l}`));
+    out.push(
+      '',
+      `Pack: ${p.packJson.package.id} ${p.packJson.package.version} (pack.json from the ${p.packJsonSource})`,
+    );
+    out.push(
+      ...JSON.stringify(p.packJson, null, 2)
+        .split('\n')
+        .map((l) => `  ${l}`),
+    );
     if (p.files) {
       out.push('', `Files (${p.files.length}, ${bytes(p.unpackedSize ?? 0)} unpacked):`);
-      if (p.files.length) out.push(...table(['SIZE', 'MODE', 'PATH'], p.files.map((f) => [String(f.size), f.mode.toString(8).padStart(4, '0'), f.path])).split('\n').map((l) => `  ${l}`));
+      if (p.files.length)
+        out.push(
+          ...table(
+            ['SIZE', 'MODE', 'PATH'],
+            p.files.map((f) => [String(f.size), f.mode.toString(8).padStart(4, '0'), f.path]),
+          )
+            .split('\n')
+            .map((l) => `  ${l}`),
+        );
     } else out.push('', 'Files: not listed (the layer was not downloaded)');
   } else if (r.packError) {
     out.push('', `Pack: refused (${r.packError.code})`, ...r.packError.message.split('\n').map((l) => `  ${l}`));
@@ -79,19 +105,38 @@ export default defineCommand({
   builder: (y) =>
     registryFlags(
       y
-        .positional('ref', { type: 'string', demandOption: true, describe: 'tag or digest in the local store (docker://REF or --remote: on a registry)' })
-        .option('remote', { type: 'boolean', default: false, describe: 'inspect REF on its registry (manifest and config only; nothing stored)' }),
+        .positional('ref', {
+          type: 'string',
+          demandOption: true,
+          describe: 'tag or digest in the local store (docker://REF or --remote: on a registry)',
+        })
+        .option('remote', {
+          type: 'boolean',
+          default: false,
+          describe: 'inspect REF on its registry (manifest and config only; nothing stored)',
+        }),
     ),
   run: async (args, ctx) => {
     // a remote reference is read from its registry, never the store
-    const remoteRef = args.ref.startsWith('docker://') ? args.ref.slice('docker://'.length) : args.remote ? args.ref : undefined;
-    const result = remoteRef !== undefined
-      ? await withRemote(args, ctx, [parseRemoteReference(remoteRef).registry], (remote) => inspectRemote(remote, remoteRef, { signal: ctx.signal, walkLimits: walkLimitsFromEnv(ctx) }))
-      : await inspectArtifact(await ctx.store(), args.ref, { signal: ctx.signal }).catch((e: unknown) => {
-          // the store only, unless asked: a registry name it does not hold is not looked up
-          if (isScrydonError(e, 'not_found') && hasRegistry(args.ref)) throw new ScrydonError('not_found', e.message, { cause: e, hint: `inspect it on its registry: scrydon inspect --remote ${args.ref} (reads manifest and config; stores nothing)` });
-          throw e;
-        });
+    const remoteRef = args.ref.startsWith('docker://')
+      ? args.ref.slice('docker://'.length)
+      : args.remote
+        ? args.ref
+        : undefined;
+    const result =
+      remoteRef !== undefined
+        ? await withRemote(args, ctx, [parseRemoteReference(remoteRef).registry], (remote) =>
+            inspectRemote(remote, remoteRef, { signal: ctx.signal, walkLimits: walkLimitsFromEnv(ctx) }),
+          )
+        : await inspectArtifact(await ctx.store(), args.ref, { signal: ctx.signal }).catch((e: unknown) => {
+            // the store only, unless asked: a registry name it does not hold is not looked up
+            if (isScrydonError(e, 'not_found') && hasRegistry(args.ref))
+              throw new ScrydonError('not_found', e.message, {
+                cause: e,
+                hint: `inspect it on its registry: scrydon inspect --remote ${args.ref} (reads manifest and config; stores nothing)`,
+              });
+            throw e;
+          });
     // the verification receipts `scrydon verify` recorded in the store
     const receipts = remoteRef === undefined ? await readReceipts((await ctx.store()).paths.root, result.digest) : [];
     // a refused pack: everything above is shown, then the error install would report (exit 1)

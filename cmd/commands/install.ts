@@ -21,17 +21,26 @@ export default defineCommand({
       .option('deps', {
         type: 'boolean',
         default: true,
-        describe: "check pack.json's dependencies against the installed packs (install them first); --no-deps skips the check",
+        describe:
+          "check pack.json's dependencies against the installed packs (install them first); --no-deps skips the check",
       }),
   run: async (args, ctx) => {
     const root = args.root ? resolve(args.root) : ctx.paths.packs;
     // the security policy (policy.yaml) decides whether an unverified pack may be installed; installPack applies it
     const admission = storePolicyAdmission({ policyFile: policyFile(ctx), trustDir: ctx.paths.trust });
-    const { warnings, ...r } = await installPack(await ctx.store(), args.ref, { root, source: 'manual', signal: ctx.signal, admission, ignoreDependencies: !args.deps });
+    const { warnings, ...r } = await installPack(await ctx.store(), args.ref, {
+      root,
+      source: 'manual',
+      signal: ctx.signal,
+      admission,
+      ignoreDependencies: !args.deps,
+    });
     for (const w of warnings) ctx.warn(w);
     // an explicit install is the review: a pack a reconcile left pending-review (or retired) becomes active
     if (r.record.status !== 'active') {
-      await setStatuses(root, (rec) => (rec.id === r.record.id && rec.digest === r.record.digest ? 'active' : undefined));
+      await setStatuses(root, (rec) =>
+        rec.id === r.record.id && rec.digest === r.record.digest ? 'active' : undefined,
+      );
       r.record = { ...r.record, status: 'active' };
     }
     const { id, version, digest } = r.record;

@@ -6,25 +6,37 @@ import { keyPassword, loadPublicKey, loadSigningKey } from '../signature-options
 
 const generate = defineCommand({
   command: 'generate',
-  describe: 'Write a cosign-compatible key pair: <prefix>.key (encrypted with COSIGN_PASSWORD or a prompt) and <prefix>.pub',
+  describe:
+    'Write a cosign-compatible key pair: <prefix>.key (encrypted with COSIGN_PASSWORD or a prompt) and <prefix>.pub',
   examples: [
     ['COSIGN_PASSWORD=... scrydon key generate', 'cosign.key and cosign.pub in the current directory'],
     ['scrydon key generate --output-key-prefix release --dir ~/keys', 'release.key and release.pub under ~/keys'],
   ],
   builder: (y) =>
     y
-      .option('output-key-prefix', { type: 'string', default: 'cosign', describe: 'file names: PREFIX.key and PREFIX.pub' })
+      .option('output-key-prefix', {
+        type: 'string',
+        default: 'cosign',
+        describe: 'file names: PREFIX.key and PREFIX.pub',
+      })
       .option('dir', { type: 'string', default: '.', describe: 'directory to write them in' })
       .option('force', { type: 'boolean', default: false, describe: 'overwrite existing files' }),
   run: async (args, ctx) => {
     const password = await keyPassword(ctx, true);
     if (password === undefined) {
-      throw new ScrydonError('key_password', 'no password for the new key: COSIGN_PASSWORD is not set and there is no terminal to ask on', {
-        hint: 'set COSIGN_PASSWORD (empty is allowed: COSIGN_PASSWORD=)',
-      });
+      throw new ScrydonError(
+        'key_password',
+        'no password for the new key: COSIGN_PASSWORD is not set and there is no terminal to ask on',
+        {
+          hint: 'set COSIGN_PASSWORD (empty is allowed: COSIGN_PASSWORD=)',
+        },
+      );
     }
     const r = await writeNewKeyPair(resolve(args.dir), args['output-key-prefix'], password, args.force);
-    return { data: r, text: `Private key written to ${r.privateKey}\nPublic key written to ${r.publicKey}\nfingerprint ${r.fingerprint}` };
+    return {
+      data: r,
+      text: `Private key written to ${r.privateKey}\nPublic key written to ${r.publicKey}\nfingerprint ${r.fingerprint}`,
+    };
   },
 });
 
@@ -36,7 +48,11 @@ const pub = defineCommand({
     ['scrydon key public env://COSIGN_PUBLIC_KEY --json', 'the fingerprint policies name keys by'],
   ],
   builder: (y) =>
-    y.positional('key', { type: 'string', demandOption: true, describe: 'a path or env://NAME (private keys are decrypted with COSIGN_PASSWORD)' }),
+    y.positional('key', {
+      type: 'string',
+      demandOption: true,
+      describe: 'a path or env://NAME (private keys are decrypted with COSIGN_PASSWORD)',
+    }),
   run: async (args, ctx) => {
     let info;
     try {

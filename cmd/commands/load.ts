@@ -14,12 +14,15 @@ export default defineCommand({
     ['scrydon load -i fraud.tar', 'load an archive file'],
     ['ssh host scrydon save acme.fraud:1.2.0 -o - | scrydon load', 'load from stdin'],
   ],
-  builder: (y) => y.option('input', { alias: 'i', type: 'string', describe: 'archive file, or - (the default) for stdin' }),
+  builder: (y) =>
+    y.option('input', { alias: 'i', type: 'string', describe: 'archive file, or - (the default) for stdin' }),
   run: async (args, ctx) => {
     const store = await ctx.store();
     const fromStdin = args.input === undefined || args.input === '-';
     if (fromStdin && process.stdin.isTTY) {
-      throw new ScrydonError('usage', 'no archive given', { hint: 'pass -i FILE, or pipe an archive into scrydon load' });
+      throw new ScrydonError('usage', 'no archive given', {
+        hint: 'pass -i FILE, or pipe an archive into scrydon load',
+      });
     }
     const spooled = fromStdin ? await spoolToFile(process.stdin, ctx.paths.tmp, { signal: ctx.signal }) : undefined;
     try {
@@ -29,7 +32,14 @@ export default defineCommand({
         walkLimits: walkLimitsFromEnv(ctx),
         ...(onEvent ? { onEvent } : {}),
       });
-      const data = { refs: r.refs, untagged: r.untagged, blobs: r.copied, existing: r.skipped, bytes: r.bytes, referrers: r.referrers };
+      const data = {
+        refs: r.refs,
+        untagged: r.untagged,
+        blobs: r.copied,
+        existing: r.skipped,
+        bytes: r.bytes,
+        referrers: r.referrers,
+      };
       const lines = [
         ...r.refs.map((x) => `loaded ${x.ref} (${shortDigest(x.digest)})`),
         ...r.untagged.map((d) => `loaded ${shortDigest(d)} (untagged)`),

@@ -5,7 +5,14 @@ import { defineCommand } from '../define-command.js';
 import { prompt } from '../prompt.js';
 import { registryGate } from '../registry-policy.js';
 import { noKeychainReason } from '../runtime.js';
-import { connectionFlags, credentialFlags, readSecretFromStdin, registrySettings, secretStore, REGISTRY_EPILOG } from '../registry-options.js';
+import {
+  connectionFlags,
+  credentialFlags,
+  readSecretFromStdin,
+  registrySettings,
+  secretStore,
+  REGISTRY_EPILOG,
+} from '../registry-options.js';
 
 export default defineCommand({
   command: 'login <registry>',
@@ -15,7 +22,12 @@ export default defineCommand({
     ['scrydon login registry.example.com', 'asks for the user name and password on a terminal'],
   ],
   epilog: REGISTRY_EPILOG,
-  builder: (y) => credentialFlags(connectionFlags(y.positional('registry', { type: 'string', demandOption: true, describe: 'registry host[:port]' }))),
+  builder: (y) =>
+    credentialFlags(
+      connectionFlags(
+        y.positional('registry', { type: 'string', demandOption: true, describe: 'registry host[:port]' }),
+      ),
+    ),
   run: async (args, ctx) => {
     const registry = loginRegistry(args.registry);
     let username = args.username;
@@ -27,9 +39,16 @@ export default defineCommand({
       username ??= await prompt('Username: ');
       password = await prompt('Password: ', true);
     } else {
-      throw new ScrydonError('usage', 'no terminal to ask for the password on', { hint: `echo "$PASSWORD" | scrydon login ${registry} -u USER --password-stdin` });
+      throw new ScrydonError('usage', 'no terminal to ask for the password on', {
+        hint: `echo "$PASSWORD" | scrydon login ${registry} -u USER --password-stdin`,
+      });
     }
-    const remote = new Remote({ settings: await registrySettings(args, ctx, [registry]), gate: await registryGate(ctx), timeouts: ctx.netTimeouts(), credentials: { authFiles: [] } });
+    const remote = new Remote({
+      settings: await registrySettings(args, ctx, [registry]),
+      gate: await registryGate(ctx),
+      timeouts: ctx.netTimeouts(),
+      credentials: { authFiles: [] },
+    });
     let r;
     try {
       r = await login(remote, registry, username ?? '', password, await secretStore(ctx)(), ctx.signal);
@@ -41,6 +60,9 @@ export default defineCommand({
     }
     const where = r.stored.backend === 'keychain' ? 'the OS keychain' : (r.stored.path ?? 'auth.json');
     const note = r.verified ? '' : ` (${registry} asks for no authentication; saved unchecked)`;
-    return { data: { registry: r.registry, username, verified: r.verified, storedIn: r.stored.backend }, text: `Login succeeded for ${registry}, saved in ${where}${note}` };
+    return {
+      data: { registry: r.registry, username, verified: r.verified, storedIn: r.stored.backend },
+      text: `Login succeeded for ${registry}, saved in ${where}${note}`,
+    };
   },
 });

@@ -14,7 +14,17 @@ export default defineCommand({
   builder: (y) => y.option('id', { type: 'string', describe: 'only packs with this id' }),
   run: async (args, ctx) => {
     const entries = await listStore(await ctx.store(), { signal: ctx.signal, ...(args.id ? { id: args.id } : {}) });
-    const rows = entries.map((e) => [e.ref, e.id ?? '-', e.version ?? '-', shortDigest(e.digest), humanBytes(e.size), e.created ?? '-']);
-    return { data: entries, text: entries.length ? table(['REF', 'ID', 'VERSION', 'DIGEST', 'SIZE', 'CREATED'], rows) : 'the store is empty' };
+    const rows = entries.map((e) => [
+      e.ref,
+      e.id ?? '-',
+      e.version ?? '-',
+      shortDigest(e.digest),
+      humanBytes(e.size),
+      e.created ?? '-',
+    ]);
+    return {
+      data: entries,
+      text: entries.length ? table(['REF', 'ID', 'VERSION', 'DIGEST', 'SIZE', 'CREATED'], rows) : 'the store is empty',
+    };
   },
 });

@@ -15,15 +15,35 @@ export default defineCommand({
     ['scrydon pull ghcr.io/acme/fraud@sha256:3f1c…', 'by digest'],
   ],
   epilog: REGISTRY_EPILOG,
-  builder: (y) => concurrencyFlag(registryFlags(y.positional('ref', { type: 'string', demandOption: true, describe: 'REGISTRY/REPOSITORY[:TAG|@DIGEST]' }))),
+  builder: (y) =>
+    concurrencyFlag(
+      registryFlags(
+        y.positional('ref', { type: 'string', demandOption: true, describe: 'REGISTRY/REPOSITORY[:TAG|@DIGEST]' }),
+      ),
+    ),
   run: async (args, ctx) => {
     const ref = parseRemoteReference(args.ref);
     const store = await ctx.store();
     const onEvent = ctx.progress();
     const r = await withRemote(args, ctx, [ref.registry], (remote) =>
-      pull(remote, store, args.ref, { concurrency: args.concurrency, signal: ctx.signal, walkLimits: walkLimitsFromEnv(ctx), ...(onEvent ? { onEvent } : {}) }),
+      pull(remote, store, args.ref, {
+        concurrency: args.concurrency,
+        signal: ctx.signal,
+        walkLimits: walkLimitsFromEnv(ctx),
+        ...(onEvent ? { onEvent } : {}),
+      }),
     );
-    const data = { tag: r.tag, source: r.source, digest: r.root.digest, mediaType: r.root.mediaType, size: r.root.size, copied: r.copied, skipped: r.skipped, bytes: r.bytes, referrers: r.referrers };
+    const data = {
+      tag: r.tag,
+      source: r.source,
+      digest: r.root.digest,
+      mediaType: r.root.mediaType,
+      size: r.root.size,
+      copied: r.copied,
+      skipped: r.skipped,
+      bytes: r.bytes,
+      referrers: r.referrers,
+    };
     return { data, text: `pulled ${r.tag} ${shortDigest(r.root.digest)}: ${transferSummary(r)}` };
   },
 });

@@ -19,9 +19,17 @@ export default defineCommand({
     concurrencyFlag(
       registryFlags(
         y
-          .positional('ref', { type: 'string', demandOption: true, describe: 'store tag or digest (with --all: the target PREFIX)' })
+          .positional('ref', {
+            type: 'string',
+            demandOption: true,
+            describe: 'store tag or digest (with --all: the target PREFIX)',
+          })
           .positional('target', { type: 'string', describe: 'REGISTRY/REPOSITORY[:TAG]; default: REF itself' })
-          .option('all', { type: 'boolean', default: false, describe: 'push every tag of the store under the prefix REF' }),
+          .option('all', {
+            type: 'boolean',
+            default: false,
+            describe: 'push every tag of the store under the prefix REF',
+          }),
       ),
     ),
   run: async (args, ctx) => {
@@ -29,7 +37,10 @@ export default defineCommand({
     const onEvent = ctx.progress();
     const io = { concurrency: args.concurrency, signal: ctx.signal, ...(onEvent ? { onEvent } : {}) };
     if (args.all) {
-      if (args.target !== undefined) throw new ScrydonError('usage', '--all takes one argument, the PREFIX', { hint: 'scrydon push --all REGISTRY/PREFIX' });
+      if (args.target !== undefined)
+        throw new ScrydonError('usage', '--all takes one argument, the PREFIX', {
+          hint: 'scrydon push --all REGISTRY/PREFIX',
+        });
       const registry = parseRemoteReference(pushAllTarget(args.ref, 'any:tag')).registry; // the prefix's registry
       const r = await withRemote(args, ctx, [registry], (remote) => pushAll(remote, store, args.ref, io));
       const lines = r.entries.map((e) => `pushed ${e.source} -> ${e.target} ${shortDigest(e.digest)}`);
@@ -37,8 +48,20 @@ export default defineCommand({
       return { data: r, text: lines.join('\n') };
     }
     const target = parseRemoteReference(args.target ?? args.ref);
-    const r = await withRemote(args, ctx, [target.registry], (remote) => push(remote, store, args.ref, args.target, io));
-    const data = { source: r.source, target: r.target, digest: r.root.digest, mediaType: r.root.mediaType, copied: r.copied, skipped: r.skipped, mounted: r.mounted, bytes: r.bytes, referrers: r.referrers };
+    const r = await withRemote(args, ctx, [target.registry], (remote) =>
+      push(remote, store, args.ref, args.target, io),
+    );
+    const data = {
+      source: r.source,
+      target: r.target,
+      digest: r.root.digest,
+      mediaType: r.root.mediaType,
+      copied: r.copied,
+      skipped: r.skipped,
+      mounted: r.mounted,
+      bytes: r.bytes,
+      referrers: r.referrers,
+    };
     return { data, text: `pushed ${r.source} -> ${r.target} ${shortDigest(r.root.digest)}: ${transferSummary(r)}` };
   },
 });

@@ -17,7 +17,8 @@ import { sessionDeps } from '../source-runtime.js';
 export default defineCommand({
   command: 'reconcile [sources..]',
   finishesStep: true,
-  describe: "Mirror each source's scrydon.yaml catalog into the store, verify under the source's policy, and install — online or from the store alone",
+  describe:
+    "Mirror each source's scrydon.yaml catalog into the store, verify under the source's policy, and install — online or from the store alone",
   examples: [
     ['scrydon reconcile', 'every enabled source, once; exits 1 if any failed'],
     ['scrydon reconcile acme --force --json', 'one source even if its catalog is unchanged; the run records as JSON'],
@@ -28,18 +29,57 @@ export default defineCommand({
   ],
   builder: (y) =>
     y
-      .positional('sources', { type: 'string', array: true, default: [] as string[], describe: 'source names (default: every enabled source)' })
-      .option('file', { alias: 'f', type: 'string', describe: 'reconcile the sources declared in this file (same format as sources.yaml), read-only' })
-      .option('force', { type: 'boolean', default: false, describe: 'run even if the catalog revision is the one last reconciled' })
-      .option('mirror-only', { type: 'boolean', default: false, describe: 'fill the store (and verify); install nothing' })
-      .option('offline', { type: 'boolean', default: false, describe: 'no network call: use the catalogs and artifacts already in the store' })
-      .option('locked', { type: 'boolean', default: false, describe: "install exactly the digests of each source's lock, or fail" })
-      .option('watch', { type: 'boolean', default: false, describe: 'keep running each source on its interval until SIGINT/SIGTERM (which finish the step in progress; a second one stops at once)' })
-      .option('wait', { type: 'boolean', default: true, describe: 'wait for another reconcile of this store (--no-wait fails fast)' })
+      .positional('sources', {
+        type: 'string',
+        array: true,
+        default: [] as string[],
+        describe: 'source names (default: every enabled source)',
+      })
+      .option('file', {
+        alias: 'f',
+        type: 'string',
+        describe: 'reconcile the sources declared in this file (same format as sources.yaml), read-only',
+      })
+      .option('force', {
+        type: 'boolean',
+        default: false,
+        describe: 'run even if the catalog revision is the one last reconciled',
+      })
+      .option('mirror-only', {
+        type: 'boolean',
+        default: false,
+        describe: 'fill the store (and verify); install nothing',
+      })
+      .option('offline', {
+        type: 'boolean',
+        default: false,
+        describe: 'no network call: use the catalogs and artifacts already in the store',
+      })
+      .option('locked', {
+        type: 'boolean',
+        default: false,
+        describe: "install exactly the digests of each source's lock, or fail",
+      })
+      .option('watch', {
+        type: 'boolean',
+        default: false,
+        describe:
+          'keep running each source on its interval until SIGINT/SIGTERM (which finish the step in progress; a second one stops at once)',
+      })
+      .option('wait', {
+        type: 'boolean',
+        default: true,
+        describe: 'wait for another reconcile of this store (--no-wait fails fast)',
+      })
       .option('root', { type: 'string', describe: 'install root (default $SCRYDON_HOME/packs)' })
-      .option('concurrency', { type: 'number', default: 4, describe: 'packs mirrored, verified and installed at once' }),
+      .option('concurrency', {
+        type: 'number',
+        default: 4,
+        describe: 'packs mirrored, verified and installed at once',
+      }),
   run: async (args, ctx) => {
-    if (args.watch && (args.locked || args['mirror-only'])) throw new ScrydonError('usage', '--watch runs sources as registered; drop --locked / --mirror-only');
+    if (args.watch && (args.locked || args['mirror-only']))
+      throw new ScrydonError('usage', '--watch runs sources as registered; drop --locked / --mirror-only');
     const store = await ctx.store();
     const root = args.root ? resolve(args.root) : ctx.paths.packs;
     const trust = await loadTrustRoot(ctx.paths.trust);
@@ -76,7 +116,9 @@ export default defineCommand({
       const note = args.file !== undefined ? `sources managed by file ${args.file} (read-only)\n` : '';
       return { data: records, text: note + runsText(records), ...(failed ? { exitCode: 1 } : {}) };
     }
-    ctx.info(`watching ${args.file ?? ctx.paths.sources}; SIGINT or SIGTERM finishes the current step and exits (a second one stops at once)`);
+    ctx.info(
+      `watching ${args.file ?? ctx.paths.sources}; SIGINT or SIGTERM finishes the current step and exits (a second one stops at once)`,
+    );
     const runs = await watch({
       load: () => selectSources(ctx.paths, args.sources, args.file),
       state: (name) => readSourceState(ctx.paths, name),

@@ -7,7 +7,8 @@ import { defineCommand } from '../define-command.js';
 
 export default defineCommand({
   command: 'retire <id>',
-  describe: "Hide an installed pack. A source whose scrydon.yaml still lists it restores it on its next run (the source catalog wins); a manually installed one stays retired",
+  describe:
+    'Hide an installed pack. A source whose scrydon.yaml still lists it restores it on its next run (the source catalog wins); a manually installed one stays retired',
   examples: [
     ['scrydon retire acme.fraud', 'hide it'],
     ['scrydon installed', 'its status is now retired'],

@@ -6,10 +6,14 @@ import { annotationsFrom, loadSigningKey, locate, whereFlag } from '../signature
 
 export default defineCommand({
   command: 'sign <ref>',
-  describe: 'Sign an artifact by digest with a key, as cosign does (a Sigstore bundle referrer; --legacy: a sha256-<hex>.sig tag)',
+  describe:
+    'Sign an artifact by digest with a key, as cosign does (a Sigstore bundle referrer; --legacy: a sha256-<hex>.sig tag)',
   examples: [
     ['scrydon sign acme.fraud:1.2.0 --key cosign.key', 'a bundle referrer in the local store; push carries it'],
-    ['scrydon sign acme.fraud:1.2.0 --key env://COSIGN_PRIVATE_KEY --legacy', "the .sig tag older cosign versions read"],
+    [
+      'scrydon sign acme.fraud:1.2.0 --key env://COSIGN_PRIVATE_KEY --legacy',
+      'the .sig tag older cosign versions read',
+    ],
     ['scrydon sign 127.0.0.1:5000/acme/fraud:1.2.0 --remote --plain-http --key cosign.key', 'straight in a registry'],
   ],
   epilog: REGISTRY_EPILOG,
@@ -17,18 +21,42 @@ export default defineCommand({
     whereFlag(
       registryFlags(
         y
-          .positional('ref', { type: 'string', demandOption: true, describe: 'store tag or digest (with --remote: REGISTRY/REPOSITORY[:TAG|@DIGEST])' })
-          .option('key', { type: 'string', demandOption: true, describe: 'private key: a path (cosign.key) or env://NAME; password from COSIGN_PASSWORD or a prompt' })
-          .option('legacy', { type: 'boolean', default: false, describe: "write cosign's legacy sha256-<hex>.sig tag instead of a bundle referrer" })
-          .option('recursive', { type: 'boolean', default: true, describe: 'also sign the manifests an index lists (--no-recursive: the index only)' })
-          .option('annotations', { alias: 'a', type: 'string', array: true, describe: 'key=value to put in the signed claim (repeatable)' }),
+          .positional('ref', {
+            type: 'string',
+            demandOption: true,
+            describe: 'store tag or digest (with --remote: REGISTRY/REPOSITORY[:TAG|@DIGEST])',
+          })
+          .option('key', {
+            type: 'string',
+            demandOption: true,
+            describe: 'private key: a path (cosign.key) or env://NAME; password from COSIGN_PASSWORD or a prompt',
+          })
+          .option('legacy', {
+            type: 'boolean',
+            default: false,
+            describe: "write cosign's legacy sha256-<hex>.sig tag instead of a bundle referrer",
+          })
+          .option('recursive', {
+            type: 'boolean',
+            default: true,
+            describe: 'also sign the manifests an index lists (--no-recursive: the index only)',
+          })
+          .option('annotations', {
+            alias: 'a',
+            type: 'string',
+            array: true,
+            describe: 'key=value to put in the signed claim (repeatable)',
+          }),
       ),
     ),
   run: async (args, ctx) => {
     const key = await loadSigningKey(args.key, ctx);
     const at = await locate(args.ref, args, ctx, true);
     try {
-      if (at.byTag) ctx.warn(`${args.ref} is a tag; signing the digest it names now, ${at.descriptor.digest} (sign by digest to be sure what you sign)`);
+      if (at.byTag)
+        ctx.warn(
+          `${args.ref} is a tag; signing the digest it names now, ${at.descriptor.digest} (sign by digest to be sure what you sign)`,
+        );
       const results = await signArtifact(at.target, at.descriptor, key, {
         legacy: args.legacy,
         recursive: args.recursive,
@@ -37,8 +65,16 @@ export default defineCommand({
         legacyTagRef: at.legacyTagRef,
         signal: ctx.signal,
       });
-      const data = { reference: args.ref, where: at.where, digest: at.descriptor.digest, key: key.publicKey.fingerprint, signatures: results };
-      const lines = results.map((r) => `signed ${r.digest} (${r.format}${r.tag ? ` ${r.tag}` : ''}) -> signature ${shortDigest(r.signature)}`);
+      const data = {
+        reference: args.ref,
+        where: at.where,
+        digest: at.descriptor.digest,
+        key: key.publicKey.fingerprint,
+        signatures: results,
+      };
+      const lines = results.map(
+        (r) => `signed ${r.digest} (${r.format}${r.tag ? ` ${r.tag}` : ''}) -> signature ${shortDigest(r.signature)}`,
+      );
       return { data, text: lines.join('\n') };
     } finally {
       await at.close();

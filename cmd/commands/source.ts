@@ -14,7 +14,10 @@ import { sessionDeps } from '../source-runtime.js';
 import { historyText, showSource, sourceSummary } from '../source-views.js';
 
 async function readCredential(): Promise<string> {
-  if (process.stdin.isTTY) throw new ScrydonError('usage', '--credential-stdin reads from a pipe, not a terminal', { hint: 'printf %s "$TOKEN" | scrydon source add NAME … --credential-stdin' });
+  if (process.stdin.isTTY)
+    throw new ScrydonError('usage', '--credential-stdin reads from a pipe, not a terminal', {
+      hint: 'printf %s "$TOKEN" | scrydon source add NAME … --credential-stdin',
+    });
   return readSecretFromStdin();
 }
 
@@ -22,9 +25,18 @@ const add = defineCommand({
   command: 'add <name>',
   describe: 'Register a pack source (a git repository or an OCI registry with a scrydon.yaml catalog)',
   examples: [
-    ['scrydon source add acme --type git --url https://github.com/acme/packs.git --signature-policy unsigned-allowed', 'a git source; unsigned packs wait for approval'],
-    ['printf %s "$PAT" | scrydon source add acme --type git --url https://git.example/acme/packs.git --credential-stdin --signature-policy cosign-key --public-key cosign.pub', 'a private repository'],
-    ['scrydon source add acme-oci --type oci --url ghcr.io/acme/scrydon-catalog --signature-policy cosign-keyless --certificate-identity-regexp "^https://github.com/acme/" --certificate-oidc-issuer https://token.actions.githubusercontent.com', 'an OCI source, keyless'],
+    [
+      'scrydon source add acme --type git --url https://github.com/acme/packs.git --signature-policy unsigned-allowed',
+      'a git source; unsigned packs wait for approval',
+    ],
+    [
+      'printf %s "$PAT" | scrydon source add acme --type git --url https://git.example/acme/packs.git --credential-stdin --signature-policy cosign-key --public-key cosign.pub',
+      'a private repository',
+    ],
+    [
+      'scrydon source add acme-oci --type oci --url ghcr.io/acme/scrydon-catalog --signature-policy cosign-keyless --certificate-identity-regexp "^https://github.com/acme/" --certificate-oidc-issuer https://token.actions.githubusercontent.com',
+      'an OCI source, keyless',
+    ],
   ],
   builder: (y) => sourceFlags(y.positional('name', { type: 'string', demandOption: true, describe: 'unique name' })),
   run: async (args, ctx) => {
@@ -34,8 +46,15 @@ const add = defineCommand({
     if (source.signaturePolicy.kind === 'unsigned-allowed') ctx.warn(`source ${source.name}: ${UNSIGNED_WARNING}`);
     if (stored?.createdFile) ctx.warn(`${noKeychainReason()}: the credential is kept in ${stored.path} (mode 0600)`);
     const lines = [`added source ${source.name}: ${sourceSummary(source)}`];
-    if (stored) lines.push(`credential stored as ${sourceSecretKey(source.name)} (${stored.backend}); it is never shown again`);
-    return { data: { source: { ...source, credential: Boolean(stored) }, credential: stored ? { key: sourceSecretKey(source.name), backend: stored.backend } : null }, text: lines.join('\n') };
+    if (stored)
+      lines.push(`credential stored as ${sourceSecretKey(source.name)} (${stored.backend}); it is never shown again`);
+    return {
+      data: {
+        source: { ...source, credential: Boolean(stored) },
+        credential: stored ? { key: sourceSecretKey(source.name), backend: stored.backend } : null,
+      },
+      text: lines.join('\n'),
+    };
   },
 });
 
@@ -46,13 +65,26 @@ const ls = defineCommand({
     ['scrydon source ls --json', 'machine-readable'],
     ['scrydon source ls -f sources.yaml', 'the sources `reconcile -f sources.yaml` would run'],
   ],
-  builder: (y) => y.option('file', { alias: 'f', type: 'string', describe: 'list the sources declared in this file instead' }),
+  builder: (y) =>
+    y.option('file', { alias: 'f', type: 'string', describe: 'list the sources declared in this file instead' }),
   run: async (args, ctx) => {
-    const sources = args.file !== undefined ? await readSourceFile(resolve(args.file)) : (await readSourceList(ctx.paths.sources)).sources;
+    const sources =
+      args.file !== undefined
+        ? await readSourceFile(resolve(args.file))
+        : (await readSourceList(ctx.paths.sources)).sources;
     const text = sources.length
       ? table(
           ['NAME', 'TYPE', 'URL', 'REF', 'ENABLED', 'INTERVAL', 'POLICY', 'MANAGED BY'],
-          sources.map((s) => [s.name, s.type, s.url, s.ref, s.enabled ? 'yes' : 'no', s.interval, policyText(s.signaturePolicy), s.managedBy === REGISTERED ? 'sources.yaml' : `file ${s.managedBy} (read-only)`]),
+          sources.map((s) => [
+            s.name,
+            s.type,
+            s.url,
+            s.ref,
+            s.enabled ? 'yes' : 'no',
+            s.interval,
+            policyText(s.signaturePolicy),
+            s.managedBy === REGISTERED ? 'sources.yaml' : `file ${s.managedBy} (read-only)`,
+          ]),
         )
       : 'no sources registered (scrydon source add NAME --type git|oci --url URL …)';
     return { data: sources, text };
@@ -66,7 +98,12 @@ const show = defineCommand({
     ['scrydon source show acme', 'details'],
     ['scrydon source show scripted -f sources.yaml', 'a source managed by a file'],
   ],
-  builder: (y) => y.positional('name', { type: 'string', demandOption: true }).option('file', { alias: 'f', type: 'string', describe: 'the source is declared in this file (managed by file)' }),
+  builder: (y) =>
+    y.positional('name', { type: 'string', demandOption: true }).option('file', {
+      alias: 'f',
+      type: 'string',
+      describe: 'the source is declared in this file (managed by file)',
+    }),
   run: async (args, ctx) => {
     if (args.file === undefined) return showSource(ctx, await registeredSource(ctx.paths, args.name));
     const s = (await readSourceFile(resolve(args.file))).find((x) => x.name === args.name);
@@ -77,12 +114,17 @@ const show = defineCommand({
 
 const rm = defineCommand({
   command: 'rm <name>',
-  describe: 'Remove a source: its packs are retired (files and blobs stay until uninstall and gc), its credential deleted',
+  describe:
+    'Remove a source: its packs are retired (files and blobs stay until uninstall and gc), its credential deleted',
   examples: [['scrydon source rm acme', 'unregister']],
   builder: (y) => y.positional('name', { type: 'string', demandOption: true }),
   run: async (args, ctx) => {
     const { retired, credentialDeleted } = await removeSource(ctx.paths, args.name, secretStore(ctx));
-    const text = [`removed source ${args.name}`, ...retired.map((c) => `retired ${c.record.id} ${c.record.version}`), ...(credentialDeleted ? ['credential deleted'] : [])].join('\n');
+    const text = [
+      `removed source ${args.name}`,
+      ...retired.map((c) => `retired ${c.record.id} ${c.record.version}`),
+      ...(credentialDeleted ? ['credential deleted'] : []),
+    ].join('\n');
     return { data: { source: args.name, retired: retired.map((c) => c.record), credentialDeleted }, text };
   },
 });
@@ -90,12 +132,17 @@ const rm = defineCommand({
 function toggle(enabled: boolean) {
   return defineCommand({
     command: `${enabled ? 'enable' : 'disable'} <name>`,
-    describe: enabled ? 'Enable a source (its next run restores the packs its catalog lists)' : 'Disable a source: it is not reconciled and its packs are retired',
+    describe: enabled
+      ? 'Enable a source (its next run restores the packs its catalog lists)'
+      : 'Disable a source: it is not reconciled and its packs are retired',
     examples: [[`scrydon source ${enabled ? 'enable' : 'disable'} acme`, enabled ? 'resume' : 'pause and retire']],
     builder: (y) => y.positional('name', { type: 'string', demandOption: true }),
     run: async (args, ctx) => {
       const retired = await setSourceEnabled(ctx.paths, args.name, enabled);
-      const text = [`${enabled ? 'enabled' : 'disabled'} source ${args.name}`, ...retired.map((c) => `retired ${c.record.id} ${c.record.version}`)].join('\n');
+      const text = [
+        `${enabled ? 'enabled' : 'disabled'} source ${args.name}`,
+        ...retired.map((c) => `retired ${c.record.id} ${c.record.version}`),
+      ].join('\n');
       return { data: { source: args.name, enabled, retired: retired.map((c) => c.record) }, text };
     },
   });
@@ -103,18 +150,27 @@ function toggle(enabled: boolean) {
 
 const test = defineCommand({
   command: 'test <name>',
-  describe: "Reach a source and parse its scrydon.yaml with its credential (or the one on stdin), persisting nothing",
+  describe: 'Reach a source and parse its scrydon.yaml with its credential (or the one on stdin), persisting nothing',
   examples: [
     ['scrydon source test acme', 'a registered source'],
-    ['printf %s "$PAT" | scrydon source test new --type git --url https://git.example/acme/packs.git --credential-stdin --signature-policy unsigned-allowed', 'before registering it'],
+    [
+      'printf %s "$PAT" | scrydon source test new --type git --url https://git.example/acme/packs.git --credential-stdin --signature-policy unsigned-allowed',
+      'before registering it',
+    ],
   ],
   builder: (y) => sourceFlags(y.positional('name', { type: 'string', demandOption: true })),
   run: async (args, ctx) => {
-    const source = args.url !== undefined ? resolveSource(await specFromFlags(args.name, args)) : await registeredSource(ctx.paths, args.name);
+    const source =
+      args.url !== undefined
+        ? resolveSource(await specFromFlags(args.name, args))
+        : await registeredSource(ctx.paths, args.name);
     const credential = args['credential-stdin'] ? await readCredential() : undefined;
     if (credential !== undefined) checkCredential(source, credential);
     const r = await testSource(source, await sessionDeps(ctx, source, credential, true));
-    const text = [`source ${source.name}: reached, catalog parsed at ${r.revision}`, ...r.packs.map((p) => `  ${p.id} ${p.version}  ${p.artifact}`)].join('\n');
+    const text = [
+      `source ${source.name}: reached, catalog parsed at ${r.revision}`,
+      ...r.packs.map((p) => `  ${p.id} ${p.version}  ${p.artifact}`),
+    ].join('\n');
     return { data: r, text };
   },
 });
@@ -123,7 +179,10 @@ const history = defineCommand({
   command: 'history <name>',
   describe: "A source's reconcile runs, newest first",
   examples: [['scrydon source history acme --json', 'every run with its per-pack outcomes']],
-  builder: (y) => y.positional('name', { type: 'string', demandOption: true }).option('limit', { type: 'number', default: 20, describe: 'at most this many runs' }),
+  builder: (y) =>
+    y
+      .positional('name', { type: 'string', demandOption: true })
+      .option('limit', { type: 'number', default: 20, describe: 'at most this many runs' }),
   run: async (args, ctx) => {
     const runs = await readRuns(ctx.paths, args.name, { limit: args.limit });
     return { data: runs, text: historyText(args.name, runs) };
@@ -133,7 +192,12 @@ const history = defineCommand({
 export default defineCommand({
   command: 'source',
   describe: 'Pack sources: git repositories and OCI registries whose scrydon.yaml catalogs reconcile installs',
-  examples: [['scrydon source add acme --type git --url https://github.com/acme/packs.git --signature-policy unsigned-allowed && scrydon reconcile', 'register, then reconcile']],
+  examples: [
+    [
+      'scrydon source add acme --type git --url https://github.com/acme/packs.git --signature-policy unsigned-allowed && scrydon reconcile',
+      'register, then reconcile',
+    ],
+  ],
   builder: (y) => y,
   run: async () => ({ data: null }),
   subcommands: [add, ls, show, rm, toggle(true), toggle(false), test, history] as never,

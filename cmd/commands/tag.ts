@@ -16,6 +16,9 @@ export default defineCommand({
     const store = await ctx.store();
     const d = await store.resolve(args.source);
     await store.tag(d, args.target);
-    return { data: { source: args.source, target: args.target, digest: d.digest }, text: `tagged ${args.target} -> ${shortDigest(d.digest)}` };
+    return {
+      data: { source: args.source, target: args.target, digest: d.digest },
+      text: `tagged ${args.target} -> ${shortDigest(d.digest)}`,
+    };
   },
 });

@@ -6,7 +6,10 @@ import { trustRootFromStore } from '../../src/signature/trust-artifact.js';
 import { defineCommand } from '../define-command.js';
 
 function windows(label: string, list: readonly TrustWindow[]): string[] {
-  return [`  ${label} (${list.length}):`, ...list.map((w) => `    ${w.name}  valid ${w.validFrom ?? '-'} .. ${w.validUntil ?? 'open'}`)];
+  return [
+    `  ${label} (${list.length}):`,
+    ...list.map((w) => `    ${w.name}  valid ${w.validFrom ?? '-'} .. ${w.validUntil ?? 'open'}`),
+  ];
 }
 
 function human(t: TrustInfo, verb: string): string {
@@ -25,24 +28,36 @@ function human(t: TrustInfo, verb: string): string {
 
 const importCmd = defineCommand({
   command: 'import [file]',
-  describe: 'Make FILE (a Sigstore trusted_root.json) the trust root keyless verification uses; replaces the current one',
+  describe:
+    'Make FILE (a Sigstore trusted_root.json) the trust root keyless verification uses; replaces the current one',
   examples: [
-    ['scrydon trust import trusted_root.json', 'public-good Sigstore (the TUF target), or `cosign trusted-root create` output'],
-    ['scrydon trust import --digest sha256:…', 'the root a loaded archive carried (save --trust), pinned by the digest you know'],
+    [
+      'scrydon trust import trusted_root.json',
+      'public-good Sigstore (the TUF target), or `cosign trusted-root create` output',
+    ],
+    [
+      'scrydon trust import --digest sha256:…',
+      'the root a loaded archive carried (save --trust), pinned by the digest you know',
+    ],
   ],
   builder: (y) =>
-    y
-      .positional('file', { type: 'string', describe: 'path to trusted_root.json' })
-      .option('digest', { type: 'string', describe: 'import the trusted root with this digest from the store (carried by save --trust)' }),
+    y.positional('file', { type: 'string', describe: 'path to trusted_root.json' }).option('digest', {
+      type: 'string',
+      describe: 'import the trusted root with this digest from the store (carried by save --trust)',
+    }),
   run: async (args, ctx) => {
-    if ((args.file === undefined) === (args.digest === undefined)) throw new ScrydonError('usage', 'give FILE or --digest (one of them)');
+    if ((args.file === undefined) === (args.digest === undefined))
+      throw new ScrydonError('usage', 'give FILE or --digest (one of them)');
     let bytes: Buffer;
     if (args.digest !== undefined) bytes = await trustRootFromStore(await ctx.store(), args.digest);
     else {
       try {
         bytes = await readFile(args.file as string);
       } catch (e) {
-        throw new ScrydonError('not_found', `cannot read ${args.file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+        throw new ScrydonError(
+          'not_found',
+          `cannot read ${args.file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+        );
       }
     }
     const info = await importTrustRoot(ctx.paths.trust, bytes, args.file ?? args.digest ?? '');
@@ -63,7 +78,8 @@ const show = defineCommand({
 
 export default defineCommand({
   command: 'trust',
-  describe: 'The trusted root for keyless verification, kept under $SCRYDON_HOME/trust (verification never fetches one)',
+  describe:
+    'The trusted root for keyless verification, kept under $SCRYDON_HOME/trust (verification never fetches one)',
   examples: [['scrydon trust import trusted_root.json && scrydon trust show', 'set it, then check it']],
   builder: (y) => y,
   run: async () => ({ data: null }),

@@ -17,6 +17,9 @@ export default defineCommand({
   run: async (args, ctx) => {
     const root = args.root ? resolve(args.root) : ctx.paths.packs;
     const removed = await uninstallPack(root, args.id);
-    return { data: { root, removed }, text: `uninstalled ${removed.id} ${removed.version} (${shortDigest(removed.digest)})` };
+    return {
+      data: { root, removed },
+      text: `uninstalled ${removed.id} ${removed.version} (${shortDigest(removed.digest)})`,
+    };
   },
 });

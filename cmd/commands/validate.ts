@@ -22,7 +22,8 @@ export default defineCommand({
     ['scrydon validate scrydon.yaml', 'a source catalog (CI: exit 1 on any problem)'],
     ['scrydon validate packs/fraud/pack.json --json', '{valid, problems[]} for tools'],
   ],
-  builder: (y) => y.positional('path', { type: 'string', demandOption: true, describe: 'pack directory, pack.json or scrydon.yaml' }),
+  builder: (y) =>
+    y.positional('path', { type: 'string', demandOption: true, describe: 'pack directory, pack.json or scrydon.yaml' }),
   run: async (args, ctx) => {
     const path = args.path;
     const { kind, problems, summary } = await check(path, ctx.signal);
@@ -30,18 +31,31 @@ export default defineCommand({
       valid: problems.length === 0,
       kind,
       path,
-      problems: problems.map((p) => ({ file: p.file, ...(p.line !== undefined ? { line: p.line } : {}), path: keyPath(p.path), pointer: p.path, message: p.message })),
+      problems: problems.map((p) => ({
+        file: p.file,
+        ...(p.line !== undefined ? { line: p.line } : {}),
+        path: keyPath(p.path),
+        pointer: p.path,
+        message: p.message,
+      })),
     };
     if (problems.length === 0) return { data, text: `valid ${path}${summary ? ` (${summary})` : ''}` };
     if (args.json) return { data, exitCode: 1 };
     const n = problems.length;
-    throw new ScrydonError(kind === 'catalog' ? 'catalog_invalid' : 'pack_invalid', `${path}: ${n} problem${n === 1 ? '' : 's'}\n${problems.map((p) => problemLine(p.file, p)).join('\n')}`, {
-      hint: `the format is catalog-spec/${kind === 'catalog' ? 'scrydon-catalog' : 'pack'}.schema.json`,
-    });
+    throw new ScrydonError(
+      kind === 'catalog' ? 'catalog_invalid' : 'pack_invalid',
+      `${path}: ${n} problem${n === 1 ? '' : 's'}\n${problems.map((p) => problemLine(p.file, p)).join('\n')}`,
+      {
+        hint: `the format is catalog-spec/${kind === 'catalog' ? 'scrydon-catalog' : 'pack'}.schema.json`,
+      },
+    );
   },
 });
 
-async function check(path: string, signal: AbortSignal): Promise<{ kind: Kind; problems: Located[]; summary?: string }> {
+async function check(
+  path: string,
+  signal: AbortSignal,
+): Promise<{ kind: Kind; problems: Located[]; summary?: string }> {
   let isDir: boolean;
   try {
     isDir = (await stat(path)).isDirectory();
@@ -51,25 +65,42 @@ async function check(path: string, signal: AbortSignal): Promise<{ kind: Kind; p
   }
   if (isDir) {
     const pd = await loadPackDir(path, { signal });
-    const at = (file: string) => (p: Problem): Located => ({ ...p, file });
+    const at =
+      (file: string) =>
+      (p: Problem): Located => ({ ...p, file });
     const problems = [
       ...pd.unsafe.map((u) => ({ file: `${path.replace(/\/+$/, '')}/${u.path}`, path: '', message: u.reason })),
       ...[...pd.problems, ...pd.oversize].map(at(pd.packJsonFile)),
     ];
     const p = pd.packJson?.package;
-    return { kind: 'pack', problems, ...(p ? { summary: `pack ${p.id} ${p.version}, ${pd.entries.length} entries` } : {}) };
+    return {
+      kind: 'pack',
+      problems,
+      ...(p ? { summary: `pack ${p.id} ${p.version}, ${pd.entries.length} entries` } : {}),
+    };
   }
-  const text = (await readSmallFile(path, Math.max(CATALOG_FILE_MAX_BYTES, PACK_JSON_MAX_BYTES), 'the file')).toString('utf8');
+  const text = (await readSmallFile(path, Math.max(CATALOG_FILE_MAX_BYTES, PACK_JSON_MAX_BYTES), 'the file')).toString(
+    'utf8',
+  );
   const kind = fileKind(path, text);
   if (kind === 'catalog') {
     const r = checkCatalogFile(text);
     const n = r.value?.packs.length;
-    return { kind, problems: r.problems.map((p) => ({ ...p, file: path })), ...(n !== undefined ? { summary: `catalog, ${n} pack${n === 1 ? '' : 's'}` } : {}) };
+    return {
+      kind,
+      problems: r.problems.map((p) => ({ ...p, file: path })),
+      ...(n !== undefined ? { summary: `catalog, ${n} pack${n === 1 ? '' : 's'}` } : {}),
+    };
   }
-  if (Buffer.byteLength(text) > PACK_JSON_MAX_BYTES) throw new ScrydonError('size_limit_exceeded', `${path}: over the ${PACK_JSON_MAX_BYTES}-byte limit for pack.json`);
+  if (Buffer.byteLength(text) > PACK_JSON_MAX_BYTES)
+    throw new ScrydonError('size_limit_exceeded', `${path}: over the ${PACK_JSON_MAX_BYTES}-byte limit for pack.json`);
   const r = checkPackJsonText(text);
   const p = r.value?.package;
-  return { kind, problems: r.problems.map((x) => ({ ...x, file: path })), ...(p ? { summary: `pack.json of ${p.id} ${p.version}` } : {}) };
+  return {
+    kind,
+    problems: r.problems.map((x) => ({ ...x, file: path })),
+    ...(p ? { summary: `pack.json of ${p.id} ${p.version}` } : {}),
+  };
 }
 
 function fileKind(path: string, text: string): Kind {

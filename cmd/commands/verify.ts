@@ -21,24 +21,34 @@ interface IdentityArgs {
 }
 
 function matcher(exactValue: string | undefined, pattern: string | undefined, flag: string): Matcher | undefined {
-  if (exactValue !== undefined && pattern !== undefined) throw new ScrydonError('usage', `give --${flag} or --${flag}-regexp, not both`);
+  if (exactValue !== undefined && pattern !== undefined)
+    throw new ScrydonError('usage', `give --${flag} or --${flag}-regexp, not both`);
   if (exactValue !== undefined) return exact(exactValue);
   return pattern !== undefined ? regexp(pattern, `--${flag}-regexp`) : undefined;
 }
 
 /** The explicit requirement of the flags, or undefined when none is given (the policy then decides). */
-async function requirementFromFlags(key: string | undefined, a: IdentityArgs, ctx: Context): Promise<VerifyRequirement | undefined> {
+async function requirementFromFlags(
+  key: string | undefined,
+  a: IdentityArgs,
+  ctx: Context,
+): Promise<VerifyRequirement | undefined> {
   const identity = matcher(a['certificate-identity'], a['certificate-identity-regexp'], 'certificate-identity');
   const issuer = matcher(a['certificate-oidc-issuer'], a['certificate-oidc-issuer-regexp'], 'certificate-oidc-issuer');
   if (key !== undefined) {
-    if (identity || issuer) throw new ScrydonError('usage', '--key and --certificate-* are two ways to verify; give one');
+    if (identity || issuer)
+      throw new ScrydonError('usage', '--key and --certificate-* are two ways to verify; give one');
     return { kind: 'key', key: await loadPublicKey(key, ctx) };
   }
   if (!identity && !issuer) return undefined;
   if (!identity || !issuer) {
-    throw new ScrydonError('usage', 'keyless verification needs both --certificate-identity[-regexp] and --certificate-oidc-issuer[-regexp]', {
-      hint: "regexps are unanchored, as cosign's (RE2) are: write '^https://github\\.com/acme/.*$'",
-    });
+    throw new ScrydonError(
+      'usage',
+      'keyless verification needs both --certificate-identity[-regexp] and --certificate-oidc-issuer[-regexp]',
+      {
+        hint: "regexps are unanchored, as cosign's (RE2) are: write '^https://github\\.com/acme/.*$'",
+      },
+    );
   }
   return { kind: 'keyless', identity: { identity, issuer } };
 }
@@ -46,54 +56,102 @@ async function requirementFromFlags(key: string | undefined, a: IdentityArgs, ct
 function reportText(r: VerifyReport): string {
   const lines = [`Verified ${r.reference} (${r.digest})${r.rule ? ` by ${r.rule}` : ''}`];
   for (const v of r.verified) {
-    lines.push(`  ${v.format === 'bundle' ? 'Sigstore bundle v0.3 referrer' : `cosign legacy signature (${v.foundAs})`} ${shortDigest(v.signature)}`);
+    lines.push(
+      `  ${v.format === 'bundle' ? 'Sigstore bundle v0.3 referrer' : `cosign legacy signature (${v.foundAs})`} ${shortDigest(v.signature)}`,
+    );
     lines.push(`    signed by ${signerLabel(v.signer)}`);
     if (v.signedAt.length) lines.push(`    signed at ${v.signedAt.join(', ')}`);
-    lines.push(`    transparency log: ${v.transparencyLog.entries === 0 ? 'none' : v.transparencyLog.checked ? `${v.transparencyLog.entries} entry verified` : `${v.transparencyLog.entries} entry not checked (no trusted root)`}`);
+    lines.push(
+      `    transparency log: ${v.transparencyLog.entries === 0 ? 'none' : v.transparencyLog.checked ? `${v.transparencyLog.entries} entry verified` : `${v.transparencyLog.entries} entry not checked (no trusted root)`}`,
+    );
   }
   lines.push(`  trust root: ${r.trustRoot ?? 'none used'}`);
   const c = r.content;
-  lines.push(c.checked ? `  content: ${c.blobs} blob(s), ${c.bytes} bytes rehashed, all match` : '  content: not checked (only the signed digest was; --check-content downloads and rehashes every blob)');
+  lines.push(
+    c.checked
+      ? `  content: ${c.blobs} blob(s), ${c.bytes} bytes rehashed, all match`
+      : '  content: not checked (only the signed digest was; --check-content downloads and rehashes every blob)',
+  );
   return lines.join('\n');
 }
 
 export default defineCommand({
   command: 'verify <ref>',
-  describe: 'Verify signatures offline, as cosign does: --key, a certificate identity and issuer against the imported trusted root, or (neither given) the rule policy.yaml has for the name',
+  describe:
+    'Verify signatures offline, as cosign does: --key, a certificate identity and issuer against the imported trusted root, or (neither given) the rule policy.yaml has for the name',
   examples: [
     ['scrydon verify acme.fraud:1.2.0 --key cosign.pub', 'a key signature, from the local store, no network'],
     [
       "scrydon verify ghcr.io/acme/fraud:1.2.0 --certificate-identity-regexp '^https://github\\.com/acme/fraud/' --certificate-oidc-issuer https://token.actions.githubusercontent.com",
-      'keyless; regexps are unanchored like cosign\'s: anchor them with ^…$',
+      "keyless; regexps are unanchored like cosign's: anchor them with ^…$",
     ],
     ['scrydon verify acme.fraud:1.2.0 --key cosign.pub -a env=prod --json', 'require an annotation; machine-readable'],
-    ['scrydon verify ghcr.io/acme/fraud:1.2.0', 'whatever the first matching scope of $SCRYDON_HOME/policy.yaml requires'],
+    [
+      'scrydon verify ghcr.io/acme/fraud:1.2.0',
+      'whatever the first matching scope of $SCRYDON_HOME/policy.yaml requires',
+    ],
   ],
   epilog: REGISTRY_EPILOG,
   builder: (y) =>
     whereFlag(
       registryFlags(
         y
-          .positional('ref', { type: 'string', demandOption: true, describe: 'store tag or digest (with --remote: a registry reference)' })
-          .option('key', { type: 'string', describe: 'public key: a path (cosign.pub), env://NAME, or a PEM certificate' })
-          .option('certificate-identity', { type: 'string', describe: 'a SAN of the signing certificate must equal this exactly' })
-          .option('certificate-identity-regexp', { type: 'string', describe: "a SAN must match this regexp; unanchored, as cosign's RE2 is: anchor it, '^https://github\\.com/acme/.*$'" })
-          .option('certificate-oidc-issuer', { type: 'string', describe: 'the certificate\'s OIDC issuer must equal this exactly' })
-          .option('certificate-oidc-issuer-regexp', { type: 'string', describe: 'the issuer must match this regexp (unanchored, as in cosign: anchor it with ^…$)' })
-          .option('trusted-root', { type: 'string', describe: 'use this trusted_root.json instead of the imported one' })
-          .option('predicate-type', { type: 'string', describe: 'the in-toto predicate a bundle must carry (default https://sigstore.dev/cosign/sign/v1)' })
-          .option('annotations', { alias: 'a', type: 'string', array: true, describe: 'key=value the signed claim must carry (repeatable)' })
+          .positional('ref', {
+            type: 'string',
+            demandOption: true,
+            describe: 'store tag or digest (with --remote: a registry reference)',
+          })
+          .option('key', {
+            type: 'string',
+            describe: 'public key: a path (cosign.pub), env://NAME, or a PEM certificate',
+          })
+          .option('certificate-identity', {
+            type: 'string',
+            describe: 'a SAN of the signing certificate must equal this exactly',
+          })
+          .option('certificate-identity-regexp', {
+            type: 'string',
+            describe:
+              "a SAN must match this regexp; unanchored, as cosign's RE2 is: anchor it, '^https://github\\.com/acme/.*$'",
+          })
+          .option('certificate-oidc-issuer', {
+            type: 'string',
+            describe: "the certificate's OIDC issuer must equal this exactly",
+          })
+          .option('certificate-oidc-issuer-regexp', {
+            type: 'string',
+            describe: 'the issuer must match this regexp (unanchored, as in cosign: anchor it with ^…$)',
+          })
+          .option('trusted-root', {
+            type: 'string',
+            describe: 'use this trusted_root.json instead of the imported one',
+          })
+          .option('predicate-type', {
+            type: 'string',
+            describe: 'the in-toto predicate a bundle must carry (default https://sigstore.dev/cosign/sign/v1)',
+          })
+          .option('annotations', {
+            alias: 'a',
+            type: 'string',
+            array: true,
+            describe: 'key=value the signed claim must carry (repeatable)',
+          })
           .option('check-content', {
             type: 'boolean',
-            describe: 'rehash every blob the signed manifest covers (default: on for the store; with --remote it downloads them)',
+            describe:
+              'rehash every blob the signed manifest covers (default: on for the store; with --remote it downloads them)',
           }),
       ),
     ),
   run: async (args, ctx) => {
     const requirement = await requirementFromFlags(args.key, args, ctx);
     const { policy, source } = await loadPolicy(policyFile(ctx));
-    if (!requirement && source === undefined) throw nothingToVerifyAgainst(args.ref, args.ref, 'not-required', '', undefined);
-    const trust = args['trusted-root'] === undefined ? await loadTrustRoot(ctx.paths.trust) : await loadTrustFile(args['trusted-root']);
+    if (!requirement && source === undefined)
+      throw nothingToVerifyAgainst(args.ref, args.ref, 'not-required', '', undefined);
+    const trust =
+      args['trusted-root'] === undefined
+        ? await loadTrustRoot(ctx.paths.trust)
+        : await loadTrustFile(args['trusted-root']);
     const at = await locate(args.ref, args, ctx, false);
     let r: VerifyReport;
     try {

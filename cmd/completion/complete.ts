@@ -50,7 +50,11 @@ function line(candidate: string, describe?: string): string {
 
 /** The values an option takes: its choices, file names for a string, nothing for a number. */
 function valuesOf(o: HelpOption, cur: string, prefix = ''): string[] {
-  if (o.choices) return o.choices.map(String).filter((c) => c.startsWith(cur)).map((c) => prefix + c);
+  if (o.choices)
+    return o.choices
+      .map(String)
+      .filter((c) => c.startsWith(cur))
+      .map((c) => prefix + c);
   return o.type === 'string' ? [FILES] : [];
 }
 
@@ -67,7 +71,8 @@ export async function complete(m: HelpManifest, words: readonly string[], names:
   let value: HelpOption | undefined; // the option whose value comes next
   let dashdash = false;
   const options = () => [...m.globals, ...(cmd?.options ?? [])];
-  const option = (flag: string) => options().find((o) => flagsOf(o).includes(flag) || (o.type === 'boolean' && `--no-${o.name}` === flag));
+  const option = (flag: string) =>
+    options().find((o) => flagsOf(o).includes(flag) || (o.type === 'boolean' && `--no-${o.name}` === flag));
   for (const w of words.slice(0, -1)) {
     if (value) {
       value = undefined;
@@ -82,7 +87,8 @@ export async function complete(m: HelpManifest, words: readonly string[], names:
       if (o && o.type !== 'boolean') value = o;
       continue;
     }
-    const next = cmd === undefined ? named(m.commands, w) : cmd.subcommands && taken === 0 ? named(cmd.subcommands, w) : undefined;
+    const next =
+      cmd === undefined ? named(m.commands, w) : cmd.subcommands && taken === 0 ? named(cmd.subcommands, w) : undefined;
     if (next) {
       cmd = next;
       path.push(w);
@@ -96,7 +102,11 @@ export async function complete(m: HelpManifest, words: readonly string[], names:
       const o = option(cur.slice(0, eq));
       return o ? valuesOf(o, cur.slice(eq + 1), cur.slice(0, eq + 1)).filter((c) => c !== FILES) : [];
     }
-    return options().flatMap((o) => flagsOf(o).filter((f) => f.startsWith(cur)).map((f) => line(f, o.describe)));
+    return options().flatMap((o) =>
+      flagsOf(o)
+        .filter((f) => f.startsWith(cur))
+        .map((f) => line(f, o.describe)),
+    );
   }
   const list = cmd === undefined ? m.commands : cmd.subcommands;
   if (list) return list.filter((c) => verbOf(c).startsWith(cur)).map((c) => line(verbOf(c), c.describe));

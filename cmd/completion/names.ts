@@ -14,7 +14,9 @@ export function homeNames(paths: HomePaths): Names {
   return {
     async refs() {
       const index = await readIndex(new LayoutPaths(paths.catalog)).catch(() => undefined);
-      const refs = (index?.manifests ?? []).map((d) => d.annotations?.[Annotation.refName]).filter((r): r is string => r !== undefined);
+      const refs = (index?.manifests ?? [])
+        .map((d) => d.annotations?.[Annotation.refName])
+        .filter((r): r is string => r !== undefined);
       return [...new Set(refs)].sort();
     },
     async sources() {
@@ -28,7 +30,9 @@ export function homeNames(paths: HomePaths): Names {
         return [];
       }
       const list = (doc as { sources?: unknown } | null)?.sources;
-      return Array.isArray(list) ? list.map((s) => (s as { name?: unknown } | null)?.name).filter((n): n is string => typeof n === 'string') : [];
+      return Array.isArray(list)
+        ? list.map((s) => (s as { name?: unknown } | null)?.name).filter((n): n is string => typeof n === 'string')
+        : [];
     },
   };
 }

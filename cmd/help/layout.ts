@@ -99,7 +99,12 @@ function wrapLine(line: string, columns: number): string {
 }
 
 function wrap(text: string, columns: number): string {
-  return text.normalize().replaceAll('\r\n', '\n').split('\n').map((l) => wrapLine(l, columns)).join('\n');
+  return text
+    .normalize()
+    .replaceAll('\r\n', '\n')
+    .split('\n')
+    .map((l) => wrapLine(l, columns))
+    .join('\n');
 }
 
 function alignRight(s: string, width: number): string {
@@ -120,7 +125,10 @@ export class Layout {
   div(...args: Array<Column | string>): Row {
     if (args.length === 0) this.div('');
     if (args.length === 1 && typeof args[0] === 'string' && /[\t\n]/.test(args[0])) return this.#dsl(args[0]);
-    const row: Row = { cols: args.map((a) => (typeof a === 'string' ? { text: a, padding: measurePadding(a) } : { ...a })), span: false };
+    const row: Row = {
+      cols: args.map((a) => (typeof a === 'string' ? { text: a, padding: measurePadding(a) } : { ...a })),
+      span: false,
+    };
     this.#rows.push(row);
     return row;
   }
@@ -198,7 +206,14 @@ export class Layout {
       return c.width;
     });
     const unsetWidth = unset ? Math.floor(remaining / unset) : 0;
-    return widths.map((w, i) => w ?? Math.max(unsetWidth, 1 + ((cols[i] as Column).padding?.[LEFT] || 0) + ((cols[i] as Column).padding?.[RIGHT] || 0)));
+    return widths.map(
+      (w, i) =>
+        w ??
+        Math.max(
+          unsetWidth,
+          1 + ((cols[i] as Column).padding?.[LEFT] || 0) + ((cols[i] as Column).padding?.[RIGHT] || 0),
+        ),
+    );
   }
 }
 

@@ -33,10 +33,16 @@ function extras(o: HelpOption): string {
   if (o.type === 'string') type = 'string';
   if (o.array) type = 'array';
   if (o.type === 'number') type = 'number';
-  const parts = [type && `[${type}]`, o.required ? '[required]' : undefined, o.choices ? `[choices: ${o.choices.map((c) => JSON.stringify(c)).join(', ')}]` : undefined];
+  const parts = [
+    type && `[${type}]`,
+    o.required ? '[required]' : undefined,
+    o.choices ? `[choices: ${o.choices.map((c) => JSON.stringify(c)).join(', ')}]` : undefined,
+  ];
   if (o.default !== undefined) {
     const v = o.default;
-    parts.push(`[default: ${typeof v === 'string' ? `"${v}"` : typeof v === 'object' ? JSON.stringify(v) : String(v)}]`);
+    parts.push(
+      `[default: ${typeof v === 'string' ? `"${v}"` : typeof v === 'object' ? JSON.stringify(v) : String(v)}]`,
+    );
   }
   return parts.filter(Boolean).join(' ');
 }
@@ -63,7 +69,14 @@ function positionalOf(command: string, o: HelpOption): HelpOption {
   return p;
 }
 
-function group(ui: Layout, name: string, options: readonly HelpOption[], positional: boolean, shortUsed: boolean, wrap: number): void {
+function group(
+  ui: Layout,
+  name: string,
+  options: readonly HelpOption[],
+  positional: boolean,
+  shortUsed: boolean,
+  wrap: number,
+): void {
   if (options.length === 0) return;
   const switches = options.map((o) => {
     const text = switchOf(o, positional);
@@ -94,7 +107,10 @@ export function renderHelp(m: HelpManifest, path: readonly string[], wrap: numbe
     list = cmd.subcommands ?? [];
   }
   const ui = new Layout(wrap);
-  const parents = path.slice(0, -1).map((p) => `${p} `).join('');
+  const parents = path
+    .slice(0, -1)
+    .map((p) => `${p} `)
+    .join('');
   if (cmd) {
     ui.div({ text: `${SCRIPT} ${parents}${cmd.command}` });
     if (cmd.describe) ui.div({ text: cmd.describe, padding: [1, 0, 0, 0] });

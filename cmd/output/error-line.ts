@@ -15,7 +15,9 @@ export function errorLines(e: unknown, debug: boolean, home?: string): { text: s
   } else {
     const msg = e instanceof Error ? e.message : String(e);
     const code = (e as NodeJS.ErrnoException | undefined)?.code;
-    const refused = refusalError(e, { near: home === undefined ? undefined : `SCRYDON_HOME (${home}) or the output named on the command line` });
+    const refused = refusalError(e, {
+      near: home === undefined ? undefined : `SCRYDON_HOME (${home}) or the output named on the command line`,
+    });
     if (isScrydonError(refused)) {
       lines.push(`error[${refused.code}]: ${refused.message}`, `hint: ${refused.hint ?? ''}`);
     } else if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) {

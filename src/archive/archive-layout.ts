@@ -31,7 +31,8 @@ export function blobEntryName(d: Digest): string {
 /** Maps tar entries onto the layout; refuses anything outside {oci-layout, index.json, blobs/sha256/<hex>}. */
 export function layoutEntries(t: TarIndex, what: string): LayoutEntries {
   for (const d of t.directories) {
-    if (!ALLOWED_DIRECTORIES.has(d)) throw invalid(what, `unexpected directory "${d}" (an OCI image layout has only blobs/sha256/)`);
+    if (!ALLOWED_DIRECTORIES.has(d))
+      throw invalid(what, `unexpected directory "${d}" (an OCI image layout has only blobs/sha256/)`);
   }
   const blobs = new Map<Digest, TarEntry>();
   let ociLayout: TarEntry | undefined;
@@ -42,10 +43,12 @@ export function layoutEntries(t: TarIndex, what: string): LayoutEntries {
     else if (e.name.startsWith('blobs/')) {
       const rest = e.name.slice('blobs/'.length);
       const digest = rest.replace('/', ':');
-      if (!rest.startsWith('sha256/')) throw invalid(what, `blob "${e.name}" does not use sha256 (the only algorithm scrydon accepts)`);
+      if (!rest.startsWith('sha256/'))
+        throw invalid(what, `blob "${e.name}" does not use sha256 (the only algorithm scrydon accepts)`);
       if (!isDigest(digest)) throw invalid(what, `blob name "${e.name}" is not 64 lowercase hex characters`);
       blobs.set(digest, e);
-    } else throw invalid(what, `unexpected entry "${e.name}" (an OCI image layout holds oci-layout, index.json and blobs/)`);
+    } else
+      throw invalid(what, `unexpected entry "${e.name}" (an OCI image layout holds oci-layout, index.json and blobs/)`);
   }
   if (!ociLayout) throw invalid(what, 'no oci-layout file: not an OCI image layout archive');
   if (!index) throw invalid(what, 'no index.json: not an OCI image layout archive');
@@ -85,12 +88,17 @@ export function parseArchiveIndex(bytes: Buffer, what: string): ArchiveIndex {
   manifests.forEach((m, i) => {
     assertDescriptor(m, `${what}: index.json manifests[${i}]`);
     if (!isGraphNodeType(m.mediaType)) {
-      throw new ScrydonError('unsupported_media_type', `${what}: index.json manifests[${i}] has media type "${m.mediaType}", not a manifest or index`);
+      throw new ScrydonError(
+        'unsupported_media_type',
+        `${what}: index.json manifests[${i}] has media type "${m.mediaType}", not a manifest or index`,
+      );
     }
   });
   const ann = o.annotations;
   const annotations =
-    ann && typeof ann === 'object' && !Array.isArray(ann) ? Object.fromEntries(Object.entries(ann).filter(([, x]) => typeof x === 'string')) : {};
+    ann && typeof ann === 'object' && !Array.isArray(ann)
+      ? Object.fromEntries(Object.entries(ann).filter(([, x]) => typeof x === 'string'))
+      : {};
   return { manifests: manifests as Descriptor[], annotations: annotations as Record<string, string> };
 }
 
@@ -110,5 +118,7 @@ export function subjectAnnotationOf(d: Descriptor): string | undefined {
 }
 
 function invalid(what: string, why: string): ScrydonError {
-  return new ScrydonError('archive_invalid', `${what}: ${why}`, { hint: 'the file is not an archive written by scrydon save or skopeo' });
+  return new ScrydonError('archive_invalid', `${what}: ${why}`, {
+    hint: 'the file is not an archive written by scrydon save or skopeo',
+  });
 }

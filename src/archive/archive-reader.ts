@@ -64,7 +64,10 @@ export class ArchiveReader implements ReadOnlyTarget, ReferrerLister {
       if (!st.isFile()) throw new ScrydonError('archive_invalid', `${what} is not a regular file`);
       const entries = layoutEntries(await indexTar(fh, st.size, what), what);
       assertOciLayout(await readEntry(fh, entries.ociLayout, 4096, `${what}: oci-layout`), what);
-      const index = parseArchiveIndex(await readEntry(fh, entries.index, MAX_ARCHIVE_INDEX_BYTES, `${what}: index.json`), what);
+      const index = parseArchiveIndex(
+        await readEntry(fh, entries.index, MAX_ARCHIVE_INDEX_BYTES, `${what}: index.json`),
+        what,
+      );
       return new ArchiveReader(what, fh, entries, index, limitsWith(o.walkLimits));
     } catch (e) {
       await fh.close();
@@ -92,12 +95,18 @@ export class ArchiveReader implements ReadOnlyTarget, ReferrerLister {
 
   async fetch(d: Descriptor): Promise<Readable> {
     if (isGraphNodeType(d.mediaType) && d.size > MAX_MANIFEST_BYTES) {
-      throw new ScrydonError('size_limit_exceeded', `${this.name}: manifest ${d.digest} is ${d.size} bytes, over the ${MAX_MANIFEST_BYTES}-byte limit`);
+      throw new ScrydonError(
+        'size_limit_exceeded',
+        `${this.name}: manifest ${d.digest} is ${d.size} bytes, over the ${MAX_MANIFEST_BYTES}-byte limit`,
+      );
     }
     const e = this.#entries.blobs.get(d.digest);
     if (!e) throw new ScrydonError('blob_missing', `${this.name} does not contain blob ${d.digest}`);
     if (e.size !== d.size) {
-      throw new ScrydonError('size_mismatch', `${this.name}: blob ${d.digest} has ${e.size} bytes, its descriptor says ${d.size}`);
+      throw new ScrydonError(
+        'size_mismatch',
+        `${this.name}: blob ${d.digest} has ${e.size} bytes, its descriptor says ${d.size}`,
+      );
     }
     return new FileRangeBody(d, this.name, this.#fh, e.offset, false);
   }
@@ -108,7 +117,11 @@ export class ArchiveReader implements ReadOnlyTarget, ReferrerLister {
     if (!p) {
       p = (async () => {
         this.#budget.read(d);
-        const node = parseGraphNode(await readAllBounded(await this.fetch(d), MAX_MANIFEST_BYTES, `${this.name}: manifest ${d.digest}`), d.mediaType, `${this.name}: ${d.digest}`);
+        const node = parseGraphNode(
+          await readAllBounded(await this.fetch(d), MAX_MANIFEST_BYTES, `${this.name}: manifest ${d.digest}`),
+          d.mediaType,
+          `${this.name}: ${d.digest}`,
+        );
         const children = successors(node);
         this.#budget.children(d, children);
         return { subject: subjectOf(node)?.digest, children: children.map(plainDescriptor) };
@@ -121,7 +134,10 @@ export class ArchiveReader implements ReadOnlyTarget, ReferrerLister {
   async resolve(ref: string): Promise<Descriptor> {
     const r = parseReference(ref);
     const hit = this.index.manifests.find((m) => (r.digest ? m.digest === r.digest : refNameOf(m) === ref));
-    if (!hit) throw new ScrydonError('not_found', `${ref} is not in ${this.name}`, { hint: 'list an archive with tar -xOf FILE index.json' });
+    if (!hit)
+      throw new ScrydonError('not_found', `${ref} is not in ${this.name}`, {
+        hint: 'list an archive with tar -xOf FILE index.json',
+      });
     return plainDescriptor(hit);
   }
 
@@ -154,7 +170,11 @@ export class ArchiveReader implements ReadOnlyTarget, ReferrerLister {
     const byDigest = new Map<string, { root: Descriptor; tags: string[] }>();
     for (const m of this.index.manifests) {
       const ref = refNameOf(m);
-      if (ref === undefined && (subjectAnnotationOf(m) !== undefined || (await this.#untaggedReferrerSubject(m)) !== undefined)) continue;
+      if (
+        ref === undefined &&
+        (subjectAnnotationOf(m) !== undefined || (await this.#untaggedReferrerSubject(m)) !== undefined)
+      )
+        continue;
       let r = byDigest.get(m.digest);
       if (!r) byDigest.set(m.digest, (r = { root: plainDescriptor(m), tags: [] }));
       if (ref !== undefined && !r.tags.includes(ref)) r.tags.push(ref);
@@ -164,7 +184,8 @@ export class ArchiveReader implements ReadOnlyTarget, ReferrerLister {
 }
 
 async function readEntry(fh: FileHandle, e: TarEntry, limit: number, what: string): Promise<Buffer> {
-  if (e.size > limit) throw new ScrydonError('size_limit_exceeded', `${what} is ${e.size} bytes, over the ${limit}-byte limit`);
+  if (e.size > limit)
+    throw new ScrydonError('size_limit_exceeded', `${what} is ${e.size} bytes, over the ${limit}-byte limit`);
   const buf = Buffer.alloc(e.size);
   const { bytesRead } = await fh.read(buf, 0, e.size, e.offset);
   if (bytesRead !== e.size) throw new ScrydonError('archive_truncated', `${what} is cut short`);

@@ -6,7 +6,13 @@ import { isChunkPusher } from '../fs/file-sink.js';
 import { MAX_MANIFEST_BYTES, plainDescriptor, referrerEntry, type Descriptor } from '../oci/descriptor.js';
 import { artifactTypeOf, parseGraphNode, subjectOf } from '../oci/manifest.js';
 import { Annotation, isGraphNodeType } from '../oci/media-types.js';
-import { blobEntryName, BLOB_DIR, encodeArchiveIndex, EXCLUDED_INVENTORY_ANNOTATION, OCI_LAYOUT_JSON } from './archive-layout.js';
+import {
+  blobEntryName,
+  BLOB_DIR,
+  encodeArchiveIndex,
+  EXCLUDED_INVENTORY_ANNOTATION,
+  OCI_LAYOUT_JSON,
+} from './archive-layout.js';
 import type { ArchiveSink } from './archive-sink.js';
 import { BLOCK, encodeHeader, padded } from './tar-format.js';
 
@@ -87,7 +93,8 @@ export class ArchiveWriter implements Target, Committer {
 
   async tag(d: Descriptor, ref: string): Promise<void> {
     this.#assertOpen();
-    if (!(await this.exists(d))) throw new ScrydonError('blob_missing', `cannot tag ${ref}: manifest ${d.digest} is not in ${this.name}`);
+    if (!(await this.exists(d)))
+      throw new ScrydonError('blob_missing', `cannot tag ${ref}: manifest ${d.digest} is not in ${this.name}`);
     this.#tags.set(ref, plainDescriptor(d));
   }
 
@@ -103,9 +110,13 @@ export class ArchiveWriter implements Target, Committer {
       await this.#entry('oci-layout', Buffer.from(OCI_LAYOUT_JSON));
       const manifests: Descriptor[] = [];
       for (const [ref, d] of this.#tags) manifests.push({ ...d, annotations: { [Annotation.refName]: ref } });
-      for (const d of this.#untagged.values()) if (![...this.#tags.values()].some((t) => t.digest === d.digest)) manifests.push(d);
+      for (const d of this.#untagged.values())
+        if (![...this.#tags.values()].some((t) => t.digest === d.digest)) manifests.push(d);
       manifests.push(...this.#referrers.values());
-      const annotations: Record<string, string> = { ...this.#annotations, ...(this.#exclude.size > 0 ? { [EXCLUDED_INVENTORY_ANNOTATION]: 'true' } : {}) };
+      const annotations: Record<string, string> = {
+        ...this.#annotations,
+        ...(this.#exclude.size > 0 ? { [EXCLUDED_INVENTORY_ANNOTATION]: 'true' } : {}),
+      };
       await this.#entry('index.json', encodeArchiveIndex(manifests, annotations));
       await this.#sink.write(Buffer.alloc(2 * BLOCK));
       await this.#sink.finish();
@@ -125,11 +136,19 @@ export class ArchiveWriter implements Target, Committer {
 
   async #begin(): Promise<void> {
     this.#started = true;
-    await this.#sink.write(Buffer.concat([encodeHeader('blobs/', 0, 'directory'), encodeHeader(`${BLOB_DIR}/`, 0, 'directory')]));
+    await this.#sink.write(
+      Buffer.concat([encodeHeader('blobs/', 0, 'directory'), encodeHeader(`${BLOB_DIR}/`, 0, 'directory')]),
+    );
   }
 
   async #entry(name: string, bytes: Buffer): Promise<void> {
-    await this.#sink.write(Buffer.concat([encodeHeader(name, bytes.byteLength, 'file'), bytes, Buffer.alloc(padded(bytes.byteLength) - bytes.byteLength)]));
+    await this.#sink.write(
+      Buffer.concat([
+        encodeHeader(name, bytes.byteLength, 'file'),
+        bytes,
+        Buffer.alloc(padded(bytes.byteLength) - bytes.byteLength),
+      ]),
+    );
   }
 
   async #pad(size: number): Promise<void> {
@@ -138,6 +157,10 @@ export class ArchiveWriter implements Target, Committer {
   }
 
   #assertOpen(): void {
-    if (this.#state !== 'open') throw new ScrydonError('internal', `${this.name} is ${this.#state === 'failed' ? 'broken by an earlier failure' : 'already finished'}`);
+    if (this.#state !== 'open')
+      throw new ScrydonError(
+        'internal',
+        `${this.name} is ${this.#state === 'failed' ? 'broken by an earlier failure' : 'already finished'}`,
+      );
   }
 }

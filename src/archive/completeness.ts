@@ -30,13 +30,21 @@ export async function assertComplete(reader: ArchiveReader, have: ReadOnlyStorag
   const list = missing.map((d) => d.digest);
   const shown = list.slice(0, 20).join(', ') + (list.length > 20 ? `, … (${list.length} in all)` : '');
   if (reader.excludesInventory) {
-    throw new ScrydonError('inventory_missing_blobs', `${reader.name} leaves out ${list.length} blob(s) that the store ${storeName} does not have: ${shown}`, {
-      hint: 'the archive was made against another inventory; run scrydon inventory here and save again with --exclude-inventory of that file',
-      details: { missing: list.join(',') },
-    });
+    throw new ScrydonError(
+      'inventory_missing_blobs',
+      `${reader.name} leaves out ${list.length} blob(s) that the store ${storeName} does not have: ${shown}`,
+      {
+        hint: 'the archive was made against another inventory; run scrydon inventory here and save again with --exclude-inventory of that file',
+        details: { missing: list.join(',') },
+      },
+    );
   }
-  throw new ScrydonError('blob_missing', `${reader.name} refers to ${list.length} blob(s) that are neither in it nor in the store ${storeName}: ${shown}`, {
-    hint: 'the archive is incomplete; save it again from a store that holds the whole artifact',
-    details: { missing: list.join(',') },
-  });
+  throw new ScrydonError(
+    'blob_missing',
+    `${reader.name} refers to ${list.length} blob(s) that are neither in it nor in the store ${storeName}: ${shown}`,
+    {
+      hint: 'the archive is incomplete; save it again from a store that holds the whole artifact',
+      details: { missing: list.join(',') },
+    },
+  );
 }

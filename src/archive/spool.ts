@@ -22,7 +22,9 @@ export async function spoolToFile(body: Readable, dir: string, o: IoOptions = {}
   const path = join(dir, `${PREFIX}${process.pid}-${randomBytes(6).toString('hex')}.tar`);
   const remove = () => rm(path, { force: true });
   try {
-    await pipeline(body, createWriteStream(path, { flags: 'wx', mode: 0o600, highWaterMark: 1 << 20 }), { signal: o.signal });
+    await pipeline(body, createWriteStream(path, { flags: 'wx', mode: 0o600, highWaterMark: 1 << 20 }), {
+      signal: o.signal,
+    });
   } catch (e) {
     await remove();
     throw e;

@@ -5,7 +5,19 @@
  */
 export const BLOCK = 512;
 
-export type EntryType = 'file' | 'directory' | 'symlink' | 'hardlink' | 'char-device' | 'block-device' | 'fifo' | 'pax' | 'pax-global' | 'gnu-long-name' | 'gnu-long-link' | 'other';
+export type EntryType =
+  | 'file'
+  | 'directory'
+  | 'symlink'
+  | 'hardlink'
+  | 'char-device'
+  | 'block-device'
+  | 'fifo'
+  | 'pax'
+  | 'pax-global'
+  | 'gnu-long-name'
+  | 'gnu-long-link'
+  | 'other';
 
 interface RawHeader {
   name: string;
@@ -56,7 +68,10 @@ function numeric(b: Buffer, off: number, len: number): number {
     for (let i = off + 1; i < off + len; i++) v = v * 256 + (b[i] ?? 0);
     return Number.isSafeInteger(v) ? v : NaN;
   }
-  const s = b.toString('latin1', off, off + len).replace(/[\0 ]+$/, '').replace(/^ +/, '');
+  const s = b
+    .toString('latin1', off, off + len)
+    .replace(/[\0 ]+$/, '')
+    .replace(/^ +/, '');
   if (s === '') return 0;
   return /^[0-7]+$/.test(s) ? parseInt(s, 8) : NaN;
 }

@@ -50,7 +50,10 @@ export async function indexTar(fh: FileHandle, fileSize: number, what: string): 
 
   for (;;) {
     if (pos + BLOCK > fileSize) {
-      throw truncated(what, pos === fileSize ? 'the archive ends without an end-of-archive marker' : `a header at byte ${pos} is cut short`);
+      throw truncated(
+        what,
+        pos === fileSize ? 'the archive ends without an end-of-archive marker' : `a header at byte ${pos} is cut short`,
+      );
     }
     await readExact(block, pos, 'header');
     if (isZeroBlock(block)) break;
@@ -60,12 +63,14 @@ export async function indexTar(fh: FileHandle, fileSize: number, what: string): 
     const dataAt = pos + BLOCK;
     const size = pax?.has('size') ? Number(pax.get('size')) : h.size;
     if (!Number.isSafeInteger(size) || size < 0) throw invalid(what, `entry at byte ${pos} has an invalid size`);
-    if (dataAt + size > fileSize) throw truncated(what, `entry "${h.name}" declares ${size} bytes but the file ends first`);
+    if (dataAt + size > fileSize)
+      throw truncated(what, `entry "${h.name}" declares ${size} bytes but the file ends first`);
     pos = dataAt + padded(size);
     if (++count > MAX_ENTRIES) throw invalid(what, `more than ${MAX_ENTRIES} entries`);
 
     if (h.type === 'pax' || h.type === 'pax-global' || h.type === 'gnu-long-name') {
-      if (size > MAX_EXTENDED_HEADER) throw invalid(what, `an extended header of ${size} bytes at byte ${dataAt - BLOCK}`);
+      if (size > MAX_EXTENDED_HEADER)
+        throw invalid(what, `an extended header of ${size} bytes at byte ${dataAt - BLOCK}`);
       const data = Buffer.alloc(size);
       await readExact(data, dataAt, 'extended header');
       if (h.type === 'gnu-long-name') longName = data.toString('utf8').replace(/\0+$/, '');
@@ -90,9 +95,13 @@ export async function indexTar(fh: FileHandle, fileSize: number, what: string): 
     const refused = REFUSED[h.type];
     if (refused) {
       const target = h.linkname ? ` (to "${h.linkname}")` : '';
-      throw new ScrydonError('unsafe_entry', `${what}: entry "${rawName}" is ${refused}${target}; an archive may hold only regular files and directories`, {
-        hint: 'this archive was not written by scrydon save or skopeo; do not load it',
-      });
+      throw new ScrydonError(
+        'unsafe_entry',
+        `${what}: entry "${rawName}" is ${refused}${target}; an archive may hold only regular files and directories`,
+        {
+          hint: 'this archive was not written by scrydon save or skopeo; do not load it',
+        },
+      );
     }
     const name = safeName(rawName, what);
     if (h.type === 'directory') {
@@ -130,7 +139,9 @@ function unsafe(what: string, name: string, why: string): ScrydonError {
 }
 
 function invalid(what: string, why: string): ScrydonError {
-  return new ScrydonError('archive_invalid', `${what}: ${why}`, { hint: 'the file is not an archive written by scrydon save or skopeo' });
+  return new ScrydonError('archive_invalid', `${what}: ${why}`, {
+    hint: 'the file is not an archive written by scrydon save or skopeo',
+  });
 }
 
 function truncated(what: string, why: string): ScrydonError {

@@ -149,7 +149,11 @@ export function parseJsonText(text: string): Parsed {
   } catch (e) {
     const msg = firstLine((e as Error).message);
     const line = jsonErrorLine(src, msg);
-    return { value: undefined, locate: noLocator, problems: [{ path: '', ...(line ? { line } : {}), message: `JSON syntax: ${msg}` }] };
+    return {
+      value: undefined,
+      locate: noLocator,
+      problems: [{ path: '', ...(line ? { line } : {}), message: `JSON syntax: ${msg}` }],
+    };
   }
   let located: { doc: Document; lc: LineCounter } | undefined;
   const yamlDoc = (): { doc: Document; lc: LineCounter } => {
@@ -173,7 +177,11 @@ export function parseJsonText(text: string): Parsed {
     .filter((e) => e.code === 'DUPLICATE_KEY')
     .map((e) => {
       const line = lc.linePos(e.pos[0]).line;
-      return { path: '', ...(line > 0 ? { line } : {}), message: 'duplicate key (each key may appear once per object)' };
+      return {
+        path: '',
+        ...(line > 0 ? { line } : {}),
+        message: 'duplicate key (each key may appear once per object)',
+      };
     });
   return { value: problems.length > 0 ? undefined : value, locate, problems };
 }

@@ -41,7 +41,9 @@ export function schemaAjv(checkSchemas = false): Ajv2020 {
     try {
       ajv.addSchema(JSON.parse(catalogSpecText(s.file)) as object);
     } catch (e) {
-      throw new ScrydonError('internal', `catalog-spec/${s.file} could not be loaded: ${(e as Error).message}`, { cause: e });
+      throw new ScrydonError('internal', `catalog-spec/${s.file} could not be loaded: ${(e as Error).message}`, {
+        cause: e,
+      });
     }
   }
   return ajv;
@@ -101,7 +103,9 @@ function describe(e: ErrorObject, all: readonly ErrorObject[]): Described {
       return { path, message: `missing required key '${String(params.missingProperty)}'` };
     case 'propertyNames': {
       const name = String(params.propertyName);
-      const inner = all.find((x) => x.instancePath === e.instancePath && nameError(x) === name && xMessage(x.parentSchema));
+      const inner = all.find(
+        (x) => x.instancePath === e.instancePath && nameError(x) === name && xMessage(x.parentSchema),
+      );
       const why = inner ? xMessage(inner.parentSchema) : 'is not an allowed key here';
       return { path, key: name, message: `key '${name}' ${why}` };
     }
@@ -110,7 +114,10 @@ function describe(e: ErrorObject, all: readonly ErrorObject[]): Described {
       const got = typeName(e.data);
       const scalar = got === 'number' || got === 'boolean';
       const quote = want === 'string' && scalar ? ` (quote it in YAML: "${String(e.data)}")` : '';
-      return { path, message: `must be ${article(want)} ${want}, not ${scalar ? `the ${got} ${String(e.data)}` : `${article(got)} ${got}`}${quote}` };
+      return {
+        path,
+        message: `must be ${article(want)} ${want}, not ${scalar ? `the ${got} ${String(e.data)}` : `${article(got)} ${got}`}${quote}`,
+      };
     }
     case 'const':
       return { path, message: `must be ${show(params.allowedValue)}${e.data === undefined ? '' : `, not ${shown}`}` };
@@ -121,11 +128,18 @@ function describe(e: ErrorObject, all: readonly ErrorObject[]): Described {
       return { path, message: `lists ${show(arr[Number(params.j)])} twice` };
     }
     case 'minItems':
-      return { path, message: Number(params.limit) === 1 ? 'must not be empty' : `must have at least ${String(params.limit)} items` };
+      return {
+        path,
+        message: Number(params.limit) === 1 ? 'must not be empty' : `must have at least ${String(params.limit)} items`,
+      };
     case 'maxItems':
       return { path, message: `must have at most ${String(params.limit)} items` };
     case 'minLength':
-      return { path, message: Number(params.limit) === 1 ? 'must not be empty' : `must be at least ${String(params.limit)} characters` };
+      return {
+        path,
+        message:
+          Number(params.limit) === 1 ? 'must not be empty' : `must be at least ${String(params.limit)} characters`,
+      };
     case 'maxLength':
       return { path, message: `is longer than ${String(params.limit)} characters` };
     case 'maxProperties':
@@ -184,7 +198,8 @@ function distance(a: string, b: string): number {
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
       let v = Math.min((prev[j] as number) + 1, (row[j - 1] as number) + 1, (prev[j - 1] as number) + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, ((d[i - 2] as number[])[j - 2] as number) + 1);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        v = Math.min(v, ((d[i - 2] as number[])[j - 2] as number) + 1);
       row[j] = v;
     }
   }
@@ -206,4 +221,3 @@ function show(v: unknown): string {
   const s = v === undefined ? 'undefined' : JSON.stringify(v);
   return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }
-

@@ -14,8 +14,9 @@ export function parseDuration(input: string, what = 'duration'): number {
     matched = re.lastIndex;
   }
   if (matched === 0 || matched !== s.length) {
-    throw new ScrydonError('usage', `invalid ${what} "${input}"`, { hint: 'use a number with a unit: 30s, 10m, 1h30m, 1d (or 0)' });
+    throw new ScrydonError('usage', `invalid ${what} "${input}"`, {
+      hint: 'use a number with a unit: 30s, 10m, 1h30m, 1d (or 0)',
+    });
   }
   return Math.round(total);
 }
-

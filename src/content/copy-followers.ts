@@ -28,7 +28,12 @@ export class Followers {
   readonly #nothing = new Set<string>();
 
   /** `visit` is the walk's; `known` tells whether the walk visited a digest already. */
-  constructor(run: CopyRun, opts: CopyOptions, visit: (d: Descriptor, depth: number) => Promise<void>, known: (digest: string) => boolean) {
+  constructor(
+    run: CopyRun,
+    opts: CopyOptions,
+    visit: (d: Descriptor, depth: number) => Promise<void>,
+    known: (digest: string) => boolean,
+  ) {
     this.#run = run;
     this.#visit = visit;
     this.#known = known;

@@ -3,7 +3,14 @@ import type { Descriptor } from '../oci/descriptor.js';
 import type { CopyRun } from './copy-run.js';
 import type { RootToCopy } from './copy-types.js';
 import type { WalkHooks } from './copy-walk.js';
-import { isMounter, isTaggingPusher, type IoOptions, type ReadOnlyTarget, type Target, type TaggingPusher } from './target.js';
+import {
+  isMounter,
+  isTaggingPusher,
+  type IoOptions,
+  type ReadOnlyTarget,
+  type Target,
+  type TaggingPusher,
+} from './target.js';
 import { verified } from './verify-stream.js';
 
 /**

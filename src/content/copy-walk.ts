@@ -113,7 +113,8 @@ export class GraphWalk {
     } finally {
       await this.#limiter.acquire(true); // it holds the manifest's bytes: it goes first
     }
-    if (!this.#hooks.keep(d, bytes)) await this.#oneBigAtATime(d, () => this.#run.dst.push(d, Readable.from([bytes]), this.#run.io));
+    if (!this.#hooks.keep(d, bytes))
+      await this.#oneBigAtATime(d, () => this.#run.dst.push(d, Readable.from([bytes]), this.#run.io));
   }
 
   async #read(d: Descriptor): Promise<Buffer> {

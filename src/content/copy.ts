@@ -14,7 +14,12 @@ export type { CopyOptions, CopyResult, CopyStats, RootToCopy } from './copy-type
  * Resolves `srcRef` in `src` (or takes a resolution the caller already started) and copies its whole graph
  * into `dst`, tagging last.
  */
-export async function copy(src: ReadOnlyTarget, srcRef: string | Promise<Descriptor>, dst: Target, opts: CopyOptions = {}): Promise<CopyResult> {
+export async function copy(
+  src: ReadOnlyTarget,
+  srcRef: string | Promise<Descriptor>,
+  dst: Target,
+  opts: CopyOptions = {},
+): Promise<CopyResult> {
   const root = await (typeof srcRef === 'string' ? src.resolve(srcRef, opts) : srcRef);
   const stats = await copyGraphs(src, dst, [{ root, tags: opts.tags ?? [] }], opts);
   return { root, ...stats };
@@ -26,7 +31,12 @@ export async function copy(src: ReadOnlyTarget, srcRef: string | Promise<Descrip
  * (copy-followers.ts), tags each root only after its whole graph (and what follows it) is in, then commits the
  * destination if it needs that. The special cases are named strategies (copy-strategies.ts).
  */
-export async function copyGraphs(src: ReadOnlyTarget, dst: Target, roots: readonly RootToCopy[], opts: CopyOptions = {}): Promise<CopyStats> {
+export async function copyGraphs(
+  src: ReadOnlyTarget,
+  dst: Target,
+  roots: readonly RootToCopy[],
+  opts: CopyOptions = {},
+): Promise<CopyStats> {
   const failure = new FirstFailure(opts.signal);
   const io: IoOptions = { signal: failure.signal, ...(opts.walkLimits ? { walkLimits: opts.walkLimits } : {}) };
   const run: CopyRun = {
@@ -39,7 +49,12 @@ export async function copyGraphs(src: ReadOnlyTarget, dst: Target, roots: readon
     stats: { copied: 0, skipped: 0, bytes: 0, referrers: 0, mounted: 0 },
     onEvent: opts.onEvent,
   };
-  const followers: Followers = new Followers(run, opts, (d, depth): Promise<void> => walk.visit(d, depth), (digest): boolean => walk.knows(digest));
+  const followers: Followers = new Followers(
+    run,
+    opts,
+    (d, depth): Promise<void> => walk.visit(d, depth),
+    (digest): boolean => walk.knows(digest),
+  );
   const lone = new LoneRootTagging(dst, roots, (digest): boolean => followers.nothingFollows(digest));
   const walk: GraphWalk = new GraphWalk(run, Math.min(opts.concurrency ?? 4, dst.pushLimit ?? Infinity), {
     onNode: (d, depth) => followers.discover(d, depth),
@@ -52,7 +67,8 @@ export async function copyGraphs(src: ReadOnlyTarget, dst: Target, roots: readon
   try {
     for (const { root } of roots) await walk.visit(root, 0);
     await followers.settle();
-    for (const { root, tags } of [...followers.companionRoots, ...roots]) for (const t of tags) await lone.tag(root, t, io);
+    for (const { root, tags } of [...followers.companionRoots, ...roots])
+      for (const t of tags) await lone.tag(root, t, io);
     if (isCommitter(dst)) await dst.commit(io);
   } catch (e) {
     failure.fail(e);

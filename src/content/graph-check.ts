@@ -17,10 +17,17 @@ export interface GraphCheck {
  * verifying stream: what a signature over `root` vouches for is really what `target` holds. The first blob that
  * is missing or does not match its descriptor is the error (digest_mismatch, size_mismatch, blob_missing).
  */
-export async function checkGraphContent(target: ReadOnlyTarget, root: Descriptor, o: IoOptions = {}): Promise<GraphCheck> {
+export async function checkGraphContent(
+  target: ReadOnlyTarget,
+  root: Descriptor,
+  o: IoOptions = {},
+): Promise<GraphCheck> {
   const seen = new Set<string>();
   const out: GraphCheck = { blobs: 0, bytes: 0 };
-  const budget = new WalkBudget(target.admitted === true ? undefined : limitsWith(o.walkLimits), `checking ${root.digest} in ${target.name}`);
+  const budget = new WalkBudget(
+    target.admitted === true ? undefined : limitsWith(o.walkLimits),
+    `checking ${root.digest} in ${target.name}`,
+  );
   budget.know(root);
   const walk = async (d: Descriptor): Promise<void> => {
     if (seen.has(d.digest)) return;

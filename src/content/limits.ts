@@ -69,10 +69,14 @@ export function limitsWith(given: Partial<WalkLimits> = {}): WalkLimits {
 /** `size_limit_exceeded` for going over `limit` while doing `what`: names the limit and the variable that raises it. */
 export function overLimit(limit: keyof WalkLimits, value: number, what: string): ScrydonError {
   const variable = LIMIT_VARIABLES[limit];
-  return new ScrydonError('size_limit_exceeded', `${what}: more than ${value} ${NOUNS[limit]} (limit ${variable}=${value})`, {
-    hint: `the source may be hostile; if it is trusted, raise the limit: ${variable}=${value * 10} scrydon …`,
-    details: { limit: variable, value: String(value) },
-  });
+  return new ScrydonError(
+    'size_limit_exceeded',
+    `${what}: more than ${value} ${NOUNS[limit]} (limit ${variable}=${value})`,
+    {
+      hint: `the source may be hostile; if it is trusted, raise the limit: ${variable}=${value * 10} scrydon …`,
+      details: { limit: variable, value: String(value) },
+    },
+  );
 }
 
 /**
@@ -115,15 +119,18 @@ export class WalkBudget {
 
   /** Holds manifest `d`'s children to the fan-out limit and counts each. */
   children(d: Descriptor, children: readonly Descriptor[]): void {
-    if (this.limits && children.length > this.limits.fanOut) throw overLimit('fanOut', this.limits.fanOut, `${this.#where}: ${d.digest} lists ${children.length} descriptors`);
+    if (this.limits && children.length > this.limits.fanOut)
+      throw overLimit('fanOut', this.limits.fanOut, `${this.#where}: ${d.digest} lists ${children.length} descriptors`);
     for (const c of children) this.know(c);
   }
 
   /** Holds `subject`'s referrers, found at referrer depth `depth + 1`, to the referrer limits, and counts each. */
   referrers(subject: Descriptor, refs: readonly Descriptor[], depth: number): void {
     if (!this.limits || refs.length === 0) return;
-    if (refs.length > this.limits.referrers) throw overLimit('referrers', this.limits.referrers, `${this.#where}: referrers of ${subject.digest}`);
-    if (depth >= this.limits.referrerDepth) throw overLimit('referrerDepth', this.limits.referrerDepth, `${this.#where}: referrers of ${subject.digest}`);
+    if (refs.length > this.limits.referrers)
+      throw overLimit('referrers', this.limits.referrers, `${this.#where}: referrers of ${subject.digest}`);
+    if (depth >= this.limits.referrerDepth)
+      throw overLimit('referrerDepth', this.limits.referrerDepth, `${this.#where}: referrers of ${subject.digest}`);
     for (const r of refs) this.know(r);
   }
 }

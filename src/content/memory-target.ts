@@ -96,7 +96,11 @@ export class MemoryTarget implements Target, ReferrerLister, TagLister {
     o.signal?.throwIfAborted();
     const hit = this.content.get(d.digest);
     if (!hit) throw new ScrydonError('blob_missing', `${this.name} does not hold ${d.digest}`);
-    if (hit.descriptor.size !== d.size) throw new ScrydonError('size_mismatch', `${this.name}: ${d.digest} has ${hit.descriptor.size} bytes, its descriptor says ${d.size}`);
+    if (hit.descriptor.size !== d.size)
+      throw new ScrydonError(
+        'size_mismatch',
+        `${this.name}: ${d.digest} has ${hit.descriptor.size} bytes, its descriptor says ${d.size}`,
+      );
     return new MemoryBody(d, this.name, hit.bytes, o.sizeOnly !== true);
   }
 
@@ -105,14 +109,21 @@ export class MemoryTarget implements Target, ReferrerLister, TagLister {
     const node = isGraphNodeType(d.mediaType);
     if (node && d.size > MAX_MANIFEST_BYTES) {
       body.destroy();
-      throw new ScrydonError('size_limit_exceeded', `manifest ${d.digest} is ${d.size} bytes, over the ${MAX_MANIFEST_BYTES}-byte limit`);
+      throw new ScrydonError(
+        'size_limit_exceeded',
+        `manifest ${d.digest} is ${d.size} bytes, over the ${MAX_MANIFEST_BYTES}-byte limit`,
+      );
     }
     const onAbort = (): void => void body.destroy(o.signal?.reason as Error | undefined);
     o.signal?.addEventListener('abort', onAbort, { once: true });
     let bytes: Buffer;
     try {
       o.signal?.throwIfAborted();
-      bytes = await readAllBounded(verified(body, d, `${this.name}: ${d.digest}`), node ? MAX_MANIFEST_BYTES : Number.MAX_SAFE_INTEGER, `${d.digest}`);
+      bytes = await readAllBounded(
+        verified(body, d, `${this.name}: ${d.digest}`),
+        node ? MAX_MANIFEST_BYTES : Number.MAX_SAFE_INTEGER,
+        `${d.digest}`,
+      );
     } finally {
       o.signal?.removeEventListener('abort', onAbort);
     }
@@ -142,7 +153,8 @@ export class MemoryTarget implements Target, ReferrerLister, TagLister {
   async tag(d: Descriptor, ref: string, o: IoOptions = {}): Promise<void> {
     this.record('tag', { ref });
     o.signal?.throwIfAborted();
-    if (!this.content.has(d.digest)) throw new ScrydonError('blob_missing', `cannot tag ${ref}: manifest ${d.digest} is not in ${this.name}`);
+    if (!this.content.has(d.digest))
+      throw new ScrydonError('blob_missing', `cannot tag ${ref}: manifest ${d.digest} is not in ${this.name}`);
     this.#tags.set(ref, plainDescriptor(d));
   }
 

@@ -39,7 +39,10 @@ export class VerifyStream extends Transform {
   protected account(chunk: Buffer): ScrydonError | undefined {
     this.#seen += chunk.byteLength;
     if (this.#seen > this.expected.size) {
-      return new ScrydonError('size_mismatch', `${this.#what}: ${this.expected.digest} is larger than its declared ${this.expected.size} bytes`);
+      return new ScrydonError(
+        'size_mismatch',
+        `${this.#what}: ${this.expected.digest} is larger than its declared ${this.expected.size} bytes`,
+      );
     }
     if (this.hashes) this.#hash.update(chunk);
     for (const f of this.#onBytes) f(this.#seen);
@@ -49,14 +52,21 @@ export class VerifyStream extends Transform {
   /** The final size and digest check, once every byte is accounted. */
   protected conclude(): ScrydonError | undefined {
     if (this.#seen !== this.expected.size) {
-      return new ScrydonError('size_mismatch', `${this.#what}: ${this.expected.digest} has ${this.#seen} bytes, expected ${this.expected.size}`);
+      return new ScrydonError(
+        'size_mismatch',
+        `${this.#what}: ${this.expected.digest} has ${this.#seen} bytes, expected ${this.expected.size}`,
+      );
     }
     if (!this.hashes) return undefined;
     const got = `sha256:${this.#hash.digest('hex')}`;
     if (got !== this.expected.digest) {
-      return new ScrydonError('digest_mismatch', `${this.#what}: content digest ${got} does not match ${this.expected.digest}`, {
-        hint: 'the content was corrupted or tampered with; nothing was stored',
-      });
+      return new ScrydonError(
+        'digest_mismatch',
+        `${this.#what}: content digest ${got} does not match ${this.expected.digest}`,
+        {
+          hint: 'the content was corrupted or tampered with; nothing was stored',
+        },
+      );
     }
     return undefined;
   }
@@ -77,8 +87,19 @@ export class VerifyStream extends Transform {
  * (with `onBytes` added to it), so a blob is hashed once however many layers hand it on. `sizeOnly`: the
  * destination checks the digest itself, so only the size is checked here.
  */
-export function verified(body: Readable, d: Descriptor, what: string, onBytes?: (total: number) => void, sizeOnly = false): VerifyStream {
-  if (body instanceof VerifyStream && body.expected.digest === d.digest && body.expected.size === d.size && (body.hashes || sizeOnly)) {
+export function verified(
+  body: Readable,
+  d: Descriptor,
+  what: string,
+  onBytes?: (total: number) => void,
+  sizeOnly = false,
+): VerifyStream {
+  if (
+    body instanceof VerifyStream &&
+    body.expected.digest === d.digest &&
+    body.expected.size === d.size &&
+    (body.hashes || sizeOnly)
+  ) {
     if (onBytes) body.addProgress(onBytes);
     return body;
   }

@@ -47,7 +47,11 @@ export interface ChunkPusher {
 }
 
 export function isChunkPusher(x: unknown): x is ChunkPusher {
-  return fastPaths() && typeof (x as Partial<ChunkPusher> | null)?.copyTo === 'function' && (x as ChunkPusher).direct === true;
+  return (
+    fastPaths() &&
+    typeof (x as Partial<ChunkPusher> | null)?.copyTo === 'function' &&
+    (x as ChunkPusher).direct === true
+  );
 }
 
 /** Writes all of `b` at the file position (sequential appends). */
@@ -76,7 +80,11 @@ const MAX_QUEUED = 4 << 20;
  * turns chunk by chunk (one awaited 64 KiB write per socket read doubled a pull's time). (A FileHandle's own
  * write stream keeps a reference that makes a later close() wait forever unless the stream is destroyed.)
  */
-export async function writeAllTo(fh: FileHandle, body: AsyncIterable<unknown> | ChunkPusher, signal?: AbortSignal): Promise<number> {
+export async function writeAllTo(
+  fh: FileHandle,
+  body: AsyncIterable<unknown> | ChunkPusher,
+  signal?: AbortSignal,
+): Promise<number> {
   const flush = new BackgroundFlush(fh);
   let n = 0;
   const write = async (b: Buffer) => {
@@ -100,7 +108,12 @@ export async function writeAllTo(fh: FileHandle, body: AsyncIterable<unknown> | 
 }
 
 /** The flowing-mode, batched drain of writeAllTo. Settles only when no write is in flight. */
-function drainTo(fh: FileHandle, body: Readable, flush: BackgroundFlush, signal: AbortSignal | undefined): Promise<number> {
+function drainTo(
+  fh: FileHandle,
+  body: Readable,
+  flush: BackgroundFlush,
+  signal: AbortSignal | undefined,
+): Promise<number> {
   return new Promise((resolve, reject) => {
     let queued: Buffer[] = [];
     let queuedBytes = 0;

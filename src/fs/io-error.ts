@@ -9,11 +9,27 @@ const ELSEWHERE = 'or point SCRYDON_HOME (or --root, -o) at a directory this use
  * so they pass through unchanged.
  */
 const REFUSALS: Readonly<Record<string, { what: string; hint: (path: string, step: string) => string }>> = {
-  ENOSPC: { what: 'no space left on device', hint: (p) => `the file system holding ${p} is full: free space there and retry (scrydon gc --grace 0 frees what no tag reaches)` },
-  EDQUOT: { what: 'disk quota exceeded', hint: (p) => `the disk quota of the file system holding ${p} is used up: free space there and retry` },
-  EROFS: { what: 'read-only file system', hint: (p) => `${p} is on a read-only file system: remount it read-write, ${ELSEWHERE}` },
-  EACCES: { what: 'permission denied', hint: (p, step) => `this user may not ${step} ${p}: fix its owner or mode, ${ELSEWHERE}` },
-  EPERM: { what: 'operation not permitted', hint: (p, step) => `this user may not ${step} ${p}: fix its owner or mode, ${ELSEWHERE}` },
+  ENOSPC: {
+    what: 'no space left on device',
+    hint: (p) =>
+      `the file system holding ${p} is full: free space there and retry (scrydon gc --grace 0 frees what no tag reaches)`,
+  },
+  EDQUOT: {
+    what: 'disk quota exceeded',
+    hint: (p) => `the disk quota of the file system holding ${p} is used up: free space there and retry`,
+  },
+  EROFS: {
+    what: 'read-only file system',
+    hint: (p) => `${p} is on a read-only file system: remount it read-write, ${ELSEWHERE}`,
+  },
+  EACCES: {
+    what: 'permission denied',
+    hint: (p, step) => `this user may not ${step} ${p}: fix its owner or mode, ${ELSEWHERE}`,
+  },
+  EPERM: {
+    what: 'operation not permitted',
+    hint: (p, step) => `this user may not ${step} ${p}: fix its owner or mode, ${ELSEWHERE}`,
+  },
 };
 
 /**
@@ -32,11 +48,15 @@ function mkdirCause(err: NodeJS.ErrnoException): NodeJS.ErrnoException {
   } catch (e) {
     code = (e as NodeJS.ErrnoException).code;
   }
-  return code !== undefined && code in REFUSALS ? Object.assign(new Error(err.message), { code, syscall: 'mkdir', path: err.path }) : err;
+  return code !== undefined && code in REFUSALS
+    ? Object.assign(new Error(err.message), { code, syscall: 'mkdir', path: err.path })
+    : err;
 }
 
 function errnoOf(e: unknown): NodeJS.ErrnoException | undefined {
-  return e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string' ? (e as NodeJS.ErrnoException) : undefined;
+  return e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string'
+    ? (e as NodeJS.ErrnoException)
+    : undefined;
 }
 
 /**
@@ -44,7 +64,10 @@ function errnoOf(e: unknown): NodeJS.ErrnoException | undefined {
  * and the path (`at.path`, else the error's own path); the hint names that path, or `at.near` when neither is
  * known (a write to an open file carries no path).
  */
-export function refusalError(e: unknown, at: { path?: string | undefined; step?: string | undefined; near?: string | undefined } = {}): unknown {
+export function refusalError(
+  e: unknown,
+  at: { path?: string | undefined; step?: string | undefined; near?: string | undefined } = {},
+): unknown {
   const raw = errnoOf(e);
   const err = raw && mkdirCause(raw);
   const refusal = err?.code === undefined ? undefined : REFUSALS[err.code];
@@ -52,7 +75,10 @@ export function refusalError(e: unknown, at: { path?: string | undefined; step?:
   const where = at.path ?? err.path;
   const step = at.step ?? err.syscall ?? 'write';
   const message = `cannot ${step}${where === undefined ? '' : ` ${where}`}: ${refusal.what} (${err.code})`;
-  return new ScrydonError('io_error', message, { cause: e, hint: refusal.hint(where ?? at.near ?? 'the files scrydon writes', step) });
+  return new ScrydonError('io_error', message, {
+    cause: e,
+    hint: refusal.hint(where ?? at.near ?? 'the files scrydon writes', step),
+  });
 }
 
 /** Runs `fn`, turning a refusal into a coded io_error that says scrydon could not `step` `path` (see refusalError). */

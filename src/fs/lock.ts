@@ -35,7 +35,12 @@ async function lockRetrying(path: string): Promise<() => Promise<void>> {
   const lockfile = await lockfileLib();
   for (let attempt = 0; ; attempt++) {
     try {
-      return await lockfile.lock(path, { realpath: false, stale: 15_000, update: 5_000, onCompromised: () => undefined });
+      return await lockfile.lock(path, {
+        realpath: false,
+        stale: 15_000,
+        update: 5_000,
+        onCompromised: () => undefined,
+      });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ELOCKED' || attempt >= WAITS.tries) throw e;
       await sleep(Math.min(WAITS.maxMs, WAITS.minMs * WAITS.factor ** attempt) * (1 + Math.random()));

@@ -6,7 +6,6 @@ import { processAlive } from './live-process.js';
  * the kernel handed to a new process after the owner died is not mistaken for the owner.
  */
 
-
 /**
  * The start time of `pid` as /proc/PID/stat gives it (field 22, clock ticks since boot), or undefined where there
  * is no /proc (macOS) or no such process. The command name (field 2) may hold spaces and parentheses: fields are

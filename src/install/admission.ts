@@ -25,7 +25,9 @@ export interface Admission {
   readonly by: string;
 }
 
-type Gate = ({ kind: 'store-policy' } & StorePolicyFiles) | { kind: 'digest'; digest: string; storePolicy: StorePolicyFiles | undefined };
+type Gate =
+  | ({ kind: 'store-policy' } & StorePolicyFiles)
+  | { kind: 'digest'; digest: string; storePolicy: StorePolicyFiles | undefined };
 
 const gates = new WeakMap<object, Gate>();
 
@@ -64,12 +66,31 @@ interface PolicyCheck extends IoOptions {
 }
 
 /** `policy` applied to `d` in `store` (verify_failed when it refuses): the enforcement, and an admission of `d`. */
-export async function admitUnderPolicy(store: Store, d: Descriptor, c: PolicyCheck): Promise<{ admission: Admission; enforcement: Enforcement }> {
-  const enforcement = await enforce(c.policy, c.policySource, c.ref, (requirement) => verifyInStore(store, d, requirement, c.trust, c.signal), c.name);
-  return { admission: issue(enforcement.rule, { kind: 'digest', digest: d.digest, storePolicy: c.storePolicy }), enforcement };
+export async function admitUnderPolicy(
+  store: Store,
+  d: Descriptor,
+  c: PolicyCheck,
+): Promise<{ admission: Admission; enforcement: Enforcement }> {
+  const enforcement = await enforce(
+    c.policy,
+    c.policySource,
+    c.ref,
+    (requirement) => verifyInStore(store, d, requirement, c.trust, c.signal),
+    c.name,
+  );
+  return {
+    admission: issue(enforcement.rule, { kind: 'digest', digest: d.digest, storePolicy: c.storePolicy }),
+    enforcement,
+  };
 }
 
-async function verifyInStore(store: Store, d: Descriptor, requirement: VerifyRequirement, trust: LoadedTrust | undefined, signal: AbortSignal | undefined): Promise<VerifyResult> {
+async function verifyInStore(
+  store: Store,
+  d: Descriptor,
+  requirement: VerifyRequirement,
+  trust: LoadedTrust | undefined,
+  signal: AbortSignal | undefined,
+): Promise<VerifyResult> {
   const { verifySignatures } = await import('../signature/verify.js'); // sigstore-js only when a policy asks
   return verifySignatures(store, d, { requirement, trust, legacyRefs: await storeLegacyRefs(store, d), signal });
 }
@@ -82,12 +103,21 @@ interface Admitted {
 }
 
 /** installPack's gate: checks `admission` for `ref` in `store`; throws when it is not one this module made. */
-export async function applyAdmission(admission: Admission, store: Store, ref: PackRef, o: IoOptions = {}): Promise<Admitted> {
+export async function applyAdmission(
+  admission: Admission,
+  store: Store,
+  ref: PackRef,
+  o: IoOptions = {},
+): Promise<Admitted> {
   const gate = typeof admission === 'object' && admission !== null ? gates.get(admission) : undefined;
   if (!gate) {
-    throw new ScrydonError('usage', 'installPack needs an Admission from storePolicyAdmission() or admitUnderPolicy()', {
-      hint: 'verify before install: pass storePolicyAdmission({ policyFile, trustDir }) to apply the store policy',
-    });
+    throw new ScrydonError(
+      'usage',
+      'installPack needs an Admission from storePolicyAdmission() or admitUnderPolicy()',
+      {
+        hint: 'verify before install: pass storePolicyAdmission({ policyFile, trustDir }) to apply the store policy',
+      },
+    );
   }
   if (gate.kind === 'digest') {
     const site = gate.storePolicy ? await storePolicyCheck(gate.storePolicy, store, gate.digest, o) : undefined;
@@ -97,13 +127,26 @@ export async function applyAdmission(admission: Admission, store: Store, ref: Pa
 }
 
 /** The store's policy.yaml applied to `ref` (a tag, or a descriptor); undefined when there is no policy.yaml. */
-async function storePolicyCheck(files: StorePolicyFiles, store: Store, ref: PackRef, o: IoOptions): Promise<Admitted | undefined> {
+async function storePolicyCheck(
+  files: StorePolicyFiles,
+  store: Store,
+  ref: PackRef,
+  o: IoOptions,
+): Promise<Admitted | undefined> {
   const { policy, source } = await loadPolicy(files.policyFile);
   if (!source) return undefined;
   const d = typeof ref === 'string' ? await store.resolve(ref) : plainDescriptor(ref);
   const name = typeof ref === 'string' ? ref : d.digest;
   const trust = await loadTrustRoot(files.trustDir);
-  const { enforcement } = await admitUnderPolicy(store, d, { policy, policySource: source, ref: name, name: await storeRepositoryFor(store, name, d), trust, signal: o.signal, storePolicy: undefined });
+  const { enforcement } = await admitUnderPolicy(store, d, {
+    policy,
+    policySource: source,
+    ref: name,
+    name: await storeRepositoryFor(store, name, d),
+    trust,
+    signal: o.signal,
+    storePolicy: undefined,
+  });
   return { digest: d.digest, warnings: enforcement.warnings };
 }
 

@@ -18,7 +18,9 @@ import { findRecord, type InstallState } from './state.js';
 
 /** Stored packs: tags whose pack id and (semver) version are known. */
 export async function storedPacks(store: Store, o: IoOptions = {}): Promise<ListEntry[]> {
-  return (await listStore(store, o)).filter((e) => e.id !== null && e.version !== null && semver.valid(e.version) !== null);
+  return (await listStore(store, o)).filter(
+    (e) => e.id !== null && e.version !== null && semver.valid(e.version) !== null,
+  );
 }
 
 /** The stored pack of `id` with the highest version in `range` (of equal versions, the first tag). */
@@ -38,7 +40,12 @@ export async function storedPackJson(store: Store, ref: string, o: IoOptions = {
   }
 }
 
-export async function checkDependencies(store: Store, pack: DepPack, state: InstallState, o: IoOptions = {}): Promise<void> {
+export async function checkDependencies(
+  store: Store,
+  pack: DepPack,
+  state: InstallState,
+  o: IoOptions = {},
+): Promise<void> {
   if (Object.keys(pack.dependencies).length === 0) return;
   let stored: ListEntry[] | undefined;
   // what meets each range once `pack` is installed: `pack` itself, an installed pack, else the store's best
@@ -54,7 +61,11 @@ export async function checkDependencies(store: Store, pack: DepPack, state: Inst
     }
     return candidates.get(key);
   };
-  const node = async (id: string, version: string, deps: () => Promise<Readonly<Record<string, string>>>): Promise<DepPack> => {
+  const node = async (
+    id: string,
+    version: string,
+    deps: () => Promise<Readonly<Record<string, string>>>,
+  ): Promise<DepPack> => {
     const key = `${id}@${version}`;
     let n = nodes.get(key);
     if (!n) {
@@ -78,15 +89,22 @@ export async function checkDependencies(store: Store, pack: DepPack, state: Inst
         continue;
       }
       const c = await candidate(id, range);
-      if (c) out.push(await node(id, c.version as string, async () => (await storedPackJson(store, c.ref, o))?.dependencies ?? {}));
+      if (c)
+        out.push(
+          await node(id, c.version as string, async () => (await storedPackJson(store, c.ref, o))?.dependencies ?? {}),
+        );
     }
     edges.set(n, out);
   }
   const cycle = cycleThrough(pack, (n) => edges.get(n) ?? []);
   if (cycle) {
-    throw new ScrydonError('dependency_cycle', `${pack.id} ${pack.version} is on a dependency cycle: ${cycleText(cycle)}`, {
-      hint: 'packs that need each other cannot each be installed after the other; break the cycle in pack.json, or install them with --no-deps',
-    });
+    throw new ScrydonError(
+      'dependency_cycle',
+      `${pack.id} ${pack.version} is on a dependency cycle: ${cycleText(cycle)}`,
+      {
+        hint: 'packs that need each other cannot each be installed after the other; break the cycle in pack.json, or install them with --no-deps',
+      },
+    );
   }
   for (const [id, range] of Object.entries(pack.dependencies)) {
     const why = shortfall(pack, id, range, findRecord(state, id));

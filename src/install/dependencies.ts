@@ -20,7 +20,8 @@ export function satisfies(version: string, range: string): boolean {
 /** The first dependency of `p` whose range does not parse, described; undefined when all parse. */
 export function invalidRange(p: DepPack): string | undefined {
   for (const [id, range] of Object.entries(p.dependencies)) {
-    if (semver.validRange(range) === null) return `${p.id} ${p.version}: dependency ${id} has an invalid semver range "${range}"`;
+    if (semver.validRange(range) === null)
+      return `${p.id} ${p.version}: dependency ${id} has an invalid semver range "${range}"`;
   }
   return undefined;
 }
@@ -34,7 +35,12 @@ export function meets(rec: InstallRecord, range: string): boolean {
  * Why the install state does not meet `p`'s dependency on `id` `range` (`rec`: the record of `id`, if any):
  * `acme.fraud 1.2.0 needs acme.core ^2.0.0, but acme.core 1.0.0 is installed`. Undefined when it is met.
  */
-export function shortfall(p: Pick<DepPack, 'id' | 'version'>, id: string, range: string, rec: InstallRecord | undefined): string | undefined {
+export function shortfall(
+  p: Pick<DepPack, 'id' | 'version'>,
+  id: string,
+  range: string,
+  rec: InstallRecord | undefined,
+): string | undefined {
   const needs = `${p.id} ${p.version} needs ${id} ${range}, but`;
   if (!rec) return `${needs} ${id} is not installed`;
   if (meets(rec, range)) return undefined;

@@ -62,7 +62,12 @@ async function fsyncFile(path: string): Promise<void> {
  * directories only, each file written with O_EXCL|O_NOFOLLOW. Once the whole archive has passed its
  * checks, every file and then every directory is fsynced (a refused archive costs no fsyncs).
  */
-export async function extractPackLayer(target: ReadOnlyTarget, layer: Descriptor, dir: string, o: ExtractOptions): Promise<Extracted> {
+export async function extractPackLayer(
+  target: ReadOnlyTarget,
+  layer: Descriptor,
+  dir: string,
+  o: ExtractOptions,
+): Promise<Extracted> {
   const out: Extracted = { files: new Map(), dirs: new Set() };
   const made = new Set<string>([dir]);
   const ensureDir = async (abs: string): Promise<void> => {

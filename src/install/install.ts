@@ -64,7 +64,13 @@ async function exists(p: string): Promise<boolean> {
 async function removeCreated(first: string | undefined, leaf: string): Promise<void> {
   if (first === undefined) return;
   for (let d = leaf; ; d = dirname(d)) {
-    if (!(await rmdir(d).then(() => true, () => false))) return;
+    if (
+      !(await rmdir(d).then(
+        () => true,
+        () => false,
+      ))
+    )
+      return;
     if (d === first || dirname(d) === d) return;
   }
 }
@@ -86,27 +92,46 @@ function orderedContents(pj: PackJson): InstalledContent[] {
  * Checks the extracted tree against pack.json, in install order: each declared path exists, integration
  * bundles are within 8 MiB, and a pack.json inside the layer names the same pack as the config.
  */
-async function checkExtracted(pack: PackRead, x: Extracted, staging: string, what: string): Promise<InstalledContent[]> {
+async function checkExtracted(
+  pack: PackRead,
+  x: Extracted,
+  staging: string,
+  what: string,
+): Promise<InstalledContent[]> {
   const order = orderedContents(pack.packJson);
   for (const c of order) {
     const size = bytesAt(x, c.path);
     if (size === undefined) {
-      throw new ScrydonError('pack_invalid', `${what}: pack.json lists ${c.kind} "${c.path}", which is not in the pack`, {
-        hint: 'every contents[].path must exist in the pack directory',
-      });
+      throw new ScrydonError(
+        'pack_invalid',
+        `${what}: pack.json lists ${c.kind} "${c.path}", which is not in the pack`,
+        {
+          hint: 'every contents[].path must exist in the pack directory',
+        },
+      );
     }
     if (c.kind === 'integration' && size > INTEGRATION_BUNDLE_MAX_BYTES) {
-      throw new ScrydonError('size_limit_exceeded', `${what}: integration bundle "${c.path}" is ${size} bytes, over the ${INTEGRATION_BUNDLE_MAX_BYTES}-byte limit`, {
-        hint: 'integration bundles are limited to 8 MiB; larger integrations are uploaded by hand',
-      });
+      throw new ScrydonError(
+        'size_limit_exceeded',
+        `${what}: integration bundle "${c.path}" is ${size} bytes, over the ${INTEGRATION_BUNDLE_MAX_BYTES}-byte limit`,
+        {
+          hint: 'integration bundles are limited to 8 MiB; larger integrations are uploaded by hand',
+        },
+      );
     }
   }
   if (pack.packJsonSource === 'config' && x.files.has('pack.json')) {
-    const inLayer = await parsePackJson(await readFile(join(staging, 'pack.json')), `pack.json in layer ${pack.layer.digest} of ${what}`);
+    const inLayer = await parsePackJson(
+      await readFile(join(staging, 'pack.json')),
+      `pack.json in layer ${pack.layer.digest} of ${what}`,
+    );
     const a = pack.packJson.package;
     const b = inLayer.package;
     if (a.id !== b.id || a.version !== b.version) {
-      throw new ScrydonError('pack_invalid', `${what}: the config says ${a.id}@${a.version} but the layer's pack.json says ${b.id}@${b.version}`);
+      throw new ScrydonError(
+        'pack_invalid',
+        `${what}: the config says ${a.id}@${a.version} but the layer's pack.json says ${b.id}@${b.version}`,
+      );
     }
   }
   return order;
@@ -123,7 +148,12 @@ export async function installPack(target: Store, ref: PackRef, o: InstallOptions
 }
 
 /** installPack, reading the pack through `leased`: what it resolves is held, so a concurrent gc leaves it be. */
-async function installLeased(target: Store, leased: LeasedStore, ref: PackRef, o: InstallOptions): Promise<InstallResult> {
+async function installLeased(
+  target: Store,
+  leased: LeasedStore,
+  ref: PackRef,
+  o: InstallOptions,
+): Promise<InstallResult> {
   const root = resolve(o.root);
   const what = typeof ref === 'string' ? ref : ref.digest;
   const admitted = await applyAdmission(o.admission, target, ref, o);
@@ -152,7 +182,11 @@ async function installLeased(target: Store, leased: LeasedStore, ref: PackRef, o
   await mkdir(staging, { mode: 0o700 }); // as mkdtemp made it
   let idDirCreated = false;
   try {
-    const extracted = await extractPackLayer(leased, pack.layer, staging, { what: `layer ${pack.layer.digest} of ${what}`, limits: o.limits, signal: o.signal });
+    const extracted = await extractPackLayer(leased, pack.layer, staging, {
+      what: `layer ${pack.layer.digest} of ${what}`,
+      limits: o.limits,
+      signal: o.signal,
+    });
     const contents = await checkExtracted(pack, extracted, staging, what);
     o.signal?.throwIfAborted();
     const record: InstallRecord = {
@@ -169,7 +203,10 @@ async function installLeased(target: Store, leased: LeasedStore, ref: PackRef, o
     const outcome = await withInstallState(root, async (state, save) => {
       const previous = findRecord(state, id);
       if (previous && previous.digest === digest && previous.version === version && (await exists(dir))) {
-        return { result: { action: 'unchanged', record: previous, dir, warnings } as InstallResult, trash: [] as string[] };
+        return {
+          result: { action: 'unchanged', record: previous, dir, warnings } as InstallResult,
+          trash: [] as string[],
+        };
       }
       idDirCreated = (await mkdir(idDir, { recursive: true })) !== undefined;
       const trash: string[] = [];
@@ -195,7 +232,13 @@ async function installLeased(target: Store, leased: LeasedStore, ref: PackRef, o
       // the record is written: the install has happened. Moving the old version out is best effort.
       if (previous && previous.version !== version) {
         const old = scratchName(root, 'trash');
-        if (await rename(join(idDir, previous.version), old).then(() => true, () => false)) trash.push(old);
+        if (
+          await rename(join(idDir, previous.version), old).then(
+            () => true,
+            () => false,
+          )
+        )
+          trash.push(old);
       }
       const result: InstallResult = { action: previous ? 'replaced' : 'installed', record, dir, warnings };
       if (previous) result.previous = previous;

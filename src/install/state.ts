@@ -72,14 +72,20 @@ function assertRecord(v: unknown, key: string, path: string): asserts v is Insta
   };
   if (!isRecord(v)) bad('not an object');
   const r = v as Record<string, unknown>;
-  for (const f of ['id', 'version', 'digest', 'source', 'installedAt'] as const) if (typeof r[f] !== 'string') bad(`${f} is not a string`);
+  for (const f of ['id', 'version', 'digest', 'source', 'installedAt'] as const)
+    if (typeof r[f] !== 'string') bad(`${f} is not a string`);
   if (r.id !== key) bad('id does not match its key');
-  if (!INSTALL_STATUSES.includes(r.status as InstallStatus)) bad(`status "${String(r.status)}" is not one of ${INSTALL_STATUSES.join(', ')}`);
+  if (!INSTALL_STATUSES.includes(r.status as InstallStatus))
+    bad(`status "${String(r.status)}" is not one of ${INSTALL_STATUSES.join(', ')}`);
   if (!Array.isArray(r.contents)) bad('contents is not an array');
   for (const c of r.contents as unknown[]) {
-    if (!isRecord(c) || typeof c.path !== 'string' || !CONTENT_KINDS.includes(c.kind as ContentKind)) bad('contents has an invalid entry');
+    if (!isRecord(c) || typeof c.path !== 'string' || !CONTENT_KINDS.includes(c.kind as ContentKind))
+      bad('contents has an invalid entry');
   }
-  if (r.dependencies !== undefined && (!isRecord(r.dependencies) || Object.values(r.dependencies).some((v) => typeof v !== 'string'))) {
+  if (
+    r.dependencies !== undefined &&
+    (!isRecord(r.dependencies) || Object.values(r.dependencies).some((v) => typeof v !== 'string'))
+  ) {
     bad('dependencies is not an object of version ranges');
   }
   try {
@@ -98,7 +104,8 @@ function parseInstallState(text: string, path: string): InstallState {
   } catch (e) {
     throw invalid(path, `not valid JSON (${(e as Error).message})`);
   }
-  if (!isRecord(v) || v.schemaVersion !== 1 || !isRecord(v.packs)) throw invalid(path, 'expected {"schemaVersion": 1, "packs": {…}}');
+  if (!isRecord(v) || v.schemaVersion !== 1 || !isRecord(v.packs))
+    throw invalid(path, 'expected {"schemaVersion": 1, "packs": {…}}');
   for (const [key, rec] of Object.entries(v.packs)) assertRecord(rec, key, path);
   return v as unknown as InstallState;
 }
@@ -121,7 +128,10 @@ export async function readInstallState(root: string): Promise<InstallState> {
  * Runs `fn` holding the state lock, with the state as it is now and a `save` that replaces the file
  * atomically. Keep `fn` to renames and the save: the lock is held for milliseconds.
  */
-export async function withInstallState<T>(root: string, fn: (state: InstallState, save: (s: InstallState) => Promise<void>) => Promise<T>): Promise<T> {
+export async function withInstallState<T>(
+  root: string,
+  fn: (state: InstallState, save: (s: InstallState) => Promise<void>) => Promise<T>,
+): Promise<T> {
   const path = installStatePath(root);
   return withFileLock(path, async () => {
     const state = await readInstallState(root);

@@ -1,12 +1,21 @@
 import { rename, rm, rmdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ScrydonError } from '../errors.js';
-import { assertSafeSegment, findRecord, readInstallState, withInstallState, withoutRecord, type InstallRecord } from './state.js';
+import {
+  assertSafeSegment,
+  findRecord,
+  readInstallState,
+  withInstallState,
+  withoutRecord,
+  type InstallRecord,
+} from './state.js';
 import { byCodeUnits } from '../text-order.js';
 import { removeDeadScratch, scratchName } from './leftovers.js';
 
 function notInstalled(id: string, root: string): ScrydonError {
-  return new ScrydonError('not_installed', `${id.slice(0, 200)} is not installed in ${root}`, { hint: 'list installed packs with scrydon installed' });
+  return new ScrydonError('not_installed', `${id.slice(0, 200)} is not installed in ${root}`, {
+    hint: 'list installed packs with scrydon installed',
+  });
 }
 
 /**

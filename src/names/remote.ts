@@ -4,7 +4,12 @@ import { formatReference, parseReference, type Reference } from '../oci/referenc
 /** Docker Hub's names: the one users type, and the host its API actually lives on. */
 export const DOCKER_HUB = 'docker.io';
 const DOCKER_HUB_API = 'registry-1.docker.io';
-const DOCKER_HUB_ALIASES: ReadonlySet<string> = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io', 'registry.hub.docker.com']);
+const DOCKER_HUB_ALIASES: ReadonlySet<string> = new Set([
+  'docker.io',
+  'index.docker.io',
+  'registry-1.docker.io',
+  'registry.hub.docker.com',
+]);
 
 /** A reference on a registry: the registry as the user names it, and the repository on it. */
 export interface RemoteReference {
@@ -33,9 +38,13 @@ export function apiHost(registry: string): string {
 export function parseRemoteReference(input: string): RemoteReference {
   const r = parseReference(input);
   if (!r.repository) {
-    throw new ScrydonError('invalid_reference', `"${input}" names only a digest; a registry reference needs a repository`, {
-      hint: 'give REGISTRY/REPOSITORY[:TAG|@DIGEST], e.g. ghcr.io/acme/fraud:1.2.0',
-    });
+    throw new ScrydonError(
+      'invalid_reference',
+      `"${input}" names only a digest; a registry reference needs a repository`,
+      {
+        hint: 'give REGISTRY/REPOSITORY[:TAG|@DIGEST], e.g. ghcr.io/acme/fraud:1.2.0',
+      },
+    );
   }
   const registry = canonicalRegistry(r.registry ?? DOCKER_HUB);
   let repository = r.repository;
@@ -48,7 +57,12 @@ export function parseRemoteReference(input: string): RemoteReference {
 
 /** `registry/repository[:tag][@digest]`, the name a pulled artifact keeps in the store. */
 export function formatRemote(r: RemoteReference): string {
-  return formatReference({ registry: r.registry, repository: r.repository, ...(r.tag ? { tag: r.tag } : {}), ...(r.digest ? { digest: r.digest } : {}) });
+  return formatReference({
+    registry: r.registry,
+    repository: r.repository,
+    ...(r.tag ? { tag: r.tag } : {}),
+    ...(r.digest ? { digest: r.digest } : {}),
+  });
 }
 
 /** The tag or digest a reference points at (`latest` when it names neither, as Docker does). */

@@ -33,7 +33,9 @@ export function gitPackTag(url: string, id: string, version: string): string {
 export function ociRepository(url: string): RemoteReference {
   const r = parseRemoteReference(url.replace(/^oci:\/\//i, ''));
   if (r.tag !== undefined || r.digest !== undefined) {
-    throw new ScrydonError('usage', `the URL ${url} names a tag or digest`, { hint: 'give the repository as --url and the tag with --ref (default catalog)' });
+    throw new ScrydonError('usage', `the URL ${url} names a tag or digest`, {
+      hint: 'give the repository as --url and the tag with --ref (default catalog)',
+    });
   }
   return r;
 }

@@ -45,7 +45,8 @@ export function migratedPinName(name: string, digest: string): string | undefine
  *   is one and `plain:latest` when not, and `plain:latest` always names `plain:latest`;
  * - `REPO@sha256:<hex>` for a digest reference with a repository (when `digest` is given it must be that digest);
  * - else the tag's normal form (`name:tag`, `:latest` added: refs.ts).
- * An old pin name of `digest` becomes the new one, so archives and stores from earlier versions load under the new names.
+ * An old pin name of `digest` becomes the new one, so archives and stores from earlier versions load under the new
+ * names.
  */
 export function storeRefName(ref: string, o: { digest?: string; exists?: (name: string) => boolean } = {}): string {
   // a name the store holds exactly is that entry, even one no reference grammar accepts (`Release-1+build`)

@@ -35,7 +35,9 @@ export function plainDescriptor(d: Descriptor): Descriptor {
 }
 
 function isRecordOfStrings(v: unknown): v is Record<string, string> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === 'string');
+  return (
+    typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === 'string')
+  );
 }
 
 /** Validates an untrusted descriptor; `where` names its location for the error. */
@@ -45,9 +47,11 @@ export function assertDescriptor(v: unknown, where: string): asserts v is Descri
   };
   if (typeof v !== 'object' || v === null || Array.isArray(v)) bad('descriptor is not an object');
   const d = v as Record<string, unknown>;
-  if (typeof d.mediaType !== 'string' || d.mediaType.length === 0 || d.mediaType.length > 255) bad('mediaType missing or invalid');
+  if (typeof d.mediaType !== 'string' || d.mediaType.length === 0 || d.mediaType.length > 255)
+    bad('mediaType missing or invalid');
   if (!isDigest(d.digest)) bad(`digest "${String(d.digest).slice(0, 80)}" is not sha256:<hex>`);
-  if (typeof d.size !== 'number' || !Number.isSafeInteger(d.size) || d.size < 0) bad('size is not a non-negative integer');
+  if (typeof d.size !== 'number' || !Number.isSafeInteger(d.size) || d.size < 0)
+    bad('size is not a non-negative integer');
   if (d.artifactType !== undefined && typeof d.artifactType !== 'string') bad('artifactType is not a string');
   if (d.annotations !== undefined && !isRecordOfStrings(d.annotations)) bad('annotations are not a string map');
 }

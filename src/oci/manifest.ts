@@ -25,7 +25,10 @@ export type GraphNode = { kind: 'manifest'; manifest: ImageManifest } | { kind: 
 
 function parseJsonObject(bytes: Uint8Array, where: string): Record<string, unknown> {
   if (bytes.byteLength > MAX_MANIFEST_BYTES) {
-    throw new ScrydonError('size_limit_exceeded', `${where}: manifest is ${bytes.byteLength} bytes, over the ${MAX_MANIFEST_BYTES}-byte limit`);
+    throw new ScrydonError(
+      'size_limit_exceeded',
+      `${where}: manifest is ${bytes.byteLength} bytes, over the ${MAX_MANIFEST_BYTES}-byte limit`,
+    );
   }
   let v: unknown;
   try {
@@ -33,7 +36,8 @@ function parseJsonObject(bytes: Uint8Array, where: string): Record<string, unkno
   } catch (e) {
     throw new ScrydonError('manifest_invalid', `${where}: not valid JSON (${(e as Error).message})`);
   }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ScrydonError('manifest_invalid', `${where}: not a JSON object`);
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw new ScrydonError('manifest_invalid', `${where}: not a JSON object`);
   return v as Record<string, unknown>;
 }
 
@@ -42,7 +46,10 @@ export function parseGraphNode(bytes: Uint8Array, mediaType: string, where: stri
   const o = parseJsonObject(bytes, where);
   if (o.schemaVersion !== 2) throw new ScrydonError('manifest_invalid', `${where}: schemaVersion must be 2`);
   if (typeof o.mediaType === 'string' && o.mediaType !== mediaType) {
-    throw new ScrydonError('manifest_invalid', `${where}: mediaType "${o.mediaType}" does not match its descriptor's "${mediaType}"`);
+    throw new ScrydonError(
+      'manifest_invalid',
+      `${where}: mediaType "${o.mediaType}" does not match its descriptor's "${mediaType}"`,
+    );
   }
   if (o.subject !== undefined) assertDescriptor(o.subject, `${where}: subject`);
   if (isManifestType(mediaType)) {

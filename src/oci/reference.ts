@@ -21,7 +21,8 @@ const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 export function isTag(s: string): boolean {
   return TAG.test(s);
 }
-const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::[0-9]+)?$/;
+const HOST =
+  /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::[0-9]+)?$/;
 
 function invalid(input: string, why: string): never {
   throw new ScrydonError('invalid_reference', `invalid reference "${input.slice(0, 200)}": ${why}`, {
@@ -54,7 +55,10 @@ export function parseReference(input: string): Reference {
   const parts = rest.split('/');
   let registry: string | undefined;
   const first = parts[0] ?? '';
-  if (parts.length > 1 && (first.includes('.') || first.includes(':') || first === 'localhost' || first.startsWith('['))) {
+  if (
+    parts.length > 1 &&
+    (first.includes('.') || first.includes(':') || first === 'localhost' || first.startsWith('['))
+  ) {
     if (!HOST.test(first)) invalid(input, `registry "${first}" is not a valid host[:port]`);
     registry = first;
     parts.shift();

@@ -144,7 +144,12 @@ export function packArtifact(built: BuiltPack): PackArtifact {
     annotations: sortKeys(annotations),
   };
   const manifestBytes = encodeJson(manifest);
-  return { manifest, manifestBytes, config, descriptor: descriptorOf(MediaType.ociManifest, manifestBytes, { artifactType: MediaType.packArtifact }) };
+  return {
+    manifest,
+    manifestBytes,
+    config,
+    descriptor: descriptorOf(MediaType.ociManifest, manifestBytes, { artifactType: MediaType.packArtifact }),
+  };
 }
 
 type PackDestination = ReadOnlyStorage & Pusher & Tagger;
@@ -153,7 +158,12 @@ type PackDestination = ReadOnlyStorage & Pusher & Tagger;
  * Pushes config, layer, then manifest (children first), then tags each ref. Returns the manifest's descriptor.
  * Into the store, all under a lease (store/lease.ts): gc keeps what is pushed or found present until it is tagged.
  */
-export async function storePack(dest: PackDestination, built: BuiltPack, refs: readonly string[], o: IoOptions = {}): Promise<Descriptor> {
+export async function storePack(
+  dest: PackDestination,
+  built: BuiltPack,
+  refs: readonly string[],
+  o: IoOptions = {},
+): Promise<Descriptor> {
   if (dest instanceof Store) return withLeasedStore(dest, (leased) => storePack(leased, built, refs, o));
   const art = packArtifact(built);
   if (!(await dest.exists(art.config, o))) await dest.push(art.config, Readable.from([built.packJsonBytes]), o);

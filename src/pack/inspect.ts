@@ -84,7 +84,11 @@ interface InspectOptions extends ReadPackOptions {
   skipLayer?: boolean;
 }
 
-export async function inspectArtifact(target: ReadOnlyTarget, ref: string, o: InspectOptions = {}): Promise<InspectResult> {
+export async function inspectArtifact(
+  target: ReadOnlyTarget,
+  ref: string,
+  o: InspectOptions = {},
+): Promise<InspectResult> {
   const { descriptor, node } = await readNode(target, ref, o);
   const artifactType = artifactTypeOf(node);
   const subject = subjectOf(node);
@@ -96,7 +100,9 @@ export async function inspectArtifact(target: ReadOnlyTarget, ref: string, o: In
     ...(artifactType !== undefined ? { artifactType } : {}),
     manifestSize: descriptor.size,
     size: children.reduce((n, d) => n + d.size, descriptor.size),
-    ...(node.kind === 'manifest' ? { config: node.manifest.config, layers: node.manifest.layers } : { manifests: node.index.manifests }),
+    ...(node.kind === 'manifest'
+      ? { config: node.manifest.config, layers: node.manifest.layers }
+      : { manifests: node.index.manifests }),
     ...(subject ? { subject } : {}),
     annotations: (node.kind === 'manifest' ? node.manifest.annotations : node.index.annotations) ?? {},
     pack: null,
@@ -136,7 +142,12 @@ function packErrorOf(e: ScrydonError): InspectPackError {
 type InvalidPackJson = Exclude<CheckedPackJson, { value: PackJson }>;
 
 /** The pack, or pack.json's problems (when the config's pack.json is invalid the layer is not read). */
-async function inspectPack(target: ReadOnlyTarget, m: ImageManifest, what: string, o: InspectOptions): Promise<InspectPack | InvalidPackJson> {
+async function inspectPack(
+  target: ReadOnlyTarget,
+  m: ImageManifest,
+  what: string,
+  o: InspectOptions,
+): Promise<InspectPack | InvalidPackJson> {
   const layer = packLayer(m, what);
   const fromConfig = hasPackConfig(m);
   let checked: CheckedPackJson | undefined;
@@ -155,7 +166,10 @@ async function inspectPack(target: ReadOnlyTarget, m: ImageManifest, what: strin
     unpackedSize += entry.size;
     if (!fromConfig && entry.path === PACK_JSON_PATH) {
       const source = `pack.json in ${where}`;
-      checked = await checkPackJsonBytes(await readPackJsonEntryBytes(entry, source, o.limits?.maxPackJsonBytes), source);
+      checked = await checkPackJsonBytes(
+        await readPackJsonEntryBytes(entry, source, o.limits?.maxPackJsonBytes),
+        source,
+      );
     }
   }
   if (checked === undefined) throw noPackJson(where);

@@ -25,7 +25,8 @@ export async function listStore(store: Store, o: IoOptions & { id?: string } = {
     const pack = await packSummary(store, descriptor, o).catch(() => null);
     if (o.id !== undefined && pack?.id !== o.id) continue;
     const annotations = node.kind === 'manifest' ? node.manifest.annotations : node.index.annotations;
-    const artifactType = node.kind === 'manifest' ? (node.manifest.artifactType ?? null) : (node.index.artifactType ?? null);
+    const artifactType =
+      node.kind === 'manifest' ? (node.manifest.artifactType ?? null) : (node.index.artifactType ?? null);
     out.push({
       ref,
       digest: descriptor.digest,

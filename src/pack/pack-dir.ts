@@ -34,12 +34,20 @@ export async function loadPackDir(dir: string, o: { signal?: AbortSignal | undef
   const base = { root: walk.root, packJsonFile, entries: walk.entries, unsafe: walk.unsafe, oversize: [] as Problem[] };
   const entry = walk.entries.find((e) => e.path === PACK_JSON);
   if (!entry || entry.type !== 'file') {
-    const why = walk.unsafe.some((u) => u.path === PACK_JSON) ? 'is not a regular file' : 'is missing (or excluded by .scrydonignore)';
-    return { ...base, problems: [{ path: '', message: `pack.json ${why}` }], packJson: undefined, packJsonBytes: undefined };
+    const why = walk.unsafe.some((u) => u.path === PACK_JSON)
+      ? 'is not a regular file'
+      : 'is missing (or excluded by .scrydonignore)';
+    return {
+      ...base,
+      problems: [{ path: '', message: `pack.json ${why}` }],
+      packJson: undefined,
+      packJsonBytes: undefined,
+    };
   }
   const bytes = await readSmallFile(entry.source, PACK_JSON_MAX_BYTES, PACK_JSON);
   const parsed = parseJsonText(bytes.toString('utf8'));
-  if (parsed.problems.length > 0) return { ...base, problems: parsed.problems, packJson: undefined, packJsonBytes: bytes };
+  if (parsed.problems.length > 0)
+    return { ...base, problems: parsed.problems, packJson: undefined, packJsonBytes: bytes };
   const problems = checkPackJson(parsed.value, parsed.locate);
   if (problems.length > 0) return { ...base, problems, packJson: undefined, packJsonBytes: bytes };
   const packJson = parsed.value as PackJson;
@@ -47,7 +55,11 @@ export async function loadPackDir(dir: string, o: { signal?: AbortSignal | undef
   return { ...base, ...files, packJson: files.problems.length === 0 ? packJson : undefined, packJsonBytes: bytes };
 }
 
-async function contentProblems(pack: PackJson, entries: readonly PackEntry[], locate: Locator): Promise<{ problems: Problem[]; oversize: Problem[] }> {
+async function contentProblems(
+  pack: PackJson,
+  entries: readonly PackEntry[],
+  locate: Locator,
+): Promise<{ problems: Problem[]; oversize: Problem[] }> {
   const byPath = new Map(entries.map((e) => [e.path, e]));
   const problems: Problem[] = [];
   const oversize: Problem[] = [];
@@ -59,14 +71,22 @@ async function contentProblems(pack: PackJson, entries: readonly PackEntry[], lo
   for (const [i, c] of pack.contents.entries()) {
     const e = byPath.get(c.path);
     if (!e) {
-      at(problems, i, `${c.path} does not exist in the pack directory, holds no file (empty directories are not packed), or is excluded by .scrydonignore`);
+      at(
+        problems,
+        i,
+        `${c.path} does not exist in the pack directory, holds no file (empty directories are not packed), or is excluded by .scrydonignore`,
+      );
       continue;
     }
     if (c.kind !== 'integration') continue;
     if (e.type !== 'file') {
       at(problems, i, `${c.path} is a directory; an integration is a .tar.gz bundle file`);
     } else if (e.size > INTEGRATION_BUNDLE_MAX_BYTES) {
-      at(oversize, i, `integration bundle ${c.path} is ${e.size} bytes, over the ${INTEGRATION_BUNDLE_MAX_BYTES}-byte (8 MiB) limit`);
+      at(
+        oversize,
+        i,
+        `integration bundle ${c.path} is ${e.size} bytes, over the ${INTEGRATION_BUNDLE_MAX_BYTES}-byte (8 MiB) limit`,
+      );
     } else if (!(await isGzip(e.source))) {
       at(problems, i, `${c.path} is not a gzip file; an integration is a .tar.gz bundle`);
     }

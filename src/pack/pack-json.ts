@@ -2,7 +2,14 @@
  * pack.json: what a pack is and how it installs. The JSON Schema is catalog-spec/pack.schema.json;
  * src/pack/validate.ts checks a value against it (and the cross-field rules) and returns this type.
  */
-export const CONTENT_KINDS = ['ontology', 'process-flow', 'workflow', 'data-source', 'integration', 'dashboard'] as const;
+export const CONTENT_KINDS = [
+  'ontology',
+  'process-flow',
+  'workflow',
+  'data-source',
+  'integration',
+  'dashboard',
+] as const;
 export type ContentKind = (typeof CONTENT_KINDS)[number];
 
 export interface PackContent {

@@ -66,8 +66,12 @@ function unsafeEntry(what: string, name: string, why: string): ScrydonError {
 }
 
 function printable(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  return s.slice(0, 300).replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return (
+    s
+      .slice(0, 300)
+      // eslint-disable-next-line no-control-regex -- control characters are what this makes visible
+      .replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+  );
 }
 
 /**
@@ -95,7 +99,8 @@ function normalizeEntryPath(raw: string, isDirectory: boolean, what: string): st
   for (const seg of name.split('/')) {
     if (seg === '..') throw unsafePath(what, raw, 'contains a ".." segment (path traversal)');
     if (seg === '' || seg === '.') throw unsafePath(what, raw, 'is not a normal path (empty or "." segment)');
-    if (Buffer.byteLength(seg) > MAX_SEGMENT_BYTES) throw unsafePath(what, raw, `has a segment longer than ${MAX_SEGMENT_BYTES} bytes`);
+    if (Buffer.byteLength(seg) > MAX_SEGMENT_BYTES)
+      throw unsafePath(what, raw, `has a segment longer than ${MAX_SEGMENT_BYTES} bytes`);
   }
   return name;
 }
@@ -118,14 +123,23 @@ class EntryLedger {
   admit(path: string, type: 'file' | 'directory', size: number): void {
     const { what, limits } = this;
     if (++this.#entries > limits.maxEntries) {
-      throw new ScrydonError('size_limit_exceeded', `${what}: more than ${limits.maxEntries} entries`, { hint: BOMB_HINT });
+      throw new ScrydonError('size_limit_exceeded', `${what}: more than ${limits.maxEntries} entries`, {
+        hint: BOMB_HINT,
+      });
     }
     this.#bytes += size;
     if (this.#bytes > limits.maxTotalBytes) {
-      throw new ScrydonError('size_limit_exceeded', `${what}: files add up to more than ${limits.maxTotalBytes} bytes at "${printable(path)}"`, { hint: BOMB_HINT });
+      throw new ScrydonError(
+        'size_limit_exceeded',
+        `${what}: files add up to more than ${limits.maxTotalBytes} bytes at "${printable(path)}"`,
+        { hint: BOMB_HINT },
+      );
     }
     if (path === PACK_JSON_PATH && size > limits.maxPackJsonBytes) {
-      throw new ScrydonError('size_limit_exceeded', `${what}: pack.json is ${size} bytes, over the ${limits.maxPackJsonBytes}-byte limit`);
+      throw new ScrydonError(
+        'size_limit_exceeded',
+        `${what}: pack.json is ${size} bytes, over the ${limits.maxPackJsonBytes}-byte limit`,
+      );
     }
     const segs = path.split('/');
     for (let i = 1; i < segs.length; i++) {
@@ -137,10 +151,12 @@ class EntryLedger {
     const key = collisionKey(path);
     const prev = this.#seen.get(key);
     if (type === 'directory') {
-      if (prev === 'file' || prev === 'dir') throw unsafeEntry(what, path, 'appears twice in the archive (or collides with another name)');
+      if (prev === 'file' || prev === 'dir')
+        throw unsafeEntry(what, path, 'appears twice in the archive (or collides with another name)');
       this.#seen.set(key, 'dir');
     } else {
-      if (prev !== undefined) throw unsafeEntry(what, path, 'appears twice in the archive (or collides with another name)');
+      if (prev !== undefined)
+        throw unsafeEntry(what, path, 'appears twice in the archive (or collides with another name)');
       this.#seen.set(key, 'file');
     }
   }
@@ -158,9 +174,17 @@ function entryType(h: Header, what: string): 'file' | 'directory' {
     case 'directory':
       return 'directory';
     case 'symlink':
-      throw unsafeEntry(what, h.name, `is a symbolic link (to "${printable(h.linkname ?? '')}"); packs never contain links`);
+      throw unsafeEntry(
+        what,
+        h.name,
+        `is a symbolic link (to "${printable(h.linkname ?? '')}"); packs never contain links`,
+      );
     case 'link':
-      throw unsafeEntry(what, h.name, `is a hard link (to "${printable(h.linkname ?? '')}"); packs never contain links`);
+      throw unsafeEntry(
+        what,
+        h.name,
+        `is a hard link (to "${printable(h.linkname ?? '')}"); packs never contain links`,
+      );
     case 'character-device':
     case 'block-device':
       throw unsafeEntry(what, h.name, `is a ${h.type}`);
@@ -275,13 +299,20 @@ export async function* readPackTar(source: Readable, o: PackTarOptions): AsyncGe
       const type = entryType(h, o.what);
       const path = normalizeEntryPath(h.name, type === 'directory', o.what);
       const size = type === 'file' ? (h.size ?? 0) : 0;
-      if (!Number.isSafeInteger(size) || size < 0) throw new ScrydonError('archive_invalid', `${o.what}: entry "${printable(h.name)}" has an invalid size`);
+      if (!Number.isSafeInteger(size) || size < 0)
+        throw new ScrydonError('archive_invalid', `${o.what}: entry "${printable(h.name)}" has an invalid size`);
       if (path === undefined) {
         await drain(entry);
         continue;
       }
       ledger.admit(path, type, size);
-      yield { path, type, size, mode: (h.mode ?? (type === 'directory' ? 0o755 : 0o644)) & 0o777, body: type === 'file' ? guarded(entry) : EMPTY };
+      yield {
+        path,
+        type,
+        size,
+        mode: (h.mode ?? (type === 'directory' ? 0o755 : 0o644)) & 0o777,
+        body: type === 'file' ? guarded(entry) : EMPTY,
+      };
       await drain(entry);
     }
     if (failure !== undefined) throw failure;

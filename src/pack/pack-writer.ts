@@ -39,7 +39,11 @@ const GZIP_OS_UNIX = 3;
 const READ_CHUNK = 1 << 20;
 
 /** Writes the pack to `out` (created; must not exist), fsynced. Removes it on any failure. */
-export async function writePackTarGz(entries: readonly PackEntry[], out: string, o: PackWriteOptions): Promise<WrittenFile> {
+export async function writePackTarGz(
+  entries: readonly PackEntry[],
+  out: string,
+  o: PackWriteOptions,
+): Promise<WrittenFile> {
   const fh = await open(out, 'wx', 0o644);
   let ok = false;
   try {
@@ -48,12 +52,16 @@ export async function writePackTarGz(entries: readonly PackEntry[], out: string,
     const write = async (source: AsyncIterable<unknown>): Promise<void> => {
       await writeAllTo(fh, source, o.signal);
     };
-    const piped = pipeline(pack, createGzip({ level: GZIP_LEVEL }), new FixGzipHeader(), counter, write, { signal: o.signal });
+    const piped = pipeline(pack, createGzip({ level: GZIP_LEVEL }), new FixGzipHeader(), counter, write, {
+      signal: o.signal,
+    });
     const fed = feed(pack, entries, o).catch((e: unknown) => {
       pack.destroy(e instanceof Error ? e : new Error(String(e)));
       throw e;
     });
-    const failures = (await Promise.allSettled([piped, fed])).flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+    const failures = (await Promise.allSettled([piped, fed])).flatMap((r) =>
+      r.status === 'rejected' ? [r.reason as unknown] : [],
+    );
     if (failures.length > 0) throw failures.find((e) => e instanceof ScrydonError) ?? failures[0];
     await fh.sync();
     ok = true;
@@ -104,7 +112,9 @@ async function writeFileEntry(pack: TarPack, e: PackEntry, header: Header, what:
   try {
     const st = await fh.stat();
     if (!st.isFile() || st.size !== e.size) {
-      throw new ScrydonError('io_error', `${what}: ${e.path} changed while it was being packed`, { hint: 'rerun the build' });
+      throw new ScrydonError('io_error', `${what}: ${e.path} changed while it was being packed`, {
+        hint: 'rerun the build',
+      });
     }
     let finish: (err?: Error | null) => void = () => undefined;
     const done = new Promise<void>((resolve, reject) => {
@@ -129,7 +139,9 @@ async function writeFileEntry(pack: TarPack, e: PackEntry, header: Header, what:
     }
     if (written !== e.size) {
       sink.destroy(new Error('size changed'));
-      throw new ScrydonError('io_error', `${what}: ${e.path} changed while it was being packed`, { hint: 'rerun the build' });
+      throw new ScrydonError('io_error', `${what}: ${e.path} changed while it was being packed`, {
+        hint: 'rerun the build',
+      });
     }
     sink.end(undefined);
     await done;
@@ -192,9 +204,13 @@ class HashCounter extends Transform {
     this.size += chunk.byteLength;
     if (this.size > this.#limit) {
       cb(
-        new ScrydonError('size_limit_exceeded', `${this.#what}: the packed pack is over the ${this.#limit}-byte limit`, {
-          hint: 'exclude what the pack does not need with .scrydonignore, or raise the limit with --max-size',
-        }),
+        new ScrydonError(
+          'size_limit_exceeded',
+          `${this.#what}: the packed pack is over the ${this.#limit}-byte limit`,
+          {
+            hint: 'exclude what the pack does not need with .scrydonignore, or raise the limit with --max-size',
+          },
+        ),
       );
       return;
     }

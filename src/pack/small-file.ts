@@ -18,7 +18,10 @@ export async function readSmallFile(path: string, limit: number, what: string): 
     const st = await fh.stat();
     if (!st.isFile()) throw new ScrydonError('unsafe_entry', `${path} is not a regular file`);
     if (st.size > limit) {
-      throw new ScrydonError('size_limit_exceeded', `${path}: ${what} is ${st.size} bytes, over the ${limit}-byte limit`);
+      throw new ScrydonError(
+        'size_limit_exceeded',
+        `${path}: ${what} is ${st.size} bytes, over the ${limit}-byte limit`,
+      );
     }
     const buf = Buffer.alloc(st.size);
     let off = 0;

@@ -1,6 +1,14 @@
 import semver from 'semver';
 import { ScrydonError } from '../errors.js';
-import { describeProblems, noLocator, parseJsonText, sortProblems, toPointer, type Locator, type Problem } from '../config/locate.js';
+import {
+  describeProblems,
+  noLocator,
+  parseJsonText,
+  sortProblems,
+  toPointer,
+  type Locator,
+  type Problem,
+} from '../config/locate.js';
 import type { PackJson } from './pack-json.js';
 import { schemaProblems } from '../config/schema.js';
 
@@ -58,7 +66,8 @@ function ruleProblems(v: Record<string, unknown>, add: Add): void {
   if (isRecord(v.dependencies)) {
     for (const [id, range] of Object.entries(v.dependencies)) {
       const at = toPointer(['dependencies', id]);
-      if (typeof range === 'string' && semver.validRange(range) === null) add(at, `${JSON.stringify(range)} is not a semver range (like ^1.0.0)`);
+      if (typeof range === 'string' && semver.validRange(range) === null)
+        add(at, `${JSON.stringify(range)} is not a semver range (like ^1.0.0)`);
       if (id === pkg.id) add('/dependencies', `the pack depends on itself (${id})`, id);
     }
   }

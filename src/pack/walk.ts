@@ -55,7 +55,10 @@ export async function walkPackDir(dir: string, o: { signal?: AbortSignal | undef
       const abs = join(root, rel);
       // eslint-disable-next-line no-control-regex -- names with control characters are what this refuses
       if (/[\u0000-\u001f\u007f\\]/u.test(name) || name.includes('\uFFFD')) {
-        unsafe.push({ path: rel, reason: 'has a name with a control character, a backslash or bytes that are not UTF-8' });
+        unsafe.push({
+          path: rel,
+          reason: 'has a name with a control character, a backslash or bytes that are not UTF-8',
+        });
         continue;
       }
       const st = await lstat(abs);
@@ -107,7 +110,9 @@ async function packRoot(dir: string): Promise<string> {
     root = await realpath(dir);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new ScrydonError('not_found', `pack directory ${dir} does not exist`, { hint: 'give the directory that holds pack.json' });
+      throw new ScrydonError('not_found', `pack directory ${dir} does not exist`, {
+        hint: 'give the directory that holds pack.json',
+      });
     }
     throw e;
   }
@@ -126,7 +131,10 @@ async function loadIgnore(root: string): Promise<IgnoreMatcher> {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return IgnoreMatcher.none;
     throw e;
   }
-  if (!st.isFile()) throw new ScrydonError('unsafe_entry', `${file} is not a regular file`, { hint: 'make .scrydonignore a plain text file' });
+  if (!st.isFile())
+    throw new ScrydonError('unsafe_entry', `${file} is not a regular file`, {
+      hint: 'make .scrydonignore a plain text file',
+    });
   return IgnoreMatcher.parse((await readSmallFile(file, MAX_IGNORE_FILE_BYTES, IGNORE_FILE)).toString('utf8'));
 }
 
@@ -147,12 +155,18 @@ async function resolveLink(root: string, abs: string): Promise<LinkTarget> {
     return { reason: `is a symbolic link to ${target}, outside the pack directory` };
   }
   const st = await stat(target);
-  if (st.isDirectory()) return { reason: 'is a symbolic link to a directory; packs hold no links (copy the directory instead)' };
+  if (st.isDirectory())
+    return { reason: 'is a symbolic link to a directory; packs hold no links (copy the directory instead)' };
   if (!st.isFile()) return { reason: `is a symbolic link to a ${specialKind(st)}` };
   return { source: target, size: st.size, mode: st.mode & 0o111 ? 0o755 : 0o644 };
 }
 
-function specialKind(st: { isFIFO(): boolean; isSocket(): boolean; isBlockDevice(): boolean; isCharacterDevice(): boolean }): string {
+function specialKind(st: {
+  isFIFO(): boolean;
+  isSocket(): boolean;
+  isBlockDevice(): boolean;
+  isCharacterDevice(): boolean;
+}): string {
   if (st.isFIFO()) return 'named pipe (FIFO)';
   if (st.isSocket()) return 'socket';
   if (st.isBlockDevice()) return 'block device';
@@ -167,7 +181,11 @@ function caseCollisions(entries: readonly PackEntry[]): UnsafeEntry[] {
   for (const e of entries) {
     const folded = e.path.normalize('NFC').toLowerCase();
     const first = seen.get(folded);
-    if (first !== undefined) out.push({ path: e.path, reason: `has the same name as ${first} when case is ignored (they would collide on macOS and Windows)` });
+    if (first !== undefined)
+      out.push({
+        path: e.path,
+        reason: `has the same name as ${first} when case is ignored (they would collide on macOS and Windows)`,
+      });
     else seen.set(folded, e.path);
   }
   return out;

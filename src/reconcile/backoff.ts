@@ -15,7 +15,12 @@ export function isBackingOff(intervalMs: number, consecutiveFailures: number): b
 }
 
 /** The time a source is due: its last run plus its effective interval; now when it never ran. */
-export function nextRunAt(lastRunAt: string | undefined, intervalMs: number, consecutiveFailures: number, now: number): number {
+export function nextRunAt(
+  lastRunAt: string | undefined,
+  intervalMs: number,
+  consecutiveFailures: number,
+  now: number,
+): number {
   if (lastRunAt === undefined) return now;
   const last = Date.parse(lastRunAt);
   if (!Number.isFinite(last)) return now;

@@ -20,7 +20,14 @@ interface DepOrder {
 }
 
 /** Why nothing meets `n`'s dependency on `id` `range`, or undefined with the run's packs that meet it put in `edges`. */
-function unmet(n: DepNode, id: string, range: string, nodes: readonly DepNode[], installed: ReadonlyMap<string, InstallRecord>, edges: string[]): string | undefined {
+function unmet(
+  n: DepNode,
+  id: string,
+  range: string,
+  nodes: readonly DepNode[],
+  installed: ReadonlyMap<string, InstallRecord>,
+  edges: string[],
+): string | undefined {
   const inRun = nodes.filter((m) => m.id === id);
   const meeting = inRun.filter((m) => satisfies(m.version, range));
   if (meeting.length) {
@@ -28,7 +35,10 @@ function unmet(n: DepNode, id: string, range: string, nodes: readonly DepNode[],
     return undefined;
   }
   const why = shortfall(n, id, range, installed.get(id));
-  return why && (inRun.length ? `${why}; this run installs ${id} ${[...new Set(inRun.map((m) => m.version))].join(', ')}` : why);
+  return (
+    why &&
+    (inRun.length ? `${why}; this run installs ${id} ${[...new Set(inRun.map((m) => m.version))].join(', ')}` : why)
+  );
 }
 
 /** `installed`: every install record, retired ones too (they meet no dependency, and the message says so). */
@@ -38,7 +48,12 @@ export function orderByDependencies(nodes: readonly DepNode[], installed: readon
   const byId = new Map(installed.map((r) => [r.id, r] as const));
   for (const n of nodes) {
     const edges: string[] = [];
-    const why = invalidRange(n) ?? Object.entries(n.dependencies).reduce<string | undefined>((w, [id, range]) => w ?? unmet(n, id, range, nodes, byId, edges), undefined);
+    const why =
+      invalidRange(n) ??
+      Object.entries(n.dependencies).reduce<string | undefined>(
+        (w, [id, range]) => w ?? unmet(n, id, range, nodes, byId, edges),
+        undefined,
+      );
     if (why) failed.set(n.key, why);
     needs.set(n.key, edges);
   }
@@ -74,7 +89,8 @@ export function orderByDependencies(nodes: readonly DepNode[], installed: readon
 /** The first cycle among the stuck packs (each stuck pack is on one, or depends on one): `a 1.0.0 → b 2.0.0 → a 1.0.0`. */
 function describeCycle(stuck: readonly DepNode[], needs: ReadonlyMap<string, string[]>): string {
   const byKey = new Map(stuck.map((n) => [n.key, n] as const));
-  const next = (n: DepNode): DepNode[] => (needs.get(n.key) ?? []).map((k) => byKey.get(k)).filter((m): m is DepNode => m !== undefined);
+  const next = (n: DepNode): DepNode[] =>
+    (needs.get(n.key) ?? []).map((k) => byKey.get(k)).filter((m): m is DepNode => m !== undefined);
   for (const n of stuck) {
     const path = cycleThrough(n, next);
     if (path) return cycleText(path);

@@ -59,7 +59,9 @@ const MAX_READ_BYTES = 32 * 1024 * 1024;
 const MAX_LINE_BYTES = 1024 * 1024;
 function assertSourceName(s: string): void {
   if (!isSourceName(s)) {
-    throw new ScrydonError('usage', `"${s.slice(0, 100)}" is not a source name`, { hint: 'source names are letters, digits, . _ - (at most 128)' });
+    throw new ScrydonError('usage', `"${s.slice(0, 100)}" is not a source name`, {
+      hint: 'source names are letters, digits, . _ - (at most 128)',
+    });
   }
 }
 
@@ -71,12 +73,20 @@ export function runsPath(paths: HomePaths, source: string): string {
 
 const isString = (v: unknown): v is string => typeof v === 'string';
 const optString = (v: unknown): boolean => v === undefined || typeof v === 'string';
-const oneOf = <T extends string>(list: readonly T[], v: unknown): v is T => typeof v === 'string' && (list as readonly string[]).includes(v);
+const oneOf = <T extends string>(list: readonly T[], v: unknown): v is T =>
+  typeof v === 'string' && (list as readonly string[]).includes(v);
 
 function isRunPack(v: unknown): v is RunPack {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
   const p = v as Record<string, unknown>;
-  return isString(p.id) && isString(p.version) && oneOf(PACK_OUTCOMES, p.outcome) && optString(p.digest) && optString(p.code) && optString(p.detail);
+  return (
+    isString(p.id) &&
+    isString(p.version) &&
+    oneOf(PACK_OUTCOMES, p.outcome) &&
+    optString(p.digest) &&
+    optString(p.code) &&
+    optString(p.detail)
+  );
 }
 
 /** Whether `v` has the shape of a run record (what a reader keeps, and what appendRun accepts). */
@@ -131,7 +141,11 @@ export function parseRuns(text: string): RunRecord[] {
 
 /** Appends one run to its source's history (one write, then fsync). Concurrent appends need no lock. */
 export async function appendRun(paths: HomePaths, record: RunRecord): Promise<void> {
-  if (!isRunRecord(record)) throw new ScrydonError('internal', `run ${String((record as { runId?: unknown }).runId)} is not a valid run record`);
+  if (!isRunRecord(record))
+    throw new ScrydonError(
+      'internal',
+      `run ${String((record as { runId?: unknown }).runId)} is not a valid run record`,
+    );
   const file = runsPath(paths, record.source);
   await mkdir(join(paths.state, record.source), { recursive: true });
   const fh = await open(file, 'a', 0o644);

@@ -1,6 +1,13 @@
 import { resolve } from 'node:path';
 import { ScrydonError } from '../errors.js';
-import { findRecord, readInstallState, withInstallState, withRecord, type InstallRecord, type InstallStatus } from '../install/state.js';
+import {
+  findRecord,
+  readInstallState,
+  withInstallState,
+  withRecord,
+  type InstallRecord,
+  type InstallStatus,
+} from '../install/state.js';
 import { applyAdmission, type Admission } from '../install/admission.js';
 import type { Store } from '../store/store-target.js';
 
@@ -15,7 +22,10 @@ export interface StatusChange {
 }
 
 /** Applies `pick` to every record (undefined: no change) in one locked update; returns the changes. */
-export async function setStatuses(rootDir: string, pick: (r: InstallRecord) => InstallStatus | undefined): Promise<StatusChange[]> {
+export async function setStatuses(
+  rootDir: string,
+  pick: (r: InstallRecord) => InstallStatus | undefined,
+): Promise<StatusChange[]> {
   const root = resolve(rootDir);
   const before = await readInstallState(root);
   if (!Object.values(before.packs).some((r) => pick(r) !== undefined && pick(r) !== r.status)) return [];
@@ -35,7 +45,9 @@ export async function setStatuses(rootDir: string, pick: (r: InstallRecord) => I
 }
 
 function notInstalled(id: string, root: string): ScrydonError {
-  return new ScrydonError('not_installed', `${id.slice(0, 200)} is not installed in ${root}`, { hint: 'list installed packs with scrydon installed' });
+  return new ScrydonError('not_installed', `${id.slice(0, 200)} is not installed in ${root}`, {
+    hint: 'list installed packs with scrydon installed',
+  });
 }
 
 /** `scrydon retire ID`: hides the pack. A source that still lists it brings it back on its next run. */
@@ -51,16 +63,29 @@ export async function retirePack(rootDir: string, id: string): Promise<StatusCha
  * `scrydon approve ID@VERSION`: a pack installed unsigned by reconcile becomes active, once the store's own policy
  * (the admission: policy.yaml, as for install) admits its digest; a secure policy.yaml is never approved past.
  */
-export async function approvePack(rootDir: string, id: string, version: string, policy: { store: Store; admission: Admission }): Promise<StatusChange | undefined> {
+export async function approvePack(
+  rootDir: string,
+  id: string,
+  version: string,
+  policy: { store: Store; admission: Admission },
+): Promise<StatusChange | undefined> {
   const root = resolve(rootDir);
   const rec = findRecord(await readInstallState(root), id);
   if (!rec) throw notInstalled(id, root);
   if (rec.version !== version) {
-    throw new ScrydonError('not_installed', `${id} ${version} is not installed (${id} ${rec.version} is)`, { hint: `scrydon approve ${id}@${rec.version}` });
+    throw new ScrydonError('not_installed', `${id} ${version} is not installed (${id} ${rec.version} is)`, {
+      hint: `scrydon approve ${id}@${rec.version}`,
+    });
   }
-  if (rec.status === 'retired') throw new ScrydonError('usage', `${id} ${version} is retired; a source that lists it restores it, or scrydon install it`);
+  if (rec.status === 'retired')
+    throw new ScrydonError(
+      'usage',
+      `${id} ${version} is retired; a source that lists it restores it, or scrydon install it`,
+    );
   if (rec.status === 'pending-review') await applyAdmission(policy.admission, policy.store, rec.digest);
-  const [change] = await setStatuses(root, (r) => (r.id === id && r.version === version && r.status === 'pending-review' ? 'active' : undefined));
+  const [change] = await setStatuses(root, (r) =>
+    r.id === id && r.version === version && r.status === 'pending-review' ? 'active' : undefined,
+  );
   return change;
 }
 
@@ -70,7 +95,13 @@ export function retireSourcePacks(rootDir: string, source: string): Promise<Stat
 }
 
 /** Makes the installed record of `id` at `digest` belong to `source` with `status` (an install that found the digest already there). */
-export async function claimRecord(rootDir: string, id: string, digest: string, source: string, status: InstallStatus): Promise<void> {
+export async function claimRecord(
+  rootDir: string,
+  id: string,
+  digest: string,
+  source: string,
+  status: InstallStatus,
+): Promise<void> {
   await withInstallState(resolve(rootDir), async (state, save) => {
     const rec = findRecord(state, id);
     if (!rec || rec.digest !== digest || (rec.source === source && rec.status === status)) return;

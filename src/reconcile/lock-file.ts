@@ -44,7 +44,9 @@ export interface ReconcileLock {
 const MAX_LOCK_BYTES = 8 * 1024 * 1024;
 
 function bad(where: string, why: string): ScrydonError {
-  return new ScrydonError('state_invalid', `lock ${where}: ${why}`, { hint: 'remove it; the next successful run writes a new one' });
+  return new ScrydonError('state_invalid', `lock ${where}: ${why}`, {
+    hint: 'remove it; the next successful run writes a new one',
+  });
 }
 
 function parseLock(text: string, where: string): ReconcileLock {
@@ -55,12 +57,28 @@ function parseLock(text: string, where: string): ReconcileLock {
     throw bad(where, `not JSON (${(e as Error).message})`);
   }
   const l = v as Partial<ReconcileLock> | null;
-  if (typeof l !== 'object' || l === null || l.schemaVersion !== 1 || typeof l.revision !== 'string' || typeof l.catalogDigest !== 'string' || !Array.isArray(l.packs) || typeof l.source !== 'object' || l.source === null) {
+  if (
+    typeof l !== 'object' ||
+    l === null ||
+    l.schemaVersion !== 1 ||
+    typeof l.revision !== 'string' ||
+    typeof l.catalogDigest !== 'string' ||
+    !Array.isArray(l.packs) ||
+    typeof l.source !== 'object' ||
+    l.source === null
+  ) {
     throw bad(where, 'not a reconcile lock (schemaVersion 1)');
   }
   for (const p of l.packs as unknown[]) {
     const q = p as Partial<LockedPack> | null;
-    if (typeof q !== 'object' || q === null || typeof q.id !== 'string' || typeof q.version !== 'string' || typeof q.digest !== 'string' || !(q.signer === null || typeof q.signer === 'string')) {
+    if (
+      typeof q !== 'object' ||
+      q === null ||
+      typeof q.id !== 'string' ||
+      typeof q.version !== 'string' ||
+      typeof q.digest !== 'string' ||
+      !(q.signer === null || typeof q.signer === 'string')
+    ) {
       throw bad(where, 'a pack entry lacks id, version, digest or signer');
     }
   }
@@ -124,7 +142,11 @@ export async function findStoredLock(store: Store, catalog: Descriptor): Promise
     if (node.kind !== 'manifest' || node.manifest.artifactType !== MediaType.reconcileLock) continue;
     const layer = node.manifest.layers.find((l) => l.mediaType === MediaType.reconcileLock);
     if (!layer) continue;
-    const bytes = await readAllBounded(verified(await store.fetch(layer), layer, store.name), MAX_LOCK_BYTES, `lock ${layer.digest}`);
+    const bytes = await readAllBounded(
+      verified(await store.fetch(layer), layer, store.name),
+      MAX_LOCK_BYTES,
+      `lock ${layer.digest}`,
+    );
     const lock = parseLock(bytes.toString('utf8'), `${r.digest} in the store`);
     if (!newest || lock.createdAt > newest.createdAt) newest = lock;
   }

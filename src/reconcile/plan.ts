@@ -12,7 +12,12 @@ import { findLocked, type ReconcileLock } from './lock-file.js';
  */
 type EntryPlan =
   /** Mirror, verify and install. */
-  | { kind: 'install'; entry: CatalogEntry; reason: 'new' | 'upgrade' | 'restore' | 'locked' | 'adopt'; current?: InstallRecord }
+  | {
+      kind: 'install';
+      entry: CatalogEntry;
+      reason: 'new' | 'upgrade' | 'restore' | 'locked' | 'adopt';
+      current?: InstallRecord;
+    }
   /** Mirror and verify only: another entry of the same id has a higher version (one version per id is installed). */
   | { kind: 'mirror'; entry: CatalogEntry; supersededBy: string }
   | { kind: 'unchanged'; entry: CatalogEntry; record: InstallRecord }
@@ -36,7 +41,12 @@ function highestPerId(entries: readonly CatalogEntry[]): Map<string, CatalogEntr
   return best;
 }
 
-export function planSource(source: string, entries: readonly CatalogEntry[], installed: readonly InstallRecord[], lock?: ReconcileLock): SourcePlan {
+export function planSource(
+  source: string,
+  entries: readonly CatalogEntry[],
+  installed: readonly InstallRecord[],
+  lock?: ReconcileLock,
+): SourcePlan {
   const byId = new Map(installed.map((r) => [r.id, r] as const));
   const best = highestPerId(entries);
   const plans: EntryPlan[] = entries.map((entry) => {
@@ -46,9 +56,13 @@ export function planSource(source: string, entries: readonly CatalogEntry[], ins
     if (!record) return { kind: 'install', entry, reason: 'new' };
     if (record.source !== source) {
       if (record.source === 'manual') {
-        return record.version === entry.version ? { kind: 'manual', entry, record } : { kind: 'install', entry, reason: 'adopt', current: record };
+        return record.version === entry.version
+          ? { kind: 'manual', entry, record }
+          : { kind: 'install', entry, reason: 'adopt', current: record };
       }
-      return record.status === 'retired' ? { kind: 'install', entry, reason: 'adopt', current: record } : { kind: 'conflict', entry, record };
+      return record.status === 'retired'
+        ? { kind: 'install', entry, reason: 'adopt', current: record }
+        : { kind: 'conflict', entry, record };
     }
     if (record.version !== entry.version) return { kind: 'install', entry, reason: 'upgrade', current: record };
     if (record.status === 'retired') return { kind: 'install', entry, reason: 'restore', current: record };

@@ -45,8 +45,16 @@ class FailedSession implements SourceSession {
   }
 }
 
-export async function reconcileSources(sources: readonly Source[], d: ReconcileSourcesDeps, o: RunOptions): Promise<RunRecord[]> {
-  const release = await acquireReconcileLock(d.paths, { wait: d.wait, signal: d.signal, ...(d.onWait ? { onWait: d.onWait } : {}) });
+export async function reconcileSources(
+  sources: readonly Source[],
+  d: ReconcileSourcesDeps,
+  o: RunOptions,
+): Promise<RunRecord[]> {
+  const release = await acquireReconcileLock(d.paths, {
+    wait: d.wait,
+    signal: d.signal,
+    ...(d.onWait ? { onWait: d.onWait } : {}),
+  });
   const out: RunRecord[] = [];
   try {
     for (const source of sources) {

@@ -2,7 +2,13 @@ import { resolve } from 'node:path';
 import type { HomePaths } from '../config/paths.js';
 import { ScrydonError } from '../errors.js';
 import type { SecretStore, SetResult } from '../registry/credentials/secret-store.js';
-import { checkCredential, resolveSource, sourceSecretKey, type Source, type SourceSpec } from '../sources/source-spec.js';
+import {
+  checkCredential,
+  resolveSource,
+  sourceSecretKey,
+  type Source,
+  type SourceSpec,
+} from '../sources/source-spec.js';
 import { readSourceFile, readSourceList, updateSourcesFile } from '../sources/sources-file.js';
 import { retireSourcePacks, type StatusChange } from './lifecycle.js';
 import { invalidateRevision, removeSourceState } from './source-state.js';
@@ -14,11 +20,15 @@ import { invalidateRevision, removeSourceState } from './source-state.js';
  */
 
 function notRegistered(name: string): ScrydonError {
-  return new ScrydonError('source_not_found', `no source named ${name} is registered`, { hint: 'scrydon source ls lists them; scrydon source add registers one' });
+  return new ScrydonError('source_not_found', `no source named ${name} is registered`, {
+    hint: 'scrydon source ls lists them; scrydon source add registers one',
+  });
 }
 
 function alreadyRegistered(name: string): ScrydonError {
-  return new ScrydonError('source_exists', `a source named ${name} is already registered`, { hint: `scrydon source rm ${name} first, or pick another name` });
+  return new ScrydonError('source_exists', `a source named ${name} is already registered`, {
+    hint: `scrydon source rm ${name} first, or pick another name`,
+  });
 }
 
 export async function registeredSource(paths: HomePaths, name: string): Promise<Source> {
@@ -38,19 +48,32 @@ interface AddedSource {
  * the credential into the secret store, then the entry into sources.yaml under its lock; a failed second step
  * deletes the credential again, unless the name was taken meanwhile (the credential is then the other source's).
  */
-export async function addSource(paths: HomePaths, spec: SourceSpec, credential: string | undefined, secrets: () => Promise<SecretStore>, now = new Date()): Promise<AddedSource> {
+export async function addSource(
+  paths: HomePaths,
+  spec: SourceSpec,
+  credential: string | undefined,
+  secrets: () => Promise<SecretStore>,
+  now = new Date(),
+): Promise<AddedSource> {
   const source = resolveSource(spec);
   if (credential !== undefined) checkCredential(source, credential);
-  if ((await readSourceList(paths.sources)).sources.some((s) => s.name === source.name)) throw alreadyRegistered(source.name);
-  const stored = credential !== undefined ? await (await secrets()).set(sourceSecretKey(source.name), credential) : undefined;
-  const entry: SourceSpec = { ...spec, credential: credential !== undefined ? 'stored' : 'none', addedAt: now.toISOString() };
+  if ((await readSourceList(paths.sources)).sources.some((s) => s.name === source.name))
+    throw alreadyRegistered(source.name);
+  const stored =
+    credential !== undefined ? await (await secrets()).set(sourceSecretKey(source.name), credential) : undefined;
+  const entry: SourceSpec = {
+    ...spec,
+    credential: credential !== undefined ? 'stored' : 'none',
+    addedAt: now.toISOString(),
+  };
   try {
     await updateSourcesFile(paths.sources, (list, sources) => {
       if (sources.some((s) => s.name === source.name)) throw alreadyRegistered(source.name);
       return { next: { ...list, sources: [...list.sources, entry] }, result: undefined };
     });
   } catch (e) {
-    if (stored && !(e instanceof ScrydonError && e.code === 'source_exists')) await (await secrets()).delete(sourceSecretKey(source.name));
+    if (stored && !(e instanceof ScrydonError && e.code === 'source_exists'))
+      await (await secrets()).delete(sourceSecretKey(source.name));
     throw e;
   }
   await invalidateRevision(paths, source.name);
@@ -63,7 +86,11 @@ interface RemovedSource {
 }
 
 /** `source rm`: the entry, then its credential, its packs retired (files and blobs stay), its state. */
-export async function removeSource(paths: HomePaths, name: string, secrets: () => Promise<SecretStore>): Promise<RemovedSource> {
+export async function removeSource(
+  paths: HomePaths,
+  name: string,
+  secrets: () => Promise<SecretStore>,
+): Promise<RemovedSource> {
   await updateSourcesFile(paths.sources, (list, sources) => {
     if (!sources.some((s) => s.name === name)) throw notRegistered(name);
     return { next: { ...list, sources: list.sources.filter((s) => s.name !== name) }, result: undefined };
@@ -78,7 +105,10 @@ export async function removeSource(paths: HomePaths, name: string, secrets: () =
 export async function setSourceEnabled(paths: HomePaths, name: string, enabled: boolean): Promise<StatusChange[]> {
   await updateSourcesFile(paths.sources, (list, sources) => {
     if (!sources.some((s) => s.name === name)) throw notRegistered(name);
-    return { next: { ...list, sources: list.sources.map((s) => (s.name === name ? { ...s, enabled } : s)) }, result: undefined };
+    return {
+      next: { ...list, sources: list.sources.map((s) => (s.name === name ? { ...s, enabled } : s)) },
+      result: undefined,
+    };
   });
   const retired = enabled ? [] : await retireSourcePacks(paths.packs, name);
   await invalidateRevision(paths, name);
@@ -89,19 +119,30 @@ export async function setSourceEnabled(paths: HomePaths, name: string, enabled: 
  * The sources a reconcile covers: the registered ones, or those of `-f FILE` ("managed by file", never
  * registered, and never sharing a name with a registered one); all enabled ones when none is named.
  */
-export async function selectSources(paths: HomePaths, names: readonly string[], file: string | undefined): Promise<Source[]> {
+export async function selectSources(
+  paths: HomePaths,
+  names: readonly string[],
+  file: string | undefined,
+): Promise<Source[]> {
   const registered = (await readSourceList(paths.sources)).sources;
   let all = registered;
   if (file !== undefined) {
     all = await readSourceFile(resolve(file));
     const clash = all.find((s) => registered.some((r) => r.name === s.name));
-    if (clash) throw new ScrydonError('usage', `source ${clash.name} in ${file} is also registered in ${paths.sources}`, { hint: 'one owner per name: rename it in the file, or scrydon source rm it' });
+    if (clash)
+      throw new ScrydonError('usage', `source ${clash.name} in ${file} is also registered in ${paths.sources}`, {
+        hint: 'one owner per name: rename it in the file, or scrydon source rm it',
+      });
   }
   if (names.length === 0) return all.filter((s) => s.enabled);
   return names.map((name) => {
     const s = all.find((x) => x.name === name);
-    if (!s) throw new ScrydonError('source_not_found', `no source named ${name}${file ? ` in ${file}` : ' is registered'}`, { hint: 'scrydon source ls lists them' });
-    if (!s.enabled) throw new ScrydonError('usage', `source ${name} is disabled`, { hint: `scrydon source enable ${name}` });
+    if (!s)
+      throw new ScrydonError('source_not_found', `no source named ${name}${file ? ` in ${file}` : ' is registered'}`, {
+        hint: 'scrydon source ls lists them',
+      });
+    if (!s.enabled)
+      throw new ScrydonError('usage', `source ${name} is disabled`, { hint: `scrydon source enable ${name}` });
     return s;
   });
 }

@@ -33,7 +33,12 @@ function keyOf(p: Prepared): string {
 
 export async function installInOrder(items: readonly InstallInput[], c: InstallContext): Promise<RunPack[]> {
   const byKey = new Map(items.map((i) => [keyOf(i.prepared), i] as const));
-  const nodes: DepNode[] = items.map(({ prepared: p }) => ({ key: keyOf(p), id: p.entry.id, version: p.entry.version, dependencies: p.packJson.dependencies ?? {} }));
+  const nodes: DepNode[] = items.map(({ prepared: p }) => ({
+    key: keyOf(p),
+    id: p.entry.id,
+    version: p.entry.version,
+    dependencies: p.packJson.dependencies ?? {},
+  }));
   const { order, failed: blocked, needs } = orderByDependencies(nodes, c.installed);
   const results = new Map<string, RunPack>();
   const bad = new Set<string>();
@@ -56,18 +61,35 @@ export async function installInOrder(items: readonly InstallInput[], c: InstallC
     if (c.stop?.aborted) return false;
     const broken = deps.find((_, i) => !oks[i]);
     if (broken) {
-      results.set(key, failed(p.entry, 'install_failed', new Error(`dependency ${broken.replace('@', ' ')} failed in this run`), p.descriptor.digest));
+      results.set(
+        key,
+        failed(
+          p.entry,
+          'install_failed',
+          new Error(`dependency ${broken.replace('@', ' ')} failed in this run`),
+          p.descriptor.digest,
+        ),
+      );
       return false;
     }
     const status: InstallStatus = p.verification.verified ? 'active' : 'pending-review';
     await limiter.acquire();
     try {
       if (c.stop?.aborted) return false; // queued for a slot when the signal came
-      const r = await installPack(c.store, p.descriptor, { root: c.root, source: c.source, status, admission: p.verification.admission });
+      const r = await installPack(c.store, p.descriptor, {
+        root: c.root,
+        source: c.source,
+        status,
+        admission: p.verification.admission,
+      });
       if (r.action === 'unchanged' && (r.record.status !== status || r.record.source !== c.source)) {
         await claimRecord(c.root, p.entry.id, p.descriptor.digest, c.source, status);
       }
-      const how = item.restore ? 'restored' : r.action === 'replaced' ? `replaced ${r.previous?.version ?? ''}`.trim() : r.action;
+      const how = item.restore
+        ? 'restored'
+        : r.action === 'replaced'
+          ? `replaced ${r.previous?.version ?? ''}`.trim()
+          : r.action;
       results.set(key, {
         id: p.entry.id,
         version: p.entry.version,

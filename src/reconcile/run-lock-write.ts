@@ -4,7 +4,15 @@ import type { CatalogEntry } from '../sources/catalog-file.js';
 import type { Source } from '../sources/source-spec.js';
 import type { Store } from '../store/store-target.js';
 import type { RunPack } from './history.js';
-import { findLocked, readLockFile, sameLock, storeLock, writeLockFile, type LockedPack, type ReconcileLock } from './lock-file.js';
+import {
+  findLocked,
+  readLockFile,
+  sameLock,
+  storeLock,
+  writeLockFile,
+  type LockedPack,
+  type ReconcileLock,
+} from './lock-file.js';
 import { artifactName, type PrepareResult } from './run-packs.js';
 
 /**
@@ -39,7 +47,14 @@ export async function writeRunLock(
     const same = before?.digest === p.digest ? before : undefined;
     const signer = signers.has(key) ? (signers.get(key) ?? null) : (same?.signer ?? null);
     const revision = revisions.get(key) ?? same?.revision;
-    locked.push({ id: e.id, version: e.version, digest: p.digest, artifact: artifactName(e), signer, ...(revision ? { revision } : {}) });
+    locked.push({
+      id: e.id,
+      version: e.version,
+      digest: p.digest,
+      artifact: artifactName(e),
+      signer,
+      ...(revision ? { revision } : {}),
+    });
   }
   const lock: ReconcileLock = {
     schemaVersion: 1,

@@ -35,11 +35,23 @@ export function artifactName(e: CatalogEntry): string {
 }
 
 /** A failure as the run history keeps it: the stage's code, and the underlying code and message as detail. */
-export function failed(entry: Pick<CatalogEntry, 'id' | 'version'>, stage: PackStage, e: unknown, digest?: string): RunPack {
+export function failed(
+  entry: Pick<CatalogEntry, 'id' | 'version'>,
+  stage: PackStage,
+  e: unknown,
+  digest?: string,
+): RunPack {
   const code: ErrorCode | undefined = isScrydonError(e) ? e.code : isAbortError(e) ? 'aborted' : undefined;
   const message = e instanceof Error ? e.message : String(e);
   const detail = code && code !== stage ? `${code}: ${message}` : message;
-  return { id: entry.id, version: entry.version, outcome: 'failed', code: stage, detail, ...(digest ? { digest } : {}) };
+  return {
+    id: entry.id,
+    version: entry.version,
+    outcome: 'failed',
+    code: stage,
+    detail,
+    ...(digest ? { digest } : {}),
+  };
 }
 
 interface PrepareContext {
@@ -58,7 +70,17 @@ export async function preparePack(entry: CatalogEntry, c: PrepareContext): Promi
   let atRevision: string | undefined;
   if (c.lock) {
     const locked = findLocked(c.lock, entry.id, entry.version);
-    if (!locked) return { ok: false, failure: failed(entry, 'verify_failed', new Error(`${entry.id} ${entry.version} is not in the lock of ${src.name} (revision ${c.lock.revision}); --locked installs only locked packs`)) };
+    if (!locked)
+      return {
+        ok: false,
+        failure: failed(
+          entry,
+          'verify_failed',
+          new Error(
+            `${entry.id} ${entry.version} is not in the lock of ${src.name} (revision ${c.lock.revision}); --locked installs only locked packs`,
+          ),
+        ),
+      };
     expect = locked.digest;
     atRevision = locked.revision;
   }
@@ -74,12 +96,26 @@ export async function preparePack(entry: CatalogEntry, c: PrepareContext): Promi
   }
   const p = packJson.package;
   if (p.id !== entry.id || p.version !== entry.version) {
-    const e = new Error(`the catalog lists ${entry.id} ${entry.version}, but ${artifactName(entry)} is ${p.id} ${p.version}`);
+    const e = new Error(
+      `the catalog lists ${entry.id} ${entry.version}, but ${artifactName(entry)} is ${p.id} ${p.version}`,
+    );
     return { ok: false, failure: failed(entry, 'install_failed', e, descriptor.digest) };
   }
   try {
-    const verification = await verifyPack(c.store, descriptor, artifactName(entry), src, entry, c.trust, c.storePolicy, c.signal);
-    return { ok: true, value: { entry, descriptor, packJson, verification, revision: c.session.packedAt?.(entry) ?? atRevision } };
+    const verification = await verifyPack(
+      c.store,
+      descriptor,
+      artifactName(entry),
+      src,
+      entry,
+      c.trust,
+      c.storePolicy,
+      c.signal,
+    );
+    return {
+      ok: true,
+      value: { entry, descriptor, packJson, verification, revision: c.session.packedAt?.(entry) ?? atRevision },
+    };
   } catch (e) {
     return { ok: false, failure: failed(entry, 'verify_failed', e, descriptor.digest) };
   }
@@ -89,7 +125,12 @@ export async function preparePack(entry: CatalogEntry, c: PrepareContext): Promi
  * Runs `fn` over `items`, `limit` at a time, in order of start; stops starting new items once `stop` is
  * aborted (the items started finish). Results are in item order; unstarted items are undefined.
  */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>, stop?: AbortSignal): Promise<Array<R | undefined>> {
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+  stop?: AbortSignal,
+): Promise<Array<R | undefined>> {
   const out: Array<R | undefined> = new Array<R | undefined>(items.length).fill(undefined);
   let next = 0;
   const worker = async (): Promise<void> => {

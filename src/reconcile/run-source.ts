@@ -44,7 +44,10 @@ export interface RunOptions {
 }
 
 class RunFailure extends Error {
-  constructor(readonly code: 'fetch_failed' | 'parse_failed' | 'verify_failed' | 'aborted', readonly detail: string) {
+  constructor(
+    readonly code: 'fetch_failed' | 'parse_failed' | 'verify_failed' | 'aborted',
+    readonly detail: string,
+  ) {
     super(detail);
   }
 }
@@ -57,17 +60,28 @@ function runFailure(code: RunFailure['code'], e: unknown): RunFailure {
 async function lockFor(d: RunDeps, name: string): Promise<{ lock: ReconcileLock; catalog: FetchedCatalog }> {
   const fromFile = await readLockFile(d.paths, name);
   const s = d.session.source;
-  if (fromFile && (fromFile.source.type !== s.type || fromFile.source.url !== s.url || fromFile.source.catalogPath !== s.catalogPath)) {
-    throw new RunFailure('verify_failed', `--locked: ${name}.lock.json locks ${fromFile.source.type} ${fromFile.source.url} (${fromFile.source.catalogPath}), not this source's ${s.type} ${s.url} (${s.catalogPath})`);
+  if (
+    fromFile &&
+    (fromFile.source.type !== s.type || fromFile.source.url !== s.url || fromFile.source.catalogPath !== s.catalogPath)
+  ) {
+    throw new RunFailure(
+      'verify_failed',
+      `--locked: ${name}.lock.json locks ${fromFile.source.type} ${fromFile.source.url} (${fromFile.source.catalogPath}), not this source's ${s.type} ${s.url} (${s.catalogPath})`,
+    );
   }
   if (fromFile) {
-    const catalog = await d.session.catalog(fromFile.revision).catch((e: unknown) => Promise.reject(runFailure('fetch_failed', e)));
+    const catalog = await d.session
+      .catalog(fromFile.revision)
+      .catch((e: unknown) => Promise.reject(runFailure('fetch_failed', e)));
     return { lock: fromFile, catalog };
   }
   const catalog = await d.session.catalog().catch((e: unknown) => Promise.reject(runFailure('fetch_failed', e)));
   const stored = await findStoredLock(d.store, catalog.descriptor);
   if (!stored || stored.revision !== catalog.revision) {
-    throw new RunFailure('verify_failed', `--locked: source ${name} has no lock (no ${name}.lock.json, and none in the store for its catalog ${catalog.revision})`);
+    throw new RunFailure(
+      'verify_failed',
+      `--locked: source ${name} has no lock (no ${name}.lock.json, and none in the store for its catalog ${catalog.revision})`,
+    );
   }
   return { lock: stored, catalog };
 }
@@ -83,8 +97,18 @@ export async function reconcileSource(d: RunDeps, o: RunOptions): Promise<RunRec
   const source = d.session.source;
   const now = d.now ?? (() => new Date());
   const startedAt = now().toISOString();
-  const mode = [o.mirrorOnly ? 'mirror-only' : '', o.offline ? 'offline' : '', o.locked ? 'locked' : ''].filter(Boolean).join('+') || 'normal';
-  const base = { runId: `${startedAt}-${randomBytes(4).toString('hex')}`, source: source.name, trigger: o.trigger, startedAt, unsignedAllowed: source.signaturePolicy.kind === 'unsigned-allowed', mode };
+  const mode =
+    [o.mirrorOnly ? 'mirror-only' : '', o.offline ? 'offline' : '', o.locked ? 'locked' : '']
+      .filter(Boolean)
+      .join('+') || 'normal';
+  const base = {
+    runId: `${startedAt}-${randomBytes(4).toString('hex')}`,
+    source: source.name,
+    trigger: o.trigger,
+    startedAt,
+    unsignedAllowed: source.signaturePolicy.kind === 'unsigned-allowed',
+    mode,
+  };
   const state = await readSourceState(d.paths, source.name);
   const configHash = sourceConfigHash(source);
   let revision = '';
@@ -92,7 +116,15 @@ export async function reconcileSource(d: RunDeps, o: RunOptions): Promise<RunRec
   let lockRevision: string | undefined;
 
   const finish = async (outcome: RunOutcome, failure?: RunFailure): Promise<RunRecord> => {
-    const record: RunRecord = { ...base, endedAt: now().toISOString(), revision, outcome, packs, ...(failure ? { code: failure.code, detail: failure.detail } : {}), ...(lockRevision ? { lockRevision } : {}) };
+    const record: RunRecord = {
+      ...base,
+      endedAt: now().toISOString(),
+      revision,
+      outcome,
+      packs,
+      ...(failure ? { code: failure.code, detail: failure.detail } : {}),
+      ...(lockRevision ? { lockRevision } : {}),
+    };
     const ok = outcome !== 'failed';
     // an interrupted run is not the source's failure: it does not count towards backoff
     const interrupted = failure?.code === 'aborted';
@@ -116,7 +148,8 @@ export async function reconcileSource(d: RunDeps, o: RunOptions): Promise<RunRec
       lockRevision = lock.revision;
     } else {
       revision = await d.session.probe().catch((e: unknown) => Promise.reject(runFailure('fetch_failed', e)));
-      if (!o.force && !o.mirrorOnly && state.lastRevision === revision && state.configHash === configHash) return await finish('unchanged');
+      if (!o.force && !o.mirrorOnly && state.lastRevision === revision && state.configHash === configHash)
+        return await finish('unchanged');
       if (o.stop?.aborted) throw new RunFailure('aborted', 'stopped before fetching the catalog');
       catalog = await d.session.catalog().catch((e: unknown) => Promise.reject(runFailure('fetch_failed', e)));
     }
@@ -131,7 +164,20 @@ export async function reconcileSource(d: RunDeps, o: RunOptions): Promise<RunRec
     const plan = planSource(source.name, entries, installed, lock);
     // --mirror-only fills the store with every entry; otherwise only what is new or changed moves
     const work = o.mirrorOnly ? plan.entries : plan.entries.filter((p) => p.kind === 'install' || p.kind === 'mirror');
-    const prepared = await mapLimit(work, o.concurrency ?? 4, (p) => preparePack(p.entry, { store: d.store, session: d.session, trust: d.trust, storePolicy: { policyFile: d.paths.policy, trustDir: d.paths.trust }, lock, signal: o.signal }), o.stop);
+    const prepared = await mapLimit(
+      work,
+      o.concurrency ?? 4,
+      (p) =>
+        preparePack(p.entry, {
+          store: d.store,
+          session: d.session,
+          trust: d.trust,
+          storePolicy: { policyFile: d.paths.policy, trustDir: d.paths.trust },
+          lock,
+          signal: o.signal,
+        }),
+      o.stop,
+    );
     const byEntry = new Map<object, PrepareResult>();
     work.forEach((p, i) => {
       const r = prepared[i];
@@ -145,33 +191,93 @@ export async function reconcileSource(d: RunDeps, o: RunOptions): Promise<RunRec
       if (r !== undefined && !r.ok) results.set(e, r.failure);
       else if (r !== undefined && o.mirrorOnly) {
         const v = r.value.verification;
-        results.set(e, { id: e.id, version: e.version, digest: r.value.descriptor.digest, outcome: 'mirrored', detail: v.signer ? `signed by ${v.signer}` : 'not verified (source allows unsigned)' });
-      } else if (p.kind === 'conflict') results.set(e, failed(e, 'install_failed', new Error(`${e.id} is installed from source ${p.record.source}; retire it there (or disable that source) first`), p.record.digest));
-      else if (p.kind === 'manual') results.set(e, { id: e.id, version: e.version, digest: p.record.digest, outcome: 'unchanged', detail: `installed manually (${p.record.status}); left alone` });
+        results.set(e, {
+          id: e.id,
+          version: e.version,
+          digest: r.value.descriptor.digest,
+          outcome: 'mirrored',
+          detail: v.signer ? `signed by ${v.signer}` : 'not verified (source allows unsigned)',
+        });
+      } else if (p.kind === 'conflict')
+        results.set(
+          e,
+          failed(
+            e,
+            'install_failed',
+            new Error(
+              `${e.id} is installed from source ${p.record.source}; retire it there (or disable that source) first`,
+            ),
+            p.record.digest,
+          ),
+        );
+      else if (p.kind === 'manual')
+        results.set(e, {
+          id: e.id,
+          version: e.version,
+          digest: p.record.digest,
+          outcome: 'unchanged',
+          detail: `installed manually (${p.record.status}); left alone`,
+        });
       else if (r === undefined) {
-        if (p.kind === 'unchanged') results.set(e, { id: e.id, version: e.version, digest: p.record.digest, outcome: 'unchanged' });
+        if (p.kind === 'unchanged')
+          results.set(e, { id: e.id, version: e.version, digest: p.record.digest, outcome: 'unchanged' });
       } else if (p.kind === 'mirror') {
         const v = r.value.verification;
-        results.set(e, { id: e.id, version: e.version, digest: r.value.descriptor.digest, outcome: 'mirrored', detail: `${v.signer ? `signed by ${v.signer}` : 'not verified (source allows unsigned)'}; ${e.id} ${p.supersededBy} is the version installed` });
+        results.set(e, {
+          id: e.id,
+          version: e.version,
+          digest: r.value.descriptor.digest,
+          outcome: 'mirrored',
+          detail: `${v.signer ? `signed by ${v.signer}` : 'not verified (source allows unsigned)'}; ${e.id} ${p.supersededBy} is the version installed`,
+        });
       } else if (p.kind === 'install') toInstall.push({ prepared: r.value, restore: p.reason === 'restore' });
     }
     if (!o.mirrorOnly) {
-      for (const rp of await installInOrder(toInstall, { store: d.store, root: d.root, source: source.name, installed, stop: o.stop, concurrency: o.concurrency ?? 4 })) {
+      for (const rp of await installInOrder(toInstall, {
+        store: d.store,
+        root: d.root,
+        source: source.name,
+        installed,
+        stop: o.stop,
+        concurrency: o.concurrency ?? 4,
+      })) {
         const e = entries.find((x) => x.id === rp.id && x.version === rp.version);
         if (e) results.set(e, rp);
       }
       if (!o.stop?.aborted) {
         const retiredIds = new Set(plan.retire.map((r) => r.id));
-        const changes = retiredIds.size ? await setStatuses(d.root, (r) => (r.source === source.name && retiredIds.has(r.id) ? 'retired' : undefined)) : [];
-        packs.push(...changes.map((c): RunPack => ({ id: c.record.id, version: c.record.version, digest: c.record.digest, outcome: 'retired', detail: `no longer listed in ${source.catalogPath}` })));
+        const changes = retiredIds.size
+          ? await setStatuses(d.root, (r) => (r.source === source.name && retiredIds.has(r.id) ? 'retired' : undefined))
+          : [];
+        packs.push(
+          ...changes.map((c): RunPack => ({
+            id: c.record.id,
+            version: c.record.version,
+            digest: c.record.digest,
+            outcome: 'retired',
+            detail: `no longer listed in ${source.catalogPath}`,
+          })),
+        );
       }
     }
     packs = [...entries.map((e) => results.get(e)).filter((r): r is RunPack => r !== undefined), ...packs];
     const stopped = o.stop?.aborted === true && packs.length < entries.length;
-    if (stopped) return await finish('failed', new RunFailure('aborted', 'stopped by a signal before every pack was handled; the next run starts over'));
+    if (stopped)
+      return await finish(
+        'failed',
+        new RunFailure('aborted', 'stopped by a signal before every pack was handled; the next run starts over'),
+      );
     const allOk = packs.every((p) => p.outcome !== 'failed');
     if (allOk) {
-      const written = await writeRunLock(d, source, revision, catalog.descriptor, entries, packs, prepared.filter((r): r is PrepareResult => r !== undefined));
+      const written = await writeRunLock(
+        d,
+        source,
+        revision,
+        catalog.descriptor,
+        entries,
+        packs,
+        prepared.filter((r): r is PrepareResult => r !== undefined),
+      );
       lockRevision = written?.revision ?? lockRevision;
     }
     return await finish(allOk ? 'success' : 'failed');

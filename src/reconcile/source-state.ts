@@ -47,15 +47,26 @@ function parseState(text: string, path: string, source: string): SourceState {
   try {
     v = JSON.parse(text);
   } catch (e) {
-    throw new ScrydonError('state_invalid', `${path} is not JSON: ${(e as Error).message}`, { hint: 'remove it; the next run is then a full one' });
+    throw new ScrydonError('state_invalid', `${path} is not JSON: ${(e as Error).message}`, {
+      hint: 'remove it; the next run is then a full one',
+    });
   }
   const r = v as Partial<SourceState> | null;
   const optStr = (x: unknown) => x === undefined || typeof x === 'string';
   if (
-    typeof r !== 'object' || r === null || r.schemaVersion !== 1 || r.source !== source || typeof r.consecutiveFailures !== 'number' ||
-    !optStr(r.lastRevision) || !optStr(r.configHash) || !optStr(r.lastRunAt) || !optStr(r.lastSuccessAt)
+    typeof r !== 'object' ||
+    r === null ||
+    r.schemaVersion !== 1 ||
+    r.source !== source ||
+    typeof r.consecutiveFailures !== 'number' ||
+    !optStr(r.lastRevision) ||
+    !optStr(r.configHash) ||
+    !optStr(r.lastRunAt) ||
+    !optStr(r.lastSuccessAt)
   ) {
-    throw new ScrydonError('state_invalid', `${path} is not a source state of ${source}`, { hint: 'remove it; the next run is then a full one' });
+    throw new ScrydonError('state_invalid', `${path} is not a source state of ${source}`, {
+      hint: 'remove it; the next run is then a full one',
+    });
   }
   return r as SourceState;
 }
@@ -71,7 +82,11 @@ export async function readSourceState(paths: HomePaths, source: string): Promise
 }
 
 /** Read-modify-write of a source's state under its lock. */
-export async function updateSourceState(paths: HomePaths, source: string, fn: (s: SourceState) => SourceState): Promise<SourceState> {
+export async function updateSourceState(
+  paths: HomePaths,
+  source: string,
+  fn: (s: SourceState) => SourceState,
+): Promise<SourceState> {
   const path = sourceStatePath(paths, source);
   return withFileLock(path, async () => {
     const next = fn(await readSourceState(paths, source));

@@ -28,14 +28,21 @@ export async function acquireReconcileLock(paths: HomePaths, o: ReconcileLockOpt
   for (;;) {
     o.signal?.throwIfAborted();
     try {
-      const release = await lockfile.lock(target, { realpath: false, stale: STALE_MS, update: UPDATE_MS, onCompromised: () => undefined });
+      const release = await lockfile.lock(target, {
+        realpath: false,
+        stale: STALE_MS,
+        update: UPDATE_MS,
+        onCompromised: () => undefined,
+      });
       return async () => {
         await release().catch(() => undefined);
       };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ELOCKED') throw e;
       if (!o.wait) {
-        throw new ScrydonError('reconcile_busy', `another reconcile is running on ${paths.home}`, { hint: 'wait for it (drop --no-wait to queue behind it)' });
+        throw new ScrydonError('reconcile_busy', `another reconcile is running on ${paths.home}`, {
+          hint: 'wait for it (drop --no-wait to queue behind it)',
+        });
       }
       if (!told) {
         told = true;

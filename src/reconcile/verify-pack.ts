@@ -15,13 +15,17 @@ import type { Store } from '../store/store-target.js';
  * signature layer's own engine (enforce + verifySignatures), offline, over what is in the store, through the
  * install layer's admitUnderPolicy: its admission is what lets the install step install that digest.
  */
-type SignatureDecision = { kind: 'verify'; spec: SignatureSpec } | { kind: 'reject'; reason: string } | { kind: 'unsigned' };
+type SignatureDecision =
+  { kind: 'verify'; spec: SignatureSpec } | { kind: 'reject'; reason: string } | { kind: 'unsigned' };
 
 /** Pure: what the source's policy asks of this entry. */
 export function signatureDecision(policy: SourcePolicy, entry: CatalogEntry, sourceName: string): SignatureDecision {
   if (policy.kind === 'unsigned-allowed') return { kind: 'unsigned' };
   if (entry.signature.kind === 'none') {
-    return { kind: 'reject', reason: `the catalog says signature kind none, but source ${sourceName} requires ${policy.kind} signatures` };
+    return {
+      kind: 'reject',
+      reason: `the catalog says signature kind none, but source ${sourceName} requires ${policy.kind} signatures`,
+    };
   }
   const { kind: _kind, ...rest } = policy;
   return { kind: 'verify', spec: { kind: policy.kind, ...rest } };
@@ -29,7 +33,12 @@ export function signatureDecision(policy: SourcePolicy, entry: CatalogEntry, sou
 
 /** The source's policy as a SecurityPolicy of the engine: secure, one scope for everything the source brings. */
 function sourceSecurityPolicy(sourceName: string, spec: SignatureSpec): SecurityPolicy {
-  return { apiVersion: 'scrydon.io/v1', kind: 'SecurityPolicy', profile: 'secure', scopes: [{ name: `source ${sourceName}`, match: '**', signatures: [spec] }] };
+  return {
+    apiVersion: 'scrydon.io/v1',
+    kind: 'SecurityPolicy',
+    profile: 'secure',
+    scopes: [{ name: `source ${sourceName}`, match: '**', signatures: [spec] }],
+  };
 }
 
 export interface PackVerification {
@@ -41,14 +50,35 @@ export interface PackVerification {
 }
 
 /** Verifies `d` under the source's policy (verify_failed naming the reference and the rule), recording receipts. */
-export async function verifyPack(store: Store, d: Descriptor, ref: string, source: Source, entry: CatalogEntry, trust: LoadedTrust | undefined, storePolicy: StorePolicyFiles, signal?: AbortSignal): Promise<PackVerification> {
+export async function verifyPack(
+  store: Store,
+  d: Descriptor,
+  ref: string,
+  source: Source,
+  entry: CatalogEntry,
+  trust: LoadedTrust | undefined,
+  storePolicy: StorePolicyFiles,
+  signal?: AbortSignal,
+): Promise<PackVerification> {
   const decision = signatureDecision(source.signaturePolicy, entry, source.name);
-  if (decision.kind === 'reject') throw new ScrydonError('verify_failed', `${ref}: ${decision.reason}`, { hint: 'sign the pack and list it with its signature kind, or use a source whose policy is unsigned-allowed' });
+  if (decision.kind === 'reject')
+    throw new ScrydonError('verify_failed', `${ref}: ${decision.reason}`, {
+      hint: 'sign the pack and list it with its signature kind, or use a source whose policy is unsigned-allowed',
+    });
   // unsigned-allowed is the source's policy too: a scope whose signature kind is none (nothing is verified)
   const spec: SignatureSpec = decision.kind === 'verify' ? decision.spec : { kind: 'none' };
-  const { admission, enforcement: e } = await admitUnderPolicy(store, d, { policy: sourceSecurityPolicy(source.name, spec), policySource: `source ${source.name}`, ref, name: ref, trust, signal, storePolicy });
+  const { admission, enforcement: e } = await admitUnderPolicy(store, d, {
+    policy: sourceSecurityPolicy(source.name, spec),
+    policySource: `source ${source.name}`,
+    ref,
+    name: ref,
+    trust,
+    signal,
+    storePolicy,
+  });
   if (decision.kind === 'unsigned') return { verified: false, signer: null, admission };
-  if (e.outcome !== 'verified') throw new ScrydonError('verify_failed', `${ref}: not verified (${e.outcome}, ${e.rule})`);
+  if (e.outcome !== 'verified')
+    throw new ScrydonError('verify_failed', `${ref}: not verified (${e.outcome}, ${e.rule})`);
   await appendReceipts(store.paths.root, receiptsFor(e.result, ref));
   const first = e.result.verified[0];
   const signer = first ? signerLabel(first.signer) : null;

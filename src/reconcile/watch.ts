@@ -23,7 +23,11 @@ interface WatchDeps {
 }
 
 /** The next due time per source, soonest first (pure). */
-export function dueTimes(sources: readonly Source[], states: ReadonlyMap<string, SourceState>, now: number): Array<{ source: Source; due: number }> {
+export function dueTimes(
+  sources: readonly Source[],
+  states: ReadonlyMap<string, SourceState>,
+  now: number,
+): Array<{ source: Source; due: number }> {
   return sources
     .filter((s) => s.enabled)
     .map((source) => {

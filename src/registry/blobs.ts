@@ -12,7 +12,14 @@ import { discard, header, type HttpResponse } from './transport/http.js';
 /** HEAD of a blob: present (with the declared size) or not. */
 export async function blobExists(r: RepoRef, d: Descriptor): Promise<boolean> {
   const what = `checking blob ${d.digest} on ${r.name}`;
-  const res = await r.client.send({ method: 'HEAD', url: `/v2/${r.repository}/blobs/${d.digest}`, repository: r.repository, scopes: scopesOf(r), signal: r.signal, what });
+  const res = await r.client.send({
+    method: 'HEAD',
+    url: `/v2/${r.repository}/blobs/${d.digest}`,
+    repository: r.repository,
+    scopes: scopesOf(r),
+    signal: r.signal,
+    what,
+  });
   discard(res);
   if (res.status === 404) return false;
   if (res.status !== 200) throw await responseError(res, { what, registry: r.client.registry, code: 'fetch_failed' });
@@ -34,11 +41,23 @@ async function openBlob(r: RepoRef, d: Descriptor, offset: number): Promise<Http
   const what = `fetching blob ${d.digest} from ${r.name}`;
   const headers: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-` } : {};
   const bulk = d.size - offset >= BULK_MIN_BYTES;
-  const res = await r.client.send({ method: 'GET', url: `/v2/${r.repository}/blobs/${d.digest}`, headers, repository: r.repository, scopes: scopesOf(r), signal: r.signal, what, bulk });
+  const res = await r.client.send({
+    method: 'GET',
+    url: `/v2/${r.repository}/blobs/${d.digest}`,
+    headers,
+    repository: r.repository,
+    scopes: scopesOf(r),
+    signal: r.signal,
+    what,
+    bulk,
+  });
   if (offset > 0) {
     if (resumedAt(res, offset)) return res;
     discard(res);
-    throw new ScrydonError('network_error', `${what}: the connection dropped after ${offset} of ${d.size} bytes, and ${r.client.registry} cannot resume (${res.status})`);
+    throw new ScrydonError(
+      'network_error',
+      `${what}: the connection dropped after ${offset} of ${d.size} bytes, and ${r.client.registry} cannot resume (${res.status})`,
+    );
   }
   if (res.status !== 200) throw await responseError(res, { what, registry: r.client.registry, code: 'fetch_failed' });
   const len = header(res, 'content-length');
@@ -90,8 +109,13 @@ class ResumableBlob extends VerifyStream {
     });
     body.on('end', () => {
       if (this.#res !== res) return;
-      if (this.accounted >= this.#d.size) this.end(); // the writable side's end runs VerifyStream's final check
-      else this.#dropped(res, new ScrydonError('network_error', `the body ended after ${this.accounted} of ${this.#d.size} bytes`));
+      if (this.accounted >= this.#d.size)
+        this.end(); // the writable side's end runs VerifyStream's final check
+      else
+        this.#dropped(
+          res,
+          new ScrydonError('network_error', `the body ended after ${this.accounted} of ${this.#d.size} bytes`),
+        );
     });
     body.on('error', (e) => {
       if (this.#res === res) this.#dropped(res, e);
@@ -106,7 +130,13 @@ class ResumableBlob extends VerifyStream {
     const policy = this.#r.client.transport.retryPolicy;
     const { kind, code } = classify(e);
     if (code === 'ETIMEDOUT') this.#timeouts++;
-    if (this.destroyed || kind !== 'network' || this.#attempt >= policy.attempts || this.#timeouts > TIMEOUT_RETRIES || this.accounted >= this.#d.size) {
+    if (
+      this.destroyed ||
+      kind !== 'network' ||
+      this.#attempt >= policy.attempts ||
+      this.#timeouts > TIMEOUT_RETRIES ||
+      this.accounted >= this.#d.size
+    ) {
       this.destroy(bodyError(e, `fetching blob ${this.#d.digest} from ${this.#r.name}`, res.url.host, this.#attempt));
       return;
     }
@@ -164,7 +194,9 @@ export async function mountBlob(r: RepoRef, d: Descriptor, from: string): Promis
     if (loc) {
       const url = new URL(loc, res.url);
       if (url.origin === res.url.origin) {
-        const del = await r.client.send({ method: 'DELETE', url, repository: r.repository, scopes: scopesOf(r), signal: r.signal, what }).catch(() => undefined);
+        const del = await r.client
+          .send({ method: 'DELETE', url, repository: r.repository, scopes: scopesOf(r), signal: r.signal, what })
+          .catch(() => undefined);
         if (del) discard(del);
       }
     }

@@ -59,7 +59,9 @@ export class RegistryClient {
       transport: o.transport,
       credential: (repository) => o.credentials.resolve(o.registry, repository),
       sources: () => o.credentials.describeSources(),
-      plainHttpAllowed: (host) => o.settingsFor(host).plainHttp || (o.settings.plainHttp && new URL(`http://${host}`).hostname === registryHostname),
+      plainHttpAllowed: (host) =>
+        o.settingsFor(host).plainHttp ||
+        (o.settings.plainHttp && new URL(`http://${host}`).hostname === registryHostname),
     });
   }
 
@@ -78,7 +80,16 @@ export class RegistryClient {
     const sendWith = async (scopes: readonly string[]): Promise<HttpResponse> => {
       const auth = await this.#auth.header(req.repository, scopes, req.signal);
       const headers = { ...(req.headers ?? {}), ...(auth ? { authorization: auth } : {}) };
-      return this.transport.send({ method: req.method, url, headers, ...(req.body ? { body: req.body } : {}), signal: req.signal, what: req.what, ...(req.bulk ? { bulk: true } : {}), onRedirect: this.#onRedirect(req.what) });
+      return this.transport.send({
+        method: req.method,
+        url,
+        headers,
+        ...(req.body ? { body: req.body } : {}),
+        signal: req.signal,
+        what: req.what,
+        ...(req.bulk ? { bulk: true } : {}),
+        onRedirect: this.#onRedirect(req.what),
+      });
     };
     let res = await sendWith(req.scopes);
     if (res.status !== 401) return res;
@@ -91,7 +102,9 @@ export class RegistryClient {
   }
 
   async #refused(res: HttpResponse, req: ClientRequest): Promise<Error> {
-    const e = headerAll(res, 'www-authenticate').length ? await this.#auth.failure(res, req.repository, req.what) : await responseError(res, { what: req.what, registry: this.registry });
+    const e = headerAll(res, 'www-authenticate').length
+      ? await this.#auth.failure(res, req.repository, req.what)
+      : await responseError(res, { what: req.what, registry: this.registry });
     discard(res);
     return e;
   }
@@ -113,14 +126,22 @@ export class RegistryClient {
     if (!challenge) throw await responseError(first, { what, registry: this.registry });
     discard(first);
     const auth = await this.#auth.verify(cred, challenge, signal);
-    const res = await this.transport.send({ method: 'GET', url: this.url('/v2/'), headers: { authorization: auth }, signal, what });
+    const res = await this.transport.send({
+      method: 'GET',
+      url: this.url('/v2/'),
+      headers: { authorization: auth },
+      signal,
+      what,
+    });
     if (res.status === 200) {
       discard(res);
       return true;
     }
     if (res.status === 401) {
       discard(res);
-      throw new ScrydonError('auth_failed', `${this.registry} refused the credentials from ${cred.source}`, { hint: 'check the user name and password' });
+      throw new ScrydonError('auth_failed', `${this.registry} refused the credentials from ${cred.source}`, {
+        hint: 'check the user name and password',
+      });
     }
     throw await responseError(res, { what, registry: this.registry });
   }

@@ -26,9 +26,13 @@ export function policyGate(policy: SecurityPolicy, source: string | undefined): 
   return {
     admit(registry, what) {
       if (hostAllowed(allowed, registry)) return;
-      throw new ScrydonError('registry_not_allowed', `${what}: registry ${registry} is not in allowedRegistries of the secure policy${source ? ` (${source})` : ''}`, {
-        hint: `add "${registry}" to allowedRegistries in policy.yaml, or use an allowed registry`,
-      });
+      throw new ScrydonError(
+        'registry_not_allowed',
+        `${what}: registry ${registry} is not in allowedRegistries of the secure policy${source ? ` (${source})` : ''}`,
+        {
+          hint: `add "${registry}" to allowedRegistries in policy.yaml, or use an allowed registry`,
+        },
+      );
     },
   };
 }

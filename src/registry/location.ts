@@ -22,15 +22,18 @@ export function parseLocation(input: string): Location {
     const colon = rest.indexOf(':');
     const path = colon < 0 ? rest : rest.slice(0, colon);
     const ref = colon < 0 ? undefined : rest.slice(colon + 1);
-    if (!path) throw new ScrydonError('invalid_reference', `"${input}" names no directory`, { hint: 'use oci:PATH[:REF]' });
-    if (ref !== undefined && !/^[A-Za-z0-9_./:@+-]+$/.test(ref)) throw new ScrydonError('invalid_reference', `"${input}": "${ref}" is not a valid ref name`);
+    if (!path)
+      throw new ScrydonError('invalid_reference', `"${input}" names no directory`, { hint: 'use oci:PATH[:REF]' });
+    if (ref !== undefined && !/^[A-Za-z0-9_./:@+-]+$/.test(ref))
+      throw new ScrydonError('invalid_reference', `"${input}": "${ref}" is not a valid ref name`);
     return { kind: 'layout', path, ref: ref || undefined };
   }
   if (input.startsWith('store:')) {
     parseReference(input.slice(6));
     return { kind: 'store', ref: input.slice(6) };
   }
-  for (const scheme of ['docker://', 'registry://']) if (input.startsWith(scheme)) return { kind: 'remote', ref: parseRemoteReference(input.slice(scheme.length)) };
+  for (const scheme of ['docker://', 'registry://'])
+    if (input.startsWith(scheme)) return { kind: 'remote', ref: parseRemoteReference(input.slice(scheme.length)) };
   const r = parseReference(input);
   if (r.registry !== undefined) return { kind: 'remote', ref: parseRemoteReference(input) };
   return { kind: 'store', ref: input };

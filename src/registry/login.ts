@@ -14,8 +14,12 @@ interface LoginResult {
 
 /** A registry as typed for login: `ghcr.io`, `https://ghcr.io/`, `localhost:5000` → its canonical host. */
 export function loginRegistry(input: string): string {
-  const host = input.trim().replace(/^https?:\/\//i, '').replace(/\/.*$/, '');
-  if (!host || !/^[A-Za-z0-9.\-[\]:]+$/.test(host)) throw new ScrydonError('usage', `"${input}" is not a registry host`, { hint: 'scrydon login ghcr.io' });
+  const host = input
+    .trim()
+    .replace(/^https?:\/\//i, '')
+    .replace(/\/.*$/, '');
+  if (!host || !/^[A-Za-z0-9.\-[\]:]+$/.test(host))
+    throw new ScrydonError('usage', `"${input}" is not a registry host`, { hint: 'scrydon login ghcr.io' });
   return canonicalRegistry(host);
 }
 
@@ -23,16 +27,28 @@ export function loginRegistry(input: string): string {
  * `scrydon login`: checks the credential against the registry first (its challenge answered with it, as
  * `docker login` does), and only then saves it in the secret store (keychain, or auth.json 0600).
  */
-export async function login(remote: Remote, registryInput: string, username: string, password: string, secrets: SecretStore, signal?: AbortSignal): Promise<LoginResult> {
+export async function login(
+  remote: Remote,
+  registryInput: string,
+  username: string,
+  password: string,
+  secrets: SecretStore,
+  signal?: AbortSignal,
+): Promise<LoginResult> {
   const registry = loginRegistry(registryInput);
   if (!username) throw new ScrydonError('usage', 'a user name is needed');
-  const verified = await remote.client(registry).verifyCredential({ kind: 'basic', username, password, source: `the login as ${username}` }, signal);
+  const verified = await remote
+    .client(registry)
+    .verifyCredential({ kind: 'basic', username, password, source: `the login as ${username}` }, signal);
   const stored = await secrets.set(registrySecretKey(registry), encodeLogin({ username, password }));
   return { registry, verified, stored };
 }
 
 /** `scrydon logout`: removes the saved login (from the keychain and from auth.json). */
-export async function logout(registryInput: string, secrets: SecretStore): Promise<{ registry: string; removed: boolean }> {
+export async function logout(
+  registryInput: string,
+  secrets: SecretStore,
+): Promise<{ registry: string; removed: boolean }> {
   const registry = loginRegistry(registryInput);
   return { registry, removed: await secrets.delete(registrySecretKey(registry)) };
 }

@@ -25,7 +25,13 @@ function listBytes(limits: WalkLimits): number {
 }
 
 /** Adds `found` to `out`, held to the referrers limit (the subject itself, which some registries list, left out). */
-function collect(out: Descriptor[], found: readonly Descriptor[], subject: Descriptor, limits: WalkLimits, what: string): void {
+function collect(
+  out: Descriptor[],
+  found: readonly Descriptor[],
+  subject: Descriptor,
+  limits: WalkLimits,
+  what: string,
+): void {
   for (const d of found) {
     if (d.digest === subject.digest) continue;
     if (out.length >= limits.referrers) throw overLimit('referrers', limits.referrers, what);
@@ -54,7 +60,15 @@ async function referrersFromApi(r: RepoRef, subject: Descriptor): Promise<Descri
   let left = listBytes(limits);
   for (let page = 0; ; page++) {
     if (page >= limits.listPages) throw overLimit('listPages', limits.listPages, what);
-    const res = await r.client.send({ method: 'GET', url, headers: { accept: MediaType.ociIndex }, repository: r.repository, scopes: scopesOf(r), signal: r.signal, what });
+    const res = await r.client.send({
+      method: 'GET',
+      url,
+      headers: { accept: MediaType.ociIndex },
+      repository: r.repository,
+      scopes: scopesOf(r),
+      signal: r.signal,
+      what,
+    });
     if (res.status === 404 || res.status === 405 || res.status === 400) {
       discard(res);
       return page === 0 ? undefined : out;
@@ -67,26 +81,38 @@ async function referrersFromApi(r: RepoRef, subject: Descriptor): Promise<Descri
     }
     let found: Descriptor[];
     try {
-      const body = await readSmallBody(res, Math.min(MAX_MANIFEST_BYTES, left), page === 0 ? what : `${what} (page ${page + 1})`);
+      const body = await readSmallBody(
+        res,
+        Math.min(MAX_MANIFEST_BYTES, left),
+        page === 0 ? what : `${what} (page ${page + 1})`,
+      );
       left -= body.byteLength;
       found = indexManifests(body, what);
     } catch (e) {
       if (page === 0 && e instanceof ScrydonError && e.code === 'manifest_invalid') return undefined;
       if (page > 0 && e instanceof ScrydonError && e.code === 'size_limit_exceeded' && left < MAX_MANIFEST_BYTES) {
-        throw overLimit('referrers', limits.referrers, `${what}: its pages come to over ${listBytes(limits)} bytes (4 KiB a referrer)`);
+        throw overLimit(
+          'referrers',
+          limits.referrers,
+          `${what}: its pages come to over ${listBytes(limits)} bytes (4 KiB a referrer)`,
+        );
       }
       throw e;
     }
     collect(out, found, subject, limits, what);
     const next = nextLink(res);
     if (!next) return out;
-    if (next.origin !== url.origin) throw new ScrydonError('registry_error', `${what}: refusing a next page on another origin`);
+    if (next.origin !== url.origin)
+      throw new ScrydonError('registry_error', `${what}: refusing a next page on another origin`);
     url = next;
   }
 }
 
 /** The fallback index under `sha256-<hex>`, with its digest; undefined when absent. */
-async function fetchFallbackIndex(r: RepoRef, subject: Descriptor): Promise<{ bytes: Buffer; digest: Digest } | undefined> {
+async function fetchFallbackIndex(
+  r: RepoRef,
+  subject: Descriptor,
+): Promise<{ bytes: Buffer; digest: Digest } | undefined> {
   const what = `reading the referrers tag ${fallbackTag(subject.digest)} on ${r.name}`;
   const res = await r.client.send({
     method: 'GET',
@@ -149,7 +175,11 @@ export async function addToFallbackIndex(r: RepoRef, subject: Descriptor, entry:
   }
   if (manifests.some((m) => m.digest === entry.digest)) return;
   const bytes = encodeJson({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [...manifests, entry] });
-  const d: Descriptor = { mediaType: MediaType.ociIndex, digest: `sha256:${createHash('sha256').update(bytes).digest('hex')}`, size: bytes.byteLength };
+  const d: Descriptor = {
+    mediaType: MediaType.ociIndex,
+    digest: `sha256:${createHash('sha256').update(bytes).digest('hex')}`,
+    size: bytes.byteLength,
+  };
   await putManifest({ ...r, writable: true }, fallbackTag(subject.digest), d, bytes);
 }
 
@@ -180,9 +210,13 @@ export class ReferrersProbe {
       // the API answered before: this subject simply has no referrers there
       if (this.#api === true) return [];
       if (this.mode === 'api') {
-        throw new ScrydonError('referrers_unsupported', `${r.client.registry} has no referrers API (asked for by --referrers api)`, {
-          hint: 'use --referrers auto (or tag) to read the referrers tag schema instead',
-        });
+        throw new ScrydonError(
+          'referrers_unsupported',
+          `${r.client.registry} has no referrers API (asked for by --referrers api)`,
+          {
+            hint: 'use --referrers auto (or tag) to read the referrers tag schema instead',
+          },
+        );
       }
       this.#api = false;
     }
@@ -202,4 +236,3 @@ export class ReferrersProbe {
     return !this.#api;
   }
 }
-

@@ -15,7 +15,10 @@ export async function readSmallBody(res: HttpResponse, limit: number, what: stri
   const declared = Number(header(res, 'content-length') ?? NaN);
   if (Number.isFinite(declared) && declared > limit) {
     discard(res);
-    throw new ScrydonError('size_limit_exceeded', `${what}: the response is ${declared} bytes, over the ${limit}-byte limit`);
+    throw new ScrydonError(
+      'size_limit_exceeded',
+      `${what}: the response is ${declared} bytes, over the ${limit}-byte limit`,
+    );
   }
   const chunks: Buffer[] = [];
   let n = 0;
@@ -49,7 +52,11 @@ async function errorSummary(res: HttpResponse): Promise<{ text: string; summary:
     if (Array.isArray(v.errors) && v.errors.length > 0) {
       const summary = v.errors
         .slice(0, 3)
-        .map((e) => [typeof e.code === 'string' ? e.code : '', typeof e.message === 'string' ? e.message : ''].filter(Boolean).join(' '))
+        .map((e) =>
+          [typeof e.code === 'string' ? e.code : '', typeof e.message === 'string' ? e.message : '']
+            .filter(Boolean)
+            .join(' '),
+        )
         .join('; ')
         .slice(0, 300);
       return { text, summary };
@@ -72,9 +79,13 @@ interface ResponseErrorContext {
 export async function responseError(res: HttpResponse, ctx: ResponseErrorContext): Promise<ScrydonError> {
   const { text, summary } = await errorSummary(res);
   if (res.status === 400 && res.url.protocol === 'http:' && /HTTPS server/i.test(text)) {
-    return new ScrydonError('tls_error', `${ctx.registry} serves HTTPS, and was asked in plain HTTP while ${ctx.what}`, {
-      hint: `drop --plain-http (and plainHttp in registries.yaml) for ${ctx.registry}`,
-    });
+    return new ScrydonError(
+      'tls_error',
+      `${ctx.registry} serves HTTPS, and was asked in plain HTTP while ${ctx.what}`,
+      {
+        hint: `drop --plain-http (and plainHttp in registries.yaml) for ${ctx.registry}`,
+      },
+    );
   }
   const where = `${res.status}${summary ? ` ${summary}` : ''}`;
   const at = displayUrl(res.url);

@@ -65,7 +65,14 @@ export class Remote {
     const reg = canonicalRegistry(registry);
     let c = this.#clients.get(reg);
     if (!c) {
-      c = new RegistryClient({ registry: reg, settings: this.settings.for(reg), transport: this.transport, credentials: this.credentials, settingsFor: (h) => this.settings.for(h), gate: this.#gate });
+      c = new RegistryClient({
+        registry: reg,
+        settings: this.settings.for(reg),
+        transport: this.transport,
+        credentials: this.credentials,
+        settingsFor: (h) => this.settings.for(h),
+        gate: this.#gate,
+      });
       this.#clients.set(reg, c);
     }
     return c;
@@ -79,7 +86,10 @@ export class Remote {
       probe = new ReferrersProbe(this.#referrersMode);
       this.#probes.set(r.registry, probe);
     }
-    return new RepositoryTarget(this.client(r.registry), r.repository, { referrers: probe, writable: o.writable ?? false });
+    return new RepositoryTarget(this.client(r.registry), r.repository, {
+      referrers: probe,
+      writable: o.writable ?? false,
+    });
   }
 
   /** A failure the deadline caused, as its `timeout` error naming what was under way then; others unchanged. */
@@ -87,9 +97,17 @@ export class Remote {
     const d = this.#deadline;
     const [first, ...more] = this.#atDeadline;
     const reason: unknown = d?.reason;
-    if (!isScrydonError(reason, 'timeout') || first === undefined || !(e === reason || isScrydonError(e, 'aborted') || isAbortError(e))) return e;
+    if (
+      !isScrydonError(reason, 'timeout') ||
+      first === undefined ||
+      !(e === reason || isScrydonError(e, 'aborted') || isAbortError(e))
+    )
+      return e;
     const others = more.length ? ` (and ${more.length} more step${more.length > 1 ? 's' : ''})` : '';
-    return new ScrydonError('timeout', `${reason.message} while ${first}${others}`, { cause: e, ...(reason.hint ? { hint: reason.hint } : {}) });
+    return new ScrydonError('timeout', `${reason.message} while ${first}${others}`, {
+      cause: e,
+      ...(reason.hint ? { hint: reason.hint } : {}),
+    });
   }
 
   async close(): Promise<void> {

@@ -48,7 +48,14 @@ export class RepositoryTarget implements Target, ReferrerLister, TagLister, Tagg
   }
 
   #ref(o: IoOptions = {}): RepoRef {
-    return { client: this.client, repository: this.repository, name: this.name, writable: this.#writable, signal: o.signal, walkLimits: o.walkLimits };
+    return {
+      client: this.client,
+      repository: this.repository,
+      name: this.name,
+      writable: this.#writable,
+      signal: o.signal,
+      walkLimits: o.walkLimits,
+    };
   }
 
   /** A tag, a digest, or a full reference to this repository, as the tag or digest to ask the registry for. */
@@ -84,7 +91,11 @@ export class RepositoryTarget implements Target, ReferrerLister, TagLister, Tagg
       await uploadBlob(this.#ref(o), d, body);
       return;
     }
-    const bytes = await readAllBounded(verified(body, d, `manifest ${d.digest}`), MAX_MANIFEST_BYTES, `manifest ${d.digest}`);
+    const bytes = await readAllBounded(
+      verified(body, d, `manifest ${d.digest}`),
+      MAX_MANIFEST_BYTES,
+      `manifest ${d.digest}`,
+    );
     const node = parseGraphNode(bytes, d.mediaType, `manifest ${d.digest}`);
     const { ociSubject } = await putManifest(this.#ref(o), d.digest, d, bytes);
     this.#manifests.put(d.digest, bytes);
@@ -96,7 +107,8 @@ export class RepositoryTarget implements Target, ReferrerLister, TagLister, Tagg
 
   /** A manifest stored under a tag in one PUT; one with a subject goes by digest first (its referrers index). */
   async pushTagged(d: Descriptor, bytes: Buffer, ref: string, o: IoOptions = {}): Promise<void> {
-    if (subjectOf(parseGraphNode(bytes, d.mediaType, `manifest ${d.digest}`))) await this.push(d, Readable.from([bytes]), o);
+    if (subjectOf(parseGraphNode(bytes, d.mediaType, `manifest ${d.digest}`)))
+      await this.push(d, Readable.from([bytes]), o);
     else this.#manifests.put(d.digest, bytes);
     await this.tag(d, ref, o);
   }
@@ -107,9 +119,13 @@ export class RepositoryTarget implements Target, ReferrerLister, TagLister, Tagg
     // a registry without the referrers API keeps a subject's referrers in the index tagged sha256-<hex>: anything
     // else written there would lose them (the distribution spec reserves the tag for that index)
     if (isFallbackTag(tag) && d.mediaType !== MediaType.ociIndex) {
-      throw new ScrydonError('invalid_reference', `${this.name}:${tag}: the tag sha256-<hex> holds referrers (signatures) on registries without the referrers API; a ${d.mediaType} may not be written there`, {
-        hint: 'push it by digest, or under another tag',
-      });
+      throw new ScrydonError(
+        'invalid_reference',
+        `${this.name}:${tag}: the tag sha256-<hex> holds referrers (signatures) on registries without the referrers API; a ${d.mediaType} may not be written there`,
+        {
+          hint: 'push it by digest, or under another tag',
+        },
+      );
     }
     const bytes = this.#manifests.get(d.digest) ?? (await fetchManifest(this.#ref(o), d));
     await putManifest({ ...this.#ref(o), writable: true }, tag, d, bytes);
@@ -129,7 +145,11 @@ export class RepositoryTarget implements Target, ReferrerLister, TagLister, Tagg
     try {
       return await mountBlob(this.#ref(o), d, from);
     } catch (e) {
-      if (e instanceof ScrydonError && (e.code === 'auth_failed' || e.code === 'access_denied' || e.code === 'registry_error')) return false;
+      if (
+        e instanceof ScrydonError &&
+        (e.code === 'auth_failed' || e.code === 'access_denied' || e.code === 'registry_error')
+      )
+        return false;
       throw e;
     }
   }

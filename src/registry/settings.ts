@@ -24,7 +24,11 @@ export class RegistrySettings {
   readonly #flags: Partial<HostSettings>;
   readonly #flagHosts: ReadonlySet<string>;
 
-  constructor(hosts: ReadonlyMap<string, Partial<HostSettings>> = new Map(), flags: Partial<HostSettings> = {}, flagHosts: Iterable<string> = []) {
+  constructor(
+    hosts: ReadonlyMap<string, Partial<HostSettings>> = new Map(),
+    flags: Partial<HostSettings> = {},
+    flagHosts: Iterable<string> = [],
+  ) {
     this.#hosts = hosts;
     this.#flags = flags;
     this.#flagHosts = new Set([...flagHosts].map(canonicalRegistry));
@@ -52,7 +56,9 @@ export class RegistrySettings {
 export async function parseRegistriesFile(text: string, where: string): Promise<Map<string, Partial<HostSettings>>> {
   const { parse } = await import('../config/yaml-parse.js'); // only where a registries.yaml exists
   const bad = (why: string): never => {
-    throw new ScrydonError('config_invalid', `${where}: ${why}`, { hint: 'registries.yaml holds registries: {HOST[:PORT]: {plainHttp: true, insecure: true, caFile: PATH}}' });
+    throw new ScrydonError('config_invalid', `${where}: ${why}`, {
+      hint: 'registries.yaml holds registries: {HOST[:PORT]: {plainHttp: true, insecure: true, caFile: PATH}}',
+    });
   };
   let doc: unknown;
   try {
@@ -94,6 +100,7 @@ export async function loadRegistriesFile(path: string): Promise<Map<string, Part
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
     throw e;
   }
-  if (text.length > MAX_FILE_BYTES) throw new ScrydonError('size_limit_exceeded', `${path} is over ${MAX_FILE_BYTES} bytes`);
+  if (text.length > MAX_FILE_BYTES)
+    throw new ScrydonError('size_limit_exceeded', `${path} is over ${MAX_FILE_BYTES} bytes`);
   return await parseRegistriesFile(text, path);
 }

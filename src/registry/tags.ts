@@ -20,7 +20,14 @@ export async function listTags(r: RepoRef): Promise<string[]> {
   const out: string[] = [];
   for (let page = 0; ; page++) {
     if (page >= limits.listPages) throw overLimit('listPages', limits.listPages, what);
-    const res = await r.client.send({ method: 'GET', url, repository: r.repository, scopes: scopesOf(r), signal: r.signal, what });
+    const res = await r.client.send({
+      method: 'GET',
+      url,
+      repository: r.repository,
+      scopes: scopesOf(r),
+      signal: r.signal,
+      what,
+    });
     if (res.status === 404 && page === 0) {
       res.body.resume();
       return [];
@@ -33,15 +40,18 @@ export async function listTags(r: RepoRef): Promise<string[]> {
     } catch {
       throw new ScrydonError('registry_error', `${what}: the answer is not JSON`);
     }
-    if (v.tags !== null && v.tags !== undefined && !Array.isArray(v.tags)) throw new ScrydonError('registry_error', `${what}: "tags" is not a list`);
+    if (v.tags !== null && v.tags !== undefined && !Array.isArray(v.tags))
+      throw new ScrydonError('registry_error', `${what}: "tags" is not a list`);
     for (const t of (v.tags as unknown[] | null | undefined) ?? []) {
-      if (typeof t !== 'string' || !isTag(t)) throw new ScrydonError('registry_error', `${what}: "${String(t).slice(0, 80)}" is not a tag`);
+      if (typeof t !== 'string' || !isTag(t))
+        throw new ScrydonError('registry_error', `${what}: "${String(t).slice(0, 80)}" is not a tag`);
       if (out.length >= limits.tags) throw overLimit('tags', limits.tags, what);
       out.push(t);
     }
     const next = nextLink(res);
     if (!next) return out;
-    if (next.origin !== url.origin) throw new ScrydonError('registry_error', `${what}: refusing a next page on another origin`);
+    if (next.origin !== url.origin)
+      throw new ScrydonError('registry_error', `${what}: refusing a next page on another origin`);
     url = next;
   }
 }

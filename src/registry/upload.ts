@@ -24,7 +24,10 @@ function uploadLocation(res: HttpResponse, what: string): URL {
     throw new ScrydonError('registry_error', `${what}: the upload Location is not a URL`);
   }
   if (url.origin !== res.url.origin) {
-    throw new ScrydonError('registry_error', `${what}: refusing an upload Location on another origin (${url.protocol}//${url.host})`);
+    throw new ScrydonError(
+      'registry_error',
+      `${what}: refusing an upload Location on another origin (${url.protocol}//${url.host})`,
+    );
   }
   return url;
 }
@@ -47,13 +50,21 @@ export async function uploadBlob(r: RepoRef, d: Descriptor, body: Readable): Pro
   const scopes = scopesOf(r);
   let location: URL;
   try {
-    const start = await r.client.send({ method: 'POST', url: `/v2/${r.repository}/blobs/uploads/`, repository: r.repository, scopes, signal: r.signal, what });
+    const start = await r.client.send({
+      method: 'POST',
+      url: `/v2/${r.repository}/blobs/uploads/`,
+      repository: r.repository,
+      scopes,
+      signal: r.signal,
+      what,
+    });
     if (start.status === 201) {
       discard(start);
       body.destroy();
       return;
     }
-    if (start.status !== 202) throw await responseError(start, { what, registry: r.client.registry, code: 'push_failed' });
+    if (start.status !== 202)
+      throw await responseError(start, { what, registry: r.client.registry, code: 'push_failed' });
     discard(start);
     location = uploadLocation(start, what);
   } catch (e) {
@@ -64,8 +75,12 @@ export async function uploadBlob(r: RepoRef, d: Descriptor, body: Readable): Pro
     method: 'PUT',
     url: withDigest(location, d),
     headers: { 'content-type': 'application/octet-stream', 'content-length': String(d.size) },
-    // a small body of the wrong size is size_mismatch, as at every Target (the copy's size-checked body passes as it is)
-    body: d.size <= MONOLITHIC_MAX ? await readAllBounded(verified(body, d, what, undefined, true), d.size, `blob ${d.digest}`) : body,
+    // a small body of the wrong size is size_mismatch, as at every Target (the copy's size-checked body passes as it
+    // is)
+    body:
+      d.size <= MONOLITHIC_MAX
+        ? await readAllBounded(verified(body, d, what, undefined, true), d.size, `blob ${d.digest}`)
+        : body,
     repository: r.repository,
     scopes,
     signal: r.signal,
@@ -75,6 +90,7 @@ export async function uploadBlob(r: RepoRef, d: Descriptor, body: Readable): Pro
 }
 
 async function expectCreated(res: HttpResponse, r: RepoRef, what: string): Promise<void> {
-  if (res.status !== 201 && res.status !== 204 && res.status !== 200) throw await responseError(res, { what, registry: r.client.registry, code: 'push_failed' });
+  if (res.status !== 201 && res.status !== 204 && res.status !== 200)
+    throw await responseError(res, { what, registry: r.client.registry, code: 'push_failed' });
   discard(res);
 }

@@ -8,7 +8,9 @@ export interface ListenAddress {
 }
 
 function bad(addr: string, why: string): never {
-  throw new ScrydonError('usage', `--addr "${addr.slice(0, 100)}": ${why}`, { hint: 'give HOST:PORT, e.g. 127.0.0.1:5000, [::1]:5000, 0.0.0.0:5000 or :5000' });
+  throw new ScrydonError('usage', `--addr "${addr.slice(0, 100)}": ${why}`, {
+    hint: 'give HOST:PORT, e.g. 127.0.0.1:5000, [::1]:5000, 0.0.0.0:5000 or :5000',
+  });
 }
 
 /** Parses `HOST:PORT`, `[V6]:PORT` or `:PORT` (port 0: the system picks one). */
@@ -19,7 +21,8 @@ export function parseListenAddress(addr: string): ListenAddress {
   const port = Number(m[3]);
   if (port > 65535) bad(addr, `port ${port} is over 65535`);
   if (m[1] !== undefined && isIP(host) !== 6) bad(addr, `"${host}" is not an IPv6 address`);
-  if (host !== '' && isIP(host) === 0 && !/^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252}[A-Za-z0-9])?$/.test(host)) bad(addr, `"${host}" is not a host name or IP address`);
+  if (host !== '' && isIP(host) === 0 && !/^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252}[A-Za-z0-9])?$/.test(host))
+    bad(addr, `"${host}" is not a host name or IP address`);
   return { host, port };
 }
 

@@ -19,7 +19,10 @@ export async function sendBlob(x: Exchange, store: Store, digest: string): Promi
     'accept-ranges': 'bytes',
     'cache-control': 'max-age=31536000, immutable',
   };
-  const range = parseRange(rangeApplies(x.req.headers['if-range'], common.etag) ? x.req.headers.range : undefined, size);
+  const range = parseRange(
+    rangeApplies(x.req.headers['if-range'], common.etag) ? x.req.headers.range : undefined,
+    size,
+  );
   if (range.kind === 'unsatisfiable') {
     await fh.close();
     writeHead(x, 416, { ...common, 'content-range': `bytes */${size}`, 'content-length': 0 });
@@ -29,7 +32,11 @@ export async function sendBlob(x: Exchange, store: Store, digest: string): Promi
   const start = range.kind === 'partial' ? range.start : 0;
   const end = range.kind === 'partial' ? range.end : size - 1;
   const length = size === 0 ? 0 : end - start + 1;
-  const headers: Record<string, string | number> = { ...common, 'content-type': 'application/octet-stream', 'content-length': length };
+  const headers: Record<string, string | number> = {
+    ...common,
+    'content-type': 'application/octet-stream',
+    'content-length': length,
+  };
   if (range.kind === 'partial') headers['content-range'] = `bytes ${start}-${end}/${size}`;
   writeHead(x, range.kind === 'partial' ? 206 : 200, headers);
   if (x.head || length === 0) {

@@ -87,9 +87,18 @@ function served(ref: string): { repository: string | null; tag: string | null } 
 }
 
 export async function catalogData(store: Store, paths: HomePaths, installRoot = paths.packs): Promise<CatalogData> {
-  const [entries, installed, runs] = await Promise.all([listStore(store), listInstalled(installRoot), lastRunByDigest(paths)]);
+  const [entries, installed, runs] = await Promise.all([
+    listStore(store),
+    listInstalled(installRoot),
+    lastRunByDigest(paths),
+  ]);
   const installs = new Map(installed.map((r) => [r.id, r]));
-  const status = (e: ListEntry) => signatureStatus(store, { mediaType: e.mediaType, digest: e.digest as Descriptor['digest'], size: 0 }, runs.get(e.digest));
+  const status = (e: ListEntry) =>
+    signatureStatus(
+      store,
+      { mediaType: e.mediaType, digest: e.digest as Descriptor['digest'], size: 0 },
+      runs.get(e.digest),
+    );
   const packs = new Map<string, PackEntry>();
   const artifacts: OtherArtifact[] = [];
   await Promise.all(
@@ -97,13 +106,30 @@ export async function catalogData(store: Store, paths: HomePaths, installRoot = 
       if (e.id === null || e.version === null) {
         if (COSIGN_TAG.test(e.ref)) return;
         const { ref, digest, mediaType, artifactType, size, created } = e;
-        artifacts.push({ ref, ...served(ref), digest, mediaType, artifactType, size, created, signature: await status(e) });
+        artifacts.push({
+          ref,
+          ...served(ref),
+          digest,
+          mediaType,
+          artifactType,
+          size,
+          created,
+          signature: await status(e),
+        });
         return;
       }
       let pack = packs.get(e.id);
       if (!pack) {
         const rec = installs.get(e.id);
-        const inst = rec ? { version: rec.version, digest: rec.digest, status: rec.status, source: rec.source, installedAt: rec.installedAt } : null;
+        const inst = rec
+          ? {
+              version: rec.version,
+              digest: rec.digest,
+              status: rec.status,
+              source: rec.source,
+              installedAt: rec.installedAt,
+            }
+          : null;
         packs.set(e.id, (pack = { id: e.id, versions: [], installed: inst }));
       }
       const v: PackVersion = {

@@ -56,7 +56,11 @@ function sniffMediaType(bytes: Buffer): string | undefined {
  * The bytes of manifest `digest`, checked against the digest; `known` is its index.json descriptor when it
  * has one (which gives the media type). Undefined when the store has no such blob or it is not a manifest.
  */
-export async function readManifest(store: Store, digest: string, known?: Descriptor): Promise<ManifestBytes | undefined> {
+export async function readManifest(
+  store: Store,
+  digest: string,
+  known?: Descriptor,
+): Promise<ManifestBytes | undefined> {
   const blob = await openBlob(store, digest);
   if (!blob) return undefined;
   let bytes: Buffer;
@@ -67,7 +71,10 @@ export async function readManifest(store: Store, digest: string, known?: Descrip
     await blob.fh.close();
   }
   if (`sha256:${createHash('sha256').update(bytes).digest('hex')}` !== digest) {
-    throw new OciHttpError('UNKNOWN', `the store's copy of ${digest} is damaged (run scrydon check on the serving machine)`);
+    throw new OciHttpError(
+      'UNKNOWN',
+      `the store's copy of ${digest} is damaged (run scrydon check on the serving machine)`,
+    );
   }
   const mediaType = known?.mediaType ?? sniffMediaType(bytes);
   if (mediaType === undefined || !isGraphNodeType(mediaType)) return undefined;

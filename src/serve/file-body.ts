@@ -35,16 +35,26 @@ function orAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
  * BUFFERS writes pending), memory flat whatever the size. Rejects when the client goes away or the file
  * ends early; the caller then destroys the connection so a cut answer never looks complete.
  */
-export async function writeFileRange(fh: FileHandle, start: number, length: number, out: Writable, signal: AbortSignal): Promise<void> {
+export async function writeFileRange(
+  fh: FileHandle,
+  start: number,
+  length: number,
+  out: Writable,
+  signal: AbortSignal,
+): Promise<void> {
   const free: Buffer[] = [];
   const pending: Array<Promise<Buffer>> = [];
   let pos = start;
   let left = length;
   while (left > 0) {
     signal.throwIfAborted();
-    const buf = free.pop() ?? (pending.length >= BUFFERS ? await orAbort(pending.shift() as Promise<Buffer>, signal) : Buffer.allocUnsafeSlow(Math.min(CHUNK, length)));
+    const buf =
+      free.pop() ??
+      (pending.length >= BUFFERS
+        ? await orAbort(pending.shift() as Promise<Buffer>, signal)
+        : Buffer.allocUnsafeSlow(Math.min(CHUNK, length)));
     const len = Math.min(CHUNK, left);
-    for (let got = 0; got < len; ) {
+    for (let got = 0; got < len;) {
       const { bytesRead } = await fh.read(buf, got, len - got, pos + got);
       if (bytesRead === 0) throw new Error(`the file ended ${left - got} bytes early`);
       got += bytesRead;

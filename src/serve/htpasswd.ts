@@ -31,7 +31,8 @@ export function parseHtpasswd(text: string, file: string): Map<string, string> {
     }
     users.set(user, hash);
   });
-  if (users.size === 0) throw new ScrydonError('htpasswd_invalid', `${file} has no users`, { hint: 'add one with htpasswd -B FILE USER' });
+  if (users.size === 0)
+    throw new ScrydonError('htpasswd_invalid', `${file} has no users`, { hint: 'add one with htpasswd -B FILE USER' });
   return users;
 }
 
@@ -56,7 +57,8 @@ export class BasicAuth {
     const text = await readFile(file, 'utf8').catch((e: unknown) => {
       throw new ScrydonError('htpasswd_invalid', `cannot read ${file}: ${(e as Error).message}`);
     });
-    if (text.length > MAX_FILE_BYTES) throw new ScrydonError('htpasswd_invalid', `${file} is over ${MAX_FILE_BYTES} bytes`);
+    if (text.length > MAX_FILE_BYTES)
+      throw new ScrydonError('htpasswd_invalid', `${file} is over ${MAX_FILE_BYTES} bytes`);
     return new BasicAuth(parseHtpasswd(text, file));
   }
 
@@ -65,7 +67,9 @@ export class BasicAuth {
     const c = basicCredentials(header);
     if (!c) return false;
     const hash = this.#users.get(c.user);
-    const k = createHash('sha256').update(`${c.user}\0${c.password}\0${hash ?? ''}`).digest('hex');
+    const k = createHash('sha256')
+      .update(`${c.user}\0${c.password}\0${hash ?? ''}`)
+      .digest('hex');
     const until = this.#ok.get(k);
     if (until !== undefined && until > Date.now()) return true;
     const good = await compare(c.password, hash ?? DUMMY);

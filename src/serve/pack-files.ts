@@ -59,11 +59,20 @@ export function diffPackFiles(a: PackFiles, b: PackFiles): PackDiff {
   }
   const before = new Map(a.files.map((f) => [f.path, f]));
   const after = new Map(b.files.map((f) => [f.path, f]));
-  const out: PackDiff = { id: a.id, from: { version: a.version, digest: a.digest }, to: { version: b.version, digest: b.digest }, added: [], removed: [], changed: [], unchanged: 0 };
+  const out: PackDiff = {
+    id: a.id,
+    from: { version: a.version, digest: a.digest },
+    to: { version: b.version, digest: b.digest },
+    added: [],
+    removed: [],
+    changed: [],
+    unchanged: 0,
+  };
   for (const f of b.files) {
     const old = before.get(f.path);
     if (!old) out.added.push(f);
-    else if (old.sha256 !== f.sha256 || old.mode !== f.mode) out.changed.push({ path: f.path, from: strip(old), to: strip(f) });
+    else if (old.sha256 !== f.sha256 || old.mode !== f.mode)
+      out.changed.push({ path: f.path, from: strip(old), to: strip(f) });
     else out.unchanged++;
   }
   for (const f of a.files) if (!after.has(f.path)) out.removed.push(f);

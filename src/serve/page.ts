@@ -3,7 +3,8 @@ import { PAGE_HTML } from './assets/page-html.js';
 import { STYLE_CSS } from './assets/style-css.js';
 import { sendBytes, type Exchange } from './http.js';
 
-const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+const CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 const ASSETS: ReadonlyMap<string, { type: string; body: Buffer }> = new Map([
   ['/', { type: 'text/html; charset=utf-8', body: Buffer.from(PAGE_HTML) }],
@@ -16,6 +17,17 @@ const ASSETS: ReadonlyMap<string, { type: string; body: Buffer }> = new Map([
 export function handlePage(x: Exchange): boolean {
   const a = ASSETS.get(x.url.pathname);
   if (!a) return false;
-  sendBytes(x, 200, { 'content-type': a.type, 'content-security-policy': CSP, 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'cache-control': 'no-cache' }, a.body);
+  sendBytes(
+    x,
+    200,
+    {
+      'content-type': a.type,
+      'content-security-policy': CSP,
+      'x-content-type-options': 'nosniff',
+      'referrer-policy': 'no-referrer',
+      'cache-control': 'no-cache',
+    },
+    a.body,
+  );
   return true;
 }

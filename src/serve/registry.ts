@@ -20,7 +20,10 @@ interface RegistryContext {
 const MAX_PAGE = 10_000;
 
 function repository(s: Snapshot, name: string): ReadonlyMap<string, Descriptor> {
-  if (!isRepositoryName(name)) throw new OciHttpError('NAME_INVALID', `"${name.slice(0, 300)}" is not a valid repository name`, { name: name.slice(0, 300) });
+  if (!isRepositoryName(name))
+    throw new OciHttpError('NAME_INVALID', `"${name.slice(0, 300)}" is not a valid repository name`, {
+      name: name.slice(0, 300),
+    });
   const repo = s.repositories.get(name);
   if (!repo) throw new OciHttpError('NAME_UNKNOWN', `repository ${name} is not in this store`, { name });
   return repo;
@@ -30,7 +33,13 @@ function repository(s: Snapshot, name: string): ReadonlyMap<string, Descriptor> 
 function page(x: Exchange, items: readonly string[], path: string): { items: string[]; link?: string } {
   const nRaw = x.url.searchParams.get('n');
   const last = x.url.searchParams.get('last');
-  if (nRaw !== null && !/^\d{1,9}$/.test(nRaw)) throw new OciHttpError('PAGINATION_NUMBER_INVALID', `n=${nRaw.slice(0, 20)} is not a non-negative integer`, undefined, 400);
+  if (nRaw !== null && !/^\d{1,9}$/.test(nRaw))
+    throw new OciHttpError(
+      'PAGINATION_NUMBER_INVALID',
+      `n=${nRaw.slice(0, 20)} is not a non-negative integer`,
+      undefined,
+      400,
+    );
   const n = nRaw === null ? MAX_PAGE : Math.min(Number(nRaw), MAX_PAGE);
   const after = last === null ? items : items.filter((t) => t > last);
   const out = after.slice(0, n);
@@ -49,12 +58,21 @@ async function manifest(x: Exchange, c: RegistryContext, s: Snapshot, name: stri
   if (isDigest(reference)) {
     found = await readManifest(c.store, reference, s.manifests.get(reference));
   } else if (reference.includes(':')) {
-    throw new OciHttpError('DIGEST_INVALID', `"${reference.slice(0, 100)}" is not a sha256 digest`, { reference: reference.slice(0, 100) }, 400);
+    throw new OciHttpError(
+      'DIGEST_INVALID',
+      `"${reference.slice(0, 100)}" is not a sha256 digest`,
+      { reference: reference.slice(0, 100) },
+      400,
+    );
   } else {
     const d = isTagName(reference) ? repo.get(reference) : undefined;
     found = d ? await readManifest(c.store, d.digest, d) : undefined;
   }
-  if (!found) throw new OciHttpError('MANIFEST_UNKNOWN', `manifest ${reference} is not in repository ${name}`, { name, reference });
+  if (!found)
+    throw new OciHttpError('MANIFEST_UNKNOWN', `manifest ${reference} is not in repository ${name}`, {
+      name,
+      reference,
+    });
   const { descriptor: d, bytes } = found;
   sendBytes(x, 200, { 'content-type': d.mediaType, 'docker-content-digest': d.digest, etag: `"${d.digest}"` }, bytes);
 }
@@ -62,7 +80,13 @@ async function manifest(x: Exchange, c: RegistryContext, s: Snapshot, name: stri
 /** The referrers API: an image index of every manifest whose subject is `digest`, filtered by artifactType. */
 async function referrers(x: Exchange, c: RegistryContext, s: Snapshot, name: string, digest: string): Promise<void> {
   repository(s, name);
-  if (!isDigest(digest)) throw new OciHttpError('DIGEST_INVALID', `"${digest.slice(0, 100)}" is not a sha256 digest`, { digest: digest.slice(0, 100) }, 400);
+  if (!isDigest(digest))
+    throw new OciHttpError(
+      'DIGEST_INVALID',
+      `"${digest.slice(0, 100)}" is not a sha256 digest`,
+      { digest: digest.slice(0, 100) },
+      400,
+    );
   const want = x.url.searchParams.get('artifactType');
   const manifests: Descriptor[] = [];
   for (const r of await c.store.referrers({ mediaType: MediaType.ociManifest, digest, size: 0 })) {
@@ -77,8 +101,14 @@ async function referrers(x: Exchange, c: RegistryContext, s: Snapshot, name: str
     if (want === null || entry.artifactType === want) manifests.push(entry);
   }
   const body = JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests });
-  if (body.length > MAX_MANIFEST_BYTES) throw new OciHttpError('UNKNOWN', `the referrers of ${digest} are over ${MAX_MANIFEST_BYTES} bytes`);
-  sendBytes(x, 200, { 'content-type': MediaType.ociIndex, ...(want !== null ? { 'oci-filters-applied': 'artifactType' } : {}) }, body);
+  if (body.length > MAX_MANIFEST_BYTES)
+    throw new OciHttpError('UNKNOWN', `the referrers of ${digest} are over ${MAX_MANIFEST_BYTES} bytes`);
+  sendBytes(
+    x,
+    200,
+    { 'content-type': MediaType.ociIndex, ...(want !== null ? { 'oci-filters-applied': 'artifactType' } : {}) },
+    body,
+  );
 }
 
 /** Answers a GET or HEAD under /v2/ (pushes never reach here). */
@@ -102,14 +132,24 @@ export async function handleRegistryRead(x: Exchange, c: RegistryContext, route:
       return manifest(x, c, await c.snapshots.get(), route.name, route.reference);
     case 'blob':
       repository(await c.snapshots.get(), route.name);
-      if (!isDigest(route.digest)) throw new OciHttpError('DIGEST_INVALID', `"${route.digest.slice(0, 100)}" is not a sha256 digest`, undefined, 400);
+      if (!isDigest(route.digest))
+        throw new OciHttpError(
+          'DIGEST_INVALID',
+          `"${route.digest.slice(0, 100)}" is not a sha256 digest`,
+          undefined,
+          400,
+        );
       return sendBlob(x, c.store, route.digest);
     case 'referrers':
       return referrers(x, c, await c.snapshots.get(), route.name, route.digest);
     case 'upload':
       throw new OciHttpError('BLOB_UPLOAD_UNKNOWN', 'this registry is read-only: there are no uploads');
     case 'unknown':
-      throw new OciHttpError('NAME_UNKNOWN', `${x.url.pathname.slice(0, 300)} is not an endpoint of this registry`, undefined, 404);
+      throw new OciHttpError(
+        'NAME_UNKNOWN',
+        `${x.url.pathname.slice(0, 300)} is not an endpoint of this registry`,
+        undefined,
+        404,
+      );
   }
 }
-

@@ -33,7 +33,11 @@ export function parseRegistryPath(pathname: string): RegistryRoute | undefined {
   if (last === undefined) return { kind: 'unknown' };
   const verb = m[2];
   return named(m[1], (name) =>
-    verb === 'manifests' ? { kind: 'manifest', name, reference: last } : verb === 'blobs' ? { kind: 'blob', name, digest: last } : { kind: 'referrers', name, digest: last },
+    verb === 'manifests'
+      ? { kind: 'manifest', name, reference: last }
+      : verb === 'blobs'
+        ? { kind: 'blob', name, digest: last }
+        : { kind: 'referrers', name, digest: last },
   );
 }
 

@@ -62,26 +62,51 @@ async function dispatch(x: Exchange, o: ServeOptions, snapshots: IndexSnapshots)
   if (route) x.res.setHeader('docker-distribution-api-version', 'registry/2.0');
   if (o.auth && !(await o.auth.check(x.req.headers.authorization))) {
     const headers = { 'www-authenticate': REALM };
-    if (route) sendOciError(x, new OciHttpError('UNAUTHORIZED', 'authentication required: a user and password from the server\'s htpasswd file'), headers);
+    if (route)
+      sendOciError(
+        x,
+        new OciHttpError(
+          'UNAUTHORIZED',
+          "authentication required: a user and password from the server's htpasswd file",
+        ),
+        headers,
+      );
     else sendJson(x, 401, { error: { code: 'auth_failed', message: 'authentication required' } }, headers);
     return;
   }
   if (!READ_METHODS.has(x.req.method ?? '')) {
     const headers = { allow: 'GET, HEAD', connection: 'close' };
-    if (route) sendOciError(x, new OciHttpError('UNSUPPORTED', `${x.req.method ?? ''} is not supported: scrydon serve is a read-only registry (pull only)`), headers);
+    if (route)
+      sendOciError(
+        x,
+        new OciHttpError(
+          'UNSUPPORTED',
+          `${x.req.method ?? ''} is not supported: scrydon serve is a read-only registry (pull only)`,
+        ),
+        headers,
+      );
     else sendJson(x, 405, { error: { code: 'usage', message: 'read-only: only GET and HEAD' } }, headers);
     return;
   }
   if (route) return handleRegistryRead(x, { store: o.store, snapshots }, route);
-  if (x.url.pathname === '/api' || x.url.pathname.startsWith('/api/')) return handleApi(x, { store: o.store, paths: o.paths, installRoot: o.installRoot ?? o.paths.packs, snapshots });
+  if (x.url.pathname === '/api' || x.url.pathname.startsWith('/api/'))
+    return handleApi(x, { store: o.store, paths: o.paths, installRoot: o.installRoot ?? o.paths.packs, snapshots });
   if (!handlePage(x)) sendBytes(x, 404, { 'content-type': 'text/plain; charset=utf-8' }, 'not found\n');
 }
 
 function listenError(e: NodeJS.ErrnoException, l: ListenAddress): ScrydonError {
   const where = `${l.host || '*'}:${l.port}`;
-  if (e.code === 'EADDRINUSE') return new ScrydonError('address_in_use', `${where} is already in use`, { hint: 'pick another port with --addr HOST:PORT (port 0 lets the system choose)' });
-  if (e.code === 'EACCES') return new ScrydonError('address_in_use', `not allowed to listen on ${where}`, { hint: 'ports below 1024 need privileges; pick a higher one' });
-  return new ScrydonError('usage', `cannot listen on ${where}: ${e.message}`, { hint: 'the host must be an address of this machine' });
+  if (e.code === 'EADDRINUSE')
+    return new ScrydonError('address_in_use', `${where} is already in use`, {
+      hint: 'pick another port with --addr HOST:PORT (port 0 lets the system choose)',
+    });
+  if (e.code === 'EACCES')
+    return new ScrydonError('address_in_use', `not allowed to listen on ${where}`, {
+      hint: 'ports below 1024 need privileges; pick a higher one',
+    });
+  return new ScrydonError('usage', `cannot listen on ${where}: ${e.message}`, {
+    hint: 'the host must be an address of this machine',
+  });
 }
 
 /** Starts the registry, API and page on `o.listen`; resolves once it listens. */
@@ -109,7 +134,13 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
       const bytes = done && !x.head ? Number(res.getHeader('content-length') ?? 0) : 0;
       stats.requests++;
       stats.bytesSent += bytes;
-      o.onRequest?.({ method: req.method ?? '', path: url.pathname, status: res.statusCode, bytes, ms: Number(process.hrtime.bigint() - started) / 1e6 });
+      o.onRequest?.({
+        method: req.method ?? '',
+        path: url.pathname,
+        status: res.statusCode,
+        bytes,
+        ms: Number(process.hrtime.bigint() - started) / 1e6,
+      });
       active.delete(res);
       if (active.size === 0) drained?.();
     });
@@ -120,11 +151,13 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
         o.onError?.(e);
       }
       if (res.headersSent) res.destroy();
-      else sendOciError(x, known ? e : new OciHttpError('UNKNOWN', 'internal error (see the server\'s log)'));
+      else sendOciError(x, known ? e : new OciHttpError('UNKNOWN', "internal error (see the server's log)"));
     });
   };
 
-  const server: Server = o.tls ? createHttpsServer({ cert: o.tls.cert, key: o.tls.key }, handler) : createHttpServer(handler);
+  const server: Server = o.tls
+    ? createHttpsServer({ cert: o.tls.cert, key: o.tls.key }, handler)
+    : createHttpServer(handler);
   server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e) => reject(listenError(e as NodeJS.ErrnoException, o.listen)));

@@ -29,9 +29,20 @@ export interface SignatureStatus {
 
 /** Codes that mean a signature was checked and refused (catalog-spec/error-codes.md, "Signatures and policy"). */
 const SIGNATURE_FAILURES: ReadonlySet<string> = new Set([
-  'signature_not_found', 'signature_invalid', 'signature_unsupported', 'claim_mismatch', 'identity_mismatch', 'issuer_mismatch',
-  'certificate_expired', 'certificate_untrusted', 'tlog_invalid', 'tlog_mismatch', 'timestamp_missing', 'timestamp_invalid',
-  'key_mismatch', 'verify_failed',
+  'signature_not_found',
+  'signature_invalid',
+  'signature_unsupported',
+  'claim_mismatch',
+  'identity_mismatch',
+  'issuer_mismatch',
+  'certificate_expired',
+  'certificate_untrusted',
+  'tlog_invalid',
+  'tlog_mismatch',
+  'timestamp_missing',
+  'timestamp_invalid',
+  'key_mismatch',
+  'verify_failed',
 ]);
 
 function isSignatureFailure(p: RunPack): boolean {
@@ -48,7 +59,12 @@ export async function signatureStatus(store: Store, d: Descriptor, lastRun?: Run
       return { status: 'verified', signers, ...(newest[0] ? { verifiedAt: newest[0].verifiedAt } : {}) };
     }
     if (lastRun && isSignatureFailure(lastRun)) {
-      return { status: 'failed', signers: [], ...(lastRun.code ? { code: lastRun.code } : {}), ...(lastRun.detail ? { detail: lastRun.detail } : {}) };
+      return {
+        status: 'failed',
+        signers: [],
+        ...(lastRun.code ? { code: lastRun.code } : {}),
+        ...(lastRun.detail ? { detail: lastRun.detail } : {}),
+      };
     }
     const found = await findSignatures(store, d, await storeLegacyRefs(store, d));
     const n = found.bundles.length + found.legacy.length;

@@ -17,9 +17,13 @@ export async function loadTls(certFile: string, keyFile: string): Promise<TlsFil
   try {
     createSecureContext({ cert, key });
   } catch (e) {
-    throw new ScrydonError('tls_error', `${certFile} and ${keyFile} are not a PEM certificate and its private key: ${(e as Error).message}`, {
-      hint: 'give --tls-cert a PEM certificate (chain) and --tls-key the PEM key it was issued for',
-    });
+    throw new ScrydonError(
+      'tls_error',
+      `${certFile} and ${keyFile} are not a PEM certificate and its private key: ${(e as Error).message}`,
+      {
+        hint: 'give --tls-cert a PEM certificate (chain) and --tls-key the PEM key it was issued for',
+      },
+    );
   }
   return { cert, key };
 }

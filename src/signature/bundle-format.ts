@@ -11,7 +11,9 @@ interface BundleReferrer {
 
 /** A descriptor with its fields in go-containerregistry's order (v1.Descriptor: mediaType, size, digest, …, artifactType). */
 function goDescriptor(d: Descriptor, artifactType?: string): Record<string, unknown> {
-  return artifactType === undefined ? { mediaType: d.mediaType, size: d.size, digest: d.digest } : { mediaType: d.mediaType, size: d.size, digest: d.digest, artifactType };
+  return artifactType === undefined
+    ? { mediaType: d.mediaType, size: d.size, digest: d.digest }
+    : { mediaType: d.mediaType, size: d.size, digest: d.digest, artifactType };
 }
 
 /**
@@ -19,7 +21,12 @@ function goDescriptor(d: Descriptor, artifactType?: string): Record<string, unkn
  * encoding/json, then the top-level artifactType): Go's field order, annotations sorted, and the bundle's
  * artifactType on the config descriptor too.
  */
-export function bundleReferrer(subject: Descriptor, bundle: Buffer, predicateType: string, created: string): BundleReferrer {
+export function bundleReferrer(
+  subject: Descriptor,
+  bundle: Buffer,
+  predicateType: string,
+  created: string,
+): BundleReferrer {
   const config = descriptorOf(MediaType.ociEmpty, EMPTY_JSON);
   const layer = descriptorOf(MediaType.sigstoreBundleV03, bundle);
   const manifestBytes = encodeJson({

@@ -33,7 +33,12 @@ interface Candidates {
 /** Sigstore bundles are a few KiB; simple-signing payloads far less. */
 const MAX_BUNDLE_BYTES = 4 * 1024 * 1024;
 
-export async function readBlob(target: ReadOnlyTarget, d: Descriptor, limit: number, o: IoOptions = {}): Promise<Buffer> {
+export async function readBlob(
+  target: ReadOnlyTarget,
+  d: Descriptor,
+  limit: number,
+  o: IoOptions = {},
+): Promise<Buffer> {
   return readAllBounded(verified(await target.fetch(d, o), d, target.name), limit, `${d.digest} in ${target.name}`);
 }
 
@@ -47,7 +52,12 @@ async function manifestOf(target: ReadOnlyTarget, d: Descriptor, o: IoOptions): 
  * Every signature stored for `subject` on `target`: referrers (each one opened and judged by its layers,
  * never by artifactType alone) and the legacy `.sig` manifests under `legacyRefs`.
  */
-export async function findSignatures(target: ReadOnlyTarget, subject: Descriptor, legacyRefs: readonly string[], o: IoOptions = {}): Promise<Candidates> {
+export async function findSignatures(
+  target: ReadOnlyTarget,
+  subject: Descriptor,
+  legacyRefs: readonly string[],
+  o: IoOptions = {},
+): Promise<Candidates> {
   const out: Candidates = { bundles: [], legacy: [] };
   if (hasReferrers(target)) {
     for (const r of await target.referrers(subject, o)) {
@@ -55,7 +65,11 @@ export async function findSignatures(target: ReadOnlyTarget, subject: Descriptor
       if (!m || (m.subject !== undefined && m.subject.digest !== subject.digest)) continue;
       const layer = bundleLayerOf(m);
       if (layer) {
-        out.bundles.push({ manifest: r, bytes: await readBlob(target, layer, MAX_BUNDLE_BYTES, o), predicateType: m.annotations?.[Annotation.bundlePredicateType] });
+        out.bundles.push({
+          manifest: r,
+          bytes: await readBlob(target, layer, MAX_BUNDLE_BYTES, o),
+          predicateType: m.annotations?.[Annotation.bundlePredicateType],
+        });
         continue;
       }
       const layers = legacyLayers(m, `${target.name}: referrer ${r.digest}`);

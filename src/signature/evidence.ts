@@ -48,9 +48,20 @@ export function verifiedTimes(e: SignedEntity): string[] {
 }
 
 /** cosign's comparePublicKey: the key (or certificate) recorded in the log entry is the signer's. */
-export function checkLogKey(v: LogBodyVerifier, signerKey: KeyObject, cert: CertificateFacts | undefined, where: string): void {
+export function checkLogKey(
+  v: LogBodyVerifier,
+  signerKey: KeyObject,
+  cert: CertificateFacts | undefined,
+  where: string,
+): void {
   const signerSpki = signerKey.export({ format: 'der', type: 'spki' });
-  const ok = v.kind === 'certificate' ? (cert ? v.der.equals(cert.der) : false) || v.spki.equals(signerSpki) : v.spki.equals(signerSpki);
-  if (!ok) throw new ScrydonError('tlog_mismatch', `${where}: the public key in the transparency log entry is not the signer's`);
+  const ok =
+    v.kind === 'certificate'
+      ? (cert ? v.der.equals(cert.der) : false) || v.spki.equals(signerSpki)
+      : v.spki.equals(signerSpki);
+  if (!ok)
+    throw new ScrydonError(
+      'tlog_mismatch',
+      `${where}: the public key in the transparency log entry is not the signer's`,
+    );
 }
-

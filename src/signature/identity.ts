@@ -16,7 +16,10 @@ export function exact(value: string): Matcher {
 
 export function regexp(pattern: string, flag: string): Matcher {
   if (NOT_RE2.test(pattern)) {
-    throw new ScrydonError('usage', `${flag} "${pattern}" uses lookaround or a backreference, which cosign's RE2 does not support`);
+    throw new ScrydonError(
+      'usage',
+      `${flag} "${pattern}" uses lookaround or a backreference, which cosign's RE2 does not support`,
+    );
   }
   try {
     return { kind: 'regexp', pattern, re: new RegExp(pattern, 'u') };
@@ -39,15 +42,30 @@ export interface IdentityRequirement {
 }
 
 /** The certificate identity matching `req`: some SAN matches, and the issuer matches. Returns the SAN that matched. */
-export function matchIdentity(sans: readonly string[], issuer: string | undefined, req: IdentityRequirement, where: string): string {
+export function matchIdentity(
+  sans: readonly string[],
+  issuer: string | undefined,
+  req: IdentityRequirement,
+  where: string,
+): string {
   const san = sans.find((s) => matches(req.identity, s));
   if (san === undefined) {
-    throw new ScrydonError('identity_mismatch', `${where}: no identity of the signing certificate (${sans.map((s) => `"${s}"`).join(', ') || 'none'}) matches ${describeMatcher(req.identity)}`, {
-      hint: req.identity.kind === 'exact' ? 'an exact --certificate-identity must equal a SAN in full' : 'check the pattern; anchor it with ^…$',
-    });
+    throw new ScrydonError(
+      'identity_mismatch',
+      `${where}: no identity of the signing certificate (${sans.map((s) => `"${s}"`).join(', ') || 'none'}) matches ${describeMatcher(req.identity)}`,
+      {
+        hint:
+          req.identity.kind === 'exact'
+            ? 'an exact --certificate-identity must equal a SAN in full'
+            : 'check the pattern; anchor it with ^…$',
+      },
+    );
   }
   if (issuer === undefined || !matches(req.issuer, issuer)) {
-    throw new ScrydonError('issuer_mismatch', `${where}: the certificate's OIDC issuer ${issuer === undefined ? '(none)' : `"${issuer}"`} does not match ${describeMatcher(req.issuer)}`);
+    throw new ScrydonError(
+      'issuer_mismatch',
+      `${where}: the certificate's OIDC issuer ${issuer === undefined ? '(none)' : `"${issuer}"`} does not match ${describeMatcher(req.issuer)}`,
+    );
   }
   return san;
 }

@@ -13,7 +13,15 @@ const INTOTO_STATEMENT_V1 = 'https://in-toto.io/Statement/v1';
  */
 export function signStatement(digest: Digest, annotations: Readonly<Record<string, string>> = {}): Buffer {
   const subject = { digest: { sha256: digestHex(digest) }, annotations: { ...annotations } };
-  return Buffer.from(JSON.stringify({ _type: INTOTO_STATEMENT_V1, subject: [subject], predicateType: COSIGN_SIGN_PREDICATE, predicate: {} }), 'utf8');
+  return Buffer.from(
+    JSON.stringify({
+      _type: INTOTO_STATEMENT_V1,
+      subject: [subject],
+      predicateType: COSIGN_SIGN_PREDICATE,
+      predicate: {},
+    }),
+    'utf8',
+  );
 }
 
 interface StatementCheck {
@@ -27,21 +35,37 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 }
 
 /** The claim of a verified DSSE envelope: in-toto payload, the digest among the subjects, the predicate type and annotations asked for. */
-export function checkStatement(payloadType: string, payload: Buffer, want: StatementCheck, where: string): { predicateType: string } {
-  if (payloadType !== MediaType.inTotoPayload) throw new ScrydonError('claim_mismatch', `${where}: the DSSE payload type is "${payloadType}", not ${MediaType.inTotoPayload}`);
+export function checkStatement(
+  payloadType: string,
+  payload: Buffer,
+  want: StatementCheck,
+  where: string,
+): { predicateType: string } {
+  if (payloadType !== MediaType.inTotoPayload)
+    throw new ScrydonError(
+      'claim_mismatch',
+      `${where}: the DSSE payload type is "${payloadType}", not ${MediaType.inTotoPayload}`,
+    );
   let st: unknown;
   try {
     st = JSON.parse(payload.toString('utf8'));
   } catch (e) {
     throw new ScrydonError('claim_mismatch', `${where}: the in-toto statement is not JSON`, { cause: e });
   }
-  if (!isRecord(st) || !Array.isArray(st.subject)) throw new ScrydonError('claim_mismatch', `${where}: the payload is not an in-toto statement`);
+  if (!isRecord(st) || !Array.isArray(st.subject))
+    throw new ScrydonError('claim_mismatch', `${where}: the payload is not an in-toto statement`);
   const hex = digestHex(want.digest);
-  const subject = st.subject.find((s): s is Record<string, unknown> => isRecord(s) && isRecord(s.digest) && s.digest.sha256 === hex);
-  if (!subject) throw new ScrydonError('claim_mismatch', `${where}: the statement's subjects do not include ${want.digest}`);
+  const subject = st.subject.find(
+    (s): s is Record<string, unknown> => isRecord(s) && isRecord(s.digest) && s.digest.sha256 === hex,
+  );
+  if (!subject)
+    throw new ScrydonError('claim_mismatch', `${where}: the statement's subjects do not include ${want.digest}`);
   const predicateType = typeof st.predicateType === 'string' ? st.predicateType : '';
   if (predicateType !== want.predicateType) {
-    throw new ScrydonError('claim_mismatch', `${where}: the predicate type is "${predicateType}", not the required "${want.predicateType}"`);
+    throw new ScrydonError(
+      'claim_mismatch',
+      `${where}: the predicate type is "${predicateType}", not the required "${want.predicateType}"`,
+    );
   }
   checkAnnotations(isRecord(subject.annotations) ? subject.annotations : {}, want.annotations, where);
   return { predicateType };

@@ -50,7 +50,9 @@ function deriveKey(password: string, salt: Buffer, p: ScryptParams): Promise<Buf
   // Node's default maxmem (32 MiB) is below what N=2^16, r=8 needs (128 * N * r bytes = 64 MiB)
   const maxmem = 128 * p.N * p.r + 16 * 1024 * 1024;
   return new Promise((resolve, reject) =>
-    scrypt(Buffer.from(password, 'utf8'), salt, 32, { N: p.N, r: p.r, p: p.p, maxmem }, (e, key) => (e ? reject(e) : resolve(key))),
+    scrypt(Buffer.from(password, 'utf8'), salt, 32, { N: p.N, r: p.r, p: p.p, maxmem }, (e, key) =>
+      e ? reject(e) : resolve(key),
+    ),
   );
 }
 
@@ -71,18 +73,29 @@ function parseEnvelope(pem: string, where: string): Envelope {
   const cipher = o.cipher ?? {};
   const params = (kdf.params ?? {}) as Record<string, unknown>;
   if (kdf.name !== 'scrypt' || cipher.name !== 'nacl/secretbox') {
-    throw new ScrydonError('key_params_unsupported', `${where}: kdf "${String(kdf.name)}" with cipher "${String(cipher.name)}" is not cosign's scrypt + nacl/secretbox`);
+    throw new ScrydonError(
+      'key_params_unsupported',
+      `${where}: kdf "${String(kdf.name)}" with cipher "${String(cipher.name)}" is not cosign's scrypt + nacl/secretbox`,
+    );
   }
   const N = params.N;
   const r = params.r;
   const p = params.p;
   if (!ALLOWED_SCRYPT_PARAMS.some((a) => a.N === N && a.r === r && a.p === p)) {
-    throw new ScrydonError('key_params_unsupported', `${where}: scrypt parameters N=${String(N)} r=${String(r)} p=${String(p)} are not a set cosign accepts`, {
-      hint: 'cosign (and scrydon) decrypt only N=32768, 65536 or 131072 with r=8, p=1',
-    });
+    throw new ScrydonError(
+      'key_params_unsupported',
+      `${where}: scrypt parameters N=${String(N)} r=${String(r)} p=${String(p)} are not a set cosign accepts`,
+      {
+        hint: 'cosign (and scrydon) decrypt only N=32768, 65536 or 131072 with r=8, p=1',
+      },
+    );
   }
   return {
-    kdf: { name: 'scrypt', params: { N: N as number, r: r as number, p: p as number }, salt: b64Field(kdf.salt, 'the scrypt salt', where) },
+    kdf: {
+      name: 'scrypt',
+      params: { N: N as number, r: r as number, p: p as number },
+      salt: b64Field(kdf.salt, 'the scrypt salt', where),
+    },
     cipher: { name: 'nacl/secretbox', nonce: b64Field(cipher.nonce, 'the nonce', where) },
     ciphertext: b64Field((o as Record<string, unknown>).ciphertext, 'the ciphertext', where),
   };
@@ -91,12 +104,17 @@ function parseEnvelope(pem: string, where: string): Envelope {
 /** Decrypts an `ENCRYPTED SIGSTORE|COSIGN PRIVATE KEY` PEM to the PKCS#8 DER it holds. */
 export async function decryptCosignKey(pem: string, password: string, where: string): Promise<Buffer> {
   const env = parseEnvelope(pem, where);
-  if (env.cipher.nonce.length !== nacl.secretbox.nonceLength) throw new ScrydonError('key_invalid', `${where}: the nonce is not 24 bytes`);
+  if (env.cipher.nonce.length !== nacl.secretbox.nonceLength)
+    throw new ScrydonError('key_invalid', `${where}: the nonce is not 24 bytes`);
   const key = await deriveKey(password, env.kdf.salt, env.kdf.params);
-  const der = nacl.secretbox.open(new Uint8Array(env.ciphertext), new Uint8Array(env.cipher.nonce), new Uint8Array(key));
+  const der = nacl.secretbox.open(
+    new Uint8Array(env.ciphertext),
+    new Uint8Array(env.cipher.nonce),
+    new Uint8Array(key),
+  );
   if (!der) {
     throw new ScrydonError('key_password', `${where}: the password does not decrypt this key`, {
-      hint: 'set COSIGN_PASSWORD to the key\'s password (an empty password is valid)',
+      hint: "set COSIGN_PASSWORD to the key's password (an empty password is valid)",
     });
   }
   return Buffer.from(der);
@@ -108,7 +126,11 @@ function wrapPem(label: string, body: Buffer): string {
 }
 
 /** Encrypts PKCS#8 DER as cosign does; cosign decrypts what this writes. */
-export async function encryptCosignKey(pkcs8: Buffer, password: string, params: ScryptParams = DEFAULT_SCRYPT_PARAMS): Promise<string> {
+export async function encryptCosignKey(
+  pkcs8: Buffer,
+  password: string,
+  params: ScryptParams = DEFAULT_SCRYPT_PARAMS,
+): Promise<string> {
   const salt = randomBytes(32);
   const nonce = randomBytes(nacl.secretbox.nonceLength);
   const key = await deriveKey(password, salt, params);

@@ -23,12 +23,20 @@ async function exists(p: string): Promise<boolean> {
  * `scrydon key generate`: `<prefix>.key` (encrypted, mode 0600) and `<prefix>.pub` (0644) in `dir`, as
  * `cosign generate-key-pair` writes them. Existing files are kept unless `force`.
  */
-export async function writeNewKeyPair(dir: string, prefix: string, password: string, force: boolean): Promise<WrittenKeyPair> {
+export async function writeNewKeyPair(
+  dir: string,
+  prefix: string,
+  password: string,
+  force: boolean,
+): Promise<WrittenKeyPair> {
   const privateKey = join(dir, `${prefix}.key`);
   const publicKey = join(dir, `${prefix}.pub`);
   if (!force) {
     for (const p of [privateKey, publicKey]) {
-      if (await exists(p)) throw new ScrydonError('usage', `${p} already exists`, { hint: 'choose another --output-key-prefix, or pass --force to overwrite' });
+      if (await exists(p))
+        throw new ScrydonError('usage', `${p} already exists`, {
+          hint: 'choose another --output-key-prefix, or pass --force to overwrite',
+        });
     }
   }
   const pair = await generateKeyPair(password);

@@ -12,14 +12,19 @@ const REFUSED = /^(?:https?|awskms|gcpkms|azurekms|hashivault|k8s|gitlab|github|
 export function parseKeyRef(ref: string): KeyRef {
   if (ref.startsWith('env://')) {
     const name = ref.slice('env://'.length);
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new ScrydonError('key_invalid', `"${ref}" does not name an environment variable`);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+      throw new ScrydonError('key_invalid', `"${ref}" does not name an environment variable`);
     return { kind: 'env', name };
   }
   if (REFUSED.test(ref)) {
     const scheme = ref.slice(0, ref.indexOf(':'));
-    throw new ScrydonError('key_invalid', `key references of the ${scheme}: kind are not supported: scrydon reads keys offline only`, {
-      hint: 'give a file path, or env://NAME with the PEM in that variable',
-    });
+    throw new ScrydonError(
+      'key_invalid',
+      `key references of the ${scheme}: kind are not supported: scrydon reads keys offline only`,
+      {
+        hint: 'give a file path, or env://NAME with the PEM in that variable',
+      },
+    );
   }
   if (ref === '') throw new ScrydonError('key_invalid', 'the key reference is empty');
   return { kind: 'file', path: ref };
@@ -32,7 +37,8 @@ const MAX_KEY_BYTES = 64 * 1024;
 export async function readKeyRef(r: KeyRef, env: (name: string) => string | undefined): Promise<string> {
   if (r.kind === 'env') {
     const v = env(r.name);
-    if (v === undefined || v === '') throw new ScrydonError('key_invalid', `environment variable ${r.name} (from env://${r.name}) is not set`);
+    if (v === undefined || v === '')
+      throw new ScrydonError('key_invalid', `environment variable ${r.name} (from env://${r.name}) is not set`);
     return v;
   }
   let buf: Buffer;
@@ -40,8 +46,13 @@ export async function readKeyRef(r: KeyRef, env: (name: string) => string | unde
     buf = await readFile(r.path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new ScrydonError(code === 'ENOENT' ? 'not_found' : 'io_error', `cannot read key file ${r.path}: ${code ?? (e as Error).message}`, { cause: e });
+    throw new ScrydonError(
+      code === 'ENOENT' ? 'not_found' : 'io_error',
+      `cannot read key file ${r.path}: ${code ?? (e as Error).message}`,
+      { cause: e },
+    );
   }
-  if (buf.byteLength > MAX_KEY_BYTES) throw new ScrydonError('key_invalid', `${r.path} is ${buf.byteLength} bytes: not a PEM key`);
+  if (buf.byteLength > MAX_KEY_BYTES)
+    throw new ScrydonError('key_invalid', `${r.path} is ${buf.byteLength} bytes: not a PEM key`);
   return buf.toString('utf8');
 }

@@ -1,4 +1,12 @@
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  sign,
+  verify,
+  type KeyObject,
+} from 'node:crypto';
 import { ScrydonError } from '../errors.js';
 import { decryptCosignKey, encryptCosignKey, isEncryptedCosignKey, pemLabel } from './key-encryption.js';
 
@@ -65,20 +73,35 @@ function keyType(k: KeyObject, where: string): KeyType {
   if (type === 'ec') {
     const curve = k.asymmetricKeyDetails?.namedCurve ?? 'unknown';
     const hit = CURVES[curve];
-    if (!hit) throw new ScrydonError('key_unsupported', `${where}: ECDSA curve ${curve} is not supported (P-256, P-384 and P-521 are)`);
+    if (!hit)
+      throw new ScrydonError(
+        'key_unsupported',
+        `${where}: ECDSA curve ${curve} is not supported (P-256, P-384 and P-521 are)`,
+      );
     return hit;
   }
   if (type === 'rsa') {
     const bits = k.asymmetricKeyDetails?.modulusLength ?? 0;
-    if (!RSA_SIZES.has(bits)) throw new ScrydonError('key_unsupported', `${where}: RSA keys of ${bits} bits are not supported (2048, 3072 and 4096 are)`);
+    if (!RSA_SIZES.has(bits))
+      throw new ScrydonError(
+        'key_unsupported',
+        `${where}: RSA keys of ${bits} bits are not supported (2048, 3072 and 4096 are)`,
+      );
     return { signs: RSA, verifies: [RSA] };
   }
   if (type === 'ed25519') {
-    throw new ScrydonError('key_unsupported', `${where}: Ed25519 keys are refused: cosign signs with them as Ed25519ph (pre-hashed), which Node cannot compute or verify`, {
-      hint: 'use an ECDSA P-256 key (scrydon key generate writes one)',
-    });
+    throw new ScrydonError(
+      'key_unsupported',
+      `${where}: Ed25519 keys are refused: cosign signs with them as Ed25519ph (pre-hashed), which Node cannot compute or verify`,
+      {
+        hint: 'use an ECDSA P-256 key (scrydon key generate writes one)',
+      },
+    );
   }
-  throw new ScrydonError('key_unsupported', `${where}: ${type ?? 'unknown'} keys are not supported (ECDSA P-256/P-384/P-521 and RSA are)`);
+  throw new ScrydonError(
+    'key_unsupported',
+    `${where}: ${type ?? 'unknown'} keys are not supported (ECDSA P-256/P-384/P-521 and RSA are)`,
+  );
 }
 
 /** The scheme under which `signature` verifies `data` with `k`, or undefined when none does. */
@@ -117,9 +140,13 @@ function publicKeyInfo(key: KeyObject, where: string): PublicKeyInfo {
 export function parsePublicKey(pem: string, where: string): PublicKeyInfo {
   const label = pemLabel(pem);
   if (label !== 'PUBLIC KEY' && label !== 'RSA PUBLIC KEY' && label !== 'CERTIFICATE') {
-    throw new ScrydonError('key_invalid', `${where}: not a public key PEM (found ${label ? `"${label}"` : 'no PEM block'})`, {
-      hint: 'give the cosign.pub file (-----BEGIN PUBLIC KEY-----)',
-    });
+    throw new ScrydonError(
+      'key_invalid',
+      `${where}: not a public key PEM (found ${label ? `"${label}"` : 'no PEM block'})`,
+      {
+        hint: 'give the cosign.pub file (-----BEGIN PUBLIC KEY-----)',
+      },
+    );
   }
   let key: KeyObject;
   try {
@@ -138,20 +165,28 @@ export async function parsePrivateKey(pem: string, password: string | undefined,
   let privateKey: KeyObject;
   if (isEncryptedCosignKey(pem)) {
     if (password === undefined) {
-      throw new ScrydonError('key_password', `${where} is encrypted and no password was given`, { hint: 'set COSIGN_PASSWORD, or run on a terminal to be asked' });
+      throw new ScrydonError('key_password', `${where} is encrypted and no password was given`, {
+        hint: 'set COSIGN_PASSWORD, or run on a terminal to be asked',
+      });
     }
     const der = await decryptCosignKey(pem, password, where);
     try {
       privateKey = createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
     } catch (e) {
-      throw new ScrydonError('key_invalid', `${where}: the decrypted key is not PKCS#8 (cosign refuses it too)`, { cause: e });
+      throw new ScrydonError('key_invalid', `${where}: the decrypted key is not PKCS#8 (cosign refuses it too)`, {
+        cause: e,
+      });
     }
   } else {
     const label = pemLabel(pem);
     if (label !== 'PRIVATE KEY' && label !== 'EC PRIVATE KEY' && label !== 'RSA PRIVATE KEY') {
-      throw new ScrydonError('key_invalid', `${where}: not a private key PEM scrydon reads (found ${label ? `"${label}"` : 'no PEM block'})`, {
-        hint: 'give cosign.key (ENCRYPTED SIGSTORE PRIVATE KEY) or an unencrypted PKCS#8 PEM',
-      });
+      throw new ScrydonError(
+        'key_invalid',
+        `${where}: not a private key PEM scrydon reads (found ${label ? `"${label}"` : 'no PEM block'})`,
+        {
+          hint: 'give cosign.key (ENCRYPTED SIGSTORE PRIVATE KEY) or an unencrypted PKCS#8 PEM',
+        },
+      );
     }
     try {
       privateKey = createPrivateKey(pem);

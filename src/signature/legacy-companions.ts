@@ -22,7 +22,8 @@ export type Companions = (node: Descriptor, o: IoOptions) => Promise<RootToCopy[
 type SignatureFinder = (d: Descriptor, o: IoOptions) => Promise<Array<{ ref: string; root: Descriptor }>>;
 
 /** Where the copy writes them: one repository's tag, the store under one repository, or the store names as found (save). */
-export type SignaturePlacement = { kind: 'repository' } | { kind: 'store'; repository: string } | { kind: 'same-names' };
+export type SignaturePlacement =
+  { kind: 'repository' } | { kind: 'store'; repository: string } | { kind: 'same-names' };
 
 async function resolveOrNone(src: ReadOnlyTarget, ref: string, o: IoOptions): Promise<Descriptor | undefined> {
   try {
@@ -39,8 +40,16 @@ async function resolveOrNone(src: ReadOnlyTarget, ref: string, o: IoOptions): Pr
  */
 async function isLegacySignature(src: ReadOnlyTarget, d: Descriptor, o: IoOptions): Promise<boolean> {
   if (d.mediaType !== MediaType.ociManifest && d.mediaType !== MediaType.dockerManifest) return false;
-  const node = parseGraphNode(await readAllBounded(verified(await src.fetch(d, o), d, src.name), MAX_MANIFEST_BYTES, `manifest ${d.digest}`), d.mediaType, `${src.name}: ${d.digest}`);
-  return node.kind === 'manifest' && node.manifest.layers.length > 0 && node.manifest.layers.every((l) => l.mediaType === MediaType.cosignSimpleSigning);
+  const node = parseGraphNode(
+    await readAllBounded(verified(await src.fetch(d, o), d, src.name), MAX_MANIFEST_BYTES, `manifest ${d.digest}`),
+    d.mediaType,
+    `${src.name}: ${d.digest}`,
+  );
+  return (
+    node.kind === 'manifest' &&
+    node.manifest.layers.length > 0 &&
+    node.manifest.layers.every((l) => l.mediaType === MediaType.cosignSimpleSigning)
+  );
 }
 
 /** A repository's `sha256-<hex>.sig` tag (a registry repository, an OCI layout directory). */
@@ -55,7 +64,9 @@ export function inRepository(src: ReadOnlyTarget): SignatureFinder {
 /** Every store tag `<repository>:sha256-<hex>.sig` of the digest. */
 export function inStore(store: Store): SignatureFinder {
   return async (d, o) => {
-    const found = await Promise.all((await storeLegacyRefs(store, d)).map(async (ref) => ({ ref, root: await store.resolve(ref) })));
+    const found = await Promise.all(
+      (await storeLegacyRefs(store, d)).map(async (ref) => ({ ref, root: await store.resolve(ref) })),
+    );
     const ok = await Promise.all(found.map((f) => isLegacySignature(store, f.root, o)));
     return found.filter((_, i) => ok[i]);
   };
@@ -70,7 +81,12 @@ export function legacyCompanions(find: SignatureFinder, to: SignaturePlacement):
     // one .sig tag per digest at a repository-like destination: the first one found (they differ only if signed apart)
     const first = found[0];
     if (!first) return [];
-    return [{ root: first.root, tags: [to.kind === 'repository' ? legacySignatureTag(d.digest) : storeLegacyRef(to.repository, d)] }];
+    return [
+      {
+        root: first.root,
+        tags: [to.kind === 'repository' ? legacySignatureTag(d.digest) : storeLegacyRef(to.repository, d)],
+      },
+    ];
   };
 }
 

@@ -53,8 +53,16 @@ export function legacyImage(existing: readonly LegacyLayer[], add: LegacyLayer):
   const layers = dupe ? [...existing] : [...existing, add];
   const configBytes = configFor(layers);
   const config = descriptorOf(MediaType.ociConfig, configBytes);
-  const manifestBytes = encodeJson({ schemaVersion: 2, mediaType: MediaType.ociManifest, config, layers: layers.map(layerDescriptor) });
-  return { config: { descriptor: config, bytes: configBytes }, manifest: { descriptor: descriptorOf(MediaType.ociManifest, manifestBytes), bytes: manifestBytes } };
+  const manifestBytes = encodeJson({
+    schemaVersion: 2,
+    mediaType: MediaType.ociManifest,
+    config,
+    layers: layers.map(layerDescriptor),
+  });
+  return {
+    config: { descriptor: config, bytes: configBytes },
+    manifest: { descriptor: descriptorOf(MediaType.ociManifest, manifestBytes), bytes: manifestBytes },
+  };
 }
 
 /** The simple-signing layers of a `.sig` manifest (or of cosign's experimental legacy referrer). */
@@ -64,7 +72,11 @@ export function legacyLayers(m: ImageManifest, where: string): LegacyLayer[] {
     if (l.mediaType !== MediaType.cosignSimpleSigning) continue;
     const a = l.annotations ?? {};
     const signature = a[Annotation.cosignSignature];
-    if (signature === undefined) throw new ScrydonError('signature_unsupported', `${where}: layer ${i} has no ${Annotation.cosignSignature} annotation`);
+    if (signature === undefined)
+      throw new ScrydonError(
+        'signature_unsupported',
+        `${where}: layer ${i} has no ${Annotation.cosignSignature} annotation`,
+      );
     const layer: LegacyLayer = { payload: { mediaType: l.mediaType, digest: l.digest, size: l.size }, signature };
     const cert = a[Annotation.cosignCertificate];
     if (cert) layer.certificate = cert;

@@ -15,9 +15,19 @@ function parseRekorBundle(json: string, where: string): RekorBundle {
     throw new ScrydonError('tlog_invalid', `${where}: the Rekor bundle annotation is not JSON`, { cause: e });
   }
   const p = isRecord(v) ? v.Payload : undefined;
-  if (!isRecord(v) || !isRecord(p) || typeof v.SignedEntryTimestamp !== 'string' || typeof p.body !== 'string' ||
-    typeof p.integratedTime !== 'number' || typeof p.logIndex !== 'number' || typeof p.logID !== 'string') {
-    throw new ScrydonError('tlog_invalid', `${where}: the Rekor bundle annotation lacks SignedEntryTimestamp or Payload {body, integratedTime, logIndex, logID}`);
+  if (
+    !isRecord(v) ||
+    !isRecord(p) ||
+    typeof v.SignedEntryTimestamp !== 'string' ||
+    typeof p.body !== 'string' ||
+    typeof p.integratedTime !== 'number' ||
+    typeof p.logIndex !== 'number' ||
+    typeof p.logID !== 'string'
+  ) {
+    throw new ScrydonError(
+      'tlog_invalid',
+      `${where}: the Rekor bundle annotation lacks SignedEntryTimestamp or Payload {body, integratedTime, logIndex, logID}`,
+    );
   }
   const body = Buffer.from(p.body, 'base64');
   let kind = '';
@@ -45,11 +55,15 @@ function parseRekorBundle(json: string, where: string): RekorBundle {
 function parseTimestampAnnotation(json: string, where: string): Buffer {
   try {
     const v = JSON.parse(json) as unknown;
-    if (isRecord(v) && typeof v.SignedRFC3161Timestamp === 'string') return Buffer.from(v.SignedRFC3161Timestamp, 'base64');
+    if (isRecord(v) && typeof v.SignedRFC3161Timestamp === 'string')
+      return Buffer.from(v.SignedRFC3161Timestamp, 'base64');
   } catch {
     /* reported below */
   }
-  throw new ScrydonError('timestamp_invalid', `${where}: the rfc3161timestamp annotation is not {"SignedRFC3161Timestamp": "<base64>"}`);
+  throw new ScrydonError(
+    'timestamp_invalid',
+    `${where}: the rfc3161timestamp annotation is not {"SignedRFC3161Timestamp": "<base64>"}`,
+  );
 }
 
 /** The decoded evidence of one simple-signing layer, for the adapter. */

@@ -21,10 +21,13 @@ export async function storeRepositoryFor(store: Store, ref: string, d: Descripto
   if (r.repository) return repositoryName(r);
   const tagged = (await store.tagged()).find((t) => t.descriptor.digest === d.digest);
   if (!tagged) {
-    throw new ScrydonError('usage', `${ref} is not tagged in the store, so a legacy .sig tag has no repository to live in`, {
-      hint: 'sign it by a tagged name (NAME:TAG or NAME@sha256:…)',
-    });
+    throw new ScrydonError(
+      'usage',
+      `${ref} is not tagged in the store, so a legacy .sig tag has no repository to live in`,
+      {
+        hint: 'sign it by a tagged name (NAME:TAG or NAME@sha256:…)',
+      },
+    );
   }
   return repositoryName(parseReference(tagged.ref));
 }
-

@@ -56,17 +56,27 @@ export function bodyVerifier(body: Buffer, where: string): LogBodyVerifier {
   const version = at(b, 'apiVersion');
   const id = `${String(kind)} ${String(version)}`;
   const pem = (v: unknown): LogBodyVerifier => {
-    if (typeof v !== 'string') throw new ScrydonError('tlog_mismatch', `${where}: the ${id} log entry names no public key`);
+    if (typeof v !== 'string')
+      throw new ScrydonError('tlog_mismatch', `${where}: the ${id} log entry names no public key`);
     return fromPem(Buffer.from(v, 'base64').toString('utf8'), where);
   };
   if (kind === 'hashedrekord' && version === '0.0.1') return pem(at(b, 'spec', 'signature', 'publicKey', 'content'));
   if (kind === 'dsse' && version === '0.0.1') return pem(at(b, 'spec', 'signatures', 0, 'verifier'));
-  if (kind === 'hashedrekord' && version === '0.0.2') return fromV2(at(b, 'spec', 'hashedRekordV002', 'signature', 'verifier'), where);
-  if (kind === 'dsse' && version === '0.0.2') return fromV2(at(b, 'spec', 'dsseV002', 'signatures', 0, 'verifier'), where);
+  if (kind === 'hashedrekord' && version === '0.0.2')
+    return fromV2(at(b, 'spec', 'hashedRekordV002', 'signature', 'verifier'), where);
+  if (kind === 'dsse' && version === '0.0.2')
+    return fromV2(at(b, 'spec', 'dsseV002', 'signatures', 0, 'verifier'), where);
   if (kind === 'rekord') {
-    throw new ScrydonError('signature_unsupported', `${where}: the log entry is a "rekord" entry (cosign before 1.4, 2021); scrydon verifies hashedrekord and dsse entries only`, {
-      hint: 're-sign the artifact with a current cosign or scrydon',
-    });
+    throw new ScrydonError(
+      'signature_unsupported',
+      `${where}: the log entry is a "rekord" entry (cosign before 1.4, 2021); scrydon verifies hashedrekord and dsse entries only`,
+      {
+        hint: 're-sign the artifact with a current cosign or scrydon',
+      },
+    );
   }
-  throw new ScrydonError('signature_unsupported', `${where}: log entries of kind ${id} are not supported (hashedrekord and dsse are)`);
+  throw new ScrydonError(
+    'signature_unsupported',
+    `${where}: log entries of kind ${id} are not supported (hashedrekord and dsse are)`,
+  );
 }

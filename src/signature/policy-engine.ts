@@ -15,7 +15,12 @@ import { policyName } from '../names/store.js';
 function globToRegExp(glob: string): RegExp {
   const body = glob
     .split('**')
-    .map((part) => part.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*'))
+    .map((part) =>
+      part
+        .split('*')
+        .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+        .join('[^/]*'),
+    )
     .join('.*');
   return new RegExp(`^${body}$`);
 }
@@ -54,7 +59,8 @@ export type Enforcement =
   | { outcome: 'not-required' | 'skipped' | 'warned'; rule: string; warnings: string[] };
 
 /**
- * Applies the policy to `ref` (matched by `name`, its repository; the store name for a stored artifact): finds its scope, runs `verify` with each requirement of the scope until one
+ * Applies the policy to `ref` (matched by `name`, its repository; the store name for a stored artifact): finds its
+ * scope, runs `verify` with each requirement of the scope until one
  * verifies (each once), and decides by profile. secure: a failure (or no scope) is verify_failed naming the
  * reference and the rule; permissive: it is a warning; disabled: nothing is verified and a warning says so.
  * `strict` (scrydon verify, whose exit status is the answer): a failed verification is verify_failed in every profile.
@@ -69,7 +75,11 @@ export async function enforce(
 ): Promise<Enforcement> {
   const file = source ?? 'the default policy';
   if (policy.profile === 'disabled') {
-    return { outcome: 'skipped', rule: 'profile disabled', warnings: [`signature policy is disabled (${file}): ${ref} was not verified; development only`] };
+    return {
+      outcome: 'skipped',
+      rule: 'profile disabled',
+      warnings: [`signature policy is disabled (${file}): ${ref} was not verified; development only`],
+    };
   }
   const scope = matchScope(policy, name);
   const rule = scope ? `scope "${scope.name}" (${scope.match}) in ${file}` : `profile ${policy.profile} in ${file}`;
@@ -83,7 +93,10 @@ export async function enforce(
     }
     return { outcome: 'warned', rule, warnings: [`${ref}: ${why} (rule: ${rule}); allowed by the permissive profile`] };
   };
-  if (!scope) return policy.profile === 'secure' ? fail('no policy scope says whose signature it needs') : { outcome: 'not-required', rule, warnings: [] };
+  if (!scope)
+    return policy.profile === 'secure'
+      ? fail('no policy scope says whose signature it needs')
+      : { outcome: 'not-required', rule, warnings: [] };
   const requirements = scope.signatures.map((s, i) => requirementOf(s, `${rule}: signatures[${i}]`));
   if (requirements.some((r) => r === undefined)) return { outcome: 'not-required', rule, warnings: [] };
   let first: unknown;

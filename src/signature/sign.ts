@@ -43,23 +43,40 @@ async function pushBlob(target: Target, d: Descriptor, bytes: Buffer, o: IoOptio
   if (!(await target.exists(d, o))) await target.push(d, Readable.from([bytes]), o);
 }
 
-async function signBundle(target: Target, subject: Descriptor, key: SigningKey, opts: SignOptions): Promise<SignResult> {
+async function signBundle(
+  target: Target,
+  subject: Descriptor,
+  key: SigningKey,
+  opts: SignOptions,
+): Promise<SignResult> {
   const bundle = buildKeyDsseBundle(signStatement(subject.digest, opts.annotations), MediaType.inTotoPayload, key);
-  const r = bundleReferrer(subject, bundle, COSIGN_SIGN_PREDICATE, opts.created ?? new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'));
+  const r = bundleReferrer(
+    subject,
+    bundle,
+    COSIGN_SIGN_PREDICATE,
+    opts.created ?? new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+  );
   await pushBlob(target, r.config.descriptor, r.config.bytes, opts);
   await pushBlob(target, r.layer.descriptor, r.layer.bytes, opts);
   await target.push(r.manifest.descriptor, Readable.from([r.manifest.bytes]), opts);
   return { digest: subject.digest, format: 'bundle', signature: r.manifest.descriptor.digest };
 }
 
-async function signLegacy(target: Target, subject: Descriptor, key: SigningKey, opts: SignOptions): Promise<SignResult> {
+async function signLegacy(
+  target: Target,
+  subject: Descriptor,
+  key: SigningKey,
+  opts: SignOptions,
+): Promise<SignResult> {
   const payload = simpleSigningPayload(opts.dockerReference, subject.digest, opts.annotations);
   const layer: LegacyLayer = {
     payload: descriptorOf(MediaType.cosignSimpleSigning, payload),
     signature: signData(key, payload).toString('base64'),
   };
   const ref = opts.legacyTagRef(subject);
-  const existing = (await findSignatures(target, subject, [ref], opts)).legacy.filter((c) => c.foundAs === ref).flatMap((c) => c.layers);
+  const existing = (await findSignatures(target, subject, [ref], opts)).legacy
+    .filter((c) => c.foundAs === ref)
+    .flatMap((c) => c.layers);
   const image = legacyImage(existing, layer);
   await pushBlob(target, layer.payload, payload, opts);
   await pushBlob(target, image.config.descriptor, image.config.bytes, opts);
@@ -69,19 +86,30 @@ async function signLegacy(target: Target, subject: Descriptor, key: SigningKey, 
 }
 
 /** The manifests a signature of `root` covers: the root, and with `recursive` every manifest an index lists. */
-async function signedDigests(target: Target, root: Descriptor, recursive: boolean, o: IoOptions): Promise<Descriptor[]> {
+async function signedDigests(
+  target: Target,
+  root: Descriptor,
+  recursive: boolean,
+  o: IoOptions,
+): Promise<Descriptor[]> {
   const out: Descriptor[] = [root];
   if (!recursive) return out;
   for (let i = 0; i < out.length; i++) {
     const d = out[i] as Descriptor;
     const { node } = await readNode(target, d, o);
-    if (node.kind === 'index') for (const m of node.index.manifests) if (!out.some((x) => x.digest === m.digest)) out.push(m);
+    if (node.kind === 'index')
+      for (const m of node.index.manifests) if (!out.some((x) => x.digest === m.digest)) out.push(m);
   }
   return out;
 }
 
 /** Signs the manifest (or index) `root` in `target` with `key`, as cosign does; signatures go into `target` too. */
-export async function signArtifact(target: Target, root: Descriptor, key: SigningKey, opts: SignOptions): Promise<SignResult[]> {
+export async function signArtifact(
+  target: Target,
+  root: Descriptor,
+  key: SigningKey,
+  opts: SignOptions,
+): Promise<SignResult[]> {
   const results: SignResult[] = [];
   for (const d of await signedDigests(target, root, opts.recursive ?? true, opts)) {
     results.push(opts.legacy ? await signLegacy(target, d, key, opts) : await signBundle(target, d, key, opts));

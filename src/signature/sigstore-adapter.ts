@@ -8,10 +8,23 @@
  * `sigstore.verify()` / `createVerifier()` (which fetch TUF metadata) are never used.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { bundleFromJSON, bundleToJSON, BUNDLE_V03_MEDIA_TYPE, type Bundle, type TransparencyLogEntry } from '@sigstore/bundle';
+import {
+  bundleFromJSON,
+  bundleToJSON,
+  BUNDLE_V03_MEDIA_TYPE,
+  type Bundle,
+  type TransparencyLogEntry,
+} from '@sigstore/bundle';
 import { dsse, RFC3161Timestamp, X509Certificate } from '@sigstore/core';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
-import { toSignedEntity, toTrustMaterial, Verifier, VerificationError, type SignedEntity, type TrustMaterial } from '@sigstore/verify';
+import {
+  toSignedEntity,
+  toTrustMaterial,
+  Verifier,
+  VerificationError,
+  type SignedEntity,
+  type TrustMaterial,
+} from '@sigstore/verify';
 import { ScrydonError } from '../errors.js';
 import type { TrustRoot } from './sigstore-trust-root.js';
 import { checkLogKey, sha256, signatureContent, verifiedTimes, type CheckedSignature } from './evidence.js';
@@ -21,11 +34,21 @@ import { bodyVerifier } from './log-body.js';
 // ---------------------------------------------------------------------------------------------- trust material
 
 const EMPTY_ROOT = (): TrustedRoot =>
-  TrustedRoot.fromJSON({ mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1', tlogs: [], certificateAuthorities: [], ctlogs: [], timestampAuthorities: [] });
+  TrustedRoot.fromJSON({
+    mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
+    tlogs: [],
+    certificateAuthorities: [],
+    ctlogs: [],
+    timestampAuthorities: [],
+  });
 
 function material(trust: TrustRoot | undefined, key: PublicKeyInfo | undefined): TrustMaterial {
   const finder = (): { publicKey: KeyObject; validFor: () => boolean } => {
-    if (!key) throw new VerificationError({ code: 'PUBLIC_KEY_ERROR', message: 'the signature names a public key, and no --key was given' });
+    if (!key)
+      throw new VerificationError({
+        code: 'PUBLIC_KEY_ERROR',
+        message: 'the signature names a public key, and no --key was given',
+      });
     return { publicKey: key.key, validFor: () => true };
   };
   return toTrustMaterial(trust?.root ?? EMPTY_ROOT(), finder);
@@ -40,8 +63,19 @@ function material(trust: TrustRoot | undefined, key: PublicKeyInfo | undefined):
 export function buildKeyDsseBundle(payload: Buffer, payloadType: string, key: SigningKey): Buffer {
   const bundle: Bundle = {
     mediaType: BUNDLE_V03_MEDIA_TYPE,
-    verificationMaterial: { content: { $case: 'publicKey', publicKey: { hint: keyHint(key.publicKey.key) } }, tlogEntries: [], timestampVerificationData: undefined },
-    content: { $case: 'dsseEnvelope', dsseEnvelope: { payload, payloadType, signatures: [{ sig: signData(key, dsse.preAuthEncoding(payloadType, payload)), keyid: '' }] } },
+    verificationMaterial: {
+      content: { $case: 'publicKey', publicKey: { hint: keyHint(key.publicKey.key) } },
+      tlogEntries: [],
+      timestampVerificationData: undefined,
+    },
+    content: {
+      $case: 'dsseEnvelope',
+      dsseEnvelope: {
+        payload,
+        payloadType,
+        signatures: [{ sig: signData(key, dsse.preAuthEncoding(payloadType, payload)), keyid: '' }],
+      },
+    },
   };
   return Buffer.from(JSON.stringify(bundleToJSON(bundle)), 'utf8');
 }
@@ -96,20 +130,38 @@ export function parseBundle(bytes: Buffer, where: string): ParsedBundle {
     throw new ScrydonError('signature_unsupported', `${where}: the bundle is not JSON`, { cause: e });
   }
   const mt = typeof json === 'object' && json !== null ? (json as { mediaType?: unknown }).mediaType : undefined;
-  if (mt !== BUNDLE_V03_MEDIA_TYPE) throw new ScrydonError('signature_unsupported', `${where}: bundle media type "${String(mt)}" is not ${BUNDLE_V03_MEDIA_TYPE} (cosign reads v0.3 and later only)`);
+  if (mt !== BUNDLE_V03_MEDIA_TYPE)
+    throw new ScrydonError(
+      'signature_unsupported',
+      `${where}: bundle media type "${String(mt)}" is not ${BUNDLE_V03_MEDIA_TYPE} (cosign reads v0.3 and later only)`,
+    );
   let bundle: Bundle;
   try {
     bundle = bundleFromJSON(json);
   } catch (e) {
-    throw new ScrydonError('signature_unsupported', `${where}: not a valid Sigstore bundle: ${(e as Error).message}`, { cause: e });
+    throw new ScrydonError('signature_unsupported', `${where}: not a valid Sigstore bundle: ${(e as Error).message}`, {
+      cause: e,
+    });
   }
   if (bundle.content.$case !== 'dsseEnvelope') {
-    throw new ScrydonError('signature_unsupported', `${where}: a message-signature bundle is not an image signature (cosign requires a DSSE envelope)`);
+    throw new ScrydonError(
+      'signature_unsupported',
+      `${where}: a message-signature bundle is not an image signature (cosign requires a DSSE envelope)`,
+    );
   }
   const env = bundle.content.dsseEnvelope;
-  if (env.signatures.length !== 1) throw new ScrydonError('signature_unsupported', `${where}: the DSSE envelope has ${env.signatures.length} signatures; one is supported`);
+  if (env.signatures.length !== 1)
+    throw new ScrydonError(
+      'signature_unsupported',
+      `${where}: the DSSE envelope has ${env.signatures.length} signatures; one is supported`,
+    );
   const vm = bundle.verificationMaterial.content;
-  return { bundle, payload: Buffer.from(env.payload), payloadType: env.payloadType, keyHint: vm.$case === 'publicKey' ? vm.publicKey.hint : undefined };
+  return {
+    bundle,
+    payload: Buffer.from(env.payload),
+    payloadType: env.payloadType,
+    keyHint: vm.$case === 'publicKey' ? vm.publicKey.hint : undefined,
+  };
 }
 
 /** Verifies a parsed v0.3 DSSE bundle: key or chain at the signing time, SCT, log entries, timestamps, signature. */
@@ -118,7 +170,12 @@ export function verifyBundle(p: ParsedBundle, input: VerifyInput): VerifiedEvide
   const env = p.bundle.content.$case === 'dsseEnvelope' ? p.bundle.content.dsseEnvelope : undefined;
   const sig = Buffer.from(env?.signatures[0]?.sig ?? Buffer.alloc(0));
   const checked = signatureContent(dsse.preAuthEncoding(p.payloadType, p.payload), sha256(p.payload), sig);
-  return runVerifier({ ...base, signature: checked.content }, checked, input, p.bundle.verificationMaterial.tlogEntries);
+  return runVerifier(
+    { ...base, signature: checked.content },
+    checked,
+    input,
+    p.bundle.verificationMaterial.tlogEntries,
+  );
 }
 
 /** The parts of a legacy simple-signing layer, already decoded by the caller. */
@@ -163,13 +220,18 @@ export function verifyLegacy(l: LegacyParts, input: VerifyInput): VerifiedEviden
     try {
       ts = RFC3161Timestamp.parse(Buffer.from(l.rfc3161));
     } catch (e) {
-      throw new ScrydonError('timestamp_invalid', `${input.where}: the RFC 3161 timestamp does not parse`, { cause: e });
+      throw new ScrydonError('timestamp_invalid', `${input.where}: the RFC 3161 timestamp does not parse`, {
+        cause: e,
+      });
     }
     timestamps.push({ $case: 'timestamp-authority', timestamp: ts });
   }
   const certificate = l.certificatePem ? parseCertificate(l.certificatePem, input.where) : undefined;
   // with --key, cosign verifies with the given key and does not use a certificate the layer carries (verifyInternal)
-  const key: SignedEntity['key'] = certificate && input.mode.kind === 'keyless' ? { $case: 'certificate', certificate } : { $case: 'public-key', hint: 'user-key' };
+  const key: SignedEntity['key'] =
+    certificate && input.mode.kind === 'keyless'
+      ? { $case: 'certificate', certificate }
+      : { $case: 'public-key', hint: 'user-key' };
   const checked = signatureContent(l.payload, sha256(l.payload), l.signature);
   try {
     return runVerifier({ signature: checked.content, key, tlogEntries, timestamps }, checked, input, tlogEntries);
@@ -182,52 +244,87 @@ function parseCertificate(pem: string, where: string): X509Certificate {
   try {
     return X509Certificate.parse(pem);
   } catch (e) {
-    throw new ScrydonError('certificate_untrusted', `${where}: the certificate annotation does not parse`, { cause: e });
+    throw new ScrydonError('certificate_untrusted', `${where}: the certificate annotation does not parse`, {
+      cause: e,
+    });
   }
 }
 
 /** With --key, a signature that fails with the given key but verifies with the key of the certificate the layer carries: the wrong key. */
-function certificateKeyMismatch(e: unknown, cert: X509Certificate | undefined, l: LegacyParts, input: VerifyInput): ScrydonError | undefined {
-  if (!cert || input.mode.kind !== 'key' || !(e instanceof ScrydonError) || e.code !== 'signature_invalid') return undefined;
+function certificateKeyMismatch(
+  e: unknown,
+  cert: X509Certificate | undefined,
+  l: LegacyParts,
+  input: VerifyInput,
+): ScrydonError | undefined {
+  if (!cert || input.mode.kind !== 'key' || !(e instanceof ScrydonError) || e.code !== 'signature_invalid')
+    return undefined;
   try {
     const certKey = createPublicKey({ key: Buffer.from(cert.publicKey), format: 'der', type: 'spki' });
     if (!verifiedScheme(certKey, l.payload, l.signature, input.where)) return undefined;
   } catch {
     return undefined; // a certificate key scrydon cannot use: the signature failure stands
   }
-  return new ScrydonError('key_mismatch', `${input.where}: signed by the key of the certificate it carries, not by ${input.mode.key.fingerprint}`, {
-    hint: 'verify it keylessly with --certificate-identity and --certificate-oidc-issuer, or give that certificate with --key',
-    cause: e,
-  });
+  return new ScrydonError(
+    'key_mismatch',
+    `${input.where}: signed by the key of the certificate it carries, not by ${input.mode.key.fingerprint}`,
+    {
+      hint: 'verify it keylessly with --certificate-identity and --certificate-oidc-issuer, or give that certificate with --key',
+      cause: e,
+    },
+  );
 }
 
-function runVerifier(entity: SignedEntity, checked: CheckedSignature, input: VerifyInput, entries: readonly TransparencyLogEntry[]): VerifiedEvidence {
+function runVerifier(
+  entity: SignedEntity,
+  checked: CheckedSignature,
+  input: VerifyInput,
+  entries: readonly TransparencyLogEntry[],
+): VerifiedEvidence {
   const { mode, trust, where } = input;
   const keyless = entity.key.$case === 'certificate';
-  if (mode.kind === 'keyless' && !keyless) throw new ScrydonError('key_mismatch', `${where}: signed with a key, not a certificate; verify it with --key`);
+  if (mode.kind === 'keyless' && !keyless)
+    throw new ScrydonError('key_mismatch', `${where}: signed with a key, not a certificate; verify it with --key`);
   if (mode.kind === 'key' && keyless) {
-    throw new ScrydonError('key_mismatch', `${where}: signed keylessly (a certificate), not with a key; verify it with --certificate-identity and --certificate-oidc-issuer`);
+    throw new ScrydonError(
+      'key_mismatch',
+      `${where}: signed keylessly (a certificate), not with a key; verify it with --certificate-identity and --certificate-oidc-issuer`,
+    );
   }
   // refuses rekord and other kinds early, with a clear error; with --key, a log entry naming another key is a wrong key
   const logged = entries.map((e) => bodyVerifier(e.canonicalizedBody, where));
   if (mode.kind === 'key') {
     const spki = mode.key.key.export({ format: 'der', type: 'spki' });
-    if (logged.some((v) => !v.spki.equals(spki))) throw new ScrydonError('key_mismatch', `${where}: the signature's log entry names another public key than ${mode.key.fingerprint}`);
+    if (logged.some((v) => !v.spki.equals(spki)))
+      throw new ScrydonError(
+        'key_mismatch',
+        `${where}: the signature's log entry names another public key than ${mode.key.fingerprint}`,
+      );
   }
   let e2 = entity;
   let tlogUnchecked = false;
   if (mode.kind === 'key' && !trust && (entity.tlogEntries.length || entity.timestamps.length)) {
-    // the key is the trust anchor; log evidence could only be checked against a trusted root (cosign: --insecure-ignore-tlog)
+    // the key is the trust anchor; log evidence could only be checked against a trusted root (cosign:
+    // --insecure-ignore-tlog)
     e2 = { ...entity, tlogEntries: [], timestamps: [] };
     tlogUnchecked = true;
   }
-  const times = e2.timestamps.filter((t) => t.$case === 'timestamp-authority' || t.tlogEntry.inclusionPromise !== undefined);
+  const times = e2.timestamps.filter(
+    (t) => t.$case === 'timestamp-authority' || t.tlogEntry.inclusionPromise !== undefined,
+  );
   if (keyless && times.length === 0) {
-    throw new ScrydonError('timestamp_missing', `${where}: keyless signature with neither a log entry (integrated time) nor a TSA timestamp: its 10-minute certificate cannot be checked at signing time`, {
-      hint: 'sign with a transparency log or a timestamp authority, or sign with a key',
-    });
+    throw new ScrydonError(
+      'timestamp_missing',
+      `${where}: keyless signature with neither a log entry (integrated time) nor a TSA timestamp: its 10-minute certificate cannot be checked at signing time`,
+      {
+        hint: 'sign with a transparency log or a timestamp authority, or sign with a key',
+      },
+    );
   }
-  if (keyless && !trust) throw new ScrydonError('trust_missing', `${where}: keyless verification needs a trusted root`, { hint: 'scrydon trust import trusted_root.json' });
+  if (keyless && !trust)
+    throw new ScrydonError('trust_missing', `${where}: keyless verification needs a trusted root`, {
+      hint: 'scrydon trust import trusted_root.json',
+    });
   const verifier = new Verifier(material(trust, mode.kind === 'key' ? mode.key : undefined), {
     tlogThreshold: 0,
     ctlogThreshold: keyless ? 1 : 0,
@@ -240,7 +337,8 @@ function runVerifier(entity: SignedEntity, checked: CheckedSignature, input: Ver
     throw mapError(e, entity, where);
   }
   const algorithm = checked.scheme()?.algorithm;
-  if (!algorithm) throw new ScrydonError('signature_invalid', `${where}: the verifier accepted a signature no scheme verified`);
+  if (!algorithm)
+    throw new ScrydonError('signature_invalid', `${where}: the verifier accepted a signature no scheme verified`);
   const certificate = entity.key.$case === 'certificate' ? certificateInfo(entity.key.certificate) : undefined;
   for (const e of e2.tlogEntries) checkLogKey(bodyVerifier(e.canonicalizedBody, where), signer.key, certificate, where);
   return {
@@ -271,7 +369,13 @@ function certificateInfo(c: X509Certificate): SigningCertificate {
   }
   const v2 = c.extension(OID_ISSUER_V2);
   const issuer = v2 ? v2.valueObj.subs[0]?.value.toString('utf8') : c.extension(OID_ISSUER_V1)?.value.toString('utf8');
-  return { der: Buffer.from(c.root.toDER()), sans, issuer, notBefore: c.notBefore.toISOString(), notAfter: c.notAfter.toISOString() };
+  return {
+    der: Buffer.from(c.root.toDER()),
+    sans,
+    issuer,
+    notBefore: c.notBefore.toISOString(),
+    notAfter: c.notAfter.toISOString(),
+  };
 }
 
 function ipString(b: Buffer): string {
@@ -285,23 +389,40 @@ function ipString(b: Buffer): string {
 function mapError(e: unknown, entity: SignedEntity, where: string): ScrydonError {
   if (e instanceof ScrydonError) return e;
   const msg = e instanceof Error ? e.message : String(e);
-  if (!(e instanceof VerificationError)) return new ScrydonError('signature_invalid', `${where}: verification failed: ${msg}`, { cause: e });
+  if (!(e instanceof VerificationError))
+    return new ScrydonError('signature_invalid', `${where}: verification failed: ${msg}`, { cause: e });
   switch (e.code) {
     case 'SIGNATURE_ERROR':
-      return new ScrydonError('signature_invalid', `${where}: the signature does not verify over the payload (tampered, or another key signed it)`, { cause: e });
+      return new ScrydonError(
+        'signature_invalid',
+        `${where}: the signature does not verify over the payload (tampered, or another key signed it)`,
+        { cause: e },
+      );
     case 'TLOG_BODY_ERROR':
-      return new ScrydonError('tlog_mismatch', `${where}: the transparency log entry does not record this signature (${msg})`, { cause: e });
+      return new ScrydonError(
+        'tlog_mismatch',
+        `${where}: the transparency log entry does not record this signature (${msg})`,
+        { cause: e },
+      );
     case 'TLOG_ERROR':
     case 'TLOG_INCLUSION_PROOF_ERROR':
     case 'TLOG_INCLUSION_PROMISE_ERROR':
     case 'TLOG_MISSING_INCLUSION_ERROR':
-      return new ScrydonError('tlog_invalid', `${where}: the transparency log evidence does not verify against the trusted root (${msg})`, { cause: e });
+      return new ScrydonError(
+        'tlog_invalid',
+        `${where}: the transparency log evidence does not verify against the trusted root (${msg})`,
+        { cause: e },
+      );
     case 'CERTIFICATE_ERROR':
       return certificateError(e, entity, where);
     case 'PUBLIC_KEY_ERROR':
       return new ScrydonError('key_mismatch', `${where}: ${msg}`, { cause: e });
     case 'TIMESTAMP_ERROR':
-      return new ScrydonError('timestamp_invalid', `${where}: a timestamp does not verify against the trusted root (${msg})`, { cause: e });
+      return new ScrydonError(
+        'timestamp_invalid',
+        `${where}: a timestamp does not verify against the trusted root (${msg})`,
+        { cause: e },
+      );
     case 'NOT_IMPLEMENTED_ERROR':
       return new ScrydonError('signature_unsupported', `${where}: ${msg}`, { cause: e });
   }
@@ -314,8 +435,16 @@ function certificateError(e: VerificationError, entity: SignedEntity, where: str
     const leaf = entity.key.certificate;
     const bad = times.find((t) => t < leaf.notBefore || t > leaf.notAfter);
     if (bad) {
-      return new ScrydonError('certificate_expired', `${where}: the signing certificate (valid ${leaf.notBefore.toISOString()} to ${leaf.notAfter.toISOString()}) was not valid at the signing time ${bad.toISOString()}`, { cause: e });
+      return new ScrydonError(
+        'certificate_expired',
+        `${where}: the signing certificate (valid ${leaf.notBefore.toISOString()} to ${leaf.notAfter.toISOString()}) was not valid at the signing time ${bad.toISOString()}`,
+        { cause: e },
+      );
     }
   }
-  return new ScrydonError('certificate_untrusted', `${where}: the signing certificate does not chain to a certificate authority of the trusted root at the signing time, or lacks a valid SCT (${e.message})`, { cause: e });
+  return new ScrydonError(
+    'certificate_untrusted',
+    `${where}: the signing certificate does not chain to a certificate authority of the trusted root at the signing time, or lacks a valid SCT (${e.message})`,
+    { cause: e },
+  );
 }

@@ -37,9 +37,11 @@ function window(name: string, v: { start?: Date | undefined; end?: Date | undefi
 export function parseTrustedRoot(json: unknown, where: string): TrustRoot {
   let root: TrustedRoot;
   try {
-    if (typeof json !== 'object' || json === null || typeof (json as { mediaType?: unknown }).mediaType !== 'string') throw new Error('no mediaType');
+    if (typeof json !== 'object' || json === null || typeof (json as { mediaType?: unknown }).mediaType !== 'string')
+      throw new Error('no mediaType');
     root = TrustedRoot.fromJSON(json);
-    if (!/^application\/vnd\.dev\.sigstore\.trustedroot/.test(root.mediaType)) throw new Error(`mediaType "${root.mediaType}" is not a trusted root's`);
+    if (!/^application\/vnd\.dev\.sigstore\.trustedroot/.test(root.mediaType))
+      throw new Error(`mediaType "${root.mediaType}" is not a trusted root's`);
     toTrustMaterial(root); // parses every key and certificate now, not at verify time
   } catch (e) {
     throw new ScrydonError('trust_invalid', `${where} is not a Sigstore trusted root: ${(e as Error).message}`, {
@@ -51,10 +53,14 @@ export function parseTrustedRoot(json: unknown, where: string): TrustRoot {
     root,
     summary: {
       mediaType: root.mediaType,
-      certificateAuthorities: root.certificateAuthorities.map((c) => window(c.uri || c.subject?.commonName || 'ca', c.validFor)),
+      certificateAuthorities: root.certificateAuthorities.map((c) =>
+        window(c.uri || c.subject?.commonName || 'ca', c.validFor),
+      ),
       tlogs: root.tlogs.map((t) => window(t.baseUrl, t.publicKey?.validFor)),
       ctlogs: root.ctlogs.map((t) => window(t.baseUrl, t.publicKey?.validFor)),
-      timestampAuthorities: root.timestampAuthorities.map((c) => window(c.uri || c.subject?.commonName || 'tsa', c.validFor)),
+      timestampAuthorities: root.timestampAuthorities.map((c) =>
+        window(c.uri || c.subject?.commonName || 'tsa', c.validFor),
+      ),
     },
   };
 }

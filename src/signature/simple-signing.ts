@@ -18,10 +18,21 @@ function sortedObject(o: Readonly<Record<string, string>>): Record<string, strin
  * The payload cosign signs for `.sig` signatures (sigstore/sigstore payload.go): critical identity, image
  * digest and type, then `optional`, null without annotations (Go sorts map keys).
  */
-export function simpleSigningPayload(dockerReference: string, digest: string, annotations: Readonly<Record<string, string>> = {}): Buffer {
+export function simpleSigningPayload(
+  dockerReference: string,
+  digest: string,
+  annotations: Readonly<Record<string, string>> = {},
+): Buffer {
   const optional = Object.keys(annotations).length ? sortedObject(annotations) : null;
   return Buffer.from(
-    goJson({ critical: { identity: { 'docker-reference': dockerReference }, image: { 'docker-manifest-digest': digest }, type: SIMPLE_SIGNING_TYPE }, optional }),
+    goJson({
+      critical: {
+        identity: { 'docker-reference': dockerReference },
+        image: { 'docker-manifest-digest': digest },
+        type: SIMPLE_SIGNING_TYPE,
+      },
+      optional,
+    }),
     'utf8',
   );
 }
@@ -55,13 +66,19 @@ export function parseSimpleSigning(bytes: Buffer, where: string): SimpleSigningC
   const ref = field(field(critical, 'identity'), 'docker-reference');
   const optional = field(v, 'optional');
   if (typeof digest !== 'string' || typeof type !== 'string') {
-    throw new ScrydonError('claim_mismatch', `${where}: the payload has no critical.image.docker-manifest-digest or critical.type`);
+    throw new ScrydonError(
+      'claim_mismatch',
+      `${where}: the payload has no critical.image.docker-manifest-digest or critical.type`,
+    );
   }
   return {
     digest,
     type,
     dockerReference: typeof ref === 'string' ? ref : undefined,
-    optional: typeof optional === 'object' && optional !== null && !Array.isArray(optional) ? (optional as Record<string, unknown>) : {},
+    optional:
+      typeof optional === 'object' && optional !== null && !Array.isArray(optional)
+        ? (optional as Record<string, unknown>)
+        : {},
   };
 }
 
@@ -69,15 +86,30 @@ export function parseSimpleSigning(bytes: Buffer, where: string): SimpleSigningC
  * cosign's SimpleClaimVerifier: the payload names the verified digest, has the cosign type, and carries every
  * `-a` annotation asked for. `docker-reference` is ignored, as cosign ignores it (the signature is over the digest).
  */
-export function checkSimpleSigningClaim(c: SimpleSigningClaim, digest: string, annotations: Readonly<Record<string, string>>, where: string): void {
-  if (c.type !== SIMPLE_SIGNING_TYPE) throw new ScrydonError('claim_mismatch', `${where}: critical.type is "${c.type}", not "${SIMPLE_SIGNING_TYPE}"`);
-  if (c.digest !== digest) throw new ScrydonError('claim_mismatch', `${where}: the signature is over ${c.digest}, not ${digest}`);
+export function checkSimpleSigningClaim(
+  c: SimpleSigningClaim,
+  digest: string,
+  annotations: Readonly<Record<string, string>>,
+  where: string,
+): void {
+  if (c.type !== SIMPLE_SIGNING_TYPE)
+    throw new ScrydonError('claim_mismatch', `${where}: critical.type is "${c.type}", not "${SIMPLE_SIGNING_TYPE}"`);
+  if (c.digest !== digest)
+    throw new ScrydonError('claim_mismatch', `${where}: the signature is over ${c.digest}, not ${digest}`);
   checkAnnotations(c.optional, annotations, where);
 }
 
 /** Every requested annotation must be present with the same value. */
-export function checkAnnotations(have: Readonly<Record<string, unknown>>, want: Readonly<Record<string, string>>, where: string): void {
+export function checkAnnotations(
+  have: Readonly<Record<string, unknown>>,
+  want: Readonly<Record<string, string>>,
+  where: string,
+): void {
   for (const [k, v] of Object.entries(want)) {
-    if (have[k] !== v) throw new ScrydonError('claim_mismatch', `${where}: annotation ${k}=${v} is not in the signed claim${k in have ? ` (it has ${k}=${String(have[k])})` : ''}`);
+    if (have[k] !== v)
+      throw new ScrydonError(
+        'claim_mismatch',
+        `${where}: annotation ${k}=${v} is not in the signed claim${k in have ? ` (it has ${k}=${String(have[k])})` : ''}`,
+      );
   }
 }

@@ -38,7 +38,13 @@ export async function trustRootArtifact(trustDir: string): Promise<TrustArtifact
   }
   const layer = descriptorOf(MediaType.sigstoreTrustedRoot, bytes);
   const config = descriptorOf(MediaType.ociEmpty, EMPTY_JSON);
-  const manifestBytes = encodeJson({ schemaVersion: 2, mediaType: MediaType.ociManifest, artifactType: MediaType.sigstoreTrustedRoot, config, layers: [layer] });
+  const manifestBytes = encodeJson({
+    schemaVersion: 2,
+    mediaType: MediaType.ociManifest,
+    artifactType: MediaType.sigstoreTrustedRoot,
+    config,
+    layers: [layer],
+  });
   const manifest = descriptorOf(MediaType.ociManifest, manifestBytes);
   const blobs = new Map([
     [config.digest, EMPTY_JSON],
@@ -56,9 +62,12 @@ export async function trustRootFromStore(store: Store, digest: string): Promise<
   try {
     size = (await stat(path)).size;
   } catch {
-    throw new ScrydonError('not_found', `no trusted root with digest ${digest} is in the store ${store.name}`, { hint: 'load the archive saved with scrydon save --trust first' });
+    throw new ScrydonError('not_found', `no trusted root with digest ${digest} is in the store ${store.name}`, {
+      hint: 'load the archive saved with scrydon save --trust first',
+    });
   }
   const bytes = await readBlob(store, { mediaType: MediaType.sigstoreTrustedRoot, digest, size }, 4 * 1024 * 1024);
-  if (createHash('sha256').update(bytes).digest('hex') !== digest.slice(7)) throw new ScrydonError('digest_mismatch', `${digest} in the store does not hash to its name`);
+  if (createHash('sha256').update(bytes).digest('hex') !== digest.slice(7))
+    throw new ScrydonError('digest_mismatch', `${digest} in the store does not hash to its name`);
   return bytes;
 }

@@ -20,7 +20,10 @@ export interface TrustInfo {
 }
 
 /** sigstore-js is loaded only when a trusted root is read (~120 ms of start-up for every command otherwise). */
-async function parse(bytes: Buffer, where: string): Promise<ReturnType<typeof import('./sigstore-trust-root.js').parseTrustedRoot>> {
+async function parse(
+  bytes: Buffer,
+  where: string,
+): Promise<ReturnType<typeof import('./sigstore-trust-root.js').parseTrustedRoot>> {
   const { parseTrustedRoot } = await import('./sigstore-trust-root.js');
   let json: unknown;
   try {
@@ -36,8 +39,14 @@ function digestOf(bytes: Buffer): string {
 }
 
 /** `scrydon trust import FILE`: validates the trusted root, then replaces the current one atomically. */
-export async function importTrustRoot(trustDir: string, bytes: Buffer, source: string, now = new Date()): Promise<TrustInfo> {
-  if (bytes.byteLength > MAX_ROOT_BYTES) throw new ScrydonError('trust_invalid', `${source} is ${bytes.byteLength} bytes; a trusted root is far smaller`);
+export async function importTrustRoot(
+  trustDir: string,
+  bytes: Buffer,
+  source: string,
+  now = new Date(),
+): Promise<TrustInfo> {
+  if (bytes.byteLength > MAX_ROOT_BYTES)
+    throw new ScrydonError('trust_invalid', `${source} is ${bytes.byteLength} bytes; a trusted root is far smaller`);
   const root = await parse(bytes, source);
   await mkdir(trustDir, { recursive: true });
   const path = join(trustDir, TRUSTED_ROOT_FILE);
@@ -73,7 +82,10 @@ export async function loadTrustFile(file: string): Promise<LoadedTrust> {
 /** `scrydon trust show`: digest, age and what the root holds. */
 export async function showTrustRoot(trustDir: string, now = new Date()): Promise<TrustInfo> {
   const r = await readRoot(trustDir);
-  if (!r) throw new ScrydonError('trust_missing', `no trusted root in ${trustDir}`, { hint: 'scrydon trust import trusted_root.json' });
+  if (!r)
+    throw new ScrydonError('trust_missing', `no trusted root in ${trustDir}`, {
+      hint: 'scrydon trust import trusted_root.json',
+    });
   return {
     path: r.path,
     digest: digestOf(r.bytes),

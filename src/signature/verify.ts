@@ -6,11 +6,18 @@ import { matchIdentity, type IdentityRequirement } from './identity.js';
 import { checkStatement, COSIGN_SIGN_PREDICATE } from './intoto.js';
 import { keyHint, type PublicKeyInfo } from './keys.js';
 import { legacyParts } from './legacy-parts.js';
-import { parseBundle, verifyBundle, verifyLegacy, type VerifiedEvidence, type VerifyInput } from './sigstore-adapter.js';
+import {
+  parseBundle,
+  verifyBundle,
+  verifyLegacy,
+  type VerifiedEvidence,
+  type VerifyInput,
+} from './sigstore-adapter.js';
 import type { TrustRoot } from './sigstore-trust-root.js';
 import { checkSimpleSigningClaim, parseSimpleSigning } from './simple-signing.js';
 
-export type VerifyRequirement = { kind: 'key'; key: PublicKeyInfo } | { kind: 'keyless'; identity: IdentityRequirement };
+export type VerifyRequirement =
+  { kind: 'key'; key: PublicKeyInfo } | { kind: 'keyless'; identity: IdentityRequirement };
 
 export interface LoadedTrust {
   root: TrustRoot;
@@ -31,7 +38,14 @@ interface VerifyOptions extends IoOptions {
 
 export type Signer =
   | { kind: 'key'; fingerprint: string; algorithm: string }
-  | { kind: 'certificate'; identity: string; subjectAlternativeNames: string[]; issuer: string; notBefore: string; notAfter: string };
+  | {
+      kind: 'certificate';
+      identity: string;
+      subjectAlternativeNames: string[];
+      issuer: string;
+      notBefore: string;
+      notAfter: string;
+    };
 
 export interface VerifiedSignature {
   format: 'bundle' | 'legacy';
@@ -58,14 +72,31 @@ function signerOf(ev: VerifiedEvidence, req: VerifyRequirement, where: string): 
   const c = ev.certificate;
   if (!c) throw new ScrydonError('key_mismatch', `${where}: no signing certificate`);
   const identity = matchIdentity(c.sans, c.issuer, req.identity, where);
-  return { kind: 'certificate', identity, subjectAlternativeNames: c.sans, issuer: c.issuer ?? '', notBefore: c.notBefore, notAfter: c.notAfter };
+  return {
+    kind: 'certificate',
+    identity,
+    subjectAlternativeNames: c.sans,
+    issuer: c.issuer ?? '',
+    notBefore: c.notBefore,
+    notAfter: c.notAfter,
+  };
 }
 
 function input(o: VerifyOptions, where: string): VerifyInput {
-  return { mode: o.requirement.kind === 'key' ? { kind: 'key', key: o.requirement.key } : { kind: 'keyless' }, trust: o.trust?.root, where };
+  return {
+    mode: o.requirement.kind === 'key' ? { kind: 'key', key: o.requirement.key } : { kind: 'keyless' },
+    trust: o.trust?.root,
+    where,
+  };
 }
 
-function summary(format: VerifiedSignature['format'], manifest: Descriptor, foundAs: string, ev: VerifiedEvidence, signer: Signer): VerifiedSignature {
+function summary(
+  format: VerifiedSignature['format'],
+  manifest: Descriptor,
+  foundAs: string,
+  ev: VerifiedEvidence,
+  signer: Signer,
+): VerifiedSignature {
   return {
     format,
     signature: manifest.digest,
@@ -85,16 +116,40 @@ function verifyOneBundle(c: BundleCandidate, subject: Descriptor, o: VerifyOptio
     ev = verifyBundle(p, input(o, where));
   } catch (e) {
     // a signature that fails and whose key hint names another key: the wrong key, not a tampered payload
-    if (o.requirement.kind === 'key' && p.keyHint && p.keyHint !== keyHint(o.requirement.key.key) && isScrydonError(e, 'signature_invalid')) {
-      throw new ScrydonError('key_mismatch', `${where}: signed by another key (hint ${p.keyHint}) than ${o.requirement.key.fingerprint}`, { cause: e });
+    if (
+      o.requirement.kind === 'key' &&
+      p.keyHint &&
+      p.keyHint !== keyHint(o.requirement.key.key) &&
+      isScrydonError(e, 'signature_invalid')
+    ) {
+      throw new ScrydonError(
+        'key_mismatch',
+        `${where}: signed by another key (hint ${p.keyHint}) than ${o.requirement.key.fingerprint}`,
+        { cause: e },
+      );
     }
     throw e;
   }
-  checkStatement(p.payloadType, p.payload, { digest: subject.digest, predicateType: o.predicateType ?? COSIGN_SIGN_PREDICATE, annotations: o.annotations ?? {} }, where);
+  checkStatement(
+    p.payloadType,
+    p.payload,
+    {
+      digest: subject.digest,
+      predicateType: o.predicateType ?? COSIGN_SIGN_PREDICATE,
+      annotations: o.annotations ?? {},
+    },
+    where,
+  );
   return summary('bundle', c.manifest, 'referrer', ev, signerOf(ev, o.requirement, where));
 }
 
-async function verifyOneLegacy(target: ReadOnlyTarget, c: LegacyCandidate, i: number, subject: Descriptor, o: VerifyOptions): Promise<VerifiedSignature> {
+async function verifyOneLegacy(
+  target: ReadOnlyTarget,
+  c: LegacyCandidate,
+  i: number,
+  subject: Descriptor,
+  o: VerifyOptions,
+): Promise<VerifiedSignature> {
   const layer = c.layers[i] as LegacyCandidate['layers'][number];
   const where = `${c.foundAs === 'referrer' ? 'referrer' : c.foundAs} (${c.manifest.digest}) layer ${i}`;
   const payload = await readBlob(target, layer.payload, 1024 * 1024, o);
@@ -108,7 +163,11 @@ async function verifyOneLegacy(target: ReadOnlyTarget, c: LegacyCandidate, i: nu
  * format of record; the legacy `.sig` format is read only when no bundle signature is stored (never as a
  * second chance after a bundle failed). One valid signature suffices; each is verified once.
  */
-export async function verifySignatures(target: ReadOnlyTarget, subject: Descriptor, o: VerifyOptions): Promise<VerifyResult> {
+export async function verifySignatures(
+  target: ReadOnlyTarget,
+  subject: Descriptor,
+  o: VerifyOptions,
+): Promise<VerifyResult> {
   const found = await findSignatures(target, subject, o.legacyRefs, o);
   const predicate = o.predicateType ?? COSIGN_SIGN_PREDICATE;
   // attestations of other predicates (SBOMs, provenance) are referrers too, but not signatures
@@ -126,9 +185,14 @@ export async function verifySignatures(target: ReadOnlyTarget, subject: Descript
       failures.push(e);
     }
   }
-  if (verified.length) return { digest: subject.digest, mediaType: subject.mediaType, verified, trustRoot: o.trust?.digest };
+  if (verified.length)
+    return { digest: subject.digest, mediaType: subject.mediaType, verified, trustRoot: o.trust?.digest };
   if (failures.length) throw failures[0];
-  throw new ScrydonError('signature_not_found', `no signature of ${subject.digest} is stored in ${target.name} (looked for bundle referrers and cosign .sig tags)`, {
-    hint: 'sign it with scrydon sign, or pull/load it together with its signatures',
-  });
+  throw new ScrydonError(
+    'signature_not_found',
+    `no signature of ${subject.digest} is stored in ${target.name} (looked for bundle referrers and cosign .sig tags)`,
+    {
+      hint: 'sign it with scrydon sign, or pull/load it together with its signatures',
+    },
+  );
 }

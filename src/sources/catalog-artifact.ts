@@ -26,7 +26,11 @@ interface CatalogArtifact {
 }
 
 /** The artifact of a git source's catalog read at `commit`. */
-export function gitCatalogArtifact(bytes: Buffer, s: Pick<Source, 'url' | 'ref' | 'catalogPath'>, commit: string): CatalogArtifact {
+export function gitCatalogArtifact(
+  bytes: Buffer,
+  s: Pick<Source, 'url' | 'ref' | 'catalogPath'>,
+  commit: string,
+): CatalogArtifact {
   const layer = descriptorOf(MediaType.catalogLayer, bytes, { annotations: { [Annotation.title]: s.catalogPath } });
   const manifest: ImageManifest = {
     schemaVersion: 2,
@@ -42,13 +46,27 @@ export function gitCatalogArtifact(bytes: Buffer, s: Pick<Source, 'url' | 'ref' 
     },
   };
   const manifestBytes = encodeJson(manifest);
-  return { descriptor: descriptorOf(MediaType.ociManifest, manifestBytes, { artifactType: MediaType.catalogLayer }), manifestBytes, layer };
+  return {
+    descriptor: descriptorOf(MediaType.ociManifest, manifestBytes, { artifactType: MediaType.catalogLayer }),
+    manifestBytes,
+    layer,
+  };
 }
 
 /** Stores a git catalog artifact (children first) and tags it, under a lease (gc keeps it until it is tagged). */
-export async function storeGitCatalog(into: Store, a: CatalogArtifact, catalog: Buffer, tag: string, o: IoOptions = {}): Promise<void> {
+export async function storeGitCatalog(
+  into: Store,
+  a: CatalogArtifact,
+  catalog: Buffer,
+  tag: string,
+  o: IoOptions = {},
+): Promise<void> {
   await withLeasedStore(into, async (store) => {
-    const config: Descriptor = { mediaType: MediaType.ociEmpty, digest: EMPTY_JSON_DIGEST, size: EMPTY_JSON.byteLength };
+    const config: Descriptor = {
+      mediaType: MediaType.ociEmpty,
+      digest: EMPTY_JSON_DIGEST,
+      size: EMPTY_JSON.byteLength,
+    };
     if (!(await store.exists(config))) await store.push(config, Readable.from([EMPTY_JSON]), o);
     if (!(await store.exists(a.layer))) await store.push(a.layer, Readable.from([catalog]), o);
     if (!(await store.exists(a.descriptor))) await store.push(a.descriptor, Readable.from([a.manifestBytes]), o);
@@ -68,20 +86,40 @@ interface StoredCatalog {
 function catalogLayerOf(m: ImageManifest, catalogPath: string, what: string): Descriptor {
   const layers = m.layers.filter((l) => l.mediaType === MediaType.catalogLayer);
   if (layers.length === 1 && layers[0]) return plainDescriptor(layers[0]);
-  const titled = layers.find((l) => l.annotations?.[Annotation.title] === catalogPath) ?? layers.find((l) => basename(l.annotations?.[Annotation.title] ?? '') === basename(catalogPath));
+  const titled =
+    layers.find((l) => l.annotations?.[Annotation.title] === catalogPath) ??
+    layers.find((l) => basename(l.annotations?.[Annotation.title] ?? '') === basename(catalogPath));
   if (titled) return plainDescriptor(titled);
-  throw new ScrydonError('fetch_failed', `${what} has ${layers.length === 0 ? 'no' : `${layers.length}`} ${MediaType.catalogLayer} layer${layers.length === 1 ? '' : 's'}${layers.length > 1 ? ` and none titled ${catalogPath}` : ''}`, {
-    hint: `push the catalog with oras push REPO:catalog --artifact-type ${MediaType.catalogLayer} scrydon.yaml:${MediaType.catalogLayer}`,
-  });
+  throw new ScrydonError(
+    'fetch_failed',
+    `${what} has ${layers.length === 0 ? 'no' : `${layers.length}`} ${MediaType.catalogLayer} layer${layers.length === 1 ? '' : 's'}${layers.length > 1 ? ` and none titled ${catalogPath}` : ''}`,
+    {
+      hint: `push the catalog with oras push REPO:catalog --artifact-type ${MediaType.catalogLayer} scrydon.yaml:${MediaType.catalogLayer}`,
+    },
+  );
 }
 
 /** Reads a catalog artifact (by reference or descriptor) from any target: the manifest, then its catalog layer. */
-export async function readCatalogArtifact(target: ReadOnlyTarget, ref: string | Descriptor, catalogPath: string, o: IoOptions = {}): Promise<StoredCatalog> {
+export async function readCatalogArtifact(
+  target: ReadOnlyTarget,
+  ref: string | Descriptor,
+  catalogPath: string,
+  o: IoOptions = {},
+): Promise<StoredCatalog> {
   const what = typeof ref === 'string' ? ref : ref.digest;
   const { descriptor, node } = await readNode(target, ref, o);
-  if (node.kind !== 'manifest') throw new ScrydonError('fetch_failed', `${what} is an image index, not a catalog artifact`);
+  if (node.kind !== 'manifest')
+    throw new ScrydonError('fetch_failed', `${what} is an image index, not a catalog artifact`);
   const layer = catalogLayerOf(node.manifest, catalogPath, what);
-  if (layer.size > CATALOG_FILE_MAX_BYTES) throw new ScrydonError('size_limit_exceeded', `${what}: the catalog is ${layer.size} bytes, over the ${CATALOG_FILE_MAX_BYTES}-byte limit`);
-  const bytes = await readAllBounded(verified(await target.fetch(layer, o), layer, target.name), CATALOG_FILE_MAX_BYTES, `catalog layer ${layer.digest}`);
+  if (layer.size > CATALOG_FILE_MAX_BYTES)
+    throw new ScrydonError(
+      'size_limit_exceeded',
+      `${what}: the catalog is ${layer.size} bytes, over the ${CATALOG_FILE_MAX_BYTES}-byte limit`,
+    );
+  const bytes = await readAllBounded(
+    verified(await target.fetch(layer, o), layer, target.name),
+    CATALOG_FILE_MAX_BYTES,
+    `catalog layer ${layer.digest}`,
+  );
   return { descriptor, bytes, commit: node.manifest.annotations?.[Annotation.sourceRevision] };
 }

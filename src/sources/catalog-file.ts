@@ -2,7 +2,14 @@ import { createPublicKey } from 'node:crypto';
 import semver from 'semver';
 import { ScrydonError } from '../errors.js';
 import { parseReference } from '../oci/reference.js';
-import { describeProblems, parseYamlText, sortProblems, toPointer, type Locator, type Problem } from '../config/locate.js';
+import {
+  describeProblems,
+  parseYamlText,
+  sortProblems,
+  toPointer,
+  type Locator,
+  type Problem,
+} from '../config/locate.js';
 import { schemaProblems } from '../config/schema.js';
 import type { KeySigner, KeylessSigner } from '../config/policy.js';
 
@@ -34,7 +41,10 @@ export const CATALOG_FILE_MAX_BYTES = 1024 * 1024;
 /** Parses and checks catalog text. `value` is set only when there are no problems. */
 export function checkCatalogFile(text: string): { value: PackCatalog | undefined; problems: Problem[] } {
   if (Buffer.byteLength(text) > CATALOG_FILE_MAX_BYTES) {
-    return { value: undefined, problems: [{ path: '', message: `is over the ${CATALOG_FILE_MAX_BYTES}-byte limit for a catalog file` }] };
+    return {
+      value: undefined,
+      problems: [{ path: '', message: `is over the ${CATALOG_FILE_MAX_BYTES}-byte limit for a catalog file` }],
+    };
   }
   const parsed = parseYamlText(text);
   if (parsed.problems.length > 0) return { value: undefined, problems: parsed.problems };
@@ -75,14 +85,18 @@ function entryRules(packs: readonly unknown[], add: (path: string, message: stri
       const first = seen.get(key);
       if (first !== undefined) {
         const line = locate(toPointer(['packs', first]));
-        add(at(), `${e.id} ${e.version} is listed twice (also packs[${first}]${line !== undefined ? `, line ${line}` : ''})`);
+        add(
+          at(),
+          `${e.id} ${e.version} is listed twice (also packs[${first}]${line !== undefined ? `, line ${line}` : ''})`,
+        );
       } else seen.set(key, i);
     }
     const artifact = isRecord(e.artifact) ? e.artifact : {};
     if (artifact.kind === 'oci' && typeof artifact.ref === 'string') {
       try {
         const r = parseReference(artifact.ref);
-        if (!r.repository) add(at('artifact', 'ref'), 'names only a digest; give the repository too (REGISTRY/REPO@sha256:...)');
+        if (!r.repository)
+          add(at('artifact', 'ref'), 'names only a digest; give the repository too (REGISTRY/REPO@sha256:...)');
       } catch (err) {
         add(at('artifact', 'ref'), `is not an image reference: ${(err as Error).message}`);
       }

@@ -41,7 +41,8 @@ function shellQuote(s: string): string {
 /** `user:token` or a bare token (the user is then `x-access-token`, which GitHub and most servers accept). */
 export function basicAuthHeader(credential: string): string {
   const colon = credential.indexOf(':');
-  const [user, token] = colon > 0 ? [credential.slice(0, colon), credential.slice(colon + 1)] : ['x-access-token', credential];
+  const [user, token] =
+    colon > 0 ? [credential.slice(0, colon), credential.slice(colon + 1)] : ['x-access-token', credential];
   return `Authorization: Basic ${Buffer.from(`${user}:${token}`, 'utf8').toString('base64')}`;
 }
 
@@ -52,7 +53,13 @@ export function basicAuthHeader(credential: string): string {
  * server silent for the idle window. git's connect over http(s) has no bound of its own (curl's 300 s): the
  * deadline (--timeout) covers it.
  */
-export function gitConfigFor(source: Pick<Source, 'url' | 'transport'>, credential: string | undefined, keyFile: string | undefined, knownHostsFile: string, timeouts?: NetTimeouts): { config: Array<[string, string]>; vars: Record<string, string> } {
+export function gitConfigFor(
+  source: Pick<Source, 'url' | 'transport'>,
+  credential: string | undefined,
+  keyFile: string | undefined,
+  knownHostsFile: string,
+  timeouts?: NetTimeouts,
+): { config: Array<[string, string]>; vars: Record<string, string> } {
   const kind = gitUrlKind(source.url);
   const config: Array<[string, string]> = [['protocol.version', '2']];
   const vars: Record<string, string> = {
@@ -67,12 +74,34 @@ export function gitConfigFor(source: Pick<Source, 'url' | 'transport'>, credenti
     if (source.transport.insecure) config.push(['http.sslVerify', 'false']);
     if (source.transport.caFile) config.push(['http.sslCAInfo', source.transport.caFile]);
     if (credential !== undefined) config.push(['http.extraHeader', basicAuthHeader(credential)]);
-    if (timeouts) config.push(['http.lowSpeedLimit', String(timeouts.minBytesPerSecond)], ['http.lowSpeedTime', String(wholeSeconds(timeouts.idleMs))]);
+    if (timeouts)
+      config.push(
+        ['http.lowSpeedLimit', String(timeouts.minBytesPerSecond)],
+        ['http.lowSpeedTime', String(wholeSeconds(timeouts.idleMs))],
+      );
   }
   if (kind === 'ssh') {
-    const parts = ['ssh', '-F', '/dev/null', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=accept-new', '-o', `UserKnownHostsFile=${shellQuote(knownHostsFile)}`];
+    const parts = [
+      'ssh',
+      '-F',
+      '/dev/null',
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      'StrictHostKeyChecking=accept-new',
+      '-o',
+      `UserKnownHostsFile=${shellQuote(knownHostsFile)}`,
+    ];
     if (keyFile !== undefined) parts.push('-o', 'IdentitiesOnly=yes', '-i', shellQuote(keyFile));
-    if (timeouts) parts.push('-o', `ConnectTimeout=${wholeSeconds(timeouts.connectMs)}`, '-o', `ServerAliveInterval=${wholeSeconds(timeouts.idleMs / 2)}`, '-o', 'ServerAliveCountMax=2');
+    if (timeouts)
+      parts.push(
+        '-o',
+        `ConnectTimeout=${wholeSeconds(timeouts.connectMs)}`,
+        '-o',
+        `ServerAliveInterval=${wholeSeconds(timeouts.idleMs / 2)}`,
+        '-o',
+        'ServerAliveCountMax=2',
+      );
     vars.GIT_SSH_COMMAND = parts.join(' ');
     vars.GIT_SSH_VARIANT = 'ssh';
   }
@@ -91,7 +120,11 @@ function cleanBase(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return out;
 }
 
-export async function openGitAccess(source: Pick<Source, 'url' | 'transport'>, credential: string | undefined, o: GitAccessOptions): Promise<GitAccess> {
+export async function openGitAccess(
+  source: Pick<Source, 'url' | 'transport'>,
+  credential: string | undefined,
+  o: GitAccessOptions,
+): Promise<GitAccess> {
   let keyFile: string | undefined;
   let keyDir: string | undefined;
   const secrets: string[] = [];

@@ -69,7 +69,11 @@ export class GitRepo {
     return repo;
   }
 
-  #git(args: readonly string[], what: string, o: { maxStdout?: number; env?: NodeJS.ProcessEnv } = {}): Promise<Buffer> {
+  #git(
+    args: readonly string[],
+    what: string,
+    o: { maxStdout?: number; env?: NodeJS.ProcessEnv } = {},
+  ): Promise<Buffer> {
     return runGit(args, {
       env: { ...this.#access.env, ...o.env },
       signal: this.#signal,
@@ -90,7 +94,10 @@ export class GitRepo {
     if (isCommitId(ref)) return ref;
     const out = await this.#git(['ls-remote', '--', this.url, ref, `${ref}^{}`], `looking up ${ref} at ${this.url}`);
     const sha = pickRemoteRef(out.toString('utf8'), ref);
-    if (!sha) throw new ScrydonError('fetch_failed', `${this.url} has no branch or tag ${ref}`, { hint: 'check the source ref (scrydon source show NAME)' });
+    if (!sha)
+      throw new ScrydonError('fetch_failed', `${this.url} has no branch or tag ${ref}`, {
+        hint: 'check the source ref (scrydon source show NAME)',
+      });
     return sha;
   }
 
@@ -98,9 +105,20 @@ export class GitRepo {
   fetch(ref: string): Promise<string> {
     return this.#serial(async () => {
       if (isCommitId(ref) && (await this.#hasCommit(ref))) return ref;
-      await this.#git(['-C', this.dir, 'fetch', '--quiet', '--depth', '1', '--no-tags', '--', this.url, `+${ref}:${FETCHED_REF}`], `fetching ${ref} from ${this.url}`);
-      const sha = (await this.#git(['-C', this.dir, 'rev-parse', '--verify', '--quiet', `${FETCHED_REF}^{commit}`], `reading ${ref} of ${this.url}`)).toString('utf8').trim();
-      if (!COMMIT.test(sha)) throw new ScrydonError('fetch_failed', `fetching ${ref} from ${this.url}: no commit came back`);
+      await this.#git(
+        ['-C', this.dir, 'fetch', '--quiet', '--depth', '1', '--no-tags', '--', this.url, `+${ref}:${FETCHED_REF}`],
+        `fetching ${ref} from ${this.url}`,
+      );
+      const sha = (
+        await this.#git(
+          ['-C', this.dir, 'rev-parse', '--verify', '--quiet', `${FETCHED_REF}^{commit}`],
+          `reading ${ref} of ${this.url}`,
+        )
+      )
+        .toString('utf8')
+        .trim();
+      if (!COMMIT.test(sha))
+        throw new ScrydonError('fetch_failed', `fetching ${ref} from ${this.url}: no commit came back`);
       return sha;
     });
   }
@@ -120,12 +138,23 @@ export class GitRepo {
       const spec = `${commit}:${path}`;
       let size: number;
       try {
-        size = Number((await this.#git(['-C', this.dir, 'cat-file', '-s', spec], `reading ${path}`)).toString('utf8').trim());
+        size = Number(
+          (await this.#git(['-C', this.dir, 'cat-file', '-s', spec], `reading ${path}`)).toString('utf8').trim(),
+        );
       } catch (e) {
-        throw new ScrydonError('fetch_failed', `${this.url} has no ${path} at ${commit.slice(0, 12)}`, { cause: e, hint: 'check the source\'s catalog path (default scrydon.yaml)' });
+        throw new ScrydonError('fetch_failed', `${this.url} has no ${path} at ${commit.slice(0, 12)}`, {
+          cause: e,
+          hint: "check the source's catalog path (default scrydon.yaml)",
+        });
       }
-      if (!Number.isSafeInteger(size) || size > max) throw new ScrydonError('size_limit_exceeded', `${this.url}: ${path} at ${commit.slice(0, 12)} is over the ${max}-byte limit`);
-      return this.#git(['-C', this.dir, 'cat-file', 'blob', spec], `reading ${path} at ${commit.slice(0, 12)}`, { maxStdout: max });
+      if (!Number.isSafeInteger(size) || size > max)
+        throw new ScrydonError(
+          'size_limit_exceeded',
+          `${this.url}: ${path} at ${commit.slice(0, 12)} is over the ${max}-byte limit`,
+        );
+      return this.#git(['-C', this.dir, 'cat-file', 'blob', spec], `reading ${path} at ${commit.slice(0, 12)}`, {
+        maxStdout: max,
+      });
     });
   }
 
@@ -133,9 +162,28 @@ export class GitRepo {
   checkout(commit: string, dest: string, indexFile: string): Promise<void> {
     return this.#serial(async () => {
       await mkdir(dest, { recursive: true });
-      await this.#git(['--git-dir', this.dir, '--work-tree', dest, '-c', 'core.symlinks=true', '-c', 'core.autocrlf=false', 'checkout', '--quiet', '-f', commit, '--', '.'], `checking out ${commit.slice(0, 12)} of ${this.url}`, {
-        env: { GIT_INDEX_FILE: indexFile },
-      });
+      await this.#git(
+        [
+          '--git-dir',
+          this.dir,
+          '--work-tree',
+          dest,
+          '-c',
+          'core.symlinks=true',
+          '-c',
+          'core.autocrlf=false',
+          'checkout',
+          '--quiet',
+          '-f',
+          commit,
+          '--',
+          '.',
+        ],
+        `checking out ${commit.slice(0, 12)} of ${this.url}`,
+        {
+          env: { GIT_INDEX_FILE: indexFile },
+        },
+      );
       await rm(indexFile, { force: true });
     });
   }

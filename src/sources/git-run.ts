@@ -39,7 +39,12 @@ export async function runGit(args: readonly string[], o: GitRunOptions): Promise
   return new Promise<Buffer>((resolve, reject) => {
     // its own process group, ended as a whole: git's transport helper (git-remote-http, ssh) holds the pipes too,
     // and would keep a stalled connection (and this run) alive after git itself is gone
-    const child = spawn('git', [...args], { cwd: o.cwd, env: o.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn('git', [...args], {
+      cwd: o.cwd,
+      env: o.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     const killAll = (signal: NodeJS.Signals): void => {
       try {
         if (child.pid !== undefined) process.kill(-child.pid, signal);
@@ -77,10 +82,14 @@ export async function runGit(args: readonly string[], o: GitRunOptions): Promise
       o.signal?.removeEventListener('abort', onAbort);
       const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
       reject(
-        new ScrydonError('fetch_failed', `${o.what}: ${missing ? 'git is not installed' : maskSecrets(e.message, secrets)}`, {
-          cause: e,
-          ...(missing ? { hint: 'git sources need the system git (apt-get install git)' } : {}),
-        }),
+        new ScrydonError(
+          'fetch_failed',
+          `${o.what}: ${missing ? 'git is not installed' : maskSecrets(e.message, secrets)}`,
+          {
+            cause: e,
+            ...(missing ? { hint: 'git sources need the system git (apt-get install git)' } : {}),
+          },
+        ),
       );
     });
     child.on('close', (code, signal) => {
@@ -91,7 +100,11 @@ export async function runGit(args: readonly string[], o: GitRunOptions): Promise
         return;
       }
       if (outlived) {
-        reject(new ScrydonError('timeout', `${o.what}: git did not finish within ${Math.round(limitMs / 1000)} s`, { hint: 'the git server stalled; retry later, or bound the run with --timeout' }));
+        reject(
+          new ScrydonError('timeout', `${o.what}: git did not finish within ${Math.round(limitMs / 1000)} s`, {
+            hint: 'the git server stalled; retry later, or bound the run with --timeout',
+          }),
+        );
         return;
       }
       if (overflow) {
@@ -110,13 +123,22 @@ export async function runGit(args: readonly string[], o: GitRunOptions): Promise
         .join('; ');
       // curl's speed limit and connect timeout (git-access.ts sets the first from the registry client's bounds), ssh's
       const stalled = /Operation too slow|timed out|Timeout, server .* not responding/i.test(detail);
-      reject(new ScrydonError(stalled ? 'timeout' : 'fetch_failed', `${o.what}: git ${code !== null ? `exited ${code}` : `was killed (${signal ?? 'timeout'})`}${detail ? `: ${detail}` : ''}`));
+      reject(
+        new ScrydonError(
+          stalled ? 'timeout' : 'fetch_failed',
+          `${o.what}: git ${code !== null ? `exited ${code}` : `was killed (${signal ?? 'timeout'})`}${detail ? `: ${detail}` : ''}`,
+        ),
+      );
     });
   });
 }
 
 /** git stopped by its signal: the deadline's `timeout` (its reason), or an interruption. */
 function stoppedBy(reason: unknown, what: string): ScrydonError {
-  if (isScrydonError(reason, 'timeout')) return new ScrydonError('timeout', `${reason.message} while ${what}`, { cause: reason, ...(reason.hint ? { hint: reason.hint } : {}) });
+  if (isScrydonError(reason, 'timeout'))
+    return new ScrydonError('timeout', `${reason.message} while ${what}`, {
+      cause: reason,
+      ...(reason.hint ? { hint: reason.hint } : {}),
+    });
   return new ScrydonError('aborted', `${what}: interrupted`);
 }

@@ -67,10 +67,13 @@ export class GitSession implements SourceSession {
 
   async catalog(pinned?: string): Promise<FetchedCatalog> {
     const commit = await this.#commit(pinned ?? this.source.ref);
-    if (pinned !== undefined && isCommitId(pinned) && commit !== pinned) throw new ScrydonError('fetch_failed', `${this.source.url}: fetched ${commit}, not ${pinned}`);
+    if (pinned !== undefined && isCommitId(pinned) && commit !== pinned)
+      throw new ScrydonError('fetch_failed', `${this.source.url}: fetched ${commit}, not ${pinned}`);
     const bytes = await this.#repo.readFile(commit, this.source.catalogPath, CATALOG_FILE_MAX_BYTES);
     const artifact = gitCatalogArtifact(bytes, this.source, commit);
-    await storeGitCatalog(this.#deps.store, artifact, bytes, catalogStoreTag(this.source), { signal: this.#deps.signal });
+    await storeGitCatalog(this.#deps.store, artifact, bytes, catalogStoreTag(this.source), {
+      signal: this.#deps.signal,
+    });
     return { revision: commit, descriptor: artifact.descriptor, bytes };
   }
 
@@ -95,7 +98,10 @@ export class GitSession implements SourceSession {
   async mirror(entry: CatalogEntry, expect?: string, atRevision?: string): Promise<Descriptor> {
     if (entry.artifact.kind === 'oci') {
       const remote = await this.#remotes.for(entry.artifact.ref);
-      return mirrorFromRegistry(remote, this.#deps.store, entry.artifact.ref, expect, { signal: this.#deps.signal, walkLimits: this.#deps.walkLimits });
+      return mirrorFromRegistry(remote, this.#deps.store, entry.artifact.ref, expect, {
+        signal: this.#deps.signal,
+        walkLimits: this.#deps.walkLimits,
+      });
     }
     const commit = await this.#commit(atRevision ?? entry.artifact.ref);
     const tree = await this.#tree(commit);
@@ -105,9 +111,14 @@ export class GitSession implements SourceSession {
     try {
       const digest = packArtifact(built).descriptor.digest;
       if (expect !== undefined && digest !== expect) {
-        throw new ScrydonError('digest_mismatch', `${entry.id} ${entry.version}: packing ${entry.artifact.path} at ${commit.slice(0, 12)} gives ${digest}, not the locked ${expect}`);
+        throw new ScrydonError(
+          'digest_mismatch',
+          `${entry.id} ${entry.version}: packing ${entry.artifact.path} at ${commit.slice(0, 12)} gives ${digest}, not the locked ${expect}`,
+        );
       }
-      return await storePack(this.#deps.store, built, [gitPackTag(this.source.url, entry.id, entry.version)], { signal: this.#deps.signal });
+      return await storePack(this.#deps.store, built, [gitPackTag(this.source.url, entry.id, entry.version)], {
+        signal: this.#deps.signal,
+      });
     } finally {
       if (built.temporary) await rm(built.path, { force: true });
     }
@@ -134,8 +145,9 @@ async function insideTree(tree: string, path: string, what: string): Promise<str
     throw new ScrydonError('fetch_failed', `${what}: ${path} is not in the repository at that ref`, { cause: e });
   }
   if (real !== root && !real.startsWith(root + sep)) {
-    throw new ScrydonError('unsafe_path', `${what}: ${path} leads outside the repository (a symbolic link)`, { hint: 'pack paths must be real directories of the repository' });
+    throw new ScrydonError('unsafe_path', `${what}: ${path} leads outside the repository (a symbolic link)`, {
+      hint: 'pack paths must be real directories of the repository',
+    });
   }
   return real;
 }
-

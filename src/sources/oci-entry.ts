@@ -15,7 +15,13 @@ import { storeTagFor } from '../names/store.js';
  * `@sha256:` reference is verified against its digest by the copy. With `expect` (a lock's digest) exactly that
  * digest is pulled, whatever the tag says now.
  */
-export async function mirrorFromRegistry(remote: Remote, store: Store, ref: string, expect: string | undefined, o: IoOptions = {}): Promise<Descriptor> {
+export async function mirrorFromRegistry(
+  remote: Remote,
+  store: Store,
+  ref: string,
+  expect: string | undefined,
+  o: IoOptions = {},
+): Promise<Descriptor> {
   const r = parseRemoteReference(ref);
   if (expect !== undefined && r.digest !== undefined && r.digest !== expect) {
     throw new ScrydonError('digest_mismatch', `${ref} names ${r.digest}, but the lock has ${expect}`);
@@ -24,8 +30,13 @@ export async function mirrorFromRegistry(remote: Remote, store: Store, ref: stri
   if (digest === undefined) digest = (await remote.repository(r).resolve(r.tag ?? 'latest', o)).digest;
   if (!isDigest(digest)) throw new ScrydonError('invalid_reference', `${ref}: ${digest} is not a sha256 digest`);
   const pinned: RemoteReference = { ...r, digest };
-  const result = await pull(remote, store, formatRemote(pinned), { signal: o.signal, walkLimits: o.walkLimits, referrers: true });
-  if (result.root.digest !== digest) throw new ScrydonError('digest_mismatch', `${ref}: the registry served ${result.root.digest}, not ${digest}`);
+  const result = await pull(remote, store, formatRemote(pinned), {
+    signal: o.signal,
+    walkLimits: o.walkLimits,
+    referrers: true,
+  });
+  if (result.root.digest !== digest)
+    throw new ScrydonError('digest_mismatch', `${ref}: the registry served ${result.root.digest}, not ${digest}`);
   return result.root;
 }
 
@@ -43,12 +54,18 @@ export async function resolveMirrored(store: Store, ref: string, expect: string 
     try {
       return await store.resolve(want);
     } catch (e) {
-      throw new ScrydonError('fetch_failed', `${ref} (${want}) is not in the store and --offline forbids fetching it`, { cause: e, hint: 'load an archive saved on a connected machine (scrydon save --all)' });
+      throw new ScrydonError('fetch_failed', `${ref} (${want}) is not in the store and --offline forbids fetching it`, {
+        cause: e,
+        hint: 'load an archive saved on a connected machine (scrydon save --all)',
+      });
     }
   }
   try {
     return await store.resolve(storeTagFor(r));
   } catch (e) {
-    throw new ScrydonError('fetch_failed', `${ref} is not in the store and --offline forbids fetching it`, { cause: e, hint: 'load an archive saved on a connected machine (scrydon save --all)' });
+    throw new ScrydonError('fetch_failed', `${ref} is not in the store and --offline forbids fetching it`, {
+      cause: e,
+      hint: 'load an archive saved on a connected machine (scrydon save --all)',
+    });
   }
 }

@@ -33,21 +33,32 @@ export class OciSession implements SourceSession {
   }
 
   async catalog(pinned?: string): Promise<FetchedCatalog> {
-    if (pinned !== undefined && !isDigest(pinned)) throw new ScrydonError('fetch_failed', `${this.#ref}: the lock's revision ${pinned} is not a manifest digest`);
+    if (pinned !== undefined && !isDigest(pinned))
+      throw new ScrydonError('fetch_failed', `${this.#ref}: the lock's revision ${pinned} is not a manifest digest`);
     const digest = pinned ?? this.#head?.digest ?? (await this.probe());
-    const d = await mirrorFromRegistry(await this.#remotes.for(this.#ref), this.#deps.store, this.#ref, digest, { signal: this.#deps.signal, walkLimits: this.#deps.walkLimits });
+    const d = await mirrorFromRegistry(await this.#remotes.for(this.#ref), this.#deps.store, this.#ref, digest, {
+      signal: this.#deps.signal,
+      walkLimits: this.#deps.walkLimits,
+    });
     const c = await readCatalogArtifact(this.#deps.store, d, this.source.catalogPath, { signal: this.#deps.signal });
     return { revision: d.digest, descriptor: d, bytes: c.bytes };
   }
 
   async mirror(entry: CatalogEntry, expect?: string): Promise<Descriptor> {
     if (entry.artifact.kind !== 'oci') {
-      throw new ScrydonError('fetch_failed', `${entry.id} ${entry.version}: a git-tar entry needs a git source; ${this.source.name} is an OCI source`, {
-        hint: 'publish the pack to a registry and list it as kind: oci',
-      });
+      throw new ScrydonError(
+        'fetch_failed',
+        `${entry.id} ${entry.version}: a git-tar entry needs a git source; ${this.source.name} is an OCI source`,
+        {
+          hint: 'publish the pack to a registry and list it as kind: oci',
+        },
+      );
     }
     const remote = await this.#remotes.for(entry.artifact.ref);
-    return mirrorFromRegistry(remote, this.#deps.store, entry.artifact.ref, expect, { signal: this.#deps.signal, walkLimits: this.#deps.walkLimits });
+    return mirrorFromRegistry(remote, this.#deps.store, entry.artifact.ref, expect, {
+      signal: this.#deps.signal,
+      walkLimits: this.#deps.walkLimits,
+    });
   }
 
   async close(): Promise<void> {

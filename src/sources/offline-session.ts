@@ -29,12 +29,20 @@ export class OfflineSession implements SourceSession {
     try {
       c = await readCatalogArtifact(this.#deps.store, tag, this.source.catalogPath, { signal: this.#deps.signal });
     } catch (e) {
-      throw new ScrydonError('fetch_failed', `no catalog of source ${this.source.name} is in the store (looked for ${tag}) and --offline forbids fetching it`, {
-        cause: e,
-        hint: 'reconcile it on a connected machine (--mirror-only is enough), scrydon save --all there, and scrydon load the archive here',
-      });
+      throw new ScrydonError(
+        'fetch_failed',
+        `no catalog of source ${this.source.name} is in the store (looked for ${tag}) and --offline forbids fetching it`,
+        {
+          cause: e,
+          hint: 'reconcile it on a connected machine (--mirror-only is enough), scrydon save --all there, and scrydon load the archive here',
+        },
+      );
     }
-    this.#stored = { revision: this.source.type === 'git' ? (c.commit ?? c.descriptor.digest) : c.descriptor.digest, descriptor: c.descriptor, bytes: c.bytes };
+    this.#stored = {
+      revision: this.source.type === 'git' ? (c.commit ?? c.descriptor.digest) : c.descriptor.digest,
+      descriptor: c.descriptor,
+      bytes: c.bytes,
+    };
     return this.#stored;
   }
 
@@ -45,24 +53,34 @@ export class OfflineSession implements SourceSession {
   async catalog(pinned?: string): Promise<FetchedCatalog> {
     const c = await this.#read();
     if (pinned !== undefined && pinned !== c.revision) {
-      throw new ScrydonError('fetch_failed', `source ${this.source.name}: the stored catalog is at ${c.revision}, the lock at ${pinned}; --offline cannot fetch the locked one`, {
-        hint: 'load the archive saved with that lock',
-      });
+      throw new ScrydonError(
+        'fetch_failed',
+        `source ${this.source.name}: the stored catalog is at ${c.revision}, the lock at ${pinned}; --offline cannot fetch the locked one`,
+        {
+          hint: 'load the archive saved with that lock',
+        },
+      );
     }
     return c;
   }
 
   async mirror(entry: CatalogEntry, expect?: string): Promise<Descriptor> {
     if (entry.artifact.kind === 'oci') return resolveMirrored(this.#deps.store, entry.artifact.ref, expect);
-    if (this.source.type !== 'git') throw new ScrydonError('fetch_failed', `${entry.id} ${entry.version}: a git-tar entry needs a git source`);
+    if (this.source.type !== 'git')
+      throw new ScrydonError('fetch_failed', `${entry.id} ${entry.version}: a git-tar entry needs a git source`);
     const tag = gitPackTag(this.source.url, entry.id, entry.version);
     let d: Descriptor;
     try {
       d = await this.#deps.store.resolve(tag);
     } catch (e) {
-      throw new ScrydonError('fetch_failed', `${entry.id} ${entry.version} (git-tar ${entry.artifact.path}) is not in the store (${tag}) and --offline forbids packing it`, { cause: e });
+      throw new ScrydonError(
+        'fetch_failed',
+        `${entry.id} ${entry.version} (git-tar ${entry.artifact.path}) is not in the store (${tag}) and --offline forbids packing it`,
+        { cause: e },
+      );
     }
-    if (expect !== undefined && d.digest !== expect) throw new ScrydonError('digest_mismatch', `${tag} is ${d.digest}, not the locked ${expect}`);
+    if (expect !== undefined && d.digest !== expect)
+      throw new ScrydonError('digest_mismatch', `${tag} is ${d.digest}, not the locked ${expect}`);
     return d;
   }
 

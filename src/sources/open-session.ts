@@ -23,7 +23,8 @@ export function parseSourceCatalog(bytes: Buffer, where: string): PackCatalog {
   try {
     return parseCatalogFile(bytes.toString('utf8'), where);
   } catch (e) {
-    if (isScrydonError(e, 'catalog_invalid')) throw new ScrydonError('parse_failed', e.message, { cause: e, ...(e.hint ? { hint: e.hint } : {}) });
+    if (isScrydonError(e, 'catalog_invalid'))
+      throw new ScrydonError('parse_failed', e.message, { cause: e, ...(e.hint ? { hint: e.hint } : {}) });
     throw e;
   }
 }
@@ -75,6 +76,10 @@ export async function testSource(source: Source, deps: Omit<SessionDeps, 'store'
     source: source.name,
     type: source.type,
     revision,
-    packs: catalog.packs.map((p) => ({ id: p.id, version: p.version, artifact: p.artifact.kind === 'oci' ? p.artifact.ref : `git-tar ${p.artifact.path}@${p.artifact.ref}` })),
+    packs: catalog.packs.map((p) => ({
+      id: p.id,
+      version: p.version,
+      artifact: p.artifact.kind === 'oci' ? p.artifact.ref : `git-tar ${p.artifact.path}@${p.artifact.ref}`,
+    })),
   };
 }

@@ -16,7 +16,8 @@ export class RemotePool {
   /** The client for the registry `ref` names. */
   for(ref: string): Promise<Remote> {
     const registry = parseRemoteReference(ref).registry;
-    if (this.#offline) return Promise.reject(new ScrydonError('fetch_failed', `${ref}: --offline makes no network call`));
+    if (this.#offline)
+      return Promise.reject(new ScrydonError('fetch_failed', `${ref}: --offline makes no network call`));
     let p = this.#remotes.get(registry);
     if (!p) {
       p = this.#open([registry]);

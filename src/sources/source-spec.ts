@@ -8,7 +8,8 @@ import { ociRepository } from '../names/sources.js';
 
 /**
  * A pack source as registered in `$SCRYDON_HOME/sources.yaml` (catalog-spec/sources.schema.json), and the same
- * with its defaults applied. Pure: no I/O. Defaults (catalog-spec/sources.schema.json): git ref `main`, OCI tag `catalog`,
+ * with its defaults applied. Pure: no I/O. Defaults (catalog-spec/sources.schema.json): git ref `main`, OCI tag
+ * `catalog`,
  * catalog path `scrydon.yaml`, interval 5 minutes (30 seconds … 1 day).
  */
 export const SOURCE_TYPES = ['git', 'oci'] as const;
@@ -70,14 +71,21 @@ function usage(message: string, hint?: string): ScrydonError {
 }
 
 function assertSourceName(name: string): void {
-  if (!isSourceName(name)) throw usage(`"${name.slice(0, 100)}" is not a source name`, 'source names are letters, digits, . _ - (at most 128), starting with a letter or digit');
+  if (!isSourceName(name))
+    throw usage(
+      `"${name.slice(0, 100)}" is not a source name`,
+      'source names are letters, digits, . _ - (at most 128), starting with a letter or digit',
+    );
 }
 
 /** The interval in milliseconds, within 30 seconds … 1 day. */
 function intervalMs(interval: string): number {
   const ms = parseDuration(interval, 'interval');
   if (ms < MIN_INTERVAL_MS || ms > MAX_INTERVAL_MS) {
-    throw usage(`interval ${interval} is outside 30s … 1d`, 'sources are reconciled at most every 30 seconds and at least once a day');
+    throw usage(
+      `interval ${interval} is outside 30s … 1d`,
+      'sources are reconciled at most every 30 seconds and at least once a day',
+    );
   }
   return ms;
 }
@@ -91,15 +99,23 @@ export function gitUrlKind(url: string): 'https' | 'http' | 'ssh' | 'file' {
   if (/^http:\/\//i.test(url)) return 'http';
   if (/^ssh:\/\//i.test(url) || (!url.includes('://') && SCP_LIKE.test(url))) return 'ssh';
   if (/^file:\/\/\//i.test(url)) return 'file';
-  throw usage(`"${url.slice(0, 200)}" is not a git URL scrydon fetches`, 'use https://HOST/REPO.git, ssh://HOST/REPO, USER@HOST:REPO or file:///ABSOLUTE/PATH');
+  throw usage(
+    `"${url.slice(0, 200)}" is not a git URL scrydon fetches`,
+    'use https://HOST/REPO.git, ssh://HOST/REPO, USER@HOST:REPO or file:///ABSOLUTE/PATH',
+  );
 }
 
 function checkGitUrl(url: string, transport: SourceTransport): void {
   const kind = gitUrlKind(url);
   if (kind === 'https' || kind === 'http') {
     const u = new URL(url);
-    if (u.password) throw usage(`the URL of a source may not carry a password`, 'give the token with --credential-stdin; it goes to the secret store');
-    if (kind === 'http' && !transport.plainHttp) throw usage(`${u.host} would be reached over plain HTTP`, 'pass --plain-http for a test server, or use https://');
+    if (u.password)
+      throw usage(
+        `the URL of a source may not carry a password`,
+        'give the token with --credential-stdin; it goes to the secret store',
+      );
+    if (kind === 'http' && !transport.plainHttp)
+      throw usage(`${u.host} would be reached over plain HTTP`, 'pass --plain-http for a test server, or use https://');
   }
 }
 
@@ -123,7 +139,9 @@ function checkPolicy(p: SourcePolicy, name: string): void {
       try {
         new RegExp(re, 'u');
       } catch (e) {
-        throw usage(`source ${name}: ${JSON.stringify(re)} is not a valid regular expression (${(e as Error).message})`);
+        throw usage(
+          `source ${name}: ${JSON.stringify(re)} is not a valid regular expression (${(e as Error).message})`,
+        );
       }
     }
   }
@@ -132,7 +150,11 @@ function checkPolicy(p: SourcePolicy, name: string): void {
 /** Applies defaults and checks what the schema cannot (URL shape, interval bounds, key, regexps). */
 export function resolveSource(spec: SourceSpec, managedBy = REGISTERED): Source {
   assertSourceName(spec.name);
-  const transport = { plainHttp: spec.transport?.plainHttp ?? false, insecure: spec.transport?.insecure ?? false, ...(spec.transport?.caFile ? { caFile: spec.transport.caFile } : {}) };
+  const transport = {
+    plainHttp: spec.transport?.plainHttp ?? false,
+    insecure: spec.transport?.insecure ?? false,
+    ...(spec.transport?.caFile ? { caFile: spec.transport.caFile } : {}),
+  };
   if (spec.type === 'git') checkGitUrl(spec.url, transport);
   else ociRepository(spec.url);
   const ref = spec.ref ?? (spec.type === 'git' ? DEFAULT_GIT_REF : DEFAULT_OCI_TAG);
@@ -179,11 +201,16 @@ export function sourceSecretKey(name: string): string {
 export function checkCredential(s: Pick<Source, 'type' | 'url' | 'name'>, credential: string): void {
   const pem = /^-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(credential.trim());
   if (s.type === 'oci') {
-    if (pem || !credential.includes(':') || /[\r\n]/.test(credential)) throw usage(`source ${s.name}: an OCI credential is username:token on one line`);
+    if (pem || !credential.includes(':') || /[\r\n]/.test(credential))
+      throw usage(`source ${s.name}: an OCI credential is username:token on one line`);
     return;
   }
   const kind = gitUrlKind(s.url);
-  if (kind === 'ssh' && !pem) throw usage(`source ${s.name}: a git source over SSH needs a deploy key in PEM form (-----BEGIN … PRIVATE KEY-----)`);
+  if (kind === 'ssh' && !pem)
+    throw usage(
+      `source ${s.name}: a git source over SSH needs a deploy key in PEM form (-----BEGIN … PRIVATE KEY-----)`,
+    );
   if (kind === 'file') throw usage(`source ${s.name}: a file:// source takes no credential`);
-  if ((kind === 'https' || kind === 'http') && (pem || /[\r\n]/.test(credential))) throw usage(`source ${s.name}: a git source over HTTPS takes a personal access token (one line)`);
+  if ((kind === 'https' || kind === 'http') && (pem || /[\r\n]/.test(credential)))
+    throw usage(`source ${s.name}: a git source over HTTPS takes a personal access token (one line)`);
 }

@@ -25,8 +25,13 @@ function emptySourceList(): SourceList {
 }
 
 /** Parses and checks a source list; every problem (schema, duplicate names, bad URL or interval) is listed. */
-export function parseSourceList(text: string, file: string, managedBy = REGISTERED): { list: SourceList; sources: Source[] } {
-  if (Buffer.byteLength(text) > MAX_BYTES) throw invalid(file, [{ path: '', message: `is over the ${MAX_BYTES}-byte limit` }]);
+export function parseSourceList(
+  text: string,
+  file: string,
+  managedBy = REGISTERED,
+): { list: SourceList; sources: Source[] } {
+  if (Buffer.byteLength(text) > MAX_BYTES)
+    throw invalid(file, [{ path: '', message: `is over the ${MAX_BYTES}-byte limit` }]);
   const parsed = parseYamlText(text);
   const problems = parsed.problems.length ? parsed.problems : schemaProblems('sources', parsed.value, parsed.locate);
   if (problems.length) throw invalid(file, problems);
@@ -36,8 +41,13 @@ export function parseSourceList(text: string, file: string, managedBy = REGISTER
   list.sources.forEach((spec, i) => {
     const at = (...rest: Array<string | number>) => toPointer(['sources', i, ...rest]);
     const line = parsed.locate(at('name'));
-    const problem = (message: string, path = at()): Problem => ({ path, ...(line !== undefined ? { line } : {}), message });
-    if (seen.has(spec.name)) problems.push(problem(`source ${spec.name} is listed twice (names are unique)`, at('name')));
+    const problem = (message: string, path = at()): Problem => ({
+      path,
+      ...(line !== undefined ? { line } : {}),
+      message,
+    });
+    if (seen.has(spec.name))
+      problems.push(problem(`source ${spec.name} is listed twice (names are unique)`, at('name')));
     seen.add(spec.name);
     try {
       sources.push(resolveSource(spec, managedBy));
@@ -50,7 +60,9 @@ export function parseSourceList(text: string, file: string, managedBy = REGISTER
 }
 
 function invalid(file: string, problems: readonly Problem[]): ScrydonError {
-  return new ScrydonError('config_invalid', describeProblems(file, problems), { hint: 'the format is catalog-spec/sources.schema.json' });
+  return new ScrydonError('config_invalid', describeProblems(file, problems), {
+    hint: 'the format is catalog-spec/sources.schema.json',
+  });
 }
 
 /** Reads the registered sources; an absent file is an empty list. */
@@ -77,14 +89,23 @@ export async function readSourceFile(file: string): Promise<Source[]> {
 }
 
 export function encodeSourceList(list: SourceList): string {
-  return '# Registered pack sources (scrydon source add/rm/enable/disable). Credentials are in the secret store, never here.\n' + stringify(list, { lineWidth: 0 });
+  return (
+    '# Registered pack sources (scrydon source add/rm/enable/disable). Credentials are in the secret store, never here.\n' +
+    stringify(list, { lineWidth: 0 })
+  );
 }
 
 /**
  * Changes the registered sources under a lock: `fn` gets the current list and returns the next one (or
  * undefined to leave the file alone) and a result. The next list is checked before it is written.
  */
-export async function updateSourcesFile<T>(file: string, fn: (list: SourceList, sources: Source[]) => Promise<{ next?: SourceList; result: T }> | { next?: SourceList; result: T }): Promise<T> {
+export async function updateSourcesFile<T>(
+  file: string,
+  fn: (
+    list: SourceList,
+    sources: Source[],
+  ) => Promise<{ next?: SourceList; result: T }> | { next?: SourceList; result: T },
+): Promise<T> {
   return withFileLock(file, async () => {
     const { list, sources } = await readSourceList(file);
     const { next, result } = await fn(list, sources);

@@ -35,7 +35,9 @@ async function rehash(path: string, expected: string): Promise<{ fault?: Fault; 
     await fh.close();
   }
   const got = `sha256:${h.digest('hex')}`;
-  return got === expected ? { size } : { fault: { kind: 'digest_mismatch', digest: expected, detail: `content hashes to ${got}` }, size };
+  return got === expected
+    ? { size }
+    : { fault: { kind: 'digest_mismatch', digest: expected, detail: `content hashes to ${got}` }, size };
 }
 
 /** Rehashes every blob and validates every manifest and tag (hauler's `info --check`, plus graph checks). */
@@ -47,7 +49,11 @@ export async function checkStore(store: Store): Promise<CheckReport> {
   for (const name of (await readdir(store.paths.blobsDir)).sort()) {
     const digest = `sha256:${name}`;
     if (!isDigest(digest)) {
-      faults.push({ kind: 'not_regular_file', digest: name, detail: 'a file under blobs/sha256 whose name is not a sha256 hex digest' });
+      faults.push({
+        kind: 'not_regular_file',
+        digest: name,
+        detail: 'a file under blobs/sha256 whose name is not a sha256 hex digest',
+      });
       continue;
     }
     const r = await rehash(join(store.paths.blobsDir, name), digest);

@@ -150,7 +150,10 @@ export async function gc(store: Store, o: GcOptions): Promise<GcReport> {
         // untagged entries stay while something live reaches them (a referrer of a kept manifest, a lease), or
         // while their blob is too young to judge
         const keep = idx.manifests.filter(
-          (m) => m.annotations?.[Annotation.refName] !== undefined || marked.reachable.has(m.digest) || youngBlobs.has(m.digest),
+          (m) =>
+            m.annotations?.[Annotation.refName] !== undefined ||
+            marked.reachable.has(m.digest) ||
+            youngBlobs.has(m.digest),
         );
         report.removedEntries = idx.manifests.filter((m) => !keep.includes(m)).map((m) => m.digest);
         if (!dryRun && keep.length !== idx.manifests.length) await write({ ...idx, manifests: keep });

@@ -17,12 +17,15 @@ export interface IndexFile {
 const MAX_INDEX_BYTES = 64 * 1024 * 1024;
 
 function parseIndex(text: string, path: string): IndexFile {
-  if (text.length > MAX_INDEX_BYTES) throw new ScrydonError('store_invalid', `${path} is larger than ${MAX_INDEX_BYTES} bytes`);
+  if (text.length > MAX_INDEX_BYTES)
+    throw new ScrydonError('store_invalid', `${path} is larger than ${MAX_INDEX_BYTES} bytes`);
   let v: unknown;
   try {
     v = JSON.parse(text);
   } catch (e) {
-    throw new ScrydonError('store_invalid', `${path} is not valid JSON: ${(e as Error).message}`, { hint: 'run scrydon check' });
+    throw new ScrydonError('store_invalid', `${path} is not valid JSON: ${(e as Error).message}`, {
+      hint: 'run scrydon check',
+    });
   }
   const o = v as Partial<IndexFile> | null;
   if (!o || typeof o !== 'object' || o.schemaVersion !== 2 || !Array.isArray(o.manifests)) {
@@ -57,11 +60,18 @@ async function writeIndex(p: LayoutPaths, index: IndexFile): Promise<void> {
  * Runs `fn` holding the index lock, with the current index and a writer for the new one. For work that must
  * keep tags still while it does I/O on blobs (gc); everything else uses updateIndex.
  */
-export async function withIndexLock<T>(p: LayoutPaths, fn: (current: IndexFile, write: (next: IndexFile) => Promise<void>) => Promise<T>): Promise<T> {
+export async function withIndexLock<T>(
+  p: LayoutPaths,
+  fn: (current: IndexFile, write: (next: IndexFile) => Promise<void>) => Promise<T>,
+): Promise<T> {
   return withFileLock(p.index, async () => fn(await readIndex(p), (next) => writeIndex(p, next)));
 }
 
-type Update = { fn: (idx: IndexFile) => { index?: IndexFile; result: unknown }; resolve: (r: unknown) => void; reject: (e: unknown) => void };
+type Update = {
+  fn: (idx: IndexFile) => { index?: IndexFile; result: unknown };
+  resolve: (r: unknown) => void;
+  reject: (e: unknown) => void;
+};
 
 /** Updates waiting for the lock, per index file: the next holder applies them all and writes once (group commit). */
 const queued = new Map<string, Update[]>();
@@ -125,7 +135,13 @@ async function applyQueued(p: LayoutPaths): Promise<void> {
  * is there already needs no lock to stay there (it is only ever replaced by rename).
  */
 export async function ensureIndex(p: LayoutPaths): Promise<void> {
-  if (await access(p.index).then(() => true, () => false)) return;
+  if (
+    await access(p.index).then(
+      () => true,
+      () => false,
+    )
+  )
+    return;
   await withFileLock(p.index, async () => {
     try {
       await readFile(p.index);

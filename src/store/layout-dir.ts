@@ -43,22 +43,33 @@ export class LayoutDir implements Target, ReferrerLister, TagLister {
 
   async tags(): Promise<string[]> {
     const idx = await this.store.index();
-    return idx.manifests.map((m) => m.annotations?.[Annotation.refName]).filter((r): r is string => r !== undefined).sort();
+    return idx.manifests
+      .map((m) => m.annotations?.[Annotation.refName])
+      .filter((r): r is string => r !== undefined)
+      .sort();
   }
 
   async resolve(ref: string): Promise<Descriptor> {
     const idx = await this.store.index();
-    const hit = isDigest(ref) ? idx.manifests.find((m) => m.digest === ref) : idx.manifests.find((m) => m.annotations?.[Annotation.refName] === ref);
+    const hit = isDigest(ref)
+      ? idx.manifests.find((m) => m.digest === ref)
+      : idx.manifests.find((m) => m.annotations?.[Annotation.refName] === ref);
     if (hit) return plainDescriptor(hit);
     if (isDigest(ref)) return this.store.resolve(ref);
     const only = idx.manifests.filter((m) => m.annotations?.[Annotation.subject] === undefined);
     throw new ScrydonError('not_found', `${ref} is not in the OCI layout ${this.store.name}`, {
-      hint: only.length ? `it holds: ${only.map((m) => m.annotations?.[Annotation.refName] ?? m.digest).slice(0, 10).join(', ')}` : 'the layout is empty',
+      hint: only.length
+        ? `it holds: ${only
+            .map((m) => m.annotations?.[Annotation.refName] ?? m.digest)
+            .slice(0, 10)
+            .join(', ')}`
+        : 'the layout is empty',
     });
   }
 
   async tag(d: Descriptor, ref: string): Promise<void> {
-    if (!(await this.store.exists(d))) throw new ScrydonError('blob_missing', `cannot tag ${ref}: manifest ${d.digest} is not in ${this.store.name}`);
+    if (!(await this.store.exists(d)))
+      throw new ScrydonError('blob_missing', `cannot tag ${ref}: manifest ${d.digest} is not in ${this.store.name}`);
     await updateIndex(this.store.paths, (idx) => {
       const manifests = idx.manifests.filter((m) => m.annotations?.[Annotation.refName] !== ref);
       manifests.push({ ...plainDescriptor(d), annotations: { [Annotation.refName]: ref } });

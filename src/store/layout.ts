@@ -71,7 +71,8 @@ export async function openBlobFile(path: string): Promise<FileHandle | undefined
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return undefined;
-    if (code === 'ELOOP') throw new ScrydonError('store_invalid', `${path} is a symbolic link`, { hint: 'run scrydon check' });
+    if (code === 'ELOOP')
+      throw new ScrydonError('store_invalid', `${path} is a symbolic link`, { hint: 'run scrydon check' });
     throw e;
   }
   const st = await fh.stat();

@@ -36,7 +36,8 @@ export class Lease {
 
   /** Holds `ds` (and, for gc, everything their graphs reach). Resolves once gc is sure to see them. */
   async hold(ds: readonly Descriptor[]): Promise<void> {
-    if (this.#released) throw new ScrydonError('internal', `lease ${this.#id} on ${this.#paths.root} is already released`);
+    if (this.#released)
+      throw new ScrydonError('internal', `lease ${this.#id} on ${this.#paths.root} is already released`);
     const waits: Array<Promise<void>> = [];
     for (const d of ds) {
       let w = this.#held.get(d.digest);
@@ -161,7 +162,13 @@ function parseLine(line: string): Descriptor | undefined {
   if (line === '') return undefined;
   try {
     const v = JSON.parse(line) as Partial<Descriptor>;
-    if (typeof v.mediaType === 'string' && typeof v.digest === 'string' && isDigest(v.digest) && Number.isSafeInteger(v.size) && (v.size as number) >= 0) {
+    if (
+      typeof v.mediaType === 'string' &&
+      typeof v.digest === 'string' &&
+      isDigest(v.digest) &&
+      Number.isSafeInteger(v.size) &&
+      (v.size as number) >= 0
+    ) {
       return { mediaType: v.mediaType, digest: v.digest, size: v.size as number };
     }
   } catch {

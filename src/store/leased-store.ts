@@ -40,7 +40,10 @@ export class LeasedStore implements Target, ReferrerLister, TagLister {
   async resolve(ref: string): Promise<Descriptor> {
     const d = await this.store.resolve(ref);
     await this.#lease.hold([d]);
-    if (!(await this.store.exists(d))) throw new ScrydonError('not_found', `${ref} (${d.digest}) left the store ${this.name} while it was being read`, { hint: 'another process removed it; retry' });
+    if (!(await this.store.exists(d)))
+      throw new ScrydonError('not_found', `${ref} (${d.digest}) left the store ${this.name} while it was being read`, {
+        hint: 'another process removed it; retry',
+      });
     return d;
   }
 

@@ -5,7 +5,8 @@ import { blobSize, hasBlob } from './blobs.js';
 import type { IndexFile } from './index-file.js';
 import type { Store } from './store-target.js';
 
-export type FaultKind = 'missing' | 'size_mismatch' | 'digest_mismatch' | 'invalid_manifest' | 'dangling_tag' | 'not_regular_file';
+export type FaultKind =
+  'missing' | 'size_mismatch' | 'digest_mismatch' | 'invalid_manifest' | 'dangling_tag' | 'not_regular_file';
 
 export interface Fault {
   kind: FaultKind;
@@ -80,7 +81,12 @@ export async function markReachable(store: Store, idx: IndexFile, o: MarkOptions
     try {
       children = successors(parseGraphNode(await store.fetchBytes(d), d.mediaType, d.digest));
     } catch (e) {
-      faults.push({ kind: 'invalid_manifest', digest: d.digest, detail: (e as Error).message, ...(ref ? { ref } : {}) });
+      faults.push({
+        kind: 'invalid_manifest',
+        digest: d.digest,
+        detail: (e as Error).message,
+        ...(ref ? { ref } : {}),
+      });
       return;
     }
     cache?.children.set(d.digest, children);
@@ -93,7 +99,11 @@ export async function markReachable(store: Store, idx: IndexFile, o: MarkOptions
   }
   for (const d of o.leased ?? []) {
     // a leased blob may still be on its way in: not there is no fault (its writer will bring it, or fail)
-    if (!reachable.has(d.digest) && (cache?.children.has(d.digest) || (await blobSize(store.paths, d.digest)) === d.size)) await walk(d);
+    if (
+      !reachable.has(d.digest) &&
+      (cache?.children.has(d.digest) || (await blobSize(store.paths, d.digest)) === d.size)
+    )
+      await walk(d);
   }
 
   const untagged = idx.manifests.filter((m) => m.annotations?.[Annotation.refName] === undefined);
@@ -102,7 +112,7 @@ export async function markReachable(store: Store, idx: IndexFile, o: MarkOptions
     if (s) subjects.set(m.digest, s);
   }
   const liveReferrerEntries = new Set<string>();
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     for (const m of untagged) {
       const s = subjects.get(m.digest);
@@ -117,7 +127,11 @@ export async function markReachable(store: Store, idx: IndexFile, o: MarkOptions
 }
 
 /** The subject of an untagged entry written by another tool (no io.scrydon.subject annotation): opened to see. */
-async function subjectOfUntagged(store: Store, m: Descriptor, cache: MarkCache | undefined): Promise<string | undefined> {
+async function subjectOfUntagged(
+  store: Store,
+  m: Descriptor,
+  cache: MarkCache | undefined,
+): Promise<string | undefined> {
   if (cache?.subjects.has(m.digest)) return cache.subjects.get(m.digest);
   if (!isGraphNodeType(m.mediaType) || !(await hasBlob(store.paths, m))) return undefined;
   let subject: string | undefined;

@@ -49,8 +49,12 @@ export function assertTaggable(name: string, mediaType: string): void {
     return; // a name another tool wrote, addressed exactly: no tag grammar to check
   }
   if (tag !== undefined && isFallbackTag(tag) && mediaType !== MediaType.ociIndex) {
-    throw new ScrydonError('invalid_reference', `${name}: a tag of the form sha256-<hex> is where registries keep referrers (signatures); a ${mediaType} may not be named so`, {
-      hint: 'choose another tag; an artifact kept by digest is named REPO@sha256:<hex>',
-    });
+    throw new ScrydonError(
+      'invalid_reference',
+      `${name}: a tag of the form sha256-<hex> is where registries keep referrers (signatures); a ${mediaType} may not be named so`,
+      {
+        hint: 'choose another tag; an artifact kept by digest is named REPO@sha256:<hex>',
+      },
+    );
   }
 }

@@ -8,7 +8,10 @@ import { openBlobFile, type LayoutPaths } from './layout.js';
  * blob with no index.json entry to say what it is): its media type and bytes, or undefined for anything else.
  * A blob that is a link or not a regular file is refused (openBlobFile).
  */
-export async function sniffGraphNode(p: LayoutPaths, digest: string): Promise<{ mediaType: string; bytes: Buffer } | undefined> {
+export async function sniffGraphNode(
+  p: LayoutPaths,
+  digest: string,
+): Promise<{ mediaType: string; bytes: Buffer } | undefined> {
   if (!isDigest(digest)) return undefined;
   const fh = await openBlobFile(p.blob(digest));
   if (!fh) return undefined;

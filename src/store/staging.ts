@@ -58,7 +58,9 @@ export class StagingTarget implements Target, Committer {
     await mkdir(dir);
     let release: () => Promise<void>;
     try {
-      release = await (await lockfileLib()).lock(dir, { realpath: false, stale: STALE_MS, update: UPDATE_MS, onCompromised: () => undefined });
+      release = await (
+        await lockfileLib()
+      ).lock(dir, { realpath: false, stale: STALE_MS, update: UPDATE_MS, onCompromised: () => undefined });
     } catch (e) {
       await rm(dir, { recursive: true, force: true });
       throw e;
@@ -99,7 +101,11 @@ export class StagingTarget implements Target, Committer {
 
   async tag(d: Descriptor, ref: string): Promise<void> {
     this.#assertOpen();
-    if (!(await this.exists(d))) throw new ScrydonError('blob_missing', `cannot tag ${ref}: manifest ${d.digest} was neither loaded nor in the store`);
+    if (!(await this.exists(d)))
+      throw new ScrydonError(
+        'blob_missing',
+        `cannot tag ${ref}: manifest ${d.digest} was neither loaded nor in the store`,
+      );
     const name = storeRefName(ref, { digest: d.digest });
     assertTaggable(name, d.mediaType);
     this.#tags.set(name, plainDescriptor(d));
@@ -113,15 +119,21 @@ export class StagingTarget implements Target, Committer {
   async commit(o: IoOptions = {}): Promise<void> {
     this.#assertOpen();
     o.signal?.throwIfAborted();
-    const referrers = (await this.#staging.index()).manifests.filter((m) => m.annotations?.[Annotation.subject] !== undefined);
+    const referrers = (await this.#staging.index()).manifests.filter(
+      (m) => m.annotations?.[Annotation.subject] !== undefined,
+    );
     const stagedPaths = this.#staging.paths;
     await this.#lease.hold(this.#staged); // what is renamed in stays until the tags are written
     for (const d of this.#staged) await rename(stagedPaths.blob(d.digest), this.#store.paths.blob(d.digest));
     await fsyncDir(this.#store.paths.blobsDir);
     await updateIndex(this.#store.paths, (idx) => {
       const refOf = (m: Descriptor) => m.annotations?.[Annotation.refName];
-      const changed = [...this.#tags].filter(([ref, d]) => !idx.manifests.some((m) => refOf(m) === ref && m.digest === d.digest));
-      const newReferrers = referrers.filter((r) => !idx.manifests.some((m) => m.digest === r.digest && m.annotations?.[Annotation.subject] !== undefined));
+      const changed = [...this.#tags].filter(
+        ([ref, d]) => !idx.manifests.some((m) => refOf(m) === ref && m.digest === d.digest),
+      );
+      const newReferrers = referrers.filter(
+        (r) => !idx.manifests.some((m) => m.digest === r.digest && m.annotations?.[Annotation.subject] !== undefined),
+      );
       if (changed.length === 0 && newReferrers.length === 0) return { result: undefined };
       const moved = new Set(changed.map(([ref]) => ref));
       const manifests = idx.manifests.filter((m) => !moved.has(refOf(m) ?? ''));
@@ -157,7 +169,11 @@ export class StagingTarget implements Target, Committer {
  * Removes staging dirs left by killed loads: older than `olderThanMs` and not locked by a live process.
  * Returns the paths removed. gc may call this too.
  */
-export async function removeStaleStaging(p: LayoutPaths, olderThanMs = STALE_STAGING_AGE_MS, now = Date.now()): Promise<string[]> {
+export async function removeStaleStaging(
+  p: LayoutPaths,
+  olderThanMs = STALE_STAGING_AGE_MS,
+  now = Date.now(),
+): Promise<string[]> {
   let names: string[];
   try {
     names = await readdir(p.ingest);

@@ -55,7 +55,10 @@ export class Store implements Target, ReferrerLister, TagLister {
 
   async fetch(d: Descriptor, o: FetchOptions = {}): Promise<Readable> {
     const fh = await openBlobFile(this.paths.blob(d.digest));
-    if (!fh) throw new ScrydonError('blob_missing', `blob ${d.digest} is not in the store ${this.name}`, { hint: 'run scrydon check' });
+    if (!fh)
+      throw new ScrydonError('blob_missing', `blob ${d.digest} is not in the store ${this.name}`, {
+        hint: 'run scrydon check',
+      });
     return new FileRangeBody(d, `store ${this.name}`, fh, 0, true, o.sizeOnly !== true);
   }
 
@@ -70,7 +73,10 @@ export class Store implements Target, ReferrerLister, TagLister {
       return;
     }
     if (d.size > MAX_MANIFEST_BYTES) {
-      throw new ScrydonError('size_limit_exceeded', `manifest ${d.digest} is ${d.size} bytes, over the ${MAX_MANIFEST_BYTES}-byte limit`);
+      throw new ScrydonError(
+        'size_limit_exceeded',
+        `manifest ${d.digest} is ${d.size} bytes, over the ${MAX_MANIFEST_BYTES}-byte limit`,
+      );
     }
     const bytes = await readAllBounded(body, MAX_MANIFEST_BYTES, `manifest ${d.digest}`);
     const node = parseGraphNode(bytes, d.mediaType, `manifest ${d.digest}`);
@@ -81,8 +87,12 @@ export class Store implements Target, ReferrerLister, TagLister {
 
   async #addReferrerEntry(d: Descriptor, subject: Descriptor, artifactType: string | undefined): Promise<void> {
     await updateIndex(this.paths, (idx) => {
-      if (idx.manifests.some((m) => m.digest === d.digest && m.annotations?.[Annotation.subject] !== undefined)) return { result: undefined };
-      return { index: { ...idx, manifests: [...idx.manifests, referrerEntry(d, subject, artifactType)] }, result: undefined };
+      if (idx.manifests.some((m) => m.digest === d.digest && m.annotations?.[Annotation.subject] !== undefined))
+        return { result: undefined };
+      return {
+        index: { ...idx, manifests: [...idx.manifests, referrerEntry(d, subject, artifactType)] },
+        result: undefined,
+      };
     });
   }
 
@@ -135,7 +145,8 @@ export class Store implements Target, ReferrerLister, TagLister {
 
   /** Tags `d`, which the caller holds under a lease (lease.ts). */
   async tagHeld(d: Descriptor, ref: string): Promise<void> {
-    if (!(await this.exists(d))) throw new ScrydonError('blob_missing', `cannot tag ${ref}: manifest ${d.digest} is not in the store`);
+    if (!(await this.exists(d)))
+      throw new ScrydonError('blob_missing', `cannot tag ${ref}: manifest ${d.digest} is not in the store`);
     await updateIndex(this.paths, (idx) => {
       const name = storeRefName(ref, { digest: d.digest, exists: (n) => tagged(idx, n) });
       assertTaggable(name, d.mediaType);
@@ -175,7 +186,11 @@ export class Store implements Target, ReferrerLister, TagLister {
     for (const m of idx.manifests) {
       const subject = m.annotations?.[Annotation.subject];
       if (subject === d.digest) out.set(m.digest, plainDescriptor(m));
-      else if (subject === undefined && m.annotations?.[Annotation.refName] === undefined && isGraphNodeType(m.mediaType)) {
+      else if (
+        subject === undefined &&
+        m.annotations?.[Annotation.refName] === undefined &&
+        isGraphNodeType(m.mediaType)
+      ) {
         // an untagged entry written by another tool: open it to see whether it refers to d
         const node = parseGraphNode(await this.fetchBytes(m), m.mediaType, `${this.name}: ${m.digest}`);
         if (subjectOf(node)?.digest === d.digest) out.set(m.digest, plainDescriptor(m));
@@ -191,5 +206,7 @@ function tagged(idx: IndexFile, name: string): boolean {
 }
 
 function notFound(ref: string, where: string): ScrydonError {
-  return new ScrydonError('not_found', `${ref} is not in the store ${where}`, { hint: 'list what the store holds with scrydon ls' });
+  return new ScrydonError('not_found', `${ref} is not in the store ${where}`, {
+    hint: 'list what the store holds with scrydon ls',
+  });
 }

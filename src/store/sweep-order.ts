@@ -9,7 +9,10 @@ import type { Store } from './store-target.js';
  * half-way then never leaves a manifest whose children are gone — which a later pull or load would find present,
  * skip with its whole graph, and tag.
  */
-export async function parentsFirst<T extends { digest: Digest; size: number }>(store: Store, blobs: readonly T[]): Promise<T[]> {
+export async function parentsFirst<T extends { digest: Digest; size: number }>(
+  store: Store,
+  blobs: readonly T[],
+): Promise<T[]> {
   const byDigest = new Map(blobs.map((b) => [b.digest as string, b]));
   const children = new Map<string, string[]>();
   const parents = new Map<string, number>();

@@ -32,9 +32,20 @@ interface Source {
 async function openSource(loc: Location, store: () => Promise<Store>, remote: Remote): Promise<Source> {
   if (loc.kind === 'store') {
     const r = parseReference(loc.ref);
-    return { target: await store(), ref: loc.ref, shown: r.digest ? loc.ref : normalizeTag(loc.ref), tag: r.digest ? undefined : (r.tag ?? 'latest') };
+    return {
+      target: await store(),
+      ref: loc.ref,
+      shown: r.digest ? loc.ref : normalizeTag(loc.ref),
+      tag: r.digest ? undefined : (r.tag ?? 'latest'),
+    };
   }
-  if (loc.kind === 'remote') return { target: remote.repository(loc.ref), ref: referenceTarget(loc.ref), shown: formatRemote(loc.ref), tag: loc.ref.tag };
+  if (loc.kind === 'remote')
+    return {
+      target: remote.repository(loc.ref),
+      ref: referenceTarget(loc.ref),
+      shown: formatRemote(loc.ref),
+      tag: loc.ref.tag,
+    };
   try {
     await access(join(loc.path, 'oci-layout'));
   } catch {
@@ -45,7 +56,11 @@ async function openSource(loc: Location, store: () => Promise<Store>, remote: Re
   if (ref === undefined) {
     const named = (await dir.store.index()).manifests.filter((m) => m.annotations?.[Annotation.subject] === undefined);
     const only = named.length === 1 ? named[0] : undefined;
-    if (!only) throw new ScrydonError('usage', `oci:${loc.path} holds ${named.length} artifacts; name one as oci:${loc.path}:REF`);
+    if (!only)
+      throw new ScrydonError(
+        'usage',
+        `oci:${loc.path} holds ${named.length} artifacts; name one as oci:${loc.path}:REF`,
+      );
     ref = only.annotations?.[Annotation.refName] ?? only.digest;
   }
   return { target: dir, ref, shown: `oci:${loc.path}:${ref}`, tag: ref.startsWith('sha256:') ? undefined : ref };
@@ -62,14 +77,31 @@ function destinationTag(dst: Location, srcTag: string | undefined): string | und
  * `scrydon copy SRC DST`: one location to another through the one copy routine. Into the store the copy is
  * staged (all or nothing); within one registry, blobs are mounted instead of sent.
  */
-export async function copyLocations(src: Location, dst: Location, store: () => Promise<Store>, remote: Remote, o: TransferOptions = {}): Promise<CopyEndpointsResult> {
+export async function copyLocations(
+  src: Location,
+  dst: Location,
+  store: () => Promise<Store>,
+  remote: Remote,
+  o: TransferOptions = {},
+): Promise<CopyEndpointsResult> {
   const from = await openSource(src, store, remote);
   const tag = destinationTag(dst, from.tag);
   const withSignatures = o.referrers ?? true;
   // cosign's legacy .sig tags travel in every direction, each side keeping them its own way
-  const placement: SignaturePlacement = dst.kind === 'store' ? { kind: 'store', repository: repositoryName(parseReference(tag ?? dst.ref)) } : { kind: 'repository' };
-  const companions = legacyCompanions(src.kind === 'store' ? inStore(await store()) : inRepository(from.target), placement);
-  const opts = { ...o, includeReferrers: withSignatures, tags: tag ? [tag] : [], ...(withSignatures ? { companions } : {}) };
+  const placement: SignaturePlacement =
+    dst.kind === 'store'
+      ? { kind: 'store', repository: repositoryName(parseReference(tag ?? dst.ref)) }
+      : { kind: 'repository' };
+  const companions = legacyCompanions(
+    src.kind === 'store' ? inStore(await store()) : inRepository(from.target),
+    placement,
+  );
+  const opts = {
+    ...o,
+    includeReferrers: withSignatures,
+    tags: tag ? [tag] : [],
+    ...(withSignatures ? { companions } : {}),
+  };
   if (dst.kind === 'store') {
     const result = await copyIntoStore(await store(), (staging) => copy(from.target, from.ref, staging, opts));
     return { ...result, source: from.shown, target: tag ?? dst.ref };
@@ -83,7 +115,8 @@ export async function copyLocations(src: Location, dst: Location, store: () => P
   } else {
     target = remote.repository(dst.ref, { writable: true });
     shown = formatRemote({ ...dst.ref, ...(tag ? { tag } : {}) });
-    if (src.kind === 'remote' && src.ref.registry === dst.ref.registry && src.ref.repository !== dst.ref.repository) mountFrom = src.ref.repository;
+    if (src.kind === 'remote' && src.ref.registry === dst.ref.registry && src.ref.repository !== dst.ref.repository)
+      mountFrom = src.ref.repository;
     if (src.kind === 'store') mountFrom = mountSource(src.ref, dst.ref);
   }
   const result = await copy(from.target, from.ref, target, { ...opts, ...(mountFrom ? { mountFrom } : {}) });

@@ -9,6 +9,10 @@ import type { Remote } from '../registry/remote.js';
  */
 export async function inspectRemote(remote: Remote, ref: string, o: IoOptions = {}): Promise<InspectResult> {
   const r = parseRemoteReference(ref);
-  const result = await inspectArtifact(remote.repository(r), referenceTarget(r), { skipLayer: true, signal: o.signal, walkLimits: o.walkLimits });
+  const result = await inspectArtifact(remote.repository(r), referenceTarget(r), {
+    skipLayer: true,
+    signal: o.signal,
+    walkLimits: o.walkLimits,
+  });
   return { ...result, reference: formatRemote(r) };
 }

@@ -6,7 +6,10 @@ import type { Store } from '../store/store-target.js';
  * Copies a graph into the store all-or-nothing: through a StagingTarget, committed by the copy routine once
  * every blob is verified, discarded on any failure (the store is then exactly as before).
  */
-export async function copyIntoStore<R extends CopyStats>(store: Store, run: (dst: StagingTarget) => Promise<R>): Promise<R> {
+export async function copyIntoStore<R extends CopyStats>(
+  store: Store,
+  run: (dst: StagingTarget) => Promise<R>,
+): Promise<R> {
   const staging = await StagingTarget.create(store);
   try {
     return await run(staging);

@@ -54,5 +54,7 @@ export async function readInventoryFile(path: string): Promise<Set<Digest>> {
 }
 
 function invalid(what: string, why: string): ScrydonError {
-  return new ScrydonError('inventory_invalid', `${what}: ${why}`, { hint: 'write one with scrydon inventory -o FILE on the receiving machine' });
+  return new ScrydonError('inventory_invalid', `${what}: ${why}`, {
+    hint: 'write one with scrydon inventory -o FILE on the receiving machine',
+  });
 }

@@ -29,10 +29,17 @@ export async function loadArchive(store: Store, path: string, o: LoadOptions = {
   const reader = await ArchiveReader.open(path, { walkLimits: o.walkLimits });
   try {
     const roots = await reader.roots();
-    const refs = roots.flatMap((r) => r.tags.map((t) => ({ ref: storeRefName(t, { digest: r.root.digest }), digest: r.root.digest })));
+    const refs = roots.flatMap((r) =>
+      r.tags.map((t) => ({ ref: storeRefName(t, { digest: r.root.digest }), digest: r.root.digest })),
+    );
     await assertComplete(reader, store, store.name);
     const stats = await copyIntoStore(store, (staging) =>
-      copyGraphs(reader, staging, roots, { includeReferrers: true, signal: o.signal, walkLimits: o.walkLimits, ...(o.onEvent ? { onEvent: o.onEvent } : {}) }),
+      copyGraphs(reader, staging, roots, {
+        includeReferrers: true,
+        signal: o.signal,
+        walkLimits: o.walkLimits,
+        ...(o.onEvent ? { onEvent: o.onEvent } : {}),
+      }),
     );
     const untagged = roots.filter((r) => r.tags.length === 0).map((r) => r.root.digest);
     return { archive: path, refs, untagged, ...stats };

@@ -44,7 +44,8 @@ export async function locate(ref: string, remote: boolean, deps: LocateDeps, wri
     const leased = writable ? new LeasedStore(store) : undefined;
     try {
       const descriptor = await (leased ?? store).resolve(ref);
-      const repo = byTag || parseReference(ref).repository ? await storeRepositoryFor(store, ref, descriptor) : undefined;
+      const repo =
+        byTag || parseReference(ref).repository ? await storeRepositoryFor(store, ref, descriptor) : undefined;
       return {
         where: 'store',
         target: leased ?? store,
@@ -52,7 +53,8 @@ export async function locate(ref: string, remote: boolean, deps: LocateDeps, wri
         byTag,
         dockerReference: repo ?? 'scrydon.local/unnamed',
         legacyTagRef: (d) => {
-          if (!repo) throw new ScrydonError('usage', `${ref} is a bare digest; name it by a tag to write a legacy .sig tag`);
+          if (!repo)
+            throw new ScrydonError('usage', `${ref} is a bare digest; name it by a tag to write a legacy .sig tag`);
           return storeLegacyRef(repo, d);
         },
         legacyRefs: (d) => storeLegacyRefs(store, d),
@@ -62,10 +64,14 @@ export async function locate(ref: string, remote: boolean, deps: LocateDeps, wri
       await leased?.release();
       // without --remote only the store is read: a name it does not hold is not looked for on the network
       if (e instanceof ScrydonError && e.code === 'not_found' && parseReference(ref).registry !== undefined) {
-        throw new ScrydonError('not_found', `${ref} is not in the local store (without --remote, nothing is read from a registry)`, {
-          hint: `pull it first (scrydon pull ${ref}), or work on the registry itself with --remote`,
-          cause: e,
-        });
+        throw new ScrydonError(
+          'not_found',
+          `${ref} is not in the local store (without --remote, nothing is read from a registry)`,
+          {
+            hint: `pull it first (scrydon pull ${ref}), or work on the registry itself with --remote`,
+            cause: e,
+          },
+        );
       }
       throw e;
     }

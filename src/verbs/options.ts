@@ -8,5 +8,5 @@ export type TransferOptions = Pick<CopyOptions, 'concurrency' | 'onEvent' | 'sig
 
 /** cosign's legacy `sha256-<hex>.sig` tags travel with what they sign, like referrers (and with the same switch). */
 export function legacySigs(o: TransferOptions, companions: Companions): { companions?: Companions } {
-  return o.referrers ?? true ? { companions } : {};
+  return (o.referrers ?? true) ? { companions } : {};
 }

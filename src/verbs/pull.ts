@@ -22,7 +22,12 @@ export async function pull(remote: Remote, store: Store, ref: string, o: Transfe
   const root = src.resolve(r.digest ?? r.tag ?? 'latest', { signal: o.signal });
   root.catch(() => undefined); // copy() awaits it; a staging failure must not leave it unhandled
   const result = await copyIntoStore(store, (dst) =>
-    copy(src, root, dst, { ...o, tags: [tag], includeReferrers: o.referrers ?? true, ...legacySigs(o, registryToStore(src, formatRemote({ registry: r.registry, repository: r.repository }))) }),
+    copy(src, root, dst, {
+      ...o,
+      tags: [tag],
+      includeReferrers: o.referrers ?? true,
+      ...legacySigs(o, registryToStore(src, formatRemote({ registry: r.registry, repository: r.repository }))),
+    }),
   );
   return { ...result, tag, source: formatRemote(r) };
 }

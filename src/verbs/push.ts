@@ -4,7 +4,13 @@ import type { Descriptor } from '../oci/descriptor.js';
 import { isFallbackTag, parseReference } from '../oci/reference.js';
 import { MediaType } from '../oci/media-types.js';
 import type { Store } from '../store/store-target.js';
-import { formatRemote, parseRemoteReference, type RemoteReference, mountSource, pushAllTarget } from '../names/remote.js';
+import {
+  formatRemote,
+  parseRemoteReference,
+  type RemoteReference,
+  mountSource,
+  pushAllTarget,
+} from '../names/remote.js';
 import type { Remote } from '../registry/remote.js';
 import { storeToRegistry } from '../signature/legacy-companions.js';
 import { legacySigs, type TransferOptions } from './options.js';
@@ -15,19 +21,37 @@ interface PushResult extends CopyResult {
 }
 
 /** `scrydon push REF [TARGET]`: store → registry, referrers included, mounting from the source repository when it can. */
-export async function push(remote: Remote, store: Store, ref: string, target: string | undefined, o: TransferOptions = {}): Promise<PushResult> {
+export async function push(
+  remote: Remote,
+  store: Store,
+  ref: string,
+  target: string | undefined,
+  o: TransferOptions = {},
+): Promise<PushResult> {
   const to = parseRemoteReference(target ?? ref);
   if (target === undefined && parseReference(ref).registry === undefined) {
-    throw new ScrydonError('usage', `${ref} names no registry; say where to push it`, { hint: `scrydon push ${ref} REGISTRY/REPOSITORY:TAG` });
+    throw new ScrydonError('usage', `${ref} names no registry; say where to push it`, {
+      hint: `scrydon push ${ref} REGISTRY/REPOSITORY:TAG`,
+    });
   }
   const dst = remote.repository(to, { writable: true });
   const tags = to.tag ? [to.tag] : to.digest ? [] : [parseReference(ref).tag ?? 'latest'];
   const mountFrom = mountSource(ref, to);
-  const result = await copy(store, ref, dst, { ...o, tags, includeReferrers: o.referrers ?? true, ...(mountFrom ? { mountFrom } : {}), ...legacySigs(o, storeToRegistry(store)) });
+  const result = await copy(store, ref, dst, {
+    ...o,
+    tags,
+    includeReferrers: o.referrers ?? true,
+    ...(mountFrom ? { mountFrom } : {}),
+    ...legacySigs(o, storeToRegistry(store)),
+  });
   if (to.digest && to.digest !== result.root.digest) {
     throw new ScrydonError('digest_mismatch', `${ref} is ${result.root.digest}, not the ${to.digest} the target names`);
   }
-  const shown = formatRemote({ registry: to.registry, repository: to.repository, ...(tags[0] ? { tag: tags[0] } : { digest: result.root.digest }) });
+  const shown = formatRemote({
+    registry: to.registry,
+    repository: to.repository,
+    ...(tags[0] ? { tag: tags[0] } : { digest: result.root.digest }),
+  });
   return { ...result, source: ref, target: shown };
 }
 
@@ -41,7 +65,19 @@ interface PushAllEntry {
  * `scrydon push --all PREFIX`: every tag of the store (signatures included) under PREFIX. One copy per target
  * repository, so blobs shared by tags of one repository move once.
  */
-export async function pushAll(remote: Remote, store: Store, prefix: string, o: TransferOptions = {}): Promise<{ entries: PushAllEntry[]; copied: number; skipped: number; bytes: number; referrers: number; mounted: number }> {
+export async function pushAll(
+  remote: Remote,
+  store: Store,
+  prefix: string,
+  o: TransferOptions = {},
+): Promise<{
+  entries: PushAllEntry[];
+  copied: number;
+  skipped: number;
+  bytes: number;
+  referrers: number;
+  mounted: number;
+}> {
   const byRepo = new Map<string, Array<{ source: string; target: RemoteReference; root: Descriptor }>>();
   for (const { ref, descriptor } of await store.tagged()) {
     const target = parseRemoteReference(pushAllTarget(prefix, ref));
@@ -51,14 +87,22 @@ export async function pushAll(remote: Remote, store: Store, prefix: string, o: T
     byRepo.set(key, list);
   }
   // a name no registry may take (a referrers fallback tag of a store from before 0.2) stops the push before any upload
-  for (const list of byRepo.values()) for (const e of list) if (e.target.tag && isFallbackTag(e.target.tag) && e.root.mediaType !== MediaType.ociIndex) refuseFallbackTag(e.source);
+  for (const list of byRepo.values())
+    for (const e of list)
+      if (e.target.tag && isFallbackTag(e.target.tag) && e.root.mediaType !== MediaType.ociIndex)
+        refuseFallbackTag(e.source);
   const totals = { copied: 0, skipped: 0, bytes: 0, referrers: 0, mounted: 0 };
   const entries: PushAllEntry[] = [];
   for (const list of byRepo.values()) {
     const first = list[0];
     if (!first) continue;
     const dst = remote.repository(first.target, { writable: true });
-    const stats = await copyGraphs(store, dst, list.map((e) => ({ root: e.root, tags: e.target.tag ? [e.target.tag] : e.target.digest ? [] : ['latest'] })), { ...o, includeReferrers: o.referrers ?? true, ...legacySigs(o, storeToRegistry(store)) });
+    const stats = await copyGraphs(
+      store,
+      dst,
+      list.map((e) => ({ root: e.root, tags: e.target.tag ? [e.target.tag] : e.target.digest ? [] : ['latest'] })),
+      { ...o, includeReferrers: o.referrers ?? true, ...legacySigs(o, storeToRegistry(store)) },
+    );
     for (const k of Object.keys(totals) as Array<keyof typeof totals>) totals[k] += stats[k];
     for (const e of list) entries.push({ source: e.source, target: formatRemote(e.target), digest: e.root.digest });
   }
@@ -66,7 +110,11 @@ export async function pushAll(remote: Remote, store: Store, prefix: string, o: T
 }
 
 function refuseFallbackTag(source: string): never {
-  throw new ScrydonError('invalid_reference', `${source}: its tag has the form sha256-<hex>, where registries without the referrers API keep signatures; nothing was pushed`, {
-    hint: `give it another name (scrydon tag ${source} NAME:TAG, then scrydon rm ${source}) and push again`,
-  });
+  throw new ScrydonError(
+    'invalid_reference',
+    `${source}: its tag has the form sha256-<hex>, where registries without the referrers API keep signatures; nothing was pushed`,
+    {
+      hint: `give it another name (scrydon tag ${source} NAME:TAG, then scrydon rm ${source}) and push again`,
+    },
+  );
 }

@@ -42,9 +42,15 @@ interface SaveResult extends CopyStats {
  * Writes the graphs of `refs` (referrers included) to `sink` as a tar holding an OCI image layout: one copy
  * from the store into an ArchiveWriter. On failure the partial file is removed.
  */
-export async function saveArchive(store: Store, refs: readonly string[], sink: ArchiveSink, o: SaveOptions = {}): Promise<SaveResult> {
+export async function saveArchive(
+  store: Store,
+  refs: readonly string[],
+  sink: ArchiveSink,
+  o: SaveOptions = {},
+): Promise<SaveResult> {
   const carried = o.carry ?? [];
-  // what save carries (--trust, --with-tool) is written even into a delta: the far side may need it before any scrydon runs
+  // what save carries (--trust, --with-tool) is written even into a delta: the far side may need it before any scrydon
+  // runs
   const carriedDigests = new Set(carried.flatMap((a) => [...a.blobs.keys()]));
   const writer = new ArchiveWriter(sink, {
     ...(o.exclude ? { exclude: new Set([...o.exclude].filter((d) => !carriedDigests.has(d))) } : {}),
@@ -52,10 +58,15 @@ export async function saveArchive(store: Store, refs: readonly string[], sink: A
   });
   try {
     const named = [
-      ...(o.all ? (await store.tagged()).map((t) => ({ ref: t.ref as string | undefined, d: t.descriptor })) : await resolveAll(store, refs)),
+      ...(o.all
+        ? (await store.tagged()).map((t) => ({ ref: t.ref as string | undefined, d: t.descriptor }))
+        : await resolveAll(store, refs)),
       ...carried.map((a) => ({ ref: a.ref, d: a.manifest })),
     ];
-    if (named.length === 0) throw new ScrydonError('not_found', `the store ${store.name} has no tags to save`, { hint: 'build or load a pack first' });
+    if (named.length === 0)
+      throw new ScrydonError('not_found', `the store ${store.name} has no tags to save`, {
+        hint: 'build or load a pack first',
+      });
     const roots = new Map<string, RootToCopy & { tags: string[] }>();
     for (const { ref, d } of named) {
       let r = roots.get(d.digest);
@@ -70,7 +81,11 @@ export async function saveArchive(store: Store, refs: readonly string[], sink: A
       signal: o.signal,
       ...(o.onEvent ? { onEvent: o.onEvent } : {}),
     });
-    return { archive: sink.name, refs: named.map(({ ref, d }) => ({ ref: ref ?? d.digest, digest: d.digest })), ...stats };
+    return {
+      archive: sink.name,
+      refs: named.map(({ ref, d }) => ({ ref: ref ?? d.digest, digest: d.digest })),
+      ...stats,
+    };
   } catch (e) {
     await writer.abort();
     throw e;
@@ -96,17 +111,23 @@ function storeWith(store: Store, carried: readonly CarriedArtifact[]): ReadOnlyT
       return ((await holding(d)) ?? store).fetch(d, io);
     },
     referrers: async (d) => {
-      const own = await Promise.all(carried.filter((a) => a.manifest.digest === d.digest).map((a) => a.referrers?.referrers(d) ?? []));
+      const own = await Promise.all(
+        carried.filter((a) => a.manifest.digest === d.digest).map((a) => a.referrers?.referrers(d) ?? []),
+      );
       return [...own.flat(), ...(await store.referrers(d))];
     },
   };
 }
 
 /** Store names (tags, and `REPO@sha256:…` pins) keep their name in the archive; bare digests are saved untagged. */
-async function resolveAll(store: Store, refs: readonly string[]): Promise<Array<{ ref: string | undefined; d: Descriptor }>> {
+async function resolveAll(
+  store: Store,
+  refs: readonly string[],
+): Promise<Array<{ ref: string | undefined; d: Descriptor }>> {
   const out: Array<{ ref: string | undefined; d: Descriptor }> = [];
   for (const ref of refs) {
-    if (pinnedDigest(ref)) out.push({ ref: parseReference(ref).repository ? storeRefName(ref) : undefined, d: await store.resolve(ref) });
+    if (pinnedDigest(ref))
+      out.push({ ref: parseReference(ref).repository ? storeRefName(ref) : undefined, d: await store.resolve(ref) });
     else {
       const t = await store.findTag(ref);
       out.push({ ref: t.ref, d: t.descriptor });

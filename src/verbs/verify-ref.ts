@@ -39,24 +39,47 @@ export interface VerifyReport extends Omit<VerifyResult, 'trustRoot'> {
 }
 
 /** verify with no --key, no identity, and no policy.yaml rule naming a signer for `name`: a usage error, never a pass. */
-export function nothingToVerifyAgainst(ref: string, name: string, outcome: string, rule: string, policyFile: string | undefined): ScrydonError {
+export function nothingToVerifyAgainst(
+  ref: string,
+  name: string,
+  outcome: string,
+  rule: string,
+  policyFile: string | undefined,
+): ScrydonError {
   const why =
-    policyFile === undefined ? 'no policy.yaml'
-    : outcome === 'skipped' ? `${rule} turns verification off`
-    : rule.startsWith('scope') ? `${rule} requires no signature`
-    : `no scope of ${policyFile} matches ${name}`;
-  return new ScrydonError('usage', `nothing to verify ${ref} against: no --key, no --certificate-identity, and ${why}`, {
-    hint: 'give --key cosign.pub, or --certificate-identity[-regexp] with --certificate-oidc-issuer[-regexp], or a policy.yaml scope whose signatures name a key or identity',
-  });
+    policyFile === undefined
+      ? 'no policy.yaml'
+      : outcome === 'skipped'
+        ? `${rule} turns verification off`
+        : rule.startsWith('scope')
+          ? `${rule} requires no signature`
+          : `no scope of ${policyFile} matches ${name}`;
+  return new ScrydonError(
+    'usage',
+    `nothing to verify ${ref} against: no --key, no --certificate-identity, and ${why}`,
+    {
+      hint: 'give --key cosign.pub, or --certificate-identity[-regexp] with --certificate-oidc-issuer[-regexp], or a policy.yaml scope whose signatures name a key or identity',
+    },
+  );
 }
 
 /** Every blob the verified digest covers, rehashed; a damaged store copy says how to mend it. */
-async function checkContent(at: Located, signal: AbortSignal | undefined, walkLimits: Partial<WalkLimits>): Promise<GraphCheck> {
+async function checkContent(
+  at: Located,
+  signal: AbortSignal | undefined,
+  walkLimits: Partial<WalkLimits>,
+): Promise<GraphCheck> {
   try {
     return await checkGraphContent(at.target, at.descriptor, { signal, walkLimits });
   } catch (e) {
-    if (at.where === 'store' && (isScrydonError(e, 'digest_mismatch') || isScrydonError(e, 'size_mismatch') || isScrydonError(e, 'blob_missing'))) {
-      throw new ScrydonError(e.code, e.message, { cause: e, hint: "the store's copy is damaged: run scrydon check, then pull or load the pack again" });
+    if (
+      at.where === 'store' &&
+      (isScrydonError(e, 'digest_mismatch') || isScrydonError(e, 'size_mismatch') || isScrydonError(e, 'blob_missing'))
+    ) {
+      throw new ScrydonError(e.code, e.message, {
+        cause: e,
+        hint: "the store's copy is damaged: run scrydon check, then pull or load the pack again",
+      });
     }
     throw e;
   }
@@ -102,5 +125,13 @@ export async function verifyReference(ref: string, at: Located, o: VerifyRefOpti
       o.onWarn(`the verification was not recorded: ${refused.message}`);
     });
   }
-  return { reference: ref, where: at.where, outcome: 'verified', ...(rule ? { rule } : {}), ...result, trustRoot: result.trustRoot ?? null, content: content ? { checked: true, ...content } : { checked: false } };
+  return {
+    reference: ref,
+    where: at.where,
+    outcome: 'verified',
+    ...(rule ? { rule } : {}),
+    ...result,
+    trustRoot: result.trustRoot ?? null,
+    content: content ? { checked: true, ...content } : { checked: false },
+  };
 }

@@ -69,7 +69,11 @@ async function listTarGz(bytes: Buffer): Promise<TarListing[]> {
 }
 
 /** Copies a fixture pack file by file, in the given order, with chosen modes and mtimes. */
-async function copyPack(src: string, dst: string, o: { reverse?: boolean; mtime?: Date; fileMode?: number; execMode?: number } = {}): Promise<void> {
+async function copyPack(
+  src: string,
+  dst: string,
+  o: { reverse?: boolean; mtime?: Date; fileMode?: number; execMode?: number } = {},
+): Promise<void> {
   const files: string[] = [];
   const dirs: string[] = [];
   async function walk(rel: string): Promise<void> {
@@ -98,7 +102,10 @@ async function copyPack(src: string, dst: string, o: { reverse?: boolean; mtime?
   if (o.mtime) for (const p of [...files, ...dirs].reverse()) await utimes(join(dst, p), o.mtime, o.mtime);
 }
 
-async function manifestOf(home: string, ref: string): Promise<{ digest: string; bytes: Buffer; manifest: Record<string, unknown> }> {
+async function manifestOf(
+  home: string,
+  ref: string,
+): Promise<{ digest: string; bytes: Buffer; manifest: Record<string, unknown> }> {
   const index = JSON.parse(await readFile(join(home, 'catalog', 'index.json'), 'utf8')) as {
     manifests: Array<{ digest: string; annotations?: Record<string, string> }>;
   };
@@ -118,10 +125,18 @@ describe('scrydon build: deterministic output', () => {
   test('two copies with different mtimes, modes and creation order give identical bytes and digests', async () => {
     const a = join(await tempDir(), 'fraud');
     const b = join(await tempDir(), 'fraud');
-    await copyPack(join(PACKS, 'acme-fraud'), a, { mtime: new Date('2001-02-03T04:05:06Z'), fileMode: 0o664, execMode: 0o775 });
+    await copyPack(join(PACKS, 'acme-fraud'), a, {
+      mtime: new Date('2001-02-03T04:05:06Z'),
+      fileMode: 0o664,
+      execMode: 0o775,
+    });
     const umask = process.umask(0o077); // b's plain files get 0600 from the umask, its script 0700
     try {
-      await copyPack(join(PACKS, 'acme-fraud'), b, { reverse: true, mtime: new Date('2024-06-07T08:09:10Z'), execMode: 0o700 });
+      await copyPack(join(PACKS, 'acme-fraud'), b, {
+        reverse: true,
+        mtime: new Date('2024-06-07T08:09:10Z'),
+        execMode: 0o700,
+      });
     } finally {
       process.umask(umask);
     }
@@ -165,7 +180,11 @@ describe('scrydon build: deterministic output', () => {
     const out = join(await tempDir(), 'fraud.tar.gz');
     await ok(['build', join(PACKS, 'acme-fraud'), '--out', out]);
     const bytes = await readFile(out);
-    assert.deepEqual([...bytes.subarray(0, 10)], [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3], 'gzip: no name, mtime 0, level 6 (XFL 0), OS unix');
+    assert.deepEqual(
+      [...bytes.subarray(0, 10)],
+      [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3],
+      'gzip: no name, mtime 0, level 6 (XFL 0), OS unix',
+    );
     const entries = await listTarGz(bytes);
     const names = entries.map((e) => e.name);
     assert.deepEqual(names, [
@@ -196,7 +215,10 @@ describe('scrydon build: deterministic output', () => {
     const home0 = await tempDir();
     const home1 = await tempDir();
     const plain = await json<BuildJson>(['build', join(PACKS, 'acme-core')], { home: home0 });
-    const dated = await json<BuildJson>(['build', join(PACKS, 'acme-core')], { home: home1, env: { SOURCE_DATE_EPOCH: '1700000000' } });
+    const dated = await json<BuildJson>(['build', join(PACKS, 'acme-core')], {
+      home: home1,
+      env: { SOURCE_DATE_EPOCH: '1700000000' },
+    });
     assert.notEqual(plain.digest, dated.digest);
     const m0 = await manifestOf(home0, 'acme.core:1.0.0');
     const m1 = await manifestOf(home1, 'acme.core:1.0.0');
@@ -207,7 +229,10 @@ describe('scrydon build: deterministic output', () => {
     const layer = (m1.manifest.layers as Array<{ digest: string }>)[0];
     assert.ok(layer);
     for (const e of await listTarGz(await blob(home1, layer.digest))) assert.equal(e.mtime, 1700000000, e.name);
-    const again = await json<BuildJson>(['build', join(PACKS, 'acme-core')], { home: await tempDir(), env: { SOURCE_DATE_EPOCH: '1700000000' } });
+    const again = await json<BuildJson>(['build', join(PACKS, 'acme-core')], {
+      home: await tempDir(),
+      env: { SOURCE_DATE_EPOCH: '1700000000' },
+    });
     assert.equal(again.digest, dated.digest, 'the same epoch gives the same digest');
   });
 });
@@ -226,8 +251,15 @@ describe('scrydon build: the stored artifact', () => {
     assert.equal(manifest.artifactType, 'application/vnd.scrydon.pack.v1.tar.gzip');
     const config = manifest.config as { mediaType: string; digest: string };
     assert.equal(config.mediaType, 'application/vnd.scrydon.pack.config.v1+json');
-    assert.ok((await blob(home, config.digest)).equals(await readFile(join(PACKS, 'acme-payments-integration', 'pack.json'))));
-    const layers = manifest.layers as Array<{ mediaType: string; digest: string; size: number; annotations: Record<string, string> }>;
+    assert.ok(
+      (await blob(home, config.digest)).equals(await readFile(join(PACKS, 'acme-payments-integration', 'pack.json'))),
+    );
+    const layers = manifest.layers as Array<{
+      mediaType: string;
+      digest: string;
+      size: number;
+      annotations: Record<string, string>;
+    }>;
     assert.equal(layers.length, 1);
     assert.equal(layers[0]?.mediaType, 'application/vnd.scrydon.pack.v1.tar.gzip');
     assert.equal(layers[0]?.annotations['org.opencontainers.image.title'], 'acme.payments-0.3.0.scrydon-pack.tar.gz');
@@ -241,13 +273,20 @@ describe('scrydon build: the stored artifact', () => {
 
   test('-t replaces the default tag and may repeat', async () => {
     const home = await tempDir();
-    const r = await json<BuildJson>(['build', join(PACKS, 'acme-core'), '-t', 'acme.core:stable', '-t', 'registry.example.com/packs/core:1.0.0'], { home });
+    const r = await json<BuildJson>(
+      ['build', join(PACKS, 'acme-core'), '-t', 'acme.core:stable', '-t', 'registry.example.com/packs/core:1.0.0'],
+      { home },
+    );
     assert.deepEqual(r.refs, ['acme.core:stable', 'registry.example.com/packs/core:1.0.0']);
     assert.equal((await manifestOf(home, 'acme.core:stable')).digest, r.digest);
     assert.equal((await manifestOf(home, 'registry.example.com/packs/core:1.0.0')).digest, r.digest);
     const index = await readFile(join(home, 'catalog', 'index.json'), 'utf8');
     assert.ok(!index.includes('"acme.core:1.0.0"'), 'no default tag when -t is given');
-    expectError(await scrydon(['build', join(PACKS, 'acme-core'), '-t', `acme.core@sha256:${'a'.repeat(64)}`], { home }), 'usage', 2);
+    expectError(
+      await scrydon(['build', join(PACKS, 'acme-core'), '-t', `acme.core@sha256:${'a'.repeat(64)}`], { home }),
+      'usage',
+      2,
+    );
   });
 
   test('human output names the refs, digest and size; the temp file is gone', async () => {
@@ -259,18 +298,32 @@ describe('scrydon build: the stored artifact', () => {
     assert.deepEqual(await readdir(join(home, 'tmp')), []);
   });
 
-  test('skopeo reads the stored manifest and copies it keeping the digest', { skip: !have('skopeo') && 'skopeo is not installed' }, async () => {
-    const home = await tempDir();
-    const r = await json<BuildJson>(['build', join(PACKS, 'acme-core')], { home });
-    const raw = spawnSync('skopeo', ['inspect', '--raw', `oci:${join(home, 'catalog')}:acme.core:1.0.0`]);
-    assert.equal(raw.status, 0, raw.stderr.toString());
-    assert.equal(`sha256:${createHash('sha256').update(raw.stdout).digest('hex')}`, r.digest, 'skopeo returns our manifest bytes');
-    const dest = join(await tempDir(), 'copy');
-    const cp2 = spawnSync('skopeo', ['copy', `oci:${join(home, 'catalog')}:acme.core:1.0.0`, `oci:${dest}:acme.core:1.0.0`]);
-    assert.equal(cp2.status, 0, cp2.stderr.toString());
-    const index = JSON.parse(await readFile(join(dest, 'index.json'), 'utf8')) as { manifests: Array<{ digest: string }> };
-    assert.equal(index.manifests[0]?.digest, r.digest, 'skopeo copy keeps the digest');
-  });
+  test(
+    'skopeo reads the stored manifest and copies it keeping the digest',
+    { skip: !have('skopeo') && 'skopeo is not installed' },
+    async () => {
+      const home = await tempDir();
+      const r = await json<BuildJson>(['build', join(PACKS, 'acme-core')], { home });
+      const raw = spawnSync('skopeo', ['inspect', '--raw', `oci:${join(home, 'catalog')}:acme.core:1.0.0`]);
+      assert.equal(raw.status, 0, raw.stderr.toString());
+      assert.equal(
+        `sha256:${createHash('sha256').update(raw.stdout).digest('hex')}`,
+        r.digest,
+        'skopeo returns our manifest bytes',
+      );
+      const dest = join(await tempDir(), 'copy');
+      const cp2 = spawnSync('skopeo', [
+        'copy',
+        `oci:${join(home, 'catalog')}:acme.core:1.0.0`,
+        `oci:${dest}:acme.core:1.0.0`,
+      ]);
+      assert.equal(cp2.status, 0, cp2.stderr.toString());
+      const index = JSON.parse(await readFile(join(dest, 'index.json'), 'utf8')) as {
+        manifests: Array<{ digest: string }>;
+      };
+      assert.equal(index.manifests[0]?.digest, r.digest, 'skopeo copy keeps the digest');
+    },
+  );
 });
 
 describe('scrydon build: .scrydonignore', () => {
@@ -278,7 +331,13 @@ describe('scrydon build: .scrydonignore', () => {
     const out = join(await tempDir(), 'p.tar.gz');
     await ok(['build', join(PACKS, 'acme-payments-integration'), '--out', out]);
     const names = (await listTarGz(await readFile(out))).map((e) => e.name);
-    assert.deepEqual(names, ['dashboards/', 'dashboards/payments-overview.json', 'integration/', 'integration/bundle.tar.gz', 'pack.json']);
+    assert.deepEqual(names, [
+      'dashboards/',
+      'dashboards/payments-overview.json',
+      'integration/',
+      'integration/bundle.tar.gz',
+      'pack.json',
+    ]);
   });
 
   test('negation, ** and anchoring', async () => {
@@ -306,7 +365,10 @@ describe('scrydon build: .scrydonignore', () => {
     await cp(join(PACKS, 'acme-core'), dir, { recursive: true });
     await writeFile(join(dir, '.scrydonignore'), 'ontology/\n');
     const r = expectError(await scrydon(['build', dir, '--out', join(dir, '..', 'x.tar.gz')]), 'pack_invalid');
-    assert.match(r.stderr, /contents\[0\]\.path: ontology does not exist in the pack directory, holds no file \(empty directories are not packed\), or is excluded by \.scrydonignore \(line \d+\)/);
+    assert.match(
+      r.stderr,
+      /contents\[0\]\.path: ontology does not exist in the pack directory, holds no file \(empty directories are not packed\), or is excluded by \.scrydonignore \(line \d+\)/,
+    );
   });
 });
 
@@ -337,7 +399,11 @@ describe('scrydon build: refused inputs leave the store unchanged', () => {
 
   test('a symlink that leaves the pack directory', async () => {
     const dir = await hostile((d) => symlink('/etc/passwd', join(d, 'ontology', 'passwd')));
-    await refused(dir, 'unsafe_entry', /ontology\/passwd is a symbolic link to \/etc\/passwd, outside the pack directory/);
+    await refused(
+      dir,
+      'unsafe_entry',
+      /ontology\/passwd is a symbolic link to \/etc\/passwd, outside the pack directory/,
+    );
   });
 
   test('a relative symlink climbing out with ..', async () => {
@@ -345,7 +411,11 @@ describe('scrydon build: refused inputs leave the store unchanged', () => {
       await writeFile(join(d, '..', 'secret.txt'), 'secret');
       await symlink('../../secret.txt', join(d, 'ontology', 'secret.txt'));
     });
-    await refused(dir, 'unsafe_entry', /ontology\/secret\.txt is a symbolic link to .*secret\.txt, outside the pack directory/);
+    await refused(
+      dir,
+      'unsafe_entry',
+      /ontology\/secret\.txt is a symbolic link to .*secret\.txt, outside the pack directory/,
+    );
   });
 
   test('a dangling symlink', async () => {
@@ -388,7 +458,11 @@ describe('scrydon build: refused inputs leave the store unchanged', () => {
 
   test('names that differ only in case', async () => {
     const dir = await hostile((d) => writeFile(join(d, 'ontology', 'Fraud-Signals.json'), '{}'));
-    await refused(dir, 'unsafe_entry', /same name as ontology\/Fraud-Signals\.json when case is ignored|same name as ontology\/fraud-signals\.json when case is ignored/);
+    await refused(
+      dir,
+      'unsafe_entry',
+      /same name as ontology\/Fraud-Signals\.json when case is ignored|same name as ontology\/fraud-signals\.json when case is ignored/,
+    );
   });
 
   test('an integration bundle over 8 MiB', async () => {
@@ -398,13 +472,20 @@ describe('scrydon build: refused inputs leave the store unchanged', () => {
     big[0] = 0x1f;
     big[1] = 0x8b;
     await writeFile(join(dir, 'integration', 'bundle.tar.gz'), big);
-    await refused(dir, 'size_limit_exceeded', /integration bundle integration\/bundle\.tar\.gz is 8388609 bytes, over the 8388608-byte \(8 MiB\) limit/);
+    await refused(
+      dir,
+      'size_limit_exceeded',
+      /integration bundle integration\/bundle\.tar\.gz is 8388609 bytes, over the 8388608-byte \(8 MiB\) limit/,
+    );
   });
 
   test('a pack over --max-size; sizes accept units', async () => {
     const home = await seededHome();
     const before = await treeHash(home);
-    const r = expectError(await scrydon(['build', join(PACKS, 'acme-fraud'), '--max-size', '100'], { home }), 'size_limit_exceeded');
+    const r = expectError(
+      await scrydon(['build', join(PACKS, 'acme-fraud'), '--max-size', '100'], { home }),
+      'size_limit_exceeded',
+    );
     assert.match(r.stderr, /over the 100-byte limit/);
     assert.equal(await treeHash(home), before);
     await ok(['build', join(PACKS, 'acme-fraud'), '--max-size', '10MB'], { home });

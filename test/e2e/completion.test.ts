@@ -17,10 +17,26 @@ before(async () => {
   home = await tempDir();
   await ok(['build', join(FIXTURES, 'packs', 'acme-fraud')], { home });
   await ok(['build', join(FIXTURES, 'packs', 'acme-core')], { home });
-  await ok(['source', 'add', 'acme', '--type', 'git', '--url', 'https://git.example/acme/packs.git', '--signature-policy', 'unsigned-allowed'], { home });
+  await ok(
+    [
+      'source',
+      'add',
+      'acme',
+      '--type',
+      'git',
+      '--url',
+      'https://git.example/acme/packs.git',
+      '--signature-policy',
+      'unsigned-allowed',
+    ],
+    { home },
+  );
   // `scrydon` on PATH, as the scripts call it back
   bin = await tempDir();
-  await writeFile(join(bin, 'scrydon'), `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} "$@"\n`);
+  await writeFile(
+    join(bin, 'scrydon'),
+    `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} "$@"\n`,
+  );
   await chmod(join(bin, 'scrydon'), 0o755);
   for (const shell of ['bash', 'zsh', 'fish']) {
     const file = join(bin, `completion.${shell}`);
@@ -30,7 +46,11 @@ before(async () => {
 });
 
 function shell(cmd: string, args: string[], cwd?: string): string {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', cwd, env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, SCRYDON_HOME: home, NO_COLOR: '1' } });
+  const r = spawnSync(cmd, args, {
+    encoding: 'utf8',
+    cwd,
+    env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, SCRYDON_HOME: home, NO_COLOR: '1' },
+  });
   assert.equal(r.status, 0, `${cmd} ${args.join(' ')}: ${r.stderr}`);
   return r.stdout;
 }
@@ -38,7 +58,9 @@ function shell(cmd: string, args: string[], cwd?: string): string {
 /** What bash's completion function offers for COMP_WORDS (the last one being typed), as bash itself calls it. */
 function bashComplete(...words: string[]): string[] {
   const script = `source ${scripts.bash}\nCOMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _scrydon_complete; printf '%s\\n' "\${COMPREPLY[@]}"`;
-  return shell('bash', ['--norc', '--noprofile', '-c', script, 'bash', ...words]).split('\n').filter(Boolean);
+  return shell('bash', ['--norc', '--noprofile', '-c', script, 'bash', ...words])
+    .split('\n')
+    .filter(Boolean);
 }
 
 test('bash: commands, sub-commands, flags, flag values, stored references and source names', () => {
@@ -62,27 +84,45 @@ test('bash: a path argument completes file names', async () => {
   const dir = await tempDir();
   await writeFile(join(dir, 'pack-one.txt'), '');
   const script = `source ${scripts.bash}\nCOMP_WORDS=(scrydon build pack-); COMP_CWORD=2; _scrydon_complete; printf '%s\\n' "\${COMPREPLY[@]}"`;
-  assert.deepEqual(shell('bash', ['--norc', '--noprofile', '-c', script], dir).split('\n').filter(Boolean), ['pack-one.txt']);
+  assert.deepEqual(shell('bash', ['--norc', '--noprofile', '-c', script], dir).split('\n').filter(Boolean), [
+    'pack-one.txt',
+  ]);
 });
 
-test('zsh: the script parses, and its function offers commands and stored references', { skip: !have('zsh') && 'zsh is not installed (scripts/test-setup installs it)' }, () => {
-  shell('zsh', ['-n', scripts.zsh ?? '']);
-  const run = (words: string[]) =>
-    shell('zsh', ['-f', '-c', `compdef() {}; compadd() { print -rl -- $cands }; _files() { print _files }; source ${scripts.zsh}; words=(${words.map((w) => `'${w}'`).join(' ')}); CURRENT=${words.length}; _scrydon`])
-      .split('\n')
-      .filter(Boolean);
-  assert.deepEqual(run(['scrydon', 'pu']), ['pull', 'push']);
-  assert.deepEqual(run(['scrydon', 'inspect', 'acme.f']), ['acme.fraud:1.2.0']);
-  assert.deepEqual(run(['scrydon', 'build', '']), ['_files']);
-});
+test(
+  'zsh: the script parses, and its function offers commands and stored references',
+  { skip: !have('zsh') && 'zsh is not installed (scripts/test-setup installs it)' },
+  () => {
+    shell('zsh', ['-n', scripts.zsh ?? '']);
+    const run = (words: string[]) =>
+      shell('zsh', [
+        '-f',
+        '-c',
+        `compdef() {}; compadd() { print -rl -- $cands }; _files() { print _files }; source ${scripts.zsh}; words=(${words.map((w) => `'${w}'`).join(' ')}); CURRENT=${words.length}; _scrydon`,
+      ])
+        .split('\n')
+        .filter(Boolean);
+    assert.deepEqual(run(['scrydon', 'pu']), ['pull', 'push']);
+    assert.deepEqual(run(['scrydon', 'inspect', 'acme.f']), ['acme.fraud:1.2.0']);
+    assert.deepEqual(run(['scrydon', 'build', '']), ['_files']);
+  },
+);
 
-test('fish: the script parses, and fish completes commands, stored references and source names with it', { skip: !have('fish') && 'fish is not installed (scripts/test-setup installs it)' }, () => {
-  shell('fish', ['-n', scripts.fish ?? '']);
-  const run = (line: string) => shell('fish', ['--no-config', '-c', `source ${scripts.fish}; complete -C '${line}'`]).split('\n').filter(Boolean).map((l) => l.split('\t')[0]);
-  assert.deepEqual(run('scrydon pu'), ['pull', 'push']);
-  assert.deepEqual(run('scrydon inspect acme.'), ['acme.core:1.0.0', 'acme.fraud:1.2.0']);
-  assert.deepEqual(run('scrydon source rm '), ['acme']);
-});
+test(
+  'fish: the script parses, and fish completes commands, stored references and source names with it',
+  { skip: !have('fish') && 'fish is not installed (scripts/test-setup installs it)' },
+  () => {
+    shell('fish', ['-n', scripts.fish ?? '']);
+    const run = (line: string) =>
+      shell('fish', ['--no-config', '-c', `source ${scripts.fish}; complete -C '${line}'`])
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split('\t')[0]);
+    assert.deepEqual(run('scrydon pu'), ['pull', 'push']);
+    assert.deepEqual(run('scrydon inspect acme.'), ['acme.core:1.0.0', 'acme.fraud:1.2.0']);
+    assert.deepEqual(run('scrydon source rm '), ['acme']);
+  },
+);
 
 test('__complete reads the store without changing it, and loads neither yargs nor a command module', async () => {
   const before = await treeHash(home);

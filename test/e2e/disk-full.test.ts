@@ -48,7 +48,11 @@ describe('disk full: SCRYDON_HOME on an 8 MiB tmpfs', { skip: mountUnavailable()
   });
 
   test('pull of a 20 MiB blob: io_error ENOSPC; the store as it was; gc leaves nothing', async () => {
-    assertRefused(await scrydon(['pull', `${fx?.registry.host}/acme/big:1.0.0`, '--plain-http'], { home }), 'ENOSPC', home);
+    assertRefused(
+      await scrydon(['pull', `${fx?.registry.host}/acme/big:1.0.0`, '--plain-http'], { home }),
+      'ENOSPC',
+      home,
+    );
     await assertStoreConsistent(home, tags);
     await ok(['gc', '--grace', '0'], { home });
     assert.deepEqual(await readdir(join(home, 'catalog', 'ingest')), []);
@@ -63,12 +67,34 @@ describe('disk full: SCRYDON_HOME on an 8 MiB tmpfs', { skip: mountUnavailable()
     // tag writes its lease, then index.json: either is named
     assertRefused(await scrydon(['tag', CORE, 'acme.core:stable'], { home }), 'ENOSPC', join(home, 'catalog'));
     assertRefused(await scrydon(['install', CORE], { home }), 'ENOSPC', home);
-    const add = ['source', 'add', 'lab', '--type', 'git', '--url', 'file:///nonexistent', '--signature-policy', 'unsigned-allowed'];
-    assertRefused(await scrydon(add, { home, env: { SCRYDON_CREDENTIAL_STORE: 'file' } }), 'ENOSPC', join(home, 'sources.yaml'));
-    assertRefused(await scrydon(['save', CORE, '-o', join(home, 'out.tar')], { home }), 'ENOSPC', join(home, 'out.tar'));
+    const add = [
+      'source',
+      'add',
+      'lab',
+      '--type',
+      'git',
+      '--url',
+      'file:///nonexistent',
+      '--signature-policy',
+      'unsigned-allowed',
+    ];
+    assertRefused(
+      await scrydon(add, { home, env: { SCRYDON_CREDENTIAL_STORE: 'file' } }),
+      'ENOSPC',
+      join(home, 'sources.yaml'),
+    );
+    assertRefused(
+      await scrydon(['save', CORE, '-o', join(home, 'out.tar')], { home }),
+      'ENOSPC',
+      join(home, 'out.tar'),
+    );
 
     assert.equal(await treeHash(join(home, 'catalog')), catalog);
-    assert.deepEqual((await readdir(home)).filter((n) => !['catalog', 'filler', 'tmp'].includes(n)), [], 'a failed command left files in SCRYDON_HOME');
+    assert.deepEqual(
+      (await readdir(home)).filter((n) => !['catalog', 'filler', 'tmp'].includes(n)),
+      [],
+      'a failed command left files in SCRYDON_HOME',
+    );
     await assertStoreConsistent(home, tags);
 
     await rm(filler);

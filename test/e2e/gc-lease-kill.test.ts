@@ -33,7 +33,8 @@ const present = (home: string, digest: string) =>
 async function leaseText(home: string): Promise<string> {
   const dir = join(home, 'catalog', 'leases');
   let text = '';
-  for (const n of await readdir(dir).catch(() => [] as string[])) text += await readFile(join(dir, n), 'utf8').catch(() => '');
+  for (const n of await readdir(dir).catch(() => [] as string[]))
+    text += await readFile(join(dir, n), 'utf8').catch(() => '');
   return text;
 }
 
@@ -55,7 +56,10 @@ describe('a writer killed while it holds its lease', () => {
     shared = old.layers[0]?.digest as string;
     await ok(['rm', 'acme.old:1.0.0'], { home });
     // the registry's artifact: that layer, and a 2 MiB one the proxy never serves
-    const big = await seedPack(join(seed, 'catalog'), 'acme.big:1.0.0', join(work, 'big'), { layerFiles: old.layerFiles, layers: [2 * 1024 * 1024] });
+    const big = await seedPack(join(seed, 'catalog'), 'acme.big:1.0.0', join(work, 'big'), {
+      layerFiles: old.layerFiles,
+      layers: [2 * 1024 * 1024],
+    });
     stalled = big.layers[1]?.digest as string;
     await ok(['push', 'acme.big:1.0.0', `${registry.host}/${REPO}:1.0.0`, '--plain-http'], { home: seed });
     proxy = await startProxy({
@@ -71,12 +75,18 @@ describe('a writer killed while it holds its lease', () => {
   });
 
   it('keeps what the lease holds while the writer lives, frees it after a kill -9, and the rerun completes', async () => {
-    const child = spawn(process.execPath, [BIN, 'pull', `${proxy.host}/${REPO}:1.0.0`, '--plain-http'], { env: { ...process.env, SCRYDON_HOME: home }, stdio: 'ignore' });
-    const exited = new Promise<string>((resolve) => child.on('exit', (code, signal) => resolve(signal ?? `exit ${code}`)));
+    const child = spawn(process.execPath, [BIN, 'pull', `${proxy.host}/${REPO}:1.0.0`, '--plain-http'], {
+      env: { ...process.env, SCRYDON_HOME: home },
+      stdio: 'ignore',
+    });
+    const exited = new Promise<string>((resolve) =>
+      child.on('exit', (code, signal) => resolve(signal ?? `exit ${code}`)),
+    );
     try {
       // the pull waits for the big layer, and holds the shared one (found present, skipped)
       const deadline = Date.now() + 30_000;
-      while (Date.now() < deadline && child.exitCode === null && proxy.count('GET', new RegExp(stalled)) === 0) await sleep(20);
+      while (Date.now() < deadline && child.exitCode === null && proxy.count('GET', new RegExp(stalled)) === 0)
+        await sleep(20);
       while (Date.now() < deadline && !(await leaseText(home)).includes(shared)) await sleep(20);
       assert.ok(child.exitCode === null, 'the pull ended before it could be caught holding its lease');
 
@@ -85,7 +95,10 @@ describe('a writer killed while it holds its lease', () => {
       assert.ok((await leaseText(home)).includes(shared), 'the pull holds no lease on the layer it found present');
       assert.ok(during.keptLeased >= 1 && during.leases === 1, JSON.stringify(during));
       assert.ok(!during.removed.some((r) => r.digest === shared));
-      assert.ok((await readdir(join(home, 'catalog', 'ingest'))).some((n) => n.startsWith('load-')), 'the running pull keeps its staging area');
+      assert.ok(
+        (await readdir(join(home, 'catalog', 'ingest'))).some((n) => n.startsWith('load-')),
+        'the running pull keeps its staging area',
+      );
     } finally {
       child.kill('SIGKILL');
     }
@@ -94,7 +107,10 @@ describe('a writer killed while it holds its lease', () => {
     // the lease died with its process: the blob, the lease file and the staging area all go
     const afterKill = await json<GcJson>(['gc', '--grace', '0'], { home });
     assert.equal(afterKill.expiredLeases, 1, JSON.stringify(afterKill));
-    assert.ok(afterKill.removed.some((r) => r.digest === shared), JSON.stringify(afterKill));
+    assert.ok(
+      afterKill.removed.some((r) => r.digest === shared),
+      JSON.stringify(afterKill),
+    );
     assert.ok(!(await present(home, shared)));
     assert.deepEqual(await readdir(join(home, 'catalog', 'leases')), []);
     assert.deepEqual(await readdir(join(home, 'catalog', 'ingest')), []);
@@ -102,7 +118,7 @@ describe('a writer killed while it holds its lease', () => {
 
     // the rerun (straight from the registry) completes, and the store checks clean
     await ok(['pull', `${registry.host}/${REPO}:1.0.0`, '--plain-http'], { home });
-    assert.ok(await present(home, shared) && (await present(home, stalled)));
+    assert.ok((await present(home, shared)) && (await present(home, stalled)));
     await ok(['check'], { home });
     assert.deepEqual(await readdir(join(home, 'catalog', 'leases')), []);
   });

@@ -23,7 +23,9 @@ interface IndexJson {
 
 async function tags(home: string): Promise<string[]> {
   const idx = JSON.parse(await readFile(join(home, 'catalog', 'index.json'), 'utf8')) as IndexJson;
-  return idx.manifests.map((m) => m.annotations?.['org.opencontainers.image.ref.name']).filter((t): t is string => t !== undefined);
+  return idx.manifests
+    .map((m) => m.annotations?.['org.opencontainers.image.ref.name'])
+    .filter((t): t is string => t !== undefined);
 }
 
 /** The run's outcome: `ok`, or the error code it printed (anything else fails the test with its output). */
@@ -47,15 +49,28 @@ describe('gc --grace 0 concurrent with load, pull, tag/rm and install', () => {
     const seed = await tempDir();
     home = await tempDir();
     await ok(['ls'], { home }); // an empty store
-    const core = await json<{ digest: string; size: number }>(['build', join(FIXTURES, 'packs', 'acme-core')], { home: seed });
-    const pay = await json<{ digest: string }>(['build', join(FIXTURES, 'packs', 'acme-payments-integration')], { home: seed });
+    const core = await json<{ digest: string; size: number }>(['build', join(FIXTURES, 'packs', 'acme-core')], {
+      home: seed,
+    });
+    const pay = await json<{ digest: string }>(['build', join(FIXTURES, 'packs', 'acme-payments-integration')], {
+      home: seed,
+    });
     coreDigest = core.digest;
     payDigest = pay.digest;
     // a signature on each, so referrers travel (and must stay whole) too
-    const manifestSize = async (d: string) => (await readFile(join(seed, 'catalog', 'blobs', 'sha256', d.slice(7)))).byteLength;
+    const manifestSize = async (d: string) =>
+      (await readFile(join(seed, 'catalog', 'blobs', 'sha256', d.slice(7)))).byteLength;
     const mt = 'application/vnd.oci.image.manifest.v1+json';
-    await seedReferrer(join(seed, 'catalog'), { mediaType: mt, digest: core.digest as `sha256:${string}`, size: await manifestSize(core.digest) });
-    await seedReferrer(join(seed, 'catalog'), { mediaType: mt, digest: pay.digest as `sha256:${string}`, size: await manifestSize(pay.digest) });
+    await seedReferrer(join(seed, 'catalog'), {
+      mediaType: mt,
+      digest: core.digest as `sha256:${string}`,
+      size: await manifestSize(core.digest),
+    });
+    await seedReferrer(join(seed, 'catalog'), {
+      mediaType: mt,
+      digest: pay.digest as `sha256:${string}`,
+      size: await manifestSize(pay.digest),
+    });
     archive = join(seed, 'core.tar');
     await ok(['save', CORE, '-o', archive], { home: seed });
     remoteRef = `${registry.host}/acme/payments:0.3.0`;
@@ -82,16 +97,31 @@ describe('gc --grace 0 concurrent with load, pull, tag/rm and install', () => {
         })(),
         // by digest, while the manifest is unreferenced: collected before it is found (not_found) or before it is
         // held (blob_missing), or tagged; never a tag of a manifest that is gone
-        scrydon(['tag', coreDigest, 'acme.core:copy'], { home }).then((r) => `tag:${outcome('tag', r, ['not_found', 'blob_missing'])}`),
+        scrydon(['tag', coreDigest, 'acme.core:copy'], { home }).then(
+          (r) => `tag:${outcome('tag', r, ['not_found', 'blob_missing'])}`,
+        ),
         // collected before it resolves (not_found); once it resolves, its lease keeps what it reads
-        scrydon(['install', round % 2 ? payDigest : coreDigest], { home }).then((r) => `install:${outcome('install', r, ['not_found'])}`),
+        scrydon(['install', round % 2 ? payDigest : coreDigest], { home }).then(
+          (r) => `install:${outcome('install', r, ['not_found'])}`,
+        ),
       ]);
       for (const l of lanes) note(l);
       const check = await scrydon(['check', '--json'], { home });
-      assert.equal(check.code, 0, `round ${round + 1}: check found faults after ${lanes.join(', ')}:\n${check.stdout}${check.stderr}`);
-      assert.deepEqual(await readdir(join(home, 'catalog', 'leases')), [], `round ${round + 1}: a finished writer left its lease`);
+      assert.equal(
+        check.code,
+        0,
+        `round ${round + 1}: check found faults after ${lanes.join(', ')}:\n${check.stdout}${check.stderr}`,
+      );
+      assert.deepEqual(
+        await readdir(join(home, 'catalog', 'leases')),
+        [],
+        `round ${round + 1}: a finished writer left its lease`,
+      );
       const after = await tags(home);
-      assert.ok(after.includes(CORE) && after.some((t) => t.endsWith('/acme/payments:0.3.0')), `round ${round + 1}: load and pull tagged: ${after.join(', ')}`);
+      assert.ok(
+        after.includes(CORE) && after.some((t) => t.endsWith('/acme/payments:0.3.0')),
+        `round ${round + 1}: load and pull tagged: ${after.join(', ')}`,
+      );
     }
     // what the rounds did (visible with --test-reporter=spec)
     console.log(JSON.stringify(seen));

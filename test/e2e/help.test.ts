@@ -13,10 +13,17 @@ for (const line of [['--help'], ['pull', '--help'], ['source', 'add', '--help'],
     const fast = await withLoadLog(line);
     assert.equal(fast.code, 0, fast.stderr);
     assert.deepEqual(commandOrYargsChunks(fast.files, verbs), [], `loaded: ${fast.files.join(' ')}`);
-    assert.equal(fast.files.length, 2, `the entry and one chunk (manifest, help, completion); loaded: ${fast.files.join(' ')}`);
+    assert.equal(
+      fast.files.length,
+      2,
+      `the entry and one chunk (manifest, help, completion); loaded: ${fast.files.join(' ')}`,
+    );
     // another flag on the line sends it down the yargs path: the same text
     const viaYargs = await withLoadLog([...line, '--quiet']);
-    assert.ok(viaYargs.files.some((f) => f.startsWith('yargs')), `the yargs path loaded: ${viaYargs.files.join(' ')}`);
+    assert.ok(
+      viaYargs.files.some((f) => f.startsWith('yargs')),
+      `the yargs path loaded: ${viaYargs.files.join(' ')}`,
+    );
     assert.equal(viaYargs.code, 0);
     assert.equal(fast.stdout, viaYargs.stdout);
   });

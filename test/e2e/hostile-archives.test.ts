@@ -44,23 +44,55 @@ describe('load refuses hostile archives and changes nothing', () => {
     assert.deepEqual(r.refs, [{ ref: a.ref, digest: a.manifest.digest }]);
   });
 
-  it('path traversal ../x', () => refuse('traversal', withExtra({ name: '../x', data: Buffer.from('evil') }), 'unsafe_path', '../x'));
-  it('path traversal inside a path', () => refuse('traversal2', withExtra({ name: 'blobs/../../x', data: Buffer.from('evil') }), 'unsafe_path'));
-  it('absolute path /etc/x', () => refuse('absolute', withExtra({ name: '/etc/x', data: Buffer.from('evil') }), 'unsafe_path', '/etc/x'));
-  it('symlink entry', () => refuse('symlink', withExtra({ name: 'blobs/sha256/link', type: '2', linkname: '/etc/passwd' }), 'unsafe_entry', 'symbolic link'));
-  it('hardlink entry', () => refuse('hardlink', withExtra({ name: 'index2.json', type: '1', linkname: 'index.json' }), 'unsafe_entry', 'hard link'));
-  it('character device entry', () => refuse('chardev', withExtra({ name: 'dev', type: '3' }), 'unsafe_entry', 'character device'));
-  it('block device entry', () => refuse('blockdev', withExtra({ name: 'disk', type: '4' }), 'unsafe_entry', 'block device'));
+  it('path traversal ../x', () =>
+    refuse('traversal', withExtra({ name: '../x', data: Buffer.from('evil') }), 'unsafe_path', '../x'));
+  it('path traversal inside a path', () =>
+    refuse('traversal2', withExtra({ name: 'blobs/../../x', data: Buffer.from('evil') }), 'unsafe_path'));
+  it('absolute path /etc/x', () =>
+    refuse('absolute', withExtra({ name: '/etc/x', data: Buffer.from('evil') }), 'unsafe_path', '/etc/x'));
+  it('symlink entry', () =>
+    refuse(
+      'symlink',
+      withExtra({ name: 'blobs/sha256/link', type: '2', linkname: '/etc/passwd' }),
+      'unsafe_entry',
+      'symbolic link',
+    ));
+  it('hardlink entry', () =>
+    refuse(
+      'hardlink',
+      withExtra({ name: 'index2.json', type: '1', linkname: 'index.json' }),
+      'unsafe_entry',
+      'hard link',
+    ));
+  it('character device entry', () =>
+    refuse('chardev', withExtra({ name: 'dev', type: '3' }), 'unsafe_entry', 'character device'));
+  it('block device entry', () =>
+    refuse('blockdev', withExtra({ name: 'disk', type: '4' }), 'unsafe_entry', 'block device'));
   it('FIFO entry', () => refuse('fifo', withExtra({ name: 'pipe', type: '6' }), 'unsafe_entry', 'FIFO'));
-  it('an entry outside the layout', () => refuse('stray', withExtra({ name: 'README', data: Buffer.from('hi') }), 'archive_invalid', 'README'));
-  it('a blob that is not sha256', () => refuse('sha512', withExtra({ name: `blobs/sha512/${'a'.repeat(128)}`, data: Buffer.from('x') }), 'archive_invalid', 'sha256'));
-  it('a malformed blob name', () => refuse('badname', withExtra({ name: 'blobs/sha256/XYZ', data: Buffer.from('x') }), 'archive_invalid'));
+  it('an entry outside the layout', () =>
+    refuse('stray', withExtra({ name: 'README', data: Buffer.from('hi') }), 'archive_invalid', 'README'));
+  it('a blob that is not sha256', () =>
+    refuse(
+      'sha512',
+      withExtra({ name: `blobs/sha512/${'a'.repeat(128)}`, data: Buffer.from('x') }),
+      'archive_invalid',
+      'sha256',
+    ));
+  it('a malformed blob name', () =>
+    refuse('badname', withExtra({ name: 'blobs/sha256/XYZ', data: Buffer.from('x') }), 'archive_invalid'));
 
   it('duplicate entry', () =>
-    refuse('duplicate', withExtra({ name: blobName(a.layer.digest), data: a.layer.data }), 'unsafe_entry', 'duplicate'));
+    refuse(
+      'duplicate',
+      withExtra({ name: blobName(a.layer.digest), data: a.layer.data }),
+      'unsafe_entry',
+      'duplicate',
+    ));
 
   it('digest mismatch (a blob renamed to another digest)', async () => {
-    const entries = valid.map((e) => (e.name === blobName(a.layer.digest) ? { ...e, data: randomBytes(a.layer.data.byteLength) } : e));
+    const entries = valid.map((e) =>
+      e.name === blobName(a.layer.digest) ? { ...e, data: randomBytes(a.layer.data.byteLength) } : e,
+    );
     await refuse('mismatch', tarBytes(entries), 'digest_mismatch', a.layer.digest);
   });
 
@@ -93,7 +125,9 @@ describe('load refuses hostile archives and changes nothing', () => {
   });
 
   it('an oci-layout of another version', async () => {
-    const entries = valid.map((e) => (e.name === 'oci-layout' ? { ...e, data: Buffer.from('{"imageLayoutVersion":"2.0.0"}') } : e));
+    const entries = valid.map((e) =>
+      e.name === 'oci-layout' ? { ...e, data: Buffer.from('{"imageLayoutVersion":"2.0.0"}') } : e,
+    );
     await refuse('layoutversion', tarBytes(entries), 'archive_invalid', 'oci-layout');
   });
 

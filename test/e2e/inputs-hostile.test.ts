@@ -61,7 +61,12 @@ describe('a pack layer damaged in the store: the digest check wins', () => {
     test(`${name}: install and inspect say digest_mismatch with the scrydon check hint; nothing is installed`, async () => {
       const home = await tempDir();
       const more: Record<string, Buffer> = extra ? { 'ontology/z-noise.bin': randomBytes(extra) } : {};
-      const p = await storePack(home, { shape: 'scrydon', packJson, entries: packEntries(packJson, { ...files, ...more }), tag: 'acme.fraud:1.0.0' });
+      const p = await storePack(home, {
+        shape: 'scrydon',
+        packJson,
+        entries: packEntries(packJson, { ...files, ...more }),
+        tag: 'acme.fraud:1.0.0',
+      });
       // inside the first deflate block (tar headers and pack.json): gzip or tar fail long before the end
       await damageBlob(home, p.layer.digest, 40);
       const before_ = await treeHash(home);
@@ -95,18 +100,26 @@ describe('save --trust', () => {
       const b = await tempDir();
       await ok(['load', '-i', archive], { home: b });
       // the archive's trust artifact: tagged there, with parameter-free media types (image-spec 1.1.1)
-      const trust = (await readIndexJson(b)).manifests.find((m) => m.annotations?.[REF_NAME]?.startsWith('scrydon.trust:'));
+      const trust = (await readIndexJson(b)).manifests.find((m) =>
+        m.annotations?.[REF_NAME]?.startsWith('scrydon.trust:'),
+      );
       assert.ok(trust, 'the archive carries a scrydon.trust tag');
-      const manifest = JSON.parse(await readFile(join(b, 'catalog', 'blobs', 'sha256', trust.digest.slice(7)), 'utf8')) as {
+      const manifest = JSON.parse(
+        await readFile(join(b, 'catalog', 'blobs', 'sha256', trust.digest.slice(7)), 'utf8'),
+      ) as {
         artifactType: string;
         config: Descriptor;
         layers: Descriptor[];
       };
       assert.equal(manifest.artifactType, 'application/vnd.dev.sigstore.trustedroot+json');
-      for (const t of [manifest.artifactType, manifest.config.mediaType, ...manifest.layers.map((l) => l.mediaType)]) assert.match(t, IMAGE_SPEC_MEDIA_TYPE);
+      for (const t of [manifest.artifactType, manifest.config.mediaType, ...manifest.layers.map((l) => l.mediaType)])
+        assert.match(t, IMAGE_SPEC_MEDIA_TYPE);
       assert.equal(manifest.layers[0]?.digest, imported.digest);
       await ok(['trust', 'import', '--digest', imported.digest], { home: b });
-      const v = await json<{ trustRoot: string }>(['verify', 'ghcr.io/acme/app:1', '--certificate-identity', IDENTITY, '--certificate-oidc-issuer', ISSUER], { home: b });
+      const v = await json<{ trustRoot: string }>(
+        ['verify', 'ghcr.io/acme/app:1', '--certificate-identity', IDENTITY, '--certificate-oidc-issuer', ISSUER],
+        { home: b },
+      );
       assert.equal(v.trustRoot, imported.digest);
     }
   });
@@ -118,7 +131,12 @@ describe('save --trust', () => {
     const old = 'application/vnd.dev.sigstore.trustedroot+json;version=0.1';
     const hex = sha256(root).slice(7, 19);
     // what save --trust staged and saved before: config {} and the root as the layer, under scrydon.trust:<hex>
-    await storeArtifact(a, { config: { mediaType: 'application/vnd.oci.empty.v1+json', bytes: Buffer.from('{}') }, layers: [{ mediaType: old, bytes: root }], artifactType: old, tag: `scrydon.trust:${hex}` });
+    await storeArtifact(a, {
+      config: { mediaType: 'application/vnd.oci.empty.v1+json', bytes: Buffer.from('{}') },
+      layers: [{ mediaType: old, bytes: root }],
+      artifactType: old,
+      tag: `scrydon.trust:${hex}`,
+    });
     const archive = join(a, 'old.tar');
     await ok(['save', `scrydon.trust:${hex}`, '-o', archive], { home: a });
     const b = await tempDir();
@@ -140,7 +158,15 @@ describe('build: the size limit is a coded error at every size', () => {
       const home = await tempDir();
       const dir = join(await tempDir(), 'pack');
       await mkdir(join(dir, 'ontology'), { recursive: true });
-      await writeFile(join(dir, 'pack.json'), JSON.stringify({ schemaVersion: 1, package: { id: 'acme.big', version: '1.0.0' }, contents: [{ kind: 'ontology', path: 'ontology' }], installOrder: ['ontology'] }));
+      await writeFile(
+        join(dir, 'pack.json'),
+        JSON.stringify({
+          schemaVersion: 1,
+          package: { id: 'acme.big', version: '1.0.0' },
+          contents: [{ kind: 'ontology', path: 'ontology' }],
+          installOrder: ['ontology'],
+        }),
+      );
       await writeFile(join(dir, 'ontology', 'noise.bin'), randomBytes(size));
       const r = await scrydon(['build', dir, '--max-size', '1MiB'], { home });
       if (fits) {
@@ -156,16 +182,25 @@ describe('build: the size limit is a coded error at every size', () => {
 });
 
 describe('a ref.name another tool wrote without a colon (umoci tag … plain)', () => {
-  test('written by umoci itself: inspect and rm address it', { skip: !have('umoci') && 'umoci is not installed (apt-get install umoci)' }, async () => {
-    const home = await tempDir();
-    const built = await json<{ digest: string }>(['build', join(FIXTURES, 'packs', 'acme-core')], { home });
-    const u = spawnSync('umoci', ['tag', '--image', `${join(home, 'catalog')}:acme.core:1.0.0`, 'plain'], { encoding: 'utf8' });
-    assert.equal(u.status, 0, u.stderr);
-    assert.ok((await json<Array<{ ref: string }>>(['ls'], { home })).some((e) => e.ref === 'plain'));
-    assert.equal((await json<{ digest: string }>(['inspect', 'plain'], { home })).digest, built.digest);
-    await ok(['rm', 'plain'], { home });
-    assert.deepEqual((await json<Array<{ ref: string }>>(['ls'], { home })).map((e) => e.ref), ['acme.core:1.0.0']);
-  });
+  test(
+    'written by umoci itself: inspect and rm address it',
+    { skip: !have('umoci') && 'umoci is not installed (apt-get install umoci)' },
+    async () => {
+      const home = await tempDir();
+      const built = await json<{ digest: string }>(['build', join(FIXTURES, 'packs', 'acme-core')], { home });
+      const u = spawnSync('umoci', ['tag', '--image', `${join(home, 'catalog')}:acme.core:1.0.0`, 'plain'], {
+        encoding: 'utf8',
+      });
+      assert.equal(u.status, 0, u.stderr);
+      assert.ok((await json<Array<{ ref: string }>>(['ls'], { home })).some((e) => e.ref === 'plain'));
+      assert.equal((await json<{ digest: string }>(['inspect', 'plain'], { home })).digest, built.digest);
+      await ok(['rm', 'plain'], { home });
+      assert.deepEqual(
+        (await json<Array<{ ref: string }>>(['ls'], { home })).map((e) => e.ref),
+        ['acme.core:1.0.0'],
+      );
+    },
+  );
 
   test('ls lists it and inspect, tag, save and rm address it exactly; plain:latest stays its own tag', async () => {
     const home = await tempDir();
@@ -203,15 +238,26 @@ describe('a ref.name another tool wrote without a colon (umoci tag … plain)', 
     await ok(['tag', a.digest, 'plain'], { home });
 
     const archive = join(await tempDir(), 'plain.tar');
-    const saved = await json<{ refs: Array<{ ref: string; digest: string }> }>(['save', 'plain', 'Release-1+build', '--no-dependencies', '-o', archive], { home });
+    const saved = await json<{ refs: Array<{ ref: string; digest: string }> }>(
+      ['save', 'plain', 'Release-1+build', '--no-dependencies', '-o', archive],
+      { home },
+    );
     assert.deepEqual(saved.refs, [
       { ref: 'plain', digest: a.digest },
       { ref: 'Release-1+build', digest: b.digest },
     ]);
 
-    const removed = await json<{ removed: Array<{ ref: string; digest: string }> }>(['rm', 'plain', 'Release-1+build'], { home });
-    assert.deepEqual(removed.removed.map((r) => r.digest), [a.digest, b.digest]);
-    const left = (await readIndexJson(home)).manifests.map((m) => m.annotations?.[REF_NAME]).filter((r) => r !== undefined);
+    const removed = await json<{ removed: Array<{ ref: string; digest: string }> }>(
+      ['rm', 'plain', 'Release-1+build'],
+      { home },
+    );
+    assert.deepEqual(
+      removed.removed.map((r) => r.digest),
+      [a.digest, b.digest],
+    );
+    const left = (await readIndexJson(home)).manifests
+      .map((m) => m.annotations?.[REF_NAME])
+      .filter((r) => r !== undefined);
     assert.ok(!left.includes('plain') && !left.includes('Release-1+build'));
     assert.ok(left.includes('plain:latest'), 'rm plain left plain:latest alone');
     // with no entry named plain, plain means plain:latest again
@@ -246,12 +292,20 @@ describe('inspect of an artifact of the pack type with an invalid pack.json', ()
       assert.match(r.stdout, /package\.version: /);
 
       const j = expectError(await scrydon(['inspect', 'pushed.by.oras:1', '--json'], { home }), 'pack_invalid');
-      const data = JSON.parse(j.stdout) as { digest: string; layers: Descriptor[]; pack: unknown; packError: { code: string; problems: Array<{ path: string; message: string }> } };
+      const data = JSON.parse(j.stdout) as {
+        digest: string;
+        layers: Descriptor[];
+        pack: unknown;
+        packError: { code: string; problems: Array<{ path: string; message: string }> };
+      };
       assert.equal(data.digest, p.digest);
       assert.equal(data.layers[0]?.digest, p.layer.digest);
       assert.equal(data.pack, null);
       assert.equal(data.packError.code, 'pack_invalid');
-      assert.deepEqual([...new Set(data.packError.problems.map((x) => x.path))].sort(), ['/package/id', '/package/version']);
+      assert.deepEqual([...new Set(data.packError.problems.map((x) => x.path))].sort(), [
+        '/package/id',
+        '/package/version',
+      ]);
       assert.equal(await treeHash(home), before_);
     });
   }
@@ -260,11 +314,19 @@ describe('inspect of an artifact of the pack type with an invalid pack.json', ()
     const registry = await startRegistry();
     try {
       const home = await tempDir();
-      const p = await storePack(home, { shape: 'scrydon', packJson: bad, entries: packEntries(packJson, files), tag: 'pushed.by.oras:1' });
+      const p = await storePack(home, {
+        shape: 'scrydon',
+        packJson: bad,
+        entries: packEntries(packJson, files),
+        tag: 'pushed.by.oras:1',
+      });
       const remote = `${registry.host}/other/tool:1`;
       await ok(['push', 'pushed.by.oras:1', remote, '--plain-http'], { home });
       const empty = await tempDir();
-      const r = expectError(await scrydon(['inspect', `docker://${remote}`, '--plain-http', '--json'], { home: empty }), 'pack_invalid');
+      const r = expectError(
+        await scrydon(['inspect', `docker://${remote}`, '--plain-http', '--json'], { home: empty }),
+        'pack_invalid',
+      );
       const data = JSON.parse(r.stdout) as { digest: string; config: Descriptor; packError: { problems: unknown[] } };
       assert.equal(data.digest, p.digest);
       assert.equal(data.config.mediaType, 'application/vnd.scrydon.pack.config.v1+json');
@@ -280,7 +342,9 @@ describe('serve: If-Range', () => {
   test('a matching strong ETag keeps the Range (206); anything else gets 200 and the whole blob (RFC 9110 §13.1.5)', async () => {
     const home = await tempDir();
     const p = await json<{ digest: string }>(['build', join(FIXTURES, 'packs', 'acme-fraud')], { home });
-    const manifest = JSON.parse(await readFile(join(home, 'catalog', 'blobs', 'sha256', p.digest.slice(7)), 'utf8')) as { layers: Descriptor[] };
+    const manifest = JSON.parse(
+      await readFile(join(home, 'catalog', 'blobs', 'sha256', p.digest.slice(7)), 'utf8'),
+    ) as { layers: Descriptor[] };
     const layer = manifest.layers[0] as Descriptor;
     const serve = await startServe(home);
     try {
@@ -290,7 +354,12 @@ describe('serve: If-Range', () => {
       const match = await http(url, { headers: { range: 'bytes=0-9', 'if-range': `"${layer.digest}"` } });
       assert.equal(match.status, 206);
       assert.deepEqual(match.body, whole.body.subarray(0, 10));
-      for (const ifRange of [`"sha256:${'0'.repeat(64)}"`, `W/"${layer.digest}"`, 'Sun, 06 Nov 1994 08:49:37 GMT', 'garbage']) {
+      for (const ifRange of [
+        `"sha256:${'0'.repeat(64)}"`,
+        `W/"${layer.digest}"`,
+        'Sun, 06 Nov 1994 08:49:37 GMT',
+        'garbage',
+      ]) {
         for (const range of ['bytes=0-9', `bytes=${layer.size}-`]) {
           const r = await http(url, { headers: { range, 'if-range': ifRange } });
           assert.equal(r.status, 200, `${range} with If-Range ${ifRange}`);

@@ -41,7 +41,10 @@ describe('scrydon inspect', () => {
     });
     sigDigest = sig.digest;
     await storeArtifact(home, {
-      config: { mediaType: MediaType.ociConfig, bytes: Buffer.from('{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}') },
+      config: {
+        mediaType: MediaType.ociConfig,
+        bytes: Buffer.from('{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}'),
+      },
       layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', bytes: Buffer.from('pretend layer') }],
       tag: 'busybox:1',
     });
@@ -71,7 +74,10 @@ describe('scrydon inspect', () => {
       assert.equal(f.size, Buffer.byteLength(body));
     }
     assert.ok(r.pack.files.some((f) => f.path === 'pack.json'));
-    assert.equal(r.pack.unpackedSize, r.pack.files.reduce((n, f) => n + f.size, 0));
+    assert.equal(
+      r.pack.unpackedSize,
+      r.pack.files.reduce((n, f) => n + f.size, 0),
+    );
     assert.equal(r.referrers.length, 1);
     assert.equal(r.referrers[0]?.digest, sigDigest);
     assert.equal(r.referrers[0]?.artifactType, SIG_TYPE);
@@ -85,13 +91,28 @@ describe('scrydon inspect', () => {
     assert.equal(r.pack.packJsonSource, 'layer');
     assert.equal(r.pack.packJson.package.id, 'acme.payments');
     assert.equal(r.pack.packJson.package.version, '2.1.0');
-    assert.deepEqual(r.pack.files.map((f) => f.path).sort(), ['integration/bundle.tar.gz', 'ontology/classes/transaction.yaml', 'ontology/manifest.json', 'pack.json']);
+    assert.deepEqual(r.pack.files.map((f) => f.path).sort(), [
+      'integration/bundle.tar.gz',
+      'ontology/classes/transaction.yaml',
+      'ontology/manifest.json',
+      'pack.json',
+    ]);
     assert.deepEqual(r.referrers, []);
   });
 
   it('prints readable sections for a person', async () => {
     const r = await ok(['inspect', 'acme.fraud:1.0.0'], { home });
-    for (const s of ['Digest:', 'Artifact type: application/vnd.scrydon.pack.v1.tar.gzip', 'Config:', 'Layers (1):', 'Pack: acme.fraud 1.0.0 (pack.json from the config)', 'Files (4,', 'ontology/manifest.json', 'Referrers (1):', sigDigest]) {
+    for (const s of [
+      'Digest:',
+      'Artifact type: application/vnd.scrydon.pack.v1.tar.gzip',
+      'Config:',
+      'Layers (1):',
+      'Pack: acme.fraud 1.0.0 (pack.json from the config)',
+      'Files (4,',
+      'ontology/manifest.json',
+      'Referrers (1):',
+      sigDigest,
+    ]) {
       assert.ok(r.stdout.includes(s), `output has ${s}:\n${r.stdout}`);
     }
   });

@@ -13,7 +13,12 @@ interface Installed {
   packs: Array<{ id: string; version: string; status: string; dependencies?: Record<string, string> }>;
 }
 
-async function storeDepPack(home: string, id: string, version: string, dependencies: Record<string, string> = {}): Promise<void> {
+async function storeDepPack(
+  home: string,
+  id: string,
+  version: string,
+  dependencies: Record<string, string> = {},
+): Promise<void> {
   const { packJson, files } = samplePack({ id, version });
   const pj = Object.keys(dependencies).length ? { ...packJson, dependencies } : packJson;
   await storePack(home, { shape: 'scrydon', packJson: pj, entries: packEntries(pj, files), tag: `${id}:${version}` });
@@ -47,7 +52,10 @@ describe('install checks dependencies', () => {
 
   test('a range the installed version is outside of: dependency_unsatisfied naming the dependency, the range and what is installed', async () => {
     const err = await refused(home, ['install', 'acme.app:1.0.0'], 'dependency_unsatisfied');
-    assert.match(err, /error\[dependency_unsatisfied\]: acme\.app 1\.0\.0 needs acme\.core \^2\.0\.0, but acme\.core 1\.0\.0 is installed\n/);
+    assert.match(
+      err,
+      /error\[dependency_unsatisfied\]: acme\.app 1\.0\.0 needs acme\.core \^2\.0\.0, but acme\.core 1\.0\.0 is installed\n/,
+    );
     assert.match(err, /hint: install acme\.core:2\.1\.0 first \(it is in the store\), or pass --no-deps/);
     assert.deepEqual(await installedIds(home), ['acme.core 1.0.0 active']);
   });
@@ -60,7 +68,10 @@ describe('install checks dependencies', () => {
 
   test('packs that need each other: dependency_cycle naming the cycle, through the store and through what is installed', async () => {
     const err = await refused(home, ['install', 'acme.x:1.0.0'], 'dependency_cycle');
-    assert.match(err, /error\[dependency_cycle\]: acme\.x 1\.0\.0 is on a dependency cycle: acme\.x 1\.0\.0 → acme\.y 1\.0\.0 → acme\.x 1\.0\.0/);
+    assert.match(
+      err,
+      /error\[dependency_cycle\]: acme\.x 1\.0\.0 is on a dependency cycle: acme\.x 1\.0\.0 → acme\.y 1\.0\.0 → acme\.x 1\.0\.0/,
+    );
     // one side forced in with --no-deps: installing the other closes the cycle, and is refused too
     const h = await tempDir();
     await storeDepPack(h, 'acme.x', '1.0.0', { 'acme.y': '*' });
@@ -85,7 +96,10 @@ describe('install checks dependencies', () => {
     await ok(['install', 'acme.core:2.1.0'], { home: h });
     await ok(['retire', 'acme.core'], { home: h });
     const err = await refused(h, ['install', 'acme.app:1.0.0'], 'dependency_unsatisfied');
-    assert.match(err, /acme\.app 1\.0\.0 needs acme\.core \^2\.0\.0, but acme\.core 2\.1\.0 was installed by hand and is retired/);
+    assert.match(
+      err,
+      /acme\.app 1\.0\.0 needs acme\.core \^2\.0\.0, but acme\.core 2\.1\.0 was installed by hand and is retired/,
+    );
   });
 
   test('--no-deps installs without the check', async () => {

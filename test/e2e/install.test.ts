@@ -43,7 +43,8 @@ describe('scrydon install / installed / uninstall', () => {
     const dir = join(packs, 'acme.fraud', '1.0.0');
     assert.equal(r.dir, dir);
     const { files } = samplePack();
-    for (const [path, body] of Object.entries(files)) assert.deepEqual(await readFile(join(dir, path)), Buffer.from(body));
+    for (const [path, body] of Object.entries(files))
+      assert.deepEqual(await readFile(join(dir, path)), Buffer.from(body));
     assert.equal(JSON.parse(await readFile(join(dir, 'pack.json'), 'utf8')).package.id, 'acme.fraud');
     assert.deepEqual(r.record.contents, [
       { kind: 'integration', path: 'integration/bundle.tar.gz' },
@@ -66,7 +67,10 @@ describe('scrydon install / installed / uninstall', () => {
     assert.ok(!Number.isNaN(Date.parse(rec.installedAt)));
     const t = await ok(['installed'], { home });
     assert.match(t.stdout, /ID\s+VERSION\s+DIGEST\s+SOURCE\s+STATUS\s+INSTALLED/);
-    assert.match(t.stdout, new RegExp(`acme\\.fraud\\s+1\\.0\\.0\\s+${(digests.v1 as string).slice(7, 19)}\\s+manual\\s+active`));
+    assert.match(
+      t.stdout,
+      new RegExp(`acme\\.fraud\\s+1\\.0\\.0\\s+${(digests.v1 as string).slice(7, 19)}\\s+manual\\s+active`),
+    );
   });
 
   it('reinstalling the same digest is a no-op that changes nothing', async () => {
@@ -86,7 +90,10 @@ describe('scrydon install / installed / uninstall', () => {
     assert.ok(existsSync(join(packs, 'acme.fraud', '1.1.0', 'ontology', 'manifest.json')));
     assert.ok(!existsSync(join(packs, 'acme.fraud', '1.0.0')));
     const { packs: list } = await json<{ packs: Record_[] }>(['installed'], { home });
-    assert.deepEqual(list.map((p) => [p.id, p.version, p.digest]), [['acme.fraud', '1.1.0', digests.v11]]);
+    assert.deepEqual(
+      list.map((p) => [p.id, p.version, p.digest]),
+      [['acme.fraud', '1.1.0', digests.v11]],
+    );
     assert.deepEqual((await readdir(packs)).sort(), ['acme.fraud', 'installed.json']);
   });
 
@@ -95,7 +102,10 @@ describe('scrydon install / installed / uninstall', () => {
     assert.equal(r.action, 'installed');
     assert.ok(existsSync(join(packs, 'acme.payments', '2.1.0', 'integration', 'bundle.tar.gz')));
     const { packs: list } = await json<{ packs: Record_[] }>(['installed'], { home });
-    assert.deepEqual(list.map((p) => p.id), ['acme.fraud', 'acme.payments']);
+    assert.deepEqual(
+      list.map((p) => p.id),
+      ['acme.fraud', 'acme.payments'],
+    );
   });
 
   it('uninstall removes the directory and the record; a second uninstall is not_installed', async () => {
@@ -103,7 +113,10 @@ describe('scrydon install / installed / uninstall', () => {
     assert.equal(r.removed.version, '2.1.0');
     assert.ok(!existsSync(join(packs, 'acme.payments')));
     const { packs: list } = await json<{ packs: Record_[] }>(['installed'], { home });
-    assert.deepEqual(list.map((p) => p.id), ['acme.fraud']);
+    assert.deepEqual(
+      list.map((p) => p.id),
+      ['acme.fraud'],
+    );
     const before_ = await treeHash(home);
     expectError(await scrydon(['uninstall', 'acme.payments'], { home }), 'not_installed');
     expectError(await scrydon(['uninstall', '../../etc'], { home }), 'not_installed');
@@ -116,19 +129,29 @@ describe('scrydon install / installed / uninstall', () => {
     assert.equal(r.dir, join(root, 'acme.fraud', '1.0.0'));
     assert.ok(existsSync(join(root, 'installed.json')));
     const { packs: list } = await json<{ packs: Record_[] }>(['installed', '--root', root], { home });
-    assert.deepEqual(list.map((p) => [p.id, p.version]), [['acme.fraud', '1.0.0']]);
+    assert.deepEqual(
+      list.map((p) => [p.id, p.version]),
+      [['acme.fraud', '1.0.0']],
+    );
     await ok(['uninstall', 'acme.fraud', '--root', root], { home });
     assert.ok(!existsSync(join(root, 'acme.fraud')));
     // the default root was not touched
     const { packs: main } = await json<{ packs: Record_[] }>(['installed'], { home });
-    assert.deepEqual(main.map((p) => [p.id, p.version]), [['acme.fraud', '1.1.0']]);
+    assert.deepEqual(
+      main.map((p) => [p.id, p.version]),
+      [['acme.fraud', '1.1.0']],
+    );
   });
 
   it('keeps executable bits, drops setuid and write bits for others', async () => {
     const h = await tempDir();
     const { packJson, files } = samplePack({ id: 'acme.tools' });
     const entries = packEntries(packJson, files).map((e) =>
-      e.name === 'ontology/manifest.json' ? { ...e, mode: 0o4777 } : e.name === 'integration/bundle.tar.gz' ? { ...e, mode: 0o666 } : e,
+      e.name === 'ontology/manifest.json'
+        ? { ...e, mode: 0o4777 }
+        : e.name === 'integration/bundle.tar.gz'
+          ? { ...e, mode: 0o666 }
+          : e,
     );
     await storePack(h, { shape: 'scrydon', packJson, entries, tag: 'acme.tools:1.0.0' });
     const r = await json<InstallOut>(['install', 'acme.tools:1.0.0'], { home: h });
@@ -141,12 +164,17 @@ describe('scrydon install / installed / uninstall', () => {
     const ids = ['acme.alpha', 'acme.beta', 'acme.gamma'];
     await storeSamplePack(h, 'scrydon');
     for (const id of ids) await storeSamplePack(h, 'scrydon', { id });
-    const same = await Promise.all(Array.from({ length: 4 }, () => json<InstallOut>(['install', 'acme.fraud:1.0.0'], { home: h })));
+    const same = await Promise.all(
+      Array.from({ length: 4 }, () => json<InstallOut>(['install', 'acme.fraud:1.0.0'], { home: h })),
+    );
     assert.equal(same.filter((r) => r.action === 'installed').length, 1, JSON.stringify(same.map((r) => r.action)));
     assert.equal(same.filter((r) => r.action === 'unchanged').length, 3);
     await Promise.all(ids.map((id) => ok(['install', `${id}:1.0.0`], { home: h })));
     const { packs: list } = await json<{ packs: Record_[] }>(['installed'], { home: h });
-    assert.deepEqual(list.map((p) => p.id), ['acme.alpha', 'acme.beta', 'acme.fraud', 'acme.gamma']);
+    assert.deepEqual(
+      list.map((p) => p.id),
+      ['acme.alpha', 'acme.beta', 'acme.fraud', 'acme.gamma'],
+    );
     assert.deepEqual((await readdir(join(h, 'packs'))).sort(), [...ids, 'acme.fraud', 'installed.json'].sort());
   });
 
@@ -179,7 +207,11 @@ describe('scrydon install / installed / uninstall', () => {
       const h = await tempDir();
       const { packJson, files } = samplePack();
       const { ['integration/bundle.tar.gz']: _big, ...rest } = files;
-      const entries = [...packEntries(packJson, rest), { name: 'integration/', type: 'directory' as const }, { name: 'integration/bundle.tar.gz', zeros: 8 * 1024 * 1024 + 1 }];
+      const entries = [
+        ...packEntries(packJson, rest),
+        { name: 'integration/', type: 'directory' as const },
+        { name: 'integration/bundle.tar.gz', zeros: 8 * 1024 * 1024 + 1 },
+      ];
       await storePack(h, { shape: 'scrydon', packJson, entries, tag: 'acme.fraud:1.0.0' });
       await refused(h, 'acme.fraud:1.0.0', 'size_limit_exceeded');
     });
@@ -197,7 +229,12 @@ describe('scrydon install / installed / uninstall', () => {
       await storeSamplePack(h, 'scrydon');
       await ok(['install', 'acme.fraud:1.0.0'], { home: h });
       const { packJson, files } = samplePack({ version: '1.2.0' });
-      await storePack(h, { shape: 'scrydon', packJson, entries: [...packEntries(packJson, files), { name: 'ontology/x', type: 'symlink', linkname: '/etc/passwd' }], tag: 'acme.fraud:1.2.0' });
+      await storePack(h, {
+        shape: 'scrydon',
+        packJson,
+        entries: [...packEntries(packJson, files), { name: 'ontology/x', type: 'symlink', linkname: '/etc/passwd' }],
+        tag: 'acme.fraud:1.2.0',
+      });
       await refused(h, 'acme.fraud:1.2.0', 'unsafe_entry');
       assert.deepEqual(await readdir(join(h, 'packs')), ['acme.fraud', 'installed.json'].sort());
     });

@@ -37,7 +37,12 @@ async function env(): Promise<RunOptions & { home: string }> {
  */
 async function packDir(files: number, id = ID): Promise<string> {
   const dir = await tempDir();
-  const pj = { schemaVersion: 1, package: { id, version: '1.0.0' }, contents: [{ kind: 'ontology', path: 'ontology' }], installOrder: ['ontology'] };
+  const pj = {
+    schemaVersion: 1,
+    package: { id, version: '1.0.0' },
+    contents: [{ kind: 'ontology', path: 'ontology' }],
+    installOrder: ['ontology'],
+  };
   await writeFile(join(dir, 'pack.json'), JSON.stringify(pj));
   for (let i = 0; i < files; i++) {
     const sub = join(dir, 'ontology', `d${Math.floor(i / 100)}`);
@@ -56,7 +61,8 @@ async function installedIds(o: RunOptions): Promise<string[]> {
 async function stagedFiles(packs: string): Promise<number> {
   let n = 0;
   for (const s of (await readdir(packs).catch(() => [] as string[])).filter((x) => x.startsWith('.staging-'))) {
-    for (const d of await readdir(join(packs, s, 'ontology')).catch(() => [] as string[])) n += (await readdir(join(packs, s, 'ontology', d)).catch(() => [])).length;
+    for (const d of await readdir(join(packs, s, 'ontology')).catch(() => [] as string[]))
+      n += (await readdir(join(packs, s, 'ontology', d)).catch(() => [])).length;
   }
   return n;
 }
@@ -110,19 +116,38 @@ describe('SIGKILL mid-way, then a rerun', () => {
     assert.equal((await storeTags(o.home))[ref], digest);
     await ok(['check'], o);
     await ok(['gc', '--grace', '0'], o);
-    assert.deepEqual(await readdir(ingest), [], 'gc left the killed pull\'s temp file');
+    assert.deepEqual(await readdir(ingest), [], "gc left the killed pull's temp file");
   });
 
   test('reconcile killed while mirroring, then while installing: no pack installed, no lock, check clean; a rerun installs', async () => {
-    await publishCatalog(registry.host, 'acme/catalog', 'catalog', [
-      'apiVersion: scrydon.io/v1',
-      'kind: PackCatalog',
-      'packs:',
-      `  - {id: ${ID}, version: 1.0.0, artifact: {kind: oci, ref: "${proxy.host}/acme/big:1.0.0"}, signature: {kind: none}}`,
-      '',
-    ].join('\n'));
+    await publishCatalog(
+      registry.host,
+      'acme/catalog',
+      'catalog',
+      [
+        'apiVersion: scrydon.io/v1',
+        'kind: PackCatalog',
+        'packs:',
+        `  - {id: ${ID}, version: 1.0.0, artifact: {kind: oci, ref: "${proxy.host}/acme/big:1.0.0"}, signature: {kind: none}}`,
+        '',
+      ].join('\n'),
+    );
     const o = await env();
-    await ok(['source', 'add', 'reg', '--type', 'oci', '--url', `${proxy.host}/acme/catalog`, '--plain-http', '--signature-policy', 'unsigned-allowed'], o);
+    await ok(
+      [
+        'source',
+        'add',
+        'reg',
+        '--type',
+        'oci',
+        '--url',
+        `${proxy.host}/acme/catalog`,
+        '--plain-http',
+        '--signature-policy',
+        'unsigned-allowed',
+      ],
+      o,
+    );
     const sourcesBefore = await readFile(join(o.home, 'sources.yaml'), 'utf8');
 
     // 1. mirroring: killed by the proxy mid-layer
@@ -146,7 +171,10 @@ describe('SIGKILL mid-way, then a rerun', () => {
     await assertStoreConsistent(o.home, tagsInstalling);
     assert.deepEqual(await installedIds(o), []);
     await assert.rejects(readFile(join(o.home, 'state', 'reg.lock.json')), { code: 'ENOENT' });
-    assert.ok((await readdir(packs)).some((n) => n.startsWith('.staging-')), 'no staging directory left (not killed mid-install?)');
+    assert.ok(
+      (await readdir(packs)).some((n) => n.startsWith('.staging-')),
+      'no staging directory left (not killed mid-install?)',
+    );
 
     // a rerun (once the dead run's store lock is stale) installs, and leaves nothing beside the installed pack
     await ageReconcileLock(o.home);
@@ -155,7 +183,11 @@ describe('SIGKILL mid-way, then a rerun', () => {
     assert.deepEqual(await installedIds(o), [ID]);
     await ok(['check'], o);
     await ok(['gc', '--grace', '0'], o);
-    assert.deepEqual((await readdir(packs)).sort(), [ID, 'installed.json'], 'the killed install\'s staging directory is still there');
+    assert.deepEqual(
+      (await readdir(packs)).sort(),
+      [ID, 'installed.json'],
+      "the killed install's staging directory is still there",
+    );
   });
 
   test('install killed mid-extraction: installed.json unchanged, nothing half-installed; a rerun installs', async () => {
@@ -173,6 +205,10 @@ describe('SIGKILL mid-way, then a rerun', () => {
     await ok(['install', REF], o);
     assert.deepEqual(await installedIds(o), [ID]);
     await ok(['gc', '--grace', '0'], o);
-    assert.deepEqual((await readdir(packs)).sort(), [ID, 'installed.json'], 'the killed install\'s staging directory is still there');
+    assert.deepEqual(
+      (await readdir(packs)).sort(),
+      [ID, 'installed.json'],
+      "the killed install's staging directory is still there",
+    );
   });
 });

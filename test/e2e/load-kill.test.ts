@@ -5,7 +5,14 @@ import { after, before, describe, it } from 'node:test';
 import { LayoutPaths } from '../../src/store/layout.js';
 import { removeStaleStaging } from '../../src/store/staging.js';
 import { cleanupTemps, ok, tempDir } from '../helpers/cli.js';
-import { assertBlobsValid, assertStoreConsistent, bytesIn, killWhen, startScrydon, storeTags } from '../helpers/kill.js';
+import {
+  assertBlobsValid,
+  assertStoreConsistent,
+  bytesIn,
+  killWhen,
+  startScrydon,
+  storeTags,
+} from '../helpers/kill.js';
 import { seedPack } from '../helpers/seed-store.js';
 
 /** Bytes written so far into the staging area's temp files (the load is mid-copy once this grows). */
@@ -43,7 +50,10 @@ describe('a load killed with SIGKILL mid-way', () => {
     // valid: index.json parses, no new tag, every visible blob matches its name, the partial blob is not visible
     const visible = await assertBlobsValid(dst);
     await assertStoreConsistent(dst, before);
-    assert.ok((await readdir(paths.ingest)).some((n) => n.startsWith('load-')), 'the killed load left no staging dir (not killed mid-copy?)');
+    assert.ok(
+      (await readdir(paths.ingest)).some((n) => n.startsWith('load-')),
+      'the killed load left no staging dir (not killed mid-copy?)',
+    );
 
     // a rerun completes
     await ok(['load', '-i', archive], { home: dst });

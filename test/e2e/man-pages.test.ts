@@ -21,24 +21,40 @@ test('the build makes a man page for scrydon and every command and sub-command, 
   assert.ok(expected.includes('scrydon-source-add.1') && expected.includes('scrydon-pull.1'));
   assert.deepEqual((await readdir(MAN)).sort(), expected);
   const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { man: string[]; files: string[] };
-  assert.deepEqual([...pkg.man].sort(), expected.map((p) => `dist/man/man1/${p}`), 'package.json "man" (what npm install -g links) must list every page');
+  assert.deepEqual(
+    [...pkg.man].sort(),
+    expected.map((p) => `dist/man/man1/${p}`),
+    'package.json "man" (what npm install -g links) must list every page',
+  );
   assert.ok(pkg.files.includes('dist/man'));
 });
 
-test('every page renders with groff without a warning', { skip: !have('groff') && 'groff is not installed (scripts/test-setup installs it)' }, async () => {
-  for (const page of await readdir(MAN)) {
-    const r = spawnSync('groff', ['-man', '-Tutf8', '-ww', '-z', join(MAN, page)], { encoding: 'utf8' });
-    assert.deepEqual([r.status, r.stderr], [0, ''], page);
-  }
-});
+test(
+  'every page renders with groff without a warning',
+  { skip: !have('groff') && 'groff is not installed (scripts/test-setup installs it)' },
+  async () => {
+    for (const page of await readdir(MAN)) {
+      const r = spawnSync('groff', ['-man', '-Tutf8', '-ww', '-z', join(MAN, page)], { encoding: 'utf8' });
+      assert.deepEqual([r.status, r.stderr], [0, ''], page);
+    }
+  },
+);
 
-test('man -l shows scrydon-pull(1) with its sections, options and examples', { skip: !have('man') && 'man is not installed (scripts/test-setup installs it)' }, () => {
-  const r = spawnSync('man', ['-l', join(MAN, 'scrydon-pull.1')], { encoding: 'utf8', env: { ...process.env, MANWIDTH: '100', MAN_KEEP_FORMATTING: '', PAGER: 'cat' } });
-  assert.equal(r.status, 0, r.stderr);
-  assert.equal(r.stderr, '');
-  for (const s of ['NAME', 'SYNOPSIS', 'DESCRIPTION', 'OPTIONS', 'EXAMPLES', 'ENVIRONMENT', 'SEE ALSO']) assert.match(r.stdout, new RegExp(`^${s}$`, 'm'));
-  assert.match(r.stdout, /scrydon-pull - Copy an artifact/);
-  assert.match(r.stdout, /--plain-http/);
-  assert.match(r.stdout, /scrydon pull ghcr\.io\/acme\/fraud:1\.2\.0/);
-  assert.match(r.stdout, /HTTPS_PROXY/);
-});
+test(
+  'man -l shows scrydon-pull(1) with its sections, options and examples',
+  { skip: !have('man') && 'man is not installed (scripts/test-setup installs it)' },
+  () => {
+    const r = spawnSync('man', ['-l', join(MAN, 'scrydon-pull.1')], {
+      encoding: 'utf8',
+      env: { ...process.env, MANWIDTH: '100', MAN_KEEP_FORMATTING: '', PAGER: 'cat' },
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stderr, '');
+    for (const s of ['NAME', 'SYNOPSIS', 'DESCRIPTION', 'OPTIONS', 'EXAMPLES', 'ENVIRONMENT', 'SEE ALSO'])
+      assert.match(r.stdout, new RegExp(`^${s}$`, 'm'));
+    assert.match(r.stdout, /scrydon-pull - Copy an artifact/);
+    assert.match(r.stdout, /--plain-http/);
+    assert.match(r.stdout, /scrydon pull ghcr\.io\/acme\/fraud:1\.2\.0/);
+    assert.match(r.stdout, /HTTPS_PROXY/);
+  },
+);

@@ -10,9 +10,16 @@ after(cleanupTemps);
  * Runs the CLI on a pseudo-terminal (util-linux `script`, as a user at a shell would) and types each step's keys
  * once its text has been printed (after the previous step's). Returns the exit code and everything the terminal showed.
  */
-function atTerminal(args: readonly string[], home: string, steps: ReadonlyArray<{ after: string; type: string }>): Promise<{ code: number; screen: string }> {
+function atTerminal(
+  args: readonly string[],
+  home: string,
+  steps: ReadonlyArray<{ after: string; type: string }>,
+): Promise<{ code: number; screen: string }> {
   const line = [process.execPath, BIN, ...args].map((a) => `'${a}'`).join(' ');
-  const child = spawn('script', ['-qec', line, '/dev/null'], { env: { ...process.env, SCRYDON_HOME: home }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn('script', ['-qec', line, '/dev/null'], {
+    env: { ...process.env, SCRYDON_HOME: home },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let screen = '';
   let from = 0;
   let step = 0;
@@ -42,7 +49,9 @@ describe('prompts on a terminal', () => {
 
   test('Ctrl-C at the password prompt is aborted (exit 1), nothing saved', async () => {
     const home = await tempDir();
-    const r = await atTerminal(['login', '127.0.0.1:1', '--plain-http', '--username', 'ci'], home, [{ after: 'Password:', type: '\x03' }]);
+    const r = await atTerminal(['login', '127.0.0.1:1', '--plain-http', '--username', 'ci'], home, [
+      { after: 'Password:', type: '\x03' },
+    ]);
     assert.equal(r.code, 1, r.screen);
     assert.match(r.screen, /error\[aborted\]: interrupted at the prompt/);
     assert.deepEqual(await readdir(home), []);
@@ -51,7 +60,9 @@ describe('prompts on a terminal', () => {
   test('Ctrl-D at the key password prompt writes no key', async () => {
     const home = await tempDir();
     const dir = await tempDir();
-    const r = await atTerminal(['key', 'generate', '--dir', dir], home, [{ after: 'Enter password for private key:', type: '\x04' }]);
+    const r = await atTerminal(['key', 'generate', '--dir', dir], home, [
+      { after: 'Enter password for private key:', type: '\x04' },
+    ]);
     assert.equal(r.code, 2, r.screen);
     assert.match(r.screen, /error\[usage\]/);
     assert.deepEqual(await readdir(dir), []);

@@ -32,7 +32,10 @@ async function populatedHome(): Promise<{ home: string; keys: string }> {
   await ok(['key', 'generate', '--dir', keys], { env: { COSIGN_PASSWORD: 'pw' } });
   await ok(['install', CORE], { home });
   await ok(['sign', CORE, '--key', join(keys, 'cosign.key')], { home, env: { COSIGN_PASSWORD: 'pw' } });
-  await ok(['source', 'add', 'lab', '--type', 'git', '--url', 'file:///nonexistent', '--signature-policy', 'unsigned-allowed'], { home });
+  await ok(
+    ['source', 'add', 'lab', '--type', 'git', '--url', 'file:///nonexistent', '--signature-policy', 'unsigned-allowed'],
+    { home },
+  );
   return { home, keys };
 }
 
@@ -47,14 +50,37 @@ function writers(home: string, keys: string): Array<[string, string[], RunOption
     ['build', ['build', join(FIXTURES, 'packs', 'acme-fraud')], o],
     ['sign', ['sign', CORE, '--key', join(keys, 'cosign.key')], o],
     ['uninstall', ['uninstall', 'acme.core'], o],
-    ['source add', ['source', 'add', 'other', '--type', 'git', '--url', 'file:///nonexistent', '--signature-policy', 'unsigned-allowed'], o],
+    [
+      'source add',
+      [
+        'source',
+        'add',
+        'other',
+        '--type',
+        'git',
+        '--url',
+        'file:///nonexistent',
+        '--signature-policy',
+        'unsigned-allowed',
+      ],
+      o,
+    ],
     ['reconcile', ['reconcile'], o],
-    ['login', ['login', fx.registry.host, '--username', 'u', '--password-stdin', '--plain-http'], { ...o, input: 'pw' }],
+    [
+      'login',
+      ['login', fx.registry.host, '--username', 'u', '--password-stdin', '--plain-http'],
+      { ...o, input: 'pw' },
+    ],
     ['save -o into it', ['save', CORE, '-o', join(home, 'out.tar')], o],
   ];
 }
 
-async function assertAllRefused(home: string, keys: string, errno: string, as: Partial<RunOptions> = {}): Promise<void> {
+async function assertAllRefused(
+  home: string,
+  keys: string,
+  errno: string,
+  as: Partial<RunOptions> = {},
+): Promise<void> {
   const before = await treeHash(home);
   for (const [what, args, o] of writers(home, keys)) {
     const r = await scrydon(args, { ...o, ...as });
@@ -82,7 +108,15 @@ describe('read-only SCRYDON_HOME (a read-only bind mount, and no write bits)', {
 
   test('reading commands still work: ls, inspect, check, installed, source ls, verify (unrecorded), save and inventory elsewhere', async () => {
     const out = await tempDir();
-    for (const args of [['ls'], ['inspect', CORE], ['check'], ['installed'], ['source', 'ls'], ['save', CORE, '-o', join(out, 'a.tar')], ['inventory', '-o', join(out, 'inv.json')]]) {
+    for (const args of [
+      ['ls'],
+      ['inspect', CORE],
+      ['check'],
+      ['installed'],
+      ['source', 'ls'],
+      ['save', CORE, '-o', join(out, 'a.tar')],
+      ['inventory', '-o', join(out, 'inv.json')],
+    ]) {
       await ok(args, { home });
     }
     const v = await ok(['verify', CORE, '--key', join(keys, 'cosign.pub')], { home });
@@ -90,12 +124,24 @@ describe('read-only SCRYDON_HOME (a read-only bind mount, and no write bits)', {
   });
 });
 
-describe('SCRYDON_HOME another user owns (run as nobody: EACCES)', { skip: process.getuid?.() !== 0 && 'needs root to run the CLI as another user' }, () => {
-  test('every writing command fails with io_error EACCES naming a path in SCRYDON_HOME, and nothing changes', async () => {
-    const { home, keys } = await populatedHome();
-    // readable by everyone (as a shared install would be), writable by root only
-    for (const d of [home, keys, join(home, 'catalog'), join(home, 'catalog', 'blobs'), join(home, 'catalog', 'blobs', 'sha256'), join(home, 'catalog', 'ingest')]) await chmod(d, 0o755);
-    await chmod(join(keys, 'cosign.key'), 0o644);
-    await assertAllRefused(home, keys, 'EACCES', { uid: NOBODY });
-  });
-});
+describe(
+  'SCRYDON_HOME another user owns (run as nobody: EACCES)',
+  { skip: process.getuid?.() !== 0 && 'needs root to run the CLI as another user' },
+  () => {
+    test('every writing command fails with io_error EACCES naming a path in SCRYDON_HOME, and nothing changes', async () => {
+      const { home, keys } = await populatedHome();
+      // readable by everyone (as a shared install would be), writable by root only
+      for (const d of [
+        home,
+        keys,
+        join(home, 'catalog'),
+        join(home, 'catalog', 'blobs'),
+        join(home, 'catalog', 'blobs', 'sha256'),
+        join(home, 'catalog', 'ingest'),
+      ])
+        await chmod(d, 0o755);
+      await chmod(join(keys, 'cosign.key'), 0o644);
+      await assertAllRefused(home, keys, 'EACCES', { uid: NOBODY });
+    });
+  },
+);

@@ -37,7 +37,23 @@ async function env(): Promise<RunOptions & { home: string }> {
 }
 
 async function addSources(o: RunOptions): Promise<void> {
-  await ok(['source', 'add', 'reg', '--type', 'oci', '--url', `${registry.host}/acme/scrydon-catalog`, '--plain-http', '--signature-policy', 'cosign-key', '--public-key', join(keys, 'cosign.pub')], o);
+  await ok(
+    [
+      'source',
+      'add',
+      'reg',
+      '--type',
+      'oci',
+      '--url',
+      `${registry.host}/acme/scrydon-catalog`,
+      '--plain-http',
+      '--signature-policy',
+      'cosign-key',
+      '--public-key',
+      join(keys, 'cosign.pub'),
+    ],
+    o,
+  );
   await ok(['source', 'add', 'lab', '--type', 'git', '--url', repo.url, '--signature-policy', 'unsigned-allowed'], o);
 }
 
@@ -53,18 +69,29 @@ before(async () => {
   await ok(['key', 'generate', '--dir', keys], { env: PW });
   const p = await env();
   const digests = new Map<string, string>();
-  for (const [dir, id, version, path] of [['acme-core', 'acme.core', '1.0.0', 'acme/core'], ['acme-fraud', 'acme.fraud', '1.2.0', 'acme/fraud']] as const) {
+  for (const [dir, id, version, path] of [
+    ['acme-core', 'acme.core', '1.0.0', 'acme/core'],
+    ['acme-fraud', 'acme.fraud', '1.2.0', 'acme/fraud'],
+  ] as const) {
     digests.set(id, (await json<{ digest: string }>(['build', join(FIXTURES, 'packs', dir)], p)).digest);
     await ok(['sign', `${id}:${version}`, '--key', join(keys, 'cosign.key')], { ...p, env: { ...p.env, ...PW } });
     await ok(['push', `${id}:${version}`, `${registry.host}/${path}:${version}`, '--plain-http'], p);
   }
-  await publishCatalog(registry.host, 'acme/scrydon-catalog', 'catalog', ociCatalog([
-    ['acme.core', '1.0.0', `${registry.host}/acme/core@${digests.get('acme.core')}`, 'cosign-key'],
-    ['acme.fraud', '1.2.0', `${registry.host}/acme/fraud:1.2.0`, 'cosign-key'],
-  ]));
+  await publishCatalog(
+    registry.host,
+    'acme/scrydon-catalog',
+    'catalog',
+    ociCatalog([
+      ['acme.core', '1.0.0', `${registry.host}/acme/core@${digests.get('acme.core')}`, 'cosign-key'],
+      ['acme.fraud', '1.2.0', `${registry.host}/acme/fraud:1.2.0`, 'cosign-key'],
+    ]),
+  );
   repo = await makeGitRepo('lab');
   await repo.copy(join(FIXTURES, 'packs', 'acme-payments-integration'), 'packs/payments');
-  await repo.write('scrydon.yaml', 'apiVersion: scrydon.io/v1\nkind: PackCatalog\npacks:\n  - id: acme.payments\n    version: 0.3.0\n    artifact: {kind: git-tar, ref: main, path: packs/payments}\n    signature: {kind: none}\n');
+  await repo.write(
+    'scrydon.yaml',
+    'apiVersion: scrydon.io/v1\nkind: PackCatalog\npacks:\n  - id: acme.payments\n    version: 0.3.0\n    artifact: {kind: git-tar, ref: main, path: packs/payments}\n    signature: {kind: none}\n',
+  );
   repo.commit('lab');
 });
 
@@ -78,7 +105,13 @@ test('mirror-only → save --all → load → reconcile --offline (registry stop
   const a = await env();
   await addSources(a);
   const mirrored = await reconcile(a, '--mirror-only');
-  assert.deepEqual(mirrored.map((r) => [r.source, r.outcome, r.mode]), [['reg', 'success', 'mirror-only'], ['lab', 'success', 'mirror-only']]);
+  assert.deepEqual(
+    mirrored.map((r) => [r.source, r.outcome, r.mode]),
+    [
+      ['reg', 'success', 'mirror-only'],
+      ['lab', 'success', 'mirror-only'],
+    ],
+  );
   assert.ok(mirrored.every((r) => r.packs.every((p) => p.outcome === 'mirrored')));
   assert.deepEqual((await json<{ packs: unknown[] }>(['installed'], a)).packs, [], '--mirror-only installs nothing');
   const lockA = JSON.parse(await readFile(join(a.home, 'state', 'reg.lock.json'), 'utf8')) as Lock;
@@ -96,13 +129,30 @@ test('mirror-only → save --all → load → reconcile --offline (registry stop
     await addSources(b);
     await ok(['load', '-i', archive], b);
     const runs = await reconcile(b, '--offline');
-    assert.deepEqual(runs.map((r) => [r.source, r.outcome]), [['reg', 'success'], ['lab', 'success']], JSON.stringify(runs));
+    assert.deepEqual(
+      runs.map((r) => [r.source, r.outcome]),
+      [
+        ['reg', 'success'],
+        ['lab', 'success'],
+      ],
+      JSON.stringify(runs),
+    );
     const reg = runs[0];
     for (const p of reg?.packs ?? []) assert.match(p.detail ?? '', /active; signed by key /);
-    const inst = await json<{ packs: Array<{ id: string; digest: string; status: string; source: string }> }>(['installed'], b);
+    const inst = await json<{ packs: Array<{ id: string; digest: string; status: string; source: string }> }>(
+      ['installed'],
+      b,
+    );
     const want = [...lockA.packs, ...labLockA.packs].map((p) => [p.id, p.digest]).sort();
     assert.deepEqual(inst.packs.map((p) => [p.id, p.digest]).sort(), want, 'the digests the connected side verified');
-    assert.deepEqual(inst.packs.map((p) => [p.id, p.status]), [['acme.core', 'active'], ['acme.fraud', 'active'], ['acme.payments', 'pending-review']]);
+    assert.deepEqual(
+      inst.packs.map((p) => [p.id, p.status]),
+      [
+        ['acme.core', 'active'],
+        ['acme.fraud', 'active'],
+        ['acme.payments', 'pending-review'],
+      ],
+    );
     // an offline run whose catalog is not in the store fails with fetch_failed, and names the fix
     const c = await env();
     await addSources(c);
@@ -115,13 +165,25 @@ test('mirror-only → save --all → load → reconcile --offline (registry stop
     await addSources(d);
     await ok(['load', '-i', archive], d);
     const locked = await reconcile(d, '--offline', '--locked');
-    assert.deepEqual(locked.map((r) => [r.source, r.outcome, r.mode]), [['reg', 'success', 'offline+locked'], ['lab', 'success', 'offline+locked']]);
+    assert.deepEqual(
+      locked.map((r) => [r.source, r.outcome, r.mode]),
+      [
+        ['reg', 'success', 'offline+locked'],
+        ['lab', 'success', 'offline+locked'],
+      ],
+    );
     const lockD = JSON.parse(await readFile(join(d.home, 'state', 'reg.lock.json'), 'utf8')) as Lock;
-    assert.deepEqual(lockD.packs.map((p) => [p.id, p.digest, p.signer]), lockA.packs.map((p) => [p.id, p.digest, p.signer]));
+    assert.deepEqual(
+      lockD.packs.map((p) => [p.id, p.digest, p.signer]),
+      lockA.packs.map((p) => [p.id, p.digest, p.signer]),
+    );
     assert.equal(lockD.revision, lockA.revision);
     // --locked with no lock anywhere is refused
     const e = await env();
-    await ok(['source', 'add', 'lab', '--type', 'git', '--url', `file://${moved}`, '--signature-policy', 'unsigned-allowed'], e);
+    await ok(
+      ['source', 'add', 'lab', '--type', 'git', '--url', `file://${moved}`, '--signature-policy', 'unsigned-allowed'],
+      e,
+    );
     const none = await scrydon(['reconcile', '--locked', '--offline'], e);
     assert.equal(none.code, 1);
     assert.match(none.stdout, /fetch_failed|verify_failed/);
@@ -133,7 +195,21 @@ test('mirror-only → save --all → load → reconcile --offline (registry stop
 
 test('--offline never reaches the network: a source whose catalog is missing fails without a connection attempt', async () => {
   const o = await env();
-  await ok(['source', 'add', 'far', '--type', 'oci', '--url', '10.255.255.1:5000/acme/catalog', '--plain-http', '--signature-policy', 'unsigned-allowed'], o);
+  await ok(
+    [
+      'source',
+      'add',
+      'far',
+      '--type',
+      'oci',
+      '--url',
+      '10.255.255.1:5000/acme/catalog',
+      '--plain-http',
+      '--signature-policy',
+      'unsigned-allowed',
+    ],
+    o,
+  );
   const started = Date.now();
   const r = await scrydon(['reconcile', '--offline'], o);
   assert.equal(r.code, 1);

@@ -2,7 +2,17 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile, rm, stat, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { cleanupTemps, expectError, FIXTURES, json, ok, scrydon, tempDir, treeHash, type RunOptions } from '../helpers/cli.js';
+import {
+  cleanupTemps,
+  expectError,
+  FIXTURES,
+  json,
+  ok,
+  scrydon,
+  tempDir,
+  treeHash,
+  type RunOptions,
+} from '../helpers/cli.js';
 import { git, makeGitRepo, startGitServer, type GitRepoFixture, type RunningGitServer } from '../helpers/git-server.js';
 import { deployKey, haveSshd, startSshServer, type RunningSshServer } from '../helpers/ssh-server.js';
 
@@ -38,14 +48,31 @@ type Entry = { id: string; version: string; path: string; ref?: string; sig?: st
 function catalog(entries: readonly Entry[]): string {
   const lines = ['apiVersion: scrydon.io/v1', 'kind: PackCatalog', 'packs:'];
   for (const e of entries) {
-    lines.push(`  - id: ${e.id}`, `    version: ${e.version}`, `    artifact: {kind: git-tar, ref: ${e.ref ?? 'main'}, path: ${e.path}}`, `    signature: {kind: ${e.sig ?? 'none'}}`);
+    lines.push(
+      `  - id: ${e.id}`,
+      `    version: ${e.version}`,
+      `    artifact: {kind: git-tar, ref: ${e.ref ?? 'main'}, path: ${e.path}}`,
+      `    signature: {kind: ${e.sig ?? 'none'}}`,
+    );
   }
   return lines.join('\n') + '\n';
 }
 
 /** A small pack directory: one ontology file; dependencies as given. */
-async function writePack(r: GitRepoFixture, path: string, id: string, version: string, deps: Record<string, string> = {}): Promise<void> {
-  const pj = { schemaVersion: 1, package: { id, version }, contents: [{ kind: 'ontology', path: 'ontology' }], installOrder: ['ontology'], ...(Object.keys(deps).length ? { dependencies: deps } : {}) };
+async function writePack(
+  r: GitRepoFixture,
+  path: string,
+  id: string,
+  version: string,
+  deps: Record<string, string> = {},
+): Promise<void> {
+  const pj = {
+    schemaVersion: 1,
+    package: { id, version },
+    contents: [{ kind: 'ontology', path: 'ontology' }],
+    installOrder: ['ontology'],
+    ...(Object.keys(deps).length ? { dependencies: deps } : {}),
+  };
   await r.write(`${path}/pack.json`, JSON.stringify(pj, null, 2) + '\n');
   await r.write(`${path}/ontology/entities.json`, JSON.stringify({ id, version }) + '\n');
 }
@@ -66,7 +93,13 @@ before(async () => {
   repo = await makeGitRepo('acme');
   await repo.copy(join(FIXTURES, 'packs', 'acme-core'), 'packs/acme-core');
   await repo.copy(join(FIXTURES, 'packs', 'acme-fraud'), 'packs/acme-fraud');
-  await repo.write('scrydon.yaml', catalog([{ id: 'acme.core', version: '1.0.0', path: 'packs/acme-core' }, { id: 'acme.fraud', version: '1.2.0', path: 'packs/acme-fraud' }]));
+  await repo.write(
+    'scrydon.yaml',
+    catalog([
+      { id: 'acme.core', version: '1.0.0', path: 'packs/acme-core' },
+      { id: 'acme.fraud', version: '1.2.0', path: 'packs/acme-fraud' },
+    ]),
+  );
   repo.commit('two packs');
 });
 
@@ -75,12 +108,21 @@ after(cleanupTemps);
 describe('a git source (file://)', () => {
   test('installs git-tar entries with the same bytes as scrydon build, records the run and a lock, then skips an unchanged commit', async () => {
     const o = await env();
-    await ok(['source', 'add', 'acme', '--type', 'git', '--url', repo.url, '--signature-policy', 'unsigned-allowed'], o);
+    await ok(
+      ['source', 'add', 'acme', '--type', 'git', '--url', repo.url, '--signature-policy', 'unsigned-allowed'],
+      o,
+    );
     const [run] = await reconcile(o);
     assert.equal(run?.outcome, 'success', JSON.stringify(run));
     assert.equal(run?.unsignedAllowed, true);
     assert.equal(run?.revision, git(repo.work, 'rev-parse', 'HEAD'));
-    assert.deepEqual(run?.packs.map((p) => [p.id, p.outcome]), [['acme.core', 'installed'], ['acme.fraud', 'installed']]);
+    assert.deepEqual(
+      run?.packs.map((p) => [p.id, p.outcome]),
+      [
+        ['acme.core', 'installed'],
+        ['acme.fraud', 'installed'],
+      ],
+    );
 
     // the same bytes as `scrydon build` of that directory, in a clean home
     const b = await env();
@@ -91,9 +133,18 @@ describe('a git source (file://)', () => {
     assert.equal(inst.get('acme.core')?.status, 'pending-review');
     await stat(join(o.home, 'packs', 'acme.core', '1.0.0', 'ontology', 'entities.json'));
 
-    const lock = JSON.parse(await readFile(join(o.home, 'state', 'acme.lock.json'), 'utf8')) as { revision: string; packs: Array<{ id: string; digest: string; signer: string | null }> };
+    const lock = JSON.parse(await readFile(join(o.home, 'state', 'acme.lock.json'), 'utf8')) as {
+      revision: string;
+      packs: Array<{ id: string; digest: string; signer: string | null }>;
+    };
     assert.equal(lock.revision, run?.revision);
-    assert.deepEqual(lock.packs.map((p) => [p.id, p.digest]), [['acme.core', built.digest], ['acme.fraud', inst.get('acme.fraud')?.digest]]);
+    assert.deepEqual(
+      lock.packs.map((p) => [p.id, p.digest]),
+      [
+        ['acme.core', built.digest],
+        ['acme.fraud', inst.get('acme.fraud')?.digest],
+      ],
+    );
 
     // unchanged commit: the run stops after the ls-remote; nothing changes but the history and state
     const before = await treeHash(join(o.home, 'packs'));
@@ -102,9 +153,15 @@ describe('a git source (file://)', () => {
     assert.equal(await treeHash(join(o.home, 'packs')), before);
     // --force runs anyway; the packs are unchanged (keyed by id + version)
     const [forced] = await reconcile(o, '--force');
-    assert.deepEqual(forced?.packs.map((p) => p.outcome), ['unchanged', 'unchanged']);
+    assert.deepEqual(
+      forced?.packs.map((p) => p.outcome),
+      ['unchanged', 'unchanged'],
+    );
     const hist = await json<Run[]>(['source', 'history', 'acme'], o);
-    assert.deepEqual(hist.map((h) => h.outcome), ['success', 'unchanged', 'success']);
+    assert.deepEqual(
+      hist.map((h) => h.outcome),
+      ['success', 'unchanged', 'success'],
+    );
     assert.match((await ok(['source', 'history', 'acme'], o)).stdout, /UNSIGNED-ALLOWED/);
   });
 
@@ -135,7 +192,10 @@ describe('a git source (file://)', () => {
     const c = await env();
     await ok(['source', 'add', 's', '--type', 'git', '--url', r.url, '--signature-policy', 'unsigned-allowed'], c);
     await mkdir(join(c.home, 'state'), { recursive: true });
-    await writeFile(join(c.home, 'state', 's.lock.json'), lockText.replace(lock.packs[0]?.digest ?? '', `sha256:${'0'.repeat(64)}`));
+    await writeFile(
+      join(c.home, 'state', 's.lock.json'),
+      lockText.replace(lock.packs[0]?.digest ?? '', `sha256:${'0'.repeat(64)}`),
+    );
     const [bad] = await reconcile(c, '--locked');
     assert.equal(bad?.packs[0]?.code, 'verify_failed');
     assert.match(bad?.packs[0]?.detail ?? '', /digest_mismatch: .*not the locked sha256:0{64}/);
@@ -171,7 +231,10 @@ describe('a git source (file://)', () => {
   test('a typo in scrydon.yaml is parse_failed naming the key and line; nothing is installed and the run is retried in full', async () => {
     const r = await makeGitRepo('typo');
     await writePack(r, 'packs/a', 'acme.alpha', '1.0.0');
-    await r.write('scrydon.yaml', catalog([{ id: 'acme.alpha', version: '1.0.0', path: 'packs/a' }]).replace('    version:', '    verison:'));
+    await r.write(
+      'scrydon.yaml',
+      catalog([{ id: 'acme.alpha', version: '1.0.0', path: 'packs/a' }]).replace('    version:', '    verison:'),
+    );
     r.commit('typo');
     const o = await env();
     await ok(['source', 'add', 't', '--type', 'git', '--url', r.url, '--signature-policy', 'unsigned-allowed'], o);
@@ -183,7 +246,10 @@ describe('a git source (file://)', () => {
     const [again] = await reconcile(o);
     assert.equal(again?.outcome, 'failed', 'a failed run is not remembered as reconciled');
     assert.equal(again?.code, 'parse_failed');
-    const shown = await json<{ state: { consecutiveFailures: number; lastRevision?: string } }>(['source', 'show', 't'], o);
+    const shown = await json<{ state: { consecutiveFailures: number; lastRevision?: string } }>(
+      ['source', 'show', 't'],
+      o,
+    );
     assert.equal(shown.state.consecutiveFailures, 2);
     assert.equal(shown.state.lastRevision, undefined);
   });
@@ -194,13 +260,16 @@ describe('a git source (file://)', () => {
     await r.write('packs/bad/pack.json', '{"schemaVersion": 1}\n');
     await writePack(r, 'packs/liar', 'acme.other', '1.0.0');
     await symlink('/etc', join(r.work, 'packs', 'evil'));
-    await r.write('scrydon.yaml', catalog([
-      { id: 'acme.evil', version: '1.0.0', path: 'packs/evil' },
-      { id: 'acme.good', version: '1.0.0', path: 'packs/good' },
-      { id: 'acme.bad', version: '1.0.0', path: 'packs/bad' },
-      { id: 'acme.liar', version: '1.0.0', path: 'packs/liar' },
-      { id: 'acme.missing', version: '1.0.0', path: 'packs/nowhere' },
-    ]));
+    await r.write(
+      'scrydon.yaml',
+      catalog([
+        { id: 'acme.evil', version: '1.0.0', path: 'packs/evil' },
+        { id: 'acme.good', version: '1.0.0', path: 'packs/good' },
+        { id: 'acme.bad', version: '1.0.0', path: 'packs/bad' },
+        { id: 'acme.liar', version: '1.0.0', path: 'packs/liar' },
+        { id: 'acme.missing', version: '1.0.0', path: 'packs/nowhere' },
+      ]),
+    );
     r.commit('mixed');
     const o = await env();
     await ok(['source', 'add', 'm', '--type', 'git', '--url', r.url, '--signature-policy', 'unsigned-allowed'], o);
@@ -216,7 +285,10 @@ describe('a git source (file://)', () => {
     assert.equal(by.get('acme.evil')?.code, 'fetch_failed');
     assert.match(by.get('acme.evil')?.detail ?? '', /unsafe_path: .*leads outside the repository/);
     assert.deepEqual([...(await installed(o)).keys()], ['acme.good']);
-    assert.equal((await json<{ state: { lastRevision?: string } }>(['source', 'show', 'm'], o)).state.lastRevision, undefined);
+    assert.equal(
+      (await json<{ state: { lastRevision?: string } }>(['source', 'show', 'm'], o)).state.lastRevision,
+      undefined,
+    );
   });
 });
 
@@ -225,7 +297,13 @@ describe('lifecycle: the source catalog wins', () => {
     const r = await makeGitRepo('life');
     await writePack(r, 'packs/a', 'acme.alpha', '1.0.0');
     await writePack(r, 'packs/b', 'acme.beta', '1.0.0');
-    await r.write('scrydon.yaml', catalog([{ id: 'acme.alpha', version: '1.0.0', path: 'packs/a' }, { id: 'acme.beta', version: '1.0.0', path: 'packs/b' }]));
+    await r.write(
+      'scrydon.yaml',
+      catalog([
+        { id: 'acme.alpha', version: '1.0.0', path: 'packs/a' },
+        { id: 'acme.beta', version: '1.0.0', path: 'packs/b' },
+      ]),
+    );
     r.commit('two');
     const o = await env();
     await ok(['source', 'add', 'life', '--type', 'git', '--url', r.url, '--signature-policy', 'unsigned-allowed'], o);
@@ -252,7 +330,8 @@ describe('lifecycle: the source catalog wins', () => {
     await ok(['approve', 'acme.alpha@1.0.0'], o);
     expectError(await scrydon(['approve', 'acme.beta@9.9.9'], o), 'not_installed');
     expectError(await scrydon(['approve', 'acme.beta'], o), 'usage', 2);
-    const betaRef = (await json<Array<{ ref: string }>>(['ls'], o)).find((t) => t.ref.endsWith('/acme.beta:1.0.0'))?.ref ?? '';
+    const betaRef =
+      (await json<Array<{ ref: string }>>(['ls'], o)).find((t) => t.ref.endsWith('/acme.beta:1.0.0'))?.ref ?? '';
     await ok(['install', betaRef], o);
     inst = await installed(o);
     assert.equal(inst.get('acme.alpha')?.status, 'active');
@@ -289,13 +368,16 @@ describe('dependencies', () => {
     await writePack(r, 'packs/needy', 'acme.needy', '1.0.0', { 'acme.lib': '^3.0.0' });
     await writePack(r, 'packs/x', 'acme.x', '1.0.0', { 'acme.y': '*' });
     await writePack(r, 'packs/y', 'acme.y', '1.0.0', { 'acme.x': '>=1' });
-    await r.write('scrydon.yaml', catalog([
-      { id: 'acme.app', version: '1.0.0', path: 'packs/app' },
-      { id: 'acme.lib', version: '2.1.0', path: 'packs/lib' },
-      { id: 'acme.needy', version: '1.0.0', path: 'packs/needy' },
-      { id: 'acme.x', version: '1.0.0', path: 'packs/x' },
-      { id: 'acme.y', version: '1.0.0', path: 'packs/y' },
-    ]));
+    await r.write(
+      'scrydon.yaml',
+      catalog([
+        { id: 'acme.app', version: '1.0.0', path: 'packs/app' },
+        { id: 'acme.lib', version: '2.1.0', path: 'packs/lib' },
+        { id: 'acme.needy', version: '1.0.0', path: 'packs/needy' },
+        { id: 'acme.x', version: '1.0.0', path: 'packs/x' },
+        { id: 'acme.y', version: '1.0.0', path: 'packs/y' },
+      ]),
+    );
     r.commit('deps');
     const o = await env();
     await ok(['source', 'add', 'd', '--type', 'git', '--url', r.url, '--signature-policy', 'unsigned-allowed'], o);
@@ -304,11 +386,21 @@ describe('dependencies', () => {
     assert.equal(by.get('acme.app')?.outcome, 'installed');
     assert.equal(by.get('acme.lib')?.outcome, 'installed');
     assert.equal(by.get('acme.needy')?.code, 'install_failed');
-    assert.match(by.get('acme.needy')?.detail ?? '', /needs acme\.lib \^3\.0\.0, but acme\.lib is not installed; this run installs acme\.lib 2\.1\.0/);
-    assert.match(by.get('acme.x')?.detail ?? '', /dependency cycle: acme\.x 1\.0\.0 → acme\.y 1\.0\.0 → acme\.x 1\.0\.0/);
+    assert.match(
+      by.get('acme.needy')?.detail ?? '',
+      /needs acme\.lib \^3\.0\.0, but acme\.lib is not installed; this run installs acme\.lib 2\.1\.0/,
+    );
+    assert.match(
+      by.get('acme.x')?.detail ?? '',
+      /dependency cycle: acme\.x 1\.0\.0 → acme\.y 1\.0\.0 → acme\.x 1\.0\.0/,
+    );
     assert.equal(by.get('acme.y')?.code, 'install_failed');
     const inst = await installed(o);
-    assert.ok(Date.parse(inst.get('acme.lib')?.['installedAt' as never] ?? '') <= Date.parse(inst.get('acme.app')?.['installedAt' as never] ?? ''), 'lib before app');
+    assert.ok(
+      Date.parse(inst.get('acme.lib')?.['installedAt' as never] ?? '') <=
+        Date.parse(inst.get('acme.app')?.['installedAt' as never] ?? ''),
+      'lib before app',
+    );
     assert.deepEqual([...inst.keys()].sort(), ['acme.app', 'acme.lib']);
 
     // save of a pack carries its dependencies (resolved in the store), unless told not to
@@ -317,9 +409,15 @@ describe('dependencies', () => {
     const lib = tags.find((t) => t.endsWith('/acme.lib:2.1.0')) ?? '';
     const archive = join(await tempDir(), 'app.tar');
     const saved = await json<{ refs: Array<{ ref: string }> }>(['save', app, '-o', archive], o);
-    assert.deepEqual(saved.refs.map((r) => r.ref), [app, lib]);
+    assert.deepEqual(
+      saved.refs.map((r) => r.ref),
+      [app, lib],
+    );
     const alone = await json<{ refs: Array<{ ref: string }> }>(['save', app, '-o', archive, '--no-dependencies'], o);
-    assert.deepEqual(alone.refs.map((r) => r.ref), [app]);
+    assert.deepEqual(
+      alone.refs.map((r) => r.ref),
+      [app],
+    );
     const needy = tags.find((t) => t.endsWith('/acme.needy:1.0.0')) ?? '';
     expectError(await scrydon(['save', needy, '-o', archive], o), 'not_found');
   });
@@ -335,7 +433,22 @@ describe('smart HTTP with a PAT', () => {
   test('reconciles through git http-backend; an unchanged commit costs only the ref listing', async () => {
     const o = await env();
     const url = `${server.base}/acme.git`;
-    await ok(['source', 'add', 'h', '--type', 'git', '--url', url, '--plain-http', '--credential-stdin', '--signature-policy', 'unsigned-allowed'], { ...o, input: PAT });
+    await ok(
+      [
+        'source',
+        'add',
+        'h',
+        '--type',
+        'git',
+        '--url',
+        url,
+        '--plain-http',
+        '--credential-stdin',
+        '--signature-policy',
+        'unsigned-allowed',
+      ],
+      { ...o, input: PAT },
+    );
     const res = await scrydon(['reconcile'], o);
     assert.equal(res.code, 0, res.stderr + res.stdout);
     assert.ok(!res.stdout.includes(PAT) && !res.stderr.includes(PAT));
@@ -345,7 +458,11 @@ describe('smart HTTP with a PAT', () => {
     const [again] = await reconcile(o);
     assert.equal(again?.outcome, 'unchanged');
     // protocol v2: the ref advertisement and one ls-refs command; no fetch
-    assert.deepEqual(server.requests.map((q) => q.path), ['/acme.git/info/refs', '/acme.git/git-upload-pack'], JSON.stringify(server.requests));
+    assert.deepEqual(
+      server.requests.map((q) => q.path),
+      ['/acme.git/info/refs', '/acme.git/git-upload-pack'],
+      JSON.stringify(server.requests),
+    );
     const history = JSON.stringify(await json<Run[]>(['source', 'history', 'h'], o));
     assert.ok(!history.includes(PAT));
     assert.ok(!(await readFile(join(o.home, 'state', 'h', 'runs.jsonl'), 'utf8')).includes(PAT));
@@ -353,7 +470,22 @@ describe('smart HTTP with a PAT', () => {
 
   test('a wrong PAT is a fetch_failed run that never shows the token', async () => {
     const o = await env();
-    await ok(['source', 'add', 'h', '--type', 'git', '--url', `${server.base}/acme.git`, '--plain-http', '--credential-stdin', '--signature-policy', 'unsigned-allowed'], { ...o, input: 'wrong-token-secret-99' });
+    await ok(
+      [
+        'source',
+        'add',
+        'h',
+        '--type',
+        'git',
+        '--url',
+        `${server.base}/acme.git`,
+        '--plain-http',
+        '--credential-stdin',
+        '--signature-policy',
+        'unsigned-allowed',
+      ],
+      { ...o, input: 'wrong-token-secret-99' },
+    );
     const res = await scrydon(['reconcile'], o);
     assert.equal(res.code, 1);
     assert.match(res.stdout, /fetch_failed/);
@@ -361,53 +493,88 @@ describe('smart HTTP with a PAT', () => {
   });
 });
 
-describe('SSH with a deploy key', { skip: !haveSshd() && 'OpenSSH sshd is not installed (scripts/test-setup installs it)' }, () => {
-  let sshd: RunningSshServer;
-  let key: { privateKey: string; publicKey: string };
-  before(async () => {
-    key = await deployKey();
-    sshd = await startSshServer(key.publicKey);
-  });
-  after(async () => sshd?.stop());
+describe(
+  'SSH with a deploy key',
+  { skip: !haveSshd() && 'OpenSSH sshd is not installed (scripts/test-setup installs it)' },
+  () => {
+    let sshd: RunningSshServer;
+    let key: { privateKey: string; publicKey: string };
+    before(async () => {
+      key = await deployKey();
+      sshd = await startSshServer(key.publicKey);
+    });
+    after(async () => sshd?.stop());
 
-  test('reconciles over ssh:// with the stored deploy key; the host key is pinned on first use; the key is never shown', async () => {
-    const o = await env();
-    await ok(['source', 'add', 's', '--type', 'git', '--url', sshd.url(repo.bare), '--credential-stdin', '--signature-policy', 'unsigned-allowed'], { ...o, input: key.privateKey });
-    const res = await scrydon(['reconcile', '--json'], o);
-    assert.equal(res.code, 0, res.stderr + res.stdout);
-    const [run] = JSON.parse(res.stdout) as Run[];
-    assert.equal(run?.outcome, 'success');
-    assert.deepEqual([...(await installed(o)).keys()], ['acme.core', 'acme.fraud']);
-    // every base64 line but the first (OpenSSH's fixed header): the secret part of the key
-    const secretLines = key.privateKey.split('\n').filter((l) => l && !l.startsWith('-----')).slice(1);
-    assert.ok(secretLines.length >= 2);
-    const shown = (out: string): boolean => secretLines.some((l) => out.includes(l));
-    assert.ok(!shown(res.stdout) && !shown(res.stderr));
-    assert.match(await readFile(join(o.home, 'state', 'known_hosts'), 'utf8'), /ssh-ed25519 /);
+    test('reconciles over ssh:// with the stored deploy key; the host key is pinned on first use; the key is never shown', async () => {
+      const o = await env();
+      await ok(
+        [
+          'source',
+          'add',
+          's',
+          '--type',
+          'git',
+          '--url',
+          sshd.url(repo.bare),
+          '--credential-stdin',
+          '--signature-policy',
+          'unsigned-allowed',
+        ],
+        { ...o, input: key.privateKey },
+      );
+      const res = await scrydon(['reconcile', '--json'], o);
+      assert.equal(res.code, 0, res.stderr + res.stdout);
+      const [run] = JSON.parse(res.stdout) as Run[];
+      assert.equal(run?.outcome, 'success');
+      assert.deepEqual([...(await installed(o)).keys()], ['acme.core', 'acme.fraud']);
+      // every base64 line but the first (OpenSSH's fixed header): the secret part of the key
+      const secretLines = key.privateKey
+        .split('\n')
+        .filter((l) => l && !l.startsWith('-----'))
+        .slice(1);
+      assert.ok(secretLines.length >= 2);
+      const shown = (out: string): boolean => secretLines.some((l) => out.includes(l));
+      assert.ok(!shown(res.stdout) && !shown(res.stderr));
+      assert.match(await readFile(join(o.home, 'state', 'known_hosts'), 'utf8'), /ssh-ed25519 /);
 
-    // the server now presents another host key: refused, not silently accepted
-    await sshd.rekey();
-    const changed = await scrydon(['reconcile', '--force', '--json'], o);
-    assert.equal(changed.code, 1);
-    const [bad] = JSON.parse(changed.stdout) as Run[];
-    assert.equal(bad?.code, 'fetch_failed', JSON.stringify(bad));
-    assert.match(bad?.detail ?? '', /host key|HOST IDENTIFICATION/i);
-    assert.ok(!shown(changed.stdout) && !shown(changed.stderr));
-    assert.ok(!shown(await readFile(join(o.home, 'state', 's', 'runs.jsonl'), 'utf8')), 'nor in the run history');
-  });
+      // the server now presents another host key: refused, not silently accepted
+      await sshd.rekey();
+      const changed = await scrydon(['reconcile', '--force', '--json'], o);
+      assert.equal(changed.code, 1);
+      const [bad] = JSON.parse(changed.stdout) as Run[];
+      assert.equal(bad?.code, 'fetch_failed', JSON.stringify(bad));
+      assert.match(bad?.detail ?? '', /host key|HOST IDENTIFICATION/i);
+      assert.ok(!shown(changed.stdout) && !shown(changed.stderr));
+      assert.ok(!shown(await readFile(join(o.home, 'state', 's', 'runs.jsonl'), 'utf8')), 'nor in the run history');
+    });
 
-  test('a deploy key the server does not know is a fetch_failed run', async () => {
-    const o = await env();
-    const other = await deployKey();
-    await ok(['source', 'add', 's', '--type', 'git', '--url', sshd.url(repo.bare), '--credential-stdin', '--signature-policy', 'unsigned-allowed'], { ...o, input: other.privateKey });
-    const res = await scrydon(['reconcile', '--json'], o);
-    assert.equal(res.code, 1);
-    const [run] = JSON.parse(res.stdout) as Run[];
-    assert.equal(run?.code, 'fetch_failed');
-    assert.match(run?.detail ?? '', /Permission denied|publickey/i);
-    assert.deepEqual((await installed(o)).size, 0);
-  });
-});
+    test('a deploy key the server does not know is a fetch_failed run', async () => {
+      const o = await env();
+      const other = await deployKey();
+      await ok(
+        [
+          'source',
+          'add',
+          's',
+          '--type',
+          'git',
+          '--url',
+          sshd.url(repo.bare),
+          '--credential-stdin',
+          '--signature-policy',
+          'unsigned-allowed',
+        ],
+        { ...o, input: other.privateKey },
+      );
+      const res = await scrydon(['reconcile', '--json'], o);
+      assert.equal(res.code, 1);
+      const [run] = JSON.parse(res.stdout) as Run[];
+      assert.equal(run?.code, 'fetch_failed');
+      assert.match(run?.detail ?? '', /Permission denied|publickey/i);
+      assert.deepEqual((await installed(o)).size, 0);
+    });
+  },
+);
 
 describe('scripted and concurrent reconciles', () => {
   test('reconcile -f reads sources from a file without registering them (trigger file)', async () => {
@@ -415,21 +582,42 @@ describe('scripted and concurrent reconciles', () => {
     const file = join(await tempDir(), 'sources.yaml');
     await mkdir(join(file, '..'), { recursive: true });
     const { writeFile } = await import('node:fs/promises');
-    await writeFile(file, ['apiVersion: scrydon.io/v1', 'kind: SourceList', 'sources:', '  - name: scripted', '    type: git', `    url: ${repo.url}`, '    signaturePolicy: {kind: unsigned-allowed}', ''].join('\n'));
+    await writeFile(
+      file,
+      [
+        'apiVersion: scrydon.io/v1',
+        'kind: SourceList',
+        'sources:',
+        '  - name: scripted',
+        '    type: git',
+        `    url: ${repo.url}`,
+        '    signaturePolicy: {kind: unsigned-allowed}',
+        '',
+      ].join('\n'),
+    );
     const [run] = await reconcile(o, '-f', file);
     assert.equal(run?.trigger, 'file');
     assert.equal(run?.outcome, 'success');
     assert.deepEqual(await json<unknown[]>(['source', 'ls'], o), []);
     assert.match((await ok(['source', 'ls', '-f', file], o)).stdout, /scripted .* \(read-only\)/);
-    assert.match((await ok(['source', 'show', 'scripted', '-f', file], o)).stdout, /managed by file .*last reconciled revision: [0-9a-f]{40}/s);
+    assert.match(
+      (await ok(['source', 'show', 'scripted', '-f', file], o)).stdout,
+      /managed by file .*last reconciled revision: [0-9a-f]{40}/s,
+    );
     assert.equal((await installed(o)).get('acme.core')?.source, 'scripted');
-    await writeFile(file, 'apiVersion: scrydon.io/v1\nkind: SourceList\nsources:\n  - name: bad\n    type: git\n    ulr: x\n');
+    await writeFile(
+      file,
+      'apiVersion: scrydon.io/v1\nkind: SourceList\nsources:\n  - name: bad\n    type: git\n    ulr: x\n',
+    );
     expectError(await scrydon(['reconcile', '-f', file], o), 'config_invalid');
   });
 
   test('one reconcile per store: with another holding the lock, --no-wait fails fast with reconcile_busy', async () => {
     const o = await env();
-    await ok(['source', 'add', 'acme', '--type', 'git', '--url', repo.url, '--signature-policy', 'unsigned-allowed'], o);
+    await ok(
+      ['source', 'add', 'acme', '--type', 'git', '--url', repo.url, '--signature-policy', 'unsigned-allowed'],
+      o,
+    );
     await mkdir(join(o.home, 'state', 'reconcile.lock'), { recursive: true });
     expectError(await scrydon(['reconcile', '--no-wait'], o), 'reconcile_busy');
     await rm(join(o.home, 'state', 'reconcile.lock'), { recursive: true });

@@ -16,7 +16,13 @@ interface Run {
 
 function catalog(entries: ReadonlyArray<{ id: string; version: string; path: string }>): string {
   const lines = ['apiVersion: scrydon.io/v1', 'kind: PackCatalog', 'packs:'];
-  for (const e of entries) lines.push(`  - id: ${e.id}`, `    version: ${e.version}`, `    artifact: {kind: git-tar, ref: main, path: ${e.path}}`, '    signature: {kind: none}');
+  for (const e of entries)
+    lines.push(
+      `  - id: ${e.id}`,
+      `    version: ${e.version}`,
+      `    artifact: {kind: git-tar, ref: main, path: ${e.path}}`,
+      '    signature: {kind: none}',
+    );
   return lines.join('\n') + '\n';
 }
 
@@ -39,14 +45,21 @@ test('a retired dependency installed by hand: the run says it is retired, listed
     assert.equal(res.code, 1, res.stderr);
     return (JSON.parse(res.stdout) as Run[])[0]?.packs.find((p) => p.id === 'acme.fraud');
   };
-  const truth = /acme\.fraud 1\.2\.0 needs acme\.core \^1\.0\.0, but acme\.core 1\.0\.0 was installed by hand and is retired/;
+  const truth =
+    /acme\.fraud 1\.2\.0 needs acme\.core \^1\.0\.0, but acme\.core 1\.0\.0 was installed by hand and is retired/;
   const alone = await run();
   assert.equal(alone?.code, 'install_failed');
   assert.match(alone?.detail ?? '', truth);
   assert.doesNotMatch(alone?.detail ?? '', /neither installed nor in the catalog/);
 
   // listed at the version installed by hand: the run leaves acme.core alone, and says the same of it
-  await r.write('scrydon.yaml', catalog([{ id: 'acme.core', version: '1.0.0', path: 'packs/acme-core' }, { id: 'acme.fraud', version: '1.2.0', path: 'packs/acme-fraud' }]));
+  await r.write(
+    'scrydon.yaml',
+    catalog([
+      { id: 'acme.core', version: '1.0.0', path: 'packs/acme-core' },
+      { id: 'acme.fraud', version: '1.2.0', path: 'packs/acme-fraud' },
+    ]),
+  );
   r.commit('core too');
   const listed = await run();
   assert.equal(listed?.code, 'install_failed');

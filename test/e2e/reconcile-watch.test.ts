@@ -27,12 +27,30 @@ after(cleanupTemps);
 test('three failed runs back a source off to double its interval; a success resets it', async () => {
   const repo = await makeGitRepo('flaky');
   await repo.copy(join(FIXTURES, 'packs', 'acme-core'), 'packs/core');
-  await repo.write('scrydon.yaml', 'apiVersion: scrydon.io/v1\nkind: PackCatalog\npacks:\n  - id: acme.core\n    version: 1.0.0\n    artifact: {kind: git-tar, ref: main, path: packs/core}\n    signature: {kind: none}\n');
+  await repo.write(
+    'scrydon.yaml',
+    'apiVersion: scrydon.io/v1\nkind: PackCatalog\npacks:\n  - id: acme.core\n    version: 1.0.0\n    artifact: {kind: git-tar, ref: main, path: packs/core}\n    signature: {kind: none}\n',
+  );
   repo.commit('one');
   const away = `${repo.bare}.away`;
   await rename(repo.bare, away);
   const o = await env();
-  await ok(['source', 'add', 'flaky', '--type', 'git', '--url', repo.url, '--interval', '20m', '--signature-policy', 'unsigned-allowed'], o);
+  await ok(
+    [
+      'source',
+      'add',
+      'flaky',
+      '--type',
+      'git',
+      '--url',
+      repo.url,
+      '--interval',
+      '20m',
+      '--signature-policy',
+      'unsigned-allowed',
+    ],
+    o,
+  );
   for (let i = 1; i <= 3; i++) {
     const r = await scrydon(['reconcile'], o);
     assert.equal(r.code, 1);
@@ -52,11 +70,32 @@ test('three failed runs back a source off to double its interval; a success rese
 test('reconcile --watch runs due sources at once and exits cleanly on SIGTERM', async () => {
   const repo = await makeGitRepo('watched');
   await repo.copy(join(FIXTURES, 'packs', 'acme-core'), 'packs/core');
-  await repo.write('scrydon.yaml', 'apiVersion: scrydon.io/v1\nkind: PackCatalog\npacks:\n  - id: acme.core\n    version: 1.0.0\n    artifact: {kind: git-tar, ref: main, path: packs/core}\n    signature: {kind: none}\n');
+  await repo.write(
+    'scrydon.yaml',
+    'apiVersion: scrydon.io/v1\nkind: PackCatalog\npacks:\n  - id: acme.core\n    version: 1.0.0\n    artifact: {kind: git-tar, ref: main, path: packs/core}\n    signature: {kind: none}\n',
+  );
   repo.commit('one');
   const o = await env();
-  await ok(['source', 'add', 'w', '--type', 'git', '--url', repo.url, '--interval', '30s', '--signature-policy', 'unsigned-allowed'], o);
-  const child = spawn(process.execPath, [BIN, 'reconcile', '--watch'], { env: { ...process.env, ...o.env, SCRYDON_HOME: o.home, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  await ok(
+    [
+      'source',
+      'add',
+      'w',
+      '--type',
+      'git',
+      '--url',
+      repo.url,
+      '--interval',
+      '30s',
+      '--signature-policy',
+      'unsigned-allowed',
+    ],
+    o,
+  );
+  const child = spawn(process.execPath, [BIN, 'reconcile', '--watch'], {
+    env: { ...process.env, ...o.env, SCRYDON_HOME: o.home, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stderr.on('data', (c: Buffer) => (err += c.toString()));
@@ -77,18 +116,42 @@ test('reconcile --watch runs due sources at once and exits cleanly on SIGTERM', 
   assert.equal(code, 0, err);
   assert.match(out, /stopped after 1 run\(s\)/);
   const hist = await json<Array<{ trigger: string; outcome: string }>>(['source', 'history', 'w'], o);
-  assert.deepEqual(hist.map((h) => [h.trigger, h.outcome]), [['watch', 'success']]);
+  assert.deepEqual(
+    hist.map((h) => [h.trigger, h.outcome]),
+    [['watch', 'success']],
+  );
   assert.equal((await json<{ packs: unknown[] }>(['installed'], o)).packs.length, 1);
 });
 
 test('reconcile --watch --quiet prints nothing on stdout, run after run', async () => {
   const repo = await makeGitRepo('watched-quiet');
   await repo.copy(join(FIXTURES, 'packs', 'acme-core'), 'packs/core');
-  await repo.write('scrydon.yaml', 'apiVersion: scrydon.io/v1\nkind: PackCatalog\npacks:\n  - id: acme.core\n    version: 1.0.0\n    artifact: {kind: git-tar, ref: main, path: packs/core}\n    signature: {kind: none}\n');
+  await repo.write(
+    'scrydon.yaml',
+    'apiVersion: scrydon.io/v1\nkind: PackCatalog\npacks:\n  - id: acme.core\n    version: 1.0.0\n    artifact: {kind: git-tar, ref: main, path: packs/core}\n    signature: {kind: none}\n',
+  );
   repo.commit('one');
   const o = await env();
-  await ok(['source', 'add', 'q', '--type', 'git', '--url', repo.url, '--interval', '30s', '--signature-policy', 'unsigned-allowed'], o);
-  const child = spawn(process.execPath, [BIN, 'reconcile', '--watch', '--quiet'], { env: { ...process.env, ...o.env, SCRYDON_HOME: o.home, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  await ok(
+    [
+      'source',
+      'add',
+      'q',
+      '--type',
+      'git',
+      '--url',
+      repo.url,
+      '--interval',
+      '30s',
+      '--signature-policy',
+      'unsigned-allowed',
+    ],
+    o,
+  );
+  const child = spawn(process.execPath, [BIN, 'reconcile', '--watch', '--quiet'], {
+    env: { ...process.env, ...o.env, SCRYDON_HOME: o.home, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
@@ -113,15 +176,28 @@ test('SIGINT in the middle of installs: the pack in progress finishes, nothing n
   const lines = ['apiVersion: scrydon.io/v1', 'kind: PackCatalog', 'packs:'];
   for (let i = 0; i < N; i++) {
     const id = `acme.p${String(i).padStart(3, '0')}`;
-    await repo.write(`packs/${id}/pack.json`, JSON.stringify({ schemaVersion: 1, package: { id, version: '1.0.0' }, contents: [{ kind: 'ontology', path: 'ontology' }], installOrder: ['ontology'] }));
+    await repo.write(
+      `packs/${id}/pack.json`,
+      JSON.stringify({
+        schemaVersion: 1,
+        package: { id, version: '1.0.0' },
+        contents: [{ kind: 'ontology', path: 'ontology' }],
+        installOrder: ['ontology'],
+      }),
+    );
     await repo.write(`packs/${id}/ontology/entities.json`, JSON.stringify({ id, fill: 'x'.repeat(20_000) }));
-    lines.push(`  - {id: ${id}, version: 1.0.0, artifact: {kind: git-tar, ref: main, path: packs/${id}}, signature: {kind: none}}`);
+    lines.push(
+      `  - {id: ${id}, version: 1.0.0, artifact: {kind: git-tar, ref: main, path: packs/${id}}, signature: {kind: none}}`,
+    );
   }
   await repo.write('scrydon.yaml', lines.join('\n') + '\n');
   repo.commit('many');
   const o = await env();
   await ok(['source', 'add', 'many', '--type', 'git', '--url', repo.url, '--signature-policy', 'unsigned-allowed'], o);
-  const child = spawn(process.execPath, [BIN, 'reconcile', '--json', '--concurrency', '1'], { env: { ...process.env, ...o.env, SCRYDON_HOME: o.home, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'reconcile', '--json', '--concurrency', '1'], {
+    env: { ...process.env, ...o.env, SCRYDON_HOME: o.home, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
@@ -131,24 +207,43 @@ test('SIGINT in the middle of installs: the pack in progress finishes, nothing n
   const state = join(o.home, 'packs', 'installed.json');
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (await readFile(state).then(() => true, () => false)) break;
+    if (
+      await readFile(state).then(
+        () => true,
+        () => false,
+      )
+    )
+      break;
     if (Date.now() > deadline) throw new Error(`no install within 60 s: ${err}`);
     await new Promise((r) => setTimeout(r, 20));
   }
   child.kill('SIGINT');
   const code = await exited;
   assert.equal(code, 1, `a stopped run is a failed run: ${err}`);
-  const [run] = JSON.parse(out) as Array<{ outcome: string; code?: string; packs: Array<{ id: string; outcome: string; code?: string }> }>;
+  const [run] = JSON.parse(out) as Array<{
+    outcome: string;
+    code?: string;
+    packs: Array<{ id: string; outcome: string; code?: string }>;
+  }>;
   assert.equal(run?.outcome, 'failed');
   assert.equal(run?.code, 'aborted', JSON.stringify(run).slice(0, 400));
   assert.ok(!run?.packs.some((p) => p.code === 'install_failed'), 'no pack is reported failed for a stop');
   const installed = (await json<{ packs: Array<{ id: string }> }>(['installed'], o)).packs;
   assert.ok(installed.length >= 1 && installed.length < N, `${installed.length} installed`);
   // what is recorded installed is complete on disk; no staging directory is left behind
-  for (const p of installed) assert.ok((await readFile(join(o.home, 'packs', p.id, '1.0.0', 'ontology', 'entities.json'), 'utf8')).includes(p.id));
-  assert.deepEqual((await readdir(join(o.home, 'packs'))).filter((n) => n.startsWith('.staging-')), []);
+  for (const p of installed)
+    assert.ok(
+      (await readFile(join(o.home, 'packs', p.id, '1.0.0', 'ontology', 'entities.json'), 'utf8')).includes(p.id),
+    );
+  assert.deepEqual(
+    (await readdir(join(o.home, 'packs'))).filter((n) => n.startsWith('.staging-')),
+    [],
+  );
   // the stop did not count towards backoff, and the next run installs the rest
-  assert.equal((await json<{ state: { consecutiveFailures: number } }>(['source', 'show', 'many'], o)).state.consecutiveFailures, 0);
+  assert.equal(
+    (await json<{ state: { consecutiveFailures: number } }>(['source', 'show', 'many'], o)).state.consecutiveFailures,
+    0,
+  );
   const again = await json<Array<{ outcome: string }>>(['reconcile'], o);
   assert.equal(again[0]?.outcome, 'success');
   assert.equal((await json<{ packs: unknown[] }>(['installed'], o)).packs.length, N);

@@ -54,12 +54,21 @@ async function writeHelper(name: string, script: string): Promise<void> {
 
 before(async () => {
   bin = await tempDir();
-  await writeHelper('testok', `read server; printf '{"ServerURL":"%s","Username":"alice","Secret":"${PASSWORD}"}' "$server"`);
+  await writeHelper(
+    'testok',
+    `read server; printf '{"ServerURL":"%s","Username":"alice","Secret":"${PASSWORD}"}' "$server"`,
+  );
   await writeHelper('testfail', 'echo "error: the keychain daemon is not running" >&2; exit 1');
   await writeHelper('testnone', 'echo "credentials not found in native keychain"; exit 1');
   basic = await startRegistry({ kind: 'htpasswd', users: { alice: PASSWORD } });
   tokens = await startTokenServer({ users: { alice: PASSWORD }, publicPrefix: 'public/' });
-  tokenReg = await startRegistry({ kind: 'token', realm: tokens.realm, service: tokens.service, issuer: tokens.issuer, certFile: tokens.certFile });
+  tokenReg = await startRegistry({
+    kind: 'token',
+    realm: tokens.realm,
+    service: tokens.service,
+    issuer: tokens.issuer,
+    certFile: tokens.certFile,
+  });
   packHome = await tempDir();
   await ok(['build', join(FIXTURES, 'packs', 'acme-fraud')], { home: packHome });
 });
@@ -74,29 +83,50 @@ after(async () => {
 describe('htpasswd Basic auth', () => {
   test('anonymous push is auth_failed, naming the registry, with a login hint', async () => {
     const e = await env();
-    const r = expectError(await scrydon(['push', 'acme.fraud:1.2.0', `${basic.host}/acme/fraud:1`, '--plain-http'], { home: packHome, env: e.env }), 'auth_failed');
+    const r = expectError(
+      await scrydon(['push', 'acme.fraud:1.2.0', `${basic.host}/acme/fraud:1`, '--plain-http'], {
+        home: packHome,
+        env: e.env,
+      }),
+      'auth_failed',
+    );
     assert.match(r.stderr, new RegExp(basic.host.replace(/\./g, '\\.')));
     assert.match(r.stderr, /scrydon login/);
   });
 
   test('login with a wrong password is auth_failed and saves nothing; no secret printed', async () => {
     const e = await env();
-    const r = expectError(await scrydon(['login', basic.host, '-u', 'alice', '--password-stdin', '--plain-http'], { ...e, input: `${WRONG}\n` }), 'auth_failed');
+    const r = expectError(
+      await scrydon(['login', basic.host, '-u', 'alice', '--password-stdin', '--plain-http'], {
+        ...e,
+        input: `${WRONG}\n`,
+      }),
+      'auth_failed',
+    );
     assert.match(r.stderr, new RegExp(basic.host.replace(/\./g, '\\.')));
     noSecrets(r);
     await assert.rejects(stat(join(e.home, 'auth.json')));
-    const d = await scrydon(['login', basic.host, '-u', 'alice', '--password-stdin', '--plain-http', '--debug'], { ...e, input: `${WRONG}\n` });
+    const d = await scrydon(['login', basic.host, '-u', 'alice', '--password-stdin', '--plain-http', '--debug'], {
+      ...e,
+      input: `${WRONG}\n`,
+    });
     noSecrets(d);
   });
 
   test('login verifies, saves into auth.json (0600) with a one-time warning; push, pull; logout forgets', async () => {
     const e = await env();
-    const first = await ok(['login', basic.host, '-u', 'alice', '--password-stdin', '--plain-http'], { ...e, input: `${PASSWORD}\n` });
+    const first = await ok(['login', basic.host, '-u', 'alice', '--password-stdin', '--plain-http'], {
+      ...e,
+      input: `${PASSWORD}\n`,
+    });
     assert.match(first.stderr, /warning: no OS keychain/);
     noSecrets(first);
     const st = await stat(join(e.home, 'auth.json'));
     assert.equal(st.mode & 0o777, 0o600);
-    const second = await ok(['login', basic.host, '-u', 'alice', '--password-stdin', '--plain-http'], { ...e, input: `${PASSWORD}\n` });
+    const second = await ok(['login', basic.host, '-u', 'alice', '--password-stdin', '--plain-http'], {
+      ...e,
+      input: `${PASSWORD}\n`,
+    });
     assert.doesNotMatch(second.stderr, /warning/, 'the warning is given once');
     await ok(['copy', `oci:${join(packHome, 'catalog')}:acme.fraud:1.2.0`, 'store:acme.fraud:1.2.0'], e);
     await ok(['push', 'acme.fraud:1.2.0', `${basic.host}/acme/fraud:1`, '--plain-http'], e);
@@ -111,9 +141,18 @@ describe('htpasswd Basic auth', () => {
 
   test('--username with --password-stdin, without login; a wrong one is auth_failed', async () => {
     const e = await env();
-    const r = await json<{ digest: string }>(['push', 'acme.fraud:1.2.0', `${basic.host}/flags/fraud:1`, '--plain-http', '-u', 'alice', '--password-stdin'], { home: packHome, env: e.env, input: PASSWORD });
+    const r = await json<{ digest: string }>(
+      ['push', 'acme.fraud:1.2.0', `${basic.host}/flags/fraud:1`, '--plain-http', '-u', 'alice', '--password-stdin'],
+      { home: packHome, env: e.env, input: PASSWORD },
+    );
     assert.match(r.digest, /^sha256:/);
-    const bad = expectError(await scrydon(['pull', `${basic.host}/flags/fraud:1`, '--plain-http', '-u', 'alice', '--password-stdin'], { ...e, input: WRONG }), 'auth_failed');
+    const bad = expectError(
+      await scrydon(['pull', `${basic.host}/flags/fraud:1`, '--plain-http', '-u', 'alice', '--password-stdin'], {
+        ...e,
+        input: WRONG,
+      }),
+      'auth_failed',
+    );
     assert.match(bad.stderr, /--username/);
     noSecrets(bad);
   });
@@ -122,12 +161,18 @@ describe('htpasswd Basic auth', () => {
     const e = await env();
     await mkdir(e.env.DOCKER_CONFIG as string, { recursive: true });
     const auth = Buffer.from(`alice:${PASSWORD}`).toString('base64');
-    await writeFile(join(e.env.DOCKER_CONFIG as string, 'config.json'), JSON.stringify({ auths: { [`http://${basic.host}`]: { auth } } }));
+    await writeFile(
+      join(e.env.DOCKER_CONFIG as string, 'config.json'),
+      JSON.stringify({ auths: { [`http://${basic.host}`]: { auth } } }),
+    );
     await ok(['pull', `${basic.host}/flags/fraud:1`, '--plain-http'], e);
     const p = await env();
     const podman = join(await tempDir(), 'auth.json');
     await writeFile(podman, JSON.stringify({ auths: { [`${basic.host}/flags`]: { auth } } }));
-    await ok(['pull', `${basic.host}/flags/fraud:1`, '--plain-http'], { ...p, env: { ...p.env, REGISTRY_AUTH_FILE: podman } });
+    await ok(['pull', `${basic.host}/flags/fraud:1`, '--plain-http'], {
+      ...p,
+      env: { ...p.env, REGISTRY_AUTH_FILE: podman },
+    });
   });
 
   test('credHelpers and credsStore run docker-credential-<name>; a failing helper is credential_helper_failed', async () => {
@@ -139,7 +184,10 @@ describe('htpasswd Basic auth', () => {
     await writeFile(join(dc, 'config.json'), JSON.stringify({ credsStore: 'testok' }));
     await ok(['pull', `${basic.host}/flags/fraud:1`, '--plain-http'], e);
     await writeFile(join(dc, 'config.json'), JSON.stringify({ credHelpers: { [basic.host]: 'testfail' } }));
-    const r = expectError(await scrydon(['pull', `${basic.host}/flags/fraud:1`, '--plain-http'], e), 'credential_helper_failed');
+    const r = expectError(
+      await scrydon(['pull', `${basic.host}/flags/fraud:1`, '--plain-http'], e),
+      'credential_helper_failed',
+    );
     assert.match(r.stderr, /docker-credential-testfail/);
     assert.match(r.stderr, /keychain daemon is not running/);
     await writeFile(join(dc, 'config.json'), JSON.stringify({ credHelpers: { [basic.host]: 'absent' } }));
@@ -153,7 +201,10 @@ describe('htpasswd Basic auth', () => {
     const open = await startRegistry();
     try {
       const e = await env();
-      await ok(['push', 'acme.fraud:1.2.0', `${open.host}/acme/fraud:1`, '--plain-http'], { home: packHome, env: e.env });
+      await ok(['push', 'acme.fraud:1.2.0', `${open.host}/acme/fraud:1`, '--plain-http'], {
+        home: packHome,
+        env: e.env,
+      });
       const dc = e.env.DOCKER_CONFIG as string;
       await mkdir(dc, { recursive: true });
       await writeFile(join(dc, 'config.json'), JSON.stringify({ credsStore: 'testfail' }));
@@ -175,16 +226,31 @@ describe('token auth', () => {
     assert.ok(tokens.requests.every((t) => t.who === 'alice'));
     const e2 = await env();
     await ok(['login', tokenReg.host, '-u', 'alice', '--password-stdin', '--plain-http'], { ...e2, input: PASSWORD });
-    const pulled = await json<{ digest: string; referrers: number }>(['pull', `${tokenReg.host}/acme/fraud:1`, '--plain-http'], e2);
+    const pulled = await json<{ digest: string; referrers: number }>(
+      ['pull', `${tokenReg.host}/acme/fraud:1`, '--plain-http'],
+      e2,
+    );
     assert.match(pulled.digest, /^sha256:/);
   });
 
   test('a wrong password is auth_failed from the token service, naming the registry; no secret printed', async () => {
     const e = await env();
-    const r = expectError(await scrydon(['login', tokenReg.host, '-u', 'alice', '--password-stdin', '--plain-http'], { ...e, input: WRONG }), 'auth_failed');
+    const r = expectError(
+      await scrydon(['login', tokenReg.host, '-u', 'alice', '--password-stdin', '--plain-http'], {
+        ...e,
+        input: WRONG,
+      }),
+      'auth_failed',
+    );
     assert.match(r.stderr, new RegExp(tokenReg.host.replace(/\./g, '\\.')));
     noSecrets(r);
-    const p = expectError(await scrydon(['pull', `${tokenReg.host}/acme/fraud:1`, '--plain-http', '-u', 'alice', '--password-stdin'], { ...e, input: WRONG }), 'auth_failed');
+    const p = expectError(
+      await scrydon(['pull', `${tokenReg.host}/acme/fraud:1`, '--plain-http', '-u', 'alice', '--password-stdin'], {
+        ...e,
+        input: WRONG,
+      }),
+      'auth_failed',
+    );
     noSecrets(p);
   });
 
@@ -192,16 +258,43 @@ describe('token auth', () => {
     const e = await env();
     expectError(await scrydon(['pull', `${tokenReg.host}/acme/fraud:1`, '--plain-http'], e), 'auth_failed');
     const w = await env();
-    await ok(['push', 'acme.fraud:1.2.0', `${tokenReg.host}/public/fraud:1`, '--plain-http', '-u', 'alice', '--password-stdin'], { home: packHome, env: w.env, input: PASSWORD });
+    await ok(
+      [
+        'push',
+        'acme.fraud:1.2.0',
+        `${tokenReg.host}/public/fraud:1`,
+        '--plain-http',
+        '-u',
+        'alice',
+        '--password-stdin',
+      ],
+      { home: packHome, env: w.env, input: PASSWORD },
+    );
     await ok(['pull', `${tokenReg.host}/public/fraud:1`, '--plain-http'], e);
-    expectError(await scrydon(['push', 'acme.fraud:1.2.0', `${tokenReg.host}/public/fraud:2`, '--plain-http'], { home: packHome, env: e.env }), 'auth_failed');
+    expectError(
+      await scrydon(['push', 'acme.fraud:1.2.0', `${tokenReg.host}/public/fraud:2`, '--plain-http'], {
+        home: packHome,
+        env: e.env,
+      }),
+      'auth_failed',
+    );
   });
 
   test('an identity token (OAuth2 refresh token) from a Docker config is exchanged at the realm', async () => {
     const e = await env();
     const dc = e.env.DOCKER_CONFIG as string;
     await mkdir(dc, { recursive: true });
-    await writeFile(join(dc, 'config.json'), JSON.stringify({ auths: { [tokenReg.host]: { auth: Buffer.from('<token>:').toString('base64'), identitytoken: tokens.refreshTokenFor('alice') } } }));
+    await writeFile(
+      join(dc, 'config.json'),
+      JSON.stringify({
+        auths: {
+          [tokenReg.host]: {
+            auth: Buffer.from('<token>:').toString('base64'),
+            identitytoken: tokens.refreshTokenFor('alice'),
+          },
+        },
+      }),
+    );
     tokens.requests.length = 0;
     await ok(['pull', `${tokenReg.host}/acme/fraud:1`, '--plain-http'], e);
     assert.ok(tokens.requests.some((t) => t.method === 'POST' && t.who === 'refresh:alice'));

@@ -38,7 +38,11 @@ async function populatedHome(): Promise<string> {
 
 async function ingestEmpty(h: string): Promise<void> {
   const left = await readdir(join(h, 'catalog', 'ingest')).catch(() => []);
-  assert.deepEqual(left.filter((n) => !n.endsWith('.lock')), [], 'no partial blob or staging dir is left');
+  assert.deepEqual(
+    left.filter((n) => !n.endsWith('.lock')),
+    [],
+    'no partial blob or staging dir is left',
+  );
 }
 
 const bigLayer = (): string => (seeded.layers[0]?.digest ?? '').slice(7);
@@ -58,10 +62,17 @@ after(async () => {
 
 describe('connections', () => {
   test('the registry killed mid-pull: network_error naming it, nothing stored; a rerun completes', async () => {
-    const p = await proxy({ cutAfter: 4 * 1024 * 1024, cutWhen: (req) => req.url?.includes(bigLayer()) ?? false, onCut: () => registry.stop(true) });
+    const p = await proxy({
+      cutAfter: 4 * 1024 * 1024,
+      cutWhen: (req) => req.url?.includes(bigLayer()) ?? false,
+      onCut: () => registry.stop(true),
+    });
     const h = await populatedHome();
     const before = await treeHash(h);
-    const r = expectError(await scrydon(['pull', `${p.host}/fault/pack:1`, '--plain-http'], { home: h }), 'network_error');
+    const r = expectError(
+      await scrydon(['pull', `${p.host}/fault/pack:1`, '--plain-http'], { home: h }),
+      'network_error',
+    );
     assert.match(r.stderr, new RegExp(p.host.replace(/\./g, '\\.')));
     assert.equal(await treeHash(h), before, 'the store is unchanged');
     await ingestEmpty(h);
@@ -84,13 +95,30 @@ describe('connections', () => {
 
   test('503 with Retry-After is retried; a registry that keeps failing is fetch_failed', async () => {
     let fails = 1;
-    const p = await proxy({ respond: (req) => (req.method === 'HEAD' && req.url?.endsWith('/manifests/1') && fails-- > 0 ? { status: 503, headers: { 'retry-after': '1' } } : undefined) });
+    const p = await proxy({
+      respond: (req) =>
+        req.method === 'HEAD' && req.url?.endsWith('/manifests/1') && fails-- > 0
+          ? { status: 503, headers: { 'retry-after': '1' } }
+          : undefined,
+    });
     await ok(['pull', `${p.host}/fault/pack:1`, '--plain-http'], { home: await tempDir() });
     assert.equal(p.count('HEAD', /\/manifests\/1$/), 2);
-    const q = await proxy({ respond: (req) => (req.url?.includes('/blobs/') && req.method === 'GET' ? { status: 500, body: '{"errors":[{"code":"UNKNOWN","message":"disk on fire"}]}', headers: { 'content-type': 'application/json' } } : undefined) });
+    const q = await proxy({
+      respond: (req) =>
+        req.url?.includes('/blobs/') && req.method === 'GET'
+          ? {
+              status: 500,
+              body: '{"errors":[{"code":"UNKNOWN","message":"disk on fire"}]}',
+              headers: { 'content-type': 'application/json' },
+            }
+          : undefined,
+    });
     const h = await populatedHome();
     const before = await treeHash(h);
-    const r = expectError(await scrydon(['pull', `${q.host}/fault/pack:1`, '--plain-http'], { home: h }), 'fetch_failed');
+    const r = expectError(
+      await scrydon(['pull', `${q.host}/fault/pack:1`, '--plain-http'], { home: h }),
+      'fetch_failed',
+    );
     assert.match(r.stderr, /disk on fire/);
     assert.equal(await treeHash(h), before);
   });
@@ -106,30 +134,39 @@ describe('corruption', () => {
     await ingestEmpty(h);
   });
 
-  test('one blob fails while another is still in flight: that transfer is stopped, not waited for', { timeout: 60_000 }, async () => {
-    // the layer's GET is never answered (the idle timeout is 120 s): only an abort from scrydon ends it
-    let abandoned = false;
-    const p = await proxy({
-      corrupt: (req) => req.method === 'GET' && (req.url?.includes(seeded.config.digest) ?? false),
-      respond: (req) =>
-        req.method === 'GET' && req.url?.includes(bigLayer())
-          ? new Promise<undefined>((resolve) => req.once('close', () => ((abandoned = true), resolve(undefined))))
-          : undefined,
-    });
-    const h = await populatedHome();
-    const before = await treeHash(h);
-    expectError(await scrydon(['pull', `${p.host}/fault/pack:1`, '--plain-http'], { home: h }), 'digest_mismatch');
-    assert.ok(abandoned, 'the pending layer request was closed by scrydon');
-    assert.equal(await treeHash(h), before);
-    await ingestEmpty(h);
-  });
+  test(
+    'one blob fails while another is still in flight: that transfer is stopped, not waited for',
+    { timeout: 60_000 },
+    async () => {
+      // the layer's GET is never answered (the idle timeout is 120 s): only an abort from scrydon ends it
+      let abandoned = false;
+      const p = await proxy({
+        corrupt: (req) => req.method === 'GET' && (req.url?.includes(seeded.config.digest) ?? false),
+        respond: (req) =>
+          req.method === 'GET' && req.url?.includes(bigLayer())
+            ? new Promise<undefined>((resolve) => req.once('close', () => ((abandoned = true), resolve(undefined))))
+            : undefined,
+      });
+      const h = await populatedHome();
+      const before = await treeHash(h);
+      expectError(await scrydon(['pull', `${p.host}/fault/pack:1`, '--plain-http'], { home: h }), 'digest_mismatch');
+      assert.ok(abandoned, 'the pending layer request was closed by scrydon');
+      assert.equal(await treeHash(h), before);
+      await ingestEmpty(h);
+    },
+  );
 
   test('registry → registry through a corrupting proxy: the destination registry refuses the bytes, nothing is tagged', async () => {
     // the copy only counts bytes on the way to a registry (it hashes every upload itself); this checks that trust
     const p = await proxy({ corrupt: (req) => req.method === 'GET' && (req.url?.includes(bigLayer()) ?? false) });
     const dst = await startRegistry();
     closers.push(() => dst.stop());
-    const r = expectError(await scrydon(['copy', `${p.host}/fault/pack:1`, `${dst.host}/fault/copy:1`, '--plain-http'], { home: await tempDir() }), 'digest_mismatch');
+    const r = expectError(
+      await scrydon(['copy', `${p.host}/fault/pack:1`, `${dst.host}/fault/copy:1`, '--plain-http'], {
+        home: await tempDir(),
+      }),
+      'digest_mismatch',
+    );
     assert.match(r.stderr, new RegExp(dst.host.replace(/\./g, '\\.')), 'the error names the registry that refused');
     const head = await fetch(`http://${dst.host}/v2/fault/copy/manifests/1`, { method: 'HEAD' });
     assert.equal(head.status, 404, 'nothing tagged');
@@ -138,7 +175,9 @@ describe('corruption', () => {
   });
 
   test('a proxy corrupting a manifest: digest_mismatch, the store unchanged', async () => {
-    const p = await proxy({ corrupt: (req) => req.method === 'GET' && (req.url?.includes('/manifests/sha256:') ?? false) });
+    const p = await proxy({
+      corrupt: (req) => req.method === 'GET' && (req.url?.includes('/manifests/sha256:') ?? false),
+    });
     const h = await populatedHome();
     const before = await treeHash(h);
     expectError(await scrydon(['pull', `${p.host}/fault/pack:1`, '--plain-http'], { home: h }), 'digest_mismatch');
@@ -146,8 +185,16 @@ describe('corruption', () => {
   });
 
   test('a registry lying in Docker-Content-Digest: digest_mismatch', async () => {
-    const p = await proxy({ addHeaders: (req) => (req.method === 'GET' && req.url?.includes('/manifests/') ? { 'docker-content-digest': `sha256:${'0'.repeat(64)}` } : undefined) });
-    expectError(await scrydon(['pull', `${p.host}/fault/pack:1`, '--plain-http'], { home: await tempDir() }), 'digest_mismatch');
+    const p = await proxy({
+      addHeaders: (req) =>
+        req.method === 'GET' && req.url?.includes('/manifests/')
+          ? { 'docker-content-digest': `sha256:${'0'.repeat(64)}` }
+          : undefined,
+    });
+    expectError(
+      await scrydon(['pull', `${p.host}/fault/pack:1`, '--plain-http'], { home: await tempDir() }),
+      'digest_mismatch',
+    );
   });
 });
 
@@ -168,7 +215,10 @@ describe('pushing a damaged store', () => {
       await fh.write(Buffer.from([0xff]), 0, 1, 1234);
       await fh.close();
     });
-    const r = expectError(await scrydon(['push', 'fault.pack:1', `${registry.host}/fault/damaged:1`, '--plain-http'], { home: h }), 'digest_mismatch');
+    const r = expectError(
+      await scrydon(['push', 'fault.pack:1', `${registry.host}/fault/damaged:1`, '--plain-http'], { home: h }),
+      'digest_mismatch',
+    );
     assert.match(r.stderr, /DIGEST_INVALID/);
     assert.match(r.stderr, /scrydon check/);
     const head = await fetch(`http://${registry.host}/v2/fault/damaged/manifests/1`, { method: 'HEAD' });
@@ -185,8 +235,14 @@ describe('pushing a damaged store', () => {
     await fh.read(first, 0, 1, 0);
     await fh.write(Buffer.from([(first[0] ?? 0) ^ 0x20]), 0, 1, 0);
     await fh.close();
-    expectError(await scrydon(['push', 'fault.pack:1', `${registry.host}/fault/smallbad:1`, '--plain-http'], { home: h }), 'digest_mismatch');
-    assert.equal((await fetch(`http://${registry.host}/v2/fault/smallbad/manifests/1`, { method: 'HEAD' })).status, 404);
+    expectError(
+      await scrydon(['push', 'fault.pack:1', `${registry.host}/fault/smallbad:1`, '--plain-http'], { home: h }),
+      'digest_mismatch',
+    );
+    assert.equal(
+      (await fetch(`http://${registry.host}/v2/fault/smallbad/manifests/1`, { method: 'HEAD' })).status,
+      404,
+    );
   });
 
   test('what lands locally is still hashed here: save and copy to oci: refuse the flipped byte, writing nothing', async () => {
@@ -206,7 +262,10 @@ describe('pushing a damaged store', () => {
 
   test('a truncated blob: size_mismatch before the upload is closed, nothing is tagged', async () => {
     const h = await damagedCopy((blob) => truncate(blob, BIG - 100));
-    expectError(await scrydon(['push', 'fault.pack:1', `${registry.host}/fault/short:1`, '--plain-http'], { home: h }), 'size_mismatch');
+    expectError(
+      await scrydon(['push', 'fault.pack:1', `${registry.host}/fault/short:1`, '--plain-http'], { home: h }),
+      'size_mismatch',
+    );
     const head = await fetch(`http://${registry.host}/v2/fault/short/manifests/1`, { method: 'HEAD' });
     assert.equal(head.status, 404);
   });
@@ -227,7 +286,9 @@ describe('redirects and upload locations', () => {
     const port = typeof addr === 'object' && addr ? addr.port : 0;
     const p = await proxy({
       respond: (req) =>
-        req.method === 'GET' && req.url?.includes(bigLayer()) ? { status: 307, headers: { location: `http://127.0.0.1:${port}/bucket/${bigLayer()}?sig=abc` } } : undefined,
+        req.method === 'GET' && req.url?.includes(bigLayer())
+          ? { status: 307, headers: { location: `http://127.0.0.1:${port}/bucket/${bigLayer()}?sig=abc` } }
+          : undefined,
     });
     const h = await tempDir();
     // a bearer-looking credential is sent to the registry; it must not reach the storage host
@@ -238,8 +299,16 @@ describe('redirects and upload locations', () => {
   });
 
   test('an upload Location on another origin is refused', async () => {
-    const p = await proxy({ respond: (req) => (req.method === 'POST' && req.url?.includes('/blobs/uploads/') ? { status: 202, headers: { location: 'http://127.0.0.1:9/steal' } } : undefined) });
-    const r = expectError(await scrydon(['push', 'fault.pack:1', `${p.host}/elsewhere/pack:1`, '--plain-http'], { home: src }), 'registry_error');
+    const p = await proxy({
+      respond: (req) =>
+        req.method === 'POST' && req.url?.includes('/blobs/uploads/')
+          ? { status: 202, headers: { location: 'http://127.0.0.1:9/steal' } }
+          : undefined,
+    });
+    const r = expectError(
+      await scrydon(['push', 'fault.pack:1', `${p.host}/elsewhere/pack:1`, '--plain-http'], { home: src }),
+      'registry_error',
+    );
     assert.match(r.stderr, /another origin/);
   });
 });
@@ -248,14 +317,22 @@ describe('TLS', () => {
   test('a self-signed registry: tls_error by default; --ca-file or --insecure reach it', async () => {
     const tls = await startRegistry({ kind: 'none' }, { tls: true });
     closers.push(() => tls.stop());
-    const e = expectError(await scrydon(['push', 'fault.pack:1', `${tls.host}/tls/pack:1`], { home: src }), 'tls_error');
+    const e = expectError(
+      await scrydon(['push', 'fault.pack:1', `${tls.host}/tls/pack:1`], { home: src }),
+      'tls_error',
+    );
     assert.match(e.stderr, /--ca-file/);
     await ok(['push', 'fault.pack:1', `${tls.host}/tls/pack:1`, '--ca-file', tls.certFile ?? ''], { home: src });
     await ok(['pull', `${tls.host}/tls/pack:1`, '--insecure'], { home: await tempDir() });
     const cfgHome = await tempDir();
-    await writeFile(join(cfgHome, 'registries.yaml'), `registries:\n  "${tls.host}":\n    caFile: ${tls.certFile ?? ''}\n`);
+    await writeFile(
+      join(cfgHome, 'registries.yaml'),
+      `registries:\n  "${tls.host}":\n    caFile: ${tls.certFile ?? ''}\n`,
+    );
     await ok(['pull', `${tls.host}/tls/pack:1`], { home: cfgHome });
-    expectError(await scrydon(['pull', `${tls.host}/tls/pack:1`, '--plain-http'], { home: await tempDir() }), 'tls_error');
+    expectError(
+      await scrydon(['pull', `${tls.host}/tls/pack:1`, '--plain-http'], { home: await tempDir() }),
+      'tls_error',
+    );
   });
 });
-

@@ -54,7 +54,12 @@ async function imageLayout(): Promise<{ path: string; digest: string }> {
   const layerTar = await tarOf({ 'hello.txt': 'hello from an image\n' });
   const layerGz = gzipSync(layerTar);
   const layer = descriptorOf('application/vnd.oci.image.layer.v1.tar+gzip', layerGz);
-  const config = encodeJson({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [sha256(layerTar)] } });
+  const config = encodeJson({
+    architecture: 'amd64',
+    os: 'linux',
+    config: {},
+    rootfs: { type: 'layers', diff_ids: [sha256(layerTar)] },
+  });
   const configD = descriptorOf(MediaType.ociConfig, config);
   const manifest = encodeJson({ schemaVersion: 2, mediaType: MediaType.ociManifest, config: configD, layers: [layer] });
   const m = descriptorOf(MediaType.ociManifest, manifest);
@@ -69,14 +74,23 @@ async function imageLayout(): Promise<{ path: string; digest: string }> {
 async function orasStyleLayout(): Promise<{ path: string; digest: string }> {
   const h = await tempDir();
   await ok(['build', join(FIXTURES, 'packs', 'acme-fraud')], { home: h });
-  const built = JSON.parse(await readFile(join(h, 'catalog', 'index.json'), 'utf8')) as { manifests: Array<{ digest: string }> };
-  const packManifest = JSON.parse(await readFile(join(h, 'catalog', 'blobs', 'sha256', (built.manifests[0]?.digest ?? '').slice(7)), 'utf8')) as { layers: Descriptor[] };
+  const built = JSON.parse(await readFile(join(h, 'catalog', 'index.json'), 'utf8')) as {
+    manifests: Array<{ digest: string }>;
+  };
+  const packManifest = JSON.parse(
+    await readFile(join(h, 'catalog', 'blobs', 'sha256', (built.manifests[0]?.digest ?? '').slice(7)), 'utf8'),
+  ) as { layers: Descriptor[] };
   const packLayer = packManifest.layers[0] as Descriptor;
   const layerBytes = await readFile(join(h, 'catalog', 'blobs', 'sha256', packLayer.digest.slice(7)));
   const path = join(await tempDir(), 'oras');
   const dir = await LayoutDir.open(path);
   const empty = descriptorOf(MediaType.ociEmpty, EMPTY_JSON);
-  const layer: Descriptor = { mediaType: MediaType.packLayer, digest: packLayer.digest, size: packLayer.size, annotations: { 'org.opencontainers.image.title': 'acme-fraud.tar.gz' } };
+  const layer: Descriptor = {
+    mediaType: MediaType.packLayer,
+    digest: packLayer.digest,
+    size: packLayer.size,
+    annotations: { 'org.opencontainers.image.title': 'acme-fraud.tar.gz' },
+  };
   const manifest = encodeJson({
     schemaVersion: 2,
     mediaType: MediaType.ociManifest,
@@ -108,21 +122,39 @@ describe('skopeo interop', { skip }, () => {
     const img = await imageLayout();
     skopeo('copy', '--dest-tls-verify=false', `oci:${img.path}:img`, `docker://${registry.host}/skopeo/img:1`);
     const raw = Buffer.from(skopeo('inspect', '--raw', '--tls-verify=false', `docker://${registry.host}/skopeo/img:1`));
-    const r = await json<{ digest: string; mediaType: string }>(['pull', `${registry.host}/skopeo/img:1`, '--plain-http'], { home: await tempDir() });
+    const r = await json<{ digest: string; mediaType: string }>(
+      ['pull', `${registry.host}/skopeo/img:1`, '--plain-http'],
+      { home: await tempDir() },
+    );
     assert.equal(r.digest, sha256(raw));
     assert.equal(r.digest, img.digest);
   });
 
   test('a Docker schema 2 image (skopeo --format v2s2) is pulled as such', async () => {
     const img = await imageLayout();
-    skopeo('copy', '--dest-tls-verify=false', '--format', 'v2s2', `oci:${img.path}:img`, `docker://${registry.host}/skopeo/docker:1`);
-    const raw = Buffer.from(skopeo('inspect', '--raw', '--tls-verify=false', `docker://${registry.host}/skopeo/docker:1`));
+    skopeo(
+      'copy',
+      '--dest-tls-verify=false',
+      '--format',
+      'v2s2',
+      `oci:${img.path}:img`,
+      `docker://${registry.host}/skopeo/docker:1`,
+    );
+    const raw = Buffer.from(
+      skopeo('inspect', '--raw', '--tls-verify=false', `docker://${registry.host}/skopeo/docker:1`),
+    );
     const h = await tempDir();
-    const r = await json<{ digest: string; mediaType: string }>(['pull', `${registry.host}/skopeo/docker:1`, '--plain-http'], { home: h });
+    const r = await json<{ digest: string; mediaType: string }>(
+      ['pull', `${registry.host}/skopeo/docker:1`, '--plain-http'],
+      { home: h },
+    );
     assert.equal(r.mediaType, MediaType.dockerManifest);
     assert.equal(r.digest, sha256(raw));
     // and back out through scrydon into another repository, unchanged
-    const c = await json<{ digest: string }>(['push', `${registry.host}/skopeo/docker:1`, `${registry.host}/skopeo/docker-again:1`, '--plain-http'], { home: h });
+    const c = await json<{ digest: string }>(
+      ['push', `${registry.host}/skopeo/docker:1`, `${registry.host}/skopeo/docker-again:1`, '--plain-http'],
+      { home: h },
+    );
     assert.equal(c.digest, r.digest);
   });
 
@@ -134,7 +166,9 @@ describe('skopeo interop', { skip }, () => {
     skopeo('copy', '--src-tls-verify=false', `docker://${registry.host}/scrydon/fraud:1.2.0`, `oci:${out}:fraud`);
     const idx = JSON.parse(await readFile(join(out, 'index.json'), 'utf8')) as { manifests: Array<{ digest: string }> };
     assert.equal(idx.manifests[0]?.digest, built.digest);
-    const raw = Buffer.from(skopeo('inspect', '--raw', '--tls-verify=false', `docker://${registry.host}/scrydon/fraud:1.2.0`));
+    const raw = Buffer.from(
+      skopeo('inspect', '--raw', '--tls-verify=false', `docker://${registry.host}/scrydon/fraud:1.2.0`),
+    );
     assert.equal(sha256(raw), built.digest);
   });
 
@@ -142,19 +176,31 @@ describe('skopeo interop', { skip }, () => {
     const oras = await orasStyleLayout();
     skopeo('copy', '--dest-tls-verify=false', `oci:${oras.path}:fraud`, `docker://${registry.host}/oras/fraud:1.2.0`);
     const h = await tempDir();
-    const r = await json<{ digest: string }>(['pull', `${registry.host}/oras/fraud:1.2.0`, '--plain-http'], { home: h });
+    const r = await json<{ digest: string }>(['pull', `${registry.host}/oras/fraud:1.2.0`, '--plain-http'], {
+      home: h,
+    });
     assert.equal(r.digest, oras.digest);
-    const local = await json<{ pack: { packJson: { package: { id: string } }; packJsonSource: string; files: unknown[] } }>(['inspect', `${registry.host}/oras/fraud:1.2.0`], { home: h });
+    const local = await json<{
+      pack: { packJson: { package: { id: string } }; packJsonSource: string; files: unknown[] };
+    }>(['inspect', `${registry.host}/oras/fraud:1.2.0`], { home: h });
     assert.equal(local.pack.packJson.package.id, 'acme.fraud');
     assert.equal(local.pack.packJsonSource, 'layer');
     const empty = await tempDir();
-    const remote = await json<{ digest: string; pack: { packJsonSource: string } }>(['inspect', `docker://${registry.host}/oras/fraud:1.2.0`, '--plain-http'], { home: empty });
+    const remote = await json<{ digest: string; pack: { packJsonSource: string } }>(
+      ['inspect', `docker://${registry.host}/oras/fraud:1.2.0`, '--plain-http'],
+      { home: empty },
+    );
     assert.equal(remote.digest, oras.digest);
     assert.equal(remote.pack.packJsonSource, 'layer');
-    const scrydonPack = await json<{ pack: { packJsonSource: string; files?: unknown[] } }>(['inspect', '--remote', `${registry.host}/scrydon/fraud:1.2.0`, '--plain-http'], { home: empty });
+    const scrydonPack = await json<{ pack: { packJsonSource: string; files?: unknown[] } }>(
+      ['inspect', '--remote', `${registry.host}/scrydon/fraud:1.2.0`, '--plain-http'],
+      { home: empty },
+    );
     assert.equal(scrydonPack.pack.packJsonSource, 'config');
     assert.equal(scrydonPack.pack.files, undefined, 'the layer was not downloaded');
-    const stored = JSON.parse(await readFile(join(empty, 'catalog', 'index.json'), 'utf8').catch(() => '{"manifests":[]}')) as { manifests: unknown[] };
+    const stored = JSON.parse(
+      await readFile(join(empty, 'catalog', 'index.json'), 'utf8').catch(() => '{"manifests":[]}'),
+    ) as { manifests: unknown[] };
     assert.equal(stored.manifests.length, 0, 'a remote inspect stores nothing');
   });
 });

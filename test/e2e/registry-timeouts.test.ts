@@ -36,7 +36,9 @@ before(async () => {
   registry = await startRegistry();
   const src = await tempDir();
   // a small blob (read through node:http) and one over 1 MiB (read by transport/bulk-get.ts)
-  seeded = await seedPack(join(src, 'catalog'), 'slow.pack:1', await tempDir(), { layers: [200 * 1024, 2 * 1024 * 1024] });
+  seeded = await seedPack(join(src, 'catalog'), 'slow.pack:1', await tempDir(), {
+    layers: [200 * 1024, 2 * 1024 * 1024],
+  });
   await ok(['push', 'slow.pack:1', `${registry.host}/slow/pack:1`, '--plain-http'], { home: src });
 });
 
@@ -77,34 +79,46 @@ interface FrontOptions {
 async function front(o: FrontOptions): Promise<string> {
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     if (o.realm && !req.headers.authorization) {
-      res.writeHead(401, { 'www-authenticate': `Bearer realm="${o.realm}",service="front"`, 'content-type': 'application/json' });
+      res.writeHead(401, {
+        'www-authenticate': `Bearer realm="${o.realm}",service="front"`,
+        'content-type': 'application/json',
+      });
       res.end('{"errors":[{"code":"UNAUTHORIZED"}]}');
       return;
     }
-    const up = request({ host: '127.0.0.1', port: registry.port, method: req.method, path: req.url, headers: { ...req.headers, host: registry.host } }, (ur) => {
-      const drip = o.drip?.(req);
-      res.writeHead(ur.statusCode ?? 502, ur.headers);
-      if (!drip) {
-        ur.pipe(res);
-        return;
-      }
-      const parts: Buffer[] = [];
-      ur.on('data', (c: Buffer) => parts.push(c));
-      ur.on('end', () => {
-        const body = Buffer.concat(parts);
-        let at = 0;
-        const timer = setInterval(() => {
-          if (at >= body.byteLength) {
-            clearInterval(timer);
-            res.end();
-            return;
-          }
-          res.write(body.subarray(at, at + drip.bytes));
-          at += drip.bytes;
-        }, drip.everyMs);
-        res.on('close', () => clearInterval(timer));
-      });
-    });
+    const up = request(
+      {
+        host: '127.0.0.1',
+        port: registry.port,
+        method: req.method,
+        path: req.url,
+        headers: { ...req.headers, host: registry.host },
+      },
+      (ur) => {
+        const drip = o.drip?.(req);
+        res.writeHead(ur.statusCode ?? 502, ur.headers);
+        if (!drip) {
+          ur.pipe(res);
+          return;
+        }
+        const parts: Buffer[] = [];
+        ur.on('data', (c: Buffer) => parts.push(c));
+        ur.on('end', () => {
+          const body = Buffer.concat(parts);
+          let at = 0;
+          const timer = setInterval(() => {
+            if (at >= body.byteLength) {
+              clearInterval(timer);
+              res.end();
+              return;
+            }
+            res.write(body.subarray(at, at + drip.bytes));
+            at += drip.bytes;
+          }, drip.everyMs);
+          res.on('close', () => clearInterval(timer));
+        });
+      },
+    );
     up.on('error', () => res.destroy());
     req.pipe(up);
   });
@@ -142,7 +156,10 @@ interface Timed extends RunResult {
 function timed(args: readonly string[], home: string, env: NodeJS.ProcessEnv, capMs: number): Promise<Timed> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: '1', SCRYDON_HOME: home, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: { ...process.env, NO_COLOR: '1', SCRYDON_HOME: home, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let peakKiB = 0;
@@ -163,7 +180,14 @@ function timed(args: readonly string[], home: string, env: NodeJS.ProcessEnv, ca
     child.on('close', (code) => {
       clearInterval(sample);
       clearTimeout(cap);
-      resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), ms: Date.now() - started, peakKiB, killed });
+      resolve({
+        code: code ?? -1,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+        ms: Date.now() - started,
+        peakKiB,
+        killed,
+      });
     });
   });
 }
@@ -172,7 +196,14 @@ function timed(args: readonly string[], home: string, env: NodeJS.ProcessEnv, ca
  * Pulls `ref` into a fresh home, and checks the run was abandoned within `boundMs` with `timeout` naming `host`
  * and `step`, in under 150 MiB, nothing tagged, and no temp file left after the next gc.
  */
-async function abandoned(ref: string, boundMs: number, host: string, step: RegExp, env: NodeJS.ProcessEnv = FAST, extra: readonly string[] = []): Promise<Timed> {
+async function abandoned(
+  ref: string,
+  boundMs: number,
+  host: string,
+  step: RegExp,
+  env: NodeJS.ProcessEnv = FAST,
+  extra: readonly string[] = [],
+): Promise<Timed> {
   const home = await tempDir();
   const r = await timed(['pull', ref, '--plain-http', ...extra], home, env, boundMs + SLACK_MS);
   assert.equal(r.killed, false, `still running ${(boundMs + SLACK_MS) / 1000} s later: not bounded\n${r.stderr}`);
@@ -207,19 +238,43 @@ const isGet = (req: IncomingMessage, part: string): boolean => req.method === 'G
 describe('a registry that drips', () => {
   test('a manifest a few bytes at a time: abandoned within a window and a quarter (a body is not retried)', async (t) => {
     const host = await front({ drip: (req) => (isGet(req, '/manifests/') ? { bytes: 1, everyMs: 250 } : undefined) });
-    figures(t, await abandoned(`${host}/slow/pack:1`, FLOOR_MS, host, /only \d+ bytes in 1 s, below the floor of 1 KiB\/s \(receiving the answer\) while fetching manifest/));
+    figures(
+      t,
+      await abandoned(
+        `${host}/slow/pack:1`,
+        FLOOR_MS,
+        host,
+        /only \d+ bytes in 1 s, below the floor of 1 KiB\/s \(receiving the answer\) while fetching manifest/,
+      ),
+    );
   });
 
   test('a small blob (node:http): abandoned, resumed once, abandoned again', async (t) => {
     const small = seeded.layers[0]?.digest ?? '';
     const host = await front({ drip: (req) => (isGet(req, small) ? { bytes: 4, everyMs: 250 } : undefined) });
-    figures(t, await abandoned(`${host}/slow/pack:1`, 2 * FLOOR_MS + BACKOFF_MS, host, new RegExp(`below the floor .*\\(receiving the answer\\) while fetching blob ${small}.*\\(2 attempts\\)`)));
+    figures(
+      t,
+      await abandoned(
+        `${host}/slow/pack:1`,
+        2 * FLOOR_MS + BACKOFF_MS,
+        host,
+        new RegExp(`below the floor .*\\(receiving the answer\\) while fetching blob ${small}.*\\(2 attempts\\)`),
+      ),
+    );
   });
 
   test('a blob over 1 MiB (bulk-get.ts): abandoned, resumed once, abandoned again', async (t) => {
     const big = seeded.layers[1]?.digest ?? '';
     const host = await front({ drip: (req) => (isGet(req, big) ? { bytes: 4, everyMs: 250 } : undefined) });
-    figures(t, await abandoned(`${host}/slow/pack:1`, 2 * FLOOR_MS + BACKOFF_MS, host, new RegExp(`below the floor .*\\(receiving the answer\\) while fetching blob ${big}.*\\(2 attempts\\)`)));
+    figures(
+      t,
+      await abandoned(
+        `${host}/slow/pack:1`,
+        2 * FLOOR_MS + BACKOFF_MS,
+        host,
+        new RegExp(`below the floor .*\\(receiving the answer\\) while fetching blob ${big}.*\\(2 attempts\\)`),
+      ),
+    );
   });
 });
 
@@ -227,13 +282,29 @@ describe('a token endpoint that stalls', () => {
   test('it accepts the connection and never answers: two idle bounds, not one per retry', async (t) => {
     const token = `127.0.0.1:${await silent()}`;
     const host = await front({ realm: `http://${token}/token` });
-    figures(t, await abandoned(`${host}/slow/pack:1`, 2 * WINDOW_MS + BACKOFF_MS, token, /no data for 1 s \(waiting for the answer\) while getting a token .*\(2 attempts\)/));
+    figures(
+      t,
+      await abandoned(
+        `${host}/slow/pack:1`,
+        2 * WINDOW_MS + BACKOFF_MS,
+        token,
+        /no data for 1 s \(waiting for the answer\) while getting a token .*\(2 attempts\)/,
+      ),
+    );
   });
 
   test('it drips its response head: abandoned by the speed floor', async (t) => {
     const token = `127.0.0.1:${await headDripper()}`;
     const host = await front({ realm: `http://${token}/token` });
-    figures(t, await abandoned(`${host}/slow/pack:1`, 2 * FLOOR_MS + BACKOFF_MS, token, /below the floor .*\(receiving the answer\) while getting a token .*\(2 attempts\)/));
+    figures(
+      t,
+      await abandoned(
+        `${host}/slow/pack:1`,
+        2 * FLOOR_MS + BACKOFF_MS,
+        token,
+        /below the floor .*\(receiving the answer\) while getting a token .*\(2 attempts\)/,
+      ),
+    );
   });
 });
 
@@ -242,19 +313,38 @@ describe('connecting', () => {
     const host = `127.0.0.1:${await silent()}`;
     const home = await tempDir();
     // an idle bound longer than the connect bound, so that the connect bound is the one that ends each attempt
-    const r = await timed(['pull', `${host}/slow/pack:1`], home, { SCRYDON_CONNECT_TIMEOUT: '1s', SCRYDON_IDLE_TIMEOUT: '10s' }, 2 * 1000 + BACKOFF_MS + SLACK_MS);
+    const r = await timed(
+      ['pull', `${host}/slow/pack:1`],
+      home,
+      { SCRYDON_CONNECT_TIMEOUT: '1s', SCRYDON_IDLE_TIMEOUT: '10s' },
+      2 * 1000 + BACKOFF_MS + SLACK_MS,
+    );
     figures(t, r);
     assert.equal(r.killed, false, `not bounded:\n${r.stderr}`);
     expectError(r, 'timeout');
-    assert.match(r.stderr, new RegExp(`${host}: no TLS connection within 1 s \\(connecting\\) while .*\\(2 attempts\\)`));
+    assert.match(
+      r.stderr,
+      new RegExp(`${host}: no TLS connection within 1 s \\(connecting\\) while .*\\(2 attempts\\)`),
+    );
   });
 });
 
 describe('git sources', () => {
-  test('a git server that never answers: git gives up at the speed floor scrydon gives it (curl\'s low-speed limit)', async (t) => {
+  test("a git server that never answers: git gives up at the speed floor scrydon gives it (curl's low-speed limit)", async (t) => {
     const host = `127.0.0.1:${await silent()}`;
     const home = await tempDir();
-    const args = ['source', 'test', 'stalled', '--type', 'git', '--url', `http://${host}/repo.git`, '--plain-http', '--signature-policy', 'unsigned-allowed'];
+    const args = [
+      'source',
+      'test',
+      'stalled',
+      '--type',
+      'git',
+      '--url',
+      `http://${host}/repo.git`,
+      '--plain-http',
+      '--signature-policy',
+      'unsigned-allowed',
+    ];
     // ls-remote is not made: one fetch, one window of curl's check (whole seconds), then git's exit
     const bound = 2 * WINDOW_MS;
     const r = await timed(args, home, FAST, bound + SLACK_MS);
@@ -264,13 +354,31 @@ describe('git sources', () => {
     assert.match(r.stderr, new RegExp(`fetching main from http://${host}/repo.git: .*Operation too slow`));
   });
 
-  test('a reconcile under SCRYDON_TIMEOUT: the run\'s git is ended at the deadline (its helper too), the run recorded as failed', async (t) => {
+  test("a reconcile under SCRYDON_TIMEOUT: the run's git is ended at the deadline (its helper too), the run recorded as failed", async (t) => {
     const host = `127.0.0.1:${await silent()}`;
     const home = await tempDir();
     const file = join(await tempDir(), 'sources.yaml');
-    await writeFile(file, ['apiVersion: scrydon.io/v1', 'kind: SourceList', 'sources:', '  - name: stalled', '    type: git', `    url: http://${host}/repo.git`, '    transport: {plainHttp: true}', '    signaturePolicy: {kind: unsigned-allowed}', ''].join('\n'));
+    await writeFile(
+      file,
+      [
+        'apiVersion: scrydon.io/v1',
+        'kind: SourceList',
+        'sources:',
+        '  - name: stalled',
+        '    type: git',
+        `    url: http://${host}/repo.git`,
+        '    transport: {plainHttp: true}',
+        '    signaturePolicy: {kind: unsigned-allowed}',
+        '',
+      ].join('\n'),
+    );
     // an idle window longer than the deadline: only the deadline can end it
-    const r = await timed(['reconcile', '-f', file, '--json'], home, { SCRYDON_TIMEOUT: '2s', SCRYDON_IDLE_TIMEOUT: '30s' }, 2000 + SLACK_MS);
+    const r = await timed(
+      ['reconcile', '-f', file, '--json'],
+      home,
+      { SCRYDON_TIMEOUT: '2s', SCRYDON_IDLE_TIMEOUT: '30s' },
+      2000 + SLACK_MS,
+    );
     figures(t, r);
     assert.equal(r.killed, false, `not bounded:\n${r.stderr}`);
     assert.equal(r.code, 1);
@@ -288,7 +396,10 @@ describe('the whole-command deadline', () => {
   test('--timeout stops a steady but endless blob, and the staging is discarded', async (t) => {
     const big = seeded.layers[1]?.digest ?? '';
     const host = await front({ drip: (req) => (isGet(req, big) ? steady : undefined) });
-    const r = await abandoned(`${host}/slow/pack:1`, 3000, host, /--timeout 3s ran out while fetching blob/, FAST, ['--timeout', '3s']);
+    const r = await abandoned(`${host}/slow/pack:1`, 3000, host, /--timeout 3s ran out while fetching blob/, FAST, [
+      '--timeout',
+      '3s',
+    ]);
     figures(t, r);
     assert.ok(r.ms >= 3000, 'not before the deadline');
   });
@@ -296,7 +407,13 @@ describe('the whole-command deadline', () => {
   test('SCRYDON_TIMEOUT does the same', async (t) => {
     const small = seeded.layers[0]?.digest ?? '';
     const host = await front({ drip: (req) => (isGet(req, small) ? steady : undefined) });
-    figures(t, await abandoned(`${host}/slow/pack:1`, 3000, host, /SCRYDON_TIMEOUT=3s ran out while fetching blob/, { ...FAST, SCRYDON_TIMEOUT: '3s' }));
+    figures(
+      t,
+      await abandoned(`${host}/slow/pack:1`, 3000, host, /SCRYDON_TIMEOUT=3s ran out while fetching blob/, {
+        ...FAST,
+        SCRYDON_TIMEOUT: '3s',
+      }),
+    );
   });
 
   test('an invalid deadline is a usage error', async () => {

@@ -39,7 +39,10 @@ async function index(h: string): Promise<IndexJson> {
   return JSON.parse(await readFile(join(h, 'catalog', 'index.json'), 'utf8')) as IndexJson;
 }
 
-async function registryGet(path: string, accept = 'application/vnd.oci.image.index.v1+json'): Promise<{ status: number; body: string }> {
+async function registryGet(
+  path: string,
+  accept = 'application/vnd.oci.image.index.v1+json',
+): Promise<{ status: number; body: string }> {
   const res = await fetch(`http://${registry.host}${path}`, { headers: { accept } });
   return { status: res.status, body: await res.text() };
 }
@@ -54,7 +57,11 @@ before(async () => {
   const store = await json<Array<{ ref: string; digest: string; mediaType?: string; size?: number }>>(['ls'], { home });
   const entry = store.find((e) => e.digest === packDigest);
   assert.ok(entry, 'the built pack is listed');
-  const sig = await seedReferrer(join(home, 'catalog'), { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: packDigest as `sha256:${string}`, size: (await readFile(join(home, 'catalog', 'blobs', 'sha256', packDigest.slice(7)))).byteLength });
+  const sig = await seedReferrer(join(home, 'catalog'), {
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    digest: packDigest as `sha256:${string}`,
+    size: (await readFile(join(home, 'catalog', 'blobs', 'sha256', packDigest.slice(7)))).byteLength,
+  });
   sigDigest = sig.digest;
 });
 
@@ -67,12 +74,17 @@ after(async () => {
 describe('push', () => {
   test('pushes a pack and its signature; the fallback index names the signature', async () => {
     proxy.reset();
-    const r = await json<TransferJson>(['push', 'acme.fraud:1.2.0', `${reg}/acme/fraud:1.2.0`, '--plain-http'], { home });
+    const r = await json<TransferJson>(['push', 'acme.fraud:1.2.0', `${reg}/acme/fraud:1.2.0`, '--plain-http'], {
+      home,
+    });
     assert.equal(r.digest, packDigest);
     assert.equal(r.referrers, 1);
     const puts = proxy.requests.filter((q) => q.method === 'PUT').map((q) => q.path);
     const at = (digest: string): number => puts.findIndex((p) => p.endsWith(`/manifests/${digest}`));
-    assert.ok(at(packDigest) >= 0 && at(sigDigest) > at(packDigest), `the signature goes up after what it signs: ${puts.join(', ')}`);
+    assert.ok(
+      at(packDigest) >= 0 && at(sigDigest) > at(packDigest),
+      `the signature goes up after what it signs: ${puts.join(', ')}`,
+    );
     assert.ok(r.copied >= 4, `manifest, config, layer, signature manifest… copied (${r.copied})`);
     const m = await registryGet('/v2/acme/fraud/manifests/1.2.0', 'application/vnd.oci.image.manifest.v1+json');
     assert.equal(m.status, 200);
@@ -80,12 +92,17 @@ describe('push', () => {
     assert.equal(fallback.status, 200, 'distribution 2.8 has no referrers API: the tag schema index was written');
     const idx = JSON.parse(fallback.body) as IndexJson & { mediaType: string };
     assert.equal(idx.mediaType, 'application/vnd.oci.image.index.v1+json');
-    assert.deepEqual(idx.manifests.map((d) => d.digest), [sigDigest]);
+    assert.deepEqual(
+      idx.manifests.map((d) => d.digest),
+      [sigDigest],
+    );
   });
 
   test('pushing again sends no blob: each is found by HEAD', async () => {
     proxy.reset();
-    const r = await json<TransferJson>(['push', 'acme.fraud:1.2.0', `${reg}/acme/fraud:1.2.0`, '--plain-http'], { home });
+    const r = await json<TransferJson>(['push', 'acme.fraud:1.2.0', `${reg}/acme/fraud:1.2.0`, '--plain-http'], {
+      home,
+    });
     assert.equal(r.copied, 0);
     assert.equal(proxy.count('PUT', /\/blobs\/uploads\//), 0);
     assert.equal(proxy.count('PATCH', /./), 0);
@@ -113,8 +130,16 @@ describe('pull', () => {
     assert.equal(r.tag, `${reg}/acme/fraud:1.2.0`);
     assert.equal(r.referrers, 1);
     const idx = await index(home2);
-    assert.ok(idx.manifests.some((m) => m.annotations?.['org.opencontainers.image.ref.name'] === `${reg}/acme/fraud:1.2.0` && m.digest === packDigest));
-    assert.ok(idx.manifests.some((m) => m.digest === sigDigest && m.annotations?.['io.scrydon.subject'] === packDigest), 'the signature is kept as a referrer');
+    assert.ok(
+      idx.manifests.some(
+        (m) =>
+          m.annotations?.['org.opencontainers.image.ref.name'] === `${reg}/acme/fraud:1.2.0` && m.digest === packDigest,
+      ),
+    );
+    assert.ok(
+      idx.manifests.some((m) => m.digest === sigDigest && m.annotations?.['io.scrydon.subject'] === packDigest),
+      'the signature is kept as a referrer',
+    );
     const ls = await json<Array<{ ref: string }>>(['ls'], { home: home2 });
     assert.ok(ls.some((e) => e.ref === `${reg}/acme/fraud:1.2.0`));
   });
@@ -136,7 +161,10 @@ describe('pull', () => {
     assert.equal(r.digest, packDigest);
     assert.equal(r.tag, `${reg}/acme/fraud@${packDigest}`);
     const ls = await json<Array<{ ref: string }>>(['ls'], { home: h });
-    assert.deepEqual(ls.map((e) => e.ref), [`${reg}/acme/fraud@${packDigest}`]);
+    assert.deepEqual(
+      ls.map((e) => e.ref),
+      [`${reg}/acme/fraud@${packDigest}`],
+    );
     await ok(['inspect', `${reg}/acme/fraud@${packDigest}`], { home: h });
     await ok(['rm', `${reg}/acme/fraud@${packDigest}`], { home: h });
     assert.deepEqual(await json<unknown[]>(['ls'], { home: h }), []);
@@ -150,8 +178,13 @@ describe('pull', () => {
 
   test('--referrers api fails clearly on a registry without the API; tag reads the tag schema', async () => {
     const h = await tempDir();
-    expectError(await scrydon(['pull', `${reg}/acme/fraud:1.2.0`, '--plain-http', '--referrers', 'api'], { home: h }), 'referrers_unsupported');
-    const r = await json<TransferJson>(['pull', `${reg}/acme/fraud:1.2.0`, '--plain-http', '--referrers', 'tag'], { home: h });
+    expectError(
+      await scrydon(['pull', `${reg}/acme/fraud:1.2.0`, '--plain-http', '--referrers', 'api'], { home: h }),
+      'referrers_unsupported',
+    );
+    const r = await json<TransferJson>(['pull', `${reg}/acme/fraud:1.2.0`, '--plain-http', '--referrers', 'tag'], {
+      home: h,
+    });
     assert.equal(r.referrers, 1);
   });
 });
@@ -162,13 +195,27 @@ describe('large blobs and concurrency', () => {
     const work = await tempDir();
     const seeded = await seedPack(join(h, 'catalog'), 'big.pack:1', work, { layers: [12 * 1024 * 1024, 1000] });
     proxy.reset();
-    const up = await json<TransferJson>(['push', 'big.pack:1', `${reg}/big/pack:1`, '--plain-http', '--concurrency', '1'], { home: h });
+    const up = await json<TransferJson>(
+      ['push', 'big.pack:1', `${reg}/big/pack:1`, '--plain-http', '--concurrency', '1'],
+      { home: h },
+    );
     assert.equal(up.digest, seeded.manifest.digest);
     assert.equal(proxy.count('PATCH', /./), 0, 'no chunked upload');
-    assert.equal(proxy.count('PUT', /\/blobs\/uploads\/.*digest=sha256/), 3, 'config, layers: one PUT each, with the digest');
+    assert.equal(
+      proxy.count('PUT', /\/blobs\/uploads\/.*digest=sha256/),
+      3,
+      'config, layers: one PUT each, with the digest',
+    );
     // nothing follows this root (no signature): it goes up once, with its tag, last (as oras and crane push)
-    assert.deepEqual(proxy.requests.filter((q) => q.method === 'PUT' && q.path.includes('/manifests/')).map((q) => q.path), ['/v2/big/pack/manifests/1']);
-    assert.equal(proxy.requests[proxy.requests.length - 1]?.path, '/v2/big/pack/manifests/1', 'the tag is the last request');
+    assert.deepEqual(
+      proxy.requests.filter((q) => q.method === 'PUT' && q.path.includes('/manifests/')).map((q) => q.path),
+      ['/v2/big/pack/manifests/1'],
+    );
+    assert.equal(
+      proxy.requests[proxy.requests.length - 1]?.path,
+      '/v2/big/pack/manifests/1',
+      'the tag is the last request',
+    );
     const h2 = await tempDir();
     const down = await json<TransferJson>(['pull', `${reg}/big/pack:1`, '--plain-http'], { home: h2 });
     assert.equal(down.bytes, seeded.manifest.size + seeded.config.size + 12 * 1024 * 1024 + 1000);
@@ -181,7 +228,10 @@ describe('copy', () => {
   test('registry → registry in one registry mounts the blobs instead of sending them', async () => {
     proxy.reset();
     const h = await tempDir();
-    const r = await json<TransferJson>(['copy', `${reg}/acme/fraud:1.2.0`, `${reg}/mirror/fraud:1.2.0`, '--plain-http'], { home: h });
+    const r = await json<TransferJson>(
+      ['copy', `${reg}/acme/fraud:1.2.0`, `${reg}/mirror/fraud:1.2.0`, '--plain-http'],
+      { home: h },
+    );
     assert.equal(r.digest, packDigest);
     assert.ok(r.mounted >= 2, `config and layer mounted (${r.mounted})`);
     assert.equal(proxy.count('GET', /\/acme\/fraud\/blobs\//), 0, 'no blob bytes were read');
@@ -192,13 +242,17 @@ describe('copy', () => {
   test('registry → OCI layout → store → OCI layout keep the digest', async () => {
     const h = await tempDir();
     const out = join(await tempDir(), 'layout');
-    const a = await json<TransferJson>(['copy', `${reg}/acme/fraud:1.2.0`, `oci:${out}:fraud`, '--plain-http'], { home: h });
+    const a = await json<TransferJson>(['copy', `${reg}/acme/fraud:1.2.0`, `oci:${out}:fraud`, '--plain-http'], {
+      home: h,
+    });
     assert.equal(a.digest, packDigest);
     const layoutIndex = JSON.parse(await readFile(join(out, 'index.json'), 'utf8')) as IndexJson;
     assert.ok(layoutIndex.manifests.some((m) => m.annotations?.['org.opencontainers.image.ref.name'] === 'fraud'));
     const b = await json<TransferJson>(['copy', `oci:${out}:fraud`, 'store:acme.fraud:copied'], { home: h });
     assert.equal(b.digest, packDigest);
-    const c = await json<TransferJson>(['copy', 'acme.fraud:copied', `${reg}/copied/fraud:1`, '--plain-http'], { home: h });
+    const c = await json<TransferJson>(['copy', 'acme.fraud:copied', `${reg}/copied/fraud:1`, '--plain-http'], {
+      home: h,
+    });
     assert.equal(c.digest, packDigest);
     expectError(await scrydon(['copy', `oci:${out}:nope`, 'store:x:1'], { home: h }), 'not_found');
   });
@@ -209,7 +263,10 @@ describe('push --all', () => {
     const h = await tempDir();
     await ok(['build', join(FIXTURES, 'packs', 'acme-fraud')], { home: h });
     await ok(['build', join(FIXTURES, 'packs', 'acme-core')], { home: h });
-    const r = await json<{ entries: Array<{ source: string; target: string; digest: string }> }>(['push', '--all', `${reg}/all`, '--plain-http'], { home: h });
+    const r = await json<{ entries: Array<{ source: string; target: string; digest: string }> }>(
+      ['push', '--all', `${reg}/all`, '--plain-http'],
+      { home: h },
+    );
     assert.equal(r.entries.length, 2);
     for (const e of r.entries) {
       assert.ok(e.target.startsWith(`${reg}/all/`));

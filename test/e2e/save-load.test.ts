@@ -59,7 +59,10 @@ describe('save and load', () => {
       ['save', 'acme.fraud:1.0.0', 'acme.fraud:stable', '-o', file],
       { home: src },
     );
-    assert.deepEqual(saved.refs.map((r) => r.ref), ['acme.fraud:1.0.0', 'acme.fraud:stable']);
+    assert.deepEqual(
+      saved.refs.map((r) => r.ref),
+      ['acme.fraud:1.0.0', 'acme.fraud:stable'],
+    );
     assert.equal(saved.referrers, 1);
     assert.equal(saved.blobs, 4 + 3); // config, 2 layers, manifest + signature manifest, empty config, signature blob
     const dst = await tempDir();
@@ -68,7 +71,8 @@ describe('save and load', () => {
     const idx = await indexOf(dst);
     assert.deepEqual(tagsOf(idx), { 'acme.fraud:1.0.0': v1.manifest.digest, 'acme.fraud:stable': v1.manifest.digest });
     assert.deepEqual(referrerEntries(idx), [[sig, v1.manifest.digest]]);
-    for (const d of [v1.manifest, v1.config, ...v1.layers]) assert.ok((await blobNames(dst)).includes(d.digest.slice(7)));
+    for (const d of [v1.manifest, v1.config, ...v1.layers])
+      assert.ok((await blobNames(dst)).includes(d.digest.slice(7)));
     assert.ok(!(await blobNames(dst)).includes(v2.manifest.digest.slice(7)), 'an unrequested pack was saved');
     assert.deepEqual(await readdir(join(dst, 'catalog', 'ingest')), []);
     // loading again changes nothing but is fine
@@ -85,15 +89,25 @@ describe('save and load', () => {
     const dst = await tempDir();
     const l = await ok(['load', '-i', file], { home: dst });
     assert.match(l.stdout, /loaded acme\.fraud:stable/);
-    assert.deepEqual(Object.keys(tagsOf(await indexOf(dst))).sort(), ['acme.fraud:1.0.0', 'acme.fraud:stable', 'acme.other:2.0.0']);
+    assert.deepEqual(Object.keys(tagsOf(await indexOf(dst))).sort(), [
+      'acme.fraud:1.0.0',
+      'acme.fraud:stable',
+      'acme.other:2.0.0',
+    ]);
   });
 
   it('-o - streams to stdout and load reads stdin', async () => {
     const dst = await tempDir();
     const code = await new Promise<number>((resolve, reject) => {
       const env = { ...process.env, NO_COLOR: '1' };
-      const save = spawn(process.execPath, [BIN, 'save', 'acme.other:2.0.0', '-o', '-'], { env: { ...env, SCRYDON_HOME: src }, stdio: ['ignore', 'pipe', 'inherit'] });
-      const load = spawn(process.execPath, [BIN, 'load'], { env: { ...env, SCRYDON_HOME: dst }, stdio: ['pipe', 'ignore', 'inherit'] });
+      const save = spawn(process.execPath, [BIN, 'save', 'acme.other:2.0.0', '-o', '-'], {
+        env: { ...env, SCRYDON_HOME: src },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      const load = spawn(process.execPath, [BIN, 'load'], {
+        env: { ...env, SCRYDON_HOME: dst },
+        stdio: ['pipe', 'ignore', 'inherit'],
+      });
       save.stdout.pipe(load.stdin);
       save.on('error', reject);
       load.on('error', reject);
@@ -108,7 +122,10 @@ describe('save and load', () => {
     const file = join(work, 'nothing.tar');
     expectError(await scrydon(['save', 'acme.missing:1.0.0', '-o', file], { home: src }), 'not_found');
     await assert.rejects(stat(file));
-    assert.deepEqual((await readdir(work)).filter((n) => n.startsWith('nothing.tar')), []);
+    assert.deepEqual(
+      (await readdir(work)).filter((n) => n.startsWith('nothing.tar')),
+      [],
+    );
     expectError(await scrydon(['save', '-o', file], { home: src }), 'usage', 2);
     expectError(await scrydon(['save', 'acme.other:2.0.0', '-o', '-', '--json'], { home: src }), 'usage', 2);
   });
@@ -156,13 +173,22 @@ describe('save and load', () => {
     await ok(['inventory', '-o', invFile], { home: homeB });
     const inv = JSON.parse(await readFile(invFile, 'utf8')) as { schemaVersion: number; digests: string[] };
     assert.equal(inv.schemaVersion, 1);
-    assert.deepEqual(inv.digests, (await blobNames(homeB)).map((h) => `sha256:${h}`));
+    assert.deepEqual(
+      inv.digests,
+      (await blobNames(homeB)).map((h) => `sha256:${h}`),
+    );
     const invStdout = await json<{ digests: string[] }>(['inventory'], { home: homeB });
     assert.deepEqual(invStdout.digests, inv.digests);
     // 3.1.0 keeps the big layer and adds a small one: the delta carries only what changed
-    const next = await seedPack(join(home1, 'catalog'), 'acme.delta:3.1.0', join(work, 'd'), { layerFiles: base.layerFiles, layers: [2000] });
+    const next = await seedPack(join(home1, 'catalog'), 'acme.delta:3.1.0', join(work, 'd'), {
+      layerFiles: base.layerFiles,
+      layers: [2000],
+    });
     const delta = join(work, 'delta.tar');
-    const saved = await json<{ excluded: number; blobs: number }>(['save', 'acme.delta:3.1.0', '--exclude-inventory', invFile, '-o', delta], { home: home1 });
+    const saved = await json<{ excluded: number; blobs: number }>(
+      ['save', 'acme.delta:3.1.0', '--exclude-inventory', invFile, '-o', delta],
+      { home: home1 },
+    );
     assert.ok(saved.excluded >= 1);
     const fullNext = join(work, 'full-next.tar');
     await ok(['save', 'acme.delta:3.1.0', '-o', fullNext], { home: home1 });
@@ -183,7 +209,10 @@ describe('save and load', () => {
   it('a bad inventory file is refused', async () => {
     const bad = join(work, 'bad-inventory.json');
     await import('node:fs/promises').then((f) => f.writeFile(bad, '{"schemaVersion":1,"digests":["nope"]}'));
-    expectError(await scrydon(['save', 'acme.other:2.0.0', '--exclude-inventory', bad, '-o', join(work, 'x.tar')], { home: src }), 'inventory_invalid');
+    expectError(
+      await scrydon(['save', 'acme.other:2.0.0', '--exclude-inventory', bad, '-o', join(work, 'x.tar')], { home: src }),
+      'inventory_invalid',
+    );
   });
 
   it('stale staging dirs of killed loads are removed; fresh or locked ones are kept', async () => {

@@ -19,14 +19,26 @@ const REG_PW = 'Reg-Pass-w0rd-7f3a91';
 const SRC_PW = 'Src-Cred-5b8e20c4';
 const GIT_PAT = 'glpat-Sweep-Pat-0c6d2e';
 const COSIGN_PW = 'Cosign-Pw-9d1e77aa';
-const WRONG = { reg: 'Wrong-Reg-4411aa', src: 'Wrong-Src-9911bb', pat: 'glpat-Wrong-5533cc', cosign: 'Wrong-Cosign-3321dd' };
+const WRONG = {
+  reg: 'Wrong-Reg-4411aa',
+  src: 'Wrong-Src-9911bb',
+  pat: 'glpat-Wrong-5533cc',
+  cosign: 'Wrong-Cosign-3321dd',
+};
 
 /** Each secret as itself and as an HTTP Basic credential (base64 of user:secret). */
 const FORMS: Array<[string, string]> = [
   ...[REG_PW, SRC_PW, GIT_PAT, COSIGN_PW, ...Object.values(WRONG)].map((s): [string, string] => [s, s]),
-  ...([['alice', REG_PW], ['ci', SRC_PW], ['x-access-token', GIT_PAT], ['alice', WRONG.reg], ['ci', WRONG.src], ['x-access-token', WRONG.pat]] as const).map(
-    ([u, s]): [string, string] => [`base64(${u}:${s})`, Buffer.from(`${u}:${s}`).toString('base64')],
-  ),
+  ...(
+    [
+      ['alice', REG_PW],
+      ['ci', SRC_PW],
+      ['x-access-token', GIT_PAT],
+      ['alice', WRONG.reg],
+      ['ci', WRONG.src],
+      ['x-access-token', WRONG.pat],
+    ] as const
+  ).map(([u, s]): [string, string] => [`base64(${u}:${s})`, Buffer.from(`${u}:${s}`).toString('base64')]),
 ];
 
 function leaks(bytes: Buffer | string): string[] {
@@ -58,7 +70,12 @@ async function run(args: string[], o: RunOptions): Promise<RunResult> {
 }
 
 /** Runs a command plain and with `--debug --json` (a success) or `--debug` (a failure); asserts each exits `code`. */
-async function each(args: string[], o: RunOptions, code = 0, variants: string[][] = code === 0 ? [[], ['--debug', '--json']] : [[], ['--debug']]): Promise<void> {
+async function each(
+  args: string[],
+  o: RunOptions,
+  code = 0,
+  variants: string[][] = code === 0 ? [[], ['--debug', '--json']] : [[], ['--debug']],
+): Promise<void> {
   for (const v of variants) {
     const r = await run([...args, ...v], o);
     assert.equal(r.code, code, `scrydon ${[...args, ...v].join(' ')} exited ${r.code}:\n${r.stderr}${r.stdout}`);
@@ -69,7 +86,10 @@ before(async () => {
   registry = await startRegistry({ kind: 'htpasswd', users: { alice: REG_PW, ci: SRC_PW } });
   const repo = await makeGitRepo('acme');
   await repo.copy(join(FIXTURES, 'packs', 'acme-core'), 'packs/acme-core');
-  await repo.write('scrydon.yaml', 'apiVersion: scrydon.io/v1\nkind: PackCatalog\npacks:\n  - {id: acme.core, version: 1.0.0, artifact: {kind: git-tar, ref: main, path: packs/acme-core}, signature: {kind: none}}\n');
+  await repo.write(
+    'scrydon.yaml',
+    'apiVersion: scrydon.io/v1\nkind: PackCatalog\npacks:\n  - {id: acme.core, version: 1.0.0, artifact: {kind: git-tar, ref: main, path: packs/acme-core}, signature: {kind: none}}\n',
+  );
   repo.commit('catalog');
   repoRoot = join(repo.bare, '..');
   gitServer = await startGitServer(repoRoot, GIT_PAT);
@@ -99,17 +119,58 @@ describe('planted passwords', () => {
     await each(['verify', 'acme.fraud:1.2.0', '--key', join(keys, 'cosign.pub'), '--debug', '--json'], o, 0, [[]]);
 
     // a registry login, used by push, pull and inspect; wrong passwords on the way
-    await each(['login', reg, '--username', 'alice', '--password-stdin', '--plain-http'], { ...o, input: WRONG.reg }, 1);
-    await each(['login', reg, '--username', 'alice', '--password-stdin', '--plain-http', '--debug'], { ...o, input: REG_PW }, 0, [[]]);
-    await each(['push', 'acme.fraud:1.2.0', `${reg}/acme/fraud:1.2.0`, '--plain-http', '--debug', '--json'], o, 0, [[]]);
+    await each(
+      ['login', reg, '--username', 'alice', '--password-stdin', '--plain-http'],
+      { ...o, input: WRONG.reg },
+      1,
+    );
+    await each(
+      ['login', reg, '--username', 'alice', '--password-stdin', '--plain-http', '--debug'],
+      { ...o, input: REG_PW },
+      0,
+      [[]],
+    );
+    await each(['push', 'acme.fraud:1.2.0', `${reg}/acme/fraud:1.2.0`, '--plain-http', '--debug', '--json'], o, 0, [
+      [],
+    ]);
     await each(['pull', `${reg}/acme/fraud:1.2.0`, '--plain-http'], o);
     await each(['inspect', '--remote', `${reg}/acme/fraud:1.2.0`, '--plain-http', '--debug', '--json'], o, 0, [[]]);
-    await each(['pull', `${reg}/acme/fraud:1.2.0`, '--plain-http', '--username', 'alice', '--password-stdin', '--debug'], { ...o, input: WRONG.reg }, 1, [[]]);
+    await each(
+      ['pull', `${reg}/acme/fraud:1.2.0`, '--plain-http', '--username', 'alice', '--password-stdin', '--debug'],
+      { ...o, input: WRONG.reg },
+      1,
+      [[]],
+    );
 
-    // an OCI source with its own credential (username:token), a git source over smart HTTP with a PAT; wrong ones of each
-    await publishCatalog(reg, 'acme/catalog', 'catalog', `apiVersion: scrydon.io/v1\nkind: PackCatalog\npacks:\n  - {id: acme.fraud, version: 1.2.0, artifact: {kind: oci, ref: "${reg}/acme/fraud:1.2.0"}, signature: {kind: none}}\n`, `alice:${REG_PW}`);
-    const oci = ['--type', 'oci', '--url', `${reg}/acme/catalog`, '--plain-http', '--credential-stdin', '--signature-policy', 'unsigned-allowed'];
-    const git = ['--type', 'git', '--url', `${gitServer.base}/acme.git`, '--plain-http', '--credential-stdin', '--signature-policy', 'unsigned-allowed'];
+    // an OCI source with its own credential (username:token), a git source over smart HTTP with a PAT; wrong ones of
+    // each
+    await publishCatalog(
+      reg,
+      'acme/catalog',
+      'catalog',
+      `apiVersion: scrydon.io/v1\nkind: PackCatalog\npacks:\n  - {id: acme.fraud, version: 1.2.0, artifact: {kind: oci, ref: "${reg}/acme/fraud:1.2.0"}, signature: {kind: none}}\n`,
+      `alice:${REG_PW}`,
+    );
+    const oci = [
+      '--type',
+      'oci',
+      '--url',
+      `${reg}/acme/catalog`,
+      '--plain-http',
+      '--credential-stdin',
+      '--signature-policy',
+      'unsigned-allowed',
+    ];
+    const git = [
+      '--type',
+      'git',
+      '--url',
+      `${gitServer.base}/acme.git`,
+      '--plain-http',
+      '--credential-stdin',
+      '--signature-policy',
+      'unsigned-allowed',
+    ];
     await each(['source', 'add', 'reg', ...oci, '--json'], { ...o, input: `ci:${SRC_PW}` }, 0, [[]]);
     await each(['source', 'add', 'badreg', ...oci], { ...o, input: `ci:${WRONG.src}` }, 0, [[]]);
     await each(['source', 'add', 'gitsrc', ...git], { ...o, input: GIT_PAT }, 0, [[]]);
@@ -129,15 +190,31 @@ describe('planted passwords', () => {
     for (const { what, r } of outputs) for (const l of leaks(r.stdout + r.stderr)) found.push(`${what}: ${l}`);
     const authFile = join(home, 'auth.json');
     assert.equal((await stat(authFile)).mode & 0o777, 0o600);
-    assert.ok(leaks(await readFile(authFile)).length > 0, 'the sweep does not find the secrets even where they are kept');
+    assert.ok(
+      leaks(await readFile(authFile)).length > 0,
+      'the sweep does not find the secrets even where they are kept',
+    );
     const files = [...(await filesUnder(home)).filter((f) => f !== authFile), ...(await filesUnder(keys)), archive];
     for (const f of files) for (const l of leaks(await readFile(f))) found.push(`${f}: ${l}`);
     assert.deepEqual(found, []);
     // the sweep looked where it meant to: the runs were recorded, the sources registered, the pack installed
     const names = files.map((f) => f.slice(home.length));
-    for (const expected of ['/sources.yaml', '/state/reg/runs.jsonl', '/state/gitsrc/runs.jsonl', '/state/badgit/runs.jsonl', '/packs/installed.json', '/catalog/index.json']) {
-      assert.ok(names.includes(expected), `${expected} was not written (names: ${names.filter((n) => !n.startsWith('/catalog/blobs')).join(', ')})`);
+    for (const expected of [
+      '/sources.yaml',
+      '/state/reg/runs.jsonl',
+      '/state/gitsrc/runs.jsonl',
+      '/state/badgit/runs.jsonl',
+      '/packs/installed.json',
+      '/catalog/index.json',
+    ]) {
+      assert.ok(
+        names.includes(expected),
+        `${expected} was not written (names: ${names.filter((n) => !n.startsWith('/catalog/blobs')).join(', ')})`,
+      );
     }
-    assert.ok(names.some((n) => n.startsWith('/cache/git/')), 'the git cache was not written');
+    assert.ok(
+      names.some((n) => n.startsWith('/cache/git/')),
+      'the git cache was not written',
+    );
   });
 });

@@ -15,7 +15,8 @@ import { seedPack } from '../helpers/seed-store.js';
  * without auth, a taken port, and graceful shutdown on SIGTERM and SIGINT.
  */
 
-const skip = (!have('skopeo') || !have('htpasswd')) && 'skopeo and htpasswd are needed (scripts/test-setup installs them)';
+const skip =
+  (!have('skopeo') || !have('htpasswd')) && 'skopeo and htpasswd are needed (scripts/test-setup installs them)';
 
 function skopeo(...args: string[]): { status: number | null; stderr: string } {
   const r = spawnSync('skopeo', args, { encoding: 'utf8' });
@@ -27,7 +28,9 @@ function errorCode(body: Buffer): string {
 }
 
 /** Starts a GET and hands back the response once its first bytes are in, paused (the server is held on backpressure). */
-function startDownload(url: string): Promise<{ res: IncomingMessage; hash: ReturnType<typeof createHash>; received: () => number }> {
+function startDownload(
+  url: string,
+): Promise<{ res: IncomingMessage; hash: ReturnType<typeof createHash>; received: () => number }> {
   return new Promise((resolve, reject) => {
     const hash = createHash('sha256');
     let n = 0;
@@ -62,23 +65,47 @@ describe('scrydon serve: auth, concurrency, shutdown', { skip }, () => {
     const file = await htpasswdFile({ alice: 'correct horse', bob: 'battery staple' });
     const serve = await startServe(home, ['--htpasswd', file]);
     try {
-      for (const headers of [{}, basic('alice', 'wrong'), basic('carol', 'correct horse'), { authorization: 'Bearer abc' }]) {
+      for (const headers of [
+        {},
+        basic('alice', 'wrong'),
+        basic('carol', 'correct horse'),
+        { authorization: 'Bearer abc' },
+      ]) {
         const r = await http(`${serve.url}/v2/acme.fraud/manifests/1.2.0`, { headers });
         assert.equal(r.status, 401);
         assert.match(String(r.headers['www-authenticate']), /^Basic realm="scrydon"/);
         assert.equal(errorCode(r.body), 'UNAUTHORIZED');
       }
       assert.equal((await http(`${serve.url}/v2/`, { headers: basic('bob', 'battery staple') })).status, 200);
-      assert.equal((await http(`${serve.url}/v2/acme.fraud/manifests/1.2.0`, { headers: basic('alice', 'correct horse') })).status, 200);
+      assert.equal(
+        (await http(`${serve.url}/v2/acme.fraud/manifests/1.2.0`, { headers: basic('alice', 'correct horse') })).status,
+        200,
+      );
       assert.equal((await http(`${serve.url}/api/packs`)).status, 401, 'the API is behind the same login');
       assert.equal((await http(`${serve.url}/`)).status, 401, 'and so is the page');
       assert.equal((await http(`${serve.url}/api/packs`, { headers: basic('alice', 'correct horse') })).status, 200);
 
       const out = join(await tempDir(), 'oci');
-      const refused = skopeo('copy', '-q', '--src-tls-verify=false', '--src-creds', 'alice:wrong', `docker://${serve.host}/acme.fraud:1.2.0`, `oci:${out}:x`);
+      const refused = skopeo(
+        'copy',
+        '-q',
+        '--src-tls-verify=false',
+        '--src-creds',
+        'alice:wrong',
+        `docker://${serve.host}/acme.fraud:1.2.0`,
+        `oci:${out}:x`,
+      );
       assert.notEqual(refused.status, 0);
       assert.match(refused.stderr, /unauthorized|401/i);
-      const copied = skopeo('copy', '-q', '--src-tls-verify=false', '--src-creds', 'alice:correct horse', `docker://${serve.host}/acme.fraud:1.2.0`, `oci:${out}:x`);
+      const copied = skopeo(
+        'copy',
+        '-q',
+        '--src-tls-verify=false',
+        '--src-creds',
+        'alice:correct horse',
+        `docker://${serve.host}/acme.fraud:1.2.0`,
+        `oci:${out}:x`,
+      );
       assert.equal(copied.status, 0, copied.stderr);
 
       const other = await tempDir();
@@ -112,16 +139,27 @@ describe('scrydon serve: auth, concurrency, shutdown', { skip }, () => {
       const dl = await startDownload(`${serve.url}/v2/big.pack/blobs/${layer.digest}`);
       // while the download is held mid-way: other writers change index.json and blobs under the server
       await ok(['load', '-i', archive], { home: h });
-      const tags = JSON.parse((await http(`${serve.url}/v2/acme.core/tags/list`)).body.toString('utf8')) as { tags: string[] };
+      const tags = JSON.parse((await http(`${serve.url}/v2/acme.core/tags/list`)).body.toString('utf8')) as {
+        tags: string[];
+      };
       assert.deepEqual(tags.tags, ['1.0.0'], 'the loaded pack is served at once');
       const many = await Promise.all(
-        Array.from({ length: 16 }, (_, i) => http(`${serve.url}/v2/${i % 2 ? 'acme.core/manifests/1.0.0' : 'big.pack/manifests/1.0.0'}`)),
+        Array.from({ length: 16 }, (_, i) =>
+          http(`${serve.url}/v2/${i % 2 ? 'acme.core/manifests/1.0.0' : 'big.pack/manifests/1.0.0'}`),
+        ),
       );
       assert.deepEqual([...new Set(many.map((r) => r.status))], [200]);
       await ok(['rm', 'big.pack:1.0.0'], { home: h });
       await ok(['gc', '--grace', '0'], { home: h });
-      await assert.rejects(stat(join(h, 'catalog', 'blobs', 'sha256', layer.digest.slice(7))), 'gc deleted the blob file being read');
-      assert.equal((await http(`${serve.url}/v2/big.pack/tags/list`)).status, 404, 'the repository is gone for new requests');
+      await assert.rejects(
+        stat(join(h, 'catalog', 'blobs', 'sha256', layer.digest.slice(7))),
+        'gc deleted the blob file being read',
+      );
+      assert.equal(
+        (await http(`${serve.url}/v2/big.pack/tags/list`)).status,
+        404,
+        'the repository is gone for new requests',
+      );
       const done = new Promise<void>((resolve, reject) => {
         dl.res.on('end', resolve);
         dl.res.on('error', reject);
@@ -142,8 +180,11 @@ describe('scrydon serve: auth, concurrency, shutdown', { skip }, () => {
     assert.ok(layer);
     const serve = await startServe(h);
     try {
-      const results = await Promise.all(Array.from({ length: 24 }, () => http(`${serve.url}/v2/mid.pack/blobs/${layer.digest}`)));
-      for (const r of results) assert.equal(`sha256:${createHash('sha256').update(r.body).digest('hex')}`, layer.digest);
+      const results = await Promise.all(
+        Array.from({ length: 24 }, () => http(`${serve.url}/v2/mid.pack/blobs/${layer.digest}`)),
+      );
+      for (const r of results)
+        assert.equal(`sha256:${createHash('sha256').update(r.body).digest('hex')}`, layer.digest);
     } finally {
       await serve.stop();
     }
@@ -189,4 +230,3 @@ describe('scrydon serve: auth, concurrency, shutdown', { skip }, () => {
     assert.ok(dl.received() < (big.layers[0]?.size ?? 0));
   });
 });
-

@@ -34,7 +34,16 @@ async function withPage(url: string, fn: (page: Page) => Promise<void>): Promise
   const browser = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
     viewport: { width: 1280, height: 900 },
   });
   try {
@@ -52,7 +61,18 @@ async function withPage(url: string, fn: (page: Page) => Promise<void>): Promise
 
 function run(n: number, extra: Partial<RunRecord>): RunRecord {
   const at = new Date(Date.UTC(2025, 5, 1, 12, n)).toISOString();
-  return { runId: `run-${n}`, source: 'prod', trigger: 'watch', startedAt: at, endedAt: at, revision: `sha256:${'c'.repeat(64)}`, outcome: 'success', unsignedAllowed: false, packs: [], ...extra };
+  return {
+    runId: `run-${n}`,
+    source: 'prod',
+    trigger: 'watch',
+    startedAt: at,
+    endedAt: at,
+    revision: `sha256:${'c'.repeat(64)}`,
+    outcome: 'success',
+    unsignedAllowed: false,
+    packs: [],
+    ...extra,
+  };
 }
 
 describe('scrydon serve: the catalog page and /api/', () => {
@@ -83,13 +103,23 @@ describe('scrydon serve: the catalog page and /api/', () => {
     await ok(['sign', `acme.fraud@${v12}`, '--key', join(keys, 'cosign.key')], { home, env });
     await ok(['verify', `acme.fraud@${v12}`, '--key', join(keys, 'cosign.pub')], { home });
     const paths = homePaths(home);
-    await appendRun(paths, run(1, { packs: [{ id: 'acme.fraud', version: '1.2.0', digest: v12, outcome: 'installed' }] }));
+    await appendRun(
+      paths,
+      run(1, { packs: [{ id: 'acme.fraud', version: '1.2.0', digest: v12, outcome: 'installed' }] }),
+    );
     await appendRun(
       paths,
       run(2, {
         outcome: 'failed',
         packs: [
-          { id: 'acme.fraud', version: '1.3.0', digest: v13, outcome: 'failed', code: 'signature_not_found', detail: 'no signature for sha256:…' },
+          {
+            id: 'acme.fraud',
+            version: '1.3.0',
+            digest: v13,
+            outcome: 'failed',
+            code: 'signature_not_found',
+            detail: 'no signature for sha256:…',
+          },
           { id: 'acme.core', version: '1.0.0', outcome: 'unchanged' },
         ],
       }),
@@ -103,10 +133,16 @@ describe('scrydon serve: the catalog page and /api/', () => {
 
   test('/api/packs: versions newest first, digest, size, signature status and install state', async () => {
     const data = await api<CatalogData>(serve, '/api/packs');
-    assert.deepEqual(data.packs.map((p) => p.id), ['acme.core', 'acme.fraud']);
+    assert.deepEqual(
+      data.packs.map((p) => p.id),
+      ['acme.core', 'acme.fraud'],
+    );
     const fraud = data.packs.find((p) => p.id === 'acme.fraud');
     assert.ok(fraud);
-    assert.deepEqual(fraud.versions.map((v) => v.version), ['1.3.0', '1.2.0']);
+    assert.deepEqual(
+      fraud.versions.map((v) => v.version),
+      ['1.3.0', '1.2.0'],
+    );
     const [newer, older] = fraud.versions;
     assert.equal(older?.digest, v12);
     assert.equal(older?.signature.status, 'verified');
@@ -125,8 +161,14 @@ describe('scrydon serve: the catalog page and /api/', () => {
 
   test('/api/runs: per source, newest first, each pack with its outcome and code', async () => {
     const data = await api<{ sources: Array<{ source: string; runs: RunRecord[] }> }>(serve, '/api/runs');
-    assert.deepEqual(data.sources.map((s) => s.source), ['prod']);
-    assert.deepEqual(data.sources[0]?.runs.map((r) => r.runId), ['run-2', 'run-1']);
+    assert.deepEqual(
+      data.sources.map((s) => s.source),
+      ['prod'],
+    );
+    assert.deepEqual(
+      data.sources[0]?.runs.map((r) => r.runId),
+      ['run-2', 'run-1'],
+    );
     assert.equal(data.sources[0]?.runs[0]?.packs[0]?.code, 'signature_not_found');
     const one = await api<{ sources: Array<{ runs: RunRecord[] }> }>(serve, '/api/runs?source=prod&limit=1');
     assert.equal(one.sources[0]?.runs.length, 1);
@@ -134,17 +176,27 @@ describe('scrydon serve: the catalog page and /api/', () => {
   });
 
   test('/api/pack: pack.json and the file list; /api/diff: files added, removed and changed', async () => {
-    const detail = await api<{ digest: string; pack: { packJson: { package: { version: string } }; files: Array<{ path: string }> }; signature: { status: string } }>(
-      serve,
-      `/api/pack?ref=${encodeURIComponent('acme.fraud:1.2.0')}`,
-    );
+    const detail = await api<{
+      digest: string;
+      pack: { packJson: { package: { version: string } }; files: Array<{ path: string }> };
+      signature: { status: string };
+    }>(serve, `/api/pack?ref=${encodeURIComponent('acme.fraud:1.2.0')}`);
     assert.equal(detail.digest, v12);
     assert.equal(detail.pack.packJson.package.version, '1.2.0');
     assert.ok(detail.pack.files.some((f) => f.path === 'workflows/scripts/score.sh'));
     assert.equal(detail.signature.status, 'verified');
-    const diff = await api<PackDiff>(serve, `/api/diff?from=${encodeURIComponent('acme.fraud:1.2.0')}&to=${encodeURIComponent('acme.fraud:1.3.0')}`);
-    assert.deepEqual(diff.added.map((f) => f.path), ['ontology/chargebacks.json', 'process-flows/escalation.yaml']);
-    assert.deepEqual(diff.changed.map((f) => f.path), ['pack.json', 'workflows/scripts/score.sh']);
+    const diff = await api<PackDiff>(
+      serve,
+      `/api/diff?from=${encodeURIComponent('acme.fraud:1.2.0')}&to=${encodeURIComponent('acme.fraud:1.3.0')}`,
+    );
+    assert.deepEqual(
+      diff.added.map((f) => f.path),
+      ['ontology/chargebacks.json', 'process-flows/escalation.yaml'],
+    );
+    assert.deepEqual(
+      diff.changed.map((f) => f.path),
+      ['pack.json', 'workflows/scripts/score.sh'],
+    );
     assert.deepEqual(diff.removed, []);
     assert.ok(diff.unchanged >= 2);
     const mixed = await http(`${serve.url}/api/diff?from=acme.fraud:1.2.0&to=acme.core:1.0.0`);
@@ -157,31 +209,38 @@ describe('scrydon serve: the catalog page and /api/', () => {
     assert.ok('/api/packs' in index.endpoints);
   });
 
-  test('the page in headless Chromium: pack list, a run-history row, detail and diff; a screenshot is kept', { skip: !existsSync(CHROMIUM) && 'Debian chromium is not installed (scripts/test-setup installs it)' }, async () => {
-    await withPage(serve.url, async (page) => {
-      const rows = await page.$$eval('#packs tr.pack-row', (trs) => trs.map((tr) => tr.textContent ?? ''));
-      assert.equal(rows.length, 3);
-      assert.ok(rows.some((r) => r.includes('acme.fraud') && r.includes('1.3.0')));
-      assert.ok(rows.some((r) => r.includes('1.2.0') && r.includes('verified') && r.includes('active')));
-      assert.ok(rows.some((r) => r.includes('acme.core') && r.includes('unsigned')));
-      const run2 = await page.textContent('#runs tr.run-row[data-run="run-2"]');
-      assert.ok(run2?.includes('failed') && run2.includes('signature_not_found') && run2.includes('acme.fraud 1.3.0'), run2 ?? '');
-      await mkdir(ARTIFACTS, { recursive: true });
-      await page.screenshot({ path: join(ARTIFACTS, 'serve-page.png'), fullPage: true });
+  test(
+    'the page in headless Chromium: pack list, a run-history row, detail and diff; a screenshot is kept',
+    { skip: !existsSync(CHROMIUM) && 'Debian chromium is not installed (scripts/test-setup installs it)' },
+    async () => {
+      await withPage(serve.url, async (page) => {
+        const rows = await page.$$eval('#packs tr.pack-row', (trs) => trs.map((tr) => tr.textContent ?? ''));
+        assert.equal(rows.length, 3);
+        assert.ok(rows.some((r) => r.includes('acme.fraud') && r.includes('1.3.0')));
+        assert.ok(rows.some((r) => r.includes('1.2.0') && r.includes('verified') && r.includes('active')));
+        assert.ok(rows.some((r) => r.includes('acme.core') && r.includes('unsigned')));
+        const run2 = await page.textContent('#runs tr.run-row[data-run="run-2"]');
+        assert.ok(
+          run2?.includes('failed') && run2.includes('signature_not_found') && run2.includes('acme.fraud 1.3.0'),
+          run2 ?? '',
+        );
+        await mkdir(ARTIFACTS, { recursive: true });
+        await page.screenshot({ path: join(ARTIFACTS, 'serve-page.png'), fullPage: true });
 
-      await page.click('#packs tr.pack-row[data-ref="acme.fraud:1.3.0"]');
-      await page.waitForSelector('#pack-json');
-      assert.match((await page.textContent('#pack-json')) ?? '', /"version": "1.3.0"/);
-      assert.ok(((await page.textContent('#files')) ?? '').includes('ontology/chargebacks.json'));
-      await page.screenshot({ path: join(ARTIFACTS, 'serve-page-detail.png'), fullPage: true });
-      await page.click('#diff-form button');
-      await page.waitForSelector('#diff-table');
-      const diffText = (await page.textContent('#diff')) ?? '';
-      assert.match(diffText, /1\.2\.0 → 1\.3\.0/);
-      assert.match(diffText, /2 added, 0 removed, 2 changed/);
-      await page.screenshot({ path: join(ARTIFACTS, 'serve-page-diff.png'), fullPage: true });
-    });
-  });
+        await page.click('#packs tr.pack-row[data-ref="acme.fraud:1.3.0"]');
+        await page.waitForSelector('#pack-json');
+        assert.match((await page.textContent('#pack-json')) ?? '', /"version": "1.3.0"/);
+        assert.ok(((await page.textContent('#files')) ?? '').includes('ontology/chargebacks.json'));
+        await page.screenshot({ path: join(ARTIFACTS, 'serve-page-detail.png'), fullPage: true });
+        await page.click('#diff-form button');
+        await page.waitForSelector('#diff-table');
+        const diffText = (await page.textContent('#diff')) ?? '';
+        assert.match(diffText, /1\.2\.0 → 1\.3\.0/);
+        assert.match(diffText, /2 added, 0 removed, 2 changed/);
+        await page.screenshot({ path: join(ARTIFACTS, 'serve-page-diff.png'), fullPage: true });
+      });
+    },
+  );
 });
 
 describe('scrydon serve: the run history of a real reconcile', () => {
@@ -220,23 +279,39 @@ describe('scrydon serve: the run history of a real reconcile', () => {
 
   test('a git source reconciled by the CLI: its run, per pack outcome and code, in /api/runs and /api/packs', async () => {
     const data = await api<{ sources: Array<{ source: string; runs: RunRecord[] }> }>(serve, '/api/runs');
-    assert.deepEqual(data.sources.map((s) => s.source), ['lab']);
+    assert.deepEqual(
+      data.sources.map((s) => s.source),
+      ['lab'],
+    );
     const shown = data.sources[0]?.runs[0];
     assert.equal(shown?.runId, run.runId);
     assert.equal(shown?.outcome, 'failed');
     assert.equal(shown?.unsignedAllowed, true);
-    assert.deepEqual(shown?.packs.map((p) => [p.id, p.outcome, p.code ?? null]), [['acme.core', 'installed', null], ['acme.gone', 'failed', 'fetch_failed']]);
+    assert.deepEqual(
+      shown?.packs.map((p) => [p.id, p.outcome, p.code ?? null]),
+      [
+        ['acme.core', 'installed', null],
+        ['acme.gone', 'failed', 'fetch_failed'],
+      ],
+    );
     const packs = await api<CatalogData>(serve, '/api/packs');
     assert.equal(packs.packs.find((p) => p.id === 'acme.core')?.installed?.status, 'pending-review');
   });
 
-  test('the same run as a row of the page in headless Chromium', { skip: !existsSync(CHROMIUM) && 'Debian chromium is not installed (scripts/test-setup installs it)' }, async () => {
-    await withPage(serve.url, async (page) => {
-      const row = await page.textContent(`#runs tr.run-row[data-run="${run.runId}"]`);
-      assert.ok(row?.includes('failed') && row.includes('fetch_failed') && row.includes('acme.gone 2.0.0'), row ?? '');
-      assert.ok(((await page.textContent('#packs')) ?? '').includes('pending-review'));
-      await mkdir(ARTIFACTS, { recursive: true });
-      await page.screenshot({ path: join(ARTIFACTS, 'serve-page-reconcile.png'), fullPage: true });
-    });
-  });
+  test(
+    'the same run as a row of the page in headless Chromium',
+    { skip: !existsSync(CHROMIUM) && 'Debian chromium is not installed (scripts/test-setup installs it)' },
+    async () => {
+      await withPage(serve.url, async (page) => {
+        const row = await page.textContent(`#runs tr.run-row[data-run="${run.runId}"]`);
+        assert.ok(
+          row?.includes('failed') && row.includes('fetch_failed') && row.includes('acme.gone 2.0.0'),
+          row ?? '',
+        );
+        assert.ok(((await page.textContent('#packs')) ?? '').includes('pending-review'));
+        await mkdir(ARTIFACTS, { recursive: true });
+        await page.screenshot({ path: join(ARTIFACTS, 'serve-page-reconcile.png'), fullPage: true });
+      });
+    },
+  );
 });

@@ -27,7 +27,8 @@ describe('scrydon pulls from another scrydon serve, signatures included, and ver
   before(async () => {
     server = await tempDir();
     keys = await tempDir();
-    digest = (await json<{ digest: string }>(['build', join(FIXTURES, 'packs', 'acme-fraud')], { home: server })).digest;
+    digest = (await json<{ digest: string }>(['build', join(FIXTURES, 'packs', 'acme-fraud')], { home: server }))
+      .digest;
     await ok(['key', 'generate', '--dir', keys], { home: server, env });
     await ok(['sign', `acme.fraud@${digest}`, '--key', join(keys, 'cosign.key')], { home: server, env });
     core = (await json<{ digest: string }>(['build', join(FIXTURES, 'packs', 'acme-core')], { home: server })).digest;
@@ -55,10 +56,16 @@ describe('scrydon pulls from another scrydon serve, signatures included, and ver
     type Verified = { digest: string; verified: Array<{ format: string; signer: { kind: string } }> };
     const v1 = await json<Verified>(['verify', fraud, '--key', join(keys, 'cosign.pub')], { home: client });
     assert.equal(v1.digest, digest);
-    assert.deepEqual(v1.verified.map((v) => [v.format, v.signer.kind]), [['bundle', 'key']]);
+    assert.deepEqual(
+      v1.verified.map((v) => [v.format, v.signer.kind]),
+      [['bundle', 'key']],
+    );
     const v2 = await json<Verified>(['verify', coreRef, '--key', join(keys, 'cosign.pub')], { home: client });
     assert.equal(v2.digest, core);
-    assert.deepEqual(v2.verified.map((v) => [v.format, v.signer.kind]), [['legacy', 'key']]);
+    assert.deepEqual(
+      v2.verified.map((v) => [v.format, v.signer.kind]),
+      [['legacy', 'key']],
+    );
 
     const stranger = await tempDir();
     await ok(['key', 'generate', '--dir', stranger], { home: client, env });
@@ -70,11 +77,15 @@ describe('scrydon pulls from another scrydon serve, signatures included, and ver
   test('the serving side shows the pack as signed but not verified until it verifies it itself', async () => {
     const again = await startServe(server);
     try {
-      const before = JSON.parse((await http(`${again.url}/api/packs`)).body.toString('utf8')) as { packs: Array<{ versions: Array<{ signature: { status: string; signatures?: number } }> }> };
+      const before = JSON.parse((await http(`${again.url}/api/packs`)).body.toString('utf8')) as {
+        packs: Array<{ versions: Array<{ signature: { status: string; signatures?: number } }> }>;
+      };
       assert.equal(before.packs[1]?.versions[0]?.signature.status, 'unverified');
       assert.equal(before.packs[1]?.versions[0]?.signature.signatures, 1);
       await ok(['verify', `acme.fraud@${digest}`, '--key', join(keys, 'cosign.pub')], { home: server });
-      const after = JSON.parse((await http(`${again.url}/api/packs`)).body.toString('utf8')) as { packs: Array<{ versions: Array<{ signature: { status: string; signers: string[] } }> }> };
+      const after = JSON.parse((await http(`${again.url}/api/packs`)).body.toString('utf8')) as {
+        packs: Array<{ versions: Array<{ signature: { status: string; signers: string[] } }> }>;
+      };
       assert.equal(after.packs[1]?.versions[0]?.signature.status, 'verified');
       assert.match(after.packs[1]?.versions[0]?.signature.signers[0] ?? '', /^key sha256:/);
     } finally {

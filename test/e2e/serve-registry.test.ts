@@ -5,7 +5,15 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Descriptor } from '../../src/oci/descriptor.js';
 import { cleanupTemps, FIXTURES, have, json, ok, tempDir } from '../helpers/cli.js';
-import { http, seedImage, seedSbomReferrer, selfSignedCert, sha256, startServe, type RunningServe } from '../helpers/serve.js';
+import {
+  http,
+  seedImage,
+  seedSbomReferrer,
+  selfSignedCert,
+  sha256,
+  startServe,
+  type RunningServe,
+} from '../helpers/serve.js';
 
 /**
  * `scrydon serve` as a registry, driven by real clients: skopeo copies a pack, an image and a registry-named
@@ -62,8 +70,20 @@ describe('scrydon serve: the store as an OCI registry', { skip }, () => {
     const out = join(await tempDir(), 'oci');
     skopeo('copy', '-q', '--src-tls-verify=false', `docker://${serve.host}/acme.fraud:1.2.0`, `oci:${out}:pack`);
     skopeo('copy', '-q', '--src-tls-verify=false', `docker://${serve.host}/acme/tools:1.0`, `oci:${out}:image`);
-    skopeo('copy', '-q', '--src-tls-verify=false', `docker://${serve.host}/ghcr.io/acme/fraud:1.2.0`, `oci:${out}:ghcr`);
-    skopeo('copy', '-q', '--src-tls-verify=false', `docker://${serve.host}/registry.local_5000/mirror/fraud:1.2.0`, `oci:${out}:mirror`);
+    skopeo(
+      'copy',
+      '-q',
+      '--src-tls-verify=false',
+      `docker://${serve.host}/ghcr.io/acme/fraud:1.2.0`,
+      `oci:${out}:ghcr`,
+    );
+    skopeo(
+      'copy',
+      '-q',
+      '--src-tls-verify=false',
+      `docker://${serve.host}/registry.local_5000/mirror/fraud:1.2.0`,
+      `oci:${out}:mirror`,
+    );
     assert.equal(await layoutDigest(out, 'pack'), pack.digest);
     assert.equal(await layoutDigest(out, 'image'), image.manifest.digest);
     assert.equal(await layoutDigest(out, 'ghcr'), pack.digest);
@@ -71,10 +91,15 @@ describe('scrydon serve: the store as an OCI registry', { skip }, () => {
     const layer = await readFile(join(out, 'blobs', 'sha256', image.layer.digest.slice(7)));
     assert.equal(sha256(layer), image.layer.digest);
     // an image is an image to skopeo: inspect (not --raw) reads its config
-    const info = JSON.parse(skopeo('inspect', '--tls-verify=false', `docker://${serve.host}/acme/tools:1.0`)) as { Digest: string; Architecture: string };
+    const info = JSON.parse(skopeo('inspect', '--tls-verify=false', `docker://${serve.host}/acme/tools:1.0`)) as {
+      Digest: string;
+      Architecture: string;
+    };
     assert.equal(info.Digest, image.manifest.digest);
     assert.equal(info.Architecture, 'amd64');
-    const tags = JSON.parse(skopeo('list-tags', '--tls-verify=false', `docker://${serve.host}/acme.fraud`)) as { Tags: string[] };
+    const tags = JSON.parse(skopeo('list-tags', '--tls-verify=false', `docker://${serve.host}/acme.fraud`)) as {
+      Tags: string[];
+    };
     assert.deepEqual(tags.Tags, ['1.2.0']);
   });
 
@@ -93,7 +118,7 @@ describe('scrydon serve: the store as an OCI registry', { skip }, () => {
     }
   });
 
-  test('GET and HEAD on missing manifests and blobs give the spec\'s errors', async () => {
+  test("GET and HEAD on missing manifests and blobs give the spec's errors", async () => {
     const missing = `sha256:${'0'.repeat(64)}`;
     const cases: Array<[string, number, string]> = [
       [`/v2/acme.fraud/manifests/9.9.9`, 404, 'MANIFEST_UNKNOWN'],
@@ -120,7 +145,9 @@ describe('scrydon serve: the store as an OCI registry', { skip }, () => {
 
   test('manifests by tag and digest, HEAD included, carry type, digest and length', async () => {
     for (const ref of ['1.2.0', pack.digest]) {
-      const get = await http(`${serve.url}/v2/acme.fraud/manifests/${ref}`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } });
+      const get = await http(`${serve.url}/v2/acme.fraud/manifests/${ref}`, {
+        headers: { accept: 'application/vnd.oci.image.manifest.v1+json' },
+      });
       assert.equal(get.status, 200);
       assert.equal(get.headers['content-type'], 'application/vnd.oci.image.manifest.v1+json');
       assert.equal(get.headers['docker-content-digest'], pack.digest);
@@ -146,7 +173,11 @@ describe('scrydon serve: the store as an OCI registry', { skip }, () => {
     }
     const src = join(await tempDir(), 'oci');
     skopeo('copy', '-q', '--src-tls-verify=false', `docker://${serve.host}/acme/tools:1.0`, `oci:${src}:x`);
-    const r = spawnSync('skopeo', ['copy', '-q', '--dest-tls-verify=false', `oci:${src}:x`, `docker://${serve.host}/acme/pushed:1`], { encoding: 'utf8' });
+    const r = spawnSync(
+      'skopeo',
+      ['copy', '-q', '--dest-tls-verify=false', `oci:${src}:x`, `docker://${serve.host}/acme/pushed:1`],
+      { encoding: 'utf8' },
+    );
     assert.notEqual(r.status, 0);
     assert.ok((await http(`${serve.url}/v2/acme/pushed/tags/list`)).status === 404);
   });
@@ -176,7 +207,8 @@ describe('scrydon serve: the store as an OCI registry', { skip }, () => {
   });
 
   test('tags/list and _catalog paginate with n, last and a Link header', async () => {
-    for (const t of ['1.0.1', '1.0.2', '1.0.3', '1.0.4']) await ok(['tag', 'acme.fraud:1.2.0', `acme.fraud:${t}`], { home });
+    for (const t of ['1.0.1', '1.0.2', '1.0.3', '1.0.4'])
+      await ok(['tag', 'acme.fraud:1.2.0', `acme.fraud:${t}`], { home });
     const seen: string[] = [];
     let next: string | undefined = '/v2/acme.fraud/tags/list?n=2';
     let pages = 0;
@@ -192,20 +224,37 @@ describe('scrydon serve: the store as an OCI registry', { skip }, () => {
     }
     assert.deepEqual(seen, ['1.0.1', '1.0.2', '1.0.3', '1.0.4', '1.2.0']);
     assert.equal(pages, 3);
-    const after = JSON.parse((await http(`${serve.url}/v2/acme.fraud/tags/list?last=1.0.3`)).body.toString('utf8')) as { tags: string[] };
+    const after = JSON.parse((await http(`${serve.url}/v2/acme.fraud/tags/list?last=1.0.3`)).body.toString('utf8')) as {
+      tags: string[];
+    };
     assert.deepEqual(after.tags, ['1.0.4', '1.2.0']);
-    const all = JSON.parse((await http(`${serve.url}/v2/_catalog`)).body.toString('utf8')) as { repositories: string[] };
-    assert.deepEqual(all.repositories, ['acme.fraud', 'acme/tools', 'ghcr.io/acme/fraud', 'registry.local_5000/mirror/fraud']);
+    const all = JSON.parse((await http(`${serve.url}/v2/_catalog`)).body.toString('utf8')) as {
+      repositories: string[];
+    };
+    assert.deepEqual(all.repositories, [
+      'acme.fraud',
+      'acme/tools',
+      'ghcr.io/acme/fraud',
+      'registry.local_5000/mirror/fraud',
+    ]);
     const first = await http(`${serve.url}/v2/_catalog?n=1`);
-    assert.deepEqual((JSON.parse(first.body.toString('utf8')) as { repositories: string[] }).repositories, ['acme.fraud']);
+    assert.deepEqual((JSON.parse(first.body.toString('utf8')) as { repositories: string[] }).repositories, [
+      'acme.fraud',
+    ]);
     assert.equal(first.headers.link, '</v2/_catalog?n=1&last=acme.fraud>; rel="next"');
     assert.equal((await http(`${serve.url}/v2/_catalog?n=-1`)).status, 400);
   });
 
   test('the referrers API lists manifests whose subject is the digest, filtered by artifactType', async () => {
-    const subject: Descriptor = { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: pack.digest as Descriptor['digest'], size: 0 };
+    const subject: Descriptor = {
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      digest: pack.digest as Descriptor['digest'],
+      size: 0,
+    };
     subject.size = (await http(`${serve.url}/v2/acme.fraud/manifests/${pack.digest}`)).body.length;
-    const sbom = await seedSbomReferrer(join(home, 'catalog'), subject, 'application/vnd.example.sbom+json', { 'org.example.kind': 'sbom' });
+    const sbom = await seedSbomReferrer(join(home, 'catalog'), subject, 'application/vnd.example.sbom+json', {
+      'org.example.kind': 'sbom',
+    });
     const r = await http(`${serve.url}/v2/acme.fraud/referrers/${pack.digest}`);
     assert.equal(r.status, 200);
     assert.equal(r.headers['content-type'], 'application/vnd.oci.image.index.v1+json');
@@ -215,7 +264,9 @@ describe('scrydon serve: the store as an OCI registry', { skip }, () => {
     assert.ok(hit, 'the referrer is listed');
     assert.equal(hit.artifactType, 'application/vnd.example.sbom+json');
     assert.deepEqual(hit.annotations, { 'org.example.kind': 'sbom' });
-    const filtered = await http(`${serve.url}/v2/acme.fraud/referrers/${pack.digest}?artifactType=application/vnd.other`);
+    const filtered = await http(
+      `${serve.url}/v2/acme.fraud/referrers/${pack.digest}?artifactType=application/vnd.other`,
+    );
     assert.equal(filtered.headers['oci-filters-applied'], 'artifactType');
     assert.deepEqual((JSON.parse(filtered.body.toString('utf8')) as { manifests: unknown[] }).manifests, []);
     const none = await http(`${serve.url}/v2/acme.fraud/referrers/sha256:${'1'.repeat(64)}`);

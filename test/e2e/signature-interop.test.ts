@@ -5,7 +5,13 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { cleanupTemps, expectError, FIXTURES, json, ok, scrydon, tempDir } from '../helpers/cli.js';
-import { INTEROP, newestSignature, readContainersImageSignature, storeContainersImageFixture, storeKeySigned } from '../helpers/cosign-fixtures.js';
+import {
+  INTEROP,
+  newestSignature,
+  readContainersImageSignature,
+  storeContainersImageFixture,
+  storeKeySigned,
+} from '../helpers/cosign-fixtures.js';
 import { fakeSigstore } from '../helpers/sigstore-fixtures.js';
 
 /**
@@ -20,14 +26,22 @@ let work: string;
 let p384Pub: string;
 let p384Fingerprint: string;
 
-type Verified = { verified: Array<{ format: string; signer: { kind: string; fingerprint: string; algorithm: string } }> };
+type Verified = {
+  verified: Array<{ format: string; signer: { kind: string; fingerprint: string; algorithm: string } }>;
+};
 
 before(async () => {
   work = await tempDir();
-  const spki = createPublicKey(createPrivateKey(await readFile(P384_KEY, 'utf8'))).export({ format: 'der', type: 'spki' });
+  const spki = createPublicKey(createPrivateKey(await readFile(P384_KEY, 'utf8'))).export({
+    format: 'der',
+    type: 'spki',
+  });
   p384Fingerprint = `sha256:${createHash('sha256').update(spki).digest('hex')}`;
   p384Pub = join(work, 'p384.pub');
-  await writeFile(p384Pub, createPublicKey({ key: spki, format: 'der', type: 'spki' }).export({ format: 'pem', type: 'spki' }));
+  await writeFile(
+    p384Pub,
+    createPublicKey({ key: spki, format: 'der', type: 'spki' }).export({ format: 'pem', type: 'spki' }),
+  );
 });
 after(cleanupTemps);
 
@@ -36,7 +50,10 @@ after(cleanupTemps);
 
 test('P-384: a legacy .sig as cosign ≤ 2.5 and containers/image sign it (SHA-256) verifies, and as cosign ≥ 2.6 does (SHA-384)', async () => {
   const priv = createPrivateKey(await readFile(P384_KEY, 'utf8'));
-  for (const [hash, algorithm] of [['sha256', 'ecdsa-p384-sha256'], ['sha384', 'ecdsa-p384-sha384']] as const) {
+  for (const [hash, algorithm] of [
+    ['sha256', 'ecdsa-p384-sha256'],
+    ['sha384', 'ecdsa-p384-sha384'],
+  ] as const) {
     const home = await tempDir();
     await storeKeySigned(join(home, 'catalog'), REPO, priv, hash);
     const v = await json<Verified>(['verify', `${REPO}:1`, '--key', p384Pub, '--no-check-content'], { home });
@@ -48,7 +65,10 @@ test('scrydon sign with a P-384 key writes SHA-256 signatures (legacy and bundle
   const home = await tempDir();
   await ok(['build', join(FIXTURES, 'packs', 'acme-fraud')], { home });
   for (const extra of [['--legacy'], []]) {
-    const s = await json<{ signatures: Array<{ signature: string; format: string }> }>(['sign', 'acme.fraud:1.2.0', '--key', P384_KEY, ...extra], { home });
+    const s = await json<{ signatures: Array<{ signature: string; format: string }> }>(
+      ['sign', 'acme.fraud:1.2.0', '--key', P384_KEY, ...extra],
+      { home },
+    );
     const res = s.signatures[0];
     assert.ok(res);
     const { signed, sig } = await newestSignature(join(home, 'catalog'), res.signature);
@@ -62,27 +82,46 @@ test('scrydon sign with a P-384 key writes SHA-256 signatures (legacy and bundle
 });
 
 test('verify --key CERT.pem: a .sig layer carrying another certificate is verified with the given key, as cosign does', async () => {
-  // CERT.pem: a certificate of the signing key, made by openssl; the layer carries a Fulcio-style certificate of another key
+  // CERT.pem: a certificate of the signing key, made by openssl; the layer carries a Fulcio-style certificate of
+  // another key
   const certPem = join(work, 'p384-cert.pem');
-  const r = spawnSync('openssl', ['req', '-new', '-x509', '-key', P384_KEY, '-subj', '/CN=scrydon interop test', '-days', '2', '-out', certPem], { encoding: 'utf8' });
+  const r = spawnSync(
+    'openssl',
+    ['req', '-new', '-x509', '-key', P384_KEY, '-subj', '/CN=scrydon interop test', '-days', '2', '-out', certPem],
+    { encoding: 'utf8' },
+  );
   assert.equal(r.status, 0, r.stderr);
   const other = await (await fakeSigstore()).issue();
   const home = await tempDir();
   const priv = createPrivateKey(await readFile(P384_KEY, 'utf8'));
-  await storeKeySigned(join(home, 'catalog'), REPO, priv, 'sha256', { 'dev.sigstore.cosign/certificate': other.certPem, 'dev.sigstore.cosign/chain': other.rootPem });
+  await storeKeySigned(join(home, 'catalog'), REPO, priv, 'sha256', {
+    'dev.sigstore.cosign/certificate': other.certPem,
+    'dev.sigstore.cosign/chain': other.rootPem,
+  });
   const v = await json<Verified>(['verify', `${REPO}:1`, '--key', certPem, '--no-check-content'], { home });
   assert.equal(v.verified[0]?.format, 'legacy');
-  assert.deepEqual(v.verified[0]?.signer, { kind: 'key', fingerprint: p384Fingerprint, algorithm: 'ecdsa-p384-sha256' });
+  assert.deepEqual(v.verified[0]?.signer, {
+    kind: 'key',
+    fingerprint: p384Fingerprint,
+    algorithm: 'ecdsa-p384-sha256',
+  });
 
   // a real one: containers/image's RSA-4096 signature with a PKI certificate attached, verified with that certificate
   const pkiHome = await tempDir();
   await storeContainersImageFixture(join(pkiHome, 'catalog'), 'dir-img-cosign-pki-valid', 'localhost:5000/test');
-  const pki = await readContainersImageSignature(join(INTEROP, 'containers-image', 'dir-img-cosign-pki-valid', 'signature-1'));
+  const pki = await readContainersImageSignature(
+    join(INTEROP, 'containers-image', 'dir-img-cosign-pki-valid', 'signature-1'),
+  );
   const rsaCert = join(work, 'rsa-cert.pem');
   await writeFile(rsaCert, pki.annotations['dev.sigstore.cosign/certificate'] ?? '');
-  const v2 = await json<Verified>(['verify', 'localhost:5000/test:1', '--key', rsaCert, '--no-check-content'], { home: pkiHome });
+  const v2 = await json<Verified>(['verify', 'localhost:5000/test:1', '--key', rsaCert, '--no-check-content'], {
+    home: pkiHome,
+  });
   assert.equal(v2.verified[0]?.signer.algorithm, 'rsa-pkcs1v15-sha256');
   // another key: the signature is the certificate key's, so the given key is the wrong one
-  const wrong = expectError(await scrydon(['verify', 'localhost:5000/test:1', '--key', p384Pub, '--no-check-content'], { home: pkiHome }), 'key_mismatch');
+  const wrong = expectError(
+    await scrydon(['verify', 'localhost:5000/test:1', '--key', p384Pub, '--no-check-content'], { home: pkiHome }),
+    'key_mismatch',
+  );
   assert.match(wrong.stderr, /signed by the key of the certificate it carries/);
 });

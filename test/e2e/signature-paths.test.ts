@@ -2,7 +2,17 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { cleanupTemps, expectError, FIXTURES, json, ok, scrydon, tempDir, treeHash, type RunOptions } from '../helpers/cli.js';
+import {
+  cleanupTemps,
+  expectError,
+  FIXTURES,
+  json,
+  ok,
+  scrydon,
+  tempDir,
+  treeHash,
+  type RunOptions,
+} from '../helpers/cli.js';
 import { ociCatalog, publishCatalog } from '../helpers/oci-catalog.js';
 import { startRegistry, type RunningRegistry } from '../helpers/registry.js';
 import { http, startServe } from '../helpers/serve.js';
@@ -29,7 +39,11 @@ function verifyArgs(ref: string, ...extra: string[]): string[] {
 
 async function legacyVerified(ref: string, o: RunOptions, ...extra: string[]): Promise<void> {
   const v = await json<{ verified: Array<{ format: string }> }>(verifyArgs(ref, ...extra), o);
-  assert.deepEqual(v.verified.map((s) => s.format), ['legacy'], `${ref}: ${JSON.stringify(v)}`);
+  assert.deepEqual(
+    v.verified.map((s) => s.format),
+    ['legacy'],
+    `${ref}: ${JSON.stringify(v)}`,
+  );
 }
 
 before(async () => {
@@ -53,11 +67,19 @@ describe('copy carries legacy .sig signatures in every direction', () => {
   test('store -> oci: layout -> another store', async () => {
     const layout = join(await tempDir(), 'layout');
     await ok(['copy', 'acme.fraud:1.2.0', `oci:${layout}:fraud`], { home: signed });
-    const names = (JSON.parse(await readFile(join(layout, 'index.json'), 'utf8')) as { manifests: Array<{ annotations?: Record<string, string> }> }).manifests.map((m) => m.annotations?.['org.opencontainers.image.ref.name']);
+    const names = (
+      JSON.parse(await readFile(join(layout, 'index.json'), 'utf8')) as {
+        manifests: Array<{ annotations?: Record<string, string> }>;
+      }
+    ).manifests.map((m) => m.annotations?.['org.opencontainers.image.ref.name']);
     assert.ok(names.includes(`sha256-${digest.slice(7)}.sig`), JSON.stringify(names));
     const home = await tempDir();
     await ok(['copy', `oci:${layout}:fraud`, 'store:copied.fraud:1'], { home });
-    assert.ok((await json<Array<{ ref: string }>>(['ls'], { home })).some((e) => e.ref === `copied.fraud:sha256-${digest.slice(7)}.sig`));
+    assert.ok(
+      (await json<Array<{ ref: string }>>(['ls'], { home })).some(
+        (e) => e.ref === `copied.fraud:sha256-${digest.slice(7)}.sig`,
+      ),
+    );
     await legacyVerified('copied.fraud:1', { home });
   });
 
@@ -93,14 +115,36 @@ describe('digest-only artifacts never take a referrers fallback tag', () => {
   test('reconcile a signed OCI catalog of @sha256 entries, push --all to distribution 2.8, pull elsewhere, verify', async () => {
     // the publisher: a bundle signature (a referrer: on distribution 2.8, an entry of the fallback index sha256-<hex>)
     const pub = await tempDir();
-    const core = (await json<{ digest: string }>(['build', join(FIXTURES, 'packs', 'acme-core')], { home: pub })).digest;
+    const core = (await json<{ digest: string }>(['build', join(FIXTURES, 'packs', 'acme-core')], { home: pub }))
+      .digest;
     await ok(['sign', 'acme.core:1.0.0', '--key', join(keys, 'cosign.key')], { home: pub, env: PW });
     await ok(['push', 'acme.core:1.0.0', `${reg}/acme/core:1.0.0`, '--plain-http'], { home: pub });
-    await publishCatalog(reg, 'acme/catalog', 'catalog', ociCatalog([['acme.core', '1.0.0', `${reg}/acme/core@${core}`, 'cosign-key']]));
+    await publishCatalog(
+      reg,
+      'acme/catalog',
+      'catalog',
+      ociCatalog([['acme.core', '1.0.0', `${reg}/acme/core@${core}`, 'cosign-key']]),
+    );
 
     // the site: reconcile mirrors it by digest, then publishes the whole store into its own registry
     const site = await tempDir();
-    await ok(['source', 'add', 'up', '--type', 'oci', '--url', `${reg}/acme/catalog`, '--plain-http', '--signature-policy', 'cosign-key', '--public-key', join(keys, 'cosign.pub')], { home: site });
+    await ok(
+      [
+        'source',
+        'add',
+        'up',
+        '--type',
+        'oci',
+        '--url',
+        `${reg}/acme/catalog`,
+        '--plain-http',
+        '--signature-policy',
+        'cosign-key',
+        '--public-key',
+        join(keys, 'cosign.pub'),
+      ],
+      { home: site },
+    );
     const run = await scrydon(['reconcile', '--json'], { home: site });
     assert.equal(run.code, 0, run.stdout + run.stderr);
     const names = (await json<Array<{ ref: string }>>(['ls'], { home: site })).map((e) => e.ref);
@@ -114,7 +158,9 @@ describe('digest-only artifacts never take a referrers fallback tag', () => {
     const far = await tempDir();
     await ok(['load', '-i', tar], { home: far });
     await ok(['gc', '--grace', '0'], { home: far });
-    assert.ok((await json<Array<{ ref: string }>>(['ls'], { home: far })).some((e) => e.ref === `${reg}/acme/core@${core}`));
+    assert.ok(
+      (await json<Array<{ ref: string }>>(['ls'], { home: far })).some((e) => e.ref === `${reg}/acme/core@${core}`),
+    );
     await json(verifyArgs(`${reg}/acme/core@${core}`), { home: far });
 
     // and `serve` of the far store offers it by digest under its repository (it has no tag to list)
@@ -135,9 +181,16 @@ describe('digest-only artifacts never take a referrers fallback tag', () => {
     // a node pulls from the site registry and verifies: the fallback index still lists the signature
     const node = await tempDir();
     await ok(['pull', `${mirror.host}/site/acme/core@${core}`, '--plain-http'], { home: node });
-    const v = await json<{ verified: Array<{ format: string }> }>(verifyArgs(`${mirror.host}/site/acme/core@${core}`), { home: node });
-    assert.deepEqual(v.verified.map((s) => s.format), ['bundle']);
-    const fallback = await fetch(`http://${mirror.host}/v2/site/acme/core/manifests/sha256-${core.slice(7)}`, { headers: { accept: 'application/vnd.oci.image.index.v1+json' } });
+    const v = await json<{ verified: Array<{ format: string }> }>(verifyArgs(`${mirror.host}/site/acme/core@${core}`), {
+      home: node,
+    });
+    assert.deepEqual(
+      v.verified.map((s) => s.format),
+      ['bundle'],
+    );
+    const fallback = await fetch(`http://${mirror.host}/v2/site/acme/core/manifests/sha256-${core.slice(7)}`, {
+      headers: { accept: 'application/vnd.oci.image.index.v1+json' },
+    });
     assert.equal(fallback.headers.get('content-type'), 'application/vnd.oci.image.index.v1+json');
   });
 
@@ -145,10 +198,15 @@ describe('digest-only artifacts never take a referrers fallback tag', () => {
     const home = await tempDir();
     const d = (await json<{ digest: string }>(['build', join(FIXTURES, 'packs', 'acme-fraud')], { home })).digest;
     const indexFile = join(home, 'catalog', 'index.json');
-    const idx = JSON.parse(await readFile(indexFile, 'utf8')) as { manifests: Array<{ digest: string; annotations?: Record<string, string> }> };
+    const idx = JSON.parse(await readFile(indexFile, 'utf8')) as {
+      manifests: Array<{ digest: string; annotations?: Record<string, string> }>;
+    };
     const pack = idx.manifests.find((m) => m.digest === d);
     assert.ok(pack);
-    idx.manifests.push({ ...pack, annotations: { 'org.opencontainers.image.ref.name': `${reg}/acme/fraud:sha256-${d.slice(7)}` } });
+    idx.manifests.push({
+      ...pack,
+      annotations: { 'org.opencontainers.image.ref.name': `${reg}/acme/fraud:sha256-${d.slice(7)}` },
+    });
     await writeFile(indexFile, JSON.stringify(idx));
     const names = (await json<Array<{ ref: string }>>(['ls'], { home })).map((e) => e.ref);
     assert.deepEqual(names.sort(), [`${reg}/acme/fraud@${d}`, 'acme.fraud:1.2.0'].sort());
@@ -164,9 +222,15 @@ describe('digest-only artifacts never take a referrers fallback tag', () => {
     idx2.manifests.push({ ...pack, annotations: { 'org.opencontainers.image.ref.name': `acme/fake:${fake}` } });
     await writeFile(indexFile, JSON.stringify(idx2));
     const before = await treeHash(home);
-    const r = expectError(await scrydon(['push', `acme/fake:${fake}`, `${reg}/acme/fake:${fake}`, '--plain-http'], { home }), 'invalid_reference');
+    const r = expectError(
+      await scrydon(['push', `acme/fake:${fake}`, `${reg}/acme/fake:${fake}`, '--plain-http'], { home }),
+      'invalid_reference',
+    );
     assert.match(r.stderr, /holds referrers/);
-    const all = expectError(await scrydon(['push', '--all', `${reg}/old`, '--plain-http'], { home }), 'invalid_reference');
+    const all = expectError(
+      await scrydon(['push', '--all', `${reg}/old`, '--plain-http'], { home }),
+      'invalid_reference',
+    );
     assert.match(all.stderr, /nothing was pushed/);
     for (const repo of ['acme/fake', 'old/acme.fraud', 'old/acme/fake']) {
       const tags = await fetch(`http://${reg}/v2/${repo}/tags/list`);

@@ -5,15 +5,32 @@ import { dirname, join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { ListEntry } from '../../src/pack/list.js';
 import { Store } from '../../src/store/store-target.js';
-import { BIN, cleanupTemps, expectError, FIXTURES, json, ok, ROOT, scrydon, tempDir, treeHash } from '../helpers/cli.js';
+import {
+  BIN,
+  cleanupTemps,
+  expectError,
+  FIXTURES,
+  json,
+  ok,
+  ROOT,
+  scrydon,
+  tempDir,
+  treeHash,
+} from '../helpers/cli.js';
 import { seedReferrer } from '../helpers/seed-store.js';
 
 after(cleanupTemps);
 
 /** Runs a program directly (no `node` in front), as a shell would. */
-function run(file: string, args: readonly string[], o: { cwd: string }): Promise<{ code: number; stdout: string; stderr: string }> {
+function run(
+  file: string,
+  args: readonly string[],
+  o: { cwd: string },
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(file, [...args], { cwd: o.cwd }, (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }));
+    execFile(file, [...args], { cwd: o.cwd }, (err, stdout, stderr) =>
+      resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
+    );
   });
 }
 
@@ -33,7 +50,10 @@ describe('tag, ls, rm', () => {
     assert.equal(byRef.get('acme.fraud:stable')?.id, 'acme.fraud');
     assert.equal(byRef.get('acme.core:1.0.0')?.version, '1.0.0');
     const only = await json<ListEntry[]>(['ls', '--id', 'acme.core'], { home });
-    assert.deepEqual(only.map((e) => e.ref), ['acme.core:1.0.0']);
+    assert.deepEqual(
+      only.map((e) => e.ref),
+      ['acme.core:1.0.0'],
+    );
     await ok(['rm', 'acme.fraud:stable'], { home });
     const after = await json<ListEntry[]>(['ls'], { home });
     assert.ok(!after.some((e) => e.ref === 'acme.fraud:stable'));
@@ -45,7 +65,11 @@ describe('tag, ls, rm', () => {
     const want = ['acme.core:1.0.0', 'acme.fraud:1.2.0', 'acme.fraud:B', 'acme.fraud:a', 'acme.fraud:b'];
     for (const locale of ['en_US.UTF-8', 'sv_SE.UTF-8', 'C']) {
       const ls = await json<ListEntry[]>(['ls'], { home, env: { LANG: locale, LC_ALL: locale } });
-      assert.deepEqual(ls.map((e) => e.ref), want, locale);
+      assert.deepEqual(
+        ls.map((e) => e.ref),
+        want,
+        locale,
+      );
     }
   });
 
@@ -81,7 +105,10 @@ describe('gc', () => {
     await ok(['rm', 'acme.core:1.0.0'], { home });
 
     const before = await treeHash(home);
-    const dry = await json<{ removed: Array<{ digest: string }>; freedBytes: number }>(['gc', '--dry-run', '--grace', '0'], { home });
+    const dry = await json<{ removed: Array<{ digest: string }>; freedBytes: number }>(
+      ['gc', '--dry-run', '--grace', '0'],
+      { home },
+    );
     assert.ok(dry.removed.some((r) => r.digest === core.digest));
     assert.ok(dry.freedBytes > 0);
     assert.equal(await treeHash(home), before, 'dry run must not change the store');
@@ -90,14 +117,19 @@ describe('gc', () => {
     assert.equal(young.removed.length, 0, 'default grace keeps blobs written moments ago');
     assert.ok(young.keptYoung > 0);
 
-    const real = await json<{ removed: Array<{ digest: string }>; removedEntries: string[] }>(['gc', '--grace', '0'], { home });
+    const real = await json<{ removed: Array<{ digest: string }>; removedEntries: string[] }>(['gc', '--grace', '0'], {
+      home,
+    });
     const removed = new Set(real.removed.map((r) => r.digest));
     assert.ok(removed.has(core.digest));
     assert.ok(removed.has(orphanSig.digest), 'a signature of an untagged pack is collected');
     assert.ok(!removed.has(keptSig.digest), 'a signature of a tagged pack is kept');
     assert.ok(!removed.has(fraud.digest));
     assert.ok(real.removedEntries.includes(orphanSig.digest));
-    assert.deepEqual((await store.referrers(fraud)).map((d) => d.digest), [keptSig.digest]);
+    assert.deepEqual(
+      (await store.referrers(fraud)).map((d) => d.digest),
+      [keptSig.digest],
+    );
     const check = await scrydon(['check'], { home });
     assert.equal(check.code, 0, check.stdout + check.stderr);
     await ok(['install', 'acme.fraud:1.2.0', '--no-deps'], { home }); // acme.core, a dependency, was just collected
@@ -107,7 +139,10 @@ describe('gc', () => {
     const home = await homeWithPacks();
     const old = new Date(Date.now() - 3600_000);
     // pid 99999999 is above any pid_max: the process that made these is gone
-    const leftovers = [join(home, 'catalog', 'ingest', 'abc-99999999-dead'), join(home, 'tmp', '.build-99999999-beef.scrydon-pack.tar.gz.tmp')];
+    const leftovers = [
+      join(home, 'catalog', 'ingest', 'abc-99999999-dead'),
+      join(home, 'tmp', '.build-99999999-beef.scrydon-pack.tar.gz.tmp'),
+    ];
     // an old file of a process that is still running (this test runner) is in use
     const running = join(home, 'tmp', `git-key-${process.pid}-feed`);
     for (const f of [...leftovers, running]) {
@@ -141,7 +176,10 @@ describe('check', () => {
 
     const r = await scrydon(['check', '--json'], { home });
     assert.equal(r.code, 1);
-    const report = JSON.parse(r.stdout) as { ok: boolean; faults: Array<{ kind: string; digest: string; ref?: string }> };
+    const report = JSON.parse(r.stdout) as {
+      ok: boolean;
+      faults: Array<{ kind: string; digest: string; ref?: string }>;
+    };
     assert.equal(report.ok, false);
     assert.ok(report.faults.some((f) => f.kind === 'digest_mismatch' && f.digest === fraud.digest));
     assert.ok(report.faults.some((f) => f.kind === 'dangling_tag' && f.ref === 'acme.core:1.0.0'));
@@ -190,7 +228,8 @@ describe('CLI conventions', () => {
     for (const name of names) {
       const h = await ok([name, '--help']);
       assert.match(h.stdout, /Examples:/, `${name} --help has no examples`);
-      if (['pull', 'push', 'copy', 'login'].includes(name)) assert.match(h.stdout, /HTTPS_PROXY, HTTP_PROXY and NO_PROXY/, `${name} --help names the proxy settings`);
+      if (['pull', 'push', 'copy', 'login'].includes(name))
+        assert.match(h.stdout, /HTTPS_PROXY, HTTP_PROXY and NO_PROXY/, `${name} --help names the proxy settings`);
     }
   });
 

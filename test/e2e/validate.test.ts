@@ -35,12 +35,18 @@ describe('scrydon validate: valid inputs', () => {
       const r = await ok(['validate', join(PACKS, p)]);
       assert.match(r.stdout, /^valid /);
       const j = await json<ValidateJson>(['validate', join(PACKS, p)]);
-      assert.deepEqual({ valid: j.valid, kind: j.kind, problems: j.problems }, { valid: true, kind: 'pack', problems: [] });
+      assert.deepEqual(
+        { valid: j.valid, kind: j.kind, problems: j.problems },
+        { valid: true, kind: 'pack', problems: [] },
+      );
     });
   }
 
   test('a pack.json file and the example catalog', async () => {
-    assert.match((await ok(['validate', join(PACKS, 'acme-fraud', 'pack.json')])).stdout, /valid .*pack\.json of acme\.fraud 1\.2\.0/);
+    assert.match(
+      (await ok(['validate', join(PACKS, 'acme-fraud', 'pack.json')])).stdout,
+      /valid .*pack\.json of acme\.fraud 1\.2\.0/,
+    );
     assert.match((await ok(['validate', join(CATALOGS, 'scrydon.yaml')])).stdout, /valid .*catalog, 3 packs/);
     const j = await json<ValidateJson>(['validate', join(CATALOGS, 'scrydon.yaml')]);
     assert.equal(j.valid, true);
@@ -124,7 +130,10 @@ describe('scrydon validate: catalogs', () => {
   test('YAML syntax errors, duplicate keys, a bad public key, a bad regexp', async () => {
     const dir = await tempDir();
     const syntax = join(dir, 'syntax.yaml');
-    await writeFile(syntax, 'apiVersion: scrydon.io/v1\nkind: PackCatalog\npacks:\n  - id: acme.core\n    version: [1.0.0\n');
+    await writeFile(
+      syntax,
+      'apiVersion: scrydon.io/v1\nkind: PackCatalog\npacks:\n  - id: acme.core\n    version: [1.0.0\n',
+    );
     const s = await problemsOf(syntax);
     assert.match(s.problems[0]?.message ?? '', /^YAML syntax: /);
     assert.ok((s.problems[0]?.line ?? 0) >= 5, JSON.stringify(s.problems));
@@ -224,13 +233,22 @@ describe('scrydon validate: pack.json and pack directories', () => {
     );
     const j = await problemsOf(file);
     const got = j.problems.map((p) => `${p.path}: ${p.message}`);
-    assert.ok(got.some((g) => g.startsWith('contents[1].path: an integration is a bundle file')), got.join('\n'));
+    assert.ok(
+      got.some((g) => g.startsWith('contents[1].path: an integration is a bundle file')),
+      got.join('\n'),
+    );
     assert.ok(got.includes('contents[2].path: "ontology" is already the path of contents[0]'), got.join('\n'));
     assert.ok(got.includes("installOrder: must list every kind in contents; missing 'integration'"), got.join('\n'));
     assert.ok(got.includes("installOrder: lists 'dashboard', which no contents entry has"), got.join('\n'));
-    assert.ok(got.includes('dependencies["acme.core"]: "not a range" is not a semver range (like ^1.0.0)'), got.join('\n'));
+    assert.ok(
+      got.includes('dependencies["acme.core"]: "not a range" is not a semver range (like ^1.0.0)'),
+      got.join('\n'),
+    );
     assert.ok(got.includes('dependencies: the pack depends on itself (acme.fraud)'), got.join('\n'));
-    assert.ok(j.problems.every((p) => typeof p.line === 'number'), 'every problem has a line');
+    assert.ok(
+      j.problems.every((p) => typeof p.line === 'number'),
+      'every problem has a line',
+    );
   });
 
   test('JSON syntax errors and duplicate keys have lines', async () => {
@@ -252,13 +270,22 @@ describe('scrydon validate: pack.json and pack directories', () => {
   test('a pack directory: missing content, oversize bundle, unsafe entries, all at once', async () => {
     const dir = join(await tempDir(), 'payments');
     await cp(join(PACKS, 'acme-payments-integration'), dir, { recursive: true });
-    await writeFile(join(dir, 'integration', 'bundle.tar.gz'), Buffer.concat([Buffer.from([0x1f, 0x8b]), Buffer.alloc(8 * 1024 * 1024)]));
+    await writeFile(
+      join(dir, 'integration', 'bundle.tar.gz'),
+      Buffer.concat([Buffer.from([0x1f, 0x8b]), Buffer.alloc(8 * 1024 * 1024)]),
+    );
     await writeFile(join(dir, '.scrydonignore'), 'dashboards/\n');
     await mkdir(join(dir, 'extra'));
     await symlink('/etc/hostname', join(dir, 'extra', 'host'));
     const r = expectError(await scrydon(['validate', dir]), 'pack_invalid');
-    assert.ok(r.stderr.includes(`${dir}/extra/host: is a symbolic link to /etc/hostname, outside the pack directory`), r.stderr);
-    assert.match(r.stderr, /pack\.json:\d+: contents\[0\]\.path: integration bundle integration\/bundle\.tar\.gz is 8388610 bytes/);
+    assert.ok(
+      r.stderr.includes(`${dir}/extra/host: is a symbolic link to /etc/hostname, outside the pack directory`),
+      r.stderr,
+    );
+    assert.match(
+      r.stderr,
+      /pack\.json:\d+: contents\[0\]\.path: integration bundle integration\/bundle\.tar\.gz is 8388610 bytes/,
+    );
     assert.match(r.stderr, /pack\.json:\d+: contents\[1\]\.path: dashboards does not exist in the pack directory/);
     const j = await problemsOf(dir);
     assert.equal(j.problems.length, 3);

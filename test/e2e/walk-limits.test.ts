@@ -6,7 +6,22 @@ import { after, describe, test } from 'node:test';
 import { writeFile } from 'node:fs/promises';
 import { cleanupTemps, expectError, json, ok, scrydon, tempDir, treeHash } from '../helpers/cli.js';
 import { blobName, tarBytes, type RawEntry } from '../helpers/make-archive.js';
-import { EMPTY_DESC, EMPTY_JSON, LazyGraph, manifestOf, measuredRun, OCI_INDEX, OCI_MANIFEST, referrerBuilder, sha256, startHostileRegistry, type Desc, type HostileGraph, type HostileRegistry, type Measured } from '../helpers/hostile-registry.js';
+import {
+  EMPTY_DESC,
+  EMPTY_JSON,
+  LazyGraph,
+  manifestOf,
+  measuredRun,
+  OCI_INDEX,
+  OCI_MANIFEST,
+  referrerBuilder,
+  sha256,
+  startHostileRegistry,
+  type Desc,
+  type HostileGraph,
+  type HostileRegistry,
+  type Measured,
+} from '../helpers/hostile-registry.js';
 
 /**
  * What a hostile registry (or archive) can make scrydon walk and hold: endless referrer graphs, referrer lists
@@ -45,13 +60,26 @@ async function home(): Promise<string> {
  * Pulls `host/hostile/graph:1` (or runs the CLI, or `script`, with `args`), bounded; asserts the refusal naming
  * `limitVar`, the bound on memory, and an untouched store.
  */
-async function refused(host: string, limitVar: string, env: NodeJS.ProcessEnv = {}, run?: { script?: string; args: string[] }): Promise<Measured> {
+async function refused(
+  host: string,
+  limitVar: string,
+  env: NodeJS.ProcessEnv = {},
+  run?: { script?: string; args: string[] },
+): Promise<Measured> {
   const h = await home();
   const before = await treeHash(h);
   const args = run?.args ?? ['pull', `${host}/hostile/graph:1`, '--plain-http'];
-  const r = await measuredRun(args, { home: h, env, timeoutMs: 60_000, rssCapKiB: 400 * MiB, ...(run?.script ? { script: run.script } : {}) });
+  const r = await measuredRun(args, {
+    home: h,
+    env,
+    timeoutMs: 60_000,
+    rssCapKiB: 400 * MiB,
+    ...(run?.script ? { script: run.script } : {}),
+  });
   // the figures the issue asks for, in the test log
-  console.log(`# ${limitVar}: exit ${r.code} after ${r.ms} ms, peak RSS ${Math.round(r.peakKiB / 1024)} MiB${r.killed ? ` (killed: ${r.killed})` : ''}`);
+  console.log(
+    `# ${limitVar}: exit ${r.code} after ${r.ms} ms, peak RSS ${Math.round(r.peakKiB / 1024)} MiB${r.killed ? ` (killed: ${r.killed})` : ''}`,
+  );
   assert.equal(r.killed, undefined, `the pull stops by itself (it was killed: ${r.killed}, peak ${r.peakKiB} KiB)`);
   expectError(r, 'size_limit_exceeded');
   assert.match(r.stderr, new RegExp(`limit ${limitVar}=\\d+`), 'the message names the limit');
@@ -63,7 +91,12 @@ async function refused(host: string, limitVar: string, env: NodeJS.ProcessEnv = 
 
 /** The root every graph starts from: an empty pack-shaped manifest tagged `1`. */
 function addRoot(g: LazyGraph): Desc {
-  return g.add('root', OCI_MANIFEST, () => manifestOf({ config: EMPTY_DESC, layers: [], annotations: { id: 'root' } }).bytes, '1');
+  return g.add(
+    'root',
+    OCI_MANIFEST,
+    () => manifestOf({ config: EMPTY_DESC, layers: [], annotations: { id: 'root' } }).bytes,
+    '1',
+  );
 }
 
 /** A registry serving `g`, where every manifest's referrers are `referrersOf(its key, its descriptor)` (one page). */
@@ -81,19 +114,29 @@ function referrerGraph(g: LazyGraph, referrersOf: (key: string, subject: Desc) =
 
 /** A referrer of `subject` registered in `g` under `key`, padded to about `pad` bytes. */
 function referrer(g: LazyGraph, subject: Desc, key: string, pad = 0): Desc {
-  return { ...g.add(key, OCI_MANIFEST, referrerBuilder(subject, key, pad)), artifactType: 'application/vnd.test.hostile' };
+  return {
+    ...g.add(key, OCI_MANIFEST, referrerBuilder(subject, key, pad)),
+    artifactType: 'application/vnd.test.hostile',
+  };
 }
 
 /** A digest nothing serves (listed, never fetched). */
 function phantom(i: number): Desc {
-  return { mediaType: OCI_MANIFEST, digest: sha256(Buffer.from(`phantom ${i}`)), size: 300, artifactType: 'application/vnd.test.hostile' };
+  return {
+    mediaType: OCI_MANIFEST,
+    digest: sha256(Buffer.from(`phantom ${i}`)),
+    size: 300,
+    artifactType: 'application/vnd.test.hostile',
+  };
 }
 
 describe('referrer graphs', () => {
   test('the issue: a nested referrer graph (16 referrers on every manifest, without end) stops at the manifest limit', async () => {
     const g = new LazyGraph();
     addRoot(g);
-    const reg = await serve(referrerGraph(g, (key, s) => Array.from({ length: 16 }, (_, i) => referrer(g, s, `${key}.${i}`, 16 * 1024))));
+    const reg = await serve(
+      referrerGraph(g, (key, s) => Array.from({ length: 16 }, (_, i) => referrer(g, s, `${key}.${i}`, 16 * 1024))),
+    );
     await refused(reg.host, 'SCRYDON_MAX_MANIFESTS');
   });
 
@@ -110,7 +153,10 @@ describe('referrer lists', () => {
     const g = new LazyGraph();
     const root = addRoot(g);
     const many = Array.from({ length: 20_000 }, (_, i) => phantom(i));
-    const reg = await serve({ content: (ref) => g.content(ref), referrers: (d) => ({ items: d === root.digest ? many : [], more: false }) });
+    const reg = await serve({
+      content: (ref) => g.content(ref),
+      referrers: (d) => ({ items: d === root.digest ? many : [], more: false }),
+    });
     await refused(reg.host, 'SCRYDON_MAX_REFERRERS');
     assert.equal(reg.counts.referrers, 1, 'one page was read');
     assert.ok(!many.some((c) => reg.asked.has(c.digest)), 'none of the referrers was asked for');
@@ -139,7 +185,10 @@ describe('referrer lists', () => {
     const g = new LazyGraph();
     const root = addRoot(g);
     const fat = (i: number): Desc => ({ ...phantom(i), annotations: { pad: 'x'.repeat(1024 * 1024) } });
-    const reg = await serve({ content: (ref) => g.content(ref), referrers: (d, page) => ({ items: d === root.digest ? [fat(page)] : [], more: d === root.digest }) });
+    const reg = await serve({
+      content: (ref) => g.content(ref),
+      referrers: (d, page) => ({ items: d === root.digest ? [fat(page)] : [], more: d === root.digest }),
+    });
     const r = await refused(reg.host, 'SCRYDON_MAX_REFERRERS');
     assert.match(r.stderr, /over 4194304 bytes/);
   });
@@ -148,26 +197,49 @@ describe('referrer lists', () => {
     const g = new LazyGraph();
     const root = addRoot(g);
     const many = Array.from({ length: 20_000 }, (_, i) => phantom(i));
-    const reg = await serve({ content: (ref) => g.content(ref), referrers: (d) => ({ items: d === root.digest ? many : [], more: false }) });
+    const reg = await serve({
+      content: (ref) => g.content(ref),
+      referrers: (d) => ({ items: d === root.digest ? many : [], more: false }),
+    });
     const h = await home();
-    const ins = expectError(await scrydon(['inspect', `${reg.host}/hostile/graph:1`, '--remote', '--plain-http'], { home: h }), 'size_limit_exceeded');
+    const ins = expectError(
+      await scrydon(['inspect', `${reg.host}/hostile/graph:1`, '--remote', '--plain-http'], { home: h }),
+      'size_limit_exceeded',
+    );
     assert.match(ins.stderr, /SCRYDON_MAX_REFERRERS=1000/);
     const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const key = join(h, 'cosign.pub');
     await writeFile(key, publicKey.export({ type: 'spki', format: 'pem' }));
-    const ver = expectError(await scrydon(['verify', `${reg.host}/hostile/graph:1`, '--remote', '--plain-http', '--key', key], { home: h }), 'size_limit_exceeded');
+    const ver = expectError(
+      await scrydon(['verify', `${reg.host}/hostile/graph:1`, '--remote', '--plain-http', '--key', key], { home: h }),
+      'size_limit_exceeded',
+    );
     assert.match(ver.stderr, /SCRYDON_MAX_REFERRERS=1000/);
   });
 
   test('raising the limit lets a trusted list through; a value that is not a number is a usage error', async () => {
     const g = new LazyGraph();
     addRoot(g);
-    const reg = await serve(referrerGraph(g, (key, s) => (key === 'root' ? Array.from({ length: 12 }, (_, i) => referrer(g, s, `sig${i}`)) : [])));
+    const reg = await serve(
+      referrerGraph(g, (key, s) =>
+        key === 'root' ? Array.from({ length: 12 }, (_, i) => referrer(g, s, `sig${i}`)) : [],
+      ),
+    );
     const h = await home();
     await refused(reg.host, 'SCRYDON_MAX_REFERRERS', { SCRYDON_MAX_REFERRERS: '10' });
-    const pulled = await json<{ referrers: number }>(['pull', `${reg.host}/hostile/graph:1`, '--plain-http'], { home: h, env: { SCRYDON_MAX_REFERRERS: '20' } });
+    const pulled = await json<{ referrers: number }>(['pull', `${reg.host}/hostile/graph:1`, '--plain-http'], {
+      home: h,
+      env: { SCRYDON_MAX_REFERRERS: '20' },
+    });
     assert.equal(pulled.referrers, 12);
-    const bad = expectError(await scrydon(['pull', `${reg.host}/hostile/graph:1`, '--plain-http'], { home: h, env: { SCRYDON_MAX_REFERRERS: 'lots' } }), 'usage', 2);
+    const bad = expectError(
+      await scrydon(['pull', `${reg.host}/hostile/graph:1`, '--plain-http'], {
+        home: h,
+        env: { SCRYDON_MAX_REFERRERS: 'lots' },
+      }),
+      'usage',
+      2,
+    );
     assert.match(bad.stderr, /SCRYDON_MAX_REFERRERS/);
   });
 });
@@ -189,7 +261,10 @@ describe('indexes and manifests', () => {
         const leaf = manifestOf({ config: EMPTY_DESC, layers: [], annotations: { id: key } }).bytes;
         return g.add(key, OCI_MANIFEST, () => leaf);
       }
-      const bytes = manifestOf({ manifests: Array.from({ length: 24 }, (_, i) => level(`${key}.${i}`, depth + 1)) }, OCI_INDEX).bytes;
+      const bytes = manifestOf(
+        { manifests: Array.from({ length: 24 }, (_, i) => level(`${key}.${i}`, depth + 1)) },
+        OCI_INDEX,
+      ).bytes;
       return g.add(key, OCI_INDEX, () => bytes, depth === 0 ? '1' : undefined);
     };
     level('root', 0);
@@ -212,7 +287,10 @@ describe('indexes and manifests', () => {
   test('an index of 100 manifests of 999 layers each, all different: stops at the blob limit', async () => {
     const g = new LazyGraph();
     const manifests = Array.from({ length: 100 }, (_, m) => {
-      const bytes = manifestOf({ config: EMPTY_DESC, layers: Array.from({ length: 999 }, (_, i) => g.blob(Buffer.from(`layer ${m}.${i}`))) }).bytes;
+      const bytes = manifestOf({
+        config: EMPTY_DESC,
+        layers: Array.from({ length: 999 }, (_, i) => g.blob(Buffer.from(`layer ${m}.${i}`))),
+      }).bytes;
       return g.add(`m${m}`, OCI_MANIFEST, () => bytes);
     });
     const index = manifestOf({ manifests }, OCI_INDEX).bytes;
@@ -222,8 +300,11 @@ describe('indexes and manifests', () => {
   });
 });
 
-describe('tag lists (no command lists a registry\'s tags: the registry client, in a process of its own)', () => {
-  const listTags = (host: string, limits: Record<string, number> = {}): { script: string; args: string[] } => ({ script: LIST_TAGS, args: [`${host}/hostile/graph`, JSON.stringify(limits)] });
+describe("tag lists (no command lists a registry's tags: the registry client, in a process of its own)", () => {
+  const listTags = (host: string, limits: Record<string, number> = {}): { script: string; args: string[] } => ({
+    script: LIST_TAGS,
+    args: [`${host}/hostile/graph`, JSON.stringify(limits)],
+  });
 
   test('tag pages without end (each empty, each pointing at the next): refused at the page limit', async () => {
     const reg = await serve({ content: () => undefined, tags: () => ({ items: [], more: true }) });
@@ -232,19 +313,38 @@ describe('tag lists (no command lists a registry\'s tags: the registry client, i
   });
 
   test('pages of 20,000 tags without end: refused at the tag limit', async () => {
-    const reg = await serve({ content: () => undefined, tags: (page) => ({ items: Array.from({ length: 20_000 }, (_, i) => `t${page}-${i}-${'x'.repeat(100)}`), more: true }) });
+    const reg = await serve({
+      content: () => undefined,
+      tags: (page) => ({
+        items: Array.from({ length: 20_000 }, (_, i) => `t${page}-${i}-${'x'.repeat(100)}`),
+        more: true,
+      }),
+    });
     await refused(reg.host, 'SCRYDON_MAX_TAGS', {}, listTags(reg.host));
     assert.equal(reg.counts.tags, 6, '100,000 tags is five pages; the sixth goes over');
   });
 
   test('a tag list that ends is read whole; one listing something that is not a tag is registry_error', async () => {
-    const fine = await serve({ content: () => undefined, tags: (page) => ({ items: Array.from({ length: 1000 }, (_, i) => `v${page}.${i}`), more: page < 2 }) });
+    const fine = await serve({
+      content: () => undefined,
+      tags: (page) => ({ items: Array.from({ length: 1000 }, (_, i) => `v${page}.${i}`), more: page < 2 }),
+    });
     const h = await home();
-    const r = await measuredRun(listTags(fine.host).args, { home: h, script: LIST_TAGS, timeoutMs: 60_000, rssCapKiB: 400 * MiB });
+    const r = await measuredRun(listTags(fine.host).args, {
+      home: h,
+      script: LIST_TAGS,
+      timeoutMs: 60_000,
+      rssCapKiB: 400 * MiB,
+    });
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout), { tags: 3000 });
     const bad = await serve({ content: () => undefined, tags: () => ({ items: ['ok', '../../etc'], more: false }) });
-    const b = await measuredRun(listTags(bad.host).args, { home: h, script: LIST_TAGS, timeoutMs: 60_000, rssCapKiB: 400 * MiB });
+    const b = await measuredRun(listTags(bad.host).args, {
+      home: h,
+      script: LIST_TAGS,
+      timeoutMs: 60_000,
+      rssCapKiB: 400 * MiB,
+    });
     expectError(b, 'registry_error');
   });
 });
@@ -252,16 +352,32 @@ describe('tag lists (no command lists a registry\'s tags: the registry client, i
 describe('archives', () => {
   /** An archive whose index.json lists a root and `n` more small manifests: tagged, or referrers of the root (untagged, unmarked). */
   async function bigArchive(n: number, kind: 'tagged' | 'referrers'): Promise<string> {
-    const entries: RawEntry[] = [{ name: 'blobs/', type: '5' }, { name: 'blobs/sha256/', type: '5' }, { name: blobName(EMPTY_DESC.digest), data: EMPTY_JSON }];
+    const entries: RawEntry[] = [
+      { name: 'blobs/', type: '5' },
+      { name: 'blobs/sha256/', type: '5' },
+      { name: blobName(EMPTY_DESC.digest), data: EMPTY_JSON },
+    ];
     const root = manifestOf({ config: EMPTY_DESC, layers: [], annotations: { id: 'root' } });
     const index: Desc[] = [{ ...root.desc, annotations: { 'org.opencontainers.image.ref.name': 'hostile:root' } }];
     entries.push({ name: blobName(root.desc.digest), data: root.bytes });
     for (let i = 0; i < n; i++) {
-      const m = manifestOf({ config: EMPTY_DESC, layers: [], ...(kind === 'referrers' ? { subject: root.desc } : {}), annotations: { id: String(i) } });
+      const m = manifestOf({
+        config: EMPTY_DESC,
+        layers: [],
+        ...(kind === 'referrers' ? { subject: root.desc } : {}),
+        annotations: { id: String(i) },
+      });
       entries.push({ name: blobName(m.desc.digest), data: m.bytes });
-      index.push(kind === 'tagged' ? { ...m.desc, annotations: { 'org.opencontainers.image.ref.name': `hostile:t${i}` } } : m.desc);
+      index.push(
+        kind === 'tagged'
+          ? { ...m.desc, annotations: { 'org.opencontainers.image.ref.name': `hostile:t${i}` } }
+          : m.desc,
+      );
     }
-    entries.push({ name: 'oci-layout', data: Buffer.from('{"imageLayoutVersion":"1.0.0"}') }, { name: 'index.json', data: Buffer.from(JSON.stringify({ schemaVersion: 2, manifests: index })) });
+    entries.push(
+      { name: 'oci-layout', data: Buffer.from('{"imageLayoutVersion":"1.0.0"}') },
+      { name: 'index.json', data: Buffer.from(JSON.stringify({ schemaVersion: 2, manifests: index })) },
+    );
     const file = `${await tempDir()}/hostile.tar`;
     await writeFile(file, tarBytes(entries));
     return file;

@@ -37,7 +37,12 @@ export function scrydonCommand(bin?: string): [string, string[]] {
 export function spawnScrydon(args: readonly string[], o: RunOptions = {}): ChildProcess {
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ...o.env };
   if (o.home) env.SCRYDON_HOME = o.home;
-  const opts: SpawnOptions = { env, cwd: o.cwd ?? ROOT, stdio: ['pipe', 'pipe', 'pipe'], ...(o.uid === undefined ? {} : { uid: o.uid, gid: o.uid }) };
+  const opts: SpawnOptions = {
+    env,
+    cwd: o.cwd ?? ROOT,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    ...(o.uid === undefined ? {} : { uid: o.uid, gid: o.uid }),
+  };
   const [command, pre] = scrydonCommand(o.bin);
   return spawn(command, [...pre, ...args], opts);
 }
@@ -52,7 +57,11 @@ export function scrydon(args: readonly string[], o: RunOptions = {}): Promise<Ru
     child.stderr?.on('data', (c: Buffer) => err.push(c));
     child.on('error', reject);
     child.on('close', (code) =>
-      resolveRun({ code: code ?? -1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }),
+      resolveRun({
+        code: code ?? -1,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      }),
     );
     child.stdin?.end(o.input ?? '');
   });
@@ -61,7 +70,8 @@ export function scrydon(args: readonly string[], o: RunOptions = {}): Promise<Ru
 /** Runs the CLI and fails with its stderr unless it exits 0. */
 export async function ok(args: readonly string[], o: RunOptions = {}): Promise<RunResult> {
   const r = await scrydon(args, o);
-  if (r.code !== 0) throw new Error(`scrydon ${args.join(' ')} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  if (r.code !== 0)
+    throw new Error(`scrydon ${args.join(' ')} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
   return r;
 }
 
@@ -73,7 +83,8 @@ export async function json<T = unknown>(args: readonly string[], o: RunOptions =
 
 /** Asserts a failure with `error[code]` on stderr and no stack trace; returns the result. */
 export function expectError(r: RunResult, code: string, exit = 1): RunResult {
-  if (r.code !== exit) throw new Error(`expected exit ${exit}, got ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  if (r.code !== exit)
+    throw new Error(`expected exit ${exit}, got ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
   if (!r.stderr.includes(`error[${code}]`)) throw new Error(`expected error[${code}] on stderr, got:\n${r.stderr}`);
   if (/\n\s+at .+\(.+:\d+:\d+\)/.test(r.stderr)) throw new Error(`stack trace printed without --debug:\n${r.stderr}`);
   return r;

@@ -62,10 +62,19 @@ export async function startForwardProxy(o: ForwardProxyOptions): Promise<Forward
     forwardedHosts.push(req.headers.host ?? '');
     const headers = { ...req.headers };
     delete headers['proxy-authorization'];
-    const up = request({ host: resolveHost(target.hostname), port: Number(target.port || 80), method: req.method, path: `${target.pathname}${target.search}`, headers }, (ur) => {
-      res.writeHead(ur.statusCode ?? 502, ur.headers);
-      ur.pipe(res);
-    });
+    const up = request(
+      {
+        host: resolveHost(target.hostname),
+        port: Number(target.port || 80),
+        method: req.method,
+        path: `${target.pathname}${target.search}`,
+        headers,
+      },
+      (ur) => {
+        res.writeHead(ur.statusCode ?? 502, ur.headers);
+        ur.pipe(res);
+      },
+    );
     up.on('error', () => {
       res.writeHead(502, { 'content-length': '0' });
       res.end();
@@ -81,7 +90,9 @@ export async function startForwardProxy(o: ForwardProxyOptions): Promise<Forward
       return;
     }
     if (!allowed(req)) {
-      client.end('HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="proxy"\r\nContent-Length: 0\r\n\r\n');
+      client.end(
+        'HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="proxy"\r\nContent-Length: 0\r\n\r\n',
+      );
       return;
     }
     const [host = '', port = '443'] = (req.url ?? '').split(/:(?=\d+$)/); // `[v6]:port` keeps its brackets here

@@ -59,7 +59,13 @@ export interface HostileRegistry {
   close(): Promise<void>;
 }
 
-function send(res: ServerResponse, status: number, headers: Record<string, string>, body: Buffer | undefined, head: boolean): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  headers: Record<string, string>,
+  body: Buffer | undefined,
+  head: boolean,
+): void {
   res.writeHead(status, { ...headers, 'content-length': String(body?.byteLength ?? 0) });
   res.end(head ? undefined : body);
 }
@@ -81,13 +87,27 @@ export async function startHostileRegistry(graph: HostileGraph): Promise<Hostile
       const ref = decodeURIComponent(m[3] ?? '');
       asked.add(ref);
       const c = graph.content(ref);
-      if (!c) return send(res, 404, { 'content-type': 'application/json' }, Buffer.from('{"errors":[{"code":"MANIFEST_UNKNOWN","message":"unknown"}]}'), head);
+      if (!c)
+        return send(
+          res,
+          404,
+          { 'content-type': 'application/json' },
+          Buffer.from('{"errors":[{"code":"MANIFEST_UNKNOWN","message":"unknown"}]}'),
+          head,
+        );
       return send(res, 200, { 'content-type': c.mediaType, 'docker-content-digest': sha256(c.bytes) }, c.bytes, head);
     }
     if ((m = /^\/v2\/(.+)\/referrers\/([^/]+)$/.exec(url.pathname))) {
       counts.referrers++;
       const p = graph.referrers?.(m[2] ?? '', page);
-      if (!p) return send(res, 404, { 'content-type': 'application/json' }, Buffer.from('{"errors":[{"code":"NOT_FOUND"}]}'), head);
+      if (!p)
+        return send(
+          res,
+          404,
+          { 'content-type': 'application/json' },
+          Buffer.from('{"errors":[{"code":"NOT_FOUND"}]}'),
+          head,
+        );
       const body = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: p.items }));
       const link: Record<string, string> = p.more ? { link: `<${url.pathname}?page=${page + 1}>; rel="next"` } : {};
       return send(res, 200, { 'content-type': OCI_INDEX, ...link }, body, head);
@@ -173,7 +193,14 @@ export class LazyGraph {
 /** A referrer manifest of `subject` (an empty config, no layers), padded to about `pad` bytes. */
 export function referrerBuilder(subject: Desc, id: string, pad: number): () => Buffer {
   const padding = 'x'.repeat(pad);
-  return () => manifestOf({ artifactType: 'application/vnd.test.hostile', config: EMPTY_DESC, layers: [], subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size }, annotations: { id, pad: padding } }).bytes;
+  return () =>
+    manifestOf({
+      artifactType: 'application/vnd.test.hostile',
+      config: EMPTY_DESC,
+      layers: [],
+      subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
+      annotations: { id, pad: padding },
+    }).bytes;
 }
 
 export interface Measured extends RunResult {
@@ -204,11 +231,15 @@ function childOf(pid: number): number | undefined {
 }
 
 /**
- * Runs the built CLI (or `script`) under `/usr/bin/time` (whose `%M` is the CLI's peak RSS, exact) and watches its VmHWM
+ * Runs the built CLI (or `script`) under `/usr/bin/time` (whose `%M` is the CLI's peak RSS, exact) and watches its
+ * VmHWM
  * every 50 ms: a run that outlives `timeoutMs` or grows past `rssCapKiB` is killed (SIGKILL to its process
  * group), so a test of a hang or a leak stops by itself.
  */
-export function measuredRun(args: readonly string[], o: { home: string; env?: NodeJS.ProcessEnv; timeoutMs: number; rssCapKiB: number; script?: string }): Promise<Measured> {
+export function measuredRun(
+  args: readonly string[],
+  o: { home: string; env?: NodeJS.ProcessEnv; timeoutMs: number; rssCapKiB: number; script?: string },
+): Promise<Measured> {
   const report = join(o.home, `.time-${process.hrtime.bigint()}`);
   return new Promise((resolve, reject) => {
     const started = Date.now();
@@ -249,7 +280,14 @@ export function measuredRun(args: readonly string[], o: { home: string; env?: No
       } catch {
         // killed: time wrote nothing
       }
-      resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), peakKiB: Number.isFinite(timed) ? timed : peak, killed, ms });
+      resolve({
+        code: code ?? -1,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+        peakKiB: Number.isFinite(timed) ? timed : peak,
+        killed,
+        ms,
+      });
     });
   });
 }

@@ -52,7 +52,12 @@ export function startScrydon(args: readonly string[], o: RunOptions = {}): Killa
  * Polls `ready` every few milliseconds and SIGKILLs the process as soon as it holds; fails if the process ends
  * first (it finished before it could be killed mid-way) or `ready` never holds within `timeoutMs`.
  */
-export async function killWhen(k: Killable, ready: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
+export async function killWhen(
+  k: Killable,
+  ready: () => Promise<boolean>,
+  what: string,
+  timeoutMs = 60_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!k.done && Date.now() < deadline && !(await ready())) await sleep(5);
   assert.ok(!k.done, `the process ended before it could be killed ${what}`);
@@ -66,7 +71,9 @@ export async function storeTags(home: string): Promise<Record<string, string>> {
     manifests: Array<{ digest: string; annotations?: Record<string, string> }>;
   };
   return Object.fromEntries(
-    idx.manifests.filter((m) => m.annotations?.['org.opencontainers.image.ref.name']).map((m) => [m.annotations?.['org.opencontainers.image.ref.name'], m.digest]),
+    idx.manifests
+      .filter((m) => m.annotations?.['org.opencontainers.image.ref.name'])
+      .map((m) => [m.annotations?.['org.opencontainers.image.ref.name'], m.digest]),
   );
 }
 
@@ -83,7 +90,11 @@ export async function assertBlobsValid(home: string): Promise<number> {
 }
 
 /** What a crash may leave and nothing else: the same tags as `tagsBefore`, valid blobs, `scrydon check` clean. */
-export async function assertStoreConsistent(home: string, tagsBefore: Record<string, string>, o: RunOptions = {}): Promise<void> {
+export async function assertStoreConsistent(
+  home: string,
+  tagsBefore: Record<string, string>,
+  o: RunOptions = {},
+): Promise<void> {
   assert.deepEqual(await storeTags(home), tagsBefore);
   await assertBlobsValid(home);
   await ok(['check'], { ...o, home });
@@ -92,6 +103,7 @@ export async function assertStoreConsistent(home: string, tagsBefore: Record<str
 /** Total size of the files directly in `dir` whose names pass `keep` (0 when it does not exist). */
 export async function bytesIn(dir: string, keep: (name: string) => boolean = () => true): Promise<number> {
   let total = 0;
-  for (const f of (await readdir(dir).catch(() => [] as string[])).filter(keep)) total += (await stat(join(dir, f)).catch(() => ({ size: 0 }))).size;
+  for (const f of (await readdir(dir).catch(() => [] as string[])).filter(keep))
+    total += (await stat(join(dir, f)).catch(() => ({ size: 0 }))).size;
   return total;
 }

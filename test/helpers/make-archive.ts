@@ -68,19 +68,33 @@ function blobOf(data: Buffer): Blob {
 }
 
 /** A small pack-shaped artifact in memory; `padManifestTo` inflates the manifest (oversized-manifest tests). */
-export function testArtifact(ref = 'acme.hostile:1.0.0', o: { layerBytes?: Buffer; padManifestTo?: number } = {}): TestArtifact {
+export function testArtifact(
+  ref = 'acme.hostile:1.0.0',
+  o: { layerBytes?: Buffer; padManifestTo?: number } = {},
+): TestArtifact {
   const layer = blobOf(o.layerBytes ?? randomBytes(2000));
   const config = blobOf(Buffer.from(JSON.stringify({ package: { id: 'acme.hostile', version: '1.0.0' } })));
   const body: Record<string, unknown> = {
     schemaVersion: 2,
     mediaType: 'application/vnd.oci.image.manifest.v1+json',
     artifactType: 'application/vnd.scrydon.pack.v1.tar.gzip',
-    config: { mediaType: 'application/vnd.scrydon.pack.config.v1+json', digest: config.digest, size: config.data.byteLength },
-    layers: [{ mediaType: 'application/vnd.scrydon.pack.v1.tar.gzip', digest: layer.digest, size: layer.data.byteLength }],
+    config: {
+      mediaType: 'application/vnd.scrydon.pack.config.v1+json',
+      digest: config.digest,
+      size: config.data.byteLength,
+    },
+    layers: [
+      { mediaType: 'application/vnd.scrydon.pack.v1.tar.gzip', digest: layer.digest, size: layer.data.byteLength },
+    ],
   };
   if (o.padManifestTo) body.annotations = { padding: 'x'.repeat(o.padManifestTo) };
   const m = blobOf(Buffer.from(JSON.stringify(body)));
-  return { config, layer, manifest: { ...m, mediaType: 'application/vnd.oci.image.manifest.v1+json', size: m.data.byteLength }, ref };
+  return {
+    config,
+    layer,
+    manifest: { ...m, mediaType: 'application/vnd.oci.image.manifest.v1+json', size: m.data.byteLength },
+    ref,
+  };
 }
 
 export function blobName(digest: string): string {
@@ -92,7 +106,12 @@ function indexJsonFor(a: TestArtifact): Buffer {
     JSON.stringify({
       schemaVersion: 2,
       manifests: [
-        { mediaType: a.manifest.mediaType, digest: a.manifest.digest, size: a.manifest.size, annotations: { 'org.opencontainers.image.ref.name': a.ref } },
+        {
+          mediaType: a.manifest.mediaType,
+          digest: a.manifest.digest,
+          size: a.manifest.size,
+          annotations: { 'org.opencontainers.image.ref.name': a.ref },
+        },
       ],
     }),
   );

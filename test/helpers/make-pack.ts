@@ -37,7 +37,10 @@ interface SamplePackOptions {
 }
 
 /** A realistic pack.json plus its files: an ontology directory and an integration bundle, installed integration-first. */
-export function samplePack(o: SamplePackOptions = {}): { packJson: Record<string, unknown>; files: Record<string, string | Buffer> } {
+export function samplePack(o: SamplePackOptions = {}): {
+  packJson: Record<string, unknown>;
+  files: Record<string, string | Buffer>;
+} {
   const id = o.id ?? 'acme.fraud';
   const version = o.version ?? '1.0.0';
   const packJson = {
@@ -79,7 +82,14 @@ export function packEntries(packJson: unknown, files: Record<string, string | Bu
 
 async function addEntry(p: Pack, e: TarEntrySpec): Promise<void> {
   const type = e.type ?? 'file';
-  const header: Partial<Header> & { name: string } = { name: e.name, type, mode: e.mode ?? (type === 'directory' ? 0o755 : 0o644), mtime: new Date(0), uid: 0, gid: 0 };
+  const header: Partial<Header> & { name: string } = {
+    name: e.name,
+    type,
+    mode: e.mode ?? (type === 'directory' ? 0o755 : 0o644),
+    mtime: new Date(0),
+    uid: 0,
+    gid: 0,
+  };
   if (e.linkname !== undefined) header.linkname = e.linkname;
   if (type === 'character-device' || type === 'block-device') Object.assign(header, { devmajor: 1, devminor: 3 });
   if (e.zeros !== undefined) {
@@ -134,7 +144,11 @@ async function writeTarGz(entries: readonly TarEntrySpec[], file: string): Promi
   await done;
 }
 
-async function fileDescriptor(file: string, mediaType: string, annotations?: Record<string, string>): Promise<Descriptor> {
+async function fileDescriptor(
+  file: string,
+  mediaType: string,
+  annotations?: Record<string, string>,
+): Promise<Descriptor> {
   const h = createHash('sha256');
   let size = 0;
   for await (const c of createReadStream(file)) {
@@ -172,7 +186,8 @@ export async function storePack(home: string, o: StorePackOptions): Promise<Stor
   const layerFile = join(await tempDir('scrydon-layer-'), 'pack.tar.gz');
   if (o.rawLayer) await writeFile(layerFile, o.rawLayer);
   else await writeTarGz(o.entries, layerFile);
-  if (o.cutLayerBytes !== undefined) await truncate(layerFile, Math.max(0, (await stat(layerFile)).size - o.cutLayerBytes));
+  if (o.cutLayerBytes !== undefined)
+    await truncate(layerFile, Math.max(0, (await stat(layerFile)).size - o.cutLayerBytes));
   const layer = await fileDescriptor(layerFile, MediaType.packLayer, { [Annotation.title]: 'pack.tar.gz' });
   await store.push(layer, createReadStream(layerFile));
 
@@ -236,7 +251,11 @@ export async function storeArtifact(home: string, o: StoreArtifactOptions): Prom
 }
 
 /** A valid pack in the given shape: the sample files, pack.json in the layer (and in the config for scrydon's shape). */
-export async function storeSamplePack(home: string, shape: 'scrydon' | 'oras', o: SamplePackOptions & { tag?: string } = {}): Promise<StoredPack> {
+export async function storeSamplePack(
+  home: string,
+  shape: 'scrydon' | 'oras',
+  o: SamplePackOptions & { tag?: string } = {},
+): Promise<StoredPack> {
   const { packJson, files } = samplePack(o);
   const pj = packJson as { package: { id: string; version: string } };
   return storePack(home, {
@@ -247,8 +266,11 @@ export async function storeSamplePack(home: string, shape: 'scrydon' | 'oras', o
     // what `oras push` writes on the manifest is only a creation time; scrydon build adds id and version
     annotations:
       shape === 'scrydon'
-        ? { [Annotation.packId]: pj.package.id, [Annotation.version]: pj.package.version, [Annotation.title]: pj.package.id }
+        ? {
+            [Annotation.packId]: pj.package.id,
+            [Annotation.version]: pj.package.version,
+            [Annotation.title]: pj.package.id,
+          }
         : { [Annotation.created]: '2024-05-01T12:00:00Z' },
   });
 }
-

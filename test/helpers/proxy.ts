@@ -59,7 +59,12 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
   const sockets = new Set<Socket>();
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const seen: SeenRequest = { method: req.method ?? '', path: req.url ?? '', status: 0, authorized: req.headers.authorization !== undefined };
+    const seen: SeenRequest = {
+      method: req.method ?? '',
+      path: req.url ?? '',
+      status: 0,
+      authorized: req.headers.authorization !== undefined,
+    };
     if (typeof req.headers.range === 'string') seen.range = req.headers.range;
     requests.push(seen);
     const canned = await o.respond?.(req);
@@ -71,43 +76,46 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
       res.end(req.method === 'HEAD' ? undefined : body);
       return;
     }
-    const up = request({ host: uhost, port: Number(uport), method: req.method, path: req.url, headers: req.headers }, (ur) => {
-      seen.status = ur.statusCode ?? 0;
-      res.writeHead(ur.statusCode ?? 502, { ...ur.headers, ...(o.addHeaders?.(req) ?? {}) });
-      const corrupt = o.corrupt?.(req) ?? false;
-      const cut = o.cutAfter !== undefined && (o.cutWhen?.(req) ?? true) && (o.cutEvery || !cutDone);
-      let sent = 0;
-      let corrupted = false;
-      ur.on('data', (chunk: Buffer) => {
-        let c = chunk;
-        if (corrupt && !corrupted && c.byteLength > 0) {
-          c = Buffer.from(c);
-          const i = Math.floor(c.byteLength / 2);
-          c[i] = (c[i] ?? 0) ^ 0xff;
-          corrupted = true;
-        }
-        if (cut && o.cutAfter !== undefined && sent + c.byteLength > o.cutAfter) {
-          cutDone = true;
-          const head = c.subarray(0, Math.max(0, o.cutAfter - sent));
-          ur.pause();
-          res.write(head, () => {
-            void Promise.resolve(o.onCut?.()).finally(() => {
-              req.socket.destroy();
-              ur.destroy();
+    const up = request(
+      { host: uhost, port: Number(uport), method: req.method, path: req.url, headers: req.headers },
+      (ur) => {
+        seen.status = ur.statusCode ?? 0;
+        res.writeHead(ur.statusCode ?? 502, { ...ur.headers, ...(o.addHeaders?.(req) ?? {}) });
+        const corrupt = o.corrupt?.(req) ?? false;
+        const cut = o.cutAfter !== undefined && (o.cutWhen?.(req) ?? true) && (o.cutEvery || !cutDone);
+        let sent = 0;
+        let corrupted = false;
+        ur.on('data', (chunk: Buffer) => {
+          let c = chunk;
+          if (corrupt && !corrupted && c.byteLength > 0) {
+            c = Buffer.from(c);
+            const i = Math.floor(c.byteLength / 2);
+            c[i] = (c[i] ?? 0) ^ 0xff;
+            corrupted = true;
+          }
+          if (cut && o.cutAfter !== undefined && sent + c.byteLength > o.cutAfter) {
+            cutDone = true;
+            const head = c.subarray(0, Math.max(0, o.cutAfter - sent));
+            ur.pause();
+            res.write(head, () => {
+              void Promise.resolve(o.onCut?.()).finally(() => {
+                req.socket.destroy();
+                ur.destroy();
+              });
             });
-          });
-          sent = o.cutAfter;
-          return;
-        }
-        sent += c.byteLength;
-        if (!res.write(c)) {
-          ur.pause();
-          res.once('drain', () => ur.resume());
-        }
-      });
-      ur.on('end', () => res.end());
-      ur.on('error', () => req.socket.destroy());
-    });
+            sent = o.cutAfter;
+            return;
+          }
+          sent += c.byteLength;
+          if (!res.write(c)) {
+            ur.pause();
+            res.once('drain', () => ur.resume());
+          }
+        });
+        ur.on('end', () => res.end());
+        ur.on('error', () => req.socket.destroy());
+      },
+    );
     // an upstream that is gone looks, from the client, like a dropped connection (not a 502)
     up.on('error', () => req.socket.destroy());
     req.pipe(up);

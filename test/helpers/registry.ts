@@ -44,7 +44,13 @@ export function freePort(): Promise<number> {
   });
 }
 
-function configYaml(storage: string, port: number, auth: RegistryAuth, htpasswdFile: string, tls?: { certFile: string; keyFile: string }): string {
+function configYaml(
+  storage: string,
+  port: number,
+  auth: RegistryAuth,
+  htpasswdFile: string,
+  tls?: { certFile: string; keyFile: string },
+): string {
   const lines = [
     'version: 0.1',
     'log:',
@@ -64,15 +70,28 @@ function configYaml(storage: string, port: number, auth: RegistryAuth, htpasswdF
     '  secret: scrydon-test-secret',
   ];
   if (tls) lines.push('  tls:', `    certificate: ${tls.certFile}`, `    key: ${tls.keyFile}`);
-  if (auth.kind === 'htpasswd') lines.push('auth:', '  htpasswd:', '    realm: scrydon-test', `    path: ${htpasswdFile}`);
+  if (auth.kind === 'htpasswd')
+    lines.push('auth:', '  htpasswd:', '    realm: scrydon-test', `    path: ${htpasswdFile}`);
   if (auth.kind === 'token') {
-    lines.push('auth:', '  token:', `    realm: ${auth.realm}`, `    service: ${auth.service}`, `    issuer: ${auth.issuer}`, `    rootcertbundle: ${auth.certFile}`);
+    lines.push(
+      'auth:',
+      '  token:',
+      `    realm: ${auth.realm}`,
+      `    service: ${auth.service}`,
+      `    issuer: ${auth.issuer}`,
+      `    rootcertbundle: ${auth.certFile}`,
+    );
   }
   return lines.join('\n') + '\n';
 }
 
 /** Waits until `child` (a server, named `what`) accepts connections on 127.0.0.1:`port`. */
-export async function waitListening(port: number, child: ChildProcess, what: string, stderr: () => string = () => ''): Promise<void> {
+export async function waitListening(
+  port: number,
+  child: ChildProcess,
+  what: string,
+  stderr: () => string = () => '',
+): Promise<void> {
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${what} exited ${child.exitCode}: ${stderr()}`);
@@ -90,7 +109,10 @@ export async function waitListening(port: number, child: ChildProcess, what: str
 }
 
 /** Starts a registry with its own temp storage and port; `stop()` it in an after() hook. */
-export async function startRegistry(auth: RegistryAuth = { kind: 'none' }, o: { port?: number; storage?: string; tls?: boolean } = {}): Promise<RunningRegistry> {
+export async function startRegistry(
+  auth: RegistryAuth = { kind: 'none' },
+  o: { port?: number; storage?: string; tls?: boolean } = {},
+): Promise<RunningRegistry> {
   const dir = await tempDir('scrydon-registry-');
   const storage = o.storage ?? join(dir, 'storage');
   await mkdir(storage, { recursive: true });

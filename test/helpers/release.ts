@@ -20,10 +20,18 @@ export interface Release {
  */
 export function ensureRelease(): Release {
   const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
-  const release: Release = { version, tarball: join(RELEASE_DIR, `scrydon-${version}.tgz`), executable: join(RELEASE_DIR, `scrydon-${version}-linux-x64`) };
+  const release: Release = {
+    version,
+    tarball: join(RELEASE_DIR, `scrydon-${version}.tgz`),
+    executable: join(RELEASE_DIR, `scrydon-${version}-linux-x64`),
+  };
   const sums = join(RELEASE_DIR, 'SHA256SUMS');
   if (!existsSync(sums) || statSync(sums).mtimeMs < statSync(BIN).mtimeMs) {
-    execFileSync('bash', [join(ROOT, 'scripts', 'release')], { cwd: ROOT, env: { ...process.env, SCRYDON_RELEASE_NO_BUILD: '1' }, stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync('bash', [join(ROOT, 'scripts', 'release')], {
+      cwd: ROOT,
+      env: { ...process.env, SCRYDON_RELEASE_NO_BUILD: '1' },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
   }
   return release;
 }

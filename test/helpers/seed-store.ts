@@ -107,8 +107,9 @@ export async function seedReferrer(catalog: string, subject: Descriptor, payload
     layers: [sig],
     subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
   });
-  const d = descriptorOf(MediaType.ociManifest, bytes, { artifactType: 'application/vnd.dev.sigstore.bundle.v0.3+json' });
+  const d = descriptorOf(MediaType.ociManifest, bytes, {
+    artifactType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
+  });
   await store.push(d, Readable.from([bytes]));
   return d;
 }
-

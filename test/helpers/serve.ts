@@ -21,11 +21,18 @@ export interface RunningServe {
   process: ChildProcess;
   stderr(): string;
   /** Sends `signal` (default SIGTERM) and waits for the exit. */
-  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
+  stop(
+    signal?: NodeJS.Signals,
+  ): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
 }
 
 /** `bin`: a scrydon executable to run instead of the built bundle (cli.ts's scrydonCommand). */
-export async function startServe(home: string, args: readonly string[] = [], env: NodeJS.ProcessEnv = {}, bin?: string): Promise<RunningServe> {
+export async function startServe(
+  home: string,
+  args: readonly string[] = [],
+  env: NodeJS.ProcessEnv = {},
+  bin?: string,
+): Promise<RunningServe> {
   const addr = args.includes('--addr') ? [] : ['--addr', '127.0.0.1:0'];
   const [command, pre] = scrydonCommand(bin);
   const child = spawn(command, [...pre, 'serve', ...addr, ...args], {
@@ -35,7 +42,9 @@ export async function startServe(home: string, args: readonly string[] = [], env
   let out = '';
   let err = '';
   child.stdout?.on('data', (c: Buffer) => (out += c.toString('utf8')));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once('exit', (code, signal) => r({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
+    child.once('exit', (code, signal) => r({ code, signal })),
+  );
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`scrydon serve did not start in 30 s:\n${err}`)), 30_000);
     child.stderr?.on('data', (c: Buffer) => {
@@ -71,7 +80,10 @@ interface HttpResult {
 }
 
 /** One request, TLS certificates not checked (test servers are self-signed); the body read whole. */
-export function http(url: string, o: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<HttpResult> {
+export function http(
+  url: string,
+  o: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
     const send = u.protocol === 'https:' ? httpsRequest : httpRequest;
@@ -95,7 +107,9 @@ export async function htpasswdFile(users: Record<string, string>): Promise<strin
   const dir = await tempDir('scrydon-htpasswd-');
   const file = join(dir, 'htpasswd');
   for (const [user, password] of Object.entries(users)) {
-    const r = spawnSync('htpasswd', ['-bB', ...(Object.keys(users)[0] === user ? ['-c'] : []), file, user, password], { encoding: 'utf8' });
+    const r = spawnSync('htpasswd', ['-bB', ...(Object.keys(users)[0] === user ? ['-c'] : []), file, user, password], {
+      encoding: 'utf8',
+    });
     if (r.status !== 0) throw new Error(`htpasswd failed (install apache2-utils): ${r.stderr}`);
   }
   return file;
@@ -106,7 +120,29 @@ export async function selfSignedCert(): Promise<{ cert: string; key: string }> {
   const dir = await tempDir('scrydon-tls-');
   const cert = join(dir, 'tls.crt');
   const key = join(dir, 'tls.key');
-  const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { encoding: 'utf8' });
+  const r = spawnSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '2',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+    ],
+    { encoding: 'utf8' },
+  );
   if (r.status !== 0) throw new Error(`openssl failed: ${r.stderr}`);
   return { cert, key };
 }
@@ -141,12 +177,25 @@ export async function seedImage(catalog: string, ref: string): Promise<{ manifes
 }
 
 /** A referrer (an SBOM-like artifact) whose subject is `subject`, stored untagged as the store keeps referrers. */
-export async function seedSbomReferrer(catalog: string, subject: Descriptor, artifactType: string, annotations: Record<string, string>): Promise<Descriptor> {
+export async function seedSbomReferrer(
+  catalog: string,
+  subject: Descriptor,
+  artifactType: string,
+  annotations: Record<string, string>,
+): Promise<Descriptor> {
   const store = await Store.open(catalog);
   const body = Buffer.from(JSON.stringify({ note: 'a referrer' }));
   const layer = descriptorOf('application/json', body);
   const empty = descriptorOf(MediaType.ociEmpty, Buffer.from('{}'));
-  const manifestBytes = encodeJson({ schemaVersion: 2, mediaType: MediaType.ociManifest, artifactType, config: empty, layers: [layer], subject, annotations });
+  const manifestBytes = encodeJson({
+    schemaVersion: 2,
+    mediaType: MediaType.ociManifest,
+    artifactType,
+    config: empty,
+    layers: [layer],
+    subject,
+    annotations,
+  });
   const manifest = descriptorOf(MediaType.ociManifest, manifestBytes);
   await store.push(layer, Readable.from([body]));
   await store.push(empty, Readable.from([Buffer.from('{}')]));

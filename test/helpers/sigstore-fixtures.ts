@@ -43,7 +43,10 @@ export interface RekorEntry {
   integratedTime: number;
   logID: string;
   logIndex: number;
-  verification: { signedEntryTimestamp: string; inclusionProof: { logIndex: number; treeSize: number; rootHash: string; hashes: string[]; checkpoint: string } };
+  verification: {
+    signedEntryTimestamp: string;
+    inclusionProof: { logIndex: number; treeSize: number; rootHash: string; hashes: string[]; checkpoint: string };
+  };
 }
 
 /** A keyless signer: an ephemeral P-256 key and its Fulcio-style certificate. */
@@ -79,10 +82,42 @@ export async function fakeSigstore(): Promise<FakeSigstore> {
   const rootDer = Buffer.from(ca.rootCertificate.buffer, ca.rootCertificate.byteOffset, ca.rootCertificate.byteLength);
   const trustedRoot = {
     mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
-    tlogs: [{ baseUrl: REKOR_URL, hashAlgorithm: 'SHA2_256', publicKey: { rawBytes: tlogSpki.toString('base64'), keyDetails: 'PKIX_ECDSA_P256_SHA_256', validFor: { start } }, logId: { keyId: sha256(tlogSpki).toString('base64') } }],
-    certificateAuthorities: [{ subject: { organization: 'sigstore.mock', commonName: 'sigstore' }, uri: 'https://fulcio.local', certChain: { certificates: [{ rawBytes: rootDer.toString('base64') }] }, validFor: { start } }],
-    ctlogs: [{ baseUrl: 'https://ctfe.local', hashAlgorithm: 'SHA2_256', publicKey: { rawBytes: b64(ctlog.publicKey), keyDetails: 'PKIX_ECDSA_P256_SHA_256', validFor: { start } }, logId: { keyId: b64(ctlog.logID) } }],
-    timestampAuthorities: [{ subject: { organization: 'sigstore.mock', commonName: 'tsa' }, uri: 'https://tsa.local', certChain: { certificates: [{ rawBytes: b64(tsa.intCertificate) }, { rawBytes: b64(tsa.rootCertificate) }] }, validFor: { start } }],
+    tlogs: [
+      {
+        baseUrl: REKOR_URL,
+        hashAlgorithm: 'SHA2_256',
+        publicKey: {
+          rawBytes: tlogSpki.toString('base64'),
+          keyDetails: 'PKIX_ECDSA_P256_SHA_256',
+          validFor: { start },
+        },
+        logId: { keyId: sha256(tlogSpki).toString('base64') },
+      },
+    ],
+    certificateAuthorities: [
+      {
+        subject: { organization: 'sigstore.mock', commonName: 'sigstore' },
+        uri: 'https://fulcio.local',
+        certChain: { certificates: [{ rawBytes: rootDer.toString('base64') }] },
+        validFor: { start },
+      },
+    ],
+    ctlogs: [
+      {
+        baseUrl: 'https://ctfe.local',
+        hashAlgorithm: 'SHA2_256',
+        publicKey: { rawBytes: b64(ctlog.publicKey), keyDetails: 'PKIX_ECDSA_P256_SHA_256', validFor: { start } },
+        logId: { keyId: b64(ctlog.logID) },
+      },
+    ],
+    timestampAuthorities: [
+      {
+        subject: { organization: 'sigstore.mock', commonName: 'tsa' },
+        uri: 'https://tsa.local',
+        certChain: { certificates: [{ rawBytes: b64(tsa.intCertificate) }, { rawBytes: b64(tsa.rootCertificate) }] },
+        validFor: { start },
+      },
+    ],
   };
   return {
     trustedRoot,
@@ -106,7 +141,13 @@ export async function fakeSigstore(): Promise<FakeSigstore> {
     },
     async timestamp(signature) {
       tsaClock.setTime(Math.ceil(Date.now() / 1000) * 1000 + 1000);
-      const der = await tsa.timestamp({ artifactHash: sha256(signature), hashAlgorithmOID: '2.16.840.1.101.3.4.2.1', nonce: randomInt(1_000_000), policyOID: '1.2.3.4', certReq: true });
+      const der = await tsa.timestamp({
+        artifactHash: sha256(signature),
+        hashAlgorithmOID: '2.16.840.1.101.3.4.2.1',
+        nonce: randomInt(1_000_000),
+        policyOID: '1.2.3.4',
+        certReq: true,
+      });
       return Buffer.from(der.buffer, der.byteOffset, der.byteLength);
     },
   };
@@ -119,7 +160,12 @@ export interface EvidenceOptions {
 }
 
 /** The annotations of a keyless legacy simple-signing layer over `payload`, as cosign writes them. */
-export async function keylessLegacyAnnotations(s: FakeSigstore, signer: KeylessSigner, payload: Buffer, o: EvidenceOptions = {}): Promise<{ signature: string; certificate: string; chain: string; bundle?: string; rfc3161timestamp?: string }> {
+export async function keylessLegacyAnnotations(
+  s: FakeSigstore,
+  signer: KeylessSigner,
+  payload: Buffer,
+  o: EvidenceOptions = {},
+): Promise<{ signature: string; certificate: string; chain: string; bundle?: string; rfc3161timestamp?: string }> {
   const sig = sign('sha256', payload, signer.privateKey);
   const out: { signature: string; certificate: string; chain: string; bundle?: string; rfc3161timestamp?: string } = {
     signature: sig.toString('base64'),
@@ -130,12 +176,22 @@ export async function keylessLegacyAnnotations(s: FakeSigstore, signer: KeylessS
     const body = {
       apiVersion: '0.0.1',
       kind: 'hashedrekord',
-      spec: { data: { hash: { algorithm: 'sha256', value: sha256(payload).toString('hex') } }, signature: { content: sig.toString('base64'), publicKey: { content: Buffer.from(signer.certPem).toString('base64') } } },
+      spec: {
+        data: { hash: { algorithm: 'sha256', value: sha256(payload).toString('hex') } },
+        signature: {
+          content: sig.toString('base64'),
+          publicKey: { content: Buffer.from(signer.certPem).toString('base64') },
+        },
+      },
     };
     const e = await s.log(body, o.clockOffsetMs);
-    out.bundle = JSON.stringify({ SignedEntryTimestamp: e.verification.signedEntryTimestamp, Payload: { body: e.body, integratedTime: e.integratedTime, logIndex: e.logIndex, logID: e.logID } });
+    out.bundle = JSON.stringify({
+      SignedEntryTimestamp: e.verification.signedEntryTimestamp,
+      Payload: { body: e.body, integratedTime: e.integratedTime, logIndex: e.logIndex, logID: e.logID },
+    });
   }
-  if (o.tsa) out.rfc3161timestamp = JSON.stringify({ SignedRFC3161Timestamp: (await s.timestamp(sig)).toString('base64') });
+  if (o.tsa)
+    out.rfc3161timestamp = JSON.stringify({ SignedRFC3161Timestamp: (await s.timestamp(sig)).toString('base64') });
   return out;
 }
 
@@ -145,10 +201,19 @@ export function pae(type: string, body: Buffer): Buffer {
 }
 
 /** A keyless Sigstore bundle v0.3 (DSSE around `statement`), as cosign 3 writes with Fulcio and Rekor v1. */
-export async function keylessBundle(s: FakeSigstore, signer: KeylessSigner, statement: Buffer, o: EvidenceOptions = {}): Promise<Buffer> {
+export async function keylessBundle(
+  s: FakeSigstore,
+  signer: KeylessSigner,
+  statement: Buffer,
+  o: EvidenceOptions = {},
+): Promise<Buffer> {
   const type = MediaType.inTotoPayload;
   const sig = sign('sha256', pae(type, statement), signer.privateKey);
-  const envelope = { payload: statement.toString('base64'), payloadType: type, signatures: [{ sig: sig.toString('base64'), keyid: '' }] };
+  const envelope = {
+    payload: statement.toString('base64'),
+    payloadType: type,
+    signatures: [{ sig: sig.toString('base64'), keyid: '' }],
+  };
   const tlogEntries: unknown[] = [];
   if (o.tlog ?? true) {
     const body = {
@@ -168,27 +233,54 @@ export async function keylessBundle(s: FakeSigstore, signer: KeylessSigner, stat
       kindVersion: { kind: 'dsse', version: '0.0.1' },
       integratedTime: String(e.integratedTime),
       inclusionPromise: { signedEntryTimestamp: e.verification.signedEntryTimestamp },
-      inclusionProof: { logIndex: String(p.logIndex), rootHash: Buffer.from(p.rootHash, 'hex').toString('base64'), treeSize: String(p.treeSize), hashes: p.hashes, checkpoint: { envelope: p.checkpoint } },
+      inclusionProof: {
+        logIndex: String(p.logIndex),
+        rootHash: Buffer.from(p.rootHash, 'hex').toString('base64'),
+        treeSize: String(p.treeSize),
+        hashes: p.hashes,
+        checkpoint: { envelope: p.checkpoint },
+      },
       canonicalizedBody: e.body,
     });
   }
   const vm: Record<string, unknown> = { certificate: { rawBytes: signer.certDer.toString('base64') }, tlogEntries };
-  if (o.tsa) vm.timestampVerificationData = { rfc3161Timestamps: [{ signedTimestamp: (await s.timestamp(sig)).toString('base64') }] };
-  return Buffer.from(JSON.stringify({ mediaType: MediaType.sigstoreBundleV03, verificationMaterial: vm, dsseEnvelope: envelope }));
+  if (o.tsa)
+    vm.timestampVerificationData = {
+      rfc3161Timestamps: [{ signedTimestamp: (await s.timestamp(sig)).toString('base64') }],
+    };
+  return Buffer.from(
+    JSON.stringify({ mediaType: MediaType.sigstoreBundleV03, verificationMaterial: vm, dsseEnvelope: envelope }),
+  );
 }
 
 /** Stores a tiny artifact under `ref` in the store at `catalog`, signed keylessly (bundle referrer) by `san`. */
-export async function storeKeylessArtifact(catalog: string, s: FakeSigstore, ref: string, san = IDENTITY): Promise<Descriptor> {
+export async function storeKeylessArtifact(
+  catalog: string,
+  s: FakeSigstore,
+  ref: string,
+  san = IDENTITY,
+): Promise<Descriptor> {
   const store = await Store.open(catalog);
   const put = async (d: Descriptor, b: Buffer): Promise<void> => {
     if (!(await store.exists(d))) await store.push(d, Readable.from([b]));
   };
-  const bytes = encodeJson({ schemaVersion: 2, mediaType: MediaType.ociManifest, artifactType: 'application/vnd.scrydon.test.v1', config: descriptorOf(MediaType.ociEmpty, EMPTY_JSON), layers: [descriptorOf(MediaType.ociEmpty, EMPTY_JSON)] });
+  const bytes = encodeJson({
+    schemaVersion: 2,
+    mediaType: MediaType.ociManifest,
+    artifactType: 'application/vnd.scrydon.test.v1',
+    config: descriptorOf(MediaType.ociEmpty, EMPTY_JSON),
+    layers: [descriptorOf(MediaType.ociEmpty, EMPTY_JSON)],
+  });
   const subject = descriptorOf(MediaType.ociManifest, bytes);
   await put(descriptorOf(MediaType.ociEmpty, EMPTY_JSON), EMPTY_JSON);
   await put(subject, bytes);
   await store.tag(subject, ref);
-  const r = bundleReferrer(subject, await keylessBundle(s, await s.issue(san), signStatement(subject.digest)), COSIGN_SIGN_PREDICATE, '2026-01-01T00:00:00Z');
+  const r = bundleReferrer(
+    subject,
+    await keylessBundle(s, await s.issue(san), signStatement(subject.digest)),
+    COSIGN_SIGN_PREDICATE,
+    '2026-01-01T00:00:00Z',
+  );
   for (const p of [r.config, r.layer, r.manifest]) await put(p.descriptor, p.bytes);
   return subject;
 }

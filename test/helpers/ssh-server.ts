@@ -12,7 +12,9 @@ const SSHD = '/usr/sbin/sshd';
 export async function deployKey(): Promise<{ privateKey: string; publicKey: string }> {
   const dir = await tempDir('scrydon-sshkey-');
   const file = join(dir, 'deploy');
-  const r = spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'scrydon-test-deploy', '-f', file], { encoding: 'utf8' });
+  const r = spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'scrydon-test-deploy', '-f', file], {
+    encoding: 'utf8',
+  });
   if (r.status !== 0) throw new Error(`ssh-keygen failed: ${r.stderr}`);
   return { privateKey: await readFile(file, 'utf8'), publicKey: await readFile(`${file}.pub`, 'utf8') };
 }

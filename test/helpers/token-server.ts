@@ -44,7 +44,25 @@ export async function startTokenServer(o: TokenServerOptions): Promise<RunningTo
   const dir = await tempDir('scrydon-token-');
   const keyFile = join(dir, 'key.pem');
   const certFile = join(dir, 'cert.pem');
-  const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '2', '-subj', '/CN=scrydon-test-token'], { encoding: 'utf8' });
+  const r = spawnSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+      '-days',
+      '2',
+      '-subj',
+      '/CN=scrydon-test-token',
+    ],
+    { encoding: 'utf8' },
+  );
   if (r.status !== 0) throw new Error(`openssl failed: ${r.stderr}`);
   const key = await readFile(keyFile, 'utf8');
   const certDer = (await readFile(certFile, 'utf8')).replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
@@ -56,12 +74,26 @@ export async function startTokenServer(o: TokenServerOptions): Promise<RunningTo
   const sign = (sub: string, access: Array<{ type: string; name: string; actions: string[] }>): string => {
     const now = Math.floor(Date.now() / 1000);
     const header = b64url(JSON.stringify({ typ: 'JWT', alg: 'RS256', x5c: [certDer] }));
-    const claims = b64url(JSON.stringify({ iss: issuer, sub, aud: service, exp: now + 300, nbf: now - 10, iat: now, jti: randomBytes(8).toString('hex'), access }));
+    const claims = b64url(
+      JSON.stringify({
+        iss: issuer,
+        sub,
+        aud: service,
+        exp: now + 300,
+        nbf: now - 10,
+        iat: now,
+        jti: randomBytes(8).toString('hex'),
+        access,
+      }),
+    );
     const s = createSign('RSA-SHA256').update(`${header}.${claims}`).sign(key);
     return `${header}.${claims}.${b64url(s)}`;
   };
 
-  const grant = (who: string | undefined, scopes: string[]): Array<{ type: string; name: string; actions: string[] }> => {
+  const grant = (
+    who: string | undefined,
+    scopes: string[],
+  ): Array<{ type: string; name: string; actions: string[] }> => {
     const out: Array<{ type: string; name: string; actions: string[] }> = [];
     for (const s of scopes.flatMap((x) => x.split(' '))) {
       const [type, ...rest] = s.split(':');
@@ -69,7 +101,8 @@ export async function startTokenServer(o: TokenServerOptions): Promise<RunningTo
       const name = rest.join(':');
       if (type !== 'repository' || !name) continue;
       if (who) out.push({ type, name, actions });
-      else if (o.publicPrefix && name.startsWith(o.publicPrefix)) out.push({ type, name, actions: actions.filter((a) => a === 'pull') });
+      else if (o.publicPrefix && name.startsWith(o.publicPrefix))
+        out.push({ type, name, actions: actions.filter((a) => a === 'pull') });
     }
     return out;
   };
@@ -92,7 +125,8 @@ export async function startTokenServer(o: TokenServerOptions): Promise<RunningTo
       for await (const c of req) chunks.push(c as Buffer);
       const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
       const scopes = (form.get('scope') ?? '').split(' ').filter(Boolean);
-      const user = form.get('grant_type') === 'refresh_token' ? refreshTokens.get(form.get('refresh_token') ?? '') : undefined;
+      const user =
+        form.get('grant_type') === 'refresh_token' ? refreshTokens.get(form.get('refresh_token') ?? '') : undefined;
       const seen: TokenRequestSeen = { method: 'POST', scopes, who: user ? `refresh:${user}` : 'refused', status: 0 };
       if (!user) return answer(res, seen, 401, { errors: [{ code: 'UNAUTHORIZED', message: 'bad refresh token' }] });
       return answer(res, seen, 200, { access_token: sign(user, grant(user, scopes)), expires_in: 300 });
@@ -103,12 +137,19 @@ export async function startTokenServer(o: TokenServerOptions): Promise<RunningTo
     if (auth?.startsWith('Basic ')) {
       const [u, ...p] = Buffer.from(auth.slice(6), 'base64').toString('utf8').split(':');
       if (u === undefined || o.users[u] === undefined || o.users[u] !== p.join(':')) {
-        return answer(res, { method: 'GET', scopes, who: u ?? '?', status: 0 }, 401, { errors: [{ code: 'UNAUTHORIZED', message: 'authentication failed' }] });
+        return answer(res, { method: 'GET', scopes, who: u ?? '?', status: 0 }, 401, {
+          errors: [{ code: 'UNAUTHORIZED', message: 'authentication failed' }],
+        });
       }
       user = u;
     }
     const token = sign(user ?? '', grant(user, scopes));
-    answer(res, { method: 'GET', scopes, who: user ?? 'anonymous', status: 0 }, 200, { token, access_token: token, expires_in: 300, issued_at: new Date().toISOString() });
+    answer(res, { method: 'GET', scopes, who: user ?? 'anonymous', status: 0 }, 200, {
+      token,
+      access_token: token,
+      expires_in: 300,
+      issued_at: new Date().toISOString(),
+    });
   };
 
   const server: Server = createServer((req, res) => {

@@ -31,7 +31,10 @@ interface Seen {
 }
 
 /** A server whose one connection is answered by `answer` once the request head is in. */
-async function server(answer: (sock: Socket, request: string) => void | Promise<void>, tls?: TlsOptions): Promise<{ url: URL } & Seen> {
+async function server(
+  answer: (sock: Socket, request: string) => void | Promise<void>,
+  tls?: TlsOptions,
+): Promise<{ url: URL } & Seen> {
   const srv = tls ? createTlsServer(tls) : createServer();
   servers.push(srv);
   let gotRequest: (s: string) => void = () => undefined;
@@ -50,7 +53,10 @@ async function server(answer: (sock: Socket, request: string) => void | Promise<
   });
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
   const scheme = tls ? 'https' : 'http';
-  return { url: new URL(`${scheme}://127.0.0.1:${(srv.address() as AddressInfo).port}/v2/acme/blobs/sha256:abc?x=1`), request };
+  return {
+    url: new URL(`${scheme}://127.0.0.1:${(srv.address() as AddressInfo).port}/v2/acme/blobs/sha256:abc?x=1`),
+    request,
+  };
 }
 
 /** Writes `parts` one after another, each in its own write a little apart, so the client reads them separately. */
@@ -62,7 +68,13 @@ async function writeApart(sock: Socket, parts: Array<string | Buffer>): Promise<
 }
 
 function get(url: URL, extra: Partial<BulkGetOptions> = {}): Promise<HttpResponse> {
-  return bulkGet({ url, headers: { 'user-agent': 'scrydon-test', authorization: 'Bearer t0k' }, tls: {}, idleMs: 10_000, ...extra });
+  return bulkGet({
+    url,
+    headers: { 'user-agent': 'scrydon-test', authorization: 'Bearer t0k' },
+    tls: {},
+    idleMs: 10_000,
+    ...extra,
+  });
 }
 
 async function readAll(body: Readable): Promise<Buffer> {
@@ -83,7 +95,13 @@ describe('bulk GET over a real socket', () => {
   test('Content-Length body with the head split across reads: every byte, in order; the request is HTTP/1.1 with Connection: close', async () => {
     const body = randomBytes(3 * 1024 * 1024 + 123);
     const s = await server(async (sock) => {
-      await writeApart(sock, ['HTTP/1.1 200 OK\r\nContent-Le', 'ngth: ' + body.byteLength + '\r\nDocker-Content-Digest: sha256:abc\r', '\n\r\n', body.subarray(0, 7), body.subarray(7)]);
+      await writeApart(sock, [
+        'HTTP/1.1 200 OK\r\nContent-Le',
+        'ngth: ' + body.byteLength + '\r\nDocker-Content-Digest: sha256:abc\r',
+        '\n\r\n',
+        body.subarray(0, 7),
+        body.subarray(7),
+      ]);
     });
     const res = await get(s.url);
     assert.equal(res.status, 200);
@@ -98,7 +116,12 @@ describe('bulk GET over a real socket', () => {
 
   test('chunked body with extensions and a trailer; bytes after the last chunk are not the body', async () => {
     const s = await server(async (sock) => {
-      await writeApart(sock, ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhel', 'lo\r\n6\r', '\n world\r\n0\r\nX-Trailer: 1\r\n\r\n', 'garbage']);
+      await writeApart(sock, [
+        'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhel',
+        'lo\r\n6\r',
+        '\n world\r\n0\r\nX-Trailer: 1\r\n\r\n',
+        'garbage',
+      ]);
     });
     const res = await get(s.url);
     assert.equal((await readAll(res.body)).toString(), 'hello world');
@@ -115,7 +138,9 @@ describe('bulk GET over a real socket', () => {
 
   test('an error answer comes back as a response with its body (the transport handles it); repeated headers are kept', async () => {
     const s = await server((sock) => {
-      sock.end('HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer realm="a"\r\nWWW-Authenticate: Basic realm="b"\r\nContent-Length: 9\r\n\r\n{"e":"x"}');
+      sock.end(
+        'HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer realm="a"\r\nWWW-Authenticate: Basic realm="b"\r\nContent-Length: 9\r\n\r\n{"e":"x"}',
+      );
     });
     const res = await get(s.url);
     assert.equal(res.status, 401);
@@ -134,7 +159,9 @@ describe('bulk GET over a real socket', () => {
       const res = await get(s.url);
       assert.equal((await readAll(res.body)).toString(), want, a.slice(0, 30));
     }
-    const p = await server((sock) => void sock.end('HTTP/1.1 200 OK\r\n__proto__: x\r\nConstructor: y\r\nContent-Length: 0\r\n\r\n'));
+    const p = await server(
+      (sock) => void sock.end('HTTP/1.1 200 OK\r\n__proto__: x\r\nConstructor: y\r\nContent-Length: 0\r\n\r\n'),
+    );
     const res = await get(p.url);
     assert.equal(res.headers['__proto__' as 'age'], 'x');
     assert.equal(res.headers['constructor' as 'age'], 'y');
@@ -143,7 +170,10 @@ describe('bulk GET over a real socket', () => {
   test('an answer that arrived whole is whole however late its body is read (TLS close in the same read, a held failure)', async () => {
     const { key, cert, dir } = tempCert();
     try {
-      const s = await server((sock) => void sock.end('HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\n{"e":"x"}'), { key, cert });
+      const s = await server((sock) => void sock.end('HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\n{"e":"x"}'), {
+        key,
+        cert,
+      });
       const res = await get(s.url, { tls: { rejectUnauthorized: false } });
       await new Promise((r) => setTimeout(r, 100));
       assert.equal((await readAll(res.body)).toString(), '{"e":"x"}');
@@ -192,7 +222,10 @@ describe('bulk GET over a real socket', () => {
     const s = await server((sock) => {
       sock.destroy();
     });
-    const err = await get(s.url).then(() => undefined, (e: unknown) => e);
+    const err = await get(s.url).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.equal(classify(err).kind, 'network');
   });
 
@@ -207,7 +240,10 @@ describe('bulk GET over a real socket', () => {
     ];
     for (const a of answers) {
       const s = await server((sock) => void sock.write(a));
-      const err = await get(s.url).then(() => undefined, (e: unknown) => e);
+      const err = await get(s.url).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       assert.equal((err as { code?: string } | undefined)?.code, 'HPE_INVALID_RESPONSE', a.slice(0, 40));
     }
     const c = await server((sock) => void sock.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n'));
@@ -220,7 +256,9 @@ describe('bulk GET over a real socket', () => {
     const s = await server(() => undefined);
     const srv = servers[servers.length - 1];
     srv?.on('connection', () => connections++);
-    await assert.rejects(get(s.url, { headers: { authorization: 'Bearer x\r\nX-Injected: 1' } }), { code: 'ERR_INVALID_CHAR' });
+    await assert.rejects(get(s.url, { headers: { authorization: 'Bearer x\r\nX-Injected: 1' } }), {
+      code: 'ERR_INVALID_CHAR',
+    });
     await new Promise((r) => setTimeout(r, 50));
     assert.equal(connections, 0);
   });
@@ -243,7 +281,15 @@ describe('bulk GET over a real socket', () => {
     const p = get(silent.url, { signal: ctl2.signal });
     await silent.request;
     ctl2.abort();
-    assert.equal(classify(await p.then(() => undefined, (e: unknown) => e)).kind, 'aborted');
+    assert.equal(
+      classify(
+        await p.then(
+          () => undefined,
+          (e: unknown) => e,
+        ),
+      ).kind,
+      'aborted',
+    );
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(closed, 1, 'the first server saw its connection close');
     assert.ok(silentClosed, 'the silent server saw its connection close');
@@ -251,7 +297,10 @@ describe('bulk GET over a real socket', () => {
 
   test('a silent server times out (ETIMEDOUT, retryable)', async () => {
     const s = await server(() => undefined);
-    const err = await get(s.url, { idleMs: 200 }).then(() => undefined, (e: unknown) => e);
+    const err = await get(s.url, { idleMs: 200 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.equal((err as { code?: string }).code, 'ETIMEDOUT');
     assert.equal(classify(err).kind, 'network');
   });
@@ -268,7 +317,10 @@ describe('bulk GET over a real socket', () => {
     const res = await get(s.url);
     res.body.pause();
     await new Promise((r) => setTimeout(r, 300));
-    assert.ok((serverSock?.writableLength ?? 0) > 16 * 1024 * 1024, `the server still holds most of the body (${serverSock?.writableLength})`);
+    assert.ok(
+      (serverSock?.writableLength ?? 0) > 16 * 1024 * 1024,
+      `the server still holds most of the body (${serverSock?.writableLength})`,
+    );
     assert.equal((await readAll(res.body)).byteLength, total);
   });
 
@@ -276,10 +328,19 @@ describe('bulk GET over a real socket', () => {
     const { key, cert, dir } = tempCert();
     try {
       const body = randomBytes(2 * 1024 * 1024 + 5);
-      const s = await server((sock) => void sock.end(Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${body.byteLength}\r\n\r\n`), body])), { key, cert });
+      const s = await server(
+        (sock) =>
+          void sock.end(
+            Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${body.byteLength}\r\n\r\n`), body]),
+          ),
+        { key, cert },
+      );
       const res = await get(s.url, { tls: { rejectUnauthorized: true, ca: [cert] } });
       assert.equal(sha(await readAll(res.body)), sha(body));
-      const untrusted = await get(s.url, { tls: { rejectUnauthorized: true } }).then(() => undefined, (e: unknown) => e);
+      const untrusted = await get(s.url, { tls: { rejectUnauthorized: true } }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       assert.equal(classify(untrusted).kind, 'tls');
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -290,10 +351,15 @@ describe('bulk GET over a real socket', () => {
 describe('HTTP/1.1 heads and chunked bodies', () => {
   test('framing: 204/304 none, chunked wins over Content-Length, Content-Length, else the close', () => {
     assert.deepEqual(framingOf(parseHead('HTTP/1.1 204 No Content\r\nContent-Length: 5')), { kind: 'none' });
-    assert.deepEqual(framingOf(parseHead('HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\nContent-Length: 5')), { kind: 'chunked' });
+    assert.deepEqual(framingOf(parseHead('HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\nContent-Length: 5')), {
+      kind: 'chunked',
+    });
     assert.deepEqual(framingOf(parseHead('HTTP/1.1 200 OK\r\ncontent-length: 42')), { kind: 'length', length: 42 });
     assert.deepEqual(framingOf(parseHead('HTTP/1.0 200 OK')), { kind: 'close' });
-    assert.equal(parseHead('HTTP/1.1 307 Temporary Redirect\r\nLocation:  https://s3/x  ').headers.location, 'https://s3/x');
+    assert.equal(
+      parseHead('HTTP/1.1 307 Temporary Redirect\r\nLocation:  https://s3/x  ').headers.location,
+      'https://s3/x',
+    );
   });
 
   test('the chunked decoder gives the same bytes however its input is split', () => {

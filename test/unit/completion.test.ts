@@ -7,19 +7,28 @@ import type { HelpCommand } from '../../cmd/help/manifest-types.js';
 import { packageVersion } from '../../src/config/assets.js';
 
 const m = describeCommands(await allCommands(), packageVersion());
-const names: Names = { refs: async () => ['acme.core:1.0.0', 'acme.fraud:1.2.0'], sources: async () => ['acme', 'beta'] };
+const names: Names = {
+  refs: async () => ['acme.core:1.0.0', 'acme.fraud:1.2.0'],
+  sources: async () => ['acme', 'beta'],
+};
 
 function positionals(commands: readonly HelpCommand[], parent: readonly string[] = []): string[] {
   return commands.flatMap((c) => {
     const [verb = '', ...slots] = c.command.split(' ');
     const path = [...parent, verb];
-    return [...slots.map((s) => `${path.join(' ')} ${s.replace(/[<>[\].]/g, '')}`), ...positionals(c.subcommands ?? [], path)];
+    return [
+      ...slots.map((s) => `${path.join(' ')} ${s.replace(/[<>[\].]/g, '')}`),
+      ...positionals(c.subcommands ?? [], path),
+    ];
   });
 }
 
 test('every positional completion knows names a positional some command has', () => {
   const all = new Set(positionals(m.commands));
-  assert.deepEqual(Object.keys(POSITIONAL_KINDS).filter((k) => !all.has(k)), []);
+  assert.deepEqual(
+    Object.keys(POSITIONAL_KINDS).filter((k) => !all.has(k)),
+    [],
+  );
 });
 
 test('completion skips flag values and takes sub-commands and variadic positionals into account', async () => {
@@ -28,6 +37,14 @@ test('completion skips flag values and takes sub-commands and variadic positiona
   assert.deepEqual(await complete(m, ['tag', 'acme.core:1.0.0', ''], names), []); // the new name: anything
   assert.deepEqual(await complete(m, ['source', 'history', 'b'], names), ['beta']);
   assert.deepEqual(await complete(m, ['save', '--output', ''], names), [FILES]);
-  assert.deepEqual(await complete(m, ['--json', 'pu'], names), ['pull\tCopy an artifact (and its signatures) from a registry into the store, under its remote name', 'push\tCopy a stored artifact (and its signatures) to a registry; with --all, the whole store under a prefix']);
-  assert.deepEqual(await complete(m, ['pull', '-'], names).then((l) => l.includes('-q\tprint nothing but errors') && l.includes('--concurrency\tblobs moved at once')), true);
+  assert.deepEqual(await complete(m, ['--json', 'pu'], names), [
+    'pull\tCopy an artifact (and its signatures) from a registry into the store, under its remote name',
+    'push\tCopy a stored artifact (and its signatures) to a registry; with --all, the whole store under a prefix',
+  ]);
+  assert.deepEqual(
+    await complete(m, ['pull', '-'], names).then(
+      (l) => l.includes('-q\tprint nothing but errors') && l.includes('--concurrency\tblobs moved at once'),
+    ),
+    true,
+  );
 });

@@ -60,7 +60,11 @@ describe('copy strategy: early local read', () => {
       const readEarly = src.calls('fetch').includes(g.root.d.digest);
       dst.open();
       await running;
-      assert.equal(readEarly, readsAreLocal, readsAreLocal ? 'a local manifest waits for exists()' : 'a remote manifest is read before it is needed');
+      assert.equal(
+        readEarly,
+        readsAreLocal,
+        readsAreLocal ? 'a local manifest waits for exists()' : 'a remote manifest is read before it is needed',
+      );
       assert.equal(src.calls('fetch').filter((x) => x === g.root.d.digest).length, 1, 'read once either way');
     }
   });
@@ -89,7 +93,11 @@ describe('copy strategy: size-only fetch', () => {
       assert.equal(src.sizeOnly.size, g.all.length);
       for (const n of g.all) {
         const expected = verifiesDigests && !isGraphNodeType(n.d.mediaType);
-        assert.equal(src.sizeOnly.get(n.d.digest), expected, `${n.d.mediaType} ${n.d.digest}: sizeOnly ${String(!expected)}`);
+        assert.equal(
+          src.sizeOnly.get(n.d.digest),
+          expected,
+          `${n.d.mediaType} ${n.d.digest}: sizeOnly ${String(!expected)}`,
+        );
       }
     }
   });
@@ -102,7 +110,11 @@ describe('copy strategy: lone-root tagging', () => {
     const dst = new TaggingMemory({ name: 'dst' });
     await copy(src, g.root.d.digest, dst, { tags: ['v1'] });
     assert.deepEqual(dst.calls('pushTagged'), [g.root.d.digest]);
-    assert.equal(dst.calls('push').filter((x) => x === g.root.d.digest).length, 1, 'the push pushTagged makes itself, no other');
+    assert.equal(
+      dst.calls('push').filter((x) => x === g.root.d.digest).length,
+      1,
+      'the push pushTagged makes itself, no other',
+    );
     const lastOther = dst.log.findLastIndex((c) => c.op === 'pushed' && c.digest !== g.root.d.digest);
     assert.ok(dst.log.findIndex((c) => c.op === 'pushTagged') > lastOther, 'after every other push completed');
   });
@@ -138,7 +150,13 @@ describe('copy strategy: lone-root tagging', () => {
     const cfg = config('lone r');
     const m = manifest(cfg, [layer('lone r layer')]);
     const sig = referrer(m, 'lone r');
-    const src = await source(new TestMemory({ name: 'src' }), [cfg, layer('lone r layer'), m, ...sig.parts, sig.manifest]);
+    const src = await source(new TestMemory({ name: 'src' }), [
+      cfg,
+      layer('lone r layer'),
+      m,
+      ...sig.parts,
+      sig.manifest,
+    ]);
     const dst = new TaggingMemory({ name: 'dst' });
     const r = await copy(src, m.d.digest, dst, { tags: ['v1', 'v2'], includeReferrers: true });
     assert.equal(r.referrers, 1);

@@ -37,7 +37,10 @@ function assertTagsLast(dst: MemoryTarget): void {
   assert.ok(firstTag > lastPushed, `a tag (call ${firstTag}) came before the last push completed (call ${lastPushed})`);
 }
 
-async function source(nodes: readonly Node[], o: ConstructorParameters<typeof TestMemory>[0] = {}): Promise<TestMemory> {
+async function source(
+  nodes: readonly Node[],
+  o: ConstructorParameters<typeof TestMemory>[0] = {},
+): Promise<TestMemory> {
   const src = new TestMemory({ name: 'src', ...o });
   await seed(src, nodes);
   src.log.length = 0;
@@ -75,15 +78,19 @@ describe('copy: order', () => {
     }
   });
 
-  test('a deep graph copies with one slot (a waiting parent gives its slot to its children)', { timeout: 60_000 }, async () => {
-    const g = deepChain(30);
-    const src = await source(g.all);
-    const dst = new TestMemory({ name: 'dst' });
-    const r = await copy(src, g.root.d.digest, dst, { tags: ['deep'], concurrency: 1 });
-    assert.equal(r.copied, 33);
-    assertChildrenFirst(dst, g.all);
-    assertTagsLast(dst);
-  });
+  test(
+    'a deep graph copies with one slot (a waiting parent gives its slot to its children)',
+    { timeout: 60_000 },
+    async () => {
+      const g = deepChain(30);
+      const src = await source(g.all);
+      const dst = new TestMemory({ name: 'dst' });
+      const r = await copy(src, g.root.d.digest, dst, { tags: ['deep'], concurrency: 1 });
+      assert.equal(r.copied, 33);
+      assertChildrenFirst(dst, g.all);
+      assertTagsLast(dst);
+    },
+  );
 
   test("a destination's pushLimit caps pushes at once; commit comes after the tags", async () => {
     const g = sharedGraph();
@@ -103,9 +110,16 @@ describe('copy: sharing and skipping', () => {
     const dst = new TestMemory({ name: 'dst' });
     const r = await copy(src, g.root.d.digest, dst, { tags: ['v1'] });
     assert.equal(r.copied, g.all.length);
-    assert.equal(r.bytes, g.all.reduce((n, x) => n + x.d.size, 0));
+    assert.equal(
+      r.bytes,
+      g.all.reduce((n, x) => n + x.d.size, 0),
+    );
     for (const n of g.all) {
-      assert.equal(src.calls('fetch').filter((x) => x === n.d.digest).length, 1, `${n.d.digest} fetched more than once`);
+      assert.equal(
+        src.calls('fetch').filter((x) => x === n.d.digest).length,
+        1,
+        `${n.d.digest} fetched more than once`,
+      );
       assert.equal(dst.calls('push').filter((x) => x === n.d.digest).length, 1, `${n.d.digest} pushed more than once`);
     }
   });
@@ -213,7 +227,9 @@ describe('copy: failure', () => {
     const g = sharedGraph();
     const src = await source(g.all);
     const dst = new TestMemory({ name: 'dst' });
-    await assert.rejects(copy(src, g.root.d.digest, dst, { tags: ['v1'], walkLimits: { blobs: 2 } }), (e: unknown) => isScrydonError(e, 'size_limit_exceeded'));
+    await assert.rejects(copy(src, g.root.d.digest, dst, { tags: ['v1'], walkLimits: { blobs: 2 } }), (e: unknown) =>
+      isScrydonError(e, 'size_limit_exceeded'),
+    );
     assert.deepEqual(dst.calls('tag'), []);
     assert.equal(await dst.exists(g.root.d), false);
   });
@@ -224,7 +240,9 @@ describe('copy: failure', () => {
     const [, common] = g.shared as [Node, Node];
     src.damage(common.d.digest);
     const dst = new TestMemory({ name: 'dst', verifiesDigests: true });
-    await assert.rejects(copy(src, g.root.d.digest, dst, { tags: ['v1'] }), (e: unknown) => isScrydonError(e, 'digest_mismatch'));
+    await assert.rejects(copy(src, g.root.d.digest, dst, { tags: ['v1'] }), (e: unknown) =>
+      isScrydonError(e, 'digest_mismatch'),
+    );
     assert.equal(await dst.exists(common.d), false);
     assert.deepEqual(dst.calls('tag'), []);
   });
@@ -237,7 +255,12 @@ describe('copy: referrers and companions', () => {
     const m = manifest(cfg, [l]);
     const s1 = referrer(m, 'one');
     const s2 = referrer(s1.manifest, 'two');
-    return { m, sig: s1.manifest, sigOfSig: s2.manifest, all: [cfg, l, m, ...s1.parts, s1.manifest, ...s2.parts, s2.manifest] };
+    return {
+      m,
+      sig: s1.manifest,
+      sigOfSig: s2.manifest,
+      all: [cfg, l, m, ...s1.parts, s1.manifest, ...s2.parts, s2.manifest],
+    };
   }
 
   test('referrers, and their referrers, travel after what they refer to, before the tag', async () => {
@@ -247,11 +270,17 @@ describe('copy: referrers and companions', () => {
     const r = await copy(src, g.m.d.digest, dst, { tags: ['v1'], includeReferrers: true });
     assert.equal(r.referrers, 2);
     assert.equal(r.copied, g.all.length);
-    assert.ok(at(dst, 'pushed', g.m.d.digest) < at(dst, 'push', g.sig.d.digest), 'a signature lands after what it signs');
+    assert.ok(
+      at(dst, 'pushed', g.m.d.digest) < at(dst, 'push', g.sig.d.digest),
+      'a signature lands after what it signs',
+    );
     assert.ok(at(dst, 'pushed', g.sig.d.digest) < at(dst, 'push', g.sigOfSig.d.digest));
     assertChildrenFirst(dst, g.all);
     assertTagsLast(dst);
-    assert.deepEqual((await dst.referrers(g.m.d)).map((d) => d.digest), [g.sig.d.digest]);
+    assert.deepEqual(
+      (await dst.referrers(g.m.d)).map((d) => d.digest),
+      [g.sig.d.digest],
+    );
   });
 
   test('without includeReferrers none are looked up or copied', async () => {
@@ -268,8 +297,9 @@ describe('copy: referrers and companions', () => {
     const g = signed();
     const src = await source(g.all);
     const dst = new TestMemory({ name: 'dst' });
-    await assert.rejects(copy(src, g.m.d.digest, dst, { tags: ['v1'], includeReferrers: true, walkLimits: { referrerDepth: 1 } }), (e: unknown) =>
-      isScrydonError(e, 'size_limit_exceeded'),
+    await assert.rejects(
+      copy(src, g.m.d.digest, dst, { tags: ['v1'], includeReferrers: true, walkLimits: { referrerDepth: 1 } }),
+      (e: unknown) => isScrydonError(e, 'size_limit_exceeded'),
     );
     assert.deepEqual(dst.calls('tag'), []);
   });
@@ -291,10 +321,16 @@ describe('copy: referrers and companions', () => {
       },
     });
     assert.equal(r.referrers, 1);
-    assert.ok(asked.includes(m.d.digest) && asked.includes(legacy.d.digest), 'each manifest of the walk is asked, companions too');
+    assert.ok(
+      asked.includes(m.d.digest) && asked.includes(legacy.d.digest),
+      'each manifest of the walk is asked, companions too',
+    );
     assert.deepEqual(dst.calls('tag'), ['sha256-x.sig', 'v1']);
     assert.equal((await dst.resolve('sha256-x.sig')).digest, legacy.d.digest);
-    assert.ok(at(dst, 'pushed', m.d.digest) < at(dst, 'push', legacy.d.digest), 'a companion lands after what it signs');
+    assert.ok(
+      at(dst, 'pushed', m.d.digest) < at(dst, 'push', legacy.d.digest),
+      'a companion lands after what it signs',
+    );
     assertTagsLast(dst);
   });
 });
@@ -342,7 +378,8 @@ describe('copy: destination capabilities', () => {
       if (isGraphNodeType(n.d.mediaType)) assert.equal(at(dst, 'mount', n.d.digest), -1);
       else assert.ok(at(dst, 'mount', n.d.digest) !== -1, `${n.d.digest} was not offered to mount`);
     }
-    for (const n of g.shared) assert.equal(at(src, 'fetch', n.d.digest), -1, 'a mounted blob is not read from the source');
+    for (const n of g.shared)
+      assert.equal(at(src, 'fetch', n.d.digest), -1, 'a mounted blob is not read from the source');
     const [, , a1] = g.all as [Node, Node, Node];
     assert.ok(at(dst, 'mount', a1.d.digest) < at(dst, 'push', a1.d.digest), 'offered to mount first, then uploaded');
     assert.equal(await dst.exists(a1.d), true);
@@ -363,7 +400,11 @@ describe('copy: destination capabilities', () => {
     const dst = new TaggingMemory({ name: 'dst' });
     await copy(src, g.root.d.digest, dst, { tags: ['v1', 'v2'] });
     assert.deepEqual(dst.calls('pushTagged'), [g.root.d.digest]);
-    assert.equal(at(dst, 'push', g.root.d.digest) > at(dst, 'pushTagged', g.root.d.digest), true, 'the root is not pushed before its tag');
+    assert.equal(
+      at(dst, 'push', g.root.d.digest) > at(dst, 'pushTagged', g.root.d.digest),
+      true,
+      'the root is not pushed before its tag',
+    );
     assert.deepEqual(dst.calls('tag'), ['v1', 'v2']); // v1 by pushTagged itself, v2 plain
     assert.equal((await dst.resolve('v2')).digest, g.root.d.digest);
   });

@@ -6,7 +6,10 @@ import { fastRoute } from '../../cmd/fast-argv.js';
 import { parseWithYargs } from '../../cmd/yargs-cli.js';
 
 /** Every command and sub-command with its path of words (`['source', 'add']`). */
-function walk(defs: ReadonlyArray<CommandDef<unknown>>, parent: string[] = []): Array<{ path: string[]; def: CommandDef<unknown> }> {
+function walk(
+  defs: ReadonlyArray<CommandDef<unknown>>,
+  parent: string[] = [],
+): Array<{ path: string[]; def: CommandDef<unknown> }> {
   return defs.flatMap((def) => {
     const path = [...parent, def.command.split(' ')[0] ?? ''];
     return def.subcommands ? walk(def.subcommands, path) : [{ path, def }];
@@ -32,11 +35,16 @@ function exampleArgv(example: string): string[] | undefined {
 async function viaYargs(argv: string[]): Promise<{ args?: Record<string, unknown>; usage?: string }> {
   let args: Record<string, unknown> | undefined;
   try {
-    await parseWithYargs(argv, commands, async (_def, a) => {
-      args = { ...a };
-    }, (msg) => {
-      throw new Error(`usage: ${msg}`);
-    });
+    await parseWithYargs(
+      argv,
+      commands,
+      async (_def, a) => {
+        args = { ...a };
+      },
+      (msg) => {
+        throw new Error(`usage: ${msg}`);
+      },
+    );
   } catch (e) {
     return { usage: (e as Error).message };
   }

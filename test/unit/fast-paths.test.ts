@@ -13,7 +13,11 @@ test('SCRYDON_FAST_PATHS=0 sends a file body down the plain path: it is read as 
   const dir = await mkdtemp(join(tmpdir(), 'scrydon-fast-'));
   const bytes = Buffer.from('a blob of some bytes');
   await writeFile(join(dir, 'blob'), bytes);
-  const d = { mediaType: 'application/octet-stream', digest: digestFromHex(createHash('sha256').update(bytes).digest('hex')), size: bytes.length };
+  const d = {
+    mediaType: 'application/octet-stream',
+    digest: digestFromHex(createHash('sha256').update(bytes).digest('hex')),
+    size: bytes.length,
+  };
   const body = () => open(join(dir, 'blob')).then((fh) => new FileRangeBody(d, 'test', fh, 0, true, true));
   assert.equal(fastPaths(), true);
   const fast = await body();

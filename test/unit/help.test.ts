@@ -10,9 +10,19 @@ import { yargsCli } from '../../cmd/yargs-cli.js';
 import { packageVersion } from '../../src/config/assets.js';
 
 /** yargs' own help for `path --help` at `width` (what the CLI printed before the manifest's help). */
-async function yargsHelp(defs: ReadonlyArray<CommandDef<unknown>>, path: readonly string[], width: number): Promise<string> {
+async function yargsHelp(
+  defs: ReadonlyArray<CommandDef<unknown>>,
+  path: readonly string[],
+  width: number,
+): Promise<string> {
   const argv = [...path, '--help'];
-  const cli = yargsCli(argv, defs, async () => {}, (msg) => assert.fail(`usage error for ${argv.join(' ')}: ${msg}`), width).exitProcess(false);
+  const cli = yargsCli(
+    argv,
+    defs,
+    async () => {},
+    (msg) => assert.fail(`usage error for ${argv.join(' ')}: ${msg}`),
+    width,
+  ).exitProcess(false);
   return new Promise((resolve, reject) => {
     cli.parse(argv, {}, (err, _args, output) => (err ? reject(err) : resolve(output)));
   });
@@ -32,7 +42,11 @@ test('the manifest help of every command (and sub-command) is yargs help, at sev
   assert.ok(all.some((p) => p.join(' ') === 'source add'));
   for (const width of [100, 110, 80, 60, 40, 73, 91, 107]) {
     for (const path of all) {
-      assert.equal(renderHelp(m, path, width), await yargsHelp(defs, path, width), `scrydon ${path.join(' ')} --help at ${width} columns`);
+      assert.equal(
+        renderHelp(m, path, width),
+        await yargsHelp(defs, path, width),
+        `scrydon ${path.join(' ')} --help at ${width} columns`,
+      );
     }
   }
 });

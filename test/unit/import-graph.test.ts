@@ -59,7 +59,8 @@ test('every import in src/ and cmd/, static or dynamic, points down the layer ta
       const target = relative(ROOT, resolve(dirname(f), spec)).replace(/\.js$/, '.ts');
       const to = unitOf(target);
       if (!to) problems.push(`${rel} imports ${spec}, which is in no layer`);
-      else if (to.unit !== from.unit && to.row >= from.row) problems.push(`${rel} imports ${spec} (${from.unit} may not import ${to.unit})`);
+      else if (to.unit !== from.unit && to.row >= from.row)
+        problems.push(`${rel} imports ${spec} (${from.unit} may not import ${to.unit})`);
     }
   }
   assert.ok(checked > 500, `only ${checked} imports found: the import patterns no longer match the code`);
@@ -76,7 +77,11 @@ test('ARCHITECTURE.md lists the layers in the order of the table', async () => {
   assert.deepEqual([...listed].sort(), [...units].sort(), 'every unit listed once');
   // top first in the document, lowest first in the table (peers on one row in either order)
   const rows = listed.map((u) => unitOf(u)?.row ?? -1);
-  assert.deepEqual(rows, [...rows].sort((a, b) => b - a), `out of order: ${listed.join(', ')}`);
+  assert.deepEqual(
+    rows,
+    [...rows].sort((a, b) => b - a),
+    `out of order: ${listed.join(', ')}`,
+  );
 });
 
 test('src/ never imports cmd/, and src/oci does no I/O', async () => {

@@ -23,7 +23,10 @@ describe('media types fit the image-spec 1.1.1 schema', () => {
 
   test('the trusted-root artifact: artifactType, config and layer media types, digests', async () => {
     const dir = await tempDir();
-    await writeFile(join(dir, TRUSTED_ROOT_FILE), '{"mediaType":"application/vnd.dev.sigstore.trustedroot+json;version=0.1"}');
+    await writeFile(
+      join(dir, TRUSTED_ROOT_FILE),
+      '{"mediaType":"application/vnd.dev.sigstore.trustedroot+json;version=0.1"}',
+    );
     const a = await trustRootArtifact(dir);
     assert.ok(a);
     const m = JSON.parse((a.blobs.get(a.manifest.digest) as Buffer).toString('utf8')) as {
@@ -49,7 +52,14 @@ test('If-Range: only the strong ETag itself keeps the Range', () => {
   assert.equal(rangeApplies(undefined, etag), true);
   assert.equal(rangeApplies(etag, etag), true);
   assert.equal(rangeApplies(` ${etag} `, etag), true);
-  for (const other of [`W/${etag}`, `"sha256:${'b'.repeat(64)}"`, 'Sun, 06 Nov 1994 08:49:37 GMT', '', '*', [etag, etag]]) {
+  for (const other of [
+    `W/${etag}`,
+    `"sha256:${'b'.repeat(64)}"`,
+    'Sun, 06 Nov 1994 08:49:37 GMT',
+    '',
+    '*',
+    [etag, etag],
+  ]) {
     assert.equal(rangeApplies(other, etag), false, JSON.stringify(other));
   }
 });
@@ -67,7 +77,10 @@ test('tag names: the exact ref.name first, then the normal form; digests are pin
   const p = `sha256:${'d'.repeat(64)}`;
   assert.equal(name(`reg.io/acme/x@${p}`), `reg.io/acme/x@${p}`);
   assert.equal(storeRefName(`reg.io/acme/x:sha256-${'d'.repeat(64)}`, { digest: p }), `reg.io/acme/x@${p}`);
-  assert.equal(storeRefName(`reg.io/acme/x:sha256-${'e'.repeat(64)}`, { digest: p }), `reg.io/acme/x:sha256-${'e'.repeat(64)}`);
+  assert.equal(
+    storeRefName(`reg.io/acme/x:sha256-${'e'.repeat(64)}`, { digest: p }),
+    `reg.io/acme/x:sha256-${'e'.repeat(64)}`,
+  );
   assert.throws(() => storeRefName(`reg.io/acme/x@sha256:${'e'.repeat(64)}`, { digest: p }), /pins another digest/);
   assert.equal(pinnedDigest('plain'), undefined);
   assert.equal(pinnedDigest('Release-1'), undefined);

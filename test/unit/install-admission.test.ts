@@ -2,7 +2,15 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { homePaths, installPack, isScrydonError, Store, storePolicyAdmission, type Admission, type HomePaths } from '../../src/index.js';
+import {
+  homePaths,
+  installPack,
+  isScrydonError,
+  Store,
+  storePolicyAdmission,
+  type Admission,
+  type HomePaths,
+} from '../../src/index.js';
 import type { SecurityPolicy } from '../../src/config/policy.js';
 import { admitUnderPolicy } from '../../src/install/admission.js';
 import { generateKeyPair, parsePrivateKey } from '../../src/signature/keys.js';
@@ -18,7 +26,11 @@ import { storeSamplePack } from '../helpers/make-pack.js';
 const PASSWORD = 'admission-test';
 
 function policyWithKey(publicPem: string): string {
-  const key = publicPem.trimEnd().split('\n').map((l) => `          ${l}`).join('\n');
+  const key = publicPem
+    .trimEnd()
+    .split('\n')
+    .map((l) => `          ${l}`)
+    .join('\n');
   return `apiVersion: scrydon.io/v1\nkind: SecurityPolicy\nprofile: secure\nscopes:\n  - name: acme\n    match: "acme.*"\n    signatures:\n      - kind: cosign-key\n        publicKey: |\n${key}\n`;
 }
 
@@ -34,7 +46,8 @@ describe('installPack applies the store policy itself', () => {
   let store: Store;
   let publicPem: string;
   let privatePem: string;
-  const admission = (): Admission => storePolicyAdmission({ policyFile: join(paths.home, 'policy.yaml'), trustDir: paths.trust });
+  const admission = (): Admission =>
+    storePolicyAdmission({ policyFile: join(paths.home, 'policy.yaml'), trustDir: paths.trust });
 
   before(async () => {
     home = await tempDir();
@@ -48,20 +61,44 @@ describe('installPack applies the store policy itself', () => {
   after(cleanupTemps);
 
   test('secure policy, unsigned pack: verify_failed, nothing installed', async () => {
-    await refused(home, () => installPack(store, 'acme.fraud:1.0.0', { root: paths.packs, admission: admission() }), 'verify_failed');
+    await refused(
+      home,
+      () => installPack(store, 'acme.fraud:1.0.0', { root: paths.packs, admission: admission() }),
+      'verify_failed',
+    );
   });
 
   test('an admission it did not make (forged, or none) is refused before anything is read', async () => {
     const forged = Object.freeze({ by: 'me' }) as unknown as Admission;
-    await refused(home, () => installPack(store, 'acme.fraud:1.0.0', { root: paths.packs, admission: forged }), 'usage');
+    await refused(
+      home,
+      () => installPack(store, 'acme.fraud:1.0.0', { root: paths.packs, admission: forged }),
+      'usage',
+    );
     await refused(home, () => installPack(store, 'acme.fraud:1.0.0', { root: paths.packs } as never), 'usage');
   });
 
   test("an admission holds for its own digest only: another pack's is refused", async () => {
     const other = await store.resolve('acme.other:1.0.0');
-    const permit: SecurityPolicy = { apiVersion: 'scrydon.io/v1', kind: 'SecurityPolicy', profile: 'secure', scopes: [{ name: 'any', match: '**', signatures: [{ kind: 'none' }] }] };
-    const { admission: forOther } = await admitUnderPolicy(store, other, { policy: permit, policySource: 'test', ref: 'acme.other:1.0.0', name: 'acme.other', trust: undefined, storePolicy: undefined });
-    await refused(home, () => installPack(store, 'acme.fraud:1.0.0', { root: paths.packs, admission: forOther }), 'verify_failed');
+    const permit: SecurityPolicy = {
+      apiVersion: 'scrydon.io/v1',
+      kind: 'SecurityPolicy',
+      profile: 'secure',
+      scopes: [{ name: 'any', match: '**', signatures: [{ kind: 'none' }] }],
+    };
+    const { admission: forOther } = await admitUnderPolicy(store, other, {
+      policy: permit,
+      policySource: 'test',
+      ref: 'acme.other:1.0.0',
+      name: 'acme.other',
+      trust: undefined,
+      storePolicy: undefined,
+    });
+    await refused(
+      home,
+      () => installPack(store, 'acme.fraud:1.0.0', { root: paths.packs, admission: forOther }),
+      'verify_failed',
+    );
     const r = await installPack(store, 'acme.other:1.0.0', { root: paths.packs, admission: forOther });
     assert.equal(r.action, 'installed');
   });
@@ -80,7 +117,10 @@ describe('installPack applies the store policy itself', () => {
     await storeSamplePack(h, 'scrydon');
     await writeFile(join(h, 'policy.yaml'), policyWithKey(publicPem).replace('profile: secure', 'profile: permissive'));
     const p = homePaths(h);
-    const r = await installPack(await Store.open(p.catalog), 'acme.fraud:1.0.0', { root: p.packs, admission: storePolicyAdmission({ policyFile: join(h, 'policy.yaml'), trustDir: p.trust }) });
+    const r = await installPack(await Store.open(p.catalog), 'acme.fraud:1.0.0', {
+      root: p.packs,
+      admission: storePolicyAdmission({ policyFile: join(h, 'policy.yaml'), trustDir: p.trust }),
+    });
     assert.equal(r.action, 'installed');
     assert.equal(r.warnings.length, 1);
     assert.match(r.warnings[0] ?? '', /acme\.fraud:1\.0\.0: .*allowed by the permissive profile/);

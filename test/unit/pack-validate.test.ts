@@ -44,12 +44,20 @@ describe('pack.json', () => {
   test('content paths are relative, without . or .. segments', () => {
     for (const path of ['/etc', '../x', 'a/../b', './a', 'a//b', 'a\\b', 'a/', '.', '']) {
       const p = checkPackJson({ ...good, contents: [{ kind: 'ontology', path }, good.contents[1]] });
-      assert.ok(p.some((x) => x.path === '/contents/0/path'), `${JSON.stringify(path)}: ${JSON.stringify(p)}`);
+      assert.ok(
+        p.some((x) => x.path === '/contents/0/path'),
+        `${JSON.stringify(path)}: ${JSON.stringify(p)}`,
+      );
     }
   });
 
   test('unknown keys are rejected everywhere', () => {
-    const p = checkPackJson({ ...good, extra: 1, package: { ...good.package, homepage: 'x' }, contents: [{ ...good.contents[0], tags: [] }, good.contents[1]] });
+    const p = checkPackJson({
+      ...good,
+      extra: 1,
+      package: { ...good.package, homepage: 'x' },
+      contents: [{ ...good.contents[0], tags: [] }, good.contents[1]],
+    });
     assert.deepEqual(
       p.map((x) => [keyPath(x.path), x.message]),
       [
@@ -74,7 +82,10 @@ describe('pack.json', () => {
 
   test('parsePackJsonText adds lines', () => {
     const text = JSON.stringify({ ...good, package: { ...good.package, id: 'ACME' } }, null, 2);
-    assert.throws(() => parsePackJsonText(text, 'pack.json'), /package\.id: "ACME" is not a dotted lowercase pack id \(like acme\.fraud\) \(line 4\)/);
+    assert.throws(
+      () => parsePackJsonText(text, 'pack.json'),
+      /package\.id: "ACME" is not a dotted lowercase pack id \(like acme\.fraud\) \(line 4\)/,
+    );
     assert.equal(parsePackJsonText('\uFEFF' + JSON.stringify(good), 'x').package.version, '1.2.0');
   });
 });
@@ -92,10 +103,19 @@ describe('scrydon.yaml', () => {
   ];
 
   test('a typo names the key path and the line', () => {
-    const text = [...catalog.slice(0, 6), '      ref: main', '      path: packs/core', '    signature: { kind: none }', '    verison: 1.0.0', ''].join('\n');
+    const text = [
+      ...catalog.slice(0, 6),
+      '      ref: main',
+      '      path: packs/core',
+      '    signature: { kind: none }',
+      '    verison: 1.0.0',
+      '',
+    ].join('\n');
     assert.throws(
       () => parseCatalogFile(text, 'scrydon.yaml'),
-      (e: unknown) => isScrydonError(e, 'catalog_invalid') && e.message.includes("packs[0]: unknown key 'verison' (did you mean 'version'?) (line 10)"),
+      (e: unknown) =>
+        isScrydonError(e, 'catalog_invalid') &&
+        e.message.includes("packs[0]: unknown key 'verison' (did you mean 'version'?) (line 10)"),
     );
   });
 
@@ -119,9 +139,17 @@ describe('scrydon.yaml', () => {
   });
 
   test('alias bombs and non-mapping documents are problems, not crashes', () => {
-    const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]', 'b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]', 'c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]', 'd: [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]'].join('\n');
+    const bomb = [
+      'a: &a ["x","x","x","x","x","x","x","x","x","x"]',
+      'b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]',
+      'c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]',
+      'd: [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]',
+    ].join('\n');
     assert.ok(checkCatalogFile(bomb).problems.length > 0);
-    assert.deepEqual(checkCatalogFile('- just\n- a list\n').problems.map((p) => p.message), ['must be an object, not an array']);
+    assert.deepEqual(
+      checkCatalogFile('- just\n- a list\n').problems.map((p) => p.message),
+      ['must be an object, not an array'],
+    );
     assert.ok(checkCatalogFile('a: 1\n---\nb: 2\n').problems[0]?.message.startsWith('YAML syntax'));
   });
 });
@@ -138,7 +166,11 @@ describe('helpers', () => {
     assert.equal(hasDuplicateKey('{"a": 1, "b": {"a": 2}}'), false, 'the same key in another object');
     assert.equal(hasDuplicateKey('{"a": 1, "a": 2}'), true);
     assert.equal(hasDuplicateKey('{"ab": 1, "a\\u0062": 2}'), true, 'an escaped spelling of the same key');
-    assert.equal(hasDuplicateKey('{"a": "a", "b": ["a", "a"], "c": "{\\"a\\": 1, \\"a\\": 2}"}'), false, 'values are not keys');
+    assert.equal(
+      hasDuplicateKey('{"a": "a", "b": ["a", "a"], "c": "{\\"a\\": 1, \\"a\\": 2}"}'),
+      false,
+      'values are not keys',
+    );
     assert.equal(hasDuplicateKey('[{"x": 1}, {"x": 2}]'), false);
     assert.equal(hasDuplicateKey('{"k\\"": 1, "k\\"" : 2}'), true, 'escaped quotes inside a key');
     assert.equal(hasDuplicateKey('{"deep": {"list": [{"y": 1, "z": {"y": 2}, "y": 3}]}}'), true);
@@ -152,7 +184,10 @@ describe('helpers', () => {
     assert.equal(p.locate('/a'), 2);
     const d = parseJsonText('{\n  "a": 1,\n  "a": 2\n}');
     assert.equal(d.value, undefined);
-    assert.deepEqual(d.problems.map((x) => x.line), [3]);
+    assert.deepEqual(
+      d.problems.map((x) => x.line),
+      [3],
+    );
   });
 
   test('closest suggests near keys only', () => {

@@ -5,7 +5,15 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { homePaths } from '../../src/config/paths.js';
 import { isScrydonError } from '../../src/errors.js';
-import { appendRun, listSources, parseRuns, readRuns, runLine, runsPath, type RunRecord } from '../../src/reconcile/history.js';
+import {
+  appendRun,
+  listSources,
+  parseRuns,
+  readRuns,
+  runLine,
+  runsPath,
+  type RunRecord,
+} from '../../src/reconcile/history.js';
 import { cleanupTemps, tempDir } from '../helpers/cli.js';
 
 function run(source: string, n: number, extra: Partial<RunRecord> = {}): RunRecord {
@@ -31,8 +39,14 @@ describe('run history (state/<source>/runs.jsonl)', () => {
     const paths = homePaths(await tempDir());
     for (const n of [1, 3, 2]) await appendRun(paths, run('prod', n));
     const runs = await readRuns(paths, 'prod');
-    assert.deepEqual(runs.map((r) => r.runId), ['run-3', 'run-2', 'run-1']);
-    assert.deepEqual((await readRuns(paths, 'prod', { limit: 2 })).map((r) => r.runId), ['run-3', 'run-2']);
+    assert.deepEqual(
+      runs.map((r) => r.runId),
+      ['run-3', 'run-2', 'run-1'],
+    );
+    assert.deepEqual(
+      (await readRuns(paths, 'prod', { limit: 2 })).map((r) => r.runId),
+      ['run-3', 'run-2'],
+    );
     assert.deepEqual(runs[0], run('prod', 3));
   });
 
@@ -58,7 +72,10 @@ describe('run history (state/<source>/runs.jsonl)', () => {
     const wrongShape = JSON.stringify({ runId: 'x' });
     await appendFile(file, `\n${'0'.repeat(64)}\t${wrongShape}\n`);
     await appendFile(file, 'garbage\n\n\t\n');
-    assert.deepEqual((await readRuns(paths, 'prod')).map((r) => r.runId), ['run-3', 'run-1']);
+    assert.deepEqual(
+      (await readRuns(paths, 'prod')).map((r) => r.runId),
+      ['run-3', 'run-1'],
+    );
   });
 
   test('a line with a valid hash but the wrong shape is dropped', () => {
@@ -88,6 +105,8 @@ describe('run history (state/<source>/runs.jsonl)', () => {
     const paths = homePaths(await tempDir());
     await assert.rejects(readRuns(paths, '../etc'), (e) => isScrydonError(e, 'usage'));
     await assert.rejects(appendRun(paths, run('../x', 1)), (e) => isScrydonError(e, 'usage'));
-    await assert.rejects(appendRun(paths, { ...run('prod', 1), outcome: 'maybe' } as unknown as RunRecord), (e) => isScrydonError(e, 'internal'));
+    await assert.rejects(appendRun(paths, { ...run('prod', 1), outcome: 'maybe' } as unknown as RunRecord), (e) =>
+      isScrydonError(e, 'internal'),
+    );
   });
 });

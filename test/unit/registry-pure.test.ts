@@ -2,7 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseChallenges, pickChallenge } from '../../src/registry/auth/challenge.js';
 import { covers, formatScopes, parseScopes, union } from '../../src/registry/auth/scope.js';
-import { findAuthEntry, lookupKeys, normalizeAuthKey, parseAuthFile } from '../../src/registry/credentials/docker-config.js';
+import {
+  findAuthEntry,
+  lookupKeys,
+  normalizeAuthKey,
+  parseAuthFile,
+} from '../../src/registry/credentials/docker-config.js';
 import { apiHost, canonicalRegistry, parseRemoteReference, pushAllTarget } from '../../src/names/remote.js';
 import { parseLocation } from '../../src/registry/location.js';
 import { fallbackTag, isFallbackTag } from '../../src/registry/referrers.js';
@@ -15,7 +20,11 @@ import { storeTagFor } from '../../src/names/store.js';
 describe('references and hosts', () => {
   test('Docker Hub: docker.io names map to registry-1.docker.io, single names get library/', () => {
     assert.deepEqual(parseRemoteReference('alpine'), { registry: 'docker.io', repository: 'library/alpine' });
-    assert.deepEqual(parseRemoteReference('index.docker.io/acme/x:1'), { registry: 'docker.io', repository: 'acme/x', tag: '1' });
+    assert.deepEqual(parseRemoteReference('index.docker.io/acme/x:1'), {
+      registry: 'docker.io',
+      repository: 'acme/x',
+      tag: '1',
+    });
     assert.equal(apiHost('docker.io'), 'registry-1.docker.io');
     assert.equal(apiHost('ghcr.io'), 'ghcr.io');
     assert.equal(canonicalRegistry('Registry-1.Docker.IO'), 'docker.io');
@@ -27,9 +36,19 @@ describe('references and hosts', () => {
     assert.equal(storeTagFor(parseRemoteReference('ghcr.io/acme/fraud')), 'ghcr.io/acme/fraud:latest');
     const d = `sha256:${'a'.repeat(64)}`;
     assert.equal(storeTagFor(parseRemoteReference(`ghcr.io/acme/fraud@${d}`)), `ghcr.io/acme/fraud@${d}`);
-    assert.equal(pushAllTarget('reg.local:5000/mirror', `ghcr.io/acme/fraud@${d}`), `reg.local:5000/mirror/acme/fraud@${d}`);
-    assert.ok(isFallbackTag(fallbackTag(d as `sha256:${string}`)) && !isFallbackTag(`sha256-${'a'.repeat(64)}.sig`) && !isFallbackTag('1.2.0'));
-    assert.equal(pushAllTarget('reg.local:5000/mirror/', 'ghcr.io/acme/fraud:1.2.0'), 'reg.local:5000/mirror/acme/fraud:1.2.0');
+    assert.equal(
+      pushAllTarget('reg.local:5000/mirror', `ghcr.io/acme/fraud@${d}`),
+      `reg.local:5000/mirror/acme/fraud@${d}`,
+    );
+    assert.ok(
+      isFallbackTag(fallbackTag(d as `sha256:${string}`)) &&
+        !isFallbackTag(`sha256-${'a'.repeat(64)}.sig`) &&
+        !isFallbackTag('1.2.0'),
+    );
+    assert.equal(
+      pushAllTarget('reg.local:5000/mirror/', 'ghcr.io/acme/fraud:1.2.0'),
+      'reg.local:5000/mirror/acme/fraud:1.2.0',
+    );
     assert.equal(pushAllTarget('reg.local:5000/mirror', 'acme.fraud:1.2.0'), 'reg.local:5000/mirror/acme.fraud:1.2.0');
     assert.equal(fallbackTag(d as `sha256:${string}`), `sha256-${'a'.repeat(64)}`);
   });
@@ -40,30 +59,40 @@ describe('references and hosts', () => {
     assert.deepEqual(parseLocation('store:acme.fraud:1'), { kind: 'store', ref: 'acme.fraud:1' });
     assert.deepEqual(parseLocation('acme.fraud:1'), { kind: 'store', ref: 'acme.fraud:1' });
     assert.equal(parseLocation('ghcr.io/acme/fraud:1').kind, 'remote');
-    assert.deepEqual(parseLocation('docker://alpine'), { kind: 'remote', ref: { registry: 'docker.io', repository: 'library/alpine' } });
+    assert.deepEqual(parseLocation('docker://alpine'), {
+      kind: 'remote',
+      ref: { registry: 'docker.io', repository: 'library/alpine' },
+    });
   });
 });
 
 describe('auth', () => {
   test('WWW-Authenticate challenges: quoted commas, several schemes, Bearer preferred', () => {
-    const cs = parseChallenges(['Basic realm="x", Bearer realm="https://auth.example/token",service="reg.example",scope="repository:a/b:pull,push",error="insufficient_scope"']);
+    const cs = parseChallenges([
+      'Basic realm="x", Bearer realm="https://auth.example/token",service="reg.example",scope="repository:a/b:pull,push",error="insufficient_scope"',
+    ]);
     assert.equal(cs.length, 2);
     const c = pickChallenge(cs);
     assert.equal(c?.scheme, 'bearer');
     assert.equal(c?.params.scope, 'repository:a/b:pull,push');
     assert.equal(c?.params.service, 'reg.example');
     assert.equal(c?.params.error, 'insufficient_scope');
-    assert.equal(pickChallenge(parseChallenges(['Basic realm="a \\"quoted\\" realm"']))?.params.realm, 'a "quoted" realm');
+    assert.equal(
+      pickChallenge(parseChallenges(['Basic realm="a \\"quoted\\" realm"']))?.params.realm,
+      'a "quoted" realm',
+    );
   });
 
   test('scopes: a push token covers pull; union merges actions', () => {
     const push = parseScopes(['repository:a/b:pull,push']);
     assert.ok(covers(push, parseScopes(['repository:a/b:pull'])));
     assert.ok(!covers(parseScopes(['repository:a/b:pull']), push));
-    assert.deepEqual(formatScopes(union(parseScopes(['repository:a/b:pull']), parseScopes(['repository:c:pull', 'repository:a/b:push']))), [
-      'repository:a/b:pull,push',
-      'repository:c:pull',
-    ]);
+    assert.deepEqual(
+      formatScopes(
+        union(parseScopes(['repository:a/b:pull']), parseScopes(['repository:c:pull', 'repository:a/b:push'])),
+      ),
+      ['repository:a/b:pull,push', 'repository:c:pull'],
+    );
   });
 
   test('Docker/Podman auth keys: URLs, hosts, per-repository keys, most specific first', () => {
@@ -71,11 +100,20 @@ describe('auth', () => {
     assert.equal(normalizeAuthKey('http://127.0.0.1:5000'), '127.0.0.1:5000');
     assert.equal(normalizeAuthKey('quay.io/acme/app'), 'quay.io/acme/app');
     assert.deepEqual(lookupKeys('quay.io', 'acme/app'), ['quay.io/acme/app', 'quay.io/acme', 'quay.io']);
-    const f = parseAuthFile(JSON.stringify({ auths: { 'quay.io': { auth: 'dTpw' }, 'quay.io/acme': { auth: 'dTI6cDI=' } }, credsStore: 'desktop' }), 'x.json');
+    const f = parseAuthFile(
+      JSON.stringify({
+        auths: { 'quay.io': { auth: 'dTpw' }, 'quay.io/acme': { auth: 'dTI6cDI=' } },
+        credsStore: 'desktop',
+      }),
+      'x.json',
+    );
     assert.equal(findAuthEntry(f, 'quay.io', 'acme/app')?.auth, 'dTI6cDI=');
     assert.equal(findAuthEntry(f, 'quay.io', 'other/app')?.auth, 'dTpw');
     assert.equal(f.credsStore, 'desktop');
-    assert.throws(() => parseAuthFile('{nope', 'x.json'), (e: unknown) => isScrydonError(e, 'config_invalid'));
+    assert.throws(
+      () => parseAuthFile('{nope', 'x.json'),
+      (e: unknown) => isScrydonError(e, 'config_invalid'),
+    );
   });
 });
 
@@ -90,13 +128,18 @@ describe('transport policy', () => {
   });
 
   test('registries.yaml: per-host settings, flags only for the registries a command names', async () => {
-    const file = await parseRegistriesFile('registries:\n  "localhost:5000":\n    plainHttp: true\n  reg.internal:\n    caFile: /etc/ca.pem\n', 'r.yaml');
+    const file = await parseRegistriesFile(
+      'registries:\n  "localhost:5000":\n    plainHttp: true\n  reg.internal:\n    caFile: /etc/ca.pem\n',
+      'r.yaml',
+    );
     const s = new RegistrySettings(file).withFlags({ insecure: true }, ['ghcr.io']);
     assert.deepEqual(s.for('localhost:5000'), { plainHttp: true, insecure: false });
     assert.deepEqual(s.for('reg.internal'), { plainHttp: false, insecure: false, caFile: '/etc/ca.pem' });
     assert.deepEqual(s.for('ghcr.io'), { plainHttp: false, insecure: true });
     assert.deepEqual(s.for('quay.io'), { plainHttp: false, insecure: false });
-    await assert.rejects(parseRegistriesFile('registries:\n  x:\n    plainhttp: true\n', 'r.yaml'), (e: unknown) => isScrydonError(e, 'config_invalid'));
+    await assert.rejects(parseRegistriesFile('registries:\n  x:\n    plainhttp: true\n', 'r.yaml'), (e: unknown) =>
+      isScrydonError(e, 'config_invalid'),
+    );
   });
 });
 
@@ -111,7 +154,8 @@ describe('proxy selection (Go net/http rules)', () => {
   });
 
   test('localhost and loopback addresses never go through a proxy', () => {
-    for (const u of ['https://localhost:5000/', 'https://127.0.0.1:5000/', 'https://127.1.2.3/', 'https://[::1]:5000/']) assert.equal(via(u), undefined, u);
+    for (const u of ['https://localhost:5000/', 'https://127.0.0.1:5000/', 'https://127.1.2.3/', 'https://[::1]:5000/'])
+      assert.equal(via(u), undefined, u);
     assert.equal(via('https://10.0.0.1/'), 'http://proxy.corp:3128/');
   });
 
@@ -123,7 +167,11 @@ describe('proxy selection (Go net/http rules)', () => {
     assert.equal(via('https://ghcr.io/', '.ghcr.io'), 'http://proxy.corp:3128/', 'a leading dot: subdomains only');
     assert.equal(via('https://a.b.ghcr.io/', '*.ghcr.io'), undefined);
     assert.equal(via('https://ghcr.io/', '*.ghcr.io'), 'http://proxy.corp:3128/');
-    assert.equal(via('https://ghcr.io/', 'example.com ghcr.io'), 'http://proxy.corp:3128/', 'entries are separated by commas only');
+    assert.equal(
+      via('https://ghcr.io/', 'example.com ghcr.io'),
+      'http://proxy.corp:3128/',
+      'entries are separated by commas only',
+    );
     assert.equal(via('https://xn--bcher-kva.example/', 'bücher.example'), undefined);
     assert.equal(via('https://notghcr.io/', 'ghcr.io'), 'http://proxy.corp:3128/');
     assert.equal(via('https://reg.lan:8443/', 'reg.lan:8443'), undefined);
@@ -136,15 +184,28 @@ describe('proxy selection (Go net/http rules)', () => {
     assert.equal(via('https://[fe80::5]/', 'fd00::/8'), 'http://proxy.corp:3128/');
     assert.equal(via('https://[fd00::5]:5000/', '[fd00::5]:5000'), undefined);
     assert.equal(via('https://[fd00::5]/', 'fd00:0:0:0:0:0:0:5'), undefined, 'IPs compare as addresses');
-    assert.equal(via('https://[::ffff:10.0.0.1]/', '10.0.0.0/8'), undefined, 'an IPv4-mapped address is its IPv4 address');
+    assert.equal(
+      via('https://[::ffff:10.0.0.1]/', '10.0.0.0/8'),
+      undefined,
+      'an IPv4-mapped address is its IPv4 address',
+    );
     assert.equal(via('https://[::ffff:127.0.0.1]/'), undefined, 'IPv4-mapped loopback');
   });
 
   test('proxy URLs: credentials decoded for Proxy-Authorization; other schemes refused', () => {
-    assert.equal(proxyAuthorization(parseProxyUrl('http://us%40er:p%3Ass@proxy:3128')), `Basic ${Buffer.from('us@er:p:ss').toString('base64')}`);
+    assert.equal(
+      proxyAuthorization(parseProxyUrl('http://us%40er:p%3Ass@proxy:3128')),
+      `Basic ${Buffer.from('us@er:p:ss').toString('base64')}`,
+    );
     assert.equal(proxyAuthorization(parseProxyUrl('proxy:3128')), undefined);
-    assert.throws(() => parseProxyUrl('socks5://proxy:1080'), (e: unknown) => isScrydonError(e) && e.code === 'usage');
-    assert.throws(() => parseProxyUrl('http://u:pw%zz@proxy:3128'), (e: unknown) => isScrydonError(e) && e.code === 'usage' && !e.message.includes('pw'));
+    assert.throws(
+      () => parseProxyUrl('socks5://proxy:1080'),
+      (e: unknown) => isScrydonError(e) && e.code === 'usage',
+    );
+    assert.throws(
+      () => parseProxyUrl('http://u:pw%zz@proxy:3128'),
+      (e: unknown) => isScrydonError(e) && e.code === 'usage' && !e.message.includes('pw'),
+    );
     assert.equal(authority('fd00::5', 443), '[fd00::5]:443');
     assert.equal(authority('ghcr.io', 443), 'ghcr.io:443');
   });

@@ -26,7 +26,13 @@ import { verifySignatures, type VerifyRequirement } from '../../src/signature/ve
 import { Store } from '../../src/store/store-target.js';
 import { cleanupTemps, FIXTURES, tempDir } from '../helpers/cli.js';
 import { INTEROP } from '../helpers/cosign-fixtures.js';
-import { fakeSigstore, IDENTITY, ISSUER, keylessBundle, keylessLegacyAnnotations } from '../helpers/sigstore-fixtures.js';
+import {
+  fakeSigstore,
+  IDENTITY,
+  ISSUER,
+  keylessBundle,
+  keylessLegacyAnnotations,
+} from '../helpers/sigstore-fixtures.js';
 import { storeLegacyRef } from '../../src/names/store.js';
 
 const DIR = join(FIXTURES, 'signatures', 'golden');
@@ -34,7 +40,13 @@ const CREATED = '2026-01-01T00:00:00Z';
 const REPO = 'acme.golden';
 
 /** The signed subject: a tiny artifact whose only blob is `{}`. */
-const SUBJECT_BYTES = encodeJson({ schemaVersion: 2, mediaType: MediaType.ociManifest, artifactType: 'application/vnd.scrydon.test.v1', config: descriptorOf(MediaType.ociEmpty, EMPTY_JSON), layers: [descriptorOf(MediaType.ociEmpty, EMPTY_JSON)] });
+const SUBJECT_BYTES = encodeJson({
+  schemaVersion: 2,
+  mediaType: MediaType.ociManifest,
+  artifactType: 'application/vnd.scrydon.test.v1',
+  config: descriptorOf(MediaType.ociEmpty, EMPTY_JSON),
+  layers: [descriptorOf(MediaType.ociEmpty, EMPTY_JSON)],
+});
 const SUBJECT = descriptorOf(MediaType.ociManifest, SUBJECT_BYTES);
 
 async function write(name: string, data: string | Buffer): Promise<void> {
@@ -46,24 +58,38 @@ async function read(name: string): Promise<Buffer> {
 
 async function generate(): Promise<void> {
   await mkdir(DIR, { recursive: true });
-  const pkcs8 = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+  const pkcs8 = generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
+    .privateKey.export({ format: 'pem', type: 'pkcs8' })
+    .toString();
   const key = await parsePrivateKey(pkcs8, undefined, 'golden key');
   await write('key.pub', key.publicKey.pem);
   await write('subject.json', SUBJECT_BYTES);
-  await write('key-bundle.json', buildKeyDsseBundle(signStatement(SUBJECT.digest, { env: 'golden' }), MediaType.inTotoPayload, key));
+  await write(
+    'key-bundle.json',
+    buildKeyDsseBundle(signStatement(SUBJECT.digest, { env: 'golden' }), MediaType.inTotoPayload, key),
+  );
   const payload = simpleSigningPayload(REPO, SUBJECT.digest, { env: 'golden' });
   await write('key-legacy-payload.json', payload);
   await write('key-legacy-signature.txt', signData(key, payload).toString('base64'));
   const s = await fakeSigstore();
   await write('trusted_root.json', JSON.stringify(s.trustedRoot, null, 2) + '\n');
-  await write('keyless-bundle.json', await keylessBundle(s, await s.issue(), signStatement(SUBJECT.digest), { tsa: true }));
+  await write(
+    'keyless-bundle.json',
+    await keylessBundle(s, await s.issue(), signStatement(SUBJECT.digest), { tsa: true }),
+  );
   const kp = simpleSigningPayload(REPO, SUBJECT.digest);
   await write('keyless-legacy-payload.json', kp);
-  await write('keyless-legacy-annotations.json', JSON.stringify(await keylessLegacyAnnotations(s, await s.issue(), kp, { tsa: true }), null, 2) + '\n');
+  await write(
+    'keyless-legacy-annotations.json',
+    JSON.stringify(await keylessLegacyAnnotations(s, await s.issue(), kp, { tsa: true }), null, 2) + '\n',
+  );
   // the OCI objects our builders make from those: what the test compares against
   const kb = bundleReferrer(SUBJECT, await read('key-bundle.json'), COSIGN_SIGN_PREDICATE, CREATED);
   await write('key-bundle-referrer.manifest.json', kb.manifest.bytes);
-  const li = legacyImage([], { payload: descriptorOf(MediaType.cosignSimpleSigning, payload), signature: (await read('key-legacy-signature.txt')).toString() });
+  const li = legacyImage([], {
+    payload: descriptorOf(MediaType.cosignSimpleSigning, payload),
+    signature: (await read('key-legacy-signature.txt')).toString(),
+  });
   await write('key-legacy.manifest.json', li.manifest.bytes);
   await write('key-legacy.config.json', li.config.bytes);
 }
@@ -99,20 +125,38 @@ async function storeLegacy(store: Store, payload: Buffer, layer: LegacyLayer): P
   await store.tag(img.manifest.descriptor, storeLegacyRef(REPO, SUBJECT));
 }
 
-async function verify(store: Store, requirement: VerifyRequirement, withTrust: boolean, annotations: Record<string, string> = {}) {
+async function verify(
+  store: Store,
+  requirement: VerifyRequirement,
+  withTrust: boolean,
+  annotations: Record<string, string> = {},
+) {
   const bytes = await read('trusted_root.json');
-  const trust = withTrust ? { root: parseTrustedRoot(JSON.parse(bytes.toString()), 'golden trusted_root.json'), digest: 'golden' } : undefined;
-  return verifySignatures(store, SUBJECT, { requirement, trust, annotations, legacyRefs: await storeLegacyRefs(store, SUBJECT) });
+  const trust = withTrust
+    ? { root: parseTrustedRoot(JSON.parse(bytes.toString()), 'golden trusted_root.json'), digest: 'golden' }
+    : undefined;
+  return verifySignatures(store, SUBJECT, {
+    requirement,
+    trust,
+    annotations,
+    legacyRefs: await storeLegacyRefs(store, SUBJECT),
+  });
 }
 
 test('golden: the subject and the builders still produce the committed bytes', async () => {
   assert.deepEqual(await read('subject.json'), SUBJECT_BYTES);
-  assert.deepEqual(simpleSigningPayload(REPO, SUBJECT.digest, { env: 'golden' }), await read('key-legacy-payload.json'));
+  assert.deepEqual(
+    simpleSigningPayload(REPO, SUBJECT.digest, { env: 'golden' }),
+    await read('key-legacy-payload.json'),
+  );
   assert.deepEqual(simpleSigningPayload(REPO, SUBJECT.digest), await read('keyless-legacy-payload.json'));
   const kb = bundleReferrer(SUBJECT, await read('key-bundle.json'), COSIGN_SIGN_PREDICATE, CREATED);
   assert.equal(kb.manifest.bytes.toString(), (await read('key-bundle-referrer.manifest.json')).toString());
   const payload = await read('key-legacy-payload.json');
-  const li = legacyImage([], { payload: descriptorOf(MediaType.cosignSimpleSigning, payload), signature: (await read('key-legacy-signature.txt')).toString() });
+  const li = legacyImage([], {
+    payload: descriptorOf(MediaType.cosignSimpleSigning, payload),
+    signature: (await read('key-legacy-signature.txt')).toString(),
+  });
   assert.equal(li.manifest.bytes.toString(), (await read('key-legacy.manifest.json')).toString());
   assert.equal(li.config.bytes.toString(), (await read('key-legacy.config.json')).toString());
 });
@@ -129,7 +173,10 @@ test('golden: the committed key bundle referrer re-verifies with key.pub (and it
 test('golden: the committed key legacy .sig re-verifies', async () => {
   const store = await storeWithSubject();
   const payload = await read('key-legacy-payload.json');
-  await storeLegacy(store, payload, { payload: descriptorOf(MediaType.cosignSimpleSigning, payload), signature: (await read('key-legacy-signature.txt')).toString() });
+  await storeLegacy(store, payload, {
+    payload: descriptorOf(MediaType.cosignSimpleSigning, payload),
+    signature: (await read('key-legacy-signature.txt')).toString(),
+  });
   const key = parsePublicKey((await read('key.pub')).toString(), 'key.pub');
   assert.equal((await verify(store, { kind: 'key', key }, false, { env: 'golden' })).verified[0]?.format, 'legacy');
 });
@@ -163,14 +210,30 @@ function shape(v: unknown): unknown {
 }
 
 test('golden: the bundle referrer has the shape cosign 3 writes (WriteReferrer: Go field order, artifactType on the config too)', async () => {
-  // cosign-formats notes §2.2, from cosign pkg/oci/remote/write.go WriteReferrer and go-containerregistry v1.Manifest/Descriptor
+  // cosign-formats notes §2.2, from cosign pkg/oci/remote/write.go WriteReferrer and go-containerregistry
+  // v1.Manifest/Descriptor
   const cosign = {
     schemaVersion: 2,
     mediaType: 'application/vnd.oci.image.manifest.v1+json',
-    config: { mediaType: 'application/vnd.oci.empty.v1+json', size: 2, digest: 'sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a', artifactType: 'application/vnd.dev.sigstore.bundle.v0.3+json' },
-    layers: [{ mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json', size: 4971, digest: `sha256:${'a'.repeat(64)}` }],
-    annotations: { 'dev.sigstore.bundle.content': 'dsse-envelope', 'dev.sigstore.bundle.predicateType': 'https://sigstore.dev/cosign/sign/v1', 'org.opencontainers.image.created': '2026-01-01T00:00:00Z' },
-    subject: { mediaType: 'application/vnd.oci.image.manifest.v1+json', size: 1234, digest: `sha256:${'b'.repeat(64)}` },
+    config: {
+      mediaType: 'application/vnd.oci.empty.v1+json',
+      size: 2,
+      digest: 'sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a',
+      artifactType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
+    },
+    layers: [
+      { mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json', size: 4971, digest: `sha256:${'a'.repeat(64)}` },
+    ],
+    annotations: {
+      'dev.sigstore.bundle.content': 'dsse-envelope',
+      'dev.sigstore.bundle.predicateType': 'https://sigstore.dev/cosign/sign/v1',
+      'org.opencontainers.image.created': '2026-01-01T00:00:00Z',
+    },
+    subject: {
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      size: 1234,
+      digest: `sha256:${'b'.repeat(64)}`,
+    },
     artifactType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
   };
   const ours = bundleReferrer(SUBJECT, await read('key-bundle.json'), COSIGN_SIGN_PREDICATE, CREATED).manifest.bytes;
@@ -178,14 +241,34 @@ test('golden: the bundle referrer has the shape cosign 3 writes (WriteReferrer: 
 });
 
 test('golden: a key bundle carries the fields cosign 3 writes: no DSSE keyid, no empty timestampVerificationData (beside a bundle cosign wrote)', async () => {
-  type B = { verificationMaterial: Record<string, unknown>; dsseEnvelope: { signatures: Array<Record<string, unknown>> } };
+  type B = {
+    verificationMaterial: Record<string, unknown>;
+    dsseEnvelope: { signatures: Array<Record<string, unknown>> };
+  };
   const cosign = JSON.parse(await readFile(join(INTEROP, 'cosign', 'oci-attestation.sigstore.json'), 'utf8')) as B;
-  const key = await parsePrivateKey(generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), undefined, 'k');
-  for (const [what, ours] of [['committed', JSON.parse((await read('key-bundle.json')).toString()) as B], ['built', JSON.parse(buildKeyDsseBundle(signStatement(SUBJECT.digest), MediaType.inTotoPayload, key).toString()) as B]] as const) {
+  const key = await parsePrivateKey(
+    generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
+      .privateKey.export({ format: 'pem', type: 'pkcs8' })
+      .toString(),
+    undefined,
+    'k',
+  );
+  for (const [what, ours] of [
+    ['committed', JSON.parse((await read('key-bundle.json')).toString()) as B],
+    [
+      'built',
+      JSON.parse(buildKeyDsseBundle(signStatement(SUBJECT.digest), MediaType.inTotoPayload, key).toString()) as B,
+    ],
+  ] as const) {
     assert.deepEqual(Object.keys(ours), Object.keys(cosign), what);
     assert.deepEqual(Object.keys(ours.dsseEnvelope), Object.keys(cosign.dsseEnvelope), what);
-    assert.deepEqual(ours.dsseEnvelope.signatures.map((s) => Object.keys(s)), cosign.dsseEnvelope.signatures.map((s) => Object.keys(s)), what);
-    // cosign's is keyless (a certificate and a Rekor entry); a key bundle names its key by a hint, and has no empty extras
+    assert.deepEqual(
+      ours.dsseEnvelope.signatures.map((s) => Object.keys(s)),
+      cosign.dsseEnvelope.signatures.map((s) => Object.keys(s)),
+      what,
+    );
+    // cosign's is keyless (a certificate and a Rekor entry); a key bundle names its key by a hint, and has no empty
+    // extras
     assert.deepEqual(Object.keys(ours.verificationMaterial), ['publicKey'], what);
     assert.deepEqual(Object.keys(cosign.verificationMaterial), ['certificate', 'tlogEntries']);
   }
@@ -193,8 +276,12 @@ test('golden: a key bundle carries the fields cosign 3 writes: no DSSE keyid, no
 
 test('golden: the in-toto statement is the one cosign ≥ 3.0.5 signs (subject annotations {} when none, empty predicate)', () => {
   const hex = SUBJECT.digest.slice('sha256:'.length);
-  // protojson of intotov1.Statement{Type, Subject: [{Digest, Annotations: structpb.NewStruct(map)}], PredicateType, Predicate: &structpb.Struct{}}
+  // protojson of intotov1.Statement{Type, Subject: [{Digest, Annotations: structpb.NewStruct(map)}], PredicateType,
+  // Predicate: &structpb.Struct{}}
   const cosign = `{"_type":"https://in-toto.io/Statement/v1","subject":[{"digest":{"sha256":"${hex}"},"annotations":{}}],"predicateType":"https://sigstore.dev/cosign/sign/v1","predicate":{}}`;
   assert.equal(signStatement(SUBJECT.digest).toString(), cosign);
-  assert.equal(signStatement(SUBJECT.digest, { env: 'prod' }).toString(), cosign.replace('"annotations":{}', '"annotations":{"env":"prod"}'));
+  assert.equal(
+    signStatement(SUBJECT.digest, { env: 'prod' }).toString(),
+    cosign.replace('"annotations":{}', '"annotations":{"env":"prod"}'),
+  );
 });

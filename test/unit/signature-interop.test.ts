@@ -20,7 +20,13 @@ import { signArtifact } from '../../src/signature/sign.js';
 import { verifySignatures, type VerifyResult } from '../../src/signature/verify.js';
 import type { Store } from '../../src/store/store-target.js';
 import { cleanupTemps, tempDir } from '../helpers/cli.js';
-import { INTEROP, newestSignature, readContainersImageSignature, storeContainersImageFixture, storeKeySigned } from '../helpers/cosign-fixtures.js';
+import {
+  INTEROP,
+  newestSignature,
+  readContainersImageSignature,
+  storeContainersImageFixture,
+  storeKeySigned,
+} from '../helpers/cosign-fixtures.js';
 import { pae } from '../helpers/sigstore-fixtures.js';
 import { storeLegacyRef } from '../../src/names/store.js';
 
@@ -37,7 +43,10 @@ async function pub(path: string): Promise<PublicKeyInfo> {
 }
 
 async function verifyWith(store: Store, subject: Descriptor, key: PublicKeyInfo): Promise<VerifyResult> {
-  return verifySignatures(store, subject, { requirement: { kind: 'key', key }, legacyRefs: await storeLegacyRefs(store, subject) });
+  return verifySignatures(store, subject, {
+    requirement: { kind: 'key', key },
+    legacyRefs: await storeLegacyRefs(store, subject),
+  });
 }
 
 async function rejects(p: Promise<unknown>, code: string): Promise<void> {
@@ -65,7 +74,10 @@ test('containers/image fixtures: cosign key signatures verify with their keys (P
   const b = await storeContainersImageFixture(await catalog(), 'dir-img-cosign-key-rekor-valid', 'cosign-signed/key-1');
   const r2 = await verifyWith(b.store, b.subject, await pub(join(INTEROP, 'containers-image', 'cosign2.pub')));
   assert.equal(r2.verified[0]?.transparencyLog.checked, false, 'no trusted root: the Rekor bundle is not checked');
-  await rejects(verifyWith(b.store, b.subject, await pub(join(INTEROP, 'containers-image', 'cosign.pub'))), 'key_mismatch');
+  await rejects(
+    verifyWith(b.store, b.subject, await pub(join(INTEROP, 'containers-image', 'cosign.pub'))),
+    'key_mismatch',
+  );
 });
 
 test('--key given a certificate: a .sig layer that carries a certificate is verified with the given key, as cosign does (RSA-4096 PKI and Fulcio fixtures)', async () => {
@@ -73,10 +85,19 @@ test('--key given a certificate: a .sig layer that carries a certificate is veri
   const pki = await storeContainersImageFixture(await catalog(), 'dir-img-cosign-pki-valid', 'localhost:5000/test');
   const rsaCert = await fixtureCertificate('dir-img-cosign-pki-valid');
   const r = await verifyWith(pki.store, pki.subject, rsaCert);
-  assert.deepEqual(r.verified[0]?.signer, { kind: 'key', fingerprint: rsaCert.fingerprint, algorithm: 'rsa-pkcs1v15-sha256' });
+  assert.deepEqual(r.verified[0]?.signer, {
+    kind: 'key',
+    fingerprint: rsaCert.fingerprint,
+    algorithm: 'rsa-pkcs1v15-sha256',
+  });
 
-  // keyless (a 10-minute Fulcio certificate of 2023): with --key, the key is the trust anchor and the certificate is not used
-  const fulcio = await storeContainersImageFixture(await catalog(), 'dir-img-cosign-fulcio-rekor-valid', 'cosign-signed/fulcio-rekor-1');
+  // keyless (a 10-minute Fulcio certificate of 2023): with --key, the key is the trust anchor and the certificate is
+  // not used
+  const fulcio = await storeContainersImageFixture(
+    await catalog(),
+    'dir-img-cosign-fulcio-rekor-valid',
+    'cosign-signed/fulcio-rekor-1',
+  );
   const fulcioCert = await fixtureCertificate('dir-img-cosign-fulcio-rekor-valid');
   const r2 = await verifyWith(fulcio.store, fulcio.subject, fulcioCert);
   assert.equal(r2.verified[0]?.signer.kind, 'key');
@@ -112,17 +133,24 @@ async function bundleSigned(priv: KeyObject, hash: string): Promise<Signed> {
   const base = await legacySigned(priv, hash);
   const statement = signStatement(base.subject.digest);
   const sig = sign(hash, pae(MediaType.inTotoPayload, statement), priv);
-  const bundle = Buffer.from(JSON.stringify({
-    mediaType: MediaType.sigstoreBundleV03,
-    verificationMaterial: { publicKey: { hint: keyHint(createPublicKey(priv)) } },
-    dsseEnvelope: { payload: statement.toString('base64'), payloadType: MediaType.inTotoPayload, signatures: [{ sig: sig.toString('base64') }] },
-  }));
+  const bundle = Buffer.from(
+    JSON.stringify({
+      mediaType: MediaType.sigstoreBundleV03,
+      verificationMaterial: { publicKey: { hint: keyHint(createPublicKey(priv)) } },
+      dsseEnvelope: {
+        payload: statement.toString('base64'),
+        payloadType: MediaType.inTotoPayload,
+        signatures: [{ sig: sig.toString('base64') }],
+      },
+    }),
+  );
   const r = bundleReferrer(base.subject, bundle, COSIGN_SIGN_PREDICATE, '2026-01-01T00:00:00Z');
-  for (const p of [r.config, r.layer, r.manifest]) if (!(await base.store.exists(p.descriptor))) await base.store.push(p.descriptor, Readable.from([p.bytes]));
+  for (const p of [r.config, r.layer, r.manifest])
+    if (!(await base.store.exists(p.descriptor))) await base.store.push(p.descriptor, Readable.from([p.bytes]));
   return base;
 }
 
-test('P-384 and P-521: verification accepts SHA-256 (cosign ≤ 2.5, containers/image) and the curve\'s hash (cosign ≥ 2.6), legacy and bundle; P-256 and RSA stay strict', async () => {
+test("P-384 and P-521: verification accepts SHA-256 (cosign ≤ 2.5, containers/image) and the curve's hash (cosign ≥ 2.6), legacy and bundle; P-256 and RSA stay strict", async () => {
   const p384 = await cosignVectorKey('validecp384.key');
   const p521 = await cosignVectorKey('validecp521.key');
   const p256 = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey;
@@ -141,7 +169,10 @@ test('P-384 and P-521: verification accepts SHA-256 (cosign ≤ 2.5, containers/
   ];
   for (const [name, priv, hash, algorithm] of cases) {
     const key = parsePublicKey(createPublicKey(priv).export({ format: 'pem', type: 'spki' }).toString(), name);
-    for (const [format, make] of [['legacy', legacySigned], ['bundle', bundleSigned]] as const) {
+    for (const [format, make] of [
+      ['legacy', legacySigned],
+      ['bundle', bundleSigned],
+    ] as const) {
       const { store, subject } = await make(priv, hash);
       const what = `${name} ${format} signed with ${hash}`;
       if (algorithm) {
@@ -156,14 +187,23 @@ test('P-384 and P-521: verification accepts SHA-256 (cosign ≤ 2.5, containers/
 });
 
 test('scrydon signs with P-384 and P-521 keys over SHA-256: what cosign verify --key (all versions, default --signature-digest-algorithm sha256) and containers/image check', async () => {
-  for (const [name, own] of [['validecp384.key', 'sha384'], ['validecp521.key', 'sha512']] as const) {
+  for (const [name, own] of [
+    ['validecp384.key', 'sha384'],
+    ['validecp521.key', 'sha512'],
+  ] as const) {
     const pem = await readFile(join(INTEROP, 'cosign', name), 'utf8');
     const key = await parsePrivateKey(pem, undefined, name);
     assert.equal(key.publicKey.algorithm, name === 'validecp384.key' ? 'ecdsa-p384-sha256' : 'ecdsa-p521-sha256');
     const { store, subject, catalog: dir } = await legacySigned(createPrivateKey(pem), 'sha256');
     const opts = { dockerReference: REPO, legacyTagRef: (d: Descriptor) => storeLegacyRef(REPO, d) };
-    const results = [...(await signArtifact(store, subject, key, { ...opts, legacy: true })), ...(await signArtifact(store, subject, key, opts))];
-    assert.deepEqual(results.map((r) => r.format), ['legacy', 'bundle']);
+    const results = [
+      ...(await signArtifact(store, subject, key, { ...opts, legacy: true })),
+      ...(await signArtifact(store, subject, key, opts)),
+    ];
+    assert.deepEqual(
+      results.map((r) => r.format),
+      ['legacy', 'bundle'],
+    );
     for (const res of results) {
       const { signed, sig } = await newestSignature(dir, res.signature);
       // cosign verify --key: signature.LoadVerifier(pub, crypto.SHA256) → ecdsa.VerifyASN1(pub, sha256(signed), sig)

@@ -17,7 +17,15 @@ import { importTrustRoot, loadTrustRoot } from '../../src/signature/trust-store.
 import { verifySignatures, type LoadedTrust, type VerifyResult } from '../../src/signature/verify.js';
 import { cleanupTemps, tempDir } from '../helpers/cli.js';
 import { seedPack } from '../helpers/seed-store.js';
-import { fakeSigstore, IDENTITY, ISSUER, keylessBundle, keylessLegacyAnnotations, type EvidenceOptions, type FakeSigstore } from '../helpers/sigstore-fixtures.js';
+import {
+  fakeSigstore,
+  IDENTITY,
+  ISSUER,
+  keylessBundle,
+  keylessLegacyAnnotations,
+  type EvidenceOptions,
+  type FakeSigstore,
+} from '../helpers/sigstore-fixtures.js';
 import { storeLegacyRef } from '../../src/names/store.js';
 
 let sigstore: FakeSigstore;
@@ -58,7 +66,12 @@ async function storeBundle(store: Store, subject: Descriptor, bundle: Buffer): P
   await put(store, r.manifest.descriptor, r.manifest.bytes);
 }
 
-async function storeLegacy(store: Store, subject: Descriptor, payload: Buffer, ann: Awaited<ReturnType<typeof keylessLegacyAnnotations>>): Promise<void> {
+async function storeLegacy(
+  store: Store,
+  subject: Descriptor,
+  payload: Buffer,
+  ann: Awaited<ReturnType<typeof keylessLegacyAnnotations>>,
+): Promise<void> {
   const img = legacyImage([], { payload: descriptorOf(MediaType.cosignSimpleSigning, payload), ...ann });
   await put(store, descriptorOf(MediaType.cosignSimpleSigning, payload), payload);
   await put(store, img.config.descriptor, img.config.bytes);
@@ -68,8 +81,17 @@ async function storeLegacy(store: Store, subject: Descriptor, payload: Buffer, a
 
 const WHO: IdentityRequirement = { identity: exact(IDENTITY), issuer: exact(ISSUER) };
 
-async function verify(store: Store, subject: Descriptor, identity: IdentityRequirement = WHO, t: LoadedTrust | null = trust): Promise<VerifyResult> {
-  return verifySignatures(store, subject, { requirement: { kind: 'keyless', identity }, trust: t ?? undefined, legacyRefs: await storeLegacyRefs(store, subject) });
+async function verify(
+  store: Store,
+  subject: Descriptor,
+  identity: IdentityRequirement = WHO,
+  t: LoadedTrust | null = trust,
+): Promise<VerifyResult> {
+  return verifySignatures(store, subject, {
+    requirement: { kind: 'keyless', identity },
+    trust: t ?? undefined,
+    legacyRefs: await storeLegacyRefs(store, subject),
+  });
 }
 
 async function rejects(p: Promise<unknown>, code: string): Promise<void> {
@@ -82,14 +104,26 @@ async function rejects(p: Promise<unknown>, code: string): Promise<void> {
 
 async function bundleCase(o: EvidenceOptions = {}, san = IDENTITY): Promise<{ store: Store; subject: Descriptor }> {
   const { store, subject } = await freshStore();
-  await storeBundle(store, subject, await keylessBundle(sigstore, await sigstore.issue(san), signStatement(subject.digest), o));
+  await storeBundle(
+    store,
+    subject,
+    await keylessBundle(sigstore, await sigstore.issue(san), signStatement(subject.digest), o),
+  );
   return { store, subject };
 }
 
-async function legacyCase(o: EvidenceOptions = {}, san = IDENTITY): Promise<{ store: Store; subject: Descriptor; payload: Buffer }> {
+async function legacyCase(
+  o: EvidenceOptions = {},
+  san = IDENTITY,
+): Promise<{ store: Store; subject: Descriptor; payload: Buffer }> {
   const { store, subject } = await freshStore();
   const payload = simpleSigningPayload('acme.app', subject.digest);
-  await storeLegacy(store, subject, payload, await keylessLegacyAnnotations(sigstore, await sigstore.issue(san), payload, o));
+  await storeLegacy(
+    store,
+    subject,
+    payload,
+    await keylessLegacyAnnotations(sigstore, await sigstore.issue(san), payload, o),
+  );
   return { store, subject, payload };
 }
 
@@ -124,41 +158,91 @@ test('keyless legacy .sig (hashedrekord SET) verifies, and with a TSA timestamp 
 });
 
 test('keyless with neither a log entry nor a TSA timestamp is refused: timestamp_missing', async () => {
-  await rejects((async () => { const c = await bundleCase({ tlog: false }); return verify(c.store, c.subject); })(), 'timestamp_missing');
-  await rejects((async () => { const c = await legacyCase({ tlog: false }); return verify(c.store, c.subject); })(), 'timestamp_missing');
+  await rejects(
+    (async () => {
+      const c = await bundleCase({ tlog: false });
+      return verify(c.store, c.subject);
+    })(),
+    'timestamp_missing',
+  );
+  await rejects(
+    (async () => {
+      const c = await legacyCase({ tlog: false });
+      return verify(c.store, c.subject);
+    })(),
+    'timestamp_missing',
+  );
 });
 
 test('wrong identity: identity_mismatch; wrong issuer: issuer_mismatch (both formats)', async () => {
   for (const c of [await bundleCase(), await legacyCase()]) {
-    await rejects(verify(c.store, c.subject, { identity: exact('https://github.com/acme/other/.github/workflows/release.yml@refs/tags/v1'), issuer: exact(ISSUER) }), 'identity_mismatch');
-    await rejects(verify(c.store, c.subject, { identity: exact(IDENTITY), issuer: exact('https://accounts.google.com') }), 'issuer_mismatch');
+    await rejects(
+      verify(c.store, c.subject, {
+        identity: exact('https://github.com/acme/other/.github/workflows/release.yml@refs/tags/v1'),
+        issuer: exact(ISSUER),
+      }),
+      'identity_mismatch',
+    );
+    await rejects(
+      verify(c.store, c.subject, { identity: exact(IDENTITY), issuer: exact('https://accounts.google.com') }),
+      'issuer_mismatch',
+    );
   }
 });
 
-test('an exact identity never matches as an unanchored substring; regexps are unanchored like cosign\'s', async () => {
+test("an exact identity never matches as an unanchored substring; regexps are unanchored like cosign's", async () => {
   const evil = 'https://github.com/acme-evil/app/.github/workflows/release.yml@refs/tags/v1';
   const c = await bundleCase({}, evil);
-  await rejects(verify(c.store, c.subject, { identity: exact('github.com/acme'), issuer: exact(ISSUER) }), 'identity_mismatch');
-  await rejects(verify(c.store, c.subject, { identity: exact('https://github.com/acme'), issuer: exact(ISSUER) }), 'identity_mismatch');
+  await rejects(
+    verify(c.store, c.subject, { identity: exact('github.com/acme'), issuer: exact(ISSUER) }),
+    'identity_mismatch',
+  );
+  await rejects(
+    verify(c.store, c.subject, { identity: exact('https://github.com/acme'), issuer: exact(ISSUER) }),
+    'identity_mismatch',
+  );
   // the documented trap: an unanchored regexp does match a substring, which is why ^…$ is recommended
   await verify(c.store, c.subject, { identity: regexp('github.com/acme', 'x'), issuer: exact(ISSUER) });
-  await rejects(verify(c.store, c.subject, { identity: regexp('^https://github\\.com/acme/', 'x'), issuer: exact(ISSUER) }), 'identity_mismatch');
-  await rejects(verify(c.store, c.subject, { identity: exact(evil), issuer: regexp('^https://accounts\\.', 'x') }), 'issuer_mismatch');
+  await rejects(
+    verify(c.store, c.subject, { identity: regexp('^https://github\\.com/acme/', 'x'), issuer: exact(ISSUER) }),
+    'identity_mismatch',
+  );
+  await rejects(
+    verify(c.store, c.subject, { identity: exact(evil), issuer: regexp('^https://accounts\\.', 'x') }),
+    'issuer_mismatch',
+  );
 });
 
 test('a certificate expired at the signing time (log time 11 minutes after issuance): certificate_expired', async () => {
-  await rejects((async () => { const c = await bundleCase({ clockOffsetMs: 11 * 60_000 }); return verify(c.store, c.subject); })(), 'certificate_expired');
-  await rejects((async () => { const c = await legacyCase({ clockOffsetMs: 11 * 60_000 }); return verify(c.store, c.subject); })(), 'certificate_expired');
+  await rejects(
+    (async () => {
+      const c = await bundleCase({ clockOffsetMs: 11 * 60_000 });
+      return verify(c.store, c.subject);
+    })(),
+    'certificate_expired',
+  );
+  await rejects(
+    (async () => {
+      const c = await legacyCase({ clockOffsetMs: 11 * 60_000 });
+      return verify(c.store, c.subject);
+    })(),
+    'certificate_expired',
+  );
 });
 
 test('a forged SET or integrated time: tlog_invalid', async () => {
   const c = await legacyCase();
   const [tag] = await storeLegacyRefs(c.store, c.subject);
   const d = await c.store.resolve(tag ?? '');
-  const m = JSON.parse((await c.store.fetchBytes(d)).toString()) as { layers: Array<{ annotations: Record<string, string> }> };
+  const m = JSON.parse((await c.store.fetchBytes(d)).toString()) as {
+    layers: Array<{ annotations: Record<string, string> }>;
+  };
   const layer = m.layers[0];
   assert.ok(layer);
-  const rb = JSON.parse(layer.annotations['dev.sigstore.cosign/bundle'] ?? '{}') as { Payload: { integratedTime: number }; SignedEntryTimestamp: string };
+  const rb = JSON.parse(layer.annotations['dev.sigstore.cosign/bundle'] ?? '{}') as {
+    Payload: { integratedTime: number };
+    SignedEntryTimestamp: string;
+  };
   rb.Payload.integratedTime += 1;
   layer.annotations['dev.sigstore.cosign/bundle'] = JSON.stringify(rb);
   const bytes = Buffer.from(JSON.stringify(m));
@@ -182,8 +266,12 @@ test('keyless without a trusted root: trust_missing', async () => {
 
 test('a tampered DSSE payload no longer matches its log entry: tlog_mismatch', async () => {
   const { store, subject } = await freshStore();
-  const bundle = JSON.parse((await keylessBundle(sigstore, await sigstore.issue(), signStatement(subject.digest))).toString()) as { dsseEnvelope: { payload: string } };
-  const st = JSON.parse(Buffer.from(bundle.dsseEnvelope.payload, 'base64').toString()) as { predicate: Record<string, unknown> };
+  const bundle = JSON.parse(
+    (await keylessBundle(sigstore, await sigstore.issue(), signStatement(subject.digest))).toString(),
+  ) as { dsseEnvelope: { payload: string } };
+  const st = JSON.parse(Buffer.from(bundle.dsseEnvelope.payload, 'base64').toString()) as {
+    predicate: Record<string, unknown>;
+  };
   st.predicate = { tampered: true };
   bundle.dsseEnvelope.payload = Buffer.from(JSON.stringify(st)).toString('base64');
   await storeBundle(store, subject, Buffer.from(JSON.stringify(bundle)));
@@ -205,13 +293,23 @@ test('a legacy signature whose Rekor entry is a rekord (cosign < 1.4) is refused
 test('formats fall back only when one is absent: a failing bundle is not rescued by a valid legacy signature', async () => {
   const c = await legacyCase();
   await verify(c.store, c.subject);
-  await storeBundle(c.store, c.subject, await keylessBundle(sigstore, await sigstore.issue('https://github.com/other/repo/.github/workflows/x.yml@refs/heads/main'), signStatement(c.subject.digest)));
+  await storeBundle(
+    c.store,
+    c.subject,
+    await keylessBundle(
+      sigstore,
+      await sigstore.issue('https://github.com/other/repo/.github/workflows/x.yml@refs/heads/main'),
+      signStatement(c.subject.digest),
+    ),
+  );
   await rejects(verify(c.store, c.subject), 'identity_mismatch');
 });
 
 test('bundles cosign would not accept as signatures: an older media type, a v0.3 without inclusion proof: signature_unsupported', async () => {
   const { store, subject } = await freshStore();
-  const b = JSON.parse((await keylessBundle(sigstore, await sigstore.issue(), signStatement(subject.digest))).toString()) as { mediaType: string; verificationMaterial: { tlogEntries: Array<Record<string, unknown>> } };
+  const b = JSON.parse(
+    (await keylessBundle(sigstore, await sigstore.issue(), signStatement(subject.digest))).toString(),
+  ) as { mediaType: string; verificationMaterial: { tlogEntries: Array<Record<string, unknown>> } };
   const old = { ...b, mediaType: 'application/vnd.dev.sigstore.bundle+json;version=0.2' };
   await storeBundle(store, subject, Buffer.from(JSON.stringify(old)));
   await rejects(verify(store, subject), 'signature_unsupported');

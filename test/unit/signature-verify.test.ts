@@ -24,7 +24,11 @@ import { storeLegacyRef } from '../../src/names/store.js';
 after(cleanupTemps);
 
 async function newKey(curve = 'prime256v1'): Promise<SigningKey> {
-  return parsePrivateKey(generateKeyPairSync('ec', { namedCurve: curve }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), undefined, 'test key');
+  return parsePrivateKey(
+    generateKeyPairSync('ec', { namedCurve: curve }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+    undefined,
+    'test key',
+  );
 }
 
 async function freshStore(): Promise<{ store: Store; subject: Descriptor; other: Descriptor }> {
@@ -39,8 +43,17 @@ function opts(o: Partial<SignOptions> = {}): SignOptions {
   return { dockerReference: 'acme.app', legacyTagRef: (d) => storeLegacyRef('acme.app', d), ...o };
 }
 
-async function verify(store: Store, subject: Descriptor, key: SigningKey, annotations: Record<string, string> = {}): Promise<VerifyResult> {
-  return verifySignatures(store, subject, { requirement: { kind: 'key', key: key.publicKey }, annotations, legacyRefs: await storeLegacyRefs(store, subject) });
+async function verify(
+  store: Store,
+  subject: Descriptor,
+  key: SigningKey,
+  annotations: Record<string, string> = {},
+): Promise<VerifyResult> {
+  return verifySignatures(store, subject, {
+    requirement: { kind: 'key', key: key.publicKey },
+    annotations,
+    legacyRefs: await storeLegacyRefs(store, subject),
+  });
 }
 
 async function rejects(p: Promise<unknown>, code: string): Promise<void> {
@@ -74,7 +87,11 @@ test('sign with a key (bundle referrer, the default) and verify offline; P-256 a
     assert.equal((await store.referrers(subject)).length, 1);
     const r = await verify(store, subject, key);
     assert.equal(r.verified[0]?.format, 'bundle');
-    assert.deepEqual(r.verified[0]?.signer, { kind: 'key', fingerprint: key.publicKey.fingerprint, algorithm: key.publicKey.algorithm });
+    assert.deepEqual(r.verified[0]?.signer, {
+      kind: 'key',
+      fingerprint: key.publicKey.fingerprint,
+      algorithm: key.publicKey.algorithm,
+    });
   }
 });
 
@@ -86,7 +103,9 @@ test('--legacy writes <repo>:sha256-<hex>.sig in the store; a second signature a
   await signArtifact(store, subject, k2, opts({ legacy: true }));
   const refs = await storeLegacyRefs(store, subject);
   assert.equal(refs.length, 1);
-  const m = JSON.parse((await store.fetchBytes(await store.resolve(refs[0] ?? ''))).toString()) as { layers: unknown[] };
+  const m = JSON.parse((await store.fetchBytes(await store.resolve(refs[0] ?? ''))).toString()) as {
+    layers: unknown[];
+  };
   assert.equal(m.layers.length, 2);
   assert.equal((await verify(store, subject, k1)).verified[0]?.format, 'legacy');
   assert.equal((await verify(store, subject, k2)).verified[0]?.format, 'legacy');
@@ -115,11 +134,20 @@ test('a wrong key: key_mismatch for bundles (the key hint names another key); si
 test('a tampered payload: signature_invalid (bundle and legacy)', async () => {
   const key = await newKey();
   const { store, subject } = await freshStore();
-  const bundle = JSON.parse((await buildKeyDsseBundle(signStatement(subject.digest), MediaType.inTotoPayload, key)).toString()) as { dsseEnvelope: { payload: string } };
-  const st = JSON.parse(Buffer.from(bundle.dsseEnvelope.payload, 'base64').toString()) as { predicate: Record<string, unknown> };
+  const bundle = JSON.parse(
+    (await buildKeyDsseBundle(signStatement(subject.digest), MediaType.inTotoPayload, key)).toString(),
+  ) as { dsseEnvelope: { payload: string } };
+  const st = JSON.parse(Buffer.from(bundle.dsseEnvelope.payload, 'base64').toString()) as {
+    predicate: Record<string, unknown>;
+  };
   st.predicate = { evil: true };
   bundle.dsseEnvelope.payload = Buffer.from(JSON.stringify(st)).toString('base64');
-  const r = bundleReferrer(subject, Buffer.from(JSON.stringify(bundle)), 'https://sigstore.dev/cosign/sign/v1', '2026-01-01T00:00:00Z');
+  const r = bundleReferrer(
+    subject,
+    Buffer.from(JSON.stringify(bundle)),
+    'https://sigstore.dev/cosign/sign/v1',
+    '2026-01-01T00:00:00Z',
+  );
   for (const part of [r.config, r.layer, r.manifest]) await put(store, part.descriptor, part.bytes);
   await rejects(verify(store, subject, key), 'signature_invalid');
 
@@ -133,7 +161,12 @@ test('a tampered payload: signature_invalid (bundle and legacy)', async () => {
 test('a valid signature over another digest: claim_mismatch (bundle subject and legacy payload)', async () => {
   const key = await newKey();
   const { store, subject, other } = await freshStore();
-  const r = bundleReferrer(subject, await buildKeyDsseBundle(signStatement(other.digest), MediaType.inTotoPayload, key), 'https://sigstore.dev/cosign/sign/v1', '2026-01-01T00:00:00Z');
+  const r = bundleReferrer(
+    subject,
+    await buildKeyDsseBundle(signStatement(other.digest), MediaType.inTotoPayload, key),
+    'https://sigstore.dev/cosign/sign/v1',
+    '2026-01-01T00:00:00Z',
+  );
   for (const part of [r.config, r.layer, r.manifest]) await put(store, part.descriptor, part.bytes);
   await rejects(verify(store, subject, key), 'claim_mismatch');
 
@@ -147,7 +180,12 @@ test('nothing signed: signature_not_found; an attestation of another predicate i
   const key = await newKey();
   const { store, subject } = await freshStore();
   await rejects(verify(store, subject, key), 'signature_not_found');
-  const r = bundleReferrer(subject, await buildKeyDsseBundle(signStatement(subject.digest), MediaType.inTotoPayload, key), 'https://spdx.dev/Document', '2026-01-01T00:00:00Z');
+  const r = bundleReferrer(
+    subject,
+    await buildKeyDsseBundle(signStatement(subject.digest), MediaType.inTotoPayload, key),
+    'https://spdx.dev/Document',
+    '2026-01-01T00:00:00Z',
+  );
   for (const part of [r.config, r.layer, r.manifest]) await put(store, part.descriptor, part.bytes);
   await rejects(verify(store, subject, key), 'signature_not_found');
 });

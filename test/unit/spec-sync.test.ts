@@ -20,12 +20,24 @@ async function tableCodes(file: string): Promise<Set<string>> {
 test('catalog-spec/error-codes.md lists exactly the codes in src/errors.ts', async () => {
   const documented = await tableCodes('error-codes.md');
   const code = new Set<string>(Object.values(ErrorCode));
-  assert.deepEqual([...code].filter((c) => !documented.has(c)), [], 'codes missing from error-codes.md');
-  assert.deepEqual([...documented].filter((c) => !code.has(c)), [], 'codes documented but not in src/errors.ts');
+  assert.deepEqual(
+    [...code].filter((c) => !documented.has(c)),
+    [],
+    'codes missing from error-codes.md',
+  );
+  assert.deepEqual(
+    [...documented].filter((c) => !code.has(c)),
+    [],
+    'codes documented but not in src/errors.ts',
+  );
 });
 
 test('catalog-spec/media-types.md lists every media type and annotation key scrydon uses', async () => {
   const documented = await tableCodes('media-types.md');
   const used = new Set<string>([...Object.values(MediaType), ...Object.values(Annotation)]);
-  assert.deepEqual([...used].filter((c) => !documented.has(c)), [], 'missing from media-types.md');
+  assert.deepEqual(
+    [...used].filter((c) => !documented.has(c)),
+    [],
+    'missing from media-types.md',
+  );
 });

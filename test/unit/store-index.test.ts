@@ -23,7 +23,11 @@ test('updateIndex: concurrent updates in one process are applied in order, writt
     seen.push(idx.manifests.length);
     return { result: idx.manifests.length };
   });
-  await Promise.all([...refs.map((r) => store.tag(seeded.manifest, r)), assert.rejects(failing, (e: unknown) => isScrydonError(e, 'usage')), counting]);
+  await Promise.all([
+    ...refs.map((r) => store.tag(seeded.manifest, r)),
+    assert.rejects(failing, (e: unknown) => isScrydonError(e, 'usage')),
+    counting,
+  ]);
   const tags = (await store.tags()).sort();
   assert.deepEqual(tags, ['acme.base:1.0.0', ...refs].sort(), 'no tag lost');
   const onDisk = JSON.parse(await readFile(store.paths.index, 'utf8')) as { manifests: unknown[] };

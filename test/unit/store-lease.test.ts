@@ -23,10 +23,17 @@ async function put(store: Store, mediaType: string, bytes: Buffer): Promise<Desc
 }
 
 /** An untagged artifact: a layer and a config under a manifest, nothing referencing any of them. */
-async function orphan(store: Store, salt: string): Promise<{ manifest: Descriptor; config: Descriptor; layer: Descriptor }> {
+async function orphan(
+  store: Store,
+  salt: string,
+): Promise<{ manifest: Descriptor; config: Descriptor; layer: Descriptor }> {
   const layer = await put(store, MediaType.packLayer, Buffer.from(`layer ${salt}`));
   const config = await put(store, MediaType.packConfig, Buffer.from(JSON.stringify({ salt })));
-  const manifest = await put(store, MediaType.ociManifest, encodeJson({ schemaVersion: 2, mediaType: MediaType.ociManifest, config, layers: [layer] }));
+  const manifest = await put(
+    store,
+    MediaType.ociManifest,
+    encodeJson({ schemaVersion: 2, mediaType: MediaType.ociManifest, config, layers: [layer] }),
+  );
   return { manifest, config, layer };
 }
 
@@ -47,7 +54,8 @@ describe('owner liveness: pid and start time', () => {
   test('this process is alive under its own start time, not under another (its pid recycled)', async () => {
     const token = await selfStartToken();
     assert.equal(await ownerAlive(process.pid, token), true);
-    if ((await processStartTime(process.pid)) !== undefined) assert.equal(await ownerAlive(process.pid, `${Number(token) + 1}`), false);
+    if ((await processStartTime(process.pid)) !== undefined)
+      assert.equal(await ownerAlive(process.pid, `${Number(token) + 1}`), false);
   });
 
   test('a process that has exited is not alive', async () => {
@@ -79,10 +87,17 @@ describe('leases', () => {
     const line = JSON.stringify(d) + '\n';
     await writeFile(join(store.paths.leases, `${await deadPid()}-0-aaaa`), line);
     const recycled = (await processStartTime(process.pid)) !== undefined;
-    if (recycled) await writeFile(join(store.paths.leases, `${process.pid}-${Number(await selfStartToken()) + 1}-bbbb`), line);
-    await writeFile(join(store.paths.leases, `${process.pid}-${await selfStartToken()}-cccc`), line + '{"mediaType":"x","dig');
+    if (recycled)
+      await writeFile(join(store.paths.leases, `${process.pid}-${Number(await selfStartToken()) + 1}-bbbb`), line);
+    await writeFile(
+      join(store.paths.leases, `${process.pid}-${await selfStartToken()}-cccc`),
+      line + '{"mediaType":"x","dig',
+    );
     const dry = await scanLeases(store.paths, { removeExpired: false });
-    assert.deepEqual({ live: dry.live, expired: dry.expired, held: dry.held.length }, { live: 1, expired: recycled ? 2 : 1, held: 1 });
+    assert.deepEqual(
+      { live: dry.live, expired: dry.expired, held: dry.held.length },
+      { live: 1, expired: recycled ? 2 : 1, held: 1 },
+    );
     assert.equal((await readdir(store.paths.leases)).length, recycled ? 3 : 2);
     await scanLeases(store.paths, { removeExpired: true });
     assert.deepEqual(await readdir(store.paths.leases), [`${process.pid}-${await selfStartToken()}-cccc`]);
@@ -96,9 +111,13 @@ describe('leases', () => {
     await lease.hold([held.manifest]);
 
     const during = await gc(store, { graceMs: 0 });
-    for (const d of Object.values(held)) assert.ok(await present(store, d), `${d.mediaType} of the leased graph was deleted`);
+    for (const d of Object.values(held))
+      assert.ok(await present(store, d), `${d.mediaType} of the leased graph was deleted`);
     for (const d of Object.values(loose)) assert.ok(!(await present(store, d)));
-    assert.deepEqual({ keptLeased: during.keptLeased, leases: during.leases, removed: during.removed.length }, { keptLeased: 3, leases: 1, removed: 3 });
+    assert.deepEqual(
+      { keptLeased: during.keptLeased, leases: during.leases, removed: during.removed.length },
+      { keptLeased: 3, leases: 1, removed: 3 },
+    );
 
     await lease.release();
     const afterRelease = await gc(store, { graceMs: 0 });
@@ -113,18 +132,28 @@ describe('leases', () => {
     const lease = new Lease(store.paths);
     assert.equal(await lease.holdPresent(layer, () => store.exists(layer)), true);
     assert.equal(await lease.holdPresent(absent, () => store.exists(absent)), false);
-    assert.deepEqual((await scanLeases(store.paths, { removeExpired: false })).held.map((d) => d.digest), [layer.digest]);
+    assert.deepEqual(
+      (await scanLeases(store.paths, { removeExpired: false })).held.map((d) => d.digest),
+      [layer.digest],
+    );
     await lease.release();
   });
 });
 
-test('gc deletes parents before children: an index, then its manifest, then the manifest\'s blobs', async () => {
+test("gc deletes parents before children: an index, then its manifest, then the manifest's blobs", async () => {
   const store = await Store.open(join(await tempDir(), 'catalog'));
   const a = await orphan(store, 'a');
-  const index = await put(store, MediaType.ociIndex, encodeJson({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [a.manifest] }));
+  const index = await put(
+    store,
+    MediaType.ociIndex,
+    encodeJson({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [a.manifest] }),
+  );
   const sizes = (d: Descriptor) => ({ digest: d.digest, size: d.size });
   const order = (await parentsFirst(store, [a.layer, a.config, a.manifest, index].map(sizes))).map((b) => b.digest);
   const at = (d: Descriptor) => order.indexOf(d.digest);
   assert.equal(order.length, 4);
-  assert.ok(at(index) < at(a.manifest) && at(a.manifest) < at(a.layer) && at(a.manifest) < at(a.config), order.join(' '));
+  assert.ok(
+    at(index) < at(a.manifest) && at(a.manifest) < at(a.layer) && at(a.manifest) < at(a.config),
+    order.join(' '),
+  );
 });

@@ -46,7 +46,11 @@ let registry: RunningRegistry;
 let remote: Remote;
 before(async () => {
   registry = await startRegistry();
-  remote = new Remote({ settings: new RegistrySettings().withFlags({ plainHttp: true }, [registry.host]), credentials: { authFiles: [] }, gate: OPEN_GATE });
+  remote = new Remote({
+    settings: new RegistrySettings().withFlags({ plainHttp: true }, [registry.host]),
+    credentials: { authFiles: [] },
+    gate: OPEN_GATE,
+  });
 });
 after(async () => {
   await remote?.close();
@@ -62,7 +66,11 @@ async function damageFile(path: string): Promise<void> {
   await chmod(path, 0o444);
 }
 
-const storeLike = (s: Store, target: Target, o: { finish?: () => Promise<void>; close?: () => Promise<void> } = {}): Subject => ({
+const storeLike = (
+  s: Store,
+  target: Target,
+  o: { finish?: () => Promise<void>; close?: () => Promise<void> } = {},
+): Subject => ({
   target,
   finish: async () => {
     await o.finish?.();
@@ -78,7 +86,15 @@ const storeLike = (s: Store, target: Target, o: { finish?: () => Promise<void>; 
 const subjects: Record<string, () => Promise<Subject>> = {
   memory: async () => {
     const m = new TestMemory();
-    return { target: m, finish: async () => m, damage: async (n) => m.damage(n.d.digest), leftovers: async () => [], readsBack: true, breaksOnFailure: false, close: async () => undefined };
+    return {
+      target: m,
+      finish: async () => m,
+      damage: async (n) => m.damage(n.d.digest),
+      leftovers: async () => [],
+      readsBack: true,
+      breaksOnFailure: false,
+      close: async () => undefined,
+    };
   },
   store: async () => {
     const s = await Store.open(join(await tempDir(), 'catalog'));
@@ -138,7 +154,16 @@ const subjects: Record<string, () => Promise<Subject>> = {
     return {
       target,
       finish: async () => remote.repository(`${registry.host}/${repo}`),
-      damage: (n) => damageFile(join(registry.storage, 'docker/registry/v2/blobs/sha256', n.d.digest.slice(7, 9), n.d.digest.slice(7), 'data')),
+      damage: (n) =>
+        damageFile(
+          join(
+            registry.storage,
+            'docker/registry/v2/blobs/sha256',
+            n.d.digest.slice(7, 9),
+            n.d.digest.slice(7),
+            'data',
+          ),
+        ),
       leftovers: async () => [],
       readsBack: true,
       breaksOnFailure: false,
@@ -196,12 +221,12 @@ for (const [name, make] of Object.entries(subjects)) {
           assert.deepEqual(await readAll(r, n.d), n.bytes);
         }
         const byDigest = await r.resolve(g.root.d.digest);
-        assert.deepEqual([byDigest.digest, byDigest.size, byDigest.mediaType], [g.root.d.digest, g.root.d.size, g.root.d.mediaType]);
-        assert.equal(await r.exists(absent.d), false);
-        await assert.rejects(
-          (async () => readAll(r, absent.d))(),
-          codeOneOf('blob_missing', 'not_found'),
+        assert.deepEqual(
+          [byDigest.digest, byDigest.size, byDigest.mediaType],
+          [g.root.d.digest, g.root.d.size, g.root.d.mediaType],
         );
+        assert.equal(await r.exists(absent.d), false);
+        await assert.rejects((async () => readAll(r, absent.d))(), codeOneOf('blob_missing', 'not_found'));
         assert.deepEqual(await s.leftovers(), []);
       }));
 
@@ -239,7 +264,10 @@ for (const [name, make] of Object.entries(subjects)) {
         await s.target.tag(g.root.d, 'v1');
         const r = await s.finish();
         if (!hasReferrers(r)) return;
-        assert.deepEqual((await r.referrers(g.root.d)).map((d) => d.digest), [sig.manifest.d.digest]);
+        assert.deepEqual(
+          (await r.referrers(g.root.d)).map((d) => d.digest),
+          [sig.manifest.d.digest],
+        );
         assert.deepEqual(await r.referrers(sig.manifest.d), []);
       }));
 
@@ -263,7 +291,9 @@ for (const [name, make] of Object.entries(subjects)) {
         withSubject(async (s) => {
           const l = layer(`pushed badly to ${name} `.repeat(64));
           const g = sharedGraph(`${name} after a failure`);
-          await assert.rejects(s.target.push(l.d, body(l)), (e: unknown) => (code.length === 0 ? e instanceof Error : codeOneOf(...code)(e)));
+          await assert.rejects(s.target.push(l.d, body(l)), (e: unknown) =>
+            code.length === 0 ? e instanceof Error : codeOneOf(...code)(e),
+          );
           if (s.readsBack) assert.equal(await s.target.exists(l.d), false);
           if (s.breaksOnFailure) {
             await assert.rejects(s.finish(), codeOneOf('internal'));
@@ -326,7 +356,11 @@ describe('staging: all or nothing', () => {
     await mkdir(join(left, 'blobs'), { recursive: true });
     assert.deepEqual(await removeStaleStaging(store.paths, 0, Date.now() + 1000), [left]);
     const kept = await readdir(store.paths.ingest);
-    assert.equal(kept.filter((n) => n.startsWith('load-') && !n.endsWith('.lock')).length, 1, `kept: ${kept.join(', ')}`);
+    assert.equal(
+      kept.filter((n) => n.startsWith('load-') && !n.endsWith('.lock')).length,
+      1,
+      `kept: ${kept.join(', ')}`,
+    );
     await running.commit();
     assert.deepEqual(await readdir(store.paths.ingest), []);
   });

@@ -22,7 +22,9 @@ after(() => {
 });
 
 /** A server that runs `answer` on each connection once its request head is in; counts connections. */
-async function server(answer: (sock: Socket) => void): Promise<{ url: (path: string) => URL; connections: () => number }> {
+async function server(
+  answer: (sock: Socket) => void,
+): Promise<{ url: (path: string) => URL; connections: () => number }> {
   let n = 0;
   const srv = createServer((sock) => {
     n++;
@@ -43,7 +45,11 @@ async function server(answer: (sock: Socket) => void): Promise<{ url: (path: str
 }
 
 function transport(): HttpTransport {
-  return new HttpTransport({ settingsFor: () => ({ plainHttp: true, insecure: false }), timeouts: BOUNDS, retry: { attempts: 4, baseMs: 10, maxMs: 10 } });
+  return new HttpTransport({
+    settingsFor: () => ({ plainHttp: true, insecure: false }),
+    timeouts: BOUNDS,
+    retry: { attempts: 4, baseMs: 10, maxMs: 10 },
+  });
 }
 
 async function readAll(body: Readable): Promise<number> {
@@ -66,7 +72,10 @@ for (const bulk of [false, true]) {
       try {
         const res = await t.send({ method: 'GET', url: s.url('/v2/x/blobs/sha256:1'), what: 'fetching blob x', bulk });
         const started = Date.now();
-        const err = await readAll(res.body).then(() => undefined, (e: unknown) => e);
+        const err = await readAll(res.body).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
         assert.equal((err as { code?: string }).code, 'ETIMEDOUT');
         assert.match((err as Error).message, /below the floor of 1 KiB\/s \(receiving the answer\)/);
         assert.ok(Date.now() - started < 10 * WINDOW, 'within a few windows');
@@ -108,9 +117,15 @@ test('a server that accepts and never answers costs two attempts (a timeout is r
   const s = await server(() => undefined);
   const t = transport();
   try {
-    const err = await t.send({ method: 'GET', url: s.url('/token'), what: 'getting a token' }).then(() => undefined, (e: unknown) => e);
+    const err = await t.send({ method: 'GET', url: s.url('/token'), what: 'getting a token' }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(isScrydonError(err, 'timeout'), String(err));
-    assert.match((err as Error).message, /no data for 0\.3 s \(waiting for the answer\) while getting a token \(2 attempts\)/);
+    assert.match(
+      (err as Error).message,
+      /no data for 0\.3 s \(waiting for the answer\) while getting a token \(2 attempts\)/,
+    );
     assert.equal(s.connections(), 2);
   } finally {
     await t.close();

@@ -40,15 +40,26 @@ test('an upload the server refuses and hangs up on mid-body: an answer or a netw
   try {
     for (let i = 0; i < 10; i++) {
       const fh = await open(file);
-      const body = new FileRangeBody({ mediaType: 'application/octet-stream', digest, size: bytes.byteLength }, 'blob', fh, 0, true, false);
-      const url = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/v2/x/blobs/uploads/1?digest=${digest}`);
-      const outcome = await transport.send({ method: 'PUT', url, headers: { 'content-length': String(bytes.byteLength) }, body, what: 'pushing' }).then(
-        (res) => {
-          res.body.resume();
-          return res.status;
-        },
-        (e: unknown) => classify(e).kind,
+      const body = new FileRangeBody(
+        { mediaType: 'application/octet-stream', digest, size: bytes.byteLength },
+        'blob',
+        fh,
+        0,
+        true,
+        false,
       );
+      const url = new URL(
+        `http://127.0.0.1:${(server.address() as AddressInfo).port}/v2/x/blobs/uploads/1?digest=${digest}`,
+      );
+      const outcome = await transport
+        .send({ method: 'PUT', url, headers: { 'content-length': String(bytes.byteLength) }, body, what: 'pushing' })
+        .then(
+          (res) => {
+            res.body.resume();
+            return res.status;
+          },
+          (e: unknown) => classify(e).kind,
+        );
       assert.ok(outcome === 400 || outcome === 'network', `round ${i}: ${String(outcome)}`);
       await new Promise((r) => setTimeout(r, 30)); // the body's last writes fail after the answer
     }

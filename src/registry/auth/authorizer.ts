@@ -39,7 +39,11 @@ export class Authorizer {
     if (c.scheme === 'basic') {
       const cred = await this.#o.credential(repository);
       if (!cred) return undefined;
-      if (cred.kind !== 'basic') throw new ScrydonError('auth_failed', `${this.#o.registry} asks for Basic auth, and the credential from ${cred.source} is an identity token`);
+      if (cred.kind !== 'basic')
+        throw new ScrydonError(
+          'auth_failed',
+          `${this.#o.registry} asks for Basic auth, and the credential from ${cred.source} is an identity token`,
+        );
       return basicHeader(cred);
     }
     const want = parseScopes(scopes);
@@ -72,25 +76,38 @@ export class Authorizer {
     const c = pickChallenge(parseChallenges(headerAll(res, 'www-authenticate')));
     const insufficient = c?.params.error === 'insufficient_scope';
     if (!cred) {
-      return new ScrydonError('auth_failed', `${this.#o.registry} requires authentication while ${what}, and no credentials were found (looked in: ${this.#o.sources()})`, {
-        hint: `log in with: scrydon login ${this.#o.registry}`,
-      });
+      return new ScrydonError(
+        'auth_failed',
+        `${this.#o.registry} requires authentication while ${what}, and no credentials were found (looked in: ${this.#o.sources()})`,
+        {
+          hint: `log in with: scrydon login ${this.#o.registry}`,
+        },
+      );
     }
     if (insufficient) {
-      return new ScrydonError('access_denied', `${this.#o.registry} denied ${what} to the credentials from ${cred.source}`, {
-        hint: 'the credentials are valid but lack permission for this repository (pull or push)',
-      });
+      return new ScrydonError(
+        'access_denied',
+        `${this.#o.registry} denied ${what} to the credentials from ${cred.source}`,
+        {
+          hint: 'the credentials are valid but lack permission for this repository (pull or push)',
+        },
+      );
     }
-    return new ScrydonError('auth_failed', `${this.#o.registry} refused the credentials from ${cred.source} while ${what}`, {
-      hint: `check the user name and password, then: scrydon login ${this.#o.registry}`,
-    });
+    return new ScrydonError(
+      'auth_failed',
+      `${this.#o.registry} refused the credentials from ${cred.source} while ${what}`,
+      {
+        hint: `check the user name and password, then: scrydon login ${this.#o.registry}`,
+      },
+    );
   }
 
   /** Checks a credential the way `docker login` does: against the registry's base endpoint's challenge. */
   async verify(cred: Credential, challenge: Challenge, signal?: AbortSignal): Promise<string> {
     this.#challenge = challenge;
     if (challenge.scheme === 'basic') {
-      if (cred.kind !== 'basic') throw new ScrydonError('usage', `${this.#o.registry} uses Basic auth; an identity token cannot be used`);
+      if (cred.kind !== 'basic')
+        throw new ScrydonError('usage', `${this.#o.registry} uses Basic auth; an identity token cannot be used`);
       return basicHeader(cred);
     }
     const t = await this.#fetch(cred, new Map(), signal);
@@ -100,12 +117,17 @@ export class Authorizer {
   async #token(repository: string, want: ScopeSet, signal: AbortSignal | undefined): Promise<Token> {
     const asked = this.#challenge?.params.scope;
     const scopes = asked ? union(want, parseScopes([asked])) : want;
-    const key = [...scopes].map(([k, v]) => `${k}:${[...v].sort().join(',')}`).sort().join(' ');
+    const key = [...scopes]
+      .map(([k, v]) => `${k}:${[...v].sort().join(',')}`)
+      .sort()
+      .join(' ');
     let p = this.#pending.get(key);
     if (!p) {
       p = (async () => this.#fetch(await this.#o.credential(repository), scopes, signal))();
       this.#pending.set(key, p);
-      p.then((t) => this.#tokens.push(t)).catch(() => undefined).finally(() => this.#pending.delete(key));
+      p.then((t) => this.#tokens.push(t))
+        .catch(() => undefined)
+        .finally(() => this.#pending.delete(key));
     }
     return p;
   }
@@ -113,19 +135,35 @@ export class Authorizer {
   async #fetch(cred: Credential | undefined, scopes: ScopeSet, signal: AbortSignal | undefined): Promise<Token> {
     const c = this.#challenge;
     const realmText = c?.params.realm;
-    if (!c || !realmText) throw new ScrydonError('registry_error', `${this.#o.registry} sent a Bearer challenge without a realm`);
+    if (!c || !realmText)
+      throw new ScrydonError('registry_error', `${this.#o.registry} sent a Bearer challenge without a realm`);
     let realm: URL;
     try {
       realm = new URL(realmText);
     } catch {
       throw new ScrydonError('registry_error', `${this.#o.registry} sent a Bearer realm that is not a URL`);
     }
-    if (realm.protocol !== 'https:' && realm.protocol !== 'http:') throw new ScrydonError('registry_error', `${this.#o.registry}: token realm scheme ${realm.protocol} is not http(s)`);
+    if (realm.protocol !== 'https:' && realm.protocol !== 'http:')
+      throw new ScrydonError(
+        'registry_error',
+        `${this.#o.registry}: token realm scheme ${realm.protocol} is not http(s)`,
+      );
     if (cred && realm.protocol === 'http:' && !this.#o.plainHttpAllowed(realm.host)) {
-      throw new ScrydonError('auth_failed', `${this.#o.registry} asks for credentials to be sent over plain http to ${realm.host}; refused`, {
-        hint: `if this is a test registry, name it with --plain-http`,
-      });
+      throw new ScrydonError(
+        'auth_failed',
+        `${this.#o.registry} asks for credentials to be sent over plain http to ${realm.host}; refused`,
+        {
+          hint: `if this is a test registry, name it with --plain-http`,
+        },
+      );
     }
-    return fetchToken(this.#o.transport, { realm, service: c.params.service, scopes, credential: cred, registry: this.#o.registry, signal });
+    return fetchToken(this.#o.transport, {
+      realm,
+      service: c.params.service,
+      scopes,
+      credential: cred,
+      registry: this.#o.registry,
+      signal,
+    });
   }
 }

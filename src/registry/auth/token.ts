@@ -37,7 +37,11 @@ export async function fetchToken(transport: HttpTransport, r: TokenRequest): Pro
   const what = `getting a token for ${r.registry} from ${r.realm.host}`;
   let res: HttpResponse;
   if (r.credential?.kind === 'identity-token') {
-    const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: r.credential.token, client_id: 'scrydon' });
+    const form = new URLSearchParams({
+      grant_type: 'refresh_token',
+      refresh_token: r.credential.token,
+      client_id: 'scrydon',
+    });
     if (r.service) form.set('service', r.service);
     if (scopes.length) form.set('scope', scopes.join(' '));
     res = await transport.send({
@@ -59,9 +63,15 @@ export async function fetchToken(transport: HttpTransport, r: TokenRequest): Pro
   if (res.status === 401 || res.status === 403) {
     discard(res);
     const from = r.credential ? `the credentials from ${r.credential.source}` : 'anonymous access';
-    throw new ScrydonError(res.status === 401 ? 'auth_failed' : 'access_denied', `${r.registry}: the token service at ${r.realm.host} refused ${from} (${res.status})`, {
-      hint: r.credential ? `check the user name and password, then: scrydon login ${r.registry}` : `log in first: scrydon login ${r.registry}`,
-    });
+    throw new ScrydonError(
+      res.status === 401 ? 'auth_failed' : 'access_denied',
+      `${r.registry}: the token service at ${r.realm.host} refused ${from} (${res.status})`,
+      {
+        hint: r.credential
+          ? `check the user name and password, then: scrydon login ${r.registry}`
+          : `log in first: scrydon login ${r.registry}`,
+      },
+    );
   }
   if (res.status !== 200) {
     discard(res);
@@ -74,7 +84,8 @@ export async function fetchToken(transport: HttpTransport, r: TokenRequest): Pro
   } catch {
     throw new ScrydonError('registry_error', `${what}: the token response is not JSON`);
   }
-  const value = typeof v.token === 'string' && v.token ? v.token : typeof v.access_token === 'string' ? v.access_token : '';
+  const value =
+    typeof v.token === 'string' && v.token ? v.token : typeof v.access_token === 'string' ? v.access_token : '';
   if (!value) throw new ScrydonError('registry_error', `${what}: the token response holds no token`);
   const expiresIn = typeof v.expires_in === 'number' && v.expires_in > 0 ? v.expires_in : DEFAULT_EXPIRES_S;
   const issued = typeof v.issued_at === 'string' ? Date.parse(v.issued_at) : NaN;

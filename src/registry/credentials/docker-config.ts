@@ -38,7 +38,8 @@ export function normalizeAuthKey(key: string): string {
 function stringMap(v: unknown): Map<string, string> {
   const out = new Map<string, string>();
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return out;
-  for (const [k, val] of Object.entries(v as Record<string, unknown>)) if (typeof val === 'string' && val) out.set(normalizeAuthKey(k), val);
+  for (const [k, val] of Object.entries(v as Record<string, unknown>))
+    if (typeof val === 'string' && val) out.set(normalizeAuthKey(k), val);
   return out;
 }
 
@@ -47,9 +48,12 @@ export function parseAuthFile(text: string, path: string): AuthFile {
   try {
     v = JSON.parse(text);
   } catch (e) {
-    throw new ScrydonError('config_invalid', `${path} is not valid JSON (${(e as Error).message})`, { hint: 'fix or remove the file' });
+    throw new ScrydonError('config_invalid', `${path} is not valid JSON (${(e as Error).message})`, {
+      hint: 'fix or remove the file',
+    });
   }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ScrydonError('config_invalid', `${path} is not a JSON object`);
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw new ScrydonError('config_invalid', `${path} is not a JSON object`);
   const o = v as Record<string, unknown>;
   const auths = new Map<string, AuthEntry>();
   if (typeof o.auths === 'object' && o.auths !== null && !Array.isArray(o.auths)) {
@@ -57,7 +61,8 @@ export function parseAuthFile(text: string, path: string): AuthFile {
       if (typeof e !== 'object' || e === null) continue;
       const r = e as Record<string, unknown>;
       const entry: AuthEntry = {};
-      for (const f of ['auth', 'username', 'password', 'identitytoken'] as const) if (typeof r[f] === 'string' && r[f] !== '') entry[f] = r[f] as string;
+      for (const f of ['auth', 'username', 'password', 'identitytoken'] as const)
+        if (typeof r[f] === 'string' && r[f] !== '') entry[f] = r[f] as string;
       auths.set(normalizeAuthKey(k), entry);
     }
   }
@@ -110,7 +115,10 @@ export function helperServerUrl(registry: string): string {
 }
 
 /** Decodes an `auths` entry: `auth` is base64 of `user:password`. */
-export function decodeAuthEntry(e: AuthEntry, path: string): { username: string; password?: string; identityToken?: string } {
+export function decodeAuthEntry(
+  e: AuthEntry,
+  path: string,
+): { username: string; password?: string; identityToken?: string } {
   let username = e.username ?? '';
   let password = e.password;
   if (e.auth) {
@@ -120,5 +128,9 @@ export function decodeAuthEntry(e: AuthEntry, path: string): { username: string;
     username = decoded.slice(0, colon);
     password = decoded.slice(colon + 1);
   }
-  return { username, ...(password !== undefined ? { password } : {}), ...(e.identitytoken ? { identityToken: e.identitytoken } : {}) };
+  return {
+    username,
+    ...(password !== undefined ? { password } : {}),
+    ...(e.identitytoken ? { identityToken: e.identitytoken } : {}),
+  };
 }

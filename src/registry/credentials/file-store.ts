@@ -28,14 +28,19 @@ export class FileSecrets {
     try {
       v = JSON.parse(text);
     } catch {
-      throw new ScrydonError('config_invalid', `${this.path} is not valid JSON`, { hint: 'remove it and log in again' });
+      throw new ScrydonError('config_invalid', `${this.path} is not valid JSON`, {
+        hint: 'remove it and log in again',
+      });
     }
     const secrets = (v as { secrets?: unknown }).secrets;
     if (typeof secrets !== 'object' || secrets === null || Array.isArray(secrets)) {
-      throw new ScrydonError('config_invalid', `${this.path} has no "secrets" map`, { hint: 'remove it and log in again' });
+      throw new ScrydonError('config_invalid', `${this.path} has no "secrets" map`, {
+        hint: 'remove it and log in again',
+      });
     }
     const out: Record<string, string> = {};
-    for (const [k, val] of Object.entries(secrets as Record<string, unknown>)) if (typeof val === 'string') out[k] = val;
+    for (const [k, val] of Object.entries(secrets as Record<string, unknown>))
+      if (typeof val === 'string') out[k] = val;
     return { version: 1, secrets: out };
   }
 

@@ -10,10 +10,18 @@ const MAX_OUTPUT = 64 * 1024;
 const TIMEOUT_MS = 60_000;
 
 /** Runs `docker-credential-<name> <verb>` with `input` on stdin; resolves exit code, stdout and (truncated) stderr. */
-async function runHelper(name: string, verb: string, input: string, env: NodeJS.ProcessEnv | undefined): Promise<{ code: number | null; stdout: string; stderr: string; error?: Error }> {
+async function runHelper(
+  name: string,
+  verb: string,
+  input: string,
+  env: NodeJS.ProcessEnv | undefined,
+): Promise<{ code: number | null; stdout: string; stderr: string; error?: Error }> {
   const { spawn } = await import('node:child_process'); // only when a helper is configured
   return new Promise((resolve) => {
-    const child = spawn(`docker-credential-${name}`, [verb], { stdio: ['pipe', 'pipe', 'pipe'], ...(env ? { env } : {}) });
+    const child = spawn(`docker-credential-${name}`, [verb], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      ...(env ? { env } : {}),
+    });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let outLen = 0;
@@ -49,13 +57,22 @@ function excerpt(s: string): string {
  * Asks a Docker credential helper for the credential of `serverUrl`. Undefined when the helper has none
  * ("credentials not found"); a missing, failing or garbled helper is `credential_helper_failed`.
  */
-export async function helperGet(name: string, serverUrl: string, configPath: string, env?: NodeJS.ProcessEnv): Promise<HelperCredential | undefined> {
+export async function helperGet(
+  name: string,
+  serverUrl: string,
+  configPath: string,
+  env?: NodeJS.ProcessEnv,
+): Promise<HelperCredential | undefined> {
   const bin = `docker-credential-${name}`;
   const fail = (why: string, cause?: unknown): never => {
-    throw new ScrydonError('credential_helper_failed', `credential helper ${bin} (named in ${configPath}) failed for ${serverUrl}: ${why}`, {
-      ...(cause ? { cause } : {}),
-      hint: `make ${bin} work (is it installed, unlocked, its daemon running?), or remove it from ${configPath}`,
-    });
+    throw new ScrydonError(
+      'credential_helper_failed',
+      `credential helper ${bin} (named in ${configPath}) failed for ${serverUrl}: ${why}`,
+      {
+        ...(cause ? { cause } : {}),
+        hint: `make ${bin} work (is it installed, unlocked, its daemon running?), or remove it from ${configPath}`,
+      },
+    );
   };
   if (!/^[A-Za-z0-9_.-]+$/.test(name)) fail('the helper name is not a plain program name');
   const r = await runHelper(name, 'get', serverUrl, env);
@@ -65,7 +82,9 @@ export async function helperGet(name: string, serverUrl: string, configPath: str
   }
   if (r.code !== 0) {
     if (/credentials not found/i.test(r.stdout) || /credentials not found/i.test(r.stderr)) return undefined;
-    return fail(`exit ${r.code ?? 'signal'}${excerpt(r.stderr || r.stdout) ? `: ${excerpt(r.stderr || r.stdout)}` : ''}`);
+    return fail(
+      `exit ${r.code ?? 'signal'}${excerpt(r.stderr || r.stdout) ? `: ${excerpt(r.stderr || r.stdout)}` : ''}`,
+    );
   }
   let v: unknown;
   try {

@@ -1,6 +1,13 @@
 import { ScrydonError } from '../../errors.js';
 import { canonicalRegistry } from '../../names/remote.js';
-import { decodeAuthEntry, findAuthEntry, helperFor, helperServerUrl, readAuthFile, type AuthFile } from './docker-config.js';
+import {
+  decodeAuthEntry,
+  findAuthEntry,
+  helperFor,
+  helperServerUrl,
+  readAuthFile,
+  type AuthFile,
+} from './docker-config.js';
 import { helperGet } from './helper.js';
 import type { SecretStore } from './secret-store.js';
 import { registrySecretKey, type Credential } from './types.js';
@@ -29,7 +36,8 @@ export function encodeLogin(l: StoredLogin): string {
 function decodeLogin(value: string, key: string): StoredLogin {
   try {
     const v = JSON.parse(value) as { username?: unknown; password?: unknown };
-    if (typeof v.username === 'string' && typeof v.password === 'string') return { username: v.username, password: v.password };
+    if (typeof v.username === 'string' && typeof v.password === 'string')
+      return { username: v.username, password: v.password };
   } catch {
     /* fall through */
   }
@@ -62,7 +70,11 @@ export class CredentialResolver {
 
   /** Where credentials were looked for, for an error that says none were found. */
   describeSources(): string {
-    return [...(this.#sources.flags ? ['--username'] : []), ...this.#sources.authFiles, ...(this.#sources.secrets ? ['scrydon login'] : [])].join(', ');
+    return [
+      ...(this.#sources.flags ? ['--username'] : []),
+      ...this.#sources.authFiles,
+      ...(this.#sources.secrets ? ['scrydon login'] : []),
+    ].join(', ');
   }
 
   async #find(registry: string, repository: string): Promise<Credential | undefined> {
@@ -70,7 +82,9 @@ export class CredentialResolver {
     if (f && f.registries.map(canonicalRegistry).includes(registry)) {
       return { kind: 'basic', username: f.username, password: f.password, source: '--username/--password-stdin' };
     }
-    this.#files ??= Promise.all(this.#sources.authFiles.map(readAuthFile)).then((fs) => fs.filter((x): x is AuthFile => x !== undefined));
+    this.#files ??= Promise.all(this.#sources.authFiles.map(readAuthFile)).then((fs) =>
+      fs.filter((x): x is AuthFile => x !== undefined),
+    );
     for (const file of await this.#files) {
       const found = await this.#fromFile(file, registry, repository);
       if (found) return found;
@@ -95,8 +109,10 @@ export class CredentialResolver {
     const entry = findAuthEntry(file, registry, repository);
     if (entry) {
       const d = decodeAuthEntry(entry, file.path);
-      if (d.identityToken) return { kind: 'identity-token', username: d.username, token: d.identityToken, source: file.path };
-      if (d.password !== undefined) return { kind: 'basic', username: d.username, password: d.password, source: file.path };
+      if (d.identityToken)
+        return { kind: 'identity-token', username: d.username, token: d.identityToken, source: file.path };
+      if (d.password !== undefined)
+        return { kind: 'basic', username: d.username, password: d.password, source: file.path };
     }
     if (file.credsStore && !helper) return this.#helper(file.credsStore, registry, file.path);
     return undefined;

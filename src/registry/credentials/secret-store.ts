@@ -69,7 +69,9 @@ export async function openSecretStore(o: SecretStoreOptions): Promise<SecretStor
   const mode = o.mode ?? 'auto';
   const keychain = mode === 'file' ? undefined : await openKeychain(o.platform ?? process.platform);
   if (mode === 'keychain' && !keychain) {
-    throw new ScrydonError('usage', 'no OS keychain is reachable here', { hint: 'unset SCRYDON_CREDENTIAL_STORE (or set it to file) to use $SCRYDON_HOME/auth.json' });
+    throw new ScrydonError('usage', 'no OS keychain is reachable here', {
+      hint: 'unset SCRYDON_CREDENTIAL_STORE (or set it to file) to use $SCRYDON_HOME/auth.json',
+    });
   }
   return new CompositeSecretStore(keychain, new FileSecrets(o.authFile));
 }

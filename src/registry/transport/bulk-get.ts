@@ -94,16 +94,37 @@ class BulkReader {
     const onread: OnReadOpts = { buffer: () => this.#room(), callback: (n) => this.#onRead(n) };
     // tls.connect takes onread too (documented since Node 14.5; missing from @types/node)
     this.#socket = https
-      ? tlsConnect({ ...o.tls, host, port, servername: serverName(host), ALPNProtocols: ['http/1.1'], onread } as ConnectionOptions)
+      ? tlsConnect({
+          ...o.tls,
+          host,
+          port,
+          servername: serverName(host),
+          ALPNProtocols: ['http/1.1'],
+          onread,
+        } as ConnectionOptions)
       : netConnect({ host, port, onread });
-    const bounds = { ...DEFAULT_TIMEOUTS, idleMs: o.idleMs, ...(o.connectMs !== undefined ? { connectMs: o.connectMs } : {}), ...(o.minBytesPerSecond !== undefined ? { minBytesPerSecond: o.minBytesPerSecond } : {}) };
+    const bounds = {
+      ...DEFAULT_TIMEOUTS,
+      idleMs: o.idleMs,
+      ...(o.connectMs !== undefined ? { connectMs: o.connectMs } : {}),
+      ...(o.minBytesPerSecond !== undefined ? { minBytesPerSecond: o.minBytesPerSecond } : {}),
+    };
     this.#disarmConnect = boundConnect(this.#socket, bounds.connectMs, (e) => this.#fail(e));
     // (once: a hold means the answer has begun, so the speed floor judges the windows after it)
-    this.#socket.setTimeout(o.idleMs, () => void (this.#heldBack() || this.#fail(idleFailure(o.idleMs, stepOf(this.#socket, this.#received > 0)))));
-    this.#floor = new SpeedFloor(bounds, { received: () => this.#received, held: () => this.#heldBack(), fail: (e) => this.#fail(e) });
+    this.#socket.setTimeout(
+      o.idleMs,
+      () => void (this.#heldBack() || this.#fail(idleFailure(o.idleMs, stepOf(this.#socket, this.#received > 0)))),
+    );
+    this.#floor = new SpeedFloor(bounds, {
+      received: () => this.#received,
+      held: () => this.#heldBack(),
+      fail: (e) => this.#fail(e),
+    });
     this.#socket.on('error', (e) => this.#fail(e));
     this.#socket.on('end', () => this.#onEnd());
-    this.#socket.on('close', () => this.#fail(hangUp(this.#phase === 'head' ? 'before the response' : 'before the body was complete')));
+    this.#socket.on('close', () =>
+      this.#fail(hangUp(this.#phase === 'head' ? 'before the response' : 'before the body was complete')),
+    );
     if (o.signal?.aborted) {
       this.#onAbort();
       return;
@@ -114,7 +135,10 @@ class BulkReader {
 
   /** Nobody reads the body yet (the socket is paused until then), or its reader is behind: scrydon's own doing. */
   #heldBack(): boolean {
-    return this.#phase === 'body' && (!this.#started || (this.#body !== undefined && this.#body.readableLength >= this.#body.readableHighWaterMark));
+    return (
+      this.#phase === 'body' &&
+      (!this.#started || (this.#body !== undefined && this.#body.readableLength >= this.#body.readableHighWaterMark))
+    );
   }
 
   /**
@@ -173,7 +197,13 @@ class BulkReader {
           cb(err);
         },
       });
-      this.#resolve({ status: head.status, headers: head.headers, body: this.#body, url: this.#url, ownConnection: true });
+      this.#resolve({
+        status: head.status,
+        headers: head.headers,
+        body: this.#body,
+        url: this.#url,
+        ownConnection: true,
+      });
       if (this.#framing.kind === 'none' || (this.#framing.kind === 'length' && this.#left === 0)) this.#finish();
     }
   }
@@ -264,7 +294,11 @@ const DISCARD = Buffer.allocUnsafe(16 << 10);
 function requestHead(url: URL, headers: Record<string, string>): string {
   const lines = [`GET ${url.pathname}${url.search} HTTP/1.1`, `host: ${url.host}`];
   for (const [name, value] of Object.entries(headers)) {
-    if (!TOKEN.test(name) || !FIELD_VALUE.test(value)) throw Object.assign(new TypeError(`invalid character in the ${TOKEN.test(name) ? `${name} ` : ''}request header`), { code: 'ERR_INVALID_CHAR' });
+    if (!TOKEN.test(name) || !FIELD_VALUE.test(value))
+      throw Object.assign(
+        new TypeError(`invalid character in the ${TOKEN.test(name) ? `${name} ` : ''}request header`),
+        { code: 'ERR_INVALID_CHAR' },
+      );
     if (name !== 'host' && name !== 'connection') lines.push(`${name}: ${value}`);
   }
   return `${lines.join('\r\n')}\r\nconnection: close\r\n\r\n`;

@@ -44,9 +44,12 @@ export class Dispatchers {
       const proxy = proxyFor(url, this.#proxy);
       if (url.protocol === 'https:') {
         const options = { ...common, ...this.tlsOptions(url) };
-        r = proxy ? { agent: new TunnelAgent(proxy, options, this.#idleMs), via: { proxy, tunnel: true } } : { agent: new HttpsAgent(options) };
+        r = proxy
+          ? { agent: new TunnelAgent(proxy, options, this.#idleMs), via: { proxy, tunnel: true } }
+          : { agent: new HttpsAgent(options) };
       } else if (proxy) {
-        const agent = proxy.protocol === 'https:' ? new HttpsAgent({ ...common, rejectUnauthorized: true }) : new HttpAgent(common);
+        const agent =
+          proxy.protocol === 'https:' ? new HttpsAgent({ ...common, rejectUnauthorized: true }) : new HttpAgent(common);
         r = { agent, via: { proxy, tunnel: false } };
       } else r = { agent: new HttpAgent(common) };
       this.#pools.set(url.origin, r);

@@ -147,7 +147,14 @@ export class HttpTransport {
           await sleep(backoffMs(this.#retry, attempt), req.signal);
           continue;
         }
-        throw netError(e, req.what, req.url.host, this.#settingsFor(req.url.host).plainHttp, this.#dispatchers.route(req.url).via?.proxy.host, attempt);
+        throw netError(
+          e,
+          req.what,
+          req.url.host,
+          this.#settingsFor(req.url.host).plainHttp,
+          this.#dispatchers.route(req.url).via?.proxy.host,
+          attempt,
+        );
       }
       if (attempt < attempts && retryableStatus(res.status)) {
         discard(res);
@@ -165,21 +172,39 @@ export class HttpTransport {
     let body = req.body;
     for (let hop = 0; ; hop++) {
       // a bulk GET connects by itself: not through a proxy
-      const res = req.bulk && fastPaths() && method === 'GET' && body === undefined && !this.#dispatchers.route(url).via
-        ? await bulkGet({ url, headers, signal: req.signal, tls: url.protocol === 'https:' ? this.#dispatchers.tlsOptions(url) : {}, ...this.#timeouts })
-        : await this.#once(method, url, headers, body, req.signal);
+      const res =
+        req.bulk && fastPaths() && method === 'GET' && body === undefined && !this.#dispatchers.route(url).via
+          ? await bulkGet({
+              url,
+              headers,
+              signal: req.signal,
+              tls: url.protocol === 'https:' ? this.#dispatchers.tlsOptions(url) : {},
+              ...this.#timeouts,
+            })
+          : await this.#once(method, url, headers, body, req.signal);
       const location = header(res, 'location');
-      const follow = REDIRECTS.has(res.status) && location !== undefined && (method === 'GET' || method === 'HEAD' || res.status === 303);
+      const follow =
+        REDIRECTS.has(res.status) &&
+        location !== undefined &&
+        (method === 'GET' || method === 'HEAD' || res.status === 303);
       if (!follow) return res;
       discard(res);
       if (hop >= MAX_REDIRECTS) throw new ScrydonError('registry_error', `too many redirects while ${req.what}`);
       const next = new URL(location, url);
-      if (next.protocol !== 'https:' && next.protocol !== 'http:') throw new ScrydonError('registry_error', `redirect to an unsupported scheme ${next.protocol} while ${req.what}`);
+      if (next.protocol !== 'https:' && next.protocol !== 'http:')
+        throw new ScrydonError(
+          'registry_error',
+          `redirect to an unsupported scheme ${next.protocol} while ${req.what}`,
+        );
       if (url.protocol === 'https:' && next.protocol === 'http:') {
-        throw new ScrydonError('registry_error', `refusing a redirect from https to plain http (${next.host}) while ${req.what}`);
+        throw new ScrydonError(
+          'registry_error',
+          `refusing a redirect from https to plain http (${next.host}) while ${req.what}`,
+        );
       }
       if (next.host !== url.host) req.onRedirect?.(next);
-      if (next.origin !== url.origin) headers = Object.fromEntries(Object.entries(headers).filter(([k]) => !CREDENTIAL_HEADERS.includes(k)));
+      if (next.origin !== url.origin)
+        headers = Object.fromEntries(Object.entries(headers).filter(([k]) => !CREDENTIAL_HEADERS.includes(k)));
       if (res.status === 303) {
         method = 'GET';
         body = undefined;
@@ -188,7 +213,13 @@ export class HttpTransport {
     }
   }
 
-  #once(method: HttpMethod, url: URL, headers: Record<string, string>, body: Buffer | Readable | undefined, signal: AbortSignal | undefined): Promise<HttpResponse> {
+  #once(
+    method: HttpMethod,
+    url: URL,
+    headers: Record<string, string>,
+    body: Buffer | Readable | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<HttpResponse> {
     return new Promise((resolve, reject) => {
       const { agent, via } = this.#dispatchers.route(url);
       // the signal is handled by boundRequest, not by node:http, so that a body cut by it carries its reason
@@ -198,7 +229,12 @@ export class HttpTransport {
         // plain http through a proxy: the request in absolute form to the proxy
         const auth = proxyAuthorization(via.proxy);
         const proxy = proxyEndpoint(via.proxy);
-        req = (proxy.https ? httpsRequest : httpRequest)({ ...common, ...proxy.options, path: url.href, headers: { ...headers, host: url.host, ...(auth ? { 'proxy-authorization': auth } : {}) } });
+        req = (proxy.https ? httpsRequest : httpRequest)({
+          ...common,
+          ...proxy.options,
+          path: url.href,
+          headers: { ...headers, host: url.host, ...(auth ? { 'proxy-authorization': auth } : {}) },
+        });
       } else req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, { ...common, headers });
       req.once('response', (res: IncomingMessage) => {
         if (via && !via.tunnel && res.statusCode === 407) {
@@ -230,12 +266,17 @@ export class HttpTransport {
  * whose page faults cost more system time than the copy into the socket (1 GiB: ~0.2 s).
  */
 function sendChunks(req: ClientRequest, body: ChunkPusher, signal: AbortSignal | undefined): void {
-  const gone = new Promise<never>((_, reject) => req.once('close', () => reject(new Error('the request closed while its body was being sent'))));
+  const gone = new Promise<never>((_, reject) =>
+    req.once('close', () => reject(new Error('the request closed while its body was being sent'))),
+  );
   gone.catch(() => undefined);
   const write = (chunk: Buffer): Promise<void> => {
     // an aborted or failed request is not written to again (Node would raise one more error on it)
     if (req.destroyed) return Promise.reject(new Error('the request closed while its body was being sent'));
-    return Promise.race([new Promise<void>((resolve, reject) => req.write(chunk, (e) => (e ? reject(e) : resolve()))), gone]);
+    return Promise.race([
+      new Promise<void>((resolve, reject) => req.write(chunk, (e) => (e ? reject(e) : resolve()))),
+      gone,
+    ]);
   };
   body.copyTo(write, signal).then(
     () => req.end(),

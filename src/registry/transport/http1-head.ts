@@ -10,7 +10,15 @@ interface ResponseHead {
 export const MAX_HEAD_BYTES = 64 << 10;
 
 /** Headers that can only have one value: the first one counts, as with node:http. */
-const SINGLE: ReadonlySet<string> = new Set(['content-length', 'content-type', 'location', 'retry-after', 'content-range', 'etag', 'docker-content-digest']);
+const SINGLE: ReadonlySet<string> = new Set([
+  'content-length',
+  'content-type',
+  'location',
+  'retry-after',
+  'content-range',
+  'etag',
+  'docker-content-digest',
+]);
 
 const STATUS_LINE = /^HTTP\/1\.[01] ([1-9]\d\d)(?: [^\r\n]*)?$/;
 /** A header name (RFC 9110 token). */

@@ -40,7 +40,9 @@ export function parseProxyUrl(raw: string): URL {
     });
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ScrydonError('usage', `unsupported proxy scheme ${url.protocol} (HTTPS_PROXY / HTTP_PROXY)`, { hint: 'scrydon speaks to http:// and https:// proxies (not SOCKS)' });
+    throw new ScrydonError('usage', `unsupported proxy scheme ${url.protocol} (HTTPS_PROXY / HTTP_PROXY)`, {
+      hint: 'scrydon speaks to http:// and https:// proxies (not SOCKS)',
+    });
   }
   return url;
 }
@@ -65,10 +67,16 @@ export function serverName(host: string): string {
  * Where a request to the proxy itself goes, and over what: an https:// proxy is spoken to over TLS, checked
  * against the proxy's own name (Node would take the Host header's, which names the registry).
  */
-export function proxyEndpoint(proxy: URL): { https: boolean; options: { host: string; port: number | string; servername?: string } } {
+export function proxyEndpoint(proxy: URL): {
+  https: boolean;
+  options: { host: string; port: number | string; servername?: string };
+} {
   const https = proxy.protocol === 'https:';
   const host = hostOf(proxy);
-  return { https, options: { host, port: proxy.port || (https ? 443 : 80), ...(https ? { servername: serverName(host) } : {}) } };
+  return {
+    https,
+    options: { host, port: proxy.port || (https ? 443 : 80), ...(https ? { servername: serverName(host) } : {}) },
+  };
 }
 
 /** `host:port` as a CONNECT request names it (an IPv6 address in brackets). */
@@ -81,7 +89,10 @@ function isLoopback(ip: number[]): boolean {
 }
 
 function bypassed(host: string, ip: number[] | undefined, port: string, noProxy: string): boolean {
-  for (const raw of noProxy.split(',').map((e) => e.trim().toLowerCase()).filter(Boolean)) {
+  for (const raw of noProxy
+    .split(',')
+    .map((e) => e.trim().toLowerCase())
+    .filter(Boolean)) {
     if (raw === '*') return true;
     if (raw.includes('/')) {
       if (ip && inCidr(ip, raw)) return true;

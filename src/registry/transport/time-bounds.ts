@@ -64,7 +64,10 @@ export function boundConnect(socket: Socket, ms: number, fail: (e: Error) => voi
   if (!connecting(socket)) return () => undefined;
   const tls = socket instanceof TLSSocket;
   const done = tls ? 'secureConnect' : 'connect';
-  const timer = setTimeout(() => fail(stalled(`no ${tls ? 'TLS ' : ''}connection within ${seconds(ms)} (connecting)`)), ms);
+  const timer = setTimeout(
+    () => fail(stalled(`no ${tls ? 'TLS ' : ''}connection within ${seconds(ms)} (connecting)`)),
+    ms,
+  );
   timer.unref();
   const disarm = (): void => {
     clearTimeout(timer);
@@ -108,7 +111,8 @@ export class SpeedFloor {
     this.#probe = probe;
     this.#windowMs = t.idleMs;
     this.#minBytes = Math.ceil((t.minBytesPerSecond * t.idleMs) / 1000);
-    this.#rate = t.minBytesPerSecond % 1024 === 0 ? `${t.minBytesPerSecond / 1024} KiB/s` : `${t.minBytesPerSecond} bytes/s`;
+    this.#rate =
+      t.minBytesPerSecond % 1024 === 0 ? `${t.minBytesPerSecond / 1024} KiB/s` : `${t.minBytesPerSecond} bytes/s`;
     this.#start = probe.received();
     this.#timer = setInterval(() => this.#sample(), Math.max(1, Math.round(t.idleMs / SAMPLES_PER_WINDOW)));
     this.#timer.unref();
@@ -126,7 +130,11 @@ export class SpeedFloor {
     const windowAgo = this.#samples.shift() ?? n;
     if (n - windowAgo < this.#minBytes) {
       this.stop();
-      this.#probe.fail(stalled(`only ${n - windowAgo} bytes in ${seconds(this.#windowMs)}, below the floor of ${this.#rate} (receiving the answer)`));
+      this.#probe.fail(
+        stalled(
+          `only ${n - windowAgo} bytes in ${seconds(this.#windowMs)}, below the floor of ${this.#rate} (receiving the answer)`,
+        ),
+      );
     }
   }
 

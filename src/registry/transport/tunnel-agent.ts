@@ -28,7 +28,10 @@ export class TunnelAgent extends HttpsAgent {
    * is returned. The request's own signal and timeout only start once it has a socket, so the CONNECT gets them
    * here: `tunnelSignal` (Node keeps `signal` from agents) and the idle limit.
    */
-  override createConnection(options: ConnectionOptions & { tunnelSignal?: AbortSignal }, cb: (err: Error | null, socket?: Duplex) => void): undefined {
+  override createConnection(
+    options: ConnectionOptions & { tunnelSignal?: AbortSignal },
+    cb: (err: Error | null, socket?: Duplex) => void,
+  ): undefined {
     const target = authority(options.host ?? 'localhost', options.port ?? 443);
     const auth = proxyAuthorization(this.#proxy);
     const proxy = proxyEndpoint(this.#proxy);
@@ -50,7 +53,11 @@ export class TunnelAgent extends HttpsAgent {
     };
     if (signal?.aborted) onAbort();
     else signal?.addEventListener('abort', onAbort, { once: true });
-    req.setTimeout(this.#idleMs, () => req.destroy(Object.assign(new Error(`no answer from the proxy for ${this.#idleMs / 1000} s`), { code: 'ETIMEDOUT' })));
+    req.setTimeout(this.#idleMs, () =>
+      req.destroy(
+        Object.assign(new Error(`no answer from the proxy for ${this.#idleMs / 1000} s`), { code: 'ETIMEDOUT' }),
+      ),
+    );
     req.once('connect', (res: IncomingMessage, socket: Duplex, head: Buffer) => {
       if (res.statusCode !== 200) {
         socket.destroy();
@@ -71,16 +78,25 @@ export class TunnelAgent extends HttpsAgent {
 /** A proxy's 407: no credentials in the proxy setting, or refused ones (named by where they came from only). */
 export function proxyAuthRequired(proxy: URL, target: string, setting: string): ScrydonError {
   const given = proxy.username !== '' || proxy.password !== '';
-  return new ScrydonError('proxy_error', `the proxy ${proxy.host} ${given ? `refused the credentials in ${setting}` : 'asks for credentials'} (407) on the way to ${target}`, {
-    hint: given ? 'check the user name and password in the proxy setting' : `put them in the proxy setting: ${setting}=http://USER:PASSWORD@HOST:PORT`,
-  });
+  return new ScrydonError(
+    'proxy_error',
+    `the proxy ${proxy.host} ${given ? `refused the credentials in ${setting}` : 'asks for credentials'} (407) on the way to ${target}`,
+    {
+      hint: given
+        ? 'check the user name and password in the proxy setting'
+        : `put them in the proxy setting: ${setting}=http://USER:PASSWORD@HOST:PORT`,
+    },
+  );
 }
 
 function tunnelRefused(proxy: URL, target: string, res: IncomingMessage): ScrydonError {
   const status = `${res.statusCode ?? 0}${res.statusMessage ? ` ${res.statusMessage}` : ''}`;
   if (res.statusCode === 407) return proxyAuthRequired(proxy, target, 'HTTPS_PROXY');
   if (res.statusCode !== undefined && res.statusCode >= 500) {
-    return new ScrydonError('network_error', `the proxy ${proxy.host} could not open a tunnel to ${target} (${status})`);
+    return new ScrydonError(
+      'network_error',
+      `the proxy ${proxy.host} could not open a tunnel to ${target} (${status})`,
+    );
   }
   return new ScrydonError('proxy_error', `the proxy ${proxy.host} refused a tunnel to ${target} (${status})`, {
     hint: 'check that the proxy allows CONNECT to this registry, or name the registry in NO_PROXY',
