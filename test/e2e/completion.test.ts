@@ -131,7 +131,7 @@ test('__complete reads the store without changing it, and loads neither yargs no
   assert.equal(r.stdout, 'acme.core:1.0.0\nacme.fraud:1.2.0\n');
   const verbs = (await allCommands()).map((c) => c.command.split(' ')[0] ?? '');
   assert.deepEqual(commandOrYargsChunks(r.files, verbs), [], `loaded: ${r.files.join(' ')}`);
-  assert.equal(r.files.length, 2, `the entry and one chunk; loaded: ${r.files.join(' ')}`);
+  assert.equal(r.files.length, 3, `the version-check entry, main and one chunk; loaded: ${r.files.join(' ')}`);
   assert.equal(await treeHash(home), before);
   // no store at all: nothing offered, nothing created, no error
   const empty = await tempDir();

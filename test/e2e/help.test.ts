@@ -15,8 +15,8 @@ for (const line of [['--help'], ['pull', '--help'], ['source', 'add', '--help'],
     assert.deepEqual(commandOrYargsChunks(fast.files, verbs), [], `loaded: ${fast.files.join(' ')}`);
     assert.equal(
       fast.files.length,
-      2,
-      `the entry and one chunk (manifest, help, completion); loaded: ${fast.files.join(' ')}`,
+      3,
+      `the version-check entry, main and one chunk (manifest, help, completion); loaded: ${fast.files.join(' ')}`,
     );
     // another flag on the line sends it down the yargs path: the same text
     const viaYargs = await withLoadLog([...line, '--quiet']);
