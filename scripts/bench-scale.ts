@@ -17,51 +17,12 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
-import { buildPackFile, storePack } from '../src/pack/build.js';
-import { Annotation } from '../src/oci/media-types.js';
-import { plainDescriptor, type Descriptor } from '../src/oci/descriptor.js';
-import { updateIndex } from '../src/store/index-file.js';
-import { Store } from '../src/store/store-target.js';
 import { BIN } from '../test/helpers/cli.js';
-import { writeSmallPackDir } from '../test/helpers/small-pack.js';
+import { packId, packRef, seedSmallPacks } from '../test/helpers/small-pack.js';
 import { timed, type Sample } from './bench-common.js';
 
 const SIZES = (process.env.BENCH_SCALE_SIZES ?? '1000,5000,10000').split(',').map(Number);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-const SEED_PARALLEL = 4;
-
-/** The i-th pack's id and tag: bench.p00042 1.0.0. */
-const packId = (i: number): string => `bench.p${String(i).padStart(5, '0')}`;
-const packRef = (i: number): string => `${packId(i)}:1.0.0`;
-
-/** Grows the store at `catalog` from `from` to `to` packs (ids from..to-1), tagging them all in one index update. */
-async function seed(catalog: string, work: string, from: number, to: number): Promise<void> {
-  const store = await Store.open(catalog);
-  const tags: Array<{ ref: string; descriptor: Descriptor }> = [];
-  let next = from;
-  const worker = async (): Promise<void> => {
-    for (let i = next++; i < to; i = next++) {
-      const dir = join(work, `p${i}`);
-      await writeSmallPackDir(dir, packId(i), '1.0.0');
-      const built = await buildPackFile(dir, { tmpDir: join(work, 'tmp'), sourceDateEpoch: 1700000000 + i });
-      tags.push({ ref: packRef(i), descriptor: await storePack(store, built, []) });
-      await rm(dir, { recursive: true, force: true });
-      await rm(built.path, { force: true });
-      if ((i + 1) % 1000 === 0) process.stderr.write(`bench: ${i + 1} packs stored\n`);
-    }
-  };
-  await Promise.all(Array.from({ length: SEED_PARALLEL }, worker));
-  await updateIndex(store.paths, (idx) => ({
-    index: {
-      ...idx,
-      manifests: [
-        ...idx.manifests,
-        ...tags.map((t) => ({ ...plainDescriptor(t.descriptor), annotations: { [Annotation.refName]: t.ref } })),
-      ],
-    },
-    result: undefined,
-  }));
-}
 
 /** node reading index.json and parsing every manifest it lists: what any listing must at least do. */
 const PARSE_ALL = `const fs=require('fs'),p=process.argv[1];const idx=JSON.parse(fs.readFileSync(p+'/index.json','utf8'));let n=0;for(const m of idx.manifests){const j=JSON.parse(fs.readFileSync(p+'/blobs/sha256/'+m.digest.slice(7),'utf8'));n+=j.layers?j.layers.length:0}console.log(n)`;
@@ -113,7 +74,7 @@ async function main(): Promise<void> {
   try {
     for (const size of SIZES) {
       process.stderr.write(`bench: growing the store to ${size} packs\n`);
-      await seed(catalog, join(dir, 'work'), have, size);
+      await seedSmallPacks(catalog, join(dir, 'work'), have, size);
       have = size;
       await rm(join(dir, 'work'), { recursive: true, force: true });
       const fresh = (r: number) => join(dir, `load-${r}`);
