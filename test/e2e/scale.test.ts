@@ -138,3 +138,23 @@ describe('the node cache is derived: rebuilt, never believed over the store', ()
     },
   );
 });
+
+test('old pin names are renamed by the first command, which marks the store so later ones skip that index read', async () => {
+  const home = await tempDir();
+  const catalog = join(home, 'catalog');
+  await seedSmallPacks(catalog, join(home, 'work'), 0, 1);
+  const path = join(catalog, 'index.json');
+  const idx = JSON.parse(await readFile(path, 'utf8')) as {
+    manifests: Array<{ digest: string; annotations: Record<string, string> }>;
+  };
+  const m = idx.manifests[0] as { digest: string; annotations: Record<string, string> };
+  m.annotations['org.opencontainers.image.ref.name'] = `${packId(0)}:sha256-${m.digest.slice(7)}`;
+  await writeFile(path, JSON.stringify(idx));
+  await rm(join(catalog, 'scrydon-pins-migrated'), { force: true });
+  const listed = await json<ListEntry[]>(['ls'], { home });
+  assert.deepEqual(
+    listed.map((e) => e.ref),
+    [`${packId(0)}@${m.digest}`],
+  );
+  await readFile(join(catalog, 'scrydon-pins-migrated'));
+});
