@@ -163,13 +163,15 @@ export async function gc(store: Store, o: GcOptions): Promise<GcReport> {
     }),
   );
 
-  await timed(steps, 'save-node-cache', async () => {
-    for (const [digest, children] of cache.children)
-      if (children.length > 0 && !nodes.get(digest))
-        nodes.set(digest, { children, subject: cache.subjects.get(digest) });
-    const removed = new Set(report.removed.map((r) => r.digest));
-    await nodes.save((digest) => dryRun || !removed.has(digest));
-  });
+  // a dry run changes nothing in the store, not even the derived cache
+  if (!dryRun)
+    await timed(steps, 'save-node-cache', async () => {
+      for (const [digest, children] of cache.children)
+        if (children.length > 0 && !nodes.get(digest))
+          nodes.set(digest, { children, subject: cache.subjects.get(digest) });
+      const removed = new Set(report.removed.map((r) => r.digest));
+      await nodes.save((digest) => !removed.has(digest));
+    });
 
   await timed(steps, 'clean-temp', async () => {
     for (const dir of [store.paths.ingest, ...(o.tempDirs ?? [])]) {
