@@ -26,7 +26,7 @@ interface MarkOptions {
   cache?: MarkCache;
 }
 
-interface MarkCache {
+export interface MarkCache {
   children: Map<string, readonly Descriptor[]>;
   subjects: Map<string, string | undefined>;
 }

@@ -1,4 +1,7 @@
+import { access } from 'node:fs/promises';
+import { join } from 'node:path';
 import { ScrydonError } from '../errors.js';
+import { writeFileAtomic } from '../fs/atomic-write.js';
 import { Annotation, MediaType } from '../oci/media-types.js';
 import { isFallbackTag, parseReference } from '../oci/reference.js';
 import { readIndex, updateIndex } from './index-file.js';
@@ -12,11 +15,29 @@ import { migratedPinName } from '../names/store.js';
  * for it (`REPOSITORY:sha256-<hex>`: `push --all` then wrote a pack manifest over a registry's fallback index).
  */
 
+/** Marks a store whose old pin names are renamed, so no later command reads index.json for it again. */
+const MIGRATED = 'scrydon-pins-migrated';
+
 /**
  * Renames a store's old pin names (`REPO:sha256-<hex>` of that very digest) to `REPO@sha256:<hex>`, once, under
- * the index lock. Returns how many were renamed. Reads index.json only (the parse is cached for the command).
+ * the index lock, and marks the store done (a file beside index.json; a store that cannot be written is simply
+ * looked at again next time). Returns how many were renamed.
  */
 export async function migratePinNames(paths: LayoutPaths): Promise<number> {
+  const marker = join(paths.root, MIGRATED);
+  if (
+    await access(marker).then(
+      () => true,
+      () => false,
+    )
+  )
+    return 0;
+  const renamed = await renamePinNames(paths);
+  await writeFileAtomic(marker, '').catch(() => undefined);
+  return renamed;
+}
+
+async function renamePinNames(paths: LayoutPaths): Promise<number> {
   const stale = (idx: Awaited<ReturnType<typeof readIndex>>) =>
     idx.manifests.filter((m) => {
       const ref = m.annotations?.[Annotation.refName];
