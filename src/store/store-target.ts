@@ -31,10 +31,13 @@ export class Store implements Target, ReferrerLister, TagLister {
   readonly name: string;
   readonly readsAreLocal = true;
   readonly admitted = true;
+  /** index.json as a snapshot() read it: every read of the index sees this one (save --all reads it once, not per pack). */
+  readonly #snapshot: IndexFile | undefined;
 
-  private constructor(root: string) {
+  private constructor(root: string, pinned?: IndexFile) {
     this.paths = new LayoutPaths(root);
     this.name = root;
+    this.#snapshot = pinned;
   }
 
   /** Opens (creating if needed) the layout at `root`. */
@@ -46,7 +49,12 @@ export class Store implements Target, ReferrerLister, TagLister {
   }
 
   async index(): Promise<IndexFile> {
-    return readIndex(this.paths);
+    return this.#snapshot ?? readIndex(this.paths);
+  }
+
+  /** The store with index.json read now and kept for reads (tags, referrers) through the view's life: for one long read (save). */
+  async snapshot(): Promise<Store> {
+    return new Store(this.name, await this.index());
   }
 
   async exists(d: Descriptor): Promise<boolean> {
@@ -171,17 +179,13 @@ export class Store implements Target, ReferrerLister, TagLister {
   }
 
   async tagged(): Promise<TaggedEntry[]> {
-    const idx = await this.index();
-    const out: TaggedEntry[] = [];
-    for (const m of idx.manifests) {
-      const ref = m.annotations?.[Annotation.refName];
-      if (ref !== undefined) out.push({ ref, descriptor: plainDescriptor(m) });
-    }
-    return out.sort((a, b) => byCodeUnits(a.ref, b.ref));
+    return [...derivedOf(await this.index()).tagged];
   }
 
   async referrers(d: Descriptor): Promise<Descriptor[]> {
     const idx = await this.index();
+    const derived = derivedOf(idx);
+    if (!derived.hasForeign) return [...(derived.bySubject.get(d.digest) ?? [])];
     const out = new Map<string, Descriptor>();
     for (const m of idx.manifests) {
       const subject = m.annotations?.[Annotation.subject];
@@ -198,6 +202,37 @@ export class Store implements Target, ReferrerLister, TagLister {
     }
     return [...out.values()];
   }
+}
+
+/** What tagged() and referrers() derive from one parsed index.json (frozen and cached by text: index-file.ts). */
+interface Derived {
+  tagged: readonly TaggedEntry[];
+  bySubject: ReadonlyMap<string, Descriptor[]>;
+  /** Untagged entries without io.scrydon.subject (another tool's referrers?): referrers() must open them. */
+  hasForeign: boolean;
+}
+
+const derived = new WeakMap<IndexFile, Derived>();
+
+function derivedOf(idx: IndexFile): Derived {
+  let d = derived.get(idx);
+  if (d) return d;
+  const tagged: TaggedEntry[] = [];
+  const bySubject = new Map<string, Descriptor[]>();
+  let hasForeign = false;
+  for (const m of idx.manifests) {
+    const ref = m.annotations?.[Annotation.refName];
+    const subject = m.annotations?.[Annotation.subject];
+    if (ref !== undefined) tagged.push({ ref, descriptor: plainDescriptor(m) });
+    if (subject !== undefined) {
+      const list = bySubject.get(subject) ?? [];
+      if (!list.some((x) => x.digest === m.digest)) list.push(plainDescriptor(m));
+      bySubject.set(subject, list);
+    } else if (ref === undefined && isGraphNodeType(m.mediaType)) hasForeign = true;
+  }
+  d = { tagged: tagged.sort((a, b) => byCodeUnits(a.ref, b.ref)), bySubject, hasForeign };
+  derived.set(idx, d);
+  return d;
 }
 
 /** Whether index.json has an entry whose ref.name is exactly `name`. */
