@@ -34,15 +34,19 @@ export class Store implements Target, ReferrerLister, TagLister {
   /** index.json as a snapshot() read it: every read of the index sees this one (save --all reads it once, not per pack). */
   readonly #snapshot: IndexFile | undefined;
 
-  private constructor(root: string, pinned?: IndexFile) {
+  /** Blobs are written without an fsync each (a load's staging layout: staging.ts syncs them all before commit). */
+  readonly #deferSync: boolean;
+
+  private constructor(root: string, pinned?: IndexFile, deferSync = false) {
     this.paths = new LayoutPaths(root);
     this.name = root;
     this.#snapshot = pinned;
+    this.#deferSync = deferSync;
   }
 
   /** Opens (creating if needed) the layout at `root`. */
-  static async open(root: string): Promise<Store> {
-    const s = new Store(root);
+  static async open(root: string, o: { deferSync?: boolean } = {}): Promise<Store> {
+    const s = new Store(root, undefined, o.deferSync);
     await initLayout(s.paths);
     await ensureIndex(s.paths);
     return s;
@@ -77,7 +81,7 @@ export class Store implements Target, ReferrerLister, TagLister {
 
   async push(d: Descriptor, body: Readable, o: IoOptions = {}): Promise<void> {
     if (!isGraphNodeType(d.mediaType)) {
-      await ingestBlob(this.paths, d, body, o);
+      await ingestBlob(this.paths, d, body, o, !this.#deferSync);
       return;
     }
     if (d.size > MAX_MANIFEST_BYTES) {
@@ -88,7 +92,7 @@ export class Store implements Target, ReferrerLister, TagLister {
     }
     const bytes = await readAllBounded(body, MAX_MANIFEST_BYTES, `manifest ${d.digest}`);
     const node = parseGraphNode(bytes, d.mediaType, `manifest ${d.digest}`);
-    await ingestBlob(this.paths, d, Readable.from([bytes]), o);
+    await ingestBlob(this.paths, d, Readable.from([bytes]), o, !this.#deferSync);
     const subject = subjectOf(node);
     if (subject) await this.#addReferrerEntry(d, subject, artifactTypeOf(node));
   }
