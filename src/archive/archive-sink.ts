@@ -78,3 +78,39 @@ export function streamSink(out: Writable, name = 'stdout'): ArchiveSink {
     async abort() {},
   };
 }
+
+/** Writes at least this large go straight through; smaller ones are gathered into a buffer of this size. */
+const GATHER = 1 << 20;
+
+/**
+ * `inner` with small writes gathered (tar headers, padding, small blobs: one write each would be one system call
+ * each, thousands for a store of small packs); a write is copied, so the caller may reuse its buffer at once.
+ */
+export function gathering(inner: ArchiveSink): ArchiveSink {
+  const buf = Buffer.allocUnsafeSlow(GATHER);
+  let used = 0;
+  const flush = async () => {
+    if (used === 0) return;
+    const n = used;
+    used = 0;
+    await inner.write(buf.subarray(0, n));
+  };
+  return {
+    name: inner.name,
+    async write(b) {
+      if (b.byteLength >= GATHER / 4) {
+        await flush();
+        await inner.write(b);
+        return;
+      }
+      if (used + b.byteLength > GATHER) await flush();
+      b.copy(buf, used);
+      used += b.byteLength;
+    },
+    async finish() {
+      await flush();
+      await inner.finish();
+    },
+    abort: () => inner.abort(),
+  };
+}

@@ -13,7 +13,7 @@ import {
   EXCLUDED_INVENTORY_ANNOTATION,
   OCI_LAYOUT_JSON,
 } from './archive-layout.js';
-import type { ArchiveSink } from './archive-sink.js';
+import { gathering, type ArchiveSink } from './archive-sink.js';
 import { BLOCK, encodeHeader, padded } from './tar-format.js';
 
 interface ArchiveWriterOptions {
@@ -42,7 +42,7 @@ export class ArchiveWriter implements Target, Committer {
   #state: 'open' | 'failed' | 'committed' = 'open';
 
   constructor(sink: ArchiveSink, o: ArchiveWriterOptions = {}) {
-    this.#sink = sink;
+    this.#sink = gathering(sink);
     this.name = `archive ${sink.name}`;
     this.#exclude = o.exclude ?? new Set();
     this.#annotations = o.annotations ?? {};
@@ -110,8 +110,8 @@ export class ArchiveWriter implements Target, Committer {
       await this.#entry('oci-layout', Buffer.from(OCI_LAYOUT_JSON));
       const manifests: Descriptor[] = [];
       for (const [ref, d] of this.#tags) manifests.push({ ...d, annotations: { [Annotation.refName]: ref } });
-      for (const d of this.#untagged.values())
-        if (![...this.#tags.values()].some((t) => t.digest === d.digest)) manifests.push(d);
+      const tagged = new Set([...this.#tags.values()].map((t) => t.digest));
+      for (const d of this.#untagged.values()) if (!tagged.has(d.digest)) manifests.push(d);
       manifests.push(...this.#referrers.values());
       const annotations: Record<string, string> = {
         ...this.#annotations,

@@ -127,7 +127,7 @@ export class FileRangeBody extends VerifyStream {
       if (left === 0) return;
       const len = Math.min(first ? CHUNK - STAGGER : CHUNK, left);
       first = false;
-      const buf = pool.pop() ?? Buffer.allocUnsafeSlow(CHUNK);
+      const buf = pool.pop() ?? Buffer.allocUnsafeSlow(Math.min(CHUNK, this.#size)); // a small blob: no 1 MiB buffer
       const at = pos;
       pos += len;
       left -= len;

@@ -13,9 +13,16 @@ import type { LayoutPaths } from './layout.js';
 /**
  * Streams `body` into the store: a temp file in ingest/, hashed and counted on the way, fsynced, made
  * read-only and renamed under its digest, then the directory is fsynced. A blob is never visible under
- * its digest unless complete and correct; the temp file is removed on any failure.
+ * its digest unless complete and correct; the temp file is removed on any failure. `durable` false (a load's staging
+ * layout) leaves the fsyncs to syncBlobs(), once for all, before anything names the blobs.
  */
-export async function ingestBlob(p: LayoutPaths, d: Descriptor, body: Readable, o: IoOptions = {}): Promise<void> {
+export async function ingestBlob(
+  p: LayoutPaths,
+  d: Descriptor,
+  body: Readable,
+  o: IoOptions = {},
+  durable = true,
+): Promise<void> {
   const tmp = join(p.ingest, `${d.digest.slice(7, 23)}-${process.pid}-${randomBytes(4).toString('hex')}`);
   let done = false;
   try {
@@ -25,14 +32,14 @@ export async function ingestBlob(p: LayoutPaths, d: Descriptor, body: Readable, 
     });
     try {
       await writeAllTo(fh, verified(body, d, `blob ${d.digest}`), o.signal);
-      await fh.sync();
+      if (durable) await fh.sync();
     } finally {
       await fh.close();
     }
     await chmod(tmp, 0o444);
     await rename(tmp, p.blob(d.digest));
     done = true;
-    await fsyncDir(p.blobsDir);
+    if (durable) await fsyncDir(p.blobsDir);
   } finally {
     if (!done) await rm(tmp, { force: true });
   }
@@ -52,4 +59,26 @@ export async function blobSize(p: LayoutPaths, digest: Digest): Promise<number |
 /** Present with the declared size. A full rehash is `scrydon check`'s job. */
 export async function hasBlob(p: LayoutPaths, d: Descriptor): Promise<boolean> {
   return (await blobSize(p, d.digest)) === d.size;
+}
+
+/** fsyncs the blob files of `digests` (written with ingestBlob's `durable` false), a few at a time. */
+export async function syncBlobs(p: LayoutPaths, digests: readonly Digest[]): Promise<void> {
+  await inParallel(digests, async (digest) => {
+    const fh = await open(p.blob(digest), 'r');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  });
+  if (digests.length > 0) await fsyncDir(p.blobsDir);
+}
+
+/** Runs `fn` over `items`, eight at a time (file operations that wait on the disk); the first failure is thrown. */
+export async function inParallel<T>(items: readonly T[], fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(8, items.length) }, worker));
 }

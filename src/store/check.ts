@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isDigest } from '../oci/digest.js';
 import { Annotation } from '../oci/media-types.js';
-import { openBlobFile } from './layout.js';
+import { rehashFiles, type Rehashed } from './check-hash.js';
 import { markReachable, type Fault } from './mark.js';
 import type { Store } from './store-target.js';
 
@@ -15,29 +14,15 @@ export interface CheckReport {
   faults: Fault[];
 }
 
-/** Rehashes one blob file; undefined when it hashes to its name. */
-async function rehash(path: string, expected: string): Promise<{ fault?: Fault; size: number }> {
-  let fh;
-  try {
-    fh = await openBlobFile(path);
-  } catch (e) {
-    return { fault: { kind: 'not_regular_file', digest: expected, detail: (e as Error).message }, size: 0 };
-  }
-  if (!fh) return { fault: { kind: 'missing', digest: expected, detail: 'blob vanished while checking' }, size: 0 };
-  const h = createHash('sha256');
-  let size = 0;
-  try {
-    for await (const chunk of fh.createReadStream({ highWaterMark: 1 << 20, autoClose: false })) {
-      size += (chunk as Buffer).byteLength;
-      h.update(chunk as Buffer);
-    }
-  } finally {
-    await fh.close();
-  }
-  const got = `sha256:${h.digest('hex')}`;
-  return got === expected
-    ? { size }
-    : { fault: { kind: 'digest_mismatch', digest: expected, detail: `content hashes to ${got}` }, size };
+/** A fault for a blob file that did not hash to its name, or could not be read; none when it is sound. */
+function faultOf(r: Rehashed, path: string, expected: string): Fault | undefined {
+  const e = r.openError;
+  if (e?.code === 'ENOENT') return { kind: 'missing', digest: expected, detail: 'blob vanished while checking' };
+  if (e?.code === 'ELOOP') return { kind: 'not_regular_file', digest: expected, detail: `${path} is a symbolic link` };
+  if (e) return { kind: 'not_regular_file', digest: expected, detail: e.message };
+  return r.digest === expected
+    ? undefined
+    : { kind: 'digest_mismatch', digest: expected, detail: `content hashes to ${r.digest}` };
 }
 
 /** Rehashes every blob and validates every manifest and tag (hauler's `info --check`, plus graph checks). */
@@ -46,6 +31,7 @@ export async function checkStore(store: Store): Promise<CheckReport> {
   const faults: Fault[] = [];
   let blobs = 0;
   let bytes = 0;
+  const named: Array<{ path: string; digest: string }> = [];
   for (const name of (await readdir(store.paths.blobsDir)).sort()) {
     const digest = `sha256:${name}`;
     if (!isDigest(digest)) {
@@ -56,12 +42,18 @@ export async function checkStore(store: Store): Promise<CheckReport> {
       });
       continue;
     }
-    const r = await rehash(join(store.paths.blobsDir, name), digest);
+    named.push({ path: join(store.paths.blobsDir, name), digest });
+  }
+  // hashed on every core (check-hash.ts), reported in name order;
+  // the graph walk (manifest reads on this thread) runs while the workers hash
+  const [hashed, marked] = await Promise.all([rehashFiles(named.map((b) => b.path)), markReachable(store, idx)]);
+  named.forEach((b, i) => {
+    const r = hashed[i] as Rehashed;
+    const fault = faultOf(r, b.path, b.digest);
     blobs++;
     bytes += r.size;
-    if (r.fault) faults.push(r.fault);
-  }
-  const marked = await markReachable(store, idx);
+    if (fault) faults.push(fault);
+  });
   faults.push(...marked.faults);
   const tags = idx.manifests.filter((m) => m.annotations?.[Annotation.refName] !== undefined).length;
   return { ok: faults.length === 0, blobs, bytes, tags, faults };

@@ -7,7 +7,8 @@ import { ScrydonError } from '../errors.js';
 import { fsyncDir } from '../fs/atomic-write.js';
 import { lockfileLib } from '../fs/lock.js';
 import { plainDescriptor, type Descriptor } from '../oci/descriptor.js';
-import { Annotation } from '../oci/media-types.js';
+import { Annotation, isGraphNodeType } from '../oci/media-types.js';
+import { inParallel, syncBlobs } from './blobs.js';
 import { updateIndex } from './index-file.js';
 import type { LayoutPaths } from './layout.js';
 import { Lease } from './lease.js';
@@ -66,7 +67,7 @@ export class StagingTarget implements Target, Committer {
       throw e;
     }
     try {
-      return new StagingTarget(store, await Store.open(dir), dir, release);
+      return new StagingTarget(store, await Store.open(dir, { deferSync: true }), dir, release);
     } catch (e) {
       await rm(dir, { recursive: true, force: true });
       await release().catch(() => undefined);
@@ -124,7 +125,17 @@ export class StagingTarget implements Target, Committer {
     );
     const stagedPaths = this.#staging.paths;
     await this.#lease.hold(this.#staged); // what is renamed in stays until the tags are written
-    for (const d of this.#staged) await rename(stagedPaths.blob(d.digest), this.#store.paths.blob(d.digest));
+    await syncBlobs(
+      stagedPaths,
+      this.#staged.map((d) => d.digest),
+    ); // every staged byte on disk before any of it is renamed in
+    // plain blobs in any order, then manifests children first: a manifest in blobs/ means its children are there
+    const move = (d: Descriptor) => rename(stagedPaths.blob(d.digest), this.#store.paths.blob(d.digest));
+    await inParallel(
+      this.#staged.filter((d) => !isGraphNodeType(d.mediaType)),
+      move,
+    );
+    for (const d of this.#staged) if (isGraphNodeType(d.mediaType)) await move(d);
     await fsyncDir(this.#store.paths.blobsDir);
     await updateIndex(this.#store.paths, (idx) => {
       const refOf = (m: Descriptor) => m.annotations?.[Annotation.refName];

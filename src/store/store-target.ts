@@ -31,22 +31,34 @@ export class Store implements Target, ReferrerLister, TagLister {
   readonly name: string;
   readonly readsAreLocal = true;
   readonly admitted = true;
+  /** index.json as a snapshot() read it: every read of the index sees this one (save --all reads it once, not per pack). */
+  readonly #snapshot: IndexFile | undefined;
 
-  private constructor(root: string) {
+  /** Blobs are written without an fsync each (a load's staging layout: staging.ts syncs them all before commit). */
+  readonly #deferSync: boolean;
+
+  private constructor(root: string, pinned?: IndexFile, deferSync = false) {
     this.paths = new LayoutPaths(root);
     this.name = root;
+    this.#snapshot = pinned;
+    this.#deferSync = deferSync;
   }
 
   /** Opens (creating if needed) the layout at `root`. */
-  static async open(root: string): Promise<Store> {
-    const s = new Store(root);
+  static async open(root: string, o: { deferSync?: boolean } = {}): Promise<Store> {
+    const s = new Store(root, undefined, o.deferSync);
     await initLayout(s.paths);
     await ensureIndex(s.paths);
     return s;
   }
 
   async index(): Promise<IndexFile> {
-    return readIndex(this.paths);
+    return this.#snapshot ?? readIndex(this.paths);
+  }
+
+  /** The store with index.json read now and kept for reads (tags, referrers) through the view's life: for one long read (save). */
+  async snapshot(): Promise<Store> {
+    return new Store(this.name, await this.index());
   }
 
   async exists(d: Descriptor): Promise<boolean> {
@@ -69,7 +81,7 @@ export class Store implements Target, ReferrerLister, TagLister {
 
   async push(d: Descriptor, body: Readable, o: IoOptions = {}): Promise<void> {
     if (!isGraphNodeType(d.mediaType)) {
-      await ingestBlob(this.paths, d, body, o);
+      await ingestBlob(this.paths, d, body, o, !this.#deferSync);
       return;
     }
     if (d.size > MAX_MANIFEST_BYTES) {
@@ -80,7 +92,7 @@ export class Store implements Target, ReferrerLister, TagLister {
     }
     const bytes = await readAllBounded(body, MAX_MANIFEST_BYTES, `manifest ${d.digest}`);
     const node = parseGraphNode(bytes, d.mediaType, `manifest ${d.digest}`);
-    await ingestBlob(this.paths, d, Readable.from([bytes]), o);
+    await ingestBlob(this.paths, d, Readable.from([bytes]), o, !this.#deferSync);
     const subject = subjectOf(node);
     if (subject) await this.#addReferrerEntry(d, subject, artifactTypeOf(node));
   }
@@ -171,17 +183,13 @@ export class Store implements Target, ReferrerLister, TagLister {
   }
 
   async tagged(): Promise<TaggedEntry[]> {
-    const idx = await this.index();
-    const out: TaggedEntry[] = [];
-    for (const m of idx.manifests) {
-      const ref = m.annotations?.[Annotation.refName];
-      if (ref !== undefined) out.push({ ref, descriptor: plainDescriptor(m) });
-    }
-    return out.sort((a, b) => byCodeUnits(a.ref, b.ref));
+    return [...derivedOf(await this.index()).tagged];
   }
 
   async referrers(d: Descriptor): Promise<Descriptor[]> {
     const idx = await this.index();
+    const derived = derivedOf(idx);
+    if (!derived.hasForeign) return [...(derived.bySubject.get(d.digest) ?? [])];
     const out = new Map<string, Descriptor>();
     for (const m of idx.manifests) {
       const subject = m.annotations?.[Annotation.subject];
@@ -198,6 +206,37 @@ export class Store implements Target, ReferrerLister, TagLister {
     }
     return [...out.values()];
   }
+}
+
+/** What tagged() and referrers() derive from one parsed index.json (frozen and cached by text: index-file.ts). */
+interface Derived {
+  tagged: readonly TaggedEntry[];
+  bySubject: ReadonlyMap<string, Descriptor[]>;
+  /** Untagged entries without io.scrydon.subject (another tool's referrers?): referrers() must open them. */
+  hasForeign: boolean;
+}
+
+const derived = new WeakMap<IndexFile, Derived>();
+
+function derivedOf(idx: IndexFile): Derived {
+  let d = derived.get(idx);
+  if (d) return d;
+  const tagged: TaggedEntry[] = [];
+  const bySubject = new Map<string, Descriptor[]>();
+  let hasForeign = false;
+  for (const m of idx.manifests) {
+    const ref = m.annotations?.[Annotation.refName];
+    const subject = m.annotations?.[Annotation.subject];
+    if (ref !== undefined) tagged.push({ ref, descriptor: plainDescriptor(m) });
+    if (subject !== undefined) {
+      const list = bySubject.get(subject) ?? [];
+      if (!list.some((x) => x.digest === m.digest)) list.push(plainDescriptor(m));
+      bySubject.set(subject, list);
+    } else if (ref === undefined && isGraphNodeType(m.mediaType)) hasForeign = true;
+  }
+  d = { tagged: tagged.sort((a, b) => byCodeUnits(a.ref, b.ref)), bySubject, hasForeign };
+  derived.set(idx, d);
+  return d;
 }
 
 /** Whether index.json has an entry whose ref.name is exactly `name`. */

@@ -43,11 +43,13 @@ interface SaveResult extends CopyStats {
  * from the store into an ArchiveWriter. On failure the partial file is removed.
  */
 export async function saveArchive(
-  store: Store,
+  live: Store,
   refs: readonly string[],
   sink: ArchiveSink,
   o: SaveOptions = {},
 ): Promise<SaveResult> {
+  // one read of index.json for the whole save: tags, referrers and .sig companions are looked up in it per manifest
+  const store = await live.snapshot();
   const carried = o.carry ?? [];
   // what save carries (--trust, --with-tool) is written even into a delta: the far side may need it before any scrydon
   // runs
