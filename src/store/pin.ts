@@ -18,10 +18,17 @@ import { migratedPinName } from '../names/store.js';
 /** Marks a store whose old pin names are renamed, so no later command reads index.json for it again. */
 const MIGRATED = 'scrydon-pins-migrated';
 
+/** Marks a store as holding no old pin names: a new store (Store.open), or one whose names were just renamed. */
+export async function markPinsMigrated(paths: LayoutPaths): Promise<void> {
+  await writeFileAtomic(join(paths.root, MIGRATED), '').catch(() => undefined);
+}
+
 /**
  * Renames a store's old pin names (`REPO:sha256-<hex>` of that very digest) to `REPO@sha256:<hex>`, once, under
  * the index lock, and marks the store done (a file beside index.json; a store that cannot be written is simply
- * looked at again next time). Returns how many were renamed.
+ * looked at again next time). A store with nothing to rename is left exactly as it is (a refused command changes
+ * nothing), so a store made by an earlier version without old names keeps being looked at, one parse of
+ * index.json that the command's own reads share. Returns how many were renamed.
  */
 export async function migratePinNames(paths: LayoutPaths): Promise<number> {
   const marker = join(paths.root, MIGRATED);
@@ -33,7 +40,7 @@ export async function migratePinNames(paths: LayoutPaths): Promise<number> {
   )
     return 0;
   const renamed = await renamePinNames(paths);
-  await writeFileAtomic(marker, '').catch(() => undefined);
+  if (renamed > 0) await markPinsMigrated(paths);
   return renamed;
 }
 

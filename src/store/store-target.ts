@@ -1,3 +1,4 @@
+import { access } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { ScrydonError } from '../errors.js';
 import type { FetchOptions, IoOptions, ReferrerLister, TagLister, Target } from '../content/target.js';
@@ -12,7 +13,7 @@ import { ensureIndex, readIndex, updateIndex, type IndexFile } from './index-fil
 import { initLayout, LayoutPaths, openBlobFile } from './layout.js';
 import { withLease } from './lease.js';
 import { sniffGraphNode } from './sniff.js';
-import { assertTaggable } from './pin.js';
+import { assertTaggable, markPinsMigrated } from './pin.js';
 import { pinnedDigest, storeRefName } from '../names/store.js';
 import { byCodeUnits } from '../text-order.js';
 
@@ -48,7 +49,13 @@ export class Store implements Target, ReferrerLister, TagLister {
   static async open(root: string, o: { deferSync?: boolean } = {}): Promise<Store> {
     const s = new Store(root, undefined, o.deferSync);
     await initLayout(s.paths);
+    const fresh = await access(s.paths.index).then(
+      () => false,
+      () => true,
+    );
     await ensureIndex(s.paths);
+    // a store this version creates has no old pin names to rename (store/pin.ts)
+    if (fresh) await markPinsMigrated(s.paths);
     return s;
   }
 
