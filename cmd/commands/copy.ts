@@ -3,7 +3,7 @@ import { parseLocation, type Location } from '../../src/registry/location.js';
 import { defineCommand } from '../define-command.js';
 import { shortDigest } from '../output/render.js';
 import { concurrencyFlag, registryFlags, withRemote, REGISTRY_EPILOG } from '../registry-options.js';
-import { transferSummary } from '../transfer-summary.js';
+import { transferData, transferSummary } from '../transfer-summary.js';
 import { walkLimitsFromEnv } from '../walk-limits.js';
 
 function registryOf(l: Location): string[] {
@@ -44,17 +44,7 @@ export default defineCommand({
     const r = await withRemote(args, ctx, [...registryOf(src), ...registryOf(dst)], (remote) =>
       copyLocations(src, dst, () => ctx.store(), remote, io),
     );
-    const data = {
-      source: r.source,
-      target: r.target,
-      digest: r.root.digest,
-      mediaType: r.root.mediaType,
-      copied: r.copied,
-      skipped: r.skipped,
-      mounted: r.mounted,
-      bytes: r.bytes,
-      referrers: r.referrers,
-    };
+    const data = transferData(r);
     return { data, text: `copied ${r.source} -> ${r.target} ${shortDigest(r.root.digest)}: ${transferSummary(r)}` };
   },
 });

@@ -4,7 +4,7 @@ import { push, pushAll } from '../../src/verbs/push.js';
 import { defineCommand } from '../define-command.js';
 import { shortDigest } from '../output/render.js';
 import { concurrencyFlag, registryFlags, withRemote, REGISTRY_EPILOG } from '../registry-options.js';
-import { transferSummary } from '../transfer-summary.js';
+import { transferData, transferSummary } from '../transfer-summary.js';
 
 export default defineCommand({
   command: 'push <ref> [target]',
@@ -51,17 +51,7 @@ export default defineCommand({
     const r = await withRemote(args, ctx, [target.registry], (remote) =>
       push(remote, store, args.ref, args.target, io),
     );
-    const data = {
-      source: r.source,
-      target: r.target,
-      digest: r.root.digest,
-      mediaType: r.root.mediaType,
-      copied: r.copied,
-      skipped: r.skipped,
-      mounted: r.mounted,
-      bytes: r.bytes,
-      referrers: r.referrers,
-    };
+    const data = transferData(r);
     return { data, text: `pushed ${r.source} -> ${r.target} ${shortDigest(r.root.digest)}: ${transferSummary(r)}` };
   },
 });
