@@ -13,7 +13,11 @@ export default defineCommand({
   ],
   builder: (y) => y.option('id', { type: 'string', describe: 'only packs with this id' }),
   run: async (args, ctx) => {
-    const entries = await listStore(await ctx.store(), { signal: ctx.signal, ...(args.id ? { id: args.id } : {}) });
+    const entries = await listStore(await ctx.store(), {
+      signal: ctx.signal,
+      remember: true,
+      ...(args.id ? { id: args.id } : {}),
+    });
     const rows = entries.map((e) => [
       e.ref,
       e.id ?? '-',

@@ -25,9 +25,14 @@ const READ_PARALLEL = 16;
 
 /**
  * Every tag in the store with what `ls` shows; `id` filters by pack id. What each manifest shows comes from the
- * store's node cache (store/node-cache.ts) when it knows the digest; the rest are read and added to it.
+ * store's node cache (store/node-cache.ts) when it knows the digest; the rest are read, and with `remember` (the
+ * `ls` command) added to the cache file. Other callers (install's dependency check, serve) only read it, so a
+ * command that refuses changes nothing in the store.
  */
-export async function listStore(store: Store, o: IoOptions & { id?: string } = {}): Promise<ListEntry[]> {
+export async function listStore(
+  store: Store,
+  o: IoOptions & { id?: string; remember?: boolean } = {},
+): Promise<ListEntry[]> {
   const tagged = await store.tagged();
   const cache = await NodeCache.load(store.paths);
   const facts = new Map<string, Required<Pick<NodeFacts, 'children' | 'listed'>>>();
@@ -47,7 +52,7 @@ export async function listStore(store: Store, o: IoOptions & { id?: string } = {
   };
   await Promise.all(Array.from({ length: Math.min(READ_PARALLEL, missing.length) }, reader));
   // entries of manifests no tag names any more stay while the store has them (gc prunes them)
-  await cache.save(() => true);
+  if (o.remember) await cache.save(() => true);
 
   const out: ListEntry[] = [];
   for (const { ref, descriptor } of tagged) {

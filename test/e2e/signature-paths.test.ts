@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
@@ -208,6 +208,8 @@ describe('digest-only artifacts never take a referrers fallback tag', () => {
       annotations: { 'org.opencontainers.image.ref.name': `${reg}/acme/fraud:sha256-${d.slice(7)}` },
     });
     await writeFile(indexFile, JSON.stringify(idx));
+    // an earlier version's store carries no marker that its names were migrated (store/pin.ts)
+    await rm(join(home, 'catalog', 'scrydon-pins-migrated'));
     const names = (await json<Array<{ ref: string }>>(['ls'], { home })).map((e) => e.ref);
     assert.deepEqual(names.sort(), [`${reg}/acme/fraud@${d}`, 'acme.fraud:1.2.0'].sort());
     assert.ok((await readFile(indexFile, 'utf8')).includes(`${reg}/acme/fraud@${d}`));
