@@ -27,6 +27,9 @@ interface TaggedEntry {
  * manifests are untagged index.json entries carrying their subject's digest, so they stay reachable and
  * other tools (skopeo, oras) see a plain layout.
  */
+/** Blobs under this size are fsynced at commit, all at once, when the store defers syncs (a staging area). */
+const DEFER_SYNC_BELOW = 1024 * 1024;
+
 export class Store implements Target, ReferrerLister, TagLister {
   readonly paths: LayoutPaths;
   readonly name: string;
@@ -88,7 +91,9 @@ export class Store implements Target, ReferrerLister, TagLister {
 
   async push(d: Descriptor, body: Readable, o: IoOptions = {}): Promise<void> {
     if (!isGraphNodeType(d.mediaType)) {
-      await ingestBlob(this.paths, d, body, o, !this.#deferSync);
+      // a big blob is synced as it streams (file-sink's background datasync): deferred, its whole size would wait
+      // for one fsync at commit; the per-blob fsyncs a deferred sync saves are what many small blobs cost
+      await ingestBlob(this.paths, d, body, o, !(this.#deferSync && d.size < DEFER_SYNC_BELOW));
       return;
     }
     if (d.size > MAX_MANIFEST_BYTES) {
