@@ -67,8 +67,9 @@ test('three failed runs back a source off to double its interval; a success rese
   assert.equal(s.backoff.backingOff, false);
 });
 
-test('reconcile --watch runs due sources at once and exits cleanly on SIGTERM', async () => {
-  const repo = await makeGitRepo('watched');
+/** A git source `name` listing acme.core, registered (every 30s, unsigned allowed), and `reconcile --watch` running on it. */
+async function watchOneSource(repoName: string, name: string, flags: string[]) {
+  const repo = await makeGitRepo(repoName);
   await repo.copy(join(FIXTURES, 'packs', 'acme-core'), 'packs/core');
   await repo.write(
     'scrydon.yaml',
@@ -80,7 +81,7 @@ test('reconcile --watch runs due sources at once and exits cleanly on SIGTERM', 
     [
       'source',
       'add',
-      'w',
+      name,
       '--type',
       'git',
       '--url',
@@ -92,10 +93,15 @@ test('reconcile --watch runs due sources at once and exits cleanly on SIGTERM', 
     ],
     o,
   );
-  const child = spawn(process.execPath, [BIN, 'reconcile', '--watch'], {
+  const child = spawn(process.execPath, [BIN, 'reconcile', '--watch', ...flags], {
     env: { ...process.env, ...o.env, SCRYDON_HOME: o.home, NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  return { o, child };
+}
+
+test('reconcile --watch runs due sources at once and exits cleanly on SIGTERM', async () => {
+  const { o, child } = await watchOneSource('watched', 'w', []);
   let out = '';
   let err = '';
   child.stderr.on('data', (c: Buffer) => (err += c.toString()));
@@ -124,34 +130,7 @@ test('reconcile --watch runs due sources at once and exits cleanly on SIGTERM', 
 });
 
 test('reconcile --watch --quiet prints nothing on stdout, run after run', async () => {
-  const repo = await makeGitRepo('watched-quiet');
-  await repo.copy(join(FIXTURES, 'packs', 'acme-core'), 'packs/core');
-  await repo.write(
-    'scrydon.yaml',
-    'apiVersion: scrydon.io/v1\nkind: PackCatalog\npacks:\n  - id: acme.core\n    version: 1.0.0\n    artifact: {kind: git-tar, ref: main, path: packs/core}\n    signature: {kind: none}\n',
-  );
-  repo.commit('one');
-  const o = await env();
-  await ok(
-    [
-      'source',
-      'add',
-      'q',
-      '--type',
-      'git',
-      '--url',
-      repo.url,
-      '--interval',
-      '30s',
-      '--signature-policy',
-      'unsigned-allowed',
-    ],
-    o,
-  );
-  const child = spawn(process.execPath, [BIN, 'reconcile', '--watch', '--quiet'], {
-    env: { ...process.env, ...o.env, SCRYDON_HOME: o.home, NO_COLOR: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const { o, child } = await watchOneSource('watched-quiet', 'q', ['--quiet']);
   let out = '';
   let err = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
