@@ -39,11 +39,17 @@ export class BackgroundFlush {
 
 /**
  * A body that can hand its chunks to a writer itself (content/file-range-body.ts: positional reads into
- * reused buffers), which beats iterating a stream of fresh buffers. `direct` is false once it is being read.
+ * reused buffers; registry/resumable-blob.ts: socket reads into buffers handed back after each write), which
+ * beats iterating a stream of fresh buffers. `direct` is false once it is being read. `writeMany`, when given,
+ * takes several chunks in one call (one writev).
  */
 export interface ChunkPusher {
   readonly direct: boolean;
-  copyTo(write: (chunk: Buffer) => Promise<void>, signal?: AbortSignal): Promise<void>;
+  copyTo(
+    write: (chunk: Buffer) => Promise<void>,
+    signal?: AbortSignal,
+    writeMany?: (chunks: Buffer[]) => Promise<void>,
+  ): Promise<void>;
 }
 
 export function isChunkPusher(x: unknown): x is ChunkPusher {
@@ -93,7 +99,13 @@ export async function writeAllTo(
     flush.wrote(b.byteLength);
   };
   try {
-    if (isChunkPusher(body)) await body.copyTo(write, signal);
+    if (isChunkPusher(body))
+      await body.copyTo(write, signal, async (bufs) => {
+        const bytes = bufs.reduce((sum, b) => sum + b.byteLength, 0);
+        await writevFully(fh, bufs);
+        n += bytes;
+        flush.wrote(bytes);
+      });
     else if (body instanceof Readable) n = await drainTo(fh, body, flush, signal);
     else {
       for await (const chunk of body) {
@@ -185,6 +197,7 @@ function drainTo(
   });
 }
 
-function prematureClose(): Error {
+/** The error of a stream that closed before its end. */
+export function prematureClose(): Error {
   return Object.assign(new Error('the stream closed before its end'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
 }

@@ -41,6 +41,11 @@ export interface HttpResponse {
   url: URL;
   /** The body has a connection of its own (bulk-get.ts): discard() closes it rather than reading it to its end. */
   ownConnection?: boolean;
+  /**
+   * Optional (bulk-get.ts): the consumer hands back a buffer the body gave it, itself, once it is done with its
+   * bytes, so that their memory can be read into again. A consumer that never calls it loses nothing.
+   */
+  recycle?: (piece: Buffer) => void;
 }
 
 /** One header's value (the first, when repeated). */
