@@ -13,7 +13,7 @@ import { TIMEOUT_RETRIES } from './transport/time-bounds.js';
 const MAX_QUEUED = 4 << 20;
 
 /** Opens the blob again from `offset` on (a 206 answer), after a drop. */
-export type Reopen = (offset: number) => Promise<HttpResponse>;
+type Reopen = (offset: number) => Promise<HttpResponse>;
 
 /**
  * A blob's body, verified as it arrives, that survives a dropped connection: when the response breaks off
