@@ -1,7 +1,6 @@
 import { prompt } from './prompt.js';
 import { ScrydonError } from '../src/errors.js';
 import { parseKeyRef, readKeyRef } from '../src/signature/key-ref.js';
-import { signerLabel, type Receipt } from '../src/signature/receipts.js';
 import { parsePrivateKey, parsePublicKey, type PublicKeyInfo, type SigningKey } from '../src/signature/keys.js';
 import type { Context } from './context.js';
 import type { Argv } from 'yargs';
@@ -74,13 +73,4 @@ export function annotationsFrom(list: readonly string[] | undefined): Record<str
     out[a.slice(0, eq)] = a.slice(eq + 1);
   }
   return out;
-}
-
-/** Verification receipts as `inspect` shows them. */
-export function receiptText(receipts: readonly Receipt[]): string {
-  const lines = ['', `Verification receipts (${receipts.length}):`];
-  for (const r of receipts) {
-    lines.push(`  ${r.verifiedAt}  ${r.format}  ${signerLabel(r.signer)}  trust root ${r.trustRoot ?? 'none'}`);
-  }
-  return lines.join('\n');
 }

@@ -12,17 +12,20 @@
  *   load (into an empty home)         tar xf of that tar
  * and prints one goals table per size (goal, pass/miss) and, last, save/load per pack at each size (linearity).
  * BENCH_DIR picks the scratch directory (an empty one; default a new one under /var/tmp; 10,000 packs take ~400 MiB per copy);
- * BENCH_BIN measures another bundle (an older build's dist/bin/scrydon.js, for before/after figures).
+ * BENCH_BIN measures another bundle (an older build's dist/bin/scrydon.js, for before/after figures);
+ * BENCH_SCALE_ROWS runs only the commands named (comma-separated, as the table names them: `ls,gc --dry-run`).
+ * Last, each command's peak RSS at each size, against the goal (<= 150 MiB, flat from the smallest size to the largest).
  */
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { BIN } from '../test/helpers/cli.js';
 import { packId, packRef, seedSmallPacks } from '../test/helpers/small-pack.js';
-import { timed, type Sample } from './bench-common.js';
+import { run, timed, type Sample } from './bench-common.js';
 
 const SIZES = (process.env.BENCH_SCALE_SIZES ?? '1000,5000,10000').split(',').map(Number);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const ONLY = process.env.BENCH_SCALE_ROWS?.split(',').map((r) => r.trim());
 
 /** node reading index.json and parsing every manifest it lists: what any listing must at least do. */
 const PARSE_ALL = `const fs=require('fs'),p=process.argv[1];const idx=JSON.parse(fs.readFileSync(p+'/index.json','utf8'));let n=0;for(const m of idx.manifests){const j=JSON.parse(fs.readFileSync(p+'/blobs/sha256/'+m.digest.slice(7),'utf8'));n+=j.layers?j.layers.length:0}console.log(n)`;
@@ -32,6 +35,8 @@ interface Row {
   /** A fresh command line per run (tag, rm and load need one), run under GNU time. */
   cmd: (run: number) => string[];
   env?: NodeJS.ProcessEnv;
+  /** Before each run, untimed (change index.json). */
+  before?: (run: number) => void;
   /** After each run, untimed (remove an output). */
   after?: (run: number) => Promise<void>;
   baseline?: string;
@@ -40,16 +45,23 @@ interface Row {
 
 interface Result {
   seconds: number;
+  /** user + sys, the least of the runs: what a loaded machine's wall times hide. */
+  cpu: number;
   rssMiB: number;
 }
 
-async function best(row: Pick<Row, 'cmd' | 'env' | 'after'>, timeFile: string): Promise<Result> {
+async function best(row: Pick<Row, 'cmd' | 'env' | 'before' | 'after'>, timeFile: string): Promise<Result> {
   const samples: Sample[] = [];
   for (let r = 0; r < RUNS; r++) {
+    row.before?.(r);
     samples.push(await timed(row.cmd(r), row.env ?? {}, timeFile));
     await row.after?.(r);
   }
-  return { seconds: Math.min(...samples.map((s) => s.seconds)), rssMiB: Math.max(...samples.map((s) => s.rssMiB)) };
+  return {
+    seconds: Math.min(...samples.map((s) => s.seconds)),
+    cpu: Math.min(...samples.map((s) => s.cpu)),
+    rssMiB: Math.max(...samples.map((s) => s.rssMiB)),
+  };
 }
 
 const within = (limit: number) => (s: number) => ({ text: `<= ${limit} s`, ok: s <= limit });
@@ -58,6 +70,8 @@ const times = (k: number) => (s: number, base: number | undefined) => ({
   ok: base !== undefined && s <= k * base,
 });
 const RSS_GOAL_MIB = 150;
+/** "Flat from 1k to 10k": the peak RSS at the largest size at most this many times the smallest's. */
+const RSS_FLAT = 1.5;
 
 async function main(): Promise<void> {
   const bin = resolve(process.env.BENCH_BIN ?? BIN);
@@ -70,6 +84,7 @@ async function main(): Promise<void> {
   const scrydon = (...args: string[]): string[] => [process.execPath, bin, ...args];
   const env = { SCRYDON_HOME: home, NO_COLOR: '1' };
   const perPack: Array<{ packs: number; save: number; load: number; tarCf: number; tarXf: number }> = [];
+  const rssBySize = new Map<string, number[]>();
   let have = 0;
   try {
     for (const size of SIZES) {
@@ -77,6 +92,11 @@ async function main(): Promise<void> {
       await seedSmallPacks(catalog, join(dir, 'work'), have, size);
       have = size;
       await rm(join(dir, 'work'), { recursive: true, force: true });
+      // the first ls after growing the store reads every new manifest to build its caches: a one-off, untimed
+      const warm = await timed(scrydon('ls'), env, timeFile);
+      process.stderr.write(
+        `bench: ${size} packs: first ls (builds the caches) ${warm.seconds.toFixed(2)} s, cpu ${warm.cpu.toFixed(2)}, ${warm.rssMiB.toFixed(0)} MiB\n`,
+      );
       const fresh = (r: number) => join(dir, `load-${r}`);
       const baselines = new Map<string, Result>();
       const baseline = async (name: string, cmd: string[], after?: () => Promise<void>) =>
@@ -98,10 +118,18 @@ async function main(): Promise<void> {
       );
       const parse = 'node: index.json + every manifest';
       // tag, rm and gc act on packs no other row uses: the last ones of the store
-      const rows: Row[] = [
+      const all: Row[] = [
         { name: 'ls', cmd: () => scrydon('ls'), baseline: parse, goal: within(0.5) },
         { name: 'ls --id X', cmd: () => scrydon('ls', '--id', packId(size >> 1)), baseline: parse, goal: within(0.5) },
         { name: 'ls --json', cmd: () => scrydon('ls', '--json'), baseline: parse, goal: within(0.5) },
+        {
+          // index.json just changed (a tag): ls parses it and reuses its rows by manifest digest
+          name: 'ls after a tag',
+          cmd: () => scrydon('ls'),
+          before: (r) => run(scrydon('tag', packRef(3), `${packId(3)}:ls-${size}-${r}`), env),
+          baseline: parse,
+          goal: within(0.5),
+        },
         { name: 'inspect REF', cmd: () => scrydon('inspect', packRef(1)), baseline: 'node -e 0', goal: within(0.2) },
         {
           name: 'tag',
@@ -131,17 +159,22 @@ async function main(): Promise<void> {
           goal: times(3),
         },
       ];
+      const rows = ONLY ? all.filter((r) => ONLY.includes(r.name)) : all;
       const results = new Map<string, Result>();
       for (const row of rows) {
         process.stderr.write(`bench: ${size} packs: ${row.name}\n`);
-        results.set(row.name, await best({ ...row, env: { ...env, ...row.env } }, timeFile));
+        const r = await best({ ...row, env: { ...env, ...row.env } }, timeFile);
+        results.set(row.name, r);
+        rssBySize.set(row.name, [...(rssBySize.get(row.name) ?? []), r.rssMiB]);
       }
       await rm(archive, { force: true });
       const fmt = (r: Result | undefined) =>
-        r ? `${r.seconds.toFixed(3).padStart(8)} s ${r.rssMiB.toFixed(0).padStart(4)} MiB` : ''.padStart(19);
+        r
+          ? `${r.seconds.toFixed(3).padStart(8)} s (cpu ${r.cpu.toFixed(2).padStart(5)}) ${r.rssMiB.toFixed(0).padStart(4)} MiB`
+          : ''.padStart(31);
       const lines = [
         `${size} packs (${(await readdir(join(catalog, 'blobs', 'sha256'))).length} blobs): best of ${RUNS}, peak RSS the highest; load average ${loadavg()[0]?.toFixed(2)}`,
-        `${'command'.padEnd(18)} ${'scrydon'.padStart(19)}  ${'baseline (same run)'.padEnd(34)} ${'baseline'.padStart(19)}  goal`,
+        `${'command'.padEnd(18)} ${'scrydon'.padStart(31)}  ${'baseline (same run)'.padEnd(34)} ${'baseline'.padStart(31)}  goal`,
       ];
       for (const row of rows) {
         const r = results.get(row.name) as Result;
@@ -152,12 +185,10 @@ async function main(): Promise<void> {
           `${row.name.padEnd(18)} ${fmt(r)}  ${(row.baseline ?? '').padEnd(34)} ${fmt(b)}  ${g.ok && rssOk ? 'pass' : 'MISS'} ${g.text}${rssOk ? '' : `, RSS > ${RSS_GOAL_MIB} MiB`}`,
         );
       }
-      const save = results.get('save --all') as Result;
-      const load = results.get('load (empty home)') as Result;
       perPack.push({
         packs: size,
-        save: save.seconds,
-        load: load.seconds,
+        save: results.get('save --all')?.seconds ?? NaN,
+        load: results.get('load (empty home)')?.seconds ?? NaN,
         tarCf: baselines.get('tar cf catalog/')?.seconds ?? NaN,
         tarXf: baselines.get('tar xf into an empty dir')?.seconds ?? NaN,
       });
@@ -177,6 +208,13 @@ async function main(): Promise<void> {
           (p) =>
             `${String(p.packs).padStart(6)} ${ms(p.save, p.packs)} ${ms(p.tarCf, p.packs)} ${ms(p.load, p.packs)} ${ms(p.tarXf, p.packs)}`,
         ),
+        '',
+        `peak RSS (MiB) at ${SIZES.join(' / ')} packs; goal <= ${RSS_GOAL_MIB} MiB, flat (largest / smallest size <= ${RSS_FLAT}x)`,
+        ...[...rssBySize].map(([name, rss]) => {
+          const flat = (rss.at(-1) ?? 0) / (rss[0] ?? 1);
+          const ok = Math.max(...rss) <= RSS_GOAL_MIB && flat <= RSS_FLAT;
+          return `${name.padEnd(18)} ${rss.map((m) => m.toFixed(0).padStart(5)).join(' ')}  ${flat.toFixed(2)}x  ${ok ? 'pass' : 'MISS'}`;
+        }),
         '',
       ].join('\n'),
     );

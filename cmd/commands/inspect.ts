@@ -2,7 +2,7 @@ import { isScrydonError, ScrydonError } from '../../src/errors.js';
 import { parseReference } from '../../src/oci/reference.js';
 import { inspectArtifact, type InspectResult } from '../../src/pack/inspect.js';
 import { readReceipts } from '../../src/signature/receipts.js';
-import { receiptText } from '../signature-options.js';
+import { receiptText } from '../receipt-text.js';
 import type { Descriptor } from '../../src/oci/descriptor.js';
 import { parseRemoteReference } from '../../src/names/remote.js';
 import { inspectRemote } from '../../src/verbs/inspect-remote.js';

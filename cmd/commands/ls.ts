@@ -18,6 +18,8 @@ export default defineCommand({
       remember: true,
       ...(args.id ? { id: args.id } : {}),
     });
+    // under --json only the data is printed: no table of 10,000 rows to build
+    if (ctx.global.json) return { data: entries };
     const rows = entries.map((e) => [
       e.ref,
       e.id ?? '-',

@@ -26,8 +26,16 @@ export async function fsyncDir(dir: string): Promise<void> {
 /**
  * Writes `data` to `target` atomically: temp file, fsync, rename, fsync of the directory. A full disk, a
  * read-only file system or a mode that forbids it is an io_error naming `target`; `target` is then unchanged.
+ * `durable: false` leaves out both fsyncs, for a file that carries its own checksum and is rebuilt when a crash
+ * leaves it torn (the store's derived caches): still never seen half-written while the machine runs.
  */
-export async function writeFileAtomic(target: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
+export async function writeFileAtomic(
+  target: string,
+  data: string | Uint8Array,
+  mode = 0o644,
+  o: { durable?: boolean } = {},
+): Promise<void> {
+  const durable = o.durable ?? true;
   await namingPath(target, async () => {
     const tmp = tempPathFor(target);
     let renamed = false;
@@ -35,13 +43,13 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array,
       const fh = await open(tmp, 'wx', mode);
       try {
         await fh.writeFile(data);
-        await fh.sync();
+        if (durable) await fh.sync();
       } finally {
         await fh.close();
       }
       await rename(tmp, target);
       renamed = true;
-      await fsyncDir(dirname(target));
+      if (durable) await fsyncDir(dirname(target));
     } finally {
       if (!renamed) await rm(tmp, { force: true });
     }

@@ -5,11 +5,11 @@
  * only the parse is skipped, never the read. Cached values are deeply frozen: callers build new values from
  * them (spread), and a mutation throws instead of silently changing what the next caller sees.
  */
-const cache = new Map<string, { text: string; value: unknown }>();
+const cache = new Map<string, { text: string | Buffer; value: unknown }>();
 /** Paths remembered; the oldest is dropped beyond this (staging stores of loads come and go in --watch). */
 const MAX_ENTRIES = 8;
 
-function put(path: string, entry: { text: string; value: unknown }): void {
+function put(path: string, entry: { text: string | Buffer; value: unknown }): void {
   cache.delete(path);
   cache.set(path, entry);
   if (cache.size > MAX_ENTRIES) cache.delete(cache.keys().next().value as string);
@@ -23,16 +23,22 @@ function deepFreeze<T>(v: T): T {
   return v;
 }
 
-/** `parse(text)`, or the value parsed last time this path had exactly this text. */
-export function parseCached<T>(path: string, text: string, parse: (text: string) => T): T {
+/**
+ * `parse(text)`, or the value parsed last time this path had exactly this text. Given the file's bytes (a large
+ * index.json), a repeated read costs a compare of bytes, not a decode.
+ */
+export function parseCached<T>(path: string, text: string, parse: (text: string) => T): T;
+export function parseCached<T>(path: string, text: Buffer, parse: (text: Buffer) => T): T;
+export function parseCached<T>(path: string, text: string | Buffer, parse: (text: never) => T): T {
   const hit = cache.get(path);
-  if (hit && hit.text === text) return hit.value as T;
-  const value = deepFreeze(parse(text));
+  if (hit && (typeof text === 'string' ? hit.text === text : Buffer.isBuffer(hit.text) && hit.text.equals(text)))
+    return hit.value as T;
+  const value = deepFreeze(parse(text as never));
   put(path, { text, value });
   return value;
 }
 
 /** Records what this process just wrote to `path` (call after the atomic write, still holding the lock). */
-export function rememberParsed<T>(path: string, text: string, value: T): void {
+export function rememberParsed<T>(path: string, text: string | Buffer, value: T): void {
   put(path, { text, value: deepFreeze(value) });
 }

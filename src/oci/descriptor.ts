@@ -35,15 +35,15 @@ export function plainDescriptor(d: Descriptor): Descriptor {
 }
 
 function isRecordOfStrings(v: unknown): v is Record<string, string> {
-  return (
-    typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === 'string')
-  );
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  for (const k in v) if (Object.hasOwn(v, k) && typeof (v as Record<string, unknown>)[k] !== 'string') return false;
+  return true;
 }
 
-/** Validates an untrusted descriptor; `where` names its location for the error. */
-export function assertDescriptor(v: unknown, where: string): asserts v is Descriptor {
+/** Validates an untrusted descriptor; `where` names its location for the error (a function: built only then). */
+export function assertDescriptor(v: unknown, where: string | (() => string)): asserts v is Descriptor {
   const bad = (why: string): never => {
-    throw new ScrydonError('manifest_invalid', `${where}: ${why}`);
+    throw new ScrydonError('manifest_invalid', `${typeof where === 'string' ? where : where()}: ${why}`);
   };
   if (typeof v !== 'object' || v === null || Array.isArray(v)) bad('descriptor is not an object');
   const d = v as Record<string, unknown>;

@@ -2,10 +2,10 @@ import { lstat, readdir, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fsyncDir } from '../fs/atomic-write.js';
 import { isDigest, type Digest } from '../oci/digest.js';
-import { Annotation, isGraphNodeType } from '../oci/media-types.js';
+import { Annotation } from '../oci/media-types.js';
 import { withIndexLock } from './index-file.js';
 import { scanLeases, withLeaseLock } from './lease.js';
-import { markReachable, newMarkCache, type MarkCache } from './mark.js';
+import { markReachable } from './mark.js';
 import { NodeCache } from './node-cache.js';
 import { processAlive } from '../fs/live-process.js';
 import { parentsFirst } from './sweep-order.js';
@@ -101,8 +101,8 @@ export async function gc(store: Store, o: GcOptions): Promise<GcReport> {
   // a grace of 0 is "now": a file stamped ahead of the clock is not young (proper-lockfile stamps the first lock a
   // process takes up to a second ahead, so a killed load's lock directory would outlive `gc --grace 0`)
   const young = (mtimeMs: number) => o.graceMs > 0 && now - mtimeMs < o.graceMs;
-  const nodes = await NodeCache.load(store.paths);
-  const cache = markCacheFrom(nodes);
+  // what gc learnt last time, by digest; both marks add to it
+  const cache = await NodeCache.load(store.paths);
 
   const first = await timed(steps, 'mark', async () => markReachable(store, await store.index(), { cache }));
   const candidates: Array<{ digest: Digest; size: number }> = [];
@@ -157,7 +157,8 @@ export async function gc(store: Store, o: GcOptions): Promise<GcReport> {
             marked.reachable.has(m.digest) ||
             youngBlobs.has(m.digest),
         );
-        report.removedEntries = idx.manifests.filter((m) => !keep.includes(m)).map((m) => m.digest);
+        const kept = new Set(keep);
+        report.removedEntries = idx.manifests.filter((m) => !kept.has(m)).map((m) => m.digest);
         if (!dryRun && keep.length !== idx.manifests.length) await write({ ...idx, manifests: keep });
       });
     }),
@@ -166,11 +167,8 @@ export async function gc(store: Store, o: GcOptions): Promise<GcReport> {
   // a dry run changes nothing in the store, not even the derived cache
   if (!dryRun)
     await timed(steps, 'save-node-cache', async () => {
-      for (const [digest, children] of cache.children)
-        if (children.length > 0 && !nodes.get(digest))
-          nodes.set(digest, { children, subject: cache.subjects.get(digest) });
       const removed = new Set(report.removed.map((r) => r.digest));
-      await nodes.save((digest) => !removed.has(digest));
+      await cache.save((digest) => !removed.has(digest));
     });
 
   await timed(steps, 'clean-temp', async () => {
@@ -186,20 +184,4 @@ export async function gc(store: Store, o: GcOptions): Promise<GcReport> {
     }
   });
   return report;
-}
-
-/**
- * What the node cache knows, as a mark cache: each known manifest's children, and its blobs (not manifests)
- * as leaves, so a mark reads and stats only what the cache has not met (content never changes under its digest).
- */
-function markCacheFrom(nodes: NodeCache): MarkCache {
-  const cache = newMarkCache();
-  for (const digest of nodes.digests()) {
-    const f = nodes.get(digest);
-    if (!f) continue;
-    cache.children.set(digest, f.children);
-    if (f.subject !== undefined) cache.subjects.set(digest, f.subject);
-    for (const c of f.children) if (!isGraphNodeType(c.mediaType)) cache.children.set(c.digest, []);
-  }
-  return cache;
 }

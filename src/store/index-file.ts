@@ -16,12 +16,12 @@ export interface IndexFile {
 
 const MAX_INDEX_BYTES = 64 * 1024 * 1024;
 
-function parseIndex(text: string, path: string): IndexFile {
-  if (text.length > MAX_INDEX_BYTES)
+function parseIndex(bytes: Buffer, path: string): IndexFile {
+  if (bytes.length > MAX_INDEX_BYTES)
     throw new ScrydonError('store_invalid', `${path} is larger than ${MAX_INDEX_BYTES} bytes`);
   let v: unknown;
   try {
-    v = JSON.parse(text);
+    v = JSON.parse(bytes.toString('utf8'));
   } catch (e) {
     throw new ScrydonError('store_invalid', `${path} is not valid JSON: ${(e as Error).message}`, {
       hint: 'run scrydon check',
@@ -31,29 +31,38 @@ function parseIndex(text: string, path: string): IndexFile {
   if (!o || typeof o !== 'object' || o.schemaVersion !== 2 || !Array.isArray(o.manifests)) {
     throw new ScrydonError('store_invalid', `${path} is not an OCI image index`, { hint: 'run scrydon check' });
   }
-  o.manifests.forEach((m, i) => assertDescriptor(m, `${path}: manifests[${i}]`));
+  o.manifests.forEach((m, i) => assertDescriptor(m, () => `${path}: manifests[${i}]`));
   return o as IndexFile;
 }
 
 /** Reads index.json; a missing file is an empty index (a fresh store). The result is frozen: build a new one. */
 export async function readIndex(p: LayoutPaths): Promise<IndexFile> {
-  let text: string;
+  const bytes = await readIndexBytes(p);
+  return bytes ? parsedIndex(p, bytes) : ({ ...EMPTY_INDEX, manifests: [] } as IndexFile);
+}
+
+/** index.json's bytes (none when there is no file), for what is keyed by them; parse them with parsedIndex. */
+export async function readIndexBytes(p: LayoutPaths): Promise<Buffer | undefined> {
   try {
-    text = await readFile(p.index, 'utf8');
+    return await readFile(p.index);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { ...EMPTY_INDEX, manifests: [] } as IndexFile;
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e;
   }
-  return parseCached(p.index, text, (t) => parseIndex(t, p.index));
+}
+
+/** index.json's bytes parsed and checked (the parse of the same bytes is reused: fs/parsed-cache.ts); frozen. */
+export function parsedIndex(p: LayoutPaths, bytes: Buffer): IndexFile {
+  return parseCached(p.index, bytes, (b: Buffer) => parseIndex(b, p.index));
 }
 
 /** Writes index.json atomically in the canonical form. Call only while holding the index lock. */
 async function writeIndex(p: LayoutPaths, index: IndexFile): Promise<void> {
   const out: IndexFile = { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: index.manifests };
   if (index.annotations) out.annotations = index.annotations;
-  const text = JSON.stringify(out, null, 2) + '\n';
-  await writeFileAtomic(p.index, text);
-  rememberParsed(p.index, text, out);
+  const bytes = Buffer.from(JSON.stringify(out, null, 2) + '\n');
+  await writeFileAtomic(p.index, bytes);
+  rememberParsed(p.index, bytes, out);
 }
 
 /**

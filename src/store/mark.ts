@@ -31,10 +31,6 @@ export interface MarkCache {
   subjects: Map<string, string | undefined>;
 }
 
-export function newMarkCache(): MarkCache {
-  return { children: new Map(), subjects: new Map() };
-}
-
 interface Marked {
   /** Every blob digest reachable from a tag, or from a referrer of a reachable manifest. */
   reachable: Set<string>;
@@ -53,14 +49,29 @@ export async function markReachable(store: Store, idx: IndexFile, o: MarkOptions
   const subjects = new Map<string, string>(); // untagged entry digest → its subject digest
   const cache = o.cache;
 
-  const walk = async (d: Descriptor, ref?: string): Promise<void> => {
-    if (reachable.has(d.digest)) return;
-    reachable.add(d.digest);
-    const known = cache?.children.get(d.digest);
-    if (known) {
-      for (const c of known) await walk(c);
-      return;
+  /** Marks `root`'s graph depth first, children in order; reads only what the cache does not know. */
+  const walk = async (root: Descriptor, ref?: string): Promise<void> => {
+    const stack: Descriptor[] = [root];
+    for (let d = stack.pop(); d !== undefined; d = stack.pop()) {
+      if (reachable.has(d.digest)) continue;
+      reachable.add(d.digest);
+      const known = cache?.children.get(d.digest);
+      if (known) {
+        // a known manifest's blobs are known too (content never changes under its digest): no stat for them
+        for (let i = known.length - 1; i >= 0; i--) {
+          const c = known[i] as Descriptor;
+          if (isGraphNodeType(c.mediaType)) stack.push(c);
+          else reachable.add(c.digest);
+        }
+        continue;
+      }
+      const children = await readChildren(d, d === root ? ref : undefined);
+      for (let i = children.length - 1; i >= 0; i--) stack.push(children[i] as Descriptor);
     }
+  };
+
+  /** A blob's children, read from the store (none for a plain blob, or a missing or damaged one: a fault). */
+  const readChildren = async (d: Descriptor, ref: string | undefined): Promise<readonly Descriptor[]> => {
     const size = await blobSize(store.paths, d.digest);
     if (size !== d.size) {
       const kind: FaultKind = size === undefined ? (ref ? 'dangling_tag' : 'missing') : 'size_mismatch';
@@ -71,11 +82,11 @@ export async function markReachable(store: Store, idx: IndexFile, o: MarkOptions
             : `referenced blob (${d.mediaType}) is not in the store`
           : `blob has ${size} bytes, its descriptor says ${d.size}`;
       faults.push({ kind, digest: d.digest, detail, ...(ref ? { ref } : {}) });
-      return;
+      return [];
     }
     if (!isGraphNodeType(d.mediaType)) {
       cache?.children.set(d.digest, []);
-      return;
+      return [];
     }
     let children: Descriptor[];
     try {
@@ -87,10 +98,10 @@ export async function markReachable(store: Store, idx: IndexFile, o: MarkOptions
         detail: (e as Error).message,
         ...(ref ? { ref } : {}),
       });
-      return;
+      return [];
     }
     cache?.children.set(d.digest, children);
-    for (const c of children) await walk(c);
+    return children;
   };
 
   for (const m of idx.manifests) {

@@ -1,108 +1,129 @@
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../fs/atomic-write.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import type { Digest } from '../oci/digest.js';
+import { readDerived, writeDerived } from './derived-file.js';
 import type { LayoutPaths } from './layout.js';
+import type { MarkCache } from './mark.js';
 
 /**
- * What `ls` and `gc` need of a manifest (or index), by its digest: its children, its subject, and what `ls` shows
- * of it. Content never changes under its digest, so an entry is never stale, whoever rewrites index.json (skopeo,
- * umoci, oras): a digest the file lacks is read from the store as before and added. The file
- * (`scrydon-node-cache.json` in the layout) is derived and rebuildable, never the source of truth: deleted,
- * truncated or damaged (its first line is the sha256 of the rest) it reads as empty; it is replaced atomically.
+ * What `gc` needs of a manifest (or index), by its digest: its children and its subject (what `ls` shows lives in
+ * list-cache.ts, so `ls` never parses these child lists). Content never changes under its digest, so an entry is
+ * never stale, whoever rewrites index.json (skopeo, umoci, oras): a digest the file lacks is read from the store as
+ * before and added. The file (`scrydon-node-cache.json` in the layout) is derived and rebuildable, never the source
+ * of truth (derived-file.ts: checksummed, read as empty when missing or damaged, replaced atomically). Compact: one
+ * flat array, media types as numbers into a table.
  */
 export interface NodeFacts {
   children: readonly Descriptor[];
   subject?: string | undefined;
-  /** What `ls` shows, once something has listed it: pack id and version (null: not a pack). */
-  listed?: { artifactType: string | null; id: string | null; version: string | null; created: string | null };
 }
 
-type Child = [mediaType: string, digest: Digest, size: number];
-interface StoredFacts {
-  c: Child[];
-  s?: string;
-  l?: [artifactType: string | null, id: string | null, version: string | null, created: string | null];
-}
 interface CacheFile {
-  v: 1;
-  nodes: Record<string, StoredFacts>;
+  v: 2;
+  /** Media types of the children, each once. */
+  types: string[];
+  /** Per node: digest, subject digest or null, child count n, then n × (type index, digest, size). */
+  nodes: Array<string | number | null>;
 }
 
 const FILE = 'scrydon-node-cache.json';
 
-export class NodeCache {
+/**
+ * The cache is itself the mark cache gc's two marks share (mark.ts MarkCache): what they learn is added to its maps,
+ * and saved. Blobs the mark met (empty child lists) and subjects of manifests without children are not saved.
+ */
+export class NodeCache implements MarkCache {
+  readonly children: Map<string, readonly Descriptor[]>;
+  readonly subjects: Map<string, string | undefined>;
   readonly #path: string;
-  readonly #nodes: Map<string, StoredFacts>;
-  #changed = false;
+  #saved: number;
 
-  private constructor(path: string, nodes: Map<string, StoredFacts>) {
+  private constructor(path: string, children: Map<string, readonly Descriptor[]>, subjects: Map<string, string>) {
     this.#path = path;
-    this.#nodes = nodes;
+    this.children = children;
+    this.subjects = subjects;
+    this.#saved = children.size;
   }
 
   /** The store's cache as last written, or an empty one when it is absent or damaged. */
   static async load(paths: LayoutPaths): Promise<NodeCache> {
     const path = join(paths.root, FILE);
-    return new NodeCache(path, await readNodes(path));
-  }
-
-  get(digest: string): NodeFacts | undefined {
-    const s = this.#nodes.get(digest);
-    if (!s) return undefined;
-    const facts: NodeFacts = { children: s.c.map(([mediaType, d, size]) => ({ mediaType, digest: d, size })) };
-    if (s.s !== undefined) facts.subject = s.s;
-    if (s.l) facts.listed = { artifactType: s.l[0], id: s.l[1], version: s.l[2], created: s.l[3] };
-    return facts;
+    const { children, subjects } = decode(await readDerived(path));
+    return new NodeCache(path, children, subjects);
   }
 
   set(digest: string, facts: NodeFacts): void {
-    const s: StoredFacts = { c: facts.children.map((c) => [c.mediaType, c.digest, c.size]) };
-    if (facts.subject !== undefined) s.s = facts.subject;
-    const l = facts.listed;
-    if (l) s.l = [l.artifactType, l.id, l.version, l.created];
-    this.#nodes.set(digest, s);
-    this.#changed = true;
-  }
-
-  digests(): IterableIterator<string> {
-    return this.#nodes.keys();
+    this.children.set(digest, facts.children);
+    if (facts.subject !== undefined) this.subjects.set(digest, facts.subject);
   }
 
   /**
-   * Writes the cache if it changed, keeping only the digests `keep` says (what the store still holds). Best
-   * effort: a store that cannot be written (read-only home) is simply read again next time.
+   * Writes the cache if it learnt a manifest or `keep` drops one (keep: what the store still holds). Entries are
+   * never changed, only added (content never changes under its digest), so a count tells. Best effort.
    */
-  async save(keep: (digest: string) => boolean): Promise<void> {
-    for (const d of [...this.#nodes.keys()]) {
-      if (!keep(d)) {
-        this.#nodes.delete(d);
-        this.#changed = true;
-      }
+  async save(keep: (digest: string) => boolean = () => true): Promise<void> {
+    let changed = false;
+    for (const [d, c] of this.children) {
+      if (c.length === 0 || keep(d)) continue;
+      this.children.delete(d);
+      this.subjects.delete(d);
+      changed = true;
     }
-    if (!this.#changed) return;
-    const body = JSON.stringify({ v: 1, nodes: Object.fromEntries(this.#nodes) } satisfies CacheFile);
-    await writeFileAtomic(this.#path, `${sha256(body)}\n${body}`).catch(() => undefined);
-    this.#changed = false;
+    let manifests = 0;
+    for (const c of this.children.values()) if (c.length > 0) manifests++;
+    if (!changed && manifests === this.#saved) return;
+    await writeDerived(this.#path, encode(this.children, this.subjects));
+    this.#saved = manifests;
   }
 }
 
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+function encode(
+  children: ReadonlyMap<string, readonly Descriptor[]>,
+  subjects: ReadonlyMap<string, string | undefined>,
+): CacheFile {
+  const types: string[] = [];
+  const typeIndex = new Map<string, number>();
+  const flat: CacheFile['nodes'] = [];
+  for (const [digest, list] of children) {
+    if (list.length === 0) continue; // a blob
+    flat.push(digest, subjects.get(digest) ?? null, list.length);
+    for (const c of list) {
+      let t = typeIndex.get(c.mediaType);
+      if (t === undefined) {
+        t = types.push(c.mediaType) - 1;
+        typeIndex.set(c.mediaType, t);
+      }
+      flat.push(t, c.digest, c.size);
+    }
+  }
+  return { v: 2, types, nodes: flat };
 }
 
-async function readNodes(path: string): Promise<Map<string, StoredFacts>> {
-  const text = await readFile(path, 'utf8').catch(() => '');
-  const nl = text.indexOf('\n');
-  const body = text.slice(nl + 1);
-  if (nl !== 64 || text.slice(0, 64) !== sha256(body)) return new Map();
-  try {
-    const file = JSON.parse(body) as Partial<CacheFile>;
-    if (file.v !== 1 || typeof file.nodes !== 'object' || file.nodes === null) return new Map();
-    return new Map(Object.entries(file.nodes));
-  } catch {
-    return new Map();
+/** The nodes of a file this version wrote; anything else (an older version's, a damaged one) is empty. */
+function decode(file: unknown): { children: Map<string, readonly Descriptor[]>; subjects: Map<string, string> } {
+  const children = new Map<string, readonly Descriptor[]>();
+  const subjects = new Map<string, string>();
+  const empty = () => ({ children: new Map<string, readonly Descriptor[]>(), subjects: new Map<string, string>() });
+  const f = file as Partial<CacheFile> | undefined;
+  if (f?.v !== 2 || !Array.isArray(f.types) || !Array.isArray(f.nodes)) return empty();
+  const { types, nodes } = f;
+  for (let i = 0; i < nodes.length;) {
+    const digest = nodes[i];
+    const subject = nodes[i + 1];
+    const n = nodes[i + 2];
+    if (typeof digest !== 'string' || (subject !== null && typeof subject !== 'string') || typeof n !== 'number')
+      return empty();
+    const list: Descriptor[] = [];
+    for (let k = i + 3, end = i + 3 + 3 * n; k < end; k += 3) {
+      const mediaType = types[nodes[k] as number];
+      const d = nodes[k + 1];
+      const size = nodes[k + 2];
+      if (typeof mediaType !== 'string' || typeof d !== 'string' || typeof size !== 'number') return empty();
+      list.push({ mediaType, digest: d as Digest, size });
+    }
+    children.set(digest, list);
+    if (subject !== null) subjects.set(digest, subject);
+    i += 3 + 3 * n;
   }
+  return { children, subjects };
 }

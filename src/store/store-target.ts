@@ -9,7 +9,7 @@ import { isDigest } from '../oci/digest.js';
 import { parseGraphNode, subjectOf, artifactTypeOf } from '../oci/manifest.js';
 import { Annotation, isGraphNodeType } from '../oci/media-types.js';
 import { hasBlob, ingestBlob } from './blobs.js';
-import { ensureIndex, readIndex, updateIndex, type IndexFile } from './index-file.js';
+import { ensureIndex, parsedIndex, readIndex, readIndexBytes, updateIndex, type IndexFile } from './index-file.js';
 import { initLayout, LayoutPaths, openBlobFile } from './layout.js';
 import { withLease } from './lease.js';
 import { sniffGraphNode } from './sniff.js';
@@ -64,6 +64,11 @@ export class Store implements Target, ReferrerLister, TagLister {
 
   async index(): Promise<IndexFile> {
     return this.#snapshot ?? readIndex(this.paths);
+  }
+
+  /** index.json's bytes as they are now, for what is keyed by them (`tagged(bytes)` lists them); none for a snapshot. */
+  async indexBytes(): Promise<Buffer | undefined> {
+    return this.#snapshot ? undefined : readIndexBytes(this.paths);
   }
 
   /** The store with index.json read now and kept for reads (tags, referrers) through the view's life: for one long read (save). */
@@ -194,14 +199,14 @@ export class Store implements Target, ReferrerLister, TagLister {
     return (await this.tagged()).map((t) => t.ref);
   }
 
-  async tagged(): Promise<TaggedEntry[]> {
-    return [...derivedOf(await this.index()).tagged];
+  /** Every tag, sorted by name; of index.json as `bytes` (from indexBytes()) when given. */
+  async tagged(bytes?: Buffer): Promise<TaggedEntry[]> {
+    return [...derivedOf(bytes ? parsedIndex(this.paths, bytes) : await this.index(), 'tagged')];
   }
 
   async referrers(d: Descriptor): Promise<Descriptor[]> {
     const idx = await this.index();
-    const derived = derivedOf(idx);
-    if (!derived.hasForeign) return [...(derived.bySubject.get(d.digest) ?? [])];
+    if (!derivedOf(idx, 'hasForeign')) return [...(derivedOf(idx, 'bySubject').get(d.digest) ?? [])];
     const out = new Map<string, Descriptor>();
     for (const m of idx.manifests) {
       const subject = m.annotations?.[Annotation.subject];
@@ -228,27 +233,38 @@ interface Derived {
   hasForeign: boolean;
 }
 
-const derived = new WeakMap<IndexFile, Derived>();
+const derived = new WeakMap<IndexFile, Partial<Derived>>();
 
-function derivedOf(idx: IndexFile): Derived {
+/** One part of what is derived from `idx`, each made on first use (inspect's referrers() needs no sorted tag list). */
+function derivedOf<K extends keyof Derived>(idx: IndexFile, part: K): Derived[K] {
   let d = derived.get(idx);
-  if (d) return d;
-  const tagged: TaggedEntry[] = [];
-  const bySubject = new Map<string, Descriptor[]>();
-  let hasForeign = false;
-  for (const m of idx.manifests) {
-    const ref = m.annotations?.[Annotation.refName];
-    const subject = m.annotations?.[Annotation.subject];
-    if (ref !== undefined) tagged.push({ ref, descriptor: plainDescriptor(m) });
-    if (subject !== undefined) {
-      const list = bySubject.get(subject) ?? [];
-      if (!list.some((x) => x.digest === m.digest)) list.push(plainDescriptor(m));
-      bySubject.set(subject, list);
-    } else if (ref === undefined && isGraphNodeType(m.mediaType)) hasForeign = true;
+  if (!d) {
+    d = {};
+    derived.set(idx, d);
   }
-  d = { tagged: tagged.sort((a, b) => byCodeUnits(a.ref, b.ref)), bySubject, hasForeign };
-  derived.set(idx, d);
-  return d;
+  if (d[part] !== undefined) return d[part] as Derived[K];
+  if (part === 'tagged') {
+    const tagged: TaggedEntry[] = [];
+    for (const m of idx.manifests) {
+      const ref = m.annotations?.[Annotation.refName];
+      if (ref !== undefined) tagged.push({ ref, descriptor: plainDescriptor(m) });
+    }
+    d.tagged = tagged.sort((a, b) => byCodeUnits(a.ref, b.ref));
+  } else {
+    const bySubject = new Map<string, Descriptor[]>();
+    let hasForeign = false;
+    for (const m of idx.manifests) {
+      const subject = m.annotations?.[Annotation.subject];
+      if (subject !== undefined) {
+        const list = bySubject.get(subject) ?? [];
+        if (!list.some((x) => x.digest === m.digest)) list.push(plainDescriptor(m));
+        bySubject.set(subject, list);
+      } else if (m.annotations?.[Annotation.refName] === undefined && isGraphNodeType(m.mediaType)) hasForeign = true;
+    }
+    d.bySubject = bySubject;
+    d.hasForeign = hasForeign;
+  }
+  return d[part] as Derived[K];
 }
 
 /** Whether index.json has an entry whose ref.name is exactly `name`. */

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -10,7 +11,18 @@ import { packId, packRef, seedSmallPacks, writeSmallPackDir } from '../helpers/s
 
 after(cleanupTemps);
 
-const CACHE = 'scrydon-node-cache.json';
+/** The derived files: gc's child lists by manifest digest, and ls's rows keyed by index.json's sha256. */
+const NODE_CACHE = 'scrydon-node-cache.json';
+const LS_VIEW = 'scrydon-ls-cache.json';
+const CACHES = [NODE_CACHE, LS_VIEW];
+
+/** The sha256 (hex) of index.json the ls view says it was made from. */
+async function viewKey(catalog: string): Promise<string | null> {
+  const text = await readFile(join(catalog, LS_VIEW), 'utf8');
+  return (JSON.parse(text.slice(65)) as { index: string | null }).index;
+}
+
+const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
 /** What `ls` must say of each tag, recomputed from the layout's files: manifest plus its direct children. */
 async function recompute(catalog: string): Promise<Map<string, { digest: string; size: number; id: string | null }>> {
@@ -68,7 +80,9 @@ describe('a store of 2,000 packs', () => {
     assert.equal(report.reachableBlobs, 3 * (N - gone.size));
     assert.equal((await readdir(join(catalog, 'blobs', 'sha256'))).length, 3 * (N - gone.size));
     check(await json<ListEntry[]>(['ls'], o), gone);
-    await rm(join(catalog, CACHE));
+    assert.equal(await viewKey(catalog), sha256(await readFile(join(catalog, 'index.json'))));
+    check(await json<ListEntry[]>(['ls'], o), gone); // from the view alone
+    for (const f of CACHES) await rm(join(catalog, f));
     check(await json<ListEntry[]>(['ls'], o), gone);
     assert.equal((await json<GcReport>(['gc', '--grace', '0'], o)).removed.length, 0);
     await ok(['check'], o);
@@ -82,26 +96,54 @@ describe('the node cache is derived: rebuilt, never believed over the store', ()
     await seedSmallPacks(catalog, join(home, 'work'), 0, 5);
     const first = await json<ListEntry[]>(['ls'], { home });
     assert.equal(first.length, 5);
-    await readFile(join(catalog, CACHE)); // ls wrote it
+    for (const f of CACHES) await readFile(join(catalog, f)); // ls wrote them
     return { home, catalog, first };
   }
 
-  test('deleted: ls lists the same and writes it again', async () => {
-    const { home, catalog, first } = await smallStore();
-    await rm(join(catalog, CACHE));
-    assert.deepEqual(await json<ListEntry[]>(['ls'], { home }), first);
-    await readFile(join(catalog, CACHE));
-  });
+  for (const gone of [[LS_VIEW], [NODE_CACHE], CACHES])
+    test(`deleted (${gone.join(', ')}): ls and gc answer the same and write it again`, async () => {
+      const { home, catalog, first } = await smallStore();
+      for (const f of gone) await rm(join(catalog, f));
+      assert.deepEqual(await json<ListEntry[]>(['ls'], { home }), first);
+      assert.deepEqual(await json<GcReport>(['gc', '--grace', '0'], { home }).then((r) => r.removed), []);
+      for (const f of CACHES) await readFile(join(catalog, f)); // (ls from its view leaves gc's file to gc)
+    });
 
   test('garbage bytes, or a plausible body whose checksum does not match: ignored and rewritten', async () => {
     const { home, catalog, first } = await smallStore();
-    await writeFile(join(catalog, CACHE), Buffer.from([0xff, 0x00, 0x13, 0x37, 0x0a, 0x7b]));
-    assert.deepEqual(await json<ListEntry[]>(['ls'], { home }), first);
-    const text = await readFile(join(catalog, CACHE), 'utf8');
-    // a lie about a pack's version, without the checksum that goes with it
-    await writeFile(join(catalog, CACHE), text.replaceAll('"1.0.0"', '"6.6.6"'));
+    for (const f of CACHES) await writeFile(join(catalog, f), Buffer.from([0xff, 0x00, 0x13, 0x37, 0x0a, 0x7b]));
     assert.deepEqual(await json<ListEntry[]>(['ls'], { home }), first);
     assert.deepEqual(await json<GcReport>(['gc', '--grace', '0'], { home }).then((r) => r.removed), []);
+    // a lie about a pack's version and a child's digest, without the checksums that go with them
+    const view = await readFile(join(catalog, LS_VIEW), 'utf8');
+    await writeFile(join(catalog, LS_VIEW), view.replaceAll('"1.0.0"', '"6.6.6"'));
+    const nodes = await readFile(join(catalog, NODE_CACHE), 'utf8');
+    await writeFile(join(catalog, NODE_CACHE), nodes.replace(/"sha256:[0-9a-f]/g, '"sha256:0'));
+    assert.deepEqual(await json<ListEntry[]>(['ls'], { home }), first);
+    assert.deepEqual(await json<GcReport>(['gc', '--grace', '0'], { home }).then((r) => r.removed), []);
+    await ok(['check'], { home });
+  });
+
+  test('the ls view follows index.json: a new tag, an rm, the same index written in another form', async () => {
+    const { home, catalog, first } = await smallStore();
+    const index = join(catalog, 'index.json');
+    assert.equal(await viewKey(catalog), sha256(await readFile(index)));
+    await ok(['tag', packRef(3), 'bench.p00003:stable'], { home });
+    const tagged = await json<ListEntry[]>(['ls'], { home });
+    assert.deepEqual(
+      tagged.map((e) => e.ref),
+      [...first.map((e) => e.ref), 'bench.p00003:stable'].sort(),
+    );
+    assert.deepEqual(
+      tagged.find((e) => e.ref === 'bench.p00003:stable'),
+      { ...first[3], ref: 'bench.p00003:stable' },
+    );
+    await ok(['rm', 'bench.p00003:stable', packRef(0)], { home });
+    assert.deepEqual(await json<ListEntry[]>(['ls'], { home }), first.slice(1));
+    // what another tool writes: the same index without indentation (skopeo's form)
+    await writeFile(index, JSON.stringify(JSON.parse(await readFile(index, 'utf8'))));
+    assert.deepEqual(await json<ListEntry[]>(['ls', '--id', packId(4)], { home }), [first[4]]);
+    assert.equal(await viewKey(catalog), sha256(await readFile(index)));
   });
 
   test(
