@@ -1,6 +1,8 @@
 import { ScrydonError } from '../errors.js';
 import type { Descriptor } from '../oci/descriptor.js';
-import { VerifyStream } from './verify-stream.js';
+import type { Readable } from 'node:stream';
+import { isChunkPusher } from '../fs/file-sink.js';
+import { readAllBounded, verified, VerifyStream } from './verify-stream.js';
 
 /**
  * A small blob already read whole (a store file read in one call, an archive entry inside a read-ahead window),
@@ -42,4 +44,18 @@ export class BufferBody extends VerifyStream {
       this.destroy();
     }
   }
+}
+
+/**
+ * Reads a small body whole, verified against `d` (its size bounds what is read): through copyTo() when the body
+ * offers it (a BufferBody, a file range: no stream machinery), else as a stream.
+ */
+export async function readVerified(body: Readable, d: Descriptor, what: string): Promise<Buffer> {
+  const v = verified(body, d, what);
+  if (!isChunkPusher(v)) return readAllBounded(v, d.size, what);
+  const chunks: Buffer[] = [];
+  await v.copyTo(async (b) => {
+    chunks.push(Buffer.from(b)); // copied: the body may reuse its buffer, or hold a larger one (a read-ahead window)
+  });
+  return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
 }

@@ -1,4 +1,4 @@
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { ScrydonError } from '../errors.js';
 
 /** Blobs up to this size are read whole in one call where a caller reads many of them in a row (save). */
@@ -22,13 +22,29 @@ export function readSmallBlobSync(path: string, size: number): Buffer | undefine
     throw e;
   }
   try {
-    if (!fstatSync(fd).isFile())
+    const st = fstatSync(fd);
+    if (!st.isFile())
       throw new ScrydonError('store_invalid', `${path} is not a regular file`, { hint: 'run scrydon check' });
-    const buf = Buffer.allocUnsafe(size + 1);
+    // the file's size bounds the read (no second read to see the end), at most one byte over the descriptor's
+    const buf = Buffer.allocUnsafe(Math.min(st.size, size + 1));
     let n = 0;
     for (let got = -1; got !== 0 && n < buf.byteLength; n += got) got = readSync(fd, buf, n, buf.byteLength - n, n);
     return buf.subarray(0, n);
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * Writes a small verified blob under its final name in a private layout (a load's staging area), read-only, in
+ * one synchronous call (open, write, close); fails if the name exists. Not synced: its writer syncs it before
+ * anything names it.
+ */
+export function writeSmallBlobSync(path: string, bytes: Buffer): void {
+  try {
+    writeFileSync(path, bytes, { flag: 'wx', mode: 0o444 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') rmSync(path, { force: true }); // no partial blob left behind
+    throw e;
   }
 }

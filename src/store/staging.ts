@@ -6,14 +6,19 @@ import type { Committer, IoOptions, Target } from '../content/target.js';
 import { ScrydonError } from '../errors.js';
 import { fsyncDir } from '../fs/atomic-write.js';
 import { lockfileLib } from '../fs/lock.js';
-import { plainDescriptor, type Descriptor } from '../oci/descriptor.js';
+import { plainDescriptor, referrerEntry, type Descriptor } from '../oci/descriptor.js';
+import { artifactTypeOf, parseGraphNode, subjectOf } from '../oci/manifest.js';
 import { Annotation, isGraphNodeType } from '../oci/media-types.js';
+import { readVerified } from '../content/buffer-body.js';
+import { fastPaths } from '../fast-paths.js';
+import { digestHex } from '../oci/digest.js';
 import { inParallel, syncBlobs } from './blobs.js';
 import { updateIndex } from './index-file.js';
 import type { LayoutPaths } from './layout.js';
 import { Lease } from './lease.js';
 import { parseReference } from '../oci/reference.js';
 import { assertTaggable } from './pin.js';
+import { SMALL_BLOB_BYTES, writeSmallBlobSync } from './small-blob.js';
 import { Store } from './store-target.js';
 import { storeRefName } from '../names/store.js';
 
@@ -43,6 +48,10 @@ export class StagingTarget implements Target, Committer {
   readonly #staged: Descriptor[] = [];
   readonly #stagedSet = new Set<string>();
   readonly #tags = new Map<string, Descriptor>();
+  /** Index entries of the referrers staged by the small-blob path (the others are in the staging layout's index). */
+  readonly #referrers = new Map<string, Descriptor>();
+  /** The store's blob names when the load began (#inStore). */
+  #listed: Promise<Set<string>> | undefined;
   #done = false;
 
   private constructor(store: Store, staging: Store, dir: string, release: () => Promise<void>) {
@@ -77,7 +86,17 @@ export class StagingTarget implements Target, Committer {
 
   async exists(d: Descriptor): Promise<boolean> {
     // what is found in the store is held: it stays until the tags are written
-    return this.#stagedSet.has(d.digest) || (await this.#lease.holdPresent(d, () => this.#store.exists(d)));
+    return this.#stagedSet.has(d.digest) || (await this.#lease.holdPresent(d, () => this.#inStore(d)));
+  }
+
+  /**
+   * Whether the store has `d`: a blob its directory did not list when the load began is not looked for again
+   * (one readdir, not a stat per blob of a large archive); one that appeared since is staged and renamed over
+   * with the same bytes. A listed one is looked at, as it may have been collected since.
+   */
+  async #inStore(d: Descriptor): Promise<boolean> {
+    this.#listed ??= readdir(this.#store.paths.blobsDir).then((names) => new Set(names));
+    return (await this.#listed).has(digestHex(d.digest)) && this.#store.exists(d);
   }
 
   async fetch(d: Descriptor): Promise<Readable> {
@@ -93,7 +112,19 @@ export class StagingTarget implements Target, Committer {
 
   async push(d: Descriptor, body: Readable, o: IoOptions = {}): Promise<void> {
     this.#assertOpen();
-    await this.#staging.push(d, body, o);
+    if (d.size <= SMALL_BLOB_BYTES && fastPaths()) {
+      // a small blob is verified whole in memory and written straight under its name in the private staging
+      // layout, in one synchronous call: no temp name, rename or chmod, no thread-pool round trips (a crash
+      // mid-write leaves it only in the staging dir, which is thrown away); its fsync waits for commit
+      const bytes = await readVerified(body, d, `blob ${d.digest}`);
+      if (isGraphNodeType(d.mediaType)) {
+        // a manifest is parsed, as the store parses one it is given, and a referrer's index entry remembered
+        const node = parseGraphNode(bytes, d.mediaType, `manifest ${d.digest}`);
+        const subject = subjectOf(node);
+        if (subject) this.#referrers.set(d.digest, referrerEntry(d, subject, artifactTypeOf(node)));
+      }
+      writeSmallBlobSync(this.#staging.paths.blob(d.digest), bytes);
+    } else await this.#staging.push(d, body, o);
     if (!this.#stagedSet.has(d.digest)) {
       this.#stagedSet.add(d.digest);
       this.#staged.push(plainDescriptor(d));
@@ -120,9 +151,10 @@ export class StagingTarget implements Target, Committer {
   async commit(o: IoOptions = {}): Promise<void> {
     this.#assertOpen();
     o.signal?.throwIfAborted();
-    const referrers = (await this.#staging.index()).manifests.filter(
-      (m) => m.annotations?.[Annotation.subject] !== undefined,
-    );
+    const referrers = [
+      ...(await this.#staging.index()).manifests.filter((m) => m.annotations?.[Annotation.subject] !== undefined),
+      ...this.#referrers.values(),
+    ];
     const stagedPaths = this.#staging.paths;
     await this.#lease.hold(this.#staged); // what is renamed in stays until the tags are written
     await syncBlobs(
