@@ -37,14 +37,16 @@ export function readSmallBlobSync(path: string, size: number): Buffer | undefine
 
 /**
  * Writes a small verified blob under its final name in a private layout (a load's staging area), read-only, in
- * one synchronous call (open, write, close); fails if the name exists. Not synced: its writer syncs it before
+ * one synchronous call (open, write, close); a name that exists already holds the same bytes. Not synced: its writer syncs it before
  * anything names it.
  */
 export function writeSmallBlobSync(path: string, bytes: Buffer): void {
   try {
     writeFileSync(path, bytes, { flag: 'wx', mode: 0o444 });
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') rmSync(path, { force: true }); // no partial blob left behind
+    // there already: an earlier push of the same digest wrote it whole (a write here never yields half-way)
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return;
+    rmSync(path, { force: true }); // no partial blob left behind
     throw e;
   }
 }
