@@ -41,6 +41,10 @@ function hashOne(path, keep) {
     for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0; size += n) {
       h.update(buf.subarray(0, n));
       bytes = keep && size === 0 && n <= ${KEEP_BYTES} ? Buffer.from(buf.subarray(0, n)) : undefined;
+      if (n < buf.length) {
+        size += n;
+        break; // a short read of a regular file is its end: no further read to see it
+      }
     }
     return { size, digest: 'sha256:' + h.digest('hex'), ...(bytes ? { bytes } : {}) };
   } finally {
