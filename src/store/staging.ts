@@ -18,7 +18,7 @@ import type { LayoutPaths } from './layout.js';
 import { Lease } from './lease.js';
 import { parseReference } from '../oci/reference.js';
 import { assertTaggable } from './pin.js';
-import { SMALL_BLOB_BYTES, writeSmallBlobSync } from './small-blob.js';
+import { createSmallBlobSync, SMALL_BLOB_BYTES, SyncQueue } from './small-blob.js';
 import { Store } from './store-target.js';
 import { storeRefName } from '../names/store.js';
 
@@ -50,6 +50,9 @@ export class StagingTarget implements Target, Committer {
   readonly #tags = new Map<string, Descriptor>();
   /** Index entries of the referrers staged by the small-blob path (the others are in the staging layout's index). */
   readonly #referrers = new Map<string, Descriptor>();
+  /** Small blobs written by push, synced in the background (the others are synced at commit). */
+  readonly #syncs = new SyncQueue();
+  readonly #synced = new Set<string>();
   /** The store's blob names when the load began (#inStore). */
   #listed: Promise<Set<string>> | undefined;
   #done = false;
@@ -123,7 +126,11 @@ export class StagingTarget implements Target, Committer {
         const subject = subjectOf(node);
         if (subject) this.#referrers.set(d.digest, referrerEntry(d, subject, artifactTypeOf(node)));
       }
-      writeSmallBlobSync(this.#staging.paths.blob(d.digest), bytes);
+      const fd = createSmallBlobSync(this.#staging.paths.blob(d.digest), bytes);
+      if (fd !== undefined) {
+        this.#synced.add(d.digest);
+        await this.#syncs.add(fd);
+      }
     } else await this.#staging.push(d, body, o);
     if (!this.#stagedSet.has(d.digest)) {
       this.#stagedSet.add(d.digest);
@@ -157,10 +164,12 @@ export class StagingTarget implements Target, Committer {
     ];
     const stagedPaths = this.#staging.paths;
     await this.#lease.hold(this.#staged); // what is renamed in stays until the tags are written
+    // every staged byte on disk before any of it is renamed in: the small blobs synced in the background, the others now
+    await this.#syncs.drain();
     await syncBlobs(
       stagedPaths,
-      this.#staged.map((d) => d.digest),
-    ); // every staged byte on disk before any of it is renamed in
+      this.#staged.filter((d) => !this.#synced.has(d.digest)).map((d) => d.digest),
+    );
     // plain blobs in any order, then manifests children first: a manifest in blobs/ means its children are there
     const move = (d: Descriptor) => rename(stagedPaths.blob(d.digest), this.#store.paths.blob(d.digest));
     await inParallel(
@@ -196,6 +205,7 @@ export class StagingTarget implements Target, Committer {
 
   async #cleanup(): Promise<void> {
     try {
+      await this.#syncs.drain().catch(() => undefined); // its files closed before their directory goes
       await this.#lease.release();
     } finally {
       await rm(this.#dir, { recursive: true, force: true });
