@@ -28,6 +28,8 @@ const UPDATE_MS = 5_000;
 const STALE_MS = 15_000;
 /** Staging dirs older than this whose lock is stale are leftovers of a killed load. */
 const STALE_STAGING_AGE_MS = 5 * 60_000;
+/** Store lookups made with a stat each before the store's blob directory is listed once instead. */
+const LOOKUPS_BEFORE_LISTING = 64;
 
 /**
  * An all-or-nothing view of a store for load: pushes go into a private staging layout under catalog/ingest/
@@ -53,8 +55,9 @@ export class StagingTarget implements Target, Committer {
   /** Small blobs written by push, synced in the background (the others are synced at commit). */
   readonly #syncs = new SyncQueue();
   readonly #synced = new Set<string>();
-  /** The store's blob names when the load began (#inStore). */
+  /** The store's blob names, once this copy looked up enough of them (#inStore). */
   #listed: Promise<Set<string>> | undefined;
+  #lookups = 0;
   #done = false;
 
   private constructor(store: Store, staging: Store, dir: string, release: () => Promise<void>) {
@@ -93,13 +96,16 @@ export class StagingTarget implements Target, Committer {
   }
 
   /**
-   * Whether the store has `d`: a blob its directory did not list when the load began is not looked for again
-   * (one readdir, not a stat per blob of a large archive); one that appeared since is staged and renamed over
-   * with the same bytes. A listed one is looked at, as it may have been collected since.
+   * Whether the store has `d`. A copy of many blobs (a load of thousands) lists the store's blobs once, past the
+   * first LOOKUPS_BEFORE_LISTING, instead of a stat each: a blob the listing lacks is not looked for again (one that
+   * appeared since is staged and renamed over with the same bytes); a listed one is looked at, as it may have been
+   * collected since. A small copy (one pack pulled) never lists a large store.
    */
   async #inStore(d: Descriptor): Promise<boolean> {
-    this.#listed ??= readdir(this.#store.paths.blobsDir).then((names) => new Set(names));
-    return (await this.#listed).has(digestHex(d.digest)) && this.#store.exists(d);
+    if (!this.#listed && ++this.#lookups > LOOKUPS_BEFORE_LISTING)
+      this.#listed = readdir(this.#store.paths.blobsDir).then((names) => new Set(names));
+    if (this.#listed && !(await this.#listed).has(digestHex(d.digest))) return false;
+    return this.#store.exists(d);
   }
 
   async fetch(d: Descriptor): Promise<Readable> {
