@@ -3,7 +3,9 @@ import type { Readable } from 'node:stream';
 import type { RootToCopy } from '../content/copy.js';
 import { limitsWith, WalkBudget, type WalkLimits } from '../content/limits.js';
 import type { ReadOnlyTarget, ReferrerLister } from '../content/target.js';
+import { BufferBody } from '../content/buffer-body.js';
 import { FileRangeBody } from '../content/file-range-body.js';
+import { fastPaths } from '../fast-paths.js';
 import { readAllBounded } from '../content/verify-stream.js';
 import { ScrydonError } from '../errors.js';
 import { MAX_MANIFEST_BYTES, plainDescriptor, type Descriptor } from '../oci/descriptor.js';
@@ -22,8 +24,12 @@ import {
   type ArchiveIndex,
   type LayoutEntries,
 } from './archive-layout.js';
+import { ReadWindows } from './read-window.js';
 import type { TarEntry } from './tar-index.js';
 import { indexTar } from './tar-index.js';
+
+/** Entries up to this size are read through the read-ahead windows and handed on whole. */
+const SMALL_ENTRY_BYTES = 64 * 1024;
 
 /** What the reader keeps of a manifest it opened: its subject and its children, as little as names them. */
 interface NodeLinks {
@@ -41,15 +47,30 @@ export class ArchiveReader implements ReadOnlyTarget, ReferrerLister {
   readonly name: string;
   readonly index: ArchiveIndex;
   readonly #fh: FileHandle;
+  /** Small entries are read through read-ahead windows: a copy reads them back in about the order save wrote them. */
+  readonly #windows: ReadWindows;
   readonly #entries: LayoutEntries;
   readonly #nodes = new Map<Digest, Promise<NodeLinks>>();
   readonly #budget: WalkBudget;
   /** index.json's entries by the subject they refer to (built once: a lookup per subject must not scan them all). */
   #bySubject: Promise<Map<string, Descriptor[]>> | undefined;
 
-  private constructor(name: string, fh: FileHandle, entries: LayoutEntries, index: ArchiveIndex, limits: WalkLimits) {
+  private constructor(
+    name: string,
+    fh: FileHandle,
+    size: number,
+    entries: LayoutEntries,
+    index: ArchiveIndex,
+    limits: WalkLimits,
+  ) {
     this.name = name;
     this.#fh = fh;
+    this.#windows = new ReadWindows(
+      fh,
+      size,
+      (at) =>
+        new ScrydonError('archive_truncated', `${name} is truncated: it ends at byte ${at}, before an entry it lists`),
+    );
     this.#entries = entries;
     this.index = index;
     this.#budget = new WalkBudget(limits, `reading ${name}`);
@@ -68,7 +89,7 @@ export class ArchiveReader implements ReadOnlyTarget, ReferrerLister {
         await readEntry(fh, entries.index, MAX_ARCHIVE_INDEX_BYTES, `${what}: index.json`),
         what,
       );
-      return new ArchiveReader(what, fh, entries, index, limitsWith(o.walkLimits));
+      return new ArchiveReader(what, fh, st.size, entries, index, limitsWith(o.walkLimits));
     } catch (e) {
       await fh.close();
       throw e;
@@ -108,6 +129,8 @@ export class ArchiveReader implements ReadOnlyTarget, ReferrerLister {
         `${this.name}: blob ${d.digest} has ${e.size} bytes, its descriptor says ${d.size}`,
       );
     }
+    if (e.size <= SMALL_ENTRY_BYTES && fastPaths())
+      return new BufferBody(d, this.name, await this.#windows.read(e.offset, e.size));
     return new FileRangeBody(d, this.name, this.#fh, e.offset, false);
   }
 

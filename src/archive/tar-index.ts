@@ -1,5 +1,6 @@
 import type { FileHandle } from 'node:fs/promises';
 import { ScrydonError } from '../errors.js';
+import { ReadWindows } from './read-window.js';
 import { BLOCK, decodeHeader, isZeroBlock, padded, parsePax, type EntryType } from './tar-format.js';
 
 /** A regular file inside a tar: where its data starts and how long it is. */
@@ -37,16 +38,14 @@ const REFUSED: Partial<Record<EntryType, string>> = {
 export async function indexTar(fh: FileHandle, fileSize: number, what: string): Promise<TarIndex> {
   const files = new Map<string, TarEntry>();
   const directories = new Set<string>();
-  const block = Buffer.alloc(BLOCK);
   let pos = 0;
   let longName: string | undefined;
   let pax: Map<string, string> | undefined;
   let count = 0;
-
-  const readExact = async (buf: Buffer, at: number, what2: string): Promise<void> => {
-    const { bytesRead } = await fh.read(buf, 0, buf.byteLength, at);
-    if (bytesRead !== buf.byteLength) throw truncated(what, `${what2} at byte ${at} runs past the end of the file`);
-  };
+  // headers of small entries lie a few blocks apart: read through windows, not one read per header
+  const windows = new ReadWindows(fh, fileSize, (at) =>
+    truncated(what, `a read at byte ${at} runs past the end of the file`),
+  );
 
   for (;;) {
     if (pos + BLOCK > fileSize) {
@@ -55,7 +54,7 @@ export async function indexTar(fh: FileHandle, fileSize: number, what: string): 
         pos === fileSize ? 'the archive ends without an end-of-archive marker' : `a header at byte ${pos} is cut short`,
       );
     }
-    await readExact(block, pos, 'header');
+    const block = await windows.read(pos, BLOCK);
     if (isZeroBlock(block)) break;
     const dec = decodeHeader(block);
     if (!dec.ok) throw invalid(what, `${dec.why} at byte ${pos}`);
@@ -71,8 +70,7 @@ export async function indexTar(fh: FileHandle, fileSize: number, what: string): 
     if (h.type === 'pax' || h.type === 'pax-global' || h.type === 'gnu-long-name') {
       if (size > MAX_EXTENDED_HEADER)
         throw invalid(what, `an extended header of ${size} bytes at byte ${dataAt - BLOCK}`);
-      const data = Buffer.alloc(size);
-      await readExact(data, dataAt, 'extended header');
+      const data = await windows.read(dataAt, size);
       if (h.type === 'gnu-long-name') longName = data.toString('utf8').replace(/\0+$/, '');
       else {
         let records: Map<string, string>;

@@ -1,9 +1,10 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isDigest } from '../oci/digest.js';
-import { Annotation } from '../oci/media-types.js';
 import { rehashFiles, type Rehashed } from './check-hash.js';
-import { markReachable, type Fault } from './mark.js';
+import { Annotation, isGraphNodeType } from '../oci/media-types.js';
+import { blobSize } from './blobs.js';
+import { markReachable, type Fault, type MarkReads } from './mark.js';
 import type { Store } from './store-target.js';
 
 export interface CheckReport {
@@ -25,6 +26,24 @@ function faultOf(r: Rehashed, path: string, expected: string): Fault | undefined
     : { kind: 'digest_mismatch', digest: expected, detail: `content hashes to ${r.digest}` };
 }
 
+/**
+ * Sizes and manifest bytes as the hashing found them: a blob file it read whole and that hashed right answers from
+ * memory; anything else (not listed, unreadable, damaged, not kept) is read from the store as a plain mark reads it.
+ */
+function readsFrom(store: Store, found: ReadonlyMap<string, Rehashed>): MarkReads {
+  const sound = (digest: string) => {
+    const r = found.get(digest);
+    return r && r.openError === undefined && r.digest === digest ? r : undefined;
+  };
+  return {
+    size: async (digest) => sound(digest)?.size ?? blobSize(store.paths, digest),
+    bytes: async (d) => {
+      const b = sound(d.digest)?.bytes;
+      return b && b.byteLength === d.size ? Buffer.from(b.buffer, b.byteOffset, b.byteLength) : store.fetchBytes(d);
+    },
+  };
+}
+
 /** Rehashes every blob and validates every manifest and tag (hauler's `info --check`, plus graph checks). */
 export async function checkStore(store: Store): Promise<CheckReport> {
   const idx = await store.index();
@@ -44,9 +63,15 @@ export async function checkStore(store: Store): Promise<CheckReport> {
     }
     named.push({ path: join(store.paths.blobsDir, name), digest });
   }
-  // hashed on every core (check-hash.ts), reported in name order;
-  // the graph walk (manifest reads on this thread) runs while the workers hash
-  const [hashed, marked] = await Promise.all([rehashFiles(named.map((b) => b.path)), markReachable(store, idx)]);
+  // hashed on every core (check-hash.ts), reported in name order; the manifests index.json lists come back whole
+  const listed = new Set<string>(idx.manifests.filter((m) => isGraphNodeType(m.mediaType)).map((m) => m.digest));
+  const hashed = await rehashFiles(
+    named.map((b) => b.path),
+    (i) => listed.has(named[i]?.digest ?? ''),
+  );
+  // then the graph walk asks the hashing's answers, not the disk, for what it found (a size, a manifest's bytes)
+  const found = new Map(named.map((b, i) => [b.digest, hashed[i] as Rehashed]));
+  const marked = await markReachable(store, idx, { reads: readsFrom(store, found) });
   named.forEach((b, i) => {
     const r = hashed[i] as Rehashed;
     const fault = faultOf(r, b.path, b.digest);

@@ -1,7 +1,8 @@
 import type { Descriptor } from '../oci/descriptor.js';
 import { parseGraphNode, subjectOf, successors } from '../oci/manifest.js';
 import { Annotation, isGraphNodeType } from '../oci/media-types.js';
-import { blobSize, hasBlob } from './blobs.js';
+import type { Digest } from '../oci/digest.js';
+import { blobSize } from './blobs.js';
 import type { IndexFile } from './index-file.js';
 import type { Store } from './store-target.js';
 
@@ -24,6 +25,15 @@ interface MarkOptions {
    * second time under its locks: with the cache that one reads only what appeared in between.
    */
   cache?: MarkCache;
+  /** How blob sizes and manifest bytes are read; the store's files by default (check answers from its hashing). */
+  reads?: MarkReads;
+}
+
+export interface MarkReads {
+  /** The size of the blob file, undefined when there is none. */
+  size(digest: Digest): Promise<number | undefined>;
+  /** A manifest's bytes, verified against `d`. */
+  bytes(d: Descriptor): Promise<Buffer>;
 }
 
 export interface MarkCache {
@@ -48,6 +58,7 @@ export async function markReachable(store: Store, idx: IndexFile, o: MarkOptions
   const faults: Fault[] = [];
   const subjects = new Map<string, string>(); // untagged entry digest → its subject digest
   const cache = o.cache;
+  const reads = o.reads ?? { size: (digest) => blobSize(store.paths, digest), bytes: (d) => store.fetchBytes(d) };
 
   /** Marks `root`'s graph depth first, children in order; reads only what the cache does not know. */
   const walk = async (root: Descriptor, ref?: string): Promise<void> => {
@@ -72,7 +83,7 @@ export async function markReachable(store: Store, idx: IndexFile, o: MarkOptions
 
   /** A blob's children, read from the store (none for a plain blob, or a missing or damaged one: a fault). */
   const readChildren = async (d: Descriptor, ref: string | undefined): Promise<readonly Descriptor[]> => {
-    const size = await blobSize(store.paths, d.digest);
+    const size = await reads.size(d.digest);
     if (size !== d.size) {
       const kind: FaultKind = size === undefined ? (ref ? 'dangling_tag' : 'missing') : 'size_mismatch';
       const detail =
@@ -90,7 +101,7 @@ export async function markReachable(store: Store, idx: IndexFile, o: MarkOptions
     }
     let children: Descriptor[];
     try {
-      children = successors(parseGraphNode(await store.fetchBytes(d), d.mediaType, d.digest));
+      children = successors(parseGraphNode(await reads.bytes(d), d.mediaType, d.digest));
     } catch (e) {
       faults.push({
         kind: 'invalid_manifest',
@@ -110,16 +121,13 @@ export async function markReachable(store: Store, idx: IndexFile, o: MarkOptions
   }
   for (const d of o.leased ?? []) {
     // a leased blob may still be on its way in: not there is no fault (its writer will bring it, or fail)
-    if (
-      !reachable.has(d.digest) &&
-      (cache?.children.has(d.digest) || (await blobSize(store.paths, d.digest)) === d.size)
-    )
+    if (!reachable.has(d.digest) && (cache?.children.has(d.digest) || (await reads.size(d.digest)) === d.size))
       await walk(d);
   }
 
   const untagged = idx.manifests.filter((m) => m.annotations?.[Annotation.refName] === undefined);
   for (const m of untagged) {
-    const s = m.annotations?.[Annotation.subject] ?? (await subjectOfUntagged(store, m, cache));
+    const s = m.annotations?.[Annotation.subject] ?? (await subjectOfUntagged(reads, m, cache));
     if (s) subjects.set(m.digest, s);
   }
   const liveReferrerEntries = new Set<string>();
@@ -139,15 +147,15 @@ export async function markReachable(store: Store, idx: IndexFile, o: MarkOptions
 
 /** The subject of an untagged entry written by another tool (no io.scrydon.subject annotation): opened to see. */
 async function subjectOfUntagged(
-  store: Store,
+  reads: MarkReads,
   m: Descriptor,
   cache: MarkCache | undefined,
 ): Promise<string | undefined> {
   if (cache?.subjects.has(m.digest)) return cache.subjects.get(m.digest);
-  if (!isGraphNodeType(m.mediaType) || !(await hasBlob(store.paths, m))) return undefined;
+  if (!isGraphNodeType(m.mediaType) || (await reads.size(m.digest)) !== m.size) return undefined;
   let subject: string | undefined;
   try {
-    subject = subjectOf(parseGraphNode(await store.fetchBytes(m), m.mediaType, m.digest))?.digest;
+    subject = subjectOf(parseGraphNode(await reads.bytes(m), m.mediaType, m.digest))?.digest;
   } catch {
     // an unreadable untagged manifest keeps nothing alive; check reports blobs that do not hash right
   }

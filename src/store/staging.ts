@@ -6,14 +6,19 @@ import type { Committer, IoOptions, Target } from '../content/target.js';
 import { ScrydonError } from '../errors.js';
 import { fsyncDir } from '../fs/atomic-write.js';
 import { lockfileLib } from '../fs/lock.js';
-import { plainDescriptor, type Descriptor } from '../oci/descriptor.js';
+import { plainDescriptor, referrerEntry, type Descriptor } from '../oci/descriptor.js';
+import { artifactTypeOf, parseGraphNode, subjectOf } from '../oci/manifest.js';
 import { Annotation, isGraphNodeType } from '../oci/media-types.js';
+import { readVerified } from '../content/buffer-body.js';
+import { fastPaths } from '../fast-paths.js';
+import { digestHex } from '../oci/digest.js';
 import { inParallel, syncBlobs } from './blobs.js';
 import { updateIndex } from './index-file.js';
 import type { LayoutPaths } from './layout.js';
 import { Lease } from './lease.js';
 import { parseReference } from '../oci/reference.js';
 import { assertTaggable } from './pin.js';
+import { createSmallBlobSync, SMALL_BLOB_BYTES, SyncQueue } from './small-blob.js';
 import { Store } from './store-target.js';
 import { storeRefName } from '../names/store.js';
 
@@ -23,6 +28,8 @@ const UPDATE_MS = 5_000;
 const STALE_MS = 15_000;
 /** Staging dirs older than this whose lock is stale are leftovers of a killed load. */
 const STALE_STAGING_AGE_MS = 5 * 60_000;
+/** Store lookups made with a stat each before the store's blob directory is listed once instead. */
+const LOOKUPS_BEFORE_LISTING = 64;
 
 /**
  * An all-or-nothing view of a store for load: pushes go into a private staging layout under catalog/ingest/
@@ -43,6 +50,14 @@ export class StagingTarget implements Target, Committer {
   readonly #staged: Descriptor[] = [];
   readonly #stagedSet = new Set<string>();
   readonly #tags = new Map<string, Descriptor>();
+  /** Index entries of the referrers staged by the small-blob path (the others are in the staging layout's index). */
+  readonly #referrers = new Map<string, Descriptor>();
+  /** Small blobs written by push, synced in the background (the others are synced at commit). */
+  readonly #syncs = new SyncQueue();
+  readonly #synced = new Set<string>();
+  /** The store's blob names, once this copy looked up enough of them (#inStore). */
+  #listed: Promise<Set<string>> | undefined;
+  #lookups = 0;
   #done = false;
 
   private constructor(store: Store, staging: Store, dir: string, release: () => Promise<void>) {
@@ -77,7 +92,20 @@ export class StagingTarget implements Target, Committer {
 
   async exists(d: Descriptor): Promise<boolean> {
     // what is found in the store is held: it stays until the tags are written
-    return this.#stagedSet.has(d.digest) || (await this.#lease.holdPresent(d, () => this.#store.exists(d)));
+    return this.#stagedSet.has(d.digest) || (await this.#lease.holdPresent(d, () => this.#inStore(d)));
+  }
+
+  /**
+   * Whether the store has `d`. A copy of many blobs (a load of thousands) lists the store's blobs once, past the
+   * first LOOKUPS_BEFORE_LISTING, instead of a stat each: a blob the listing lacks is not looked for again (one that
+   * appeared since is staged and renamed over with the same bytes); a listed one is looked at, as it may have been
+   * collected since. A small copy (one pack pulled) never lists a large store.
+   */
+  async #inStore(d: Descriptor): Promise<boolean> {
+    if (!this.#listed && ++this.#lookups > LOOKUPS_BEFORE_LISTING)
+      this.#listed = readdir(this.#store.paths.blobsDir).then((names) => new Set(names));
+    if (this.#listed && !(await this.#listed).has(digestHex(d.digest))) return false;
+    return this.#store.exists(d);
   }
 
   async fetch(d: Descriptor): Promise<Readable> {
@@ -93,7 +121,23 @@ export class StagingTarget implements Target, Committer {
 
   async push(d: Descriptor, body: Readable, o: IoOptions = {}): Promise<void> {
     this.#assertOpen();
-    await this.#staging.push(d, body, o);
+    if (d.size <= SMALL_BLOB_BYTES && fastPaths()) {
+      // a small blob is verified whole in memory and written straight under its name in the private staging
+      // layout, in one synchronous call: no temp name, rename or chmod, no thread-pool round trips (a crash
+      // mid-write leaves it only in the staging dir, which is thrown away); its fsync waits for commit
+      const bytes = await readVerified(body, d, `blob ${d.digest}`);
+      if (isGraphNodeType(d.mediaType)) {
+        // a manifest is parsed, as the store parses one it is given, and a referrer's index entry remembered
+        const node = parseGraphNode(bytes, d.mediaType, `manifest ${d.digest}`);
+        const subject = subjectOf(node);
+        if (subject) this.#referrers.set(d.digest, referrerEntry(d, subject, artifactTypeOf(node)));
+      }
+      const fd = createSmallBlobSync(this.#staging.paths.blob(d.digest), bytes);
+      if (fd !== undefined) {
+        this.#synced.add(d.digest);
+        await this.#syncs.add(fd);
+      }
+    } else await this.#staging.push(d, body, o);
     if (!this.#stagedSet.has(d.digest)) {
       this.#stagedSet.add(d.digest);
       this.#staged.push(plainDescriptor(d));
@@ -120,15 +164,18 @@ export class StagingTarget implements Target, Committer {
   async commit(o: IoOptions = {}): Promise<void> {
     this.#assertOpen();
     o.signal?.throwIfAborted();
-    const referrers = (await this.#staging.index()).manifests.filter(
-      (m) => m.annotations?.[Annotation.subject] !== undefined,
-    );
+    const referrers = [
+      ...(await this.#staging.index()).manifests.filter((m) => m.annotations?.[Annotation.subject] !== undefined),
+      ...this.#referrers.values(),
+    ];
     const stagedPaths = this.#staging.paths;
     await this.#lease.hold(this.#staged); // what is renamed in stays until the tags are written
+    // every staged byte on disk before any of it is renamed in: the small blobs synced in the background, the others now
+    await this.#syncs.drain();
     await syncBlobs(
       stagedPaths,
-      this.#staged.map((d) => d.digest),
-    ); // every staged byte on disk before any of it is renamed in
+      this.#staged.filter((d) => !this.#synced.has(d.digest)).map((d) => d.digest),
+    );
     // plain blobs in any order, then manifests children first: a manifest in blobs/ means its children are there
     const move = (d: Descriptor) => rename(stagedPaths.blob(d.digest), this.#store.paths.blob(d.digest));
     await inParallel(
@@ -164,6 +211,7 @@ export class StagingTarget implements Target, Committer {
 
   async #cleanup(): Promise<void> {
     try {
+      await this.#syncs.drain().catch(() => undefined); // its files closed before their directory goes
       await this.#lease.release();
     } finally {
       await rm(this.#dir, { recursive: true, force: true });

@@ -2,7 +2,9 @@ import { access } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { ScrydonError } from '../errors.js';
 import type { FetchOptions, IoOptions, ReferrerLister, TagLister, Target } from '../content/target.js';
+import { BufferBody } from '../content/buffer-body.js';
 import { FileRangeBody } from '../content/file-range-body.js';
+import { fastPaths } from '../fast-paths.js';
 import { readAllBounded } from '../content/verify-stream.js';
 import { MAX_MANIFEST_BYTES, plainDescriptor, referrerEntry, type Descriptor } from '../oci/descriptor.js';
 import { isDigest } from '../oci/digest.js';
@@ -12,6 +14,7 @@ import { hasBlob, ingestBlob } from './blobs.js';
 import { ensureIndex, parsedIndex, readIndex, readIndexBytes, updateIndex, type IndexFile } from './index-file.js';
 import { initLayout, LayoutPaths, openBlobFile } from './layout.js';
 import { withLease } from './lease.js';
+import { readSmallBlobSync, SMALL_BLOB_BYTES } from './small-blob.js';
 import { sniffGraphNode } from './sniff.js';
 import { assertTaggable, markPinsMigrated } from './pin.js';
 import { pinnedDigest, storeRefName } from '../names/store.js';
@@ -71,7 +74,10 @@ export class Store implements Target, ReferrerLister, TagLister {
     return this.#snapshot ? undefined : readIndexBytes(this.paths);
   }
 
-  /** The store with index.json read now and kept for reads (tags, referrers) through the view's life: for one long read (save). */
+  /**
+   * The store with index.json read now and kept for reads (tags, referrers) through the view's life: for one long
+   * read (save), which also reads each small blob whole in one synchronous call.
+   */
   async snapshot(): Promise<Store> {
     return new Store(this.name, await this.index());
   }
@@ -81,11 +87,16 @@ export class Store implements Target, ReferrerLister, TagLister {
   }
 
   async fetch(d: Descriptor, o: FetchOptions = {}): Promise<Readable> {
-    const fh = await openBlobFile(this.paths.blob(d.digest));
-    if (!fh)
-      throw new ScrydonError('blob_missing', `blob ${d.digest} is not in the store ${this.name}`, {
-        hint: 'run scrydon check',
-      });
+    const path = this.paths.blob(d.digest);
+    if (this.#snapshot && d.size <= SMALL_BLOB_BYTES && fastPaths()) {
+      // one long read of many blobs (save): a small one is read whole in one go, without a thread-pool round trip
+      // per open, stat, read and close (small-blob.ts)
+      const bytes = readSmallBlobSync(path, d.size);
+      if (!bytes) throw missingBlob(d, this.name);
+      return new BufferBody(d, `store ${this.name}`, bytes, o.sizeOnly !== true);
+    }
+    const fh = await openBlobFile(path);
+    if (!fh) throw missingBlob(d, this.name);
     return new FileRangeBody(d, `store ${this.name}`, fh, 0, true, o.sizeOnly !== true);
   }
 
@@ -270,6 +281,12 @@ function derivedOf<K extends keyof Derived>(idx: IndexFile, part: K): Derived[K]
 /** Whether index.json has an entry whose ref.name is exactly `name`. */
 function tagged(idx: IndexFile, name: string): boolean {
   return idx.manifests.some((m) => m.annotations?.[Annotation.refName] === name);
+}
+
+function missingBlob(d: Descriptor, where: string): ScrydonError {
+  return new ScrydonError('blob_missing', `blob ${d.digest} is not in the store ${where}`, {
+    hint: 'run scrydon check',
+  });
 }
 
 function notFound(ref: string, where: string): ScrydonError {

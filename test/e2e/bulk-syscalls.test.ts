@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { BIN, cleanupTemps, ok, tempDir } from '../helpers/cli.js';
+import { seedSmallPacks } from '../helpers/small-pack.js';
+
+const STRACE = '/usr/bin/strace';
+
+/**
+ * Runs the built CLI under `strace -f -c` and returns the number of calls per system call (all threads). What a
+ * bulk command of many small blobs costs is mostly per-blob file operations: these counts are what the changes
+ * for issue 18 cut, and unlike times they do not depend on how loaded the machine is.
+ */
+async function syscalls(args: readonly string[], home: string, out: string): Promise<Map<string, number>> {
+  const r = spawnSync(STRACE, ['-f', '-c', '-o', out, process.execPath, BIN, ...args], {
+    env: { ...process.env, SCRYDON_HOME: home, NO_COLOR: '1' },
+    encoding: 'utf8',
+  });
+  assert.equal(r.status, 0, r.stderr);
+  const counts = new Map<string, number>();
+  for (const line of (await readFile(out, 'utf8')).split('\n')) {
+    const f = line.trim().split(/\s+/);
+    const calls = Number(f[3]);
+    if (f.length >= 5 && Number.isInteger(calls) && /^[a-z_0-9]+$/.test(f[f.length - 1] as string))
+      counts.set(f[f.length - 1] as string, calls);
+  }
+  return counts;
+}
+
+const PACKS = 600;
+
+describe(`system calls per blob of load and check (${PACKS} small packs)`, { skip: !existsSync(STRACE) }, () => {
+  let src: string;
+  let work: string;
+  let blobs: number;
+
+  before(async () => {
+    src = await tempDir();
+    work = await tempDir();
+    await seedSmallPacks(join(src, 'catalog'), join(work, 'seed'), 0, PACKS);
+    blobs = (await readdir(join(src, 'catalog', 'blobs', 'sha256'))).length;
+  });
+  after(cleanupTemps);
+
+  it('load reads the archive through read-ahead windows and writes each small blob once: one rename, no chmod', async () => {
+    const archive = join(work, 'all.tar');
+    await ok(['save', '--all', '-o', archive, '-q'], { home: src });
+    const dst = await tempDir();
+    const n = await syscalls(['load', '-i', archive, '-q'], dst, join(work, 'load.strace'));
+    const count = (s: string) => n.get(s) ?? 0;
+    // before: about 2.3 positional reads, 2 renames, a chmod and a stat per blob
+    assert.ok(count('pread64') < blobs / 10, `${count('pread64')} preads for ${blobs} blobs`);
+    assert.ok(count('rename') <= blobs + 20, `${count('rename')} renames for ${blobs} blobs`);
+    assert.ok(count('chmod') < 20, `${count('chmod')} chmods for ${blobs} blobs`);
+    assert.ok(count('statx') + count('newfstatat') < blobs / 4, `${count('statx')} stats for ${blobs} blobs`);
+    // every staged blob is still synced before anything names it
+    assert.ok(count('fsync') + count('fdatasync') >= blobs, `${count('fsync')} fsyncs for ${blobs} blobs`);
+    assert.equal((await readdir(join(dst, 'catalog', 'blobs', 'sha256'))).length, blobs);
+    await ok(['check'], { home: dst });
+  });
+
+  it('check opens, stats and reads each blob once (the graph walk asks the hashing, not the disk)', async () => {
+    const n = await syscalls(['check'], src, join(work, 'check.strace'));
+    const count = (s: string) => n.get(s) ?? 0;
+    // before: a stat per blob more, a second open and read per manifest, and a read per blob to see its end
+    const bound = 1.15 * blobs + 150;
+    assert.ok(count('openat') < bound, `${count('openat')} opens for ${blobs} blobs`);
+    assert.ok(count('statx') + count('newfstatat') < bound, `${count('statx')} stats for ${blobs} blobs`);
+    assert.ok(count('read') < 1.3 * blobs + 300, `${count('read')} reads for ${blobs} blobs`);
+  });
+});

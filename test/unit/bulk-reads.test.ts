@@ -1,0 +1,142 @@
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync } from 'node:fs';
+import { mkdtemp, open, readFile, stat, symlink, truncate, writeFile, type FileHandle } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { ReadWindows } from '../../src/archive/read-window.js';
+import { BufferBody, readVerified } from '../../src/content/buffer-body.js';
+import { ScrydonError } from '../../src/errors.js';
+import type { Descriptor } from '../../src/oci/descriptor.js';
+import { digestFromHex } from '../../src/oci/digest.js';
+import { createSmallBlobSync, readSmallBlobSync, SyncQueue } from '../../src/store/small-blob.js';
+
+const scratch = () => mkdtemp(join(tmpdir(), 'scrydon-bulk-'));
+
+function descriptorOf(bytes: Buffer): Descriptor {
+  return {
+    mediaType: 'application/octet-stream',
+    digest: digestFromHex(createHash('sha256').update(bytes).digest('hex')),
+    size: bytes.length,
+  };
+}
+
+/** The real file handle, with its reads counted. */
+function counted(fh: FileHandle): { fh: FileHandle; reads: () => number } {
+  let n = 0;
+  const read = fh.read.bind(fh) as (...a: unknown[]) => ReturnType<FileHandle['read']>;
+  const spy = Object.create(fh) as FileHandle;
+  Object.defineProperty(spy, 'read', {
+    value: (...a: unknown[]) => {
+      n++;
+      return read(...a);
+    },
+  });
+  return { fh: spy, reads: () => n };
+}
+
+const short = (at: number) => new ScrydonError('archive_truncated', `cut short at ${at}`);
+
+describe('read-ahead windows (archive reads of many small entries)', () => {
+  test('a thousand small entries read in order cost a handful of reads, each byte for byte', async () => {
+    const path = join(await scratch(), 'file');
+    const bytes = randomBytes(1000 * 1536);
+    await writeFile(path, bytes);
+    const handle = await open(path);
+    try {
+      const { fh, reads } = counted(handle);
+      const w = new ReadWindows(fh, bytes.length, short);
+      for (let i = 0; i < 1000; i++) {
+        const at = i * 1536;
+        assert.deepEqual(await w.read(at, 1000), bytes.subarray(at, at + 1000));
+      }
+      assert.ok(reads() <= 6, `${reads()} reads for 1000 entries`);
+    } finally {
+      await handle.close();
+    }
+  });
+
+  test('entries read out of order, or larger than a window, still read right', async () => {
+    const path = join(await scratch(), 'file');
+    const bytes = randomBytes(3 << 20);
+    await writeFile(path, bytes);
+    const fh = await open(path);
+    try {
+      const w = new ReadWindows(fh, bytes.length, short);
+      const at = [2_900_000, 10, 1_500_000, 11, 2_000_000, 0];
+      const got = await Promise.all(at.map((a) => w.read(a, 4000)));
+      got.forEach((g, i) => assert.deepEqual(g, bytes.subarray(at[i], (at[i] as number) + 4000)));
+      assert.deepEqual(await w.read(5, 2 << 20), bytes.subarray(5, 5 + (2 << 20)));
+    } finally {
+      await fh.close();
+    }
+  });
+
+  test('a file cut short after it was opened fails the read with the caller error, and is not served again', async () => {
+    const path = join(await scratch(), 'file');
+    const bytes = randomBytes(200_000);
+    await writeFile(path, bytes);
+    const fh = await open(path);
+    try {
+      const w = new ReadWindows(fh, bytes.length, short);
+      await truncate(path, 1000);
+      await assert.rejects(
+        w.read(500, 1000),
+        (e: unknown) => e instanceof ScrydonError && e.code === 'archive_truncated',
+      );
+      await writeFile(path, bytes);
+      assert.deepEqual(await w.read(500, 1000), bytes.subarray(500, 1500));
+    } finally {
+      await fh.close();
+    }
+  });
+});
+
+describe('small blobs read and written whole', () => {
+  test('a blob read whole verifies: the right bytes pass, damaged or longer ones fail', async () => {
+    const dir = await scratch();
+    const bytes = Buffer.from('{"a small":"blob"}');
+    const d = descriptorOf(bytes);
+    await writeFile(join(dir, 'good'), bytes);
+    await writeFile(join(dir, 'damaged'), Buffer.from('{"a small":"blub"}'));
+    await writeFile(join(dir, 'longer'), Buffer.concat([bytes, Buffer.from('x')]));
+    const read = (name: string) =>
+      readVerified(new BufferBody(d, name, readSmallBlobSync(join(dir, name), d.size) as Buffer), d, name);
+    assert.deepEqual(await read('good'), bytes);
+    await assert.rejects(read('damaged'), (e: unknown) => e instanceof ScrydonError && e.code === 'digest_mismatch');
+    await assert.rejects(read('longer'), (e: unknown) => e instanceof ScrydonError && e.code === 'size_mismatch');
+    assert.equal(readSmallBlobSync(join(dir, 'absent'), 3), undefined);
+  });
+
+  test('a link or a directory under a blob name is refused, as the store refuses it', async () => {
+    const dir = await scratch();
+    await writeFile(join(dir, 'target'), 'bytes');
+    await symlink(join(dir, 'target'), join(dir, 'link'));
+    for (const name of ['link', '.'])
+      assert.throws(
+        () => readSmallBlobSync(join(dir, name), 5),
+        (e: unknown) => e instanceof ScrydonError && e.code === 'store_invalid',
+      );
+  });
+
+  test('a written blob is read-only and synced in the background; writing it again keeps it; a failed sync is thrown', async () => {
+    const dir = await scratch();
+    const path = join(dir, 'blob');
+    const syncs = new SyncQueue(2);
+    for (const name of ['a', 'b', 'c', 'blob']) {
+      const fd = createSmallBlobSync(join(dir, name), Buffer.from('first'));
+      assert.equal(typeof fd, 'number');
+      await syncs.add(fd as number);
+    }
+    assert.equal(createSmallBlobSync(path, Buffer.from('first')), undefined);
+    await syncs.drain();
+    assert.equal(await readFile(path, 'utf8'), 'first');
+    assert.equal((await stat(path)).mode & 0o222, 0);
+    assert.throws(() => createSmallBlobSync(join(dir, 'no', 'such', 'dir'), Buffer.from('x')), /ENOENT/);
+    const closed = createSmallBlobSync(join(dir, 'closed'), Buffer.from('x')) as number;
+    closeSync(closed);
+    await syncs.add(closed);
+    await assert.rejects(syncs.drain(), /EBADF/);
+  });
+});
