@@ -13,6 +13,7 @@ import { RemotePool } from './remote-pool.js';
 import type { FetchedCatalog, SessionDeps, SourceSession } from './session.js';
 import type { Source } from './source-spec.js';
 import { catalogStoreTag, gitPackTag } from '../names/sources.js';
+import { LeasedStore } from '../store/leased-store.js';
 
 /**
  * A git source, online: `git ls-remote` for change detection, a shallow fetch into the cache for the catalog
@@ -29,6 +30,8 @@ export class GitSession implements SourceSession {
   readonly #commits = new Map<string, Promise<string>>();
   readonly #trees = new Map<string, Promise<string>>();
   readonly #packed = new Map<CatalogEntry, string>();
+  /** One lease for the packs this session stores (held until close, when they are long tagged). */
+  readonly #leased: LeasedStore;
 
   private constructor(source: Source, deps: SessionDeps, access: GitAccess, repo: GitRepo, work: string) {
     this.source = source;
@@ -37,6 +40,7 @@ export class GitSession implements SourceSession {
     this.#repo = repo;
     this.#work = work;
     this.#remotes = new RemotePool(deps.openRemote);
+    this.#leased = new LeasedStore(deps.store);
   }
 
   static async open(source: Source, deps: SessionDeps): Promise<GitSession> {
@@ -77,14 +81,14 @@ export class GitSession implements SourceSession {
     return { revision: commit, descriptor: artifact.descriptor, bytes };
   }
 
-  /** The tree of `commit`, checked out once per run. */
+  /** The tree of `commit`, checked out once per run (its real path: insideTree compares against it). */
   #tree(commit: string): Promise<string> {
     let p = this.#trees.get(commit);
     if (!p) {
       const dir = join(this.#work, commit);
       p = mkdir(this.#work, { recursive: true }).then(async () => {
         await this.#repo.checkout(commit, dir, join(this.#work, `${commit}.index`));
-        return dir;
+        return realpath(dir);
       });
       this.#trees.set(commit, p);
     }
@@ -109,14 +113,17 @@ export class GitSession implements SourceSession {
     const dir = await insideTree(tree, entry.artifact.path, `${entry.id} ${entry.version}`);
     const built = await buildPackFile(dir, { tmpDir: this.#work, signal: this.#deps.signal });
     try {
-      const digest = packArtifact(built).descriptor.digest;
+      const art = packArtifact(built);
+      const digest = art.descriptor.digest;
       if (expect !== undefined && digest !== expect) {
         throw new ScrydonError(
           'digest_mismatch',
           `${entry.id} ${entry.version}: packing ${entry.artifact.path} at ${commit.slice(0, 12)} gives ${digest}, not the locked ${expect}`,
         );
       }
-      return await storePack(this.#deps.store, built, [gitPackTag(this.source.url, entry.id, entry.version)], {
+      // held in one lease write, not one per blob as storePack pushes them
+      await this.#leased.hold([art.config, built.descriptor, art.descriptor]);
+      return await storePack(this.#leased, built, [gitPackTag(this.source.url, entry.id, entry.version)], {
         signal: this.#deps.signal,
       });
     } finally {
@@ -125,6 +132,7 @@ export class GitSession implements SourceSession {
   }
 
   async close(): Promise<void> {
+    await this.#leased.release();
     await this.#remotes.close();
     await rm(this.#work, { recursive: true, force: true });
     await this.#access.dispose();
@@ -132,12 +140,11 @@ export class GitSession implements SourceSession {
 }
 
 /**
- * The directory `path` names inside the checked-out tree, refusing one that leaves it through a symbolic link
- * in the repository (a hostile repository must not get files of this machine packed).
+ * The directory `path` names inside the checked-out tree `root` (a real path), refusing one that leaves it
+ * through a symbolic link in the repository (a hostile repository must not get files of this machine packed).
  */
-async function insideTree(tree: string, path: string, what: string): Promise<string> {
-  const root = await realpath(tree);
-  const dir = path === '.' ? tree : join(tree, path);
+async function insideTree(root: string, path: string, what: string): Promise<string> {
+  const dir = path === '.' ? root : join(root, path);
   let real: string;
   try {
     real = await realpath(dir);
