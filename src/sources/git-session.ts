@@ -32,6 +32,9 @@ export class GitSession implements SourceSession {
   readonly #packed = new Map<CatalogEntry, string>();
   /** One lease for the packs this session stores (held until close, when they are long tagged). */
   readonly #leased: LeasedStore;
+  /** git-tar mirrors under way, and the tags of those that wait for the others (tagTogether). */
+  #building = 0;
+  #tags: Array<{ d: Descriptor; ref: string; done: (e?: unknown) => void }> = [];
 
   private constructor(source: Source, deps: SessionDeps, access: GitAccess, repo: GitRepo, work: string) {
     this.source = source;
@@ -107,6 +110,43 @@ export class GitSession implements SourceSession {
         walkLimits: this.#deps.walkLimits,
       });
     }
+    this.#building++;
+    try {
+      const stored = await this.#pack(entry, expect, atRevision);
+      await this.#tagTogether(stored, gitPackTag(this.source.url, entry.id, entry.version));
+      return stored;
+    } finally {
+      this.#building--;
+      this.#flushTags();
+    }
+  }
+
+  /**
+   * Tags `d` together with the mirrors running beside this one: once each of them has its pack stored (or has
+   * failed), all their tags go to the store at once, which writes index.json once for them (updateIndex's group
+   * commit), not once per pack. Each mirror still gets its own tag's outcome.
+   */
+  #tagTogether(d: Descriptor, ref: string): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.#tags.push({ d, ref, done: (e) => (e === undefined ? resolve() : reject(e)) });
+      this.#flushTags();
+    });
+  }
+
+  #flushTags(): void {
+    if (this.#tags.length === 0 || this.#tags.length < this.#building) return;
+    const batch = this.#tags;
+    this.#tags = [];
+    for (const t of batch)
+      this.#leased.tag(t.d, t.ref).then(
+        () => t.done(),
+        (e: unknown) => t.done(e ?? new Error('tag failed')),
+      );
+  }
+
+  /** Packs the entry's directory at its commit and stores the pack (untagged: mirror tags it). */
+  async #pack(entry: CatalogEntry, expect: string | undefined, atRevision: string | undefined): Promise<Descriptor> {
+    if (entry.artifact.kind !== 'git-tar') throw new ScrydonError('internal', `${entry.id}: not a git-tar entry`);
     const commit = await this.#commit(atRevision ?? entry.artifact.ref);
     const tree = await this.#tree(commit);
     this.#packed.set(entry, commit);
@@ -123,9 +163,7 @@ export class GitSession implements SourceSession {
       }
       // held in one lease write, not one per blob as storePack pushes them
       await this.#leased.hold([art.config, built.descriptor, art.descriptor]);
-      return await storePack(this.#leased, built, [gitPackTag(this.source.url, entry.id, entry.version)], {
-        signal: this.#deps.signal,
-      });
+      return await storePack(this.#leased, built, [], { signal: this.#deps.signal });
     } finally {
       if (built.temporary) await rm(built.path, { force: true });
     }
