@@ -5,8 +5,9 @@ import { processAlive } from '../fs/live-process.js';
 
 /**
  * Scratch in an install root: `.staging-<pid>-<hex>` (a pack being extracted), `.trash-<pid>-<hex>` (a directory
- * moved aside to be deleted) and `.installed.json.tmp-<pid>-<hex>` (a state write cut short). They carry their maker's pid, so the ones a killed process left are
- * told from the ones a running install is using, and the next install or uninstall into the root removes them.
+ * moved aside to be deleted) and `.installed.json.tmp-<pid>-<hex>` (a state write cut short). They carry their
+ * maker's pid, so the ones a killed process left are told from the ones a running install is using, and the next
+ * install or uninstall into the root removes them.
  */
 const LEFTOVER = /^\.(?:staging-|trash-|installed\.json\.tmp-)(\d+)-[0-9a-f]+$/;
 
