@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { removeDeadScratch } from '../../src/install/leftovers.js';
 import {
   readInstallState,
   updateInstallState,
@@ -96,4 +98,19 @@ test('a failing step fails alone; when the write fails every step is undone and 
   assert.equal(await readFile(join(root, 'installed.json'), 'utf8'), written);
   await assert.rejects(stat(join(moved, 'acme.third', 'committed')), { code: 'ENOENT' });
   assert.notEqual(before, written);
+});
+
+test("the install root's sweep removes a dead process's installed.json temp file, staging and trash, and keeps a live one's", async () => {
+  const root = await tempDir();
+  const dead = spawnSync('true').pid;
+  const names = [
+    `.installed.json.tmp-${dead}-0a1b2c3d4e5f`,
+    `.staging-${dead}-0a1b2c3d4e5f`,
+    `.trash-${dead}-0a1b2c3d4e5f`,
+    `.installed.json.tmp-${process.pid}-0a1b2c3d4e5f`,
+    'installed.json',
+  ];
+  for (const n of names) await writeFile(join(root, n), '{}');
+  await removeDeadScratch(root);
+  assert.deepEqual((await readdir(root)).sort(), [`.installed.json.tmp-${process.pid}-0a1b2c3d4e5f`, 'installed.json']);
 });
