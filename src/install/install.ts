@@ -16,8 +16,9 @@ import {
   assertSafeSegment,
   findRecord,
   readInstallState,
-  withInstallState,
+  updateInstallState,
   withRecord,
+  type StateChange,
   type InstallRecord,
   type InstalledContent,
   type InstallStatus,
@@ -36,6 +37,8 @@ export interface InstallOptions extends IoOptions {
   admission: Admission;
   /** Install without checking pack.json's dependencies against what is installed (`--no-deps`). */
   ignoreDependencies?: boolean;
+  /** Read the pack under this lease (a caller installing many packs holds one for them all); else one of its own. */
+  leased?: LeasedStore | undefined;
 }
 
 export interface InstallResult {
@@ -48,6 +51,12 @@ export interface InstallResult {
   dir: string;
   /** The policy's warnings (permissive or disabled: the pack was not verified). */
   warnings: string[];
+}
+
+/** What the state step of an install gives back: the result, and directories moved aside to delete. */
+interface Placed {
+  result: InstallResult;
+  trash: string[];
 }
 
 async function exists(p: string): Promise<boolean> {
@@ -144,6 +153,7 @@ async function checkExtracted(
  * root as it was. Installing the digest already installed is a no-op.
  */
 export async function installPack(target: Store, ref: PackRef, o: InstallOptions): Promise<InstallResult> {
+  if (o.leased) return installLeased(target, o.leased, ref, o);
   return withLeasedStore(target, (leased) => installLeased(target, leased, ref, o));
 }
 
@@ -200,18 +210,20 @@ async function installLeased(
       ...(Object.keys(dependencies).length ? { dependencies } : {}),
     };
     const staged = staging;
-    const outcome = await withInstallState(root, async (state, save) => {
+    // under the state lock, batched with installs running beside this one (one write of installed.json for all)
+    const outcome = await updateInstallState(root, async (state): Promise<StateChange<Placed>> => {
       const previous = findRecord(state, id);
       if (previous && previous.digest === digest && previous.version === version && (await exists(dir))) {
-        return {
-          result: { action: 'unchanged', record: previous, dir, warnings } as InstallResult,
-          trash: [] as string[],
-        };
+        return { result: { result: { action: 'unchanged', record: previous, dir, warnings }, trash: [] } };
       }
       idDirCreated = (await mkdir(idDir, { recursive: true })) !== undefined;
       const trash: string[] = [];
       let displaced: string | undefined;
       let placed = false;
+      const undo = async (): Promise<void> => {
+        if (placed) await rename(dir, staged);
+        if (displaced) await rename(displaced, dir);
+      };
       try {
         // a directory of this version with no matching record (another digest, or a crash's leftover) is replaced
         if (await exists(dir)) {
@@ -221,28 +233,31 @@ async function installLeased(
         await rename(staged, dir);
         placed = true;
         await fsyncDir(idDir);
-        await save(withRecord(state, record));
       } catch (e) {
-        if (placed) await rename(dir, staged);
-        if (displaced) await rename(displaced, dir);
+        await undo();
         throw e;
       }
-      staging = undefined;
       if (displaced) trash.push(displaced);
-      // the record is written: the install has happened. Moving the old version out is best effort.
-      if (previous && previous.version !== version) {
-        const old = scratchName(root, 'trash');
-        if (
-          await rename(join(idDir, previous.version), old).then(
-            () => true,
-            () => false,
-          )
-        )
-          trash.push(old);
-      }
       const result: InstallResult = { action: previous ? 'replaced' : 'installed', record, dir, warnings };
       if (previous) result.previous = previous;
-      return { result, trash };
+      return {
+        state: withRecord(state, record),
+        result: { result, trash },
+        undo,
+        // the record is written: the install has happened. Moving the old version out is best effort.
+        committed: async () => {
+          staging = undefined;
+          if (!previous || previous.version === version) return;
+          const old = scratchName(root, 'trash');
+          if (
+            await rename(join(idDir, previous.version), old).then(
+              () => true,
+              () => false,
+            )
+          )
+            trash.push(old);
+        },
+      };
     });
     await Promise.all(outcome.trash.map((t) => rm(t, { recursive: true, force: true }).catch(() => undefined)));
     return outcome.result;

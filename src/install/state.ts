@@ -143,6 +143,93 @@ export async function withInstallState<T>(
   });
 }
 
+/** What a step of a batched state update returns: the new state (none: unchanged) and the step's result. */
+export interface StateChange<T> {
+  state?: InstallState;
+  result: T;
+  /** Undoes the step's file moves when the batch's write fails (the state on disk is then the one before). */
+  undo?: () => Promise<void>;
+  /** Runs under the lock once the state naming the step is written (best-effort clean-up). */
+  committed?: () => Promise<void>;
+}
+
+type StateStep = {
+  apply: (state: InstallState) => Promise<StateChange<unknown>>;
+  resolve: (r: unknown) => void;
+  reject: (e: unknown) => void;
+};
+
+/** Steps waiting for the state lock, per state file: the next holder runs them all and writes once (group commit). */
+const queued = new Map<string, StateStep[]>();
+
+/**
+ * A read-modify-write of the state under its lock, batched: steps queued in this process while the lock is
+ * awaited run one after the other under one hold, each seeing the state the steps before it made, and the file
+ * is written once for them all (a reconcile installing packs side by side rewrites installed.json far fewer
+ * times). Keep a step to renames: the lock is held for all of them. When the write fails, every step's undo
+ * runs (last first) and every step fails with the write's error.
+ */
+export function updateInstallState<T>(
+  root: string,
+  apply: (state: InstallState) => Promise<StateChange<T>>,
+): Promise<T> {
+  const path = installStatePath(root);
+  return new Promise<T>((resolve, reject) => {
+    let batch = queued.get(path);
+    const first = batch === undefined;
+    if (!batch) {
+      batch = [];
+      queued.set(path, batch);
+    }
+    batch.push({ apply, resolve: resolve as (r: unknown) => void, reject });
+    if (first) runQueued(root, path).catch(() => undefined);
+  });
+}
+
+async function runQueued(root: string, path: string): Promise<void> {
+  let batch: StateStep[] = [];
+  const failures = new Map<StateStep, unknown>();
+  try {
+    await withInstallState(root, async (start, save) => {
+      batch = queued.get(path) ?? [];
+      queued.delete(path); // later steps start the next batch
+      let state = start;
+      const settled: Array<{ step: StateStep; change?: StateChange<unknown> }> = [];
+      for (const step of batch) {
+        try {
+          const change = await step.apply(state);
+          if (change.state) state = change.state;
+          settled.push({ step, change });
+        } catch (error) {
+          failures.set(step, error);
+          settled.push({ step });
+        }
+      }
+      if (state !== start) {
+        try {
+          await save(state);
+        } catch (e) {
+          for (const s of [...settled].reverse()) await s.change?.undo?.().catch(() => undefined);
+          throw e;
+        }
+      }
+      for (const s of settled) if (s.change?.committed) await s.change.committed().catch(() => undefined);
+      for (const s of settled) {
+        if (s.change) s.step.resolve(s.change.result);
+        else s.step.reject(failures.get(s.step));
+      }
+    });
+  } catch (e) {
+    // the lock or the write failed: nothing of this batch was written. Without the lock the batch was never
+    // taken: it is still the queued one (steps that came while waiting joined it)
+    if (batch.length === 0) {
+      batch = queued.get(path) ?? [];
+      queued.delete(path);
+    }
+    for (const step of batch) step.reject(failures.has(step) ? failures.get(step) : e);
+  }
+}
+
 export function findRecord(state: InstallState, id: string): InstallRecord | undefined {
   return Object.hasOwn(state.packs, id) ? state.packs[id] : undefined;
 }

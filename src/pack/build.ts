@@ -83,6 +83,7 @@ export async function buildPackFile(dir: string, o: BuildOptions = {}): Promise<
     overrides: new Map([[PACK_JSON, pd.packJsonBytes]]),
     what: dir,
     signal: o.signal,
+    durable: !temporary,
   });
   try {
     await rename(tmp, target);
@@ -90,7 +91,7 @@ export async function buildPackFile(dir: string, o: BuildOptions = {}): Promise<
     await rm(tmp, { force: true });
     throw e;
   }
-  await fsyncDir(dirname(target));
+  if (!temporary) await fsyncDir(dirname(target));
   return {
     path: target,
     temporary,

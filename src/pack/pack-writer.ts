@@ -27,6 +27,8 @@ interface PackWriteOptions {
   /** Names the pack in messages. */
   what: string;
   signal?: AbortSignal | undefined;
+  /** fsync the file (default); a temp file that is read into the store, which syncs its own copy, needs none. */
+  durable?: boolean;
 }
 
 interface WrittenFile {
@@ -38,7 +40,7 @@ const GZIP_LEVEL = 6;
 const GZIP_OS_UNIX = 3;
 const READ_CHUNK = 1 << 20;
 
-/** Writes the pack to `out` (created; must not exist), fsynced. Removes it on any failure. */
+/** Writes the pack to `out` (created; must not exist), fsynced unless `durable` is false. Removes it on any failure. */
 export async function writePackTarGz(
   entries: readonly PackEntry[],
   out: string,
@@ -63,7 +65,7 @@ export async function writePackTarGz(
       r.status === 'rejected' ? [r.reason as unknown] : [],
     );
     if (failures.length > 0) throw failures.find((e) => e instanceof ScrydonError) ?? failures[0];
-    await fh.sync();
+    if (o.durable !== false) await fh.sync();
     ok = true;
     return { digest: counter.digest(), size: counter.size };
   } catch (e) {

@@ -1,6 +1,7 @@
 import { Limiter } from '../content/limiter.js';
 import { installPack } from '../install/install.js';
 import type { InstallRecord, InstallStatus } from '../install/state.js';
+import { withLeasedStore, type LeasedStore } from '../store/leased-store.js';
 import type { Store } from '../store/store-target.js';
 import { orderByDependencies, type DepNode } from './deps.js';
 import type { RunPack } from './history.js';
@@ -32,6 +33,11 @@ function keyOf(p: Prepared): string {
 }
 
 export async function installInOrder(items: readonly InstallInput[], c: InstallContext): Promise<RunPack[]> {
+  // one lease for the run's installs: what each reads is held until they are all done
+  return withLeasedStore(c.store, (leased) => installAll(items, c, leased));
+}
+
+async function installAll(items: readonly InstallInput[], c: InstallContext, leased: LeasedStore): Promise<RunPack[]> {
   const byKey = new Map(items.map((i) => [keyOf(i.prepared), i] as const));
   const nodes: DepNode[] = items.map(({ prepared: p }) => ({
     key: keyOf(p),
@@ -81,6 +87,7 @@ export async function installInOrder(items: readonly InstallInput[], c: InstallC
         source: c.source,
         status,
         admission: p.verification.admission,
+        leased,
       });
       if (r.action === 'unchanged' && (r.record.status !== status || r.record.source !== c.source)) {
         await claimRecord(c.root, p.entry.id, p.descriptor.digest, c.source, status);

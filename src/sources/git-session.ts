@@ -13,6 +13,7 @@ import { RemotePool } from './remote-pool.js';
 import type { FetchedCatalog, SessionDeps, SourceSession } from './session.js';
 import type { Source } from './source-spec.js';
 import { catalogStoreTag, gitPackTag } from '../names/sources.js';
+import { LeasedStore } from '../store/leased-store.js';
 
 /**
  * A git source, online: `git ls-remote` for change detection, a shallow fetch into the cache for the catalog
@@ -29,6 +30,11 @@ export class GitSession implements SourceSession {
   readonly #commits = new Map<string, Promise<string>>();
   readonly #trees = new Map<string, Promise<string>>();
   readonly #packed = new Map<CatalogEntry, string>();
+  /** One lease for the packs this session stores (held until close, when they are long tagged). */
+  readonly #leased: LeasedStore;
+  /** git-tar mirrors under way, and the tags of those that wait for the others (tagTogether). */
+  #building = 0;
+  #tags: Array<{ d: Descriptor; ref: string; done: (e?: unknown) => void }> = [];
 
   private constructor(source: Source, deps: SessionDeps, access: GitAccess, repo: GitRepo, work: string) {
     this.source = source;
@@ -37,6 +43,7 @@ export class GitSession implements SourceSession {
     this.#repo = repo;
     this.#work = work;
     this.#remotes = new RemotePool(deps.openRemote);
+    this.#leased = new LeasedStore(deps.store);
   }
 
   static async open(source: Source, deps: SessionDeps): Promise<GitSession> {
@@ -77,14 +84,14 @@ export class GitSession implements SourceSession {
     return { revision: commit, descriptor: artifact.descriptor, bytes };
   }
 
-  /** The tree of `commit`, checked out once per run. */
+  /** The tree of `commit`, checked out once per run (its real path: insideTree compares against it). */
   #tree(commit: string): Promise<string> {
     let p = this.#trees.get(commit);
     if (!p) {
       const dir = join(this.#work, commit);
       p = mkdir(this.#work, { recursive: true }).then(async () => {
         await this.#repo.checkout(commit, dir, join(this.#work, `${commit}.index`));
-        return dir;
+        return realpath(dir);
       });
       this.#trees.set(commit, p);
     }
@@ -103,28 +110,67 @@ export class GitSession implements SourceSession {
         walkLimits: this.#deps.walkLimits,
       });
     }
+    this.#building++;
+    try {
+      const stored = await this.#pack(entry, expect, atRevision);
+      await this.#tagTogether(stored, gitPackTag(this.source.url, entry.id, entry.version));
+      return stored;
+    } finally {
+      this.#building--;
+      this.#flushTags();
+    }
+  }
+
+  /**
+   * Tags `d` together with the mirrors running beside this one: once each of them has its pack stored (or has
+   * failed), all their tags go to the store at once, which writes index.json once for them (updateIndex's group
+   * commit), not once per pack. Each mirror still gets its own tag's outcome.
+   */
+  #tagTogether(d: Descriptor, ref: string): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.#tags.push({ d, ref, done: (e) => (e === undefined ? resolve() : reject(e)) });
+      this.#flushTags();
+    });
+  }
+
+  #flushTags(): void {
+    if (this.#tags.length === 0 || this.#tags.length < this.#building) return;
+    const batch = this.#tags;
+    this.#tags = [];
+    for (const t of batch)
+      this.#leased.tag(t.d, t.ref).then(
+        () => t.done(),
+        (e: unknown) => t.done(e ?? new Error('tag failed')),
+      );
+  }
+
+  /** Packs the entry's directory at its commit and stores the pack (untagged: mirror tags it). */
+  async #pack(entry: CatalogEntry, expect: string | undefined, atRevision: string | undefined): Promise<Descriptor> {
+    if (entry.artifact.kind !== 'git-tar') throw new ScrydonError('internal', `${entry.id}: not a git-tar entry`);
     const commit = await this.#commit(atRevision ?? entry.artifact.ref);
     const tree = await this.#tree(commit);
     this.#packed.set(entry, commit);
     const dir = await insideTree(tree, entry.artifact.path, `${entry.id} ${entry.version}`);
     const built = await buildPackFile(dir, { tmpDir: this.#work, signal: this.#deps.signal });
     try {
-      const digest = packArtifact(built).descriptor.digest;
+      const art = packArtifact(built);
+      const digest = art.descriptor.digest;
       if (expect !== undefined && digest !== expect) {
         throw new ScrydonError(
           'digest_mismatch',
           `${entry.id} ${entry.version}: packing ${entry.artifact.path} at ${commit.slice(0, 12)} gives ${digest}, not the locked ${expect}`,
         );
       }
-      return await storePack(this.#deps.store, built, [gitPackTag(this.source.url, entry.id, entry.version)], {
-        signal: this.#deps.signal,
-      });
+      // held in one lease write, not one per blob as storePack pushes them
+      await this.#leased.hold([art.config, built.descriptor, art.descriptor]);
+      return await storePack(this.#leased, built, [], { signal: this.#deps.signal });
     } finally {
       if (built.temporary) await rm(built.path, { force: true });
     }
   }
 
   async close(): Promise<void> {
+    await this.#leased.release();
     await this.#remotes.close();
     await rm(this.#work, { recursive: true, force: true });
     await this.#access.dispose();
@@ -132,12 +178,11 @@ export class GitSession implements SourceSession {
 }
 
 /**
- * The directory `path` names inside the checked-out tree, refusing one that leaves it through a symbolic link
- * in the repository (a hostile repository must not get files of this machine packed).
+ * The directory `path` names inside the checked-out tree `root` (a real path), refusing one that leaves it
+ * through a symbolic link in the repository (a hostile repository must not get files of this machine packed).
  */
-async function insideTree(tree: string, path: string, what: string): Promise<string> {
-  const root = await realpath(tree);
-  const dir = path === '.' ? tree : join(tree, path);
+async function insideTree(root: string, path: string, what: string): Promise<string> {
+  const dir = path === '.' ? root : join(root, path);
   let real: string;
   try {
     real = await realpath(dir);
