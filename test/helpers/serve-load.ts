@@ -10,7 +10,7 @@ import { join } from 'node:path';
  * and the sha256 of every body against the digest asked for.
  */
 
-export interface LoadBlob {
+interface LoadBlob {
   digest: string;
   size: number;
 }
