@@ -10,7 +10,7 @@ import { parseRange, rangeApplies } from './range.js';
 /** Blobs up to this size are read whole, checked against their digest and kept in memory (configs, small packs). */
 const SMALL_BLOB = 64 << 10;
 /** What the small blobs kept in memory may take at most. */
-export const SMALL_BLOBS_BYTES = 16 << 20;
+export const SMALL_BLOBS_BYTES = 4 << 20;
 
 /**
  * GET/HEAD of a blob: one `Range` honoured (206 with Content-Range, 416 when unsatisfiable) unless an If-Range

@@ -3,8 +3,8 @@ import type { Store } from '../store/store-target.js';
 import { BytesLru } from './bytes-lru.js';
 import { readManifest } from './content.js';
 
-/** What the cache holds at most: every manifest of a 10,000-pack store (~600 bytes each) fits. */
-const MAX_BYTES = 16 << 20;
+/** What the cache holds at most: every manifest of a 10,000-pack store (~600 bytes each) fits. Peak RSS is the bound. */
+const MAX_BYTES = 8 << 20;
 
 /**
  * Manifests read (and checked against their digest) once, then answered from memory. Only a manifest that the
