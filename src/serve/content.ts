@@ -3,7 +3,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { MAX_MANIFEST_BYTES, type Descriptor } from '../oci/descriptor.js';
 import { isDigest } from '../oci/digest.js';
 import { isGraphNodeType, MediaType } from '../oci/media-types.js';
-import { openBlobFile } from '../store/layout.js';
+import { blobFileSize, openSizedBlobFile } from '../store/layout.js';
 import type { Store } from '../store/store-target.js';
 import { OciHttpError } from './oci-error.js';
 
@@ -20,15 +20,12 @@ interface OpenBlob {
 
 /** Opens a blob by digest (no symlinks, regular files only); undefined when the store does not have it. */
 export async function openBlob(store: Store, digest: string): Promise<OpenBlob | undefined> {
-  if (!isDigest(digest)) return undefined;
-  const fh = await openBlobFile(store.paths.blob(digest));
-  if (!fh) return undefined;
-  try {
-    return { fh, size: (await fh.stat()).size };
-  } catch (e) {
-    await fh.close();
-    throw e;
-  }
+  return isDigest(digest) ? openSizedBlobFile(store.paths.blob(digest)) : undefined;
+}
+
+/** A blob's size by digest without opening it (a HEAD), with openBlob's refusals; undefined when absent. */
+export async function blobSize(store: Store, digest: string): Promise<number | undefined> {
+  return isDigest(digest) ? blobFileSize(store.paths.blob(digest)) : undefined;
 }
 
 interface ManifestBytes {
@@ -53,19 +50,15 @@ function sniffMediaType(bytes: Buffer): string | undefined {
 }
 
 /**
- * The bytes of manifest `digest`, checked against the digest; `known` is its index.json descriptor when it
- * has one (which gives the media type). Undefined when the store has no such blob or it is not a manifest.
+ * The whole of blob `digest` when it is at most `limit` bytes, checked against the digest (a mismatch is a
+ * damaged store: UNKNOWN, 500); undefined when the store has no such blob or it is larger.
  */
-export async function readManifest(
-  store: Store,
-  digest: string,
-  known?: Descriptor,
-): Promise<ManifestBytes | undefined> {
+export async function readVerified(store: Store, digest: string, limit: number): Promise<Buffer | undefined> {
   const blob = await openBlob(store, digest);
   if (!blob) return undefined;
   let bytes: Buffer;
   try {
-    if (blob.size > MAX_MANIFEST_BYTES) return undefined;
+    if (blob.size > limit) return undefined;
     bytes = await blob.fh.readFile();
   } finally {
     await blob.fh.close();
@@ -76,6 +69,20 @@ export async function readManifest(
       `the store's copy of ${digest} is damaged (run scrydon check on the serving machine)`,
     );
   }
+  return bytes;
+}
+
+/**
+ * The bytes of manifest `digest`, checked against the digest; `known` is its index.json descriptor when it
+ * has one (which gives the media type). Undefined when the store has no such blob or it is not a manifest.
+ */
+export async function readManifest(
+  store: Store,
+  digest: string,
+  known?: Descriptor,
+): Promise<ManifestBytes | undefined> {
+  const bytes = await readVerified(store, digest, MAX_MANIFEST_BYTES);
+  if (!bytes) return undefined;
   const mediaType = known?.mediaType ?? sniffMediaType(bytes);
   if (mediaType === undefined || !isGraphNodeType(mediaType)) return undefined;
   return { descriptor: { mediaType, digest: digest as Descriptor['digest'], size: bytes.byteLength }, bytes };

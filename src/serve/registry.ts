@@ -4,16 +4,21 @@ import { artifactTypeOf, parseGraphNode } from '../oci/manifest.js';
 import { MediaType } from '../oci/media-types.js';
 import type { Store } from '../store/store-target.js';
 import { sendBlob } from './blob-response.js';
+import type { BytesLru } from './bytes-lru.js';
 import { readManifest } from './content.js';
 import { sendBytes, sendJson, type Exchange } from './http.js';
 import { isRepositoryName, isTagName } from '../names/served.js';
 import { OciHttpError } from './oci-error.js';
 import type { RegistryRoute } from './routes.js';
 import type { IndexSnapshots, Snapshot } from './snapshot.js';
+import type { ManifestCache } from './manifest-cache.js';
 
 interface RegistryContext {
   store: Store;
   snapshots: IndexSnapshots;
+  manifests: ManifestCache;
+  /** Small blobs kept in memory (sendBlob). */
+  smallBlobs: BytesLru;
 }
 
 /** Largest page of tags or repositories one request returns (a client asks for more pages). */
@@ -56,7 +61,8 @@ async function manifest(x: Exchange, c: RegistryContext, s: Snapshot, name: stri
   const repo = repository(s, name);
   let found;
   if (isDigest(reference)) {
-    found = await readManifest(c.store, reference, s.manifests.get(reference));
+    const listed = s.manifests.get(reference);
+    found = listed ? await c.manifests.read(c.store, listed) : await readManifest(c.store, reference);
   } else if (reference.includes(':')) {
     throw new OciHttpError(
       'DIGEST_INVALID',
@@ -66,7 +72,7 @@ async function manifest(x: Exchange, c: RegistryContext, s: Snapshot, name: stri
     );
   } else {
     const d = isTagName(reference) ? repo.get(reference) : undefined;
-    found = d ? await readManifest(c.store, d.digest, d) : undefined;
+    found = d ? await c.manifests.read(c.store, d) : undefined;
   }
   if (!found)
     throw new OciHttpError('MANIFEST_UNKNOWN', `manifest ${reference} is not in repository ${name}`, {
@@ -139,7 +145,7 @@ export async function handleRegistryRead(x: Exchange, c: RegistryContext, route:
           undefined,
           400,
         );
-      return sendBlob(x, c.store, route.digest);
+      return sendBlob(x, c.store, c.smallBlobs, route.digest);
     case 'referrers':
       return referrers(x, c, await c.snapshots.get(), route.name, route.digest);
     case 'upload':

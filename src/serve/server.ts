@@ -6,9 +6,12 @@ import { ScrydonError } from '../errors.js';
 import type { Store } from '../store/store-target.js';
 import { urlOf, type ListenAddress } from './address.js';
 import { handleApi } from './api.js';
+import { SMALL_BLOBS_BYTES } from './blob-response.js';
+import { BytesLru } from './bytes-lru.js';
 import type { BasicAuth } from './htpasswd.js';
 import { sendBytes, sendJson, sendOciError, type Exchange } from './http.js';
 import { OciHttpError } from './oci-error.js';
+import { ManifestCache } from './manifest-cache.js';
 import { handlePage } from './page.js';
 import { handleRegistryRead } from './registry.js';
 import { parseRegistryPath } from './routes.js';
@@ -57,7 +60,12 @@ const REALM = 'Basic realm="scrydon", charset="UTF-8"';
 const READ_METHODS = new Set(['GET', 'HEAD']);
 
 /** Answers one request. */
-async function dispatch(x: Exchange, o: ServeOptions, snapshots: IndexSnapshots): Promise<void> {
+async function dispatch(
+  x: Exchange,
+  o: ServeOptions,
+  snapshots: IndexSnapshots,
+  caches: { manifests: ManifestCache; smallBlobs: BytesLru },
+): Promise<void> {
   const route = parseRegistryPath(x.url.pathname);
   if (route) x.res.setHeader('docker-distribution-api-version', 'registry/2.0');
   if (o.auth && !(await o.auth.check(x.req.headers.authorization))) {
@@ -88,7 +96,7 @@ async function dispatch(x: Exchange, o: ServeOptions, snapshots: IndexSnapshots)
     else sendJson(x, 405, { error: { code: 'usage', message: 'read-only: only GET and HEAD' } }, headers);
     return;
   }
-  if (route) return handleRegistryRead(x, { store: o.store, snapshots }, route);
+  if (route) return handleRegistryRead(x, { store: o.store, snapshots, ...caches }, route);
   if (x.url.pathname === '/api' || x.url.pathname.startsWith('/api/'))
     return handleApi(x, { store: o.store, paths: o.paths, installRoot: o.installRoot ?? o.paths.packs, snapshots });
   if (!handlePage(x)) sendBytes(x, 404, { 'content-type': 'text/plain; charset=utf-8' }, 'not found\n');
@@ -112,25 +120,41 @@ function listenError(e: NodeJS.ErrnoException, l: ListenAddress): ScrydonError {
 /** Starts the registry, API and page on `o.listen`; resolves once it listens. */
 export async function startServer(o: ServeOptions): Promise<RunningServer> {
   const snapshots = new IndexSnapshots(o.store);
+  const caches = { manifests: new ManifestCache(), smallBlobs: new BytesLru(SMALL_BLOBS_BYTES) };
   const stats: ServeStats = { requests: 0, bytesSent: 0, serverErrors: 0 };
   const active = new Set<ServerResponse>();
   let drained: (() => void) | undefined;
 
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const started = process.hrtime.bigint();
-    const ac = new AbortController();
+    // made when an answer first asks for it (a streamed blob, the API): most answers are sent whole at once
+    let ac: AbortController | undefined;
+    let gone = false;
     let url: URL;
     try {
       url = new URL(req.url ?? '/', 'http://scrydon.invalid');
     } catch {
       url = new URL('http://scrydon.invalid/');
     }
-    const x: Exchange = { req, res, url, head: req.method === 'HEAD', signal: ac.signal };
+    const x: Exchange = {
+      req,
+      res,
+      url,
+      head: req.method === 'HEAD',
+      get signal() {
+        ac ??= new AbortController();
+        if (gone) ac.abort();
+        return ac.signal;
+      },
+    };
     active.add(res);
     res.on('close', () => {
       // a cut-off answer (client gone, or a failure after the headers) counts no bytes
       const done = res.writableFinished;
-      if (!done) ac.abort();
+      if (!done) {
+        gone = true;
+        ac?.abort();
+      }
       const bytes = done && !x.head ? Number(res.getHeader('content-length') ?? 0) : 0;
       stats.requests++;
       stats.bytesSent += bytes;
@@ -144,7 +168,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
       active.delete(res);
       if (active.size === 0) drained?.();
     });
-    dispatch(x, o, snapshots).catch((e: unknown) => {
+    dispatch(x, o, snapshots, caches).catch((e: unknown) => {
       const known = e instanceof OciHttpError;
       if (!known || e.status >= 500) {
         stats.serverErrors++;

@@ -51,17 +51,29 @@ function build(manifests: readonly Descriptor[]): Snapshot {
  * index.json, re-read only when it changed. The file is replaced by rename, so a new inode, size or mtime
  * means a new index; the stat is taken before the read, so a cached index is never older than its key (a
  * change in between costs one more read, never a stale answer). Concurrent callers share one read; no lock.
+ * Requests that arrive together share one stat too: every get() until the next stat starts (at setImmediate,
+ * after the requests parsed in this turn of the event loop) waits for that stat, which is taken after each of
+ * them arrived, so each still sees every index written before it came.
  */
 export class IndexSnapshots {
   readonly #store: Store;
   #key = '';
   #current: Promise<Snapshot> | undefined;
+  #nextCheck: Promise<Snapshot> | undefined;
 
   constructor(store: Store) {
     this.#store = store;
   }
 
-  async get(): Promise<Snapshot> {
+  get(): Promise<Snapshot> {
+    this.#nextCheck ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      this.#nextCheck = undefined;
+      return this.#check();
+    });
+    return this.#nextCheck;
+  }
+
+  async #check(): Promise<Snapshot> {
     const st = await stat(this.#store.paths.index, { bigint: true }).catch(() => undefined);
     const key = st ? `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}` : 'absent';
     if (key !== this.#key || !this.#current) {

@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
+import { lstat, mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ScrydonError } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
@@ -60,25 +60,46 @@ export async function initLayout(p: LayoutPaths): Promise<void> {
   }
 }
 
+const linkRefused = (path: string): ScrydonError =>
+  new ScrydonError('store_invalid', `${path} is a symbolic link`, { hint: 'run scrydon check' });
+const notFileRefused = (path: string): ScrydonError =>
+  new ScrydonError('store_invalid', `${path} is not a regular file`, { hint: 'run scrydon check' });
+
 /**
  * Opens a blob for reading without following links: a symlink or a non-regular file planted under blobs/
  * is refused (go-containerregistry's Lstat guard, done with O_NOFOLLOW and fstat on the open handle).
  */
 export async function openBlobFile(path: string): Promise<FileHandle | undefined> {
+  return (await openSizedBlobFile(path))?.fh;
+}
+
+/** openBlobFile, with the size its fstat found. */
+export async function openSizedBlobFile(path: string): Promise<{ fh: FileHandle; size: number } | undefined> {
   let fh: FileHandle;
   try {
     fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return undefined;
-    if (code === 'ELOOP')
-      throw new ScrydonError('store_invalid', `${path} is a symbolic link`, { hint: 'run scrydon check' });
+    if (code === 'ELOOP') throw linkRefused(path);
     throw e;
   }
   const st = await fh.stat();
   if (!st.isFile()) {
     await fh.close();
-    throw new ScrydonError('store_invalid', `${path} is not a regular file`, { hint: 'run scrydon check' });
+    throw notFileRefused(path);
   }
-  return fh;
+  return { fh, size: st.size };
+}
+
+/** A blob's size without opening it (one lstat), with openBlobFile's refusals; undefined when it is absent. */
+export async function blobFileSize(path: string): Promise<number | undefined> {
+  const st = await lstat(path).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return undefined;
+    throw e;
+  });
+  if (!st) return undefined;
+  if (st.isSymbolicLink()) throw linkRefused(path);
+  if (!st.isFile()) throw notFileRefused(path);
+  return st.size;
 }

@@ -50,6 +50,7 @@ function configYaml(
   auth: RegistryAuth,
   htpasswdFile: string,
   tls?: { certFile: string; keyFile: string },
+  cache = false,
 ): string {
   const lines = [
     'version: 0.1',
@@ -60,6 +61,7 @@ function configYaml(
     'storage:',
     '  filesystem:',
     `    rootdirectory: ${storage}`,
+    ...(cache ? ['  cache:', '    blobdescriptor: inmemory'] : []),
     '  delete:',
     '    enabled: true',
     '  maintenance:',
@@ -111,7 +113,8 @@ export async function waitListening(
 /** Starts a registry with its own temp storage and port; `stop()` it in an after() hook. */
 export async function startRegistry(
   auth: RegistryAuth = { kind: 'none' },
-  o: { port?: number; storage?: string; tls?: boolean } = {},
+  /** cache: the in-memory blob descriptor cache of the packaged config (/etc/docker/registry/config.yml). */
+  o: { port?: number; storage?: string; tls?: boolean; cache?: boolean } = {},
 ): Promise<RunningRegistry> {
   const dir = await tempDir('scrydon-registry-');
   const storage = o.storage ?? join(dir, 'storage');
@@ -132,7 +135,7 @@ export async function startRegistry(
   if (o.tls) {
     tls = selfSigned(dir, `IP:127.0.0.1,DNS:${TEST_REGISTRY_NAME}`);
   }
-  await writeFile(configFile, configYaml(storage, port, auth, htpasswdFile, tls));
+  await writeFile(configFile, configYaml(storage, port, auth, htpasswdFile, tls, o.cache));
 
   let child!: ChildProcess;
   let err = '';
