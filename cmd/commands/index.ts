@@ -40,6 +40,7 @@ export const loaders: Readonly<Record<string, Loader>> = {
   serve: () => import('./serve.js'),
   // -- commands: reconcile
   source: () => import('./source.js'),
+  catalog: () => import('./catalog.js'),
   reconcile: () => import('./reconcile.js'),
   retire: () => import('./retire.js'),
   approve: () => import('./approve.js'),

@@ -19,10 +19,33 @@ import { type Source } from './source-spec.js';
  * commit; no timestamp, so one commit always gives one digest), tagged by a hash of the URL, ref and path.
  */
 
-interface CatalogArtifact {
+export interface CatalogArtifact {
   descriptor: Descriptor;
   manifestBytes: Buffer;
   layer: Descriptor;
+}
+
+/**
+ * A catalog artifact: the empty config, one `application/vnd.scrydon.catalog.v1+yaml` layer titled `title`, and
+ * `annotations` on the manifest. No timestamp, so the same catalog always gives the same digest (`oras push` adds
+ * `org.opencontainers.image.created`; readers accept both).
+ */
+export function catalogArtifact(bytes: Buffer, title: string, annotations?: Record<string, string>): CatalogArtifact {
+  const layer = descriptorOf(MediaType.catalogLayer, bytes, { annotations: { [Annotation.title]: title } });
+  const manifest: ImageManifest = {
+    schemaVersion: 2,
+    mediaType: MediaType.ociManifest,
+    artifactType: MediaType.catalogLayer,
+    config: { mediaType: MediaType.ociEmpty, digest: EMPTY_JSON_DIGEST, size: EMPTY_JSON.byteLength },
+    layers: [layer],
+    ...(annotations && Object.keys(annotations).length > 0 ? { annotations } : {}),
+  };
+  const manifestBytes = encodeJson(manifest);
+  return {
+    descriptor: descriptorOf(MediaType.ociManifest, manifestBytes, { artifactType: MediaType.catalogLayer }),
+    manifestBytes,
+    layer,
+  };
 }
 
 /** The artifact of a git source's catalog read at `commit`. */
@@ -31,26 +54,12 @@ export function gitCatalogArtifact(
   s: Pick<Source, 'url' | 'ref' | 'catalogPath'>,
   commit: string,
 ): CatalogArtifact {
-  const layer = descriptorOf(MediaType.catalogLayer, bytes, { annotations: { [Annotation.title]: s.catalogPath } });
-  const manifest: ImageManifest = {
-    schemaVersion: 2,
-    mediaType: MediaType.ociManifest,
-    artifactType: MediaType.catalogLayer,
-    config: { mediaType: MediaType.ociEmpty, digest: EMPTY_JSON_DIGEST, size: EMPTY_JSON.byteLength },
-    layers: [layer],
-    annotations: {
-      [Annotation.sourcePath]: s.catalogPath,
-      [Annotation.sourceRef]: s.ref,
-      [Annotation.sourceRevision]: commit,
-      [Annotation.sourceUrl]: s.url,
-    },
-  };
-  const manifestBytes = encodeJson(manifest);
-  return {
-    descriptor: descriptorOf(MediaType.ociManifest, manifestBytes, { artifactType: MediaType.catalogLayer }),
-    manifestBytes,
-    layer,
-  };
+  return catalogArtifact(bytes, s.catalogPath, {
+    [Annotation.sourcePath]: s.catalogPath,
+    [Annotation.sourceRef]: s.ref,
+    [Annotation.sourceRevision]: commit,
+    [Annotation.sourceUrl]: s.url,
+  });
 }
 
 /** Stores a git catalog artifact (children first) and tags it, under a lease (gc keeps it until it is tagged). */
