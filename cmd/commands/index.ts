@@ -38,6 +38,7 @@ export const loaders: Readonly<Record<string, Loader>> = {
   trust: () => import('./trust.js'),
   // -- commands: serve
   serve: () => import('./serve.js'),
+  publish: () => import('./publish.js'),
   // -- commands: reconcile
   source: () => import('./source.js'),
   catalog: () => import('./catalog.js'),

@@ -4,7 +4,8 @@ import type { IoOptions, ReadOnlyTarget } from '../content/target.js';
 import { readAllBounded, verified } from '../content/verify-stream.js';
 import { ScrydonError } from '../errors.js';
 import { descriptorOf, plainDescriptor, type Descriptor } from '../oci/descriptor.js';
-import { encodeJson, type ImageManifest } from '../oci/manifest.js';
+import { type ImageManifest } from '../oci/manifest.js';
+import { artifactManifest, titled } from '../oci/artifact.js';
 import { Annotation, EMPTY_JSON, EMPTY_JSON_DIGEST, MediaType } from '../oci/media-types.js';
 import { readNode } from '../pack/read.js';
 import { withLeasedStore } from '../store/leased-store.js';
@@ -19,7 +20,7 @@ import { type Source } from './source-spec.js';
  * commit; no timestamp, so one commit always gives one digest), tagged by a hash of the URL, ref and path.
  */
 
-export interface CatalogArtifact {
+interface CatalogArtifact {
   descriptor: Descriptor;
   manifestBytes: Buffer;
   layer: Descriptor;
@@ -31,21 +32,8 @@ export interface CatalogArtifact {
  * `org.opencontainers.image.created`; readers accept both).
  */
 export function catalogArtifact(bytes: Buffer, title: string, annotations?: Record<string, string>): CatalogArtifact {
-  const layer = descriptorOf(MediaType.catalogLayer, bytes, { annotations: { [Annotation.title]: title } });
-  const manifest: ImageManifest = {
-    schemaVersion: 2,
-    mediaType: MediaType.ociManifest,
-    artifactType: MediaType.catalogLayer,
-    config: { mediaType: MediaType.ociEmpty, digest: EMPTY_JSON_DIGEST, size: EMPTY_JSON.byteLength },
-    layers: [layer],
-    ...(annotations && Object.keys(annotations).length > 0 ? { annotations } : {}),
-  };
-  const manifestBytes = encodeJson(manifest);
-  return {
-    descriptor: descriptorOf(MediaType.ociManifest, manifestBytes, { artifactType: MediaType.catalogLayer }),
-    manifestBytes,
-    layer,
-  };
+  const layer = descriptorOf(MediaType.catalogLayer, bytes, titled(title));
+  return { ...artifactManifest(MediaType.catalogLayer, [layer], annotations), layer };
 }
 
 /** The artifact of a git source's catalog read at `commit`. */
