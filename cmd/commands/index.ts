@@ -38,8 +38,10 @@ export const loaders: Readonly<Record<string, Loader>> = {
   trust: () => import('./trust.js'),
   // -- commands: serve
   serve: () => import('./serve.js'),
+  publish: () => import('./publish.js'),
   // -- commands: reconcile
   source: () => import('./source.js'),
+  catalog: () => import('./catalog.js'),
   reconcile: () => import('./reconcile.js'),
   retire: () => import('./retire.js'),
   approve: () => import('./approve.js'),

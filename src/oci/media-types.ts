@@ -20,6 +20,7 @@ export const MediaType = {
   sigstoreTrustedRoot: 'application/vnd.dev.sigstore.trustedroot+json',
   // -- sources and reconcile
   reconcileLock: 'application/vnd.scrydon.lock.v1+json',
+  siteReceipts: 'application/vnd.scrydon.receipts.v1+jsonl',
   // -- the tool carried in an archive (save --with-tool)
   toolArtifact: 'application/vnd.scrydon.tool.v1',
   toolExecutable: 'application/octet-stream',

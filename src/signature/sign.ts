@@ -29,7 +29,7 @@ export interface SignOptions extends IoOptions {
   created?: string;
 }
 
-interface SignResult {
+export interface SignResult {
   /** The digest signed. */
   digest: string;
   format: SignatureFormat;

@@ -1,10 +1,10 @@
+import { artifactManifest } from '../oci/artifact.js';
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ScrydonError } from '../errors.js';
 import { descriptorOf, type Descriptor } from '../oci/descriptor.js';
 import { isDigest } from '../oci/digest.js';
-import { encodeJson } from '../oci/manifest.js';
 import { EMPTY_JSON, MediaType } from '../oci/media-types.js';
 import type { Store } from '../store/store-target.js';
 import { readBlob } from './discover.js';
@@ -37,14 +37,7 @@ export async function trustRootArtifact(trustDir: string): Promise<TrustArtifact
     throw e;
   }
   const layer = descriptorOf(MediaType.sigstoreTrustedRoot, bytes);
-  const config = descriptorOf(MediaType.ociEmpty, EMPTY_JSON);
-  const manifestBytes = encodeJson({
-    schemaVersion: 2,
-    mediaType: MediaType.ociManifest,
-    artifactType: MediaType.sigstoreTrustedRoot,
-    config,
-    layers: [layer],
-  });
+  const { manifestBytes, config } = artifactManifest(MediaType.sigstoreTrustedRoot, [layer]);
   const manifest = descriptorOf(MediaType.ociManifest, manifestBytes);
   const blobs = new Map([
     [config.digest, EMPTY_JSON],

@@ -4,7 +4,8 @@ import type { IoOptions, ReadOnlyTarget } from '../content/target.js';
 import { readAllBounded, verified } from '../content/verify-stream.js';
 import { ScrydonError } from '../errors.js';
 import { descriptorOf, plainDescriptor, type Descriptor } from '../oci/descriptor.js';
-import { encodeJson, type ImageManifest } from '../oci/manifest.js';
+import { type ImageManifest } from '../oci/manifest.js';
+import { artifactManifest, titled } from '../oci/artifact.js';
 import { Annotation, EMPTY_JSON, EMPTY_JSON_DIGEST, MediaType } from '../oci/media-types.js';
 import { readNode } from '../pack/read.js';
 import { withLeasedStore } from '../store/leased-store.js';
@@ -25,32 +26,28 @@ interface CatalogArtifact {
   layer: Descriptor;
 }
 
+/**
+ * A catalog artifact: the empty config, one `application/vnd.scrydon.catalog.v1+yaml` layer titled `title`, and
+ * `annotations` on the manifest. No timestamp, so the same catalog always gives the same digest (`oras push` adds
+ * `org.opencontainers.image.created`; readers accept both).
+ */
+export function catalogArtifact(bytes: Buffer, title: string, annotations?: Record<string, string>): CatalogArtifact {
+  const layer = descriptorOf(MediaType.catalogLayer, bytes, titled(title));
+  return { ...artifactManifest(MediaType.catalogLayer, [layer], annotations), layer };
+}
+
 /** The artifact of a git source's catalog read at `commit`. */
 export function gitCatalogArtifact(
   bytes: Buffer,
   s: Pick<Source, 'url' | 'ref' | 'catalogPath'>,
   commit: string,
 ): CatalogArtifact {
-  const layer = descriptorOf(MediaType.catalogLayer, bytes, { annotations: { [Annotation.title]: s.catalogPath } });
-  const manifest: ImageManifest = {
-    schemaVersion: 2,
-    mediaType: MediaType.ociManifest,
-    artifactType: MediaType.catalogLayer,
-    config: { mediaType: MediaType.ociEmpty, digest: EMPTY_JSON_DIGEST, size: EMPTY_JSON.byteLength },
-    layers: [layer],
-    annotations: {
-      [Annotation.sourcePath]: s.catalogPath,
-      [Annotation.sourceRef]: s.ref,
-      [Annotation.sourceRevision]: commit,
-      [Annotation.sourceUrl]: s.url,
-    },
-  };
-  const manifestBytes = encodeJson(manifest);
-  return {
-    descriptor: descriptorOf(MediaType.ociManifest, manifestBytes, { artifactType: MediaType.catalogLayer }),
-    manifestBytes,
-    layer,
-  };
+  return catalogArtifact(bytes, s.catalogPath, {
+    [Annotation.sourcePath]: s.catalogPath,
+    [Annotation.sourceRef]: s.ref,
+    [Annotation.sourceRevision]: commit,
+    [Annotation.sourceUrl]: s.url,
+  });
 }
 
 /** Stores a git catalog artifact (children first) and tags it, under a lease (gc keeps it until it is tagged). */

@@ -59,7 +59,7 @@ export interface Source {
 }
 
 const DEFAULT_GIT_REF = 'main';
-const DEFAULT_OCI_TAG = 'catalog';
+export const DEFAULT_OCI_TAG = 'catalog';
 const DEFAULT_CATALOG_PATH = 'scrydon.yaml';
 const DEFAULT_INTERVAL = '5m';
 const MIN_INTERVAL_MS = 30_000;

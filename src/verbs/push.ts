@@ -55,6 +55,15 @@ export async function push(
   return { ...result, source: ref, target: shown };
 }
 
+interface PushAllResult {
+  entries: PushAllEntry[];
+  copied: number;
+  skipped: number;
+  bytes: number;
+  referrers: number;
+  mounted: number;
+}
+
 interface PushAllEntry {
   source: string;
   target: string;
@@ -70,27 +79,31 @@ export async function pushAll(
   store: Store,
   prefix: string,
   o: TransferOptions = {},
-): Promise<{
-  entries: PushAllEntry[];
-  copied: number;
-  skipped: number;
-  bytes: number;
-  referrers: number;
-  mounted: number;
-}> {
-  const byRepo = new Map<string, Array<{ source: string; target: RemoteReference; root: Descriptor }>>();
-  for (const { ref, descriptor } of await store.tagged()) {
-    const target = parseRemoteReference(pushAllTarget(prefix, ref));
-    const key = `${target.registry}/${target.repository}`;
-    const list = byRepo.get(key) ?? [];
-    list.push({ source: ref, target, root: descriptor });
-    byRepo.set(key, list);
-  }
+): Promise<PushAllResult> {
+  const targets = (await store.tagged()).map(({ ref, descriptor }) => ({
+    source: ref,
+    target: parseRemoteReference(pushAllTarget(prefix, ref)),
+    root: descriptor,
+  }));
   // a name no registry may take (a referrers fallback tag of a store from before 0.2) stops the push before any upload
-  for (const list of byRepo.values())
-    for (const e of list)
-      if (e.target.tag && isFallbackTag(e.target.tag) && e.root.mediaType !== MediaType.ociIndex)
-        refuseFallbackTag(e.source);
+  for (const e of targets)
+    if (e.target.tag && isFallbackTag(e.target.tag) && e.root.mediaType !== MediaType.ociIndex)
+      refuseFallbackTag(e.source);
+  return pushGrouped(remote, store, targets, o);
+}
+
+/** Store roots to registry names (each with its tag), one copy per target repository, referrers included. */
+export async function pushGrouped(
+  remote: Remote,
+  store: Store,
+  targets: ReadonlyArray<{ source: string; target: RemoteReference; root: Descriptor }>,
+  o: TransferOptions = {},
+): Promise<PushAllResult> {
+  const byRepo = new Map<string, Array<{ source: string; target: RemoteReference; root: Descriptor }>>();
+  for (const t of targets) {
+    const key = `${t.target.registry}/${t.target.repository}`;
+    byRepo.set(key, [...(byRepo.get(key) ?? []), t]);
+  }
   const totals = { copied: 0, skipped: 0, bytes: 0, referrers: 0, mounted: 0 };
   const entries: PushAllEntry[] = [];
   for (const list of byRepo.values()) {

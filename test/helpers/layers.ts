@@ -19,6 +19,7 @@ export const LAYERS: ReadonlyArray<readonly string[]> = [
   ['src/install'],
   ['src/verbs'],
   ['src/sources'],
+  ['src/site'],
   ['src/reconcile'],
   ['src/serve'],
   ['src/index.ts'],
