@@ -3,7 +3,7 @@ import { encodeJson, type ImageManifest } from './manifest.js';
 import { Annotation, EMPTY_JSON, MediaType } from './media-types.js';
 
 /** An OCI 1.1 artifact manifest: the empty config, `layers`, and `artifactType` (as `oras push` writes one). */
-export interface ArtifactManifest {
+interface ArtifactManifest {
   descriptor: Descriptor;
   manifestBytes: Buffer;
   config: Descriptor;
