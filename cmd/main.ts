@@ -20,6 +20,12 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
+// `scrydon ls | head`: a reader that stops early is not an error, as for cat or git; stop quietly, no stack trace
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code !== 'EPIPE') throw e;
+  process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+});
+
 // SCRYDON_FAST_PATHS=0: every fast twin of a plain path takes the plain one (src/fast-paths.ts)
 if (process.env.SCRYDON_FAST_PATHS === '0') setFastPaths(false);
 

@@ -14,6 +14,7 @@ import {
   ok,
   ROOT,
   scrydon,
+  spawnScrydon,
   tempDir,
   treeHash,
 } from '../helpers/cli.js';
@@ -57,6 +58,19 @@ describe('tag, ls, rm', () => {
     await ok(['rm', 'acme.fraud:stable'], { home });
     const after = await json<ListEntry[]>(['ls'], { home });
     assert.ok(!after.some((e) => e.ref === 'acme.fraud:stable'));
+  });
+
+  test('ls into a pipe its reader closed (ls | head) stops quietly: exit 0, no stack trace', async () => {
+    const home = await homeWithPacks();
+    for (const args of [['ls'], ['ls', '--json'], ['inspect', 'acme.core:1.0.0']]) {
+      const c = spawnScrydon(args, { home });
+      c.stdout?.destroy(); // the reader is gone before the first write
+      let stderr = '';
+      c.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+      const code = await new Promise<number | null>((resolve) => c.on('close', resolve));
+      assert.equal(stderr, '', `${args.join(' ')}: nothing on stderr`);
+      assert.equal(code, 0, args.join(' '));
+    }
   });
 
   test('ls lists refs in code-unit order, whatever the locale (uppercase before lowercase)', async () => {
