@@ -64,7 +64,7 @@ function bashComplete(...words: string[]): string[] {
 }
 
 test('bash: commands, sub-commands, flags, flag values, stored references and source names', () => {
-  assert.deepEqual(bashComplete('scrydon', 'pu'), ['pull', 'push']);
+  assert.deepEqual(bashComplete('scrydon', 'pu'), ['pull', 'push', 'publish']);
   assert.deepEqual(bashComplete('scrydon', 'inspect', 'acme.'), ['acme.core:1.0.0', 'acme.fraud:1.2.0']);
   assert.deepEqual(bashComplete('scrydon', 'inspect', 'acme.f'), ['acme.fraud:1.2.0']);
   // bash splits NAME:TAG at the colon; what it replaces is the part after it
@@ -102,7 +102,7 @@ test(
       ])
         .split('\n')
         .filter(Boolean);
-    assert.deepEqual(run(['scrydon', 'pu']), ['pull', 'push']);
+    assert.deepEqual(run(['scrydon', 'pu']), ['pull', 'push', 'publish']);
     assert.deepEqual(run(['scrydon', 'inspect', 'acme.f']), ['acme.fraud:1.2.0']);
     assert.deepEqual(run(['scrydon', 'build', '']), ['_files']);
   },
@@ -118,7 +118,7 @@ test(
         .split('\n')
         .filter(Boolean)
         .map((l) => l.split('\t')[0]);
-    assert.deepEqual(run('scrydon pu'), ['pull', 'push']);
+    assert.deepEqual(run('scrydon pu'), ['publish', 'pull', 'push']);
     assert.deepEqual(run('scrydon inspect acme.'), ['acme.core:1.0.0', 'acme.fraud:1.2.0']);
     assert.deepEqual(run('scrydon source rm '), ['acme']);
   },
