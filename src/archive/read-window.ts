@@ -17,8 +17,8 @@ interface Window {
  * Small ranges of a file read through a few read-ahead windows: one positional read of up to 1 MiB serves every
  * small entry inside it, so the thousands of small entries of an archive (tar headers, blobs written in the order
  * they are read back) cost a read per MiB instead of one each. A window that served one read only makes the
- * next one small again (entries read out of order cost little more than exact reads). Views share the window's
- * memory: copy what is kept.
+ * next one small again (entries read out of order cost little more than exact reads). Each read returns its own
+ * copy, so what a caller keeps never pins a window.
  */
 export class ReadWindows {
   readonly #fh: FileHandle;
@@ -40,7 +40,8 @@ export class ReadWindows {
     if (w) w.hits++;
     else w = this.#open(offset, size);
     const bytes = await w.bytes;
-    return bytes.subarray(offset - w.start, offset - w.start + size);
+    // a copy, not a view: a view kept (a manifest held for tagging) would pin its whole window
+    return Buffer.from(bytes.subarray(offset - w.start, offset - w.start + size));
   }
 
   #open(offset: number, size: number): Window {

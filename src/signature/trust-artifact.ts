@@ -24,6 +24,9 @@ interface TrustArtifact {
   /** The trusted root's own digest (what `trust import --digest` takes). */
   digest: string;
   manifest: Descriptor;
+  manifestBytes: Buffer;
+  /** The config and layer with their bytes (what a registry push sends before the manifest). */
+  parts: ReadonlyArray<readonly [Descriptor, Buffer]>;
   blobs: ReadonlyMap<string, Buffer>;
 }
 
@@ -44,7 +47,17 @@ export async function trustRootArtifact(trustDir: string): Promise<TrustArtifact
     [layer.digest, bytes],
     [manifest.digest, manifestBytes],
   ]);
-  return { ref: `${TRUST_REPOSITORY}:${layer.digest.slice(7, 19)}`, digest: layer.digest, manifest, blobs };
+  return {
+    ref: `${TRUST_REPOSITORY}:${layer.digest.slice(7, 19)}`,
+    digest: layer.digest,
+    manifest,
+    manifestBytes,
+    parts: [
+      [config, EMPTY_JSON],
+      [layer, bytes],
+    ],
+    blobs,
+  };
 }
 
 /** The bytes of a trusted root held in the store under `digest` (verified against it as it is read). */

@@ -24,7 +24,7 @@ import { pushSmallArtifact, type SmallArtifact } from '../verbs/push-artifact.js
 import { pushGrouped } from '../verbs/push.js';
 import { sitePacks } from './site-packs.js';
 import { Limiter } from '../content/limiter.js';
-import { catalogSignature, siteSign, upstreamReceipt } from './site-signing.js';
+import { catalogSignature, refuseUnverified, siteSign, upstreamReceipt } from './site-signing.js';
 
 interface PublishOptions extends TransferOptions {
   /** The site's key: each pack gains the site's signature beside its original one, and the catalog says so. */
@@ -100,9 +100,12 @@ export async function publish(
     target: ReturnType<typeof sitePackRepository> & { tag: string };
     root: Descriptor;
   }> = [];
-  for (const p of packs) {
-    const signed = o.signKey ? await siteSign(store, p, o.signKey, io) : undefined;
-    const upstream = signed?.upstream ?? (await upstreamReceipt(store, p));
+  // every upstream receipt first: the site signs nothing unless it can sign everything (a refusal changes nothing)
+  const upstreams = await Promise.all(packs.map((p) => upstreamReceipt(store, p, o.signKey?.publicKey)));
+  if (o.signKey) for (const [i, p] of packs.entries()) if (!upstreams[i]) refuseUnverified(p);
+  for (const [i, p] of packs.entries()) {
+    const upstream = upstreams[i];
+    const signed = o.signKey && upstream ? await siteSign(store, p, upstream, o.signKey, io) : false;
     if (upstream) receipts.push(upstream);
     const signature = catalogSignature(upstream, o.signKey?.publicKey, o.upstreamKeys ?? []);
     if (signature.kind === 'none') unverified.push(`${p.id}:${p.version}`);
@@ -116,7 +119,7 @@ export async function publish(
       digest: p.descriptor.digest,
       reference,
       signature: signature.kind,
-      siteSigned: signed?.signed ?? false,
+      siteSigned: signed,
     });
   }
   // a pack whose tag already names its digest, and that the site did not sign just now, is there: one HEAD each
@@ -158,19 +161,8 @@ export async function publish(
   if (trust) {
     const repo = siteTrustRepository(site);
     const t = trust.ref.slice(trust.ref.indexOf(':') + 1);
-    const blob = (d: string): Buffer => trust.blobs.get(d) ?? Buffer.alloc(0);
-    const manifestBytes = blob(trust.manifest.digest);
-    const manifest = JSON.parse(manifestBytes.toString('utf8')) as { config: Descriptor; layers: Descriptor[] };
-    await pushSmallArtifact(
-      remote.repository(repo, { writable: true }),
-      {
-        descriptor: trust.manifest,
-        manifestBytes,
-        blobs: [manifest.config, ...manifest.layers].map((d) => [d, blob(d.digest)] as const),
-      },
-      t,
-      io,
-    );
+    const a = { descriptor: trust.manifest, manifestBytes: trust.manifestBytes, blobs: trust.parts };
+    await pushSmallArtifact(remote.repository(repo, { writable: true }), a, t, io);
     result.trustRoot = { reference: formatRemote({ ...repo, tag: t }), digest: trust.digest };
   }
   if (receipts.length > 0) {

@@ -25,33 +25,37 @@ export async function upstreamReceipt(
     .at(-1);
 }
 
+/** A pack the site cannot sign: nothing verified it here. */
+export function refuseUnverified(p: SitePack): never {
+  throw new ScrydonError(
+    'verify_failed',
+    `${p.id} ${p.version} (${p.descriptor.digest}) has no verification receipt: the site signs only what it verified; nothing was published`,
+    {
+      hint: `verify it first (scrydon verify ${p.storeRef} --key upstream.pub), or reconcile --mirror-only under a signing policy`,
+    },
+  );
+}
+
 /**
- * The site's own signature beside the upstream one, kept in the store (so `publish` pushes it with the pack's
- * other referrers, and a re-run finds it): made only for a pack with an upstream receipt, and only once (a
- * signature by this key that already verifies is reused). The claim names the upstream signer and signature.
+ * The site's own signature beside the upstream one (`upstream`: the receipt of what was verified), kept in the
+ * store so `publish` pushes it with the pack's other referrers and a re-run finds it: made only once (a signature
+ * by this key that already verifies is reused). The claim names the upstream signer and signature. True when it
+ * signed now.
  */
 export async function siteSign(
   store: Store,
   p: SitePack,
+  upstream: Receipt,
   key: SigningKey,
   o: IoOptions = {},
-): Promise<{ upstream: Receipt; signed: boolean }> {
-  const upstream = await upstreamReceipt(store, p, key.publicKey);
-  if (!upstream)
-    throw new ScrydonError(
-      'verify_failed',
-      `${p.id} ${p.version} (${p.descriptor.digest}) has no verification receipt: the site signs only what it verified; nothing was published`,
-      {
-        hint: `verify it first (scrydon verify ${p.storeRef} --key upstream.pub), or reconcile --mirror-only under a signing policy`,
-      },
-    );
+): Promise<boolean> {
   try {
     await verifySignatures(store, p.descriptor, {
       requirement: { kind: 'key', key: key.publicKey },
       legacyRefs: [],
       ...(o.signal ? { signal: o.signal } : {}),
     });
-    return { upstream, signed: false };
+    return false;
   } catch {
     // no signature by the site key yet
   }
@@ -64,7 +68,7 @@ export async function siteSign(
       legacyTagRef: () => p.storeRef,
     }),
   );
-  return { upstream, signed: true };
+  return true;
 }
 
 /**

@@ -4,7 +4,17 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { cleanupTemps, expectError, FIXTURES, json, ok, scrydon, tempDir, type RunOptions } from '../helpers/cli.js';
+import {
+  cleanupTemps,
+  expectError,
+  FIXTURES,
+  json,
+  ok,
+  scrydon,
+  tempDir,
+  treeHash,
+  type RunOptions,
+} from '../helpers/cli.js';
 import { startProxy, type RunningProxy } from '../helpers/proxy.js';
 import { startRegistry, type RunningRegistry } from '../helpers/registry.js';
 
@@ -275,17 +285,26 @@ describe('publish', () => {
     assert.ok(!blobs.includes(hex), "the damaged blob never entered the node's store");
   });
 
-  test('a pack the site did not verify: --sign-key refuses to publish anything', async () => {
+  test('a pack the site did not verify: --sign-key refuses, signs nothing and publishes nothing', async () => {
     const s = await env();
-    await ok(['build', join(FIXTURES, 'packs', 'acme-core')], s);
+    for (const [dir] of PACKS.slice(0, 2)) await ok(['build', join(FIXTURES, 'packs', dir)], s);
+    // acme.core is signed upstream and verified here; acme.fraud never was
+    await ok(['sign', 'acme.core:1.0.0', '--key', join(upstream, 'cosign.key')], s);
+    await ok(['verify', 'acme.core:1.0.0', '--key', join(upstream, 'cosign.pub')], s);
+    const before = await treeHash(join(s.home, 'catalog'));
     proxy.reset();
     const r = await scrydon(
       ['publish', `${proxy.host}/site/unverified`, '--plain-http', '--sign-key', join(siteKeys, 'cosign.key')],
       s,
     );
     expectError(r, 'verify_failed');
-    assert.match(r.stderr, /no verification receipt/);
+    assert.match(r.stderr, /acme\.fraud 1\.2\.0 .*no verification receipt/);
     assert.equal(proxy.requests.length, 0, 'nothing reached the registry');
+    assert.equal(
+      await treeHash(join(s.home, 'catalog')),
+      before,
+      'the store is unchanged: acme.core was not site-signed',
+    );
   });
 
   test('a prefix with a tag is refused', async () => {

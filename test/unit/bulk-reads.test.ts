@@ -57,6 +57,22 @@ describe('read-ahead windows (archive reads of many small entries)', () => {
     }
   });
 
+  test('what a read returns is its own memory: a kept entry never pins its read-ahead window', async () => {
+    const path = join(await scratch(), 'file');
+    const bytes = randomBytes(4 << 20);
+    await writeFile(path, bytes);
+    const handle = await open(path);
+    try {
+      const w = new ReadWindows(handle, bytes.length, short);
+      const kept: Buffer[] = [];
+      for (let at = 0; at < bytes.length; at += 64 * 1024) kept.push(await w.read(at, 20_000));
+      for (const b of kept)
+        assert.ok(b.buffer.byteLength < 64 * 1024, `a 20,000-byte read holds ${b.buffer.byteLength} bytes`);
+    } finally {
+      await handle.close();
+    }
+  });
+
   test('entries read out of order, or larger than a window, still read right', async () => {
     const path = join(await scratch(), 'file');
     const bytes = randomBytes(3 << 20);
