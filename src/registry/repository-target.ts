@@ -10,7 +10,7 @@ import { blobExists, fetchBlob, mountBlob } from './blobs.js';
 import type { RegistryClient } from './client.js';
 import { canonicalRegistry, parseRemoteReference } from '../names/remote.js';
 import { fetchManifest, manifestExists, putManifest, resolveManifest, type RepoRef } from './manifests.js';
-import { ManifestCache } from './manifest-cache.js';
+import { BytesLru } from '../content/bytes-lru.js';
 import { addToFallbackIndex, fallbackEntry, isFallbackTag, type ReferrersProbe } from './referrers.js';
 import { listTags } from './tags.js';
 import { uploadBlob } from './upload.js';
@@ -35,7 +35,7 @@ export class RepositoryTarget implements Target, ReferrerLister, TagLister, Tagg
   readonly verifiesDigests = true;
   readonly #writable: boolean;
   readonly #referrers: ReferrersProbe;
-  readonly #manifests = new ManifestCache(MAX_MANIFEST_BYTES * 2);
+  readonly #manifests = new BytesLru(MAX_MANIFEST_BYTES * 2);
   /** Referrer pushes that update the same subject's fallback index run one at a time. */
   readonly #fallbackLocks = new Map<string, Promise<void>>();
 
@@ -70,7 +70,7 @@ export class RepositoryTarget implements Target, ReferrerLister, TagLister, Tagg
 
   async resolve(ref: string, o: IoOptions = {}): Promise<Descriptor> {
     const { descriptor, bytes } = await resolveManifest(this.#ref(o), this.#reference(ref));
-    if (bytes) this.#manifests.put(descriptor.digest, bytes);
+    if (bytes) this.#manifests.set(descriptor.digest, bytes);
     return descriptor;
   }
 
@@ -98,7 +98,7 @@ export class RepositoryTarget implements Target, ReferrerLister, TagLister, Tagg
     );
     const node = parseGraphNode(bytes, d.mediaType, `manifest ${d.digest}`);
     const { ociSubject } = await putManifest(this.#ref(o), d.digest, d, bytes);
-    this.#manifests.put(d.digest, bytes);
+    this.#manifests.set(d.digest, bytes);
     const subject = subjectOf(node);
     if (subject && (await this.#referrers.needsFallback(this.#ref(o), subject, ociSubject))) {
       await this.#serial(subject.digest, () => addToFallbackIndex(this.#ref(o), subject, fallbackEntry(d, node)));
@@ -109,7 +109,7 @@ export class RepositoryTarget implements Target, ReferrerLister, TagLister, Tagg
   async pushTagged(d: Descriptor, bytes: Buffer, ref: string, o: IoOptions = {}): Promise<void> {
     if (subjectOf(parseGraphNode(bytes, d.mediaType, `manifest ${d.digest}`)))
       await this.push(d, Readable.from([bytes]), o);
-    else this.#manifests.put(d.digest, bytes);
+    else this.#manifests.set(d.digest, bytes);
     await this.tag(d, ref, o);
   }
 

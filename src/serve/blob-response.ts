@@ -1,6 +1,6 @@
 import type { FileHandle } from 'node:fs/promises';
 import type { Store } from '../store/store-target.js';
-import type { BytesLru } from './bytes-lru.js';
+import type { BytesLru } from '../content/bytes-lru.js';
 import { blobSize, openBlob, readVerified } from './content.js';
 import { writeFileRange } from './file-body.js';
 import { writeHead, type Exchange } from './http.js';

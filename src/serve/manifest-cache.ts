@@ -1,6 +1,6 @@
 import type { Descriptor } from '../oci/descriptor.js';
 import type { Store } from '../store/store-target.js';
-import { BytesLru } from './bytes-lru.js';
+import { BytesLru } from '../content/bytes-lru.js';
 import { readManifest } from './content.js';
 
 /** What the cache holds at most: every manifest of a 10,000-pack store (~600 bytes each) fits. Peak RSS is the bound. */

@@ -4,7 +4,7 @@ import { artifactTypeOf, parseGraphNode } from '../oci/manifest.js';
 import { MediaType } from '../oci/media-types.js';
 import type { Store } from '../store/store-target.js';
 import { sendBlob } from './blob-response.js';
-import type { BytesLru } from './bytes-lru.js';
+import type { BytesLru } from '../content/bytes-lru.js';
 import { readManifest } from './content.js';
 import { sendBytes, sendJson, type Exchange } from './http.js';
 import { isRepositoryName, isTagName } from '../names/served.js';

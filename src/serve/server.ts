@@ -7,7 +7,7 @@ import type { Store } from '../store/store-target.js';
 import { urlOf, type ListenAddress } from './address.js';
 import { handleApi } from './api.js';
 import { SMALL_BLOBS_BYTES } from './blob-response.js';
-import { BytesLru } from './bytes-lru.js';
+import { BytesLru } from '../content/bytes-lru.js';
 import type { BasicAuth } from './htpasswd.js';
 import { sendBytes, sendJson, sendOciError, type Exchange } from './http.js';
 import { OciHttpError } from './oci-error.js';

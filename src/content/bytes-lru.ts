@@ -1,4 +1,4 @@
-/** Byte buffers by key, the least recently used dropped first once their total passes `maxBytes`. */
+/** Byte buffers by key (manifests by digest, small blobs), the least recently used dropped first once their total passes `maxBytes`. */
 export class BytesLru {
   readonly #maxBytes: number;
   readonly #entries = new Map<string, Buffer>();
