@@ -311,3 +311,59 @@ describe('publish', () => {
     expectError(await scrydon(['publish', `${proxy.host}/site/packs:v1`, '--plain-http'], site), 'invalid_reference');
   });
 });
+
+describe('publish to a registry with htpasswd auth', () => {
+  test('the site publishes with its credential; a node reconciles with its own; no secret is printed', async () => {
+    const PASSWORD = 'site-pw-never-print-me-9';
+    const priv = await startRegistry({ kind: 'htpasswd', users: { site: PASSWORD } });
+    try {
+      const prefix = `${priv.host}/site/packs`;
+      const refused = await scrydon(['publish', prefix, '--plain-http'], site);
+      expectError(refused, 'auth_failed');
+      const pub = await ok(
+        [
+          'publish',
+          prefix,
+          '--plain-http',
+          '--sign-key',
+          join(siteKeys, 'cosign.key'),
+          '--username',
+          'site',
+          '--password-stdin',
+        ],
+        { ...site, input: PASSWORD },
+      );
+      const n = await env();
+      await ok(
+        [
+          'source',
+          'add',
+          'site',
+          '--type',
+          'oci',
+          '--url',
+          `${prefix}/catalog`,
+          '--plain-http',
+          '--credential-stdin',
+          '--signature-policy',
+          'cosign-key',
+          '--public-key',
+          join(siteKeys, 'cosign.pub'),
+        ],
+        { ...n, input: `site:${PASSWORD}` },
+      );
+      const r = await scrydon(['reconcile', '--json'], n);
+      assert.equal(r.code, 0, r.stderr);
+      const runs = JSON.parse(r.stdout) as Run[];
+      assert.deepEqual(runs.flatMap((x) => x.packs.map((p) => `${p.id}=${p.outcome}`)).sort(), [
+        'acme.core=installed',
+        'acme.fraud=installed',
+        'acme.payments=installed',
+      ]);
+      for (const text of [pub.stdout, pub.stderr, refused.stderr, r.stdout, r.stderr])
+        assert.ok(!text.includes(PASSWORD));
+    } finally {
+      await priv.stop();
+    }
+  });
+});
