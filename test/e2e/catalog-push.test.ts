@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { cleanupTemps, expectError, FIXTURES, json, ok, scrydon, tempDir, type RunOptions } from '../helpers/cli.js';
-import { ociCatalog } from '../helpers/oci-catalog.js';
+import { addOciSourceArgs, ociCatalog } from '../helpers/oci-catalog.js';
 import { startRegistry, type RunningRegistry } from '../helpers/registry.js';
 
 /**
@@ -98,22 +98,7 @@ describe('catalog push', () => {
     await ok(['catalog', 'push', catalogFile, ref, '--plain-http'], publisher);
     const node = await env();
     await ok(
-      [
-        'source',
-        'add',
-        'site',
-        '--type',
-        'oci',
-        '--url',
-        `${registry.host}/site/node-catalog`,
-        '--ref',
-        'v1',
-        '--plain-http',
-        '--signature-policy',
-        'cosign-key',
-        '--public-key',
-        join(keys, 'cosign.pub'),
-      ],
+      addOciSourceArgs('site', `${registry.host}/site/node-catalog`, join(keys, 'cosign.pub'), '--ref', 'v1'),
       node,
     );
     const runs = await json<Array<{ packs: Array<{ id: string; outcome: string }> }>>(['reconcile', '--json'], node);

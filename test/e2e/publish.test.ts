@@ -15,6 +15,7 @@ import {
   treeHash,
   type RunOptions,
 } from '../helpers/cli.js';
+import { addOciSourceArgs } from '../helpers/oci-catalog.js';
 import { startProxy, type RunningProxy } from '../helpers/proxy.js';
 import { startRegistry, type RunningRegistry } from '../helpers/registry.js';
 
@@ -71,23 +72,7 @@ function skopeo(...args: string[]): string {
 
 async function node(publicKey: string): Promise<RunOptions & { home: string }> {
   const n = await env();
-  await ok(
-    [
-      'source',
-      'add',
-      'site',
-      '--type',
-      'oci',
-      '--url',
-      `${proxy.host}/site/packs/catalog`,
-      '--plain-http',
-      '--signature-policy',
-      'cosign-key',
-      '--public-key',
-      publicKey,
-    ],
-    n,
-  );
+  await ok(addOciSourceArgs('site', `${proxy.host}/site/packs/catalog`, publicKey), n);
   return n;
 }
 
@@ -334,24 +319,10 @@ describe('publish to a registry with htpasswd auth', () => {
         { ...site, input: PASSWORD },
       );
       const n = await env();
-      await ok(
-        [
-          'source',
-          'add',
-          'site',
-          '--type',
-          'oci',
-          '--url',
-          `${prefix}/catalog`,
-          '--plain-http',
-          '--credential-stdin',
-          '--signature-policy',
-          'cosign-key',
-          '--public-key',
-          join(siteKeys, 'cosign.pub'),
-        ],
-        { ...n, input: `site:${PASSWORD}` },
-      );
+      await ok(addOciSourceArgs('site', `${prefix}/catalog`, join(siteKeys, 'cosign.pub'), '--credential-stdin'), {
+        ...n,
+        input: `site:${PASSWORD}`,
+      });
       const r = await scrydon(['reconcile', '--json'], n);
       assert.equal(r.code, 0, r.stderr);
       const runs = JSON.parse(r.stdout) as Run[];

@@ -113,3 +113,22 @@ export function ociCatalog(entries: ReadonlyArray<readonly [string, string, stri
   }
   return lines.join('\n') + '\n';
 }
+
+/** `scrydon source add NAME --type oci --url URL --plain-http` under a cosign-key policy with `publicKey`, plus `extra`. */
+export function addOciSourceArgs(name: string, url: string, publicKey: string, ...extra: string[]): string[] {
+  return [
+    'source',
+    'add',
+    name,
+    '--type',
+    'oci',
+    '--url',
+    url,
+    '--plain-http',
+    ...extra,
+    '--signature-policy',
+    'cosign-key',
+    '--public-key',
+    publicKey,
+  ];
+}
