@@ -118,7 +118,7 @@ async function viewOf(p: LayoutPaths, bytes: Buffer): Promise<IndexFile | Canoni
 const emptyIndex = (): IndexFile => ({ ...EMPTY_INDEX, manifests: [] }) as IndexFile;
 
 /** The edits a tag or an untag makes, on the parsed index or on its bytes alike (editIndex). */
-export interface TagEditor {
+interface TagEditor {
   /** The first entry whose ref.name is `name`. */
   tagged(name: string): Descriptor | undefined;
   /** Removes the first entry whose ref.name is `name` (every one, with `all`); whether one was there. */
