@@ -5,8 +5,8 @@
  * loader (sea-loader.cjs) that compiles a chunk from its asset the first time it is required. One file of every
  * module instead ran every module's top-level code at each start (--help: ~0.1 s more than the npm install).
  * The preparation blob is made by `node --experimental-sea-config` and injected with postject into a copy of the
- * Node binary running this script. Nothing is downloaded. The files the CLI reads beside its code
- * (catalog-spec/*.schema.json, package.json: src/config/assets.ts) go in as assets under the same names.
+ * Node binary running this script. Nothing is downloaded. The file the CLI reads beside its code (package.json:
+ * src/config/assets.ts) goes in as an asset under the same name; the schemas are compiled into the code.
  * The entry is main.js, not the version check of entry.js: the executable carries its own Node.
  */
 import { execFile } from 'node:child_process';
@@ -23,11 +23,9 @@ const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 
 /** The files read at run time, embedded as assets keyed by their path in the package. */
 async function assets(packageJson: string, chunkDir: string): Promise<Record<string, string>> {
-  const schemas = (await readdir(join(ROOT, 'catalog-spec'))).filter((f) => f.endsWith('.schema.json'));
   const chunks = (await readdir(chunkDir)).filter((f) => f.endsWith('.js'));
   return {
     'package.json': packageJson,
-    ...Object.fromEntries(schemas.map((f) => [`catalog-spec/${f}`, join(ROOT, 'catalog-spec', f)])),
     ...Object.fromEntries(chunks.map((f) => [`cli/${f}`, join(chunkDir, f)])),
   };
 }

@@ -5,11 +5,11 @@ import { fileURLToPath } from 'node:url';
 import { ScrydonError } from '../errors.js';
 
 /**
- * Files scrydon ships beside its code (catalog-spec/: the JSON Schemas; package.json: its version). Found from
- * this module's own location, walking up: dist/src/config/ in a checkout, the package root once installed,
- * src/config/ when run from source. Never from the working directory. The single executable carries them as
- * assets under the same names (`catalog-spec/pack.schema.json`, `package.json`: scripts/bundle-sea.ts) and reads
- * nothing beside itself.
+ * Files scrydon ships beside its code (catalog-spec/: the JSON Schemas, which the build and the tests compile:
+ * schema-compile.ts; package.json: its version). Found from this module's own location, walking up:
+ * dist/src/config/ in a checkout, the package root once installed, src/config/ when run from source. Never from
+ * the working directory. The single executable carries package.json as an asset under the same name
+ * (scripts/bundle-sea.ts) and reads nothing beside itself.
  */
 let cached: string | undefined;
 

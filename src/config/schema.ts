@@ -1,68 +1,18 @@
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import { catalogSpecText } from './assets.js';
-import { ScrydonError } from '../errors.js';
+import type { ErrorObject } from 'ajv/dist/2020.js';
 import { noLocator, type Locator, type Problem } from './locate.js';
+import type { SchemaName } from './schema-compile.js';
+import { validators } from './schema-validators.js';
 
 /**
- * The JSON Schemas of catalog-spec/, compiled once with ajv (allErrors), and ajv's errors turned into
- * problems a person can act on: `unknown key 'verison' (did you mean 'version'?)`, with the line.
- * A schema may carry `x-message` next to a keyword; it replaces ajv's generic text for that keyword.
+ * The JSON Schemas of catalog-spec/ judge values with the validators `npm run build` generated from them
+ * (schema-compile.ts: ajv's standalone code, allErrors), and ajv's errors are turned into problems a person can
+ * act on: `unknown key 'verison' (did you mean 'version'?)`, with the line. A schema may carry `x-message` next to
+ * a keyword; it replaces ajv's generic text for that keyword.
  */
-export const SCHEMAS = {
-  pack: { file: 'pack.schema.json', id: 'https://scrydon.io/schemas/pack.schema.json' },
-  catalog: { file: 'scrydon-catalog.schema.json', id: 'https://scrydon.io/schemas/scrydon-catalog.schema.json' },
-  policy: { file: 'policy.schema.json', id: 'https://scrydon.io/schemas/policy.schema.json' },
-  sources: { file: 'sources.schema.json', id: 'https://scrydon.io/schemas/sources.schema.json' },
-} as const;
-export type SchemaName = keyof typeof SCHEMAS;
-
-const compiled = new Map<SchemaName, ValidateFunction>();
-let shared: Ajv2020 | undefined;
-
-/**
- * An ajv holding every schema of catalog-spec/ (so their $refs resolve), none compiled yet. A run trusts the
- * schema files it ships with and does not check them against the 2020-12 meta-schema (compiling that costs
- * ~50 ms of every `ls`); `checkSchemas` does, for the unit test that guards the files.
- */
-export function schemaAjv(checkSchemas = false): Ajv2020 {
-  const ajv = new Ajv2020({
-    allErrors: true,
-    verbose: true,
-    strictSchema: true,
-    strictNumbers: true,
-    strictTypes: false,
-    strictTuples: false,
-    strictRequired: false,
-    validateSchema: checkSchemas,
-    logger: false,
-  });
-  ajv.addVocabulary(['x-message']);
-  for (const s of Object.values(SCHEMAS)) {
-    try {
-      ajv.addSchema(JSON.parse(catalogSpecText(s.file)) as object);
-    } catch (e) {
-      throw new ScrydonError('internal', `catalog-spec/${s.file} could not be loaded: ${(e as Error).message}`, {
-        cause: e,
-      });
-    }
-  }
-  return ajv;
-}
-
-/** The compiled validator of one schema, compiled on first use (only the schemas a run needs). */
-function validator(name: SchemaName): ValidateFunction {
-  const hit = compiled.get(name);
-  if (hit) return hit;
-  shared ??= schemaAjv();
-  const fn = shared.getSchema(SCHEMAS[name].id);
-  if (!fn) throw new ScrydonError('internal', `catalog-spec/${SCHEMAS[name].file} has no schema ${SCHEMAS[name].id}`);
-  compiled.set(name, fn);
-  return fn;
-}
 
 /** Every schema violation of `value`, located with `locate`. Empty when the value conforms. */
 export function schemaProblems(name: SchemaName, value: unknown, locate: Locator = noLocator): Problem[] {
-  const validate = validator(name);
+  const validate = validators[name];
   if (validate(value)) return [];
   return translate(validate.errors ?? [], locate);
 }

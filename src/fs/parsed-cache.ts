@@ -38,6 +38,12 @@ export function parseCached<T>(path: string, text: string | Buffer, parse: (text
   return value;
 }
 
+/** The value parsed last time this path had exactly these bytes, if this process has it (nothing is parsed). */
+export function parsedIfCached(path: string, bytes: Buffer): unknown {
+  const hit = cache.get(path);
+  return hit && Buffer.isBuffer(hit.text) && hit.text.equals(bytes) ? hit.value : undefined;
+}
+
 /** Records what this process just wrote to `path` (call after the atomic write, still holding the lock). */
 export function rememberParsed<T>(path: string, text: string | Buffer, value: T): void {
   put(path, { text, value: deepFreeze(value) });

@@ -1,10 +1,13 @@
+import { createHash } from 'node:crypto';
 import { access, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { ScrydonError } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
 import { withFileLock } from '../fs/lock.js';
-import { parseCached, rememberParsed } from '../fs/parsed-cache.js';
+import { parseCached, parsedIfCached, rememberParsed } from '../fs/parsed-cache.js';
 import { assertDescriptor, type Descriptor } from '../oci/descriptor.js';
-import { MediaType } from '../oci/media-types.js';
+import { Annotation, MediaType } from '../oci/media-types.js';
+import { CanonicalIndex } from './index-bytes.js';
 import { EMPTY_INDEX, type LayoutPaths } from './layout.js';
 
 export interface IndexFile {
@@ -61,8 +64,91 @@ async function writeIndex(p: LayoutPaths, index: IndexFile): Promise<void> {
   const out: IndexFile = { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: index.manifests };
   if (index.annotations) out.annotations = index.annotations;
   const bytes = Buffer.from(JSON.stringify(out, null, 2) + '\n');
-  await writeFileAtomic(p.index, bytes);
+  await writeCanonical(p, bytes);
   rememberParsed(p.index, bytes, out);
+}
+
+/**
+ * `scrydon-index-sha256`, a derived file: the sha256 of the index.json bytes last written here in the canonical
+ * form, from an index whose every entry was checked. index.json with those bytes is read and edited as bytes
+ * (index-bytes.ts) instead of being parsed whole; any other bytes (skopeo's, umoci's, a hand edit, a stale or
+ * missing record) are parsed and checked as ever. Written after index.json, without fsync: a crash can only leave
+ * it older than index.json, which is a mismatch.
+ */
+function recordPath(p: LayoutPaths): string {
+  return join(p.root, 'scrydon-index-sha256');
+}
+
+const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+
+/** Writes canonical index.json bytes and records them. Call only while holding the index lock. */
+async function writeCanonical(p: LayoutPaths, bytes: Buffer): Promise<void> {
+  await writeFileAtomic(p.index, bytes);
+  await writeFileAtomic(recordPath(p), `${sha256(bytes)}\n`, 0o644, { durable: false }).catch(() => undefined);
+}
+
+/** The bytes this process last found recorded and their sha256, per index.json: a second look-up compares bytes. */
+const lastRecorded = new Map<string, { bytes: Buffer; sum: string }>();
+
+async function recorded(p: LayoutPaths, bytes: Buffer): Promise<boolean> {
+  const rec = await readFile(recordPath(p), 'latin1').catch(() => undefined);
+  if (rec === undefined) return false;
+  const last = lastRecorded.get(p.index);
+  const sum = last?.bytes.equals(bytes) ? last.sum : sha256(bytes);
+  if (rec !== `${sum}\n`) return false;
+  lastRecorded.set(p.index, { bytes, sum });
+  return true;
+}
+
+/**
+ * index.json for look-ups (a tag, a digest, a subject): the parse this process already has of its bytes, else the
+ * bytes themselves when they are the ones recorded (nothing is parsed but the entries looked at), else parsed.
+ */
+export async function indexView(p: LayoutPaths): Promise<IndexFile | CanonicalIndex> {
+  const bytes = await readIndexBytes(p);
+  return bytes ? viewOf(p, bytes) : emptyIndex();
+}
+
+async function viewOf(p: LayoutPaths, bytes: Buffer): Promise<IndexFile | CanonicalIndex> {
+  const parsed = parsedIfCached(p.index, bytes) as IndexFile | undefined;
+  if (parsed) return parsed;
+  return (await recorded(p, bytes)) ? new CanonicalIndex(bytes) : parsedIndex(p, bytes);
+}
+
+const emptyIndex = (): IndexFile => ({ ...EMPTY_INDEX, manifests: [] }) as IndexFile;
+
+/** The edits a tag or an untag makes, on the parsed index or on its bytes alike (editIndex). */
+interface TagEditor {
+  /** The first entry whose ref.name is `name`. */
+  tagged(name: string): Descriptor | undefined;
+  /** Removes the first entry whose ref.name is `name` (every one, with `all`); whether one was there. */
+  untag(name: string, all?: boolean): boolean;
+  append(d: Descriptor): void;
+}
+
+/** TagEditor over a parsed index; `index` is the edited one. */
+class ParsedEditor implements TagEditor {
+  changed = false;
+  constructor(public index: IndexFile) {}
+  tagged(name: string): Descriptor | undefined {
+    return this.index.manifests.find((m) => m.annotations?.[Annotation.refName] === name);
+  }
+  untag(name: string, all = false): boolean {
+    const hit = this.tagged(name);
+    if (!hit) return false;
+    const manifests = this.index.manifests.filter((m) =>
+      all ? m.annotations?.[Annotation.refName] !== name : m !== hit,
+    );
+    this.#set(manifests);
+    return true;
+  }
+  append(d: Descriptor): void {
+    this.#set([...this.index.manifests, d]);
+  }
+  #set(manifests: Descriptor[]): void {
+    this.index = { ...this.index, manifests };
+    this.changed = true;
+  }
 }
 
 /**
@@ -77,7 +163,8 @@ export async function withIndexLock<T>(
 }
 
 type Update = {
-  fn: (idx: IndexFile) => { index?: IndexFile; result: unknown };
+  /** A read-modify-write of the parsed index (updateIndex), or tag edits (editIndex). */
+  fn: ((idx: IndexFile) => { index?: IndexFile; result: unknown }) | { edit: (ed: TagEditor) => unknown };
   resolve: (r: unknown) => void;
   reject: (e: unknown) => void;
 };
@@ -92,6 +179,19 @@ const queued = new Map<string, Update[]>();
  * four at a time rewrites index.json far fewer times); each still sees every update before it.
  */
 export function updateIndex<T>(p: LayoutPaths, fn: (idx: IndexFile) => { index?: IndexFile; result: T }): Promise<T> {
+  return enqueue(p, fn);
+}
+
+/**
+ * updateIndex for tags: `edit` finds, removes and appends entries through a TagEditor, so an index.json this
+ * store wrote (recorded: see recordPath) is edited as bytes, parsing only the entries it touches. Pure, as
+ * updateIndex's `fn`; a throw leaves the index as the update before it left it.
+ */
+export function editIndex<T>(p: LayoutPaths, edit: (ed: TagEditor) => T): Promise<T> {
+  return enqueue(p, { edit });
+}
+
+function enqueue<T>(p: LayoutPaths, fn: Update['fn']): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     let batch = queued.get(p.index);
     const first = batch === undefined;
@@ -110,12 +210,13 @@ async function applyQueued(p: LayoutPaths): Promise<void> {
     await withFileLock(p.index, async () => {
       batch = queued.get(p.index) ?? [];
       queued.delete(p.index); // later updates start the next batch
-      let idx = await readIndex(p);
+      const bytes = await readIndexBytes(p);
+      let idx = bytes ? await viewOf(p, bytes) : emptyIndex();
       let changed = false;
       const done: Array<() => void> = [];
       for (const u of batch) {
         try {
-          const { index, result } = u.fn(idx);
+          const { index, result } = apply(p, idx, u.fn);
           if (index) {
             idx = index;
             changed = true;
@@ -125,7 +226,7 @@ async function applyQueued(p: LayoutPaths): Promise<void> {
           done.push(() => u.reject(e));
         }
       }
-      if (changed) await writeIndex(p, idx);
+      if (changed) await (idx instanceof CanonicalIndex ? writeCanonical(p, idx.bytes) : writeIndex(p, idx));
       for (const d of done) d();
     });
   } catch (e) {
@@ -137,6 +238,23 @@ async function applyQueued(p: LayoutPaths): Promise<void> {
     }
     for (const u of batch) u.reject(e);
   }
+}
+
+/** One queued update applied to `idx`: the index it made (none when unchanged) and its result. */
+function apply(
+  p: LayoutPaths,
+  idx: IndexFile | CanonicalIndex,
+  fn: Update['fn'],
+): { index?: IndexFile | CanonicalIndex; result: unknown } {
+  if (typeof fn === 'function') return fn(idx instanceof CanonicalIndex ? parsedIndex(p, idx.bytes) : idx);
+  if (idx instanceof CanonicalIndex) {
+    const ed = new CanonicalIndex(idx.bytes); // edits make new bytes: a throw leaves idx as it was
+    const result = fn.edit(ed);
+    return ed.bytes !== idx.bytes ? { index: ed, result } : { result };
+  }
+  const ed = new ParsedEditor(idx);
+  const result = fn.edit(ed);
+  return ed.changed ? { index: ed.index, result } : { result };
 }
 
 /**

@@ -11,7 +11,17 @@ import { isDigest } from '../oci/digest.js';
 import { parseGraphNode, subjectOf, artifactTypeOf } from '../oci/manifest.js';
 import { Annotation, isGraphNodeType } from '../oci/media-types.js';
 import { hasBlob, ingestBlob } from './blobs.js';
-import { ensureIndex, parsedIndex, readIndex, readIndexBytes, updateIndex, type IndexFile } from './index-file.js';
+import { CanonicalIndex } from './index-bytes.js';
+import {
+  editIndex,
+  ensureIndex,
+  indexView,
+  parsedIndex,
+  readIndex,
+  readIndexBytes,
+  updateIndex,
+  type IndexFile,
+} from './index-file.js';
 import { initLayout, LayoutPaths, openBlobFile } from './layout.js';
 import { withLease } from './lease.js';
 import { readSmallBlobSync, SMALL_BLOB_BYTES } from './small-blob.js';
@@ -67,6 +77,11 @@ export class Store implements Target, ReferrerLister, TagLister {
 
   async index(): Promise<IndexFile> {
     return this.#snapshot ?? readIndex(this.paths);
+  }
+
+  /** index.json for a look-up: parsed, or its bytes when only a few entries are needed (index-file.ts indexView). */
+  async #view(): Promise<IndexFile | CanonicalIndex> {
+    return this.#snapshot ?? indexView(this.paths);
   }
 
   /** index.json's bytes as they are now, for what is keyed by them (`tagged(bytes)` lists them); none for a snapshot. */
@@ -140,8 +155,9 @@ export class Store implements Target, ReferrerLister, TagLister {
   async resolve(ref: string): Promise<Descriptor> {
     const digest = await this.#pinned(ref);
     if (digest) {
-      const idx = await this.index();
-      const hit = idx.manifests.find((m) => m.digest === digest);
+      const idx = await this.#view();
+      const hit =
+        idx instanceof CanonicalIndex ? idx.withDigest(digest) : idx.manifests.find((m) => m.digest === digest);
       if (hit) return plainDescriptor(hit);
       const sniffed = await this.#sniff(digest);
       if (sniffed) return sniffed;
@@ -155,16 +171,16 @@ export class Store implements Target, ReferrerLister, TagLister {
     try {
       return pinnedDigest(ref);
     } catch (e) {
-      if (tagged(await this.index(), ref)) return undefined;
+      if (firstTagged(await this.#view(), ref)) return undefined;
       throw e;
     }
   }
 
   /** The entry a tag names, under the ref.name it is stored as (`plain` or `plain:latest`: pin.ts storeRefName). */
   async findTag(ref: string): Promise<TaggedEntry> {
-    const idx = await this.index();
-    const name = storeRefName(ref, { exists: (n) => tagged(idx, n) });
-    const hit = idx.manifests.find((m) => m.annotations?.[Annotation.refName] === name);
+    const idx = await this.#view();
+    const name = storeRefName(ref, { exists: (n) => firstTagged(idx, n) !== undefined });
+    const hit = firstTagged(idx, name);
     if (!hit) throw notFound(ref, this.name);
     return { ref: name, descriptor: plainDescriptor(hit) };
   }
@@ -187,22 +203,22 @@ export class Store implements Target, ReferrerLister, TagLister {
   async tagHeld(d: Descriptor, ref: string): Promise<void> {
     if (!(await this.exists(d)))
       throw new ScrydonError('blob_missing', `cannot tag ${ref}: manifest ${d.digest} is not in the store`);
-    await updateIndex(this.paths, (idx) => {
-      const name = storeRefName(ref, { digest: d.digest, exists: (n) => tagged(idx, n) });
+    await editIndex(this.paths, (ed) => {
+      const name = storeRefName(ref, { digest: d.digest, exists: (n) => ed.tagged(n) !== undefined });
       assertTaggable(name, d.mediaType);
-      const manifests = idx.manifests.filter((m) => m.annotations?.[Annotation.refName] !== name);
-      manifests.push({ ...plainDescriptor(d), annotations: { [Annotation.refName]: name } });
-      return { index: { ...idx, manifests }, result: undefined };
+      ed.untag(name, true);
+      ed.append({ ...plainDescriptor(d), annotations: { [Annotation.refName]: name } });
     });
   }
 
   /** Removes a tag; the content stays until gc. Returns the descriptor it pointed at. */
   async untag(ref: string): Promise<Descriptor> {
-    return updateIndex(this.paths, (idx) => {
-      const name = storeRefName(ref, { exists: (n) => tagged(idx, n) });
-      const hit = idx.manifests.find((m) => m.annotations?.[Annotation.refName] === name);
+    return editIndex(this.paths, (ed) => {
+      const name = storeRefName(ref, { exists: (n) => ed.tagged(n) !== undefined });
+      const hit = ed.tagged(name);
       if (!hit) throw notFound(ref, this.name);
-      return { index: { ...idx, manifests: idx.manifests.filter((m) => m !== hit) }, result: plainDescriptor(hit) };
+      ed.untag(name);
+      return plainDescriptor(hit);
     });
   }
 
@@ -216,7 +232,10 @@ export class Store implements Target, ReferrerLister, TagLister {
   }
 
   async referrers(d: Descriptor): Promise<Descriptor[]> {
-    const idx = await this.index();
+    const view = await this.#view();
+    if (view instanceof CanonicalIndex && !view.someUnnamed(isGraphNodeType))
+      return dedupe(view.withSubject(d.digest).map(plainDescriptor));
+    const idx = view instanceof CanonicalIndex ? await this.index() : view;
     if (!derivedOf(idx, 'hasForeign')) return [...(derivedOf(idx, 'bySubject').get(d.digest) ?? [])];
     const out = new Map<string, Descriptor>();
     for (const m of idx.manifests) {
@@ -278,9 +297,16 @@ function derivedOf<K extends keyof Derived>(idx: IndexFile, part: K): Derived[K]
   return d[part] as Derived[K];
 }
 
-/** Whether index.json has an entry whose ref.name is exactly `name`. */
-function tagged(idx: IndexFile, name: string): boolean {
-  return idx.manifests.some((m) => m.annotations?.[Annotation.refName] === name);
+/** The first entry whose ref.name is exactly `name`. */
+function firstTagged(idx: IndexFile | CanonicalIndex, name: string): Descriptor | undefined {
+  if (idx instanceof CanonicalIndex) return idx.tagged(name);
+  return idx.manifests.find((m) => m.annotations?.[Annotation.refName] === name);
+}
+
+/** The first descriptor of each digest, in order. */
+function dedupe(list: readonly Descriptor[]): Descriptor[] {
+  const seen = new Set<string>();
+  return list.filter((x) => !seen.has(x.digest) && (seen.add(x.digest), true));
 }
 
 function missingBlob(d: Descriptor, where: string): ScrydonError {
