@@ -1,3 +1,4 @@
+import { hash } from 'node:crypto';
 import { ScrydonError } from '../errors.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import type { Readable } from 'node:stream';
@@ -37,12 +38,29 @@ export class BufferBody extends VerifyStream {
     this.#mode = 'direct';
     try {
       signal?.throwIfAborted();
-      const bad = this.account(this.#bytes) ?? this.conclude();
+      const bad = this.#mismatch();
       if (bad) throw bad;
       await write(this.#bytes);
     } finally {
       this.destroy();
     }
+  }
+
+  /** What is wrong with the bytes (their size or digest), as a VerifyStream reports it; undefined when they are right. */
+  #mismatch(): ScrydonError | undefined {
+    return this.account(this.#bytes) ?? this.conclude();
+  }
+
+  /**
+   * Checks `bytes`, read whole, against `d` in one synchronous hash call (a walk over thousands of small blobs: no
+   * stream per blob); a mismatch throws the error a VerifyStream would.
+   */
+  static assertWhole(bytes: Buffer, d: Descriptor, what: string): void {
+    if (bytes.byteLength === d.size && `sha256:${hash('sha256', bytes)}` === d.digest) return;
+    const body = new BufferBody(d, what, bytes);
+    const bad = body.#mismatch();
+    body.destroy();
+    throw bad ?? new ScrydonError('internal', `${what}: ${d.digest} failed a check that its stream passes`);
   }
 }
 
