@@ -46,6 +46,12 @@ export class BufferBody extends VerifyStream {
     }
   }
 
+  /** The bytes, once checked (copyTo's check): for a caller that keeps them. */
+  async verifiedBytes(): Promise<Buffer> {
+    await this.copyTo(async () => undefined);
+    return this.#bytes;
+  }
+
   /** What is wrong with the bytes (their size or digest), as a VerifyStream reports it; undefined when they are right. */
   #mismatch(): ScrydonError | undefined {
     return this.account(this.#bytes) ?? this.conclude();
@@ -71,6 +77,8 @@ export class BufferBody extends VerifyStream {
 export async function readVerified(body: Readable, d: Descriptor, what: string): Promise<Buffer> {
   const v = verified(body, d, what);
   if (!isChunkPusher(v)) return readAllBounded(v, d.size, what);
+  // a BufferBody's bytes are its own (a store read, a copy out of a read-ahead window) and are never reused: no copy
+  if (v instanceof BufferBody) return v.verifiedBytes();
   const chunks: Buffer[] = [];
   await v.copyTo(async (b) => {
     chunks.push(Buffer.from(b)); // copied: the body may reuse its buffer, or hold a larger one (a read-ahead window)
