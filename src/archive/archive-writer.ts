@@ -4,7 +4,7 @@ import { readAllBounded, verified } from '../content/verify-stream.js';
 import { ScrydonError } from '../errors.js';
 import { isChunkPusher } from '../fs/file-sink.js';
 import { MAX_MANIFEST_BYTES, plainDescriptor, referrerEntry, type Descriptor } from '../oci/descriptor.js';
-import { artifactTypeOf, parseGraphNode, subjectOf } from '../oci/manifest.js';
+import { artifactTypeOf, parseGraphNode, subjectOf, type GraphNode } from '../oci/manifest.js';
 import { Annotation, isGraphNodeType } from '../oci/media-types.js';
 import {
   blobEntryName,
@@ -15,6 +15,8 @@ import {
 } from './archive-layout.js';
 import { gathering, type ArchiveSink } from './archive-sink.js';
 import { BLOCK, encodeHeader, padded } from './tar-format.js';
+
+const ZEROS = Buffer.alloc(BLOCK);
 
 interface ArchiveWriterOptions {
   /** Blobs the receiving side already has (an inventory): left out of the archive, reported as existing. */
@@ -72,10 +74,7 @@ export class ArchiveWriter implements Target, Committer {
       if (!this.#started) await this.#begin();
       if (isGraphNodeType(d.mediaType)) {
         const bytes = await readAllBounded(verified(body, d, this.name), MAX_MANIFEST_BYTES, `manifest ${d.digest}`);
-        const node = parseGraphNode(bytes, d.mediaType, `manifest ${d.digest}`);
-        await this.#entry(blobEntryName(d.digest), bytes);
-        const subject = subjectOf(node);
-        if (subject) this.#referrers.set(d.digest, referrerEntry(d, subject, artifactTypeOf(node)));
+        await this.#whole(d, bytes, parseGraphNode(bytes, d.mediaType, `manifest ${d.digest}`));
       } else {
         await this.#sink.write(encodeHeader(blobEntryName(d.digest), d.size, 'file'));
         const v = verified(body, d, this.name);
@@ -89,6 +88,29 @@ export class ArchiveWriter implements Target, Committer {
       this.#state = 'failed'; // a half-written entry: the archive cannot be finished
       throw e;
     }
+  }
+
+  /**
+   * Appends a blob the caller read whole and verified against `d` (save --all's bulk walk); `node` is its parse when
+   * `d` is a manifest or index. Once per digest, as push().
+   */
+  async pushVerified(d: Descriptor, bytes: Buffer, node?: GraphNode): Promise<void> {
+    this.#assertOpen();
+    if (this.#written.has(d.digest)) return;
+    try {
+      if (!this.#started) await this.#begin();
+      await this.#whole(d, bytes, node);
+      this.#written.add(d.digest);
+    } catch (e) {
+      this.#state = 'failed';
+      throw e;
+    }
+  }
+
+  async #whole(d: Descriptor, bytes: Buffer, node: GraphNode | undefined): Promise<void> {
+    await this.#entry(blobEntryName(d.digest), bytes);
+    const subject = node && subjectOf(node);
+    if (node && subject) this.#referrers.set(d.digest, referrerEntry(d, subject, artifactTypeOf(node)));
   }
 
   async tag(d: Descriptor, ref: string): Promise<void> {
@@ -142,18 +164,14 @@ export class ArchiveWriter implements Target, Committer {
   }
 
   async #entry(name: string, bytes: Buffer): Promise<void> {
-    await this.#sink.write(
-      Buffer.concat([
-        encodeHeader(name, bytes.byteLength, 'file'),
-        bytes,
-        Buffer.alloc(padded(bytes.byteLength) - bytes.byteLength),
-      ]),
-    );
+    await this.#sink.write(encodeHeader(name, bytes.byteLength, 'file'));
+    await this.#sink.write(bytes);
+    await this.#pad(bytes.byteLength);
   }
 
   async #pad(size: number): Promise<void> {
     const n = padded(size) - size;
-    if (n > 0) await this.#sink.write(Buffer.alloc(n));
+    if (n > 0) await this.#sink.write(ZEROS.subarray(0, n)); // the sink copies it (gathering)
   }
 
   #assertOpen(): void {

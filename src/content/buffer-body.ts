@@ -1,3 +1,4 @@
+import { hash } from 'node:crypto';
 import { ScrydonError } from '../errors.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import type { Readable } from 'node:stream';
@@ -37,12 +38,35 @@ export class BufferBody extends VerifyStream {
     this.#mode = 'direct';
     try {
       signal?.throwIfAborted();
-      const bad = this.account(this.#bytes) ?? this.conclude();
+      const bad = this.#mismatch();
       if (bad) throw bad;
       await write(this.#bytes);
     } finally {
       this.destroy();
     }
+  }
+
+  /** The bytes, once checked (copyTo's check): for a caller that keeps them. */
+  async verifiedBytes(): Promise<Buffer> {
+    await this.copyTo(async () => undefined);
+    return this.#bytes;
+  }
+
+  /** What is wrong with the bytes (their size or digest), as a VerifyStream reports it; undefined when they are right. */
+  #mismatch(): ScrydonError | undefined {
+    return this.account(this.#bytes) ?? this.conclude();
+  }
+
+  /**
+   * Checks `bytes`, read whole, against `d` in one synchronous hash call (a walk over thousands of small blobs: no
+   * stream per blob); a mismatch throws the error a VerifyStream would.
+   */
+  static assertWhole(bytes: Buffer, d: Descriptor, what: string): void {
+    if (bytes.byteLength === d.size && `sha256:${hash('sha256', bytes)}` === d.digest) return;
+    const body = new BufferBody(d, what, bytes);
+    const bad = body.#mismatch();
+    body.destroy();
+    throw bad ?? new ScrydonError('internal', `${what}: ${d.digest} failed a check that its stream passes`);
   }
 }
 
@@ -53,6 +77,8 @@ export class BufferBody extends VerifyStream {
 export async function readVerified(body: Readable, d: Descriptor, what: string): Promise<Buffer> {
   const v = verified(body, d, what);
   if (!isChunkPusher(v)) return readAllBounded(v, d.size, what);
+  // a BufferBody's bytes are its own (a store read, a copy out of a read-ahead window) and are never reused: no copy
+  if (v instanceof BufferBody) return v.verifiedBytes();
   const chunks: Buffer[] = [];
   await v.copyTo(async (b) => {
     chunks.push(Buffer.from(b)); // copied: the body may reuse its buffer, or hold a larger one (a read-ahead window)

@@ -32,7 +32,7 @@ function parseJsonObject(bytes: Uint8Array, where: string): Record<string, unkno
   }
   let v: unknown;
   try {
-    v = JSON.parse(Buffer.from(bytes).toString('utf8'));
+    v = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')); // a view, not a copy
   } catch (e) {
     throw new ScrydonError('manifest_invalid', `${where}: not valid JSON (${(e as Error).message})`);
   }

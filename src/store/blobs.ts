@@ -3,6 +3,7 @@ import { chmod, open, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fsyncDir } from '../fs/atomic-write.js';
+import { syncFileSystem } from '../fs/sync-fs.js';
 import { writeAllTo } from '../fs/file-sink.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import type { Digest } from '../oci/digest.js';
@@ -61,8 +62,17 @@ export async function hasBlob(p: LayoutPaths, d: Descriptor): Promise<boolean> {
   return (await blobSize(p, d.digest)) === d.size;
 }
 
-/** fsyncs the blob files of `digests` (written with ingestBlob's `durable` false), a few at a time. */
+/** Blob files past this many are made durable by one sync of their file system instead of an fsync each. */
+const SYNC_FS_FROM = 64;
+
+/**
+ * Makes the blob files of `digests` (written with ingestBlob's `durable` false, or by createSmallBlobSync) and their
+ * directory entries durable, before anything names them: an fsync each, a few at a time, for a handful; for a batch
+ * (a load of thousands of small blobs) one sync of the whole file system (fs/sync-fs.ts: one journal commit instead
+ * of one per blob), or the fsync each when that cannot run.
+ */
 export async function syncBlobs(p: LayoutPaths, digests: readonly Digest[]): Promise<void> {
+  if (digests.length >= SYNC_FS_FROM && (await syncFileSystem(p.blobsDir))) return;
   await inParallel(digests, async (digest) => {
     const fh = await open(p.blob(digest), 'r');
     try {
@@ -75,7 +85,7 @@ export async function syncBlobs(p: LayoutPaths, digests: readonly Digest[]): Pro
 }
 
 /** Runs `fn` over `items`, eight at a time (file operations that wait on the disk); the first failure is thrown. */
-export async function inParallel<T>(items: readonly T[], fn: (item: T) => Promise<void>): Promise<void> {
+async function inParallel<T>(items: readonly T[], fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < items.length) await fn(items[next++] as T);

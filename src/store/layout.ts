@@ -14,8 +14,9 @@ export class LayoutPaths {
   get index(): string {
     return join(this.root, 'index.json');
   }
+  #blobsDir: string | undefined;
   get blobsDir(): string {
-    return join(this.root, 'blobs', 'sha256');
+    return (this.#blobsDir ??= join(this.root, 'blobs', 'sha256')); // once: blob() asks for it per blob
   }
   get ingest(): string {
     return join(this.root, 'ingest');

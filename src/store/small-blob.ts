@@ -1,5 +1,4 @@
-import { close, closeSync, constants, fstatSync, fsync, openSync, readSync, rmSync, writeSync } from 'node:fs';
-import { promisify } from 'node:util';
+import { closeSync, constants, fstatSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { ScrydonError } from '../errors.js';
 
 /** Blobs up to this size are read whole in one call where a caller reads many of them in a row (save). */
@@ -38,57 +37,25 @@ export function readSmallBlobSync(path: string, size: number): Buffer | undefine
 
 /**
  * Writes a small verified blob under its final name in a private layout (a load's staging area), read-only, with
- * synchronous calls (open, write) and returns the open descriptor for its writer to sync and close (SyncQueue);
- * undefined when the name exists already: an earlier push of the same digest wrote the same bytes whole.
+ * synchronous calls (open, write, close) and no fsync: its writer makes the whole batch durable before anything
+ * names it (staging.ts). False when the name exists already: an earlier push of the same digest wrote the same
+ * bytes whole.
  */
-export function createSmallBlobSync(path: string, bytes: Buffer): number | undefined {
+export function createSmallBlobSync(path: string, bytes: Buffer): boolean {
   let fd: number;
   try {
     fd = openSync(path, 'wx', 0o444);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw e;
   }
   try {
     for (let n = 0; n < bytes.byteLength;) n += writeSync(fd, bytes, n, bytes.byteLength - n);
-    return fd;
   } catch (e) {
     closeSync(fd);
     rmSync(path, { force: true }); // no partial blob left behind
     throw e;
   }
-}
-
-const fsyncFd = promisify(fsync);
-const closeFd = promisify(close);
-
-/**
- * Files written by createSmallBlobSync, synced and closed in the background while more are written (at most
- * `limit` at once: add() waits for room), so their fsyncs overlap the copy instead of all waiting for its end.
- * drain() resolves once every one is on disk, or throws the first failure.
- */
-export class SyncQueue {
-  readonly #limit: number;
-  readonly #inflight = new Set<Promise<void>>();
-  #failure: unknown;
-
-  constructor(limit = 16) {
-    this.#limit = limit;
-  }
-
-  async add(fd: number): Promise<void> {
-    const p: Promise<void> = fsyncFd(fd)
-      .finally(() => closeFd(fd))
-      .catch((e: unknown) => {
-        this.#failure ??= e;
-      })
-      .finally(() => this.#inflight.delete(p));
-    this.#inflight.add(p);
-    while (this.#inflight.size >= this.#limit) await Promise.race(this.#inflight);
-  }
-
-  async drain(): Promise<void> {
-    while (this.#inflight.size > 0) await Promise.all(this.#inflight);
-    if (this.#failure !== undefined) throw this.#failure;
-  }
+  closeSync(fd);
+  return true;
 }

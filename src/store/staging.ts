@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { renameSync } from 'node:fs';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Committer, IoOptions, Target } from '../content/target.js';
@@ -12,13 +13,13 @@ import { Annotation, isGraphNodeType } from '../oci/media-types.js';
 import { readVerified } from '../content/buffer-body.js';
 import { fastPaths } from '../fast-paths.js';
 import { digestHex } from '../oci/digest.js';
-import { inParallel, syncBlobs } from './blobs.js';
+import { syncBlobs } from './blobs.js';
 import { updateIndex } from './index-file.js';
 import type { LayoutPaths } from './layout.js';
 import { Lease } from './lease.js';
 import { parseReference } from '../oci/reference.js';
 import { assertTaggable } from './pin.js';
-import { createSmallBlobSync, SMALL_BLOB_BYTES, SyncQueue } from './small-blob.js';
+import { createSmallBlobSync, SMALL_BLOB_BYTES } from './small-blob.js';
 import { Store } from './store-target.js';
 import { storeRefName } from '../names/store.js';
 
@@ -30,6 +31,8 @@ const STALE_MS = 15_000;
 const STALE_STAGING_AGE_MS = 5 * 60_000;
 /** Store lookups made with a stat each before the store's blob directory is listed once instead. */
 const LOOKUPS_BEFORE_LISTING = 64;
+/** Blobs renamed in between two turns of the event loop (its timers: the staging lock's refresh). */
+const RENAMES_PER_TURN = 1024;
 
 /**
  * An all-or-nothing view of a store for load: pushes go into a private staging layout under catalog/ingest/
@@ -52,9 +55,6 @@ export class StagingTarget implements Target, Committer {
   readonly #tags = new Map<string, Descriptor>();
   /** Index entries of the referrers staged by the small-blob path (the others are in the staging layout's index). */
   readonly #referrers = new Map<string, Descriptor>();
-  /** Small blobs written by push, synced in the background (the others are synced at commit). */
-  readonly #syncs = new SyncQueue();
-  readonly #synced = new Set<string>();
   /** The store's blob names, once this copy looked up enough of them (#inStore). */
   #listed: Promise<Set<string>> | undefined;
   #lookups = 0;
@@ -124,7 +124,7 @@ export class StagingTarget implements Target, Committer {
     if (d.size <= SMALL_BLOB_BYTES && fastPaths()) {
       // a small blob is verified whole in memory and written straight under its name in the private staging
       // layout, in one synchronous call: no temp name, rename or chmod, no thread-pool round trips (a crash
-      // mid-write leaves it only in the staging dir, which is thrown away); its fsync waits for commit
+      // mid-write leaves it only in the staging dir, which is thrown away); it is made durable at commit
       const bytes = await readVerified(body, d, `blob ${d.digest}`);
       if (isGraphNodeType(d.mediaType)) {
         // a manifest is parsed, as the store parses one it is given, and a referrer's index entry remembered
@@ -132,11 +132,7 @@ export class StagingTarget implements Target, Committer {
         const subject = subjectOf(node);
         if (subject) this.#referrers.set(d.digest, referrerEntry(d, subject, artifactTypeOf(node)));
       }
-      const fd = createSmallBlobSync(this.#staging.paths.blob(d.digest), bytes);
-      if (fd !== undefined) {
-        this.#synced.add(d.digest);
-        await this.#syncs.add(fd);
-      }
+      createSmallBlobSync(this.#staging.paths.blob(d.digest), bytes);
     } else await this.#staging.push(d, body, o);
     if (!this.#stagedSet.has(d.digest)) {
       this.#stagedSet.add(d.digest);
@@ -170,28 +166,31 @@ export class StagingTarget implements Target, Committer {
     ];
     const stagedPaths = this.#staging.paths;
     await this.#lease.hold(this.#staged); // what is renamed in stays until the tags are written
-    // every staged byte on disk before any of it is renamed in: the small blobs synced in the background, the others now
-    await this.#syncs.drain();
+    // every staged byte on disk before any of it is renamed in (many at once: one sync of the file system)
     await syncBlobs(
       stagedPaths,
-      this.#staged.filter((d) => !this.#synced.has(d.digest)).map((d) => d.digest),
+      this.#staged.map((d) => d.digest),
     );
-    // plain blobs in any order, then manifests children first: a manifest in blobs/ means its children are there
-    const move = (d: Descriptor) => rename(stagedPaths.blob(d.digest), this.#store.paths.blob(d.digest));
-    await inParallel(
-      this.#staged.filter((d) => !isGraphNodeType(d.mediaType)),
-      move,
-    );
-    for (const d of this.#staged) if (isGraphNodeType(d.mediaType)) await move(d);
+    // plain blobs, then manifests children first: a manifest in blobs/ means its children are there. One synchronous
+    // rename each (a metadata change: no thread-pool round trip per blob), a turn of the event loop every so often
+    const moves = [
+      ...this.#staged.filter((d) => !isGraphNodeType(d.mediaType)),
+      ...this.#staged.filter((d) => isGraphNodeType(d.mediaType)),
+    ];
+    for (let i = 0; i < moves.length; i++) {
+      const d = moves[i] as Descriptor;
+      renameSync(stagedPaths.blob(d.digest), this.#store.paths.blob(d.digest));
+      if (i % RENAMES_PER_TURN === RENAMES_PER_TURN - 1) await new Promise(setImmediate);
+    }
     await fsyncDir(this.#store.paths.blobsDir);
     await updateIndex(this.#store.paths, (idx) => {
       const refOf = (m: Descriptor) => m.annotations?.[Annotation.refName];
-      const changed = [...this.#tags].filter(
-        ([ref, d]) => !idx.manifests.some((m) => refOf(m) === ref && m.digest === d.digest),
+      const has = new Set(idx.manifests.map((m) => `${refOf(m) ?? ''}@${m.digest}`));
+      const changed = [...this.#tags].filter(([ref, d]) => !has.has(`${ref}@${d.digest}`));
+      const listed = new Set(
+        idx.manifests.filter((m) => m.annotations?.[Annotation.subject] !== undefined).map((m) => m.digest),
       );
-      const newReferrers = referrers.filter(
-        (r) => !idx.manifests.some((m) => m.digest === r.digest && m.annotations?.[Annotation.subject] !== undefined),
-      );
+      const newReferrers = referrers.filter((r) => !listed.has(r.digest));
       if (changed.length === 0 && newReferrers.length === 0) return { result: undefined };
       const moved = new Set(changed.map(([ref]) => ref));
       const manifests = idx.manifests.filter((m) => !moved.has(refOf(m) ?? ''));
@@ -211,7 +210,6 @@ export class StagingTarget implements Target, Committer {
 
   async #cleanup(): Promise<void> {
     try {
-      await this.#syncs.drain().catch(() => undefined); // its files closed before their directory goes
       await this.#lease.release();
     } finally {
       await rm(this.#dir, { recursive: true, force: true });

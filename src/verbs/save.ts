@@ -11,6 +11,8 @@ import type { Store } from '../store/store-target.js';
 import type { ArchiveSink } from '../archive/archive-sink.js';
 import { ArchiveWriter } from '../archive/archive-writer.js';
 import { storeToStore } from '../signature/legacy-companions.js';
+import { fastPaths } from '../fast-paths.js';
+import { saveStoreBulk } from './save-bulk.js';
 
 export interface SaveOptions extends IoOptions {
   /** Every tag in the store (refs are then ignored). */
@@ -76,13 +78,17 @@ export async function saveArchive(
       if (ref === undefined) writer.addUntaggedRoot(d);
       else if (!r.tags.includes(ref)) r.tags.push(ref);
     }
-    const source = carried.length ? storeWith(store, carried) : store;
-    const stats = await copyGraphs(source, writer, [...roots.values()], {
-      includeReferrers: true,
-      companions: storeToStore(store),
-      signal: o.signal,
-      ...(o.onEvent ? { onEvent: o.onEvent } : {}),
-    });
+    // every tag of the store and nothing from outside it: the bulk walk (the same archive, without the copy's
+    // per-blob machinery; every .sig companion is itself one of the tags)
+    const stats =
+      o.all && carried.length === 0 && fastPaths()
+        ? await saveStoreBulk(store, writer, [...roots.values()], { signal: o.signal, onEvent: o.onEvent })
+        : await copyGraphs(carried.length ? storeWith(store, carried) : store, writer, [...roots.values()], {
+            includeReferrers: true,
+            companions: storeToStore(store),
+            signal: o.signal,
+            ...(o.onEvent ? { onEvent: o.onEvent } : {}),
+          });
     return {
       archive: sink.name,
       refs: named.map(({ ref, d }) => ({ ref: ref ?? d.digest, digest: d.digest })),
