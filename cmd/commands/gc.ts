@@ -1,5 +1,4 @@
 import { parseDuration } from '../../src/config/units.js';
-import { ScrydonError } from '../../src/errors.js';
 import { listStore } from '../../src/pack/list.js';
 import { retentionPins } from '../../src/reconcile/retention-pins.js';
 import { gc } from '../../src/store/gc.js';
@@ -7,15 +6,7 @@ import { planKeepVersions, type PackVersion } from '../../src/store/gc-keep-vers
 import { defineCommand } from '../define-command.js';
 import { humanBytes } from '../output/progress.js';
 import { shortDigest } from '../output/render.js';
-
-/** `--keep-versions N`: a whole number of at least 1 (0 would untag every version nothing pins). */
-function keepCount(value: string): number {
-  if (!/^[1-9][0-9]{0,5}$/.test(value))
-    throw new ScrydonError('usage', `--keep-versions must be a whole number of at least 1, not "${value}"`, {
-      hint: 'e.g. scrydon gc --keep-versions 2 (the newest two versions of each pack id stay)',
-    });
-  return Number(value);
-}
+import { wholeNumber } from '../whole-number.js';
 
 function versionLine(v: PackVersion, dryRun: boolean): string {
   const what = `${v.id} ${v.version} ${shortDigest(v.digest)}`;
@@ -49,7 +40,8 @@ export default defineCommand({
           'untag all but the newest N versions of each pack id first (installed and locked versions always stay)',
       }),
   run: async (args, ctx) => {
-    const keep = args['keep-versions'] !== undefined ? keepCount(args['keep-versions']) : undefined;
+    const keep =
+      args['keep-versions'] !== undefined ? wholeNumber(args['keep-versions'], '--keep-versions') : undefined;
     const graceMs = parseDuration(args.grace, '--grace');
     const store = await ctx.store();
     const plan =

@@ -121,7 +121,9 @@ export async function gc(store: Store, o: GcOptions): Promise<GcReport> {
   // what gc learnt last time, by digest; both marks add to it
   const cache = await NodeCache.load(store.paths);
 
-  const first = await timed(steps, 'mark', async () => markReachable(store, withoutUntagged(await store.index()), { cache }));
+  const first = await timed(steps, 'mark', async () =>
+    markReachable(store, withoutUntagged(await store.index()), { cache }),
+  );
   const candidates: Array<{ digest: Digest; size: number }> = [];
   const youngBlobs = new Set<string>();
   await timed(steps, 'scan-blobs', async () => {
