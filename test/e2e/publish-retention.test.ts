@@ -314,7 +314,7 @@ describe('published lock and --locked', () => {
     await registry.stop();
     await ok(['install', ref], node);
     assert.deepEqual(await installed(node), [['1.1.0', digests.get('1.1.0')]]);
-    await ok(['verify', `${ID}:1.1.0`, '--key', join(siteKeys, 'cosign.pub')], node);
+    await ok(['verify', ref, '--key', join(siteKeys, 'cosign.pub')], node);
   });
 });
 

@@ -4,7 +4,7 @@ import { addOciSourceArgs } from './oci-catalog.js';
 
 /** What the publish tests share: homes, the reconcile result, skopeo, and a node registered on a site catalog. */
 
-export const PW = { COSIGN_PASSWORD: 'pw' };
+const PW = { COSIGN_PASSWORD: 'pw' };
 
 export interface SiteRun {
   outcome: string;
