@@ -70,6 +70,6 @@ export default defineCommand({
           : '') +
         (report.cleanedTemp ? `, ${report.cleanedTemp} stale temp file(s) cleaned` : ''),
     );
-    return { data: plan ? { ...report, versions: plan } : report, text: lines.join('\n') };
+    return { data: plan ? { ...report, versions: plan.versions } : report, text: lines.join('\n') };
   },
 });

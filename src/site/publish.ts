@@ -25,11 +25,9 @@ import { pushGrouped } from '../verbs/push.js';
 import { sitePacks } from './site-packs.js';
 import { Limiter } from '../content/limiter.js';
 import { catalogSignature, refuseUnverified, siteSign, upstreamReceipt } from './site-signing.js';
-import { lockTag, lockTags, readPublishedLock } from './site-locks.js';
+import { publishLock, type PublishedLockRef } from './site-locks.js';
 import { pruneSite, type PruneResult } from './site-prune.js';
-import { lockArtifact, sameLock, type LockedPack, type ReconcileLock } from '../sources/source-lock.js';
-import type { RepositoryTarget } from '../registry/repository-target.js';
-import type { RemoteReference } from '../names/remote.js';
+import type { LockedPack } from '../sources/source-lock.js';
 
 interface PublishOptions extends TransferOptions {
   /** The site's key: each pack gains the site's signature beside its original one, and the catalog says so. */
@@ -59,7 +57,7 @@ interface PublishResult {
   catalog: { reference: string; digest: string; unchanged: boolean };
   receipts?: { reference: string; digest: string };
   /** The lock of the catalog (a referrer of it, tagged `TAG.lock.<n>`); unchanged: the newest lock already says it. */
-  lock: { reference: string; digest: string; unchanged: boolean };
+  lock: PublishedLockRef;
   pruned?: PruneResult;
   trustRoot?: { reference: string; digest: string };
   packs: PublishedPack[];
@@ -228,30 +226,4 @@ export async function publish(
     ...(pruned ? { pruned } : {}),
     ...result,
   };
-}
-
-/**
- * Writes the catalog's lock as its referrer, tagged `TAG.lock.<n+1>` — unless the newest lock of the tag already says
- * the same (a re-run with nothing new writes nothing).
- */
-async function publishLock(
-  repo: RepositoryTarget,
-  where: RemoteReference,
-  tag: string,
-  catalog: Descriptor,
-  lock: ReconcileLock,
-  io: IoOptions,
-): Promise<PublishResult['lock']> {
-  const newestTag = (await lockTags(repo, io)).get(tag)?.[0];
-  const newest = newestTag ? await readPublishedLock(repo, tag, newestTag, io).catch(() => undefined) : undefined;
-  if (newest && sameLock(newest.lock, lock))
-    return {
-      reference: formatRemote({ ...where, tag: newest.tag }),
-      digest: newest.descriptor.digest,
-      unchanged: true,
-    };
-  const t = lockTag(tag, (newestTag?.n ?? 0) + 1);
-  const a = lockArtifact(lock, catalog);
-  await pushSmallArtifact(repo, a, t, io);
-  return { reference: formatRemote({ ...where, tag: t }), digest: a.descriptor.digest, unchanged: false };
 }

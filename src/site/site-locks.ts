@@ -1,7 +1,9 @@
 import type { IoOptions } from '../content/target.js';
 import type { Descriptor } from '../oci/descriptor.js';
+import { formatRemote, type RemoteReference } from '../names/remote.js';
 import type { RepositoryTarget } from '../registry/repository-target.js';
-import { readLockArtifact, type ReconcileLock } from '../sources/source-lock.js';
+import { lockArtifact, readLockArtifact, sameLock, type ReconcileLock } from '../sources/source-lock.js';
+import { pushSmallArtifact } from '../verbs/push-artifact.js';
 
 /**
  * The locks a site published (catalog-spec/publish.md "Locks"): each catalog `publish` writes gets a lock, a
@@ -16,6 +18,13 @@ export interface PublishedLock {
   tag: string;
   descriptor: Descriptor;
   lock: ReconcileLock;
+}
+
+/** Where publish left the catalog's lock; unchanged: the newest lock of the tag already said it. */
+export interface PublishedLockRef {
+  reference: string;
+  digest: string;
+  unchanged: boolean;
 }
 
 const LOCK_TAG = /^(.+)\.lock\.([1-9][0-9]{0,8})$/;
@@ -51,4 +60,30 @@ export async function readPublishedLock(
   const descriptor = await repo.resolve(entry.tag, o);
   const lock = await readLockArtifact(repo, descriptor, o);
   return lock ? { catalogTag, n: entry.n, tag: entry.tag, descriptor, lock } : undefined;
+}
+
+/**
+ * Writes the catalog's lock as its referrer, tagged `TAG.lock.<n+1>` — unless the newest lock of the tag already says
+ * the same (a re-run with nothing new writes nothing).
+ */
+export async function publishLock(
+  repo: RepositoryTarget,
+  where: RemoteReference,
+  tag: string,
+  catalog: Descriptor,
+  lock: ReconcileLock,
+  io: IoOptions,
+): Promise<PublishedLockRef> {
+  const newestTag = (await lockTags(repo, io)).get(tag)?.[0];
+  const newest = newestTag ? await readPublishedLock(repo, tag, newestTag, io).catch(() => undefined) : undefined;
+  if (newest && sameLock(newest.lock, lock))
+    return {
+      reference: formatRemote({ ...where, tag: newest.tag }),
+      digest: newest.descriptor.digest,
+      unchanged: true,
+    };
+  const t = lockTag(tag, (newestTag?.n ?? 0) + 1);
+  const a = lockArtifact(lock, catalog);
+  await pushSmallArtifact(repo, a, t, io);
+  return { reference: formatRemote({ ...where, tag: t }), digest: a.descriptor.digest, unchanged: false };
 }

@@ -64,7 +64,8 @@ export async function pruneSite(
   const all: PublishedLock[] = [];
   for (const [catalogTag, tags] of await lockTags(catalogRepo, o))
     for (const t of tags) {
-      const l = await readPublishedLock(catalogRepo, catalogTag, t, o).catch(() => undefined);
+      // a lock that cannot be read stops the prune: what it pins is unknown (a tag naming no lock pins nothing)
+      const l = await readPublishedLock(catalogRepo, catalogTag, t, o);
       if (l) all.push(l);
     }
   const mine = all.filter((l) => l.catalogTag === current.tag).sort((a, b) => b.n - a.n);

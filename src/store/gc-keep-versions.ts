@@ -22,7 +22,7 @@ export interface PackVersion {
 interface KeepVersionsPlan {
   /** Every version, by id, newest first. */
   versions: PackVersion[];
-  kept: PackVersion[];
+  /** The versions that go (no reason to stay). */
   dropped: PackVersion[];
 }
 
@@ -56,7 +56,6 @@ export function planKeepVersions(
     v.refs.push(t.ref);
   }
   const all: PackVersion[] = [];
-  const kept: PackVersion[] = [];
   const dropped: PackVersion[] = [];
   for (const id of [...byId.keys()].sort(byCodeUnits)) {
     const versions = [...(byId.get(id)?.values() ?? [])].sort(newestFirst);
@@ -65,8 +64,8 @@ export function planKeepVersions(
       if (i < keep) v.keptBecause.push(`newest ${keep}`);
       v.keptBecause.push(...(pins.get(v.digest) ?? []));
       all.push(v);
-      (v.keptBecause.length > 0 ? kept : dropped).push(v);
+      if (v.keptBecause.length === 0) dropped.push(v);
     });
   }
-  return { versions: all, kept, dropped };
+  return { versions: all, dropped };
 }

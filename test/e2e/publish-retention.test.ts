@@ -50,7 +50,7 @@ interface GcJson {
   dryRun: boolean;
   untagged: string[];
   removed: Array<{ digest: string }>;
-  versions: { versions: Version[]; kept: Version[]; dropped: Version[] };
+  versions: Version[];
 }
 
 /** Builds `ID:version` in `home`, signs it with the upstream key and verifies it there (a receipt: the site may sign). */
@@ -180,7 +180,7 @@ describe('published lock and --locked', () => {
     const before = await treeHash(join(site.home, 'catalog'));
     const dry = await json<GcJson>(['gc', '--keep-versions', '2', '--grace', '0', '--dry-run'], site);
     assert.deepEqual(
-      dry.versions.versions.map((v) => [v.version, v.keptBecause]),
+      dry.versions.map((v) => [v.version, v.keptBecause]),
       [
         ['1.2.0', ['newest 2']],
         ['1.1.0', ['newest 2']],
@@ -273,7 +273,7 @@ describe('published lock and --locked', () => {
     await buildSigned(node, '1.3.0');
     const r = await json<GcJson>(['gc', '--keep-versions', '1', '--grace', '0'], node);
     assert.deepEqual(
-      r.versions.versions.map((v) => [v.version, v.keptBecause]),
+      r.versions.map((v) => [v.version, v.keptBecause]),
       [
         ['1.3.0', ['newest 1']],
         ['1.2.0', ['installed', 'locked by source site']],
