@@ -29,7 +29,7 @@ export interface PublishedLockRef {
 
 const LOCK_TAG = /^(.+)\.lock\.([1-9][0-9]{0,8})$/;
 
-export function lockTag(catalogTag: string, n: number): string {
+function lockTag(catalogTag: string, n: number): string {
   return `${catalogTag}.lock.${n}`;
 }
 
