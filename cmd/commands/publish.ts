@@ -8,6 +8,7 @@ import { concurrencyFlag, registryFlags, withRemote, REGISTRY_EPILOG } from '../
 import { loadSigningKey } from '../signature-options.js';
 import { transferSummary } from '../transfer-summary.js';
 import type { Context } from '../context.js';
+import { wholeNumber } from '../whole-number.js';
 
 /** The public keys of the registered cosign-key sources: what a generated catalog may name for key-signed packs. */
 async function sourceKeys(ctx: Context): Promise<PublicKeyInfo[]> {
@@ -29,7 +30,11 @@ export default defineCommand({
     ],
     [
       'scrydon source add site --type oci --url registry.site:5000/packs/catalog --signature-policy cosign-key --public-key site.pub',
-      'on each node, then scrydon reconcile',
+      'on each node, then scrydon reconcile (or reconcile --locked: exactly the published lock)',
+    ],
+    [
+      'scrydon publish registry.site:5000/packs --prune --keep-locks 3',
+      'also delete from the registry what the store no longer holds, unless one of the newest 3 locks pins it',
     ],
   ],
   epilog: REGISTRY_EPILOG,
@@ -42,10 +47,21 @@ export default defineCommand({
             type: 'string',
             describe: "the site's private key (path or env://NAME): sign every pack the store verified",
           })
-          .option('tag', { type: 'string', default: 'catalog', describe: "the generated catalog's tag" }),
+          .option('tag', { type: 'string', default: 'catalog', describe: "the generated catalog's tag" })
+          .option('prune', {
+            type: 'boolean',
+            default: false,
+            describe: 'delete from the registry the packs the store no longer holds (never what a kept lock pins)',
+          })
+          .option('keep-locks', {
+            type: 'string',
+            default: '3',
+            describe: 'with --prune: the published locks kept (and honoured) per catalog tag',
+          }),
       ),
     ),
   run: async (args, ctx) => {
+    const keepLocks = wholeNumber(args['keep-locks'], '--keep-locks');
     const store = await ctx.store();
     const site = parseSitePrefix(args.prefix);
     const signKey = args['sign-key'] !== undefined ? await loadSigningKey(args['sign-key'], ctx) : undefined;
@@ -59,6 +75,7 @@ export default defineCommand({
         trustDir: ctx.paths.trust,
         upstreamKeys,
         ...(signKey ? { signKey } : {}),
+        ...(args.prune ? { prune: { keepLocks } } : {}),
         ...(onEvent ? { onEvent } : {}),
       }),
     );
@@ -66,11 +83,24 @@ export default defineCommand({
       ctx.warn(
         `${u}: nothing verified it here; the catalog says signature none (nodes requiring signatures refuse it)`,
       );
+    const p = r.pruned;
+    if (p && p.notDeleted.length > 0)
+      ctx.warn(
+        `the registry refused to delete (no delete API: distribution needs storage.delete.enabled); left out of the catalog but still in the registry: ${p.notDeleted.join(', ')}`,
+      );
     const lines = r.packs.map(
       (p) => `published ${p.id} ${p.version} -> ${p.reference.replace(/@.*/, '')} ${shortDigest(p.digest)}`,
     );
+    for (const d of p?.deleted ?? [])
+      lines.push(`pruned ${d.id} ${d.version} ${shortDigest(d.digest)} from ${d.reference}`);
+    for (const k of p?.pinned ?? [])
+      lines.push(
+        `kept ${k.id} ${k.version} ${shortDigest(k.digest)} in the registry: pinned by ${k.pinnedBy.join(', ')}`,
+      );
+    for (const t of p?.expiredLocks ?? []) lines.push(`deleted expired lock ${t}`);
     lines.push(
       `catalog ${r.catalog.reference}@${r.catalog.digest}${r.catalog.unchanged ? ' (unchanged)' : ''}`,
+      `lock ${r.lock.reference}${r.lock.unchanged ? ' (unchanged)' : ''}`,
       `${r.packs.length} pack(s): ${transferSummary(r)}`,
     );
     return { data: r, text: lines.join('\n') };

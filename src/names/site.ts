@@ -7,7 +7,7 @@ import { parseRemoteReference, type RemoteReference } from './remote.js';
  * `REGISTRY/PREFIX/scrydon.trust:<12 hex>`. Store names (a source's `scrydon.sources/…` repository, the registry a
  * pack was pulled from) never reach the site: only the pack's own id and version do.
  */
-interface SitePrefix {
+export interface SitePrefix {
   registry: string;
   /** The repository path under the registry, without a trailing slash. */
   path: string;

@@ -1,4 +1,4 @@
-import { descriptorOf, type Descriptor } from './descriptor.js';
+import { descriptorOf, plainDescriptor, type Descriptor } from './descriptor.js';
 import { encodeJson, type ImageManifest } from './manifest.js';
 import { Annotation, EMPTY_JSON, MediaType } from './media-types.js';
 
@@ -9,11 +9,12 @@ interface ArtifactManifest {
   config: Descriptor;
 }
 
-/** Encodes an artifact manifest over the empty config; `annotations` only when there are some. */
+/** Encodes an artifact manifest over the empty config; `annotations` only when there are some; `subject` makes it a referrer. */
 export function artifactManifest(
   artifactType: string,
   layers: Descriptor[],
   annotations?: Record<string, string>,
+  subject?: Descriptor,
 ): ArtifactManifest {
   const config = descriptorOf(MediaType.ociEmpty, EMPTY_JSON);
   const manifest: ImageManifest = {
@@ -23,6 +24,7 @@ export function artifactManifest(
     config,
     layers,
     ...(annotations && Object.keys(annotations).length > 0 ? { annotations } : {}),
+    ...(subject ? { subject: plainDescriptor(subject) } : {}),
   };
   const manifestBytes = encodeJson(manifest);
   return {

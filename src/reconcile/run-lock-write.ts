@@ -4,10 +4,10 @@ import type { CatalogEntry } from '../sources/catalog-file.js';
 import type { Source } from '../sources/source-spec.js';
 import type { Store } from '../store/store-target.js';
 import type { RunPack } from './history.js';
+import { sameLock } from '../sources/source-lock.js';
 import {
   findLocked,
   readLockFile,
-  sameLock,
   storeLock,
   writeLockFile,
   type LockedPack,

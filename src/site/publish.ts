@@ -13,7 +13,7 @@ import {
 } from '../names/site.js';
 import type { Remote } from '../registry/remote.js';
 import type { PublicKeyInfo, SigningKey } from '../signature/keys.js';
-import type { Receipt } from '../signature/receipts.js';
+import { signerLabel, type Receipt } from '../signature/receipts.js';
 import { trustRootArtifact } from '../signature/trust-artifact.js';
 import type { Store } from '../store/store-target.js';
 import type { CatalogEntry, PackCatalog } from '../sources/catalog-file.js';
@@ -25,6 +25,9 @@ import { pushGrouped } from '../verbs/push.js';
 import { sitePacks } from './site-packs.js';
 import { Limiter } from '../content/limiter.js';
 import { catalogSignature, refuseUnverified, siteSign, upstreamReceipt } from './site-signing.js';
+import { publishLock, type PublishedLockRef } from './site-locks.js';
+import { pruneSite, type PruneResult } from './site-prune.js';
+import type { LockedPack } from '../sources/source-lock.js';
 
 interface PublishOptions extends TransferOptions {
   /** The site's key: each pack gains the site's signature beside its original one, and the catalog says so. */
@@ -35,6 +38,8 @@ interface PublishOptions extends TransferOptions {
   tag?: string;
   /** The trust directory whose trusted_root.json travels beside the catalog (keyless nodes verify with it). */
   trustDir?: string;
+  /** Delete from the site registry what the store no longer holds, unless one of the newest `keepLocks` locks pins it. */
+  prune?: { keepLocks: number };
 }
 
 interface PublishedPack {
@@ -51,6 +56,9 @@ interface PublishedPack {
 interface PublishResult {
   catalog: { reference: string; digest: string; unchanged: boolean };
   receipts?: { reference: string; digest: string };
+  /** The lock of the catalog (a referrer of it, tagged `TAG.lock.<n>`); unchanged: the newest lock already says it. */
+  lock: PublishedLockRef;
+  pruned?: PruneResult;
   trustRoot?: { reference: string; digest: string };
   packs: PublishedPack[];
   /** Packs nothing verified (the catalog says `none` for them; a node requiring signatures refuses them). */
@@ -92,6 +100,7 @@ export async function publish(
   const packs = await sitePacks(store, o);
   const io: IoOptions = o.signal ? { signal: o.signal } : {};
   const entries: CatalogEntry[] = [];
+  const locked: LockedPack[] = [];
   const published: PublishedPack[] = [];
   const receipts: Receipt[] = [];
   const unverified: string[] = [];
@@ -113,6 +122,12 @@ export async function publish(
     const reference = formatRemote({ ...target, digest: p.descriptor.digest });
     targets.push({ source: p.storeRef, target, root: p.descriptor });
     entries.push({ id: p.id, version: p.version, artifact: { kind: 'oci', ref: reference }, signature });
+    const signer = o.signKey
+      ? `key ${o.signKey.publicKey.fingerprint}`
+      : upstream
+        ? signerLabel(upstream.signer)
+        : null;
+    locked.push({ id: p.id, version: p.version, digest: p.descriptor.digest, artifact: reference, signer });
     published.push({
       id: p.id,
       version: p.version,
@@ -148,7 +163,7 @@ export async function publish(
 
   const catalogRepo = siteCatalogRepository(site);
   const tag = o.tag ?? DEFAULT_OCI_TAG;
-  const result: Omit<PublishResult, 'catalog'> = {
+  const result: Omit<PublishResult, 'catalog' | 'lock'> = {
     packs: published,
     unverified,
     copied: stats.copied,
@@ -179,8 +194,36 @@ export async function publish(
     Buffer.from(stringify(catalog, { lineWidth: 0 })),
     { ...io, ...(o.signKey ? { key: o.signKey } : {}) },
   );
+  const catalogTarget = remote.repository(catalogRepo, { writable: true });
+  const lock = await publishLock(
+    catalogTarget,
+    catalogRepo,
+    tag,
+    pushed.descriptor,
+    {
+      schemaVersion: 1,
+      source: { name: 'publish', type: 'oci', url: formatRemote(catalogRepo), ref: tag, catalogPath: 'scrydon.yaml' },
+      revision: pushed.descriptor.digest,
+      catalogDigest: pushed.descriptor.digest,
+      createdAt: new Date().toISOString(),
+      packs: locked,
+    },
+    io,
+  );
+  const pruned = o.prune
+    ? await pruneSite(
+        remote,
+        site,
+        catalogTarget,
+        { tag, catalog: pushed.descriptor.digest, digests: new Set(locked.map((l) => l.digest)) },
+        o.prune.keepLocks,
+        io,
+      )
+    : undefined;
   return {
     catalog: { reference: pushed.reference, digest: pushed.descriptor.digest, unchanged: pushed.unchanged },
+    lock,
+    ...(pruned ? { pruned } : {}),
     ...result,
   };
 }

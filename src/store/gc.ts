@@ -1,9 +1,10 @@
 import { lstat, readdir, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fsyncDir } from '../fs/atomic-write.js';
+import type { Descriptor } from '../oci/descriptor.js';
 import { isDigest, type Digest } from '../oci/digest.js';
 import { Annotation } from '../oci/media-types.js';
-import { withIndexLock } from './index-file.js';
+import { withIndexLock, type IndexFile } from './index-file.js';
 import { scanLeases, withLeaseLock } from './lease.js';
 import { markReachable } from './mark.js';
 import { NodeCache } from './node-cache.js';
@@ -18,6 +19,12 @@ export interface GcOptions {
   now?: number;
   /** Scratch directories beside the store whose entries are temp files too (`$SCRYDON_HOME/tmp`: builds, spools). */
   tempDirs?: readonly string[];
+  /**
+   * Tags to remove in the same index write as the sweep (`gc --keep-versions`): each entry named `ref` that still
+   * names `digest` (a tag moved meanwhile is left alone). Marking treats them as gone, so a dry run reports exactly
+   * what untagging and collecting would free.
+   */
+  untag?: ReadonlyArray<{ ref: string; digest: string }>;
 }
 
 interface GcStep {
@@ -39,6 +46,8 @@ export interface GcReport {
   /** Leases of processes that are gone, removed (or, on a dry run, found). */
   expiredLeases: number;
   cleanedTemp: number;
+  /** Tags removed by `untag` (on a dry run, that would be). */
+  untagged: string[];
   steps: GcStep[];
 }
 
@@ -96,15 +105,25 @@ export async function gc(store: Store, o: GcOptions): Promise<GcReport> {
     leases: 0,
     expiredLeases: 0,
     cleanedTemp: 0,
+    untagged: [],
     steps,
   };
+  const untag = new Map((o.untag ?? []).map((u) => [u.ref, u.digest]));
+  const untagged = (m: Descriptor) => {
+    const ref = m.annotations?.[Annotation.refName];
+    return ref !== undefined && untag.get(ref) === m.digest;
+  };
+  const withoutUntagged = (idx: IndexFile): IndexFile =>
+    untag.size === 0 ? idx : { ...idx, manifests: idx.manifests.filter((m) => !untagged(m)) };
   // a grace of 0 is "now": a file stamped ahead of the clock is not young (proper-lockfile stamps the first lock a
   // process takes up to a second ahead, so a killed load's lock directory would outlive `gc --grace 0`)
   const young = (mtimeMs: number) => o.graceMs > 0 && now - mtimeMs < o.graceMs;
   // what gc learnt last time, by digest; both marks add to it
   const cache = await NodeCache.load(store.paths);
 
-  const first = await timed(steps, 'mark', async () => markReachable(store, await store.index(), { cache }));
+  const first = await timed(steps, 'mark', async () =>
+    markReachable(store, withoutUntagged(await store.index()), { cache }),
+  );
   const candidates: Array<{ digest: Digest; size: number }> = [];
   const youngBlobs = new Set<string>();
   await timed(steps, 'scan-blobs', async () => {
@@ -119,8 +138,10 @@ export async function gc(store: Store, o: GcOptions): Promise<GcReport> {
   });
   const order = await timed(steps, 'order', () => parentsFirst(store, candidates));
 
-  await withIndexLock(store.paths, (idx, write) =>
+  await withIndexLock(store.paths, (current, write) =>
     withLeaseLock(store.paths, async () => {
+      report.untagged = current.manifests.filter(untagged).map((m) => m.annotations?.[Annotation.refName] ?? '');
+      const idx = withoutUntagged(current);
       const leases = await timed(steps, 'leases', () => scanLeases(store.paths, { removeExpired: !dryRun }));
       report.leases = leases.live;
       report.expiredLeases = leases.expired;
@@ -159,7 +180,7 @@ export async function gc(store: Store, o: GcOptions): Promise<GcReport> {
         );
         const kept = new Set(keep);
         report.removedEntries = idx.manifests.filter((m) => !kept.has(m)).map((m) => m.digest);
-        if (!dryRun && keep.length !== idx.manifests.length) await write({ ...idx, manifests: keep });
+        if (!dryRun && keep.length !== current.manifests.length) await write({ ...idx, manifests: keep });
       });
     }),
   );

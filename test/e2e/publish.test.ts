@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -16,6 +15,7 @@ import {
   type RunOptions,
 } from '../helpers/cli.js';
 import { addOciSourceArgs } from '../helpers/oci-catalog.js';
+import { reconcileRuns as reconcile, siteHome as env, siteNode, skopeo, type SiteRun as Run } from '../helpers/site.js';
 import { startProxy, type RunningProxy } from '../helpers/proxy.js';
 import { startRegistry, type RunningRegistry } from '../helpers/registry.js';
 
@@ -26,7 +26,6 @@ import { startRegistry, type RunningRegistry } from '../helpers/registry.js';
  * are counted at a loopback proxy in front of the registry (its access log).
  */
 
-const PW = { COSIGN_PASSWORD: 'pw' };
 const PACKS = [
   ['acme-core', 'acme.core', '1.0.0'],
   ['acme-fraud', 'acme.fraud', '1.2.0'],
@@ -55,31 +54,8 @@ interface Published {
   unverified: string[];
   copied: number;
 }
-interface Run {
-  outcome: string;
-  packs: Array<{ id: string; version: string; outcome: string; code?: string; digest?: string }>;
-}
-
-async function env(): Promise<RunOptions & { home: string }> {
-  return { home: await tempDir(), env: { SCRYDON_CREDENTIAL_STORE: 'file', HOME: await tempDir(), ...PW } };
-}
-
-function skopeo(...args: string[]): string {
-  const r = spawnSync('skopeo', args, { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`skopeo ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
-
-async function node(publicKey: string): Promise<RunOptions & { home: string }> {
-  const n = await env();
-  await ok(addOciSourceArgs('site', `${proxy.host}/site/packs/catalog`, publicKey), n);
-  return n;
-}
-
-async function reconcile(o: RunOptions, ...args: string[]): Promise<Run[]> {
-  const r = await scrydon(['reconcile', ...args, '--json'], o);
-  if (r.code !== 0 && r.code !== 1) throw new Error(`reconcile exited ${r.code}: ${r.stderr}`);
-  return JSON.parse(r.stdout) as Run[];
+function node(publicKey: string): Promise<RunOptions & { home: string }> {
+  return siteNode(`${proxy.host}/site/packs/catalog`, publicKey);
 }
 
 before(async () => {

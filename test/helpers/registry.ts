@@ -51,6 +51,7 @@ function configYaml(
   htpasswdFile: string,
   tls?: { certFile: string; keyFile: string },
   cache = false,
+  deletes = true,
 ): string {
   const lines = [
     'version: 0.1',
@@ -63,7 +64,7 @@ function configYaml(
     `    rootdirectory: ${storage}`,
     ...(cache ? ['  cache:', '    blobdescriptor: inmemory'] : []),
     '  delete:',
-    '    enabled: true',
+    `    enabled: ${deletes}`,
     '  maintenance:',
     '    uploadpurging:',
     '      enabled: false',
@@ -114,7 +115,8 @@ export async function waitListening(
 export async function startRegistry(
   auth: RegistryAuth = { kind: 'none' },
   /** cache: the in-memory blob descriptor cache of the packaged config (/etc/docker/registry/config.yml). */
-  o: { port?: number; storage?: string; tls?: boolean; cache?: boolean } = {},
+  /** deletes: false answers 405 to DELETE (distribution's default without storage.delete.enabled). */
+  o: { port?: number; storage?: string; tls?: boolean; cache?: boolean; deletes?: boolean } = {},
 ): Promise<RunningRegistry> {
   const dir = await tempDir('scrydon-registry-');
   const storage = o.storage ?? join(dir, 'storage');
@@ -135,7 +137,7 @@ export async function startRegistry(
   if (o.tls) {
     tls = selfSigned(dir, `IP:127.0.0.1,DNS:${TEST_REGISTRY_NAME}`);
   }
-  await writeFile(configFile, configYaml(storage, port, auth, htpasswdFile, tls, o.cache));
+  await writeFile(configFile, configYaml(storage, port, auth, htpasswdFile, tls, o.cache, o.deletes ?? true));
 
   let child!: ChildProcess;
   let err = '';
