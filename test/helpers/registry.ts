@@ -1,4 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
@@ -45,7 +46,7 @@ export function freePort(): Promise<number> {
 }
 
 /** distribution's `s3` storage driver on an S3 endpoint (test/helpers/s3-server.ts), instead of a directory. */
-export interface S3Storage {
+interface S3Storage {
   endpoint: string;
   bucket: string;
 }
@@ -145,9 +146,19 @@ export async function startRegistry(
   /**
    * cache: the in-memory blob descriptor cache of the packaged config (/etc/docker/registry/config.yml);
    * address: the loopback address to listen on (127.0.0.1; replicas of one site take 127.0.0.2, … on one port);
-   * s3: store in that bucket instead of a directory (replicas sharing it share one `http.secret`, as they must).
+   * s3: store in that bucket instead of a directory (replicas sharing it share one `http.secret`, as they must);
+   * logFile: its stderr goes there, not to a pipe (a benchmark blocked in spawnSync cannot drain a pipe, and a
+   * registry whose pipe is full stalls).
    */
-  o: { port?: number; storage?: string; tls?: boolean; cache?: boolean; address?: string; s3?: S3Storage } = {},
+  o: {
+    port?: number;
+    storage?: string;
+    tls?: boolean;
+    cache?: boolean;
+    address?: string;
+    s3?: S3Storage;
+    logFile?: string;
+  } = {},
 ): Promise<RunningRegistry> {
   const dir = await tempDir('scrydon-registry-');
   const storage = o.storage ?? join(dir, 'storage');
@@ -175,7 +186,9 @@ export async function startRegistry(
   let err = '';
   const launch = async (): Promise<void> => {
     err = '';
-    child = spawn(REGISTRY_BIN, ['serve', configFile], { stdio: ['ignore', 'ignore', 'pipe'], env: registryEnv() });
+    const stderr = o.logFile ? openSync(o.logFile, 'a') : 'pipe';
+    child = spawn(REGISTRY_BIN, ['serve', configFile], { stdio: ['ignore', 'ignore', stderr], env: registryEnv() });
+    if (typeof stderr === 'number') closeSync(stderr);
     child.stderr?.on('data', (c: Buffer) => {
       if (err.length < 8192) err += c.toString('utf8');
     });

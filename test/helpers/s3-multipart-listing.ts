@@ -1,18 +1,9 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-
-/** The part of a Koa context the two listing calls read and write. */
-export interface S3Context {
-  method: string;
-  path: string;
-  query: Record<string, string | string[] | undefined>;
-  status: number;
-  type: string;
-  body: unknown;
-}
+import type { S3Context } from 's3rver';
 
 /** Where s3rver's filesystem store keeps a bucket's multipart uploads: `<dir>/<uploadId>/{key, N, N.md5}`. */
-export type UploadsDir = (bucket: string) => string;
+type UploadsDir = (bucket: string) => string;
 
 interface Upload {
   id: string;
