@@ -73,6 +73,10 @@ export async function startForwardProxy(o: ForwardProxyOptions): Promise<Forward
       (ur) => {
         res.writeHead(ur.statusCode ?? 502, ur.headers);
         ur.pipe(res);
+        // a response cut short upstream is cut short here too (pipe alone would leave the client waiting)
+        ur.on('close', () => {
+          if (!ur.complete) res.destroy();
+        });
       },
     );
     up.on('error', () => {

@@ -1,4 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
@@ -44,14 +45,38 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** distribution's `s3` storage driver on an S3 endpoint (test/helpers/s3-server.ts), instead of a directory. */
+interface S3Storage {
+  endpoint: string;
+  bucket: string;
+}
+
+/** The `storage:` driver lines: a directory, or an S3 bucket (plain HTTP, no redirects to S3: clients never see it). */
+function driverYaml(storage: string, s3?: S3Storage): string[] {
+  if (!s3) return ['  filesystem:', `    rootdirectory: ${storage}`];
+  return [
+    '  s3:',
+    `    regionendpoint: ${s3.endpoint}`,
+    '    region: us-east-1',
+    `    bucket: ${s3.bucket}`,
+    '    accesskey: S3RVER',
+    '    secretkey: S3RVER',
+    '    secure: false',
+    '    v4auth: true',
+    '  redirect:',
+    '    disable: true',
+  ];
+}
+
 function configYaml(
   storage: string,
-  port: number,
+  listen: string,
   auth: RegistryAuth,
   htpasswdFile: string,
   tls?: { certFile: string; keyFile: string },
   cache = false,
   deletes = true,
+  s3?: S3Storage,
 ): string {
   const lines = [
     'version: 0.1',
@@ -60,8 +85,7 @@ function configYaml(
     '  accesslog:',
     '    disabled: true',
     'storage:',
-    '  filesystem:',
-    `    rootdirectory: ${storage}`,
+    ...driverYaml(storage, s3),
     ...(cache ? ['  cache:', '    blobdescriptor: inmemory'] : []),
     '  delete:',
     `    enabled: ${deletes}`,
@@ -69,7 +93,7 @@ function configYaml(
     '    uploadpurging:',
     '      enabled: false',
     'http:',
-    `  addr: 127.0.0.1:${port}`,
+    `  addr: ${listen}`,
     '  secret: scrydon-test-secret',
   ];
   if (tls) lines.push('  tls:', `    certificate: ${tls.certFile}`, `    key: ${tls.keyFile}`);
@@ -88,18 +112,19 @@ function configYaml(
   return lines.join('\n') + '\n';
 }
 
-/** Waits until `child` (a server, named `what`) accepts connections on 127.0.0.1:`port`. */
+/** Waits until `child` (a server, named `what`) accepts connections on `address`:`port`. */
 export async function waitListening(
   port: number,
   child: ChildProcess,
   what: string,
   stderr: () => string = () => '',
+  address = '127.0.0.1',
 ): Promise<void> {
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${what} exited ${child.exitCode}: ${stderr()}`);
     const up = await new Promise<boolean>((resolve) => {
-      const sock = connect(port, '127.0.0.1', () => {
+      const sock = connect(port, address, () => {
         sock.destroy();
         resolve(true);
       });
@@ -111,12 +136,31 @@ export async function waitListening(
   throw new Error(`${what} did not come up on ${port}: ${stderr()}`);
 }
 
+/** The environment of a registry process: the AWS SDK inside distribution panics when AWS_CA_BUNDLE is set. */
+function registryEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_')));
+}
+
 /** Starts a registry with its own temp storage and port; `stop()` it in an after() hook. */
 export async function startRegistry(
   auth: RegistryAuth = { kind: 'none' },
-  /** cache: the in-memory blob descriptor cache of the packaged config (/etc/docker/registry/config.yml). */
-  /** deletes: false answers 405 to DELETE (distribution's default without storage.delete.enabled). */
-  o: { port?: number; storage?: string; tls?: boolean; cache?: boolean; deletes?: boolean } = {},
+  /**
+   * cache: the in-memory blob descriptor cache of the packaged config (/etc/docker/registry/config.yml);
+   * address: the loopback address to listen on (127.0.0.1; replicas of one site take 127.0.0.2, … on one port);
+   * s3: store in that bucket instead of a directory (replicas sharing it share one `http.secret`, as they must);
+   * logFile: its stderr goes there, not to a pipe (a benchmark blocked in spawnSync cannot drain a pipe, and a
+   * registry whose pipe is full stalls).
+   */
+  o: {
+    port?: number;
+    storage?: string;
+    tls?: boolean;
+    cache?: boolean;
+    address?: string;
+    s3?: S3Storage;
+    logFile?: string;
+    deletes?: boolean;
+  } = {},
 ): Promise<RunningRegistry> {
   const dir = await tempDir('scrydon-registry-');
   const storage = o.storage ?? join(dir, 'storage');
@@ -137,17 +181,23 @@ export async function startRegistry(
   if (o.tls) {
     tls = selfSigned(dir, `IP:127.0.0.1,DNS:${TEST_REGISTRY_NAME}`);
   }
-  await writeFile(configFile, configYaml(storage, port, auth, htpasswdFile, tls, o.cache, o.deletes ?? true));
+  const address = o.address ?? '127.0.0.1';
+  await writeFile(
+    configFile,
+    configYaml(storage, `${address}:${port}`, auth, htpasswdFile, tls, o.cache, o.deletes ?? true, o.s3),
+  );
 
   let child!: ChildProcess;
   let err = '';
   const launch = async (): Promise<void> => {
     err = '';
-    child = spawn(REGISTRY_BIN, ['serve', configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const stderr = o.logFile ? openSync(o.logFile, 'a') : 'pipe';
+    child = spawn(REGISTRY_BIN, ['serve', configFile], { stdio: ['ignore', 'ignore', stderr], env: registryEnv() });
+    if (typeof stderr === 'number') closeSync(stderr);
     child.stderr?.on('data', (c: Buffer) => {
       if (err.length < 8192) err += c.toString('utf8');
     });
-    await waitListening(port, child, 'docker-registry', () => err);
+    await waitListening(port, child, 'docker-registry', () => err, address);
   };
   await launch();
   const stop = async (hard = false): Promise<void> => {
@@ -158,7 +208,7 @@ export async function startRegistry(
   };
   return {
     ...(tls ? { certFile: tls.certFile } : {}),
-    host: `127.0.0.1:${port}`,
+    host: `${address}:${port}`,
     port,
     storage,
     stop,
