@@ -70,7 +70,7 @@ function newest(packs: readonly ListEntry[]): string | undefined {
 }
 
 /** The entries grouped by manifest digest, in listing order (each group's tags in `ls` order). */
-export function byDigest(entries: readonly ListEntry[]): Map<string, ListEntry[]> {
+function byDigest(entries: readonly ListEntry[]): Map<string, ListEntry[]> {
   const out = new Map<string, ListEntry[]>();
   for (const e of entries) {
     const g = out.get(e.digest);
@@ -80,10 +80,52 @@ export function byDigest(entries: readonly ListEntry[]): Map<string, ListEntry[]
   return out;
 }
 
+/** One stored artifact with every name it has: what `ls` shows in one row. */
+export interface StoredArtifact extends Omit<ListEntry, 'ref'> {
+  /**
+   * A name that resolves to it by the rules above: for a pack `ID:VERSION` when that names it (no other digest
+   * claims the id and version, and no tag `ID:VERSION` names another), else `REPO@sha256:…` (REPO: its first tag's);
+   * for what is not a pack, its first tag.
+   */
+  ref: string;
+  tags: string[];
+}
+
+export function groupByDigest(entries: readonly ListEntry[]): StoredArtifact[] {
+  const groups = byDigest(entries);
+  const tagged = new Map(entries.map((e) => [e.ref, e.digest]));
+  const claims = new Map<string, Set<string>>();
+  for (const e of entries) {
+    if (e.id === null || e.version === null) continue;
+    const k = `${e.id}:${e.version}`;
+    const set = claims.get(k) ?? new Set<string>();
+    set.add(e.digest);
+    claims.set(k, set);
+  }
+  const out: StoredArtifact[] = [];
+  for (const [digest, list] of groups) {
+    const first = list[0] as ListEntry;
+    const tags = list.map((e) => e.ref);
+    const k = first.id !== null && first.version !== null ? `${first.id}:${first.version}` : undefined;
+    const names = k !== undefined && (tagged.has(k) ? tagged.get(k) === digest : claims.get(k)?.size === 1);
+    const ref = k === undefined ? first.ref : names ? k : `${repositoryOf(first.ref)}@${digest}`;
+    out.push({ ...first, ref, tags });
+  }
+  return out;
+}
+
+/** The repository part of a store name (`a/b:tag`, `a/b@sha256:…` → `a/b`). */
+function repositoryOf(name: string): string {
+  const at = name.indexOf('@');
+  if (at >= 0) return name.slice(0, at);
+  const colon = name.lastIndexOf(':');
+  return colon > name.lastIndexOf('/') ? name.slice(0, colon) : name;
+}
+
 function ambiguous(ref: string, what: string, digests: Map<string, ListEntry[]>): ScrydonError {
   const list = [...digests].map(([d, tags]) => `${d} (${tags.map((t) => t.ref).join(', ')})`);
   const first = [...digests][0] as [string, ListEntry[]];
-  const repo = (first[1][0] as ListEntry).ref.replace(/[:@][^:@/]*$/, '');
+  const repo = repositoryOf((first[1][0] as ListEntry).ref);
   return new ScrydonError(
     'ambiguous_reference',
     `${ref}: ${digests.size} different artifacts claim to be ${what}: ${list.join('; ')}`,
