@@ -90,7 +90,11 @@ export default defineCommand({
   command: 'inspect <ref>',
   describe: 'Show a stored artifact: descriptors, annotations, pack.json, files and sizes, referrers',
   examples: [
-    ['scrydon inspect acme.fraud:1.2.0', 'everything about one pack, for a person'],
+    [
+      'scrydon inspect acme.fraud:1.2.0',
+      'everything about one pack, for a person (by ID:VERSION, whatever its store name)',
+    ],
+    ['scrydon inspect acme.fraud', 'the highest stored version of a pack id'],
     ['scrydon inspect acme.fraud@sha256:3f1c… --json | jq .pack.files', 'the file list as JSON'],
     ['scrydon inspect docker://ghcr.io/acme/fraud:1.2.0', 'on the registry: manifest and config only, nothing stored'],
   ],

@@ -6,7 +6,7 @@ import { table } from './render.js';
  * `table TEMPLATE` (a header, then columns split at tabs) or a plain TEMPLATE per row. A template is text with
  * `{{.Field}}` (and `{{json .}}` for the whole row); `\t` and `\n` are a tab and a newline, as in docker.
  */
-export type Format =
+type Format =
   | { kind: 'table' }
   | { kind: 'json' }
   | { kind: 'template'; header: boolean; parts: ReadonlyArray<string | { field: string }> };

@@ -18,7 +18,7 @@ import { listStore, type ListEntry } from './list.js';
  * 3. two digests for one id and version are `ambiguous_reference`, listing both; nothing is `not_found` with the
  *    nearest names the store has.
  */
-export interface ResolvedName {
+interface ResolvedName {
   /** A name `Store.resolve` answers: `ref` itself, or the store name of the pack it found. */
   ref: string;
   digest: string;
@@ -27,7 +27,7 @@ export interface ResolvedName {
 }
 
 /** `ID:VERSION`, `ID@VERSION` or a bare `ID` (version undefined); undefined for what cannot be one. */
-export function packQuery(ref: string): { id: string; version: string | undefined } | undefined {
+function packQuery(ref: string): { id: string; version: string | undefined } | undefined {
   if (ref.includes('/')) return undefined;
   const m = /^([^:@\s]+)(?:[:@]([^:@\s]+))?$/.exec(ref);
   if (!m) return undefined;
