@@ -1,8 +1,6 @@
 import { ScrydonError } from '../../src/errors.js';
 import { listStore } from '../../src/pack/list.js';
-import { groupByDigest, type StoredArtifact } from '../../src/pack/resolve-name.js';
-import { sourceOfStored } from '../../src/reconcile/pack-sources.js';
-import { signedInStore } from '../../src/signature/locations.js';
+import { groupByDigest, type StoredArtifact } from '../../src/pack/stored-artifacts.js';
 import type { Descriptor } from '../../src/oci/descriptor.js';
 import type { Context } from '../context.js';
 import { defineCommand } from '../define-command.js';
@@ -74,11 +72,14 @@ async function filtered(rows: Row[], f: Filters, needs: ReadonlySet<string>, ctx
     out = out.filter((r) => r.version !== null && re.test(r.version));
   }
   if (f.source !== undefined || needs.has('Source')) {
+    // loaded only when asked: sources.yaml's parser and schema are not part of a plain ls
+    const { sourceOfStored } = await import('../../src/reconcile/pack-sources.js');
     const sourceOf = await sourceOfStored(ctx.paths);
     for (const r of out) r.source = sourceOf(r.digest, r.tags);
     if (f.source !== undefined) out = out.filter((r) => r.source === f.source);
   }
   if (f.signed !== undefined || needs.has('Signed')) {
+    const { signedInStore } = await import('../../src/signature/locations.js');
     const store = await ctx.store();
     for (const r of out)
       r.signed = await signedInStore(store, {
@@ -135,16 +136,17 @@ export default defineCommand({
       format?.kind === 'template' ? format.parts.flatMap((p) => (typeof p === 'string' ? [] : [p.field])) : [],
     );
     const rows = await filtered(groupByDigest(entries), filters, needs, ctx);
-    const kept = rows.length === entries.length ? undefined : new Set(rows.map((r) => r.digest));
-    const tagsOf = new Map(rows.map((r) => [r.digest, r.tags]));
-    // --json: one entry per tag as before, with the tags of its digest
-    const data = entries
-      .filter((e) => kept === undefined || kept.has(e.digest))
-      .map((e) => ({ ...e, tags: tagsOf.get(e.digest) ?? [e.ref] }));
-    // under --json only the data is printed: no table of 10,000 rows to build
-    if (ctx.global.json) return { data };
-    const quietText = rows.map((r) => r.ref).join('\n');
-    if (ctx.global.quiet) return { data, quietText };
+    // under --json only the data is printed, one entry per tag as before with the tags of its digest: no table
+    if (ctx.global.json) {
+      const kept = new Map(rows.map((r) => [r.digest, r.tags]));
+      return {
+        data: entries.flatMap((e) => {
+          const tags = kept.get(e.digest);
+          return tags ? [{ ...e, tags }] : [];
+        }),
+      };
+    }
+    if (ctx.global.quiet) return { data: rows, quietText: rows.map((r) => r.ref).join('\n') };
     let text: string;
     if (format?.kind === 'json') text = rows.map((r) => JSON.stringify(r)).join('\n');
     else if (format?.kind === 'template')
@@ -165,6 +167,6 @@ export default defineCommand({
         : entries.length
           ? 'nothing matches'
           : 'the store is empty';
-    return { data, text };
+    return { data: rows, text };
   },
 });

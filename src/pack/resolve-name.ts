@@ -5,6 +5,7 @@ import { editDistance } from '../names/nearest.js';
 import { versionToTag } from '../oci/reference.js';
 import type { Store } from '../store/store-target.js';
 import { listStore, type ListEntry } from './list.js';
+import { byDigest, repositoryOf } from './stored-artifacts.js';
 
 /**
  * The one way a name a person types finds a stored artifact (inspect, install, save, sign, verify, push, tag):
@@ -67,59 +68,6 @@ function newest(packs: readonly ListEntry[]): string | undefined {
     if (semver.valid(p.version) && (best === undefined || semver.gt(p.version as string, best)))
       best = p.version as string;
   return best;
-}
-
-/** The entries grouped by manifest digest, in listing order (each group's tags in `ls` order). */
-function byDigest(entries: readonly ListEntry[]): Map<string, ListEntry[]> {
-  const out = new Map<string, ListEntry[]>();
-  for (const e of entries) {
-    const g = out.get(e.digest);
-    if (g) g.push(e);
-    else out.set(e.digest, [e]);
-  }
-  return out;
-}
-
-/** One stored artifact with every name it has: what `ls` shows in one row. */
-export interface StoredArtifact extends Omit<ListEntry, 'ref'> {
-  /**
-   * A name that resolves to it by the rules above: for a pack `ID:VERSION` when that names it (no other digest
-   * claims the id and version, and no tag `ID:VERSION` names another), else `REPO@sha256:…` (REPO: its first tag's);
-   * for what is not a pack, its first tag.
-   */
-  ref: string;
-  tags: string[];
-}
-
-export function groupByDigest(entries: readonly ListEntry[]): StoredArtifact[] {
-  const groups = byDigest(entries);
-  const tagged = new Map(entries.map((e) => [e.ref, e.digest]));
-  const claims = new Map<string, Set<string>>();
-  for (const e of entries) {
-    if (e.id === null || e.version === null) continue;
-    const k = `${e.id}:${e.version}`;
-    const set = claims.get(k) ?? new Set<string>();
-    set.add(e.digest);
-    claims.set(k, set);
-  }
-  const out: StoredArtifact[] = [];
-  for (const [digest, list] of groups) {
-    const first = list[0] as ListEntry;
-    const tags = list.map((e) => e.ref);
-    const k = first.id !== null && first.version !== null ? `${first.id}:${first.version}` : undefined;
-    const names = k !== undefined && (tagged.has(k) ? tagged.get(k) === digest : claims.get(k)?.size === 1);
-    const ref = k === undefined ? first.ref : names ? k : `${repositoryOf(first.ref)}@${digest}`;
-    out.push({ ...first, ref, tags });
-  }
-  return out;
-}
-
-/** The repository part of a store name (`a/b:tag`, `a/b@sha256:…` → `a/b`). */
-function repositoryOf(name: string): string {
-  const at = name.indexOf('@');
-  if (at >= 0) return name.slice(0, at);
-  const colon = name.lastIndexOf(':');
-  return colon > name.lastIndexOf('/') ? name.slice(0, colon) : name;
 }
 
 function ambiguous(ref: string, what: string, digests: Map<string, ListEntry[]>): ScrydonError {
