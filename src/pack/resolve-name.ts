@@ -27,11 +27,13 @@ interface ResolvedName {
   via: 'name' | 'pack';
 }
 
+/** A pack id as pack.schema.json's packId has it: dotted lowercase, at least two segments (acme.fraud). */
+const PACK_ID = /^[a-z0-9]+(?:-[a-z0-9]+)*(?:\.[a-z0-9]+(?:-[a-z0-9]+)*)+$/;
+
 /** `ID:VERSION`, `ID@VERSION` or a bare `ID` (version undefined); undefined for what cannot be one. */
 function packQuery(ref: string): { id: string; version: string | undefined } | undefined {
-  if (ref.includes('/')) return undefined;
-  const m = /^([^:@\s]+)(?:[:@]([^:@\s]+))?$/.exec(ref);
-  if (!m) return undefined;
+  const m = /^([^:@/\s]+)(?:[:@]([^:@/\s]+))?$/.exec(ref);
+  if (!m || !PACK_ID.test(m[1] as string)) return undefined;
   return { id: m[1] as string, version: m[2] };
 }
 
