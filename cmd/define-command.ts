@@ -6,6 +6,8 @@ export interface CommandResult {
   data: unknown;
   /** Human output for stdout; omitted under --quiet and --json. */
   text?: string;
+  /** What --quiet prints instead of nothing: `ls -q`, one reference per line (as docker's `-q` prints IDs). */
+  quietText?: string;
   /** Non-zero for commands that report a failure as data (check finding faults). */
   exitCode?: number;
   /** Reported after the result is shown, as if thrown (its `error[code]` line and exit code): inspect of a refused pack. */

@@ -8,6 +8,7 @@ export const ErrorCode = {
   io_error: 'io_error',
   invalid_reference: 'invalid_reference',
   not_found: 'not_found',
+  ambiguous_reference: 'ambiguous_reference',
   digest_mismatch: 'digest_mismatch',
   size_mismatch: 'size_mismatch',
   size_limit_exceeded: 'size_limit_exceeded',

@@ -1,5 +1,5 @@
 import { isScrydonError, ScrydonError } from '../../src/errors.js';
-import { parseReference } from '../../src/oci/reference.js';
+import { namesRegistry } from '../../src/oci/reference.js';
 import { inspectArtifact, type InspectResult } from '../../src/pack/inspect.js';
 import { readReceipts } from '../../src/signature/receipts.js';
 import { receiptText } from '../receipt-text.js';
@@ -10,6 +10,7 @@ import { defineCommand } from '../define-command.js';
 import { registryFlags, withRemote, REGISTRY_EPILOG } from '../registry-options.js';
 import { table } from '../output/render.js';
 import { walkLimitsFromEnv } from '../walk-limits.js';
+import { storeName } from '../store-name.js';
 
 function bytes(n: number): string {
   if (n < 1024) return `${n} B`;
@@ -85,19 +86,15 @@ function human(r: InspectResult): string {
   return out.join('\n');
 }
 
-function hasRegistry(ref: string): boolean {
-  try {
-    return parseReference(ref).registry !== undefined;
-  } catch {
-    return false;
-  }
-}
-
 export default defineCommand({
   command: 'inspect <ref>',
   describe: 'Show a stored artifact: descriptors, annotations, pack.json, files and sizes, referrers',
   examples: [
-    ['scrydon inspect acme.fraud:1.2.0', 'everything about one pack, for a person'],
+    [
+      'scrydon inspect acme.fraud:1.2.0',
+      'everything about one pack, for a person (by ID:VERSION, whatever its store name)',
+    ],
+    ['scrydon inspect acme.fraud', 'the highest stored version of a pack id'],
     ['scrydon inspect acme.fraud@sha256:3f1c… --json | jq .pack.files', 'the file list as JSON'],
     ['scrydon inspect docker://ghcr.io/acme/fraud:1.2.0', 'on the registry: manifest and config only, nothing stored'],
   ],
@@ -108,7 +105,7 @@ export default defineCommand({
         .positional('ref', {
           type: 'string',
           demandOption: true,
-          describe: 'tag or digest in the local store (docker://REF or --remote: on a registry)',
+          describe: 'ID:VERSION, tag or digest in the local store (docker://REF or --remote: on a registry)',
         })
         .option('remote', {
           type: 'boolean',
@@ -128,15 +125,17 @@ export default defineCommand({
         ? await withRemote(args, ctx, [parseRemoteReference(remoteRef).registry], (remote) =>
             inspectRemote(remote, remoteRef, { signal: ctx.signal, walkLimits: walkLimitsFromEnv(ctx) }),
           )
-        : await inspectArtifact(await ctx.store(), args.ref, { signal: ctx.signal }).catch((e: unknown) => {
-            // the store only, unless asked: a registry name it does not hold is not looked up
-            if (isScrydonError(e, 'not_found') && hasRegistry(args.ref))
-              throw new ScrydonError('not_found', e.message, {
-                cause: e,
-                hint: `inspect it on its registry: scrydon inspect --remote ${args.ref} (reads manifest and config; stores nothing)`,
-              });
-            throw e;
-          });
+        : await storeName(ctx, args.ref)
+            .then(async (ref) => inspectArtifact(await ctx.store(), ref, { signal: ctx.signal }))
+            .catch((e: unknown) => {
+              // the store only, unless asked: a registry name it does not hold is not looked up
+              if (isScrydonError(e, 'not_found') && namesRegistry(args.ref))
+                throw new ScrydonError('not_found', e.message, {
+                  cause: e,
+                  hint: `inspect it on its registry: scrydon inspect --remote ${args.ref} (reads manifest and config; stores nothing)`,
+                });
+              throw e;
+            });
     // the verification receipts `scrydon verify` recorded in the store
     const receipts = remoteRef === undefined ? await readReceipts((await ctx.store()).paths.root, result.digest) : [];
     // a refused pack: everything above is shown, then the error install would report (exit 1)

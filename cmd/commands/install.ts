@@ -5,6 +5,7 @@ import { setStatuses } from '../../src/reconcile/lifecycle.js';
 import { defineCommand } from '../define-command.js';
 import { shortDigest } from '../output/render.js';
 import { policyFile } from '../registry-policy.js';
+import { storeName } from '../store-name.js';
 
 export default defineCommand({
   command: 'install <ref>',
@@ -16,7 +17,11 @@ export default defineCommand({
   ],
   builder: (y) =>
     y
-      .positional('ref', { type: 'string', demandOption: true, describe: 'tag or digest in the local store' })
+      .positional('ref', {
+        type: 'string',
+        demandOption: true,
+        describe: 'ID:VERSION, tag or digest in the local store',
+      })
       .option('root', { type: 'string', describe: 'install root (default $SCRYDON_HOME/packs)' })
       .option('deps', {
         type: 'boolean',
@@ -28,7 +33,7 @@ export default defineCommand({
     const root = args.root ? resolve(args.root) : ctx.paths.packs;
     // the security policy (policy.yaml) decides whether an unverified pack may be installed; installPack applies it
     const admission = storePolicyAdmission({ policyFile: policyFile(ctx), trustDir: ctx.paths.trust });
-    const { warnings, ...r } = await installPack(await ctx.store(), args.ref, {
+    const { warnings, ...r } = await installPack(await ctx.store(), await storeName(ctx, args.ref), {
       root,
       source: 'manual',
       signal: ctx.signal,

@@ -5,6 +5,7 @@ import { defineCommand } from '../define-command.js';
 import { shortDigest } from '../output/render.js';
 import { concurrencyFlag, registryFlags, withRemote, REGISTRY_EPILOG } from '../registry-options.js';
 import { transferData, transferSummary } from '../transfer-summary.js';
+import { storeName } from '../store-name.js';
 
 export default defineCommand({
   command: 'push <ref> [target]',
@@ -22,7 +23,7 @@ export default defineCommand({
           .positional('ref', {
             type: 'string',
             demandOption: true,
-            describe: 'store tag or digest (with --all: the target PREFIX)',
+            describe: 'ID:VERSION, store tag or digest (with --all: the target PREFIX)',
           })
           .positional('target', { type: 'string', describe: 'REGISTRY/REPOSITORY[:TAG]; default: REF itself' })
           .option('all', {
@@ -47,10 +48,14 @@ export default defineCommand({
       lines.push(`${r.entries.length} tag(s): ${transferSummary(r)}`);
       return { data: r, text: lines.join('\n') };
     }
-    const target = parseRemoteReference(args.target ?? args.ref);
-    const r = await withRemote(args, ctx, [target.registry], (remote) =>
-      push(remote, store, args.ref, args.target, io),
-    );
+    const source = await storeName(ctx, args.ref);
+    // REF is the default target only as written: a pack named by ID:VERSION says nothing of where to push it
+    if (args.target === undefined && source !== args.ref)
+      throw new ScrydonError('usage', `${args.ref} names no registry; say where to push it`, {
+        hint: `scrydon push ${args.ref} REGISTRY/REPOSITORY:TAG`,
+      });
+    const target = parseRemoteReference(args.target ?? source);
+    const r = await withRemote(args, ctx, [target.registry], (remote) => push(remote, store, source, args.target, io));
     const data = transferData(r);
     return { data, text: `pushed ${r.source} -> ${r.target} ${shortDigest(r.root.digest)}: ${transferSummary(r)}` };
   },

@@ -8,6 +8,7 @@ import { humanBytes } from '../output/progress.js';
 import { shortDigest } from '../output/render.js';
 import { trustRootArtifact } from '../../src/signature/trust-artifact.js';
 import { storeDependencies } from '../../src/reconcile/store-deps.js';
+import { storeName } from '../store-name.js';
 
 export default defineCommand({
   command: 'save [refs..]',
@@ -30,7 +31,12 @@ export default defineCommand({
   ],
   builder: (y) =>
     y
-      .positional('refs', { type: 'string', array: true, default: [] as string[], describe: 'tags or digests to save' })
+      .positional('refs', {
+        type: 'string',
+        array: true,
+        default: [] as string[],
+        describe: 'ID:VERSION, tags or digests to save',
+      })
       .option('output', { alias: 'o', type: 'string', demandOption: true, describe: 'archive file, or - for stdout' })
       .option('all', { type: 'boolean', default: false, describe: 'save every tag in the store' })
       .option('exclude-inventory', {
@@ -68,15 +74,15 @@ export default defineCommand({
         describe: 'sign the carried tool with this private key, as scrydon sign --key does (a path or env://NAME)',
       }),
   run: async (args, ctx) => {
-    const refs = [...(args.refs ?? [])];
+    const given = args.refs ?? [];
     const withTool = args['with-tool'] || args['tool-file'] !== undefined;
-    if (refs.length === 0 && !args.all && !withTool)
+    if (given.length === 0 && !args.all && !withTool)
       throw new ScrydonError('usage', 'name at least one reference, or pass --all');
     if (args.key !== undefined && !withTool)
       throw new ScrydonError('usage', '--key signs the carried tool; it needs --with-tool', {
         hint: 'sign packs with scrydon sign',
       });
-    if (refs.length > 0 && args.all)
+    if (given.length > 0 && args.all)
       throw new ScrydonError('usage', '--all saves every tag; do not name references too');
     const toStdout = args.output === '-';
     if (toStdout && args.json) throw new ScrydonError('usage', '--json cannot share stdout with the archive (-o -)');
@@ -87,6 +93,8 @@ export default defineCommand({
     }
     const exclude = args['exclude-inventory'] ? await readInventoryFile(resolve(args['exclude-inventory'])) : undefined;
     const store = await ctx.store();
+    const refs: string[] = [];
+    for (const r of given) refs.push(await storeName(ctx, r));
     if (!args.all && args.dependencies) {
       const deps = await storeDependencies(store, refs);
       if (deps.missing.length && exclude) {

@@ -55,7 +55,7 @@ export default defineCommand({
     try {
       if (at.byTag)
         ctx.warn(
-          `${args.ref} is a tag; signing the digest it names now, ${at.descriptor.digest} (sign by digest to be sure what you sign)`,
+          `${at.ref} is a tag; signing the digest it names now, ${at.descriptor.digest} (sign by digest to be sure what you sign)`,
         );
       const results = await signArtifact(at.target, at.descriptor, key, {
         legacy: args.legacy,
@@ -66,7 +66,7 @@ export default defineCommand({
         signal: ctx.signal,
       });
       const data = {
-        reference: args.ref,
+        reference: at.ref,
         where: at.where,
         digest: at.descriptor.digest,
         key: key.publicKey.fingerprint,

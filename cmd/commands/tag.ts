@@ -1,5 +1,6 @@
 import { defineCommand } from '../define-command.js';
 import { shortDigest } from '../output/render.js';
+import { storeName } from '../store-name.js';
 
 export default defineCommand({
   command: 'tag <source> <target>',
@@ -10,11 +11,11 @@ export default defineCommand({
   ],
   builder: (y) =>
     y
-      .positional('source', { type: 'string', demandOption: true, describe: 'existing tag or digest' })
+      .positional('source', { type: 'string', demandOption: true, describe: 'existing tag, digest, or ID:VERSION' })
       .positional('target', { type: 'string', demandOption: true, describe: 'new tag' }),
   run: async (args, ctx) => {
     const store = await ctx.store();
-    const d = await store.resolve(args.source);
+    const d = await store.resolve(await storeName(ctx, args.source));
     await store.tag(d, args.target);
     return {
       data: { source: args.source, target: args.target, digest: d.digest },

@@ -155,7 +155,7 @@ export default defineCommand({
     const at = await locate(args.ref, args, ctx, false);
     let r: VerifyReport;
     try {
-      r = await verifyReference(args.ref, at, {
+      r = await verifyReference(at.ref, at, {
         requirement,
         policy,
         policySource: source,

@@ -7,7 +7,10 @@ export function render(result: CommandResult, g: GlobalArgs, out: NodeJS.Writabl
     out.write(JSON.stringify(result.data, null, 2) + '\n');
     return;
   }
-  if (g.quiet) return;
+  if (g.quiet) {
+    if (result.quietText) out.write(result.quietText + '\n');
+    return;
+  }
   if (result.text !== undefined && result.text !== '')
     out.write(result.text.endsWith('\n') ? result.text : result.text + '\n');
 }

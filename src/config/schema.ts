@@ -1,4 +1,5 @@
 import type { ErrorObject } from 'ajv/dist/2020.js';
+import { editDistance } from '../names/nearest.js';
 import { noLocator, type Locator, type Problem } from './locate.js';
 import type { SchemaName } from './schema-compile.js';
 import { validators } from './schema-validators.js';
@@ -127,33 +128,13 @@ export function closest(key: string, known: readonly string[]): string | undefin
   let best: string | undefined;
   let bestD = Infinity;
   for (const k of known) {
-    const d = k.toLowerCase() === key.toLowerCase() ? 0 : distance(key, k);
+    const d = k.toLowerCase() === key.toLowerCase() ? 0 : editDistance(key, k);
     if (d < bestD) {
       best = k;
       bestD = d;
     }
   }
   return bestD <= Math.min(2, Math.max(1, Math.floor(key.length / 3))) ? best : undefined;
-}
-
-/** Optimal string alignment distance (Levenshtein plus adjacent transpositions: `verison` → `version` is 1). */
-function distance(a: string, b: string): number {
-  if (Math.abs(a.length - b.length) > 3) return Infinity;
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
-  const row0 = d[0] as number[];
-  for (let j = 0; j <= b.length; j++) row0[j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    const row = d[i] as number[];
-    const prev = d[i - 1] as number[];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let v = Math.min((prev[j] as number) + 1, (row[j - 1] as number) + 1, (prev[j - 1] as number) + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
-        v = Math.min(v, ((d[i - 2] as number[])[j - 2] as number) + 1);
-      row[j] = v;
-    }
-  }
-  return (d[a.length] as number[])[b.length] as number;
 }
 
 function typeName(v: unknown): string {

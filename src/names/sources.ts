@@ -14,7 +14,7 @@ function h16(...parts: string[]): string {
 }
 
 /** `scrydon.sources/git-<h(url)>`: the store repository of a git source's catalog and packs. */
-function gitStoreRepository(url: string): string {
+export function gitStoreRepository(url: string): string {
   return `scrydon.sources/git-${h16(url)}`;
 }
 

@@ -100,3 +100,12 @@ export function versionToTag(version: string): string {
 export function isFallbackTag(tag: string): boolean {
   return /^[a-z0-9]{1,32}-[0-9a-f]{64}$/.test(tag);
 }
+
+/** Whether `ref` parses as a reference with a registry (a name that does not parse names none). */
+export function namesRegistry(ref: string): boolean {
+  try {
+    return parseReference(ref).registry !== undefined;
+  } catch {
+    return false;
+  }
+}

@@ -4,6 +4,7 @@ import { parseReference, repositoryName } from '../oci/reference.js';
 import type { IndexFile } from '../store/index-file.js';
 import type { Store } from '../store/store-target.js';
 import { legacySignatureTag } from '../names/store.js';
+import { MediaType } from '../oci/media-types.js';
 
 /**
  * Where legacy `.sig` signatures live. In a registry: the tag `sha256-<hex>.sig` of the signed repository.
@@ -45,4 +46,10 @@ export async function storeRepositoryFor(store: Store, ref: string, d: Descripto
     );
   }
   return repositoryName(parseReference(tagged.ref));
+}
+
+/** Whether the store holds a signature of `d`: a Sigstore bundle referrer or a legacy `.sig` tag (`ls --filter signed=`). */
+export async function signedInStore(store: Store, d: Descriptor): Promise<boolean> {
+  if ((await storeLegacyRefs(store, d)).length > 0) return true;
+  return (await store.referrers(d)).some((r) => r.artifactType === MediaType.sigstoreBundleV03);
 }

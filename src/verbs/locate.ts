@@ -1,17 +1,20 @@
 import type { ReadOnlyTarget, Target } from '../content/target.js';
 import { ScrydonError } from '../errors.js';
 import type { Descriptor } from '../oci/descriptor.js';
-import { parseReference } from '../oci/reference.js';
+import { namesRegistry, parseReference } from '../oci/reference.js';
 import { formatRemote, parseRemoteReference, referenceTarget } from '../names/remote.js';
 import type { Remote } from '../registry/remote.js';
 import { storeLegacyRefs, storeRepositoryFor } from '../signature/locations.js';
 import { LeasedStore } from '../store/leased-store.js';
 import type { Store } from '../store/store-target.js';
 import { legacySignatureTag, storeLegacyRef } from '../names/store.js';
+import { resolveName } from '../pack/resolve-name.js';
 
 /** Where sign and verify work: the local store, or a registry repository. */
 export interface Located {
   where: 'store' | 'registry';
+  /** The name worked on: in the store, what `ref` resolved to (pack/resolve-name.ts: ID:VERSION to its store name). */
+  ref: string;
   target: Target & ReadOnlyTarget;
   descriptor: Descriptor;
   /** The reference as given named a tag (cosign warns: the digest it resolved to is what gets signed). */
@@ -36,18 +39,21 @@ interface LocateDeps {
  * The local store (the default: works with no network), or with --remote the registry repository `ref` names.
  * Nothing but --remote reaches a registry: a name the store does not hold is `not_found`, never looked up.
  */
-export async function locate(ref: string, remote: boolean, deps: LocateDeps, writable: boolean): Promise<Located> {
-  const byTag = parseReference(ref).digest === undefined;
+export async function locate(given: string, remote: boolean, deps: LocateDeps, writable: boolean): Promise<Located> {
+  let ref = given;
   if (!remote) {
     const store = await deps.store();
     // signing writes into the store: under a lease, so gc keeps what it pushes until the signature is recorded
     const leased = writable ? new LeasedStore(store) : undefined;
     try {
+      ref = (await resolveName(store, given, { ...(deps.signal ? { signal: deps.signal } : {}) })).ref;
+      const byTag = parseReference(ref).digest === undefined;
       const descriptor = await (leased ?? store).resolve(ref);
       const repo =
         byTag || parseReference(ref).repository ? await storeRepositoryFor(store, ref, descriptor) : undefined;
       return {
         where: 'store',
+        ref,
         target: leased ?? store,
         descriptor,
         byTag,
@@ -63,7 +69,7 @@ export async function locate(ref: string, remote: boolean, deps: LocateDeps, wri
     } catch (e) {
       await leased?.release();
       // without --remote only the store is read: a name it does not hold is not looked for on the network
-      if (e instanceof ScrydonError && e.code === 'not_found' && parseReference(ref).registry !== undefined) {
+      if (e instanceof ScrydonError && e.code === 'not_found' && namesRegistry(ref)) {
         throw new ScrydonError(
           'not_found',
           `${ref} is not in the local store (without --remote, nothing is read from a registry)`,
@@ -76,6 +82,7 @@ export async function locate(ref: string, remote: boolean, deps: LocateDeps, wri
       throw e;
     }
   }
+  const byTag = parseReference(ref).digest === undefined;
   const r = parseRemoteReference(ref);
   const registry = await deps.openRemote([r.registry]);
   try {
@@ -83,6 +90,7 @@ export async function locate(ref: string, remote: boolean, deps: LocateDeps, wri
     const descriptor = await target.resolve(referenceTarget(r), { signal: deps.signal });
     return {
       where: 'registry',
+      ref,
       target,
       descriptor,
       byTag,
