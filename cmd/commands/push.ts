@@ -1,5 +1,6 @@
 import { ScrydonError } from '../../src/errors.js';
 import { parseRemoteReference, pushAllTarget } from '../../src/names/remote.js';
+import { withoutRegistryScheme, foreignTransport } from '../../src/names/transports.js';
 import { push, pushAll } from '../../src/verbs/push.js';
 import { defineCommand } from '../define-command.js';
 import { shortDigest } from '../output/render.js';
@@ -33,24 +34,28 @@ export default defineCommand({
       ),
     ),
   run: async (args, ctx) => {
+    for (const given of [args.ref, args.target]) {
+      const foreign = given === undefined ? undefined : foreignTransport(given, 'scrydon push');
+      if (foreign) throw foreign;
+    }
+    const ref = withoutRegistryScheme(args.ref); // docker://REF, as skopeo writes it
+    const targetRef = args.target === undefined ? undefined : withoutRegistryScheme(args.target);
     const store = await ctx.store();
     const onEvent = ctx.progress();
     const io = { concurrency: args.concurrency, signal: ctx.signal, ...(onEvent ? { onEvent } : {}) };
     if (args.all) {
-      if (args.target !== undefined)
+      if (targetRef !== undefined)
         throw new ScrydonError('usage', '--all takes one argument, the PREFIX', {
           hint: 'scrydon push --all REGISTRY/PREFIX',
         });
-      const registry = parseRemoteReference(pushAllTarget(args.ref, 'any:tag')).registry; // the prefix's registry
-      const r = await withRemote(args, ctx, [registry], (remote) => pushAll(remote, store, args.ref, io));
+      const registry = parseRemoteReference(pushAllTarget(ref, 'any:tag')).registry; // the prefix's registry
+      const r = await withRemote(args, ctx, [registry], (remote) => pushAll(remote, store, ref, io));
       const lines = r.entries.map((e) => `pushed ${e.source} -> ${e.target} ${shortDigest(e.digest)}`);
       lines.push(`${r.entries.length} tag(s): ${transferSummary(r)}`);
       return { data: r, text: lines.join('\n') };
     }
-    const target = parseRemoteReference(args.target ?? args.ref);
-    const r = await withRemote(args, ctx, [target.registry], (remote) =>
-      push(remote, store, args.ref, args.target, io),
-    );
+    const target = parseRemoteReference(targetRef ?? ref);
+    const r = await withRemote(args, ctx, [target.registry], (remote) => push(remote, store, ref, targetRef, io));
     const data = transferData(r);
     return { data, text: `pushed ${r.source} -> ${r.target} ${shortDigest(r.root.digest)}: ${transferSummary(r)}` };
   },
