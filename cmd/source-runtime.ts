@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { CredentialSources } from '../src/registry/credentials/resolve.js';
 import { loadRegistriesFile, RegistrySettings } from '../src/registry/settings.js';
 import { Remote } from '../src/registry/remote.js';
 import type { SessionDeps, GitEnvironment } from '../src/sources/session.js';
@@ -44,13 +45,15 @@ function sourceRemoteOpener(
       { plainHttp: t.plainHttp, insecure: t.insecure, ...(t.caFile ? { caFile: t.caFile } : {}) },
       registries,
     );
-    let flags: { username: string; password: string; registries: readonly string[] } | undefined;
+    let flags: NonNullable<CredentialSources['flags']> | undefined;
     if (source.type === 'oci' && credential !== undefined) {
       const colon = credential.indexOf(':');
       flags = {
         username: credential.slice(0, colon),
         password: credential.slice(colon + 1),
         registries: [ociRepository(source.url).registry],
+        source: `source ${source.name}`,
+        fix: `replace it: printf %s "USER:TOKEN" | scrydon source set-credential ${source.name} --credential-stdin`,
       };
     }
     return new Remote({

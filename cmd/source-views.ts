@@ -3,6 +3,7 @@ import { readRuns, type RunRecord } from '../src/reconcile/history.js';
 import { readLockFile } from '../src/reconcile/lock-file.js';
 import { readSourceState } from '../src/reconcile/source-state.js';
 import { REGISTERED, sourceSecretKey, type Source } from '../src/sources/source-spec.js';
+import { ErrorCode, ScrydonError } from '../src/errors.js';
 import type { Context } from './context.js';
 import type { CommandResult } from './define-command.js';
 import { shortDigest, table } from './output/render.js';
@@ -119,4 +120,34 @@ export function runsText(records: readonly RunRecord[]): string {
     }
   }
   return out.join('\n');
+}
+
+/**
+ * The `error[code]` line for a reconcile where something failed (stderr; the per-pack table stays on stdout):
+ * the first failure's own code (a source's catalog, else a pack's), counted over every failed source and pack.
+ */
+export function reconcileFailure(records: readonly RunRecord[]): ScrydonError | undefined {
+  const failed = records.filter((r) => r.outcome === 'failed');
+  const first = failed[0];
+  if (!first) return undefined;
+  const packs = failed.flatMap((r) => r.packs.filter((p) => p.outcome === 'failed').map((p) => ({ r, p })));
+  const firstPack = packs[0];
+  const recorded = first.code ?? firstPack?.p.code;
+  const code: ErrorCode = (Object.values(ErrorCode) as string[]).includes(recorded ?? '')
+    ? (recorded as ErrorCode)
+    : 'install_failed';
+  const what = first.code
+    ? `source ${first.source}: ${(first.detail ?? '').split('\n')[0]}`
+    : firstPack
+      ? `${firstPack.p.id} ${firstPack.p.version} from ${firstPack.r.source}: ${(firstPack.p.detail ?? '').split('\n')[0]}`
+      : `source ${first.source}`;
+  const more =
+    failed.length > 1 || packs.length > 1 ? ` (${failed.length} source(s), ${packs.length} pack(s) failed)` : '';
+  const refused =
+    [first.code, firstPack?.p.code].some((c) => c === 'auth_failed' || c === 'access_denied') ||
+    /^(auth_failed|access_denied):/.test(first.detail ?? '');
+  const hint = refused
+    ? `if the source's credential is stale: scrydon source set-credential ${first.source} --credential-stdin`
+    : `each pack's outcome is listed above; scrydon source history ${first.source} keeps it`;
+  return new ScrydonError(code, `reconcile failed: ${what}${more}`, { hint });
 }

@@ -3,6 +3,7 @@ import { packageVersion } from '../src/config/assets.js';
 import type { CommandDef } from './define-command.js';
 import { EPILOGUE, helpWidth, USAGE } from './cli-text.js';
 import { GLOBAL_OPTIONS } from './fast-argv.js';
+import { explainUsage } from './habits.js';
 
 type Execute = (def: CommandDef<unknown>, args: Record<string, unknown>) => Promise<void>;
 
@@ -22,8 +23,10 @@ function register(y: Argv, def: CommandDef<unknown>, execute: Execute): Argv {
   );
 }
 
-function usageExit(msg: string): never {
-  process.stderr.write(`error[usage]: ${msg}\nhint: run scrydon --help (or scrydon <command> --help)\n`);
+const USAGE_HINT = 'run scrydon --help (or scrydon <command> --help)';
+
+function usageExit(msg: string, hint = USAGE_HINT): never {
+  process.stderr.write(`error[usage]: ${msg}\nhint: ${hint}\n`);
   process.exit(2);
 }
 
@@ -32,7 +35,7 @@ export function yargsCli(
   argv: readonly string[],
   defs: ReadonlyArray<CommandDef<unknown>>,
   execute: Execute,
-  onUsage: (msg: string) => void = usageExit,
+  onUsage: (msg: string, hint?: string) => void = usageExit,
   width = helpWidth(process.stdout.columns),
 ): Argv {
   let cli = yargs([...argv])
@@ -51,7 +54,9 @@ export function yargsCli(
     .epilogue(EPILOGUE)
     .fail((msg, err) => {
       if (err) throw err;
-      onUsage(msg);
+      const better = explainUsage(argv, defs);
+      if (better) onUsage(better.message, better.hint);
+      else onUsage(msg);
     }) as unknown as Argv;
   for (const def of defs) cli = register(cli, def, execute);
   return cli;

@@ -8,26 +8,33 @@ import { shortDigest } from '../output/render.js';
 import { walkLimitsFromEnv } from '../walk-limits.js';
 
 export default defineCommand({
-  command: 'load',
+  command: 'load [file]',
   describe: "Load a tar archive (scrydon save's, or skopeo's oci-archive) into the store, all or nothing",
   examples: [
-    ['scrydon load -i fraud.tar', 'load an archive file'],
+    ['scrydon load fraud.tar', 'load an archive file (or: scrydon load -i fraud.tar)'],
     ['ssh host scrydon save acme.fraud:1.2.0 -o - | scrydon load', 'load from stdin'],
   ],
   builder: (y) =>
-    y.option('input', { alias: 'i', type: 'string', describe: 'archive file, or - (the default) for stdin' }),
+    y
+      .positional('file', { type: 'string', describe: 'archive file, or - (the default) for stdin' })
+      .option('input', { alias: 'i', type: 'string', describe: 'archive file, or - for stdin (as docker load -i)' }),
   run: async (args, ctx) => {
+    if (args.file !== undefined && args.input !== undefined && args.file !== args.input)
+      throw new ScrydonError('usage', `two archives given: ${args.file} and -i ${args.input}`, {
+        hint: 'name one archive: scrydon load FILE',
+      });
+    const input = args.file ?? args.input;
     const store = await ctx.store();
-    const fromStdin = args.input === undefined || args.input === '-';
+    const fromStdin = input === undefined || input === '-';
     if (fromStdin && process.stdin.isTTY) {
       throw new ScrydonError('usage', 'no archive given', {
-        hint: 'pass -i FILE, or pipe an archive into scrydon load',
+        hint: 'pass FILE, or pipe an archive into scrydon load',
       });
     }
     const spooled = fromStdin ? await spoolToFile(process.stdin, ctx.paths.tmp, { signal: ctx.signal }) : undefined;
     try {
       const onEvent = ctx.progress();
-      const r = await loadArchive(store, spooled?.path ?? resolve(args.input as string), {
+      const r = await loadArchive(store, spooled?.path ?? resolve(input as string), {
         signal: ctx.signal,
         walkLimits: walkLimitsFromEnv(ctx),
         ...(onEvent ? { onEvent } : {}),

@@ -1,4 +1,5 @@
 import { parseRemoteReference } from '../../src/names/remote.js';
+import { foreignTransport, withoutRegistryScheme } from '../../src/names/transports.js';
 import { pull } from '../../src/verbs/pull.js';
 import { defineCommand } from '../define-command.js';
 import { concurrencyFlag, registryFlags, withRemote, REGISTRY_EPILOG } from '../registry-options.js';
@@ -13,6 +14,7 @@ export default defineCommand({
     ['scrydon pull ghcr.io/acme/fraud:1.2.0', 'stored as ghcr.io/acme/fraud:1.2.0'],
     ['scrydon pull 127.0.0.1:5000/acme/fraud:1.2.0 --plain-http', 'from a local test registry'],
     ['scrydon pull ghcr.io/acme/fraud@sha256:3f1c…', 'by digest'],
+    ['scrydon pull docker://ghcr.io/acme/fraud:1.2.0', "skopeo's docker:// form is accepted"],
   ],
   epilog: REGISTRY_EPILOG,
   builder: (y) =>
@@ -22,11 +24,14 @@ export default defineCommand({
       ),
     ),
   run: async (args, ctx) => {
-    const ref = parseRemoteReference(args.ref);
+    const foreign = foreignTransport(args.ref, 'scrydon pull');
+    if (foreign) throw foreign;
+    const refText = withoutRegistryScheme(args.ref); // docker://REF, as skopeo writes it
+    const ref = parseRemoteReference(refText);
     const store = await ctx.store();
     const onEvent = ctx.progress();
     const r = await withRemote(args, ctx, [ref.registry], (remote) =>
-      pull(remote, store, args.ref, {
+      pull(remote, store, refText, {
         concurrency: args.concurrency,
         signal: ctx.signal,
         walkLimits: walkLimitsFromEnv(ctx),

@@ -1,5 +1,6 @@
 import { ScrydonError } from '../../src/errors.js';
 import { parseRemoteReference, pushAllTarget } from '../../src/names/remote.js';
+import { withoutRegistryScheme, foreignTransport } from '../../src/names/transports.js';
 import { push, pushAll } from '../../src/verbs/push.js';
 import { defineCommand } from '../define-command.js';
 import { shortDigest } from '../output/render.js';
@@ -34,28 +35,34 @@ export default defineCommand({
       ),
     ),
   run: async (args, ctx) => {
+    for (const given of [args.ref, args.target]) {
+      const foreign = given === undefined ? undefined : foreignTransport(given, 'scrydon push');
+      if (foreign) throw foreign;
+    }
+    const ref = withoutRegistryScheme(args.ref); // docker://REF, as skopeo writes it
+    const targetRef = args.target === undefined ? undefined : withoutRegistryScheme(args.target);
     const store = await ctx.store();
     const onEvent = ctx.progress();
     const io = { concurrency: args.concurrency, signal: ctx.signal, ...(onEvent ? { onEvent } : {}) };
     if (args.all) {
-      if (args.target !== undefined)
+      if (targetRef !== undefined)
         throw new ScrydonError('usage', '--all takes one argument, the PREFIX', {
           hint: 'scrydon push --all REGISTRY/PREFIX',
         });
-      const registry = parseRemoteReference(pushAllTarget(args.ref, 'any:tag')).registry; // the prefix's registry
-      const r = await withRemote(args, ctx, [registry], (remote) => pushAll(remote, store, args.ref, io));
+      const registry = parseRemoteReference(pushAllTarget(ref, 'any:tag')).registry; // the prefix's registry
+      const r = await withRemote(args, ctx, [registry], (remote) => pushAll(remote, store, ref, io));
       const lines = r.entries.map((e) => `pushed ${e.source} -> ${e.target} ${shortDigest(e.digest)}`);
       lines.push(`${r.entries.length} tag(s): ${transferSummary(r)}`);
       return { data: r, text: lines.join('\n') };
     }
-    const source = await storeName(ctx, args.ref);
+    const source = await storeName(ctx, ref);
     // REF is the default target only as written: a pack named by ID:VERSION says nothing of where to push it
-    if (args.target === undefined && source !== args.ref)
+    if (targetRef === undefined && source !== ref)
       throw new ScrydonError('usage', `${args.ref} names no registry; say where to push it`, {
         hint: `scrydon push ${args.ref} REGISTRY/REPOSITORY:TAG`,
       });
-    const target = parseRemoteReference(args.target ?? source);
-    const r = await withRemote(args, ctx, [target.registry], (remote) => push(remote, store, source, args.target, io));
+    const target = parseRemoteReference(targetRef ?? source);
+    const r = await withRemote(args, ctx, [target.registry], (remote) => push(remote, store, source, targetRef, io));
     const data = transferData(r);
     return { data, text: `pushed ${r.source} -> ${r.target} ${shortDigest(r.root.digest)}: ${transferSummary(r)}` };
   },

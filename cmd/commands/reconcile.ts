@@ -11,7 +11,7 @@ import { loadTrustRoot } from '../../src/signature/trust-store.js';
 import { openSession } from '../../src/sources/open-session.js';
 import type { Source } from '../../src/sources/source-spec.js';
 import { defineCommand } from '../define-command.js';
-import { runLine, runsText } from '../source-views.js';
+import { reconcileFailure, runLine, runsText } from '../source-views.js';
 import { sessionDeps } from '../source-runtime.js';
 
 export default defineCommand({
@@ -112,9 +112,9 @@ export default defineCommand({
       const sources = await selectSources(ctx.paths, args.sources, args.file);
       if (sources.length === 0) return { data: [], text: 'no enabled sources to reconcile (scrydon source add …)' };
       const records = await run(sources, trigger);
-      const failed = records.some((r) => r.outcome === 'failed');
+      const failure = reconcileFailure(records);
       const note = args.file !== undefined ? `sources managed by file ${args.file} (read-only)\n` : '';
-      return { data: records, text: note + runsText(records), ...(failed ? { exitCode: 1 } : {}) };
+      return { data: records, text: note + runsText(records), ...(failure ? { error: failure } : {}) };
     }
     ctx.info(
       `watching ${args.file ?? ctx.paths.sources}; SIGINT or SIGTERM finishes the current step and exits (a second one stops at once)`,

@@ -1,7 +1,13 @@
 import { resolve } from 'node:path';
 import { ScrydonError } from '../../src/errors.js';
 import { readRuns } from '../../src/reconcile/history.js';
-import { addSource, registeredSource, removeSource, setSourceEnabled } from '../../src/reconcile/registration.js';
+import {
+  addSource,
+  registeredSource,
+  removeSource,
+  setSourceCredential,
+  setSourceEnabled,
+} from '../../src/reconcile/registration.js';
 import { testSource } from '../../src/sources/open-session.js';
 import { checkCredential, REGISTERED, resolveSource, sourceSecretKey } from '../../src/sources/source-spec.js';
 import { readSourceFile, readSourceList } from '../../src/sources/sources-file.js';
@@ -16,7 +22,7 @@ import { historyText, showSource, sourceSummary } from '../source-views.js';
 async function readCredential(): Promise<string> {
   if (process.stdin.isTTY)
     throw new ScrydonError('usage', '--credential-stdin reads from a pipe, not a terminal', {
-      hint: 'printf %s "$TOKEN" | scrydon source add NAME … --credential-stdin',
+      hint: 'printf %s "$TOKEN" | scrydon source add NAME … --credential-stdin (or source set-credential NAME)',
     });
   return readSecretFromStdin();
 }
@@ -175,6 +181,41 @@ const test = defineCommand({
   },
 });
 
+const setCredential = defineCommand({
+  command: 'set-credential <name>',
+  describe: "Rotate a registered source's credential (read from stdin) or remove it; its packs and state stay",
+  examples: [
+    ['printf %s "$NEW_PAT" | scrydon source set-credential acme --credential-stdin', 'a new token for a git source'],
+    ['printf %s "bot:$TOKEN" | scrydon source set-credential acme-oci --credential-stdin', 'an OCI source: user:token'],
+    ['scrydon source set-credential acme --remove', 'reach it anonymously from now on'],
+  ],
+  builder: (y) =>
+    y
+      .positional('name', { type: 'string', demandOption: true })
+      .option('credential-stdin', {
+        type: 'boolean',
+        default: false,
+        describe: 'read the new credential from standard input (never echoed, never shown again)',
+      })
+      .option('remove', { type: 'boolean', default: false, describe: 'delete the stored credential' }),
+  run: async (args, ctx) => {
+    if (args['credential-stdin'] === args.remove)
+      throw new ScrydonError('usage', 'give exactly one of --credential-stdin and --remove', {
+        hint: `printf %s "$TOKEN" | scrydon source set-credential ${args.name} --credential-stdin`,
+      });
+    const credential = args.remove ? undefined : await readCredential();
+    const { stored, deleted } = await setSourceCredential(ctx.paths, args.name, credential, secretStore(ctx));
+    if (stored?.createdFile) ctx.warn(`${noKeychainReason()}: the credential is kept in ${stored.path} (mode 0600)`);
+    const key = sourceSecretKey(args.name);
+    const text = stored
+      ? `credential of source ${args.name} replaced (${key}, ${stored.backend}); the next reconcile uses it`
+      : deleted
+        ? `credential of source ${args.name} removed; it is reached anonymously`
+        : `source ${args.name} had no stored credential; nothing to remove`;
+    return { data: { source: args.name, key, backend: stored?.backend ?? null, removed: deleted }, text };
+  },
+});
+
 const history = defineCommand({
   command: 'history <name>',
   describe: "A source's reconcile runs, newest first",
@@ -200,5 +241,5 @@ export default defineCommand({
   ],
   builder: (y) => y,
   run: async () => ({ data: null }),
-  subcommands: [add, ls, show, rm, toggle(true), toggle(false), test, history] as never,
+  subcommands: [add, ls, show, rm, toggle(true), toggle(false), test, history, setCredential] as never,
 });

@@ -1,5 +1,5 @@
 import { isScrydonError } from '../../src/errors.js';
-import { refusalError } from '../../src/fs/io-error.js';
+import { pathError, refusalError } from '../../src/fs/io-error.js';
 
 /**
  * Formats a failure as `error[code]: message` plus `hint: …`; the stack only with --debug. An operating-system
@@ -18,8 +18,9 @@ export function errorLines(e: unknown, debug: boolean, home?: string): { text: s
     const refused = refusalError(e, {
       near: home === undefined ? undefined : `SCRYDON_HOME (${home}) or the output named on the command line`,
     });
-    if (isScrydonError(refused)) {
-      lines.push(`error[${refused.code}]: ${refused.message}`, `hint: ${refused.hint ?? ''}`);
+    const coded = isScrydonError(refused) ? refused : pathError(e);
+    if (coded) {
+      lines.push(`error[${coded.code}]: ${coded.message}`, `hint: ${coded.hint ?? ''}`);
     } else if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) {
       lines.push(`error[io_error]: ${msg}`);
     } else {

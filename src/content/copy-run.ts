@@ -1,4 +1,5 @@
 import type { Descriptor } from '../oci/descriptor.js';
+import { Annotation } from '../oci/media-types.js';
 import type { CopyStats } from './copy-types.js';
 import type { EventSink } from './events.js';
 import type { WalkBudget } from './limits.js';
@@ -39,7 +40,17 @@ export interface CopyRun {
   readonly onEvent: EventSink | undefined;
 }
 
-/** What the walk keeps of a descriptor it follows: what names the content (a hostile one's annotations are dropped at once). */
+/** A file title longer than this is not kept for progress labels. */
+const MAX_TITLE = 200;
+
+/**
+ * What the walk keeps of a descriptor it follows: what names the content, plus a short file title for progress
+ * labels (a hostile descriptor's other annotations are dropped at once).
+ */
 export function slim(d: Descriptor): Descriptor {
-  return { mediaType: d.mediaType, digest: d.digest, size: d.size };
+  const title = d.annotations?.[Annotation.title];
+  const kept = { mediaType: d.mediaType, digest: d.digest, size: d.size };
+  return typeof title === 'string' && title.length <= MAX_TITLE
+    ? { ...kept, annotations: { [Annotation.title]: title } }
+    : kept;
 }

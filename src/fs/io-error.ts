@@ -89,3 +89,42 @@ export async function namingPath<T>(path: string, fn: () => Promise<T>, step = '
     throw refusalError(e, { path, step });
   }
 }
+
+/** An atomic write's scratch name (`x.tar.tmp-8bd4c1e2171d`) shown as the file the user named (`x.tar`). */
+function userPath(p: string): string {
+  return p.replace(/\.tmp-[0-9a-f]{6,}$/, '');
+}
+
+/** Path errors the user fixes by naming another path: what went wrong, and the fix. */
+const PATH_ERRORS: Readonly<Record<string, { what: string; hint: (path: string, syscall: string) => string }>> = {
+  ENOENT: {
+    what: 'no such file or directory',
+    hint: (p, syscall) =>
+      /^(open|mkdir|rename|copyfile|symlink|link)$/.test(syscall) && !existsSync(dirname(p))
+        ? `the directory ${dirname(p)} does not exist: create it, or name a path in an existing directory`
+        : `${p} does not exist: check the path`,
+  },
+  ENOTDIR: { what: 'not a directory', hint: (p) => `a part of ${p} is a file, not a directory: check the path` },
+  EISDIR: { what: 'is a directory', hint: (p) => `${p} is a directory: name a file` },
+  ENAMETOOLONG: { what: 'file name too long', hint: (p) => `shorten ${p}` },
+  ELOOP: { what: 'too many symbolic links', hint: (p) => `${p} has a symbolic-link loop: check the path` },
+  EMFILE: { what: 'too many open files', hint: () => 'raise the open-file limit (ulimit -n) and retry' },
+};
+
+/**
+ * An operating-system error on a path (a missing directory under `-o`, a file where a directory should be) as a
+ * coded io_error naming the path the user gave and the fix; undefined for anything else. For the last line of
+ * defence (cmd/output/error-line.ts): code that expects ENOENT catches it before it gets there.
+ */
+export function pathError(e: unknown): ScrydonError | undefined {
+  const err = errnoOf(e);
+  const known = err?.code === undefined ? undefined : PATH_ERRORS[err.code];
+  if (!err || !known) return undefined;
+  const path = err.path === undefined ? undefined : userPath(err.path);
+  const syscall = err.syscall ?? 'open';
+  const message = `cannot ${syscall}${path === undefined ? '' : ` ${path}`}: ${known.what} (${err.code})`;
+  return new ScrydonError('io_error', message, {
+    cause: e,
+    hint: known.hint(path ?? 'the path given', syscall),
+  });
+}

@@ -27,7 +27,7 @@ function notRegistered(name: string): ScrydonError {
 
 function alreadyRegistered(name: string): ScrydonError {
   return new ScrydonError('source_exists', `a source named ${name} is already registered`, {
-    hint: `scrydon source rm ${name} first, or pick another name`,
+    hint: `pick another name (scrydon source set-credential ${name} --credential-stdin rotates its credential)`,
   });
 }
 
@@ -99,6 +99,38 @@ export async function removeSource(
   const retired = await retireSourcePacks(paths.packs, name);
   await removeSourceState(paths, name);
   return { retired, credentialDeleted };
+}
+
+/**
+ * `source set-credential`: a new credential for a registered source (or none, with `undefined`), its packs and
+ * state untouched. The credential is checked for the source's kind first; the secret store changes, then the
+ * entry's marker under the sources lock (a source removed meanwhile has the secret deleted again); the next
+ * reconcile is a full run, so a source that failed on its old credential is retried.
+ */
+export async function setSourceCredential(
+  paths: HomePaths,
+  name: string,
+  credential: string | undefined,
+  secrets: () => Promise<SecretStore>,
+): Promise<{ stored: SetResult | undefined; deleted: boolean }> {
+  const source = await registeredSource(paths, name);
+  if (credential !== undefined) checkCredential(source, credential);
+  const store = await secrets();
+  const stored = credential !== undefined ? await store.set(sourceSecretKey(name), credential) : undefined;
+  const deleted = credential === undefined ? await store.delete(sourceSecretKey(name)) : false;
+  const marker: SourceSpec['credential'] = credential !== undefined ? 'stored' : 'none';
+  try {
+    await updateSourcesFile(paths.sources, (list, sources) => {
+      if (!sources.some((s) => s.name === name)) throw notRegistered(name);
+      const next = list.sources.map((s) => (s.name === name ? { ...s, credential: marker } : s));
+      return { next: { ...list, sources: next }, result: undefined };
+    });
+  } catch (e) {
+    if (stored && e instanceof ScrydonError && e.code === 'source_not_found') await store.delete(sourceSecretKey(name));
+    throw e;
+  }
+  await invalidateRevision(paths, name);
+  return { stored, deleted };
 }
 
 /** `source enable` / `source disable`: a disabled source's packs are retired; either way its next run is a full one. */

@@ -1,6 +1,7 @@
 import { ScrydonError } from '../errors.js';
 import { parseReference } from '../oci/reference.js';
 import { parseRemoteReference, type RemoteReference } from '../names/remote.js';
+import { foreignTransport, withoutRegistryScheme } from '../names/transports.js';
 
 /** Where `copy` reads or writes: the local store, an OCI layout directory, or a registry. */
 export type Location =
@@ -32,8 +33,10 @@ export function parseLocation(input: string): Location {
     parseReference(input.slice(6));
     return { kind: 'store', ref: input.slice(6) };
   }
-  for (const scheme of ['docker://', 'registry://'])
-    if (input.startsWith(scheme)) return { kind: 'remote', ref: parseRemoteReference(input.slice(scheme.length)) };
+  const foreign = foreignTransport(input, 'scrydon copy');
+  if (foreign) throw foreign;
+  const bare = withoutRegistryScheme(input);
+  if (bare !== input) return { kind: 'remote', ref: parseRemoteReference(bare) };
   const r = parseReference(input);
   if (r.registry !== undefined) return { kind: 'remote', ref: parseRemoteReference(input) };
   return { kind: 'store', ref: input };

@@ -124,6 +124,15 @@ export function keyHint(k: KeyObject): string {
   return createHash('sha256').update(spkiDer(k)).digest('base64');
 }
 
+/**
+ * A bundle's key hint in the form fingerprints are shown everywhere (`sha256:<hex>`): the hint is the same SHA-256,
+ * base64-encoded. A hint that is not 32 bytes of base64 is shown as given.
+ */
+export function hintFingerprint(hint: string): string {
+  const raw = Buffer.from(hint, 'base64');
+  return raw.length === 32 && raw.toString('base64') === hint ? `sha256:${raw.toString('hex')}` : hint;
+}
+
 function publicKeyInfo(key: KeyObject, where: string): PublicKeyInfo {
   const pub = key.type === 'private' ? createPublicKey(key) : key;
   const t = keyType(pub, where);

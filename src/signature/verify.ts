@@ -4,7 +4,7 @@ import type { Descriptor } from '../oci/descriptor.js';
 import { findSignatures, readBlob, type BundleCandidate, type LegacyCandidate } from './discover.js';
 import { matchIdentity, type IdentityRequirement } from './identity.js';
 import { checkStatement, COSIGN_SIGN_PREDICATE } from './intoto.js';
-import { keyHint, type PublicKeyInfo } from './keys.js';
+import { hintFingerprint, keyHint, type PublicKeyInfo } from './keys.js';
 import { legacyParts } from './legacy-parts.js';
 import {
   parseBundle,
@@ -124,7 +124,7 @@ function verifyOneBundle(c: BundleCandidate, subject: Descriptor, o: VerifyOptio
     ) {
       throw new ScrydonError(
         'key_mismatch',
-        `${where}: signed by another key (hint ${p.keyHint}) than ${o.requirement.key.fingerprint}`,
+        `${where}: signed by another key (${hintFingerprint(p.keyHint)}) than ${o.requirement.key.fingerprint}`,
         { cause: e },
       );
     }

@@ -175,6 +175,28 @@ describe('htpasswd Basic auth', () => {
     });
   });
 
+  test('a stale Docker login is named in the hint, and a fresh scrydon login for the registry wins over it', async () => {
+    const e = await env();
+    await mkdir(e.env.DOCKER_CONFIG as string, { recursive: true });
+    const config = join(e.env.DOCKER_CONFIG as string, 'config.json');
+    const stale = Buffer.from(`alice:${WRONG}`).toString('base64');
+    await writeFile(config, JSON.stringify({ auths: { [`http://${basic.host}`]: { auth: stale } } }));
+    const r = expectError(await scrydon(['pull', `${basic.host}/flags/fraud:1`, '--plain-http'], e), 'auth_failed');
+    assert.ok(r.stderr.includes(`in ${config} is refused: fix or remove it there`), r.stderr);
+    noSecrets(r);
+    await ok(['login', basic.host, '-u', 'alice', '--password-stdin', '--plain-http'], {
+      ...e,
+      input: `${PASSWORD}\n`,
+    });
+    const pulled = await scrydon(['pull', `${basic.host}/flags/fraud:1`, '--plain-http'], e);
+    assert.equal(pulled.code, 0, pulled.stderr);
+    noSecrets(pulled);
+    assert.equal(
+      await readFile(config, 'utf8'),
+      JSON.stringify({ auths: { [`http://${basic.host}`]: { auth: stale } } }),
+    );
+  });
+
   test('credHelpers and credsStore run docker-credential-<name>; a failing helper is credential_helper_failed', async () => {
     const e = await env();
     const dc = e.env.DOCKER_CONFIG as string;

@@ -27,6 +27,8 @@ interface ProxyOptions {
   onCut?: () => void | Promise<void>;
   /** Headers added to the registry's response (e.g. OCI-Subject, as a registry with the referrers API sends). */
   addHeaders?: (req: IncomingMessage) => Record<string, string> | undefined;
+  /** Send response bodies at about this many bytes a second (a slow link, so progress has time to show). */
+  throttle?: number;
   /** Answer a request here instead of the registry (to play a registry quirk); undefined passes it on. */
   respond?: (req: IncomingMessage) => Promise<CannedResponse | undefined> | CannedResponse | undefined;
 }
@@ -107,7 +109,12 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
             return;
           }
           sent += c.byteLength;
-          if (!res.write(c)) {
+          const flowing = res.write(c);
+          if (o.throttle) {
+            ur.pause();
+            const wait = (c.byteLength / o.throttle) * 1000;
+            setTimeout(() => (res.writableNeedDrain ? res.once('drain', () => ur.resume()) : ur.resume()), wait);
+          } else if (!flowing) {
             ur.pause();
             res.once('drain', () => ur.resume());
           }

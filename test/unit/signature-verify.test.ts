@@ -124,8 +124,18 @@ test('-a annotations are signed and required on verify: claim_mismatch when abse
 
 test('a wrong key: key_mismatch for bundles (the key hint names another key); signature_invalid for a bare legacy signature', async () => {
   const { store, subject } = await freshStore();
-  await signArtifact(store, subject, await newKey(), opts());
+  const signer = await newKey();
+  await signArtifact(store, subject, signer, opts());
   await rejects(verify(store, subject, await newKey()), 'key_mismatch');
+  // both keys in one form, the fingerprint's (the bundle's base64 key hint is the same SHA-256)
+  await assert.rejects(verify(store, subject, await newKey()), (e: Error) => {
+    const said = e.message.slice(e.message.indexOf('signed by another key'));
+    const both = [...said.matchAll(/sha256:[0-9a-f]{64}/g)].map((m) => m[0]);
+    assert.equal(both.length, 2, e.message);
+    assert.equal(both[0], signer.publicKey.fingerprint, e.message);
+    assert.ok(!/[A-Za-z0-9+/]{43}=/.test(e.message), e.message);
+    return true;
+  });
   const l = await freshStore();
   await signArtifact(l.store, l.subject, await newKey(), opts({ legacy: true }));
   await rejects(verify(l.store, l.subject, await newKey()), 'signature_invalid');

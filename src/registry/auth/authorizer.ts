@@ -1,6 +1,6 @@
 import { ScrydonError } from '../../errors.js';
 import type { Credential } from '../credentials/types.js';
-import { basicHeader } from '../credentials/types.js';
+import { basicHeader, refusedCredentialHint } from '../credentials/types.js';
 import { headerAll, type HttpResponse, type HttpTransport } from '../transport/http.js';
 import { parseChallenges, pickChallenge, type Challenge } from './challenge.js';
 import { covers, parseScopes, union, type ScopeSet } from './scope.js';
@@ -97,7 +97,7 @@ export class Authorizer {
       'auth_failed',
       `${this.#o.registry} refused the credentials from ${cred.source} while ${what}`,
       {
-        hint: `check the user name and password, then: scrydon login ${this.#o.registry}`,
+        hint: refusedCredentialHint(this.#o.registry, cred),
       },
     );
   }

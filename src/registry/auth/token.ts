@@ -1,6 +1,6 @@
 import { ScrydonError } from '../../errors.js';
 import type { Credential } from '../credentials/types.js';
-import { basicHeader } from '../credentials/types.js';
+import { basicHeader, refusedCredentialHint } from '../credentials/types.js';
 import { readSmallBody } from '../registry-error.js';
 import { discard, type HttpResponse, type HttpTransport } from '../transport/http.js';
 import { formatScopes, type ScopeSet } from './scope.js';
@@ -68,7 +68,7 @@ export async function fetchToken(transport: HttpTransport, r: TokenRequest): Pro
       `${r.registry}: the token service at ${r.realm.host} refused ${from} (${res.status})`,
       {
         hint: r.credential
-          ? `check the user name and password, then: scrydon login ${r.registry}`
+          ? refusedCredentialHint(r.registry, r.credential)
           : `log in first: scrydon login ${r.registry}`,
       },
     );

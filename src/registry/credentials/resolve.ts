@@ -13,8 +13,11 @@ import type { SecretStore } from './secret-store.js';
 import { registrySecretKey, type Credential } from './types.js';
 
 export interface CredentialSources {
-  /** `--username` with `--password-stdin`, for the registries the command names. */
-  flags?: { username: string; password: string; registries: readonly string[] };
+  /**
+   * `--username` with `--password-stdin`, for the registries the command names (or a source's own credential:
+   * `source` and `fix` then say so in errors).
+   */
+  flags?: { username: string; password: string; registries: readonly string[]; source?: string; fix?: string };
   /** Docker and Podman auth files, in the order they are consulted. */
   authFiles: readonly string[];
   /** scrydon's own store (opened lazily: reaching a keychain takes time). */
@@ -45,8 +48,9 @@ function decodeLogin(value: string, key: string): StoredLogin {
 }
 
 /**
- * Finds the credential for a repository, in this order: command-line flags; Docker and Podman auth files
- * (`credHelpers` for the registry, then a stored `auths` entry, then `credsStore`); scrydon's own store.
+ * Finds the credential for a repository, in this order: command-line flags; scrydon's own store (a `scrydon login`
+ * is the newest word on a registry, so a stale Docker login never shadows it); Docker and Podman auth files
+ * (`credHelpers` for the registry, then a stored `auths` entry, then `credsStore`).
  * Asked only when a registry challenges, so anonymous pulls never run a helper. Results are cached per run.
  */
 export class CredentialResolver {
@@ -72,22 +76,21 @@ export class CredentialResolver {
   describeSources(): string {
     return [
       ...(this.#sources.flags ? ['--username'] : []),
-      ...this.#sources.authFiles,
       ...(this.#sources.secrets ? ['scrydon login'] : []),
+      ...this.#sources.authFiles,
     ].join(', ');
   }
 
   async #find(registry: string, repository: string): Promise<Credential | undefined> {
     const f = this.#sources.flags;
     if (f && f.registries.map(canonicalRegistry).includes(registry)) {
-      return { kind: 'basic', username: f.username, password: f.password, source: '--username/--password-stdin' };
-    }
-    this.#files ??= Promise.all(this.#sources.authFiles.map(readAuthFile)).then((fs) =>
-      fs.filter((x): x is AuthFile => x !== undefined),
-    );
-    for (const file of await this.#files) {
-      const found = await this.#fromFile(file, registry, repository);
-      if (found) return found;
+      return {
+        kind: 'basic',
+        username: f.username,
+        password: f.password,
+        source: f.source ?? '--username/--password-stdin',
+        ...(f.fix ? { fix: f.fix } : {}),
+      };
     }
     if (this.#sources.secrets) {
       const key = registrySecretKey(registry);
@@ -96,6 +99,13 @@ export class CredentialResolver {
         const l = decodeLogin(value, key);
         return { kind: 'basic', username: l.username, password: l.password, source: 'scrydon login' };
       }
+    }
+    this.#files ??= Promise.all(this.#sources.authFiles.map(readAuthFile)).then((fs) =>
+      fs.filter((x): x is AuthFile => x !== undefined),
+    );
+    for (const file of await this.#files) {
+      const found = await this.#fromFile(file, registry, repository);
+      if (found) return found;
     }
     return undefined;
   }
