@@ -41,7 +41,7 @@ const OPTIONS: Readonly<Record<string, string>> = {
   'all-tags': 'scrydon push --all REGISTRY/PREFIX pushes every tag of the store',
 };
 
-export interface UsageExplained {
+interface UsageExplained {
   message: string;
   hint: string;
 }

@@ -29,7 +29,7 @@ const REDRAW_MS = 100;
  * What a person calls a blob: its file title (`acme.fraud-1.2.0.scrydon-pack.tar.gz`), a pack manifest's id and
  * version, else its kind and a short digest.
  */
-export function progressLabel(d: Descriptor): string {
+function progressLabel(d: Descriptor): string {
   const a = d.annotations ?? {};
   const title = a[Annotation.title];
   const id = a[Annotation.packId];
