@@ -1,4 +1,5 @@
-import { copy, copyGraphs, type CopyResult } from '../content/copy.js';
+import { setMaxListeners } from 'node:events';
+import { copy, copyGraphs, type CopyResult, type CopyStats } from '../content/copy.js';
 import { ScrydonError } from '../errors.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import { isFallbackTag, parseReference } from '../oci/reference.js';
@@ -92,7 +93,11 @@ export async function pushAll(
   return pushGrouped(remote, store, targets, o);
 }
 
+/** Repositories pushed at once by pushGrouped (each copy moves up to `concurrency` blobs itself). */
+const REPOSITORIES_AT_ONCE = 4;
+
 /** Store roots to registry names (each with its tag), one copy per target repository, referrers included. */
+
 export async function pushGrouped(
   remote: Remote,
   store: Store,
@@ -104,21 +109,44 @@ export async function pushGrouped(
     const key = `${t.target.registry}/${t.target.repository}`;
     byRepo.set(key, [...(byRepo.get(key) ?? []), t]);
   }
+  // one copy per repository, REPOSITORIES_AT_ONCE at a time (a site of small packs is hundreds of repositories,
+  // each a few requests: one after another, the registry's latency is all a publish would measure); the first
+  // failure stops the others, and is what is thrown once they have stopped
+  const lists = [...byRepo.values()];
+  const stats: Array<CopyStats | undefined> = new Array<CopyStats | undefined>(lists.length);
+  const stop = new AbortController();
+  const signal = o.signal ? AbortSignal.any([o.signal, stop.signal]) : stop.signal;
+  setMaxListeners(0, signal); // every copy in flight listens to it
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async (): Promise<void> => {
+    for (let i = next++; i < lists.length && !failure; i = next++) {
+      const list = lists[i] ?? [];
+      const first = list[0];
+      if (!first) continue;
+      const dst = remote.repository(first.target, { writable: true });
+      try {
+        stats[i] = await copyGraphs(
+          store,
+          dst,
+          list.map((e) => ({ root: e.root, tags: e.target.tag ? [e.target.tag] : e.target.digest ? [] : ['latest'] })),
+          { ...o, signal, includeReferrers: o.referrers ?? true, ...legacySigs(o, storeToRegistry(store)) },
+        );
+      } catch (e) {
+        failure ??= { error: e };
+        stop.abort();
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(REPOSITORIES_AT_ONCE, lists.length) }, worker));
+  if (failure) throw failure.error;
   const totals = { copied: 0, skipped: 0, bytes: 0, referrers: 0, mounted: 0 };
   const entries: PushAllEntry[] = [];
-  for (const list of byRepo.values()) {
-    const first = list[0];
-    if (!first) continue;
-    const dst = remote.repository(first.target, { writable: true });
-    const stats = await copyGraphs(
-      store,
-      dst,
-      list.map((e) => ({ root: e.root, tags: e.target.tag ? [e.target.tag] : e.target.digest ? [] : ['latest'] })),
-      { ...o, includeReferrers: o.referrers ?? true, ...legacySigs(o, storeToRegistry(store)) },
-    );
-    for (const k of Object.keys(totals) as Array<keyof typeof totals>) totals[k] += stats[k];
+  lists.forEach((list, i) => {
+    const s = stats[i];
+    if (s) for (const k of Object.keys(totals) as Array<keyof typeof totals>) totals[k] += s[k];
     for (const e of list) entries.push({ source: e.source, target: formatRemote(e.target), digest: e.root.digest });
-  }
+  });
   return { entries, ...totals };
 }
 
