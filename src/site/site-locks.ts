@@ -1,5 +1,6 @@
 import type { IoOptions } from '../content/target.js';
 import type { Descriptor } from '../oci/descriptor.js';
+import { ScrydonError } from '../errors.js';
 import { formatRemote, type RemoteReference } from '../names/remote.js';
 import type { RepositoryTarget } from '../registry/repository-target.js';
 import { lockArtifact, readLockArtifact, sameLock, type ReconcileLock } from '../sources/source-lock.js';
@@ -62,6 +63,32 @@ export async function readPublishedLock(
   return lock ? { catalogTag, n: entry.n, tag: entry.tag, descriptor, lock } : undefined;
 }
 
+/** Whether `tag` resolves in `repo` (a tag a listing left out still resolves). */
+async function tagResolves(repo: RepositoryTarget, tag: string, io: IoOptions): Promise<boolean> {
+  try {
+    await repo.resolve(tag, io);
+    return true;
+  } catch (e) {
+    if (e instanceof ScrydonError && e.code === 'not_found') return false;
+    throw e;
+  }
+}
+
+/**
+ * The newest lock tag of `tag`: the tag list's, then the ones after it that resolve anyway (a registry whose tag
+ * list misses tags, or refuses the listing, must not have its lock history overwritten from `TAG.lock.1`).
+ */
+async function newestLockTag(
+  repo: RepositoryTarget,
+  tag: string,
+  io: IoOptions,
+): Promise<{ n: number; tag: string } | undefined> {
+  let newest = (await lockTags(repo, io)).get(tag)?.[0];
+  for (let n = (newest?.n ?? 0) + 1; await tagResolves(repo, lockTag(tag, n), io); n++)
+    newest = { n, tag: lockTag(tag, n) };
+  return newest;
+}
+
 /**
  * Writes the catalog's lock as its referrer, tagged `TAG.lock.<n+1>` — unless the newest lock of the tag already says
  * the same (a re-run with nothing new writes nothing).
@@ -74,7 +101,7 @@ export async function publishLock(
   lock: ReconcileLock,
   io: IoOptions,
 ): Promise<PublishedLockRef> {
-  const newestTag = (await lockTags(repo, io)).get(tag)?.[0];
+  const newestTag = await newestLockTag(repo, tag, io);
   const newest = newestTag ? await readPublishedLock(repo, tag, newestTag, io).catch(() => undefined) : undefined;
   if (newest && sameLock(newest.lock, lock))
     return {

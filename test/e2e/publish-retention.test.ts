@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { cleanupTemps, expectError, json, ok, scrydon, tempDir, treeHash, type RunOptions } from '../helpers/cli.js';
 import { publishCatalog } from '../helpers/oci-catalog.js';
+import { startProxy } from '../helpers/proxy.js';
 import { startRegistry, type RunningRegistry } from '../helpers/registry.js';
 import { reconcileRuns, siteHome, siteNode, skopeo } from '../helpers/site.js';
 import { writeSmallPackDir } from '../helpers/small-pack.js';
@@ -344,6 +345,48 @@ describe('publish --prune on a registry that does not delete', () => {
       assert.ok(await manifestThere(`site/packs/${ID}`, v1, nodel.host), 'still in the registry');
     } finally {
       await nodel.stop();
+    }
+  });
+});
+
+describe('publish on a registry whose tag list misses tags', () => {
+  test('tags/list answers 404 (distribution on an S3 that lists badly): the lock history still counts up, none is overwritten', async () => {
+    const behind = await startRegistry();
+    const noList = await startProxy({
+      upstream: behind.host,
+      respond: (req) =>
+        req.method === 'GET' && /\/tags\/list/.test(req.url ?? '')
+          ? {
+              status: 404,
+              headers: { 'content-type': 'application/json' },
+              body: '{"errors":[{"code":"NAME_UNKNOWN","message":"repository name not known to registry"}]}',
+            }
+          : undefined,
+    });
+    try {
+      const prefix = `${noList.host}/site/packs`;
+      const s = await siteHome();
+      await buildSigned(s, '1.0.0');
+      const first = await publish(s, prefix);
+      assert.equal(first.lock.reference, `${prefix}/catalog:catalog.lock.1`);
+      const same = await publish(s, prefix);
+      assert.equal(same.lock.unchanged, true, 'the newest lock, found without the list, says the same');
+      assert.equal(same.lock.reference, first.lock.reference);
+      await buildSigned(s, '1.1.0');
+      const second = await publish(s, prefix);
+      assert.equal(second.lock.unchanged, false);
+      assert.equal(second.lock.reference, `${prefix}/catalog:catalog.lock.2`);
+      const lock1 = JSON.parse(
+        skopeo('inspect', '--raw', '--tls-verify=false', `docker://${behind.host}/site/packs/catalog:catalog.lock.1`),
+      ) as { subject: { digest: string } };
+      assert.equal(lock1.subject.digest, first.catalog.digest, 'lock 1 still locks the first catalog');
+      assert.deepEqual(
+        (await tagsOf('site/packs/catalog', behind.host)).filter((t) => t.includes('.lock.')),
+        ['catalog.lock.1', 'catalog.lock.2'],
+      );
+    } finally {
+      await noList.close();
+      await behind.stop();
     }
   });
 });

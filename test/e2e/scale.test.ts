@@ -134,9 +134,17 @@ describe('the node cache is derived: rebuilt, never believed over the store', ()
       tagged.map((e) => e.ref),
       [...first.map((e) => e.ref), 'bench.p00003:stable'].sort(),
     );
+    // both rows of that manifest carry both of its tags; the others are as they were
+    const third = first[3];
+    assert.ok(third);
+    const bothTags = [third.ref, 'bench.p00003:stable'].sort();
     assert.deepEqual(
       tagged.find((e) => e.ref === 'bench.p00003:stable'),
-      { ...first[3], ref: 'bench.p00003:stable' },
+      { ...third, ref: 'bench.p00003:stable', tags: bothTags },
+    );
+    assert.deepEqual(
+      tagged.find((e) => e.ref === third.ref),
+      { ...third, tags: bothTags },
     );
     await ok(['rm', 'bench.p00003:stable', packRef(0)], { home });
     assert.deepEqual(await json<ListEntry[]>(['ls'], { home }), first.slice(1));
