@@ -8,7 +8,7 @@ import { humanBytes } from '../output/progress.js';
 import { shortDigest } from '../output/render.js';
 import { trustRootArtifact } from '../../src/signature/trust-artifact.js';
 import { storeDependencies } from '../../src/reconcile/store-deps.js';
-import { storeName } from '../store-name.js';
+import { resolveName } from '../../src/pack/resolve-name.js';
 
 export default defineCommand({
   command: 'save [refs..]',
@@ -94,7 +94,14 @@ export default defineCommand({
     const exclude = args['exclude-inventory'] ? await readInventoryFile(resolve(args['exclude-inventory'])) : undefined;
     const store = await ctx.store();
     const refs: string[] = [];
-    for (const r of given) refs.push(await storeName(ctx, r));
+    // a pack named by id and version is saved under that name too (beside its store name)
+    const aliases = new Map<string, string[]>();
+    for (const r of given) {
+      const found = await resolveName(store, r, { signal: ctx.signal });
+      refs.push(found.ref);
+      if (found.packName !== undefined && found.packName !== found.ref)
+        aliases.set(found.ref, [...(aliases.get(found.ref) ?? []), found.packName]);
+    }
     if (!args.all && args.dependencies) {
       const deps = await storeDependencies(store, refs);
       if (deps.missing.length && exclude) {
@@ -134,6 +141,7 @@ export default defineCommand({
         ...(carry.length ? { carry } : {}),
         ...(exclude ? { exclude } : {}),
         ...(onEvent ? { onEvent } : {}),
+        ...(aliases.size ? { aliases } : {}),
       });
     } finally {
       await tool?.cleanup();

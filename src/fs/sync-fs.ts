@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { platform } from 'node:os';
 
 /** coreutils' sync: with `-f FILE` it calls syncfs(2) on the file system holding FILE. */
@@ -13,8 +12,10 @@ const SYNC = 'sync';
  * failure): the caller then syncs each file itself. It also flushes what other programs wrote to the same file
  * system, so it is meant for batches too large for a file-by-file sync to be cheaper.
  */
-export function syncFileSystem(dir: string): Promise<boolean> {
-  if (platform() !== 'linux') return Promise.resolve(false);
+export async function syncFileSystem(dir: string): Promise<boolean> {
+  if (platform() !== 'linux') return false;
+  // imported here: the store's modules load with every command, child processes are for large loads only
+  const { execFile } = await import('node:child_process');
   return new Promise((resolve) => {
     execFile(SYNC, ['-f', '--', dir], { timeout: 10 * 60_000 }, (e) => resolve(e === null));
   });

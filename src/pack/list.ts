@@ -6,7 +6,6 @@ import { Annotation } from '../oci/media-types.js';
 import { isScrydonError } from '../errors.js';
 import { readListView, writeListView, type ListRow, type ListView } from '../store/list-cache.js';
 import { NodeCache, type NodeFacts } from '../store/node-cache.js';
-import { packSummary, readNode } from './read.js';
 import type { Store } from '../store/store-target.js';
 
 export interface ListEntry {
@@ -121,6 +120,8 @@ async function readFacts(
   d: Descriptor,
   o: IoOptions,
 ): Promise<{ digest: string; facts: Facts; graph: NodeFacts; final: boolean }> {
+  // imported here: with the view current (the usual case) nothing is read, and pack reading brings gzip and tar
+  const { packSummary, readNode } = await import('./read.js');
   const { descriptor, node } = await readNode(store, d, o);
   let final = true;
   const pack = await packSummary(store, descriptor, o).catch((e: unknown) => {

@@ -1,10 +1,9 @@
-import semver from 'semver';
 import type { IoOptions } from '../content/target.js';
 import { isScrydonError, ScrydonError } from '../errors.js';
 import { editDistance } from '../names/nearest.js';
 import { versionToTag } from '../oci/reference.js';
 import type { Store } from '../store/store-target.js';
-import { listStore, type ListEntry } from './list.js';
+import type { ListEntry } from './list.js';
 import { byDigest, repositoryOf } from './stored-artifacts.js';
 
 /**
@@ -25,6 +24,8 @@ interface ResolvedName {
   digest: string;
   /** How: the store holds `ref` as written, or it named a pack by id and version. */
   via: 'name' | 'pack';
+  /** Found by id and version: the pack's own name, `ID:VERSION` (the version as a tag: `+` becomes `_`). */
+  packName?: string;
 }
 
 /** A pack id as pack.schema.json's packId has it: dotted lowercase, at least two segments (acme.fraud). */
@@ -48,15 +49,18 @@ export async function resolveName(store: Store, ref: string, o: IoOptions = {}):
   const q = packQuery(ref);
   const isDigestRef = /(^|@)[a-z0-9]+:[0-9a-f]{32,}$/.test(ref);
   if (isDigestRef || (!q && isScrydonError(missing, 'invalid_reference'))) throw missing;
+  // imported here: a name the store holds as written (step 1, most lookups) needs neither the listing nor semver
+  const { listStore } = await import('./list.js');
   const entries = await listStore(store, o);
   if (q) {
     const ofId = entries.filter((e) => e.id === q.id && e.version !== null);
-    const version = q.version ?? newest(ofId);
+    const version = q.version ?? (await newest(ofId));
     const hits = ofId.filter((e) => e.version === version || versionToTag(e.version as string) === version);
     const digests = byDigest(hits);
     if (digests.size === 1) {
       const [digest, tags] = [...digests][0] as [string, ListEntry[]];
-      return { ref: (tags[0] as ListEntry).ref, digest, via: 'pack' };
+      const packName = `${q.id}:${versionToTag(version as string)}`;
+      return { ref: (tags[0] as ListEntry).ref, digest, via: 'pack', packName };
     }
     if (digests.size > 1) throw ambiguous(ref, `${q.id} ${version ?? ''}`.trim(), digests);
   }
@@ -64,7 +68,8 @@ export async function resolveName(store: Store, ref: string, o: IoOptions = {}):
 }
 
 /** The highest semver version among `packs` (undefined when none is semver). */
-function newest(packs: readonly ListEntry[]): string | undefined {
+async function newest(packs: readonly ListEntry[]): Promise<string | undefined> {
+  const { default: semver } = await import('semver');
   let best: string | undefined;
   for (const p of packs)
     if (semver.valid(p.version) && (best === undefined || semver.gt(p.version as string, best)))

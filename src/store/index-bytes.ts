@@ -18,6 +18,8 @@ const ARRAY_END = Buffer.from('\n  ]');
 const EMPTY_ARRAY = Buffer.from('\n  "manifests": []');
 const ANNOTATIONS_OPEN = Buffer.from('\n      "annotations": {\n');
 const ANNOTATIONS_CLOSE = Buffer.from('\n      }');
+/** The annotation keys that name an entry (a tag) or tie it to its subject (a referrer), as their lines begin. */
+const NAMED = [Annotation.refName, Annotation.subject].map((k) => Buffer.from(`\n        ${JSON.stringify(k)}: `));
 
 interface Entry {
   /** Offset of the entry's first byte (the indent before `{`) and just past its `}`. */
@@ -63,12 +65,14 @@ export class CanonicalIndex {
    */
   someUnnamed(isNode: (mediaType: string) => boolean): boolean {
     const b = this.#bytes;
-    const named = [Annotation.refName, Annotation.subject].map((k) => Buffer.from(`\n        ${JSON.stringify(k)}: `));
     for (let at = b.indexOf(ENTRY_START); at >= 0;) {
       const end = b.indexOf(ENTRY_END, at + ENTRY_START.length);
       const ann = b.indexOf(ANNOTATIONS_OPEN, at);
       const annEnd = ann >= 0 && ann < end ? b.indexOf(ANNOTATIONS_CLOSE, ann + 1) : -1;
-      const hasName = annEnd >= 0 && named.some((n) => inRange(b.indexOf(n, ann), ann, annEnd));
+      // searched within the entry's annotations only: an unbounded search for a key most entries lack (the
+      // subject) would run to the end of the file from every entry
+      const annotations = annEnd >= 0 ? b.subarray(ann, annEnd) : undefined;
+      const hasName = annotations !== undefined && NAMED.some((n) => annotations.includes(n));
       if (!hasName && isNode(this.#entryAround(at + 1).descriptor.mediaType)) return true;
       at = b.indexOf(ENTRY_START, end);
     }
@@ -146,10 +150,6 @@ export class CanonicalIndex {
       this.#bytes = splice(b, e.start - 2, e.end, '');
     }
   }
-}
-
-function inRange(at: number, from: number, to: number): boolean {
-  return at > from && at < to;
 }
 
 function splice(b: Buffer, from: number, to: number, text: string): Buffer {

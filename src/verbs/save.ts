@@ -22,6 +22,12 @@ export interface SaveOptions extends IoOptions {
   onEvent?: EventSink;
   /** Artifacts from outside the store that the archive carries under their tag (save --trust, --with-tool); the store never gains them. */
   carry?: readonly CarriedArtifact[];
+  /**
+   * More names in the archive for a saved store name: `save acme.fraud:1.2.0` of a pack the store calls
+   * `scrydon.sources/git-…/acme.fraud:1.2.0` writes both, so `oci-archive:x.tar:acme.fraud:1.2.0` (skopeo, podman)
+   * and `ls` after a load on the far side show it by the name typed.
+   */
+  aliases?: ReadonlyMap<string, readonly string[]>;
 }
 
 export interface CarriedArtifact {
@@ -71,6 +77,8 @@ export async function saveArchive(
       throw new ScrydonError('not_found', `the store ${store.name} has no tags to save`, {
         hint: 'build or load a pack first',
       });
+    for (const { ref, d } of [...named])
+      for (const alias of (ref && o.aliases?.get(ref)) || []) named.push({ ref: alias, d });
     const roots = new Map<string, RootToCopy & { tags: string[] }>();
     for (const { ref, d } of named) {
       let r = roots.get(d.digest);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -119,6 +120,18 @@ describe('ID:VERSION names a stored pack whatever it is called', () => {
       o,
     );
     assert.ok(saved.refs.some((r) => r.digest === fraud.digest));
+    // the archive names it as typed, beside its store name: skopeo finds it by that name; a load keeps both
+    const viaSkopeo = spawnSync('skopeo', ['inspect', '--raw', `oci-archive:${archive}:acme.fraud:1.2.0`], {
+      encoding: 'utf8',
+    });
+    assert.equal(viaSkopeo.status, 0, viaSkopeo.stderr);
+    assert.equal(`sha256:${createHash('sha256').update(viaSkopeo.stdout).digest('hex')}`, fraud.digest);
+    const far = { home: await tempDir() };
+    await ok(['load', archive], far);
+    const loaded = await json<LsEntry[]>(['ls'], far);
+    const tags = loaded.find((e) => e.digest === fraud.digest)?.tags ?? [];
+    assert.ok(tags.includes('acme.fraud:1.2.0'), `the name typed: ${tags.join(', ')}`);
+    assert.equal(tags.length, 2, `and the store name it resolved to: ${tags.join(', ')}`);
 
     const keys = await tempDir();
     await ok(['key', 'generate', '--dir', keys], o);

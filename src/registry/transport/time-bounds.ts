@@ -1,6 +1,6 @@
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
-import { TLSSocket } from 'node:tls';
+import type { TLSSocket } from 'node:tls';
 import { abortError } from './net-errors.js';
 
 /**
@@ -44,10 +44,19 @@ export function idleFailure(ms: number, step: Step): Error {
   return stalled(`no data for ${seconds(ms)} (${step})`);
 }
 
+/**
+ * Whether `socket` is a TLS socket. By its `encrypted` flag, not `instanceof TLSSocket`: a value import of node:tls
+ * here would load TLS (and read its root certificates) in every command, since the CLI's start-up imports this
+ * module for its default timeouts.
+ */
+function isTls(socket: Socket): socket is TLSSocket {
+  return (socket as Partial<TLSSocket>).encrypted === true;
+}
+
 /** Whether `socket` is still connecting: TCP, or the TLS handshake of a TLS socket. */
 function connecting(socket: Socket): boolean {
   // a TLS socket has its Finished message once the handshake is done (getProtocol() answers before that)
-  return socket.connecting || (socket instanceof TLSSocket && socket.getFinished() === undefined);
+  return socket.connecting || (isTls(socket) && socket.getFinished() === undefined);
 }
 
 /** What an attempt is doing: connecting, or waiting for the first byte of the answer, or receiving it. */
@@ -62,7 +71,7 @@ export function stepOf(socket: Socket | undefined, answered: boolean): Step {
  */
 export function boundConnect(socket: Socket, ms: number, fail: (e: Error) => void): () => void {
   if (!connecting(socket)) return () => undefined;
-  const tls = socket instanceof TLSSocket;
+  const tls = isTls(socket);
   const done = tls ? 'secureConnect' : 'connect';
   const timer = setTimeout(
     () => fail(stalled(`no ${tls ? 'TLS ' : ''}connection within ${seconds(ms)} (connecting)`)),
