@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { cleanupTemps, ok, tempDir } from '../helpers/cli.js';
+import { withLoadLog } from '../helpers/load-log.js';
+import { writeSmallPackDir } from '../helpers/small-pack.js';
+
+after(cleanupTemps);
+
+/**
+ * What the everyday store commands load of Node itself (ARCHITECTURE.md, "Start-up"): an ES import of node:tls
+ * reads every root certificate, and child_process, zlib, http and worker_threads take milliseconds each, so a tag,
+ * an rm or an ls of a 10,000-pack store must not pay for the network, gzip or child processes it never uses.
+ * Asserted by the modules loaded, not by a time.
+ */
+const NETWORK_OR_HEAVY = ['node:tls', 'node:net', 'node:http', 'node:https', 'node:child_process', 'node:zlib'];
+
+test('with the listing kept, tag, rm, ls and ls -q load none of tls, net, http(s), child_process, zlib; a pull does', async () => {
+  const home = await tempDir();
+  const dir = join(await tempDir(), 'pack');
+  await writeSmallPackDir(dir, 'acme.startup', '1.0.0');
+  await ok(['build', dir], { home });
+  await ok(['ls'], { home }); // the first ls reads the pack (gzip) and keeps what it shows; later ones use that
+  for (const line of [
+    ['tag', 'acme.startup:1.0.0', 'acme.startup:stable'],
+    ['ls'],
+    ['ls', '-q'],
+    ['rm', 'acme.startup:stable'],
+  ]) {
+    const r = await withLoadLog(line, { home });
+    assert.equal(r.code, 0, r.stderr);
+    const heavy = r.builtins.filter((b) => NETWORK_OR_HEAVY.includes(b.replace(/^node:([a-z_]+).*$/, 'node:$1')));
+    assert.deepEqual(heavy, [], `scrydon ${line.join(' ')} loaded ${heavy.join(', ')} (all: ${r.builtins.join(' ')})`);
+    assert.ok(r.builtins.includes('node:fs/promises'), `the log sees Node's modules: ${r.builtins.join(' ')}`);
+  }
+  // the same log does see them where they are used (so the check above can fail)
+  const pull = await withLoadLog(['pull', '127.0.0.1:9/none/such:1', '--plain-http', '--timeout', '1s'], { home });
+  assert.notEqual(pull.code, 0);
+  assert.ok(pull.builtins.includes('node:http'), `a pull loads http: ${pull.builtins.join(' ')}`);
+});
