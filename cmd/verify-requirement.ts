@@ -1,0 +1,46 @@
+import { ScrydonError } from '../src/errors.js';
+import { exact, regexp, type Matcher } from '../src/signature/identity.js';
+import type { VerifyRequirement } from '../src/signature/verify.js';
+import type { Context } from './context.js';
+import { loadPublicKey } from './signature-options.js';
+
+/** The identity flags of verify and verify-attestation (cosign's names). */
+interface IdentityArgs {
+  'certificate-identity'?: string | undefined;
+  'certificate-identity-regexp'?: string | undefined;
+  'certificate-oidc-issuer'?: string | undefined;
+  'certificate-oidc-issuer-regexp'?: string | undefined;
+}
+
+function matcher(exactValue: string | undefined, pattern: string | undefined, flag: string): Matcher | undefined {
+  if (exactValue !== undefined && pattern !== undefined)
+    throw new ScrydonError('usage', `give --${flag} or --${flag}-regexp, not both`);
+  if (exactValue !== undefined) return exact(exactValue);
+  return pattern !== undefined ? regexp(pattern, `--${flag}-regexp`) : undefined;
+}
+
+/** The explicit requirement of the flags, or undefined when none is given (the policy then decides). */
+export async function requirementFromFlags(
+  key: string | undefined,
+  a: IdentityArgs,
+  ctx: Context,
+): Promise<VerifyRequirement | undefined> {
+  const identity = matcher(a['certificate-identity'], a['certificate-identity-regexp'], 'certificate-identity');
+  const issuer = matcher(a['certificate-oidc-issuer'], a['certificate-oidc-issuer-regexp'], 'certificate-oidc-issuer');
+  if (key !== undefined) {
+    if (identity || issuer)
+      throw new ScrydonError('usage', '--key and --certificate-* are two ways to verify; give one');
+    return { kind: 'key', key: await loadPublicKey(key, ctx) };
+  }
+  if (!identity && !issuer) return undefined;
+  if (!identity || !issuer) {
+    throw new ScrydonError(
+      'usage',
+      'keyless verification needs both --certificate-identity[-regexp] and --certificate-oidc-issuer[-regexp]',
+      {
+        hint: "regexps are unanchored, as cosign's (RE2) are: write '^https://github\\.com/acme/.*$'",
+      },
+    );
+  }
+  return { kind: 'keyless', identity: { identity, issuer } };
+}
