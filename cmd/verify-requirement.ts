@@ -1,6 +1,7 @@
 import { ScrydonError } from '../src/errors.js';
 import { exact, regexp, type Matcher } from '../src/signature/identity.js';
 import type { VerifyRequirement } from '../src/signature/verify.js';
+import type { Argv } from 'yargs';
 import type { Context } from './context.js';
 import { loadPublicKey } from './signature-options.js';
 
@@ -43,4 +44,40 @@ export async function requirementFromFlags(
     );
   }
   return { kind: 'keyless', identity: { identity, issuer } };
+}
+
+/** @public (named in the commands' declared types) */
+export interface VerifierArgs extends IdentityArgs {
+  key?: string | undefined;
+  'trusted-root'?: string | undefined;
+}
+
+/** Whom to trust (a key, or a certificate identity and issuer) and the trusted root: verify's and verify-attestation's flags. */
+export function verifierFlags<T>(y: Argv<T>): Argv<T & VerifierArgs> {
+  return y
+    .option('key', {
+      type: 'string',
+      describe: 'public key: a path (cosign.pub), env://NAME, or a PEM certificate',
+    })
+    .option('certificate-identity', {
+      type: 'string',
+      describe: 'a SAN of the signing certificate must equal this exactly',
+    })
+    .option('certificate-identity-regexp', {
+      type: 'string',
+      describe:
+        "a SAN must match this regexp; unanchored, as cosign's RE2 is: anchor it, '^https://github\\.com/acme/.*$'",
+    })
+    .option('certificate-oidc-issuer', {
+      type: 'string',
+      describe: "the certificate's OIDC issuer must equal this exactly",
+    })
+    .option('certificate-oidc-issuer-regexp', {
+      type: 'string',
+      describe: 'the issuer must match this regexp (unanchored, as in cosign: anchor it with ^…$)',
+    })
+    .option('trusted-root', {
+      type: 'string',
+      describe: 'use this trusted_root.json instead of the imported one',
+    }) as unknown as Argv<T & VerifierArgs>;
 }

@@ -5,7 +5,7 @@ import { PREDICATE_TYPE_NAMES, predicateTypeOf } from '../../src/signature/predi
 import { defineCommand } from '../define-command.js';
 import { registryFlags, REGISTRY_EPILOG } from '../registry-options.js';
 import { shortDigest } from '../output/render.js';
-import { loadSigningKey, locate, whereFlag } from '../signature-options.js';
+import { loadSigningKey, locate, refAndKey, warnIfTag, whereFlag } from '../signature-options.js';
 
 /** SBOMs run to a few MiB; a predicate is read whole, so it is bounded. */
 const MAX_PREDICATE_BYTES = 16 * 1024 * 1024;
@@ -48,12 +48,7 @@ export default defineCommand({
   builder: (y) =>
     whereFlag(
       registryFlags(
-        y
-          .positional('ref', {
-            type: 'string',
-            demandOption: true,
-            describe: 'store tag or digest (with --remote: REGISTRY/REPOSITORY[:TAG|@DIGEST])',
-          })
+        refAndKey(y)
           .option('predicate', {
             type: 'string',
             demandOption: true,
@@ -62,12 +57,7 @@ export default defineCommand({
           .option('type', {
             type: 'string',
             demandOption: true,
-            describe: `predicate type: ${PREDICATE_TYPE_NAMES.join('|')}, custom:URI, or a URI (names as cosign's --type)`,
-          })
-          .option('key', {
-            type: 'string',
-            demandOption: true,
-            describe: 'private key: a path (cosign.key) or env://NAME; password from COSIGN_PASSWORD or a prompt',
+            describe: `predicate type: ${PREDICATE_TYPE_NAMES.join(', ')}, custom:URI, or a URI (names as cosign's --type)`,
           })
           .option('legacy', {
             type: 'boolean',
@@ -82,10 +72,7 @@ export default defineCommand({
     const key = await loadSigningKey(args.key, ctx);
     const at = await locate(args.ref, args, ctx, true);
     try {
-      if (at.byTag)
-        ctx.warn(
-          `${at.ref} is a tag; attesting the digest it names now, ${at.descriptor.digest} (attest by digest to be sure what you attest)`,
-        );
+      warnIfTag(at, ctx, 'attest');
       const r = await attestArtifact(at.target, at.descriptor, key, {
         predicateType,
         predicate,

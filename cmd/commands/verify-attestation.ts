@@ -9,7 +9,7 @@ import { defineCommand } from '../define-command.js';
 import { shortDigest } from '../output/render.js';
 import { registryFlags, REGISTRY_EPILOG } from '../registry-options.js';
 import { locate, whereFlag } from '../signature-options.js';
-import { requirementFromFlags } from '../verify-requirement.js';
+import { requirementFromFlags, verifierFlags } from '../verify-requirement.js';
 
 interface ClaimFlags {
   'source-repository'?: string | undefined;
@@ -41,7 +41,7 @@ function predicateTypeFrom(type: string | undefined, rules: AttestationRules): s
   const t = fromFlag ?? rules.predicateType;
   if (t === undefined)
     throw new ScrydonError('usage', 'which attestations? give --type (or a policy file with predicateType)', {
-      hint: `--type ${PREDICATE_TYPE_NAMES.join('|')}, custom:URI or a URI`,
+      hint: `--type ${PREDICATE_TYPE_NAMES.join(', ')}, custom:URI or a URI`,
     });
   return t;
 }
@@ -88,36 +88,18 @@ export default defineCommand({
   builder: (y) =>
     whereFlag(
       registryFlags(
-        y
-          .positional('ref', {
-            type: 'string',
-            demandOption: true,
-            describe: 'store tag or digest (with --remote: a registry reference)',
-          })
-          .option('type', {
-            type: 'string',
-            describe: `predicate type: ${PREDICATE_TYPE_NAMES.join('|')}, custom:URI, or a URI (cosign's names)`,
-          })
-          .option('key', {
-            type: 'string',
-            describe: 'public key: a path (cosign.pub), env://NAME, or a PEM certificate',
-          })
-          .option('certificate-identity', {
-            type: 'string',
-            describe: 'a SAN of the signing certificate must equal this exactly',
-          })
-          .option('certificate-identity-regexp', {
-            type: 'string',
-            describe: "a SAN must match this regexp; unanchored, as cosign's RE2 is: anchor it with ^…$",
-          })
-          .option('certificate-oidc-issuer', {
-            type: 'string',
-            describe: "the certificate's OIDC issuer must equal this exactly",
-          })
-          .option('certificate-oidc-issuer-regexp', {
-            type: 'string',
-            describe: 'the issuer must match this regexp (unanchored: anchor it with ^…$)',
-          })
+        verifierFlags(
+          y
+            .positional('ref', {
+              type: 'string',
+              demandOption: true,
+              describe: 'store tag or digest (with --remote: a registry reference)',
+            })
+            .option('type', {
+              type: 'string',
+              describe: `predicate type: ${PREDICATE_TYPE_NAMES.join(', ')}, custom:URI, or a URI (cosign's names)`,
+            }),
+        )
           .option('source-repository', {
             type: 'string',
             describe:
@@ -139,10 +121,6 @@ export default defineCommand({
           .option('policy', {
             type: 'string',
             describe: 'an attestation policy file (YAML or JSON): certificate claims and predicate fields to match',
-          })
-          .option('trusted-root', {
-            type: 'string',
-            describe: 'use this trusted_root.json instead of the imported one',
           }),
       ),
     ),

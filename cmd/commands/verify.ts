@@ -6,7 +6,7 @@ import { defineCommand } from '../define-command.js';
 import { registryFlags, REGISTRY_EPILOG } from '../registry-options.js';
 import { shortDigest } from '../output/render.js';
 import { annotationsFrom, locate, whereFlag } from '../signature-options.js';
-import { requirementFromFlags } from '../verify-requirement.js';
+import { requirementFromFlags, verifierFlags } from '../verify-requirement.js';
 import { policyFile } from '../registry-policy.js';
 import { walkLimitsFromEnv } from '../walk-limits.js';
 
@@ -52,37 +52,13 @@ export default defineCommand({
   builder: (y) =>
     whereFlag(
       registryFlags(
-        y
-          .positional('ref', {
+        verifierFlags(
+          y.positional('ref', {
             type: 'string',
             demandOption: true,
             describe: 'store tag or digest (with --remote: a registry reference)',
-          })
-          .option('key', {
-            type: 'string',
-            describe: 'public key: a path (cosign.pub), env://NAME, or a PEM certificate',
-          })
-          .option('certificate-identity', {
-            type: 'string',
-            describe: 'a SAN of the signing certificate must equal this exactly',
-          })
-          .option('certificate-identity-regexp', {
-            type: 'string',
-            describe:
-              "a SAN must match this regexp; unanchored, as cosign's RE2 is: anchor it, '^https://github\\.com/acme/.*$'",
-          })
-          .option('certificate-oidc-issuer', {
-            type: 'string',
-            describe: "the certificate's OIDC issuer must equal this exactly",
-          })
-          .option('certificate-oidc-issuer-regexp', {
-            type: 'string',
-            describe: 'the issuer must match this regexp (unanchored, as in cosign: anchor it with ^…$)',
-          })
-          .option('trusted-root', {
-            type: 'string',
-            describe: 'use this trusted_root.json instead of the imported one',
-          })
+          }),
+        )
           .option('predicate-type', {
             type: 'string',
             describe: 'the in-toto predicate a bundle must carry (default https://sigstore.dev/cosign/sign/v1)',

@@ -1,5 +1,6 @@
 import type { IoOptions, ReadOnlyTarget } from '../content/target.js';
 import { ScrydonError } from '../errors.js';
+import { runAttempts } from './attempts.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import { MediaType } from '../oci/media-types.js';
 import { checkCertificateClaims, checkPredicate, type AttestationRules } from './attestation-rules.js';
@@ -154,15 +155,7 @@ export async function verifyAttestations(
       ),
     ),
   ];
-  const verified: VerifiedAttestation[] = [];
-  const failures: unknown[] = [];
-  for (const attempt of attempts) {
-    try {
-      verified.push(await attempt());
-    } catch (e) {
-      failures.push(e);
-    }
-  }
+  const { passed: verified, failures } = await runAttempts(attempts);
   if (verified.length)
     return {
       digest: subject.digest,

@@ -1,5 +1,6 @@
 import type { IoOptions, ReadOnlyTarget } from '../content/target.js';
 import { isScrydonError, ScrydonError } from '../errors.js';
+import { runAttempts } from './attempts.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import { findSignatures, readBlob, type BundleCandidate, type LegacyCandidate } from './discover.js';
 import { matchIdentity, type IdentityRequirement } from './identity.js';
@@ -184,15 +185,7 @@ export async function verifySignatures(
   const attempts: Array<() => Promise<VerifiedSignature>> = bundles.length
     ? bundles.map((b) => async () => verifyOneBundle(b, subject, o))
     : found.legacy.flatMap((l) => l.layers.map((_, i) => () => verifyOneLegacy(target, l, i, subject, o)));
-  const verified: VerifiedSignature[] = [];
-  const failures: unknown[] = [];
-  for (const attempt of attempts) {
-    try {
-      verified.push(await attempt());
-    } catch (e) {
-      failures.push(e);
-    }
-  }
+  const { passed: verified, failures } = await runAttempts(attempts);
   if (verified.length)
     return { digest: subject.digest, mediaType: subject.mediaType, verified, trustRoot: o.trust?.digest };
   if (failures.length) throw failures[0];

@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { isScrydonError } from '../../src/errors.js';
+import { compileMatcher, matches, valueAt, workflowMatcher } from '../../src/signature/attestation-rules.js';
+import { predicateTypeOf } from '../../src/signature/predicate-types.js';
+
+test('cosign --type names map to the URIs cosign v3 maps them to (options/predicate.go)', () => {
+  assert.equal(predicateTypeOf('slsaprovenance'), 'https://slsa.dev/provenance/v0.2');
+  assert.equal(predicateTypeOf('slsaprovenance02'), 'https://slsa.dev/provenance/v0.2');
+  assert.equal(predicateTypeOf('slsaprovenance1'), 'https://slsa.dev/provenance/v1');
+  assert.equal(predicateTypeOf('spdxjson'), 'https://spdx.dev/Document');
+  assert.equal(predicateTypeOf('cyclonedx'), 'https://cyclonedx.org/bom');
+  assert.equal(predicateTypeOf('custom'), 'https://cosign.sigstore.dev/attestation/v1');
+  assert.equal(predicateTypeOf('custom:https://acme.example/scan/v1'), 'https://acme.example/scan/v1');
+  assert.equal(predicateTypeOf('https://acme.example/x'), 'https://acme.example/x');
+  assert.throws(
+    () => predicateTypeOf('sbom'),
+    (e) => isScrydonError(e, 'usage'),
+  );
+});
+
+test('dotted paths reach into objects and arrays, and only own keys', () => {
+  const v = { a: { b: [{ c: 'x' }] }, n: 3 };
+  assert.equal(valueAt(v, 'a.b.0.c'), 'x');
+  assert.equal(valueAt(v, 'n'), 3);
+  assert.equal(valueAt(v, 'a.b.1.c'), undefined);
+  assert.equal(valueAt(v, 'a.toString'), undefined);
+  assert.equal(valueAt(v, 'a.__proto__'), undefined);
+});
+
+test('matchers: exact is whole and typed, regexp unanchored, semver a range over versions only', () => {
+  assert.ok(matches(compileMatcher({ exact: 'a' }, 'p'), 'a'));
+  assert.ok(!matches(compileMatcher({ exact: 'a' }, 'p'), 'ab'));
+  assert.ok(!matches(compileMatcher({ exact: 1 }, 'p'), '1'));
+  assert.ok(matches(compileMatcher({ regexp: 'acme/' }, 'p'), 'https://github.com/acme/app'));
+  assert.ok(!matches(compileMatcher({ regexp: '^acme/' }, 'p'), 'https://github.com/acme/app'));
+  const range = compileMatcher({ semver: '>=1.2.0 <2' }, 'p');
+  assert.ok(matches(range, '1.4.0'));
+  assert.ok(matches(range, 'v1.2.0'));
+  assert.ok(!matches(range, '2.0.0'));
+  assert.ok(!matches(range, 'latest'));
+  assert.ok(!matches(range, undefined));
+  assert.throws(
+    () => compileMatcher({ semver: 'not a range' }, 'p'),
+    (e) => isScrydonError(e, 'policy_invalid'),
+  );
+  assert.throws(
+    () => compileMatcher({ regexp: '(?=x)' }, 'p'),
+    (e) => isScrydonError(e, 'policy_invalid'),
+  );
+});
+
+test('a signer workflow matches its URI at any ref, and nothing longer', () => {
+  const m = workflowMatcher('acme/app/.github/workflows/release.yml');
+  assert.ok(matches(m, 'https://github.com/acme/app/.github/workflows/release.yml@refs/tags/v1'));
+  assert.ok(!matches(m, 'https://github.com/acme/app/.github/workflows/release.yml.evil@refs/tags/v1'));
+  assert.ok(!matches(m, 'https://github.com/acme/app2/.github/workflows/release.yml@refs/tags/v1'));
+});
