@@ -15,7 +15,7 @@ import {
   statement,
   type Desc,
 } from '../helpers/attestation-fixtures.js';
-import { cleanupTemps, expectError, FIXTURES, json, ok, scrydon, tempDir, treeHash } from '../helpers/cli.js';
+import { cleanupTemps, expectError, FIXTURES, json, ok, ROOT, scrydon, tempDir, treeHash } from '../helpers/cli.js';
 import { startRegistry, type RunningRegistry } from '../helpers/registry.js';
 
 /**
@@ -235,6 +235,30 @@ describe('scrydon attest, then verify-attestation with a key', () => {
     await refused(
       verifyArgs('acme.fraud:1.2.0', 'slsaprovenance1', '--source-repository', 'https://github.com/acme/app'),
       pub,
+      'certificate_mismatch',
+    );
+  });
+});
+
+describe("catalog-spec's examples", () => {
+  test('the SLSA v1 provenance and SPDX SBOM examples attest, and the SBOM policy holds', async () => {
+    const ex = join(ROOT, 'catalog-spec', 'examples');
+    const home = await tempDir();
+    await ok(['build', join(FIXTURES, 'packs', 'acme-fraud')], { home });
+    const key = join(keys, 'cosign.key');
+    for (const [type, file, legacy] of [
+      ['slsaprovenance1', 'slsa-provenance-v1.json', []],
+      ['spdxjson', 'spdx-sbom.json', ['--legacy']],
+    ] as const)
+      await ok(['attest', 'acme.fraud:1.2.0', '--type', type, '--predicate', join(ex, file), '--key', key, ...legacy], {
+        home,
+        env: PW,
+      });
+    await json(verifyArgs('acme.fraud:1.2.0', 'spdxjson', '--policy', join(ex, 'sbom-policy.yaml')), { home });
+    // the provenance policy's certificate rules need a keyless signer: with a key it is refused
+    await refused(
+      verifyArgs('acme.fraud:1.2.0', 'slsaprovenance1', '--policy', join(ex, 'attestation-policy.yaml')),
+      home,
       'certificate_mismatch',
     );
   });

@@ -1,8 +1,20 @@
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { test } from 'node:test';
+import type { AttestationPolicySpec } from '../../src/config/attestation-policy.js';
+import { parseYamlText } from '../../src/config/locate.js';
+import { schemaProblems } from '../../src/config/schema.js';
 import { isScrydonError } from '../../src/errors.js';
-import { compileMatcher, matches, valueAt, workflowMatcher } from '../../src/signature/attestation-rules.js';
+import {
+  compileMatcher,
+  matches,
+  rulesFromPolicy,
+  valueAt,
+  workflowMatcher,
+} from '../../src/signature/attestation-rules.js';
 import { predicateTypeOf } from '../../src/signature/predicate-types.js';
+import { ROOT } from '../helpers/cli.js';
 
 test('cosign --type names map to the URIs cosign v3 maps them to (options/predicate.go)', () => {
   assert.equal(predicateTypeOf('slsaprovenance'), 'https://slsa.dev/provenance/v0.2');
@@ -55,4 +67,19 @@ test('a signer workflow matches its URI at any ref, and nothing longer', () => {
   assert.ok(matches(m, 'https://github.com/acme/app/.github/workflows/release.yml@refs/tags/v1'));
   assert.ok(!matches(m, 'https://github.com/acme/app/.github/workflows/release.yml.evil@refs/tags/v1'));
   assert.ok(!matches(m, 'https://github.com/acme/app2/.github/workflows/release.yml@refs/tags/v1'));
+});
+
+test("catalog-spec's example policies conform to attestation-policy.schema.json and compile", async () => {
+  for (const f of ['attestation-policy.yaml', 'sbom-policy.yaml']) {
+    const path = join(ROOT, 'catalog-spec', 'examples', f);
+    const parsed = parseYamlText(await readFile(path, 'utf8'));
+    assert.deepEqual(parsed.problems, [], f);
+    assert.deepEqual(schemaProblems('attestationPolicy', parsed.value, parsed.locate), [], f);
+    const rules = rulesFromPolicy(parsed.value as AttestationPolicySpec, f);
+    assert.ok(rules.predicate.length > 0, f);
+  }
+  const bad = parseYamlText(
+    'apiVersion: scrydon.io/v1\nkind: AttestationPolicy\npredicate:\n  - path: a\n    exact: 1\n    regexp: x\n',
+  );
+  assert.ok(schemaProblems('attestationPolicy', bad.value, bad.locate).length > 0, 'two matchers in one rule');
 });
