@@ -291,6 +291,18 @@ describe('attestations travel wherever signatures do (skopeo does not copy .att;
     await bothVerify(home, 'copied.fraud:1');
   });
 
+  test('publish into a site registry, and pull from it', async () => {
+    const r = await json<{ packs: Array<{ id: string; reference: string }> }>(
+      ['publish', `${reg}/site/packs`, '--plain-http'],
+      { home: pub },
+    );
+    const ref = r.packs.find((p) => p.id === 'acme.fraud')?.reference;
+    assert.ok(ref, JSON.stringify(r));
+    const home = await tempDir();
+    await ok(['pull', ref, '--plain-http'], { home });
+    await bothVerify(home, ref);
+  });
+
   test('serve, and pull from it', async () => {
     const { startServe } = await import('../helpers/serve.js');
     const served = await startServe(pub);
