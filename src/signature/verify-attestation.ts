@@ -6,6 +6,7 @@ import { MediaType } from '../oci/media-types.js';
 import { checkCertificateClaims, checkPredicate, type AttestationRules } from './attestation-rules.js';
 import { findSignatures, readBlob, type BundleCandidate, type LegacyCandidate } from './discover.js';
 import { parseEnvelope, preAuthEncoding } from './dsse-envelope.js';
+import { sha256 } from './evidence.js';
 import { fulcioClaims, type FulcioClaims } from './fulcio-extensions.js';
 import { checkStatement } from './intoto.js';
 import { legacyParts } from './legacy-parts.js';
@@ -117,7 +118,11 @@ async function verifyOneLegacy(
     );
   // the DSSE signature is over the pre-authentication encoding of the statement
   const signed = preAuthEncoding(envelope.payloadType, envelope.payload);
-  const ev = verifyLegacy({ ...legacyParts(layer, signed, where), signature: sig.sig }, input(o, where));
+  // a log entry of the attestation (Rekor `dsse`) records the statement's hash, not the PAE's
+  const ev = verifyLegacy(
+    { ...legacyParts(layer, signed, where), signature: sig.sig, payloadDigest: sha256(envelope.payload) },
+    input(o, where),
+  );
   return judged('legacy', c.manifest, c.foundAs, ev, envelope, subject, o, where);
 }
 

@@ -1,8 +1,19 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { bundleReferrer, headManifest, pushReferrer, statement } from '../helpers/attestation-fixtures.js';
+import {
+  attImage,
+  bundleReferrer,
+  dsseSign,
+  envelope,
+  headManifest,
+  pushAtt,
+  pushReferrer,
+  statement,
+  type Desc,
+} from '../helpers/attestation-fixtures.js';
 import { cleanupTemps, expectError, FIXTURES, json, ok, scrydon, tempDir, treeHash } from '../helpers/cli.js';
 import { startRegistry, type RunningRegistry } from '../helpers/registry.js';
 import { fakeSigstore, IDENTITY, ISSUER, keylessBundle, type FakeSigstore } from '../helpers/sigstore-fixtures.js';
@@ -64,6 +75,7 @@ before(async () => {
   // two packs: attestations are kept by digest, so each runner's attestation needs an artifact of its own
   await ok(['build', join(FIXTURES, 'packs', 'acme-fraud')], { home: publisher });
   await ok(['build', join(FIXTURES, 'packs', 'acme-core')], { home: publisher });
+  await ok(['build', join(FIXTURES, 'packs', 'acme-payments-integration')], { home: publisher });
   home = await tempDir();
   await writeFile(join(policyDir, 'trusted_root.json'), JSON.stringify(sigstore.trustedRoot));
   await ok(['trust', 'import', join(policyDir, 'trusted_root.json')], { home });
@@ -82,7 +94,40 @@ before(async () => {
     await pushReferrer(reg, `kl/${repo}`, subject, bundleReferrer(subject, bundle, SLSA1));
     await ok(['pull', `${reg}/kl/${repo}:1`, '--plain-http'], { home });
   }
+  await ok(['push', 'acme.payments:0.3.0', `${reg}/kl/legacy:1`, '--plain-http'], { home: publisher });
+  const subject = await headManifest(reg, 'kl/legacy', '1');
+  await keylessAtt(subject, statement(subject.digest, SLSA1, { runDetails: { builder: { id: 'x' } } }));
+  await ok(['pull', `${reg}/kl/legacy:1`, '--plain-http'], { home });
 });
+
+/**
+ * A keyless legacy `.att` layer as cosign writes it with a transparency log: the envelope, the certificate and chain
+ * annotations, and a Rekor bundle whose `dsse` 0.0.1 entry records the statement's hash and the signature.
+ */
+async function keylessAtt(subject: Desc, st: Buffer): Promise<void> {
+  const signer = await sigstore.issue(IDENTITY, ISSUER, githubClaims('github-hosted'));
+  const sig = dsseSign(st, signer.privateKey);
+  const env = envelope(st, signer.privateKey, sig);
+  const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+  const e = await sigstore.log({
+    apiVersion: '0.0.1',
+    kind: 'dsse',
+    spec: {
+      envelopeHash: { algorithm: 'sha256', value: sha(env) },
+      payloadHash: { algorithm: 'sha256', value: sha(st) },
+      signatures: [{ signature: sig.toString('base64'), verifier: Buffer.from(signer.certPem).toString('base64') }],
+    },
+  });
+  const annotations = {
+    'dev.sigstore.cosign/bundle': JSON.stringify({
+      SignedEntryTimestamp: e.verification.signedEntryTimestamp,
+      Payload: { body: e.body, integratedTime: e.integratedTime, logIndex: e.logIndex, logID: e.logID },
+    }),
+    'dev.sigstore.cosign/certificate': signer.certPem,
+    'dev.sigstore.cosign/chain': signer.rootPem,
+  };
+  await pushAtt(reg, 'kl/legacy', subject, attImage([{ envelope: env, predicateType: SLSA1, annotations }]));
+}
 
 after(async () => {
   await registry?.stop();
@@ -175,6 +220,17 @@ describe('keyless attestations with GitHub workflow claims', () => {
       'sourceRepositoryUri',
     ]);
     await refused(verify('self', '--policy', policy), 'certificate_mismatch');
+  });
+
+  test("a keyless legacy .att layer (cosign's Rekor dsse entry) verifies, and its claims are checked", async () => {
+    const v = await json<{
+      verified: Array<{ format: string; transparencyLog: { entries: number; checked: boolean } }>;
+    }>(verify('legacy', '--source-repository', REPO, '--github-hosted-runner'), { home });
+    assert.deepEqual(
+      v.verified.map((a) => [a.format, a.transparencyLog.entries, a.transparencyLog.checked]),
+      [['legacy', 1, true]],
+    );
+    await refused(verify('legacy', '--source-repository', 'https://github.com/acme/other'), 'certificate_mismatch');
   });
 
   test('a keyless attestation is not verified with a key, nor without a trusted root', async () => {

@@ -111,7 +111,9 @@ export function bundleReferrer(subject: Desc, bundle: Buffer, predicateType: str
 }
 
 /** A legacy `.att` image: go-containerregistry's empty image with one DSSE layer per attestation. */
-export function attImage(layers: ReadonlyArray<{ envelope: Buffer; predicateType: string }>): Pushable {
+export function attImage(
+  layers: ReadonlyArray<{ envelope: Buffer; predicateType: string; annotations?: Record<string, string> }>,
+): Pushable {
   const zero = '0001-01-01T00:00:00Z';
   const config = Buffer.from(
     JSON.stringify({
@@ -130,7 +132,7 @@ export function attImage(layers: ReadonlyArray<{ envelope: Buffer; predicateType
       config: desc('application/vnd.oci.image.config.v1+json', config),
       layers: layers.map((l) => ({
         ...desc(DSSE, l.envelope),
-        annotations: { 'dev.cosignproject.cosign/signature': '', predicateType: l.predicateType },
+        annotations: { 'dev.cosignproject.cosign/signature': '', predicateType: l.predicateType, ...l.annotations },
       })),
     }),
   );
