@@ -240,6 +240,104 @@ describe('scrydon attest, then verify-attestation with a key', () => {
   });
 });
 
+describe('attest: types, inputs, where it writes', () => {
+  test("--type custom wraps the text as cosign does; a second --legacy attestation joins the first's .att image", async () => {
+    const home = await tempDir();
+    await ok(['build', join(FIXTURES, 'packs', 'acme-fraud')], { home });
+    const notes = join(await tempDir(), 'notes.txt');
+    await writeFile(notes, 'reviewed by the security team\n');
+    const key = join(keys, 'cosign.key');
+    const first = await json<{ tag: string; predicateType: string }>(
+      ['attest', 'acme.fraud:1.2.0', '--type', 'custom', '--predicate', notes, '--key', key, '--legacy'],
+      { home, env: PW },
+    );
+    assert.equal(first.predicateType, 'https://cosign.sigstore.dev/attestation/v1');
+    const second = await json<{ tag: string }>(
+      [
+        'attest',
+        'acme.fraud:1.2.0',
+        '--type',
+        'spdxjson',
+        '--predicate',
+        join(keys, 'sbom.spdx.json'),
+        '--key',
+        key,
+        '--legacy',
+      ],
+      { home, env: PW },
+    );
+    assert.equal(second.tag, first.tag);
+    const img = await json<{ layers: unknown[] }>(['inspect', first.tag], { home });
+    assert.equal(img.layers.length, 2);
+    await json(verifyArgs('acme.fraud:1.2.0', 'custom'), { home });
+    await json(verifyArgs('acme.fraud:1.2.0', 'spdxjson'), { home });
+    const policy = join(await tempDir(), 'custom.yaml');
+    await writeFile(
+      policy,
+      [
+        'apiVersion: scrydon.io/v1',
+        'kind: AttestationPolicy',
+        'predicate:',
+        '  - path: Data',
+        "    regexp: '^reviewed by '",
+      ].join('\n'),
+    );
+    await json(verifyArgs('acme.fraud:1.2.0', 'custom', '--policy', policy), { home });
+  });
+
+  test('a predicate that is not JSON, or an unknown --type, is refused before anything is written', async () => {
+    const bad = join(await tempDir(), 'bad.json');
+    await writeFile(bad, '{ not json');
+    const args = ['attest', 'acme.fraud:1.2.0', '--predicate', bad, '--key', join(keys, 'cosign.key')];
+    const before = await treeHash(pub);
+    expectError(await scrydon([...args, '--type', 'slsaprovenance1'], { home: pub, env: PW }), 'usage', 2);
+    expectError(await scrydon([...args, '--type', 'sbom'], { home: pub, env: PW }), 'usage', 2);
+    assert.equal(await treeHash(pub), before);
+  });
+
+  test('--remote attests straight in a registry (a referrer in the fallback index without a referrers API)', async () => {
+    const clean = await tempDir();
+    await ok(['build', join(FIXTURES, 'packs', 'acme-fraud')], { home: clean });
+    await ok(['push', 'acme.fraud:1.2.0', `${reg}/remote/fraud:1`, '--plain-http'], { home: clean });
+    const at = ['--remote', '--plain-http'];
+    await ok(
+      [
+        'attest',
+        `${reg}/remote/fraud:1`,
+        '--type',
+        'slsaprovenance1',
+        '--predicate',
+        join(keys, 'provenance.json'),
+        '--key',
+        join(keys, 'cosign.key'),
+        ...at,
+      ],
+      { home: clean, env: PW },
+    );
+    await ok(
+      [
+        'attest',
+        `${reg}/remote/fraud:1`,
+        '--type',
+        'spdxjson',
+        '--predicate',
+        join(keys, 'sbom.spdx.json'),
+        '--key',
+        join(keys, 'cosign.key'),
+        '--legacy',
+        ...at,
+      ],
+      { home: clean, env: PW },
+    );
+    const fallback = await fetch(`http://${reg}/v2/remote/fraud/manifests/sha256-${digest.slice(7)}`, {
+      headers: { accept: 'application/vnd.oci.image.index.v1+json' },
+    });
+    const index = (await fallback.json()) as { manifests: Array<{ annotations?: Record<string, string> }> };
+    assert.equal(index.manifests[0]?.annotations?.['dev.sigstore.bundle.predicateType'], SLSA1);
+    await bothVerify(await tempDir(), `${reg}/remote/fraud:1`, ...at);
+  });
+});
+
 describe("catalog-spec's examples", () => {
   test('the SLSA v1 provenance and SPDX SBOM examples attest, and the SBOM policy holds', async () => {
     const ex = join(ROOT, 'catalog-spec', 'examples');
