@@ -42,6 +42,27 @@ export async function loadPublicKey(ref: string, ctx: Context): Promise<PublicKe
 }
 
 /** @public (named in the commands' declared types) */
+export interface RefAndKeyArgs {
+  ref: string;
+  key: string;
+}
+
+/** The artifact to sign or attest and the private key: sign's and attest's first arguments. */
+export function refAndKey(y: Argv): Argv<RefAndKeyArgs> {
+  return y
+    .positional('ref', {
+      type: 'string',
+      demandOption: true,
+      describe: 'store tag or digest (with --remote: REGISTRY/REPOSITORY[:TAG|@DIGEST])',
+    })
+    .option('key', {
+      type: 'string',
+      demandOption: true,
+      describe: 'private key: a path (cosign.key) or env://NAME; password from COSIGN_PASSWORD or a prompt',
+    }) as unknown as Argv<RefAndKeyArgs>;
+}
+
+/** @public (named in the commands' declared types) */
 export interface WhereArgs {
   remote: boolean;
 }
@@ -73,4 +94,12 @@ export function annotationsFrom(list: readonly string[] | undefined): Record<str
     out[a.slice(0, eq)] = a.slice(eq + 1);
   }
   return out;
+}
+
+/** cosign's warning when a tag names what is signed or attested: the digest it names now is what is. */
+export function warnIfTag(at: Located, ctx: Context, verb: 'sign' | 'attest'): void {
+  if (at.byTag)
+    ctx.warn(
+      `${at.ref} is a tag; ${verb}ing the digest it names now, ${at.descriptor.digest} (${verb} by digest to be sure what you ${verb})`,
+    );
 }

@@ -34,6 +34,8 @@ export const loaders: Readonly<Record<string, Loader>> = {
   // -- commands: signatures
   sign: () => import('./sign.js'),
   verify: () => import('./verify.js'),
+  attest: () => import('./attest.js'),
+  'verify-attestation': () => import('./verify-attestation.js'),
   key: () => import('./key.js'),
   trust: () => import('./trust.js'),
   // -- commands: serve

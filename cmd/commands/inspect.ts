@@ -2,6 +2,11 @@ import { isScrydonError, ScrydonError } from '../../src/errors.js';
 import { namesRegistry } from '../../src/oci/reference.js';
 import { inspectArtifact, type InspectResult } from '../../src/pack/inspect.js';
 import { readReceipts } from '../../src/signature/receipts.js';
+import { listAttestations, type ListedAttestation } from '../../src/signature/attestation-list.js';
+import { COSIGN_SIGN_PREDICATE } from '../../src/signature/intoto.js';
+import { storeLegacyRefs } from '../../src/signature/locations.js';
+import type { Context } from '../context.js';
+import type { Digest } from '../../src/oci/digest.js';
 import { receiptText } from '../receipt-text.js';
 import type { Descriptor } from '../../src/oci/descriptor.js';
 import { parseRemoteReference } from '../../src/names/remote.js';
@@ -86,6 +91,27 @@ function human(r: InspectResult): string {
   return out.join('\n');
 }
 
+function attestationText(list: readonly ListedAttestation[] | undefined): string {
+  if (!list) return '';
+  const out = ['\n', `Attestations (${list.length}, not verified: scrydon verify-attestation judges them):`];
+  for (const a of list) {
+    out.push(
+      `  ${a.predicateType ?? '(unreadable statement)'}  ${a.format === 'bundle' ? 'bundle referrer' : `legacy ${a.foundAs}`} ${a.attestation}`,
+      `    signer: ${a.signer ?? 'none named (a key: verify with --key)'}`,
+      `    subject: ${a.subjects.join(', ') || 'none'}`,
+    );
+  }
+  return out.join('\n');
+}
+
+/** The attestations the store keeps for a stored artifact (bundle referrers and `.att` tags). */
+async function storedAttestations(ctx: Context, d: Descriptor): Promise<ListedAttestation[]> {
+  const store = await ctx.store();
+  return listAttestations(store, d, await storeLegacyRefs(store, d, 'att'), COSIGN_SIGN_PREDICATE, {
+    signal: ctx.signal,
+  });
+}
+
 export default defineCommand({
   command: 'inspect <ref>',
   describe: 'Show a stored artifact: descriptors, annotations, pack.json, files and sizes, referrers',
@@ -138,9 +164,21 @@ export default defineCommand({
             });
     // the verification receipts `scrydon verify` recorded in the store
     const receipts = remoteRef === undefined ? await readReceipts((await ctx.store()).paths.root, result.digest) : [];
+    const attestations =
+      remoteRef === undefined
+        ? await storedAttestations(ctx, {
+            mediaType: result.mediaType,
+            digest: result.digest as Digest,
+            size: result.manifestSize,
+          })
+        : undefined;
     // a refused pack: everything above is shown, then the error install would report (exit 1)
     const e = result.packError;
     const error = e ? new ScrydonError(e.code, e.message, e.hint ? { hint: e.hint } : {}) : undefined;
-    return { data: { ...result, receipts }, text: human(result) + receiptText(receipts), ...(error ? { error } : {}) };
+    return {
+      data: { ...result, receipts, ...(attestations ? { attestations } : {}) },
+      text: human(result) + attestationText(attestations) + receiptText(receipts),
+      ...(error ? { error } : {}),
+    };
   },
 });

@@ -2,7 +2,7 @@ import { signArtifact } from '../../src/signature/sign.js';
 import { defineCommand } from '../define-command.js';
 import { registryFlags, REGISTRY_EPILOG } from '../registry-options.js';
 import { shortDigest } from '../output/render.js';
-import { annotationsFrom, loadSigningKey, locate, whereFlag } from '../signature-options.js';
+import { annotationsFrom, loadSigningKey, locate, refAndKey, warnIfTag, whereFlag } from '../signature-options.js';
 
 export default defineCommand({
   command: 'sign <ref>',
@@ -20,17 +20,7 @@ export default defineCommand({
   builder: (y) =>
     whereFlag(
       registryFlags(
-        y
-          .positional('ref', {
-            type: 'string',
-            demandOption: true,
-            describe: 'store tag or digest (with --remote: REGISTRY/REPOSITORY[:TAG|@DIGEST])',
-          })
-          .option('key', {
-            type: 'string',
-            demandOption: true,
-            describe: 'private key: a path (cosign.key) or env://NAME; password from COSIGN_PASSWORD or a prompt',
-          })
+        refAndKey(y)
           .option('legacy', {
             type: 'boolean',
             default: false,
@@ -53,10 +43,7 @@ export default defineCommand({
     const key = await loadSigningKey(args.key, ctx);
     const at = await locate(args.ref, args, ctx, true);
     try {
-      if (at.byTag)
-        ctx.warn(
-          `${at.ref} is a tag; signing the digest it names now, ${at.descriptor.digest} (sign by digest to be sure what you sign)`,
-        );
+      warnIfTag(at, ctx, 'sign');
       const results = await signArtifact(at.target, at.descriptor, key, {
         legacy: args.legacy,
         recursive: args.recursive,

@@ -1,57 +1,14 @@
 import { loadPolicy } from '../../src/config/policy.js';
-import { ScrydonError } from '../../src/errors.js';
-import { exact, regexp, type Matcher } from '../../src/signature/identity.js';
 import { signerLabel } from '../../src/signature/receipts.js';
 import { loadTrustFile, loadTrustRoot } from '../../src/signature/trust-store.js';
-import type { VerifyRequirement } from '../../src/signature/verify.js';
 import { nothingToVerifyAgainst, verifyReference, type VerifyReport } from '../../src/verbs/verify-ref.js';
-import type { Context } from '../context.js';
 import { defineCommand } from '../define-command.js';
 import { registryFlags, REGISTRY_EPILOG } from '../registry-options.js';
 import { shortDigest } from '../output/render.js';
-import { annotationsFrom, loadPublicKey, locate, whereFlag } from '../signature-options.js';
+import { annotationsFrom, locate, whereFlag } from '../signature-options.js';
+import { requirementFromFlags, verifierFlags } from '../verify-requirement.js';
 import { policyFile } from '../registry-policy.js';
 import { walkLimitsFromEnv } from '../walk-limits.js';
-
-interface IdentityArgs {
-  'certificate-identity'?: string | undefined;
-  'certificate-identity-regexp'?: string | undefined;
-  'certificate-oidc-issuer'?: string | undefined;
-  'certificate-oidc-issuer-regexp'?: string | undefined;
-}
-
-function matcher(exactValue: string | undefined, pattern: string | undefined, flag: string): Matcher | undefined {
-  if (exactValue !== undefined && pattern !== undefined)
-    throw new ScrydonError('usage', `give --${flag} or --${flag}-regexp, not both`);
-  if (exactValue !== undefined) return exact(exactValue);
-  return pattern !== undefined ? regexp(pattern, `--${flag}-regexp`) : undefined;
-}
-
-/** The explicit requirement of the flags, or undefined when none is given (the policy then decides). */
-async function requirementFromFlags(
-  key: string | undefined,
-  a: IdentityArgs,
-  ctx: Context,
-): Promise<VerifyRequirement | undefined> {
-  const identity = matcher(a['certificate-identity'], a['certificate-identity-regexp'], 'certificate-identity');
-  const issuer = matcher(a['certificate-oidc-issuer'], a['certificate-oidc-issuer-regexp'], 'certificate-oidc-issuer');
-  if (key !== undefined) {
-    if (identity || issuer)
-      throw new ScrydonError('usage', '--key and --certificate-* are two ways to verify; give one');
-    return { kind: 'key', key: await loadPublicKey(key, ctx) };
-  }
-  if (!identity && !issuer) return undefined;
-  if (!identity || !issuer) {
-    throw new ScrydonError(
-      'usage',
-      'keyless verification needs both --certificate-identity[-regexp] and --certificate-oidc-issuer[-regexp]',
-      {
-        hint: "regexps are unanchored, as cosign's (RE2) are: write '^https://github\\.com/acme/.*$'",
-      },
-    );
-  }
-  return { kind: 'keyless', identity: { identity, issuer } };
-}
 
 function reportText(r: VerifyReport): string {
   const lines = [`Verified ${r.reference} (${r.digest})${r.rule ? ` by ${r.rule}` : ''}`];
@@ -95,37 +52,13 @@ export default defineCommand({
   builder: (y) =>
     whereFlag(
       registryFlags(
-        y
-          .positional('ref', {
+        verifierFlags(
+          y.positional('ref', {
             type: 'string',
             demandOption: true,
             describe: 'store tag or digest (with --remote: a registry reference)',
-          })
-          .option('key', {
-            type: 'string',
-            describe: 'public key: a path (cosign.pub), env://NAME, or a PEM certificate',
-          })
-          .option('certificate-identity', {
-            type: 'string',
-            describe: 'a SAN of the signing certificate must equal this exactly',
-          })
-          .option('certificate-identity-regexp', {
-            type: 'string',
-            describe:
-              "a SAN must match this regexp; unanchored, as cosign's RE2 is: anchor it, '^https://github\\.com/acme/.*$'",
-          })
-          .option('certificate-oidc-issuer', {
-            type: 'string',
-            describe: "the certificate's OIDC issuer must equal this exactly",
-          })
-          .option('certificate-oidc-issuer-regexp', {
-            type: 'string',
-            describe: 'the issuer must match this regexp (unanchored, as in cosign: anchor it with ^…$)',
-          })
-          .option('trusted-root', {
-            type: 'string',
-            describe: 'use this trusted_root.json instead of the imported one',
-          })
+          }),
+        )
           .option('predicate-type', {
             type: 'string',
             describe: 'the in-toto predicate a bundle must carry (default https://sigstore.dev/cosign/sign/v1)',

@@ -13,6 +13,10 @@ export const SCHEMAS = {
   catalog: { file: 'scrydon-catalog.schema.json', id: 'https://scrydon.io/schemas/scrydon-catalog.schema.json' },
   policy: { file: 'policy.schema.json', id: 'https://scrydon.io/schemas/policy.schema.json' },
   sources: { file: 'sources.schema.json', id: 'https://scrydon.io/schemas/sources.schema.json' },
+  attestationPolicy: {
+    file: 'attestation-policy.schema.json',
+    id: 'https://scrydon.io/schemas/attestation-policy.schema.json',
+  },
 } as const;
 export type SchemaName = keyof typeof SCHEMAS;
 

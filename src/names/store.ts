@@ -72,14 +72,17 @@ export function storeTagFor(r: RemoteReference): string {
   return formatRemote({ registry: r.registry, repository: r.repository, tag: 'latest' });
 }
 
-/** The store tag of `d`'s legacy signatures in repository `repo`. */
-export function storeLegacyRef(repo: string, d: Descriptor): string {
-  return `${repo}:${legacySignatureTag(d.digest)}`;
+/** What a legacy cosign tag holds: signatures (`.sig`) or attestations (`.att`). */
+export type LegacyKind = 'sig' | 'att';
+
+/** The store tag of `d`'s legacy signatures (or attestations) in repository `repo`. */
+export function storeLegacyRef(repo: string, d: Descriptor, kind: LegacyKind = 'sig'): string {
+  return `${repo}:${legacySignatureTag(d.digest, kind)}`;
 }
 
-/** cosign's tag for the legacy signatures of `digest`: `sha256-<hex>.sig` in the same repository. */
-export function legacySignatureTag(digest: Digest): string {
-  return `sha256-${digestHex(digest)}.sig`;
+/** cosign's tag for the legacy signatures of `digest`: `sha256-<hex>.sig` (attestations: `.att`) in the same repository. */
+export function legacySignatureTag(digest: Digest, kind: LegacyKind = 'sig'): string {
+  return `sha256-${digestHex(digest)}.${kind}`;
 }
 
 /** The name policies match: `registry/repository`, or the store name of a local artifact. */

@@ -16,6 +16,8 @@ export const MediaType = {
   cosignSimpleSigning: 'application/vnd.dev.cosign.simplesigning.v1+json',
   cosignArtifactSig: 'application/vnd.dev.cosign.artifact.sig.v1+json',
   inTotoPayload: 'application/vnd.in-toto+json',
+  /** The layer of a legacy cosign `.att` attestation: a DSSE envelope (cosign pkg/types DssePayloadType). */
+  dsseEnvelope: 'application/vnd.dsse.envelope.v1+json',
   /** Parameter-free (the image-spec's media type pattern has no parameters); archives before it carried `…+json;version=0.1`. */
   sigstoreTrustedRoot: 'application/vnd.dev.sigstore.trustedroot+json',
   // -- sources and reconcile
@@ -44,6 +46,8 @@ export const Annotation = {
   cosignTimestamp: 'dev.sigstore.cosign/rfc3161timestamp',
   bundleContent: 'dev.sigstore.bundle.content',
   bundlePredicateType: 'dev.sigstore.bundle.predicateType',
+  /** On a legacy `.att` layer: the statement's predicate type (cosign cmd/cosign/cli/attest). */
+  cosignPredicateType: 'predicateType',
   // -- sources and reconcile
   sourceUrl: 'io.scrydon.source.url',
   sourceRef: 'io.scrydon.source.ref',

@@ -4,7 +4,7 @@ import { readAllBounded, verified } from '../content/verify-stream.js';
 import { isScrydonError } from '../errors.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import type { ImageManifest } from '../oci/manifest.js';
-import { Annotation, isManifestType } from '../oci/media-types.js';
+import { Annotation, isManifestType, MediaType } from '../oci/media-types.js';
 import { readNode } from '../pack/read.js';
 import { bundleLayerOf } from './bundle-format.js';
 import { legacyLayers, type LegacyLayer } from './legacy-format.js';
@@ -50,13 +50,15 @@ async function manifestOf(target: ReadOnlyTarget, d: Descriptor, o: IoOptions): 
 
 /**
  * Every signature stored for `subject` on `target`: referrers (each one opened and judged by its layers,
- * never by artifactType alone) and the legacy `.sig` manifests under `legacyRefs`.
+ * never by artifactType alone) and the legacy `.sig` manifests under `legacyRefs` (with `legacyMediaType` the DSSE
+ * envelope: the `.att` manifests and their attestation layers).
  */
 export async function findSignatures(
   target: ReadOnlyTarget,
   subject: Descriptor,
   legacyRefs: readonly string[],
   o: IoOptions = {},
+  legacyMediaType: string = MediaType.cosignSimpleSigning,
 ): Promise<Candidates> {
   const out: Candidates = { bundles: [], legacy: [] };
   if (hasReferrers(target)) {
@@ -72,7 +74,7 @@ export async function findSignatures(
         });
         continue;
       }
-      const layers = legacyLayers(m, `${target.name}: referrer ${r.digest}`);
+      const layers = legacyLayers(m, `${target.name}: referrer ${r.digest}`, legacyMediaType);
       if (layers.length) out.legacy.push({ manifest: r, foundAs: 'referrer', layers });
     }
   }
@@ -85,7 +87,7 @@ export async function findSignatures(
       throw e;
     }
     const m = await manifestOf(target, d, o);
-    const layers = m ? legacyLayers(m, `${target.name}: ${ref}`) : [];
+    const layers = m ? legacyLayers(m, `${target.name}: ${ref}`, legacyMediaType) : [];
     if (layers.length) out.legacy.push({ manifest: d, foundAs: ref, layers });
   }
   return out;

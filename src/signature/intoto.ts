@@ -24,6 +24,22 @@ export function signStatement(digest: Digest, annotations: Readonly<Record<strin
   );
 }
 
+/**
+ * The statement an attestation signs: in-toto v1 (what cosign 3's bundle and GitHub's attest actions write),
+ * the digest as its one subject, the predicate as given.
+ */
+export function attestationStatement(digest: Digest, predicateType: string, predicate: unknown): Buffer {
+  return Buffer.from(
+    JSON.stringify({
+      _type: INTOTO_STATEMENT_V1,
+      subject: [{ digest: { sha256: digestHex(digest) } }],
+      predicateType,
+      predicate,
+    }),
+    'utf8',
+  );
+}
+
 interface StatementCheck {
   digest: Digest;
   predicateType: string;
@@ -40,7 +56,7 @@ export function checkStatement(
   payload: Buffer,
   want: StatementCheck,
   where: string,
-): { predicateType: string } {
+): { predicateType: string; predicate: unknown; subjects: string[] } {
   if (payloadType !== MediaType.inTotoPayload)
     throw new ScrydonError(
       'claim_mismatch',
@@ -68,5 +84,12 @@ export function checkStatement(
     );
   }
   checkAnnotations(isRecord(subject.annotations) ? subject.annotations : {}, want.annotations, where);
-  return { predicateType };
+  return { predicateType, predicate: st.predicate, subjects: subjectDigests(st.subject) };
+}
+
+/** The `sha256:<hex>` digests an in-toto statement's subjects name. */
+export function subjectDigests(subjects: readonly unknown[]): string[] {
+  return subjects.flatMap((s) =>
+    isRecord(s) && isRecord(s.digest) && typeof s.digest.sha256 === 'string' ? [`sha256:${s.digest.sha256}`] : [],
+  );
 }

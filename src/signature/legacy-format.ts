@@ -3,10 +3,14 @@ import { descriptorOf, type Descriptor } from '../oci/descriptor.js';
 import { encodeJson, type ImageManifest } from '../oci/manifest.js';
 import { Annotation, MediaType } from '../oci/media-types.js';
 
-/** One signature: a simple-signing payload blob and its annotations. */
+/**
+ * One signature: a simple-signing payload blob and its annotations. In a `.att` manifest, one attestation: a
+ * DSSE envelope blob (its signature inside; the annotation is ""), with the predicate type it claims.
+ */
 export interface LegacyLayer {
   payload: Descriptor;
   signature: string;
+  predicateType?: string;
   certificate?: string;
   chain?: string;
   bundle?: string;
@@ -41,7 +45,8 @@ function layerDescriptor(l: LegacyLayer): Descriptor {
     annotations[Annotation.cosignChain] = l.chain ?? '';
   }
   if (l.rfc3161timestamp !== undefined) annotations[Annotation.cosignTimestamp] = l.rfc3161timestamp;
-  return { mediaType: MediaType.cosignSimpleSigning, size: l.payload.size, digest: l.payload.digest, annotations };
+  if (l.predicateType !== undefined) annotations[Annotation.cosignPredicateType] = l.predicateType;
+  return { mediaType: l.payload.mediaType, size: l.payload.size, digest: l.payload.digest, annotations };
 }
 
 /**
@@ -65,11 +70,18 @@ export function legacyImage(existing: readonly LegacyLayer[], add: LegacyLayer):
   };
 }
 
-/** The simple-signing layers of a `.sig` manifest (or of cosign's experimental legacy referrer). */
-export function legacyLayers(m: ImageManifest, where: string): LegacyLayer[] {
+/**
+ * The simple-signing layers of a `.sig` manifest (or of cosign's experimental legacy referrer); with
+ * `mediaType` the DSSE envelope, the attestation layers of a `.att` manifest.
+ */
+export function legacyLayers(
+  m: ImageManifest,
+  where: string,
+  mediaType: string = MediaType.cosignSimpleSigning,
+): LegacyLayer[] {
   const out: LegacyLayer[] = [];
   for (const [i, l] of m.layers.entries()) {
-    if (l.mediaType !== MediaType.cosignSimpleSigning) continue;
+    if (l.mediaType !== mediaType) continue;
     const a = l.annotations ?? {};
     const signature = a[Annotation.cosignSignature];
     if (signature === undefined)
@@ -86,6 +98,8 @@ export function legacyLayers(m: ImageManifest, where: string): LegacyLayer[] {
     if (bundle) layer.bundle = bundle;
     const ts = a[Annotation.cosignTimestamp];
     if (ts) layer.rfc3161timestamp = ts;
+    const predicateType = a[Annotation.cosignPredicateType];
+    if (predicateType !== undefined) layer.predicateType = predicateType;
     out.push(layer);
   }
   return out;

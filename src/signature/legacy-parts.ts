@@ -1,6 +1,27 @@
 import { ScrydonError } from '../errors.js';
 import type { LegacyLayer } from './legacy-format.js';
-import type { LegacyParts, RekorBundle } from './sigstore-adapter.js';
+
+/** The parts of a legacy simple-signing layer, already decoded by the caller. */
+export interface LegacyParts {
+  /** What the signature is over: the simple-signing payload, or a DSSE envelope's pre-authentication encoding. */
+  payload: Buffer;
+  /** The payload hash a log entry records, when it is not sha256(payload) (a DSSE entry: the statement's). */
+  payloadDigest?: Buffer | undefined;
+  signature: Buffer;
+  certificatePem: string | undefined;
+  rekorBundle: RekorBundle | undefined;
+  rfc3161: Buffer | undefined;
+}
+
+export interface RekorBundle {
+  signedEntryTimestamp: Buffer;
+  body: Buffer;
+  integratedTime: number;
+  logIndex: number;
+  logId: Buffer;
+  kind: string;
+  apiVersion: string;
+}
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -3,7 +3,7 @@ import type { Descriptor } from '../oci/descriptor.js';
 import { parseReference, repositoryName } from '../oci/reference.js';
 import type { IndexFile } from '../store/index-file.js';
 import type { Store } from '../store/store-target.js';
-import { legacySignatureTag } from '../names/store.js';
+import { legacySignatureTag, type LegacyKind } from '../names/store.js';
 import { MediaType } from '../oci/media-types.js';
 
 /**
@@ -11,8 +11,11 @@ import { MediaType } from '../oci/media-types.js';
  * In the store: `<repository>:sha256-<hex>.sig`, the repository being the store name of the signed artifact.
  */
 
-/** Every store tag holding legacy signatures of `d`, in any repository (the signature is over the digest alone). */
-export async function storeLegacyRefs(store: Store, d: Descriptor): Promise<string[]> {
+/**
+ * Every store tag holding legacy signatures of `d` (`kind` att: attestations), in any repository (the signature
+ * is over the digest alone).
+ */
+export async function storeLegacyRefs(store: Store, d: Descriptor, kind: LegacyKind = 'sig'): Promise<string[]> {
   const idx = await store.index();
   let byTag = legacyRefsByIndex.get(idx);
   if (!byTag) {
@@ -26,7 +29,7 @@ export async function storeLegacyRefs(store: Store, d: Descriptor): Promise<stri
     }
     legacyRefsByIndex.set(idx, byTag);
   }
-  return [...(byTag.get(legacySignatureTag(d.digest)) ?? [])];
+  return [...(byTag.get(legacySignatureTag(d.digest, kind)) ?? [])];
 }
 
 const legacyRefsByIndex = new WeakMap<IndexFile, Map<string, string[]>>();

@@ -43,23 +43,60 @@ async function pushBlob(target: Target, d: Descriptor, bytes: Buffer, o: IoOptio
   if (!(await target.exists(d, o))) await target.push(d, Readable.from([bytes]), o);
 }
 
+/** Pushes a key-signed DSSE bundle over `statement` as a referrer of `subject` (config, bundle, then the manifest). */
+export async function writeBundleReferrer(
+  target: Target,
+  subject: Descriptor,
+  statement: Buffer,
+  predicateType: string,
+  key: SigningKey,
+  o: IoOptions & { created?: string | undefined },
+): Promise<Descriptor> {
+  const bundle = buildKeyDsseBundle(statement, MediaType.inTotoPayload, key);
+  const r = bundleReferrer(
+    subject,
+    bundle,
+    predicateType,
+    o.created ?? new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+  );
+  await pushBlob(target, r.config.descriptor, r.config.bytes, o);
+  await pushBlob(target, r.layer.descriptor, r.layer.bytes, o);
+  await target.push(r.manifest.descriptor, Readable.from([r.manifest.bytes]), o);
+  return r.manifest.descriptor;
+}
+
 async function signBundle(
   target: Target,
   subject: Descriptor,
   key: SigningKey,
   opts: SignOptions,
 ): Promise<SignResult> {
-  const bundle = buildKeyDsseBundle(signStatement(subject.digest, opts.annotations), MediaType.inTotoPayload, key);
-  const r = bundleReferrer(
-    subject,
-    bundle,
-    COSIGN_SIGN_PREDICATE,
-    opts.created ?? new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
-  );
-  await pushBlob(target, r.config.descriptor, r.config.bytes, opts);
-  await pushBlob(target, r.layer.descriptor, r.layer.bytes, opts);
-  await target.push(r.manifest.descriptor, Readable.from([r.manifest.bytes]), opts);
-  return { digest: subject.digest, format: 'bundle', signature: r.manifest.descriptor.digest };
+  const statement = signStatement(subject.digest, opts.annotations);
+  const m = await writeBundleReferrer(target, subject, statement, COSIGN_SIGN_PREDICATE, key, opts);
+  return { digest: subject.digest, format: 'bundle', signature: m.digest };
+}
+
+/**
+ * Adds `layer` (its blob `bytes`) to the legacy image under `ref` (read-modify-write, as cosign does) and tags it:
+ * `.sig` simple-signing layers, or `.att` DSSE layers (`mediaType`).
+ */
+export async function writeLegacyLayer(
+  target: Target,
+  subject: Descriptor,
+  layer: LegacyLayer,
+  bytes: Buffer,
+  ref: string,
+  o: IoOptions,
+): Promise<Descriptor> {
+  const existing = (await findSignatures(target, subject, [ref], o, layer.payload.mediaType)).legacy
+    .filter((c) => c.foundAs === ref)
+    .flatMap((c) => c.layers);
+  const image = legacyImage(existing, layer);
+  await pushBlob(target, layer.payload, bytes, o);
+  await pushBlob(target, image.config.descriptor, image.config.bytes, o);
+  await target.push(image.manifest.descriptor, Readable.from([image.manifest.bytes]), o);
+  await target.tag(image.manifest.descriptor, ref, o);
+  return image.manifest.descriptor;
 }
 
 async function signLegacy(
@@ -74,15 +111,8 @@ async function signLegacy(
     signature: signData(key, payload).toString('base64'),
   };
   const ref = opts.legacyTagRef(subject);
-  const existing = (await findSignatures(target, subject, [ref], opts)).legacy
-    .filter((c) => c.foundAs === ref)
-    .flatMap((c) => c.layers);
-  const image = legacyImage(existing, layer);
-  await pushBlob(target, layer.payload, payload, opts);
-  await pushBlob(target, image.config.descriptor, image.config.bytes, opts);
-  await target.push(image.manifest.descriptor, Readable.from([image.manifest.bytes]), opts);
-  await target.tag(image.manifest.descriptor, ref, opts);
-  return { digest: subject.digest, format: 'legacy', signature: image.manifest.descriptor.digest, tag: ref };
+  const m = await writeLegacyLayer(target, subject, layer, payload, ref, opts);
+  return { digest: subject.digest, format: 'legacy', signature: m.digest, tag: ref };
 }
 
 /** The manifests a signature of `root` covers: the root, and with `recursive` every manifest an index lists. */

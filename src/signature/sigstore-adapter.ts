@@ -30,6 +30,7 @@ import type { TrustRoot } from './sigstore-trust-root.js';
 import { checkLogKey, sha256, signatureContent, verifiedTimes, type CheckedSignature } from './evidence.js';
 import { keyHint, signData, verifiedScheme, type KeyAlgorithm, type PublicKeyInfo, type SigningKey } from './keys.js';
 import { bodyVerifier } from './log-body.js';
+import type { LegacyParts } from './legacy-parts.js';
 
 // ---------------------------------------------------------------------------------------------- trust material
 
@@ -178,25 +179,6 @@ export function verifyBundle(p: ParsedBundle, input: VerifyInput): VerifiedEvide
   );
 }
 
-/** The parts of a legacy simple-signing layer, already decoded by the caller. */
-export interface LegacyParts {
-  payload: Buffer;
-  signature: Buffer;
-  certificatePem: string | undefined;
-  rekorBundle: RekorBundle | undefined;
-  rfc3161: Buffer | undefined;
-}
-
-export interface RekorBundle {
-  signedEntryTimestamp: Buffer;
-  body: Buffer;
-  integratedTime: number;
-  logIndex: number;
-  logId: Buffer;
-  kind: string;
-  apiVersion: string;
-}
-
 /** Verifies a legacy `.sig` layer: the Rekor bundle's SET, the certificate at its integrated time, the signature. */
 export function verifyLegacy(l: LegacyParts, input: VerifyInput): VerifiedEvidence {
   const tlogEntries: TransparencyLogEntry[] = [];
@@ -232,7 +214,7 @@ export function verifyLegacy(l: LegacyParts, input: VerifyInput): VerifiedEviden
     certificate && input.mode.kind === 'keyless'
       ? { $case: 'certificate', certificate }
       : { $case: 'public-key', hint: 'user-key' };
-  const checked = signatureContent(l.payload, sha256(l.payload), l.signature);
+  const checked = signatureContent(l.payload, l.payloadDigest ?? sha256(l.payload), l.signature);
   try {
     return runVerifier({ signature: checked.content, key, tlogEntries, timestamps }, checked, input, tlogEntries);
   } catch (e) {

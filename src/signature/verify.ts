@@ -1,5 +1,6 @@
 import type { IoOptions, ReadOnlyTarget } from '../content/target.js';
 import { isScrydonError, ScrydonError } from '../errors.js';
+import { runAttempts } from './attempts.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import { findSignatures, readBlob, type BundleCandidate, type LegacyCandidate } from './discover.js';
 import { matchIdentity, type IdentityRequirement } from './identity.js';
@@ -67,7 +68,7 @@ export interface VerifyResult {
   trustRoot: string | undefined;
 }
 
-function signerOf(ev: VerifiedEvidence, req: VerifyRequirement, where: string): Signer {
+export function signerOf(ev: VerifiedEvidence, req: VerifyRequirement, where: string): Signer {
   if (req.kind === 'key') return { kind: 'key', fingerprint: req.key.fingerprint, algorithm: ev.algorithm };
   const c = ev.certificate;
   if (!c) throw new ScrydonError('key_mismatch', `${where}: no signing certificate`);
@@ -82,7 +83,7 @@ function signerOf(ev: VerifiedEvidence, req: VerifyRequirement, where: string): 
   };
 }
 
-function input(o: VerifyOptions, where: string): VerifyInput {
+export function input(o: Pick<VerifyOptions, 'requirement' | 'trust'>, where: string): VerifyInput {
   return {
     mode: o.requirement.kind === 'key' ? { kind: 'key', key: o.requirement.key } : { kind: 'keyless' },
     trust: o.trust?.root,
@@ -108,12 +109,14 @@ function summary(
   };
 }
 
-function verifyOneBundle(c: BundleCandidate, subject: Descriptor, o: VerifyOptions): VerifiedSignature {
-  const where = `bundle ${c.manifest.digest}`;
-  const p = parseBundle(c.bytes, where);
-  let ev: VerifiedEvidence;
+/** A bundle's signature verified; with --key, a failure whose key hint names another key is the wrong key. */
+export function verifyBundleEvidence(
+  p: ReturnType<typeof parseBundle>,
+  o: Pick<VerifyOptions, 'requirement' | 'trust'>,
+  where: string,
+): VerifiedEvidence {
   try {
-    ev = verifyBundle(p, input(o, where));
+    return verifyBundle(p, input(o, where));
   } catch (e) {
     // a signature that fails and whose key hint names another key: the wrong key, not a tampered payload
     if (
@@ -130,6 +133,12 @@ function verifyOneBundle(c: BundleCandidate, subject: Descriptor, o: VerifyOptio
     }
     throw e;
   }
+}
+
+function verifyOneBundle(c: BundleCandidate, subject: Descriptor, o: VerifyOptions): VerifiedSignature {
+  const where = `bundle ${c.manifest.digest}`;
+  const p = parseBundle(c.bytes, where);
+  const ev = verifyBundleEvidence(p, o, where);
   checkStatement(
     p.payloadType,
     p.payload,
@@ -176,15 +185,7 @@ export async function verifySignatures(
   const attempts: Array<() => Promise<VerifiedSignature>> = bundles.length
     ? bundles.map((b) => async () => verifyOneBundle(b, subject, o))
     : found.legacy.flatMap((l) => l.layers.map((_, i) => () => verifyOneLegacy(target, l, i, subject, o)));
-  const verified: VerifiedSignature[] = [];
-  const failures: unknown[] = [];
-  for (const attempt of attempts) {
-    try {
-      verified.push(await attempt());
-    } catch (e) {
-      failures.push(e);
-    }
-  }
+  const { passed: verified, failures } = await runAttempts(attempts);
   if (verified.length)
     return { digest: subject.digest, mediaType: subject.mediaType, verified, trustRoot: o.trust?.digest };
   if (failures.length) throw failures[0];

@@ -30,13 +30,13 @@ export interface PruneResult {
 
 /**
  * Deletes a manifest and what hangs off it: its referrers, the referrers tag schema's index (`sha256-<hex>`) and
- * cosign's `sha256-<hex>.sig` tag. Returns `unsupported` at the first delete the registry refuses.
+ * cosign's `sha256-<hex>.sig` and `.att` tags. Returns `unsupported` at the first delete the registry refuses.
  */
 async function deleteWithReferrers(repo: RepositoryTarget, digest: Digest, o: IoOptions): Promise<DeleteOutcome> {
   const d = await repo.resolve(digest, o).catch(() => undefined);
   if (!d) return 'absent';
   const doomed: Digest[] = (await repo.referrers(d, o)).map((r) => r.digest);
-  for (const tag of [fallbackTag(digest), legacySignatureTag(digest)]) {
+  for (const tag of [fallbackTag(digest), legacySignatureTag(digest), legacySignatureTag(digest, 'att')]) {
     const t = await repo.resolve(tag, o).catch(() => undefined);
     if (t && t.digest !== digest) doomed.push(t.digest);
   }

@@ -7,7 +7,7 @@ import type { Remote } from '../registry/remote.js';
 import { storeLegacyRefs, storeRepositoryFor } from '../signature/locations.js';
 import { LeasedStore } from '../store/leased-store.js';
 import type { Store } from '../store/store-target.js';
-import { legacySignatureTag, storeLegacyRef } from '../names/store.js';
+import { legacySignatureTag, storeLegacyRef, type LegacyKind } from '../names/store.js';
 import { resolveName } from '../pack/resolve-name.js';
 
 /** Where sign and verify work: the local store, or a registry repository. */
@@ -21,10 +21,10 @@ export interface Located {
   byTag: boolean;
   /** The repository the legacy payload names. */
   dockerReference: string;
-  /** Where this target keeps `d`'s legacy `.sig` tag when writing. */
-  legacyTagRef: (d: Descriptor) => string;
-  /** Where to look for `d`'s legacy `.sig` tags when verifying. */
-  legacyRefs: (d: Descriptor) => Promise<string[]>;
+  /** Where this target keeps `d`'s legacy `.sig` (`kind` att: `.att`) tag when writing. */
+  legacyTagRef: (d: Descriptor, kind?: LegacyKind) => string;
+  /** Where to look for `d`'s legacy `.sig` (`.att`) tags when verifying. */
+  legacyRefs: (d: Descriptor, kind?: LegacyKind) => Promise<string[]>;
   close: () => Promise<void>;
 }
 
@@ -58,12 +58,15 @@ export async function locate(given: string, remote: boolean, deps: LocateDeps, w
         descriptor,
         byTag,
         dockerReference: repo ?? 'scrydon.local/unnamed',
-        legacyTagRef: (d) => {
+        legacyTagRef: (d, kind) => {
           if (!repo)
-            throw new ScrydonError('usage', `${ref} is a bare digest; name it by a tag to write a legacy .sig tag`);
-          return storeLegacyRef(repo, d);
+            throw new ScrydonError(
+              'usage',
+              `${ref} is a bare digest; name it by a tag to write a legacy .${kind ?? 'sig'} tag`,
+            );
+          return storeLegacyRef(repo, d, kind);
         },
-        legacyRefs: (d) => storeLegacyRefs(store, d),
+        legacyRefs: (d, kind) => storeLegacyRefs(store, d, kind),
         close: async () => leased?.release(),
       };
     } catch (e) {
@@ -95,8 +98,8 @@ export async function locate(given: string, remote: boolean, deps: LocateDeps, w
       descriptor,
       byTag,
       dockerReference: formatRemote({ registry: r.registry, repository: r.repository }),
-      legacyTagRef: (d) => legacySignatureTag(d.digest),
-      legacyRefs: async (d) => [legacySignatureTag(d.digest)],
+      legacyTagRef: (d, kind) => legacySignatureTag(d.digest, kind),
+      legacyRefs: async (d, kind) => [legacySignatureTag(d.digest, kind)],
       close: () => registry.close(),
     };
   } catch (e) {

@@ -60,7 +60,8 @@ export interface KeylessSigner {
 export interface FakeSigstore {
   /** trusted_root.json content (protobuf-specs JSON). */
   trustedRoot: Record<string, unknown>;
-  issue(san?: string, issuer?: string): Promise<KeylessSigner>;
+  /** A certificate for `san`, with Fulcio's issuer extensions and `extra` ones (GitHub workflow claims, …). */
+  issue(san?: string, issuer?: string, extra?: ReadonlyArray<{ oid: string; value: string }>): Promise<KeylessSigner>;
   /** Logs a canonical body; `clockOffsetMs` moves the integrated time (relative to now + 5 s). */
   log(body: object, clockOffsetMs?: number): Promise<RekorEntry>;
   /** An RFC 3161 timestamp response over the raw signature bytes. */
@@ -121,7 +122,7 @@ export async function fakeSigstore(): Promise<FakeSigstore> {
   };
   return {
     trustedRoot,
-    async issue(san = IDENTITY, issuer = ISSUER) {
+    async issue(san = IDENTITY, issuer = ISSUER, extra = []) {
       const { privateKey, publicKey } = ecPair();
       const cert = await ca.issueCertificate({
         publicKey: publicKey.export({ format: 'der', type: 'spki' }),
@@ -129,6 +130,7 @@ export async function fakeSigstore(): Promise<FakeSigstore> {
         extensions: [
           { oid: '1.3.6.1.4.1.57264.1.1', value: issuer, legacy: true },
           { oid: '1.3.6.1.4.1.57264.1.8', value: issuer },
+          ...extra,
         ],
       });
       const certDer = Buffer.from(cert.buffer, cert.byteOffset, cert.byteLength);
