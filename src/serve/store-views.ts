@@ -1,0 +1,45 @@
+import { storedPackJson } from '../install/check-dependencies.js';
+import type { ListEntry } from '../pack/list.js';
+import { listStore } from '../pack/list.js';
+import type { Store } from '../store/store-target.js';
+import type { IndexSnapshots, Snapshot } from './snapshot.js';
+
+/**
+ * What the page's API reads of the store more than once, kept for the life of `serve`:
+ * - the listing `ls` shows (pack/list.ts), once per index.json (a new index is a new snapshot, so a new listing);
+ * - each pack's pack.json dependencies by manifest digest (content-addressed, so never stale).
+ * A failed read is not kept: the next request reads again.
+ */
+export class StoreViews {
+  readonly store: Store;
+  readonly #snapshots: IndexSnapshots;
+  readonly #listings = new WeakMap<Snapshot, Promise<ListEntry[]>>();
+  readonly #dependencies = new Map<string, Promise<Readonly<Record<string, string>> | null>>();
+
+  constructor(store: Store, snapshots: IndexSnapshots) {
+    this.store = store;
+    this.#snapshots = snapshots;
+  }
+
+  async entries(): Promise<ListEntry[]> {
+    const s = await this.#snapshots.get();
+    let p = this.#listings.get(s);
+    if (!p) {
+      p = listStore(this.store);
+      this.#listings.set(s, p);
+      p.catch(() => this.#listings.delete(s));
+    }
+    return p;
+  }
+
+  /** pack.json's `dependencies` of the pack stored as `digest`; null for what does not read as a pack. */
+  dependencies(digest: string): Promise<Readonly<Record<string, string>> | null> {
+    let p = this.#dependencies.get(digest);
+    if (!p) {
+      p = storedPackJson(this.store, digest).then((pj) => (pj ? (pj.dependencies ?? {}) : null));
+      this.#dependencies.set(digest, p);
+      p.catch(() => this.#dependencies.delete(digest));
+    }
+    return p;
+  }
+}
