@@ -14,6 +14,7 @@ const ROUTER_JS = String.raw`
   function route() {
     var h = location.hash.replace(/^#/, '');
     var m;
+    generation++;
     var p = (m = /^\/pack\/(.+)$/.exec(h)) ? detail(decodeURIComponent(m[1]))
       : (m = /^\/file\/([^/]+)\/([^/]+)$/.exec(h)) ? fileView(decodeURIComponent(m[1]), decodeURIComponent(m[2]))
       : (m = /^\/diff\/([^/]+)\/([^/]+)$/.exec(h)) ? diff(decodeURIComponent(m[1]), decodeURIComponent(m[2]))

@@ -7,6 +7,9 @@ export const CORE_JS = String.raw`
   var $ = function (s) { return document.querySelector(s); };
   var VIEWS = ['home', 'detail', 'file', 'diff', 'runs'];
   var lastList = '#/';
+  /** Bumped by every route: an answer for an older view is dropped (STALE), never drawn over the newer one. */
+  var generation = 0;
+  var STALE = new Error('stale');
   function el(tag, attrs) {
     var e = document.createElement(tag);
     for (var k in attrs || {}) {
@@ -48,8 +51,10 @@ export const CORE_JS = String.raw`
   }
   function backLink() { return el('p', { class: 'back' }, el('a', { href: lastList, id: 'back', text: '← all packs' })); }
   function api(path) {
+    var g = generation;
     return fetch(path, { headers: { accept: 'application/json' } }).then(function (r) {
       return r.json().then(function (body) {
+        if (g !== generation) throw STALE;
         if (!r.ok) throw new Error((body.error && (body.error.code + ': ' + body.error.message)) || ('HTTP ' + r.status));
         return body;
       });
@@ -71,6 +76,7 @@ export const CORE_JS = String.raw`
   }
   function loaded(box) { var l = box.querySelector('.loading'); if (l) l.remove(); }
   function showError(e) {
+    if (e === STALE) return;
     VIEWS.forEach(function (s) { var l = $('#' + s + ' .loading'); if (l) l.remove(); });
     if ($('#list-status').textContent === 'loading…') $('#list-status').textContent = '';
     var box = $('#error'); box.hidden = false; box.textContent = String(e && e.message || e);

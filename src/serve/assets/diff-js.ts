@@ -19,7 +19,7 @@ export const DIFF_JS = String.raw`
       });
       block.appendChild(el('p', { class: 'muted', text: '+' + r.diff.added + ' −' + r.diff.removed + ' lines' }));
       block.appendChild(pre);
-    }).catch(function (e) { block.lastChild.textContent = String(e && e.message || e); });
+    }).catch(function (e) { if (e !== STALE) block.lastChild.textContent = String(e && e.message || e); });
     return block;
   }
   function diff(from, to) {
