@@ -32,11 +32,18 @@ export class StoreViews {
     return p;
   }
 
-  /** pack.json's `dependencies` of the pack stored as `digest`; null for what does not read as a pack. */
+  /**
+   * pack.json's `dependencies` of the pack stored as `digest`; null for what does not read as a pack. The manifest
+   * is read by its descriptor in index.json (the snapshot's), so no read resolves a name again.
+   */
   dependencies(digest: string): Promise<Readonly<Record<string, string>> | null> {
     let p = this.#dependencies.get(digest);
     if (!p) {
-      p = storedPackJson(this.store, digest).then((pj) => (pj ? (pj.dependencies ?? {}) : null));
+      p = this.#snapshots
+        .get()
+        .then((s) => s.manifests.get(digest) ?? digest)
+        .then((d) => storedPackJson(this.store, d))
+        .then((pj) => (pj ? (pj.dependencies ?? {}) : null));
       this.#dependencies.set(digest, p);
       p.catch(() => this.#dependencies.delete(digest));
     }

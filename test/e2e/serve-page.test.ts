@@ -67,6 +67,7 @@ describe('scrydon serve: the catalog page in headless Chromium', { skip: NO_CHRO
       assert.match(receipt, /sha256:[a-f0-9]{64}/, 'the key fingerprint');
       assert.match(receipt, /command line/, 'the rule that decided');
       assert.match(receipt, /UTC/, 'when it was verified');
+      await page.waitForSelector('#dep-graph');
       assert.match(await text(page, '#depends-on'), /acme\.core:1\.0\.0 \(acme\.core \^1\.0\.0\)/);
       const nodes = await page.$$eval('#dep-graph g.node', (gs) => gs.map((g) => g.textContent ?? ''));
       assert.equal(nodes.length, 2);

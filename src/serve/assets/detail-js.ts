@@ -1,6 +1,6 @@
 /**
  * The detail view (`#/pack/REF`): names and tags, signature details (who signed, when, which rule decided), install
- * state, dependencies both ways with the graph (graph-js.ts), pack.json, the files (each opens the file view,
+ * state, dependencies both ways with the graph (graph-js.ts; filled in when /api/deps answers), pack.json, the files (each opens the file view,
  * `#/file/REF/PATH`), referrers, and a form to diff against another version.
  */
 export const DETAIL_JS = String.raw`
@@ -25,17 +25,22 @@ export const DETAIL_JS = String.raw`
     if (!items.length) ul.appendChild(el('li', { class: 'muted', text: 'none' }));
     return ul;
   }
-  function depsSection(box, g) {
-    box.appendChild(el('h3', { text: 'Depends on' }));
-    box.appendChild(depList('depends-on', g.dependsOn, function (d) {
-      return d.pullAs ? el('span', {}, packLink(d.pullAs), ' (' + d.id + ' ' + d.range + ')') : el('span', { class: 's-failed', text: d.id + ' ' + d.range + ': nothing stored meets it' });
-    }));
-    box.appendChild(el('h3', { text: 'Depended on by' }));
-    box.appendChild(el('div', {}, depList('depended-on-by', g.dependedOnBy, function (d) { return el('span', {}, packLink(d.pullAs), ' (needs ' + d.range + ')'); })));
-    if (g.graph.edges.length) {
-      box.appendChild(el('h3', { text: 'Dependency graph' + (g.graph.truncated ? ' (first ' + g.graph.nodes.length + ' packs)' : '') }));
-      box.appendChild(el('div', { class: 'scroll graph' }, drawGraph(g.graph)));
-    }
+  /** Fills box from /api/deps, which reads every stored pack's pack.json once (a large store takes a while). */
+  function depsSection(box, ref) {
+    box.appendChild(el('p', { class: 'muted', text: 'reading dependencies…' }));
+    return api('/api/deps?ref=' + encodeURIComponent(ref)).then(function (g) {
+      box.textContent = '';
+      box.appendChild(el('h3', { text: 'Depends on' }));
+      box.appendChild(depList('depends-on', g.dependsOn, function (d) {
+        return d.pullAs ? el('span', {}, packLink(d.pullAs), ' (' + d.id + ' ' + d.range + ')') : el('span', { class: 's-failed', text: d.id + ' ' + d.range + ': nothing stored meets it' });
+      }));
+      box.appendChild(el('h3', { text: 'Depended on by' }));
+      box.appendChild(depList('depended-on-by', g.dependedOnBy, function (d) { return el('span', {}, packLink(d.pullAs), ' (needs ' + d.range + ')'); }));
+      if (g.graph.edges.length) {
+        box.appendChild(el('h3', { text: 'Dependency graph' + (g.graph.truncated ? ' (first ' + g.graph.nodes.length + ' packs)' : '') }));
+        box.appendChild(el('div', { class: 'scroll graph' }, drawGraph(g.graph)));
+      }
+    }).catch(function (e) { if (e !== STALE) box.textContent = 'dependencies: ' + String(e && e.message || e); });
   }
   function filesSection(box, ref, pack) {
     var files = pack.files || [];
@@ -57,8 +62,7 @@ export const DETAIL_JS = String.raw`
   }
   function detail(ref) {
     var box = show('detail', 'loading ' + ref + '…');
-    return Promise.all([api('/api/pack?ref=' + encodeURIComponent(ref)), api('/api/deps?ref=' + encodeURIComponent(ref))]).then(function (res) {
-      var d = res[0], g = res[1];
+    return api('/api/pack?ref=' + encodeURIComponent(ref)).then(function (d) {
       loaded(box);
       var title = d.pack ? d.pack.packJson.package.id + ' ' + d.pack.packJson.package.version : ref;
       summary(title);
@@ -74,7 +78,9 @@ export const DETAIL_JS = String.raw`
       if (d.packError) box.appendChild(el('pre', { id: 'pack-error', text: 'refused as a pack (' + d.packError.code + '): ' + d.packError.message }));
       if (d.pack) {
         diffForm(box, d);
-        depsSection(box, g);
+        var deps = el('div', { id: 'deps' });
+        box.appendChild(deps);
+        depsSection(deps, d.digest);
         box.appendChild(el('h3', { text: 'pack.json (from the ' + d.pack.packJsonSource + ')' }));
         box.appendChild(el('pre', { id: 'pack-json', text: JSON.stringify(d.pack.packJson, null, 2) }));
         filesSection(box, d.pullAs, d.pack);
