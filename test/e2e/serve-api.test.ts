@@ -106,11 +106,19 @@ describe('scrydon serve: /api/ for the catalog page', () => {
       ['1.3.0', '1.2.0'],
     );
     assert.equal(d.signature.status, 'verified');
-    const [r] = d.signature.receipts;
-    assert.match(r?.fingerprint ?? '', /^sha256:[a-f0-9]{64}$/);
-    assert.equal(r?.signer, `key ${r?.fingerprint}`);
-    assert.ok(Date.parse(r?.verifiedAt ?? '') > 0);
-    assert.equal(r?.rule, 'command line', 'verify --key: the key on the command line decided, not a policy');
+    const [byPolicy, byKey] = d.signature.receipts;
+    assert.match(
+      byPolicy?.rule ?? '',
+      /^scope "acme packs" \(\*\*\) in .*policy\.yaml$/,
+      'the newest: the policy decided',
+    );
+    assert.equal(byKey?.rule, 'command line', 'verify --key: the key on the command line decided, not a policy');
+    for (const r of [byPolicy, byKey]) {
+      assert.match(r?.fingerprint ?? '', /^sha256:[a-f0-9]{64}$/);
+      assert.equal(r?.signer, `key ${r?.fingerprint}`);
+      assert.ok(Date.parse(r?.verifiedAt ?? '') > 0);
+    }
+    assert.ok((byPolicy?.verifiedAt ?? '') >= (byKey?.verifiedAt ?? ''), 'newest first');
     const unsigned = await api<{ signature: { status: string; receipts?: unknown } }>(
       s.serve,
       `/api/pack?ref=${enc('acme.core:1.0.0')}`,

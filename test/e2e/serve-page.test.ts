@@ -63,10 +63,14 @@ describe('scrydon serve: the catalog page in headless Chromium', { skip: NO_CHRO
       assert.ok(!(await page.innerText('body')).includes('loading'), 'nothing shown is left loading');
       assert.equal(await text(page, '#pull-as'), 'acme.fraud:1.2.0');
       assert.match(await text(page, '#tags'), /acme\.fraud:stable/);
-      const receipt = await text(page, '#signature tr.receipt');
-      assert.match(receipt, /sha256:[a-f0-9]{64}/, 'the key fingerprint');
-      assert.match(receipt, /command line/, 'the rule that decided');
-      assert.match(receipt, /UTC/, 'when it was verified');
+      const receipts = await page.$$eval('#signature tr.receipt', (trs) => trs.map((tr) => tr.textContent ?? ''));
+      assert.equal(receipts.length, 2);
+      for (const r of receipts) {
+        assert.match(r, /sha256:[a-f0-9]{64}/, 'the key fingerprint');
+        assert.match(r, /UTC/, 'when it was verified');
+      }
+      assert.match(receipts[0] ?? '', /scope "acme packs" \(\*\*\) in /, 'the rule that decided: the policy');
+      assert.match(receipts[1] ?? '', /command line/, 'or the key given to verify');
       await page.waitForSelector('#dep-graph');
       assert.match(await text(page, '#depends-on'), /acme\.core:1\.0\.0 \(acme\.core \^1\.0\.0\)/);
       const nodes = await page.$$eval('#dep-graph g.node', (gs) => gs.map((g) => g.textContent ?? ''));

@@ -55,6 +55,25 @@ async function makeCatalogHome(): Promise<CatalogHome> {
   await ok(['key', 'generate', '--dir', keys], { home, env });
   await ok(['sign', `acme.fraud@${v12}`, '--key', join(keys, 'cosign.key')], { home, env });
   await ok(['verify', `acme.fraud@${v12}`, '--key', join(keys, 'cosign.pub')], { home });
+  // verified again, now as the policy's scope decides: the newer receipt names that rule
+  const pub = (await readFile(join(keys, 'cosign.pub'), 'utf8')).trimEnd().split('\n');
+  await writeFile(
+    join(home, 'policy.yaml'),
+    [
+      'apiVersion: scrydon.io/v1',
+      'kind: SecurityPolicy',
+      'profile: secure',
+      'scopes:',
+      '  - name: acme packs',
+      '    match: "**"',
+      '    signatures:',
+      '      - kind: cosign-key',
+      '        publicKey: |',
+      ...pub.map((l) => `          ${l}`),
+      '',
+    ].join('\n'),
+  );
+  await ok(['verify', `acme.fraud@${v12}`], { home });
   const paths = homePaths(home);
   await appendRun(
     paths,
