@@ -131,20 +131,31 @@ describe('scrydon serve: /api/ for the catalog page', () => {
     interface Deps {
       dependsOn: Array<{ id: string; range: string; pullAs: string | null }>;
       dependedOnBy: Array<{ pullAs: string; range: string }>;
-      graph: { nodes: Array<{ key: string; pullAs: string | null }>; edges: Array<{ from: string; to: string }> };
+      graph: {
+        nodes: Array<{ key: string; pullAs: string | null; missing?: string }>;
+        edges: Array<{ from: string; to: string }>;
+      };
     }
     const fraud = await api<Deps>(s.serve, `/api/deps?ref=${enc('acme.fraud:1.3.0')}`);
     assert.deepEqual(fraud.dependsOn, [
       { id: 'acme.core', range: '^1.0.0', pullAs: 'acme.core:1.0.0', version: '1.0.0' },
+      { id: 'acme.ledger', range: '^2.0.0', pullAs: null, version: null },
     ]);
     assert.deepEqual(fraud.dependedOnBy, []);
     assert.deepEqual(
-      fraud.graph.nodes.map((n) => n.pullAs),
-      ['acme.fraud:1.3.0', 'acme.core:1.0.0'],
+      fraud.graph.nodes.map((n) => [n.pullAs, n.missing ?? null]),
+      [
+        ['acme.fraud:1.3.0', null],
+        ['acme.core:1.0.0', null],
+        [null, '^2.0.0'],
+      ],
     );
     assert.deepEqual(
       fraud.graph.edges.map((e) => [e.from, e.to]),
-      [[s.c.v13, s.c.core]],
+      [
+        [s.c.v13, s.c.core],
+        [s.c.v13, 'missing:acme.ledger ^2.0.0'],
+      ],
     );
     const core = await api<Deps>(s.serve, `/api/deps?ref=${enc('acme.core:1.0.0')}`);
     assert.deepEqual(
@@ -182,6 +193,16 @@ describe('scrydon serve: /api/ for the catalog page', () => {
       `/api/file-diff?from=${enc('acme.fraud:1.2.0')}&to=${enc('acme.fraud:1.3.0')}&path=${enc('ontology/chargebacks.json')}`,
     );
     assert.deepEqual([added.diff.added, added.diff.removed], [1, 0], 'a file new in 1.3.0 is all added lines');
+    const bin = await api<{ binary: boolean; text: string | null; size: number }>(
+      s.serve,
+      `/api/file?ref=${enc('acme.fraud:1.3.0')}&path=${enc('ontology/model.bin')}`,
+    );
+    assert.deepEqual([bin.binary, bin.text, bin.size], [true, null, 8], 'a binary file is described, not shown');
+    const binDiff = await api<{ binary: boolean; diff: unknown }>(
+      s.serve,
+      `/api/file-diff?from=${enc('acme.fraud:1.2.0')}&to=${enc('acme.fraud:1.3.0')}&path=${enc('ontology/model.bin')}`,
+    );
+    assert.deepEqual([binDiff.binary, binDiff.diff], [true, null]);
     const files = await api<PackDiff>(
       s.serve,
       `/api/diff?from=${enc('acme.fraud:1.2.0')}&to=${enc('acme.fraud:1.3.0')}`,

@@ -90,25 +90,38 @@ describe('scrydon serve: the catalog page in headless Chromium', { skip: NO_CHRO
     });
   });
 
-  test('the file viewer shows a text file of the pack', async () => {
+  test('the file viewer shows a text file of the pack, and says a binary file is not shown', async () => {
     await withPage(s.serve.url, `#/pack/${enc('acme.fraud:1.3.0')}`, { ready: '#files' }, async (page) => {
       await page.click('#files a.file-link:text-is("workflows/scripts/score.sh")');
       await page.waitForSelector('#file-text');
       assert.equal(await text(page, '#file-text'), '#!/bin/sh\necho 0.97\n');
       assert.match(await text(page, '#summary'), /acme\.fraud 1\.3\.0: workflows\/scripts\/score\.sh/);
       await shot(page, 'file');
+      await page.goto(`${s.serve.url}/#/file/${enc('acme.fraud:1.3.0')}/${enc('ontology/model.bin')}`);
+      await page.waitForSelector('#file-note');
+      assert.equal(await text(page, '#file-note'), 'a binary file: not shown');
+    });
+  });
+
+  test('a range nothing stored meets: named under depends on, a dashed node in the graph', async () => {
+    await withPage(s.serve.url, `#/pack/${enc('acme.fraud:1.3.0')}`, { ready: '#dep-graph' }, async (page) => {
+      assert.match(await text(page, '#depends-on'), /acme\.ledger \^2\.0\.0: nothing stored meets it/);
+      assert.equal(await text(page, '#dep-graph g.node.missing text'), 'acme.ledger ^2.0.0');
+      assert.equal(await page.$$eval('#dep-graph a g.node', (gs) => gs.length), 1, 'only stored packs are links');
+      await shot(page, 'detail-missing-dependency');
     });
   });
 
   test('a deep-linked diff shows content changes line by line', async () => {
     const hash = `#/diff/${enc('acme.fraud:1.2.0')}/${enc('acme.fraud:1.3.0')}`;
     await withPage(s.serve.url, hash, { ready: '#diff-table' }, async (page) => {
-      assert.match(await text(page, '#diff'), /2 added, 0 removed, 2 changed/);
+      assert.match(await text(page, '#diff'), /3 added, 0 removed, 2 changed/);
       const score = '#diff .file-diff[data-path="workflows/scripts/score.sh"] pre.line-diff';
       await page.waitForSelector(score);
       assert.deepEqual(await page.$$eval(`${score} .l-add`, (s) => s.map((x) => x.textContent)), ['+echo 0.97\n']);
       assert.ok((await page.$$eval(`${score} .l-del`, (s) => s.length)) >= 1, 'the old lines are shown removed');
       await page.locator('#diff .file-diff', { hasText: 'loading' }).first().waitFor({ state: 'detached' });
+      assert.match(await text(page, '#diff .file-diff[data-path="ontology/model.bin"]'), /binary file: not compared/);
       assert.equal(await text(page, '#summary'), 'acme.fraud: 1.2.0 → 1.3.0');
       assert.ok(await page.isVisible('#back'));
       await shot(page, 'diff');

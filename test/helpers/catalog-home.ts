@@ -8,7 +8,8 @@ import { startServe, type RunningServe } from './serve.js';
 
 /**
  * The store the catalog page's tests serve, made with the built CLI: acme.fraud 1.2.0 (signed, verified with
- * --key, installed, also tagged `acme.fraud:stable`) and 1.3.0 (unsigned; one file edited, one added, one copied),
+ * --key, installed, also tagged `acme.fraud:stable`) and 1.3.0 (unsigned; one file edited, one added, one copied, a
+ * binary file added; it also needs acme.ledger ^2.0.0, which nothing stored meets),
  * acme.core 1.0.0 (stored, what both fraud versions depend on), and the run history of a source `prod` that is not
  * registered (its last run refused 1.3.0 for want of a signature).
  */
@@ -41,12 +42,17 @@ async function makeCatalogHome(): Promise<CatalogHome> {
   const v12 = (await json<{ digest: string }>(['build', join(FIXTURES, 'packs', 'acme-fraud')], { home })).digest;
   const dir = join(await tempDir(), 'acme-fraud');
   await cp(join(FIXTURES, 'packs', 'acme-fraud'), dir, { recursive: true });
-  const pj = JSON.parse(await readFile(join(dir, 'pack.json'), 'utf8')) as { package: { version: string } };
+  const pj = JSON.parse(await readFile(join(dir, 'pack.json'), 'utf8')) as {
+    package: { version: string };
+    dependencies: Record<string, string>;
+  };
   pj.package.version = '1.3.0';
+  pj.dependencies['acme.ledger'] = '^2.0.0'; // nothing stored meets it
   await writeFile(join(dir, 'pack.json'), JSON.stringify(pj, null, 2));
   await writeFile(join(dir, 'workflows', 'scripts', 'score.sh'), '#!/bin/sh\necho 0.97\n', { mode: 0o755 });
   await writeFile(join(dir, 'ontology', 'chargebacks.json'), '{"entity": "Chargeback"}\n');
   await cp(join(dir, 'process-flows', 'case-triage.yaml'), join(dir, 'process-flows', 'escalation.yaml'));
+  await writeFile(join(dir, 'ontology', 'model.bin'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 1, 2, 3]));
   const v13 = (await json<{ digest: string }>(['build', dir], { home })).digest;
   const core = (await json<{ digest: string }>(['build', join(FIXTURES, 'packs', 'acme-core')], { home })).digest;
   await ok(['tag', 'acme.fraud:1.2.0', 'acme.fraud:stable'], { home });

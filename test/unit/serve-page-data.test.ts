@@ -6,6 +6,7 @@ import type { ListEntry } from '../../src/pack/list.js';
 import { artifactRows, filterRows, isSigned, parseArtifactQuery } from '../../src/serve/artifact-rows.js';
 import { lineDiff } from '../../src/serve/line-diff.js';
 import { checkPackPath } from '../../src/serve/pack-file-text.js';
+import { sourceSchedule } from '../../src/reconcile/source-schedule.js';
 
 /** The catalog page's pure parts: the list's rows, filters and query; the line diff; which file paths may be asked for. */
 
@@ -136,5 +137,34 @@ describe('serve: the catalog page data', () => {
         (e) => isScrydonError(e, 'usage'),
         JSON.stringify(bad),
       );
+  });
+});
+
+describe('source schedule (source show, /api/sources)', () => {
+  const state = (consecutiveFailures: number) => ({
+    schemaVersion: 1 as const,
+    source: 'lab',
+    consecutiveFailures,
+    lastRunAt: '2026-01-01T00:00:00.000Z',
+  });
+  const s = { intervalMs: 300_000, enabled: true };
+
+  test('under three failures in a row: the interval; from three on: doubled (capped at an hour)', () => {
+    assert.deepEqual(sourceSchedule(s, state(2), 0), {
+      backoff: { consecutiveFailures: 2, backingOff: false, effectiveIntervalMs: 300_000 },
+      nextRunAt: '2026-01-01T00:05:00.000Z',
+    });
+    assert.deepEqual(sourceSchedule(s, state(3), 0), {
+      backoff: { consecutiveFailures: 3, backingOff: true, effectiveIntervalMs: 600_000 },
+      nextRunAt: '2026-01-01T00:10:00.000Z',
+    });
+    assert.equal(
+      sourceSchedule({ intervalMs: 3_000_000, enabled: true }, state(5), 0).backoff.effectiveIntervalMs,
+      3_600_000,
+    );
+  });
+
+  test('a disabled source has no next run', () => {
+    assert.equal(sourceSchedule({ ...s, enabled: false }, state(0), 0).nextRunAt, null);
   });
 });
