@@ -56,7 +56,8 @@ async function statusesOf(c: ApiContext, rows: readonly ArtifactRow[]): Promise<
     for (let i = next++; i < rows.length; i = next++) {
       const { digest, mediaType } = rows[i] as ArtifactRow;
       const d = { mediaType, digest: digest as Descriptor['digest'], size: 0 };
-      out.set(digest, await signatureStatus(c.views.store, d, runs.get(digest)));
+      const count = (x: Descriptor) => c.views.signatureCount(x);
+      out.set(digest, await signatureStatus(c.views.store, d, { lastRun: runs.get(digest), count }));
     }
   };
   await Promise.all(Array.from({ length: STATUS_PARALLEL }, worker));
@@ -105,7 +106,7 @@ export async function pack(x: Exchange, c: ApiContext): Promise<unknown> {
     tags: row?.tags ?? [],
     source: row?.source ?? null,
     versions,
-    signature: await signatureStatus(c.views.store, d, lastRun, true),
+    signature: await signatureStatus(c.views.store, d, { lastRun, details: true }),
     installed,
   };
 }

@@ -91,7 +91,7 @@ export async function catalogData(store: Store, paths: HomePaths, installRoot = 
     signatureStatus(
       store,
       { mediaType: e.mediaType, digest: e.digest as Descriptor['digest'], size: 0 },
-      runs.get(e.digest),
+      { lastRun: runs.get(e.digest) },
     );
   const packs = new Map<string, PackEntry>();
   const artifacts: OtherArtifact[] = [];

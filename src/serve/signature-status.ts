@@ -85,13 +85,23 @@ function isSignatureFailure(p: RunPack): boolean {
   return p.outcome === 'failed' && p.code !== undefined && SIGNATURE_FAILURES.has(p.code);
 }
 
-/** `lastRun`: the newest run-history entry for this digest, if any; `details`: list the receipts too. */
-export async function signatureStatus(
-  store: Store,
-  d: Descriptor,
-  lastRun?: RunPack,
-  details = false,
-): Promise<SignatureStatus> {
+/** How many signatures (bundles and legacy) the store holds for `d`: a function of index.json alone. */
+export async function countStoredSignatures(store: Store, d: Descriptor): Promise<number> {
+  const found = await findSignatures(store, d, await storeLegacyRefs(store, d));
+  return found.bundles.length + found.legacy.length;
+}
+
+interface StatusOptions {
+  /** The newest run-history entry for this digest, if any. */
+  lastRun?: RunPack | undefined;
+  /** List the receipts too. */
+  details?: boolean;
+  /** countStoredSignatures, or a cache of it (serve/store-views.ts keeps one per index.json). */
+  count?: (d: Descriptor) => Promise<number>;
+}
+
+export async function signatureStatus(store: Store, d: Descriptor, o: StatusOptions = {}): Promise<SignatureStatus> {
+  const { lastRun, details = false } = o;
   try {
     const receipts = await readReceipts(store.paths.root, d.digest);
     if (receipts.length) {
@@ -112,8 +122,7 @@ export async function signatureStatus(
         ...(lastRun.detail ? { detail: lastRun.detail } : {}),
       };
     }
-    const found = await findSignatures(store, d, await storeLegacyRefs(store, d));
-    const n = found.bundles.length + found.legacy.length;
+    const n = await (o.count ? o.count(d) : countStoredSignatures(store, d));
     return n ? { status: 'unverified', signers: [], signatures: n } : { status: 'unsigned', signers: [] };
   } catch (e) {
     return { status: 'unknown', signers: [], detail: e instanceof Error ? e.message : String(e) };

@@ -1,13 +1,16 @@
 import { storedPackJson } from '../install/check-dependencies.js';
 import type { ListEntry } from '../pack/list.js';
 import { listStore } from '../pack/list.js';
+import type { Descriptor } from '../oci/descriptor.js';
 import type { Store } from '../store/store-target.js';
+import { countStoredSignatures } from './signature-status.js';
 import type { IndexSnapshots, Snapshot } from './snapshot.js';
 
 /**
  * What the page's API reads of the store more than once, kept for the life of `serve`:
  * - the listing `ls` shows (pack/list.ts), once per index.json (a new index is a new snapshot, so a new listing);
- * - each pack's pack.json dependencies by manifest digest (content-addressed, so never stale).
+ * - each pack's pack.json dependencies by manifest digest (content-addressed, so never stale);
+ * - how many signatures the store holds for each digest, once per index.json (signatures are found through it).
  * A failed read is not kept: the next request reads again.
  */
 export class StoreViews {
@@ -15,6 +18,7 @@ export class StoreViews {
   readonly #snapshots: IndexSnapshots;
   readonly #listings = new WeakMap<Snapshot, Promise<ListEntry[]>>();
   readonly #dependencies = new Map<string, Promise<Readonly<Record<string, string>> | null>>();
+  readonly #signatureCounts = new WeakMap<Snapshot, Map<string, Promise<number>>>();
 
   constructor(store: Store, snapshots: IndexSnapshots) {
     this.store = store;
@@ -46,6 +50,21 @@ export class StoreViews {
         .then((pj) => (pj ? (pj.dependencies ?? {}) : null));
       this.#dependencies.set(digest, p);
       p.catch(() => this.#dependencies.delete(digest));
+    }
+    return p;
+  }
+
+  /** countStoredSignatures, kept while index.json is unchanged (a new signature changes index.json). */
+  async signatureCount(d: Descriptor): Promise<number> {
+    const s = await this.#snapshots.get();
+    let counts = this.#signatureCounts.get(s);
+    if (!counts) this.#signatureCounts.set(s, (counts = new Map()));
+    let p = counts.get(d.digest);
+    if (!p) {
+      p = countStoredSignatures(this.store, d);
+      counts.set(d.digest, p);
+      const kept = counts;
+      p.catch(() => kept.delete(d.digest));
     }
     return p;
   }
