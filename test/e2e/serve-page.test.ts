@@ -128,7 +128,7 @@ describe('scrydon serve: the catalog page in headless Chromium', { skip: NO_CHRO
     });
   });
 
-  test('a missing pack shows the error alone, not loading…', async () => {
+  test('a missing pack, or a path out of the pack, shows the error alone, not loading…', async () => {
     await withPage(
       s.serve.url,
       `#/pack/${enc('acme.fraud:9.9.9')}`,
@@ -138,6 +138,11 @@ describe('scrydon serve: the catalog page in headless Chromium', { skip: NO_CHRO
         assert.ok(!(await page.innerText('main')).includes('loading'), await page.innerText('main'));
         assert.ok(await page.isVisible('#back'));
         await shot(page, 'missing');
+        // a path out of the pack, put in the address by hand: the API's usage error, shown alone
+        await page.goto(`${s.serve.url}/#/file/${enc('acme.fraud:1.2.0')}/${enc('../../etc/passwd')}`);
+        await page.locator('#error', { hasText: 'is not a path inside a pack' }).waitFor();
+        assert.match(await text(page, '#error'), /^usage: "\.\.\/\.\.\/etc\/passwd" is not a path inside a pack$/);
+        assert.ok(!(await page.innerText('main')).includes('loading'));
       },
     );
   });
