@@ -120,6 +120,7 @@ describe('scrydon serve: the catalog page in headless Chromium', { skip: NO_CHRO
       await page.waitForSelector(score);
       assert.deepEqual(await page.$$eval(`${score} .l-add`, (s) => s.map((x) => x.textContent)), ['+echo 0.97\n']);
       assert.ok((await page.$$eval(`${score} .l-del`, (s) => s.length)) >= 1, 'the old lines are shown removed');
+      assert.match(await text(page, `${score} .l-hunk`), /^@@ -1,\d+ \+1,2 @@/);
       await page.locator('#diff .file-diff', { hasText: 'loading' }).first().waitFor({ state: 'detached' });
       assert.match(await text(page, '#diff .file-diff[data-path="ontology/model.bin"]'), /binary file: not compared/);
       assert.equal(await text(page, '#summary'), 'acme.fraud: 1.2.0 → 1.3.0');

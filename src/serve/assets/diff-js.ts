@@ -12,7 +12,8 @@ export const DIFF_JS = String.raw`
       if (r.diff.tooLarge) { block.appendChild(el('p', { class: 'muted', text: 'too many differences to show line by line' })); return; }
       var pre = el('pre', { class: 'line-diff' });
       r.diff.hunks.forEach(function (h) {
-        pre.appendChild(el('span', { class: 'l-hunk', text: '@@ -' + h.fromLine + ' +' + h.toLine + ' @@\n' }));
+        var n = function (op) { return h.lines.filter(function (l) { return l.op === ' ' || l.op === op; }).length; };
+        pre.appendChild(el('span', { class: 'l-hunk', text: '@@ -' + h.fromLine + ',' + n('-') + ' +' + h.toLine + ',' + n('+') + ' @@\n' }));
         h.lines.forEach(function (l) {
           pre.appendChild(el('span', { class: l.op === '+' ? 'l-add' : l.op === '-' ? 'l-del' : 'l-ctx', text: l.op + l.text + '\n' }));
         });
