@@ -1,7 +1,6 @@
 import { ScrydonError } from '../errors.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import { parseReference, repositoryName } from '../oci/reference.js';
-import type { IndexFile } from '../store/index-file.js';
 import type { Store } from '../store/store-target.js';
 import { legacySignatureTag, type LegacyKind } from '../names/store.js';
 import { MediaType } from '../oci/media-types.js';
@@ -16,23 +15,8 @@ import { MediaType } from '../oci/media-types.js';
  * is over the digest alone).
  */
 export async function storeLegacyRefs(store: Store, d: Descriptor, kind: LegacyKind = 'sig'): Promise<string[]> {
-  const idx = await store.index();
-  let byTag = legacyRefsByIndex.get(idx);
-  if (!byTag) {
-    // once per index.json read, not once per manifest of a save --all: tags by their part after the last ':'
-    byTag = new Map();
-    for (const ref of await store.tags()) {
-      const tag = ref.slice(ref.lastIndexOf(':') + 1);
-      const list = byTag.get(tag);
-      if (list) list.push(ref);
-      else byTag.set(tag, [ref]);
-    }
-    legacyRefsByIndex.set(idx, byTag);
-  }
-  return [...(byTag.get(legacySignatureTag(d.digest, kind)) ?? [])];
+  return store.refsWithTag(legacySignatureTag(d.digest, kind));
 }
-
-const legacyRefsByIndex = new WeakMap<IndexFile, Map<string, string[]>>();
 
 /** The store repository a reference names; for a bare digest, the repository of a tag pointing at it. */
 export async function storeRepositoryFor(store: Store, ref: string, d: Descriptor): Promise<string> {

@@ -54,6 +54,26 @@ export class CanonicalIndex {
     return undefined;
   }
 
+  /**
+   * The names (ref.name) whose tag, the part after the last `:`, is `tag` (`…:sha256-<hex>.sig`), in file order:
+   * one search for the tag's text, each hit checked to be an entry's ref.name annotation.
+   */
+  namesWithTag(tag: string): string[] {
+    const b = this.#bytes;
+    const needle = Buffer.from(`:${tag}"`);
+    const key = Buffer.from(`\n        ${JSON.stringify(Annotation.refName)}: "`);
+    const out: string[] = [];
+    for (let at = b.indexOf(needle); at >= 0; at = b.indexOf(needle, at + 1)) {
+      if (!this.#lineEnds(at + needle.length)) continue;
+      const line = b.lastIndexOf(0x0a, at);
+      if (line < 0 || !b.subarray(line, line + key.length).equals(key)) continue;
+      const name = JSON.parse(b.toString('utf8', line + key.length - 1, at + needle.length)) as string;
+      // the line must be the entry's own annotation (the same check #annotated makes)
+      if (this.#annotated(Annotation.refName, name).length > 0 && !out.includes(name)) out.push(name);
+    }
+    return out;
+  }
+
   /** Every entry whose io.scrydon.subject is `digest`, in file order. */
   withSubject(digest: string): Descriptor[] {
     return this.#annotated(Annotation.subject, digest).map((e) => e.descriptor);
