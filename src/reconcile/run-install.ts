@@ -28,6 +28,16 @@ interface InstallContext {
   concurrency?: number;
 }
 
+/** What the detail says of the source's attestation rules: what satisfied them, or what the pack waits for. */
+function attestationDetail(p: Prepared): string {
+  const v = p.verification;
+  const ok = v.attestations.map((a) => `; attestation ${a.attestation} satisfied ${a.rule}`).join('');
+  const waits = v.missingAttestations.length
+    ? `; waiting for review: no attestation answers ${v.missingAttestations.join('; ')}`
+    : '';
+  return ok + waits;
+}
+
 function keyOf(p: Prepared): string {
   return `${p.entry.id}@${p.entry.version}`;
 }
@@ -78,7 +88,9 @@ async function installAll(items: readonly InstallInput[], c: InstallContext, lea
       );
       return false;
     }
-    const status: InstallStatus = p.verification.verified ? 'active' : 'pending-review';
+    // unsigned (the source allows it) or without a required attestation: installed, waiting for scrydon approve
+    const waiting = p.verification.missingAttestations;
+    const status: InstallStatus = p.verification.verified && waiting.length === 0 ? 'active' : 'pending-review';
     await limiter.acquire();
     try {
       if (c.stop?.aborted) return false; // queued for a slot when the signal came
@@ -102,7 +114,7 @@ async function installAll(items: readonly InstallInput[], c: InstallContext, lea
         version: p.entry.version,
         digest: p.descriptor.digest,
         outcome: item.restore ? 'restored' : 'installed',
-        detail: `${how}; ${status}${p.verification.signer ? `; signed by ${p.verification.signer}` : '; not verified (source allows unsigned)'}`,
+        detail: `${how}; ${status}${p.verification.signer ? `; signed by ${p.verification.signer}` : '; not verified (source allows unsigned)'}${attestationDetail(p)}`,
       });
       return true;
     } catch (e) {
