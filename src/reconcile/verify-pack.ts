@@ -57,6 +57,12 @@ export interface PackVerification {
   missingAttestations: string[];
 }
 
+/** How a run's detail names the attestations: which satisfied which rule, and which rules none answers. */
+export function attestationsText(v: PackVerification): string {
+  const ok = v.attestations.map((a) => `; attestation ${a.attestation} satisfied ${a.rule}`).join('');
+  return ok + (v.missingAttestations.length ? `; no attestation answers ${v.missingAttestations.join('; ')}` : '');
+}
+
 /** Verifies `d` under the source's policy (verify_failed naming the reference and the rule), recording receipts. */
 export async function verifyPack(
   store: Store,
