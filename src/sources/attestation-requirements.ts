@@ -1,3 +1,4 @@
+import { ScrydonError } from '../errors.js';
 import { rulesFromPolicy, type AttestationRules } from '../signature/attestation-rules.js';
 import type { Source, SourcePolicy } from './source-spec.js';
 
@@ -16,6 +17,13 @@ interface RequiredAttestation {
 export function requiredAttestations(p: SourcePolicy, source: Pick<Source, 'name'>): RequiredAttestation[] {
   return (p.attestations ?? []).map((r, i) => {
     const rule = `attestations[${i}] (${r.predicateType})`;
-    return { rule, predicateType: r.predicateType, rules: rulesFromPolicy(r, `source ${source.name}: ${rule}`) };
+    try {
+      return { rule, predicateType: r.predicateType, rules: rulesFromPolicy(r, `source ${source.name}: ${rule}`) };
+    } catch (e) {
+      throw new ScrydonError('policy_invalid', (e as Error).message, {
+        cause: e,
+        hint: 'see catalog-spec/attestations.md "The policy file" (exact, regexp without lookaround, semver range)',
+      });
+    }
   });
 }
