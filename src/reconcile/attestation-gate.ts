@@ -60,7 +60,7 @@ export async function checkAttestations(
       }
       throw new ScrydonError(
         'verify_failed',
-        `${ref}: attestation rule ${r.rule} of source ${source.name} failed: ${e instanceof Error ? e.message : String(e)}`,
+        `${ref}: attestation rule ${r.rule} of source ${source.name} failed: ${isScrydonError(e) ? `${e.code}: ` : ''}${e instanceof Error ? e.message : String(e)}`,
         {
           cause: e,
           ...(isScrydonError(e) ? { details: { reason: e.code } } : {}),

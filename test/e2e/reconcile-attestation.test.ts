@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { after, before, test } from 'node:test';
+import { bundleReferrer } from '../../src/signature/bundle-format.js';
+import { COSIGN_SIGN_PREDICATE, signStatement } from '../../src/signature/intoto.js';
+import { Store } from '../../src/store/store-target.js';
+import { statement } from '../helpers/attestation-fixtures.js';
 import {
   cleanupTemps,
   expectError,
@@ -15,6 +20,7 @@ import {
 } from '../helpers/cli.js';
 import { addOciSourceArgs, ociCatalog, publishCatalog } from '../helpers/oci-catalog.js';
 import { startRegistry, type RunningRegistry } from '../helpers/registry.js';
+import { fakeSigstore, IDENTITY, ISSUER, keylessBundle, type FakeSigstore } from '../helpers/sigstore-fixtures.js';
 
 /**
  * Issue 21 item 4: a source's signature policy requires attestations (`source add --require-attestation FILE`,
@@ -184,7 +190,7 @@ test('a source requiring SLSA provenance: attested installs, missing waits in pe
   const fraud = pack(run, 'acme.fraud');
   assert.equal(fraud.outcome, 'failed');
   assert.equal(fraud.code, 'verify_failed');
-  assert.match(fraud.detail ?? '', /attestation rule attestations\[0\].*runDetails\.builder\.id/);
+  assert.match(fraud.detail ?? '', /attestation rule attestations\[0\].*predicate_mismatch: .*runDetails\.builder\.id/);
 
   // installed state: core active; nothing of the waiting pack nor of the failed one in the install root
   const inst = await json<Installed>(['installed'], h);
@@ -332,4 +338,111 @@ test('air gap: attest, save, load, reconcile --offline succeeds; the receipt tra
   assert.equal(await exists(join(c.home, 'packs', 'acme.core')), false);
   assert.deepEqual(await attestationReceipts(c.home, digests.get('acme.core') ?? ''), []);
   assert.equal(await exists(join(c.home, 'state', 'acme.lock.json')), false, 'a run with a waiting pack locks nothing');
+});
+
+/** A keyless signature and a keyless SLSA attestation (fake Fulcio/Rekor), as bundle referrers of a stored pack. */
+async function keylessSignedAndAttested(home: string, ref: string, s: FakeSigstore, repository: string): Promise<void> {
+  const store = await Store.open(join(home, 'catalog'));
+  const subject = await store.resolve(ref);
+  const claims = [
+    { oid: '1.3.6.1.4.1.57264.1.11', value: 'github-hosted' },
+    { oid: '1.3.6.1.4.1.57264.1.12', value: repository },
+  ];
+  const predicate = {
+    buildDefinition: { externalParameters: { workflow: { repository } } },
+    runDetails: { builder: { id: 'https://github.com/actions/runner/github-hosted' } },
+  };
+  const at = '2026-01-01T00:00:00Z';
+  for (const r of [
+    bundleReferrer(
+      subject,
+      await keylessBundle(s, await s.issue(), signStatement(subject.digest)),
+      COSIGN_SIGN_PREDICATE,
+      at,
+    ),
+    bundleReferrer(
+      subject,
+      await keylessBundle(s, await s.issue(IDENTITY, ISSUER, claims), statement(subject.digest, SLSA1, predicate)),
+      SLSA1,
+      at,
+    ),
+  ])
+    for (const part of [r.config, r.layer, r.manifest])
+      if (!(await store.exists(part.descriptor))) await store.push(part.descriptor, Readable.from([part.bytes]));
+}
+
+test('keyless: a rule on the certificate claims; the right source repository installs, a fork is verify_failed', async () => {
+  const sigstore = await fakeSigstore();
+  const p = await env();
+  const kl = new Map<string, string>();
+  for (const [dir, id, version, repository] of [
+    ['acme-core', 'acme.core', '1.0.0', 'https://github.com/acme/app'],
+    ['acme-payments-integration', 'acme.payments', '0.3.0', 'https://github.com/mallory/app'],
+  ] as const) {
+    kl.set(id, (await json<{ digest: string }>(['build', join(FIXTURES, 'packs', dir)], p)).digest);
+    await keylessSignedAndAttested(p.home, `${id}:${version}`, sigstore, repository);
+    await ok(['push', `${id}:${version}`, `${registry.host}/kl/${id}:${version}`, '--plain-http'], p);
+  }
+  await publishCatalog(
+    registry.host,
+    'kl/catalog',
+    'catalog',
+    ociCatalog([
+      ['acme.core', '1.0.0', `${registry.host}/kl/acme.core@${kl.get('acme.core')}`, 'cosign-keyless'],
+      ['acme.payments', '0.3.0', `${registry.host}/kl/acme.payments@${kl.get('acme.payments')}`, 'cosign-keyless'],
+    ]),
+  );
+  const o = await env();
+  const root = join(await tempDir(), 'trusted_root.json');
+  await writeFile(root, JSON.stringify(sigstore.trustedRoot));
+  await ok(['trust', 'import', root], o);
+  const klPolicy = join(await tempDir(), 'keyless-provenance.yaml');
+  await writeFile(
+    klPolicy,
+    [
+      'apiVersion: scrydon.io/v1',
+      'kind: AttestationPolicy',
+      `predicateType: ${SLSA1}`,
+      'certificate:',
+      '  sourceRepositoryUri: { exact: https://github.com/acme/app }',
+      '  runnerEnvironment: { exact: github-hosted }',
+      'predicate:',
+      '  - path: buildDefinition.externalParameters.workflow.repository',
+      '    exact: https://github.com/acme/app',
+      '',
+    ].join('\n'),
+  );
+  await ok(
+    [
+      'source',
+      'add',
+      'kl',
+      '--type',
+      'oci',
+      '--url',
+      `${registry.host}/kl/catalog`,
+      '--plain-http',
+      '--certificate-identity',
+      IDENTITY,
+      '--certificate-oidc-issuer',
+      ISSUER,
+      '--require-attestation',
+      klPolicy,
+    ],
+    o,
+  );
+  const { code, runs } = await reconcileRuns(o);
+  assert.equal(code, 1, JSON.stringify(runs));
+  const core = pack(runs[0], 'acme.core');
+  assert.equal(core.outcome, 'installed', JSON.stringify(runs));
+  assert.match(core.detail ?? '', /active; signed by .*attestation sha256:[a-f0-9]{64} satisfied attestations\[0\]/);
+  const fork = pack(runs[0], 'acme.payments');
+  assert.equal(fork.code, 'verify_failed');
+  assert.match(fork.detail ?? '', /certificate_mismatch: .*sourceRepositoryUri .*mallory/);
+  assert.deepEqual(
+    (await json<Installed>(['installed'], o)).packs.map((x) => [x.id, x.status]),
+    [['acme.core', 'active']],
+  );
+  const [receipt] = await attestationReceipts(o.home, kl.get('acme.core') ?? '');
+  assert.equal(receipt?.signer, `${IDENTITY} (issuer ${ISSUER})`);
 });
