@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { homePaths, type HomePaths } from '../src/config/paths.js';
@@ -45,6 +46,8 @@ export class Context {
         ? deadline(global.timeout, '--timeout')
         : deadline(env.SCRYDON_TIMEOUT, 'SCRYDON_TIMEOUT');
     this.signal = AbortSignal.any([signal, this.deadline]);
+    // every request in flight listens to it: a publish checks 16 tags at once, a copy moves many blobs
+    setMaxListeners(0, this.signal);
     const home = env.SCRYDON_HOME ? resolve(env.SCRYDON_HOME) : join(homedir(), '.scrydon');
     this.paths = homePaths(home);
   }

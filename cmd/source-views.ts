@@ -1,6 +1,6 @@
-import { effectiveIntervalMs, isBackingOff, nextRunAt } from '../src/reconcile/backoff.js';
 import { readRuns, type RunRecord } from '../src/reconcile/history.js';
 import { readLockFile } from '../src/reconcile/lock-file.js';
+import { sourceSchedule } from '../src/reconcile/source-schedule.js';
 import { readSourceState } from '../src/reconcile/source-state.js';
 import { REGISTERED, sourceSecretKey, type Source } from '../src/sources/source-spec.js';
 import { ErrorCode, ScrydonError } from '../src/errors.js';
@@ -27,18 +27,13 @@ export async function showSource(ctx: Context, s: Source): Promise<CommandResult
   const state = await readSourceState(ctx.paths, s.name);
   const lock = await readLockFile(ctx.paths, s.name);
   const [last] = await readRuns(ctx.paths, s.name, { limit: 1 });
-  const effective = effectiveIntervalMs(s.intervalMs, state.consecutiveFailures);
-  const backoff = {
-    consecutiveFailures: state.consecutiveFailures,
-    backingOff: isBackingOff(s.intervalMs, state.consecutiveFailures),
-    effectiveIntervalMs: effective,
-  };
-  const next = new Date(nextRunAt(state.lastRunAt, s.intervalMs, state.consecutiveFailures, Date.now())).toISOString();
+  const { backoff, nextRunAt } = sourceSchedule(s, state, Date.now());
+  const effective = backoff.effectiveIntervalMs;
   const data = {
     source: { ...s, credential: s.credential ? { stored: true, key: sourceSecretKey(s.name) } : { stored: false } },
     state,
     backoff,
-    nextRunAt: s.enabled ? next : null,
+    nextRunAt,
     lastRun: last ?? null,
     lock: lock ? { revision: lock.revision, createdAt: lock.createdAt, packs: lock.packs } : null,
   };
@@ -56,7 +51,7 @@ export async function showSource(ctx: Context, s: Source): Promise<CommandResult
     `  last reconciled revision: ${state.lastRevision ?? 'none'}`,
     `  last run: ${last ? `${last.startedAt} ${last.outcome}${last.code ? ` (${last.code})` : ''}` : 'never'}`,
     `  failures in a row: ${state.consecutiveFailures}${backoff.backingOff ? ` — backing off: every ${seconds(effective)} instead of ${s.interval}` : ''}`,
-    `  next run (watch): ${s.enabled ? next : 'disabled'}`,
+    `  next run (watch): ${nextRunAt ?? 'disabled'}`,
   ];
   if (lock) lines.push(`  lock: ${lock.packs.length} pack(s) at ${lock.revision} (${lock.createdAt})`);
   if (s.signaturePolicy.kind === 'unsigned-allowed')

@@ -2,7 +2,7 @@ import semver from 'semver';
 import type { IoOptions } from '../content/target.js';
 import { isScrydonError, ScrydonError } from '../errors.js';
 import type { PackJson } from '../pack/pack-json.js';
-import { readPack } from '../pack/read.js';
+import { readPack, type PackRef } from '../pack/read.js';
 import { listStore, type ListEntry } from '../pack/list.js';
 import type { Store } from '../store/store-target.js';
 import { byCodeUnits } from '../text-order.js';
@@ -31,7 +31,7 @@ export function bestStored(packs: readonly ListEntry[], id: string, range: strin
 }
 
 /** A stored artifact's pack.json; undefined for what does not read as a pack (an image, a trust root, a damaged pack). */
-export async function storedPackJson(store: Store, ref: string, o: IoOptions = {}): Promise<PackJson | undefined> {
+export async function storedPackJson(store: Store, ref: PackRef, o: IoOptions = {}): Promise<PackJson | undefined> {
   try {
     return (await readPack(store, ref, o)).packJson;
   } catch (e) {

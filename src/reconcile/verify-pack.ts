@@ -94,7 +94,7 @@ export async function verifyPack(
     return { verified: false, signer: null, admission, attestations: [], missingAttestations: [] };
   if (e.outcome !== 'verified')
     throw new ScrydonError('verify_failed', `${ref}: not verified (${e.outcome}, ${e.rule})`);
-  await appendReceipts(store.paths.root, receiptsFor(e.result, ref));
+  await appendReceipts(store.paths.root, receiptsFor(e.result, ref, e.rule));
   const first = e.result.verified[0];
   const signer = first ? signerLabel(first.signer) : null;
   const requirement = requirementOf(spec, `source ${source.name}`);

@@ -1,45 +1,37 @@
-import type { HomePaths } from '../config/paths.js';
 import { isScrydonError, ScrydonError, type ErrorCode } from '../errors.js';
 import { listInstalled } from '../install/uninstall.js';
-import { inspectArtifact } from '../pack/inspect.js';
 import { listSources, readRuns } from '../reconcile/history.js';
 import { isSourceName } from '../sources/source-name.js';
-import type { Store } from '../store/store-target.js';
-import { catalogData, lastRunByDigest } from './catalog-data.js';
+import { artifacts, deps, diff, file, fileDiff, pack, type ApiContext as PackApiContext } from './api-pack.js';
+import { catalogData } from './catalog-data.js';
 import { sendJson, type Exchange } from './http.js';
-import { servedName } from '../names/served.js';
-import { diffPackFiles, packFiles } from './pack-files.js';
-import { signatureStatus } from './signature-status.js';
 import type { IndexSnapshots } from './snapshot.js';
+import { sourceStatuses } from './source-status.js';
 
-interface ApiContext {
-  store: Store;
-  paths: HomePaths;
-  /** The install root whose state the page shows. */
-  installRoot: string;
+interface ApiContext extends PackApiContext {
   snapshots: IndexSnapshots;
 }
 
 /** What `GET /api/` lists: the JSON the page is built from, for scripts too. */
 const API_ENDPOINTS: Readonly<Record<string, string>> = {
+  '/api/artifacts[?q=TEXT][&id=ID][&version=V][&source=NAME][&status=STATE][&signed=yes|no][&offset=N][&limit=N]':
+    'one row per stored artifact (digest) with its tags, pull name, source, install state and signature; filtered and paged',
   '/api/packs':
     'packs by id with versions, digest, size, created, signature status and install state; other tagged artifacts',
-  '/api/pack?ref=REF': 'one artifact: descriptors, pack.json, file list, referrers, signature status',
+  '/api/pack?ref=REF':
+    'one artifact: descriptors, pack.json, file list, referrers, tags, versions, signature details, install state',
+  '/api/deps?ref=REF': 'what a pack depends on, what depends on it, and its transitive dependency graph',
+  '/api/file?ref=REF&path=PATH': 'one file of a pack, as text when it is text (up to 1 MiB)',
   '/api/diff?from=REF&to=REF': 'files added, removed and changed between two versions of one pack',
+  '/api/file-diff?from=REF&to=REF&path=PATH': 'a line diff of one file between two versions of one pack',
   '/api/installed': 'the install root: installed packs with status',
   '/api/runs[?source=NAME][&limit=N]': 'reconcile run history per source, newest first',
+  '/api/sources': 'each source: last run, outcome, backoff state and next run',
   '/api/tags': 'how store tags are served: repository and tag of each',
 };
 
 const DEFAULT_RUNS = 20;
 const MAX_RUNS = 1000;
-
-function param(x: Exchange, name: string): string {
-  const v = x.url.searchParams.get(name);
-  if (v === null || v === '')
-    throw new ScrydonError('usage', `missing query parameter ${name}`, { hint: `see GET /api/ for the endpoints` });
-  return v;
-}
 
 async function runs(x: Exchange, c: ApiContext): Promise<unknown> {
   const limitRaw = x.url.searchParams.get('limit');
@@ -54,28 +46,6 @@ async function runs(x: Exchange, c: ApiContext): Promise<unknown> {
   for (const source of sources)
     out.push({ source, runs: await readRuns(c.paths, source, { limit: Math.min(limit, MAX_RUNS) }) });
   return { sources: out };
-}
-
-async function pack(x: Exchange, c: ApiContext): Promise<unknown> {
-  const ref = param(x, 'ref');
-  const result = await inspectArtifact(c.store, ref, { signal: x.signal });
-  const d = { mediaType: result.mediaType, digest: result.digest as `sha256:${string}`, size: result.manifestSize };
-  const lastRun = (await lastRunByDigest(c.paths)).get(result.digest);
-  const installed = result.pack
-    ? ((await listInstalled(c.installRoot)).find((r) => r.id === result.pack?.packJson.package.id) ?? null)
-    : null;
-  const name = servedName(ref);
-  return { ...result, served: name ?? null, signature: await signatureStatus(c.store, d, lastRun), installed };
-}
-
-async function diff(x: Exchange, c: ApiContext): Promise<unknown> {
-  const from = param(x, 'from');
-  const to = param(x, 'to');
-  const [a, b] = await Promise.all([
-    packFiles(c.store, from, { signal: x.signal }),
-    packFiles(c.store, to, { signal: x.signal }),
-  ]);
-  return { fromRef: from, toRef: to, ...diffPackFiles(a, b) };
 }
 
 async function tags(c: ApiContext): Promise<unknown> {
@@ -98,9 +68,14 @@ export async function handleApi(x: Exchange, c: ApiContext): Promise<void> {
     const path = x.url.pathname.replace(/\/+$/, '');
     let data: unknown;
     if (path === '/api') data = { endpoints: API_ENDPOINTS };
-    else if (path === '/api/packs') data = await catalogData(c.store, c.paths, c.installRoot);
+    else if (path === '/api/artifacts') data = await artifacts(x, c);
+    else if (path === '/api/packs') data = await catalogData(c.views.store, c.paths, c.installRoot);
     else if (path === '/api/pack') data = await pack(x, c);
+    else if (path === '/api/deps') data = await deps(x, c);
+    else if (path === '/api/file') data = await file(x, c);
     else if (path === '/api/diff') data = await diff(x, c);
+    else if (path === '/api/file-diff') data = await fileDiff(x, c);
+    else if (path === '/api/sources') data = { sources: await sourceStatuses(c.paths) };
     else if (path === '/api/installed') data = { installed: await listInstalled(c.installRoot) };
     else if (path === '/api/runs') data = await runs(x, c);
     else if (path === '/api/tags') data = await tags(c);

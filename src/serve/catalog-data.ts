@@ -1,4 +1,3 @@
-import semver from 'semver';
 import type { HomePaths } from '../config/paths.js';
 import { listInstalled } from '../install/uninstall.js';
 import type { Descriptor } from '../oci/descriptor.js';
@@ -8,6 +7,7 @@ import type { Store } from '../store/store-target.js';
 import { servedName } from '../names/served.js';
 import { signatureStatus, type SignatureStatus } from './signature-status.js';
 import { byCodeUnits } from '../text-order.js';
+import { byVersionDesc, COSIGN_TAG } from './artifact-rows.js';
 
 /** The data of the catalog page (`GET /api/packs`): packs grouped by id, and the other tagged artifacts. */
 interface PackVersion {
@@ -58,16 +58,10 @@ export interface CatalogData {
   artifacts: OtherArtifact[];
 }
 
-/** Legacy cosign tags (`sha256-<hex>.sig`, `.att`, `.sbom`): signatures, shown with what they sign, not as artifacts. */
-const COSIGN_TAG = /:sha256-[a-f0-9]{64}\.(?:sig|att|sbom)$/;
 const HISTORY_RUNS_SCANNED = 50;
 
-function byVersionDesc(a: PackVersion, b: PackVersion): number {
-  const va = semver.valid(a.version);
-  const vb = semver.valid(b.version);
-  if (va && vb) return semver.rcompare(va, vb) || byCodeUnits(a.ref, b.ref);
-  if (va || vb) return va ? -1 : 1;
-  return byCodeUnits(b.version, a.version);
+function byVersionThenRef(a: PackVersion, b: PackVersion): number {
+  return byVersionDesc(a.version, b.version) || byCodeUnits(a.ref, b.ref);
 }
 
 /** The newest run-history entry of every digest reconcile has handled (for failed signature checks). */
@@ -97,7 +91,7 @@ export async function catalogData(store: Store, paths: HomePaths, installRoot = 
     signatureStatus(
       store,
       { mediaType: e.mediaType, digest: e.digest as Descriptor['digest'], size: 0 },
-      runs.get(e.digest),
+      { lastRun: runs.get(e.digest) },
     );
   const packs = new Map<string, PackEntry>();
   const artifacts: OtherArtifact[] = [];
@@ -154,7 +148,7 @@ export async function catalogData(store: Store, paths: HomePaths, installRoot = 
     }
   }
   const list = [...packs.values()].sort((a, b) => byCodeUnits(a.id, b.id));
-  for (const p of list) p.versions.sort(byVersionDesc);
+  for (const p of list) p.versions.sort(byVersionThenRef);
   artifacts.sort((a, b) => byCodeUnits(a.ref, b.ref));
   return { generatedAt: new Date().toISOString(), packs: list, artifacts };
 }

@@ -6,6 +6,7 @@ import { ScrydonError } from '../errors.js';
 import type { Store } from '../store/store-target.js';
 import { urlOf, type ListenAddress } from './address.js';
 import { handleApi } from './api.js';
+import { StoreViews } from './store-views.js';
 import { SMALL_BLOBS_BYTES } from './blob-response.js';
 import { BytesLru } from '../content/bytes-lru.js';
 import type { BasicAuth } from './htpasswd.js';
@@ -64,7 +65,7 @@ async function dispatch(
   x: Exchange,
   o: ServeOptions,
   snapshots: IndexSnapshots,
-  caches: { manifests: ManifestCache; smallBlobs: BytesLru },
+  caches: { manifests: ManifestCache; smallBlobs: BytesLru; views: StoreViews },
 ): Promise<void> {
   const route = parseRegistryPath(x.url.pathname);
   if (route) x.res.setHeader('docker-distribution-api-version', 'registry/2.0');
@@ -98,7 +99,12 @@ async function dispatch(
   }
   if (route) return handleRegistryRead(x, { store: o.store, snapshots, ...caches }, route);
   if (x.url.pathname === '/api' || x.url.pathname.startsWith('/api/'))
-    return handleApi(x, { store: o.store, paths: o.paths, installRoot: o.installRoot ?? o.paths.packs, snapshots });
+    return handleApi(x, {
+      views: caches.views,
+      paths: o.paths,
+      installRoot: o.installRoot ?? o.paths.packs,
+      snapshots,
+    });
   if (!handlePage(x)) sendBytes(x, 404, { 'content-type': 'text/plain; charset=utf-8' }, 'not found\n');
 }
 
@@ -120,7 +126,11 @@ function listenError(e: NodeJS.ErrnoException, l: ListenAddress): ScrydonError {
 /** Starts the registry, API and page on `o.listen`; resolves once it listens. */
 export async function startServer(o: ServeOptions): Promise<RunningServer> {
   const snapshots = new IndexSnapshots(o.store);
-  const caches = { manifests: new ManifestCache(), smallBlobs: new BytesLru(SMALL_BLOBS_BYTES) };
+  const caches = {
+    manifests: new ManifestCache(),
+    smallBlobs: new BytesLru(SMALL_BLOBS_BYTES),
+    views: new StoreViews(o.store, snapshots),
+  };
   const stats: ServeStats = { requests: 0, bytesSent: 0, serverErrors: 0 };
   const active = new Set<ServerResponse>();
   let drained: (() => void) | undefined;

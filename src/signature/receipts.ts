@@ -21,6 +21,11 @@ export interface Receipt {
   signedAt: string[];
   trustRoot: string | null;
   transparencyLog: VerifiedSignature['transparencyLog'];
+  /**
+   * What decided whom to trust: the policy rule (`scope "…" (…) in FILE`, `source NAME`'s policy), or `command line`
+   * when --key or an identity was given; absent in receipts written before it was recorded.
+   */
+  rule?: string;
 }
 
 /** Who signed, as every view names it: `key <fingerprint>`, or `<identity> (issuer <issuer>)`. */
@@ -28,8 +33,13 @@ export function signerLabel(s: Signer): string {
   return s.kind === 'key' ? `key ${s.fingerprint}` : `${s.identity} (issuer ${s.issuer})`;
 }
 
-/** One receipt per signature a verification found, all stamped with the same time. */
-export function receiptsFor(result: VerifyResult, reference: string, verifiedAt = new Date().toISOString()): Receipt[] {
+/** One receipt per signature a verification found, all stamped with the same time; `rule` as Receipt has it. */
+export function receiptsFor(
+  result: VerifyResult,
+  reference: string,
+  rule?: string,
+  verifiedAt = new Date().toISOString(),
+): Receipt[] {
   return result.verified.map((v) => ({
     digest: result.digest,
     reference,
@@ -40,6 +50,7 @@ export function receiptsFor(result: VerifyResult, reference: string, verifiedAt 
     signedAt: v.signedAt,
     trustRoot: result.trustRoot ?? null,
     transparencyLog: v.transparencyLog,
+    ...(rule !== undefined ? { rule } : {}),
   }));
 }
 

@@ -70,6 +70,9 @@ interface PublishResult {
   mounted: number;
 }
 
+/** HEAD requests a publish has in flight at once to find which packs the registry already holds under their tag. */
+const PRESENCE_CHECKS = 16;
+
 /** The upstream receipts of what was published, one JSON line each, as an artifact nodes and auditors can read. */
 function receiptsArtifact(receipts: readonly Receipt[]): SmallArtifact {
   const body = Buffer.from(receipts.map((r) => JSON.stringify(r) + '\n').join(''));
@@ -137,8 +140,10 @@ export async function publish(
       siteSigned: signed,
     });
   }
-  // a pack whose tag already names its digest, and that the site did not sign just now, is there: one HEAD each
-  const slots = new Limiter(o.concurrency ?? 4);
+  // a pack whose tag already names its digest, and that the site did not sign just now, is there: one HEAD each,
+  // PRESENCE_CHECKS at once (a HEAD is a few hundred bytes each way: at 4 at a time, a no-change republish of 500
+  // packs waits mostly on the registry's latency)
+  const slots = new Limiter(Math.max(PRESENCE_CHECKS, o.concurrency ?? 4));
   const present = await Promise.all(
     targets.map((t, i) =>
       published[i]?.siteSigned

@@ -74,6 +74,21 @@ export function parseCatalogFile(text: string, source: string): PackCatalog {
 
 function entryRules(packs: readonly unknown[], add: (path: string, message: string) => void, locate: Locator): void {
   const seen = new Map<string, number>();
+  // whether each distinct PEM parses (a site's catalog names one key in every entry: parsed once, not 500 times)
+  const pems = new Map<string, boolean>();
+  const parses = (pem: string): boolean => {
+    let ok = pems.get(pem);
+    if (ok === undefined) {
+      try {
+        createPublicKey(pem);
+        ok = true;
+      } catch {
+        ok = false;
+      }
+      pems.set(pem, ok);
+    }
+    return ok;
+  };
   packs.forEach((e, i) => {
     if (!isRecord(e)) return;
     const at = (...rest: Array<string | number>): string => toPointer(['packs', i, ...rest]);
@@ -111,13 +126,8 @@ function entryRules(packs: readonly unknown[], add: (path: string, message: stri
         add(at('signature', k), `is not a valid regular expression (${(err as Error).message})`);
       }
     }
-    if (sig.kind === 'cosign-key' && typeof sig.publicKey === 'string') {
-      try {
-        createPublicKey(sig.publicKey);
-      } catch {
-        add(at('signature', 'publicKey'), 'does not parse as a PEM public key');
-      }
-    }
+    if (sig.kind === 'cosign-key' && typeof sig.publicKey === 'string' && !parses(sig.publicKey))
+      add(at('signature', 'publicKey'), 'does not parse as a PEM public key');
   });
 }
 

@@ -11,6 +11,9 @@ import type { Store } from '../store/store-target.js';
 import type { Located } from './locate.js';
 import { policyName } from '../names/store.js';
 
+/** The rule a receipt records when --key or an identity was given: the command line, not a policy, decided. */
+const COMMAND_LINE_RULE = 'command line';
+
 interface VerifyRefOptions {
   /** The key or identity the command line names; undefined: the policy's rule for the name decides. */
   requirement: VerifyRequirement | undefined;
@@ -119,11 +122,13 @@ export async function verifyReference(ref: string, at: Located, o: VerifyRefOpti
   }
   // the receipt is a record for inspect and serve: a store on read-only media still verifies
   if (at.where === 'store') {
-    await appendReceipts((await o.store()).paths.root, receiptsFor(result, ref)).catch((e: unknown) => {
-      const refused = refusalError(e);
-      if (!isScrydonError(refused)) throw e;
-      o.onWarn(`the verification was not recorded: ${refused.message}`);
-    });
+    await appendReceipts((await o.store()).paths.root, receiptsFor(result, ref, rule ?? COMMAND_LINE_RULE)).catch(
+      (e: unknown) => {
+        const refused = refusalError(e);
+        if (!isScrydonError(refused)) throw e;
+        o.onWarn(`the verification was not recorded: ${refused.message}`);
+      },
+    );
   }
   return {
     reference: ref,

@@ -18,6 +18,7 @@ import { addOciSourceArgs } from '../helpers/oci-catalog.js';
 import { reconcileRuns as reconcile, siteHome as env, siteNode, skopeo, type SiteRun as Run } from '../helpers/site.js';
 import { startProxy, type RunningProxy } from '../helpers/proxy.js';
 import { startRegistry, type RunningRegistry } from '../helpers/registry.js';
+import { seedSmallPacks } from '../helpers/small-pack.js';
 
 /**
  * `scrydon publish REGISTRY/PREFIX` fills a site registry (Debian's docker-registry 2.8: no referrers API, so
@@ -270,6 +271,20 @@ describe('publish', () => {
 
   test('a prefix with a tag is refused', async () => {
     expectError(await scrydon(['publish', `${proxy.host}/site/packs:v1`, '--plain-http'], site), 'invalid_reference');
+  });
+});
+
+describe('publish of many packs', () => {
+  test('24 packs: 16 tag checks at once on a re-run, and no warning on stderr (MaxListenersExceededWarning)', async () => {
+    const home = await env();
+    await seedSmallPacks(join(home.home, 'catalog'), join(home.home, 'work'), 0, 24);
+    const prefix = `${registry.host}/many/packs`;
+    const first = await ok(['publish', prefix, '--plain-http'], home);
+    const again = await ok(['publish', prefix, '--plain-http', '--json'], home);
+    for (const r of [first, again]) assert.doesNotMatch(r.stderr, /Warning|memory leak/, r.stderr);
+    const j = JSON.parse(again.stdout) as { packs: unknown[]; copied: number; skipped: number };
+    assert.equal(j.packs.length, 24);
+    assert.equal(j.copied, 0, 'nothing uploaded again');
   });
 });
 

@@ -1,249 +1,180 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type Page } from 'playwright-core';
-import { homePaths } from '../../src/config/paths.js';
-import { appendRun, type RunRecord } from '../../src/reconcile/history.js';
+import type { RunRecord } from '../../src/reconcile/history.js';
 import type { CatalogData } from '../../src/serve/catalog-data.js';
-import type { PackDiff } from '../../src/serve/pack-files.js';
-import { cleanupTemps, FIXTURES, json, ok, ROOT, scrydon, tempDir } from '../helpers/cli.js';
+import { assertNoSidewaysScroll, NO_CHROMIUM, shot, withPage } from '../helpers/browser.js';
+import { servedCatalog } from '../helpers/catalog-home.js';
+import { cleanupTemps, FIXTURES, ok, scrydon, tempDir } from '../helpers/cli.js';
 import { makeGitRepo } from '../helpers/git-server.js';
 import { http, startServe, type RunningServe } from '../helpers/serve.js';
 
 /**
- * The catalog page and its JSON under /api/: packs with versions, signature status (a verified one, an
- * unsigned one), install state, reconcile run history, a pack's detail and a file diff between two versions;
- * then the page itself in a real browser (Debian's chromium, driven by playwright-core), with a screenshot
- * kept in .test-artifacts/.
+ * The catalog page of `scrydon serve` in a real browser (Debian's chromium, headless, driven by playwright-core;
+ * test/helpers/browser.ts), over the store of test/helpers/catalog-home.ts: the list with its search box and
+ * filters, one row per artifact with its tags; deep links to a detail, a file, a diff and the runs view (each
+ * shows its view, never a stale `loading…`, and has a back link); a missing pack (the error alone); signature
+ * details, dependencies both ways and the dependency graph; the line diff; per-source status; every view at
+ * 390 px without sideways scrolling; no request leaves the server. Screenshots are kept as test artifacts in
+ * dist/test-artifacts/serve-page/*.png. The JSON itself is tested in serve-api.test.ts.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = join(ROOT, '.test-artifacts');
+const enc = encodeURIComponent;
 
-async function api<T>(serve: RunningServe, path: string): Promise<T> {
-  const r = await http(`${serve.url}${path}`);
-  assert.equal(r.status, 200, `${path}: ${r.body.toString('utf8')}`);
-  return JSON.parse(r.body.toString('utf8')) as T;
+async function text(page: import('playwright-core').Page, selector: string): Promise<string> {
+  return (await page.textContent(selector)) ?? '';
 }
 
-/** Opens `url` in headless Chromium, waits for the pack list, runs `fn`, and fails on any script error of the page. */
-async function withPage(url: string, fn: (page: Page) => Promise<void>): Promise<void> {
-  const profile = await tempDir('scrydon-chromium-');
-  const browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-    viewport: { width: 1280, height: 900 },
-  });
-  try {
-    const page = browser.pages()[0] ?? (await browser.newPage());
-    const problems: string[] = [];
-    page.on('pageerror', (e) => problems.push(e.message));
-    await page.goto(url, { waitUntil: 'load' });
-    await page.waitForSelector('#packs tr.pack-row');
-    await fn(page);
-    assert.deepEqual(problems, [], 'no script errors on the page');
-  } finally {
-    await browser.close();
-  }
-}
+describe('scrydon serve: the catalog page in headless Chromium', { skip: NO_CHROMIUM }, () => {
+  const s = servedCatalog();
 
-function run(n: number, extra: Partial<RunRecord>): RunRecord {
-  const at = new Date(Date.UTC(2025, 5, 1, 12, n)).toISOString();
-  return {
-    runId: `run-${n}`,
-    source: 'prod',
-    trigger: 'watch',
-    startedAt: at,
-    endedAt: at,
-    revision: `sha256:${'c'.repeat(64)}`,
-    outcome: 'success',
-    unsignedAllowed: false,
-    packs: [],
-    ...extra,
-  };
-}
+  test('the list: one row per artifact with its tags, pull name, signature and install; search and filters', async () => {
+    await withPage(s.serve.url, '', { ready: '#artifacts-list tr.artifact-row' }, async (page) => {
+      const rows = await page.$$eval('#artifacts-list tr.artifact-row', (trs) =>
+        trs.map((tr) => [tr.getAttribute('data-pull'), tr.querySelector('td.tags')?.textContent ?? '']),
+      );
+      assert.deepEqual(rows, [
+        ['acme.core:1.0.0', 'acme.core:1.0.0'],
+        ['acme.fraud:1.3.0', 'acme.fraud:1.3.0'],
+        ['acme.fraud:1.2.0', 'acme.fraud:1.2.0acme.fraud:stable'],
+      ]);
+      const v12 = await text(page, '#artifacts-list tr[data-pull="acme.fraud:1.2.0"]');
+      assert.ok(v12.includes('verified') && v12.includes('active'), v12);
+      assert.match(await text(page, '#list-status'), /showing 1–3 of 3/);
+      await shot(page, 'list');
 
-describe('scrydon serve: the catalog page and /api/', () => {
-  let home: string;
-  let serve: RunningServe;
-  let v12: string;
-  let v13: string;
-
-  before(async () => {
-    home = await tempDir();
-    const env = { COSIGN_PASSWORD: 'test-password' };
-    v12 = (await json<{ digest: string }>(['build', join(FIXTURES, 'packs', 'acme-fraud')], { home })).digest;
-    // version 1.3.0: one file edited, one added, one removed
-    const dir = join(await tempDir(), 'acme-fraud');
-    await cp(join(FIXTURES, 'packs', 'acme-fraud'), dir, { recursive: true });
-    const pj = JSON.parse(await readFile(join(dir, 'pack.json'), 'utf8')) as { package: { version: string } };
-    pj.package.version = '1.3.0';
-    await writeFile(join(dir, 'pack.json'), JSON.stringify(pj, null, 2));
-    await writeFile(join(dir, 'workflows', 'scripts', 'score.sh'), '#!/bin/sh\necho 0.97\n', { mode: 0o755 });
-    await writeFile(join(dir, 'ontology', 'chargebacks.json'), '{"entity": "Chargeback"}\n');
-    await cp(join(dir, 'process-flows', 'case-triage.yaml'), join(dir, 'process-flows', 'escalation.yaml'));
-    v13 = (await json<{ digest: string }>(['build', dir], { home })).digest;
-    await ok(['build', join(FIXTURES, 'packs', 'acme-core')], { home });
-    await ok(['install', 'acme.fraud:1.2.0', '--no-deps'], { home }); // acme.core stays stored, not installed
-    // 1.2.0 signed and verified here; 1.3.0 unsigned
-    const keys = await tempDir();
-    await ok(['key', 'generate', '--dir', keys], { home, env });
-    await ok(['sign', `acme.fraud@${v12}`, '--key', join(keys, 'cosign.key')], { home, env });
-    await ok(['verify', `acme.fraud@${v12}`, '--key', join(keys, 'cosign.pub')], { home });
-    const paths = homePaths(home);
-    await appendRun(
-      paths,
-      run(1, { packs: [{ id: 'acme.fraud', version: '1.2.0', digest: v12, outcome: 'installed' }] }),
-    );
-    await appendRun(
-      paths,
-      run(2, {
-        outcome: 'failed',
-        packs: [
-          {
-            id: 'acme.fraud',
-            version: '1.3.0',
-            digest: v13,
-            outcome: 'failed',
-            code: 'signature_not_found',
-            detail: 'no signature for sha256:…',
-          },
-          { id: 'acme.core', version: '1.0.0', outcome: 'unchanged' },
-        ],
-      }),
-    );
-    serve = await startServe(home);
-  });
-  after(async () => {
-    await serve?.stop();
-    await cleanupTemps();
+      await page.fill('#f-q', 'stable');
+      await page.locator('#artifacts-list tr.artifact-row').nth(1).waitFor({ state: 'detached' });
+      assert.equal(await page.getAttribute('#artifacts-list tr.artifact-row', 'data-pull'), 'acme.fraud:1.2.0');
+      assert.match(page.url(), /#\/\?q=stable$/, 'the search is in the address, so it can be linked');
+      await page.fill('#f-q', '');
+      await page.selectOption('#f-signed', 'no');
+      await page.locator('#list-status', { hasText: /of 2$/ }).waitFor();
+      await page.selectOption('#f-status', 'active');
+      await page.locator('#list-status', { hasText: /of 0$/ }).waitFor();
+      assert.match(await text(page, '#artifacts-list'), /nothing matches/);
+      await shot(page, 'list-filtered');
+    });
   });
 
-  test('/api/packs: versions newest first, digest, size, signature status and install state', async () => {
-    const data = await api<CatalogData>(serve, '/api/packs');
-    assert.deepEqual(
-      data.packs.map((p) => p.id),
-      ['acme.core', 'acme.fraud'],
-    );
-    const fraud = data.packs.find((p) => p.id === 'acme.fraud');
-    assert.ok(fraud);
-    assert.deepEqual(
-      fraud.versions.map((v) => v.version),
-      ['1.3.0', '1.2.0'],
-    );
-    const [newer, older] = fraud.versions;
-    assert.equal(older?.digest, v12);
-    assert.equal(older?.signature.status, 'verified');
-    assert.match(older?.signature.signers[0] ?? '', /^key sha256:[a-f0-9]{64}$/);
-    assert.equal(older?.installed, true);
-    assert.equal(newer?.signature.status, 'failed', 'the last run refused it for want of a signature');
-    assert.equal(newer?.signature.code, 'signature_not_found');
-    assert.equal(newer?.installed, false);
-    assert.equal(fraud.installed?.version, '1.2.0');
-    assert.equal(fraud.installed?.status, 'active');
-    assert.equal(data.packs.find((p) => p.id === 'acme.core')?.versions[0]?.signature.status, 'unsigned');
-    assert.ok((older?.size ?? 0) > 0);
-    assert.equal(older?.repository, 'acme.fraud');
-    assert.deepEqual(data.artifacts, [], 'signature tags are not listed as artifacts');
+  test('a deep-linked detail: signature details, dependencies, graph, files; a back link; no loading… left', async () => {
+    await withPage(s.serve.url, `#/pack/${enc('acme.fraud:stable')}`, { ready: '#pack-json' }, async (page) => {
+      assert.equal(await text(page, '#summary'), 'acme.fraud 1.2.0');
+      assert.ok(!(await page.innerText('body')).includes('loading'), 'nothing shown is left loading');
+      assert.equal(await text(page, '#pull-as'), 'acme.fraud:1.2.0');
+      assert.match(await text(page, '#tags'), /acme\.fraud:stable/);
+      const receipts = await page.$$eval('#signature tr.receipt', (trs) => trs.map((tr) => tr.textContent ?? ''));
+      assert.equal(receipts.length, 2);
+      for (const r of receipts) {
+        assert.match(r, /sha256:[a-f0-9]{64}/, 'the key fingerprint');
+        assert.match(r, /UTC/, 'when it was verified');
+      }
+      assert.match(receipts[0] ?? '', /scope "acme packs" \(\*\*\) in /, 'the rule that decided: the policy');
+      assert.match(receipts[1] ?? '', /command line/, 'or the key given to verify');
+      await page.waitForSelector('#dep-graph');
+      assert.match(await text(page, '#depends-on'), /acme\.core:1\.0\.0 \(acme\.core \^1\.0\.0\)/);
+      const nodes = await page.$$eval('#dep-graph g.node', (gs) => gs.map((g) => g.textContent ?? ''));
+      assert.equal(nodes.length, 2);
+      assert.ok(nodes.some((n) => n.includes('acme.core 1.0.0')));
+      await shot(page, 'detail');
+      // the graph links the dependency; its detail lists who depends on it
+      await page.click('#dep-graph a');
+      await page.waitForSelector('#depended-on-by a');
+      assert.deepEqual(await page.$$eval('#depended-on-by a', (as) => as.map((a) => a.textContent)), [
+        'acme.fraud:1.2.0',
+        'acme.fraud:1.3.0',
+      ]);
+      await page.click('#back');
+      await page.waitForSelector('#artifacts-list tr.artifact-row');
+      assert.equal(await page.isVisible('#detail'), false);
+    });
   });
 
-  test('/api/runs: per source, newest first, each pack with its outcome and code', async () => {
-    const data = await api<{ sources: Array<{ source: string; runs: RunRecord[] }> }>(serve, '/api/runs');
-    assert.deepEqual(
-      data.sources.map((s) => s.source),
-      ['prod'],
-    );
-    assert.deepEqual(
-      data.sources[0]?.runs.map((r) => r.runId),
-      ['run-2', 'run-1'],
-    );
-    assert.equal(data.sources[0]?.runs[0]?.packs[0]?.code, 'signature_not_found');
-    const one = await api<{ sources: Array<{ runs: RunRecord[] }> }>(serve, '/api/runs?source=prod&limit=1');
-    assert.equal(one.sources[0]?.runs.length, 1);
-    assert.equal((await http(`${serve.url}/api/runs?source=../x`)).status, 400);
+  test('the file viewer shows a text file of the pack, and says a binary file is not shown', async () => {
+    await withPage(s.serve.url, `#/pack/${enc('acme.fraud:1.3.0')}`, { ready: '#files' }, async (page) => {
+      await page.click('#files a.file-link:text-is("workflows/scripts/score.sh")');
+      await page.waitForSelector('#file-text');
+      assert.equal(await text(page, '#file-text'), '#!/bin/sh\necho 0.97\n');
+      assert.match(await text(page, '#summary'), /acme\.fraud 1\.3\.0: workflows\/scripts\/score\.sh/);
+      await shot(page, 'file');
+      await page.goto(`${s.serve.url}/#/file/${enc('acme.fraud:1.3.0')}/${enc('ontology/model.bin')}`);
+      await page.waitForSelector('#file-note');
+      assert.equal(await text(page, '#file-note'), 'a binary file: not shown');
+    });
   });
 
-  test('/api/pack: pack.json and the file list; /api/diff: files added, removed and changed', async () => {
-    const detail = await api<{
-      digest: string;
-      pack: { packJson: { package: { version: string } }; files: Array<{ path: string }> };
-      signature: { status: string };
-    }>(serve, `/api/pack?ref=${encodeURIComponent('acme.fraud:1.2.0')}`);
-    assert.equal(detail.digest, v12);
-    assert.equal(detail.pack.packJson.package.version, '1.2.0');
-    assert.ok(detail.pack.files.some((f) => f.path === 'workflows/scripts/score.sh'));
-    assert.equal(detail.signature.status, 'verified');
-    const diff = await api<PackDiff>(
-      serve,
-      `/api/diff?from=${encodeURIComponent('acme.fraud:1.2.0')}&to=${encodeURIComponent('acme.fraud:1.3.0')}`,
-    );
-    assert.deepEqual(
-      diff.added.map((f) => f.path),
-      ['ontology/chargebacks.json', 'process-flows/escalation.yaml'],
-    );
-    assert.deepEqual(
-      diff.changed.map((f) => f.path),
-      ['pack.json', 'workflows/scripts/score.sh'],
-    );
-    assert.deepEqual(diff.removed, []);
-    assert.ok(diff.unchanged >= 2);
-    const mixed = await http(`${serve.url}/api/diff?from=acme.fraud:1.2.0&to=acme.core:1.0.0`);
-    assert.equal(mixed.status, 400);
-    assert.equal((JSON.parse(mixed.body.toString('utf8')) as { error: { code: string } }).error.code, 'usage');
-    const missing = await http(`${serve.url}/api/pack?ref=acme.fraud:9.9.9`);
-    assert.equal(missing.status, 404);
-    assert.equal((JSON.parse(missing.body.toString('utf8')) as { error: { code: string } }).error.code, 'not_found');
-    const index = await api<{ endpoints: Record<string, string> }>(serve, '/api/');
-    assert.ok('/api/packs' in index.endpoints);
+  test('a range nothing stored meets: named under depends on, a dashed node in the graph', async () => {
+    await withPage(s.serve.url, `#/pack/${enc('acme.fraud:1.3.0')}`, { ready: '#dep-graph' }, async (page) => {
+      assert.match(await text(page, '#depends-on'), /acme\.ledger \^2\.0\.0: nothing stored meets it/);
+      assert.equal(await text(page, '#dep-graph g.node.missing text'), 'acme.ledger ^2.0.0');
+      assert.equal(await page.$$eval('#dep-graph a g.node', (gs) => gs.length), 1, 'only stored packs are links');
+      await shot(page, 'detail-missing-dependency');
+    });
   });
 
-  test(
-    'the page in headless Chromium: pack list, a run-history row, detail and diff; a screenshot is kept',
-    { skip: !existsSync(CHROMIUM) && 'Debian chromium is not installed (scripts/test-setup installs it)' },
-    async () => {
-      await withPage(serve.url, async (page) => {
-        const rows = await page.$$eval('#packs tr.pack-row', (trs) => trs.map((tr) => tr.textContent ?? ''));
-        assert.equal(rows.length, 3);
-        assert.ok(rows.some((r) => r.includes('acme.fraud') && r.includes('1.3.0')));
-        assert.ok(rows.some((r) => r.includes('1.2.0') && r.includes('verified') && r.includes('active')));
-        assert.ok(rows.some((r) => r.includes('acme.core') && r.includes('unsigned')));
-        const run2 = await page.textContent('#runs tr.run-row[data-run="run-2"]');
-        assert.ok(
-          run2?.includes('failed') && run2.includes('signature_not_found') && run2.includes('acme.fraud 1.3.0'),
-          run2 ?? '',
-        );
-        await mkdir(ARTIFACTS, { recursive: true });
-        await page.screenshot({ path: join(ARTIFACTS, 'serve-page.png'), fullPage: true });
+  test('a deep-linked diff shows content changes line by line', async () => {
+    const hash = `#/diff/${enc('acme.fraud:1.2.0')}/${enc('acme.fraud:1.3.0')}`;
+    await withPage(s.serve.url, hash, { ready: '#diff-table' }, async (page) => {
+      assert.match(await text(page, '#diff'), /3 added, 0 removed, 2 changed/);
+      const score = '#diff .file-diff[data-path="workflows/scripts/score.sh"] pre.line-diff';
+      await page.waitForSelector(score);
+      assert.deepEqual(await page.$$eval(`${score} .l-add`, (s) => s.map((x) => x.textContent)), ['+echo 0.97\n']);
+      assert.ok((await page.$$eval(`${score} .l-del`, (s) => s.length)) >= 1, 'the old lines are shown removed');
+      assert.match(await text(page, `${score} .l-hunk`), /^@@ -1,\d+ \+1,2 @@/);
+      await page.locator('#diff .file-diff', { hasText: 'loading' }).first().waitFor({ state: 'detached' });
+      assert.match(await text(page, '#diff .file-diff[data-path="ontology/model.bin"]'), /binary file: not compared/);
+      assert.equal(await text(page, '#summary'), 'acme.fraud: 1.2.0 → 1.3.0');
+      assert.ok(await page.isVisible('#back'));
+      await shot(page, 'diff');
+    });
+  });
 
-        await page.click('#packs tr.pack-row[data-ref="acme.fraud:1.3.0"]');
-        await page.waitForSelector('#pack-json');
-        assert.match((await page.textContent('#pack-json')) ?? '', /"version": "1.3.0"/);
-        assert.ok(((await page.textContent('#files')) ?? '').includes('ontology/chargebacks.json'));
-        await page.screenshot({ path: join(ARTIFACTS, 'serve-page-detail.png'), fullPage: true });
-        await page.click('#diff-form button');
-        await page.waitForSelector('#diff-table');
-        const diffText = (await page.textContent('#diff')) ?? '';
-        assert.match(diffText, /1\.2\.0 → 1\.3\.0/);
-        assert.match(diffText, /2 added, 0 removed, 2 changed/);
-        await page.screenshot({ path: join(ARTIFACTS, 'serve-page-diff.png'), fullPage: true });
+  test('a missing pack, or a path out of the pack, shows the error alone, not loading…', async () => {
+    await withPage(
+      s.serve.url,
+      `#/pack/${enc('acme.fraud:9.9.9')}`,
+      { ready: '#error:not([hidden])' },
+      async (page) => {
+        assert.match(await text(page, '#error'), /^not_found: /);
+        assert.ok(!(await page.innerText('main')).includes('loading'), await page.innerText('main'));
+        assert.ok(await page.isVisible('#back'));
+        await shot(page, 'missing');
+        // a path out of the pack, put in the address by hand: the API's usage error, shown alone
+        await page.goto(`${s.serve.url}/#/file/${enc('acme.fraud:1.2.0')}/${enc('../../etc/passwd')}`);
+        await page.locator('#error', { hasText: 'is not a path inside a pack' }).waitFor();
+        assert.match(await text(page, '#error'), /^usage: "\.\.\/\.\.\/etc\/passwd" is not a path inside a pack$/);
+        assert.ok(!(await page.innerText('main')).includes('loading'));
+      },
+    );
+  });
+
+  test('the runs view: per-source status and history', async () => {
+    await withPage(s.serve.url, '#/runs', { ready: '#sources tr.source-row' }, async (page) => {
+      const prod = await text(page, '#sources tr.source-row[data-source="prod"]');
+      assert.ok(prod.includes('removed') && prod.includes('failed'), prod);
+      const run2 = await text(page, '#runs tr.run-row[data-run="run-2"]');
+      assert.ok(run2.includes('signature_not_found') && run2.includes('acme.fraud 1.3.0'), run2);
+      await shot(page, 'runs');
+    });
+  });
+
+  test('at 390 px every view fits the width (wide tables scroll in their box)', async () => {
+    const views: Array<[string, string, string]> = [
+      ['', '#artifacts-list tr.artifact-row', 'narrow-list'],
+      [`#/pack/${enc('acme.fraud:1.2.0')}`, '#pack-json', 'narrow-detail'],
+      [`#/diff/${enc('acme.fraud:1.2.0')}/${enc('acme.fraud:1.3.0')}`, '.line-diff', 'narrow-diff'],
+      ['#/runs', '#sources', 'narrow-runs'],
+    ];
+    for (const [hash, ready, name] of views) {
+      await withPage(s.serve.url, hash, { ready, width: 390 }, async (page) => {
+        await assertNoSidewaysScroll(page);
+        await shot(page, name);
       });
-    },
-  );
+    }
+  });
 });
 
-describe('scrydon serve: the run history of a real reconcile', () => {
+describe('scrydon serve: a real reconcile on the page', () => {
   let serve: RunningServe;
   let run: RunRecord;
 
@@ -277,16 +208,17 @@ describe('scrydon serve: the run history of a real reconcile', () => {
     await cleanupTemps();
   });
 
-  test('a git source reconciled by the CLI: its run, per pack outcome and code, in /api/runs and /api/packs', async () => {
-    const data = await api<{ sources: Array<{ source: string; runs: RunRecord[] }> }>(serve, '/api/runs');
-    assert.deepEqual(
-      data.sources.map((s) => s.source),
-      ['lab'],
-    );
+  async function api<T>(path: string): Promise<T> {
+    const r = await http(`${serve.url}${path}`);
+    assert.equal(r.status, 200, `${path}: ${r.body.toString('utf8')}`);
+    return JSON.parse(r.body.toString('utf8')) as T;
+  }
+
+  test('its run, per pack outcome and code, in /api/runs; the source status in /api/sources', async () => {
+    const data = await api<{ sources: Array<{ source: string; runs: RunRecord[] }> }>('/api/runs');
     const shown = data.sources[0]?.runs[0];
     assert.equal(shown?.runId, run.runId);
     assert.equal(shown?.outcome, 'failed');
-    assert.equal(shown?.unsignedAllowed, true);
     assert.deepEqual(
       shown?.packs.map((p) => [p.id, p.outcome, p.code ?? null]),
       [
@@ -294,23 +226,49 @@ describe('scrydon serve: the run history of a real reconcile', () => {
         ['acme.gone', 'failed', 'fetch_failed'],
       ],
     );
-    const packs = await api<CatalogData>(serve, '/api/packs');
+    const packs = await api<CatalogData>('/api/packs');
     assert.equal(packs.packs.find((p) => p.id === 'acme.core')?.installed?.status, 'pending-review');
+    const s = await api<{
+      sources: Array<{
+        name: string;
+        registered: boolean;
+        lastOutcome: string;
+        lastRunAt: string;
+        nextRunAt: string;
+        backoff: { consecutiveFailures: number; backingOff: boolean; effectiveIntervalMs: number };
+      }>;
+    }>('/api/sources');
+    const lab = s.sources[0];
+    assert.equal(lab?.name, 'lab');
+    assert.equal(lab?.registered, true);
+    assert.equal(lab?.lastOutcome, 'failed');
+    assert.deepEqual(lab?.backoff, { consecutiveFailures: 1, backingOff: false, effectiveIntervalMs: 300_000 });
+    assert.equal(Date.parse(lab?.nextRunAt ?? '') - Date.parse(lab?.lastRunAt ?? ''), 300_000);
+  });
+
+  test('a pack from a git source is pulled as ID:VERSION, not by its store name', async () => {
+    const rows = await api<{ rows: Array<{ pullAs: string; tags: string[]; source: string }> }>('/api/artifacts');
+    const core = rows.rows.find((r) => r.pullAs === 'acme.core:1.0.0');
+    assert.ok(core, JSON.stringify(rows.rows));
+    assert.match(core.tags[0] ?? '', /^scrydon\.sources\/git-[^/]+\/acme\.core:1\.0\.0$/);
+    assert.equal(core.source, 'lab');
   });
 
   test(
-    'the same run as a row of the page in headless Chromium',
-    { skip: !existsSync(CHROMIUM) && 'Debian chromium is not installed (scripts/test-setup installs it)' },
+    'the same run and source status in headless Chromium; the pack row names it acme.core:1.0.0',
+    { skip: NO_CHROMIUM },
     async () => {
-      await withPage(serve.url, async (page) => {
-        const row = await page.textContent(`#runs tr.run-row[data-run="${run.runId}"]`);
-        assert.ok(
-          row?.includes('failed') && row.includes('fetch_failed') && row.includes('acme.gone 2.0.0'),
-          row ?? '',
-        );
-        assert.ok(((await page.textContent('#packs')) ?? '').includes('pending-review'));
-        await mkdir(ARTIFACTS, { recursive: true });
-        await page.screenshot({ path: join(ARTIFACTS, 'serve-page-reconcile.png'), fullPage: true });
+      await withPage(serve.url, '#/runs', { ready: `#runs tr.run-row[data-run="${run.runId}"]` }, async (page) => {
+        const row = await text(page, `#runs tr.run-row[data-run="${run.runId}"]`);
+        assert.ok(row.includes('fetch_failed') && row.includes('acme.gone 2.0.0'), row);
+        const lab = await text(page, '#sources tr.source-row[data-source="lab"]');
+        assert.ok(lab.includes('git') && lab.includes('failed') && lab.includes('UTC'), lab);
+        await shot(page, 'reconcile-runs');
+        await page.click('#nav-packs');
+        await page.waitForSelector('#artifacts-list tr.artifact-row');
+        assert.ok((await text(page, '#artifacts-list')).includes('pending-review'));
+        assert.equal(await page.getAttribute('#artifacts-list tr.artifact-row', 'data-pull'), 'acme.core:1.0.0');
+        await shot(page, 'reconcile-list');
       });
     },
   );

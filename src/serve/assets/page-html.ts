@@ -11,28 +11,34 @@ export const PAGE_HTML = `<!doctype html>
 <body>
 <header>
   <h1><a href="#/">scrydon catalog</a></h1>
-  <p id="summary" class="muted">loading…</p>
+  <nav><a href="#/" id="nav-packs">Packs</a> · <a href="#/runs" id="nav-runs">Runs</a></nav>
+  <p id="summary" class="muted"></p>
 </header>
 <main>
-  <div id="error" class="error" hidden></div>
+  <div id="error" class="error" role="alert" hidden></div>
   <section id="home">
-    <h2>Packs</h2>
-    <table id="packs" class="grid">
-      <thead><tr><th>Pack</th><th>Version</th><th>Digest</th><th>Size</th><th>Created</th><th>Signature</th><th>Install</th><th>Pull as</th></tr></thead>
-      <tbody></tbody>
-    </table>
-    <section id="artifacts-section" hidden>
-      <h2>Other artifacts</h2>
-      <table id="artifacts" class="grid">
-        <thead><tr><th>Reference</th><th>Type</th><th>Digest</th><th>Size</th><th>Created</th><th>Signature</th></tr></thead>
+    <form id="filters" class="filters" role="search">
+      <input id="f-q" type="search" placeholder="Search id, version, tag, digest" aria-label="Search">
+      <input id="f-id" placeholder="id" aria-label="Pack id">
+      <input id="f-version" placeholder="version" aria-label="Version">
+      <select id="f-source" aria-label="Source"><option value="">any source</option></select>
+      <select id="f-status" aria-label="Install state"><option value="">any install state</option></select>
+      <select id="f-signed" aria-label="Signed"><option value="">signed or not</option><option value="yes">signed</option><option value="no">not signed</option></select>
+      <button type="submit">Search</button>
+    </form>
+    <p id="list-status" class="muted">loading…</p>
+    <div class="scroll">
+      <table id="artifacts-list" class="grid">
+        <thead><tr><th>Pack</th><th>Version</th><th>Tags</th><th>Digest</th><th>Size</th><th>Created</th><th>Signature</th><th>Install</th><th>Pull as</th><th>Source</th></tr></thead>
         <tbody></tbody>
       </table>
-    </section>
-    <h2>Reconcile runs</h2>
-    <div id="runs"><p class="muted">no run history yet</p></div>
+    </div>
+    <nav class="pager"><a id="prev" href="#/" hidden>← previous</a> <span id="page-info" class="muted"></span> <a id="next" href="#/" hidden>next →</a></nav>
   </section>
   <section id="detail" hidden></section>
+  <section id="file" hidden></section>
   <section id="diff" hidden></section>
+  <section id="runs" hidden></section>
 </main>
 <footer class="muted">Read-only OCI registry at <code id="registry-host"></code> · JSON under <a href="/api/">/api/</a></footer>
 </body>
