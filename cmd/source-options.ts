@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Argv } from 'yargs';
+import { loadAttestationPolicy, type AttestationRequirementSpec } from '../src/config/attestation-policy.js';
 import { ScrydonError } from '../src/errors.js';
 import {
   SOURCE_POLICIES,
@@ -25,6 +26,7 @@ interface SourceFlags extends Omit<RegistryArgs, 'username' | 'password-stdin' |
   'certificate-oidc-issuer': string | undefined;
   'certificate-oidc-issuer-regexp': string | undefined;
   interval: string | undefined;
+  'require-attestation': string[] | undefined;
 }
 
 export function sourceFlags<T>(y: Argv<T>): Argv<T & SourceFlags> {
@@ -63,6 +65,12 @@ export function sourceFlags<T>(y: Argv<T>): Argv<T & SourceFlags> {
     .option('interval', {
       type: 'string',
       describe: 'how often reconcile --watch runs it: 30s … 1d (default 5m)',
+    })
+    .option('require-attestation', {
+      type: 'string',
+      array: true,
+      describe:
+        "an attestation policy file (verify-attestation --policy, with predicateType) every pack must satisfy, signed by the source's signer; repeatable; inlined into sources.yaml",
     }) as unknown as Argv<T & SourceFlags>;
 }
 
@@ -104,11 +112,27 @@ async function policyFrom(a: SourceFlags): Promise<SourcePolicy> {
   return p;
 }
 
+/** `--require-attestation FILE…`: each an attestation policy file with its predicate type, inlined. */
+async function attestationsFrom(files: readonly string[]): Promise<AttestationRequirementSpec[]> {
+  const out: AttestationRequirementSpec[] = [];
+  for (const file of files) {
+    const { apiVersion: _v, kind: _k, predicateType, ...rest } = await loadAttestationPolicy(file);
+    if (predicateType === undefined)
+      throw new ScrydonError('policy_invalid', `${file}: a required attestation needs predicateType`, {
+        hint: 'predicateType: https://slsa.dev/provenance/v1 (see catalog-spec/attestation-policy.schema.json)',
+      });
+    out.push({ predicateType, ...rest });
+  }
+  return out;
+}
+
 /** The sources.yaml entry the flags describe (checked later by resolveSource). */
 export async function specFromFlags(name: string, a: SourceFlags): Promise<SourceSpec> {
   if (a.type === undefined || a.url === undefined)
     throw new ScrydonError('usage', 'a source needs --type git|oci and --url URL');
   const spec: SourceSpec = { name, type: a.type as SourceType, url: a.url, signaturePolicy: await policyFrom(a) };
+  const required = a['require-attestation'] ?? [];
+  if (required.length) spec.signaturePolicy.attestations = await attestationsFrom(required);
   if (a.ref !== undefined) spec.ref = a.ref;
   if (a['catalog-path'] !== undefined) spec.catalogPath = a['catalog-path'];
   if (a.interval !== undefined) spec.interval = a.interval;
@@ -123,9 +147,10 @@ export async function specFromFlags(name: string, a: SourceFlags): Promise<Sourc
 
 /** How a source's policy reads in a listing. */
 export function policyText(p: SourcePolicy): string {
-  if (p.kind === 'cosign-key') return 'cosign-key';
+  const att = p.attestations?.length ? ` + attestations ${p.attestations.map((a) => a.predicateType).join(', ')}` : '';
+  if (p.kind === 'cosign-key') return `cosign-key${att}`;
   if (p.kind === 'unsigned-allowed') return 'unsigned-allowed (!)';
-  return `cosign-keyless ${p.certificateIdentity ?? p.certificateIdentityRegexp ?? ''} @ ${p.certificateOidcIssuer ?? p.certificateOidcIssuerRegexp ?? ''}`;
+  return `cosign-keyless ${p.certificateIdentity ?? p.certificateIdentityRegexp ?? ''} @ ${p.certificateOidcIssuer ?? p.certificateOidcIssuerRegexp ?? ''}${att}`;
 }
 
 export const UNSIGNED_WARNING =

@@ -84,7 +84,7 @@ export function historyText(name: string, runs: readonly RunRecord[]): string {
 /** One run in one line: `acme: success at 3f2a… — 2 installed, 1 unchanged, 0 failed`. */
 export function runLine(r: RunRecord): string {
   const count = (o: string) => r.packs.filter((p) => p.outcome === o).length;
-  const parts = (['installed', 'restored', 'mirrored', 'unchanged', 'retired', 'failed'] as const)
+  const parts = (['installed', 'restored', 'mirrored', 'pending-review', 'unchanged', 'retired', 'failed'] as const)
     .map((o) => [o, count(o)] as const)
     .filter(([o, n]) => n > 0 || o === 'failed');
   const rev = r.revision ? ` at ${shortDigest(r.revision).slice(0, 12)}` : '';

@@ -21,6 +21,14 @@ export interface AttestationPolicySpec {
   predicate?: PredicateRuleSpec[];
 }
 
+/**
+ * One attestation a source requires of its packs (sources.schema.json `signaturePolicy.attestations`): a policy
+ * file's rules without apiVersion and kind, its predicate type required.
+ */
+export type AttestationRequirementSpec = Omit<AttestationPolicySpec, 'apiVersion' | 'kind' | 'predicateType'> & {
+  predicateType: string;
+};
+
 /** Reads and validates an attestation policy file (YAML or JSON); a missing or invalid one is an error. */
 export async function loadAttestationPolicy(path: string): Promise<AttestationPolicySpec> {
   let text: string;

@@ -16,7 +16,16 @@ export const RUN_TRIGGERS = ['manual', 'watch', 'file'] as const;
 export type RunTrigger = (typeof RUN_TRIGGERS)[number];
 export const RUN_OUTCOMES = ['success', 'failed', 'unchanged'] as const;
 export type RunOutcome = (typeof RUN_OUTCOMES)[number];
-const PACK_OUTCOMES = ['installed', 'unchanged', 'failed', 'retired', 'mirrored', 'restored'] as const;
+/** `pending-review`: mirrored and verified, but a required attestation is missing, so not installed (scrydon approve). */
+const PACK_OUTCOMES = [
+  'installed',
+  'unchanged',
+  'failed',
+  'retired',
+  'mirrored',
+  'restored',
+  'pending-review',
+] as const;
 export type PackOutcome = (typeof PACK_OUTCOMES)[number];
 
 export interface RunPack {

@@ -56,6 +56,10 @@ export async function addSource(
   now = new Date(),
 ): Promise<AddedSource> {
   const source = resolveSource(spec);
+  if (source.signaturePolicy.attestations?.length) {
+    const { requiredAttestations } = await import('../sources/attestation-requirements.js'); // semver, when asked
+    requiredAttestations(source.signaturePolicy, source);
+  }
   if (credential !== undefined) checkCredential(source, credential);
   if ((await readSourceList(paths.sources)).sources.some((s) => s.name === source.name))
     throw alreadyRegistered(source.name);

@@ -7,11 +7,12 @@ import { orderByDependencies, type DepNode } from './deps.js';
 import type { RunPack } from './history.js';
 import { claimRecord } from './lifecycle.js';
 import { failed, type Prepared } from './run-packs.js';
+import { attestationsText } from './verify-pack.js';
 
 /**
  * The install step of a run: the verified packs in dependency order, through the same pipeline as `scrydon
  * install`. Verified packs become active; packs the source lets through unsigned wait as pending-review (a
- * reconcile is never the explicit review). A pack whose dependency failed fails with install_failed too.
+ * reconcile is never the explicit review); packs a required attestation is missing for are not installed at all. A pack whose dependency failed fails with install_failed too.
  */
 export interface InstallInput {
   prepared: Prepared;
@@ -26,6 +27,19 @@ interface InstallContext {
   stop?: AbortSignal | undefined;
   /** Packs installed at once (default 4). */
   concurrency?: number;
+}
+
+/** A pack a required attestation is missing for: mirrored and its signature verified, not installed. */
+function waitingPack(p: Prepared): RunPack {
+  const { id, version } = p.entry;
+  return {
+    id,
+    version,
+    digest: p.descriptor.digest,
+    outcome: 'pending-review',
+    code: 'attestation_not_found',
+    detail: `not installed, waiting for review: signed by ${p.verification.signer ?? '?'}${attestationsText(p.verification)}; scrydon approve ${id}@${version} installs it`,
+  };
 }
 
 function keyOf(p: Prepared): string {
@@ -63,16 +77,22 @@ async function installAll(items: readonly InstallInput[], c: InstallContext, lea
     const p = item.prepared;
     const deps = needs.get(key) ?? [];
     const oks = await Promise.all(deps.map(start));
+    // a required attestation missing: nothing of it installs; it waits (the next run looks again, or scrydon approve)
+    if (p.verification.missingAttestations.length) {
+      results.set(key, waitingPack(p));
+      return false;
+    }
     // stopped by a signal: not handled (no result), so the run is recorded as stopped, not as failed installs
     if (c.stop?.aborted) return false;
     const broken = deps.find((_, i) => !oks[i]);
     if (broken) {
+      const waits = results.get(broken)?.outcome === 'pending-review';
       results.set(
         key,
         failed(
           p.entry,
           'install_failed',
-          new Error(`dependency ${broken.replace('@', ' ')} failed in this run`),
+          new Error(`dependency ${broken.replace('@', ' ')} ${waits ? 'waits for review' : 'failed'} in this run`),
           p.descriptor.digest,
         ),
       );
@@ -102,7 +122,7 @@ async function installAll(items: readonly InstallInput[], c: InstallContext, lea
         version: p.entry.version,
         digest: p.descriptor.digest,
         outcome: item.restore ? 'restored' : 'installed',
-        detail: `${how}; ${status}${p.verification.signer ? `; signed by ${p.verification.signer}` : '; not verified (source allows unsigned)'}`,
+        detail: `${how}; ${status}${p.verification.signer ? `; signed by ${p.verification.signer}` : '; not verified (source allows unsigned)'}${attestationsText(p.verification)}`,
       });
       return true;
     } catch (e) {

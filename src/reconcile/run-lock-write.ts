@@ -16,8 +16,8 @@ import {
 import { artifactName, type PrepareResult } from './run-packs.js';
 
 /**
- * After a successful run: the lock of what the source's catalog resolved to — every entry's digest and who
- * signed it (packs left unchanged keep the signer the previous lock recorded for that digest). Written only
+ * After a successful run: the lock of what the source's catalog resolved to — every entry's digest, who
+ * signed it and which attestation satisfied which rule of the source (packs left unchanged keep the signer the previous lock recorded for that digest). Written only
  * when it says something new, to the state file and as a referrer of the catalog artifact in the store.
  */
 export async function writeRunLock(
@@ -32,11 +32,13 @@ export async function writeRunLock(
   const previous = await readLockFile(d.paths, source.name);
   const signers = new Map<string, string | null>();
   const revisions = new Map<string, string>();
+  const attestations = new Map<string, LockedPack['attestations']>();
   for (const r of prepared) {
     if (!r.ok) continue;
     const key = `${r.value.entry.id}@${r.value.descriptor.digest}`;
     signers.set(key, r.value.verification.signer);
     if (r.value.revision) revisions.set(key, r.value.revision);
+    if (r.value.verification.attestations.length) attestations.set(key, r.value.verification.attestations);
   }
   const locked: LockedPack[] = [];
   for (const e of entries) {
@@ -47,6 +49,7 @@ export async function writeRunLock(
     const same = before?.digest === p.digest ? before : undefined;
     const signer = signers.has(key) ? (signers.get(key) ?? null) : (same?.signer ?? null);
     const revision = revisions.get(key) ?? same?.revision;
+    const satisfied = signers.has(key) ? attestations.get(key) : same?.attestations;
     locked.push({
       id: e.id,
       version: e.version,
@@ -54,6 +57,7 @@ export async function writeRunLock(
       artifact: artifactName(e),
       signer,
       ...(revision ? { revision } : {}),
+      ...(satisfied?.length ? { attestations: satisfied } : {}),
     });
   }
   const lock: ReconcileLock = {

@@ -15,6 +15,7 @@ import { installInOrder, type InstallInput } from './run-install.js';
 import { writeRunLock } from './run-lock-write.js';
 import { failed, mapLimit, preparePack, type PrepareResult } from './run-packs.js';
 import { readSourceState, updateSourceState } from './source-state.js';
+import { attestationsText } from './verify-pack.js';
 
 interface RunDeps {
   paths: HomePaths;
@@ -114,6 +115,8 @@ export async function reconcileSource(d: RunDeps, o: RunOptions): Promise<RunRec
   let revision = '';
   let packs: RunPack[] = [];
   let lockRevision: string | undefined;
+  // a pack waiting for a required attestation: the revision is not recorded, so the next run looks again
+  let waiting = false;
 
   const finish = async (outcome: RunOutcome, failure?: RunFailure): Promise<RunRecord> => {
     const record: RunRecord = {
@@ -134,7 +137,7 @@ export async function reconcileSource(d: RunDeps, o: RunOptions): Promise<RunRec
       lastOutcome: outcome,
       consecutiveFailures: ok ? 0 : interrupted ? s.consecutiveFailures : s.consecutiveFailures + 1,
       ...(ok ? { lastSuccessAt: record.endedAt } : {}),
-      ...(ok && !o.mirrorOnly && revision ? { lastRevision: revision, configHash } : {}),
+      ...(ok && !o.mirrorOnly && !waiting && revision ? { lastRevision: revision, configHash } : {}),
     }));
     await appendRun(d.paths, record);
     return record;
@@ -196,7 +199,7 @@ export async function reconcileSource(d: RunDeps, o: RunOptions): Promise<RunRec
           version: e.version,
           digest: r.value.descriptor.digest,
           outcome: 'mirrored',
-          detail: v.signer ? `signed by ${v.signer}` : 'not verified (source allows unsigned)',
+          detail: `${v.signer ? `signed by ${v.signer}` : 'not verified (source allows unsigned)'}${attestationsText(v)}`,
         });
       } else if (p.kind === 'conflict')
         results.set(
@@ -268,7 +271,9 @@ export async function reconcileSource(d: RunDeps, o: RunOptions): Promise<RunRec
         new RunFailure('aborted', 'stopped by a signal before every pack was handled; the next run starts over'),
       );
     const allOk = packs.every((p) => p.outcome !== 'failed');
-    if (allOk) {
+    waiting = packs.some((p) => p.outcome === 'pending-review');
+    // the lock is of a run that installed everything: a pack still waiting is not locked (nor the run's revision)
+    if (allOk && !waiting) {
       const written = await writeRunLock(
         d,
         source,

@@ -2,18 +2,22 @@ import type { SecurityPolicy, SignatureSpec } from '../config/policy.js';
 import { ScrydonError } from '../errors.js';
 import { admitUnderPolicy, type Admission, type StorePolicyFiles } from '../install/admission.js';
 import type { Descriptor } from '../oci/descriptor.js';
+import type { AttestationReceipt } from '../signature/attestation-receipts.js';
+import { requirementOf } from '../signature/policy-engine.js';
 import { appendReceipts, receiptsFor, signerLabel } from '../signature/receipts.js';
 import { type LoadedTrust } from '../signature/verify.js';
 import type { CatalogEntry } from '../sources/catalog-file.js';
 import type { Source, SourcePolicy } from '../sources/source-spec.js';
 import type { Store } from '../store/store-target.js';
+import { checkAttestations } from './attestation-gate.js';
 
 /**
  * Signature checks of a run. The SOURCE's policy decides, never the catalog's author: an entry saying
  * `kind: none` under a source that requires signatures is refused; a signed entry is checked against the
  * source's key or identity (the key or identity the catalog states is never used). Verification is the
  * signature layer's own engine (enforce + verifySignatures), offline, over what is in the store, through the
- * install layer's admitUnderPolicy: its admission is what lets the install step install that digest.
+ * install layer's admitUnderPolicy: its admission is what lets the install step install that digest. Then the
+ * attestations the source requires (attestation-gate.ts).
  */
 type SignatureDecision =
   { kind: 'verify'; spec: SignatureSpec } | { kind: 'reject'; reason: string } | { kind: 'unsigned' };
@@ -27,7 +31,7 @@ export function signatureDecision(policy: SourcePolicy, entry: CatalogEntry, sou
       reason: `the catalog says signature kind none, but source ${sourceName} requires ${policy.kind} signatures`,
     };
   }
-  const { kind: _kind, ...rest } = policy;
+  const { kind: _kind, attestations: _attestations, ...rest } = policy;
   return { kind: 'verify', spec: { kind: policy.kind, ...rest } };
 }
 
@@ -47,6 +51,16 @@ export interface PackVerification {
   signer: string | null;
   /** The source's policy admits this digest to the install step (unsigned: only when the source allows it). */
   admission: Admission;
+  /** Which attestation satisfied which of the source's attestation rules. */
+  attestations: AttestationReceipt[];
+  /** Rules no stored attestation answers: the pack waits in pending-review (empty: nothing waits). */
+  missingAttestations: string[];
+}
+
+/** How a run's detail names the attestations: which satisfied which rule, and which rules none answers. */
+export function attestationsText(v: PackVerification): string {
+  const ok = v.attestations.map((a) => `; attestation ${a.attestation} satisfied ${a.rule}`).join('');
+  return ok + (v.missingAttestations.length ? `; no attestation answers ${v.missingAttestations.join('; ')}` : '');
 }
 
 /** Verifies `d` under the source's policy (verify_failed naming the reference and the rule), recording receipts. */
@@ -76,11 +90,16 @@ export async function verifyPack(
     signal,
     storePolicy,
   });
-  if (decision.kind === 'unsigned') return { verified: false, signer: null, admission };
+  if (decision.kind === 'unsigned')
+    return { verified: false, signer: null, admission, attestations: [], missingAttestations: [] };
   if (e.outcome !== 'verified')
     throw new ScrydonError('verify_failed', `${ref}: not verified (${e.outcome}, ${e.rule})`);
   await appendReceipts(store.paths.root, receiptsFor(e.result, ref, e.rule));
   const first = e.result.verified[0];
   const signer = first ? signerLabel(first.signer) : null;
-  return { verified: true, signer, admission };
+  const requirement = requirementOf(spec, `source ${source.name}`);
+  const att = requirement
+    ? await checkAttestations(store, d, ref, source, requirement, trust, signal)
+    : { satisfied: [], missing: [] };
+  return { verified: true, signer, admission, attestations: att.satisfied, missingAttestations: att.missing };
 }

@@ -35,7 +35,10 @@ export function compileMatcher(m: MatcherSpec, where: string): ValueMatcher {
 }
 
 /** The rules a policy file states (already schema-checked), compiled. */
-export function rulesFromPolicy(p: AttestationPolicySpec, file: string): AttestationRules {
+export function rulesFromPolicy(
+  p: Pick<AttestationPolicySpec, 'predicateType' | 'certificate' | 'predicate'>,
+  file: string,
+): AttestationRules {
   const certificate: AttestationRules['certificate'] = {};
   for (const [name, m] of Object.entries(p.certificate ?? {}))
     if (Object.hasOwn(FulcioOid, name))

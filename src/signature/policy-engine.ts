@@ -37,7 +37,7 @@ function matcher(value: string | undefined, pattern: string | undefined, what: s
 }
 
 /** A policy requirement as a verification requirement; undefined for `kind: none`. */
-function requirementOf(spec: SignatureSpec, where: string): VerifyRequirement | undefined {
+export function requirementOf(spec: SignatureSpec, where: string): VerifyRequirement | undefined {
   switch (spec.kind) {
     case 'none':
       return undefined;

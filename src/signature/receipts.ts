@@ -56,48 +56,58 @@ export function receiptsFor(
 
 const MAX_RECEIPT_FILE = 4 * 1024 * 1024;
 
-function fileFor(storeRoot: string, digest: string): string {
+/** `<storeRoot>/receipts/<hex><suffix>`: `.jsonl` for signatures, `.attestations.jsonl` for attestations. */
+export function receiptFile(storeRoot: string, digest: string, suffix = '.jsonl'): string {
   if (!isDigest(digest)) throw new ScrydonError('invalid_reference', `"${digest}" is not a digest`);
-  return join(storeRoot, 'receipts', `${digestHex(digest)}.jsonl`);
+  return join(storeRoot, 'receipts', `${digestHex(digest)}${suffix}`);
 }
 
-function line(r: Receipt): string {
+const fileFor = (storeRoot: string, digest: string): string => receiptFile(storeRoot, digest);
+
+function line(r: unknown): string {
   const json = JSON.stringify(r);
   return `${createHash('sha256').update(json).digest('hex')}\t${json}\n`;
 }
 
 export async function appendReceipts(storeRoot: string, receipts: readonly Receipt[]): Promise<void> {
-  for (const r of receipts) {
-    const path = fileFor(storeRoot, r.digest);
-    await mkdir(join(storeRoot, 'receipts'), { recursive: true });
-    const fh = await open(path, 'a', 0o644);
-    try {
-      await fh.appendFile(line(r));
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-  }
+  for (const r of receipts) await appendHashedLine(storeRoot, fileFor(storeRoot, r.digest), r);
 }
 
 /** Receipts recorded for `digest`, oldest first; lines whose hash does not match (torn or edited) are skipped. */
-export async function readReceipts(storeRoot: string, digest: string): Promise<Receipt[]> {
+export function readReceipts(storeRoot: string, digest: string): Promise<Receipt[]> {
+  return readHashedLines<Receipt>(fileFor(storeRoot, digest));
+}
+
+/** Appends one `<sha256>\t<JSON>` line to `path` under `<storeRoot>/receipts`, synced. */
+export async function appendHashedLine(storeRoot: string, path: string, value: unknown): Promise<void> {
+  await mkdir(join(storeRoot, 'receipts'), { recursive: true });
+  const fh = await open(path, 'a', 0o644);
+  try {
+    await fh.appendFile(line(value));
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The values of a receipts file, oldest first; lines whose hash does not match (torn or edited) are skipped. */
+async function readHashedLines<T>(path: string): Promise<T[]> {
   let text: string;
   try {
-    const buf = await readFile(fileFor(storeRoot, digest));
+    const buf = await readFile(path);
     text = buf.subarray(Math.max(0, buf.byteLength - MAX_RECEIPT_FILE)).toString('utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw e;
   }
-  const out: Receipt[] = [];
+  const out: T[] = [];
   for (const l of text.split('\n')) {
     const tab = l.indexOf('\t');
     if (tab !== 64) continue;
     const json = l.slice(tab + 1);
     if (createHash('sha256').update(json).digest('hex') !== l.slice(0, tab)) continue;
     try {
-      out.push(JSON.parse(json) as Receipt);
+      out.push(JSON.parse(json) as T);
     } catch {
       /* skipped */
     }

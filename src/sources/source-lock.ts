@@ -5,6 +5,7 @@ import { artifactManifest } from '../oci/artifact.js';
 import { descriptorOf, type Descriptor } from '../oci/descriptor.js';
 import { EMPTY_JSON, MediaType } from '../oci/media-types.js';
 import { readNode } from '../pack/read.js';
+import type { AttestationReceipt } from '../signature/attestation-receipts.js';
 import type { SmallArtifact } from '../verbs/push-artifact.js';
 
 /**
@@ -24,6 +25,8 @@ export interface LockedPack {
   signer: string | null;
   /** git-tar: the commit the pack was packed at (`--locked` packs that commit again). */
   revision?: string;
+  /** Which attestation satisfied which of the source's attestation rules (absent when it requires none). */
+  attestations?: AttestationReceipt[];
 }
 
 export interface ReconcileLock {

@@ -3,6 +3,7 @@ import { parseDuration } from '../config/units.js';
 import { ScrydonError } from '../errors.js';
 import { isDigest } from '../oci/digest.js';
 import { isSourceName } from './source-name.js';
+import type { AttestationRequirementSpec } from '../config/attestation-policy.js';
 import type { KeySigner, KeylessSigner } from '../config/policy.js';
 import { ociRepository } from '../names/sources.js';
 
@@ -17,7 +18,10 @@ export type SourceType = (typeof SOURCE_TYPES)[number];
 
 export const SOURCE_POLICIES = ['cosign-keyless', 'cosign-key', 'unsigned-allowed'] as const;
 
-export type SourcePolicy = KeylessSigner | KeySigner | { kind: 'unsigned-allowed' };
+/** Whose signatures a source's packs need, and which attestations (by the same signer) they must carry. */
+export type SourcePolicy = (KeylessSigner | KeySigner | { kind: 'unsigned-allowed' }) & {
+  attestations?: AttestationRequirementSpec[];
+};
 
 export interface SourceTransport {
   plainHttp?: boolean;
@@ -120,6 +124,10 @@ function checkGitUrl(url: string, transport: SourceTransport): void {
 }
 
 function checkPolicy(p: SourcePolicy, name: string): void {
+  if (p.attestations?.length && p.kind === 'unsigned-allowed')
+    throw new ScrydonError('policy_invalid', `source ${name}: attestations need a signer; unsigned-allowed has none`, {
+      hint: 'require attestations with --signature-policy cosign-key or cosign-keyless',
+    });
   if (p.kind === 'cosign-key') {
     try {
       createPublicKey(p.publicKey);
