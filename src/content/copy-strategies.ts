@@ -25,9 +25,17 @@ export function readEarly(src: ReadOnlyTarget): WalkHooks['readEarly'] {
  * Mount: with a repository to mount from, each blob is first offered to a Mounter destination (a registry), which
  * may make it present without its bytes being sent. Manifests never are.
  */
-export function mountFrom(dst: Target, from: string | undefined, io: IoOptions): WalkHooks['mount'] {
+export function mountFrom(
+  dst: Target,
+  from: string | ((d: Descriptor) => string | undefined) | undefined,
+  io: IoOptions,
+): WalkHooks['mount'] {
   if (from === undefined || !isMounter(dst)) return async () => false;
-  return (d) => dst.mount(d, from, io);
+  if (typeof from === 'string') return (d) => dst.mount(d, from, io);
+  return async (d) => {
+    const repository = from(d);
+    return repository === undefined ? false : dst.mount(d, repository, io);
+  };
 }
 
 /**

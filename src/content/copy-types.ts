@@ -19,8 +19,10 @@ export interface CopyOptions extends IoOptions {
   /**
    * A repository on the destination's registry that may already hold the blobs (pushing what was pulled from
    * there, or copying within one registry): each blob is first offered to a Mounter destination to mount from it.
+   * A function names the repository per blob (undefined: none holds it; push --all and publish know which of the
+   * repositories they already filled hold a blob).
    */
-  mountFrom?: string;
+  mountFrom?: string | ((d: Descriptor) => string | undefined);
 }
 
 export interface CopyStats {

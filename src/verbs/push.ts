@@ -1,9 +1,10 @@
 import { setMaxListeners } from 'node:events';
 import { copy, copyGraphs, type CopyResult, type CopyStats } from '../content/copy.js';
+import type { EventSink } from '../content/events.js';
 import { ScrydonError } from '../errors.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import { isFallbackTag, parseReference } from '../oci/reference.js';
-import { MediaType } from '../oci/media-types.js';
+import { isGraphNodeType, MediaType } from '../oci/media-types.js';
 import type { Store } from '../store/store-target.js';
 import {
   formatRemote,
@@ -119,18 +120,36 @@ export async function pushGrouped(
   setMaxListeners(0, signal); // every copy in flight listens to it
   let next = 0;
   let failure: { error: unknown } | undefined;
+  // which repository of a registry already received each blob in this run: a later repository mounts it from there
+  // instead of receiving its bytes again (a config or layer shared by many packs is uploaded once)
+  const holders = new Map<string, string>();
   const worker = async (): Promise<void> => {
     for (let i = next++; i < lists.length && !failure; i = next++) {
       const list = lists[i] ?? [];
       const first = list[0];
       if (!first) continue;
       const dst = remote.repository(first.target, { writable: true });
+      const { registry, repository } = first.target;
+      const onEvent: EventSink = (e) => {
+        if ((e.type === 'done' || e.type === 'skipped') && !isGraphNodeType(e.descriptor.mediaType)) {
+          const key = `${registry}/${e.descriptor.digest}`;
+          if (!holders.has(key)) holders.set(key, repository);
+        }
+        o.onEvent?.(e);
+      };
       try {
         stats[i] = await copyGraphs(
           store,
           dst,
           list.map((e) => ({ root: e.root, tags: e.target.tag ? [e.target.tag] : e.target.digest ? [] : ['latest'] })),
-          { ...o, signal, includeReferrers: o.referrers ?? true, ...legacySigs(o, storeToRegistry(store)) },
+          {
+            ...o,
+            signal,
+            onEvent,
+            mountFrom: (d) => holders.get(`${registry}/${d.digest}`),
+            includeReferrers: o.referrers ?? true,
+            ...legacySigs(o, storeToRegistry(store)),
+          },
         );
       } catch (e) {
         failure ??= { error: e };

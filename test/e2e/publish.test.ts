@@ -288,6 +288,28 @@ describe('publish of many packs', () => {
   });
 });
 
+describe('push --all mounts across repositories', () => {
+  test('one pack under 7 names: repositories filled after the first 4 mount its blobs, each serves them', async () => {
+    const home = await env();
+    await ok(['build', join(FIXTURES, 'packs', 'acme-core')], home);
+    const names = ['m1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7'];
+    for (const n of names) await ok(['tag', 'acme.core:1.0.0', `${n}/core:1.0.0`], home);
+    const pushed = JSON.parse(
+      (await ok(['push', '--all', `${registry.host}/mounts`, '--plain-http', '--json'], home)).stdout,
+    ) as { copied: number; mounted: number; entries: unknown[] };
+    assert.equal(pushed.entries.length, 8);
+    // 4 repositories at once: the later ones start after one of the first finished, so their config and layer mount
+    assert.ok(pushed.mounted >= 2 * (8 - 4), `mounted ${pushed.mounted}`);
+    const m = JSON.parse(
+      skopeo('inspect', '--raw', '--tls-verify=false', `docker://${registry.host}/mounts/m7/core:1.0.0`),
+    ) as { config: { digest: string }; layers: Array<{ digest: string }> };
+    for (const d of [m.config.digest, ...m.layers.map((l) => l.digest)]) {
+      const r = await fetch(`http://${registry.host}/v2/mounts/m7/core/blobs/${d}`, { method: 'HEAD' });
+      assert.equal(r.status, 200, `${d} in mounts/m7/core`);
+    }
+  });
+});
+
 describe('publish to a registry with htpasswd auth', () => {
   test('the site publishes with its credential; a node reconciles with its own; no secret is printed', async () => {
     const PASSWORD = 'site-pw-never-print-me-9';
