@@ -12,9 +12,8 @@ const MAX_PREDICATE_BYTES = 16 * 1024 * 1024;
 
 /** The predicate file: JSON, or for cosign's `custom` type any text, wrapped as cosign wraps it ({Data, Timestamp}). */
 async function readPredicate(file: string, type: string): Promise<unknown> {
-  const bytes = await readFile(file).catch((e: unknown) => {
-    throw new ScrydonError('not_found', `cannot read --predicate ${file}: ${(e as Error).message}`, { cause: e });
-  });
+  // a missing or unreadable file is the io_error line every user-given path gets (cmd/output/error-line.ts)
+  const bytes = await readFile(file);
   if (bytes.length > MAX_PREDICATE_BYTES)
     throw new ScrydonError('size_limit_exceeded', `--predicate ${file} is over ${MAX_PREDICATE_BYTES} bytes`);
   const text = bytes.toString('utf8');

@@ -292,6 +292,10 @@ describe('attest: types, inputs, where it writes', () => {
     const before = await treeHash(pub);
     expectError(await scrydon([...args, '--type', 'slsaprovenance1'], { home: pub, env: PW }), 'usage', 2);
     expectError(await scrydon([...args, '--type', 'sbom'], { home: pub, env: PW }), 'usage', 2);
+    // a predicate file that is not there: the io_error line with the path and a hint, no raw errno text
+    const gone = [...args.slice(0, 3), join(bad, '..', 'gone.json'), ...args.slice(4), '--type', 'slsaprovenance1'];
+    const r = expectError(await scrydon(gone, { home: pub, env: PW }), 'io_error');
+    assert.match(r.stderr, /gone\.json.*\(ENOENT\)\nhint: .*does not exist/);
     assert.equal(await treeHash(pub), before);
   });
 
