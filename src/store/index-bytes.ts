@@ -1,5 +1,5 @@
 import { type Descriptor } from '../oci/descriptor.js';
-import { Annotation } from '../oci/media-types.js';
+import { Annotation, isGraphNodeType } from '../oci/media-types.js';
 
 /**
  * index.json as the bytes index-file.ts writes (`JSON.stringify(index, null, 2)` and a newline, keys schemaVersion,
@@ -28,15 +28,29 @@ interface Entry {
   descriptor: Descriptor;
 }
 
+/** Whether descriptor `d` is a foreign entry: a graph node with neither a ref.name nor an io.scrydon.subject. */
+export function isForeignEntry(d: Descriptor): boolean {
+  const a = d.annotations;
+  return a?.[Annotation.refName] === undefined && a?.[Annotation.subject] === undefined && isGraphNodeType(d.mediaType);
+}
+
 export class CanonicalIndex {
   #bytes: Buffer;
+  /** Whether some entry is foreign (isForeignEntry), when known: recorded beside the bytes' sha256, or found. */
+  #foreign: boolean | undefined;
 
-  constructor(bytes: Buffer) {
+  constructor(bytes: Buffer, foreign?: boolean) {
     this.#bytes = bytes;
+    this.#foreign = foreign;
   }
 
   get bytes(): Buffer {
     return this.#bytes;
+  }
+
+  /** someForeign() when it is known without a search (recorded, or searched already). */
+  get knownForeign(): boolean | undefined {
+    return this.#foreign;
   }
 
   /** The first entry whose ref.name is `name`. */
@@ -80,10 +94,16 @@ export class CanonicalIndex {
   }
 
   /**
-   * Whether some entry has neither a ref.name nor an io.scrydon.subject and `isNode(its mediaType)`: an untagged
-   * entry another tool wrote (a referrer it keeps?). Entries with neither are parsed; the rest are not.
+   * Whether some entry is foreign (isForeignEntry): an untagged manifest another tool wrote (a referrer it keeps?).
+   * Known from the record when this store wrote the bytes; else entries with neither annotation are parsed, the rest
+   * are not.
    */
-  someUnnamed(isNode: (mediaType: string) => boolean): boolean {
+  someForeign(): boolean {
+    this.#foreign ??= this.#searchForeign();
+    return this.#foreign;
+  }
+
+  #searchForeign(): boolean {
     const b = this.#bytes;
     for (let at = b.indexOf(ENTRY_START); at >= 0;) {
       const end = b.indexOf(ENTRY_END, at + ENTRY_START.length);
@@ -93,7 +113,7 @@ export class CanonicalIndex {
       // subject) would run to the end of the file from every entry
       const annotations = annEnd >= 0 ? b.subarray(ann, annEnd) : undefined;
       const hasName = annotations !== undefined && NAMED.some((n) => annotations.includes(n));
-      if (!hasName && isNode(this.#entryAround(at + 1).descriptor.mediaType)) return true;
+      if (!hasName && isForeignEntry(this.#entryAround(at + 1).descriptor)) return true;
       at = b.indexOf(ENTRY_START, end);
     }
     return false;
@@ -110,6 +130,7 @@ export class CanonicalIndex {
 
   /** Appends an entry at the end of `manifests`. */
   append(d: Descriptor): void {
+    if (this.#foreign === false && isForeignEntry(d)) this.#foreign = true;
     const b = this.#bytes;
     const text = JSON.stringify(d, null, 2)
       .split('\n')

@@ -7,7 +7,7 @@ import { withFileLock } from '../fs/lock.js';
 import { parseCached, parsedIfCached, rememberParsed } from '../fs/parsed-cache.js';
 import { assertDescriptor, type Descriptor } from '../oci/descriptor.js';
 import { Annotation, MediaType } from '../oci/media-types.js';
-import { CanonicalIndex } from './index-bytes.js';
+import { CanonicalIndex, isForeignEntry } from './index-bytes.js';
 import { EMPTY_INDEX, type LayoutPaths } from './layout.js';
 
 export interface IndexFile {
@@ -64,7 +64,7 @@ async function writeIndex(p: LayoutPaths, index: IndexFile): Promise<void> {
   const out: IndexFile = { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: index.manifests };
   if (index.annotations) out.annotations = index.annotations;
   const bytes = Buffer.from(JSON.stringify(out, null, 2) + '\n');
-  await writeCanonical(p, bytes);
+  await writeCanonical(p, bytes, out.manifests.some(isForeignEntry));
   rememberParsed(p.index, bytes, out);
 }
 
@@ -81,23 +81,29 @@ function recordPath(p: LayoutPaths): string {
 
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
-/** Writes canonical index.json bytes and records them. Call only while holding the index lock. */
-async function writeCanonical(p: LayoutPaths, bytes: Buffer): Promise<void> {
+/**
+ * Writes canonical index.json bytes and records them, with whether some entry is foreign (isForeignEntry) when that
+ * is known: `<sha256>\n` then `foreign 0|1\n`. Call only while holding the index lock.
+ */
+async function writeCanonical(p: LayoutPaths, bytes: Buffer, foreign: boolean | undefined): Promise<void> {
   await writeFileAtomic(p.index, bytes);
-  await writeFileAtomic(recordPath(p), `${sha256(bytes)}\n`, 0o644, { durable: false }).catch(() => undefined);
+  const record = `${sha256(bytes)}\n${foreign === undefined ? '' : `foreign ${foreign ? 1 : 0}\n`}`;
+  await writeFileAtomic(recordPath(p), record, 0o644, { durable: false }).catch(() => undefined);
 }
 
 /** The bytes this process last found recorded and their sha256, per index.json: a second look-up compares bytes. */
 const lastRecorded = new Map<string, { bytes: Buffer; sum: string }>();
 
-async function recorded(p: LayoutPaths, bytes: Buffer): Promise<boolean> {
+/** When `bytes` are the ones recorded: whether some entry is foreign, if the record says; else undefined. */
+async function recorded(p: LayoutPaths, bytes: Buffer): Promise<{ foreign: boolean | undefined } | undefined> {
   const rec = await readFile(recordPath(p), 'latin1').catch(() => undefined);
-  if (rec === undefined) return false;
+  if (rec === undefined) return undefined;
   const last = lastRecorded.get(p.index);
   const sum = last?.bytes.equals(bytes) ? last.sum : sha256(bytes);
-  if (rec !== `${sum}\n`) return false;
+  const [line, flag, ...rest] = rec.split('\n');
+  if (line !== sum || rest.some((l) => l !== '')) return undefined;
   lastRecorded.set(p.index, { bytes, sum });
-  return true;
+  return { foreign: flag === 'foreign 0' ? false : flag === 'foreign 1' ? true : undefined };
 }
 
 /**
@@ -112,7 +118,8 @@ export async function indexView(p: LayoutPaths): Promise<IndexFile | CanonicalIn
 async function viewOf(p: LayoutPaths, bytes: Buffer): Promise<IndexFile | CanonicalIndex> {
   const parsed = parsedIfCached(p.index, bytes) as IndexFile | undefined;
   if (parsed) return parsed;
-  return (await recorded(p, bytes)) ? new CanonicalIndex(bytes) : parsedIndex(p, bytes);
+  const rec = await recorded(p, bytes);
+  return rec ? new CanonicalIndex(bytes, rec.foreign) : parsedIndex(p, bytes);
 }
 
 const emptyIndex = (): IndexFile => ({ ...EMPTY_INDEX, manifests: [] }) as IndexFile;
@@ -226,7 +233,8 @@ async function applyQueued(p: LayoutPaths): Promise<void> {
           done.push(() => u.reject(e));
         }
       }
-      if (changed) await (idx instanceof CanonicalIndex ? writeCanonical(p, idx.bytes) : writeIndex(p, idx));
+      if (changed)
+        await (idx instanceof CanonicalIndex ? writeCanonical(p, idx.bytes, idx.knownForeign) : writeIndex(p, idx));
       for (const d of done) d();
     });
   } catch (e) {
@@ -248,7 +256,7 @@ function apply(
 ): { index?: IndexFile | CanonicalIndex; result: unknown } {
   if (typeof fn === 'function') return fn(idx instanceof CanonicalIndex ? parsedIndex(p, idx.bytes) : idx);
   if (idx instanceof CanonicalIndex) {
-    const ed = new CanonicalIndex(idx.bytes); // edits make new bytes: a throw leaves idx as it was
+    const ed = new CanonicalIndex(idx.bytes, idx.knownForeign); // edits make new bytes: a throw leaves idx as it was
     const result = fn.edit(ed);
     return ed.bytes !== idx.bytes ? { index: ed, result } : { result };
   }

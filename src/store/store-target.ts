@@ -11,7 +11,7 @@ import { isDigest } from '../oci/digest.js';
 import { parseGraphNode, subjectOf, artifactTypeOf } from '../oci/manifest.js';
 import { Annotation, isGraphNodeType } from '../oci/media-types.js';
 import { hasBlob, ingestBlob } from './blobs.js';
-import { CanonicalIndex } from './index-bytes.js';
+import { CanonicalIndex, isForeignEntry } from './index-bytes.js';
 import {
   editIndex,
   ensureIndex,
@@ -255,7 +255,7 @@ export class Store implements Target, ReferrerLister, TagLister {
 
   async referrers(d: Descriptor): Promise<Descriptor[]> {
     const view = await this.#view();
-    if (view instanceof CanonicalIndex && !view.someUnnamed(isGraphNodeType))
+    if (view instanceof CanonicalIndex && !view.someForeign())
       return dedupe(view.withSubject(d.digest).map(plainDescriptor));
     const idx = view instanceof CanonicalIndex ? await this.index() : view;
     if (!derivedOf(idx, 'hasForeign')) return [...(derivedOf(idx, 'bySubject').get(d.digest) ?? [])];
@@ -263,11 +263,7 @@ export class Store implements Target, ReferrerLister, TagLister {
     for (const m of idx.manifests) {
       const subject = m.annotations?.[Annotation.subject];
       if (subject === d.digest) out.set(m.digest, plainDescriptor(m));
-      else if (
-        subject === undefined &&
-        m.annotations?.[Annotation.refName] === undefined &&
-        isGraphNodeType(m.mediaType)
-      ) {
+      else if (isForeignEntry(m)) {
         // an untagged entry written by another tool: open it to see whether it refers to d
         const node = parseGraphNode(await this.fetchBytes(m), m.mediaType, `${this.name}: ${m.digest}`);
         if (subjectOf(node)?.digest === d.digest) out.set(m.digest, plainDescriptor(m));
@@ -322,7 +318,7 @@ function derivedOf<K extends keyof Derived>(idx: IndexFile, part: K): Derived[K]
         const list = bySubject.get(subject) ?? [];
         if (!list.some((x) => x.digest === m.digest)) list.push(plainDescriptor(m));
         bySubject.set(subject, list);
-      } else if (m.annotations?.[Annotation.refName] === undefined && isGraphNodeType(m.mediaType)) hasForeign = true;
+      } else if (isForeignEntry(m)) hasForeign = true;
     }
     d.bySubject = bySubject;
     d.hasForeign = hasForeign;

@@ -76,7 +76,8 @@ test('CanonicalIndex: look-ups and edits on the bytes equal the parsed index edi
         m.annotations?.[Annotation.subject] === undefined &&
         isGraphNodeType(m.mediaType),
     );
-    assert.equal(ix.someUnnamed(isGraphNodeType), unnamed);
+    assert.equal(ix.someForeign(), unnamed, 'the flag an edit carries');
+    assert.equal(new CanonicalIndex(ix.bytes).someForeign(), unnamed, 'searched afresh');
   };
   check();
   // a fixed walk through every position: first, middle, last, only, none, then appends into []
@@ -167,4 +168,53 @@ test('tag and untag edit the index.json this store wrote as bytes, and parse any
   await assert.rejects(fresh.tag(a.manifest, 'acme.a:x'), (e: unknown) => isScrydonError(e, 'manifest_invalid'));
   await assert.rejects(fresh.untag('acme.a:stable'), (e: unknown) => isScrydonError(e, 'manifest_invalid'));
   assert.equal(await readFile(fresh.paths.index, 'utf8'), damaged);
+});
+
+test('the record says whether some entry is foreign; a store that wrote it never searches for one', async () => {
+  const root = join(await tempDir(), 'catalog');
+  const work = await tempDir();
+  const a = await seedPack(root, 'acme.a:1.0.0', work);
+  const sig = await seedReferrer(root, a.manifest);
+  const store = await Store.open(root);
+  const record = join(root, 'scrydon-index-sha256');
+  const recordOf = async (): Promise<string[]> => (await readFile(record, 'latin1')).split('\n');
+  await store.tag(a.manifest, 'acme.a:stable');
+  assert.equal((await recordOf())[1], 'foreign 0', 'tags and a referrer with its subject: none foreign');
+
+  // a fresh process (another path) answers referrers from the bytes and the record, parsing nothing whole
+  const fresh = async (): Promise<Store> => {
+    const copy = join(await tempDir(), 'catalog');
+    await cp(root, copy, { recursive: true });
+    return Store.open(copy);
+  };
+  const s1 = await fresh();
+  assert.deepEqual(
+    (await s1.referrers(a.manifest)).map((d) => d.digest),
+    [sig.digest],
+  );
+  assert.equal(parsedIfCached(s1.paths.index, await readFile(s1.paths.index)), undefined);
+
+  // an older record (the sha256 alone) is still honoured: the flag is searched for instead
+  await writeFile(record, `${(await recordOf())[0]}\n`);
+  const s2 = await fresh();
+  assert.equal((await s2.referrers(a.manifest)).length, 1);
+  assert.equal(parsedIfCached(s2.paths.index, await readFile(s2.paths.index)), undefined, 'still not parsed whole');
+
+  // another tool keeps the referrer untagged and without io.scrydon.subject: the next write records it foreign,
+  // and referrers() opens it to find its subject
+  const idx = JSON.parse(await readFile(store.paths.index, 'utf8')) as { manifests: Descriptor[] };
+  idx.manifests = idx.manifests.map((m) => (m.digest === sig.digest ? { ...m, annotations: {} } : m));
+  await writeFile(store.paths.index, JSON.stringify(idx));
+  await store.tag(a.manifest, 'acme.a:other');
+  assert.equal((await recordOf())[1], 'foreign 1');
+  const s3 = await fresh();
+  assert.deepEqual(
+    (await s3.referrers(a.manifest)).map((d) => d.digest),
+    [sig.digest],
+  );
+
+  // an entry appended by bytes turns a known 'no foreign entry' flag
+  const ix = new CanonicalIndex(canonical([manifest(1, { [Annotation.refName]: 'a' })]), false);
+  ix.append(manifest(2));
+  assert.equal(ix.knownForeign, true);
 });
