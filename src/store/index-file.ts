@@ -234,7 +234,8 @@ async function applyQueued(p: LayoutPaths): Promise<void> {
         }
       }
       if (changed)
-        await (idx instanceof CanonicalIndex ? writeCanonical(p, idx.bytes, idx.knownForeign) : writeIndex(p, idx));
+        // the flag searched for once when an older record lacked it: from then on it is recorded
+        await (idx instanceof CanonicalIndex ? writeCanonical(p, idx.bytes, idx.someForeign()) : writeIndex(p, idx));
       for (const d of done) d();
     });
   } catch (e) {

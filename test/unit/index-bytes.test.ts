@@ -199,6 +199,8 @@ test('the record says whether some entry is foreign; a store that wrote it never
   const s2 = await fresh();
   assert.equal((await s2.referrers(a.manifest)).length, 1);
   assert.equal(parsedIfCached(s2.paths.index, await readFile(s2.paths.index)), undefined, 'still not parsed whole');
+  await s2.tag(a.manifest, 'acme.a:again'); // an edit by bytes records the flag it searched for
+  assert.equal((await readFile(join(s2.paths.root, 'scrydon-index-sha256'), 'latin1')).split('\n')[1], 'foreign 0');
 
   // another tool keeps the referrer untagged and without io.scrydon.subject: the next write records it foreign,
   // and referrers() opens it to find its subject
