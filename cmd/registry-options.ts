@@ -1,10 +1,12 @@
 import type { Argv } from 'yargs';
 import { ScrydonError } from '../src/errors.js';
-import { openSecretStore, type SecretStore } from '../src/registry/credentials/secret-store.js';
-import { Remote } from '../src/registry/remote.js';
-import { loadRegistriesFile, RegistrySettings, type ReferrersMode } from '../src/registry/settings.js';
+import type { SecretStore } from '../src/registry/credentials/secret-store.js';
+import type { Remote } from '../src/registry/remote.js';
+import type { RegistrySettings, ReferrersMode } from '../src/registry/settings.js';
 import type { Context } from './context.js';
-import { registryGate } from './registry-policy.js';
+
+// The registry client, its settings, the secret store and policy.yaml's gate (with the YAML parser) are imported
+// when a registry is talked to: a command that only may (inspect of a stored pack) does not load them.
 
 /** --help of the commands that talk to registries: the environment they read. */
 export const REGISTRY_EPILOG =
@@ -93,7 +95,10 @@ export async function readSecretFromStdin(): Promise<string> {
 /** scrydon's own secret store, opened once per command. */
 export function secretStore(ctx: Context): () => Promise<SecretStore> {
   let p: Promise<SecretStore> | undefined;
-  return () => (p ??= openSecretStore({ authFile: ctx.paths.authFile, mode: ctx.credentialStoreMode() }));
+  return () =>
+    (p ??= import('../src/registry/credentials/secret-store.js').then(({ openSecretStore }) =>
+      openSecretStore({ authFile: ctx.paths.authFile, mode: ctx.credentialStoreMode() }),
+    ));
 }
 
 /** registries.yaml, with the connection flags applied to the registries the command names. */
@@ -102,6 +107,7 @@ export async function registrySettings(
   ctx: Context,
   registries: readonly string[],
 ): Promise<RegistrySettings> {
+  const { loadRegistriesFile, RegistrySettings } = await import('../src/registry/settings.js');
   const file = await loadRegistriesFile(ctx.registriesFile);
   return new RegistrySettings(file).withFlags(
     { plainHttp: args['plain-http'], insecure: args.insecure, ...(args['ca-file'] ? { caFile: args['ca-file'] } : {}) },
@@ -116,6 +122,10 @@ export async function openRemote(args: RegistryArgs, ctx: Context, registries: r
     throw new ScrydonError('usage', '--username needs --password-stdin (passwords are never taken as arguments)');
   const password = args['password-stdin'] ? await readSecretFromStdin() : undefined;
   const settings = await registrySettings(args, ctx, registries);
+  const [{ Remote }, { registryGate }] = await Promise.all([
+    import('../src/registry/remote.js'),
+    import('./registry-policy.js'),
+  ]);
   return new Remote({
     settings,
     gate: await registryGate(ctx),

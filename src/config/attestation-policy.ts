@@ -37,8 +37,9 @@ export async function loadAttestationPolicy(path: string): Promise<AttestationPo
   } catch (e) {
     throw new ScrydonError('io_error', `cannot read ${path}: ${(e as Error).message}`, { cause: e });
   }
-  const [{ describeProblems, parseYamlText }, { schemaProblems }] = await Promise.all([
+  const [{ describeProblems }, { parseYamlText }, { schemaProblems }] = await Promise.all([
     import('./locate.js'),
+    import('./yaml-locate.js'),
     import('./schema.js'),
   ]);
   const parsed = parseYamlText(text);

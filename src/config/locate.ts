@@ -1,9 +1,9 @@
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import { lineOf, scanJson } from './json-locate.js';
 
 /**
  * Problems found in a JSON or YAML document, and where they are: a JSON pointer to the value at fault and
- * the line it is on. Parsing here keeps positions (the `yaml` package parses JSON too), so every schema or
- * rule violation can name its key path and its line.
+ * the line it is on. Parsing keeps positions (JSON here, YAML in yaml-locate.ts, which alone loads the YAML parser),
+ * so every schema or rule violation can name its key path and its line.
  */
 export interface Problem {
   /** JSON pointer of the value at fault: `/packs/0/artifact/path`; `''` for the whole document. */
@@ -22,7 +22,7 @@ export function toPointer(segments: ReadonlyArray<string | number>): string {
   return segments.map((s) => '/' + String(s).replace(/~/g, '~0').replace(/\//g, '~1')).join('');
 }
 
-function fromPointer(pointer: string): string[] {
+export function fromPointer(pointer: string): string[] {
   if (pointer === '') return [];
   return pointer
     .slice(1)
@@ -74,44 +74,7 @@ export function sortProblems(problems: readonly Problem[]): Problem[] {
     .map(({ p }) => p);
 }
 
-/** A locator over a parsed YAML (or JSON) document. */
-function yamlLocator(doc: Document, lc: LineCounter): Locator {
-  const lineAt = (offset: number | undefined): number | undefined => {
-    if (offset === undefined) return undefined;
-    const { line } = lc.linePos(offset);
-    return line > 0 ? line : 1;
-  };
-  return (pointer, key) => {
-    let node: unknown = doc.contents;
-    let line = lineAt(rangeStart(node));
-    const segs = fromPointer(pointer);
-    if (key !== undefined) segs.push(key);
-    for (const seg of segs) {
-      if (isMap(node)) {
-        const pair = node.items.find((it) => isPair(it) && isScalar(it.key) && String(it.key.value) === seg);
-        if (!pair) return line;
-        line = lineAt(rangeStart(pair.key)) ?? line;
-        node = pair.value;
-      } else if (isSeq(node)) {
-        const item: unknown = node.items[Number(seg)];
-        if (item === undefined) return line;
-        line = lineAt(rangeStart(item)) ?? line;
-        node = item;
-      } else {
-        return line;
-      }
-    }
-    return line;
-  };
-}
-
-function rangeStart(node: unknown): number | undefined {
-  if (typeof node !== 'object' || node === null) return undefined;
-  const range = (node as { range?: unknown }).range;
-  return Array.isArray(range) && typeof range[0] === 'number' ? range[0] : undefined;
-}
-
-interface Parsed {
+export interface Parsed {
   /** The parsed value; undefined when the text does not parse. */
   value: unknown;
   locate: Locator;
@@ -119,27 +82,10 @@ interface Parsed {
   problems: Problem[];
 }
 
-/** Parses YAML keeping positions. Duplicate keys, multiple documents and alias bombs are problems. */
-export function parseYamlText(text: string): Parsed {
-  const lc = new LineCounter();
-  const doc = parseDocument(stripBom(text), { lineCounter: lc, prettyErrors: false, uniqueKeys: true, strict: true });
-  const locate = yamlLocator(doc, lc);
-  const problems: Problem[] = doc.errors.map((e) => {
-    const line = lc.linePos(e.pos[0]).line;
-    return { path: '', ...(line > 0 ? { line } : {}), message: `YAML syntax: ${firstLine(e.message)}` };
-  });
-  if (problems.length > 0) return { value: undefined, locate, problems };
-  try {
-    return { value: doc.toJS({ maxAliasCount: 100 }), locate, problems };
-  } catch (e) {
-    return { value: undefined, locate, problems: [{ path: '', message: `YAML: ${firstLine((e as Error).message)}` }] };
-  }
-}
-
 /**
- * Parses JSON (JSON.parse is the authority on the value) and locates with the YAML parser, which reads JSON too.
- * Duplicate keys are a problem: two parsers may keep different ones. The YAML parse (≈10× JSON.parse) runs only
- * when a duplicate key is found or a line is asked for: most texts parse clean and are never located.
+ * Parses JSON (JSON.parse is the authority on the value) and locates with one scan of the text (json-locate.ts), made
+ * only when a duplicate key is found or a line is asked for: most texts parse clean and are never located.
+ * Duplicate keys are a problem: two parsers may keep different ones.
  */
 export function parseJsonText(text: string): Parsed {
   const src = stripBom(text);
@@ -155,34 +101,16 @@ export function parseJsonText(text: string): Parsed {
       problems: [{ path: '', ...(line ? { line } : {}), message: `JSON syntax: ${msg}` }],
     };
   }
-  let located: { doc: Document; lc: LineCounter } | undefined;
-  const yamlDoc = (): { doc: Document; lc: LineCounter } => {
-    if (!located) {
-      const lc = new LineCounter();
-      located = { doc: parseDocument(src, { lineCounter: lc, prettyErrors: false, uniqueKeys: true }), lc };
-    }
-    return located;
-  };
-  let locator: Locator | undefined;
-  const locate: Locator = (pointer, key) => {
-    if (!locator) {
-      const { doc, lc } = yamlDoc();
-      locator = doc.errors.every((e) => e.code === 'DUPLICATE_KEY') ? yamlLocator(doc, lc) : noLocator;
-    }
-    return locator(pointer, key);
-  };
+  let scanned: ReturnType<typeof scanJson> | undefined;
+  const scan = (): ReturnType<typeof scanJson> => (scanned ??= scanJson(src));
+  const locate: Locator = (pointer, key) =>
+    lineOf(scan().root, key === undefined ? fromPointer(pointer) : [...fromPointer(pointer), key]);
   if (!hasDuplicateKey(src)) return { value, locate, problems: [] };
-  const { doc, lc } = yamlDoc();
-  const problems: Problem[] = doc.errors
-    .filter((e) => e.code === 'DUPLICATE_KEY')
-    .map((e) => {
-      const line = lc.linePos(e.pos[0]).line;
-      return {
-        path: '',
-        ...(line > 0 ? { line } : {}),
-        message: 'duplicate key (each key may appear once per object)',
-      };
-    });
+  const problems: Problem[] = scan().duplicateLines.map((line) => ({
+    path: '',
+    line,
+    message: 'duplicate key (each key may appear once per object)',
+  }));
   return { value: problems.length > 0 ? undefined : value, locate, problems };
 }
 
@@ -222,10 +150,10 @@ function jsonErrorLine(src: string, msg: string): number | undefined {
   return undefined;
 }
 
-function stripBom(s: string): string {
+export function stripBom(s: string): string {
   return s.charCodeAt(0) === 0xfeff ? s.slice(1) : s;
 }
 
-function firstLine(s: string): string {
+export function firstLine(s: string): string {
   return (s.split('\n')[0] ?? s).trim();
 }

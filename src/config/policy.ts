@@ -62,8 +62,9 @@ export async function loadPolicy(path: string): Promise<LoadedPolicy> {
     throw new ScrydonError('io_error', `cannot read ${path}: ${(e as Error).message}`, { cause: e });
   }
   // the YAML and schema machinery is loaded only where a policy.yaml exists
-  const [{ describeProblems, parseYamlText }, { schemaProblems }] = await Promise.all([
+  const [{ describeProblems }, { parseYamlText }, { schemaProblems }] = await Promise.all([
     import('./locate.js'),
+    import('./yaml-locate.js'),
     import('./schema.js'),
   ]);
   const parsed = parseYamlText(text);

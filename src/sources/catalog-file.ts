@@ -4,12 +4,12 @@ import { ScrydonError } from '../errors.js';
 import { parseReference } from '../oci/reference.js';
 import {
   describeProblems,
-  parseYamlText,
   sortProblems,
   toPointer,
   type Locator,
   type Problem,
 } from '../config/locate.js';
+import { parseYamlText } from '../config/yaml-locate.js';
 import { schemaProblems } from '../config/schema.js';
 import type { KeySigner, KeylessSigner } from '../config/policy.js';
 

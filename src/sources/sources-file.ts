@@ -3,7 +3,8 @@ import { stringify } from 'yaml';
 import { ScrydonError } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
 import { withFileLock } from '../fs/lock.js';
-import { describeProblems, parseYamlText, toPointer, type Problem } from '../config/locate.js';
+import { describeProblems, toPointer, type Problem } from '../config/locate.js';
+import { parseYamlText } from '../config/yaml-locate.js';
 import { schemaProblems } from '../config/schema.js';
 import { REGISTERED, resolveSource, type Source, type SourceSpec } from './source-spec.js';
 

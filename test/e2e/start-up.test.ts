@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { cleanupTemps, ok, tempDir } from '../helpers/cli.js';
@@ -37,4 +38,21 @@ test('with the listing kept, tag, rm, ls and ls -q load none of tls, net, http(s
   const pull = await withLoadLog(['pull', '127.0.0.1:9/none/such:1', '--plain-http', '--timeout', '1s'], { home });
   assert.notEqual(pull.code, 0);
   assert.ok(pull.builtins.includes('node:http'), `a pull loads http: ${pull.builtins.join(' ')}`);
+
+  // inspect of a stored pack (a command that may talk to a registry, with --remote) loads neither the network nor
+  // the registry client's settings and policy.yaml gate, whose YAML parser is the bundle's largest chunk
+  const inspect = await withLoadLog(['inspect', 'acme.startup:1.0.0'], { home });
+  assert.equal(inspect.code, 0, inspect.stderr);
+  const yaml = (files: readonly string[]): string[] => files.filter((f) => f.startsWith('yaml-parse-'));
+  assert.deepEqual(yaml(inspect.files), [], `inspect loaded ${inspect.files.join(' ')}`);
+  assert.deepEqual(
+    inspect.builtins.filter((b) => ['node:http', 'node:https', 'node:net', 'node:tls'].includes(b)),
+    [],
+    `inspect loaded ${inspect.builtins.join(' ')}`,
+  );
+  // the same log does see the YAML parser where it is used (so the check above can fail)
+  const catalog = join(await tempDir(), 'scrydon.yaml');
+  await writeFile(catalog, 'packs: [\n');
+  const validate = await withLoadLog(['validate', catalog], { home });
+  assert.notDeepEqual(yaml(validate.files), [], `validate of a YAML catalog loads it: ${validate.files.join(' ')}`);
 });

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { AttestationPolicySpec } from '../../src/config/attestation-policy.js';
-import { parseYamlText } from '../../src/config/locate.js';
+import { parseYamlText } from '../../src/config/yaml-locate.js';
 import { schemaProblems } from '../../src/config/schema.js';
 import { isScrydonError } from '../../src/errors.js';
 import {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { isScrydonError } from '../../src/errors.js';
 import { hasDuplicateKey, keyPath, parseJsonText, toPointer } from '../../src/config/locate.js';
+import { parseYamlText } from '../../src/config/yaml-locate.js';
 import { closest } from '../../src/config/schema.js';
 import { checkPackJson, parsePackJsonText, validatePackJson } from '../../src/pack/validate.js';
 import { checkCatalogFile, parseCatalogFile } from '../../src/sources/catalog-file.js';
@@ -187,6 +188,39 @@ describe('helpers', () => {
     assert.deepEqual(
       d.problems.map((x) => x.line),
       [3],
+    );
+  });
+
+  test('parseJsonText locates every value and key on the line the YAML parser (an independent reader) gives', () => {
+    // odd layouts on purpose: several values per line, escapes, empty containers, nested arrays, a BOM-free CRLF
+    const texts = [
+      '{\n  "package": {"id": "acme.a", "version": "1.0.0"},\n  "contents": [\n    {"kind": "x", "path": "a/b"},\n    {\n      "kind": "y",\n      "path": "c"\n    }\n  ],\n  "e": {}, "f": [],\n  "k\\"q": [[1, 2], [\n3]]\n}\n',
+      '{"a":1,\r\n"b":{"c":\r\n[true,\r\nnull]},"d\\u0041":"x"}',
+      '[\n  {"x": 1},\n\n  {"x": 2, "y": {"z": 3}}\n]',
+    ];
+    for (const text of texts) {
+      const ours = parseJsonText(text);
+      const theirs = parseYamlText(text);
+      assert.deepEqual(ours.problems, []);
+      const pointers: Array<[string, string | undefined]> = [['', undefined]];
+      const walk = (v: unknown, at: Array<string | number>): void => {
+        if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...at, i]));
+        else if (v && typeof v === 'object')
+          for (const [k, x] of Object.entries(v)) {
+            pointers.push([toPointer(at), k], [toPointer([...at, k, 'missing']), undefined]);
+            walk(x, [...at, k]);
+          }
+        pointers.push([toPointer(at), undefined], [toPointer(at), 'absent']);
+      };
+      walk(ours.value, []);
+      for (const [ptr, key] of pointers)
+        assert.equal(ours.locate(ptr, key), theirs.locate(ptr, key), `${JSON.stringify(text)} ${ptr} ${key ?? ''}`);
+    }
+    // duplicates: the line of each later key, as the YAML parser reports them
+    const dup = '{\n  "a": 1,\n  "b": {"x": 1,\n    "x": 2},\n  "a": 3\n}';
+    assert.deepEqual(
+      parseJsonText(dup).problems.map((x) => x.line),
+      [4, 5],
     );
   });
 
