@@ -10,7 +10,8 @@ import { sha256 } from './evidence.js';
 import { fulcioClaims, type FulcioClaims } from './fulcio-extensions.js';
 import { checkStatement } from './intoto.js';
 import { legacyParts } from './legacy-parts.js';
-import { parseBundle, verifyLegacy, type VerifiedEvidence } from './sigstore-adapter.js';
+import { parseBundle, type VerifiedEvidence } from './sigstore-adapter.js';
+import { verifyLegacy } from './sigstore-legacy.js';
 import {
   input,
   signerOf,
