@@ -178,6 +178,15 @@ export function verifyBundle(p: ParsedBundle, input: VerifyInput): VerifiedEvide
   );
 }
 
+/**
+ * An SCT is required when the trusted root lists a CT log, as for Sigstore's public instance. A root without one
+ * (GitHub's private Fulcio, whose certificates carry no SCT; gh verifies them with signed timestamps alone) cannot
+ * check one. An SCT a certificate does carry is always checked (sigstore-js), whatever the threshold.
+ */
+function requiresSct(trust: TrustRoot | undefined): boolean {
+  return (trust?.root.ctlogs.length ?? 0) > 0;
+}
+
 /** Checks an entity with sigstore-js's Verifier, under the thresholds the mode and the trusted root call for. */
 export function verifyEntity(
   entity: SignedEntity,
@@ -230,8 +239,10 @@ export function verifyEntity(
       hint: 'scrydon trust import trusted_root.json',
     });
   const verifier = new Verifier(material(trust, mode.kind === 'key' ? mode.key : undefined), {
+    // a verified time is the evidence: a log's integrated time (SET) or a TSA's RFC 3161 time; the log itself is
+    // not required (GitHub's private-repository attestations carry a TSA timestamp and no log entry)
     tlogThreshold: 0,
-    ctlogThreshold: keyless ? 1 : 0,
+    ctlogThreshold: keyless && requiresSct(trust) ? 1 : 0,
     timestampThreshold: keyless ? 1 : 0,
   });
   let signer;
@@ -346,6 +357,12 @@ function certificateError(e: VerificationError, entity: SignedEntity, where: str
       );
     }
   }
+  if (/^expected \d+ SCTs, got 0$/.test(e.message))
+    return new ScrydonError(
+      'certificate_untrusted',
+      `${where}: the signing certificate carries no SCT, and the trusted root lists CT logs, so one is required`,
+      { cause: e, hint: "import the trusted root of the instance that issued it (GitHub's own has no CT logs)" },
+    );
   return new ScrydonError(
     'certificate_untrusted',
     `${where}: the signing certificate does not chain to a certificate authority of the trusted root at the signing time, or lacks a valid SCT (${e.message})`,
