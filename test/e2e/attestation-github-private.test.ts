@@ -17,6 +17,7 @@ import {
   IDENTITY,
   ISSUER,
   keylessBundle,
+  KEYLESS_FLAGS,
   type EvidenceOptions,
   type FakeSigstore,
 } from '../helpers/sigstore-fixtures.js';
@@ -103,17 +104,7 @@ function tampered(b: Buffer): Buffer {
 }
 
 function verifyArgs(id: string, ...extra: string[]): string[] {
-  return [
-    'verify-attestation',
-    `${id}:1.0.0`,
-    '--type',
-    'slsaprovenance1',
-    '--certificate-identity',
-    IDENTITY,
-    '--certificate-oidc-issuer',
-    ISSUER,
-    ...extra,
-  ];
+  return ['verify-attestation', `${id}:1.0.0`, '--type', 'slsaprovenance1', ...KEYLESS_FLAGS, ...extra];
 }
 
 async function refused(args: string[], code: string): Promise<string> {
@@ -170,7 +161,7 @@ describe("GitHub's private-repository attestations (TSA timestamp, no transparen
 
   test('the same shape as a signature: scrydon verify shares the path', async () => {
     const v = await json<{ verified: Array<{ tsaTimestamps: number; transparencyLog: { entries: number } }> }>(
-      ['verify', 'gh.good:1.0.0', '--certificate-identity', IDENTITY, '--certificate-oidc-issuer', ISSUER],
+      ['verify', 'gh.good:1.0.0', ...KEYLESS_FLAGS],
       { home },
     );
     assert.deepEqual(
@@ -256,25 +247,9 @@ describe("reconcile's attestation gate", () => {
         '',
       ].join('\n'),
     );
-    await ok(
-      [
-        'source',
-        'add',
-        'gh',
-        '--type',
-        'oci',
-        '--url',
-        `${registry.host}/gh/catalog`,
-        '--plain-http',
-        '--certificate-identity',
-        IDENTITY,
-        '--certificate-oidc-issuer',
-        ISSUER,
-        '--require-attestation',
-        policy,
-      ],
-      o,
-    );
+    const url = `${registry.host}/gh/catalog`;
+    const required = ['--require-attestation', policy];
+    await ok(['source', 'add', 'gh', '--type', 'oci', '--url', url, '--plain-http', ...KEYLESS_FLAGS, ...required], o);
     const r = await scrydon(['reconcile', '--json'], o);
     const runs = JSON.parse(r.stdout) as Array<{
       packs: Array<{ id: string; outcome: string; code?: string; detail?: string }>;

@@ -15,6 +15,8 @@ import { Store } from '../../src/store/store-target.js';
 
 export const ISSUER = 'https://token.actions.githubusercontent.com';
 export const IDENTITY = 'https://github.com/acme/app/.github/workflows/release.yml@refs/tags/v1';
+/** The command-line flags naming IDENTITY and ISSUER as the keyless signer. */
+export const KEYLESS_FLAGS = ['--certificate-identity', IDENTITY, '--certificate-oidc-issuer', ISSUER] as const;
 const REKOR_URL = 'https://rekor.local';
 
 type KeyPair = { publicKey: KeyObject; privateKey: KeyObject };
@@ -74,7 +76,7 @@ export interface FakeSigstore {
  * CT log (its certificates carry no SCT) and a trusted root with a CA and a TSA and no tlogs or ctlogs, as
  * `gh attestation trusted-root` prints GitHub's.
  */
-export interface FakeSigstoreOptions {
+interface FakeSigstoreOptions {
   github?: boolean;
 }
 
