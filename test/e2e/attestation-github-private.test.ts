@@ -194,6 +194,19 @@ describe("GitHub's private-repository attestations (TSA timestamp, no transparen
     await refused(verifyArgs('gh.tampered'), 'signature_invalid');
   });
 
+  test("`gh attestation trusted-root`'s two roots in one file are refused with a hint; its GitHub line imports", async () => {
+    const both = join(roots, 'gh-trusted-root.jsonl');
+    const lines = [(await fakeSigstore()).trustedRoot, github.trustedRoot].map((r) => JSON.stringify(r));
+    await writeFile(both, lines.join('\n') + '\n');
+    const bare = { home: await tempDir() };
+    const r = expectError(await scrydon(['trust', 'import', both], bare), 'trust_invalid');
+    assert.match(r.stderr, /holds 2 trusted roots, one per line/);
+    assert.match(r.stderr, /fulcio\.githubapp\.com/);
+    const line = lines.find((l) => l.includes('fulcio.githubapp.com')) ?? '';
+    await writeFile(join(roots, 'gh-line.json'), line);
+    await ok(['trust', 'import', join(roots, 'gh-line.json')], bare);
+  });
+
   test('a trusted root that lists a CT log requires an SCT, which these certificates lack', async () => {
     const withCt = await rootFile('with-ct.json', {
       ...github.trustedRoot,
