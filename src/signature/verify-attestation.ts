@@ -45,6 +45,8 @@ export interface VerifiedAttestation {
   certificate?: FulcioClaims;
   signedAt: string[];
   transparencyLog: { entries: number; checked: boolean };
+  /** RFC 3161 timestamps verified against the trusted root's timestamp authorities. */
+  tsaTimestamps: number;
   /** What the rules checked: certificate claims by name, predicate fields by path. */
   checked: { certificate: string[]; predicate: string[] };
 }
@@ -90,6 +92,7 @@ function judged(
     ...(certificate ? { certificate } : {}),
     signedAt: ev.times,
     transparencyLog: { entries: ev.tlogEntries, checked: !ev.tlogUnchecked },
+    tsaTimestamps: ev.tsaTimestamps,
     checked: { certificate: Object.keys(o.rules.certificate), predicate: o.rules.predicate.map((r) => r.path) },
   };
 }

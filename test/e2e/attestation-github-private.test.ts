@@ -145,6 +145,7 @@ describe("GitHub's private-repository attestations (TSA timestamp, no transparen
         certificate: Record<string, string>;
         signedAt: string[];
         transparencyLog: { entries: number; checked: boolean };
+        tsaTimestamps: number;
       }>;
     }>(verifyArgs('gh.good', '--source-repository', REPO, '--github-hosted-runner'), { home });
     const a = v.verified[0];
@@ -153,6 +154,9 @@ describe("GitHub's private-repository attestations (TSA timestamp, no transparen
     assert.equal(a?.certificate.sourceRepositoryUri, REPO);
     assert.equal(a?.transparencyLog.entries, 0, 'no log entry: the TSA time is the evidence');
     assert.equal(a?.signedAt.length, 1);
+    assert.equal(a?.tsaTimestamps, 1);
+    const text = await ok(verifyArgs('gh.good'), { home });
+    assert.match(text.stdout, /timestamp authority: 1 timestamp\(s\) verified/);
     await refused(
       verifyArgs('gh.good', '--source-repository', 'https://github.com/acme/other'),
       'certificate_mismatch',
