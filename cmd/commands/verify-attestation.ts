@@ -55,6 +55,7 @@ function reportText(ref: string, r: AttestationVerifyResult): string {
       `    subject ${v.subjects.join(', ')}`,
     );
     if (v.signedAt.length) lines.push(`    signed at ${v.signedAt.join(', ')}`);
+    if (v.tsaTimestamps) lines.push(`    timestamp authority: ${v.tsaTimestamps} timestamp(s) verified`);
     if (v.certificate?.sourceRepositoryUri)
       lines.push(
         `    built from ${v.certificate.sourceRepositoryUri}${v.certificate.sourceRepositoryRef ? ` at ${v.certificate.sourceRepositoryRef}` : ''} by ${v.certificate.buildSignerUri ?? '(no workflow)'} (${v.certificate.runnerEnvironment ?? 'runner unknown'})`,

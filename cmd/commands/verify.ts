@@ -21,6 +21,7 @@ function reportText(r: VerifyReport): string {
     lines.push(
       `    transparency log: ${v.transparencyLog.entries === 0 ? 'none' : v.transparencyLog.checked ? `${v.transparencyLog.entries} entry verified` : `${v.transparencyLog.entries} entry not checked (no trusted root)`}`,
     );
+    if (v.tsaTimestamps) lines.push(`    timestamp authority: ${v.tsaTimestamps} timestamp(s) verified`);
   }
   lines.push(`  trust root: ${r.trustRoot ?? 'none used'}`);
   const c = r.content;

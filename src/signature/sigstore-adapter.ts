@@ -1,13 +1,13 @@
 /**
- * With sigstore-trust-root.ts, the only code that calls sigstore-js (the Node-20 line: @sigstore/verify 3.1,
- * bundle 4.0, core 3.2, protobuf-specs 0.5): signing and verifying here, trusted roots there.
- * Everything else in scrydon sees plain values. Moving to sigstore-js v5 (Node ≥ 22) should be a change to
- * these two files alone.
+ * With sigstore-legacy.ts and sigstore-trust-root.ts, the only code that calls sigstore-js (the Node-20 line:
+ * @sigstore/verify 3.1, bundle 4.0, core 3.2, protobuf-specs 0.5): signing, bundles and the one Verifier here,
+ * cosign's legacy layers there, trusted roots in the third. Everything else in scrydon sees plain values. Moving to
+ * sigstore-js v5 (Node ≥ 22) should be a change to these three files alone.
  *
  * Offline by construction: trust material comes from a trusted_root.json the caller read from disk;
  * `sigstore.verify()` / `createVerifier()` (which fetch TUF metadata) are never used.
  */
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import {
   bundleFromJSON,
   bundleToJSON,
@@ -15,7 +15,7 @@ import {
   type Bundle,
   type TransparencyLogEntry,
 } from '@sigstore/bundle';
-import { dsse, RFC3161Timestamp, X509Certificate } from '@sigstore/core';
+import { dsse, type X509Certificate } from '@sigstore/core';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import {
   toSignedEntity,
@@ -28,9 +28,8 @@ import {
 import { ScrydonError } from '../errors.js';
 import type { TrustRoot } from './sigstore-trust-root.js';
 import { checkLogKey, sha256, signatureContent, verifiedTimes, type CheckedSignature } from './evidence.js';
-import { keyHint, signData, verifiedScheme, type KeyAlgorithm, type PublicKeyInfo, type SigningKey } from './keys.js';
+import { keyHint, signData, type KeyAlgorithm, type PublicKeyInfo, type SigningKey } from './keys.js';
 import { bodyVerifier } from './log-body.js';
-import type { LegacyParts } from './legacy-parts.js';
 
 // ---------------------------------------------------------------------------------------------- trust material
 
@@ -171,7 +170,7 @@ export function verifyBundle(p: ParsedBundle, input: VerifyInput): VerifiedEvide
   const env = p.bundle.content.$case === 'dsseEnvelope' ? p.bundle.content.dsseEnvelope : undefined;
   const sig = Buffer.from(env?.signatures[0]?.sig ?? Buffer.alloc(0));
   const checked = signatureContent(dsse.preAuthEncoding(p.payloadType, p.payload), sha256(p.payload), sig);
-  return runVerifier(
+  return verifyEntity(
     { ...base, signature: checked.content },
     checked,
     input,
@@ -179,85 +178,17 @@ export function verifyBundle(p: ParsedBundle, input: VerifyInput): VerifiedEvide
   );
 }
 
-/** Verifies a legacy `.sig` layer: the Rekor bundle's SET, the certificate at its integrated time, the signature. */
-export function verifyLegacy(l: LegacyParts, input: VerifyInput): VerifiedEvidence {
-  const tlogEntries: TransparencyLogEntry[] = [];
-  const timestamps: SignedEntity['timestamps'] = [];
-  if (l.rekorBundle) {
-    const rb = l.rekorBundle;
-    const entry: TransparencyLogEntry = {
-      logIndex: String(rb.logIndex),
-      logId: { keyId: rb.logId },
-      kindVersion: { kind: rb.kind, version: rb.apiVersion },
-      integratedTime: String(rb.integratedTime),
-      inclusionPromise: { signedEntryTimestamp: rb.signedEntryTimestamp },
-      inclusionProof: undefined,
-      canonicalizedBody: rb.body,
-    };
-    tlogEntries.push(entry);
-    timestamps.push({ $case: 'transparency-log', tlogEntry: entry });
-  }
-  if (l.rfc3161) {
-    let ts: RFC3161Timestamp;
-    try {
-      ts = RFC3161Timestamp.parse(Buffer.from(l.rfc3161));
-    } catch (e) {
-      throw new ScrydonError('timestamp_invalid', `${input.where}: the RFC 3161 timestamp does not parse`, {
-        cause: e,
-      });
-    }
-    timestamps.push({ $case: 'timestamp-authority', timestamp: ts });
-  }
-  const certificate = l.certificatePem ? parseCertificate(l.certificatePem, input.where) : undefined;
-  // with --key, cosign verifies with the given key and does not use a certificate the layer carries (verifyInternal)
-  const key: SignedEntity['key'] =
-    certificate && input.mode.kind === 'keyless'
-      ? { $case: 'certificate', certificate }
-      : { $case: 'public-key', hint: 'user-key' };
-  const checked = signatureContent(l.payload, l.payloadDigest ?? sha256(l.payload), l.signature);
-  try {
-    return runVerifier({ signature: checked.content, key, tlogEntries, timestamps }, checked, input, tlogEntries);
-  } catch (e) {
-    throw certificateKeyMismatch(e, certificate, l, input) ?? e;
-  }
+/**
+ * An SCT is required when the trusted root lists a CT log, as for Sigstore's public instance. A root without one
+ * (GitHub's private Fulcio, whose certificates carry no SCT; gh verifies them with signed timestamps alone) cannot
+ * check one. An SCT a certificate does carry is always checked (sigstore-js), whatever the threshold.
+ */
+function requiresSct(trust: TrustRoot | undefined): boolean {
+  return (trust?.root.ctlogs.length ?? 0) > 0;
 }
 
-function parseCertificate(pem: string, where: string): X509Certificate {
-  try {
-    return X509Certificate.parse(pem);
-  } catch (e) {
-    throw new ScrydonError('certificate_untrusted', `${where}: the certificate annotation does not parse`, {
-      cause: e,
-    });
-  }
-}
-
-/** With --key, a signature that fails with the given key but verifies with the key of the certificate the layer carries: the wrong key. */
-function certificateKeyMismatch(
-  e: unknown,
-  cert: X509Certificate | undefined,
-  l: LegacyParts,
-  input: VerifyInput,
-): ScrydonError | undefined {
-  if (!cert || input.mode.kind !== 'key' || !(e instanceof ScrydonError) || e.code !== 'signature_invalid')
-    return undefined;
-  try {
-    const certKey = createPublicKey({ key: Buffer.from(cert.publicKey), format: 'der', type: 'spki' });
-    if (!verifiedScheme(certKey, l.payload, l.signature, input.where)) return undefined;
-  } catch {
-    return undefined; // a certificate key scrydon cannot use: the signature failure stands
-  }
-  return new ScrydonError(
-    'key_mismatch',
-    `${input.where}: signed by the key of the certificate it carries, not by ${input.mode.key.fingerprint}`,
-    {
-      hint: 'verify it keylessly with --certificate-identity and --certificate-oidc-issuer, or give that certificate with --key',
-      cause: e,
-    },
-  );
-}
-
-function runVerifier(
+/** Checks an entity with sigstore-js's Verifier, under the thresholds the mode and the trusted root call for. */
+export function verifyEntity(
   entity: SignedEntity,
   checked: CheckedSignature,
   input: VerifyInput,
@@ -308,8 +239,10 @@ function runVerifier(
       hint: 'scrydon trust import trusted_root.json',
     });
   const verifier = new Verifier(material(trust, mode.kind === 'key' ? mode.key : undefined), {
+    // a verified time is the evidence: a log's integrated time (SET) or a TSA's RFC 3161 time; the log itself is
+    // not required (GitHub's private-repository attestations carry a TSA timestamp and no log entry)
     tlogThreshold: 0,
-    ctlogThreshold: keyless ? 1 : 0,
+    ctlogThreshold: keyless && requiresSct(trust) ? 1 : 0,
     timestampThreshold: keyless ? 1 : 0,
   });
   let signer;
@@ -424,6 +357,12 @@ function certificateError(e: VerificationError, entity: SignedEntity, where: str
       );
     }
   }
+  if (/^expected \d+ SCTs, got 0$/.test(e.message))
+    return new ScrydonError(
+      'certificate_untrusted',
+      `${where}: the signing certificate carries no SCT, and the trusted root lists CT logs, so one is required`,
+      { cause: e, hint: "import the trusted root of the instance that issued it (GitHub's own has no CT logs)" },
+    );
   return new ScrydonError(
     'certificate_untrusted',
     `${where}: the signing certificate does not chain to a certificate authority of the trusted root at the signing time, or lacks a valid SCT (${e.message})`,

@@ -1,6 +1,6 @@
 /**
  * Sigstore trusted roots (trusted_root.json, protobuf-specs JSON): parsed once, checked whole, summarised for
- * `scrydon trust show`. With sigstore-adapter.ts, the only code that calls sigstore-js.
+ * `scrydon trust show`. With sigstore-adapter.ts and sigstore-legacy.ts, the only code that calls sigstore-js.
  */
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { toTrustMaterial } from '@sigstore/verify';

@@ -25,13 +25,34 @@ async function parse(
   where: string,
 ): Promise<ReturnType<typeof import('./sigstore-trust-root.js').parseTrustedRoot>> {
   const { parseTrustedRoot } = await import('./sigstore-trust-root.js');
+  const text = bytes.toString('utf8');
   let json: unknown;
   try {
-    json = JSON.parse(bytes.toString('utf8'));
+    json = JSON.parse(text);
   } catch (e) {
+    const roots = jsonLines(text);
+    if (roots > 1)
+      throw new ScrydonError(
+        'trust_invalid',
+        `${where} holds ${roots} trusted roots, one per line; scrydon keeps one`,
+        {
+          cause: e,
+          hint: "`gh attestation trusted-root` prints Sigstore's public root and GitHub's: import the line of the instance that signed (GitHub's private repositories: the one naming fulcio.githubapp.com)",
+        },
+      );
     throw new ScrydonError('trust_invalid', `${where} is not JSON`, { cause: e });
   }
   return parseTrustedRoot(json, where);
+}
+
+/** How many lines of `text` are JSON objects (JSON Lines, as `gh attestation trusted-root` prints); 0 if any is not. */
+function jsonLines(text: string): number {
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  try {
+    return lines.every((l) => typeof JSON.parse(l) === 'object') ? lines.length : 0;
+  } catch {
+    return 0;
+  }
 }
 
 function digestOf(bytes: Buffer): string {

@@ -10,7 +10,8 @@ import { sha256 } from './evidence.js';
 import { fulcioClaims, type FulcioClaims } from './fulcio-extensions.js';
 import { checkStatement } from './intoto.js';
 import { legacyParts } from './legacy-parts.js';
-import { parseBundle, verifyLegacy, type VerifiedEvidence } from './sigstore-adapter.js';
+import { parseBundle, type VerifiedEvidence } from './sigstore-adapter.js';
+import { verifyLegacy } from './sigstore-legacy.js';
 import {
   input,
   signerOf,
@@ -44,6 +45,8 @@ export interface VerifiedAttestation {
   certificate?: FulcioClaims;
   signedAt: string[];
   transparencyLog: { entries: number; checked: boolean };
+  /** RFC 3161 timestamps verified against the trusted root's timestamp authorities. */
+  tsaTimestamps: number;
   /** What the rules checked: certificate claims by name, predicate fields by path. */
   checked: { certificate: string[]; predicate: string[] };
 }
@@ -89,6 +92,7 @@ function judged(
     ...(certificate ? { certificate } : {}),
     signedAt: ev.times,
     transparencyLog: { entries: ev.tlogEntries, checked: !ev.tlogUnchecked },
+    tsaTimestamps: ev.tsaTimestamps,
     checked: { certificate: Object.keys(o.rules.certificate), predicate: o.rules.predicate.map((r) => r.path) },
   };
 }

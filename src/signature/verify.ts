@@ -7,13 +7,8 @@ import { matchIdentity, type IdentityRequirement } from './identity.js';
 import { checkStatement, COSIGN_SIGN_PREDICATE } from './intoto.js';
 import { hintFingerprint, keyHint, type PublicKeyInfo } from './keys.js';
 import { legacyParts } from './legacy-parts.js';
-import {
-  parseBundle,
-  verifyBundle,
-  verifyLegacy,
-  type VerifiedEvidence,
-  type VerifyInput,
-} from './sigstore-adapter.js';
+import { parseBundle, verifyBundle, type VerifiedEvidence, type VerifyInput } from './sigstore-adapter.js';
+import { verifyLegacy } from './sigstore-legacy.js';
 import type { TrustRoot } from './sigstore-trust-root.js';
 import { checkSimpleSigningClaim, parseSimpleSigning } from './simple-signing.js';
 

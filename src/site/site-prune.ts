@@ -18,7 +18,7 @@ interface PrunedPack {
 }
 
 export interface PruneResult {
-  /** Packs the store no longer holds, deleted from the site registry (manifest, tag, referrers, `.sig` tag). */
+  /** Packs the store no longer holds, deleted from the site registry (manifest, tag, referrers, `.sig` and `.att` tags). */
   deleted: PrunedPack[];
   /** Packs the store no longer holds, left out of the catalog but kept in the registry: a retained lock pins them. */
   pinned: Array<PrunedPack & { pinnedBy: string[] }>;

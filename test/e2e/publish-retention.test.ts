@@ -3,7 +3,17 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { cleanupTemps, expectError, json, ok, scrydon, tempDir, treeHash, type RunOptions } from '../helpers/cli.js';
+import {
+  cleanupTemps,
+  expectError,
+  json,
+  ok,
+  ROOT,
+  scrydon,
+  tempDir,
+  treeHash,
+  type RunOptions,
+} from '../helpers/cli.js';
 import { publishCatalog } from '../helpers/oci-catalog.js';
 import { startProxy } from '../helpers/proxy.js';
 import { startRegistry, type RunningRegistry } from '../helpers/registry.js';
@@ -18,6 +28,7 @@ import { writeSmallPackDir } from '../helpers/small-pack.js';
  */
 
 const ID = 'acme.retain';
+const SLSA1 = 'https://slsa.dev/provenance/v1';
 let registry: RunningRegistry;
 let upstream: string;
 let siteKeys: string;
@@ -387,6 +398,110 @@ describe('publish on a registry whose tag list misses tags', () => {
     } finally {
       await noList.close();
       await behind.stop();
+    }
+  });
+});
+
+describe('publish --prune and attestations', () => {
+  /** The manifests the referrers tag schema's index `sha256-<hex>` lists for `digest`: [digest, artifactType, predicate]. */
+  async function fallbackEntries(host: string, repo: string, digest: string): Promise<string[][]> {
+    const r = await fetch(`http://${host}/v2/${repo}/manifests/sha256-${digest.slice(7)}`, {
+      headers: { accept: 'application/vnd.oci.image.index.v1+json' },
+    });
+    if (r.status === 404) return [];
+    const index = (await r.json()) as {
+      manifests: Array<{ digest: string; artifactType?: string; annotations?: Record<string, string> }>;
+    };
+    return index.manifests.map((m) => [
+      m.digest,
+      m.artifactType ?? '',
+      m.annotations?.['dev.sigstore.bundle.predicateType'] ?? '',
+    ]);
+  }
+
+  test("a pruned pack's attestations (bundle referrers, legacy .att) go with it, and stay while a retained lock pins it", async () => {
+    const reg = await startRegistry();
+    try {
+      const prefix = `${reg.host}/att/packs`;
+      const repo = `att/packs/${ID}`;
+      const s = await siteHome();
+      const slsa = join(ROOT, 'catalog-spec', 'examples', 'slsa-provenance-v1.json');
+      const v = new Map<string, string>();
+      for (const version of ['1.0.0', '1.1.0']) {
+        v.set(version, await buildSigned(s, version));
+        for (const legacy of [[], ['--legacy']])
+          await ok(
+            [
+              'attest',
+              `${ID}:${version}`,
+              '--predicate',
+              slsa,
+              '--type',
+              'slsaprovenance1',
+              '--key',
+              join(upstream, 'cosign.key'),
+              ...legacy,
+            ],
+            s,
+          );
+      }
+      const [old, kept] = [v.get('1.0.0') ?? '', v.get('1.1.0') ?? ''];
+      await publish(s, prefix);
+      const attestations = async (d: string): Promise<string[]> =>
+        (await fallbackEntries(reg.host, repo, d)).filter((e) => e[2] === SLSA1).map((e) => e[0] ?? '');
+      const oldAtt = await attestations(old);
+      assert.equal(oldAtt.length, 1, 'the bundle attestation is a referrer in the fallback index');
+      assert.ok((await tagsOf(repo, reg.host)).includes(`sha256-${old.slice(7)}.att`), 'the legacy .att tag');
+      const oldAttTag = await fetch(`http://${reg.host}/v2/${repo}/manifests/sha256-${old.slice(7)}.att`, {
+        method: 'HEAD',
+        headers: { accept: 'application/vnd.oci.image.manifest.v1+json' },
+      });
+      const oldAttImage = oldAttTag.headers.get('docker-content-digest') ?? '';
+      assert.match(oldAttImage, /^sha256:/);
+
+      // 1.0.0 leaves the site's store: the catalog drops it, lock 1 still pins it, so it and its attestations stay
+      await ok(['gc', '--keep-versions', '1', '--grace', '0'], s);
+      const pinned = await publish(s, prefix, '--prune');
+      assert.deepEqual(
+        pinned.pruned?.pinned.map((p) => p.version),
+        ['1.0.0'],
+      );
+      assert.deepEqual(await attestations(old), oldAtt);
+      assert.ok(await manifestThere(repo, oldAtt[0] ?? '', reg.host));
+      assert.ok(await manifestThere(repo, oldAttImage, reg.host));
+
+      // lock 1 expires: 1.0.0 goes, and with it its referrers, its fallback index and its .att image; 1.1.0 keeps all
+      const pruned = await publish(s, prefix, '--prune', '--keep-locks', '1');
+      assert.deepEqual(
+        pruned.pruned?.deleted.map((d) => d.version),
+        ['1.0.0'],
+      );
+      const tags = await tagsOf(repo, reg.host);
+      for (const gone of ['1.0.0', `sha256-${old.slice(7)}`, `sha256-${old.slice(7)}.att`])
+        assert.ok(!tags.includes(gone), `${gone} is gone from ${tags.join(', ')}`);
+      for (const d of [old, oldAttImage, ...oldAtt])
+        assert.equal(await manifestThere(repo, d, reg.host), false, `${d} deleted`);
+      assert.deepEqual(tags, ['1.1.0', `sha256-${kept.slice(7)}`, `sha256-${kept.slice(7)}.att`]);
+      const keptAtt = await attestations(kept);
+      assert.equal(keptAtt.length, 1);
+      assert.ok(await manifestThere(repo, keptAtt[0] ?? '', reg.host));
+      // a fresh node verifies the kept pack's attestations from the site registry
+      const n = await siteHome();
+      await ok(['pull', `${prefix}/${ID}:1.1.0`, '--plain-http'], n);
+      const r = await json<{ verified: Array<{ format: string }> }>(
+        [
+          'verify-attestation',
+          `${prefix}/${ID}:1.1.0`,
+          '--type',
+          'slsaprovenance1',
+          '--key',
+          join(upstream, 'cosign.pub'),
+        ],
+        n,
+      );
+      assert.deepEqual(r.verified.map((a) => a.format).sort(), ['bundle', 'legacy']);
+    } finally {
+      await reg.stop();
     }
   });
 });

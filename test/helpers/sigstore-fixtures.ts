@@ -15,6 +15,8 @@ import { Store } from '../../src/store/store-target.js';
 
 export const ISSUER = 'https://token.actions.githubusercontent.com';
 export const IDENTITY = 'https://github.com/acme/app/.github/workflows/release.yml@refs/tags/v1';
+/** The command-line flags naming IDENTITY and ISSUER as the keyless signer. */
+export const KEYLESS_FLAGS = ['--certificate-identity', IDENTITY, '--certificate-oidc-issuer', ISSUER] as const;
 const REKOR_URL = 'https://rekor.local';
 
 type KeyPair = { publicKey: KeyObject; privateKey: KeyObject };
@@ -64,16 +66,26 @@ export interface FakeSigstore {
   issue(san?: string, issuer?: string, extra?: ReadonlyArray<{ oid: string; value: string }>): Promise<KeylessSigner>;
   /** Logs a canonical body; `clockOffsetMs` moves the integrated time (relative to now + 5 s). */
   log(body: object, clockOffsetMs?: number): Promise<RekorEntry>;
-  /** An RFC 3161 timestamp response over the raw signature bytes. */
-  timestamp(signature: Buffer): Promise<Buffer>;
+  /** An RFC 3161 timestamp response over the raw signature bytes; `clockOffsetMs` moves its time (from now + 1 s). */
+  timestamp(signature: Buffer, clockOffsetMs?: number): Promise<Buffer>;
 }
 
-export async function fakeSigstore(): Promise<FakeSigstore> {
+/**
+ * `github`: the shape of GitHub's Sigstore instance for private repositories (actions/toolkit
+ * packages/attest/src/endpoints.ts: fulcio.githubapp.com and timestamp.githubapp.com, no Rekor): a Fulcio CA with no
+ * CT log (its certificates carry no SCT) and a trusted root with a CA and a TSA and no tlogs or ctlogs, as
+ * `gh attestation trusted-root` prints GitHub's.
+ */
+interface FakeSigstoreOptions {
+  github?: boolean;
+}
+
+export async function fakeSigstore(o: FakeSigstoreOptions = {}): Promise<FakeSigstore> {
   const start = new Date(Date.now() - 24 * 3600 * 1000).toISOString();
   const ctKeys = ecPair();
   const ctlog = await initializeCTLog(ctKeys);
   const caKeys = ecPair();
-  const ca: CA = await initializeCA(caKeys, ctlog);
+  const ca: CA = await initializeCA(caKeys, o.github ? undefined : ctlog);
   const tlogKeys = ecPair();
   const tlogSpki = tlogKeys.publicKey.export({ format: 'der', type: 'spki' });
   // the mock reads this Date at every timestamp: whole seconds, since @sigstore/core parses only 3-digit
@@ -81,7 +93,7 @@ export async function fakeSigstore(): Promise<FakeSigstore> {
   const tsaClock = new Date(Math.ceil(Date.now() / 1000) * 1000);
   const tsa: TSA = await initializeTSA(ecPair(), tsaClock);
   const rootDer = Buffer.from(ca.rootCertificate.buffer, ca.rootCertificate.byteOffset, ca.rootCertificate.byteLength);
-  const trustedRoot = {
+  const publicGood = {
     mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
     tlogs: [
       {
@@ -97,8 +109,10 @@ export async function fakeSigstore(): Promise<FakeSigstore> {
     ],
     certificateAuthorities: [
       {
-        subject: { organization: 'sigstore.mock', commonName: 'sigstore' },
-        uri: 'https://fulcio.local',
+        subject: o.github
+          ? { organization: 'GitHub, Inc.', commonName: 'Internal Services Root' }
+          : { organization: 'sigstore.mock', commonName: 'sigstore' },
+        uri: o.github ? 'fulcio.githubapp.com' : 'https://fulcio.local',
         certChain: { certificates: [{ rawBytes: rootDer.toString('base64') }] },
         validFor: { start },
       },
@@ -113,13 +127,16 @@ export async function fakeSigstore(): Promise<FakeSigstore> {
     ],
     timestampAuthorities: [
       {
-        subject: { organization: 'sigstore.mock', commonName: 'tsa' },
-        uri: 'https://tsa.local',
+        subject: o.github
+          ? { organization: 'GitHub, Inc.', commonName: 'Internal Services Root' }
+          : { organization: 'sigstore.mock', commonName: 'tsa' },
+        uri: o.github ? 'timestamp.githubapp.com' : 'https://tsa.local',
         certChain: { certificates: [{ rawBytes: b64(tsa.intCertificate) }, { rawBytes: b64(tsa.rootCertificate) }] },
         validFor: { start },
       },
     ],
   };
+  const trustedRoot = o.github ? { ...publicGood, tlogs: [], ctlogs: [] } : publicGood;
   return {
     trustedRoot,
     async issue(san = IDENTITY, issuer = ISSUER, extra = []) {
@@ -141,8 +158,8 @@ export async function fakeSigstore(): Promise<FakeSigstore> {
       const res = (await tlog.log(body)) as unknown as Record<string, RekorEntry>;
       return Object.values(res)[0] as RekorEntry;
     },
-    async timestamp(signature) {
-      tsaClock.setTime(Math.ceil(Date.now() / 1000) * 1000 + 1000);
+    async timestamp(signature, clockOffsetMs = 0) {
+      tsaClock.setTime(Math.ceil((Date.now() + clockOffsetMs) / 1000) * 1000 + 1000);
       const der = await tsa.timestamp({
         artifactHash: sha256(signature),
         hashAlgorithmOID: '2.16.840.1.101.3.4.2.1',
@@ -159,6 +176,10 @@ export interface EvidenceOptions {
   tlog?: boolean;
   tsa?: boolean;
   clockOffsetMs?: number;
+  /** The Sigstore whose TSA stamps the signature (default: the one that issued the certificate). */
+  tsaOf?: FakeSigstore;
+  /** Moves the TSA's time (from now + 1 s). */
+  tsaClockOffsetMs?: number;
 }
 
 /** The annotations of a keyless legacy simple-signing layer over `payload`, as cosign writes them. */
@@ -246,10 +267,10 @@ export async function keylessBundle(
     });
   }
   const vm: Record<string, unknown> = { certificate: { rawBytes: signer.certDer.toString('base64') }, tlogEntries };
-  if (o.tsa)
-    vm.timestampVerificationData = {
-      rfc3161Timestamps: [{ signedTimestamp: (await s.timestamp(sig)).toString('base64') }],
-    };
+  if (o.tsa) {
+    const stamp = await (o.tsaOf ?? s).timestamp(sig, o.tsaClockOffsetMs);
+    vm.timestampVerificationData = { rfc3161Timestamps: [{ signedTimestamp: stamp.toString('base64') }] };
+  }
   return Buffer.from(
     JSON.stringify({ mediaType: MediaType.sigstoreBundleV03, verificationMaterial: vm, dsseEnvelope: envelope }),
   );

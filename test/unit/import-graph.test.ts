@@ -101,6 +101,20 @@ test('src/ never imports cmd/, and src/oci does no I/O', async () => {
   assert.deepEqual(problems, []);
 });
 
+test('sigstore-js is called only from the files ARCHITECTURE.md names (type-only imports aside)', async () => {
+  const text = await readFile(join(ROOT, 'ARCHITECTURE.md'), 'utf8');
+  const named = /sigstore-js only in ([^)]*)\)/.exec(text)?.[1] ?? '';
+  const allowed = [...named.matchAll(/([\w-]+\.ts)/g)].map((m) => join('src', 'signature', m[1] as string));
+  assert.ok(allowed.length >= 2, `ARCHITECTURE.md no longer says where sigstore-js is called: "${named}"`);
+  const callers: string[] = [];
+  for (const f of [...(await tsFiles(join(ROOT, 'src'))), ...(await tsFiles(join(ROOT, 'cmd')))]) {
+    const t = code(await readFile(f, 'utf8'));
+    const valueImport = [...t.matchAll(/^\s*(import|export)\s+(?!type\s)[^'"]*?from\s+['"](@sigstore\/[^'"]+)['"]/gm)];
+    if (valueImport.length || /\bimport\(\s*['"]@sigstore\//.test(t)) callers.push(relative(ROOT, f));
+  }
+  assert.deepEqual(callers.sort(), [...allowed].sort());
+});
+
 test('src/ never touches process.stdout/stderr, process.env or process.exit', async () => {
   const problems: string[] = [];
   for (const f of await tsFiles(join(ROOT, 'src'))) {
