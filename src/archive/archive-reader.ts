@@ -23,6 +23,7 @@ import {
   subjectAnnotationOf,
   type ArchiveIndex,
   type LayoutEntries,
+  type ReceiptEntry,
 } from './archive-layout.js';
 import { ReadWindows } from './read-window.js';
 import type { TarEntry } from './tar-index.js';
@@ -152,6 +153,25 @@ export class ArchiveReader implements ReadOnlyTarget, ReferrerLister {
       this.#nodes.set(d.digest, p);
     }
     return p;
+  }
+
+  /**
+   * The receipts files the archive carries beside its layout, read whole (each at most `limit` bytes). Each must be
+   * about a digest the archive lists in index.json or holds: a receipt of anything else is refused.
+   */
+  async receiptFiles(limit: number): Promise<Array<Omit<ReceiptEntry, 'entry'> & { name: string; bytes: Buffer }>> {
+    const listed = new Set(this.index.manifests.map((m) => m.digest));
+    const out = [];
+    for (const { digest, kind, entry } of this.#entries.receipts) {
+      if (!listed.has(digest) && !this.#entries.blobs.has(digest))
+        throw new ScrydonError(
+          'archive_invalid',
+          `${this.name}: ${entry.name} holds receipts of ${digest}, which the archive does not hold`,
+          { hint: 'the archive was edited after scrydon save wrote it; nothing was loaded' },
+        );
+      out.push({ digest, kind, name: entry.name, bytes: await readEntry(this.#fh, entry, limit, `${this.name}: ${entry.name}`) });
+    }
+    return out;
   }
 
   async resolve(ref: string): Promise<Descriptor> {
