@@ -24,9 +24,7 @@ export function carriedReceiptText(receipts: readonly Receipt[]): string {
 }
 
 /** Which attestation satisfied which rule, by whom signed, when, and whether verified here or carried. */
-export function attestationReceiptText(
-  receipts: readonly AttestationReceiptView[],
-): string {
+export function attestationReceiptText(receipts: readonly AttestationReceiptView[]): string {
   if (!receipts.length) return '';
   const lines = ['', `Attestation receipts (${receipts.length}):`];
   for (const r of receipts) {

@@ -53,7 +53,9 @@ export default defineCommand({
         ...r.refs.map((x) => `loaded ${x.ref} (${shortDigest(x.digest)})`),
         ...r.untagged.map((d) => `loaded ${shortDigest(d)} (untagged)`),
         `${r.copied} blob(s), ${humanBytes(r.bytes)} new; ${r.skipped} already present`,
-        ...(r.receipts ? [`${r.receipts} receipt(s) of verifications elsewhere, kept as carried (not verified here)`] : []),
+        ...(r.receipts
+          ? [`${r.receipts} receipt(s) of verifications elsewhere, kept as carried (not verified here)`]
+          : []),
       ];
       return { data, text: lines.join('\n') };
     } finally {

@@ -70,7 +70,10 @@ export function layoutEntries(t: TarIndex, what: string): LayoutEntries {
     } else if (e.name.startsWith(`${RECEIPTS_DIR}/`)) {
       const m = RECEIPT_ENTRY.exec(e.name);
       if (!m?.[1])
-        throw invalid(what, `receipt entry "${e.name}" is not receipts/<64 hex>.jsonl or receipts/<64 hex>.attestations.jsonl`);
+        throw invalid(
+          what,
+          `receipt entry "${e.name}" is not receipts/<64 hex>.jsonl or receipts/<64 hex>.attestations.jsonl`,
+        );
       receipts.push({ digest: `sha256:${m[1]}`, kind: m[2] ? 'attestations' : 'signatures', entry: e });
     } else
       throw invalid(what, `unexpected entry "${e.name}" (an OCI image layout holds oci-layout, index.json and blobs/)`);

@@ -169,7 +169,12 @@ export class ArchiveReader implements ReadOnlyTarget, ReferrerLister {
           `${this.name}: ${entry.name} holds receipts of ${digest}, which the archive does not hold`,
           { hint: 'the archive was edited after scrydon save wrote it; nothing was loaded' },
         );
-      out.push({ digest, kind, name: entry.name, bytes: await readEntry(this.#fh, entry, limit, `${this.name}: ${entry.name}`) });
+      out.push({
+        digest,
+        kind,
+        name: entry.name,
+        bytes: await readEntry(this.#fh, entry, limit, `${this.name}: ${entry.name}`),
+      });
     }
     return out;
   }

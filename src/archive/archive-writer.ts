@@ -30,7 +30,9 @@ interface ArchiveWriterOptions {
    * The receipts files to carry beside the layout, asked for at commit: `holds` says which digests the archive
    * lists or holds (a receipt of anything else would be refused by load).
    */
-  receipts?: (holds: (digest: string) => boolean) => Promise<Array<{ digest: string; kind: ReceiptEntry['kind']; bytes: Buffer }>>;
+  receipts?: (
+    holds: (digest: string) => boolean,
+  ) => Promise<Array<{ digest: string; kind: ReceiptEntry['kind']; bytes: Buffer }>>;
 }
 
 /**

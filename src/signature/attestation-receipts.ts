@@ -50,6 +50,5 @@ export async function appendAttestationReceipts(
   storeRoot: string,
   receipts: readonly StoredAttestationReceipt[],
 ): Promise<void> {
-  for (const r of receipts)
-    await appendHashedLines(receiptFile(storeRoot, r.digest, ATTESTATION_SUFFIX), [r]);
+  for (const r of receipts) await appendHashedLines(receiptFile(storeRoot, r.digest, ATTESTATION_SUFFIX), [r]);
 }

@@ -1,11 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import {
-  ATTESTATION_SUFFIX,
-  readAttestationReceipts,
-  type StoredAttestationReceipt,
-} from './attestation-receipts.js';
+import { ATTESTATION_SUFFIX, readAttestationReceipts, type StoredAttestationReceipt } from './attestation-receipts.js';
 import {
   appendHashedLines,
   hashedLine,

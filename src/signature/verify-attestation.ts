@@ -157,13 +157,15 @@ export async function verifyAttestations(
   );
   const attempts: Array<() => Promise<VerifiedAttestation>> = [
     ...bundles.map((b) => async () => verifyOneBundle(b, subject, o)),
-    ...found.legacy.filter((l) => pinned(l.manifest)).flatMap((l) =>
-      l.layers.flatMap((x, i) =>
-        x.predicateType === undefined || x.predicateType === o.predicateType
-          ? [() => verifyOneLegacy(target, l, i, subject, o)]
-          : [],
+    ...found.legacy
+      .filter((l) => pinned(l.manifest))
+      .flatMap((l) =>
+        l.layers.flatMap((x, i) =>
+          x.predicateType === undefined || x.predicateType === o.predicateType
+            ? [() => verifyOneLegacy(target, l, i, subject, o)]
+            : [],
+        ),
       ),
-    ),
   ];
   const { passed: verified, failures } = await runAttempts(attempts);
   if (verified.length)

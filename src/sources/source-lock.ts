@@ -86,7 +86,9 @@ export function parseLock(text: string, where: string): ReconcileLock {
       a !== undefined &&
       !(
         Array.isArray(a) &&
-        a.every((x: Partial<AttestationReceipt> | null) => typeof x?.rule === 'string' && typeof x.attestation === 'string')
+        a.every(
+          (x: Partial<AttestationReceipt> | null) => typeof x?.rule === 'string' && typeof x.attestation === 'string',
+        )
       )
     )
       throw bad(where, `pack ${q.id} ${q.version}: attestations is not a list of {rule, attestation, …}`);
