@@ -37,8 +37,9 @@ interface ArchiveWriterOptions {
 
 /**
  * A tar archive being written, as a Target: each push appends one `blobs/sha256/<hex>` entry of known size
- * (so it streams to a pipe), tags are remembered, and commit() appends oci-layout and index.json (tags plus
- * referrer entries, so signatures travel) and the end-of-archive marker. One push at a time.
+ * (so it streams to a pipe), tags are remembered, and commit() appends the receipts files it is given
+ * (`receipts/`), oci-layout and index.json (tags plus referrer entries, so signatures travel) and the end-of-archive
+ * marker. One push at a time.
  */
 export class ArchiveWriter implements Target, Committer {
   readonly name: string;
