@@ -156,27 +156,22 @@ export class ArchiveReader implements ReadOnlyTarget, ReferrerLister {
   }
 
   /**
-   * The receipts files the archive carries beside its layout, read whole (each at most `limit` bytes). Each must be
-   * about a digest the archive lists in index.json or holds: a receipt of anything else is refused.
+   * The receipts files the archive carries beside its layout, each read on demand (whole, at most `limit` bytes), so
+   * a caller holds one at a time. Each must be about a digest the archive lists in index.json or holds: a receipt of
+   * anything else is refused.
    */
-  async receiptFiles(limit: number): Promise<Array<Omit<ReceiptEntry, 'entry'> & { name: string; bytes: Buffer }>> {
-    const listed = new Set(this.index.manifests.map((m) => m.digest));
-    const out = [];
-    for (const { digest, kind, entry } of this.#entries.receipts) {
+  receiptFiles(limit: number): Array<Omit<ReceiptEntry, 'entry'> & { name: string; read: () => Promise<Buffer> }> {
+    const listed = new Set<string>(this.index.manifests.map((m) => m.digest));
+    return this.#entries.receipts.map(({ digest, kind, entry }) => {
       if (!listed.has(digest) && !this.#entries.blobs.has(digest))
         throw new ScrydonError(
           'archive_invalid',
           `${this.name}: ${entry.name} holds receipts of ${digest}, which the archive does not hold`,
           { hint: 'the archive was edited after scrydon save wrote it; nothing was loaded' },
         );
-      out.push({
-        digest,
-        kind,
-        name: entry.name,
-        bytes: await readEntry(this.#fh, entry, limit, `${this.name}: ${entry.name}`),
-      });
-    }
-    return out;
+      const read = () => readEntry(this.#fh, entry, limit, `${this.name}: ${entry.name}`);
+      return { digest, kind, name: entry.name, read };
+    });
   }
 
   async resolve(ref: string): Promise<Descriptor> {

@@ -32,7 +32,7 @@ interface ArchiveWriterOptions {
    */
   receipts?: (
     holds: (digest: string) => boolean,
-  ) => Promise<Array<{ digest: string; kind: ReceiptEntry['kind']; bytes: Buffer }>>;
+  ) => AsyncIterable<{ digest: string; kind: ReceiptEntry['kind']; bytes: Buffer }>;
 }
 
 /**
@@ -148,9 +148,12 @@ export class ArchiveWriter implements Target, Committer {
       for (const d of this.#untagged.values()) if (!tagged.has(d.digest)) manifests.push(d);
       manifests.push(...this.#referrers.values());
       const listed = new Set<string>(manifests.map((m) => m.digest));
-      const receipts = (await this.#receipts?.((d) => listed.has(d) || this.#written.has(d))) ?? [];
-      if (receipts.length) await this.#sink.write(encodeHeader(`${RECEIPTS_DIR}/`, 0, 'directory'));
-      for (const r of receipts) await this.#entry(receiptEntryName(r.digest, r.kind), r.bytes);
+      let dir = false;
+      for await (const r of this.#receipts?.((d) => listed.has(d) || this.#written.has(d)) ?? []) {
+        if (!dir) await this.#sink.write(encodeHeader(`${RECEIPTS_DIR}/`, 0, 'directory'));
+        dir = true;
+        await this.#entry(receiptEntryName(r.digest, r.kind), r.bytes);
+      }
       await this.#entry('oci-layout', Buffer.from(OCI_LAYOUT_JSON));
       const annotations: Record<string, string> = {
         ...this.#annotations,

@@ -85,7 +85,10 @@ async function names(dir: string): Promise<string[]> {
  * (their `carried` kept), re-encoded (a torn line of the store never travels) and cut to the newest that fit in
  * MAX_RECEIPT_FILE.
  */
-export async function receiptsToCarry(storeRoot: string, wanted: (digest: string) => boolean): Promise<ReceiptFile[]> {
+export async function* receiptsToCarry(
+  storeRoot: string,
+  wanted: (digest: string) => boolean,
+): AsyncGenerator<ReceiptFile> {
   const dir = join(storeRoot, 'receipts');
   const found = new Map<string, { digest: string; kind: ReceiptKind }>();
   for (const name of [...(await names(dir)), ...(await names(join(dir, 'carried')))]) {
@@ -93,7 +96,6 @@ export async function receiptsToCarry(storeRoot: string, wanted: (digest: string
     if (!m?.[1] || !wanted(`sha256:${m[1]}`)) continue;
     found.set(name, { digest: `sha256:${m[1]}`, kind: m[2] ? 'attestations' : 'signatures' });
   }
-  const out: ReceiptFile[] = [];
   for (const { digest, kind } of found.values()) {
     const local = (await readHashedLines<{ carried?: unknown }>(receiptFile(storeRoot, digest, SUFFIX[kind]))).filter(
       (r) => r.carried === undefined,
@@ -103,9 +105,8 @@ export async function receiptsToCarry(storeRoot: string, wanted: (digest: string
     let from = lines.length;
     while (from > 0 && size + Buffer.byteLength(lines[from - 1] as string) <= MAX_RECEIPT_FILE)
       size += Buffer.byteLength(lines[--from] as string);
-    if (from < lines.length) out.push({ digest, kind, bytes: Buffer.from(lines.slice(from).join('')) });
+    if (from < lines.length) yield { digest, kind, bytes: Buffer.from(lines.slice(from).join('')) };
   }
-  return out;
 }
 
 /** The JSON of a receipt without its `carried`: what says two lines are the same receipt. */
@@ -115,34 +116,31 @@ function identity(r: Record<string, unknown>): string {
 }
 
 /**
- * Records what an archive carried (`origin`: its name and the load's time): each receipt not already known here
- * (locally or carried) is appended to `receipts/carried/`, `carried` set, its hops counted on. Returns how many.
+ * Records one receipts file an archive carried (`origin`: its name and the load's time): each receipt not already
+ * known here (locally or carried) is appended to `receipts/carried/`, `carried` set, its hops counted on. Returns how
+ * many.
  */
 export async function recordCarried(
   storeRoot: string,
-  files: readonly CarriedFile[],
+  f: CarriedFile,
   origin: { archive: string; loadedAt: string },
 ): Promise<number> {
-  let n = 0;
-  for (const f of files) {
-    const path = carriedFile(storeRoot, f.digest, f.kind);
-    const known = new Set(
-      [
-        ...(await readHashedLines<Record<string, unknown>>(receiptFile(storeRoot, f.digest, SUFFIX[f.kind]))),
-        ...(await readHashedLines<Record<string, unknown>>(path)),
-      ].map(identity),
-    );
-    const fresh: Array<Record<string, unknown>> = [];
-    for (const r of f.receipts) {
-      const id = identity(r);
-      if (known.has(id)) continue;
-      known.add(id);
-      const { carried, ...rest } = r;
-      const hops = isCarried(carried) ? carried.hops + 1 : 1;
-      fresh.push({ ...rest, carried: { ...origin, hops } satisfies Carried });
-    }
-    await appendHashedLines(path, fresh);
-    n += fresh.length;
+  const path = carriedFile(storeRoot, f.digest, f.kind);
+  const known = new Set(
+    [
+      ...(await readHashedLines<Record<string, unknown>>(receiptFile(storeRoot, f.digest, SUFFIX[f.kind]))),
+      ...(await readHashedLines<Record<string, unknown>>(path)),
+    ].map(identity),
+  );
+  const fresh: Array<Record<string, unknown>> = [];
+  for (const r of f.receipts) {
+    const id = identity(r);
+    if (known.has(id)) continue;
+    known.add(id);
+    const { carried, ...rest } = r;
+    const hops = isCarried(carried) ? carried.hops + 1 : 1;
+    fresh.push({ ...rest, carried: { ...origin, hops } satisfies Carried });
   }
-  return n;
+  await appendHashedLines(path, fresh);
+  return fresh.length;
 }

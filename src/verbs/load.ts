@@ -40,7 +40,11 @@ export async function loadArchive(store: Store, path: string, o: LoadOptions = {
     const refs = roots.flatMap((r) =>
       r.tags.map((t) => ({ ref: storeRefName(t, { digest: r.root.digest }), digest: r.root.digest })),
     );
-    const carried = (await reader.receiptFiles(MAX_RECEIPT_FILE)).map((f) => checkCarriedFile(f, f.name, reader.name));
+    // the receipts beside the layout: all checked now, one file at a time; recorded (read again) after the tags
+    const receiptFiles = reader.receiptFiles(MAX_RECEIPT_FILE);
+    const checked = async (f: (typeof receiptFiles)[number]) =>
+      checkCarriedFile({ ...f, bytes: await f.read() }, f.name, reader.name);
+    for (const f of receiptFiles) await checked(f);
     await assertComplete(reader, store, store.name);
     const stats = await copyIntoStore(store, (staging) =>
       copyGraphs(reader, staging, roots, {
@@ -51,10 +55,9 @@ export async function loadArchive(store: Store, path: string, o: LoadOptions = {
       }),
     );
     const untagged = roots.filter((r) => r.tags.length === 0).map((r) => r.root.digest);
-    const receipts = await recordCarried(store.paths.root, carried, {
-      archive: o.origin ?? path,
-      loadedAt: new Date().toISOString(),
-    });
+    const origin = { archive: o.origin ?? path, loadedAt: new Date().toISOString() };
+    let receipts = 0;
+    for (const f of receiptFiles) receipts += await recordCarried(store.paths.root, await checked(f), origin);
     return { archive: path, refs, untagged, receipts, ...stats };
   } finally {
     await reader.close();

@@ -215,6 +215,14 @@ describe('load refuses hostile archives and changes nothing', () => {
       'attestation',
     ));
 
+  it('a receipts file over 4 MiB', () =>
+    refuse(
+      'receipt-big',
+      withReceipt(`receipts/${hex}.jsonl`, hashed(receipt(a.manifest.digest, { rule: 'x'.repeat(4 * 1024 * 1024) }))),
+      'size_limit_exceeded',
+      `receipts/${hex}.jsonl`,
+    ));
+
   it('the store still works afterwards', async () => {
     await ok(['tag', 'acme.present:1.0.0', 'acme.present:again'], { home });
   });
