@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { startServe } from '../helpers/serve.js';
 import {
   cleanupTemps,
   expectError,
@@ -92,6 +93,16 @@ test('load keeps them as carried: inspect shows them apart; a second load adds n
     text,
     /Carried verification receipts \(1, made elsewhere; not verified here\):\n.*carried \(archive .*core\.tar/,
   );
+
+  // the catalog page does not call it verified here
+  const served = await startServe(b.home, [], b.env);
+  try {
+    const res = await fetch(`${served.url}/api/pack?ref=${encodeURIComponent(REF)}`);
+    const detail = (await res.json()) as { signature: { status: string } };
+    assert.equal(detail.signature.status, 'unverified');
+  } finally {
+    await served.stop();
+  }
 
   const again = await json<{ receipts: number }>(['load', '-i', archive], b);
   assert.equal(again.receipts, 0, 'the same receipt is recorded once');

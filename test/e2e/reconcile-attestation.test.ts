@@ -20,6 +20,7 @@ import {
 } from '../helpers/cli.js';
 import { addOciSourceArgs, ociCatalog, publishCatalog } from '../helpers/oci-catalog.js';
 import { startRegistry, type RunningRegistry } from '../helpers/registry.js';
+import { startServe } from '../helpers/serve.js';
 import { fakeSigstore, IDENTITY, ISSUER, keylessBundle, type FakeSigstore } from '../helpers/sigstore-fixtures.js';
 
 /**
@@ -326,6 +327,15 @@ test('air gap: attest, save, load, reconcile --offline succeeds; the receipt tra
   const inspectText = (await ok(['inspect', 'acme.core:1.0.0'], b)).stdout;
   assert.match(inspectText, /Attestation receipts \(2\):\n.*attestations\[0\].*local\n.*attestation sha256:/);
   assert.match(inspectText, /attestations\[0\] .*carried \(archive .*with\.tar/);
+  // the catalog page's detail says the same
+  const served = await startServe(b.home, [], b.env);
+  try {
+    const res = await fetch(`${served.url}/api/pack?ref=${encodeURIComponent('acme.core:1.0.0')}`);
+    const detail = (await res.json()) as typeof inspected;
+    assert.deepEqual(detail.attestationReceipts, inspected.attestationReceipts);
+  } finally {
+    await served.stop();
+  }
 
   // --locked on a third home: the lock came in the archive and names the attestation
   const d = await env();
