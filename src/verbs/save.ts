@@ -18,6 +18,8 @@ import { saveStoreBulk } from './save-bulk.js';
 export interface SaveOptions extends IoOptions {
   /** Every tag in the store (refs are then ignored). */
   all?: boolean;
+  /** Carry the store's receipts of what is saved beside the layout (default true). */
+  receipts?: boolean;
   /** Digests the receiving store has (from its inventory): left out of the archive. */
   exclude?: ReadonlySet<string>;
   onEvent?: EventSink;
@@ -68,7 +70,7 @@ export async function saveArchive(
     ...(o.exclude ? { exclude: new Set([...o.exclude].filter((d) => !carriedDigests.has(d))) } : {}),
     annotations: Object.assign({}, ...carried.map((a) => a.indexAnnotations ?? {})) as Record<string, string>,
     // the store's receipts of what the archive holds travel beside it; load keeps them apart as carried
-    receipts: (holds) => receiptsToCarry(live.paths.root, holds),
+    ...(o.receipts !== false ? { receipts: (holds) => receiptsToCarry(live.paths.root, holds) } : {}),
   });
   try {
     const named = [

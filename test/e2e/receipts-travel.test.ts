@@ -65,6 +65,11 @@ test("save carries the store's receipts beside the layout; skopeo still reads th
   assert.ok(list.includes(`receipts/${hex}.jsonl`), list.join(' '));
   const inTar = spawnSync('tar', ['-xOf', archive, `receipts/${hex}.jsonl`], { encoding: 'utf8' }).stdout;
   assert.equal(inTar, await readFile(join(a.home, 'catalog', 'receipts', `${hex}.jsonl`), 'utf8'));
+  // --no-receipts: the layout alone, as scrydon wrote archives before receipts travelled
+  const bare = join(await tempDir(), 'bare.tar');
+  await ok(['save', REF, '--no-receipts', '-o', bare], a);
+  const bareList = spawnSync('tar', ['-tf', bare], { encoding: 'utf8' }).stdout;
+  assert.doesNotMatch(bareList, /receipts/);
   if (!have('skopeo')) return;
   const raw = spawnSync('skopeo', ['inspect', '--raw', `oci-archive:${archive}:${REF}`], { encoding: 'utf8' });
   assert.equal(raw.status, 0, raw.stderr);
