@@ -7,7 +7,9 @@ import { COSIGN_SIGN_PREDICATE } from '../../src/signature/intoto.js';
 import { storeLegacyRefs } from '../../src/signature/locations.js';
 import type { Context } from '../context.js';
 import type { Digest } from '../../src/oci/digest.js';
-import { receiptText } from '../receipt-text.js';
+import { attestationReceiptText, carriedReceiptText, receiptText } from '../receipt-text.js';
+import { allAttestationReceipts, readCarriedReceipts } from '../../src/signature/carried-receipts.js';
+import type { Receipt } from '../../src/signature/receipts.js';
 import type { Descriptor } from '../../src/oci/descriptor.js';
 import { parseRemoteReference } from '../../src/names/remote.js';
 import { inspectRemote } from '../../src/verbs/inspect-remote.js';
@@ -162,8 +164,11 @@ export default defineCommand({
                 });
               throw e;
             });
-    // the verification receipts `scrydon verify` recorded in the store
-    const receipts = remoteRef === undefined ? await readReceipts((await ctx.store()).paths.root, result.digest) : [];
+    // the verification receipts `scrydon verify` and reconcile recorded in the store, and those archives carried in
+    const root = remoteRef === undefined ? (await ctx.store()).paths.root : undefined;
+    const receipts = root ? await readReceipts(root, result.digest) : [];
+    const carriedReceipts = root ? await readCarriedReceipts<Receipt>(root, result.digest, 'signatures') : [];
+    const attestationReceipts = root ? await allAttestationReceipts(root, result.digest) : [];
     const attestations =
       remoteRef === undefined
         ? await storedAttestations(ctx, {
@@ -176,8 +181,18 @@ export default defineCommand({
     const e = result.packError;
     const error = e ? new ScrydonError(e.code, e.message, e.hint ? { hint: e.hint } : {}) : undefined;
     return {
-      data: { ...result, receipts, ...(attestations ? { attestations } : {}) },
-      text: human(result) + attestationText(attestations) + receiptText(receipts),
+      data: {
+        ...result,
+        receipts,
+        ...(root ? { carriedReceipts, attestationReceipts } : {}),
+        ...(attestations ? { attestations } : {}),
+      },
+      text:
+        human(result) +
+        attestationText(attestations) +
+        receiptText(receipts) +
+        carriedReceiptText(carriedReceipts) +
+        attestationReceiptText(attestationReceipts),
       ...(error ? { error } : {}),
     };
   },

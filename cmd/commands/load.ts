@@ -37,6 +37,7 @@ export default defineCommand({
       const r = await loadArchive(store, spooled?.path ?? resolve(input as string), {
         signal: ctx.signal,
         walkLimits: walkLimitsFromEnv(ctx),
+        origin: fromStdin ? 'standard input' : resolve(input as string),
         ...(onEvent ? { onEvent } : {}),
       });
       const data = {
@@ -46,11 +47,15 @@ export default defineCommand({
         existing: r.skipped,
         bytes: r.bytes,
         referrers: r.referrers,
+        receipts: r.receipts,
       };
       const lines = [
         ...r.refs.map((x) => `loaded ${x.ref} (${shortDigest(x.digest)})`),
         ...r.untagged.map((d) => `loaded ${shortDigest(d)} (untagged)`),
         `${r.copied} blob(s), ${humanBytes(r.bytes)} new; ${r.skipped} already present`,
+        ...(r.receipts
+          ? [`${r.receipts} receipt(s) of verifications elsewhere, kept as carried (not verified here)`]
+          : []),
       ];
       return { data, text: lines.join('\n') };
     } finally {

@@ -57,6 +57,12 @@ export default defineCommand({
         describe:
           'also save the stored packs the named packs depend on (pack.json dependencies); --no-dependencies to leave them out',
       })
+      .option('receipts', {
+        type: 'boolean',
+        default: true,
+        describe:
+          "carry the store's verification receipts of what is saved beside the layout (load keeps them as carried); --no-receipts for a loader that refuses the receipts/ directory (scrydon before receipts travelled)",
+      })
       // -- the tool: scrydon itself crosses the air gap with the packs
       .option('with-tool', {
         type: 'boolean',
@@ -137,6 +143,7 @@ export default defineCommand({
       const onEvent = ctx.progress();
       r = await saveArchive(store, refs, sink, {
         all: args.all,
+        receipts: args.receipts,
         signal: ctx.signal,
         ...(carry.length ? { carry } : {}),
         ...(exclude ? { exclude } : {}),

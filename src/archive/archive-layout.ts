@@ -5,8 +5,10 @@ import { Annotation, isGraphNodeType, MediaType } from '../oci/media-types.js';
 import type { TarEntry, TarIndex } from './tar-index.js';
 
 /**
- * What an archive is allowed to hold: an OCI image layout and nothing else. Pure checks over the tar index
- * and over the small JSON files; shared by the reader (validation) and the writer (the same shapes out).
+ * What an archive is allowed to hold: an OCI image layout, and beside it the verification receipts save carries
+ * (`receipts/<hex>.jsonl`, `receipts/<hex>.attestations.jsonl`; skopeo and other layout readers ignore the
+ * directory), and nothing else. Pure checks over the tar index and over the small JSON files; shared by the reader
+ * (validation) and the writer (the same shapes out).
  */
 
 /** On an archive's index.json: the archive leaves out blobs listed in an inventory (an air-gap delta). */
@@ -14,27 +16,45 @@ export const EXCLUDED_INVENTORY_ANNOTATION = 'io.scrydon.archive.excluded-invent
 
 export const OCI_LAYOUT_JSON = '{"imageLayoutVersion":"1.0.0"}';
 export const BLOB_DIR = 'blobs/sha256';
-const ALLOWED_DIRECTORIES: ReadonlySet<string> = new Set(['blobs', BLOB_DIR]);
+export const RECEIPTS_DIR = 'receipts';
+const ALLOWED_DIRECTORIES: ReadonlySet<string> = new Set(['blobs', BLOB_DIR, RECEIPTS_DIR]);
+const RECEIPT_ENTRY = /^receipts\/([0-9a-f]{64})(\.attestations)?\.jsonl$/;
 /** Largest index.json an archive may carry (a store's own index.json is capped at 64 MiB; archives list few roots). */
 export const MAX_ARCHIVE_INDEX_BYTES = 16 * 1024 * 1024;
+
+/** A receipts file beside the layout: whose receipts (a digest), signatures' or attestations'. */
+export interface ReceiptEntry {
+  digest: Digest;
+  kind: 'signatures' | 'attestations';
+  entry: TarEntry;
+}
 
 export interface LayoutEntries {
   ociLayout: TarEntry;
   index: TarEntry;
   blobs: Map<Digest, TarEntry>;
+  receipts: ReceiptEntry[];
 }
 
 export function blobEntryName(d: Digest): string {
   return `${BLOB_DIR}/${d.slice('sha256:'.length)}`;
 }
 
-/** Maps tar entries onto the layout; refuses anything outside {oci-layout, index.json, blobs/sha256/<hex>}. */
+export function receiptEntryName(d: string, kind: ReceiptEntry['kind']): string {
+  return `${RECEIPTS_DIR}/${d.slice('sha256:'.length)}${kind === 'attestations' ? '.attestations' : ''}.jsonl`;
+}
+
+/**
+ * Maps tar entries onto the layout; refuses anything outside {oci-layout, index.json, blobs/sha256/<hex>,
+ * receipts/<hex>[.attestations].jsonl}.
+ */
 export function layoutEntries(t: TarIndex, what: string): LayoutEntries {
   for (const d of t.directories) {
     if (!ALLOWED_DIRECTORIES.has(d))
       throw invalid(what, `unexpected directory "${d}" (an OCI image layout has only blobs/sha256/)`);
   }
   const blobs = new Map<Digest, TarEntry>();
+  const receipts: ReceiptEntry[] = [];
   let ociLayout: TarEntry | undefined;
   let index: TarEntry | undefined;
   for (const e of t.files.values()) {
@@ -47,12 +67,20 @@ export function layoutEntries(t: TarIndex, what: string): LayoutEntries {
         throw invalid(what, `blob "${e.name}" does not use sha256 (the only algorithm scrydon accepts)`);
       if (!isDigest(digest)) throw invalid(what, `blob name "${e.name}" is not 64 lowercase hex characters`);
       blobs.set(digest, e);
+    } else if (e.name.startsWith(`${RECEIPTS_DIR}/`)) {
+      const m = RECEIPT_ENTRY.exec(e.name);
+      if (!m?.[1])
+        throw invalid(
+          what,
+          `receipt entry "${e.name}" is not receipts/<64 hex>.jsonl or receipts/<64 hex>.attestations.jsonl`,
+        );
+      receipts.push({ digest: `sha256:${m[1]}`, kind: m[2] ? 'attestations' : 'signatures', entry: e });
     } else
       throw invalid(what, `unexpected entry "${e.name}" (an OCI image layout holds oci-layout, index.json and blobs/)`);
   }
   if (!ociLayout) throw invalid(what, 'no oci-layout file: not an OCI image layout archive');
   if (!index) throw invalid(what, 'no index.json: not an OCI image layout archive');
-  return { ociLayout, index, blobs };
+  return { ociLayout, index, blobs, receipts };
 }
 
 export function assertOciLayout(bytes: Buffer, what: string): void {

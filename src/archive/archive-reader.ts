@@ -23,6 +23,7 @@ import {
   subjectAnnotationOf,
   type ArchiveIndex,
   type LayoutEntries,
+  type ReceiptEntry,
 } from './archive-layout.js';
 import { ReadWindows } from './read-window.js';
 import type { TarEntry } from './tar-index.js';
@@ -152,6 +153,25 @@ export class ArchiveReader implements ReadOnlyTarget, ReferrerLister {
       this.#nodes.set(d.digest, p);
     }
     return p;
+  }
+
+  /**
+   * The receipts files the archive carries beside its layout, each read on demand (whole, at most `limit` bytes), so
+   * a caller holds one at a time. Each must be about a digest the archive lists in index.json or holds: a receipt of
+   * anything else is refused.
+   */
+  receiptFiles(limit: number): Array<Omit<ReceiptEntry, 'entry'> & { name: string; read: () => Promise<Buffer> }> {
+    const listed = new Set<string>(this.index.manifests.map((m) => m.digest));
+    return this.#entries.receipts.map(({ digest, kind, entry }) => {
+      if (!listed.has(digest) && !this.#entries.blobs.has(digest))
+        throw new ScrydonError(
+          'archive_invalid',
+          `${this.name}: ${entry.name} holds receipts of ${digest}, which the archive does not hold`,
+          { hint: 'the archive was edited after scrydon save wrote it; nothing was loaded' },
+        );
+      const read = () => readEntry(this.#fh, entry, limit, `${this.name}: ${entry.name}`);
+      return { digest, kind, name: entry.name, read };
+    });
   }
 
   async resolve(ref: string): Promise<Descriptor> {

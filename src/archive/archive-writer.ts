@@ -12,6 +12,9 @@ import {
   encodeArchiveIndex,
   EXCLUDED_INVENTORY_ANNOTATION,
   OCI_LAYOUT_JSON,
+  receiptEntryName,
+  RECEIPTS_DIR,
+  type ReceiptEntry,
 } from './archive-layout.js';
 import { gathering, type ArchiveSink } from './archive-sink.js';
 import { BLOCK, encodeHeader, padded } from './tar-format.js';
@@ -23,12 +26,20 @@ interface ArchiveWriterOptions {
   exclude?: ReadonlySet<string>;
   /** Annotations of the archive's index.json. */
   annotations?: Readonly<Record<string, string>>;
+  /**
+   * The receipts files to carry beside the layout, asked for at commit: `holds` says which digests the archive
+   * lists or holds (a receipt of anything else would be refused by load).
+   */
+  receipts?: (
+    holds: (digest: string) => boolean,
+  ) => AsyncIterable<{ digest: string; kind: ReceiptEntry['kind']; bytes: Buffer }>;
 }
 
 /**
  * A tar archive being written, as a Target: each push appends one `blobs/sha256/<hex>` entry of known size
- * (so it streams to a pipe), tags are remembered, and commit() appends oci-layout and index.json (tags plus
- * referrer entries, so signatures travel) and the end-of-archive marker. One push at a time.
+ * (so it streams to a pipe), tags are remembered, and commit() appends the receipts files it is given
+ * (`receipts/`), oci-layout and index.json (tags plus referrer entries, so signatures travel) and the end-of-archive
+ * marker. One push at a time.
  */
 export class ArchiveWriter implements Target, Committer {
   readonly name: string;
@@ -36,6 +47,7 @@ export class ArchiveWriter implements Target, Committer {
   readonly #sink: ArchiveSink;
   readonly #exclude: ReadonlySet<string>;
   readonly #annotations: Readonly<Record<string, string>>;
+  readonly #receipts: ArchiveWriterOptions['receipts'];
   readonly #written = new Set<string>();
   readonly #tags = new Map<string, Descriptor>();
   readonly #untagged = new Map<string, Descriptor>();
@@ -48,6 +60,7 @@ export class ArchiveWriter implements Target, Committer {
     this.name = `archive ${sink.name}`;
     this.#exclude = o.exclude ?? new Set();
     this.#annotations = o.annotations ?? {};
+    this.#receipts = o.receipts;
   }
 
   async exists(d: Descriptor): Promise<boolean> {
@@ -129,12 +142,19 @@ export class ArchiveWriter implements Target, Committer {
     this.#assertOpen();
     try {
       if (!this.#started) await this.#begin();
-      await this.#entry('oci-layout', Buffer.from(OCI_LAYOUT_JSON));
       const manifests: Descriptor[] = [];
       for (const [ref, d] of this.#tags) manifests.push({ ...d, annotations: { [Annotation.refName]: ref } });
       const tagged = new Set([...this.#tags.values()].map((t) => t.digest));
       for (const d of this.#untagged.values()) if (!tagged.has(d.digest)) manifests.push(d);
       manifests.push(...this.#referrers.values());
+      const listed = new Set<string>(manifests.map((m) => m.digest));
+      let dir = false;
+      for await (const r of this.#receipts?.((d) => listed.has(d) || this.#written.has(d)) ?? []) {
+        if (!dir) await this.#sink.write(encodeHeader(`${RECEIPTS_DIR}/`, 0, 'directory'));
+        dir = true;
+        await this.#entry(receiptEntryName(r.digest, r.kind), r.bytes);
+      }
+      await this.#entry('oci-layout', Buffer.from(OCI_LAYOUT_JSON));
       const annotations: Record<string, string> = {
         ...this.#annotations,
         ...(this.#exclude.size > 0 ? { [EXCLUDED_INVENTORY_ANNOTATION]: 'true' } : {}),

@@ -15,7 +15,9 @@ import type { Store } from '../store/store-target.js';
  * over what is in the store, by verify-attestation's own verifier and signed by the source's signer. Every rule
  * satisfied: receipts name which attestation satisfied which rule. A rule with no attestation of its type: the
  * pack waits (pending-review). An attestation of the type that fails (signature, subject, certificate claim,
- * predicate field): verify_failed, naming the rule; a failure outranks a missing one.
+ * predicate field): verify_failed, naming the rule; a failure outranks a missing one. Under `--locked`, a rule the
+ * lock pins (`pins`: the lock's `packs[].attestations`, matched by rule) is answered by that attestation digest
+ * alone: absent, the pack waits; failing, verify_failed; another attestation that would pass does not count.
  */
 interface AttestationOutcome {
   satisfied: AttestationReceipt[];
@@ -31,6 +33,7 @@ export async function checkAttestations(
   requirement: VerifyRequirement,
   trust: LoadedTrust | undefined,
   signal?: AbortSignal,
+  pins?: readonly AttestationReceipt[],
 ): Promise<AttestationOutcome> {
   if (!source.signaturePolicy.attestations?.length) return { satisfied: [], missing: [] };
   const [{ requiredAttestations }, { verifyAttestations }] = await Promise.all([
@@ -42,6 +45,8 @@ export async function checkAttestations(
   const satisfied: AttestationReceipt[] = [];
   const missing: string[] = [];
   for (const r of required) {
+    const pin = pins?.find((p) => p.rule === r.rule)?.attestation;
+    const locked = pin ? ` (the attestation the lock pins)` : '';
     try {
       const res = await verifyAttestations(store, d, {
         requirement,
@@ -50,17 +55,18 @@ export async function checkAttestations(
         rules: r.rules,
         legacyRefs,
         signal,
+        attestation: pin,
       });
       const first = res.verified[0];
       if (first) satisfied.push(attestationReceipt(r.rule, first));
     } catch (e) {
       if (isScrydonError(e, 'attestation_not_found')) {
-        missing.push(`${r.rule}: ${e.message}`);
+        missing.push(pin ? `${r.rule}: the lock pins attestation ${pin}, and ${e.message}` : `${r.rule}: ${e.message}`);
         continue;
       }
       throw new ScrydonError(
         'verify_failed',
-        `${ref}: attestation rule ${r.rule} of source ${source.name} failed: ${isScrydonError(e) ? `${e.code}: ` : ''}${e instanceof Error ? e.message : String(e)}`,
+        `${ref}: attestation rule ${r.rule} of source ${source.name} failed${locked}: ${isScrydonError(e) ? `${e.code}: ` : ''}${e instanceof Error ? e.message : String(e)}`,
         {
           cause: e,
           ...(isScrydonError(e) ? { details: { reason: e.code } } : {}),

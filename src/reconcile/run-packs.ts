@@ -8,7 +8,7 @@ import type { CatalogEntry } from '../sources/catalog-file.js';
 import type { SourceSession } from '../sources/session.js';
 import type { Store } from '../store/store-target.js';
 import type { RunPack } from './history.js';
-import { findLocked, type ReconcileLock } from './lock-file.js';
+import { findLocked, type LockedPack, type ReconcileLock } from './lock-file.js';
 import { verifyPack, type PackVerification } from './verify-pack.js';
 
 /**
@@ -68,6 +68,7 @@ export async function preparePack(entry: CatalogEntry, c: PrepareContext): Promi
   const src = c.session.source;
   let expect: string | undefined;
   let atRevision: string | undefined;
+  let pins: LockedPack['attestations'];
   if (c.lock) {
     const locked = findLocked(c.lock, entry.id, entry.version);
     if (!locked)
@@ -83,6 +84,7 @@ export async function preparePack(entry: CatalogEntry, c: PrepareContext): Promi
       };
     expect = locked.digest;
     atRevision = locked.revision;
+    pins = locked.attestations;
   }
   let descriptor: Descriptor;
   let packJson: PackJson;
@@ -111,6 +113,7 @@ export async function preparePack(entry: CatalogEntry, c: PrepareContext): Promi
       c.trust,
       c.storePolicy,
       c.signal,
+      pins,
     );
     return {
       ok: true,

@@ -63,7 +63,10 @@ export function attestationsText(v: PackVerification): string {
   return ok + (v.missingAttestations.length ? `; no attestation answers ${v.missingAttestations.join('; ')}` : '');
 }
 
-/** Verifies `d` under the source's policy (verify_failed naming the reference and the rule), recording receipts. */
+/**
+ * Verifies `d` under the source's policy (verify_failed naming the reference and the rule), recording receipts;
+ * `pins`: under --locked, the attestations the lock names for it (attestation-gate.ts).
+ */
 export async function verifyPack(
   store: Store,
   d: Descriptor,
@@ -73,6 +76,7 @@ export async function verifyPack(
   trust: LoadedTrust | undefined,
   storePolicy: StorePolicyFiles,
   signal?: AbortSignal,
+  pins?: readonly AttestationReceipt[],
 ): Promise<PackVerification> {
   const decision = signatureDecision(source.signaturePolicy, entry, source.name);
   if (decision.kind === 'reject')
@@ -99,7 +103,7 @@ export async function verifyPack(
   const signer = first ? signerLabel(first.signer) : null;
   const requirement = requirementOf(spec, `source ${source.name}`);
   const att = requirement
-    ? await checkAttestations(store, d, ref, source, requirement, trust, signal)
+    ? await checkAttestations(store, d, ref, source, requirement, trust, signal, pins)
     : { satisfied: [], missing: [] };
   return { verified: true, signer, admission, attestations: att.satisfied, missingAttestations: att.missing };
 }

@@ -14,6 +14,7 @@ import { packDependencies } from './pack-deps.js';
 import { readPackFileText } from './pack-file-text.js';
 import { diffPackFiles, packFiles } from './pack-files.js';
 import { signatureStatus, type SignatureStatus } from './signature-status.js';
+import { allAttestationReceipts } from '../signature/carried-receipts.js';
 import type { StoreViews } from './store-views.js';
 
 /** The page's endpoints over stored artifacts: the list, one artifact, its dependencies, its files and diffs. */
@@ -107,6 +108,7 @@ export async function pack(x: Exchange, c: ApiContext): Promise<unknown> {
     source: row?.source ?? null,
     versions,
     signature: await signatureStatus(c.views.store, d, { lastRun, details: true }),
+    attestationReceipts: await allAttestationReceipts(c.views.store.paths.root, result.digest),
     installed,
   };
 }

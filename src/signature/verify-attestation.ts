@@ -29,6 +29,8 @@ interface AttestationVerifyOptions extends IoOptions {
   rules: AttestationRules;
   /** Where this target keeps the digest's legacy `.att` tags. */
   legacyRefs: readonly string[];
+  /** Only this attestation manifest counts (a reconcile lock's pin): another that would pass is not looked at. */
+  attestation?: string | undefined;
 }
 
 export interface VerifiedAttestation {
@@ -144,7 +146,7 @@ function claimedTypes(bundles: readonly BundleCandidate[], legacy: readonly Lega
  * actions) and cosign's legacy `.att` layers. A candidate is chosen by the predicate type it claims, then judged by
  * what it signed: the signature (key, or certificate at the signing time against the trusted root), the statement's
  * predicate type and subject digest, the certificate's Fulcio claims and the predicate's fields. One attestation that
- * passes everything suffices.
+ * passes everything suffices; with `o.attestation`, it must be that one.
  */
 export async function verifyAttestations(
   target: ReadOnlyTarget,
@@ -152,17 +154,22 @@ export async function verifyAttestations(
   o: AttestationVerifyOptions,
 ): Promise<AttestationVerifyResult> {
   const found = await findSignatures(target, subject, o.legacyRefs, o, MediaType.dsseEnvelope);
+  const pinned = (m: Descriptor) => o.attestation === undefined || m.digest === o.attestation;
   // cosign's own sign predicate marks signatures, never attestations
-  const bundles = found.bundles.filter((b) => b.predicateType === undefined || b.predicateType === o.predicateType);
+  const bundles = found.bundles.filter(
+    (b) => pinned(b.manifest) && (b.predicateType === undefined || b.predicateType === o.predicateType),
+  );
   const attempts: Array<() => Promise<VerifiedAttestation>> = [
     ...bundles.map((b) => async () => verifyOneBundle(b, subject, o)),
-    ...found.legacy.flatMap((l) =>
-      l.layers.flatMap((x, i) =>
-        x.predicateType === undefined || x.predicateType === o.predicateType
-          ? [() => verifyOneLegacy(target, l, i, subject, o)]
-          : [],
+    ...found.legacy
+      .filter((l) => pinned(l.manifest))
+      .flatMap((l) =>
+        l.layers.flatMap((x, i) =>
+          x.predicateType === undefined || x.predicateType === o.predicateType
+            ? [() => verifyOneLegacy(target, l, i, subject, o)]
+            : [],
+        ),
       ),
-    ),
   ];
   const { passed: verified, failures } = await runAttempts(attempts);
   if (verified.length)
@@ -175,6 +182,12 @@ export async function verifyAttestations(
     };
   if (failures.length) throw failures[0];
   const others = claimedTypes(found.bundles, found.legacy);
+  if (o.attestation !== undefined)
+    throw new ScrydonError(
+      'attestation_not_found',
+      `attestation ${o.attestation} (of predicate type ${o.predicateType}) for ${subject.digest} is not stored in ${target.name}`,
+      { hint: 'pull or load the artifact together with that attestation' },
+    );
   throw new ScrydonError(
     'attestation_not_found',
     `no attestation of predicate type ${o.predicateType} for ${subject.digest} is stored in ${target.name}${others.length ? ` (found only: ${others.join(', ')})` : ''}`,

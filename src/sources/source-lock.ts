@@ -80,6 +80,18 @@ export function parseLock(text: string, where: string): ReconcileLock {
     ) {
       throw bad(where, 'a pack entry lacks id, version, digest or signer');
     }
+    // --locked requires these attestations: an entry it could not match must not pass as no pin
+    const a = q.attestations as unknown;
+    if (
+      a !== undefined &&
+      !(
+        Array.isArray(a) &&
+        a.every(
+          (x: Partial<AttestationReceipt> | null) => typeof x?.rule === 'string' && typeof x.attestation === 'string',
+        )
+      )
+    )
+      throw bad(where, `pack ${q.id} ${q.version}: attestations is not a list of {rule, attestation, …}`);
   }
   return l as ReconcileLock;
 }

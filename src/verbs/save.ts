@@ -11,12 +11,15 @@ import type { Store } from '../store/store-target.js';
 import type { ArchiveSink } from '../archive/archive-sink.js';
 import { ArchiveWriter } from '../archive/archive-writer.js';
 import { storeToStore } from '../signature/legacy-companions.js';
+import { receiptsToCarry } from '../signature/carried-receipts.js';
 import { fastPaths } from '../fast-paths.js';
 import { saveStoreBulk } from './save-bulk.js';
 
 export interface SaveOptions extends IoOptions {
   /** Every tag in the store (refs are then ignored). */
   all?: boolean;
+  /** Carry the store's receipts of what is saved beside the layout (default true). */
+  receipts?: boolean;
   /** Digests the receiving store has (from its inventory): left out of the archive. */
   exclude?: ReadonlySet<string>;
   onEvent?: EventSink;
@@ -48,7 +51,8 @@ interface SaveResult extends CopyStats {
 
 /**
  * Writes the graphs of `refs` (referrers included) to `sink` as a tar holding an OCI image layout: one copy
- * from the store into an ArchiveWriter. On failure the partial file is removed.
+ * from the store into an ArchiveWriter, plus the store's verification receipts of what it holds
+ * (signature/carried-receipts.ts). On failure the partial file is removed.
  */
 export async function saveArchive(
   live: Store,
@@ -65,6 +69,8 @@ export async function saveArchive(
   const writer = new ArchiveWriter(sink, {
     ...(o.exclude ? { exclude: new Set([...o.exclude].filter((d) => !carriedDigests.has(d))) } : {}),
     annotations: Object.assign({}, ...carried.map((a) => a.indexAnnotations ?? {})) as Record<string, string>,
+    // the store's receipts of what the archive holds travel beside it; load keeps them apart as carried
+    ...(o.receipts !== false ? { receipts: (holds) => receiptsToCarry(live.paths.root, holds) } : {}),
   });
   try {
     const named = [

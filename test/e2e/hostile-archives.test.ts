@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { readdir, writeFile } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { cleanupTemps, expectError, json, ok, scrydon, tempDir, treeHash } from '../helpers/cli.js';
@@ -132,6 +132,96 @@ describe('load refuses hostile archives and changes nothing', () => {
   });
 
   it('a file that is not a tar at all', () => refuse('garbage', randomBytes(5000), 'archive_invalid'));
+
+  // receipts beside the layout (save carries the store's verification receipts): checked before anything is loaded
+  const receipt = (digest: string, extra: Record<string, unknown> = {}) => ({
+    digest,
+    reference: a.ref,
+    verifiedAt: '2026-01-01T00:00:00.000Z',
+    format: 'bundle',
+    signature: 'sha256:' + 'c'.repeat(64),
+    signer: { kind: 'key', fingerprint: 'SHA256:abc' },
+    signedAt: [],
+    trustRoot: null,
+    ...extra,
+  });
+  const hashed = (v: unknown) => {
+    const j = JSON.stringify(v);
+    return `${createHash('sha256').update(j).digest('hex')}\t${j}\n`;
+  };
+  const hex = a.manifest.digest.slice(7);
+  const withReceipt = (name: string, text: string) => withExtra({ name, data: Buffer.from(text) });
+
+  it('a receipt beside the layout loads, kept apart as carried (the control case)', async () => {
+    const h = await tempDir();
+    const file = join(work, 'receipt.tar');
+    await writeFile(file, withReceipt(`receipts/${hex}.jsonl`, hashed(receipt(a.manifest.digest))));
+    const r = await json<{ receipts: number }>(['load', '-i', file], { home: h });
+    assert.equal(r.receipts, 1);
+    const carried = await readFile(join(h, 'catalog', 'receipts', 'carried', `${hex}.jsonl`), 'utf8');
+    assert.match(carried, /"carried":\{"archive":"[^"]*receipt\.tar","loadedAt":"[^"]+","hops":1\}/);
+    assert.deepEqual(await readdir(join(h, 'catalog', 'receipts')), ['carried'], 'nothing in the local receipts');
+  });
+  it('a receipt entry with a traversal name', () =>
+    refuse(
+      'receipt-traversal',
+      withReceipt(`receipts/../../${hex}.jsonl`, hashed(receipt(a.manifest.digest))),
+      'unsafe_path',
+      '..',
+    ));
+  it('a receipt entry named otherwise', () =>
+    refuse(
+      'receipt-name',
+      withReceipt('receipts/evil.sh', hashed(receipt(a.manifest.digest))),
+      'archive_invalid',
+      'receipts/evil.sh',
+    ));
+  it('a receipt of a digest the archive does not hold', () =>
+    refuse(
+      'receipt-other',
+      withReceipt(`receipts/${'d'.repeat(64)}.jsonl`, hashed(receipt(`sha256:${'d'.repeat(64)}`))),
+      'archive_invalid',
+      'does not hold',
+    ));
+  it('a torn receipt line', () =>
+    refuse(
+      'receipt-torn',
+      withReceipt(`receipts/${hex}.jsonl`, hashed(receipt(a.manifest.digest)).slice(0, 120)),
+      'archive_invalid',
+      'torn',
+    ));
+  it('an edited receipt line (its hash no longer matches)', () =>
+    refuse(
+      'receipt-edited',
+      withReceipt(`receipts/${hex}.jsonl`, hashed(receipt(a.manifest.digest)).replace('SHA256:abc', 'SHA256:abd')),
+      'archive_invalid',
+      'hash does not match',
+    ));
+  it("a receipt line about another digest in this digest's file", () =>
+    refuse(
+      'receipt-mismatch',
+      withReceipt(`receipts/${hex}.jsonl`, hashed(receipt(a.layer.digest))),
+      'archive_invalid',
+      'not a receipt',
+    ));
+  it('an attestation receipt naming no attestation digest', () =>
+    refuse(
+      'receipt-attestation',
+      withReceipt(
+        `receipts/${hex}.attestations.jsonl`,
+        hashed({ ...receipt(a.manifest.digest), rule: 'r', predicateType: 'p', attestation: '../x', signer: 'key x' }),
+      ),
+      'archive_invalid',
+      'attestation',
+    ));
+
+  it('a receipts file over 4 MiB', () =>
+    refuse(
+      'receipt-big',
+      withReceipt(`receipts/${hex}.jsonl`, hashed(receipt(a.manifest.digest, { rule: 'x'.repeat(4 * 1024 * 1024) }))),
+      'size_limit_exceeded',
+      `receipts/${hex}.jsonl`,
+    ));
 
   it('the store still works afterwards', async () => {
     await ok(['tag', 'acme.present:1.0.0', 'acme.present:again'], { home });

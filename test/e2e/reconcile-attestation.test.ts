@@ -20,6 +20,7 @@ import {
 } from '../helpers/cli.js';
 import { addOciSourceArgs, ociCatalog, publishCatalog } from '../helpers/oci-catalog.js';
 import { startRegistry, type RunningRegistry } from '../helpers/registry.js';
+import { startServe } from '../helpers/serve.js';
 import { fakeSigstore, IDENTITY, ISSUER, keylessBundle, type FakeSigstore } from '../helpers/sigstore-fixtures.js';
 
 /**
@@ -312,6 +313,29 @@ test('air gap: attest, save, load, reconcile --offline succeeds; the receipt tra
   assert.deepEqual(lockB.packs[0]?.attestations, [satisfied], 'the attestation that satisfied the rule there');
   const [receiptB] = await attestationReceipts(b.home, digests.get('acme.core') ?? '');
   assert.equal(receiptB?.attestation, satisfied.attestation);
+  // inspect: the receipt verified here, and the one the archive carried from the connected side
+  const inspected = await json<{
+    attestationReceipts: Array<LockedAttestation & { carried: { archive: string } | null }>;
+  }>(['inspect', 'acme.core:1.0.0'], b);
+  assert.deepEqual(
+    inspected.attestationReceipts.map((r) => [r.rule, r.attestation, r.signer, r.carried?.archive ?? 'local']),
+    [
+      [satisfied.rule, satisfied.attestation, satisfied.signer, 'local'],
+      [satisfied.rule, satisfied.attestation, satisfied.signer, withAtt],
+    ],
+  );
+  const inspectText = (await ok(['inspect', 'acme.core:1.0.0'], b)).stdout;
+  assert.match(inspectText, /Attestation receipts \(2\):\n.*attestations\[0\].*local\n.*attestation sha256:/);
+  assert.match(inspectText, /attestations\[0\] .*carried \(archive .*with\.tar/);
+  // the catalog page's detail says the same
+  const served = await startServe(b.home, [], b.env);
+  try {
+    const res = await fetch(`${served.url}/api/pack?ref=${encodeURIComponent('acme.core:1.0.0')}`);
+    const detail = (await res.json()) as typeof inspected;
+    assert.deepEqual(detail.attestationReceipts, inspected.attestationReceipts);
+  } finally {
+    await served.stop();
+  }
 
   // --locked on a third home: the lock came in the archive and names the attestation
   const d = await env();
@@ -338,6 +362,93 @@ test('air gap: attest, save, load, reconcile --offline succeeds; the receipt tra
   assert.equal(await exists(join(c.home, 'packs', 'acme.core')), false);
   assert.deepEqual(await attestationReceipts(c.home, digests.get('acme.core') ?? ''), []);
   assert.equal(await exists(join(c.home, 'state', 'acme.lock.json')), false, 'a run with a waiting pack locks nothing');
+});
+
+test('--locked requires the attestation the lock pins: another that passes does not answer it; plain reconcile takes it', async () => {
+  // one pack with two passing SLSA attestations (X and Y, told apart by invocationId)
+  const p = await env();
+  const key = join(keys, 'cosign.key');
+  const provenance = JSON.parse(await readFile(join(keys, 'good.json'), 'utf8')) as Record<string, unknown>;
+  const made = new Map<string, string>();
+  await ok(['build', join(FIXTURES, 'packs', 'acme-core')], p);
+  await ok(['sign', 'acme.core:1.0.0', '--key', key], { ...p, env: { ...p.env, ...PW } });
+  for (const id of ['a', 'b']) {
+    const file = join(keys, `pin-${id}.json`);
+    const runDetails = { ...(provenance.runDetails as object), metadata: { invocationId: id } };
+    await writeFile(file, JSON.stringify({ ...provenance, runDetails }));
+    const r = await json<{ attestation: string }>(
+      ['attest', 'acme.core:1.0.0', '--type', 'slsaprovenance1', '--predicate', file, '--key', key],
+      { ...p, env: { ...p.env, ...PW } },
+    );
+    made.set(r.attestation, id);
+  }
+  assert.equal(made.size, 2);
+  await ok(['push', 'acme.core:1.0.0', `${registry.host}/pin/acme.core:1.0.0`, '--plain-http'], p);
+  const pem = await readFile(join(keys, 'cosign.pub'), 'utf8');
+  const url = `${registry.host}/pin/catalog`;
+  await publishCatalog(
+    registry.host,
+    'pin/catalog',
+    'catalog',
+    ociCatalog([['acme.core', '1.0.0', `${registry.host}/pin/acme.core:1.0.0`, 'cosign-key', pem]]),
+  );
+  const add = (h: RunOptions, file: string) =>
+    ok(addOciSourceArgs('pin', url, join(keys, 'cosign.pub'), '--ref', 'catalog', '--require-attestation', file), h);
+
+  // the connected side locks one of them (X); the archive without X still carries Y and the lock naming X
+  const a = await env();
+  await add(a, policy);
+  assert.equal((await reconcileRuns(a, '--mirror-only')).code, 0);
+  const lock = JSON.parse(await readFile(join(a.home, 'state', 'pin.lock.json'), 'utf8')) as Lock;
+  const x = lock.packs[0]?.attestations?.[0]?.attestation ?? '';
+  assert.ok(made.has(x), JSON.stringify(lock));
+  const y = [...made.keys()].find((k) => k !== x) ?? '';
+  const full = join(await tempDir(), 'full.tar');
+  await ok(['save', '--all', '-o', full], a);
+  const indexPath = join(a.home, 'catalog', 'index.json');
+  const index = JSON.parse(await readFile(indexPath, 'utf8')) as { manifests: Array<{ digest: string }> };
+  await writeFile(indexPath, JSON.stringify({ ...index, manifests: index.manifests.filter((m) => m.digest !== x) }));
+  const withoutX = join(await tempDir(), 'without-x.tar');
+  await ok(['save', '--all', '-o', withoutX], a);
+
+  // X absent, Y present and valid: --locked waits, naming the pinned digest and the rule; plain reconcile installs Y
+  const d = await env();
+  await add(d, policy);
+  await ok(['load', '-i', withoutX], d);
+  const locked = await reconcileRuns(d, '--offline', '--locked');
+  const waiting = pack(locked.runs[0], 'acme.core');
+  assert.equal(waiting.outcome, 'pending-review', JSON.stringify(locked.runs));
+  assert.equal(waiting.code, 'attestation_not_found');
+  assert.ok(waiting.detail?.includes(`attestations[0] (${SLSA1}): the lock pins attestation ${x}`), waiting.detail);
+  assert.deepEqual((await json<Installed>(['installed'], d)).packs, []);
+  assert.equal(await exists(join(d.home, 'packs', 'acme.core')), false);
+  const plain = await reconcileRuns(d, '--offline');
+  assert.equal(plain.code, 0, JSON.stringify(plain.runs));
+  assert.ok(pack(plain.runs[0], 'acme.core').detail?.includes(`attestation ${y} satisfied`));
+  assert.deepEqual(
+    (await json<Installed>(['installed'], d)).packs.map((q) => [q.id, q.status]),
+    [['acme.core', 'active']],
+  );
+  const relocked = JSON.parse(await readFile(join(d.home, 'state', 'pin.lock.json'), 'utf8')) as Lock;
+  assert.equal(relocked.packs[0]?.attestations?.[0]?.attestation, y);
+
+  // X present but failing (a policy only Y meets): verify_failed, though Y passes; plain reconcile installs Y
+  const onlyY = join(keys, 'only-y.yaml');
+  await writeFile(
+    onlyY,
+    (await readFile(policy, 'utf8')) + `  - path: runDetails.metadata.invocationId\n    exact: ${made.get(y)}\n`,
+  );
+  const e = await env();
+  await add(e, onlyY);
+  await ok(['load', '-i', full], e);
+  const failing = await reconcileRuns(e, '--offline', '--locked');
+  const refused = pack(failing.runs[0], 'acme.core');
+  assert.equal(refused.code, 'verify_failed', JSON.stringify(failing.runs));
+  assert.match(refused.detail ?? '', /attestations\[0\].*failed \(the attestation the lock pins\): predicate_mismatch/);
+  assert.deepEqual((await json<Installed>(['installed'], e)).packs, []);
+  const fixed = await reconcileRuns(e, '--offline');
+  assert.equal(fixed.code, 0, JSON.stringify(fixed.runs));
+  assert.ok(pack(fixed.runs[0], 'acme.core').detail?.includes(`attestation ${y} satisfied`));
 });
 
 /** A keyless signature and a keyless SLSA attestation (fake Fulcio/Rekor), as bundle referrers of a stored pack. */

@@ -1,5 +1,6 @@
 /**
- * The detail view (`#/pack/REF`): names and tags, signature details (who signed, when, which rule decided), install
+ * The detail view (`#/pack/REF`): names and tags, signature details (who signed, when, which rule decided), attestation
+ * receipts (which attestation satisfied which rule; verified here or carried), install
  * state, dependencies both ways with the graph (graph-js.ts; filled in when /api/deps answers), pack.json, the files (each opens the file view,
  * `#/file/REF/PATH`), referrers, and a form to diff against another version.
  */
@@ -16,6 +17,18 @@ export const DETAIL_JS = String.raw`
         el('td', { class: 'mono', text: r.fingerprint || r.identity || '' }), el('td', { class: 'mono', text: r.issuer || '—' }),
         el('td', { text: when(r.verifiedAt) }), el('td', { text: r.signedAt.length ? r.signedAt.map(when).join(', ') : '—' }),
         el('td', { class: 'rule', text: r.rule || '(not recorded)' }), el('td', { text: r.format })));
+    });
+    box.appendChild(scroller(t));
+  }
+  /** Which attestation satisfied which rule: verified here, or carried in an archive from another machine. */
+  function attestationSection(box, list) {
+    if (!list || !list.length) return;
+    box.appendChild(el('h3', { text: 'Attestation receipts (' + list.length + ')' }));
+    var t = grid('attestation-receipts', ['Rule', 'Attestation', 'Signer', 'Verified at', 'Where']);
+    list.forEach(function (r) {
+      t.tBodies[0].appendChild(el('tr', { class: 'attestation-receipt' }, el('td', { class: 'rule', text: r.rule }),
+        el('td', { class: 'mono', text: r.attestation }), el('td', { class: 'mono', text: r.signer }), el('td', { text: when(r.verifiedAt) }),
+        el('td', { text: r.carried ? 'carried from ' + r.carried.archive + ' (loaded ' + when(r.carried.loadedAt) + '; not verified here)' : 'this machine' })));
     });
     box.appendChild(scroller(t));
   }
@@ -75,6 +88,7 @@ export const DETAIL_JS = String.raw`
       if (d.served) box.appendChild(el('p', { class: 'muted' }, 'any OCI client: ', el('code', { text: location.host + '/' + d.served.repository + (d.served.tag ? ':' + d.served.tag : '') })));
       if (d.installed) box.appendChild(el('p', { id: 'installed' }, 'Installed: ', badge('i-' + d.installed.status, d.installed.status), ' ' + d.installed.version + ' from ' + d.installed.source + ' at ' + when(d.installed.installedAt) + (d.installed.digest === d.digest ? ' (this digest)' : '')));
       signatureSection(box, d.signature);
+      attestationSection(box, d.attestationReceipts);
       if (d.packError) box.appendChild(el('pre', { id: 'pack-error', text: 'refused as a pack (' + d.packError.code + '): ' + d.packError.message }));
       if (d.pack) {
         diffForm(box, d);
