@@ -25,8 +25,11 @@ interface ProxyOptions {
   cutWhen?: (req: IncomingMessage) => boolean;
   cutEvery?: boolean;
   onCut?: () => void | Promise<void>;
-  /** Headers added to the registry's response (e.g. OCI-Subject, as a registry with the referrers API sends). */
-  addHeaders?: (req: IncomingMessage) => Record<string, string> | undefined;
+  /**
+   * Headers added to the registry's response (e.g. OCI-Subject, as a registry with the referrers API sends);
+   * `upstream` is the registry's response (its status and headers), which has not been passed on yet.
+   */
+  addHeaders?: (req: IncomingMessage, upstream: IncomingMessage) => Record<string, string> | undefined;
   /** Send response bodies at about this many bytes a second (a slow link, so progress has time to show). */
   throttle?: number;
   /** Answer a request here instead of the registry (to play a registry quirk); undefined passes it on. */
@@ -82,7 +85,7 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
       { host: uhost, port: Number(uport), method: req.method, path: req.url, headers: req.headers },
       (ur) => {
         seen.status = ur.statusCode ?? 0;
-        res.writeHead(ur.statusCode ?? 502, { ...ur.headers, ...(o.addHeaders?.(req) ?? {}) });
+        res.writeHead(ur.statusCode ?? 502, { ...ur.headers, ...(o.addHeaders?.(req, ur) ?? {}) });
         const corrupt = o.corrupt?.(req) ?? false;
         const cut = o.cutAfter !== undefined && (o.cutWhen?.(req) ?? true) && (o.cutEvery || !cutDone);
         let sent = 0;
