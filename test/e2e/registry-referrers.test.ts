@@ -4,13 +4,15 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { cleanupTemps, expectError, FIXTURES, json, ok, scrydon, tempDir } from '../helpers/cli.js';
 import { startProxy, type RunningProxy } from '../helpers/proxy.js';
+import { startReferrersFront } from '../helpers/referrers-front.js';
 import { startRegistry, type RunningRegistry } from '../helpers/registry.js';
 import { seedReferrer } from '../helpers/seed-store.js';
 
 /**
  * Referrers are probed, not assumed. The real registry (distribution 2.8) has no referrers API (404); a proxy in
  * front of it plays the quirks seen in the wild: a false 200 on /referrers, a fallback tag that resolves to the
- * subject itself (GitLab, GHCR, ECR), OCI-Subject sent without the API (ECR), and a working API.
+ * subject itself (GitLab, GHCR, ECR), OCI-Subject sent without the API (ECR), and a working API (canned, and
+ * test/helpers/referrers-front.ts, which serves it from what the registry stores).
  */
 
 const INDEX = 'application/vnd.oci.image.index.v1+json';
@@ -146,16 +148,19 @@ describe('writing referrers', () => {
     assert.equal(await fallbackStatus('w/ecr'), 200);
   });
 
-  test('OCI-Subject and a working API: no fallback tag', async () => {
-    const empty = JSON.stringify({ schemaVersion: 2, mediaType: INDEX, manifests: [] });
-    const p = await proxy({
-      addHeaders: (req) =>
-        req.method === 'PUT' && req.url?.includes('/manifests/sha256:') ? { 'oci-subject': packDigest } : undefined,
-      respond: (req) =>
-        req.url?.includes('/referrers/') ? { status: 200, headers: { 'content-type': INDEX }, body: empty } : undefined,
-    });
+  test('OCI-Subject and a working API (test/helpers/referrers-front.ts): no fallback tag; the API lists the signature', async () => {
+    const p = await startReferrersFront(registry);
+    proxies.push(p);
     await ok(['push', 'acme.fraud:1.2.0', `${p.host}/w/api:1`, '--plain-http'], { home });
     assert.equal(await fallbackStatus('w/api'), 404);
+    assert.deepEqual(p.subjects, [{ digest: sigDigest, subject: packDigest }]);
+    const r = await json<PullJson>(['pull', `${p.host}/w/api:1`, '--plain-http'], { home: await tempDir() });
+    assert.equal(r.referrers, 1);
+    assert.deepEqual(
+      p.served.filter((s) => s.subject === packDigest).map((s) => s.digests),
+      [[sigDigest], [sigDigest]],
+      'asked once by the push (is the API there?), once by the pull',
+    );
   });
 
   test('--referrers api never writes the fallback; --referrers tag always does', async () => {
