@@ -1,4 +1,3 @@
-import { stringify } from 'yaml';
 import type { IoOptions } from '../content/target.js';
 import { descriptorOf, type Descriptor } from '../oci/descriptor.js';
 import { artifactManifest } from '../oci/artifact.js';
@@ -16,8 +15,9 @@ import type { PublicKeyInfo, SigningKey } from '../signature/keys.js';
 import { signerLabel, type Receipt } from '../signature/receipts.js';
 import { trustRootArtifact } from '../signature/trust-artifact.js';
 import type { Store } from '../store/store-target.js';
-import type { CatalogEntry, PackCatalog } from '../sources/catalog-file.js';
-import { pushCatalog } from '../sources/catalog-push.js';
+import type { CatalogEntry } from '../sources/catalog-file.js';
+import { generatedCatalog } from './site-catalog.js';
+import { pushCheckedCatalog } from '../sources/catalog-push.js';
 import { DEFAULT_OCI_TAG } from '../sources/source-spec.js';
 import type { TransferOptions } from '../verbs/options.js';
 import { pushSmallArtifact, type SmallArtifact } from '../verbs/push-artifact.js';
@@ -191,12 +191,13 @@ export async function publish(
     await pushSmallArtifact(remote.repository(catalogRepo, { writable: true }), a, receiptsTag, io);
     result.receipts = { reference: formatRemote({ ...catalogRepo, tag: receiptsTag }), digest: a.descriptor.digest };
   }
-  const catalog: PackCatalog = { apiVersion: 'scrydon.io/v1', kind: 'PackCatalog', packs: entries };
-  const pushed = await pushCatalog(
+  const { catalog, bytes } = generatedCatalog(entries);
+  const pushed = await pushCheckedCatalog(
     remote,
     formatRemote({ ...catalogRepo, tag }),
     'scrydon.yaml',
-    Buffer.from(stringify(catalog, { lineWidth: 0 })),
+    bytes,
+    catalog,
     { ...io, ...(o.signKey ? { key: o.signKey } : {}) },
   );
   const catalogTarget = remote.repository(catalogRepo, { writable: true });

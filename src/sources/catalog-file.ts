@@ -4,6 +4,7 @@ import { ScrydonError } from '../errors.js';
 import { parseReference } from '../oci/reference.js';
 import {
   describeProblems,
+  noLocator,
   sortProblems,
   toPointer,
   type Locator,
@@ -40,23 +41,36 @@ export const CATALOG_FILE_MAX_BYTES = 1024 * 1024;
 
 /** Parses and checks catalog text. `value` is set only when there are no problems. */
 export function checkCatalogFile(text: string): { value: PackCatalog | undefined; problems: Problem[] } {
-  if (Buffer.byteLength(text) > CATALOG_FILE_MAX_BYTES) {
-    return {
-      value: undefined,
-      problems: [{ path: '', message: `is over the ${CATALOG_FILE_MAX_BYTES}-byte limit for a catalog file` }],
-    };
-  }
+  const tooLarge = catalogSizeProblems(Buffer.byteLength(text));
+  if (tooLarge.length > 0) return { value: undefined, problems: tooLarge };
   const parsed = parseYamlText(text);
   if (parsed.problems.length > 0) return { value: undefined, problems: parsed.problems };
-  const problems = schemaProblems('catalog', parsed.value, parsed.locate);
+  return checkCatalogValue(parsed.value, parsed.locate);
+}
+
+/** The size rule: a catalog file of `bytes` bytes is over the limit nodes read. */
+export function catalogSizeProblems(bytes: number): Problem[] {
+  return bytes > CATALOG_FILE_MAX_BYTES
+    ? [{ path: '', message: `is over the ${CATALOG_FILE_MAX_BYTES}-byte limit for a catalog file` }]
+    : [];
+}
+
+/**
+ * The checks of checkCatalogFile after parsing (the schema and the rules it cannot state) on a value in hand: a
+ * catalog publish generated is checked as it is built, not parsed back from the YAML made of it.
+ */
+export function checkCatalogValue(
+  root: unknown,
+  locate: Locator = noLocator,
+): { value: PackCatalog | undefined; problems: Problem[] } {
+  const problems = schemaProblems('catalog', root, locate);
   const fromSchema = [...problems];
   const add = (path: string, message: string): void => {
     if (fromSchema.some((p) => p.path === path)) return;
-    const line = parsed.locate(path);
+    const line = locate(path);
     problems.push({ path, ...(line !== undefined ? { line } : {}), message });
   };
-  const root = parsed.value;
-  if (isRecord(root) && Array.isArray(root.packs)) entryRules(root.packs as unknown[], add, parsed.locate);
+  if (isRecord(root) && Array.isArray(root.packs)) entryRules(root.packs as unknown[], add, locate);
   const sorted = sortProblems(problems);
   return { value: sorted.length === 0 ? (root as PackCatalog) : undefined, problems: sorted };
 }

@@ -11,7 +11,7 @@ import type { SigningKey } from '../signature/keys.js';
 import { signArtifact, type SignResult } from '../signature/sign.js';
 import { verifySignatures } from '../signature/verify.js';
 import { catalogArtifact } from './catalog-artifact.js';
-import { checkCatalogFile } from './catalog-file.js';
+import { checkCatalogFile, type PackCatalog } from './catalog-file.js';
 import { pushSmallArtifact } from '../verbs/push-artifact.js';
 import { DEFAULT_OCI_TAG } from './source-spec.js';
 
@@ -51,6 +51,21 @@ export async function pushCatalog(
     throw new ScrydonError('catalog_invalid', describeProblems(file, problems), {
       hint: 'scrydon validate FILE lists the same problems; the format is catalog-spec/scrydon-catalog.schema.json',
     });
+  return pushCheckedCatalog(remote, ref, file, bytes, value, o);
+}
+
+/**
+ * pushCatalog for bytes whose catalog was checked already: `value` is what they say, and it passed
+ * checkCatalogValue (publish checks the catalog it generates as a value, without parsing its YAML back).
+ */
+export async function pushCheckedCatalog(
+  remote: Remote,
+  ref: string,
+  file: string,
+  bytes: Buffer,
+  value: PackCatalog,
+  o: CatalogPushOptions = {},
+): Promise<PushedCatalog> {
   const r = parseRemoteReference(ref);
   if (r.digest !== undefined)
     throw new ScrydonError('usage', `${ref}: a catalog is pushed to a tag, not a digest`, {

@@ -1,0 +1,43 @@
+import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import { test } from 'node:test';
+import { isScrydonError } from '../../src/errors.js';
+import { generatedCatalog } from '../../src/site/site-catalog.js';
+import { checkCatalogFile, type CatalogEntry } from '../../src/sources/catalog-file.js';
+
+const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' });
+const entry = (i: number, signature: CatalogEntry['signature']): CatalogEntry => ({
+  id: `acme.p${i}`,
+  version: '1.0.0',
+  artifact: { kind: 'oci', ref: `registry.site:5000/packs/acme.p${i}:1.0.0@sha256:${'a'.repeat(64)}` },
+  signature,
+});
+
+test("publish's catalog, checked as a value, is what its YAML parses to and passes the file checks", () => {
+  const entries = [
+    entry(1, { kind: 'cosign-key', publicKey: String(pem) }),
+    entry(2, { kind: 'none' }),
+    entry(3, {
+      kind: 'cosign-keyless',
+      certificateIdentity: 'https://github.com/acme/packs/.github/workflows/release.yml@refs/heads/main',
+      certificateOidcIssuer: 'https://token.actions.githubusercontent.com',
+    }),
+  ];
+  const { catalog, bytes } = generatedCatalog(entries);
+  const fromText = checkCatalogFile(bytes.toString('utf8'));
+  assert.deepEqual(fromText.problems, []);
+  assert.deepEqual(fromText.value, catalog);
+});
+
+test('a generated catalog the file checks refuse is catalog_invalid, never pushed as is', () => {
+  const twice = [entry(1, { kind: 'none' }), entry(1, { kind: 'none' })];
+  assert.throws(
+    () => generatedCatalog(twice),
+    (e: unknown) => isScrydonError(e) && e.code === 'catalog_invalid' && /listed twice/.test(e.message),
+  );
+  const many = Array.from({ length: 8000 }, (_, i) => entry(i, { kind: 'cosign-key', publicKey: String(pem) }));
+  assert.throws(
+    () => generatedCatalog(many),
+    (e: unknown) => isScrydonError(e) && e.code === 'catalog_invalid' && /byte limit/.test(e.message),
+  );
+});
