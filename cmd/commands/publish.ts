@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { parseSitePrefix } from '../../src/names/site.js';
 import { parsePublicKey, type PublicKeyInfo } from '../../src/signature/keys.js';
 import { publish } from '../../src/site/publish.js';
@@ -73,6 +74,7 @@ export default defineCommand({
         signal: ctx.signal,
         tag: args.tag,
         trustDir: ctx.paths.trust,
+        catalogMemo: join(ctx.paths.state, 'publish-catalogs.json'),
         upstreamKeys,
         ...(signKey ? { signKey } : {}),
         ...(args.prune ? { prune: { keepLocks } } : {}),

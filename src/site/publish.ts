@@ -16,7 +16,7 @@ import { signerLabel, type Receipt } from '../signature/receipts.js';
 import { trustRootArtifact } from '../signature/trust-artifact.js';
 import type { Store } from '../store/store-target.js';
 import type { CatalogEntry } from '../sources/catalog-file.js';
-import { generatedCatalog } from './site-catalog.js';
+import { siteCatalog } from './site-catalog.js';
 import { pushCheckedCatalog } from '../sources/catalog-push.js';
 import { DEFAULT_OCI_TAG } from '../sources/source-spec.js';
 import type { TransferOptions } from '../verbs/options.js';
@@ -38,6 +38,8 @@ interface PublishOptions extends TransferOptions {
   tag?: string;
   /** The trust directory whose trusted_root.json travels beside the catalog (keyless nodes verify with it). */
   trustDir?: string;
+  /** The memo of generated catalogs' YAML (catalog-memo.ts): an unchanged catalog is not made again. */
+  catalogMemo?: string;
   /** Delete from the site registry what the store no longer holds, unless one of the newest `keepLocks` locks pins it. */
   prune?: { keepLocks: number };
 }
@@ -191,16 +193,13 @@ export async function publish(
     await pushSmallArtifact(remote.repository(catalogRepo, { writable: true }), a, receiptsTag, io);
     result.receipts = { reference: formatRemote({ ...catalogRepo, tag: receiptsTag }), digest: a.descriptor.digest };
   }
-  const { catalog, bytes } = generatedCatalog(entries);
+  const catalogTarget = remote.repository(catalogRepo, { writable: true });
   const pushed = await pushCheckedCatalog(
     remote,
     formatRemote({ ...catalogRepo, tag }),
-    'scrydon.yaml',
-    bytes,
-    catalog,
+    await siteCatalog(entries, catalogTarget, tag, o.catalogMemo, io),
     { ...io, ...(o.signKey ? { key: o.signKey } : {}) },
   );
-  const catalogTarget = remote.repository(catalogRepo, { writable: true });
   const lock = await publishLock(
     catalogTarget,
     catalogRepo,

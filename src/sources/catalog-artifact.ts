@@ -20,7 +20,7 @@ import { type Source } from './source-spec.js';
  * commit; no timestamp, so one commit always gives one digest), tagged by a hash of the URL, ref and path.
  */
 
-interface CatalogArtifact {
+export interface CatalogArtifact {
   descriptor: Descriptor;
   manifestBytes: Buffer;
   layer: Descriptor;
@@ -32,8 +32,22 @@ interface CatalogArtifact {
  * `org.opencontainers.image.created`; readers accept both).
  */
 export function catalogArtifact(bytes: Buffer, title: string, annotations?: Record<string, string>): CatalogArtifact {
-  const layer = descriptorOf(MediaType.catalogLayer, bytes, titled(title));
-  return { ...artifactManifest(MediaType.catalogLayer, [layer], annotations), layer };
+  return catalogArtifactOfLayer(descriptorOf(MediaType.catalogLayer, bytes), title, annotations);
+}
+
+/** catalogArtifact for a layer known by its digest and size alone (the artifact names nothing else of it). */
+export function catalogArtifactOfLayer(
+  layer: Pick<Descriptor, 'digest' | 'size'>,
+  title: string,
+  annotations?: Record<string, string>,
+): CatalogArtifact {
+  const titledLayer: Descriptor = {
+    mediaType: MediaType.catalogLayer,
+    digest: layer.digest,
+    size: layer.size,
+    ...titled(title),
+  };
+  return { ...artifactManifest(MediaType.catalogLayer, [titledLayer], annotations), layer: titledLayer };
 }
 
 /** The artifact of a git source's catalog read at `commit`. */

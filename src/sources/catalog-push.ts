@@ -10,8 +10,8 @@ import type { Remote } from '../registry/remote.js';
 import type { SigningKey } from '../signature/keys.js';
 import { signArtifact, type SignResult } from '../signature/sign.js';
 import { verifySignatures } from '../signature/verify.js';
-import { catalogArtifact } from './catalog-artifact.js';
-import { checkCatalogFile, type PackCatalog } from './catalog-file.js';
+import { catalogArtifact, type CatalogArtifact } from './catalog-artifact.js';
+import { checkCatalogFile } from './catalog-file.js';
 import { pushSmallArtifact } from '../verbs/push-artifact.js';
 import { DEFAULT_OCI_TAG } from './source-spec.js';
 
@@ -51,19 +51,30 @@ export async function pushCatalog(
     throw new ScrydonError('catalog_invalid', describeProblems(file, problems), {
       hint: 'scrydon validate FILE lists the same problems; the format is catalog-spec/scrydon-catalog.schema.json',
     });
-  return pushCheckedCatalog(remote, ref, file, bytes, value, o);
+  return pushCheckedCatalog(
+    remote,
+    ref,
+    { artifact: catalogArtifact(bytes, basename(file)), packs: value.packs.length, bytes },
+    o,
+  );
+}
+
+/** A catalog checked already, to push: its artifact, how many packs it lists, and its bytes. */
+export interface CheckedCatalog {
+  artifact: CatalogArtifact;
+  packs: number;
+  /** The layer's bytes; undefined when the caller saw the tag name this artifact already (nothing to push). */
+  bytes?: Buffer;
 }
 
 /**
- * pushCatalog for bytes whose catalog was checked already: `value` is what they say, and it passed
- * checkCatalogValue (publish checks the catalog it generates as a value, without parsing its YAML back).
+ * pushCatalog for a catalog checked already (publish checks the catalog it generates as a value, and does not
+ * make its YAML again when the registry's tag names the artifact that YAML made before).
  */
 export async function pushCheckedCatalog(
   remote: Remote,
   ref: string,
-  file: string,
-  bytes: Buffer,
-  value: PackCatalog,
+  c: CheckedCatalog,
   o: CatalogPushOptions = {},
 ): Promise<PushedCatalog> {
   const r = parseRemoteReference(ref);
@@ -72,21 +83,23 @@ export async function pushCheckedCatalog(
       hint: `give REGISTRY/REPOSITORY[:TAG] (the tag defaults to ${DEFAULT_OCI_TAG})`,
     });
   const tag = r.tag ?? DEFAULT_OCI_TAG;
-  const artifact = catalogArtifact(bytes, basename(file));
+  const artifact = c.artifact;
   const repo = remote.repository(r, { writable: true });
   const config: Descriptor = { mediaType: MediaType.ociEmpty, digest: EMPTY_JSON_DIGEST, size: EMPTY_JSON.byteLength };
-  const unchanged = !(await pushSmallArtifact(
-    repo,
-    {
-      ...artifact,
-      blobs: [
-        [config, EMPTY_JSON],
-        [artifact.layer, bytes],
-      ],
-    },
-    tag,
-    o,
-  ));
+  const unchanged =
+    c.bytes === undefined ||
+    !(await pushSmallArtifact(
+      repo,
+      {
+        ...artifact,
+        blobs: [
+          [config, EMPTY_JSON],
+          [artifact.layer, c.bytes],
+        ],
+      },
+      tag,
+      o,
+    ));
   // an unchanged catalog already signed by this key is not signed again: a re-run adds nothing
   const signed =
     unchanged && o.key
@@ -112,7 +125,7 @@ export async function pushCheckedCatalog(
   return {
     reference: formatRemote({ registry: r.registry, repository: r.repository, tag }),
     descriptor: artifact.descriptor,
-    packs: value.packs.length,
+    packs: c.packs,
     unchanged,
     signatures,
   };
