@@ -10,7 +10,7 @@ import type { Digest } from '../oci/digest.js';
  * re-run whose catalog has a known YAML, and whose registry tag names the artifact of that YAML, needs neither to
  * make the YAML again nor to check it. Derived and rebuildable: a missing or unreadable file is an empty memo.
  */
-export interface CatalogLayer {
+interface CatalogLayer {
   digest: Digest;
   size: number;
 }
