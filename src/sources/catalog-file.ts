@@ -2,14 +2,7 @@ import { createPublicKey } from 'node:crypto';
 import semver from 'semver';
 import { ScrydonError } from '../errors.js';
 import { parseReference } from '../oci/reference.js';
-import {
-  describeProblems,
-  noLocator,
-  sortProblems,
-  toPointer,
-  type Locator,
-  type Problem,
-} from '../config/locate.js';
+import { describeProblems, noLocator, sortProblems, toPointer, type Locator, type Problem } from '../config/locate.js';
 import { parseYamlText } from '../config/yaml-locate.js';
 import { schemaProblems } from '../config/schema.js';
 import type { KeySigner, KeylessSigner } from '../config/policy.js';
