@@ -134,8 +134,8 @@ export async function seedSmallPacks(
   to: number,
   o: { durable?: boolean } = {},
 ): Promise<void> {
-  if (to <= from) return;
   const store = await Store.open(catalog);
+  if (to <= from) return;
   const blobsDir = join(catalog, 'blobs', 'sha256');
   await mkdir(blobsDir, { recursive: true });
   const dest = o.durable === false ? plainBlobs(blobsDir) : store;
