@@ -2,12 +2,15 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { chromium, type Page } from 'playwright-core';
-import { ROOT, tempDir } from './cli.js';
+import { after } from 'node:test';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { ROOT } from './cli.js';
 
 /**
  * The catalog page in a real browser: Debian's chromium driven by playwright-core, headless. Screenshots are kept
- * as test artifacts under dist/test-artifacts/serve-page/ (`shot(page, name)`).
+ * as test artifacts under dist/test-artifacts/serve-page/ (`shot(page, name)`). One Chromium per test file, started
+ * by the first withPage and closed after the file's tests; each page gets a context of its own (its own cookies,
+ * storage and cache, as a fresh profile has), so no page sees what another left.
  */
 const CHROMIUM = '/usr/bin/chromium';
 export const NO_CHROMIUM = !existsSync(CHROMIUM) && 'Debian chromium is not installed (scripts/test-setup installs it)';
@@ -29,14 +32,10 @@ interface PageOptions {
  * Opens `url` (a serve's URL plus a hash) in headless Chromium, waits for `ready`, runs `fn`; fails on any script
  * error of the page, and on any request that leaves `origin` (the page fetches nothing from elsewhere).
  */
-export async function withPage(
-  origin: string,
-  hash: string,
-  o: PageOptions,
-  fn: (page: Page) => Promise<void>,
-): Promise<void> {
-  const profile = await tempDir('scrydon-chromium-');
-  const browser = await chromium.launchPersistentContext(profile, {
+let launched: Promise<Browser> | undefined;
+
+function browser(): Promise<Browser> {
+  launched ??= chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
     args: [
@@ -49,10 +48,26 @@ export async function withPage(
       '--disable-component-update',
       '--disable-sync',
     ],
-    viewport: { width: o.width ?? 1280, height: 900 },
   });
+  return launched;
+}
+
+// after the importing test file's last test: a running Chromium would keep its process from exiting
+after(async () => {
+  const b = launched;
+  launched = undefined;
+  if (b) await (await b).close();
+});
+
+export async function withPage(
+  origin: string,
+  hash: string,
+  o: PageOptions,
+  fn: (page: Page) => Promise<void>,
+): Promise<void> {
+  const context = await (await browser()).newContext({ viewport: { width: o.width ?? 1280, height: 900 } });
   try {
-    const page = browser.pages()[0] ?? (await browser.newPage());
+    const page = await context.newPage();
     const problems: string[] = [];
     const elsewhere: string[] = [];
     page.on('pageerror', (e) => problems.push(e.message));
@@ -65,7 +80,7 @@ export async function withPage(
     assert.deepEqual(problems, [], 'no script errors on the page');
     assert.deepEqual(elsewhere, [], 'no request leaves the server');
   } finally {
-    await browser.close();
+    await context.close();
   }
 }
 

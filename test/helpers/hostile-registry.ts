@@ -4,7 +4,7 @@ import { readFileSync, unlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { BIN, ROOT, type RunResult } from './cli.js';
+import { BIN, cliEnv, ROOT, type RunResult } from './cli.js';
 
 /**
  * A registry written to hurt its client, on 127.0.0.1: enough of the distribution API (/v2/, manifests and
@@ -245,7 +245,7 @@ export function measuredRun(
     const started = Date.now();
     const child = spawn('/usr/bin/time', ['-f', '%M', '-o', report, process.execPath, o.script ?? BIN, ...args], {
       cwd: ROOT,
-      env: { ...process.env, NO_COLOR: '1', SCRYDON_HOME: o.home, ...o.env },
+      env: { ...cliEnv(), NO_COLOR: '1', SCRYDON_HOME: o.home, ...o.env },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });

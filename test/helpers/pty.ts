@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { scrydonCommand, type RunOptions, type RunResult } from './cli.js';
+import { cliEnv, scrydonCommand, type RunOptions, type RunResult } from './cli.js';
 
 /**
  * Runs scrydon on a pseudo-terminal of `columns` × `rows` (python3's pty module: the terminal size is set on the
@@ -33,7 +33,7 @@ export function scrydonOnTty(
 ): Promise<RunResult> {
   const [node, pre] = scrydonCommand();
   const child = spawn('python3', ['-c', PTY, String(columns), '24', node, ...pre, ...args], {
-    env: { ...process.env, SCRYDON_HOME: o.home, TERM: 'xterm', ...o.env },
+    env: { ...cliEnv(), SCRYDON_HOME: o.home, TERM: 'xterm', ...o.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -10,7 +10,7 @@ import { descriptorOf, type Descriptor } from '../../src/oci/descriptor.js';
 import { encodeJson } from '../../src/oci/manifest.js';
 import { MediaType } from '../../src/oci/media-types.js';
 import { Store } from '../../src/store/store-target.js';
-import { scrydonCommand, tempDir } from './cli.js';
+import { cliEnv, scrydonCommand, tempDir } from './cli.js';
 
 /** A `scrydon serve` started by a test on 127.0.0.1 with a system-chosen port; stop() it in after(). */
 export interface RunningServe {
@@ -36,7 +36,7 @@ export async function startServe(
   const addr = args.includes('--addr') ? [] : ['--addr', '127.0.0.1:0'];
   const [command, pre] = scrydonCommand(bin);
   const child = spawn(command, [...pre, 'serve', ...addr, ...args], {
-    env: { ...process.env, NO_COLOR: '1', SCRYDON_HOME: home, ...env },
+    env: { ...cliEnv(), NO_COLOR: '1', SCRYDON_HOME: home, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
