@@ -22,6 +22,7 @@ import { DEFAULT_OCI_TAG } from '../sources/source-spec.js';
 import type { TransferOptions } from '../verbs/options.js';
 import { pushSmallArtifact, type SmallArtifact } from '../verbs/push-artifact.js';
 import { pushGrouped } from '../verbs/push.js';
+import { listStore } from '../pack/list.js';
 import { sitePacks } from './site-packs.js';
 import { Limiter } from '../content/limiter.js';
 import { catalogSignature, refuseUnverified, siteSign, upstreamReceipt } from './site-signing.js';
@@ -225,6 +226,9 @@ export async function publish(
         io,
       )
     : undefined;
+  // a publish that went through keeps the store's ls view (derived, rebuildable; a refusal above writes nothing): a
+  // re-run, or the next ls, reads no pack manifest again
+  await listStore(store, { ...io, remember: true });
   return {
     catalog: { reference: pushed.reference, digest: pushed.descriptor.digest, unchanged: pushed.unchanged },
     lock,

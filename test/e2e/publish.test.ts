@@ -1,6 +1,9 @@
+import { createHash } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { LayoutPaths } from '../../src/store/layout.js';
+import { readListView } from '../../src/store/list-cache.js';
 import { after, before, describe, test } from 'node:test';
 
 import {
@@ -209,6 +212,13 @@ describe('publish', () => {
     assert.equal(again.catalog.digest, first.catalog.digest);
     assert.equal(again.catalog.unchanged, true);
     assert.equal(again.copied, 0);
+    // a publish that went through leaves the store's ls view keyed to its index.json: a re-run reads no manifest
+    const catalog = join(site.home, 'catalog');
+    const view = await readListView(new LayoutPaths(catalog));
+    const index = createHash('sha256')
+      .update(await readFile(join(catalog, 'index.json')))
+      .digest('hex');
+    assert.equal(view.index, index, 'the ls view is of the index.json publish left');
     assert.deepEqual(
       again.packs.map((p) => p.siteSigned),
       [false, false, false],
