@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { access, readFile } from 'node:fs/promises';
+import { access, open, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ScrydonError } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
@@ -44,13 +44,41 @@ export async function readIndex(p: LayoutPaths): Promise<IndexFile> {
   return bytes ? parsedIndex(p, bytes) : ({ ...EMPTY_INDEX, manifests: [] } as IndexFile);
 }
 
+/**
+ * The bytes of each index.json this process last read, with the file's identity then (device, inode, size, mtime,
+ * ctime). A store look-up reads the index several times (an inspect: the tag, the referrers, the receipts); a
+ * later read of an unchanged file returns the same Buffer, so what is keyed by the bytes compares by reference.
+ * Writers replace index.json by rename (a new inode) and an in-place rewrite changes ctime; a file changed within
+ * a clock tick of the read (ctime then not yet settled) is never reused, the race git calls "racily clean".
+ */
+const lastRead = new Map<string, { id: string; bytes: Buffer }>();
+/** How old a file's ctime must be at the read for the bytes to be reused: above any file system clock's tick. */
+const SETTLED_NS = 50_000_000n;
+
 /** index.json's bytes (none when there is no file), for what is keyed by them; parse them with parsedIndex. */
 export async function readIndexBytes(p: LayoutPaths): Promise<Buffer | undefined> {
+  let fh: FileHandle;
   try {
-    return await readFile(p.index);
+    fh = await open(p.index, 'r');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e;
+  }
+  try {
+    const now = BigInt(Date.now()) * 1_000_000n;
+    const st = await fh.stat({ bigint: true });
+    const id = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+    const last = lastRead.get(p.index);
+    if (last?.id === id) return last.bytes;
+    const bytes = await fh.readFile();
+    lastRead.delete(p.index);
+    if (now - st.ctimeNs > SETTLED_NS && BigInt(bytes.length) === st.size) {
+      lastRead.set(p.index, { id, bytes });
+      if (lastRead.size > 4) lastRead.delete(lastRead.keys().next().value as string); // staging stores come and go
+    }
+    return bytes;
+  } finally {
+    await fh.close();
   }
 }
 
