@@ -37,15 +37,14 @@ export async function loadAttestationPolicy(path: string): Promise<AttestationPo
   } catch (e) {
     throw new ScrydonError('io_error', `cannot read ${path}: ${(e as Error).message}`, { cause: e });
   }
-  const [{ describeProblems }, { parseYamlText }, { schemaProblems }] = await Promise.all([
+  const [{ describeProblems }, { parseYamlText }, { schemaProblems }, { validate }] = await Promise.all([
     import('./locate.js'),
     import('./yaml-locate.js'),
     import('./schema.js'),
+    import('./validators/attestation-policy.js'),
   ]);
   const parsed = parseYamlText(text);
-  const problems = parsed.problems.length
-    ? parsed.problems
-    : schemaProblems('attestationPolicy', parsed.value, parsed.locate);
+  const problems = parsed.problems.length ? parsed.problems : schemaProblems(validate, parsed.value, parsed.locate);
   if (problems.length) {
     throw new ScrydonError('policy_invalid', describeProblems(path, problems), {
       hint: 'see catalog-spec/attestation-policy.schema.json',

@@ -62,13 +62,14 @@ export async function loadPolicy(path: string): Promise<LoadedPolicy> {
     throw new ScrydonError('io_error', `cannot read ${path}: ${(e as Error).message}`, { cause: e });
   }
   // the YAML and schema machinery is loaded only where a policy.yaml exists
-  const [{ describeProblems }, { parseYamlText }, { schemaProblems }] = await Promise.all([
+  const [{ describeProblems }, { parseYamlText }, { schemaProblems }, { validate }] = await Promise.all([
     import('./locate.js'),
     import('./yaml-locate.js'),
     import('./schema.js'),
+    import('./validators/policy.js'),
   ]);
   const parsed = parseYamlText(text);
-  const problems = parsed.problems.length ? parsed.problems : schemaProblems('policy', parsed.value, parsed.locate);
+  const problems = parsed.problems.length ? parsed.problems : schemaProblems(validate, parsed.value, parsed.locate);
   if (problems.length) {
     throw new ScrydonError('policy_invalid', describeProblems(path, problems), {
       hint: 'see catalog-spec/policy.schema.json',

@@ -1,19 +1,19 @@
-import type { ErrorObject } from 'ajv/dist/2020.js';
+import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import { editDistance } from '../names/nearest.js';
 import { noLocator, type Locator, type Problem } from './locate.js';
-import type { SchemaName } from './schema-compile.js';
-import { validators } from './schema-validators.js';
 
 /**
  * The JSON Schemas of catalog-spec/ judge values with the validators `npm run build` generated from them
- * (schema-compile.ts: ajv's standalone code, allErrors), and ajv's errors are turned into problems a person can
+ * (schema-compile.ts: ajv's standalone code, allErrors; one module per schema), and ajv's errors are turned into problems a person can
  * act on: `unknown key 'verison' (did you mean 'version'?)`, with the line. A schema may carry `x-message` next to
  * a keyword; it replaces ajv's generic text for that keyword.
  */
 
-/** Every schema violation of `value`, located with `locate`. Empty when the value conforms. */
-export function schemaProblems(name: SchemaName, value: unknown, locate: Locator = noLocator): Problem[] {
-  const validate = validators[name];
+/**
+ * Every violation of `value` against the schema `validate` was generated from (the caller imports its own:
+ * `validate` of ./validators/pack.js and the like), located with `locate`. Empty when the value conforms.
+ */
+export function schemaProblems(validate: ValidateFunction, value: unknown, locate: Locator = noLocator): Problem[] {
   if (validate(value)) return [];
   return translate(validate.errors ?? [], locate);
 }

@@ -11,6 +11,7 @@ import {
 } from '../config/locate.js';
 import type { PackJson } from './pack-json.js';
 import { schemaProblems } from '../config/schema.js';
+import { validate as packSchema } from '../config/validators/pack.js';
 
 /**
  * pack.json validation: catalog-spec/pack.schema.json plus the rules a schema cannot state (semver parses,
@@ -20,7 +21,7 @@ import { schemaProblems } from '../config/schema.js';
 
 /** Every problem of a pack.json value; empty when it is valid. */
 export function checkPackJson(value: unknown, locate: Locator = noLocator): Problem[] {
-  const problems = schemaProblems('pack', value, locate);
+  const problems = schemaProblems(packSchema, value, locate);
   if (isRecord(value)) {
     const fromSchema = [...problems];
     const add = (path: string, message: string, key?: string): void => {

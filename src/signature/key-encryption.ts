@@ -1,5 +1,4 @@
 import { randomBytes, scrypt } from 'node:crypto';
-import nacl from 'tweetnacl';
 import { ScrydonError } from '../errors.js';
 
 /**
@@ -101,9 +100,16 @@ function parseEnvelope(pem: string, where: string): Envelope {
   };
 }
 
+/**
+ * tweetnacl (62 KB), imported when a key is encrypted or decrypted: every command that reads public keys (inspect,
+ * verify, reconcile) imports this module for pemLabel and would otherwise compile it at start.
+ */
+const loadNacl = async (): Promise<typeof import('tweetnacl')> => (await import('tweetnacl')).default;
+
 /** Decrypts an `ENCRYPTED SIGSTORE|COSIGN PRIVATE KEY` PEM to the PKCS#8 DER it holds. */
 export async function decryptCosignKey(pem: string, password: string, where: string): Promise<Buffer> {
   const env = parseEnvelope(pem, where);
+  const nacl = await loadNacl();
   if (env.cipher.nonce.length !== nacl.secretbox.nonceLength)
     throw new ScrydonError('key_invalid', `${where}: the nonce is not 24 bytes`);
   const key = await deriveKey(password, env.kdf.salt, env.kdf.params);
@@ -131,6 +137,7 @@ export async function encryptCosignKey(
   password: string,
   params: ScryptParams = DEFAULT_SCRYPT_PARAMS,
 ): Promise<string> {
+  const nacl = await loadNacl();
   const salt = randomBytes(32);
   const nonce = randomBytes(nacl.secretbox.nonceLength);
   const key = await deriveKey(password, salt, params);

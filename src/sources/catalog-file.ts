@@ -5,6 +5,7 @@ import { parseReference } from '../oci/reference.js';
 import { describeProblems, noLocator, sortProblems, toPointer, type Locator, type Problem } from '../config/locate.js';
 import { parseYamlText } from '../config/yaml-locate.js';
 import { schemaProblems } from '../config/schema.js';
+import { validate as catalogSchema } from '../config/validators/catalog.js';
 import type { KeySigner, KeylessSigner } from '../config/policy.js';
 
 /**
@@ -56,7 +57,7 @@ export function checkCatalogValue(
   root: unknown,
   locate: Locator = noLocator,
 ): { value: PackCatalog | undefined; problems: Problem[] } {
-  const problems = schemaProblems('catalog', root, locate);
+  const problems = schemaProblems(catalogSchema, root, locate);
   const fromSchema = [...problems];
   const add = (path: string, message: string): void => {
     if (fromSchema.some((p) => p.path === path)) return;

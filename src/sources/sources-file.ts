@@ -6,6 +6,7 @@ import { withFileLock } from '../fs/lock.js';
 import { describeProblems, toPointer, type Problem } from '../config/locate.js';
 import { parseYamlText } from '../config/yaml-locate.js';
 import { schemaProblems } from '../config/schema.js';
+import { validate as sourcesSchema } from '../config/validators/sources.js';
 import { REGISTERED, resolveSource, type Source, type SourceSpec } from './source-spec.js';
 
 /**
@@ -34,7 +35,9 @@ export function parseSourceList(
   if (Buffer.byteLength(text) > MAX_BYTES)
     throw invalid(file, [{ path: '', message: `is over the ${MAX_BYTES}-byte limit` }]);
   const parsed = parseYamlText(text);
-  const problems = parsed.problems.length ? parsed.problems : schemaProblems('sources', parsed.value, parsed.locate);
+  const problems = parsed.problems.length
+    ? parsed.problems
+    : schemaProblems(sourcesSchema, parsed.value, parsed.locate);
   if (problems.length) throw invalid(file, problems);
   const list = parsed.value as SourceList;
   const sources: Source[] = [];

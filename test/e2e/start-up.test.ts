@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { after, test } from 'node:test';
-import { cleanupTemps, ok, tempDir } from '../helpers/cli.js';
+import { BIN, cleanupTemps, ok, tempDir } from '../helpers/cli.js';
 import { withLoadLog } from '../helpers/load-log.js';
 import { writeSmallPackDir } from '../helpers/small-pack.js';
 
@@ -50,6 +50,17 @@ test('with the listing kept, tag, rm, ls and ls -q load none of tls, net, http(s
     [],
     `inspect loaded ${inspect.builtins.join(' ')}`,
   );
+  // nor the validators of schemas other than pack.json's, nor tweetnacl (only encrypted keys need it): the chunks it
+  // loaded are read for what marks each (a schema's $id, nacl's secretbox)
+  const marks = ['sources', 'scrydon-catalog', 'policy', 'attestation-policy']
+    .map((s) => `"https://scrydon.io/schemas/${s}.schema.json"`)
+    .concat(['crypto_secretbox']);
+  const loaded = await Promise.all(inspect.files.map((f) => readFile(join(dirname(BIN), f), 'utf8')));
+  assert.ok(
+    loaded.some((text) => text.includes('"https://scrydon.io/schemas/pack.schema.json"')),
+    'the marks are seen',
+  );
+  for (const m of marks) assert.ok(!loaded.some((text) => text.includes(m)), `inspect loaded the chunk of ${m}`);
   // the same log does see the YAML parser where it is used (so the check above can fail)
   const catalog = join(await tempDir(), 'scrydon.yaml');
   await writeFile(catalog, 'packs: [\n');

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import type { AttestationPolicySpec } from '../../src/config/attestation-policy.js';
 import { parseYamlText } from '../../src/config/yaml-locate.js';
 import { schemaProblems } from '../../src/config/schema.js';
+import { validate as attestationPolicySchema } from '../../src/config/validators/attestation-policy.js';
 import { isScrydonError } from '../../src/errors.js';
 import {
   compileMatcher,
@@ -74,12 +75,12 @@ test("catalog-spec's example policies conform to attestation-policy.schema.json 
     const path = join(ROOT, 'catalog-spec', 'examples', f);
     const parsed = parseYamlText(await readFile(path, 'utf8'));
     assert.deepEqual(parsed.problems, [], f);
-    assert.deepEqual(schemaProblems('attestationPolicy', parsed.value, parsed.locate), [], f);
+    assert.deepEqual(schemaProblems(attestationPolicySchema, parsed.value, parsed.locate), [], f);
     const rules = rulesFromPolicy(parsed.value as AttestationPolicySpec, f);
     assert.ok(rules.predicate.length > 0, f);
   }
   const bad = parseYamlText(
     'apiVersion: scrydon.io/v1\nkind: AttestationPolicy\npredicate:\n  - path: a\n    exact: 1\n    regexp: x\n',
   );
-  assert.ok(schemaProblems('attestationPolicy', bad.value, bad.locate).length > 0, 'two matchers in one rule');
+  assert.ok(schemaProblems(attestationPolicySchema, bad.value, bad.locate).length > 0, 'two matchers in one rule');
 });

@@ -2,7 +2,12 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { readFileSync } from 'node:fs';
 import { schemaProblems } from '../../src/config/schema.js';
-import { SCHEMAS, schemaAjv, validatorsModule, type SchemaName } from '../../src/config/schema-compile.js';
+import { SCHEMAS, schemaAjv, validatorModules } from '../../src/config/schema-compile.js';
+import { validate as attestationPolicy } from '../../src/config/validators/attestation-policy.js';
+import { validate as catalog } from '../../src/config/validators/catalog.js';
+import { validate as pack } from '../../src/config/validators/pack.js';
+import { validate as policy } from '../../src/config/validators/policy.js';
+import { validate as sources } from '../../src/config/validators/sources.js';
 
 test('every schema of catalog-spec/ is valid JSON Schema 2020-12 and compiles (runs skip this check)', () => {
   const ajv = schemaAjv({ checkSchemas: true });
@@ -14,13 +19,17 @@ test('every schema of catalog-spec/ is valid JSON Schema 2020-12 and compiles (r
 });
 
 test('the generated validators judge: every schema refuses an unknown top-level key', () => {
-  for (const name of Object.keys(SCHEMAS) as SchemaName[]) {
-    const problems = schemaProblems(name, { 'no-such-key': 1 });
+  const generated = { pack, catalog, policy, sources, attestationPolicy };
+  assert.deepEqual(Object.keys(generated).sort(), Object.keys(SCHEMAS).sort(), 'a validator per schema');
+  for (const [name, validate] of Object.entries(generated)) {
+    const problems = schemaProblems(validate, { 'no-such-key': 1 });
     assert.ok(problems.length > 0, `${name} refuses an unknown key`);
   }
 });
 
 test('the generated validators are the schemas of catalog-spec/ as they are now (rebuild after editing a schema)', () => {
-  const built = readFileSync(new URL('../../src/config/schema-validators.js', import.meta.url), 'utf8');
-  assert.ok(built === validatorsModule(), 'dist/src/config/schema-validators.js is stale: run npm run build');
+  for (const [file, code] of Object.entries(validatorModules())) {
+    const built = readFileSync(new URL(`../../src/config/validators/${file}`, import.meta.url), 'utf8');
+    assert.ok(built === code, `dist/src/config/validators/${file} is stale: run npm run build`);
+  }
 });

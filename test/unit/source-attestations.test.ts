@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { schemaProblems } from '../../src/config/schema.js';
+import { validate as sourcesSchema } from '../../src/config/validators/sources.js';
 import { isScrydonError } from '../../src/errors.js';
 import { requiredAttestations } from '../../src/sources/attestation-requirements.js';
 import { resolveSource, type SourcePolicy } from '../../src/sources/source-spec.js';
@@ -28,15 +29,15 @@ test('the sources schema takes attestation rules in the policy-file form, predic
     certificate: { sourceRepositoryUri: { exact: 'https://github.com/acme/fraud' } },
     predicate: [{ path: 'runDetails.builder.id', regexp: '^https://github\\.com/actions/runner/github-hosted$' }],
   };
-  assert.deepEqual(schemaProblems('sources', list({ ...KEYLESS, attestations: [rule] })), []);
+  assert.deepEqual(schemaProblems(sourcesSchema, list({ ...KEYLESS, attestations: [rule] })), []);
   for (const bad of [
     { ...rule, predicateType: undefined },
     { ...rule, certificate: { nonsense: { exact: 'x' } } },
     { ...rule, predicate: [{ path: 'a', exact: 'x', regexp: 'x' }] },
     { ...rule, apiVersion: 'scrydon.io/v1' },
   ])
-    assert.ok(schemaProblems('sources', list({ ...KEYLESS, attestations: [bad] })).length > 0, JSON.stringify(bad));
-  assert.ok(schemaProblems('sources', list({ kind: 'unsigned-allowed', attestations: [rule] })).length > 0);
+    assert.ok(schemaProblems(sourcesSchema, list({ ...KEYLESS, attestations: [bad] })).length > 0, JSON.stringify(bad));
+  assert.ok(schemaProblems(sourcesSchema, list({ kind: 'unsigned-allowed', attestations: [rule] })).length > 0);
 });
 
 test('rules compile per source (regexps RE2-safe, semver ranges valid) and name the source and the rule', () => {
