@@ -16,6 +16,8 @@ const ENTRY_START = Buffer.from('\n    {\n');
 const ENTRY_END = Buffer.from('\n    }');
 const ARRAY_END = Buffer.from('\n  ]');
 const EMPTY_ARRAY = Buffer.from('\n  "manifests": []');
+/** Bytes before `manifests` in the canonical form (schemaVersion and the index media type) and then some. */
+const HEAD_BYTES = 256;
 const ANNOTATIONS_OPEN = Buffer.from('\n      "annotations": {\n');
 const ANNOTATIONS_CLOSE = Buffer.from('\n      }');
 /** The annotation keys that name an entry (a tag) or tie it to its subject (a referrer), as their lines begin. */
@@ -136,8 +138,10 @@ export class CanonicalIndex {
       .split('\n')
       .map((l) => `    ${l}`)
       .join('\n');
-    const empty = b.indexOf(EMPTY_ARRAY);
-    const close = b.indexOf(ARRAY_END);
+    // `manifests` follows schemaVersion and mediaType, so an empty array is within the first bytes; `\n  ]` ends
+    // the one array at this depth, so it is the last one in the file: neither search runs through 3.5 MB
+    const empty = b.subarray(0, HEAD_BYTES).indexOf(EMPTY_ARRAY);
+    const close = b.lastIndexOf(ARRAY_END);
     if (empty >= 0 && (close < 0 || empty < close)) {
       const at = empty + EMPTY_ARRAY.length - 1;
       this.#bytes = splice(b, at, at, `\n${text}\n  `);
