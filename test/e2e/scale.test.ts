@@ -187,6 +187,42 @@ describe('the node cache is derived: rebuilt, never believed over the store', ()
       assert.deepEqual(await json<ListEntry[]>(['ls'], { home }), first);
     },
   );
+  test(
+    'umoci tags and untags behind its back: ls, inspect and gc see it, and a scrydon tag after it is kept',
+    { skip: !have('umoci') && 'umoci is not installed (apt-get install umoci)' },
+    async () => {
+      const { home, catalog, first } = await smallStore();
+      const umoci = (...args: string[]): void => {
+        const r = spawnSync('umoci', args, { encoding: 'utf8' });
+        assert.equal(r.status, 0, r.stderr);
+      };
+      const [a, b] = first as [ListEntry, ListEntry];
+      // umoci rewrites index.json in its own form: the bytes scrydon recorded no longer match
+      umoci('tag', '--image', `${catalog}:${a.ref}`, 'by-umoci');
+      umoci('rm', '--image', `${catalog}:${b.ref}`);
+      const after = await json<ListEntry[]>(['ls'], { home });
+      assert.deepEqual(
+        after.map((e) => e.ref),
+        ['by-umoci', ...first.filter((e) => e !== b).map((e) => e.ref)].sort(),
+      );
+      // one row per tag; each names every tag of its digest
+      assert.deepEqual(
+        after.find((e) => e.ref === 'by-umoci'),
+        { ...a, ref: 'by-umoci', tags: [a.ref, 'by-umoci'].sort() },
+      );
+      assert.equal(await viewKey(catalog), sha256(await readFile(join(catalog, 'index.json'))));
+      assert.equal((await json<{ digest: string }>(['inspect', 'by-umoci'], { home })).digest, a.digest);
+      // b's pack is now untagged: gc removes its three blobs and nothing umoci tagged
+      assert.equal((await json<GcReport>(['gc', '--grace', '0'], { home })).removed.length, 3);
+      await ok(['tag', 'by-umoci', 'again:1'], { home });
+      const last = await json<ListEntry[]>(['ls'], { home });
+      assert.deepEqual(
+        last.find((e) => e.ref === 'again:1'),
+        { ...a, ref: 'again:1', tags: [a.ref, 'again:1', 'by-umoci'].sort() },
+      );
+      assert.equal(last.length, first.length + 1);
+    },
+  );
 });
 
 test('old pin names are renamed by the first command, which marks the store so later ones skip that index read', async () => {
