@@ -16,10 +16,12 @@ import {
   RECEIPTS_DIR,
   type ReceiptEntry,
 } from './archive-layout.js';
-import { gathering, type ArchiveSink } from './archive-sink.js';
-import { BLOCK, encodeHeader, padded } from './tar-format.js';
+import { gathering, type ArchiveSink, type GatheringSink } from './archive-sink.js';
+import { BLOCK, encodeHeader, encodeHeaderInto, padded } from './tar-format.js';
 
 const ZEROS = Buffer.alloc(BLOCK);
+/** An entry this small (header, bytes, padding) is written in place into the sink's gathering buffer. */
+const IN_PLACE = 64 * 1024;
 
 interface ArchiveWriterOptions {
   /** Blobs the receiving side already has (an inventory): left out of the archive, reported as existing. */
@@ -44,7 +46,7 @@ interface ArchiveWriterOptions {
 export class ArchiveWriter implements Target, Committer {
   readonly name: string;
   readonly pushLimit = 1;
-  readonly #sink: ArchiveSink;
+  readonly #sink: GatheringSink;
   readonly #exclude: ReadonlySet<string>;
   readonly #annotations: Readonly<Record<string, string>>;
   readonly #receipts: ArchiveWriterOptions['receipts'];
@@ -64,7 +66,12 @@ export class ArchiveWriter implements Target, Committer {
   }
 
   async exists(d: Descriptor): Promise<boolean> {
-    return this.#written.has(d.digest) || this.#exclude.has(d.digest);
+    return this.holds(d.digest);
+  }
+
+  /** exists(), synchronously: written already, or left out (the far side has it). */
+  holds(digest: string): boolean {
+    return this.#written.has(digest) || this.#exclude.has(digest);
   }
 
   async fetch(d: Descriptor): Promise<Readable> {
@@ -184,6 +191,14 @@ export class ArchiveWriter implements Target, Committer {
   }
 
   async #entry(name: string, bytes: Buffer): Promise<void> {
+    const size = bytes.byteLength;
+    if (BLOCK + size <= IN_PLACE) {
+      const at = await this.#sink.reserve(BLOCK + padded(size));
+      encodeHeaderInto(at, 0, name, size, 'file');
+      bytes.copy(at, BLOCK);
+      at.fill(0, BLOCK + size);
+      return;
+    }
     await this.#sink.write(encodeHeader(name, bytes.byteLength, 'file'));
     await this.#sink.write(bytes);
     await this.#pad(bytes.byteLength);

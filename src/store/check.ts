@@ -131,7 +131,7 @@ export async function checkStore(store: Store): Promise<CheckReport> {
       found.set(i, 0, Hashed.Unreadable, { openError });
     }
     // hashed on every core (check-hash.ts); JSON files come back whole, and the manifests index.json lists are kept
-    let listed: Set<string> | undefined;
+    let listed: Set<string> | undefined = undefined; // until index.json is parsed
     const waiting: Array<[number, HashedBatch]> = []; // answers that came before index.json was parsed
     let sniffed = 0; // the files before this one were sent before it was: every JSON file of theirs came back
     const take = (start: number, b: HashedBatch, l: ReadonlySet<string>) => {

@@ -40,7 +40,7 @@ export async function saveStoreBulk(
     if (seen.has(d.digest)) return;
     seen.add(d.digest);
     o.signal?.throwIfAborted();
-    if (await writer.exists(d)) {
+    if (writer.holds(d.digest)) {
       stats.skipped++;
       o.onEvent?.({ type: 'skipped', descriptor: d });
     } else {
