@@ -163,7 +163,7 @@ class HashThread {
     this.#worker = new Worker(WORKER_SOURCE, {
       eval: true,
       workerData: { dir },
-      resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 32 },
+      resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16 },
     });
     this.#worker.on('message', (a: Answer) => {
       const w = this.#waiting.shift();
