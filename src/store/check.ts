@@ -58,9 +58,8 @@ class Findings {
   }
 }
 
-/** A fault for a blob file that did not hash to its name, or could not be read; none when it is sound. */
-function faultOf(found: Findings, i: number, path: string, expected: string): Fault | undefined {
-  if (found.status[i] === Hashed.Sound) return undefined;
+/** The fault of a blob file that did not hash to its name, or could not be read. */
+function faultOf(found: Findings, i: number, path: string, expected: string): Fault {
   const { openError: e, digest } = found.problem(i);
   if (e?.code === 'ENOENT') return { kind: 'missing', digest: expected, detail: 'blob vanished while checking' };
   if (e?.code === 'ELOOP') return { kind: 'not_regular_file', digest: expected, detail: `${path} is a symbolic link` };
@@ -169,8 +168,9 @@ export async function checkStore(store: Store): Promise<CheckReport> {
     let bytes = 0;
     for (let i = 0; i < names.length; i++) {
       bytes += found.size[i] as number;
-      const fault = faultOf(found, i, join(dir, names[i] as string), `sha256:${names[i]}`);
-      if (fault) faults.push(fault);
+      // a sound blob's path is never made: only a fault names it
+      if (found.status[i] !== Hashed.Sound)
+        faults.push(faultOf(found, i, join(dir, names[i] as string), `sha256:${names[i]}`));
     }
     faults.push(...marked.faults);
     const tags = idx.manifests.filter((m) => m.annotations?.[Annotation.refName] !== undefined).length;
