@@ -86,6 +86,8 @@ const GATHER = 1 << 20;
 export interface GatheringSink extends ArchiveSink {
   /** `n` bytes (at most GATHER / 4) of the gathering buffer to fill at once, before anything else is written. */
   reserve(n: number): Promise<Buffer>;
+  /** reserve(), when the space is there without a flush first; else undefined (nothing reserved). */
+  reserveNow(n: number): Buffer | undefined;
 }
 
 /**
@@ -115,6 +117,11 @@ export function gathering(inner: ArchiveSink): GatheringSink {
     },
     async reserve(n) {
       if (used + n > GATHER) await flush();
+      used += n;
+      return buf.subarray(used - n, used);
+    },
+    reserveNow(n) {
+      if (used + n > GATHER) return undefined;
       used += n;
       return buf.subarray(used - n, used);
     },
