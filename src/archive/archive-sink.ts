@@ -82,11 +82,19 @@ export function streamSink(out: Writable, name = 'stdout'): ArchiveSink {
 /** Writes at least this large go straight through; smaller ones are gathered into a buffer of this size. */
 const GATHER = 1 << 20;
 
+/** A sink that gathers small writes, and lends the space for one to be written in place. */
+export interface GatheringSink extends ArchiveSink {
+  /** `n` bytes (at most GATHER / 4) of the gathering buffer to fill at once, before anything else is written. */
+  reserve(n: number): Promise<Buffer>;
+  /** reserve(), when the space is there without a flush first; else undefined (nothing reserved). */
+  reserveNow(n: number): Buffer | undefined;
+}
+
 /**
  * `inner` with small writes gathered (tar headers, padding, small blobs: one write each would be one system call
  * each, thousands for a store of small packs); a write is copied, so the caller may reuse its buffer at once.
  */
-export function gathering(inner: ArchiveSink): ArchiveSink {
+export function gathering(inner: ArchiveSink): GatheringSink {
   const buf = Buffer.allocUnsafeSlow(GATHER);
   let used = 0;
   const flush = async () => {
@@ -106,6 +114,16 @@ export function gathering(inner: ArchiveSink): ArchiveSink {
       if (used + b.byteLength > GATHER) await flush();
       b.copy(buf, used);
       used += b.byteLength;
+    },
+    async reserve(n) {
+      if (used + n > GATHER) await flush();
+      used += n;
+      return buf.subarray(used - n, used);
+    },
+    reserveNow(n) {
+      if (used + n > GATHER) return undefined;
+      used += n;
+      return buf.subarray(used - n, used);
     },
     async finish() {
       await flush();

@@ -16,10 +16,12 @@ import {
   RECEIPTS_DIR,
   type ReceiptEntry,
 } from './archive-layout.js';
-import { gathering, type ArchiveSink } from './archive-sink.js';
-import { BLOCK, encodeHeader, padded } from './tar-format.js';
+import { gathering, type ArchiveSink, type GatheringSink } from './archive-sink.js';
+import { BLOCK, encodeHeader, encodeHeaderInto, padded } from './tar-format.js';
 
 const ZEROS = Buffer.alloc(BLOCK);
+/** An entry this small (header, bytes, padding) is written in place into the sink's gathering buffer. */
+const IN_PLACE = 64 * 1024;
 
 interface ArchiveWriterOptions {
   /** Blobs the receiving side already has (an inventory): left out of the archive, reported as existing. */
@@ -35,6 +37,13 @@ interface ArchiveWriterOptions {
   ) => AsyncIterable<{ digest: string; kind: ReceiptEntry['kind']; bytes: Buffer }>;
 }
 
+/** Writes a whole entry (header, bytes, zero padding) into `at`, which is exactly its size. */
+function fillEntry(at: Buffer, name: string, bytes: Buffer): void {
+  encodeHeaderInto(at, 0, name, bytes.byteLength, 'file');
+  bytes.copy(at, BLOCK);
+  at.fill(0, BLOCK + bytes.byteLength);
+}
+
 /**
  * A tar archive being written, as a Target: each push appends one `blobs/sha256/<hex>` entry of known size
  * (so it streams to a pipe), tags are remembered, and commit() appends the receipts files it is given
@@ -44,7 +53,7 @@ interface ArchiveWriterOptions {
 export class ArchiveWriter implements Target, Committer {
   readonly name: string;
   readonly pushLimit = 1;
-  readonly #sink: ArchiveSink;
+  readonly #sink: GatheringSink;
   readonly #exclude: ReadonlySet<string>;
   readonly #annotations: Readonly<Record<string, string>>;
   readonly #receipts: ArchiveWriterOptions['receipts'];
@@ -64,7 +73,12 @@ export class ArchiveWriter implements Target, Committer {
   }
 
   async exists(d: Descriptor): Promise<boolean> {
-    return this.#written.has(d.digest) || this.#exclude.has(d.digest);
+    return this.holds(d.digest);
+  }
+
+  /** exists(), synchronously: written already, or left out (the far side has it). */
+  holds(digest: string): boolean {
+    return this.#written.has(digest) || this.#exclude.has(digest);
   }
 
   async fetch(d: Descriptor): Promise<Readable> {
@@ -120,8 +134,29 @@ export class ArchiveWriter implements Target, Committer {
     }
   }
 
+  /**
+   * pushVerified() without a promise when it can be: a small entry is written in place into the sink's gathering
+   * buffer at once when it fits there without a flush (undefined back); else pushVerified()'s promise.
+   */
+  pushVerifiedNow(d: Descriptor, bytes: Buffer, node?: GraphNode): Promise<void> | undefined {
+    this.#assertOpen();
+    if (this.#written.has(d.digest)) return undefined;
+    const n = BLOCK + padded(bytes.byteLength);
+    const at = this.#started && n <= IN_PLACE ? this.#sink.reserveNow(n) : undefined;
+    if (!at) return this.pushVerified(d, bytes, node);
+    fillEntry(at, blobEntryName(d.digest), bytes);
+    this.#noteReferrer(d, node);
+    this.#written.add(d.digest);
+    return undefined;
+  }
+
   async #whole(d: Descriptor, bytes: Buffer, node: GraphNode | undefined): Promise<void> {
     await this.#entry(blobEntryName(d.digest), bytes);
+    this.#noteReferrer(d, node);
+  }
+
+  /** A manifest with a subject is listed in index.json as a referrer (so signatures travel). */
+  #noteReferrer(d: Descriptor, node: GraphNode | undefined): void {
     const subject = node && subjectOf(node);
     if (node && subject) this.#referrers.set(d.digest, referrerEntry(d, subject, artifactTypeOf(node)));
   }
@@ -184,6 +219,11 @@ export class ArchiveWriter implements Target, Committer {
   }
 
   async #entry(name: string, bytes: Buffer): Promise<void> {
+    const n = BLOCK + padded(bytes.byteLength);
+    if (n <= IN_PLACE) {
+      fillEntry(await this.#sink.reserve(n), name, bytes);
+      return;
+    }
     await this.#sink.write(encodeHeader(name, bytes.byteLength, 'file'));
     await this.#sink.write(bytes);
     await this.#pad(bytes.byteLength);

@@ -124,29 +124,62 @@ function writeOctal(b: Buffer, off: number, len: number, v: number): void {
   b.write(v.toString(8).padStart(len - 1, '0') + '\0', off, len, 'latin1');
 }
 
-/** Encodes a ustar header for a regular file or directory (names up to 100 bytes; sizes of any length). */
-export function encodeHeader(name: string, size: number, type: 'file' | 'directory'): Buffer {
-  const b = Buffer.alloc(BLOCK);
+/** What every header scrydon writes holds besides its name, size and checksum, one per type; with its byte sum. */
+const TEMPLATES = new Map(
+  (['file', 'directory'] as const).map((type) => {
+    const b = Buffer.alloc(BLOCK);
+    writeOctal(b, 100, 8, type === 'directory' ? 0o755 : 0o644);
+    writeOctal(b, 108, 8, 0);
+    writeOctal(b, 116, 8, 0);
+    writeOctal(b, 136, 12, 0);
+    b.write(type === 'directory' ? '5' : '0', 156, 1, 'latin1');
+    b.write('ustar\u000000', 257, 8, 'latin1');
+    b.write('root', 265, 32, 'latin1');
+    b.write('root', 297, 32, 'latin1');
+    b.write('        ', 148, 8, 'latin1');
+    return [type, { block: b, sum: checksumOf(b) }];
+  }),
+);
+
+function byteSum(b: Buffer, off: number, end: number): number {
+  let sum = 0;
+  for (let i = off; i < end; i++) sum += b[i] as number;
+  return sum;
+}
+
+/**
+ * Encodes a ustar header for a regular file or directory (names up to 100 bytes; sizes of any length) into
+ * `dst` at `off`: a copy of the type's template, the name and size written in, the checksum summed from the
+ * template's and theirs (no pass over the whole block).
+ */
+export function encodeHeaderInto(
+  dst: Buffer,
+  off: number,
+  name: string,
+  size: number,
+  type: 'file' | 'directory',
+): void {
   if (Buffer.byteLength(name) > 100) throw new Error(`tar entry name too long: ${name}`);
-  b.write(name, 0, 100, 'utf8');
-  writeOctal(b, 100, 8, type === 'directory' ? 0o755 : 0o644);
-  writeOctal(b, 108, 8, 0);
-  writeOctal(b, 116, 8, 0);
-  if (size < 8 ** 11) writeOctal(b, 124, 12, size);
+  const t = TEMPLATES.get(type) as { block: Buffer; sum: number };
+  t.block.copy(dst, off);
+  const n = dst.write(name, off, 100, 'utf8');
+  dst.fill(0, off + n, off + 100);
+  if (size < 8 ** 11) writeOctal(dst, off + 124, 12, size);
   else {
-    b[124] = 0x80;
+    dst[off + 124] = 0x80;
     let v = size;
-    for (let i = 135; i > 124; i--) {
-      b[i] = v % 256;
+    for (let i = off + 135; i > off + 124; i--) {
+      dst[i] = v % 256;
       v = Math.floor(v / 256);
     }
   }
-  writeOctal(b, 136, 12, 0);
-  b.write(type === 'directory' ? '5' : '0', 156, 1, 'latin1');
-  b.write('ustar\u000000', 257, 8, 'latin1');
-  b.write('root', 265, 32, 'latin1');
-  b.write('root', 297, 32, 'latin1');
-  b.write('        ', 148, 8, 'latin1');
-  b.write(checksumOf(b).toString(8).padStart(6, '0') + '\0 ', 148, 8, 'latin1');
+  const sum = t.sum + byteSum(dst, off, off + n) + byteSum(dst, off + 124, off + 136);
+  dst.write(sum.toString(8).padStart(6, '0') + '\0 ', off + 148, 8, 'latin1');
+}
+
+/** encodeHeaderInto a block of its own. */
+export function encodeHeader(name: string, size: number, type: 'file' | 'directory'): Buffer {
+  const b = Buffer.allocUnsafe(BLOCK);
+  encodeHeaderInto(b, 0, name, size, type);
   return b;
 }

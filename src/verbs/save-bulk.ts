@@ -25,36 +25,49 @@ export async function saveStoreBulk(
 ): Promise<CopyStats> {
   const stats: CopyStats = { copied: 0, skipped: 0, bytes: 0, referrers: 0, mounted: 0 };
   const seen = new Set<string>();
+  const done = (d: Descriptor): undefined => {
+    stats.copied++;
+    stats.bytes += d.size;
+    o.onEvent?.({ type: 'done', descriptor: d });
+    return undefined;
+  };
   const copyOne = async (d: Descriptor): Promise<void> => {
-    if (!isGraphNodeType(d.mediaType)) {
-      if (d.size <= SMALL_BLOB_BYTES) await writer.pushVerified(d, store.readSmallVerified(d));
-      else await writer.push(d, await store.fetch(d, o));
-      return;
-    }
+    if (!isGraphNodeType(d.mediaType)) return writer.push(d, await store.fetch(d, o)); // a large blob: streamed
     const bytes = d.size <= SMALL_BLOB_BYTES ? store.readSmallVerified(d) : await store.fetchBytes(d);
     const node = parseGraphNode(bytes, d.mediaType, `${store.name}: ${d.digest}`);
-    for (const c of successors(node)) await visit(slim(c));
-    await writer.pushVerified(d, bytes, node);
-  };
-  const visit = async (d: Descriptor): Promise<void> => {
-    if (seen.has(d.digest)) return;
-    seen.add(d.digest);
-    o.signal?.throwIfAborted();
-    if (await writer.exists(d)) {
-      stats.skipped++;
-      o.onEvent?.({ type: 'skipped', descriptor: d });
-    } else {
-      o.onEvent?.({ type: 'start', descriptor: d });
-      await copyOne(d);
-      stats.copied++;
-      stats.bytes += d.size;
-      o.onEvent?.({ type: 'done', descriptor: d });
+    for (const c of successors(node)) {
+      const later = visit(slim(c));
+      if (later) await later; // most children are written at once: no turn of the event loop for them
     }
-    if (!isGraphNodeType(d.mediaType)) return;
+    await writer.pushVerifiedNow(d, bytes, node);
+  };
+  const referrersOf = async (d: Descriptor): Promise<void> => {
     for (const r of await store.referrers(d)) {
       if (!seen.has(r.digest)) stats.referrers++;
       await visit(slim(r));
     }
+  };
+  /**
+   * Visits `d` and what hangs off it. A small plain blob (most of a store of small packs) is read, checked and
+   * written in place at once, with no promise made for it, unless the archive's buffer must be written out first.
+   */
+  const visit = (d: Descriptor): Promise<void> | undefined => {
+    if (seen.has(d.digest)) return undefined;
+    seen.add(d.digest);
+    o.signal?.throwIfAborted();
+    const graph = isGraphNodeType(d.mediaType);
+    if (writer.holds(d.digest)) {
+      stats.skipped++;
+      o.onEvent?.({ type: 'skipped', descriptor: d });
+      return graph ? referrersOf(d) : undefined;
+    }
+    o.onEvent?.({ type: 'start', descriptor: d });
+    if (!graph && d.size <= SMALL_BLOB_BYTES)
+      return writer.pushVerifiedNow(d, store.readSmallVerified(d))?.then(() => done(d)) ?? done(d);
+    return copyOne(d).then(() => {
+      done(d);
+      return graph ? referrersOf(d) : undefined;
+    });
   };
   for (const { root } of roots) await visit(root);
   for (const { root, tags } of roots) for (const t of tags) await writer.tag(root, t);
