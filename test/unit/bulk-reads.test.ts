@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, open, readFile, stat, symlink, truncate, writeFile, type FileHandle } from 'node:fs/promises';
@@ -116,19 +117,23 @@ describe('small blobs read and written whole', () => {
     await writeFile(join(dir, 'good'), bytes);
     await writeFile(join(dir, 'damaged'), Buffer.from('{"a small":"blub"}'));
     await writeFile(join(dir, 'longer'), Buffer.concat([bytes, Buffer.from('x')]));
+    await writeFile(join(dir, 'shorter'), bytes.subarray(0, -1));
     const read = (name: string) =>
       readVerified(new BufferBody(d, name, readSmallBlobSync(join(dir, name), d.size) as Buffer), d, name);
     assert.deepEqual(await read('good'), bytes);
     await assert.rejects(read('damaged'), (e: unknown) => e instanceof ScrydonError && e.code === 'digest_mismatch');
     await assert.rejects(read('longer'), (e: unknown) => e instanceof ScrydonError && e.code === 'size_mismatch');
+    await assert.rejects(read('shorter'), (e: unknown) => e instanceof ScrydonError && e.code === 'size_mismatch');
     assert.equal(readSmallBlobSync(join(dir, 'absent'), 3), undefined);
   });
 
-  test('a link or a directory under a blob name is refused, as the store refuses it', async () => {
+  test('a link, a directory or a FIFO under a blob name is refused, as the store refuses it (a FIFO without waiting)', async () => {
     const dir = await scratch();
     await writeFile(join(dir, 'target'), 'bytes');
     await symlink(join(dir, 'target'), join(dir, 'link'));
-    for (const name of ['link', '.'])
+    const fifo = spawnSync('mkfifo', [join(dir, 'fifo')]);
+    assert.equal(fifo.status, 0, String(fifo.stderr));
+    for (const name of ['link', '.', 'fifo'])
       assert.throws(
         () => readSmallBlobSync(join(dir, name), 5),
         (e: unknown) => e instanceof ScrydonError && e.code === 'store_invalid',
