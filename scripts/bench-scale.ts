@@ -10,7 +10,8 @@
  *   check                             sha256sum of every blob
  *   save --all                        tar cf of catalog/
  *   load (into an empty home)         tar xf of that tar
- * and prints one goals table per size (goal, pass/miss) and, last, save/load per pack at each size (linearity).
+ * and prints one goals table per size (goal, pass/MISS at 10,000 packs, where the issue sets the goals; `over` at
+ * other sizes) and, last, save/load per pack at each size (linearity).
  * BENCH_DIR picks the scratch directory (an empty one; default a new one under /var/tmp; 10,000 packs take ~400 MiB per copy);
  * BENCH_BIN measures another bundle (an older build's dist/bin/scrydon.js, for before/after figures);
  * BENCH_SCALE_ROWS runs only the commands named (comma-separated, as the table names them: `ls,gc --dry-run`).
@@ -26,6 +27,8 @@ import { run, timed, type Sample } from './bench-common.js';
 const SIZES = (process.env.BENCH_SCALE_SIZES ?? '1000,5000,10000').split(',').map(Number);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const ONLY = process.env.BENCH_SCALE_ROWS?.split(',').map((r) => r.trim());
+/** The store size the issue's time goals are set at (pass/MISS); other sizes show how the figures scale. */
+const GOAL_PACKS = 10_000;
 
 /** node reading index.json and parsing every manifest it lists: what any listing must at least do. */
 const PARSE_ALL = `const fs=require('fs'),p=process.argv[1];const idx=JSON.parse(fs.readFileSync(p+'/index.json','utf8'));let n=0;for(const m of idx.manifests){const j=JSON.parse(fs.readFileSync(p+'/blobs/sha256/'+m.digest.slice(7),'utf8'));n+=j.layers?j.layers.length:0}console.log(n)`;
@@ -181,8 +184,11 @@ async function main(): Promise<void> {
         const b = row.baseline ? baselines.get(row.baseline) : undefined;
         const g = row.goal(r.seconds, b?.seconds);
         const rssOk = r.rssMiB <= RSS_GOAL_MIB;
+        // the issue sets its time goals at GOAL_PACKS; below that a figure over the line is shown as `over` (a fixed
+        // cost such as node's start-up outweighs the per-pack work there), and RSS is judged at every size
+        const verdict = g.ok && rssOk ? 'pass' : size === GOAL_PACKS || !rssOk ? 'MISS' : 'over';
         lines.push(
-          `${row.name.padEnd(18)} ${fmt(r)}  ${(row.baseline ?? '').padEnd(34)} ${fmt(b)}  ${g.ok && rssOk ? 'pass' : 'MISS'} ${g.text}${rssOk ? '' : `, RSS > ${RSS_GOAL_MIB} MiB`}`,
+          `${row.name.padEnd(18)} ${fmt(r)}  ${(row.baseline ?? '').padEnd(34)} ${fmt(b)}  ${verdict} ${g.text}${rssOk ? '' : `, RSS > ${RSS_GOAL_MIB} MiB`}`,
         );
       }
       perPack.push({
