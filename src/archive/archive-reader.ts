@@ -51,7 +51,8 @@ export class ArchiveReader implements ReadOnlyTarget, ReferrerLister {
   /** Small entries are read through read-ahead windows: a copy reads them back in about the order save wrote them. */
   readonly #windows: ReadWindows;
   readonly #entries: LayoutEntries;
-  readonly #nodes = new Map<Digest, Promise<NodeLinks>>();
+  /** The subject of each manifest read so far (each is counted against the limits once; its children are not kept). */
+  readonly #subjects = new Map<Digest, string | undefined>();
   readonly #budget: WalkBudget;
   /** index.json's entries by the subject they refer to (built once: a lookup per subject must not scan them all). */
   #bySubject: Promise<Map<string, Descriptor[]>> | undefined;
@@ -135,24 +136,22 @@ export class ArchiveReader implements ReadOnlyTarget, ReferrerLister {
     return new FileRangeBody(d, this.name, this.#fh, e.offset, false);
   }
 
-  /** A manifest or index held in the archive: its subject and children (cached for this reader, counted against the limits). */
-  node(d: Descriptor): Promise<NodeLinks> {
-    let p = this.#nodes.get(d.digest);
-    if (!p) {
-      p = (async () => {
-        this.#budget.read(d);
-        const node = parseGraphNode(
-          await readAllBounded(await this.fetch(d), MAX_MANIFEST_BYTES, `${this.name}: manifest ${d.digest}`),
-          d.mediaType,
-          `${this.name}: ${d.digest}`,
-        );
-        const children = successors(node);
-        this.#budget.children(d, children);
-        return { subject: subjectOf(node)?.digest, children: children.map(plainDescriptor) };
-      })();
-      this.#nodes.set(d.digest, p);
-    }
-    return p;
+  /**
+   * A manifest or index held in the archive: its subject and children (counted against the limits the first time it
+   * is read; only its subject is kept, so a walk over thousands holds no children it is done with).
+   */
+  async node(d: Descriptor): Promise<NodeLinks> {
+    if (!this.#subjects.has(d.digest)) this.#budget.read(d);
+    const node = parseGraphNode(
+      await readAllBounded(await this.fetch(d), MAX_MANIFEST_BYTES, `${this.name}: manifest ${d.digest}`),
+      d.mediaType,
+      `${this.name}: ${d.digest}`,
+    );
+    const children = successors(node);
+    this.#budget.children(d, children);
+    const subject = subjectOf(node)?.digest;
+    this.#subjects.set(d.digest, subject);
+    return { subject, children: children.map(plainDescriptor) };
   }
 
   /**
@@ -202,7 +201,7 @@ export class ArchiveReader implements ReadOnlyTarget, ReferrerLister {
 
   async #untaggedReferrerSubject(m: Descriptor): Promise<string | undefined> {
     if (refNameOf(m) !== undefined || subjectAnnotationOf(m) !== undefined || !this.has(m)) return undefined;
-    return (await this.node(m)).subject;
+    return this.#subjects.has(m.digest) ? this.#subjects.get(m.digest) : (await this.node(m)).subject;
   }
 
   /**

@@ -36,12 +36,16 @@ export class ReadWindows {
 
   /** The `size` bytes at `offset`, which the caller knows lie inside the file. */
   async read(offset: number, size: number): Promise<Buffer> {
+    // a copy, not a view: a view kept (a manifest held for tagging) would pin its whole window
+    return Buffer.from(await this.view(offset, size));
+  }
+
+  /** read(), as a view into its window: for a caller that is done with the bytes at once (a tar header it decodes). */
+  async view(offset: number, size: number): Promise<Buffer> {
     let w = this.#windows.find((x) => offset >= x.start && offset + size <= x.end);
     if (w) w.hits++;
     else w = this.#open(offset, size);
-    const bytes = await w.bytes;
-    // a copy, not a view: a view kept (a manifest held for tagging) would pin its whole window
-    return Buffer.from(bytes.subarray(offset - w.start, offset - w.start + size));
+    return (await w.bytes).subarray(offset - w.start, offset - w.start + size);
   }
 
   #open(offset: number, size: number): Window {
