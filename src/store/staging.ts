@@ -31,6 +31,8 @@ const STALE_MS = 15_000;
 const STALE_STAGING_AGE_MS = 5 * 60_000;
 /** Store lookups made with a stat each before the store's blob directory is listed once instead. */
 const LOOKUPS_BEFORE_LISTING = 64;
+/** Staged blobs held by one lease write at commit. */
+const HOLD_SLICE = 4096;
 /** Blobs renamed in between two turns of the event loop (its timers: the staging lock's refresh). */
 const RENAMES_PER_TURN = 1024;
 
@@ -165,7 +167,10 @@ export class StagingTarget implements Target, Committer {
       ...this.#referrers.values(),
     ];
     const stagedPaths = this.#staging.paths;
-    await this.#lease.hold(this.#staged); // what is renamed in stays until the tags are written
+    // what is renamed in stays until the tags are written; held a slice at a time, so what one hold costs per
+    // descriptor (a promise, a reaction, a JSON line) is not made for all of a load's thousands at once
+    for (let i = 0; i < this.#staged.length; i += HOLD_SLICE)
+      await this.#lease.hold(this.#staged.slice(i, i + HOLD_SLICE));
     // every staged byte on disk before any of it is renamed in (many at once: one sync of the file system)
     await syncBlobs(
       stagedPaths,
