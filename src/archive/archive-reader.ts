@@ -25,6 +25,7 @@ import {
   type LayoutEntries,
   type ReceiptEntry,
 } from './archive-layout.js';
+import { BlobTable } from './blob-table.js';
 import { ReadWindows } from './read-window.js';
 import type { TarEntry } from './tar-index.js';
 import { indexTar } from './tar-index.js';
@@ -50,7 +51,8 @@ export class ArchiveReader implements ReadOnlyTarget, ReferrerLister {
   readonly #fh: FileHandle;
   /** Small entries are read through read-ahead windows: a copy reads them back in about the order save wrote them. */
   readonly #windows: ReadWindows;
-  readonly #entries: LayoutEntries;
+  readonly #blobs: BlobTable;
+  readonly #receipts: LayoutEntries['receipts'];
   /** The subject of each manifest read so far (each is counted against the limits once; its children are not kept). */
   readonly #subjects = new Map<Digest, string | undefined>();
   readonly #budget: WalkBudget;
@@ -73,10 +75,14 @@ export class ArchiveReader implements ReadOnlyTarget, ReferrerLister {
       (at) =>
         new ScrydonError('archive_truncated', `${name} is truncated: it ends at byte ${at}, before an entry it lists`),
     );
-    this.#entries = entries;
+    this.#blobs = new BlobTable(entries.blobs);
+    this.#receipts = entries.receipts;
     this.index = index;
     this.#budget = new WalkBudget(limits, `reading ${name}`);
-    for (const m of index.manifests) this.#budget.know(m);
+    for (const m of index.manifests) {
+      m.digest = this.#blobs.key(m.digest); // one string per digest, shared with what is derived from the blobs
+      this.#budget.know(m);
+    }
   }
 
   static async open(path: string, o: { walkLimits?: Partial<WalkLimits> | undefined } = {}): Promise<ArchiveReader> {
@@ -104,7 +110,7 @@ export class ArchiveReader implements ReadOnlyTarget, ReferrerLister {
 
   /** Whether the archive carries this blob (by digest and size). */
   has(d: Descriptor): boolean {
-    return this.#entries.blobs.get(d.digest)?.size === d.size;
+    return this.#blobs.size(d.digest) === d.size;
   }
 
   async exists(d: Descriptor): Promise<boolean> {
@@ -123,17 +129,18 @@ export class ArchiveReader implements ReadOnlyTarget, ReferrerLister {
         `${this.name}: manifest ${d.digest} is ${d.size} bytes, over the ${MAX_MANIFEST_BYTES}-byte limit`,
       );
     }
-    const e = this.#entries.blobs.get(d.digest);
-    if (!e) throw new ScrydonError('blob_missing', `${this.name} does not contain blob ${d.digest}`);
-    if (e.size !== d.size) {
+    const size = this.#blobs.size(d.digest);
+    if (size === undefined) throw new ScrydonError('blob_missing', `${this.name} does not contain blob ${d.digest}`);
+    if (size !== d.size) {
       throw new ScrydonError(
         'size_mismatch',
-        `${this.name}: blob ${d.digest} has ${e.size} bytes, its descriptor says ${d.size}`,
+        `${this.name}: blob ${d.digest} has ${size} bytes, its descriptor says ${d.size}`,
       );
     }
-    if (e.size <= SMALL_ENTRY_BYTES && fastPaths())
-      return new BufferBody(d, this.name, await this.#windows.read(e.offset, e.size));
-    return new FileRangeBody(d, this.name, this.#fh, e.offset, false);
+    const offset = this.#blobs.offset(d.digest);
+    if (size <= SMALL_ENTRY_BYTES && fastPaths())
+      return new BufferBody(d, this.name, await this.#windows.read(offset, size));
+    return new FileRangeBody(d, this.name, this.#fh, offset, false);
   }
 
   /**
@@ -151,7 +158,8 @@ export class ArchiveReader implements ReadOnlyTarget, ReferrerLister {
     this.#budget.children(d, children);
     const subject = subjectOf(node)?.digest;
     this.#subjects.set(d.digest, subject);
-    return { subject, children: children.map(plainDescriptor) };
+    // each child named by the table's own digest string: what a walk keeps of it (a set of digests seen) adds none
+    return { subject, children: children.map((c) => ({ ...plainDescriptor(c), digest: this.#blobs.key(c.digest) })) };
   }
 
   /**
@@ -161,8 +169,8 @@ export class ArchiveReader implements ReadOnlyTarget, ReferrerLister {
    */
   receiptFiles(limit: number): Array<Omit<ReceiptEntry, 'entry'> & { name: string; read: () => Promise<Buffer> }> {
     const listed = new Set<string>(this.index.manifests.map((m) => m.digest));
-    return this.#entries.receipts.map(({ digest, kind, entry }) => {
-      if (!listed.has(digest) && !this.#entries.blobs.has(digest))
+    return this.#receipts.map(({ digest, kind, entry }) => {
+      if (!listed.has(digest) && !this.#blobs.has(digest))
         throw new ScrydonError(
           'archive_invalid',
           `${this.name}: ${entry.name} holds receipts of ${digest}, which the archive does not hold`,
