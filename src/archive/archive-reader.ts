@@ -3,10 +3,9 @@ import type { Readable } from 'node:stream';
 import type { RootToCopy } from '../content/copy.js';
 import { limitsWith, WalkBudget, type WalkLimits } from '../content/limits.js';
 import type { ReadOnlyTarget, ReferrerLister } from '../content/target.js';
-import { BufferBody } from '../content/buffer-body.js';
+import { BufferBody, readVerified } from '../content/buffer-body.js';
 import { FileRangeBody } from '../content/file-range-body.js';
 import { fastPaths } from '../fast-paths.js';
-import { readAllBounded } from '../content/verify-stream.js';
 import { ScrydonError } from '../errors.js';
 import { MAX_MANIFEST_BYTES, plainDescriptor, type Descriptor } from '../oci/descriptor.js';
 import type { Digest } from '../oci/digest.js';
@@ -150,7 +149,7 @@ export class ArchiveReader implements ReadOnlyTarget, ReferrerLister {
   async node(d: Descriptor): Promise<NodeLinks> {
     if (!this.#subjects.has(d.digest)) this.#budget.read(d);
     const node = parseGraphNode(
-      await readAllBounded(await this.fetch(d), MAX_MANIFEST_BYTES, `${this.name}: manifest ${d.digest}`),
+      await readVerified(await this.fetch(d), d, this.name), // fetch() refuses one over the limit
       d.mediaType,
       `${this.name}: ${d.digest}`,
     );

@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { MAX_MANIFEST_BYTES, type Descriptor } from '../oci/descriptor.js';
 import { parseGraphNode, successors } from '../oci/manifest.js';
 import { isGraphNodeType } from '../oci/media-types.js';
-import { BufferBody } from './buffer-body.js';
+import { BufferBody, readVerified } from './buffer-body.js';
 import { slim, type CopyRun } from './copy-run.js';
 import { Limiter } from './limiter.js';
 import { readAllBounded, verified } from './verify-stream.js';
@@ -135,7 +135,10 @@ export class GraphWalk {
   async #read(d: Descriptor): Promise<Buffer> {
     const { src, budget, io } = this.#run;
     budget.read(d);
-    return readAllBounded(verified(await src.fetch(d, io), d, src.name), MAX_MANIFEST_BYTES, `manifest ${d.digest}`);
+    const body = await src.fetch(d, io);
+    // one within the limit is read whole as a small blob is (no stream where the body hands its bytes on)
+    if (d.size <= MAX_MANIFEST_BYTES) return readVerified(body, d, src.name);
+    return readAllBounded(verified(body, d, src.name), MAX_MANIFEST_BYTES, `manifest ${d.digest}`);
   }
 
   #oneBigAtATime<T>(d: Descriptor, fn: () => Promise<T>): Promise<T> {
