@@ -3,10 +3,9 @@ import type { Readable } from 'node:stream';
 import type { RootToCopy } from '../content/copy.js';
 import { limitsWith, WalkBudget, type WalkLimits } from '../content/limits.js';
 import type { ReadOnlyTarget, ReferrerLister } from '../content/target.js';
-import { BufferBody } from '../content/buffer-body.js';
+import { BufferBody, readVerified } from '../content/buffer-body.js';
 import { FileRangeBody } from '../content/file-range-body.js';
 import { fastPaths } from '../fast-paths.js';
-import { readAllBounded } from '../content/verify-stream.js';
 import { ScrydonError } from '../errors.js';
 import { MAX_MANIFEST_BYTES, plainDescriptor, type Descriptor } from '../oci/descriptor.js';
 import type { Digest } from '../oci/digest.js';
@@ -25,6 +24,7 @@ import {
   type LayoutEntries,
   type ReceiptEntry,
 } from './archive-layout.js';
+import { BlobTable } from './blob-table.js';
 import { ReadWindows } from './read-window.js';
 import type { TarEntry } from './tar-index.js';
 import { indexTar } from './tar-index.js';
@@ -50,8 +50,10 @@ export class ArchiveReader implements ReadOnlyTarget, ReferrerLister {
   readonly #fh: FileHandle;
   /** Small entries are read through read-ahead windows: a copy reads them back in about the order save wrote them. */
   readonly #windows: ReadWindows;
-  readonly #entries: LayoutEntries;
-  readonly #nodes = new Map<Digest, Promise<NodeLinks>>();
+  readonly #blobs: BlobTable;
+  readonly #receipts: LayoutEntries['receipts'];
+  /** The subject of each manifest read so far (each is counted against the limits once; its children are not kept). */
+  readonly #subjects = new Map<Digest, string | undefined>();
   readonly #budget: WalkBudget;
   /** index.json's entries by the subject they refer to (built once: a lookup per subject must not scan them all). */
   #bySubject: Promise<Map<string, Descriptor[]>> | undefined;
@@ -72,10 +74,14 @@ export class ArchiveReader implements ReadOnlyTarget, ReferrerLister {
       (at) =>
         new ScrydonError('archive_truncated', `${name} is truncated: it ends at byte ${at}, before an entry it lists`),
     );
-    this.#entries = entries;
+    this.#blobs = new BlobTable(entries.blobs);
+    this.#receipts = entries.receipts;
     this.index = index;
     this.#budget = new WalkBudget(limits, `reading ${name}`);
-    for (const m of index.manifests) this.#budget.know(m);
+    for (const m of index.manifests) {
+      m.digest = this.#blobs.key(m.digest); // one string per digest, shared with what is derived from the blobs
+      this.#budget.know(m);
+    }
   }
 
   static async open(path: string, o: { walkLimits?: Partial<WalkLimits> | undefined } = {}): Promise<ArchiveReader> {
@@ -103,7 +109,7 @@ export class ArchiveReader implements ReadOnlyTarget, ReferrerLister {
 
   /** Whether the archive carries this blob (by digest and size). */
   has(d: Descriptor): boolean {
-    return this.#entries.blobs.get(d.digest)?.size === d.size;
+    return this.#blobs.size(d.digest) === d.size;
   }
 
   async exists(d: Descriptor): Promise<boolean> {
@@ -122,37 +128,37 @@ export class ArchiveReader implements ReadOnlyTarget, ReferrerLister {
         `${this.name}: manifest ${d.digest} is ${d.size} bytes, over the ${MAX_MANIFEST_BYTES}-byte limit`,
       );
     }
-    const e = this.#entries.blobs.get(d.digest);
-    if (!e) throw new ScrydonError('blob_missing', `${this.name} does not contain blob ${d.digest}`);
-    if (e.size !== d.size) {
+    const size = this.#blobs.size(d.digest);
+    if (size === undefined) throw new ScrydonError('blob_missing', `${this.name} does not contain blob ${d.digest}`);
+    if (size !== d.size) {
       throw new ScrydonError(
         'size_mismatch',
-        `${this.name}: blob ${d.digest} has ${e.size} bytes, its descriptor says ${d.size}`,
+        `${this.name}: blob ${d.digest} has ${size} bytes, its descriptor says ${d.size}`,
       );
     }
-    if (e.size <= SMALL_ENTRY_BYTES && fastPaths())
-      return new BufferBody(d, this.name, await this.#windows.read(e.offset, e.size));
-    return new FileRangeBody(d, this.name, this.#fh, e.offset, false);
+    const offset = this.#blobs.offset(d.digest);
+    if (size <= SMALL_ENTRY_BYTES && fastPaths())
+      return new BufferBody(d, this.name, await this.#windows.read(offset, size));
+    return new FileRangeBody(d, this.name, this.#fh, offset, false);
   }
 
-  /** A manifest or index held in the archive: its subject and children (cached for this reader, counted against the limits). */
-  node(d: Descriptor): Promise<NodeLinks> {
-    let p = this.#nodes.get(d.digest);
-    if (!p) {
-      p = (async () => {
-        this.#budget.read(d);
-        const node = parseGraphNode(
-          await readAllBounded(await this.fetch(d), MAX_MANIFEST_BYTES, `${this.name}: manifest ${d.digest}`),
-          d.mediaType,
-          `${this.name}: ${d.digest}`,
-        );
-        const children = successors(node);
-        this.#budget.children(d, children);
-        return { subject: subjectOf(node)?.digest, children: children.map(plainDescriptor) };
-      })();
-      this.#nodes.set(d.digest, p);
-    }
-    return p;
+  /**
+   * A manifest or index held in the archive: its subject and children (counted against the limits the first time it
+   * is read; only its subject is kept, so a walk over thousands holds no children it is done with).
+   */
+  async node(d: Descriptor): Promise<NodeLinks> {
+    if (!this.#subjects.has(d.digest)) this.#budget.read(d);
+    const node = parseGraphNode(
+      await readVerified(await this.fetch(d), d, this.name), // fetch() refuses one over the limit
+      d.mediaType,
+      `${this.name}: ${d.digest}`,
+    );
+    const children = successors(node);
+    this.#budget.children(d, children);
+    const subject = subjectOf(node)?.digest;
+    this.#subjects.set(d.digest, subject);
+    // each child named by the table's own digest string: what a walk keeps of it (a set of digests seen) adds none
+    return { subject, children: children.map((c) => ({ ...plainDescriptor(c), digest: this.#blobs.key(c.digest) })) };
   }
 
   /**
@@ -162,8 +168,8 @@ export class ArchiveReader implements ReadOnlyTarget, ReferrerLister {
    */
   receiptFiles(limit: number): Array<Omit<ReceiptEntry, 'entry'> & { name: string; read: () => Promise<Buffer> }> {
     const listed = new Set<string>(this.index.manifests.map((m) => m.digest));
-    return this.#entries.receipts.map(({ digest, kind, entry }) => {
-      if (!listed.has(digest) && !this.#entries.blobs.has(digest))
+    return this.#receipts.map(({ digest, kind, entry }) => {
+      if (!listed.has(digest) && !this.#blobs.has(digest))
         throw new ScrydonError(
           'archive_invalid',
           `${this.name}: ${entry.name} holds receipts of ${digest}, which the archive does not hold`,
@@ -202,7 +208,7 @@ export class ArchiveReader implements ReadOnlyTarget, ReferrerLister {
 
   async #untaggedReferrerSubject(m: Descriptor): Promise<string | undefined> {
     if (refNameOf(m) !== undefined || subjectAnnotationOf(m) !== undefined || !this.has(m)) return undefined;
-    return (await this.node(m)).subject;
+    return this.#subjects.has(m.digest) ? this.#subjects.get(m.digest) : (await this.node(m)).subject;
   }
 
   /**

@@ -1,7 +1,7 @@
 import type { FileHandle } from 'node:fs/promises';
 
 /** The largest read-ahead window, and the one a window starts at after reads that missed. */
-const MAX_WINDOW = 1 << 20;
+const MAX_WINDOW = 256 * 1024;
 const MIN_WINDOW = 64 * 1024;
 /** Windows kept: reads of a copy that runs a few transfers at once arrive a little out of order. */
 const KEPT = 4;
@@ -14,9 +14,9 @@ interface Window {
 }
 
 /**
- * Small ranges of a file read through a few read-ahead windows: one positional read of up to 1 MiB serves every
+ * Small ranges of a file read through a few read-ahead windows: one positional read of up to 256 KiB serves every
  * small entry inside it, so the thousands of small entries of an archive (tar headers, blobs written in the order
- * they are read back) cost a read per MiB instead of one each. A window that served one read only makes the
+ * they are read back) cost a read per 256 KiB instead of one each (and what a copy's few windows hold stays small). A window that served one read only makes the
  * next one small again (entries read out of order cost little more than exact reads). Each read returns its own
  * copy, so what a caller keeps never pins a window.
  */
@@ -36,12 +36,16 @@ export class ReadWindows {
 
   /** The `size` bytes at `offset`, which the caller knows lie inside the file. */
   async read(offset: number, size: number): Promise<Buffer> {
+    // a copy, not a view: a view kept (a manifest held for tagging) would pin its whole window
+    return Buffer.from(await this.view(offset, size));
+  }
+
+  /** read(), as a view into its window: for a caller that is done with the bytes at once (a tar header it decodes). */
+  async view(offset: number, size: number): Promise<Buffer> {
     let w = this.#windows.find((x) => offset >= x.start && offset + size <= x.end);
     if (w) w.hits++;
     else w = this.#open(offset, size);
-    const bytes = await w.bytes;
-    // a copy, not a view: a view kept (a manifest held for tagging) would pin its whole window
-    return Buffer.from(bytes.subarray(offset - w.start, offset - w.start + size));
+    return (await w.bytes).subarray(offset - w.start, offset - w.start + size);
   }
 
   #open(offset: number, size: number): Window {

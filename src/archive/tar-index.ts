@@ -54,7 +54,7 @@ export async function indexTar(fh: FileHandle, fileSize: number, what: string): 
         pos === fileSize ? 'the archive ends without an end-of-archive marker' : `a header at byte ${pos} is cut short`,
       );
     }
-    const block = await windows.read(pos, BLOCK);
+    const block = await windows.view(pos, BLOCK);
     if (isZeroBlock(block)) break;
     const dec = decodeHeader(block);
     if (!dec.ok) throw invalid(what, `${dec.why} at byte ${pos}`);
@@ -70,7 +70,7 @@ export async function indexTar(fh: FileHandle, fileSize: number, what: string): 
     if (h.type === 'pax' || h.type === 'pax-global' || h.type === 'gnu-long-name') {
       if (size > MAX_EXTENDED_HEADER)
         throw invalid(what, `an extended header of ${size} bytes at byte ${dataAt - BLOCK}`);
-      const data = await windows.read(dataAt, size);
+      const data = await windows.view(dataAt, size);
       if (h.type === 'gnu-long-name') longName = data.toString('utf8').replace(/\0+$/, '');
       else {
         let records: Map<string, string>;

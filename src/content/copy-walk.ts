@@ -1,7 +1,8 @@
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { MAX_MANIFEST_BYTES, type Descriptor } from '../oci/descriptor.js';
 import { parseGraphNode, successors } from '../oci/manifest.js';
 import { isGraphNodeType } from '../oci/media-types.js';
+import { BufferBody, readVerified } from './buffer-body.js';
 import { slim, type CopyRun } from './copy-run.js';
 import { Limiter } from './limiter.js';
 import { readAllBounded, verified } from './verify-stream.js';
@@ -11,6 +12,9 @@ const BIG_MANIFEST_BYTES = 1024 * 1024;
 
 /** Children of one manifest or index visited at once. */
 const CHILD_WINDOW = 64;
+
+/** What visit() returns for a digest whose copy is done. */
+const DONE: Promise<void> = Promise.resolve();
 
 /** The special cases of a copy (copy-strategies.ts, copy-followers.ts), called by the plain walk at fixed points. */
 export interface WalkHooks {
@@ -38,6 +42,8 @@ export class GraphWalk {
   // a manifest over 1 MiB is read and parsed, and pushed, one at a time: it passes through several copies on its
   // way (response, string, parse; the destination's own), and a hostile source can send many of 4 MiB at once
   readonly #bigSlot = new Limiter(1);
+  /** Every digest visited; only the visits still running (or failed) keep their promise. */
+  readonly #visited = new Set<string>();
   readonly #inflight = new Map<string, Promise<void>>();
 
   constructor(run: CopyRun, concurrency: number, hooks: WalkHooks) {
@@ -48,22 +54,28 @@ export class GraphWalk {
 
   /** True once `digest` was visited by this walk. */
   knows(digest: string): boolean {
-    return this.#inflight.has(digest);
+    return this.#visited.has(digest);
   }
 
   /** Copies `d` (once per digest); `depth` counts the referrer links from a root to it. */
   visit(d: Descriptor, depth: number): Promise<void> {
-    let p = this.#inflight.get(d.digest);
-    if (!p) {
-      try {
-        this.#run.budget.know(d);
-        p = this.#limiter.run(() => this.#copy(d, depth));
-      } catch (e) {
-        this.#run.failure.fail(e);
-        p = Promise.reject(e);
-      }
-      this.#inflight.set(d.digest, p);
+    const { digest } = d;
+    if (this.#visited.has(digest)) return this.#inflight.get(digest) ?? DONE;
+    this.#visited.add(digest);
+    let p: Promise<void>;
+    try {
+      this.#run.budget.know(d);
+      p = this.#limiter.run(() => this.#copy(d, depth));
+    } catch (e) {
+      this.#run.failure.fail(e);
+      p = Promise.reject(e);
     }
+    // a walk of thousands keeps a digest per visit, not a settled promise (a failed one stays: it is the failure)
+    this.#inflight.set(digest, p);
+    p.then(
+      () => this.#inflight.delete(digest),
+      () => undefined,
+    );
     return p;
   }
 
@@ -114,13 +126,19 @@ export class GraphWalk {
       await this.#limiter.acquire(true); // it holds the manifest's bytes: it goes first
     }
     if (!this.#hooks.keep(d, bytes))
-      await this.#oneBigAtATime(d, () => this.#run.dst.push(d, Readable.from([bytes]), this.#run.io));
+      await this.#oneBigAtATime(d, () =>
+        // a body that hands its bytes on whole (no stream), checked again as every pushed body is
+        this.#run.dst.push(d, new BufferBody(d, this.#run.src.name, bytes), this.#run.io),
+      );
   }
 
   async #read(d: Descriptor): Promise<Buffer> {
     const { src, budget, io } = this.#run;
     budget.read(d);
-    return readAllBounded(verified(await src.fetch(d, io), d, src.name), MAX_MANIFEST_BYTES, `manifest ${d.digest}`);
+    const body = await src.fetch(d, io);
+    // one within the limit is read whole as a small blob is (no stream where the body hands its bytes on)
+    if (d.size <= MAX_MANIFEST_BYTES) return readVerified(body, d, src.name);
+    return readAllBounded(verified(body, d, src.name), MAX_MANIFEST_BYTES, `manifest ${d.digest}`);
   }
 
   #oneBigAtATime<T>(d: Descriptor, fn: () => Promise<T>): Promise<T> {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { renameSync } from 'node:fs';
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Committer, IoOptions, Target } from '../content/target.js';
 import { ScrydonError } from '../errors.js';
@@ -31,6 +31,8 @@ const STALE_MS = 15_000;
 const STALE_STAGING_AGE_MS = 5 * 60_000;
 /** Store lookups made with a stat each before the store's blob directory is listed once instead. */
 const LOOKUPS_BEFORE_LISTING = 64;
+/** Staged blobs held by one lease write at commit. */
+const HOLD_SLICE = 4096;
 /** Blobs renamed in between two turns of the event loop (its timers: the staging lock's refresh). */
 const RENAMES_PER_TURN = 1024;
 
@@ -165,23 +167,17 @@ export class StagingTarget implements Target, Committer {
       ...this.#referrers.values(),
     ];
     const stagedPaths = this.#staging.paths;
-    await this.#lease.hold(this.#staged); // what is renamed in stays until the tags are written
+    // what is renamed in stays until the tags are written; held a slice at a time, so what one hold costs per
+    // descriptor (a promise, a reaction, a JSON line) is not made for all of a load's thousands at once
+    for (let i = 0; i < this.#staged.length; i += HOLD_SLICE)
+      await this.#lease.hold(this.#staged.slice(i, i + HOLD_SLICE));
     // every staged byte on disk before any of it is renamed in (many at once: one sync of the file system)
     await syncBlobs(
       stagedPaths,
       this.#staged.map((d) => d.digest),
     );
-    // plain blobs, then manifests children first: a manifest in blobs/ means its children are there. One synchronous
-    // rename each (a metadata change: no thread-pool round trip per blob), a turn of the event loop every so often
-    const moves = [
-      ...this.#staged.filter((d) => !isGraphNodeType(d.mediaType)),
-      ...this.#staged.filter((d) => isGraphNodeType(d.mediaType)),
-    ];
-    for (let i = 0; i < moves.length; i++) {
-      const d = moves[i] as Descriptor;
-      renameSync(stagedPaths.blob(d.digest), this.#store.paths.blob(d.digest));
-      if (i % RENAMES_PER_TURN === RENAMES_PER_TURN - 1) await new Promise(setImmediate);
-    }
+    if (this.#moveWholeDir()) await fsyncDir(dirname(this.#store.paths.blobsDir));
+    else await this.#moveEach();
     await fsyncDir(this.#store.paths.blobsDir);
     await updateIndex(this.#store.paths, (idx) => {
       const refOf = (m: Descriptor) => m.annotations?.[Annotation.refName];
@@ -200,6 +196,36 @@ export class StagingTarget implements Target, Committer {
     });
     this.#done = true;
     await this.#cleanup();
+  }
+
+  /**
+   * Plain blobs, then manifests children first: a manifest in blobs/ means its children are there. One synchronous
+   * rename each (a metadata change: no thread-pool round trip per blob), a turn of the event loop every so often.
+   */
+  async #moveEach(): Promise<void> {
+    const moves = [
+      ...this.#staged.filter((d) => !isGraphNodeType(d.mediaType)),
+      ...this.#staged.filter((d) => isGraphNodeType(d.mediaType)),
+    ];
+    for (let i = 0; i < moves.length; i++) {
+      const d = moves[i] as Descriptor;
+      renameSync(this.#staging.paths.blob(d.digest), this.#store.paths.blob(d.digest));
+      if (i % RENAMES_PER_TURN === RENAMES_PER_TURN - 1) await new Promise(setImmediate);
+    }
+  }
+
+  /**
+   * Into a store whose blob directory is empty (a first load), the staging layout's blob directory, every staged
+   * blob in it, takes its place in one rename: atomic as each blob's rename is, and one directory operation
+   * instead of thousands. False (nothing moved) when the store's is not empty, or the rename cannot be made.
+   */
+  #moveWholeDir(): boolean {
+    try {
+      renameSync(this.#staging.paths.blobsDir, this.#store.paths.blobsDir);
+      return true;
+    } catch {
+      return false; // not empty (ENOTEMPTY, EEXIST), or not a plain directory: blob by blob
+    }
   }
 
   /** Throws the staged content away (a failed load). Idempotent. */

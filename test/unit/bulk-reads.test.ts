@@ -51,7 +51,8 @@ describe('read-ahead windows (archive reads of many small entries)', () => {
         const at = i * 1536;
         assert.deepEqual(await w.read(at, 1000), bytes.subarray(at, at + 1000));
       }
-      assert.ok(reads() <= 6, `${reads()} reads for 1000 entries`);
+      // 1.5 MB through windows of 64, 128, then 256 KiB: 8 reads, not 1000
+      assert.ok(reads() <= 8, `${reads()} reads for 1000 entries`);
     } finally {
       await handle.close();
     }

@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { readdir } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { after, describe, test } from 'node:test';
+import { descriptorOf, type Descriptor } from '../../src/oci/descriptor.js';
+import { digestHex } from '../../src/oci/digest.js';
+import { encodeJson } from '../../src/oci/manifest.js';
+import { MediaType } from '../../src/oci/media-types.js';
+import { StagingTarget } from '../../src/store/staging.js';
+import { Store } from '../../src/store/store-target.js';
+import { cleanupTemps, tempDir } from '../helpers/cli.js';
+
+after(cleanupTemps);
+
+/** A tagged pack (layer, config, manifest) staged into `staging`; its three descriptors, manifest last. */
+async function stagePack(staging: StagingTarget, salt: string): Promise<Descriptor[]> {
+  const layer = descriptorOf(MediaType.packLayer, Buffer.from(`layer ${salt}`));
+  const configBytes = Buffer.from(JSON.stringify({ salt }));
+  const config = descriptorOf(MediaType.packConfig, configBytes);
+  const manifestBytes = encodeJson({ schemaVersion: 2, mediaType: MediaType.ociManifest, config, layers: [layer] });
+  const manifest = descriptorOf(MediaType.ociManifest, manifestBytes);
+  await staging.push(layer, Readable.from([Buffer.from(`layer ${salt}`)]));
+  await staging.push(config, Readable.from([configBytes]));
+  await staging.push(manifest, Readable.from([manifestBytes]));
+  await staging.tag(manifest, `acme.${salt}:1.0.0`);
+  return [layer, config, manifest];
+}
+
+async function blobNames(store: Store): Promise<string[]> {
+  return (await readdir(store.paths.blobsDir)).sort();
+}
+
+describe('staging commit', () => {
+  test('into an empty store and into one holding blobs, every staged blob lands and the staging area is gone', async () => {
+    const store = await Store.open(await tempDir('scrydon-staging-'));
+    const loads: Descriptor[][] = [];
+    for (const salt of ['first', 'second']) {
+      // the first commit finds the store's blob directory empty, the second finds the first one's blobs there
+      const staging = await StagingTarget.create(store);
+      loads.push(await stagePack(staging, salt));
+      await staging.commit();
+      assert.deepEqual(await readdir(store.paths.ingest), [], 'no staging area is left behind');
+    }
+    const all = loads.flat();
+    assert.deepEqual(await blobNames(store), all.map((d) => digestHex(d.digest)).sort());
+    for (const d of all) assert.ok(await store.exists(d), `${d.digest} is in the store`);
+    for (const salt of ['first', 'second'])
+      assert.equal((await store.resolve(`acme.${salt}:1.0.0`)).digest, loads[salt === 'first' ? 0 : 1]?.[2]?.digest);
+  });
+});
