@@ -6,6 +6,7 @@ import { Limiter } from './limiter.js';
 import { hasReferrers } from './target.js';
 
 type Found = { refs: Descriptor[]; found: RootToCopy[] };
+const NOTHING: Found = Object.freeze({ refs: [], found: [] }) as unknown as Found;
 
 /**
  * What follows a copied graph node without being its child: its referrers (signatures, attestations) when wanted,
@@ -20,8 +21,15 @@ export class Followers {
   readonly #known: (digest: string) => boolean;
   readonly #wantsReferrers: boolean;
   readonly #companions: CopyOptions['companions'];
-  readonly #discoveries: Array<Promise<void>> = [];
+  /**
+   * Discoveries and lookups still running: a settled one is dropped (a 10,000-pack load keeps no promise, result or
+   * array per node once its lookup found nothing); the first discovery that failed is kept for settle().
+   */
+  readonly #running = new Set<Promise<unknown>>();
+  readonly #discovering = new Set<Promise<void>>();
+  #failed: { error: unknown } | undefined;
   readonly #discovered = new Set<string>();
+  /** Lookups running or that found something, by digest; one that found nothing is answered by #nothing. */
   readonly #lookups = new Map<string, Promise<Found>>();
   readonly #lookupSlots: Limiter;
   /** Graph nodes whose lookups are done and found nothing (every one, when none are wanted). */
@@ -70,17 +78,37 @@ export class Followers {
       ]);
     })();
     p.catch(this.#run.failure.fail);
-    this.#discoveries.push(p);
+    this.#discovering.add(p);
+    this.#track(p, (failure) => {
+      this.#discovering.delete(p);
+      this.#failed ??= failure;
+    });
   }
 
-  /** Resolves once every discovery is done; discoveries add graph nodes whose discoveries may add more. */
+  /** Keeps `p` among the running until it settles, then runs `done` with its failure, if any. */
+  #track(p: Promise<unknown>, done: (failure?: { error: unknown }) => void): void {
+    this.#running.add(p);
+    p.then(
+      () => {
+        this.#running.delete(p);
+        done();
+      },
+      (error: unknown) => {
+        this.#running.delete(p);
+        done({ error });
+      },
+    );
+  }
+
+  /** Resolves once every discovery is done (discoveries add graph nodes whose discoveries may add more); rejects with the first failure. */
   async settle(): Promise<void> {
-    for (let i = 0; i < this.#discoveries.length; i++) await this.#discoveries[i];
+    while (this.#discovering.size > 0) await Promise.allSettled([...this.#discovering]);
+    if (this.#failed) throw this.#failed.error;
   }
 
   /** Settles once every discovery and lookup started so far has. */
   settled(): Promise<unknown> {
-    return Promise.allSettled([...this.#discoveries, ...this.#lookups.values()]);
+    return Promise.allSettled([...this.#running]);
   }
 
   #follow(d: Descriptor, depth: number): Promise<void> {
@@ -95,10 +123,15 @@ export class Followers {
    * makes the graph endless is stopped at the speed it answers, not at the speed the destination writes.
    */
   #lookup(n: Descriptor, depth: number): Promise<Found> {
+    if (this.#nothing.has(n.digest)) return Promise.resolve(NOTHING);
     let p = this.#lookups.get(n.digest);
     if (!p) {
-      p = this.#lookupSlots.run(() => this.#lookupNow(n, depth));
-      this.#lookups.set(n.digest, p);
+      const started = this.#lookupSlots.run(() => this.#lookupNow(n, depth));
+      p = started;
+      this.#lookups.set(n.digest, started);
+      this.#track(started, () => {
+        if (this.#nothing.has(n.digest)) this.#lookups.delete(n.digest);
+      });
     }
     return p;
   }
