@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { renameSync } from 'node:fs';
+import { lstatSync, renameSync } from 'node:fs';
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -217,10 +217,15 @@ export class StagingTarget implements Target, Committer {
   /**
    * Into a store whose blob directory is empty (a first load), the staging layout's blob directory, every staged
    * blob in it, takes its place in one rename: atomic as each blob's rename is, and one directory operation
-   * instead of thousands. False (nothing moved) when the store's is not empty, or the rename cannot be made.
+   * instead of thousands. False (nothing moved) when the store's is not empty, when it differs from the staged one
+   * in mode or owner (a site that made its store's directory group-writable keeps it so), or the rename cannot be
+   * made.
    */
   #moveWholeDir(): boolean {
     try {
+      const [mine, theirs] = [this.#staging.paths.blobsDir, this.#store.paths.blobsDir].map((d) => lstatSync(d));
+      if (!mine || !theirs || mine.mode !== theirs.mode || mine.uid !== theirs.uid || mine.gid !== theirs.gid)
+        return false;
       renameSync(this.#staging.paths.blobsDir, this.#store.paths.blobsDir);
       return true;
     } catch {

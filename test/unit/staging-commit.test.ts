@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdir } from 'node:fs/promises';
+import { chmod, readdir, stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { after, describe, test } from 'node:test';
 import { descriptorOf, type Descriptor } from '../../src/oci/descriptor.js';
@@ -46,5 +46,30 @@ describe('staging commit', () => {
     for (const d of all) assert.ok(await store.exists(d), `${d.digest} is in the store`);
     for (const salt of ['first', 'second'])
       assert.equal((await store.resolve(`acme.${salt}:1.0.0`)).digest, loads[salt === 'first' ? 0 : 1]?.[2]?.digest);
+  });
+
+  test('a first load into a store whose blob directory a site made group-writable keeps that directory and its mode', async () => {
+    const store = await Store.open(await tempDir('scrydon-staging-'));
+    await chmod(store.paths.blobsDir, 0o2775);
+    const before = await stat(store.paths.blobsDir);
+    const staging = await StagingTarget.create(store);
+    const staged = await stagePack(staging, 'shared');
+    await staging.commit();
+    const after = await stat(store.paths.blobsDir);
+    assert.equal(after.mode, before.mode, 'the mode the site set');
+    assert.equal(after.ino, before.ino, 'the same directory: the blobs were moved into it');
+    assert.deepEqual(await blobNames(store), staged.map((d) => digestHex(d.digest)).sort());
+  });
+
+  test('a first load into a plain store moves the staged directory whole (one rename)', async () => {
+    const store = await Store.open(await tempDir('scrydon-staging-'));
+    const before = await stat(store.paths.blobsDir);
+    const staging = await StagingTarget.create(store);
+    const staged = await stagePack(staging, 'whole');
+    await staging.commit();
+    const after = await stat(store.paths.blobsDir);
+    assert.notEqual(after.ino, before.ino, "staging's directory took the empty one's place");
+    assert.equal(after.mode, before.mode);
+    assert.deepEqual(await blobNames(store), staged.map((d) => digestHex(d.digest)).sort());
   });
 });
