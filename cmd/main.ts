@@ -3,6 +3,7 @@ import { helpWidth } from './cli-text.js';
 import { Context, type GlobalArgs } from './context.js';
 import type { CommandDef } from './define-command.js';
 import { fastRoute } from './fast-argv.js';
+import { applyHeapPolicy } from './heap-policy.js';
 import { fastPaths, setFastPaths } from '../src/fast-paths.js';
 import { ScrydonError } from '../src/errors.js';
 import { errorLines } from './output/error-line.js';
@@ -56,6 +57,7 @@ async function execute(def: CommandDef<unknown>, args: Record<string, unknown>):
   const g = args as unknown as GlobalArgs;
   debug = g.debug;
   finishesStep = def.finishesStep === true;
+  if (def.heap !== undefined) applyHeapPolicy(def.heap);
   let ctx: Context | undefined;
   try {
     ctx = new Context(g, controller.signal); // an invalid --timeout / SCRYDON_TIMEOUT is a usage error

@@ -8,13 +8,15 @@
  *   baseline:   git clone --depth 1 of the same repository plus `tar czf` of every pack directory in one shell
  *               loop — the least any tool must do to get the same bytes off the repository
  * Prints medians of BENCH_RUNS (default 3) and the ratio first/baseline; memory should stay flat in N.
+ * BENCH_BIN measures another bundle (an older build's dist/bin/scrydon.js, for before/after figures).
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { BIN } from '../test/helpers/cli.js';
 import { median, run, timed, type Sample } from './bench-common.js';
 
 const N = Number(process.env.BENCH_ENTRIES ?? 1000);
+const BUNDLE = resolve(process.env.BENCH_BIN ?? BIN);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const GIT_ENV = {
   GIT_AUTHOR_NAME: 'bench',
@@ -75,7 +77,7 @@ async function main(): Promise<void> {
       run(
         [
           process.execPath,
-          BIN,
+          BUNDLE,
           'source',
           'add',
           'bench',
@@ -89,9 +91,9 @@ async function main(): Promise<void> {
         ],
         env,
       );
-      samples.first?.push(await timed([process.execPath, BIN, 'reconcile', '-q'], env, timeFile));
-      samples.unchanged?.push(await timed([process.execPath, BIN, 'reconcile', '-q'], env, timeFile));
-      samples.forced?.push(await timed([process.execPath, BIN, 'reconcile', '--force', '-q'], env, timeFile));
+      samples.first?.push(await timed([process.execPath, BUNDLE, 'reconcile', '-q'], env, timeFile));
+      samples.unchanged?.push(await timed([process.execPath, BUNDLE, 'reconcile', '-q'], env, timeFile));
+      samples.forced?.push(await timed([process.execPath, BUNDLE, 'reconcile', '--force', '-q'], env, timeFile));
       const clone = join(dir, `clone-${r}`);
       const out = join(dir, `tars-${r}`);
       await mkdir(out, { recursive: true });

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import tar, { type Header } from 'tar-stream';
+import type { Extract, Header } from 'tar-stream';
 import { VerifyStream } from '../content/verify-stream.js';
 import { isAbortError, ScrydonError } from '../errors.js';
 
@@ -256,18 +256,23 @@ async function sourceVerdict(source: Readable, signal: AbortSignal | undefined):
 export async function* readPackTar(source: Readable, o: PackTarOptions): AsyncGenerator<PackTarEntry, void, undefined> {
   const limits: PackTarLimits = { ...DEFAULT_PACK_TAR_LIMITS, ...o.limits };
   const ledger = new EntryLedger(limits, o.what);
-  const gunzip = createGunzip();
-  const extract = tar.extract();
   let failure: unknown;
+  const opened: { extract?: Extract } = {};
+  const asError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));
   const fail = (e: unknown): void => {
     failure ??= e;
-    extract.destroy(e instanceof Error ? e : new Error(String(e)));
+    opened.extract?.destroy(asError(e));
   };
+  source.on('error', fail);
+  // loaded on first use, not with this module: ls, gc, save and verify load it and never open a layer
+  const extract = (await import('tar-stream')).default.extract();
+  opened.extract = extract;
+  if (failure !== undefined) extract.destroy(asError(failure));
+  const gunzip = createGunzip();
   const closed = new Promise<void>((resolve) => extract.once('close', () => resolve()));
   extract.on('error', (e: unknown) => {
     failure ??= e;
   });
-  source.on('error', fail);
   gunzip.on('error', fail);
   const onAbort = (): void => fail(o.signal?.reason ?? new DOMException('aborted', 'AbortError'));
   o.signal?.addEventListener('abort', onAbort, { once: true });

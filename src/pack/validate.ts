@@ -1,4 +1,5 @@
-import semver from 'semver';
+import validVersion from 'semver/functions/valid.js';
+import validRange from 'semver/ranges/valid.js';
 import { ScrydonError } from '../errors.js';
 import {
   describeProblems,
@@ -38,7 +39,7 @@ type Add = (path: string, message: string, key?: string) => void;
 
 function ruleProblems(v: Record<string, unknown>, add: Add): void {
   const pkg = isRecord(v.package) ? v.package : {};
-  if (typeof pkg.version === 'string' && semver.valid(pkg.version) === null) {
+  if (typeof pkg.version === 'string' && validVersion(pkg.version) === null) {
     add('/package/version', `${JSON.stringify(pkg.version)} is not a semver version the semver package accepts`);
   }
   const contents = Array.isArray(v.contents) ? (v.contents as unknown[]) : [];
@@ -67,7 +68,7 @@ function ruleProblems(v: Record<string, unknown>, add: Add): void {
   if (isRecord(v.dependencies)) {
     for (const [id, range] of Object.entries(v.dependencies)) {
       const at = toPointer(['dependencies', id]);
-      if (typeof range === 'string' && semver.validRange(range) === null)
+      if (typeof range === 'string' && validRange(range) === null)
         add(at, `${JSON.stringify(range)} is not a semver range (like ^1.0.0)`);
       if (id === pkg.id) add('/dependencies', `the pack depends on itself (${id})`, id);
     }
