@@ -1,6 +1,6 @@
 import type { Argv } from 'yargs';
 import type { Context, GlobalArgs } from './context.js';
-import type { HeapPolicy } from './heap-policy.js';
+import type { HeapPolicy } from '../src/heap-policy.js';
 
 /** What a command returns: the data --json prints, and how to show it to a person. */
 export interface CommandResult {
@@ -32,9 +32,9 @@ export interface CommandDef<A> {
    */
   finishesStep?: boolean;
   /**
-   * How V8's heap should grow for this command (cmd/heap-policy.ts), chosen by measurement (scripts/bench scale
+   * How V8's heap should grow for this command (src/heap-policy.ts), chosen by measurement (scripts/bench scale
    * and reconcile): `fixed-young` for a command that holds one parsed index and makes only short-lived garbage
-   * besides (ls, gc, save); `slow-old` for one with many objects in flight at once (load, reconcile), whose
+   * besides (ls, gc, save, check); `slow-old` for one with many objects in flight at once (load, reconcile), whose
    * garbage reaches the old generation. Absent: V8's defaults.
    */
   heap?: HeapPolicy;

@@ -3,7 +3,7 @@ import { helpWidth } from './cli-text.js';
 import { Context, type GlobalArgs } from './context.js';
 import type { CommandDef } from './define-command.js';
 import { fastRoute } from './fast-argv.js';
-import { applyHeapPolicy } from './heap-policy.js';
+import { applyHeapPolicy } from '../src/heap-policy.js';
 import { fastPaths, setFastPaths } from '../src/fast-paths.js';
 import { ScrydonError } from '../src/errors.js';
 import { errorLines } from './output/error-line.js';

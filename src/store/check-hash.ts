@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { keepHeapPolicyWhileStarting } from '../heap-policy.js';
 
 /** How a file of a batch hashed. */
 export const enum Hashed {
@@ -154,18 +155,18 @@ function batchOf(a: Answer): HashedBatch {
 
 /** One hashing thread: batches are answered in the order they were sent, so several may be in flight. */
 class HashThread {
-  readonly #worker: Worker;
+  readonly worker: Worker;
   readonly #waiting: Array<{ resolve: (a: Answer) => void; reject: (e: Error) => void }> = [];
   #failure: Error | undefined;
 
   constructor(dir: string) {
     // a small heap: a batch's answer is handed over, so nothing piles up in the thread
-    this.#worker = new Worker(WORKER_SOURCE, {
+    this.worker = new Worker(WORKER_SOURCE, {
       eval: true,
       workerData: { dir },
       resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16 },
     });
-    this.#worker.on('message', (a: Answer) => {
+    this.worker.on('message', (a: Answer) => {
       const w = this.#waiting.shift();
       if (a.error !== undefined) w?.reject(new Error(`hashing blobs: ${a.error}`));
       else w?.resolve(a);
@@ -174,8 +175,8 @@ class HashThread {
       this.#failure ??= e;
       for (const w of this.#waiting.splice(0)) w.reject(e);
     };
-    this.#worker.on('error', fail);
-    this.#worker.on('exit', () => fail(new Error('hashing blobs: a hashing thread stopped')));
+    this.worker.on('error', fail);
+    this.worker.on('exit', () => fail(new Error('hashing blobs: a hashing thread stopped')));
   }
 
   get inFlight(): number {
@@ -186,13 +187,13 @@ class HashThread {
     if (this.#failure) return Promise.reject(this.#failure);
     return new Promise<Answer>((resolve, reject) => {
       this.#waiting.push({ resolve, reject });
-      this.#worker.postMessage(job, [job.keep.buffer as ArrayBuffer]);
+      this.worker.postMessage(job, [job.keep.buffer as ArrayBuffer]);
     }).then(batchOf);
   }
 
   async close(): Promise<void> {
-    this.#worker.removeAllListeners('exit');
-    await this.#worker.terminate();
+    this.worker.removeAllListeners('exit');
+    await this.worker.terminate();
   }
 }
 
@@ -206,6 +207,7 @@ export class HashPool {
 
   constructor(dir: string, threads = Math.min(availableParallelism(), 4)) {
     this.#threads = Array.from({ length: Math.max(1, threads) }, () => new HashThread(dir));
+    keepHeapPolicyWhileStarting(this.#threads.map((t) => t.worker));
   }
 
   get size(): number {
