@@ -37,3 +37,22 @@ export function median(xs: readonly number[]): number {
   const m = Math.floor(s.length / 2);
   return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 }
+
+/**
+ * Whether a ratio goal can be met on this machine at all: the goal's time (`goal` × the peer's) beside the least
+ * time the work takes here (`limit`, e.g. one thread's sha256 of the bytes, which a verifying copy cannot skip).
+ */
+export function goalAgainstLimit(
+  figure: string,
+  goal: number,
+  peerSeconds: number,
+  limit: number,
+  what: string,
+): string {
+  const at = goal * peerSeconds;
+  const verdict =
+    at < limit
+      ? 'below the limit: nothing that does this work reaches it on this machine'
+      : `within reach (the limit is ${(limit / peerSeconds).toFixed(2)} x the peer)`;
+  return `${figure.padEnd(6)} goal ${goal.toFixed(2)} x ${peerSeconds.toFixed(2)} s = ${at.toFixed(2)} s; limit ${limit.toFixed(2)} s (${what}): ${verdict}`;
+}

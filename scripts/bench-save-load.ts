@@ -16,7 +16,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { seedPack } from '../test/helpers/seed-store.js';
 import { BIN } from '../test/helpers/cli.js';
-import { median, run, timed, type Sample } from './bench-common.js';
+import { goalAgainstLimit, median, run, timed, type Sample } from './bench-common.js';
 
 const SIZE_MIB = Number(process.env.BENCH_SIZE_MIB ?? 1024);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -127,6 +127,8 @@ async function main(): Promise<void> {
         `${'figure'.padEnd(6)} ${'scrydon'.padStart(9)} ${'skopeo'.padStart(9)} ${'ratio'.padStart(6)}  ${'goal'.padEnd(15)} limit`,
         figure('save', 0.15),
         figure('load', 0.2),
+        goalAgainstLimit('save', 0.15, med('save skopeo'), limit, 'cp or sha256, the slower'),
+        goalAgainstLimit('load', 0.2, med('load skopeo'), limit, 'cp or sha256, the slower'),
         `load / sha256 less start-up ${((med('load scrydon') - med('scrydon start')) / med('sha256 node')).toFixed(2)}  (the CLI's fixed start-up left out)`,
         `load / sha256 in CPU time   ${(medCpu('load scrydon') / medCpu('sha256 node')).toFixed(2)}  (steadier when the machine is shared)`,
         `save / sha256 in CPU time   ${(medCpu('save scrydon') / medCpu('sha256 node')).toFixed(2)}`,

@@ -4,7 +4,7 @@ import { humanBytes } from '../output/progress.js';
 import { shortDigest, table } from '../output/render.js';
 
 export default defineCommand({
-  heap: 'fixed-young',
+  heap: ['fixed-young'],
   command: 'check',
   describe: 'Rehash every blob and validate every manifest and tag; exit 1 on any fault',
   examples: [

@@ -15,7 +15,7 @@ function versionLine(v: PackVersion, dryRun: boolean): string {
 }
 
 export default defineCommand({
-  heap: 'fixed-young',
+  heap: ['fixed-young'],
   command: 'gc',
   describe: 'Delete blobs no tag reaches (signatures of kept packs, and what running writers hold, stay)',
   examples: [

@@ -93,7 +93,7 @@ async function filtered(rows: Row[], f: Filters, needs: ReadonlySet<string>, ctx
 }
 
 export default defineCommand({
-  heap: 'fixed-young',
+  heap: ['fixed-young'],
   command: 'ls',
   describe: 'List what the store holds, one row per artifact with its tags: pack id, version, digest, size, created',
   examples: [

@@ -11,7 +11,7 @@ import { storeDependencies } from '../../src/reconcile/store-deps.js';
 import { resolveName } from '../../src/pack/resolve-name.js';
 
 export default defineCommand({
-  heap: 'fixed-young',
+  heap: ['fixed-young'],
   command: 'save [refs..]',
   describe: 'Write stored packs (with their signatures) to a tar archive, an OCI image layout',
   examples: [

@@ -6,13 +6,12 @@ import { fileURLToPath } from 'node:url';
 const POLICY = fileURLToPath(new URL('../../src/heap-policy.js', import.meta.url));
 const NODE20 = process.versions.node.startsWith('20.');
 
-/** The young generation's largest size (MiB) while a child keeps 300,000 small objects alive, under `policy`. */
-function youngPeak(policy: string | undefined): number {
+/** The young generation's largest size (MiB) while a child keeps 300,000 small objects alive, under `policies`. */
+function youngPeak(policies: readonly string[]): number {
   const script = `
     import v8 from 'node:v8';
     import { applyHeapPolicy } from ${JSON.stringify(POLICY)};
-    const policy = ${JSON.stringify(policy ?? null)};
-    if (policy) applyHeapPolicy(policy);
+    applyHeapPolicy(${JSON.stringify(policies)});
     const young = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size;
     let peak = young();
     const keep = [];
@@ -32,13 +31,15 @@ test(
   'fixed-young keeps the young generation at its first size where V8 honours it (Node 20)',
   { skip: !NODE20 && 'newer V8 raises the factor to 2: the policy changes nothing there' },
   () => {
-    const plain = youngPeak(undefined);
-    const fixed = youngPeak('fixed-young');
+    const plain = youngPeak([]);
+    const fixed = youngPeak(['fixed-young']);
+    const both = youngPeak(['fixed-young', 'slow-old']);
     assert.ok(plain >= 8, `without the policy the young generation grows (${plain} MiB)`);
     assert.ok(fixed <= 2, `with it, it stays at its first semi-space (${fixed} MiB)`);
+    assert.ok(both <= 2, `and with slow-old beside it (${both} MiB)`);
   },
 );
 
 test('slow-old is a flag V8 knows: setting it prints nothing and the work completes', () => {
-  assert.ok(youngPeak('slow-old') > 0);
+  assert.ok(youngPeak(['slow-old']) > 0);
 });
