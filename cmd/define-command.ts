@@ -35,7 +35,7 @@ export interface CommandDef<A> {
    * How V8's heap should grow for this command (src/heap-policy.ts), chosen by measurement (scripts/bench scale
    * and reconcile): `fixed-young` for a command that holds one parsed index and makes only short-lived garbage
    * besides (ls, gc, save, check); `slow-old` for one with many objects in flight at once, whose garbage reaches
-   * the old generation (reconcile); both for load. Absent: V8's defaults.
+   * the old generation (reconcile, load). Absent: V8's defaults.
    */
   heap?: readonly HeapPolicy[];
   /** Sub-commands (e.g. `source add`); when given, `run` is not used. */

@@ -63,7 +63,7 @@ async function execute(def: CommandDef<unknown>, args: Record<string, unknown>):
     ctx = new Context(g, controller.signal); // an invalid --timeout / SCRYDON_TIMEOUT is a usage error
     const result = await def.run(args as never, ctx);
     ctx.finishProgress();
-    render(result, g);
+    await render(result, g);
     if (result.exitCode) process.exitCode = result.exitCode;
     if (result.error !== undefined) fail(result.error, ctx.paths.home);
   } catch (e) {

@@ -50,8 +50,9 @@ export function goalAgainstLimit(
   what: string,
 ): string {
   const at = goal * peerSeconds;
-  const verdict =
-    at < limit
+  const verdict = !(Number.isFinite(at) && Number.isFinite(limit))
+    ? 'not measured'
+    : at < limit
       ? 'below the limit: nothing that does this work reaches it on this machine'
       : `within reach (the limit is ${(limit / peerSeconds).toFixed(2)} x the peer)`;
   return `${figure.padEnd(6)} goal ${goal.toFixed(2)} x ${peerSeconds.toFixed(2)} s = ${at.toFixed(2)} s; limit ${limit.toFixed(2)} s (${what}): ${verdict}`;

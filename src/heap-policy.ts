@@ -4,7 +4,9 @@ import type { Worker } from 'node:worker_threads';
 /**
  * How a command's V8 heap grows (CommandDef.heap); both flags are read each time the heap would grow, so setting
  * them before the command runs takes effect (unlike `--max-semi-space-size`, fixed when the heap is set up).
- * V8 writes to stderr only for a flag it does not know; both are in every V8 from Node 20's to the newest.
+ * V8 writes to stderr only for a flag it does not know; both are in every V8 from Node 20's to the newest. A changed
+ * flag can make V8 turn down the code cache of built-in modules loaded after it; the commands measured are still
+ * faster overall (fewer, smaller scavenges).
  *
  * - `fixed-young`: the young generation keeps its first semi-space instead of doubling after each busy scavenge
  *   (up to 16 MiB each). A command whose live set is one parsed index then peaks about 15 MiB lower at 10,000
@@ -15,8 +17,8 @@ import type { Worker } from 'node:worker_threads';
  * - `slow-old`: the old generation's limit grows by 10 % after each full collection instead of V8's 1.1–4×, so
  *   garbage promoted while many operations are in flight is collected sooner: the first reconcile of 1,000 packs
  *   peaks at about 137 MiB instead of 170, for about 2 % more CPU.
- * - both (load): a load of 10,000 packs peaks at about 109 MiB instead of 141, for about 15 % more user CPU
- *   (0.45 s, where the load's wall time is mostly the file system's).
+ * - not both: with `fixed-young` too, a load of 10,000 packs peaked at about 109 MiB instead of 141, but took
+ *   0.9–1.5 s more user CPU and more system time (many more scavenges), which its time goal cannot spare.
  */
 export type HeapPolicy = 'fixed-young' | 'slow-old';
 

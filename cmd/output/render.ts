@@ -1,8 +1,14 @@
+import { once } from 'node:events';
+import { nestedJson } from '../../src/json-text.js';
 import type { CommandResult } from '../define-command.js';
 import type { GlobalArgs } from '../context.js';
 
 /** The one renderer: JSON under --json, nothing under --quiet, the command's text otherwise. */
-export function render(result: CommandResult, g: GlobalArgs, out: NodeJS.WritableStream = process.stdout): void {
+export async function render(
+  result: CommandResult,
+  g: GlobalArgs,
+  out: NodeJS.WritableStream = process.stdout,
+): Promise<void> {
   if (g.json) return writeJson(result.data, out);
   if (g.quiet) {
     if (result.quietText) out.write(result.quietText + '\n');
@@ -16,27 +22,33 @@ export function render(result: CommandResult, g: GlobalArgs, out: NodeJS.Writabl
 const JSON_PIECE = 64 * 1024;
 
 /**
- * `JSON.stringify(data, null, 2)` and a newline, byte for byte; an array is written element by element in pieces
- * of about 64 KiB, so `ls --json` of 10,000 tags never holds its 3 MB of text at once (stdout to a file or pipe
- * is written synchronously on Linux, so the pieces do not queue either).
+ * `JSON.stringify(data, null, 2)` and a newline, byte for byte; an array is written element by element in pieces of
+ * about 64 KiB, waiting for a slow reader of a pipe ('drain'), so `ls --json` of 10,000 tags never holds its 3 MB of
+ * text at once. An element that cannot be written (a BigInt, a cycle: nothing a command returns) fails the write
+ * after the pieces before it; the whole text used to fail before any output.
  */
-export function writeJson(data: unknown, out: NodeJS.WritableStream): void {
-  if (!Array.isArray(data) || data.length === 0) {
+export async function writeJson(data: unknown, out: NodeJS.WritableStream): Promise<void> {
+  if (!Array.isArray(data) || data.length === 0 || hasToJson(data)) {
     out.write(JSON.stringify(data, null, 2) + '\n');
     return;
   }
   let piece = '[';
   for (let i = 0; i < data.length; i++) {
-    // an element JSON cannot hold (undefined, a function) is null in an array; strings escape their newlines,
-    // so every newline of an element's text is its layout's, indented one more level inside the array
-    const text = JSON.stringify(data[i], null, 2) ?? 'null';
-    piece += (i === 0 ? '\n  ' : ',\n  ') + text.replaceAll('\n', '\n  ');
+    // as JSON.stringify does for an array: toJSON is called with the element's index, and what JSON cannot hold
+    // (undefined, a function) is null
+    const v: unknown = data[i];
+    const text = nestedJson(hasToJson(v) ? v.toJSON(String(i)) : v, '  ') ?? 'null';
+    piece += (i === 0 ? '\n  ' : ',\n  ') + text;
     if (piece.length >= JSON_PIECE) {
-      out.write(piece);
+      if (!out.write(piece)) await once(out, 'drain');
       piece = '';
     }
   }
   out.write(piece + '\n]\n');
+}
+
+function hasToJson(v: unknown): v is { toJSON: (key: string) => unknown } {
+  return typeof v === 'object' && v !== null && typeof (v as { toJSON?: unknown }).toJSON === 'function';
 }
 
 /** A fixed-width table; the last column is not padded. */

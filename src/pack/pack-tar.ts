@@ -265,7 +265,12 @@ export async function* readPackTar(source: Readable, o: PackTarOptions): AsyncGe
   };
   source.on('error', fail);
   // loaded on first use, not with this module: ls, gc, save and verify load it and never open a layer
-  const extract = (await import('tar-stream')).default.extract();
+  const tarStream = await import('tar-stream').catch((e: unknown) => {
+    source.off('error', fail);
+    source.destroy();
+    throw e;
+  });
+  const extract = tarStream.default.extract();
   opened.extract = extract;
   if (failure !== undefined) extract.destroy(asError(failure));
   const gunzip = createGunzip();

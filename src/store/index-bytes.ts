@@ -1,5 +1,6 @@
 import { type Descriptor } from '../oci/descriptor.js';
 import { Annotation, isGraphNodeType } from '../oci/media-types.js';
+import { nestedJson } from '../json-text.js';
 
 /**
  * index.json as the bytes index-file.ts writes (`JSON.stringify(index, null, 2)` and a newline, keys schemaVersion,
@@ -134,10 +135,7 @@ export class CanonicalIndex {
   append(d: Descriptor): void {
     if (this.#foreign === false && isForeignEntry(d)) this.#foreign = true;
     const b = this.#bytes;
-    const text = JSON.stringify(d, null, 2)
-      .split('\n')
-      .map((l) => `    ${l}`)
-      .join('\n');
+    const text = `    ${nestedJson(d, '    ')}`;
     // `manifests` follows schemaVersion and mediaType, so an empty array is within the first bytes; `\n  ]` ends
     // the one array at this depth, so it is the last one in the file: neither search runs through 3.5 MB
     const empty = b.subarray(0, HEAD_BYTES).indexOf(EMPTY_ARRAY);

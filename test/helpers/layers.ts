@@ -6,7 +6,7 @@
  * other or of the store, as ggcr's `remote` and `layout` do not).
  */
 export const LAYERS: ReadonlyArray<readonly string[]> = [
-  ['src/errors.ts', 'src/text-order.ts', 'src/sleep.ts', 'src/fast-paths.ts', 'src/heap-policy.ts'],
+  ['src/errors.ts', 'src/text-order.ts', 'src/sleep.ts', 'src/fast-paths.ts', 'src/heap-policy.ts', 'src/json-text.ts'],
   ['src/oci'],
   ['src/names'],
   ['src/fs'],
