@@ -39,6 +39,26 @@ export function median(xs: readonly number[]): number {
 }
 
 /**
+ * Seconds one thread takes to sha256 `file` with its bytes already in memory (read first, untimed), the median of
+ * `runs`: the floor under any copy that verifies what it moves, whatever its reads overlap with.
+ */
+export function hashSeconds(file: string, runs: number): number {
+  const script = [
+    "const fs=require('fs'),c=require('crypto');const fd=fs.openSync(process.argv[1],'r');const parts=[];",
+    'for(;;){const b=Buffer.allocUnsafe(64<<20);const n=fs.readSync(fd,b,0,b.length,null);if(n===0)break;parts.push(b.subarray(0,n));}',
+    "const t=process.hrtime.bigint();const h=c.createHash('sha256');for(const p of parts)h.update(p);h.digest();",
+    'console.log(Number(process.hrtime.bigint()-t)/1e9)',
+  ].join('');
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const r = spawnSync(process.execPath, ['-e', script, file], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`hashing ${file} in memory exited ${r.status}: ${r.stderr}`);
+    times.push(Number(r.stdout.trim()));
+  }
+  return median(times);
+}
+
+/**
  * Whether a ratio goal can be met on this machine at all: the goal's time (`goal` × the peer's) beside the least
  * time the work takes here (`limit`, e.g. one thread's sha256 of the bytes, which a verifying copy cannot skip).
  */
