@@ -143,7 +143,8 @@ export async function indexView(p: LayoutPaths): Promise<IndexFile | CanonicalIn
   return bytes ? viewOf(p, bytes) : emptyIndex();
 }
 
-async function viewOf(p: LayoutPaths, bytes: Buffer): Promise<IndexFile | CanonicalIndex> {
+/** indexView() of bytes already read (readIndexBytes). */
+export async function viewOf(p: LayoutPaths, bytes: Buffer): Promise<IndexFile | CanonicalIndex> {
   const parsed = parsedIfCached(p.index, bytes) as IndexFile | undefined;
   if (parsed) return parsed;
   const rec = await recorded(p, bytes);

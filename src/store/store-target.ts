@@ -16,10 +16,10 @@ import {
   editIndex,
   ensureIndex,
   indexView,
-  parsedIndex,
   readIndex,
   readIndexBytes,
   updateIndex,
+  viewOf,
   type IndexFile,
 } from './index-file.js';
 import { initLayout, LayoutPaths, openBlobFile } from './layout.js';
@@ -250,7 +250,9 @@ export class Store implements Target, ReferrerLister, TagLister {
 
   /** Every tag, sorted by name; of index.json as `bytes` (from indexBytes()) when given. */
   async tagged(bytes?: Buffer): Promise<TaggedEntry[]> {
-    return [...derivedOf(bytes ? parsedIndex(this.paths, bytes) : await this.index(), 'tagged')];
+    const view = bytes ? await viewOf(this.paths, bytes) : await this.index();
+    if (view instanceof CanonicalIndex) return taggedOf((fn) => view.forEachEntry(fn));
+    return [...derivedOf(view, 'tagged')];
   }
 
   async referrers(d: Descriptor): Promise<Descriptor[]> {
@@ -294,12 +296,7 @@ function derivedOf<K extends keyof Derived>(idx: IndexFile, part: K): Derived[K]
   }
   if (d[part] !== undefined) return d[part] as Derived[K];
   if (part === 'tagged') {
-    const tagged: TaggedEntry[] = [];
-    for (const m of idx.manifests) {
-      const ref = m.annotations?.[Annotation.refName];
-      if (ref !== undefined) tagged.push({ ref, descriptor: plainDescriptor(m) });
-    }
-    d.tagged = tagged.sort((a, b) => byCodeUnits(a.ref, b.ref));
+    d.tagged = taggedOf((fn) => idx.manifests.forEach((m) => fn(m)));
   } else if (part === 'byTagPart') {
     const byTagPart = new Map<string, string[]>();
     for (const { ref } of derivedOf(idx, 'tagged')) {
@@ -324,6 +321,19 @@ function derivedOf<K extends keyof Derived>(idx: IndexFile, part: K): Derived[K]
     d.hasForeign = hasForeign;
   }
   return d[part] as Derived[K];
+}
+
+/**
+ * Every tag of the entries `each` visits, sorted by name: of a parsed index, or of canonical bytes with each entry
+ * parsed on its own (CanonicalIndex.forEachEntry).
+ */
+function taggedOf(each: (fn: (m: Descriptor) => void) => void): TaggedEntry[] {
+  const tagged: TaggedEntry[] = [];
+  each((m) => {
+    const ref = m.annotations?.[Annotation.refName];
+    if (ref !== undefined) tagged.push({ ref, descriptor: plainDescriptor(m) });
+  });
+  return tagged.sort((a, b) => byCodeUnits(a.ref, b.ref));
 }
 
 /** The first entry whose ref.name is exactly `name`. */

@@ -76,6 +76,9 @@ test('CanonicalIndex: look-ups and edits on the bytes equal the parsed index edi
         m.annotations?.[Annotation.subject] === undefined &&
         isGraphNodeType(m.mediaType),
     );
+    const each: Descriptor[] = [];
+    ix.forEachEntry((d) => each.push(d));
+    assert.deepEqual(each, model, 'every entry, in file order');
     assert.equal(ix.someForeign(), unnamed, 'the flag an edit carries');
     assert.equal(new CanonicalIndex(ix.bytes).someForeign(), unnamed, 'searched afresh');
   };
