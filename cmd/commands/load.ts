@@ -8,7 +8,7 @@ import { shortDigest } from '../output/render.js';
 import { walkLimitsFromEnv } from '../walk-limits.js';
 
 export default defineCommand({
-  heap: ['slow-old'],
+  heap: ['slow-old', 'capped-young'],
   command: 'load [file]',
   describe: "Load a tar archive (scrydon save's, or skopeo's oci-archive) into the store, all or nothing",
   examples: [

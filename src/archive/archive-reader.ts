@@ -10,7 +10,7 @@ import { ScrydonError } from '../errors.js';
 import { MAX_MANIFEST_BYTES, plainDescriptor, type Descriptor } from '../oci/descriptor.js';
 import type { Digest } from '../oci/digest.js';
 import { parseGraphNode, subjectOf, successors } from '../oci/manifest.js';
-import { isGraphNodeType } from '../oci/media-types.js';
+import { isGraphNodeType, sharedMediaType } from '../oci/media-types.js';
 import { parseReference } from '../oci/reference.js';
 import {
   assertOciLayout,
@@ -80,6 +80,8 @@ export class ArchiveReader implements ReadOnlyTarget, ReferrerLister {
     this.#budget = new WalkBudget(limits, `reading ${name}`);
     for (const m of index.manifests) {
       m.digest = this.#blobs.key(m.digest); // one string per digest, shared with what is derived from the blobs
+      m.mediaType = sharedMediaType(m.mediaType);
+      if (m.artifactType !== undefined) m.artifactType = sharedMediaType(m.artifactType);
       this.#budget.know(m);
     }
   }
@@ -110,6 +112,10 @@ export class ArchiveReader implements ReadOnlyTarget, ReferrerLister {
   /** Whether the archive carries this blob (by digest and size). */
   has(d: Descriptor): boolean {
     return this.#blobs.size(d.digest) === d.size;
+  }
+
+  ownDigest(digest: Digest): Digest {
+    return this.#blobs.key(digest);
   }
 
   async exists(d: Descriptor): Promise<boolean> {
@@ -224,9 +230,10 @@ export class ArchiveReader implements ReadOnlyTarget, ReferrerLister {
         (subjectAnnotationOf(m) !== undefined || (await this.#untaggedReferrerSubject(m)) !== undefined)
       )
         continue;
-      let r = byDigest.get(m.digest);
-      if (!r) byDigest.set(m.digest, (r = { root: plainDescriptor(m), tags: [] }));
-      if (ref !== undefined && !r.tags.includes(ref)) r.tags.push(ref);
+      const r = byDigest.get(m.digest);
+      // a list of one made as one (a list pushed onto from empty keeps room for 17: 10,000 roots, 1.5 MB)
+      if (!r) byDigest.set(m.digest, { root: plainDescriptor(m), tags: ref === undefined ? [] : [ref] });
+      else if (ref !== undefined && !r.tags.includes(ref)) r.tags.push(ref);
     }
     return [...byDigest.values()];
   }

@@ -1,5 +1,5 @@
 import type { Descriptor } from '../oci/descriptor.js';
-import { Annotation } from '../oci/media-types.js';
+import { Annotation, sharedMediaType } from '../oci/media-types.js';
 import type { CopyStats } from './copy-types.js';
 import type { EventSink } from './events.js';
 import type { WalkBudget } from './limits.js';
@@ -43,25 +43,13 @@ export interface CopyRun {
 /** A file title longer than this is not kept for progress labels. */
 const MAX_TITLE = 200;
 
-/** Media types kept as one string each (a walk of thousands of blobs has a handful of them); past this, as given. */
-const MEDIA_TYPES_SHARED = 64;
-const mediaTypes = new Map<string, string>();
-
-/** One string for each media type a walk keeps (a parsed manifest gives each descriptor its own copy). */
-function mediaTypeOf(t: string): string {
-  const shared = mediaTypes.get(t);
-  if (shared !== undefined) return shared;
-  if (mediaTypes.size < MEDIA_TYPES_SHARED && t.length <= MAX_TITLE) mediaTypes.set(t, t);
-  return t;
-}
-
 /**
  * What the walk keeps of a descriptor it follows: what names the content, plus a short file title for progress
  * labels (a hostile descriptor's other annotations are dropped at once).
  */
 export function slim(d: Descriptor): Descriptor {
   const title = d.annotations?.[Annotation.title];
-  const kept = { mediaType: mediaTypeOf(d.mediaType), digest: d.digest, size: d.size };
+  const kept = { mediaType: sharedMediaType(d.mediaType), digest: d.digest, size: d.size };
   return typeof title === 'string' && title.length <= MAX_TITLE
     ? { ...kept, annotations: { [Annotation.title]: title } }
     : kept;

@@ -149,7 +149,12 @@ export class GraphWalk {
   #childrenOf(d: Descriptor, bytes: Buffer): Descriptor[] {
     const children = successors(parseGraphNode(bytes, d.mediaType, `${this.#run.src.name}: ${d.digest}`));
     this.#run.budget.children(d, children); // counted as listed, though visited a window at a time
-    return children.map(slim);
+    const { src } = this.#run;
+    return children.map((c) => {
+      const kept = slim(c);
+      if (src.ownDigest) kept.digest = src.ownDigest(kept.digest);
+      return kept;
+    });
   }
 
   /**

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { Descriptor } from '../oci/descriptor.js';
+import type { Digest } from '../oci/digest.js';
 import type { WalkLimits } from './limits.js';
 
 /** Every I/O call takes one; it stands in for Go's context. */
@@ -73,6 +74,11 @@ export interface ReadOnlyTarget extends ReadOnlyStorage, Resolver {
    * store): a copy from it is not held to them again (`save --all` of a store larger than one pull may be).
    */
   readonly admitted?: boolean;
+  /**
+   * The source's own string for a digest it holds (an archive's blob table), else `digest`: a walk over thousands
+   * of blobs then keeps one string per digest, not one more per manifest that lists it.
+   */
+  ownDigest?(digest: Digest): Digest;
 }
 export interface Target extends ReadOnlyTarget, Pusher, Tagger {
   /**

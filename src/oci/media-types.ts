@@ -76,3 +76,19 @@ export function isIndexType(mt: string): boolean {
 export function isGraphNodeType(mt: string): boolean {
   return MANIFEST_TYPES.has(mt) || INDEX_TYPES.has(mt);
 }
+
+/** Media types kept as one string each (a walk of thousands of blobs has a handful of them); past this, as given. */
+const MEDIA_TYPES_SHARED = 64;
+const MAX_SHARED_LENGTH = 200;
+const mediaTypes = new Map<string, string>();
+
+/**
+ * One string for each media type (or artifact type) that what is kept of thousands of descriptors names: a parsed
+ * manifest or index.json gives each descriptor its own copy.
+ */
+export function sharedMediaType(t: string): string {
+  const shared = mediaTypes.get(t);
+  if (shared !== undefined) return shared;
+  if (mediaTypes.size < MEDIA_TYPES_SHARED && t.length <= MAX_SHARED_LENGTH) mediaTypes.set(t, t);
+  return t;
+}

@@ -83,7 +83,7 @@ export async function readIndexBytes(p: LayoutPaths): Promise<Buffer | undefined
 }
 
 /** index.json's bytes parsed and checked (the parse of the same bytes is reused: fs/parsed-cache.ts); frozen. */
-export function parsedIndex(p: LayoutPaths, bytes: Buffer): IndexFile {
+function parsedIndex(p: LayoutPaths, bytes: Buffer): IndexFile {
   return parseCached(p.index, bytes, (b: Buffer) => parseIndex(b, p.index));
 }
 
