@@ -15,7 +15,7 @@ import { reconcileFailure, runLine, runsText } from '../source-views.js';
 import { sessionDeps } from '../source-runtime.js';
 
 export default defineCommand({
-  heap: ['slow-old'],
+  heap: ['slow-old', 'capped-young'],
   command: 'reconcile [sources..]',
   finishesStep: true,
   describe:
