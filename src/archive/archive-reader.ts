@@ -7,10 +7,10 @@ import { BufferBody, readVerified } from '../content/buffer-body.js';
 import { FileRangeBody } from '../content/file-range-body.js';
 import { fastPaths } from '../fast-paths.js';
 import { ScrydonError } from '../errors.js';
-import { MAX_MANIFEST_BYTES, plainDescriptor, type Descriptor } from '../oci/descriptor.js';
+import { MAX_MANIFEST_BYTES, plainDescriptor, shareTypes, type Descriptor } from '../oci/descriptor.js';
 import type { Digest } from '../oci/digest.js';
 import { parseGraphNode, subjectOf, successors } from '../oci/manifest.js';
-import { isGraphNodeType, sharedMediaType } from '../oci/media-types.js';
+import { isGraphNodeType } from '../oci/media-types.js';
 import { parseReference } from '../oci/reference.js';
 import {
   assertOciLayout,
@@ -80,8 +80,7 @@ export class ArchiveReader implements ReadOnlyTarget, ReferrerLister {
     this.#budget = new WalkBudget(limits, `reading ${name}`);
     for (const m of index.manifests) {
       m.digest = this.#blobs.key(m.digest); // one string per digest, shared with what is derived from the blobs
-      m.mediaType = sharedMediaType(m.mediaType);
-      if (m.artifactType !== undefined) m.artifactType = sharedMediaType(m.artifactType);
+      shareTypes(m);
       this.#budget.know(m);
     }
   }
@@ -231,7 +230,7 @@ export class ArchiveReader implements ReadOnlyTarget, ReferrerLister {
       )
         continue;
       const r = byDigest.get(m.digest);
-      // a list of one made as one (a list pushed onto from empty keeps room for 17: 10,000 roots, 1.5 MB)
+      // a list of one made as one (a list pushed onto from empty keeps room for 16: 10,000 roots, 1.5 MB)
       if (!r) byDigest.set(m.digest, { root: plainDescriptor(m), tags: ref === undefined ? [] : [ref] });
       else if (ref !== undefined && !r.tags.includes(ref)) r.tags.push(ref);
     }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ScrydonError } from '../errors.js';
 import { isDigest, type Digest } from './digest.js';
-import { Annotation } from './media-types.js';
+import { Annotation, sharedMediaType } from './media-types.js';
 
 export interface Platform {
   architecture: string;
@@ -32,6 +32,15 @@ export function plainDescriptor(d: Descriptor): Descriptor {
   if (d.artifactType !== undefined) out.artifactType = d.artifactType;
   if (d.platform !== undefined) out.platform = d.platform;
   return out;
+}
+
+/**
+ * Gives `d` the one shared string of its media type and artifact type (sharedMediaType): for descriptors kept by the
+ * thousand (a parsed index.json), each of which JSON.parse gave its own copies.
+ */
+export function shareTypes(d: Descriptor): void {
+  d.mediaType = sharedMediaType(d.mediaType);
+  if (d.artifactType !== undefined) d.artifactType = sharedMediaType(d.artifactType);
 }
 
 function isRecordOfStrings(v: unknown): v is Record<string, string> {

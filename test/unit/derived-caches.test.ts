@@ -104,6 +104,11 @@ test('the node cache reads back the child lists and subjects it saved, and reads
     ['a changed size without its checksum', good.replace(',250', ',251')],
     ['valid checksum, the first version of the file', `${sum('{"v":1,"nodes":{}}')}\n{"v":1,"nodes":{}}`],
     ['valid checksum, a child cut short', `${sum(body.replace(',250', ''))}\n${body.replace(',250', '')}`],
+    ...[-1, 1.5, 1e9].map((n) => {
+      // a child count no list can have: negative, fractional, or past the end of the file
+      const bad = body.replace(/,null,\d+,/, `,null,${n},`);
+      return [`valid checksum, a child count of ${n}`, `${sum(bad)}\n${bad}`] as const;
+    }),
   ] as const) {
     await writeFile(file, bytes);
     const loaded = await NodeCache.load(paths);
