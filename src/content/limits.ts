@@ -105,9 +105,9 @@ export class WalkBudget {
     return this.#count;
   }
 
-  /** Counts `d` (a manifest or a blob) the first time it is seen. */
+  /** Counts `d` (a manifest or a blob) the first time it is seen (nothing is kept without limits to count against). */
   know(d: Descriptor): void {
-    if (this.#known.has(d.digest)) return;
+    if (!this.limits || this.#known.has(d.digest)) return;
     this.#known.add(d.digest);
     this.#add(isGraphNodeType(d.mediaType) ? 'manifests' : 'blobs', 1);
   }
