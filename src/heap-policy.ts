@@ -20,9 +20,10 @@ import type { Worker } from 'node:worker_threads';
  * - `capped-young`: the young generation doubles as V8 makes it until it holds CAPPED_YOUNG_BYTES (two 4 MiB
  *   semi-spaces), then stays: `fixed-young` set once it is there (a check every few milliseconds, stopped then). A
  *   load of 10,000 packs, whose many operations in flight each keep a little alive, peaks about 25 MiB lower (V8
- *   grows it to 2 × 16 MiB), and the first reconcile of 1,000 packs about 30 MiB lower (142 → 110), for no
- *   measurable CPU; `fixed-young` from the start cost a load 0.9–1.5 s more user CPU (its 1 MiB semi-spaces
- *   promote what a busy copy still holds).
+ *   grows it to 2 × 16 MiB), and the first reconcile of 1,000 packs about 30 MiB lower (142 → 110). The cost is
+ *   about 0.13 s more of the main thread in GC for that load (0.21–0.24 s → 0.34–0.37 s in its CPU profile, 3–4 %
+ *   of its time), within the noise of its total CPU; `fixed-young` from the start cost a load 0.9–1.5 s more user
+ *   CPU (its 1 MiB semi-spaces promote what a busy copy still holds).
  */
 export type HeapPolicy = 'fixed-young' | 'capped-young' | 'slow-old';
 
