@@ -77,11 +77,6 @@ const RSS_GOAL_MIB = 150;
 /** "Flat from 1k to 10k": the peak RSS at the largest size at most this many times the smallest's. */
 const RSS_FLAT = 1.5;
 
-const mkdirp = async (p: string): Promise<string> => {
-  await mkdir(p, { recursive: true });
-  return p;
-};
-
 async function main(): Promise<void> {
   const bin = resolve(process.env.BENCH_BIN ?? BIN);
   const dir = process.env.BENCH_DIR ?? (await mkdtemp('/var/tmp/scrydon-bench-scale-'));
@@ -102,6 +97,7 @@ async function main(): Promise<void> {
   const freshDir = (what: string) => join(spent, `${what}-${outputs++}`);
   let have = 0;
   try {
+    await mkdir(spent, { recursive: true });
     for (const size of SIZES) {
       process.stderr.write(`bench: growing the store to ${size} packs\n`);
       await seedSmallPacks(catalog, join(dir, 'work'), have, size);
@@ -113,8 +109,8 @@ async function main(): Promise<void> {
         `bench: ${size} packs: first ls (builds the caches) ${warm.seconds.toFixed(2)} s, cpu ${warm.cpu.toFixed(2)}, ${warm.rssMiB.toFixed(0)} MiB\n`,
       );
       const baselines = new Map<string, Result>();
-      const baseline = async (name: string, cmd: string[], after?: () => Promise<void>) =>
-        baselines.set(name, await best({ cmd: () => cmd, ...(after ? { after } : {}) }, timeFile));
+      const baseline = async (name: string, cmd: string[]) =>
+        baselines.set(name, await best({ cmd: () => cmd }, timeFile));
       await baseline('node -e 0', [process.execPath, '-e', '0']);
       await baseline('node: index.json + every manifest', [process.execPath, '-e', PARSE_ALL, catalog]);
       await baseline('sha256sum of every blob', [
@@ -131,7 +127,7 @@ async function main(): Promise<void> {
         'd=$(mktemp -d "$2/untar-XXXXXX") && tar xf "$1" -C "$d"',
         '-',
         tarFile,
-        await mkdirp(spent),
+        spent,
       ]);
       const parse = 'node: index.json + every manifest';
       // tag, rm and gc act on packs no other row uses: the last ones of the store
