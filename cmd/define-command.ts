@@ -34,8 +34,9 @@ export interface CommandDef<A> {
   /**
    * How V8's heap should grow for this command (src/heap-policy.ts), chosen by measurement (scripts/bench scale
    * and reconcile): `fixed-young` for a command that holds one parsed index and makes only short-lived garbage
-   * besides (ls, gc, save, check); `slow-old` for one with many objects in flight at once, whose garbage reaches
-   * the old generation (reconcile, load). Absent: V8's defaults.
+   * besides (ls, gc, save, check); `slow-old` and `capped-young` for one with many objects in flight at once,
+   * whose garbage reaches the old generation and whose young generation V8 would grow to 2 × 16 MiB (reconcile,
+   * load). Absent: V8's defaults.
    */
   heap?: readonly HeapPolicy[];
   /** Sub-commands (e.g. `source add`); when given, `run` is not used. */
