@@ -20,6 +20,7 @@ import { Lease } from './lease.js';
 import { parseReference } from '../oci/reference.js';
 import { assertTaggable } from './pin.js';
 import { createSmallBlobSync, SMALL_BLOB_BYTES } from './small-blob.js';
+import { SmallBlobThread } from './small-blob-thread.js';
 import { Store } from './store-target.js';
 import { storeRefName } from '../names/store.js';
 
@@ -33,6 +34,8 @@ const STALE_STAGING_AGE_MS = 5 * 60_000;
 const LOOKUPS_BEFORE_LISTING = 64;
 /** Staged blobs held by one lease write at commit. */
 const HOLD_SLICE = 4096;
+/** Small blobs written here before the rest are handed to a thread of their own (a small pull starts none). */
+const THREAD_FROM = 256;
 /** Blobs renamed in between two turns of the event loop (its timers: the staging lock's refresh). */
 const RENAMES_PER_TURN = 1024;
 
@@ -60,6 +63,9 @@ export class StagingTarget implements Target, Committer {
   /** The store's blob names, once this copy looked up enough of them (#inStore). */
   #listed: Promise<Set<string>> | undefined;
   #lookups = 0;
+  /** Small blobs written so far, and the thread that writes the rest (small-blob-thread.ts). */
+  #smallWrites = 0;
+  #files: SmallBlobThread | undefined;
   #done = false;
 
   private constructor(store: Store, staging: Store, dir: string, release: () => Promise<void>) {
@@ -111,12 +117,17 @@ export class StagingTarget implements Target, Committer {
   }
 
   async fetch(d: Descriptor): Promise<Readable> {
-    return this.#stagedSet.has(d.digest) ? this.#staging.fetch(d) : this.#store.fetch(d);
+    if (!this.#stagedSet.has(d.digest)) return this.#store.fetch(d);
+    await this.#files?.flush(); // a staged blob may still be on its way to disk
+    return this.#staging.fetch(d);
   }
 
   async resolve(ref: string): Promise<Descriptor> {
     const { digest } = parseReference(ref);
-    if (digest && this.#stagedSet.has(digest)) return this.#staging.resolve(ref);
+    if (digest && this.#stagedSet.has(digest)) {
+      await this.#files?.flush();
+      return this.#staging.resolve(ref);
+    }
     const pending = digest ? undefined : this.#tags.get(storeRefName(ref));
     return pending ?? this.#store.resolve(ref);
   }
@@ -134,12 +145,25 @@ export class StagingTarget implements Target, Committer {
         const subject = subjectOf(node);
         if (subject) this.#referrers.set(d.digest, referrerEntry(d, subject, artifactTypeOf(node)));
       }
-      createSmallBlobSync(this.#staging.paths.blob(d.digest), bytes);
+      await this.#writeSmall(d, bytes);
     } else await this.#staging.push(d, body, o);
     if (!this.#stagedSet.has(d.digest)) {
       this.#stagedSet.add(d.digest);
       this.#staged.push(plainDescriptor(d));
     }
+  }
+
+  /**
+   * Writes a small verified blob under its name in the staging layout: in place, in one synchronous call, for the
+   * first THREAD_FROM of them; the rest are handed to a thread that creates them on the other core while this one
+   * verifies what comes next (what a load of thousands of small packs spent a third of its time on). All of them
+   * are on disk before commit() syncs them.
+   */
+  async #writeSmall(d: Descriptor, bytes: Buffer): Promise<void> {
+    if (this.#files) return this.#files.write(digestHex(d.digest), bytes);
+    createSmallBlobSync(this.#staging.paths.blob(d.digest), bytes);
+    if (++this.#smallWrites >= THREAD_FROM && fastPaths())
+      this.#files = new SmallBlobThread(this.#staging.paths.blobsDir);
   }
 
   async tag(d: Descriptor, ref: string): Promise<void> {
@@ -166,6 +190,7 @@ export class StagingTarget implements Target, Committer {
       ...(await this.#staging.index()).manifests.filter((m) => m.annotations?.[Annotation.subject] !== undefined),
       ...this.#referrers.values(),
     ];
+    await this.#files?.flush();
     const stagedPaths = this.#staging.paths;
     // what is renamed in stays until the tags are written; held a slice at a time, so what one hold costs per
     // descriptor (a promise, a reaction, a JSON line) is not made for all of a load's thousands at once
@@ -241,6 +266,7 @@ export class StagingTarget implements Target, Committer {
 
   async #cleanup(): Promise<void> {
     try {
+      await this.#files?.close(); // nothing written into the directory once it is being removed
       await this.#lease.release();
     } finally {
       await rm(this.#dir, { recursive: true, force: true });

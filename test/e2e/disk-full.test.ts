@@ -6,6 +6,7 @@ import { cleanupTemps, ok, scrydon, tempDir, treeHash } from '../helpers/cli.js'
 import { assertStoreConsistent, storeTags } from '../helpers/kill.js';
 import { mountTmpfs, mountUnavailable, unmount } from '../helpers/mount.js';
 import { assertRefused, CORE, refusalFixtures, type RefusalFixtures } from '../helpers/refusals.js';
+import { seedSmallPacks } from '../helpers/small-pack.js';
 
 /**
  * A full disk: SCRYDON_HOME on an 8 MiB tmpfs. A load or pull larger than the disk, and small writes with no
@@ -43,6 +44,19 @@ describe('disk full: SCRYDON_HOME on an 8 MiB tmpfs', { skip: mountUnavailable()
 
   test('load of a 20 MiB archive: io_error ENOSPC naming SCRYDON_HOME; the store as it was; gc leaves nothing', async () => {
     assertRefused(await scrydon(['load', '-i', fx?.big ?? ''], { home }), 'ENOSPC', home);
+    await assertStoreConsistent(home, tags);
+    await ok(['gc', '--grace', '0'], { home });
+    assert.deepEqual(await readdir(join(home, 'catalog', 'ingest')), []);
+    assert.equal(await used(home), baseline);
+  });
+
+  test("load of 1,500 small packs (their files, written by the load's writing thread, fill the disk): io_error ENOSPC; the store as it was", async () => {
+    const work = await tempDir();
+    await seedSmallPacks(join(work, 'catalog'), join(work, 'seed'), 0, 1500);
+    const many = join(work, 'many.tar');
+    await ok(['save', '--all', '-o', many], { home: work });
+    // 4,500 files of a page each on tmpfs: 18 MiB, more than the 8 MiB disk, though the archive is under 6 MiB
+    assertRefused(await scrydon(['load', '-i', many], { home }), 'ENOSPC', home);
     await assertStoreConsistent(home, tags);
     await ok(['gc', '--grace', '0'], { home });
     assert.deepEqual(await readdir(join(home, 'catalog', 'ingest')), []);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { Stats } from 'node:fs';
-import { chmod, readdir, stat } from 'node:fs/promises';
+import { chmod, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, describe, test } from 'node:test';
 import { descriptorOf, type Descriptor } from '../../src/oci/descriptor.js';
@@ -8,6 +9,7 @@ import { digestHex } from '../../src/oci/digest.js';
 import { encodeJson } from '../../src/oci/manifest.js';
 import { MediaType } from '../../src/oci/media-types.js';
 import { StagingTarget } from '../../src/store/staging.js';
+import { SmallBlobThread } from '../../src/store/small-blob-thread.js';
 import { Store } from '../../src/store/store-target.js';
 import { cleanupTemps, tempDir } from '../helpers/cli.js';
 
@@ -71,5 +73,62 @@ describe('staging commit', () => {
     const { before, after } = await firstLoad(0o2775);
     assert.equal(after.mode, before.mode, 'the mode the site set');
     assert.equal(after.ino, before.ino, 'the same directory: the blobs were moved into it');
+  });
+
+  test('a load of many small blobs: those the thread wrote land whole, read-only, and a staged one reads back before commit', async () => {
+    const store = await Store.open(await tempDir('scrydon-staging-'));
+    const staging = await StagingTarget.create(store);
+    // 300 packs: 900 small blobs, most of them handed to the writing thread in several batches
+    const packs: Descriptor[][] = [];
+    for (let i = 0; i < 300; i++) packs.push(await stagePack(staging, `p${i}`));
+    const last = packs[299]?.[2] as Descriptor;
+    const readBack = Buffer.concat(await (await staging.fetch(last)).toArray());
+    assert.equal(descriptorOf(last.mediaType, readBack).digest, last.digest, 'a staged manifest reads back whole');
+    await staging.commit();
+    const all = packs.flat();
+    assert.deepEqual(await blobNames(store), all.map((d) => digestHex(d.digest)).sort());
+    for (const d of all) {
+      const path = store.paths.blob(d.digest);
+      assert.equal(descriptorOf(d.mediaType, await readFile(path)).digest, d.digest, `${d.digest} is whole`);
+      assert.equal((await stat(path)).mode & 0o222, 0, `${d.digest} is read-only`);
+    }
+    assert.deepEqual(await readdir(store.paths.ingest), [], 'no staging area is left behind');
+  });
+
+  test('a load of many small blobs discarded midway leaves the store as it was', async () => {
+    const store = await Store.open(await tempDir('scrydon-staging-'));
+    const staging = await StagingTarget.create(store);
+    for (let i = 0; i < 200; i++) await stagePack(staging, `d${i}`);
+    await staging.discard();
+    assert.deepEqual(await blobNames(store), []);
+    assert.deepEqual(await readdir(store.paths.ingest), []);
+    assert.deepEqual((await store.index()).manifests, []);
+  });
+});
+
+describe('the small-blob writing thread', () => {
+  test('writes every file whole and read-only, keeps one that exists, and reports the first failure from then on', async () => {
+    const dir = await tempDir('scrydon-thread-');
+    const files = new SmallBlobThread(dir);
+    try {
+      const want = new Map<string, Buffer>();
+      for (let i = 0; i < 1000; i++) want.set(`f${i}`, Buffer.from(`bytes of file ${i} `.repeat(1 + (i % 50))));
+      for (const [name, bytes] of want) await files.write(name, bytes);
+      await files.write('f0', Buffer.from('not the first bytes')); // a second write of a name keeps the first
+      await files.flush();
+      for (const [name, bytes] of want) {
+        assert.deepEqual(await readFile(join(dir, name)), bytes, name);
+        assert.equal((await stat(join(dir, name))).mode & 0o222, 0);
+      }
+      await rm(dir, { recursive: true });
+      await files.write('gone', Buffer.from('x'));
+      await assert.rejects(files.flush(), (e: NodeJS.ErrnoException) => e.code === 'ENOENT' && e.syscall === 'open');
+      assert.throws(
+        () => files.write('after', Buffer.from('y')),
+        (e: NodeJS.ErrnoException) => e.code === 'ENOENT',
+      );
+    } finally {
+      await files.close();
+    }
   });
 });
