@@ -75,12 +75,14 @@ export class SmallBlobThread {
       resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16 },
     });
     keepHeapPolicyWhileStarting([this.#worker]);
+    this.#worker.unref(); // kept alive only while batches are in flight: an idle thread never holds the process
     this.#worker.on(
       'message',
       ({ error, ...errno }: { error?: string; code?: string; syscall?: string; path?: string }) => {
         // the thread's failure as the errno error it was (io-error.ts names a full disk or a read-only one)
         if (error === undefined) this.#waiting.shift()?.resolve();
         else this.#fail(Object.assign(new Error(error), errno));
+        if (this.#waiting.length === 0) this.#worker.unref();
       },
     );
     this.#worker.on('error', (e) => this.#fail(e));
@@ -135,7 +137,7 @@ export class SmallBlobThread {
       reject = no;
     });
     answered.catch(() => undefined); // a failure is also kept, and thrown by the next call
-    this.#waiting.push({ answered, resolve, reject });
+    if (this.#waiting.push({ answered, resolve, reject }) === 1) this.#worker.ref();
     this.#worker.postMessage({ dir: this.#dir, names, bytes: all, ends }, [all.buffer, ends.buffer]);
   }
 

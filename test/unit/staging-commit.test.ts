@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { Stats } from 'node:fs';
-import { chmod, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { chmod, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, describe, test } from 'node:test';
@@ -130,5 +131,22 @@ describe('the small-blob writing thread', () => {
     } finally {
       await files.close();
     }
+  });
+
+  test('a thread left idle and never closed does not keep its process alive; one with a batch in flight finishes it first', async () => {
+    const dir = await tempDir('scrydon-thread-');
+    const module = new URL('../../src/store/small-blob-thread.js', import.meta.url).href;
+    // a batch handed over (flush sends it) and the process left to end: the file is whole, and the process ends
+    const script = `import { SmallBlobThread } from ${JSON.stringify(module)};
+      const t = new SmallBlobThread(${JSON.stringify(dir)});
+      t.write('left', Buffer.alloc(50000, 7));
+      t.flush().then(() => process.stdout.write('flushed'));`;
+    const file = join(await tempDir('scrydon-thread-script-'), 'left.mjs');
+    await writeFile(file, script);
+    const r = spawnSync(process.execPath, [file], { timeout: 20_000, encoding: 'utf8' });
+    assert.equal(r.signal, null, 'the process was killed by the timeout: the idle thread held it');
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, 'flushed');
+    assert.deepEqual(await readFile(join(dir, 'left')), Buffer.alloc(50000, 7));
   });
 });
