@@ -114,9 +114,11 @@ export class SmallBlobThread {
 
   /** Stops the thread (after flush(), or to abandon what is still queued: the caller removes the directory). */
   async close(): Promise<void> {
-    this.#worker.removeAllListeners('exit');
+    // no answer is taken from here on (one would unreference the thread while terminate() waits for its exit)
+    for (const event of ['message', 'exit']) this.#worker.removeAllListeners(event);
     this.#failure ??= new Error(`writing blobs into ${this.#dir}: closed`);
     for (const w of this.#waiting.splice(0)) w.reject(this.#failure);
+    this.#worker.ref(); // an unreferenced thread's exit would not keep the process alive until terminate() settles
     await this.#worker.terminate();
   }
 

@@ -65,6 +65,7 @@ export class StagingTarget implements Target, Committer {
   #lookups = 0;
   /** Small blobs written so far, and the thread that writes the rest (small-blob-thread.ts). */
   #smallWrites = 0;
+  #writeThread = false;
   #files: SmallBlobThread | undefined;
   #done = false;
 
@@ -77,7 +78,12 @@ export class StagingTarget implements Target, Committer {
     this.name = store.name;
   }
 
-  static async create(store: Store): Promise<StagingTarget> {
+  /**
+   * `o.writeThread`: small blobs past the first THREAD_FROM are written by a thread of their own (a load, whose
+   * source is a local file and whose main thread is busy; a pull waits on the network instead, and keeps the
+   * memory a thread takes).
+   */
+  static async create(store: Store, o: { writeThread?: boolean } = {}): Promise<StagingTarget> {
     const dir = join(store.paths.ingest, `${PREFIX}${process.pid}-${randomBytes(6).toString('hex')}`);
     await mkdir(dir);
     let release: () => Promise<void>;
@@ -90,7 +96,9 @@ export class StagingTarget implements Target, Committer {
       throw e;
     }
     try {
-      return new StagingTarget(store, await Store.open(dir, { deferSync: true }), dir, release);
+      const staging = new StagingTarget(store, await Store.open(dir, { deferSync: true }), dir, release);
+      staging.#writeThread = o.writeThread === true && fastPaths();
+      return staging;
     } catch (e) {
       await rm(dir, { recursive: true, force: true });
       await release().catch(() => undefined);
@@ -132,6 +140,11 @@ export class StagingTarget implements Target, Committer {
     return pending ?? this.#store.resolve(ref);
   }
 
+  /** As the store: a big blob is hashed as the staging layout writes it. */
+  verifiesDigestOf(d: Descriptor): boolean {
+    return this.#staging.verifiesDigestOf(d);
+  }
+
   async push(d: Descriptor, body: Readable, o: IoOptions = {}): Promise<void> {
     this.#assertOpen();
     if (d.size <= SMALL_BLOB_BYTES && fastPaths()) {
@@ -154,15 +167,15 @@ export class StagingTarget implements Target, Committer {
   }
 
   /**
-   * Writes a small verified blob under its name in the staging layout: in place, in one synchronous call, for the
-   * first THREAD_FROM of them; the rest are handed to a thread that creates them on the other core while this one
+   * Writes a small verified blob under its name in the staging layout: in place, in one synchronous call (for the
+   * first THREAD_FROM of them, when create() was asked for a thread); the rest are handed to a thread that creates them on the other core while this one
    * verifies what comes next (what a load of thousands of small packs spent a third of its time on). All of them
    * are on disk before commit() syncs them.
    */
   async #writeSmall(d: Descriptor, bytes: Buffer): Promise<void> {
     if (this.#files) return this.#files.write(digestHex(d.digest), bytes);
     createSmallBlobSync(this.#staging.paths.blob(d.digest), bytes);
-    if (++this.#smallWrites >= THREAD_FROM && fastPaths())
+    if (++this.#smallWrites >= THREAD_FROM && this.#writeThread)
       this.#files = new SmallBlobThread(this.#staging.paths.blobsDir);
   }
 

@@ -46,13 +46,16 @@ export async function loadArchive(store: Store, path: string, o: LoadOptions = {
       checkCarriedFile({ ...f, bytes: await f.read() }, f.name, reader.name);
     for (const f of receiptFiles) await checked(f);
     await assertComplete(reader, store, store.name);
-    const stats = await copyIntoStore(store, (staging) =>
-      copyGraphs(reader, staging, roots, {
-        includeReferrers: true,
-        signal: o.signal,
-        walkLimits: o.walkLimits,
-        ...(o.onEvent ? { onEvent: o.onEvent } : {}),
-      }),
+    const stats = await copyIntoStore(
+      store,
+      (staging) =>
+        copyGraphs(reader, staging, roots, {
+          includeReferrers: true,
+          signal: o.signal,
+          walkLimits: o.walkLimits,
+          ...(o.onEvent ? { onEvent: o.onEvent } : {}),
+        }),
+      { writeThread: true }, // the archive's small blobs arrive as fast as the main thread verifies them
     );
     const untagged = roots.filter((r) => r.tags.length === 0).map((r) => r.root.digest);
     const origin = { archive: o.origin ?? path, loadedAt: new Date().toISOString() };

@@ -169,3 +169,30 @@ describe(`save --all and load of ${PACKS} small packs`, () => {
     await ok(['check'], { home });
   });
 });
+
+describe('a big blob, hashed as it is written (on a thread of its own)', () => {
+  it('damaged in the archive: digest_mismatch, the store unchanged; undamaged: loaded, and check passes', async () => {
+    const src = await tempDir();
+    const seeded = await seedPack(join(src, 'catalog'), 'acme.big:1.0.0', await tempDir(), { layers: [40 << 20] });
+    const archive = join(await tempDir(), 'big.tar');
+    await ok(['save', 'acme.big:1.0.0', '-o', archive], { home: src });
+    const tar = await readFile(archive);
+    const at = entryData(tar, (seeded.layers[0]?.digest ?? '').slice(7));
+    const damaged = Buffer.from(tar);
+    damaged[at + (30 << 20)] = (damaged[at + (30 << 20)] as number) ^ 0x01; // one bit, deep in the layer
+    const bad = join(await tempDir(), 'bad.tar');
+    await writeFile(bad, damaged);
+
+    const home = await tempDir();
+    const own = join(await tempDir(), 'pack');
+    await writeSmallPackDir(own, 'own.pack', '1.0.0');
+    await ok(['build', own], { home });
+    const before = await treeHash(home);
+    const r = expectError(await scrydon(['load', '-i', bad], { home }), 'digest_mismatch');
+    assert.ok(r.stderr.includes(seeded.layers[0]?.digest ?? '?'), r.stderr);
+    assert.equal(await treeHash(home), before, 'the store changed');
+
+    await ok(['load', '-i', archive], { home });
+    assert.match((await ok(['check'], { home })).stdout, /6 blob\(s\), 40\.0 MiB, 2 tag\(s\): ok/);
+  });
+});

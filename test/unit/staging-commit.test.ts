@@ -78,7 +78,7 @@ describe('staging commit', () => {
 
   test('a load of many small blobs: those the thread wrote land whole, read-only, and a staged one reads back before commit', async () => {
     const store = await Store.open(await tempDir('scrydon-staging-'));
-    const staging = await StagingTarget.create(store);
+    const staging = await StagingTarget.create(store, { writeThread: true });
     // 300 packs: 900 small blobs, most of them handed to the writing thread in several batches
     const packs: Descriptor[][] = [];
     for (let i = 0; i < 300; i++) packs.push(await stagePack(staging, `p${i}`));
@@ -98,7 +98,7 @@ describe('staging commit', () => {
 
   test('a load of many small blobs discarded midway leaves the store as it was', async () => {
     const store = await Store.open(await tempDir('scrydon-staging-'));
-    const staging = await StagingTarget.create(store);
+    const staging = await StagingTarget.create(store, { writeThread: true });
     for (let i = 0; i < 200; i++) await stagePack(staging, `d${i}`);
     await staging.discard();
     assert.deepEqual(await blobNames(store), []);
@@ -133,20 +133,39 @@ describe('the small-blob writing thread', () => {
     }
   });
 
-  test('a thread left idle and never closed does not keep its process alive; one with a batch in flight finishes it first', async () => {
+  test('an idle thread does not keep its process alive, a batch in flight or a close() does', async () => {
     const dir = await tempDir('scrydon-thread-');
     const module = new URL('../../src/store/small-blob-thread.js', import.meta.url).href;
     // a batch handed over (flush sends it) and the process left to end: the file is whole, and the process ends
     const script = `import { SmallBlobThread } from ${JSON.stringify(module)};
       const t = new SmallBlobThread(${JSON.stringify(dir)});
       t.write('left', Buffer.alloc(50000, 7));
-      t.flush().then(() => process.stdout.write('flushed'));`;
+      await t.flush();
+      process.stdout.write('flushed');
+      await t.close(); // the idle (unreferenced) thread, stopped: the process waits for it and goes on
+      process.stdout.write(' closed');`;
     const file = join(await tempDir('scrydon-thread-script-'), 'left.mjs');
     await writeFile(file, script);
     const r = spawnSync(process.execPath, [file], { timeout: 20_000, encoding: 'utf8' });
     assert.equal(r.signal, null, 'the process was killed by the timeout: the idle thread held it');
     assert.equal(r.status, 0, r.stderr);
-    assert.equal(r.stdout, 'flushed');
+    assert.equal(r.stdout, 'flushed closed');
     assert.deepEqual(await readFile(join(dir, 'left')), Buffer.alloc(50000, 7));
+
+    // closed while batches are still being written (a failed load): the answers that arrive meanwhile are ignored,
+    // and the process waits for the thread to stop instead of finding its event loop empty
+    const busy = `import { SmallBlobThread } from ${JSON.stringify(module)};
+      const t = new SmallBlobThread(${JSON.stringify(dir)});
+      for (let i = 0; i < 200; i++) t.write('busy' + i, Buffer.alloc(60000, i));
+      t.flush().catch(() => undefined);
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      await t.close();
+      process.stdout.write('closed');`;
+    for (let i = 0; i < 5; i++) {
+      await writeFile(file, busy);
+      const b = spawnSync(process.execPath, [file], { timeout: 20_000, encoding: 'utf8' });
+      assert.equal(b.status, 0, b.stderr);
+      assert.equal(b.stdout, 'closed', 'the process ended before close() settled');
+    }
   });
 });
