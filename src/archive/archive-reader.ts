@@ -2,7 +2,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { RootToCopy } from '../content/copy.js';
 import { limitsWith, WalkBudget, type WalkLimits } from '../content/limits.js';
-import type { FetchOptions, ReadOnlyTarget, ReferrerLister } from '../content/target.js';
+import type { ReadOnlyTarget, ReferrerLister } from '../content/target.js';
 import { BufferBody, readVerified } from '../content/buffer-body.js';
 import { FileRangeBody } from '../content/file-range-body.js';
 import { fastPaths } from '../fast-paths.js';
@@ -126,7 +126,7 @@ export class ArchiveReader implements ReadOnlyTarget, ReferrerLister {
     return this.index.annotations[EXCLUDED_INVENTORY_ANNOTATION] !== undefined;
   }
 
-  async fetch(d: Descriptor, o: FetchOptions = {}): Promise<Readable> {
+  async fetch(d: Descriptor): Promise<Readable> {
     if (isGraphNodeType(d.mediaType) && d.size > MAX_MANIFEST_BYTES) {
       throw new ScrydonError(
         'size_limit_exceeded',
@@ -144,7 +144,7 @@ export class ArchiveReader implements ReadOnlyTarget, ReferrerLister {
     const offset = this.#blobs.offset(d.digest);
     if (size <= SMALL_ENTRY_BYTES && fastPaths())
       return new BufferBody(d, this.name, await this.#windows.read(offset, size));
-    return new FileRangeBody(d, this.name, this.#fh, offset, false, o.sizeOnly !== true);
+    return new FileRangeBody(d, this.name, this.#fh, offset, false);
   }
 
   /**

@@ -39,15 +39,15 @@ export function mountFrom(
 }
 
 /**
- * Size-only fetch: toward a destination that verifies digests itself (a registry; a store, for a big blob) a blob is
- * fetched with only its size checked here, and a damaged one is refused by the destination; otherwise hashed here.
+ * Size-only fetch: toward a destination that verifies digests itself (a registry) a blob is fetched with only
+ * its size checked here, and a damaged one is refused by the destination; toward any other, hashed here.
  */
 export function blobFetch({ src, dst, io, onEvent }: CopyRun): WalkHooks['fetchBlob'] {
-  const sizeOnlyIo = { ...io, sizeOnly: true };
+  const sizeOnly = dst.verifiesDigests === true;
+  const o = sizeOnly ? { ...io, sizeOnly } : io;
   return async (d: Descriptor): Promise<Readable> => {
-    const sizeOnly = dst.verifiesDigests === true || dst.verifiesDigestOf?.(d) === true;
     const onBytes = onEvent ? (n: number) => onEvent({ type: 'progress', descriptor: d, bytes: n }) : undefined;
-    return verified(await src.fetch(d, sizeOnly ? sizeOnlyIo : io), d, src.name, onBytes, sizeOnly);
+    return verified(await src.fetch(d, o), d, src.name, onBytes, sizeOnly);
   };
 }
 

@@ -91,11 +91,6 @@ export interface Target extends ReadOnlyTarget, Pusher, Tagger {
    * every upload). The copy then fetches blobs for it with `sizeOnly` and leaves the digest check to it.
    */
   readonly verifiesDigests?: boolean;
-  /**
-   * push() refuses blob `d` itself when its bytes do not match (a store hashes a big blob on a thread of its own as
-   * it writes it: store/hash-behind.ts): as verifiesDigests, for that blob alone.
-   */
-  verifiesDigestOf?(d: Descriptor): boolean;
 }
 
 export function hasReferrers<T extends object>(t: T): t is T & ReferrerLister {

@@ -58,7 +58,17 @@ export class VerifyStream extends Transform {
       );
     }
     if (!this.hashes) return undefined;
-    return digestMismatch(this.expected, `sha256:${this.#hash.digest('hex')}`, this.#what);
+    const got = `sha256:${this.#hash.digest('hex')}`;
+    if (got !== this.expected.digest) {
+      return new ScrydonError(
+        'digest_mismatch',
+        `${this.#what}: content digest ${got} does not match ${this.expected.digest}`,
+        {
+          hint: 'the content was corrupted or tampered with; nothing was stored',
+        },
+      );
+    }
+    return undefined;
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
@@ -70,20 +80,6 @@ export class VerifyStream extends Transform {
   override _flush(cb: TransformCallback): void {
     cb(this.conclude());
   }
-}
-
-/** The `digest_mismatch` of content of `d` that hashed to `got` (`sha256:<hex>`); undefined when they agree. */
-function digestMismatch(d: Descriptor, got: string, what: string): ScrydonError | undefined {
-  if (got === d.digest) return undefined;
-  return new ScrydonError('digest_mismatch', `${what}: content digest ${got} does not match ${d.digest}`, {
-    hint: 'the content was corrupted or tampered with; nothing was stored',
-  });
-}
-
-/** Throws the `digest_mismatch` of content of `d` hashed elsewhere (store/hash-behind.ts) to `got`, if they differ. */
-export function assertDigest(d: Descriptor, got: string, what: string): void {
-  const e = digestMismatch(d, got, what);
-  if (e) throw e;
 }
 
 /**

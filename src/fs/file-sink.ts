@@ -10,19 +10,15 @@ import { fastPaths } from '../fast-paths.js';
 export class BackgroundFlush {
   readonly #fh: FileHandle;
   readonly #every: number;
-  readonly #onWrote: ((n: number) => void) | undefined;
   #pending = 0;
   #inflight: Promise<void> | undefined;
 
-  /** `onWrote`: told of each write done, in order (store/hash-behind.ts hashes what is written so far). */
-  constructor(fh: FileHandle, every = 32 << 20, onWrote?: (n: number) => void) {
+  constructor(fh: FileHandle, every = 32 << 20) {
     this.#fh = fh;
     this.#every = every;
-    this.#onWrote = onWrote;
   }
 
   wrote(n: number): void {
-    this.#onWrote?.(n);
     this.#pending += n;
     if (this.#pending < this.#every || this.#inflight) return;
     this.#pending = 0;
@@ -94,9 +90,8 @@ export async function writeAllTo(
   fh: FileHandle,
   body: AsyncIterable<unknown> | ChunkPusher,
   signal?: AbortSignal,
-  onWrote?: (n: number) => void,
 ): Promise<number> {
-  const flush = new BackgroundFlush(fh, undefined, onWrote);
+  const flush = new BackgroundFlush(fh);
   let n = 0;
   const write = async (b: Buffer) => {
     await writeFully(fh, b);

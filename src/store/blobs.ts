@@ -8,9 +8,7 @@ import { writeAllTo } from '../fs/file-sink.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import type { Digest } from '../oci/digest.js';
 import type { IoOptions } from '../content/target.js';
-import { assertDigest, verified, VerifyStream } from '../content/verify-stream.js';
-import { fastPaths } from '../fast-paths.js';
-import { HashBehind } from './hash-behind.js';
+import { verified } from '../content/verify-stream.js';
 import type { LayoutPaths } from './layout.js';
 
 /**
@@ -33,15 +31,11 @@ export async function ingestBlob(
       body.destroy(); // the source is not left open
       throw e;
     });
-    const what = `blob ${d.digest}`;
-    const behind = hashesBehind(d) && !hashesOnTheWay(body, d) ? new HashBehind(tmp) : undefined;
     try {
-      // a big blob that is not hashed on its way in is hashed from the file, a step behind its writes
-      await writeAllTo(fh, verified(body, d, what, undefined, behind !== undefined), o.signal, behind?.wrote);
-      if (behind) assertDigest(d, (await behind.digest()).digest, what);
+      await writeAllTo(fh, verified(body, d, `blob ${d.digest}`), o.signal);
       if (durable) await fh.sync();
     } finally {
-      await Promise.all([fh.close(), behind?.close()]);
+      await fh.close();
     }
     await chmod(tmp, 0o444);
     await rename(tmp, p.blob(d.digest));
@@ -50,24 +44,6 @@ export async function ingestBlob(
   } finally {
     if (!done) await rm(tmp, { force: true });
   }
-}
-
-/** Blobs from this size on are hashed on a thread of their own as they are written (hash-behind.ts). */
-const HASH_BEHIND_FROM = 32 << 20;
-
-/**
- * Whether ingestBlob hashes blob `d` itself, on a thread beside its writes, whatever the body it is given: a
- * destination that says so (Target.verifiesDigestOf) has its sources send such a blob with only its size checked.
- */
-export function hashesBehind(d: Descriptor): boolean {
-  return d.size >= HASH_BEHIND_FROM && fastPaths();
-}
-
-/** True when `body` hashes `d` as it streams already (its source ignored a size-only fetch): no second hash. */
-function hashesOnTheWay(body: Readable, d: Descriptor): boolean {
-  return (
-    body instanceof VerifyStream && body.hashes && body.expected.digest === d.digest && body.expected.size === d.size
-  );
 }
 
 /** The size of the blob file named by `digest`, or undefined when there is none. */

@@ -140,11 +140,6 @@ export class StagingTarget implements Target, Committer {
     return pending ?? this.#store.resolve(ref);
   }
 
-  /** As the store: a big blob is hashed as the staging layout writes it. */
-  verifiesDigestOf(d: Descriptor): boolean {
-    return this.#staging.verifiesDigestOf(d);
-  }
-
   async push(d: Descriptor, body: Readable, o: IoOptions = {}): Promise<void> {
     this.#assertOpen();
     if (d.size <= SMALL_BLOB_BYTES && fastPaths()) {

@@ -10,7 +10,7 @@ import { MAX_MANIFEST_BYTES, plainDescriptor, referrerEntry, type Descriptor } f
 import { isDigest } from '../oci/digest.js';
 import { parseGraphNode, subjectOf, artifactTypeOf } from '../oci/manifest.js';
 import { Annotation, isGraphNodeType } from '../oci/media-types.js';
-import { hasBlob, hashesBehind, ingestBlob } from './blobs.js';
+import { hasBlob, ingestBlob } from './blobs.js';
 import { CanonicalIndex, isForeignEntry } from './index-bytes.js';
 import {
   editIndex,
@@ -129,11 +129,6 @@ export class Store implements Target, ReferrerLister, TagLister {
   /** Reads a small blob (manifest, config) whole, verified. */
   async fetchBytes(d: Descriptor, limit = MAX_MANIFEST_BYTES): Promise<Buffer> {
     return readAllBounded(await this.fetch(d), limit, `${d.digest} in ${this.name}`);
-  }
-
-  /** A big blob is hashed as it is written, on a thread of its own (blobs.ts ingestBlob): a copy need not hash it. */
-  verifiesDigestOf(d: Descriptor): boolean {
-    return !isGraphNodeType(d.mediaType) && hashesBehind(d);
   }
 
   async push(d: Descriptor, body: Readable, o: IoOptions = {}): Promise<void> {

