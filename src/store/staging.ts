@@ -162,10 +162,10 @@ export class StagingTarget implements Target, Committer {
   }
 
   /**
-   * Writes a small verified blob under its name in the staging layout: in place, in one synchronous call (for the
-   * first THREAD_FROM of them, when create() was asked for a thread); the rest are handed to a thread that creates them on the other core while this one
-   * verifies what comes next (what a load of thousands of small packs spent a third of its time on). All of them
-   * are on disk before commit() syncs them.
+   * Writes a small verified blob under its name in the staging layout: in place, in one synchronous call; when
+   * create() was asked for a thread, the ones past the first THREAD_FROM are handed to a thread that creates them on
+   * the other core while this one verifies what comes next (what a load of thousands of small packs spent a third of
+   * its time on). All of them are on disk before commit() syncs them.
    */
   async #writeSmall(d: Descriptor, bytes: Buffer): Promise<void> {
     if (this.#files) return this.#files.write(digestHex(d.digest), bytes);
