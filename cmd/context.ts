@@ -46,8 +46,10 @@ export class Context {
         ? deadline(global.timeout, '--timeout')
         : deadline(env.SCRYDON_TIMEOUT, 'SCRYDON_TIMEOUT');
     this.signal = AbortSignal.any([signal, this.deadline]);
-    // every request in flight listens to it: a publish checks 16 tags at once, a copy moves many blobs
+    // every request in flight listens to them: a publish checks 16 tags at once, a copy moves many blobs, a
+    // reconcile (under the deadline alone) builds and installs --concurrency packs at once
     setMaxListeners(0, this.signal);
+    setMaxListeners(0, this.deadline);
     const home = env.SCRYDON_HOME ? resolve(env.SCRYDON_HOME) : join(homedir(), '.scrydon');
     this.paths = homePaths(home);
   }
