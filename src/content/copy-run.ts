@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Descriptor } from '../oci/descriptor.js';
 import { Annotation, sharedMediaType } from '../oci/media-types.js';
 import type { CopyStats } from './copy-types.js';
@@ -18,6 +19,8 @@ export class FirstFailure {
 
   constructor(outer?: AbortSignal) {
     this.signal = outer ? AbortSignal.any([outer, this.#failed.signal]) : this.#failed.signal;
+    // every transfer and lookup in flight listens to it (a wide graph has dozens): no leak warning from Node
+    setMaxListeners(0, this.signal);
   }
 
   readonly fail = (e: unknown): void => {

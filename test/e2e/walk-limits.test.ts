@@ -82,6 +82,7 @@ async function refused(
   );
   assert.equal(r.killed, undefined, `the pull stops by itself (it was killed: ${r.killed}, peak ${r.peakKiB} KiB)`);
   expectError(r, 'size_limit_exceeded');
+  assert.doesNotMatch(r.stderr, /Warning/, 'a refusal is its error line and hint, with no Node warning beside it');
   assert.match(r.stderr, new RegExp(`limit ${limitVar}=\\d+`), 'the message names the limit');
   assert.match(r.stderr, new RegExp(`hint: .*${limitVar}=\\d+`), 'the hint says how to raise it');
   assert.ok(r.peakKiB <= RSS_BOUND_KIB, `peak RSS ${r.peakKiB} KiB is within 150 MiB`);
