@@ -79,11 +79,20 @@ export function scrydon(args: readonly string[], o: RunOptions = {}): Promise<Ru
   });
 }
 
-/** Runs the CLI and fails with its stderr unless it exits 0. */
+/** A warning Node printed itself (`(node:PID) MaxListenersExceededWarning: …`): never part of scrydon's output. */
+const NODE_WARNING = /^\(node:\d+\) \w*Warning/m;
+
+/** Throws when Node printed a warning of its own on `r`'s stderr. */
+function assertNoNodeWarning(r: RunResult, what: string): void {
+  if (NODE_WARNING.test(r.stderr)) throw new Error(`${what}: Node printed a warning on stderr:\n${r.stderr}`);
+}
+
+/** Runs the CLI and fails with its stderr unless it exits 0 (and Node printed no warning of its own). */
 export async function ok(args: readonly string[], o: RunOptions = {}): Promise<RunResult> {
   const r = await scrydon(args, o);
   if (r.code !== 0)
     throw new Error(`scrydon ${args.join(' ')} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  assertNoNodeWarning(r, `scrydon ${args.join(' ')}`);
   return r;
 }
 
@@ -93,12 +102,13 @@ export async function json<T = unknown>(args: readonly string[], o: RunOptions =
   return JSON.parse(r.stdout) as T;
 }
 
-/** Asserts a failure with `error[code]` on stderr and no stack trace; returns the result. */
+/** Asserts a failure with `error[code]` on stderr, no stack trace and no warning of Node's; returns the result. */
 export function expectError(r: RunResult, code: string, exit = 1): RunResult {
   if (r.code !== exit)
     throw new Error(`expected exit ${exit}, got ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
   if (!r.stderr.includes(`error[${code}]`)) throw new Error(`expected error[${code}] on stderr, got:\n${r.stderr}`);
   if (/\n\s+at .+\(.+:\d+:\d+\)/.test(r.stderr)) throw new Error(`stack trace printed without --debug:\n${r.stderr}`);
+  assertNoNodeWarning(r, `error[${code}]`);
   return r;
 }
 
