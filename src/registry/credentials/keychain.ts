@@ -1,3 +1,5 @@
+import { isSea } from 'node:sea';
+
 /** The OS keychain through @napi-rs/keyring (macOS Keychain, Windows Credential Manager, Secret Service on Linux). */
 export interface Keychain {
   get(key: string): Promise<string | undefined>;
@@ -13,6 +15,8 @@ const SERVICE = 'scrydon';
  * forgets everything at logout, which is no place for a login.
  */
 export async function openKeychain(platform: NodeJS.Platform): Promise<Keychain | undefined> {
+  // the single executable carries no native module; asking for one there makes Node print a warning of its own
+  if (isSea()) return undefined;
   let mod: typeof import('@napi-rs/keyring');
   try {
     mod = await import('@napi-rs/keyring');
