@@ -65,11 +65,12 @@ export class StagingTarget implements Target, Committer {
   #lookups = 0;
   /** Small blobs written so far, and the thread that writes the rest (small-blob-thread.ts). */
   #smallWrites = 0;
-  #writeThread = false;
+  readonly #writeThread: boolean;
   #files: SmallBlobThread | undefined;
   #done = false;
 
-  private constructor(store: Store, staging: Store, dir: string, release: () => Promise<void>) {
+  private constructor(store: Store, staging: Store, dir: string, release: () => Promise<void>, writeThread: boolean) {
+    this.#writeThread = writeThread;
     this.#store = store;
     this.#staging = staging;
     this.#dir = dir;
@@ -96,9 +97,8 @@ export class StagingTarget implements Target, Committer {
       throw e;
     }
     try {
-      const staging = new StagingTarget(store, await Store.open(dir, { deferSync: true }), dir, release);
-      staging.#writeThread = o.writeThread === true && fastPaths();
-      return staging;
+      const layout = await Store.open(dir, { deferSync: true });
+      return new StagingTarget(store, layout, dir, release, o.writeThread === true && fastPaths());
     } catch (e) {
       await rm(dir, { recursive: true, force: true });
       await release().catch(() => undefined);
