@@ -17,7 +17,6 @@ import {
   findRecord,
   readInstallState,
   updateInstallState,
-  withRecord,
   type StateChange,
   type InstallRecord,
   type InstalledContent,
@@ -39,6 +38,11 @@ export interface InstallOptions extends IoOptions {
   ignoreDependencies?: boolean;
   /** Read the pack under this lease (a caller installing many packs holds one for them all); else one of its own. */
   leased?: LeasedStore | undefined;
+  /**
+   * Called once the pack is extracted and checked, before the state lock is awaited: a caller installing many packs
+   * starts the next extraction then, so more records join each write of installed.json (group commit).
+   */
+  extracted?: () => void;
 }
 
 export interface InstallResult {
@@ -210,6 +214,7 @@ async function installLeased(
       ...(Object.keys(dependencies).length ? { dependencies } : {}),
     };
     const staged = staging;
+    o.extracted?.();
     // under the state lock, batched with installs running beside this one (one write of installed.json for all)
     const outcome = await updateInstallState(root, async (state): Promise<StateChange<Placed>> => {
       const previous = findRecord(state, id);
@@ -241,7 +246,7 @@ async function installLeased(
       const result: InstallResult = { action: previous ? 'replaced' : 'installed', record, dir, warnings };
       if (previous) result.previous = previous;
       return {
-        state: withRecord(state, record),
+        put: record,
         result: { result, trash },
         undo,
         // the record is written: the install has happened. Moving the old version out is best effort.

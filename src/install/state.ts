@@ -4,6 +4,7 @@ import { ScrydonError } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
 import { withFileLock } from '../fs/lock.js';
 import { parseCached, rememberParsed } from '../fs/parsed-cache.js';
+import { nestedJson } from '../json-text.js';
 import { CONTENT_KINDS, type ContentKind } from '../pack/pack-json.js';
 
 /** What the install root remembers about each installed pack: `<root>/installed.json`. */
@@ -97,10 +98,10 @@ function assertRecord(v: unknown, key: string, path: string): asserts v is Insta
 }
 
 /** Parses and checks the state file's bytes (untrusted: it lives on disk where anything may edit it). */
-function parseInstallState(text: string, path: string): InstallState {
+function parseInstallState(bytes: Buffer, path: string): InstallState {
   let v: unknown;
   try {
-    v = JSON.parse(text);
+    v = JSON.parse(bytes.toString('utf8'));
   } catch (e) {
     throw invalid(path, `not valid JSON (${(e as Error).message})`);
   }
@@ -113,15 +114,57 @@ function parseInstallState(text: string, path: string): InstallState {
 /** The current state (frozen); an absent file is an empty state. Reads without a lock (the file is replaced atomically). */
 export async function readInstallState(root: string): Promise<InstallState> {
   const path = installStatePath(root);
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await readFile(path, 'utf8');
+    bytes = await readFile(path);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return emptyInstallState();
     throw e;
   }
-  if (Buffer.byteLength(text) > MAX_STATE_BYTES) throw invalid(path, `larger than ${MAX_STATE_BYTES} bytes`);
-  return parseCached(path, text, (t) => parseInstallState(t, path));
+  if (bytes.length > MAX_STATE_BYTES) throw invalid(path, `larger than ${MAX_STATE_BYTES} bytes`);
+  // the bytes, not their decoded text, key the parse: a reconcile reads a growing file once per install
+  return parseCached(path, bytes, (b: Buffer) => parseInstallState(b, path));
+}
+
+/** Each record's text in the state file (its `"id": {…}` entry), kept while the record (frozen) lives. */
+const entryBytes = new WeakMap<InstallRecord, Buffer>();
+
+function packEntry(key: string, rec: InstallRecord): Buffer {
+  const cacheable = key === rec.id && Object.isFrozen(rec);
+  let b = cacheable ? entryBytes.get(rec) : undefined;
+  if (!b) {
+    b = Buffer.from(`    ${JSON.stringify(key)}: ${nestedJson(rec, '    ')}`);
+    if (cacheable) entryBytes.set(rec, b);
+  }
+  return b;
+}
+
+/**
+ * The state file's bytes: exactly `JSON.stringify(state, null, 2)` and a newline, built from each record's text
+ * kept from the last write (a reconcile of 1,000 packs rewrites the file hundreds of times; only the new records
+ * are turned into text).
+ */
+export function installStateBytes(state: InstallState): Buffer {
+  const parts: Buffer[] = [];
+  // the fields JSON.stringify writes (it leaves out undefined, functions and symbols)
+  const fields = Object.entries(state).filter(([, v]) => v !== undefined && !['function', 'symbol'].includes(typeof v));
+  parts.push(Buffer.from('{\n'));
+  fields.forEach(([k, v], i) => {
+    parts.push(Buffer.from(`  ${JSON.stringify(k)}: `));
+    const keys = k === 'packs' ? Object.keys(v as object) : [];
+    if (keys.length === 0) parts.push(Buffer.from(nestedJson(v, '  ') as string));
+    else {
+      parts.push(Buffer.from('{\n'));
+      keys.forEach((id, j) => {
+        if (j > 0) parts.push(Buffer.from(',\n'));
+        parts.push(packEntry(id, (v as InstallState['packs'])[id] as InstallRecord));
+      });
+      parts.push(Buffer.from('\n  }'));
+    }
+    parts.push(Buffer.from(i < fields.length - 1 ? ',\n' : '\n'));
+  });
+  parts.push(Buffer.from('}\n'));
+  return Buffer.concat(parts);
 }
 
 /**
@@ -136,16 +179,17 @@ export async function withInstallState<T>(
   return withFileLock(path, async () => {
     const state = await readInstallState(root);
     return fn(state, async (s) => {
-      const text = JSON.stringify(s, null, 2) + '\n';
-      await writeFileAtomic(path, text);
-      rememberParsed(path, text, s);
+      const bytes = installStateBytes(s);
+      await writeFileAtomic(path, bytes);
+      rememberParsed(path, bytes, s);
     });
   });
 }
 
-/** What a step of a batched state update returns: the new state (none: unchanged) and the step's result. */
+/** What a step of a batched state update returns: the record it puts (none: unchanged) and the step's result. */
 export interface StateChange<T> {
-  state?: InstallState;
+  /** Added, or replacing the record of its id. */
+  put?: InstallRecord;
   result: T;
   /** Undoes the step's file moves when the batch's write fails (the state on disk is then the one before). */
   undo?: () => Promise<void>;
@@ -154,7 +198,7 @@ export interface StateChange<T> {
 }
 
 type StateStep = {
-  apply: (state: InstallState) => Promise<StateChange<unknown>>;
+  apply: (state: Readonly<InstallState>) => Promise<StateChange<unknown>>;
   resolve: (r: unknown) => void;
   reject: (e: unknown) => void;
 };
@@ -171,7 +215,7 @@ const queued = new Map<string, StateStep[]>();
  */
 export function updateInstallState<T>(
   root: string,
-  apply: (state: InstallState) => Promise<StateChange<T>>,
+  apply: (state: Readonly<InstallState>) => Promise<StateChange<T>>,
 ): Promise<T> {
   const path = installStatePath(root);
   return new Promise<T>((resolve, reject) => {
@@ -193,12 +237,16 @@ async function runQueued(root: string, path: string): Promise<void> {
     await withInstallState(root, async (start, save) => {
       batch = queued.get(path) ?? [];
       queued.delete(path); // later steps start the next batch
-      let state = start;
+      // one copy of the packs for the whole batch (not one per step: a copy costs as much as the state is large)
+      let state: InstallState = start;
       const settled: Array<{ step: StateStep; change?: StateChange<unknown> }> = [];
       for (const step of batch) {
         try {
           const change = await step.apply(state);
-          if (change.state) state = change.state;
+          if (change.put) {
+            if (state === start) state = { ...start, packs: { ...start.packs } };
+            state.packs[change.put.id] = change.put;
+          }
           settled.push({ step, change });
         } catch (error) {
           failures.set(step, error);

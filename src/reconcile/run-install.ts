@@ -100,6 +100,13 @@ async function installAll(items: readonly InstallInput[], c: InstallContext, lea
     }
     const status: InstallStatus = p.verification.verified ? 'active' : 'pending-review';
     await limiter.acquire();
+    // the slot bounds extractions: given back once this pack's files are in place, while its record waits for the
+    // state lock, so the next extraction runs beside that write and more records share the next one
+    let holding = true;
+    const release = (): void => {
+      if (holding) limiter.release();
+      holding = false;
+    };
     try {
       if (c.stop?.aborted) return false; // queued for a slot when the signal came
       const r = await installPack(c.store, p.descriptor, {
@@ -108,6 +115,7 @@ async function installAll(items: readonly InstallInput[], c: InstallContext, lea
         status,
         admission: p.verification.admission,
         leased,
+        extracted: release,
       });
       if (r.action === 'unchanged' && (r.record.status !== status || r.record.source !== c.source)) {
         await claimRecord(c.root, p.entry.id, p.descriptor.digest, c.source, status);
@@ -129,7 +137,7 @@ async function installAll(items: readonly InstallInput[], c: InstallContext, lea
       results.set(key, failed(p.entry, 'install_failed', e, p.descriptor.digest));
       return false;
     } finally {
-      limiter.release();
+      release();
     }
   };
   const start = (key: string): Promise<boolean> => {

@@ -7,7 +7,7 @@ import { removeDeadScratch } from '../../src/install/leftovers.js';
 import {
   readInstallState,
   updateInstallState,
-  withRecord,
+  installStateBytes,
   type InstallRecord,
   type InstallState,
 } from '../../src/install/state.js';
@@ -40,7 +40,7 @@ test('updates queued while the state lock is awaited run in turn under one hold 
     ids.map((id) =>
       updateInstallState(root, async (state) => {
         seen.push({ id, inState: Object.keys(state.packs), inFile: await onDisk(root) });
-        return { state: withRecord(state, rec(id)), result: id.toUpperCase() };
+        return { put: rec(id), result: id.toUpperCase() };
       }),
     ),
   );
@@ -62,13 +62,13 @@ test('updates queued while the state lock is awaited run in turn under one hold 
 
 test('a failing step fails alone; when the write fails every step is undone and fails, and the file is unchanged', async () => {
   const root = await tempDir();
-  await updateInstallState(root, async (s) => ({ state: withRecord(s, rec('acme.first')), result: undefined }));
+  await updateInstallState(root, async () => ({ put: rec('acme.first'), result: undefined }));
   const before = await readFile(join(root, 'installed.json'), 'utf8');
 
   const bad = updateInstallState(root, async () => {
     throw new Error('step refused');
   });
-  const good = updateInstallState(root, async (s) => ({ state: withRecord(s, rec('acme.second')), result: 'ok' }));
+  const good = updateInstallState(root, async () => ({ put: rec('acme.second'), result: 'ok' }));
   await assert.rejects(bad, /step refused/);
   assert.equal(await good, 'ok');
   assert.deepEqual(await onDisk(root), ['acme.first', 'acme.second']);
@@ -77,12 +77,12 @@ test('a failing step fails alone; when the write fails every step is undone and 
   const undone: string[] = [];
   const moved = join(root, 'moved');
   const steps = ['acme.third', 'acme.fourth'].map((id, i) =>
-    updateInstallState(root, async (s) => {
+    updateInstallState(root, async () => {
       await mkdir(join(moved, id), { recursive: true });
       // the second record cannot be written (JSON has no BigInt): the whole batch's write fails
       const r = i === 1 ? ({ ...rec(id), installedAt: 1n } as unknown as InstallRecord) : rec(id);
       return {
-        state: withRecord(s, r),
+        put: r,
         result: id,
         undo: async () => {
           undone.push(id);
@@ -98,6 +98,42 @@ test('a failing step fails alone; when the write fails every step is undone and 
   assert.equal(await readFile(join(root, 'installed.json'), 'utf8'), written);
   await assert.rejects(stat(join(moved, 'acme.third', 'committed')), { code: 'ENOENT' });
   assert.notEqual(before, written);
+});
+
+test('the state file is written as JSON.stringify(state, null, 2) would write it, records reused or not', async () => {
+  const frozen: InstallRecord = Object.freeze({
+    ...rec('acme.frozen'),
+    contents: Object.freeze([Object.freeze({ kind: 'ontology' as const, path: 'o' })]) as InstallRecord['contents'],
+  });
+  const states: InstallState[] = [
+    { schemaVersion: 1, packs: {} },
+    { schemaVersion: 1, packs: { 'acme.a': rec('acme.a') } },
+    {
+      schemaVersion: 1,
+      packs: {
+        '42': rec('42'),
+        'acme.frozen': frozen,
+        'acme.é': { ...rec('acme.é'), dependencies: { 'acme.a': '^1.0.0 || "2"' }, source: 'line\nbreak' },
+      },
+    },
+    {
+      schemaVersion: 1,
+      packs: { 'acme.frozen': frozen },
+      extra: { note: [1, { a: null }] },
+      gone: undefined,
+    } as unknown as InstallState,
+    // a key that is not its record's id (a hand edit) is written as it stands, not from the record's kept text
+    { schemaVersion: 1, packs: { other: frozen } },
+  ];
+  for (const s of [...states, ...states]) {
+    assert.equal(installStateBytes(s).toString('utf8'), JSON.stringify(s, null, 2) + '\n');
+  }
+  // what is written is what is read back
+  const root = await tempDir();
+  for (const id of ['acme.a', 'acme.b'])
+    await updateInstallState(root, async () => ({ put: rec(id), result: undefined }));
+  const state = await readInstallState(root);
+  assert.equal(await readFile(join(root, 'installed.json'), 'utf8'), JSON.stringify(state, null, 2) + '\n');
 });
 
 test("the install root's sweep removes a dead process's installed.json temp file, staging and trash, and keeps a live one's", async () => {
