@@ -8,3 +8,10 @@ export function wholeNumber(value: string, flag: string): number {
     });
   return Number(value);
 }
+
+/** A count flag yargs already read as a number (`--concurrency 8`): whole, from 1 to 256, else a usage error. */
+export function countFlag(value: number, flag: string): number {
+  if (!Number.isInteger(value) || value < 1 || value > 256)
+    throw new ScrydonError('usage', `${flag} must be a whole number from 1 to 256`, { hint: `e.g. ${flag} 8` });
+  return value;
+}

@@ -5,6 +5,7 @@ import { shortDigest } from '../output/render.js';
 import { concurrencyFlag, registryFlags, withRemote, REGISTRY_EPILOG } from '../registry-options.js';
 import { transferData, transferSummary } from '../transfer-summary.js';
 import { walkLimitsFromEnv } from '../walk-limits.js';
+import { countFlag } from '../whole-number.js';
 
 function registryOf(l: Location): string[] {
   return l.kind === 'remote' ? [l.ref.registry] : [];
@@ -36,7 +37,7 @@ export default defineCommand({
     const dst = parseLocation(args.destination);
     const onEvent = ctx.progress();
     const io = {
-      concurrency: args.concurrency,
+      concurrency: countFlag(args.concurrency, '--concurrency'),
       signal: ctx.signal,
       walkLimits: walkLimitsFromEnv(ctx),
       ...(onEvent ? { onEvent } : {}),

@@ -9,7 +9,7 @@ import { concurrencyFlag, registryFlags, withRemote, REGISTRY_EPILOG } from '../
 import { loadSigningKey } from '../signature-options.js';
 import { transferSummary } from '../transfer-summary.js';
 import type { Context } from '../context.js';
-import { wholeNumber } from '../whole-number.js';
+import { countFlag, wholeNumber } from '../whole-number.js';
 
 /** The public keys of the registered cosign-key sources: what a generated catalog may name for key-signed packs. */
 async function sourceKeys(ctx: Context): Promise<PublicKeyInfo[]> {
@@ -70,7 +70,7 @@ export default defineCommand({
     const onEvent = ctx.progress();
     const r = await withRemote(args, ctx, [site.registry], (remote) =>
       publish(remote, store, args.prefix, {
-        concurrency: args.concurrency,
+        concurrency: countFlag(args.concurrency, '--concurrency'),
         signal: ctx.signal,
         tag: args.tag,
         trustDir: ctx.paths.trust,

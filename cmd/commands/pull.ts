@@ -6,6 +6,7 @@ import { concurrencyFlag, registryFlags, withRemote, REGISTRY_EPILOG } from '../
 import { shortDigest } from '../output/render.js';
 import { transferSummary } from '../transfer-summary.js';
 import { walkLimitsFromEnv } from '../walk-limits.js';
+import { countFlag } from '../whole-number.js';
 
 export default defineCommand({
   command: 'pull <ref>',
@@ -32,7 +33,7 @@ export default defineCommand({
     const onEvent = ctx.progress();
     const r = await withRemote(args, ctx, [ref.registry], (remote) =>
       pull(remote, store, refText, {
-        concurrency: args.concurrency,
+        concurrency: countFlag(args.concurrency, '--concurrency'),
         signal: ctx.signal,
         walkLimits: walkLimitsFromEnv(ctx),
         ...(onEvent ? { onEvent } : {}),

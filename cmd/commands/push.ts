@@ -7,6 +7,7 @@ import { shortDigest } from '../output/render.js';
 import { concurrencyFlag, registryFlags, withRemote, REGISTRY_EPILOG } from '../registry-options.js';
 import { transferData, transferSummary } from '../transfer-summary.js';
 import { storeName } from '../store-name.js';
+import { countFlag } from '../whole-number.js';
 
 export default defineCommand({
   command: 'push <ref> [target]',
@@ -43,7 +44,11 @@ export default defineCommand({
     const targetRef = args.target === undefined ? undefined : withoutRegistryScheme(args.target);
     const store = await ctx.store();
     const onEvent = ctx.progress();
-    const io = { concurrency: args.concurrency, signal: ctx.signal, ...(onEvent ? { onEvent } : {}) };
+    const io = {
+      concurrency: countFlag(args.concurrency, '--concurrency'),
+      signal: ctx.signal,
+      ...(onEvent ? { onEvent } : {}),
+    };
     if (args.all) {
       if (targetRef !== undefined)
         throw new ScrydonError('usage', '--all takes one argument, the PREFIX', {

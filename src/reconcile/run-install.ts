@@ -25,7 +25,7 @@ interface InstallContext {
   source: string;
   installed: readonly InstallRecord[];
   stop?: AbortSignal | undefined;
-  /** Packs installed at once (default 4). */
+  /** Packs installed at once (default 8). */
   concurrency?: number;
 }
 
@@ -69,7 +69,7 @@ async function installAll(items: readonly InstallInput[], c: InstallContext, lea
     bad.add(key);
   }
   // independent packs install side by side; each waits for its dependencies first
-  const limiter = new Limiter(c.concurrency ?? 4);
+  const limiter = new Limiter(c.concurrency ?? 8);
   const started = new Map<string, Promise<boolean>>();
   const installOne = async (key: string): Promise<boolean> => {
     const item = byKey.get(key);

@@ -65,6 +65,21 @@ describe('docker and skopeo habits', () => {
     ],
     ['skopeo dir: in copy', ['copy', 'dir:/tmp/x', 'oci:/tmp/y'], /copy does not take dir:/, /oci:PATH/],
     ['an oci: layout in pull', ['pull', 'oci:/tmp/x'], /pull does not take oci:/, /scrydon copy oci:PATH/],
+    // a count that is not one used to pass through as NaN or 0 (a pull that never started a transfer)
+    ...(['abc', '0', '2.5', '1000'] as const).flatMap((n): Array<[string, string[], RegExp, RegExp]> => [
+      [
+        `--concurrency ${n} in pull`,
+        ['pull', 'localhost:1/x:1', '--concurrency', n],
+        /--concurrency must be a whole number from 1 to 256/,
+        /e\.g\. --concurrency 8/,
+      ],
+      [
+        `--concurrency ${n} in reconcile`,
+        ['reconcile', '--concurrency', n],
+        /--concurrency must be a whole number from 1 to 256/,
+        /e\.g\. --concurrency 8/,
+      ],
+    ]),
   ];
   for (const [what, args, message, hint] of usage) {
     test(`${what}: a usage error naming the scrydon way, nothing changed`, async () => {
