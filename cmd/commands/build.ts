@@ -95,7 +95,7 @@ export default defineCommand({
       ];
       return { data, text: text.join('\n') };
     } finally {
-      await rm(built.path, { force: true });
+      if (built.temporary && built.path) await rm(built.path, { force: true });
     }
   },
 });

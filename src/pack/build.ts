@@ -7,6 +7,7 @@ import { ScrydonError } from '../errors.js';
 import type { IoOptions, Pusher, ReadOnlyStorage, Tagger } from '../content/target.js';
 import { fsyncDir, tempPathFor } from '../fs/atomic-write.js';
 import { descriptorOf, type Descriptor } from '../oci/descriptor.js';
+import type { Digest } from '../oci/digest.js';
 import type { ImageManifest } from '../oci/manifest.js';
 import { encodeJson } from '../oci/manifest.js';
 import { Annotation, MediaType } from '../oci/media-types.js';
@@ -16,7 +17,7 @@ import { Store } from '../store/store-target.js';
 import { formatProblem } from '../config/locate.js';
 import { loadPackDir, PACK_JSON } from './pack-dir.js';
 import { PACK_MAX_BYTES_DEFAULT, type PackJson } from './pack-json.js';
-import { writePackTarGz } from './pack-writer.js';
+import { packTarGzBytes, writePackTarGz } from './pack-writer.js';
 import { packInvalid } from './validate.js';
 
 /**
@@ -29,17 +30,25 @@ interface BuildOptions {
   sourceDateEpoch?: number | undefined;
   /** Largest packed (compressed) size; default 50 MiB. */
   maxBytes?: number | undefined;
-  /** Write the pack here (atomically). Otherwise a temp file in `tmpDir` that the caller removes. */
+  /**
+   * Write the pack here (atomically). Otherwise it is built in memory when its files come to IN_MEMORY_BYTES or less,
+   * else into a temp file in `tmpDir` that the caller removes.
+   */
   out?: string | undefined;
   tmpDir?: string | undefined;
   signal?: AbortSignal | undefined;
 }
 
+/** A pack whose files come to this many bytes or fewer is built in memory when no `out` is asked for. */
+const IN_MEMORY_BYTES = 1 << 20;
+
 export interface BuiltPack {
-  /** The .scrydon-pack.tar.gz on disk. */
-  path: string;
+  /** The .scrydon-pack.tar.gz on disk; none when it was built in memory (`bytes`). */
+  path?: string;
   /** Whether `path` is a temp file the caller should remove once stored. */
   temporary: boolean;
+  /** The .scrydon-pack.tar.gz when it was built in memory (a small pack stored at once: no file to write and read). */
+  bytes?: Buffer;
   /** The layer: media type, digest, size, and its title annotation. */
   descriptor: Descriptor;
   packJson: PackJson;
@@ -67,6 +76,29 @@ export async function buildPackFile(dir: string, o: BuildOptions = {}): Promise<
     });
   }
   const packJson = pd.packJson;
+  const writeOptions = {
+    mtime: o.sourceDateEpoch ?? 0,
+    maxBytes: o.maxBytes ?? PACK_MAX_BYTES_DEFAULT,
+    overrides: new Map([[PACK_JSON, pd.packJsonBytes]]),
+    what: dir,
+    signal: o.signal,
+  };
+  const built = {
+    packJson,
+    packJsonBytes: pd.packJsonBytes,
+    sourceDateEpoch: o.sourceDateEpoch,
+    entryCount: pd.entries.length,
+  };
+  const layer = (w: { digest: Digest; size: number }): Descriptor => ({
+    mediaType: MediaType.packLayer,
+    digest: w.digest,
+    size: w.size,
+    annotations: { [Annotation.title]: packFileName(packJson) },
+  });
+  if (o.out === undefined && pd.entries.reduce((n, e) => n + e.size, 0) <= IN_MEMORY_BYTES) {
+    const w = await packTarGzBytes(pd.entries, writeOptions);
+    return { ...built, temporary: false, bytes: w.bytes, descriptor: layer(w) };
+  }
   const temporary = o.out === undefined;
   let target: string;
   if (o.out !== undefined) {
@@ -77,14 +109,7 @@ export async function buildPackFile(dir: string, o: BuildOptions = {}): Promise<
     target = join(o.tmpDir, `build-${process.pid}-${randomBytes(6).toString('hex')}.scrydon-pack.tar.gz`);
   }
   const tmp = tempPathFor(target);
-  const written = await writePackTarGz(pd.entries, tmp, {
-    mtime: o.sourceDateEpoch ?? 0,
-    maxBytes: o.maxBytes ?? PACK_MAX_BYTES_DEFAULT,
-    overrides: new Map([[PACK_JSON, pd.packJsonBytes]]),
-    what: dir,
-    signal: o.signal,
-    durable: !temporary,
-  });
+  const written = await writePackTarGz(pd.entries, tmp, { ...writeOptions, durable: !temporary });
   try {
     await rename(tmp, target);
   } catch (e) {
@@ -92,20 +117,7 @@ export async function buildPackFile(dir: string, o: BuildOptions = {}): Promise<
     throw e;
   }
   if (!temporary) await fsyncDir(dirname(target));
-  return {
-    path: target,
-    temporary,
-    descriptor: {
-      mediaType: MediaType.packLayer,
-      digest: written.digest,
-      size: written.size,
-      annotations: { [Annotation.title]: packFileName(packJson) },
-    },
-    packJson,
-    packJsonBytes: pd.packJsonBytes,
-    sourceDateEpoch: o.sourceDateEpoch,
-    entryCount: pd.entries.length,
-  };
+  return { ...built, path: target, temporary, descriptor: layer(written) };
 }
 
 /** `acme.fraud-1.2.0.scrydon-pack.tar.gz` */
@@ -172,7 +184,8 @@ export async function storePack(
     // a read stream allocates its highWaterMark for every read, even of a 2 KB file: reconciling 1,000 small packs
     // made 2 GB of 1 MiB buffers (a 30 MB swing in external memory, and page faults), so it is the file's size
     const highWaterMark = Math.min(1 << 20, Math.max(built.descriptor.size, 1));
-    await dest.push(built.descriptor, createReadStream(built.path, { highWaterMark }), o);
+    const body = built.bytes ? Readable.from([built.bytes]) : createReadStream(built.path as string, { highWaterMark });
+    await dest.push(built.descriptor, body, o);
   }
   if (!(await dest.exists(art.descriptor, o))) await dest.push(art.descriptor, Readable.from([art.manifestBytes]), o);
   for (const ref of refs) await dest.tag(art.descriptor, ref, o);

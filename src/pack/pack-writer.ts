@@ -49,12 +49,40 @@ export async function writePackTarGz(
   const fh = await open(out, 'wx', 0o644);
   let ok = false;
   try {
+    const written = await packTarGz(entries, o, async (source) => {
+      await writeAllTo(fh, source, o.signal);
+    });
+    if (o.durable !== false) await fh.sync();
+    ok = true;
+    return written;
+  } finally {
+    await fh.close();
+    if (!ok) await rm(out, { force: true });
+  }
+}
+
+/** The same pack's bytes in memory: a small pack on its way into the store needs no file of its own. */
+export async function packTarGzBytes(
+  entries: readonly PackEntry[],
+  o: PackWriteOptions,
+): Promise<WrittenFile & { bytes: Buffer }> {
+  const chunks: Buffer[] = [];
+  const written = await packTarGz(entries, o, async (source) => {
+    for await (const chunk of source) chunks.push(chunk as Buffer);
+  });
+  return { ...written, bytes: Buffer.concat(chunks) };
+}
+
+/** Streams the entries through tar, gzip, the header fix and a hash into `sink`. */
+async function packTarGz(
+  entries: readonly PackEntry[],
+  o: PackWriteOptions,
+  sink: (source: AsyncIterable<unknown>) => Promise<void>,
+): Promise<WrittenFile> {
+  try {
     const pack = tar.pack();
     const counter = new HashCounter(o.maxBytes, o.what);
-    const write = async (source: AsyncIterable<unknown>): Promise<void> => {
-      await writeAllTo(fh, source, o.signal);
-    };
-    const piped = pipeline(pack, createGzip({ level: GZIP_LEVEL }), new FixGzipHeader(), counter, write, {
+    const piped = pipeline(pack, createGzip({ level: GZIP_LEVEL }), new FixGzipHeader(), counter, sink, {
       signal: o.signal,
     });
     const fed = feed(pack, entries, o).catch((e: unknown) => {
@@ -65,15 +93,10 @@ export async function writePackTarGz(
       r.status === 'rejected' ? [r.reason as unknown] : [],
     );
     if (failures.length > 0) throw failures.find((e) => e instanceof ScrydonError) ?? failures[0];
-    if (o.durable !== false) await fh.sync();
-    ok = true;
     return { digest: counter.digest(), size: counter.size };
   } catch (e) {
     if (isAbortError(e)) throw new ScrydonError('aborted', `${o.what}: build interrupted`, { cause: e });
     throw e;
-  } finally {
-    await fh.close();
-    if (!ok) await rm(out, { force: true });
   }
 }
 
@@ -134,6 +157,8 @@ async function writeFileEntry(pack: TarPack, e: PackEntry, header: Header, what:
       if (written > e.size) break;
       if (!sink.write(b.subarray(0, bytesRead))) await drained(sink);
       if (sink.destroyed) break;
+      // a read short of the byte asked for past the walked size is the end of the file: no read to hear it again
+      if (written === e.size && bytesRead < b.byteLength) break;
     }
     if (sink.destroyed) {
       await done;

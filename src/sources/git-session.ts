@@ -165,7 +165,7 @@ export class GitSession implements SourceSession {
       await this.#leased.hold([art.config, built.descriptor, art.descriptor]);
       return await storePack(this.#leased, built, [], { signal: this.#deps.signal });
     } finally {
-      if (built.temporary) await rm(built.path, { force: true });
+      if (built.temporary && built.path) await rm(built.path, { force: true });
     }
   }
 

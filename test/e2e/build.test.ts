@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { chmod, cp, mkdir, readdir, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -23,6 +23,7 @@ interface BuildJson {
   size: number;
   id: string;
   version: string;
+  layer?: string;
 }
 
 interface TarListing {
@@ -289,12 +290,21 @@ describe('scrydon build: the stored artifact', () => {
     );
   });
 
-  test('human output names the refs, digest and size; the temp file is gone', async () => {
+  test('human output names the refs, digest and size; no temp file is left', async () => {
     const home = await tempDir();
     const r = await ok(['build', join(PACKS, 'acme-core')], { home });
     assert.match(r.stdout, /stored acme\.core:1\.0\.0/);
     assert.match(r.stdout, /digest\s+sha256:[a-f0-9]{64}/);
     assert.match(r.stdout, /size\s+\d+/);
+    // a small pack is built in memory; one past 1 MiB of files goes through a temp file, removed once stored
+    assert.deepEqual(await readdir(join(home, 'tmp')).catch(() => []), []);
+    const big = join(await tempDir(), 'fraud');
+    await copyPack(join(PACKS, 'acme-fraud'), big, {});
+    await writeFile(join(big, 'ontology', 'big.bin'), randomBytes(1536 * 1024));
+    const out = join(await tempDir(), 'big.tar.gz');
+    const file = await json<BuildJson>(['build', big, '--out', out]);
+    const stored = await json<BuildJson>(['build', big], { home });
+    assert.equal(stored.layer, file.digest, 'the stored layer is the --out file');
     assert.deepEqual(await readdir(join(home, 'tmp')), []);
   });
 
