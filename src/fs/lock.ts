@@ -54,10 +54,14 @@ async function lockRetrying(path: string): Promise<() => Promise<void>> {
  */
 export async function withFileLock<T>(path: string, fn: () => Promise<T>): Promise<T> {
   return withMutex(path, async () => {
-    await mkdir(dirname(path), { recursive: true });
     let release: () => Promise<void>;
     try {
-      release = await lockRetrying(path);
+      // the directory is made when the lock finds none (a fresh home), not looked for on each of a run's thousands
+      release = await lockRetrying(path).catch(async (e: NodeJS.ErrnoException) => {
+        if (e.code !== 'ENOENT') throw e;
+        await mkdir(dirname(path), { recursive: true });
+        return lockRetrying(path);
+      });
     } catch (e) {
       // a read-only or full file system, or a mode that forbids the lock directory, is no other process's doing
       const refused = refusalError(e, { path, step: 'lock' });

@@ -91,8 +91,14 @@ export class Lease {
     try {
       await withLeaseLock(this.#paths, async () => {
         detach();
-        await mkdir(this.#paths.leases, { recursive: true });
-        await namingPath(file, () => appendFile(file, items.map((d) => JSON.stringify(d)).join('\n') + '\n'));
+        const lines = items.map((d) => JSON.stringify(d)).join('\n') + '\n';
+        await namingPath(file, () =>
+          appendFile(file, lines).catch(async (e: NodeJS.ErrnoException) => {
+            if (e.code !== 'ENOENT') throw e;
+            await mkdir(this.#paths.leases, { recursive: true }); // the first lease of a store makes the directory
+            await appendFile(file, lines);
+          }),
+        );
       });
     } finally {
       detach();
