@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { mkdir, open } from 'node:fs/promises';
+import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import type { ReadOnlyTarget } from '../content/target.js';
 import { ScrydonError } from '../errors.js';
@@ -18,7 +18,14 @@ interface ExtractOptions {
 export interface Extracted {
   files: Map<string, number>;
   dirs: Set<string>;
+  /** The top-level pack.json's bytes as written (kept when small), so the checks need not read it back. */
+  packJson?: Buffer;
 }
+
+/** Files whose handles stay open from their write to their fsync (past this many, a file is opened again to sync). */
+const KEPT_OPEN = 64;
+/** A pack.json up to this size is kept as it streams by. */
+const PACK_JSON_KEPT = 1 << 20;
 
 const FILE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
@@ -32,19 +39,29 @@ function destination(dir: string, path: string, what: string): string {
   return dest;
 }
 
-async function writeEntry(dest: string, entry: PackTarEntry, signal: AbortSignal | undefined): Promise<void> {
+/** Writes one file; returns its handle still open (to fsync once the archive has passed) and, if asked, its bytes. */
+async function writeEntry(
+  dest: string,
+  entry: PackTarEntry,
+  signal: AbortSignal | undefined,
+  keep: boolean,
+): Promise<{ fh: FileHandle; bytes?: Buffer }> {
   // O_EXCL + O_NOFOLLOW in a fresh directory: nothing existing (and no link) is ever written through
   const fh = await open(dest, FILE_FLAGS, 0o600);
   try {
+    const kept: Buffer[] = [];
     for await (const chunk of entry.body) {
       signal?.throwIfAborted();
+      if (keep) kept.push(chunk as Buffer);
       let off = 0;
       while (off < chunk.byteLength) off += (await fh.write(chunk, off, chunk.byteLength - off)).bytesWritten;
     }
     // modes are normalised: executable or not, never setuid, never group/world writable
     await fh.chmod(entry.mode & 0o111 ? 0o755 : 0o644);
-  } finally {
+    return keep ? { fh, bytes: Buffer.concat(kept) } : { fh };
+  } catch (e) {
     await fh.close();
+    throw e;
   }
 }
 
@@ -78,20 +95,32 @@ export async function extractPackLayer(
     });
     made.add(abs);
   };
-  for await (const entry of layerEntries(target, layer, { what: o.what, limits: o.limits, signal: o.signal })) {
-    const dest = destination(dir, entry.path, o.what);
-    const segs = entry.path.split('/');
-    for (let i = 1; i < segs.length; i++) out.dirs.add(segs.slice(0, i).join('/'));
-    if (entry.type === 'directory') {
-      await ensureDir(dest);
-      out.dirs.add(entry.path);
-      continue;
+  // the first files' handles stay open until their fsync (one open each instead of two); closed however this ends
+  const kept: Array<{ path: string; fh: FileHandle }> = [];
+  try {
+    for await (const entry of layerEntries(target, layer, { what: o.what, limits: o.limits, signal: o.signal })) {
+      const dest = destination(dir, entry.path, o.what);
+      const segs = entry.path.split('/');
+      for (let i = 1; i < segs.length; i++) out.dirs.add(segs.slice(0, i).join('/'));
+      if (entry.type === 'directory') {
+        await ensureDir(dest);
+        out.dirs.add(entry.path);
+        continue;
+      }
+      await ensureDir(dirname(dest));
+      const w = await writeEntry(dest, entry, o.signal, entry.path === 'pack.json' && entry.size <= PACK_JSON_KEPT);
+      if (w.bytes) out.packJson = w.bytes;
+      if (kept.length < KEPT_OPEN) kept.push({ path: entry.path, fh: w.fh });
+      else await w.fh.close();
+      out.files.set(entry.path, entry.size);
     }
-    await ensureDir(dirname(dest));
-    await writeEntry(dest, entry, o.signal);
-    out.files.set(entry.path, entry.size);
+    // the whole archive passed its checks: every file, then every directory, made durable
+    for (const f of kept) await f.fh.sync();
+    const synced = new Set(kept.map((f) => f.path));
+    for (const path of out.files.keys()) if (!synced.has(path)) await fsyncFile(destination(dir, path, o.what));
+  } finally {
+    for (const f of kept) await f.fh.close().catch(() => undefined);
   }
-  for (const path of out.files.keys()) await fsyncFile(destination(dir, path, o.what));
   // deepest first, so each directory's entries are durable before its parent's
   for (const d of [...made].sort((a, b) => b.length - a.length)) await fsyncDir(d);
   return out;

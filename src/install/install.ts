@@ -135,7 +135,7 @@ async function checkExtracted(
   }
   if (pack.packJsonSource === 'config' && x.files.has('pack.json')) {
     const inLayer = await parsePackJson(
-      await readFile(join(staging, 'pack.json')),
+      x.packJson ?? (await readFile(join(staging, 'pack.json'))),
       `pack.json in layer ${pack.layer.digest} of ${what}`,
     );
     const a = pack.packJson.package;

@@ -159,6 +159,24 @@ describe('scrydon install / installed / uninstall', () => {
     assert.equal((await stat(join(r.dir, 'integration', 'bundle.tar.gz'))).mode & 0o7777, 0o644);
   });
 
+  it('a pack of 200 files installs every one whole (past the handles kept open from write to fsync)', async () => {
+    const h = await tempDir();
+    const { packJson, files } = samplePack({ id: 'acme.wide' });
+    const many: Record<string, string> = {};
+    for (let i = 0; i < 200; i++) many[`ontology/classes/c${String(i).padStart(3, '0')}.yaml`] = `name: C${i}\n`;
+    await storePack(h, {
+      shape: 'scrydon',
+      packJson,
+      entries: packEntries(packJson, { ...files, ...many }),
+      tag: 'acme.wide:1.0.0',
+    });
+    await ok(['install', 'acme.wide:1.0.0'], { home: h });
+    const dir = join(h, 'packs', 'acme.wide', '1.0.0');
+    for (const [path, body] of Object.entries({ ...files, ...many }))
+      assert.deepEqual(await readFile(join(dir, path)), Buffer.from(body), path);
+    assert.equal((await readdir(join(dir, 'ontology', 'classes'))).length, 201);
+  });
+
   it('concurrent installs lose no record and leave no staging directory', async () => {
     const h = await tempDir();
     const ids = ['acme.alpha', 'acme.beta', 'acme.gamma'];
