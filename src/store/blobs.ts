@@ -3,6 +3,7 @@ import { chmod, open, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fsyncDir } from '../fs/atomic-write.js';
+import { noteRenameInto } from '../fs/dir-sync.js';
 import { syncFileSystem } from '../fs/sync-fs.js';
 import { writeAllTo } from '../fs/file-sink.js';
 import type { Descriptor } from '../oci/descriptor.js';
@@ -13,8 +14,9 @@ import type { LayoutPaths } from './layout.js';
 
 /**
  * Streams `body` into the store: a temp file in ingest/, hashed and counted on the way, fsynced, made
- * read-only and renamed under its digest, then the directory is fsynced. A blob is never visible under
- * its digest unless complete and correct; the temp file is removed on any failure. `durable` false (a load's staging
+ * read-only and renamed under its digest; the directory's fsync is noted as owed (fs/dir-sync.ts) and paid once
+ * before index.json next names anything. A blob is never visible under its digest unless complete and correct; the
+ * temp file is removed on any failure. `durable` false (a load's staging
  * layout) leaves the fsyncs to syncBlobs(), once for all, before anything names the blobs.
  */
 export async function ingestBlob(
@@ -40,7 +42,8 @@ export async function ingestBlob(
     await chmod(tmp, 0o444);
     await rename(tmp, p.blob(d.digest));
     done = true;
-    if (durable) await fsyncDir(p.blobsDir);
+    // the directory's fsync is owed, not paid per blob: index.json's writer settles it before anything names the blob
+    if (durable) noteRenameInto(p.blobsDir);
   } finally {
     if (!done) await rm(tmp, { force: true });
   }

@@ -3,6 +3,7 @@ import { access, open, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ScrydonError } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
+import { settleRenamesInto } from '../fs/dir-sync.js';
 import { withFileLock } from '../fs/lock.js';
 import { parseCached, parsedIfCached, rememberParsed } from '../fs/parsed-cache.js';
 import { assertDescriptor, shareTypes, type Descriptor } from '../oci/descriptor.js';
@@ -117,6 +118,8 @@ const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex
  * is known: `<sha256>\n` then `foreign 0|1\n`. Call only while holding the index lock.
  */
 async function writeCanonical(p: LayoutPaths, bytes: Buffer, foreign: boolean | undefined): Promise<void> {
+  // blobs this process renamed in are durable before the index can name them (their directory's fsync was owed)
+  await settleRenamesInto(p.blobsDir);
   await writeFileAtomic(p.index, bytes);
   const record = `${sha256(bytes)}\n${foreign === undefined ? '' : `foreign ${foreign ? 1 : 0}\n`}`;
   await writeFileAtomic(recordPath(p), record, 0o644, { durable: false }).catch(() => undefined);

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { BIN, cleanupTemps, ok, tempDir } from '../helpers/cli.js';
+import { BIN, cleanupTemps, FIXTURES, ok, tempDir } from '../helpers/cli.js';
 import { seedSmallPacks } from '../helpers/small-pack.js';
 
 const STRACE = '/usr/bin/strace';
@@ -91,3 +91,46 @@ describe(`system calls per blob of load and check (${PACKS} small packs)`, { ski
     assert.ok(count('read') < 1.3 * blobs + 300, `${count('read')} reads for ${blobs} blobs`);
   });
 });
+
+describe(
+  'the store fsyncs its blob directory once, before index.json names what was renamed in',
+  { skip: !existsSync(STRACE) },
+  () => {
+    after(cleanupTemps);
+
+    it('build: three blobs renamed in, one fsync of blobs/sha256, then the index', async () => {
+      const home = await tempDir();
+      const out = join(await tempDir(), 'build.strace');
+      // one thread-pool thread: the file operations run one at a time, so the trace's order is theirs
+      const built = spawnSync(
+        STRACE,
+        [
+          '-f',
+          '-y',
+          '-e',
+          'trace=rename,renameat,renameat2,fsync,fdatasync',
+          '-o',
+          out,
+          process.execPath,
+          BIN,
+          'build',
+          join(FIXTURES, 'packs', 'acme-core'),
+          '-q',
+        ],
+        { env: { ...process.env, SCRYDON_HOME: home, UV_THREADPOOL_SIZE: '1' }, encoding: 'utf8' },
+      );
+      assert.equal(built.status, 0, built.stderr);
+      const blobs = join(home, 'catalog', 'blobs', 'sha256');
+      const lines = (await readFile(out, 'utf8')).split('\n');
+      const at = (pred: (l: string) => boolean) => lines.flatMap((l, i) => (pred(l) ? [i] : []));
+      const renamedIn = at((l) => /\brename/.test(l) && l.includes(`"${blobs}/`) && l.endsWith('= 0'));
+      const dirSyncs = at((l) => /\bfsync\(/.test(l) && l.includes(`<${blobs}>)`));
+      const indexRenames = at((l) => /\brename/.test(l) && l.includes(`"${join(home, 'catalog', 'index.json')}")`));
+      assert.equal(renamedIn.length, 3, 'config, layer and manifest');
+      assert.equal(dirSyncs.length, 1, `one fsync of ${blobs} (before: one per blob)`);
+      const last = indexRenames[indexRenames.length - 1] as number;
+      assert.ok(Math.max(...renamedIn) < (dirSyncs[0] as number), 'after every blob is renamed in');
+      assert.ok((dirSyncs[0] as number) < last, 'before index.json names them');
+    });
+  },
+);
