@@ -184,7 +184,7 @@ export async function reconcileSource(d: RunDeps, o: RunOptions): Promise<RunRec
       work,
       o.concurrency ?? LOCAL_CONCURRENCY,
       (p) => {
-        const prepare = (): Promise<PrepareResult> =>
+        const prepare = (): Promise<PrepareResult | undefined> =>
           preparePack(p.entry, {
             store: d.store,
             session: d.session,
@@ -193,7 +193,9 @@ export async function reconcileSource(d: RunDeps, o: RunOptions): Promise<RunRec
             lock,
             signal: o.signal,
           });
-        return p.entry.artifact.kind === 'oci' ? pulls.run(prepare) : prepare();
+        if (p.entry.artifact.kind !== 'oci') return prepare();
+        // a pull waiting for a registry slot when a stop comes is not started, as mapLimit starts nothing then
+        return pulls.run(async () => (o.stop?.aborted ? undefined : prepare()));
       },
       o.stop,
     );
