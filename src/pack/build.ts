@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { Readable } from 'node:stream';
+import { BufferBody } from '../content/buffer-body.js';
 import { ScrydonError } from '../errors.js';
 import type { IoOptions, Pusher, ReadOnlyStorage, Tagger } from '../content/target.js';
 import { fsyncDir, tempPathFor } from '../fs/atomic-write.js';
@@ -179,15 +179,21 @@ export async function storePack(
 ): Promise<Descriptor> {
   if (dest instanceof Store) return withLeasedStore(dest, (leased) => storePack(leased, built, refs, o));
   const art = packArtifact(built);
-  if (!(await dest.exists(art.config, o))) await dest.push(art.config, Readable.from([built.packJsonBytes]), o);
+  // bytes in memory go as BufferBody: checked with one hash call and written in one, no stream per blob
+  const what = `pack ${built.packJson.package.id}`;
+  if (!(await dest.exists(art.config, o)))
+    await dest.push(art.config, new BufferBody(art.config, what, built.packJsonBytes), o);
   if (!(await dest.exists(built.descriptor, o))) {
     // a read stream allocates its highWaterMark for every read, even of a 2 KB file: reconciling 1,000 small packs
     // made 2 GB of 1 MiB buffers (a 30 MB swing in external memory, and page faults), so it is the file's size
     const highWaterMark = Math.min(1 << 20, Math.max(built.descriptor.size, 1));
-    const body = built.bytes ? Readable.from([built.bytes]) : createReadStream(built.path as string, { highWaterMark });
+    const body = built.bytes
+      ? new BufferBody(built.descriptor, what, built.bytes)
+      : createReadStream(built.path as string, { highWaterMark });
     await dest.push(built.descriptor, body, o);
   }
-  if (!(await dest.exists(art.descriptor, o))) await dest.push(art.descriptor, Readable.from([art.manifestBytes]), o);
+  if (!(await dest.exists(art.descriptor, o)))
+    await dest.push(art.descriptor, new BufferBody(art.descriptor, what, art.manifestBytes), o);
   for (const ref of refs) await dest.tag(art.descriptor, ref, o);
   return art.descriptor;
 }

@@ -1,8 +1,8 @@
 import { access } from 'node:fs/promises';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { ScrydonError } from '../errors.js';
 import type { FetchOptions, IoOptions, ReferrerLister, TagLister, Target } from '../content/target.js';
-import { BufferBody } from '../content/buffer-body.js';
+import { BufferBody, readVerified } from '../content/buffer-body.js';
 import { FileRangeBody } from '../content/file-range-body.js';
 import { fastPaths } from '../fast-paths.js';
 import { readAllBounded } from '../content/verify-stream.js';
@@ -144,9 +144,11 @@ export class Store implements Target, ReferrerLister, TagLister {
         `manifest ${d.digest} is ${d.size} bytes, over the ${MAX_MANIFEST_BYTES}-byte limit`,
       );
     }
-    const bytes = await readAllBounded(body, MAX_MANIFEST_BYTES, `manifest ${d.digest}`);
-    const node = parseGraphNode(bytes, d.mediaType, `manifest ${d.digest}`);
-    await ingestBlob(this.paths, d, Readable.from([bytes]), o, !this.#deferSync);
+    const what = `manifest ${d.digest}`;
+    const bytes = await readVerified(body, d, what);
+    const node = parseGraphNode(bytes, d.mediaType, what);
+    // written from the bytes in one call (checked again by one hash call), not streamed
+    await ingestBlob(this.paths, d, new BufferBody(d, what, bytes), o, !this.#deferSync);
     const subject = subjectOf(node);
     if (subject) await this.#addReferrerEntry(d, subject, artifactTypeOf(node));
   }
