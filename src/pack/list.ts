@@ -67,7 +67,7 @@ async function freshRows(
   o: IoOptions & { remember?: boolean },
 ): Promise<ListRow[]> {
   const tagged = await store.tagged(bytes);
-  const known = new Map<string, Facts>(view.rows.map((r) => [r.digest, r]));
+  const known = new Map<string, ListRow>(view.rows.map((r) => [r.digest, r]));
   const facts = new Map<string, Facts>();
   const missing: Descriptor[] = [];
   for (const { descriptor } of tagged) {
@@ -94,6 +94,9 @@ async function freshRows(
     await graph?.save();
   }
   const rows = tagged.map(({ ref, descriptor: d }): ListRow => {
+    // the view's own row where the tag still names what it did: a tag of a 10,000-pack store makes one new row
+    const same = known.get(d.digest);
+    if (same && same.ref === ref && same.mediaType === d.mediaType && same.size === d.size) return same;
     const f = facts.get(d.digest) as Facts;
     return { ref, digest: d.digest, mediaType: d.mediaType, size: d.size, ...pick(f) };
   });
