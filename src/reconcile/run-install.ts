@@ -1,7 +1,7 @@
 import { Limiter } from '../content/limiter.js';
 import { installPack } from '../install/install.js';
 import type { InstallRecord, InstallStatus } from '../install/state.js';
-import { withLeasedStore, type LeasedStore } from '../store/leased-store.js';
+import { LeasedStore } from '../store/leased-store.js';
 import type { Store } from '../store/store-target.js';
 import { orderByDependencies, type DepNode } from './deps.js';
 import type { RunPack } from './history.js';
@@ -46,37 +46,92 @@ function keyOf(p: Prepared): string {
   return `${p.entry.id}@${p.entry.version}`;
 }
 
-export async function installInOrder(items: readonly InstallInput[], c: InstallContext): Promise<RunPack[]> {
-  // one lease for the run's installs: what each reads is held until they are all done
-  return withLeasedStore(c.store, (leased) => installAll(items, c, leased));
-}
-
-async function installAll(items: readonly InstallInput[], c: InstallContext, leased: LeasedStore): Promise<RunPack[]> {
-  const byKey = new Map(items.map((i) => [keyOf(i.prepared), i] as const));
-  const nodes: DepNode[] = items.map(({ prepared: p }) => ({
-    key: keyOf(p),
-    id: p.entry.id,
-    version: p.entry.version,
-    dependencies: p.packJson.dependencies ?? {},
-  }));
-  const { order, failed: blocked, needs } = orderByDependencies(nodes, c.installed);
-  const results = new Map<string, RunPack>();
-  const bad = new Set<string>();
-  for (const [key, why] of blocked) {
-    const item = byKey.get(key);
-    if (!item) continue;
-    results.set(key, failed(item.prepared.entry, 'install_failed', new Error(why), item.prepared.descriptor.digest));
-    bad.add(key);
-  }
+/**
+ * A run's installs, with one lease for them all (what each reads is held until they are all done). A pack whose
+ * pack.json names no dependency can go first whatever the order (orderByDependencies puts it first): `early` starts
+ * it as soon as it is verified, beside the mirroring of the rest; `finish` installs the others in dependency order
+ * (a dependent of an early pack waits for it) and releases the lease.
+ */
+export class RunInstalls {
+  readonly #c: InstallContext;
+  readonly #leased: LeasedStore;
   // independent packs install side by side; each waits for its dependencies first
-  const limiter = new Limiter(c.concurrency ?? 8);
-  const started = new Map<string, Promise<boolean>>();
-  const installOne = async (key: string): Promise<boolean> => {
-    const item = byKey.get(key);
-    if (!item || bad.has(key)) return false;
+  readonly #limiter: Limiter;
+  readonly #started = new Map<string, Promise<boolean>>();
+  readonly #results = new Map<string, RunPack>();
+
+  constructor(c: InstallContext) {
+    this.#c = c;
+    this.#leased = new LeasedStore(c.store);
+    this.#limiter = new Limiter(c.concurrency ?? 8);
+  }
+
+  /** Starts installing `item` now when its pack depends on nothing; otherwise leaves it to finish(). */
+  early(item: InstallInput): void {
+    if (Object.keys(item.prepared.packJson.dependencies ?? {}).length > 0) return;
+    const key = keyOf(item.prepared);
+    if (this.#started.has(key)) return;
+    this.#started.set(key, this.#installOne(key, item, []));
+  }
+
+  /** Installs `items` (the early ones among them) in dependency order; their outcomes, in item order. */
+  async finish(items: readonly InstallInput[]): Promise<RunPack[]> {
+    try {
+      return await this.#installAll(items);
+    } finally {
+      await this.close();
+    }
+  }
+
+  /** Waits for the installs started and releases the lease (a run that ends before finish()). */
+  async close(): Promise<void> {
+    await Promise.allSettled(this.#started.values());
+    await this.#leased.release();
+  }
+
+  async #installAll(items: readonly InstallInput[]): Promise<RunPack[]> {
+    const c = this.#c;
+    const byKey = new Map(items.map((i) => [keyOf(i.prepared), i] as const));
+    const nodes: DepNode[] = items.map(({ prepared: p }) => ({
+      key: keyOf(p),
+      id: p.entry.id,
+      version: p.entry.version,
+      dependencies: p.packJson.dependencies ?? {},
+    }));
+    const { order, failed: blocked, needs } = orderByDependencies(nodes, c.installed);
+    const bad = new Set<string>();
+    for (const [key, why] of blocked) {
+      const item = byKey.get(key);
+      if (!item) continue;
+      this.#results.set(
+        key,
+        failed(item.prepared.entry, 'install_failed', new Error(why), item.prepared.descriptor.digest),
+      );
+      bad.add(key);
+    }
+    const start = (key: string): Promise<boolean> => {
+      let p = this.#started.get(key);
+      if (!p) {
+        const item = byKey.get(key);
+        p =
+          !item || bad.has(key)
+            ? Promise.resolve(false)
+            : Promise.all((needs.get(key) ?? []).map(start)).then((oks) =>
+                this.#installOne(key, item, needs.get(key) ?? [], oks),
+              );
+        this.#started.set(key, p);
+      }
+      return p;
+    };
+    await Promise.all(order.map(start));
+    return items.map((i) => this.#results.get(keyOf(i.prepared))).filter((r): r is RunPack => r !== undefined);
+  }
+
+  /** Installs one pack whose dependencies (`deps`, this run's keys) have ended as `oks` says. */
+  async #installOne(key: string, item: InstallInput, deps: readonly string[], oks: boolean[] = []): Promise<boolean> {
+    const c = this.#c;
+    const results = this.#results;
     const p = item.prepared;
-    const deps = needs.get(key) ?? [];
-    const oks = await Promise.all(deps.map(start));
     // a required attestation missing: nothing of it installs; it waits (the next run looks again, or scrydon approve)
     if (p.verification.missingAttestations.length) {
       results.set(key, waitingPack(p));
@@ -99,12 +154,12 @@ async function installAll(items: readonly InstallInput[], c: InstallContext, lea
       return false;
     }
     const status: InstallStatus = p.verification.verified ? 'active' : 'pending-review';
-    await limiter.acquire();
+    await this.#limiter.acquire();
     // the slot bounds extractions: given back once this pack's files are in place, while its record waits for the
     // state lock, so the next extraction runs beside that write and more records share the next one
     let holding = true;
     const release = (): void => {
-      if (holding) limiter.release();
+      if (holding) this.#limiter.release();
       holding = false;
     };
     try {
@@ -114,7 +169,7 @@ async function installAll(items: readonly InstallInput[], c: InstallContext, lea
         source: c.source,
         status,
         admission: p.verification.admission,
-        leased,
+        leased: this.#leased,
         extracted: release,
       });
       if (r.action === 'unchanged' && (r.record.status !== status || r.record.source !== c.source)) {
@@ -139,15 +194,5 @@ async function installAll(items: readonly InstallInput[], c: InstallContext, lea
     } finally {
       release();
     }
-  };
-  const start = (key: string): Promise<boolean> => {
-    let p = started.get(key);
-    if (!p) {
-      p = installOne(key);
-      started.set(key, p);
-    }
-    return p;
-  };
-  await Promise.all(order.map(start));
-  return items.map((i) => results.get(keyOf(i.prepared))).filter((r): r is RunPack => r !== undefined);
+  }
 }

@@ -12,7 +12,7 @@ import { appendRun, type RunOutcome, type RunPack, type RunRecord, type RunTrigg
 import { setStatuses } from './lifecycle.js';
 import { findStoredLock, readLockFile, type ReconcileLock } from './lock-file.js';
 import { planSource } from './plan.js';
-import { installInOrder, type InstallInput } from './run-install.js';
+import { RunInstalls, type InstallInput } from './run-install.js';
 import { writeRunLock } from './run-lock-write.js';
 import { failed, mapLimit, preparePack, type PrepareResult } from './run-packs.js';
 import { readSourceState, updateSourceState } from './source-state.js';
@@ -180,10 +180,21 @@ export async function reconcileSource(d: RunDeps, o: RunOptions): Promise<RunRec
     // --mirror-only fills the store with every entry; otherwise only what is new or changed moves
     const work = o.mirrorOnly ? plan.entries : plan.entries.filter((p) => p.kind === 'install' || p.kind === 'mirror');
     const pulls = new Limiter(o.concurrency ?? REMOTE_CONCURRENCY);
+    const installs = o.mirrorOnly
+      ? undefined
+      : new RunInstalls({
+          store: d.store,
+          root: d.root,
+          source: source.name,
+          installed,
+          stop: o.stop,
+          concurrency: o.concurrency ?? LOCAL_CONCURRENCY,
+        });
+    // the code between here and finish() is plain bookkeeping: a failure of the mirroring itself still ends the installs
     const prepared = await mapLimit(
       work,
       o.concurrency ?? LOCAL_CONCURRENCY,
-      (p) => {
+      async (p) => {
         const prepare = (): Promise<PrepareResult | undefined> =>
           preparePack(p.entry, {
             store: d.store,
@@ -193,12 +204,20 @@ export async function reconcileSource(d: RunDeps, o: RunOptions): Promise<RunRec
             lock,
             signal: o.signal,
           });
-        if (p.entry.artifact.kind !== 'oci') return prepare();
         // a pull waiting for a registry slot when a stop comes is not started, as mapLimit starts nothing then
-        return pulls.run(async () => (o.stop?.aborted ? undefined : prepare()));
+        const r =
+          p.entry.artifact.kind !== 'oci'
+            ? await prepare()
+            : await pulls.run(async () => (o.stop?.aborted ? undefined : prepare()));
+        // a pack that depends on nothing installs now, beside the mirroring of the rest
+        if (r?.ok && p.kind === 'install') installs?.early({ prepared: r.value, restore: p.reason === 'restore' });
+        return r;
       },
       o.stop,
-    );
+    ).catch(async (e: unknown) => {
+      await installs?.close();
+      throw e;
+    });
     const byEntry = new Map<object, PrepareResult>();
     work.forEach((p, i) => {
       const r = prepared[i];
@@ -253,15 +272,8 @@ export async function reconcileSource(d: RunDeps, o: RunOptions): Promise<RunRec
         });
       } else if (p.kind === 'install') toInstall.push({ prepared: r.value, restore: p.reason === 'restore' });
     }
-    if (!o.mirrorOnly) {
-      for (const rp of await installInOrder(toInstall, {
-        store: d.store,
-        root: d.root,
-        source: source.name,
-        installed,
-        stop: o.stop,
-        concurrency: o.concurrency ?? LOCAL_CONCURRENCY,
-      })) {
+    if (installs) {
+      for (const rp of await installs.finish(toInstall)) {
         const e = entries.find((x) => x.id === rp.id && x.version === rp.version);
         if (e) results.set(e, rp);
       }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, readFile, rm, stat, symlink } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
@@ -420,6 +420,43 @@ describe('dependencies', () => {
     );
     const needy = tags.find((t) => t.endsWith('/acme.needy:1.0.0')) ?? '';
     expectError(await scrydon(['save', needy, '-o', archive], o), 'not_found');
+  });
+});
+
+describe('dependencies: a dependency that fails to install', () => {
+  test('its dependents are install_failed naming it; packs beside them install; the next run retries both', async () => {
+    const r = await makeGitRepo('deps-fail');
+    await writePack(r, 'packs/app', 'acme.app', '1.0.0', { 'acme.lib': '^2.0.0' });
+    await writePack(r, 'packs/lib', 'acme.lib', '2.1.0');
+    await writePack(r, 'packs/other', 'acme.other', '1.0.0');
+    await r.write(
+      'scrydon.yaml',
+      catalog([
+        // the dependent first: it waits for lib, which installs (and fails) as soon as it is mirrored
+        { id: 'acme.app', version: '1.0.0', path: 'packs/app' },
+        { id: 'acme.lib', version: '2.1.0', path: 'packs/lib' },
+        { id: 'acme.other', version: '1.0.0', path: 'packs/other' },
+      ]),
+    );
+    r.commit('deps-fail');
+    const o = await env();
+    await ok(['source', 'add', 'f', '--type', 'git', '--url', r.url, '--signature-policy', 'unsigned-allowed'], o);
+    // a file where lib's directory must go: its install fails after it was mirrored and verified
+    const root = join(o.home, 'packs');
+    await mkdir(root, { recursive: true });
+    await writeFile(join(root, 'acme.lib'), 'in the way');
+    const [run] = await reconcile(o);
+    const by = new Map(run?.packs.map((p) => [p.id, p]));
+    assert.equal(by.get('acme.lib')?.code, 'install_failed');
+    assert.equal(by.get('acme.app')?.code, 'install_failed');
+    assert.match(by.get('acme.app')?.detail ?? '', /dependency acme\.lib 2\.1\.0 failed in this run/);
+    assert.equal(by.get('acme.other')?.outcome, 'installed');
+    assert.deepEqual([...(await installed(o)).keys()], ['acme.other']);
+    assert.deepEqual((await readdir(root)).sort(), ['acme.lib', 'acme.other', 'installed.json'], 'no staging left');
+    await rm(join(root, 'acme.lib'));
+    const [again] = await reconcile(o);
+    assert.equal(again?.outcome, 'success');
+    assert.deepEqual([...(await installed(o)).keys()].sort(), ['acme.app', 'acme.lib', 'acme.other']);
   });
 });
 
