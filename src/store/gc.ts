@@ -137,6 +137,8 @@ export async function gc(store: Store, o: GcOptions): Promise<GcReport> {
     }
   });
   const order = await timed(steps, 'order', () => parentsFirst(store, candidates));
+  // what the second mark reached: the node cache keeps entries of these (and of blobs too young to judge)
+  let reached: ReadonlySet<string> = new Set();
 
   await withIndexLock(store.paths, (current, write) =>
     withLeaseLock(store.paths, async () => {
@@ -147,6 +149,7 @@ export async function gc(store: Store, o: GcOptions): Promise<GcReport> {
       report.expiredLeases = leases.expired;
       const marked = await timed(steps, 'remark', () => markReachable(store, idx, { leased: leases.held, cache }));
       report.reachableBlobs = marked.reachable.size;
+      reached = marked.reachable;
 
       await timed(steps, 'sweep-blobs', async () => {
         for (const c of order) {
@@ -188,8 +191,7 @@ export async function gc(store: Store, o: GcOptions): Promise<GcReport> {
   // a dry run changes nothing in the store, not even the derived cache
   if (!dryRun)
     await timed(steps, 'save-node-cache', async () => {
-      const removed = new Set(report.removed.map((r) => r.digest));
-      await cache.save((digest) => !removed.has(digest));
+      await cache.save((digest) => reached.has(digest) || youngBlobs.has(digest));
     });
 
   await timed(steps, 'clean-temp', async () => {

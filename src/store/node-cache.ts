@@ -58,22 +58,27 @@ export class NodeCache implements MarkCache {
   }
 
   /**
-   * Writes the cache if it learnt a manifest or `keep` drops one (keep: what the store still holds). Entries are
-   * never changed, only added (content never changes under its digest), so a count tells. Best effort.
+   * Writes the cache if it learnt a manifest, dropping then the entries `keep` refuses (what the store no longer
+   * holds). Entries are never changed, only added (content never changes under its digest), so a count tells. A
+   * dropped entry is never wrong, only unused: while they are under an eighth of the file, a gc that only removed a
+   * few packs leaves them for the next write instead of rewriting the whole file (10,000 packs: 2.5 MB, 8 MiB of
+   * peak memory). Best effort.
    */
   async save(keep: (digest: string) => boolean = () => true): Promise<void> {
-    let changed = false;
+    let manifests = 0;
+    const drop: string[] = [];
     for (const [d, c] of this.children) {
-      if (c.length === 0 || keep(d)) continue;
+      if (c.length === 0) continue;
+      manifests++;
+      if (!keep(d)) drop.push(d);
+    }
+    if (manifests <= this.#saved && drop.length * 8 < manifests) return;
+    for (const d of drop) {
       this.children.delete(d);
       this.subjects.delete(d);
-      changed = true;
     }
-    let manifests = 0;
-    for (const c of this.children.values()) if (c.length > 0) manifests++;
-    if (!changed && manifests === this.#saved) return;
     await writeDerived(this.#path, encode(this.children, this.subjects));
-    this.#saved = manifests;
+    this.#saved = manifests - drop.length;
   }
 }
 

@@ -115,3 +115,27 @@ test('the node cache reads back the child lists and subjects it saved, and reads
     assert.equal(loaded.children.size + loaded.subjects.size, 0, name);
   }
 });
+
+test('the node cache is not rewritten to drop a few entries alone; the next write that learns something drops them', async () => {
+  const paths = new LayoutPaths(await tempDir());
+  const file = join(paths.root, 'scrydon-node-cache.json');
+  const cache = await NodeCache.load(paths);
+  for (let i = 1; i <= 16; i++) cache.set(digest(i), { children: CHILDREN });
+  await cache.save();
+  const full = await readFile(file, 'utf8');
+  // gc removed one manifest of 16: under an eighth, nothing learnt, so the file stays as it is
+  const gc = await NodeCache.load(paths);
+  await gc.save((d) => d !== digest(3));
+  assert.equal(await readFile(file, 'utf8'), full);
+  // a later gc that learnt a manifest writes, and drops what nothing reaches any more
+  const next = await NodeCache.load(paths);
+  next.set(digest(17), { children: CHILDREN });
+  await next.save((d) => d !== digest(3));
+  const keys = [...(await NodeCache.load(paths)).children.keys()];
+  assert.equal(keys.length, 16);
+  assert.ok(!keys.includes(digest(3)) && keys.includes(digest(17)));
+  // two of 16 dropped (an eighth): written even though nothing was learnt
+  const many = await NodeCache.load(paths);
+  await many.save((d) => d !== digest(4) && d !== digest(5));
+  assert.equal((await NodeCache.load(paths)).children.size, 14);
+});
