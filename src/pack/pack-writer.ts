@@ -14,7 +14,8 @@ import type { PackEntry } from './walk.js';
  * Writes a deterministic .scrydon-pack.tar.gz: entries in the order given (walk.ts sorts them), owners
  * 0/0 with empty names, normalised modes, one fixed mtime, ustar headers (pax only for long or non-ASCII
  * names), gzip level 6 (gzip's default) with a header of mtime 0 and OS byte 3 whatever the platform.
- * The bytes stream from the files through tar, gzip and a hash to `out`; nothing is held in memory.
+ * The bytes stream from the files through tar, gzip and a hash to `out`, nothing held in memory; or, for a small
+ * pack on its way into the store (packTarGzBytes), into one buffer.
  * (The deflate stream itself is zlib's: a Node built on a different zlib could compress differently.)
  */
 interface PackWriteOptions {
