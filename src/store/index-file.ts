@@ -271,6 +271,8 @@ async function applyQueued(p: LayoutPaths): Promise<void> {
       if (changed)
         // the flag searched for once when an older record lacked it: from then on it is recorded
         await (idx instanceof CanonicalIndex ? writeCanonical(p, idx.bytes, idx.someForeign()) : writeIndex(p, idx));
+      // a tag index.json already had (a blob pulled again into a damaged store): still durable before it returns
+      else await settleRenamesInto(p.blobsDir);
       for (const d of done) d();
     });
   } catch (e) {

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { BIN, cleanupTemps, FIXTURES, ok, tempDir } from '../helpers/cli.js';
+import { BIN, cleanupTemps, FIXTURES, json, ok, tempDir } from '../helpers/cli.js';
 import { seedSmallPacks } from '../helpers/small-pack.js';
 
 const STRACE = '/usr/bin/strace';
@@ -98,8 +98,10 @@ describe(
   () => {
     after(cleanupTemps);
 
-    it('build: three blobs renamed in, one fsync of blobs/sha256, then the index', async () => {
-      const home = await tempDir();
+    /** `scrydon build` of acme-core under strace: where in the trace blobs are renamed in, the blob directory fsynced and index.json renamed. */
+    async function tracedBuild(
+      home: string,
+    ): Promise<{ renamedIn: number[]; dirSyncs: number[]; indexRenames: number[] }> {
       const out = join(await tempDir(), 'build.strace');
       // one thread-pool thread: the file operations run one at a time, so the trace's order is theirs
       const built = spawnSync(
@@ -123,14 +125,33 @@ describe(
       const blobs = join(home, 'catalog', 'blobs', 'sha256');
       const lines = (await readFile(out, 'utf8')).split('\n');
       const at = (pred: (l: string) => boolean) => lines.flatMap((l, i) => (pred(l) ? [i] : []));
-      const renamedIn = at((l) => /\brename/.test(l) && l.includes(`"${blobs}/`) && l.endsWith('= 0'));
-      const dirSyncs = at((l) => /\bfsync\(/.test(l) && l.includes(`<${blobs}>)`));
-      const indexRenames = at((l) => /\brename/.test(l) && l.includes(`"${join(home, 'catalog', 'index.json')}")`));
+      return {
+        renamedIn: at((l) => /\brename/.test(l) && l.includes(`"${blobs}/`) && l.endsWith('= 0')),
+        dirSyncs: at((l) => /\bfsync\(/.test(l) && l.includes(`<${blobs}>)`)),
+        indexRenames: at((l) => /\brename/.test(l) && l.includes(`"${join(home, 'catalog', 'index.json')}")`)),
+      };
+    }
+
+    it('build: three blobs renamed in, one fsync of blobs/sha256, then the index', async () => {
+      const home = await tempDir();
+      const { renamedIn, dirSyncs, indexRenames } = await tracedBuild(home);
       assert.equal(renamedIn.length, 3, 'config, layer and manifest');
-      assert.equal(dirSyncs.length, 1, `one fsync of ${blobs} (before: one per blob)`);
+      assert.equal(dirSyncs.length, 1, 'one fsync of blobs/sha256 (before: one per blob)');
       const last = indexRenames[indexRenames.length - 1] as number;
       assert.ok(Math.max(...renamedIn) < (dirSyncs[0] as number), 'after every blob is renamed in');
       assert.ok((dirSyncs[0] as number) < last, 'before index.json names them');
+
+      // a blob lost from a store whose index.json already names it, built again: the one blob renamed in is made
+      // durable (one fsync of its directory) before the tag is written again
+      const count = (await readdir(join(home, 'catalog', 'blobs', 'sha256'))).length;
+      const layer = (await json<{ layer: string }>(['build', join(FIXTURES, 'packs', 'acme-core')], { home })).layer;
+      await rm(join(home, 'catalog', 'blobs', 'sha256', layer.slice(7)));
+      const again = await tracedBuild(home);
+      assert.equal(again.renamedIn.length, 1, 'the lost layer alone');
+      assert.equal(again.dirSyncs.length, 1);
+      assert.ok((again.renamedIn[0] as number) < (again.dirSyncs[0] as number));
+      assert.ok((again.dirSyncs[0] as number) < (again.indexRenames[again.indexRenames.length - 1] as number));
+      assert.equal((await readdir(join(home, 'catalog', 'blobs', 'sha256'))).length, count);
     });
   },
 );
