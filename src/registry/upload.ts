@@ -71,22 +71,29 @@ export async function uploadBlob(r: RepoRef, d: Descriptor, body: Readable): Pro
     body.destroy(); // the source (a registry's response, a store file) is not left open
     throw e;
   }
-  const put = await r.client.send({
-    method: 'PUT',
-    url: withDigest(location, d),
-    headers: { 'content-type': 'application/octet-stream', 'content-length': String(d.size) },
-    // a small body of the wrong size is size_mismatch, as at every Target (the copy's size-checked body passes as it
-    // is)
-    body:
-      d.size <= MONOLITHIC_MAX
-        ? await readAllBounded(verified(body, d, what, undefined, true), d.size, `blob ${d.digest}`)
-        : body,
-    repository: r.repository,
-    scopes,
-    signal: r.signal,
-    what,
-  });
-  await expectCreated(put, r, what);
+  try {
+    const put = await r.client.send({
+      method: 'PUT',
+      url: withDigest(location, d),
+      headers: { 'content-type': 'application/octet-stream', 'content-length': String(d.size) },
+      // a small body of the wrong size is size_mismatch, as at every Target (the copy's size-checked body passes as it
+      // is)
+      body:
+        d.size <= MONOLITHIC_MAX
+          ? await readAllBounded(verified(body, d, what, undefined, true), d.size, `blob ${d.digest}`)
+          : body,
+      repository: r.repository,
+      scopes,
+      signal: r.signal,
+      what,
+    });
+    await expectCreated(put, r, what);
+  } catch (e) {
+    // a PUT refused or cut short (another blob's failure aborts this one): its source is closed now, not by the
+    // garbage collector (Node warns of a file handle closed that way)
+    body.destroy();
+    throw e;
+  }
 }
 
 async function expectCreated(res: HttpResponse, r: RepoRef, what: string): Promise<void> {
