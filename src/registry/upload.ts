@@ -48,7 +48,6 @@ function withDigest(url: URL, d: Descriptor): URL {
 export async function uploadBlob(r: RepoRef, d: Descriptor, body: Readable): Promise<void> {
   const what = `pushing blob ${d.digest} to ${r.name}`;
   const scopes = scopesOf(r);
-  let location: URL;
   try {
     const start = await r.client.send({
       method: 'POST',
@@ -66,12 +65,7 @@ export async function uploadBlob(r: RepoRef, d: Descriptor, body: Readable): Pro
     if (start.status !== 202)
       throw await responseError(start, { what, registry: r.client.registry, code: 'push_failed' });
     discard(start);
-    location = uploadLocation(start, what);
-  } catch (e) {
-    body.destroy(); // the source (a registry's response, a store file) is not left open
-    throw e;
-  }
-  try {
+    const location = uploadLocation(start, what);
     const put = await r.client.send({
       method: 'PUT',
       url: withDigest(location, d),
@@ -89,8 +83,8 @@ export async function uploadBlob(r: RepoRef, d: Descriptor, body: Readable): Pro
     });
     await expectCreated(put, r, what);
   } catch (e) {
-    // a PUT refused or cut short (another blob's failure aborts this one): its source is closed now, not by the
-    // garbage collector (Node warns of a file handle closed that way)
+    // the source (a registry's response, a store file) is closed now whichever request failed or was cut short
+    // (another blob's failure aborts this one), not left to the garbage collector (Node warns of a handle closed so)
     body.destroy();
     throw e;
   }
